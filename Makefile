@@ -1,0 +1,73 @@
+# AgentDB — one entry point for a fresh machine and for CI.
+#   make demo   set everything up, then load GloVe into AgentDB and query it
+#   make test   set everything up, then run every suite (cargo, pytest, C, Zig)
+#
+# LanceDB is heavy: the cargo target directory lives outside the clone, so a fresh clone on a
+# machine that built once before reuses it. Everything builds with one profile (--release).
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+ROOT        := $(abspath .)
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/agentdb/target
+CARGO       ?= cargo
+PROFILE     := release
+LIBDIR      := $(CARGO_TARGET_DIR)/$(PROFILE)
+VENV        := $(ROOT)/.venv
+PY          := $(VENV)/bin/python
+NATIVE      := $(ROOT)/python/agentdb/_native.abi3.so
+STAMP       := $(VENV)/.deps-stamp
+CARGO_FLAGS := --release --locked
+
+.PHONY: all setup system-deps venv build test test-rust test-python demo clean help
+
+all: build
+
+help:
+	@echo "make demo | make test | make build | make clean"
+
+# protoc (and the well-known .proto includes) are needed by LanceDB's build scripts.
+system-deps:
+	@if ! command -v protoc >/dev/null 2>&1 || [ ! -e /usr/include/google/protobuf/timestamp.proto ]; then
+	  echo ">> installing protobuf-compiler libprotobuf-dev (needed to build LanceDB)"
+	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo )
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq protobuf-compiler libprotobuf-dev
+	fi
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first"; exit 1; }
+
+$(STAMP): requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	# The package is used from the source tree (like `maturin develop`): python/ on the path.
+	echo "$(ROOT)/python" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/agentdb-dev.pth
+	touch $@
+
+venv: $(STAMP)
+
+setup: system-deps venv
+
+# One cargo invocation for the whole workspace, so every crate resolves the same features and
+# LanceDB is compiled once. The extension module is then placed where `import agentdb` finds it.
+build: setup
+	$(CARGO) build $(CARGO_FLAGS) --workspace
+	cp -f $(LIBDIR)/lib_native.so $(NATIVE)
+
+test-rust: setup
+	$(CARGO) test $(CARGO_FLAGS) --workspace
+
+test-python: build
+	$(PY) -m pytest -q tests
+
+test: build test-rust test-python test-c test-zig
+
+demo: build
+	$(PY) examples/glove_demo.py
+
+clean:
+	rm -f $(NATIVE)
+	rm -rf $(VENV) build
+
+# The C library, its header, the C and Zig suites, `make install`.
+include mk/capi.mk

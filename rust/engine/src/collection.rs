@@ -1,0 +1,385 @@
+//! A collection: records of (id, vector, document, metadata) in one Lance table.
+//!
+//! Writes to one collection are serialised by a lock held for the whole validate → write step, so
+//! "add fails on an existing id" holds under concurrent callers. Every write is one Lance commit:
+//! when it returns, the data is on disk, and a failed write commits nothing of its batch.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{RecordBatch, RecordBatchIterator};
+use futures::TryStreamExt;
+use lancedb::query::{ExecutableQuery, QueryBase, Select};
+use lancedb::table::NewColumnTransform;
+
+use crate::database::DbShared;
+use crate::error::{Error, ErrorKind, Result};
+use crate::filter::{self, Filter};
+use crate::records::{self, GetResult, Records, SearchResult, Vectors};
+use crate::runtime::block_on;
+use crate::schema::{self, Layout, Metric};
+
+/// Ids per `id IN (…)` lookup.
+const IDS_PER_LOOKUP: usize = 512;
+/// Above this many ids, one scan of the id column beats many `IN` lookups.
+const SCAN_ABOVE: usize = 4 * IDS_PER_LOOKUP;
+/// The most neighbours one search may ask for.
+pub const MAX_K: usize = 100_000;
+
+/// A handle to a collection. Cheap to clone; all clones share one state.
+#[derive(Clone)]
+pub struct Collection {
+    pub(crate) inner: Arc<CollectionInner>,
+}
+
+pub(crate) struct CollectionInner {
+    pub(crate) name: String,
+    pub(crate) table: lancedb::Table,
+    pub(crate) layout: RwLock<Layout>,
+    write_lock: Mutex<()>,
+    pub(crate) dropped: AtomicBool,
+    db: Arc<DbShared>,
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// Whether a record whose id already exists is an error or is replaced.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WriteMode {
+    Add,
+    Upsert,
+}
+
+impl Collection {
+    pub(crate) fn new(name: String, table: lancedb::Table, layout: Layout, db: Arc<DbShared>) -> Self {
+        Collection {
+            inner: Arc::new(CollectionInner {
+                name,
+                table,
+                layout: RwLock::new(layout),
+                write_lock: Mutex::new(()),
+                dropped: AtomicBool::new(false),
+                db,
+            }),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    pub fn dim(&self) -> usize {
+        self.layout().dim
+    }
+
+    pub fn metric(&self) -> Metric {
+        self.layout().metric
+    }
+
+    /// The metadata keys seen so far and their types.
+    pub fn metadata_schema(&self) -> Vec<(String, crate::MetaType)> {
+        self.layout().meta
+    }
+
+    fn layout(&self) -> Layout {
+        self.inner.layout.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.inner.db.is_closed() {
+            return Err(Error::new(ErrorKind::Closed, "the database is closed"));
+        }
+        if self.inner.dropped.load(Ordering::Acquire) {
+            return Err(Error::new(ErrorKind::Closed, format!("collection '{}' was dropped", self.inner.name)));
+        }
+        Ok(())
+    }
+
+    /// Inserts new records. Fails with [`ErrorKind::DuplicateId`] if any id already exists (or
+    /// repeats within the batch); then nothing is written.
+    pub fn add(&self, records: &Records<'_>) -> Result<()> {
+        self.write(records, WriteMode::Add)
+    }
+
+    /// Inserts records, replacing those whose id exists (vector, document and metadata are all
+    /// replaced; the creation time is kept).
+    pub fn upsert(&self, records: &Records<'_>) -> Result<()> {
+        self.write(records, WriteMode::Upsert)
+    }
+
+    fn write(&self, records: &Records<'_>, mode: WriteMode) -> Result<()> {
+        self.ensure_open()?;
+        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut layout = self.layout();
+        let checked = records::validate(records, &layout)?;
+        if records.ids.is_empty() {
+            return Ok(());
+        }
+        block_on(async {
+            let existing = self.existing(records.ids).await?;
+            if mode == WriteMode::Add {
+                if let Some((row, id)) = records.ids.iter().enumerate().find(|(_, id)| existing.contains_key(*id)) {
+                    return Err(Error::new(
+                        ErrorKind::DuplicateId,
+                        format!("row {row}: id {id:?} already exists in collection '{}'", self.inner.name),
+                    ));
+                }
+            }
+            if !checked.new_columns.is_empty() {
+                // A schema-only commit: new metadata keys become nullable columns, null for
+                // every row already stored.
+                self.inner
+                    .table
+                    .add_columns()
+                    .transform(NewColumnTransform::AllNulls(records::meta_schema(&checked.new_columns)))
+                    .execute()
+                    .await?;
+                let schema = self.inner.table.schema().await?;
+                layout = Layout::from_schema(&self.inner.name, &schema)?;
+                *self.inner.layout.write().unwrap_or_else(|p| p.into_inner()) = layout.clone();
+            }
+            let now = now_micros();
+            let created: Vec<i64> = records.ids.iter().map(|id| existing.get(id).copied().unwrap_or(now)).collect();
+            let schema = self.inner.table.schema().await?;
+            let batch = records::to_batch(records, &layout, schema.clone(), &created, now)?;
+            if mode == WriteMode::Add || existing.is_empty() {
+                self.inner.table.add(batch).execute().await?;
+            } else {
+                let mut merge = self.inner.table.merge_insert(&[schema::ID]);
+                merge.when_matched_update_all(None).when_not_matched_insert_all();
+                merge.execute(Box::new(RecordBatchIterator::new(vec![Ok(batch)], schema))).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The creation time of each of `ids` that the collection holds.
+    async fn existing(&self, ids: &[String]) -> Result<HashMap<String, i64>> {
+        let table = &self.inner.table;
+        let mut found = HashMap::new();
+        if table.count_rows(None).await? == 0 {
+            return Ok(found);
+        }
+        let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let predicates: Vec<Option<String>> = if ids.len() > SCAN_ABOVE {
+            vec![None]
+        } else {
+            ids.chunks(IDS_PER_LOOKUP).map(|c| Some(filter::ids_predicate(c))).collect()
+        };
+        for pred in predicates {
+            let mut q = table.query().select(Select::columns(&[schema::ID, schema::CREATED_AT]));
+            if let Some(p) = pred {
+                q = q.only_if(p);
+            }
+            let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
+            for b in &batches {
+                let (Some(id), Some(ts)) = (b.column_by_name(schema::ID), b.column_by_name(schema::CREATED_AT)) else {
+                    return Err(Error::internal("id lookup returned no id column"));
+                };
+                let id = arrow::compute::cast(id, &arrow_schema::DataType::Utf8)?;
+                let (id, ts) = (id.as_string::<i32>(), ts.as_primitive::<TimestampMicrosecondType>());
+                for i in 0..b.num_rows() {
+                    let v = id.value(i);
+                    if wanted.contains(v) {
+                        found.insert(v.to_owned(), ts.value(i));
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Compiles and checks a filter, so a bad one is an [`ErrorKind::InvalidFilter`] before
+    /// anything runs.
+    async fn predicate(&self, filter: Option<&Filter>, layout: &Layout) -> Result<Option<String>> {
+        let Some(filter) = filter else { return Ok(None) };
+        let Some(sql) = filter::to_sql(filter, layout)? else { return Ok(None) };
+        self.inner
+            .table
+            .query()
+            .only_if(&sql)
+            .select(Select::columns(&[schema::ID]))
+            .limit(1)
+            .explain_plan(false)
+            .await
+            .map_err(|e| Error::invalid_filter(format!("invalid filter {sql:?}: {}", lance_message(&e))))?;
+        Ok(Some(sql))
+    }
+
+    /// Reads records by id (in the order given; ids not found are left out), or all records that
+    /// match `filter`, at most `limit` after skipping `offset`.
+    pub fn get(&self, ids: Option<&[String]>, filter: Option<&Filter>, limit: Option<usize>, offset: usize) -> Result<GetResult> {
+        self.ensure_open()?;
+        let layout = self.layout();
+        block_on(async {
+            let pred = self.predicate(filter, &layout).await?;
+            let mut out = GetResult { dim: layout.dim, ..Default::default() };
+            let chunks: Vec<Option<String>> = match ids {
+                Some(ids) if ids.is_empty() => return Ok(out),
+                Some(ids) => ids
+                    .chunks(IDS_PER_LOOKUP)
+                    .map(|c| {
+                        let by_id = filter::ids_predicate(c);
+                        Some(match &pred {
+                            Some(p) => format!("({by_id}) AND ({p})"),
+                            None => by_id,
+                        })
+                    })
+                    .collect(),
+                None => vec![pred],
+            };
+            for p in chunks {
+                let mut q = self.inner.table.query();
+                if let Some(p) = p {
+                    q = q.only_if(p);
+                }
+                if ids.is_none() {
+                    if let Some(limit) = limit {
+                        q = q.limit(limit);
+                    }
+                    if offset > 0 {
+                        q = q.offset(offset);
+                    }
+                }
+                let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
+                for b in &batches {
+                    out.append(b, &layout)?;
+                }
+            }
+            Ok(match ids {
+                Some(ids) => {
+                    let mut out = out.reorder(ids);
+                    let end = limit.map_or(out.len(), |l| (offset + l).min(out.len()));
+                    if offset > 0 || end < out.len() {
+                        let keep = out.ids[offset.min(end)..end].to_vec();
+                        out = out.reorder(&keep);
+                    }
+                    out
+                }
+                None => out,
+            })
+        })
+    }
+
+    /// Deletes the records with the given ids and/or matching `filter` (both given: records that
+    /// satisfy both). Returns how many were deleted; ids not present are not an error.
+    pub fn delete(&self, ids: Option<&[String]>, filter: Option<&Filter>) -> Result<u64> {
+        self.ensure_open()?;
+        if ids.is_none() && filter.is_none() {
+            return Err(Error::invalid_argument("delete needs ids or a filter (use a filter that matches all to clear)"));
+        }
+        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let layout = self.layout();
+        block_on(async {
+            let pred = self.predicate(filter, &layout).await?;
+            let predicates: Vec<String> = match ids {
+                Some([]) => return Ok(0),
+                Some(ids) => ids
+                    .chunks(IDS_PER_LOOKUP * 8)
+                    .map(|c| {
+                        let by_id = filter::ids_predicate(c);
+                        match &pred {
+                            Some(p) => format!("({by_id}) AND ({p})"),
+                            None => by_id,
+                        }
+                    })
+                    .collect(),
+                None => vec![pred.unwrap_or_else(|| "TRUE".into())],
+            };
+            let mut deleted = 0;
+            for p in predicates {
+                // Skip the commit when nothing matches: a delete is a new table version.
+                if self.inner.table.count_rows(Some(p.clone())).await? > 0 {
+                    deleted += self.inner.table.delete(p.as_str()).await?.num_deleted_rows;
+                }
+            }
+            Ok(deleted)
+        })
+    }
+
+    /// The number of records, or of those matching `filter`.
+    pub fn count(&self, filter: Option<&Filter>) -> Result<u64> {
+        self.ensure_open()?;
+        let layout = self.layout();
+        block_on(async {
+            let pred = self.predicate(filter, &layout).await?;
+            Ok(self.inner.table.count_rows(pred).await? as u64)
+        })
+    }
+
+    /// The `k` records nearest to `query` (exact search), closest first, among those matching
+    /// `filter`. Fewer than `k` when fewer match.
+    pub fn search(&self, query: &[f32], k: usize, filter: Option<&Filter>) -> Result<SearchResult> {
+        let mut all = self.search_batch(Vectors::Flat { data: query, dim: query.len() }, k, filter)?;
+        all.pop().ok_or_else(|| Error::internal("a search of one query returned no result"))
+    }
+
+    /// [`Collection::search`] for many queries at once; the queries run concurrently.
+    pub fn search_batch(&self, queries: Vectors<'_>, k: usize, filter: Option<&Filter>) -> Result<Vec<SearchResult>> {
+        self.ensure_open()?;
+        if k == 0 || k > MAX_K {
+            return Err(Error::invalid_argument(format!("k must be between 1 and {MAX_K}, got {k}")));
+        }
+        let layout = self.layout();
+        if let Vectors::Flat { dim, .. } = queries {
+            if dim != layout.dim {
+                return Err(Error::new(
+                    ErrorKind::DimensionMismatch,
+                    format!("the query has dimension {dim}, the collection has dimension {}", layout.dim),
+                ));
+            }
+        }
+        for i in 0..queries.len() {
+            records::check_vector(queries.row(i), layout.dim, layout.metric, &|| format!("query {i}"))?;
+        }
+        let mut columns: Vec<String> = vec![schema::ID.into(), schema::DOCUMENT.into()];
+        columns.extend(layout.meta.iter().map(|(k, _)| k.clone()));
+        block_on(async {
+            let pred = self.predicate(filter, &layout).await?;
+            let one = |q: &[f32]| {
+                let pred = pred.clone();
+                let columns = columns.clone();
+                let q = q.to_vec();
+                let layout = &layout;
+                async move {
+                    let mut query = self
+                        .inner
+                        .table
+                        .query()
+                        .nearest_to(q.as_slice())?
+                        .column(schema::VECTOR)
+                        .distance_type(layout.metric.distance_type())
+                        .select(Select::columns(&columns))
+                        .limit(k);
+                    if let Some(p) = pred {
+                        query = query.only_if(p);
+                    }
+                    let batches: Vec<RecordBatch> = query.execute().await?.try_collect().await?;
+                    let mut out = SearchResult::default();
+                    for b in &batches {
+                        out.append(b, layout)?;
+                    }
+                    Ok::<_, Error>(out)
+                }
+            };
+            futures::future::try_join_all((0..queries.len()).map(|i| one(queries.row(i)))).await
+        })
+    }
+}
+
+/// The innermost message of a LanceDB error, without the chain of wrappers and source paths.
+fn lance_message(e: &lancedb::Error) -> String {
+    let text = e.to_string();
+    // Lance appends ", <file>:<line>:<col>" to many messages; users need not see our dependency's
+    // source paths.
+    match text.rfind(", /") {
+        Some(i) if text[i..].contains(".rs:") => text[..i].to_string(),
+        _ => text,
+    }
+}

@@ -1,0 +1,125 @@
+//! The engine's one error type. Every binding maps [`ErrorKind`] to its own vocabulary (a Python
+//! exception class, a C status code, a Zig error), so the kinds are stable and few.
+
+use std::fmt;
+
+/// What went wrong, independent of the message. Bindings switch on this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ErrorKind {
+    /// An argument is out of range or malformed (e.g. `k = 0`, an unknown metric).
+    InvalidArgument = 1,
+    /// A collection name is empty, too long, or has characters that could escape the directory.
+    InvalidName = 2,
+    CollectionNotFound = 3,
+    CollectionExists = 4,
+    /// A vector's length differs from the collection's dimension.
+    DimensionMismatch = 5,
+    /// An id repeats within a batch, or `add` names an id the collection already holds.
+    DuplicateId = 6,
+    /// A vector holds NaN or infinity.
+    InvalidVector = 7,
+    /// A metadata key or value is not of a supported shape or type.
+    InvalidMetadata = 8,
+    /// A filter does not parse, names an unknown column, or compares values of the wrong type.
+    InvalidFilter = 9,
+    /// The database or collection handle was closed or dropped.
+    Closed = 10,
+    /// The storage layer (LanceDB, the file system) failed.
+    Storage = 11,
+    /// A bug: an invariant of the engine did not hold.
+    Internal = 12,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "invalid argument",
+            ErrorKind::InvalidName => "invalid name",
+            ErrorKind::CollectionNotFound => "collection not found",
+            ErrorKind::CollectionExists => "collection exists",
+            ErrorKind::DimensionMismatch => "dimension mismatch",
+            ErrorKind::DuplicateId => "duplicate id",
+            ErrorKind::InvalidVector => "invalid vector",
+            ErrorKind::InvalidMetadata => "invalid metadata",
+            ErrorKind::InvalidFilter => "invalid filter",
+            ErrorKind::Closed => "closed",
+            ErrorKind::Storage => "storage error",
+            ErrorKind::Internal => "internal error",
+        }
+    }
+}
+
+/// An engine error: a kind to branch on and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+    pub(crate) fn invalid_metadata(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidMetadata, message)
+    }
+    pub(crate) fn invalid_filter(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidFilter, message)
+    }
+    pub(crate) fn storage(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Storage, message)
+    }
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<lancedb::Error> for Error {
+    fn from(e: lancedb::Error) -> Self {
+        match e {
+            lancedb::Error::TableNotFound { name, .. } => {
+                Error::new(ErrorKind::CollectionNotFound, format!("collection '{name}' does not exist"))
+            }
+            lancedb::Error::TableAlreadyExists { name } => {
+                Error::new(ErrorKind::CollectionExists, format!("collection '{name}' already exists"))
+            }
+            lancedb::Error::InvalidTableName { name, reason } => {
+                Error::new(ErrorKind::InvalidName, format!("invalid collection name '{name}': {reason}"))
+            }
+            other => Error::storage(other.to_string()),
+        }
+    }
+}
+
+impl From<arrow_schema::ArrowError> for Error {
+    fn from(e: arrow_schema::ArrowError) -> Self {
+        Error::internal(format!("arrow: {e}"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::storage(e.to_string())
+    }
+}
