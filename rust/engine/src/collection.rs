@@ -19,6 +19,7 @@ use lancedb::table::NewColumnTransform;
 use crate::database::DbShared;
 use crate::error::{Error, ErrorKind, Result};
 use crate::filter::{self, Filter};
+use crate::mirror::Mirror;
 use crate::records::{self, GetResult, Records, SearchResult, Vectors};
 use crate::runtime::block_on;
 use crate::schema::{self, Layout, Metric};
@@ -41,6 +42,8 @@ pub(crate) struct CollectionInner {
     pub(crate) table: lancedb::Table,
     pub(crate) layout: RwLock<Layout>,
     write_lock: Mutex<()>,
+    /// Vectors in memory for exact search; `None` until the first search loads it.
+    mirror: RwLock<Option<Mirror>>,
     pub(crate) dropped: AtomicBool,
     db: Arc<DbShared>,
 }
@@ -64,6 +67,7 @@ impl Collection {
                 table,
                 layout: RwLock::new(layout),
                 write_lock: Mutex::new(()),
+                mirror: RwLock::new(None),
                 dropped: AtomicBool::new(false),
                 db,
             }),
@@ -154,6 +158,9 @@ impl Collection {
                 let mut merge = self.inner.table.merge_insert(&[schema::ID]);
                 merge.when_matched_update_all(None).when_not_matched_insert_all();
                 merge.execute(Box::new(RecordBatchIterator::new(vec![Ok(batch)], schema))).await?;
+            }
+            if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                m.upsert(records.ids, records.vectors);
             }
             Ok(())
         })
@@ -295,8 +302,14 @@ impl Collection {
             let mut deleted = 0;
             for p in predicates {
                 // Skip the commit when nothing matches: a delete is a new table version.
-                if self.inner.table.count_rows(Some(p.clone())).await? > 0 {
-                    deleted += self.inner.table.delete(p.as_str()).await?.num_deleted_rows;
+                if self.inner.table.count_rows(Some(p.clone())).await? == 0 {
+                    continue;
+                }
+                let mirrored = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some();
+                let gone = if mirrored { self.matching_ids(Some(&p)).await? } else { Vec::new() };
+                deleted += self.inner.table.delete(p.as_str()).await?.num_deleted_rows;
+                if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                    m.remove(gone.iter().map(String::as_str));
                 }
             }
             Ok(deleted)
@@ -338,38 +351,97 @@ impl Collection {
         for i in 0..queries.len() {
             records::check_vector(queries.row(i), layout.dim, layout.metric, &|| format!("query {i}"))?;
         }
-        let mut columns: Vec<String> = vec![schema::ID.into(), schema::DOCUMENT.into()];
-        columns.extend(layout.meta.iter().map(|(k, _)| k.clone()));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         block_on(async {
             let pred = self.predicate(filter, &layout).await?;
-            let one = |q: &[f32]| {
-                let pred = pred.clone();
-                let columns = columns.clone();
-                let q = q.to_vec();
-                let layout = &layout;
-                async move {
-                    let mut query = self
-                        .inner
-                        .table
-                        .query()
-                        .nearest_to(q.as_slice())?
-                        .column(schema::VECTOR)
-                        .distance_type(layout.metric.distance_type())
-                        .select(Select::columns(&columns))
-                        .limit(k);
-                    if let Some(p) = pred {
-                        query = query.only_if(p);
-                    }
-                    let batches: Vec<RecordBatch> = query.execute().await?.try_collect().await?;
-                    let mut out = SearchResult::default();
-                    for b in &batches {
-                        out.append(b, layout)?;
-                    }
-                    Ok::<_, Error>(out)
-                }
+            self.load_mirror().await?;
+            let allowed = match &pred {
+                Some(p) => Some(self.matching_ids(Some(p)).await?),
+                None => None,
             };
-            futures::future::try_join_all((0..queries.len()).map(|i| one(queries.row(i)))).await
+            let hits: Vec<Vec<(String, f32)>> = {
+                let guard = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
+                let mirror = guard.as_ref().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
+                let mask = allowed.as_ref().map(|ids| mirror.mask_of(ids.iter().map(String::as_str)));
+                (0..queries.len()).map(|i| mirror.search(queries.row(i), k, mask.as_deref(), threads)).collect()
+            };
+            let mut wanted: Vec<String> = hits.iter().flatten().map(|(id, _)| id.clone()).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let records = self.fetch(&wanted, &layout).await?;
+            let pos: HashMap<&str, usize> = records.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            Ok(hits
+                .into_iter()
+                .map(|hits| {
+                    let mut out = SearchResult::default();
+                    for (id, dist) in hits {
+                        // A record deleted between the scan and the fetch is left out.
+                        let Some(&i) = pos.get(id.as_str()) else { continue };
+                        out.ids.push(id);
+                        out.distances.push(dist);
+                        out.documents.push(records.documents[i].clone());
+                        out.metadata.push(records.metadata[i].clone());
+                    }
+                    out
+                })
+                .collect())
         })
+    }
+
+    /// Loads the vector mirror from Lance if this is the first search.
+    async fn load_mirror(&self) -> Result<()> {
+        if self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some() {
+            return Ok(());
+        }
+        // The write lock keeps writes out while loading, so the mirror misses none of them.
+        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some() {
+            return Ok(());
+        }
+        let layout = self.layout();
+        let mut mirror = Mirror::new(layout.dim, layout.metric);
+        let stream = self
+            .inner
+            .table
+            .query()
+            .select(Select::columns(&[schema::ID, schema::VECTOR]))
+            .execute()
+            .await?;
+        let batches: Vec<RecordBatch> = stream.try_collect().await?;
+        for b in &batches {
+            let mut part = GetResult { dim: layout.dim, ..Default::default() };
+            part.append_ids_and_vectors(b, &layout)?;
+            mirror.upsert(&part.ids, Vectors::Flat { data: &part.vectors, dim: layout.dim });
+        }
+        *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(mirror);
+        Ok(())
+    }
+
+    /// The ids of the records matching a compiled predicate (all when `None`).
+    async fn matching_ids(&self, pred: Option<&str>) -> Result<Vec<String>> {
+        let mut q = self.inner.table.query().select(Select::columns(&[schema::ID]));
+        if let Some(p) = pred {
+            q = q.only_if(p);
+        }
+        let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
+        let mut ids = Vec::new();
+        for b in &batches {
+            ids.extend(records::read_ids(b)?);
+        }
+        Ok(ids)
+    }
+
+    /// The records with the given ids, in no particular order.
+    async fn fetch(&self, ids: &[String], layout: &Layout) -> Result<GetResult> {
+        let mut out = GetResult { dim: layout.dim, ..Default::default() };
+        for chunk in ids.chunks(IDS_PER_LOOKUP) {
+            let q = self.inner.table.query().only_if(filter::ids_predicate(chunk));
+            let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
+            for b in &batches {
+                out.append(b, layout)?;
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -17,6 +17,8 @@ mod collection;
 mod database;
 mod error;
 mod filter;
+pub mod kernels;
+mod mirror;
 mod records;
 mod runtime;
 mod schema;

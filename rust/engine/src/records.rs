@@ -313,14 +313,25 @@ fn read_timestamps(batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
     Ok(column(batch, name)?.as_primitive::<TimestampMicrosecondType>().values().to_vec())
 }
 
+/// The `id` column of a batch.
+pub(crate) fn read_ids(batch: &RecordBatch) -> Result<Vec<String>> {
+    Ok(read_strings(batch, schema::ID)?.into_iter().map(Option::unwrap_or_default).collect())
+}
+
 impl GetResult {
-    pub(crate) fn append(&mut self, batch: &RecordBatch, layout: &Layout) -> Result<()> {
+    /// Appends the ids and vectors of a batch (other columns are not read).
+    pub(crate) fn append_ids_and_vectors(&mut self, batch: &RecordBatch, layout: &Layout) -> Result<()> {
         self.dim = layout.dim;
-        self.ids.extend(read_strings(batch, schema::ID)?.into_iter().map(Option::unwrap_or_default));
+        self.ids.extend(read_ids(batch)?);
         let vectors = column(batch, schema::VECTOR)?.as_fixed_size_list();
         let values = vectors.values().as_primitive::<Float32Type>();
         let start = vectors.offset() * layout.dim;
         self.vectors.extend_from_slice(&values.values()[start..start + vectors.len() * layout.dim]);
+        Ok(())
+    }
+
+    pub(crate) fn append(&mut self, batch: &RecordBatch, layout: &Layout) -> Result<()> {
+        self.append_ids_and_vectors(batch, layout)?;
         self.documents.extend(read_strings(batch, schema::DOCUMENT)?);
         self.metadata.extend(read_meta(batch, layout)?);
         self.created_at.extend(read_timestamps(batch, schema::CREATED_AT)?);
@@ -355,14 +366,6 @@ impl GetResult {
 }
 
 impl SearchResult {
-    pub(crate) fn append(&mut self, batch: &RecordBatch, layout: &Layout) -> Result<()> {
-        self.ids.extend(read_strings(batch, schema::ID)?.into_iter().map(Option::unwrap_or_default));
-        self.distances.extend(column(batch, schema::DISTANCE)?.as_primitive::<Float32Type>().values().iter());
-        self.documents.extend(read_strings(batch, schema::DOCUMENT)?);
-        self.metadata.extend(read_meta(batch, layout)?);
-        Ok(())
-    }
-
     pub fn len(&self) -> usize {
         self.ids.len()
     }

@@ -14,8 +14,6 @@ pub const VECTOR: &str = "vector";
 pub const DOCUMENT: &str = "document";
 pub const CREATED_AT: &str = "created_at";
 pub const UPDATED_AT: &str = "updated_at";
-/// Lance's output column for the distance of a vector search.
-pub const DISTANCE: &str = "_distance";
 
 const META_METRIC: &str = "agentdb.metric";
 const META_FORMAT: &str = "agentdb.format";
@@ -41,14 +39,6 @@ impl Metric {
             Metric::Cosine => "cosine",
             Metric::L2 => "l2",
             Metric::Dot => "dot",
-        }
-    }
-
-    pub(crate) fn distance_type(self) -> lancedb::DistanceType {
-        match self {
-            Metric::Cosine => lancedb::DistanceType::Cosine,
-            Metric::L2 => lancedb::DistanceType::L2,
-            Metric::Dot => lancedb::DistanceType::Dot,
         }
     }
 }

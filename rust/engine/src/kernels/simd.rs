@@ -297,6 +297,7 @@ unsafe fn norm<K: Kern>(q: *const K::T, n: usize) -> K::S {
 /// the tiles are faster on rows in cache (one query load serves four rows) but slower on rows
 /// streamed from memory (four interleaved streams defeat the prefetchers).
 const BATCH_TILE_MAX_BYTES: usize = 2 << 20;
+static MODE: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
 
 /// One query against row-major rows: `out[i] = d(q, rows[i])`.
 ///
@@ -311,7 +312,8 @@ pub(crate) unsafe fn batch_dist<K: Kern, const M: u8>(q: &[K::T], rows: &[K::T],
     // SAFETY: row `i < n` is `rows[i * dim..(i + 1) * dim]`, inside `rows`; `q` has `dim`
     // elements.
     unsafe {
-        if std::mem::size_of_val(rows) > BATCH_TILE_MAX_BYTES {
+        let mode = *MODE.get_or_init(|| std::env::var("KMODE").ok().and_then(|v| v.parse().ok()).unwrap_or(0));
+        if (mode == 0 && std::mem::size_of_val(rows) > BATCH_TILE_MAX_BYTES) || mode == 2 {
             // Rows streamed from memory: one row after the other is the access pattern the
             // hardware prefetchers serve best (the tiles below read four rows in lockstep, which
             // halves the bandwidth from DRAM on current x86 cores).
@@ -323,8 +325,19 @@ pub(crate) unsafe fn batch_dist<K: Kern, const M: u8>(q: &[K::T], rows: &[K::T],
         }
         let qq = if M == COS { norm::<K>(qp, dim) } else { K::S::ZERO };
         let mut i = 0;
+        let tile_bytes = 4 * dim * std::mem::size_of::<K::T>();
+        let ahead = 4 * 8192usize.div_ceil(tile_bytes); // rows
+        let end = rp.add(n * dim).cast::<u8>();
         while i + 4 <= n {
             let r = [rp.add(i * dim), rp.add((i + 1) * dim), rp.add((i + 2) * dim), rp.add((i + 3) * dim)];
+            if mode == 1 {
+                let mut line = rp.wrapping_add((i + ahead) * dim).cast::<u8>();
+                let stop = line.wrapping_add(tile_bytes);
+                while line < stop && line < end {
+                    K::prefetch(line.cast::<K::T>());
+                    line = line.wrapping_add(64);
+                }
+            }
             let (x, rr) = tile::<K, M, 1, 4>([qp], r, dim);
             for j in 0..4 {
                 out[i + j] = finish::<K::S, M>(x[0][j], qq, rr[j]);
@@ -357,6 +370,14 @@ pub(crate) unsafe fn many_dist<K: Kern, const M: u8>(
     let nq = queries.len() / dim;
     let nr = rows.len() / dim;
     debug_assert!(out.len() == nq * nr);
+    if nq < 4 {
+        // Too few queries for the 4 × 2 tiles: the batch kernel per query.
+        for (q, out) in queries.chunks_exact(dim).zip(out.chunks_exact_mut(nr.max(1))) {
+            // SAFETY: `q` has `dim` elements and `rows.len() == out.len() * dim`.
+            unsafe { batch_dist::<K, M>(q, rows, dim, out) };
+        }
+        return;
+    }
     let qp = queries.as_ptr();
     let rp = rows.as_ptr();
     let block = (BLOCK_BYTES / (dim * std::mem::size_of::<K::T>())).max(4);

@@ -363,6 +363,15 @@ fn many_crosses_row_blocks() {
 }
 
 #[test]
+fn big_inputs_take_the_streaming_paths() {
+    // Rows above 2 MiB: batch scans row after row and many prefetches each block.
+    // f32 4.4 MB, f16 2.2 MB, i8 1.1 MB; then i8 2.4 MB.
+    let mut rng = Rng::new(8);
+    check_shapes(&mut rng, 1000, 5, 1100);
+    check_shapes(&mut rng, 3000, 6, 800);
+}
+
+#[test]
 fn u64_hamming_shapes() {
     let mut rng = Rng::new(5);
     for k in all_kernels() {
