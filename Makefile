@@ -52,7 +52,8 @@ setup: system-deps venv
 # LanceDB is compiled once. The extension module is then placed where `import agentdb` finds it.
 build: setup
 	$(CARGO) build $(CARGO_FLAGS) --workspace
-	cp -f $(LIBDIR)/lib_native.so $(NATIVE)
+	# Copy then rename: overwriting in place would crash a Python process that has it loaded.
+	cp -f $(LIBDIR)/lib_native.so $(NATIVE).tmp && mv -f $(NATIVE).tmp $(NATIVE)
 
 test-rust: setup
 	$(CARGO) test $(CARGO_FLAGS) --workspace

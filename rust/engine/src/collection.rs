@@ -28,6 +28,10 @@ use crate::schema::{self, Layout, Metric};
 const IDS_PER_LOOKUP: usize = 512;
 /// Above this many ids, one scan of the id column beats many `IN` lookups.
 const SCAN_ABOVE: usize = 4 * IDS_PER_LOOKUP;
+/// A collection this large gets a BTree index on `id` (smaller ones are scanned quickly).
+const ID_INDEX_ABOVE: usize = 8192;
+/// The id index is brought up to date once this share of rows is not in it.
+const ID_INDEX_STALE_SHARE: usize = 10;
 /// The most neighbours one search may ask for.
 pub const MAX_K: usize = 100_000;
 
@@ -162,8 +166,35 @@ impl Collection {
             if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
                 m.upsert(records.ids, records.vectors);
             }
-            Ok(())
+            self.maintain_id_index().await
         })
+    }
+
+    /// Keeps a BTree index on `id`, so lookups by id (the duplicate check of `add`, `get`,
+    /// `delete`, and fetching search hits) do not scan the whole id column. Lance does not add new
+    /// rows to an index by itself (it scans them besides the index), so once enough rows are
+    /// outside it, they are folded in.
+    async fn maintain_id_index(&self) -> Result<()> {
+        use lancedb::index::{scalar::BTreeIndexBuilder, Index};
+        use lancedb::table::{OptimizeAction, OptimizeOptions};
+        let table = &self.inner.table;
+        let rows = table.count_rows(None).await?;
+        if rows < ID_INDEX_ABOVE {
+            return Ok(());
+        }
+        let indices = table.list_indices().await?;
+        match indices.iter().find(|i| i.columns == [schema::ID]) {
+            None => {
+                table.create_index(&[schema::ID], Index::BTree(BTreeIndexBuilder::default())).execute().await?;
+            }
+            Some(index) => {
+                let stale = table.index_stats(&index.name).await?.map_or(0, |s| s.num_unindexed_rows);
+                if stale * ID_INDEX_STALE_SHARE > rows {
+                    table.optimize(OptimizeAction::Index(OptimizeOptions::default())).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The creation time of each of `ids` that the collection holds.

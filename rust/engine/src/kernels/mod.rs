@@ -49,15 +49,15 @@
 
 use std::sync::OnceLock;
 
+#[cfg(target_arch = "aarch64")]
+mod neon;
 mod scalar;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod simd;
-#[cfg(target_arch = "x86_64")]
-mod x86;
-#[cfg(target_arch = "aarch64")]
-mod neon;
 #[cfg(test)]
 mod tests;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// A distance metric of the float and `i8` kernels (Hamming has its own functions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -106,8 +106,13 @@ pub enum Backend {
 
 impl Backend {
     /// Every backend, from the most portable to the most specific.
-    pub const ALL: [Backend; 5] =
-        [Backend::Scalar, Backend::Avx2, Backend::Avx512, Backend::Avx512Vnni, Backend::Neon];
+    pub const ALL: [Backend; 5] = [
+        Backend::Scalar,
+        Backend::Avx2,
+        Backend::Avx512,
+        Backend::Avx512Vnni,
+        Backend::Neon,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -121,7 +126,9 @@ impl Backend {
 
     /// The backend called `name` (as returned by [`Backend::name`]), if any.
     pub fn from_name(name: &str) -> Option<Backend> {
-        Backend::ALL.into_iter().find(|b| b.name().eq_ignore_ascii_case(name.trim()))
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// Whether this CPU (and OS) can run the backend.
@@ -236,16 +243,31 @@ fn check_pair(a: usize, b: usize) {
 fn check_batch(q: usize, rows: usize, dim: usize, out: usize) {
     assert!(dim > 0, "kernels: dim must be > 0");
     assert!(q == dim, "kernels: query length {q} is not dim {dim}");
-    assert!(rows.is_multiple_of(dim), "kernels: rows length {rows} is not a multiple of dim {dim}");
-    assert!(out == rows / dim, "kernels: out length {out} is not the number of rows {}", rows / dim);
+    assert!(
+        rows.is_multiple_of(dim),
+        "kernels: rows length {rows} is not a multiple of dim {dim}"
+    );
+    assert!(
+        out == rows / dim,
+        "kernels: out length {out} is not the number of rows {}",
+        rows / dim
+    );
 }
 
 #[inline]
 fn check_many(queries: usize, rows: usize, dim: usize, out: usize) {
     assert!(dim > 0, "kernels: dim must be > 0");
-    assert!(queries.is_multiple_of(dim), "kernels: queries length {queries} is not a multiple of dim {dim}");
-    assert!(rows.is_multiple_of(dim), "kernels: rows length {rows} is not a multiple of dim {dim}");
-    let want = (queries / dim).checked_mul(rows / dim).expect("kernels: output size overflows");
+    assert!(
+        queries.is_multiple_of(dim),
+        "kernels: queries length {queries} is not a multiple of dim {dim}"
+    );
+    assert!(
+        rows.is_multiple_of(dim),
+        "kernels: rows length {rows} is not a multiple of dim {dim}"
+    );
+    let want = (queries / dim)
+        .checked_mul(rows / dim)
+        .expect("kernels: output size overflows");
     assert!(out == want, "kernels: out length {out} is not queries × rows = {want}");
 }
 

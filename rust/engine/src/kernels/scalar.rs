@@ -27,7 +27,11 @@ pub(super) static TABLE: Table = Table {
         batch: [batch_i8::<DOT>, batch_i8::<L2>, batch_i8::<COS>],
         many: [many_i8::<DOT>, many_i8::<L2>, many_i8::<COS>],
     },
-    hamming: HammingFns { pair: hamming, batch: hamming_batch, many: hamming_many },
+    hamming: HammingFns {
+        pair: hamming,
+        batch: hamming_batch,
+        many: hamming_many,
+    },
 };
 
 const W: usize = 8;
@@ -101,13 +105,7 @@ fn pair_i8<const M: u8>(a: &[i8], b: &[i8]) -> f32 {
 
 // Batch and many: the pair kernel on every (query, row), which is what they must equal.
 
-fn rows<T: Copy>(
-    queries: &[T],
-    rows: &[T],
-    dim: usize,
-    out: &mut [f32],
-    pair: impl Fn(&[T], &[T]) -> f32,
-) {
+fn rows<T: Copy>(queries: &[T], rows: &[T], dim: usize, out: &mut [f32], pair: impl Fn(&[T], &[T]) -> f32) {
     let nrows = rows.len() / dim;
     for (qi, q) in queries.chunks_exact(dim).enumerate() {
         let out = &mut out[qi * nrows..(qi + 1) * nrows];

@@ -6,10 +6,12 @@
 //! each backend, so the intrinsics are compiled for that backend's instruction set.
 //!
 //! Shapes:
-//! - pair: four independent accumulators (dot, L2) or two triples (cosine) hide the FMA latency;
-//! - batch: a 1 × 4 register tile (one query chunk loaded once, four rows, four accumulators);
-//! - many: rows in cache-sized blocks; per block, 4 × 2 register tiles (four queries × two rows,
-//!   eight accumulators), so each loaded row chunk serves four queries.
+//! - pair: four independent accumulators (dot, L2) or four triples (cosine) hide the FMA latency;
+//! - batch: a 1 × 4 register tile (one query chunk loaded once, four rows, four accumulators)
+//!   for up to 256 KiB of rows; above that, row after row (see `BATCH_TILE_MAX_BYTES`);
+//! - many: rows in cache-sized blocks (prefetched in address order when the rows are big); per
+//!   block, 4 × 2 register tiles (four queries × two rows, eight accumulators), so each loaded
+//!   row chunk serves four queries; fewer than four queries use batch.
 //!
 //! Tails are handled by `Kern::load_part` (a masked or zero-padded load of the last `n < LANES`
 //! elements): zero padding adds nothing to any of the sums. `i8` sums are exact in `i32` lanes as
@@ -187,13 +189,21 @@ unsafe fn tile_step<K: Kern, const M: u8, const Q: usize, const R: usize, const 
     unsafe {
         let mut rv = [K::vzero(); R];
         for j in 0..R {
-            rv[j] = if FULL { K::load(r[j].add(i)) } else { K::load_part(r[j].add(i), n - i) };
+            rv[j] = if FULL {
+                K::load(r[j].add(i))
+            } else {
+                K::load_part(r[j].add(i), n - i)
+            };
             if M == COS {
                 rr[j] = K::mul_acc(rr[j], rv[j], rv[j]);
             }
         }
         for k in 0..Q {
-            let qv = if FULL { K::load(q[k].add(i)) } else { K::load_part(q[k].add(i), n - i) };
+            let qv = if FULL {
+                K::load(q[k].add(i))
+            } else {
+                K::load_part(q[k].add(i), n - i)
+            };
             for j in 0..R {
                 acc[k][j] = step::<K, M>(acc[k][j], qv, rv[j]);
             }
@@ -293,11 +303,13 @@ unsafe fn norm<K: Kern>(q: *const K::T, n: usize) -> K::S {
     unsafe { pair_sums::<K, { super::DOT }>(q, q, n).0 }
 }
 
-/// Above this many bytes of rows, `batch_dist` scans row after row instead of in 1 × 4 tiles:
-/// the tiles are faster on rows in cache (one query load serves four rows) but slower on rows
-/// streamed from memory (four interleaved streams defeat the prefetchers).
-const BATCH_TILE_MAX_BYTES: usize = 2 << 20;
-static MODE: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
+/// Above this many bytes of rows, `batch_dist` scans row after row instead of in 1 × 4 tiles,
+/// and `many_dist` prefetches each block of rows in address order before its tiles read it.
+/// The tiles are ~1.4× faster on rows in cache (one query load serves four rows) but ~2× slower
+/// on rows streamed from memory (four interleaved streams defeat the hardware prefetchers; row
+/// after row runs at memory bandwidth). A call cannot know whether its rows are cached, so small
+/// calls (likely cached, and cheap either way) take the tiles and big ones the streaming order.
+const BATCH_TILE_MAX_BYTES: usize = 256 << 10;
 
 /// One query against row-major rows: `out[i] = d(q, rows[i])`.
 ///
@@ -312,8 +324,7 @@ pub(crate) unsafe fn batch_dist<K: Kern, const M: u8>(q: &[K::T], rows: &[K::T],
     // SAFETY: row `i < n` is `rows[i * dim..(i + 1) * dim]`, inside `rows`; `q` has `dim`
     // elements.
     unsafe {
-        let mode = *MODE.get_or_init(|| std::env::var("KMODE").ok().and_then(|v| v.parse().ok()).unwrap_or(0));
-        if (mode == 0 && std::mem::size_of_val(rows) > BATCH_TILE_MAX_BYTES) || mode == 2 {
+        if std::mem::size_of_val(rows) > BATCH_TILE_MAX_BYTES {
             // Rows streamed from memory: one row after the other is the access pattern the
             // hardware prefetchers serve best (the tiles below read four rows in lockstep, which
             // halves the bandwidth from DRAM on current x86 cores).
@@ -325,19 +336,13 @@ pub(crate) unsafe fn batch_dist<K: Kern, const M: u8>(q: &[K::T], rows: &[K::T],
         }
         let qq = if M == COS { norm::<K>(qp, dim) } else { K::S::ZERO };
         let mut i = 0;
-        let tile_bytes = 4 * dim * std::mem::size_of::<K::T>();
-        let ahead = 4 * 8192usize.div_ceil(tile_bytes); // rows
-        let end = rp.add(n * dim).cast::<u8>();
         while i + 4 <= n {
-            let r = [rp.add(i * dim), rp.add((i + 1) * dim), rp.add((i + 2) * dim), rp.add((i + 3) * dim)];
-            if mode == 1 {
-                let mut line = rp.wrapping_add((i + ahead) * dim).cast::<u8>();
-                let stop = line.wrapping_add(tile_bytes);
-                while line < stop && line < end {
-                    K::prefetch(line.cast::<K::T>());
-                    line = line.wrapping_add(64);
-                }
-            }
+            let r = [
+                rp.add(i * dim),
+                rp.add((i + 1) * dim),
+                rp.add((i + 2) * dim),
+                rp.add((i + 3) * dim),
+            ];
             let (x, rr) = tile::<K, M, 1, 4>([qp], r, dim);
             for j in 0..4 {
                 out[i + j] = finish::<K::S, M>(x[0][j], qq, rr[j]);
@@ -361,12 +366,7 @@ const BLOCK_BYTES: usize = 128 * 1024;
 /// CPU has the backend; `dim > 0`, `queries.len()` and `rows.len()` multiples of `dim`,
 /// `out.len() == nq * nrows`.
 #[inline(always)]
-pub(crate) unsafe fn many_dist<K: Kern, const M: u8>(
-    queries: &[K::T],
-    rows: &[K::T],
-    dim: usize,
-    out: &mut [f32],
-) {
+pub(crate) unsafe fn many_dist<K: Kern, const M: u8>(queries: &[K::T], rows: &[K::T], dim: usize, out: &mut [f32]) {
     let nq = queries.len() / dim;
     let nr = rows.len() / dim;
     debug_assert!(out.len() == nq * nr);
@@ -409,7 +409,12 @@ pub(crate) unsafe fn many_dist<K: Kern, const M: u8>(
             }
             let mut k = 0;
             while k + 4 <= nq {
-                let q = [qp.add(k * dim), qp.add((k + 1) * dim), qp.add((k + 2) * dim), qp.add((k + 3) * dim)];
+                let q = [
+                    qp.add(k * dim),
+                    qp.add((k + 1) * dim),
+                    qp.add((k + 2) * dim),
+                    qp.add((k + 3) * dim),
+                ];
                 let mut j = r0;
                 while j + 2 <= r1 {
                     let (x, rr) = tile::<K, M, 4, 2>(q, [rp.add(j * dim), rp.add((j + 1) * dim)], dim);
@@ -432,7 +437,12 @@ pub(crate) unsafe fn many_dist<K: Kern, const M: u8>(
                 let q = qp.add(k * dim);
                 let mut j = r0;
                 while j + 4 <= r1 {
-                    let r = [rp.add(j * dim), rp.add((j + 1) * dim), rp.add((j + 2) * dim), rp.add((j + 3) * dim)];
+                    let r = [
+                        rp.add(j * dim),
+                        rp.add((j + 1) * dim),
+                        rp.add((j + 2) * dim),
+                        rp.add((j + 3) * dim),
+                    ];
                     let (x, rr) = tile::<K, M, 1, 4>([q], r, dim);
                     for b in 0..4 {
                         out[k * nr + j + b] = finish::<K::S, M>(x[0][b], qn(k), rr[b]);

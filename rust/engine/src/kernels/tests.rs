@@ -43,7 +43,10 @@ impl Rng {
 }
 
 fn all_kernels() -> Vec<Kernels> {
-    let ks: Vec<Kernels> = Backend::supported().into_iter().map(|b| Kernels::with_backend(b).unwrap()).collect();
+    let ks: Vec<Kernels> = Backend::supported()
+        .into_iter()
+        .map(|b| Kernels::with_backend(b).unwrap())
+        .collect();
     assert_eq!(ks[0].backend(), Backend::Scalar);
     ks
 }
@@ -78,7 +81,10 @@ fn oracle(metric: Metric, a: &[f32], b: &[f32]) -> (f64, f64) {
         Metric::Cosine if aa == 0.0 || bb == 0.0 => (1.0, 0.0),
         Metric::Cosine => {
             let norms = (aa * bb).sqrt();
-            ((1.0 - ab / norms).clamp(0.0, 2.0), 1e-5 * (abs / norms + 1.0) + 4.0 * eps)
+            (
+                (1.0 - ab / norms).clamp(0.0, 2.0),
+                1e-5 * (abs / norms + 1.0) + 4.0 * eps,
+            )
         }
     }
 }
@@ -113,7 +119,11 @@ fn oracle_hamming(a: &[u8], b: &[u8]) -> u32 {
 #[track_caller]
 fn assert_close(got: f32, (want, tol): (f64, f64), what: &dyn Fn() -> String) {
     let err = (got as f64 - want).abs();
-    assert!(err <= tol || (got.is_nan() && want.is_nan()), "{}: got {got}, want {want} (err {err:e} > tol {tol:e})", what());
+    assert!(
+        err <= tol || (got.is_nan() && want.is_nan()),
+        "{}: got {got}, want {want} (err {err:e} > tol {tol:e})",
+        what()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,14 +177,35 @@ fn f16_conversion_matches_f16c() {
         assert_eq!(f16_to_f32(h).to_bits(), want.to_bits(), "widen {h:#06x}");
     }
     let mut rng = Rng::new(7);
-    let specials = [0.0f32, -0.0, 1.0, 65504.0, 65519.99, 65520.0, 1e-8, 2f32.powi(-24), 2f32.powi(-25), f32::MAX, f32::MIN_POSITIVE, 1e-40];
+    let specials = [
+        0.0f32,
+        -0.0,
+        1.0,
+        65504.0,
+        65519.99,
+        65520.0,
+        1e-8,
+        2f32.powi(-24),
+        2f32.powi(-25),
+        f32::MAX,
+        f32::MIN_POSITIVE,
+        1e-40,
+    ];
     for i in 0..2_000_000u32 {
-        let f = if (i as usize) < specials.len() { specials[i as usize] } else { f32::from_bits(rng.next() as u32) };
+        let f = if (i as usize) < specials.len() {
+            specials[i as usize]
+        } else {
+            f32::from_bits(rng.next() as u32)
+        };
         // SAFETY: F16C detected above.
         let want = unsafe { narrow4([f; 4]) }[0];
         let got = f32_to_f16(f);
         if f.is_nan() {
-            assert!(f16_to_f32(got).is_nan() && f16_to_f32(want).is_nan(), "narrow NaN {:#x}", f.to_bits());
+            assert!(
+                f16_to_f32(got).is_nan() && f16_to_f32(want).is_nan(),
+                "narrow NaN {:#x}",
+                f.to_bits()
+            );
         } else {
             assert_eq!(got, want, "narrow {f:e} ({:#x})", f.to_bits());
         }
@@ -201,7 +232,10 @@ fn dispatch_picks_a_supported_backend() {
     assert!(!Backend::Neon.is_supported());
     #[cfg(target_arch = "aarch64")]
     assert!(Backend::Neon.is_supported() && !Backend::Avx2.is_supported());
-    eprintln!("kernels: supported {supported:?}, chosen {:?}", Kernels::get().backend());
+    eprintln!(
+        "kernels: supported {supported:?}, chosen {:?}",
+        Kernels::get().backend()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,7 +250,11 @@ fn pairs_match_oracle_and_reference_at_every_dim() {
         let scale = [1.0f32, 1e-2, 1e2][dim % 3];
         let a = rng.f32s(dim, scale);
         // Every 4th dim: positively correlated data (no cancellation), otherwise independent.
-        let b: Vec<f32> = if dim % 4 == 0 { a.iter().map(|&x| x * 0.5 + rng.unit() * scale * 0.1).collect() } else { rng.f32s(dim, scale) };
+        let b: Vec<f32> = if dim % 4 == 0 {
+            a.iter().map(|&x| x * 0.5 + rng.unit() * scale * 0.1).collect()
+        } else {
+            rng.f32s(dim, scale)
+        };
         let (ha, hb) = (f16s(&a), f16s(&b));
         let (wa, wb) = (widen(&ha), widen(&hb));
         let (ia, ib) = (rng.i8s(dim), rng.i8s(dim));
@@ -229,12 +267,19 @@ fn pairs_match_oracle_and_reference_at_every_dim() {
                 let what = || format!("{:?} {m:?} dim {dim}", k.backend());
                 let got = k.pair_f32(m, &a, &b);
                 assert_close(got, want, &|| format!("f32 {}", what()));
-                assert_close(got, (reference as f64, 2.0 * want.1), &|| format!("f32 vs scalar {}", what()));
+                assert_close(got, (reference as f64, 2.0 * want.1), &|| {
+                    format!("f32 vs scalar {}", what())
+                });
                 worst = worst.max((got as f64 - want.0).abs() / want.1.max(1e-300));
                 let got16 = k.pair_f16(m, &ha, &hb);
                 assert_close(got16, want16, &|| format!("f16 {}", what()));
                 // f16 is widened, then accumulated exactly like f32: identical results.
-                assert_eq!(got16.to_bits(), k.pair_f32(m, &wa, &wb).to_bits(), "f16 == f32 on widened {}", what());
+                assert_eq!(
+                    got16.to_bits(),
+                    k.pair_f32(m, &wa, &wb).to_bits(),
+                    "f16 == f32 on widened {}",
+                    what()
+                );
                 assert_eq!(k.pair_i8(m, &ia, &ib).to_bits(), want8.to_bits(), "i8 {}", what());
             }
         }
@@ -252,7 +297,10 @@ fn hamming_matches_bit_by_bit_reference() {
         let mut b = rng.bytes(dim);
         if dim % 5 == 0 {
             // mostly equal vectors too
-            b = a.iter().map(|&x| if rng.below(16) == 0 { x ^ (1 << rng.below(8)) } else { x }).collect();
+            b = a
+                .iter()
+                .map(|&x| if rng.below(16) == 0 { x ^ (1 << rng.below(8)) } else { x })
+                .collect();
         }
         let want = oracle_hamming(&a, &b);
         for k in &ks {
@@ -275,7 +323,10 @@ fn hamming_matches_bit_by_bit_reference() {
 // ---------------------------------------------------------------------------------------------
 // Batch and many.
 
-const SHAPE_DIMS: &[usize] = &[1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 127, 128, 129, 255, 256, 257, 300, 511, 512, 513, 768, 1023, 1024, 1025, 1536, 2047, 2048, 2049];
+const SHAPE_DIMS: &[usize] = &[
+    1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 127, 128, 129, 255, 256, 257, 300, 511, 512, 513,
+    768, 1023, 1024, 1025, 1536, 2047, 2048, 2049,
+];
 const SHAPE_ROWS: &[usize] = &[0, 1, 2, 3, 4, 5, 7, 8, 9, 17];
 const SHAPE_QUERIES: &[usize] = &[1, 2, 3, 4, 5, 7, 9];
 
@@ -291,7 +342,9 @@ fn check_shapes(rng: &mut Rng, dim: usize, nq: usize, nr: usize) {
     let row = |v: &[f32], i: usize| v[i * dim..(i + 1) * dim].to_vec();
     for m in Metric::ALL {
         for k in &ks {
-            let what = |s: &str, qi: usize, ri: usize| format!("{s} {:?} {m:?} dim {dim} nq {nq} nr {nr} q {qi} r {ri}", k.backend());
+            let what = |s: &str, qi: usize, ri: usize| {
+                format!("{s} {:?} {m:?} dim {dim} nq {nq} nr {nr} q {qi} r {ri}", k.backend())
+            };
             let mut many = vec![f32::NAN; nq * nr];
             let mut many16 = vec![f32::NAN; nq * nr];
             let mut many8 = vec![f32::NAN; nq * nr];
@@ -316,7 +369,12 @@ fn check_shapes(rng: &mut Rng, dim: usize, nq: usize, nr: usize) {
                     assert_close(many16[qi * nr + ri], want16, &|| what("f16 many", qi, ri));
                     let want8 = oracle_i8(m, &iq[qi * dim..(qi + 1) * dim], &ir[ri * dim..(ri + 1) * dim]);
                     assert_eq!(batch8[ri].to_bits(), want8.to_bits(), "{}", what("i8 batch", qi, ri));
-                    assert_eq!(many8[qi * nr + ri].to_bits(), want8.to_bits(), "{}", what("i8 many", qi, ri));
+                    assert_eq!(
+                        many8[qi * nr + ri].to_bits(),
+                        want8.to_bits(),
+                        "{}",
+                        what("i8 many", qi, ri)
+                    );
                 }
             }
         }
@@ -330,8 +388,18 @@ fn check_shapes(rng: &mut Rng, dim: usize, nq: usize, nr: usize) {
             k.hamming_u8_batch(q, &br, dim, &mut batch);
             for ri in 0..nr {
                 let want = oracle_hamming(q, &br[ri * dim..(ri + 1) * dim]);
-                assert_eq!(batch[ri], want, "hamming batch {:?} dim {dim} q {qi} r {ri}", k.backend());
-                assert_eq!(many[qi * nr + ri], want, "hamming many {:?} dim {dim} q {qi} r {ri}", k.backend());
+                assert_eq!(
+                    batch[ri],
+                    want,
+                    "hamming batch {:?} dim {dim} q {qi} r {ri}",
+                    k.backend()
+                );
+                assert_eq!(
+                    many[qi * nr + ri],
+                    want,
+                    "hamming many {:?} dim {dim} q {qi} r {ri}",
+                    k.backend()
+                );
             }
         }
     }
@@ -356,19 +424,19 @@ fn batch_and_many_match_oracle_for_all_shapes() {
 
 #[test]
 fn many_crosses_row_blocks() {
-    // 128 KiB blocks: 15 rows of 2049 f32, 31 of f16, 63 of i8 — these shapes span several.
+    // 128 KiB blocks: 15 rows of 2049 f32, 31 of f16, 63 of i8 — these shapes span several
+    // (and, below 256 KiB of rows, take the tiled paths).
     let mut rng = Rng::new(4);
     check_shapes(&mut rng, 2049, 6, 70);
-    check_shapes(&mut rng, 1000, 5, 300);
+    check_shapes(&mut rng, 1000, 5, 64);
 }
 
 #[test]
 fn big_inputs_take_the_streaming_paths() {
-    // Rows above 2 MiB: batch scans row after row and many prefetches each block.
-    // f32 4.4 MB, f16 2.2 MB, i8 1.1 MB; then i8 2.4 MB.
+    // Rows above 256 KiB: batch scans row after row and many prefetches each block.
+    // f32 1.2 MB, f16 600 KB, i8 300 KB.
     let mut rng = Rng::new(8);
-    check_shapes(&mut rng, 1000, 5, 1100);
-    check_shapes(&mut rng, 3000, 6, 800);
+    check_shapes(&mut rng, 1000, 5, 300);
 }
 
 #[test]
@@ -408,14 +476,27 @@ fn i8_long_vectors_do_not_overflow() {
     for k in all_kernels() {
         for m in Metric::ALL {
             for (a, b) in [(&lo, &lo), (&lo, &hi), (&hi, &hi)] {
-                assert_eq!(k.pair_i8(m, a, b).to_bits(), oracle_i8(m, a, b).to_bits(), "{:?} {m:?}", k.backend());
+                assert_eq!(
+                    k.pair_i8(m, a, b).to_bits(),
+                    oracle_i8(m, a, b).to_bits(),
+                    "{:?} {m:?}",
+                    k.backend()
+                );
             }
             let mut out = [0f32; 2];
             k.batch_i8(m, &lo, &rows, dim, &mut out);
             assert_eq!(out, [oracle_i8(m, &lo, &lo), oracle_i8(m, &lo, &hi)]);
             let mut out4 = [0f32; 4];
             k.many_i8(m, &rows, &rows, dim, &mut out4);
-            assert_eq!(out4, [oracle_i8(m, &lo, &lo), oracle_i8(m, &lo, &hi), oracle_i8(m, &hi, &lo), oracle_i8(m, &hi, &hi)]);
+            assert_eq!(
+                out4,
+                [
+                    oracle_i8(m, &lo, &lo),
+                    oracle_i8(m, &lo, &hi),
+                    oracle_i8(m, &hi, &lo),
+                    oracle_i8(m, &hi, &hi)
+                ]
+            );
         }
     }
     assert_eq!(l2_i8(&lo, &hi), (255.0f64 * 255.0 * dim as f64) as f32);
@@ -429,7 +510,10 @@ fn zero_vectors_and_empty_vectors() {
             let z = vec![0f32; dim];
             let a: Vec<f32> = (0..dim).map(|i| i as f32 + 1.0).collect();
             let (hz, ha) = (f16s(&z), f16s(&a));
-            let (iz, ia) = (vec![0i8; dim], (0..dim).map(|i| (i % 100) as i8 + 1).collect::<Vec<_>>());
+            let (iz, ia) = (
+                vec![0i8; dim],
+                (0..dim).map(|i| (i % 100) as i8 + 1).collect::<Vec<_>>(),
+            );
             for (x, y) in [(&z, &z), (&z, &a), (&a, &z)] {
                 assert_eq!(k.pair_f32(Metric::Cosine, x, y), 1.0, "{:?} dim {dim}", k.backend());
             }
@@ -542,7 +626,11 @@ fn properties_hold_on_random_inputs() {
     let ks = all_kernels();
     let mut rng = Rng::new(6);
     for case in 0..3000 {
-        let dim = if case % 10 == 0 { 1 + rng.below(2049) } else { 1 + rng.below(80) };
+        let dim = if case % 10 == 0 {
+            1 + rng.below(2049)
+        } else {
+            1 + rng.below(80)
+        };
         let scale = [1e-3f32, 1.0, 1e3][rng.below(3)];
         let a = rng.f32s(dim, scale);
         let b = rng.f32s(dim, scale);
@@ -551,7 +639,12 @@ fn properties_hold_on_random_inputs() {
 
         // Symmetry is exact: the same products are summed in the same order.
         for m in Metric::ALL {
-            assert_eq!(k.pair_f32(m, &a, &b).to_bits(), k.pair_f32(m, &b, &a).to_bits(), "symmetry {m:?} {}", what());
+            assert_eq!(
+                k.pair_f32(m, &a, &b).to_bits(),
+                k.pair_f32(m, &b, &a).to_bits(),
+                "symmetry {m:?} {}",
+                what()
+            );
         }
         // Identity.
         assert_eq!(k.pair_f32(Metric::L2, &a, &a), 0.0, "{}", what());
@@ -567,16 +660,26 @@ fn properties_hold_on_random_inputs() {
         assert!((0.0..=2.0).contains(&cos), "{}", what());
         assert!(k.pair_f32(Metric::L2, &a, &b) >= 0.0);
         // L2 = |a|² + |b|² - 2 a·b = (1 - dot(a, a)) + (1 - dot(b, b)) - 2 (1 - dot(a, b)) ± tol.
-        let (da, db, dab) = (k.pair_f32(Metric::Dot, &a, &a) as f64, k.pair_f32(Metric::Dot, &b, &b) as f64, k.pair_f32(Metric::Dot, &a, &b) as f64);
+        let (da, db, dab) = (
+            k.pair_f32(Metric::Dot, &a, &a) as f64,
+            k.pair_f32(Metric::Dot, &b, &b) as f64,
+            k.pair_f32(Metric::Dot, &a, &b) as f64,
+        );
         let l2 = k.pair_f32(Metric::L2, &a, &b) as f64;
         let expanded = (1.0 - da) + (1.0 - db) - 2.0 * (1.0 - dab);
         let norms = (1.0 - da) + (1.0 - db) + 1.0;
-        assert!((l2 - expanded).abs() <= 1e-4 * norms, "l2 {l2} vs expanded {expanded} {}", what());
+        assert!(
+            (l2 - expanded).abs() <= 1e-4 * norms,
+            "l2 {l2} vs expanded {expanded} {}",
+            what()
+        );
         // Against the oracle and the reference.
         for m in Metric::ALL {
             let want = oracle(m, &a, &b);
             assert_close(k.pair_f32(m, &a, &b), want, &|| format!("{m:?} {}", what()));
-            assert_close(scalar().pair_f32(m, &a, &b), want, &|| format!("scalar {m:?} {}", what()));
+            assert_close(scalar().pair_f32(m, &a, &b), want, &|| {
+                format!("scalar {m:?} {}", what())
+            });
         }
         // i8: exact on every backend, and symmetric.
         let (ia, ib) = (rng.i8s(dim), rng.i8s(dim));
@@ -598,7 +701,10 @@ fn properties_hold_on_random_inputs() {
 /// Checks `widen(chunk)` == scalar widening of `chunk` for every chunk of `LANES` bit patterns,
 /// and `widen_part` for every tail length.
 #[allow(dead_code)]
-fn check_f16_lanes<const LANES: usize>(widen: impl Fn(&[u16; LANES]) -> [f32; LANES], widen_part: impl Fn(&[u16], usize) -> [f32; LANES]) {
+fn check_f16_lanes<const LANES: usize>(
+    widen: impl Fn(&[u16; LANES]) -> [f32; LANES],
+    widen_part: impl Fn(&[u16], usize) -> [f32; LANES],
+) {
     let all: Vec<u16> = (0..=u16::MAX).collect();
     for chunk in all.chunks_exact(LANES) {
         let got = widen(chunk.try_into().unwrap());

@@ -53,7 +53,10 @@ pub(super) static AVX512: Table = Table {
     f32: AVX512_F32,
     f16: AVX512_F16,
     i8: kern_fns!("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt", Avx512I8),
-    hamming: hamming_fns!("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt", Avx512Popcount),
+    hamming: hamming_fns!(
+        "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt",
+        Avx512Popcount
+    ),
 };
 
 pub(super) static AVX512_VNNI: Table = Table {
@@ -114,11 +117,15 @@ unsafe fn copy_tail(src: *const u8, dst: *mut u8, bytes: usize) {
             o = 8;
         }
         if bytes & 4 != 0 {
-            dst.add(o).cast::<u32>().write_unaligned(src.add(o).cast::<u32>().read_unaligned());
+            dst.add(o)
+                .cast::<u32>()
+                .write_unaligned(src.add(o).cast::<u32>().read_unaligned());
             o += 4;
         }
         if bytes & 2 != 0 {
-            dst.add(o).cast::<u16>().write_unaligned(src.add(o).cast::<u16>().read_unaligned());
+            dst.add(o)
+                .cast::<u16>()
+                .write_unaligned(src.add(o).cast::<u16>().read_unaligned());
             o += 2;
         }
         if bytes & 1 != 0 {
@@ -417,7 +424,12 @@ impl Kern for Avx512F16 {
     #[inline(always)]
     unsafe fn load_part(p: *const u16, n: usize) -> __m512 {
         // SAFETY: AVX-512F/BW/VL present; the masked load reads only the `n` readable elements.
-        unsafe { _mm512_cvt_roundph_ps::<_MM_FROUND_CUR_DIRECTION>(_mm256_maskz_loadu_epi16(low_mask(n) as __mmask16, p.cast::<i16>())) }
+        unsafe {
+            _mm512_cvt_roundph_ps::<_MM_FROUND_CUR_DIRECTION>(_mm256_maskz_loadu_epi16(
+                low_mask(n) as __mmask16,
+                p.cast::<i16>(),
+            ))
+        }
     }
 }
 
@@ -493,13 +505,12 @@ macro_rules! avx512_i8 {
     };
 }
 
-avx512_i8!(Avx512I8, "`i8` on AVX-512BW (`vpmaddwd`).", |acc, a, b| _mm512_add_epi32(
-    acc,
-    _mm512_madd_epi16(a, b)
-));
-avx512_i8!(Avx512VnniI8, "`i8` on AVX-512 VNNI (`vpdpwssd`).", |acc, a, b| _mm512_dpwssd_epi32(
-    acc, a, b
-));
+avx512_i8!(Avx512I8, "`i8` on AVX-512BW (`vpmaddwd`).", |acc, a, b| {
+    _mm512_add_epi32(acc, _mm512_madd_epi16(a, b))
+});
+avx512_i8!(Avx512VnniI8, "`i8` on AVX-512 VNNI (`vpdpwssd`).", |acc, a, b| {
+    _mm512_dpwssd_epi32(acc, a, b)
+});
 
 /// Per-64-bit-lane popcount with the nibble table (AVX-512BW).
 #[inline(always)]
@@ -535,7 +546,10 @@ impl Popcount for Avx512Popcount {
             }
             if i < n {
                 let m = low_mask(n - i);
-                let x = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, a.add(i).cast::<i8>()), _mm512_maskz_loadu_epi8(m, b.add(i).cast::<i8>()));
+                let x = _mm512_xor_si512(
+                    _mm512_maskz_loadu_epi8(m, a.add(i).cast::<i8>()),
+                    _mm512_maskz_loadu_epi8(m, b.add(i).cast::<i8>()),
+                );
                 acc = _mm512_add_epi64(acc, popcnt512_bw(x));
             }
             _mm512_reduce_add_epi64(acc) as u64
@@ -577,7 +591,10 @@ impl Popcount for Avx512VpopcntPopcount {
             }
             if i < n {
                 let m = low_mask(n - i);
-                let x = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, a.add(i).cast::<i8>()), _mm512_maskz_loadu_epi8(m, b.add(i).cast::<i8>()));
+                let x = _mm512_xor_si512(
+                    _mm512_maskz_loadu_epi8(m, a.add(i).cast::<i8>()),
+                    _mm512_maskz_loadu_epi8(m, b.add(i).cast::<i8>()),
+                );
                 acc1 = _mm512_add_epi64(acc1, _mm512_popcnt_epi64(x));
             }
             _mm512_reduce_add_epi64(_mm512_add_epi64(acc0, acc1)) as u64

@@ -1,0 +1,75 @@
+"""AgentDB: an embeddable vector database on LanceDB.
+
+Quick start::
+
+    import numpy as np
+    import agentdb
+
+    with agentdb.connect("./my-db") as db:
+        docs = db.get_or_create_collection("docs", dim=3, metric="cosine")
+        docs.add(
+            ids=["a", "b"],
+            vectors=np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32),
+            documents=["first", "second"],
+            metadata=[{"lang": "en", "year": 2021}, {"lang": "fr", "year": 2019}],
+        )
+        hits = docs.search(np.array([1, 0.1, 0], dtype=np.float32), k=1, where={"year": {"$gte": 2020}})
+        print(hits.ids, hits.distances)
+
+See :mod:`agentdb.collection` for distances and the filter grammar, :mod:`agentdb.errors` for
+the exceptions.
+"""
+
+from __future__ import annotations
+
+from . import errors
+from ._native import __version__
+from .collection import Collection, VectorLike, VectorsLike, Where
+from .database import METRICS, Database, connect
+from .errors import (
+    AgentDBError,
+    ClosedError,
+    CollectionExistsError,
+    CollectionNotFoundError,
+    DimensionMismatchError,
+    DuplicateIdError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidFilterError,
+    InvalidMetadataError,
+    InvalidNameError,
+    InvalidVectorError,
+    StorageError,
+)
+from .results import GetResult, Hit, Metadata, MetadataValue, Record, SearchResult
+
+__all__ = [
+    "__version__",
+    "connect",
+    "Database",
+    "Collection",
+    "SearchResult",
+    "GetResult",
+    "Hit",
+    "Record",
+    "Metadata",
+    "MetadataValue",
+    "Where",
+    "VectorLike",
+    "VectorsLike",
+    "METRICS",
+    "errors",
+    "AgentDBError",
+    "InvalidArgumentError",
+    "InvalidNameError",
+    "CollectionNotFoundError",
+    "CollectionExistsError",
+    "DimensionMismatchError",
+    "DuplicateIdError",
+    "InvalidVectorError",
+    "InvalidMetadataError",
+    "InvalidFilterError",
+    "ClosedError",
+    "StorageError",
+    "InternalError",
+]

@@ -1,0 +1,262 @@
+"""Collections: records of ``(id, vector, document, metadata)`` with exact nearest-neighbour search.
+
+Distances (smaller is closer), as computed by the engine:
+
+=========  =============================  =====================================
+metric     distance                       range
+=========  =============================  =====================================
+cosine     ``1 - cos(q, v)``              0 (same direction) … 2 (opposite)
+l2         ``Σ (q_i - v_i)²`` (squared)   0 …
+dot        ``1 - q·v``                    any real (for unit vectors: 0 … 2)
+=========  =============================  =====================================
+
+Filters (``where=``) come in two forms, both evaluated inside LanceDB (prefiltered: ``search``
+returns the ``k`` nearest among the records that match):
+
+* a SQL boolean expression over the columns: ``"lang = 'en' AND year >= 2020"``. Columns are
+  ``id``, ``document``, ``created_at``, ``updated_at`` and every metadata key. The string is
+  handed to LanceDB as it is: do not build it from untrusted values, use a dict filter.
+* a dict in the style of Chroma / MongoDB, compiled by the engine, which quotes every value (so
+  ``{"lang": "x' OR 1=1 --"}`` is just a string that matches nothing)::
+
+      where := {entry, ...}                      every entry must hold (AND)
+      entry := "$and": [where, ...] | "$or": [where, ...] | "$not": where
+             | field: value                      equality
+             | field: {op: value, ...}
+      op    := $eq $ne $gt $gte $lt $lte         comparisons (numbers, str, datetime)
+             | $in $nin                          value in / not in a list
+             | $contains                         list[str] field holds the string,
+                                                 or a str field contains the substring
+             | $exists                           True: the record has the key; False: it lacks it
+
+  A condition on a key matches only records that have the key (SQL semantics); a key that no
+  record has ever had matches nothing. Datetime values may be ``datetime`` objects or RFC 3339
+  strings; a naive datetime is UTC.
+
+Vectors: a float32 C-contiguous numpy array is read in place (no copy); other dtypes and Python
+lists are converted once. Metadata values: ``str``, ``int``, ``float``, ``bool``, ``datetime``,
+``list[str]``; ``None`` means "no such key". Keys are identifiers (letters, digits, ``_``), and a
+key keeps the type of its first value (ints widen to float).
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union, overload
+
+import numpy as np
+
+from . import _native
+from . import errors as _errors
+from .results import GetResult, SearchResult
+
+__all__ = ["Collection", "Where", "VectorLike", "VectorsLike"]
+
+#: A filter: a SQL string or a dict (see the module documentation), or None for "all records".
+Where = Union[str, Mapping[str, Any], None]
+#: One vector: a 1-D numpy array or a sequence of numbers.
+VectorLike = Union[np.ndarray, Sequence[float]]
+#: Many vectors: a 2-D numpy array ``(n, dim)`` or a sequence of vectors.
+VectorsLike = Union[np.ndarray, Sequence[VectorLike]]
+
+
+def _is_single_vector(v: Any) -> bool:
+    """Whether ``v`` is one vector (1-D) rather than a batch of vectors."""
+    ndim = getattr(v, "ndim", None)
+    if ndim is not None:
+        return bool(ndim <= 1)
+    if isinstance(v, (str, bytes)):
+        return True
+    try:
+        if len(v) == 0:
+            return True
+        first = v[0]
+    except TypeError:
+        return True
+    return not (hasattr(first, "__len__") and not isinstance(first, (str, bytes)))
+
+
+def _as_array(v: Any) -> Any:
+    """Array-likes that are not numpy arrays (pandas, torch, jax, …) become numpy arrays; numpy
+    arrays and Python sequences pass through unchanged (the extension reads them directly)."""
+    if not isinstance(v, np.ndarray) and hasattr(v, "__array__"):
+        return np.asarray(v)
+    return v
+
+
+def _as_batch(
+    ids: Any, vectors: Any, documents: Any, metadata: Any
+) -> Tuple[Any, Any, Any, Any]:
+    """``add("id", vector, "doc", {...})`` → the batch form with one row."""
+    if not isinstance(ids, str):
+        return ids, vectors, documents, metadata
+    if _is_single_vector(vectors):
+        vectors = vectors.reshape(1, -1) if isinstance(vectors, np.ndarray) else [vectors]
+    if isinstance(documents, str):
+        documents = [documents]
+    if isinstance(metadata, Mapping):
+        metadata = [metadata]
+    return [ids], vectors, documents, metadata
+
+
+class Collection:
+    """A collection of records ``(id, vector, document, metadata)`` in a :class:`Database`.
+
+    Obtain one from :meth:`Database.create_collection`, :meth:`Database.get_collection` or
+    :meth:`Database.get_or_create_collection`. Handles are cheap and thread-safe; every call
+    releases the GIL while the engine works. Each write is one atomic commit: when it returns the
+    data is on disk, and a rejected batch leaves the collection unchanged.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.Collection) -> None:
+        self._native = native
+
+    # -- properties -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The collection's name."""
+        return self._native.name
+
+    @property
+    def dim(self) -> int:
+        """The dimension of its vectors."""
+        return self._native.dim
+
+    @property
+    def metric(self) -> str:
+        """``"cosine"``, ``"l2"`` or ``"dot"`` (see the module documentation for distances)."""
+        return self._native.metric
+
+    @property
+    def metadata_schema(self) -> dict[str, str]:
+        """The metadata keys seen so far and their stored types (``"str"``, ``"int"``,
+        ``"float"``, ``"bool"``, ``"datetime"``, ``"list[str]"``)."""
+        return dict(self._native.metadata_schema())
+
+    def __repr__(self) -> str:
+        return f"Collection(name={self.name!r}, dim={self.dim}, metric={self.metric!r})"
+
+    def __len__(self) -> int:
+        """The number of records."""
+        return self.count()
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def add(
+        self,
+        ids: Union[Sequence[str], str, Any],
+        vectors: Optional[Union[VectorsLike, VectorLike]] = None,
+        documents: Optional[Union[Sequence[Optional[str]], str]] = None,
+        metadata: Optional[Union[Sequence[Optional[Mapping[str, Any]]], Mapping[str, Any]]] = None,
+    ) -> None:
+        """Inserts new records.
+
+        Args:
+            ids: one id per record (non-empty str, at most 1024 bytes), or a single id for a single
+                record. Or, alone, an Arrow table (anything with ``__arrow_c_stream__``, e.g. a
+                ``pyarrow.Table``) with columns ``id``, ``vector`` (list of floats), optional
+                ``document``, and one column per metadata key.
+            vectors: ``(n, dim)`` array or a sequence of n vectors.
+            documents: optional text per record (``None`` entries allowed).
+            metadata: optional dict per record (``None`` entries allowed).
+
+        Raises:
+            DuplicateIdError: an id repeats in the batch or already exists (use :meth:`upsert`).
+            DimensionMismatchError: a vector of the wrong length.
+            InvalidVectorError: a vector with NaN or infinity (or all zeros, for cosine).
+            InvalidMetadataError: a metadata key or value that cannot be stored.
+
+        The batch is validated whole before anything is written: on any error nothing is
+        written, and the message names the offending row.
+        """
+        self._write(ids, vectors, documents, metadata, upsert=False)
+
+    def upsert(
+        self,
+        ids: Union[Sequence[str], str, Any],
+        vectors: Optional[Union[VectorsLike, VectorLike]] = None,
+        documents: Optional[Union[Sequence[Optional[str]], str]] = None,
+        metadata: Optional[Union[Sequence[Optional[Mapping[str, Any]]], Mapping[str, Any]]] = None,
+    ) -> None:
+        """Inserts records, replacing those whose id exists (vector, document and metadata are
+        all replaced; the creation time is kept). Same arguments and errors as :meth:`add`,
+        except that existing ids are not an error."""
+        self._write(ids, vectors, documents, metadata, upsert=True)
+
+    def _write(self, ids: Any, vectors: Any, documents: Any, metadata: Any, *, upsert: bool) -> None:
+        if vectors is None:
+            if hasattr(ids, "__arrow_c_stream__"):
+                if documents is not None or metadata is not None:
+                    raise _errors.InvalidArgumentError(
+                        "with Arrow input, documents and metadata are columns of the table"
+                    )
+                self._native.add_arrow(ids, upsert)
+                return
+            raise _errors.InvalidArgumentError(
+                "vectors are required (or pass an Arrow table with id and vector columns)"
+            )
+        ids, vectors, documents, metadata = _as_batch(ids, _as_array(vectors), documents, metadata)
+        if upsert:
+            self._native.upsert(ids, vectors, documents, metadata)
+        else:
+            self._native.add(ids, vectors, documents, metadata)
+
+    def delete(self, ids: Optional[Union[Sequence[str], str]] = None, where: Where = None) -> int:
+        """Deletes the records with the given ids and/or matching ``where`` (both given: records
+        that satisfy both). Returns how many records were deleted; ids that do not exist are not
+        an error. At least one of ``ids`` and ``where`` is required (``where="TRUE"`` clears the
+        collection)."""
+        if isinstance(ids, str):
+            ids = [ids]
+        return self._native.delete(ids, where)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(
+        self,
+        ids: Optional[Union[Sequence[str], str]] = None,
+        where: Where = None,
+        limit: Optional[int] = None,
+        offset: int = 0,
+    ) -> GetResult:
+        """Reads records by id (in the order given; missing ids are left out) and/or those
+        matching ``where``; at most ``limit`` of them after skipping ``offset``. Without ids,
+        the order is the storage order."""
+        if isinstance(ids, str):
+            ids = [ids]
+        rids, vectors, documents, metadata = self._native.get(ids, where, limit, offset)
+        return GetResult(rids, vectors, documents, metadata, self._native.metadata_schema())
+
+    def count(self, where: Where = None) -> int:
+        """The number of records, or of those matching ``where``."""
+        return self._native.count(where)
+
+    @overload
+    def search(self, query: VectorLike, k: int = 10, where: Where = None) -> SearchResult: ...
+
+    @overload
+    def search(self, query: VectorsLike, k: int = 10, where: Where = None) -> List[SearchResult]: ...
+
+    def search(
+        self, query: Union[VectorLike, VectorsLike], k: int = 10, where: Where = None
+    ) -> Union[SearchResult, List[SearchResult]]:
+        """Exact k-nearest-neighbour search.
+
+        Args:
+            query: one vector (1-D) → one :class:`SearchResult`; or a 2-D array / sequence of
+                vectors → a list with one :class:`SearchResult` per query (run as one batch).
+            k: how many neighbours (1 … 100000). Fewer come back when fewer records match.
+            where: only consider records matching this filter (SQL string or dict).
+
+        Distances ascend (smaller is closer): cosine ``1 - cos``, l2 squared Euclidean,
+        dot ``1 - q·v``.
+        """
+        query = _as_array(query)
+        if _is_single_vector(query):
+            ids, distances, documents, metadata = self._native.search(query, k, where)
+            return SearchResult(ids, distances, documents, metadata, self._native.metadata_schema())
+        raw = self._native.search_batch(query, k, where)
+        schema = self._native.metadata_schema()
+        return [SearchResult(i, d, docs, m, schema) for i, d, docs, m in raw]

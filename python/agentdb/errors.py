@@ -1,0 +1,134 @@
+"""AgentDB's exceptions: one hierarchy, mapped one-to-one from the engine's error kinds.
+
+Every error AgentDB raises is an :class:`AgentDBError`. The native extension raises these very
+classes (it looks them up here), so ``except agentdb.errors.DuplicateIdError`` catches the
+engine's error whichever layer noticed the problem.
+
+Errors about bad input also derive from :class:`ValueError` (through
+:class:`InvalidArgumentError`), and :class:`CollectionNotFoundError` derives from
+:class:`KeyError`, so code written against the standard exceptions keeps working::
+
+    AgentDBError
+    ├── InvalidArgumentError (ValueError)     an argument is out of range or malformed
+    │   ├── InvalidNameError                  a collection name that could escape the directory
+    │   ├── DimensionMismatchError            a vector of the wrong length
+    │   ├── DuplicateIdError                  an id repeated in a batch, or already present on add
+    │   ├── InvalidVectorError                NaN / infinity / not numbers / zero vector (cosine)
+    │   ├── InvalidMetadataError              a metadata key or value of an unsupported kind
+    │   └── InvalidFilterError                a filter that does not parse or mistypes a field
+    ├── CollectionNotFoundError (KeyError)
+    ├── CollectionExistsError
+    ├── ClosedError                           the database (or the collection) was closed/dropped
+    ├── StorageError                          LanceDB or the file system failed
+    └── InternalError                         a bug in AgentDB: please report it
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AgentDBError",
+    "InvalidArgumentError",
+    "InvalidNameError",
+    "CollectionNotFoundError",
+    "CollectionExistsError",
+    "DimensionMismatchError",
+    "DuplicateIdError",
+    "InvalidVectorError",
+    "InvalidMetadataError",
+    "InvalidFilterError",
+    "ClosedError",
+    "StorageError",
+    "InternalError",
+]
+
+
+class AgentDBError(Exception):
+    """Base class of every error AgentDB raises.
+
+    ``kind`` names the engine's error kind (e.g. ``"duplicate_id"``); it is the same for the
+    Python, C and Zig bindings.
+    """
+
+    kind: str = "error"
+
+
+class InvalidArgumentError(AgentDBError, ValueError):
+    """An argument is out of range or malformed (``k=0``, an unknown metric, a bad shape...)."""
+
+    kind = "invalid_argument"
+
+
+class InvalidNameError(InvalidArgumentError):
+    """A collection name is empty, longer than 128 characters, or has characters other than
+    ASCII letters, digits, ``_`` and ``-`` (so no ``/``, no ``..``: nothing can be created outside
+    the database directory)."""
+
+    kind = "invalid_name"
+
+
+class CollectionNotFoundError(AgentDBError, KeyError):
+    """The collection does not exist. Also a :class:`KeyError` (a lookup by name failed)."""
+
+    kind = "collection_not_found"
+
+    def __str__(self) -> str:
+        # KeyError's str() shows the repr of its argument (quotes around the message).
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+
+class CollectionExistsError(AgentDBError):
+    """``create_collection`` named a collection that already exists."""
+
+    kind = "collection_exists"
+
+
+class DimensionMismatchError(InvalidArgumentError):
+    """A vector's length differs from the collection's dimension (the message names the row)."""
+
+    kind = "dimension_mismatch"
+
+
+class DuplicateIdError(InvalidArgumentError):
+    """An id repeats within a batch, or ``add`` names an id the collection already holds (use
+    ``upsert`` to replace records). Nothing of the batch is written."""
+
+    kind = "duplicate_id"
+
+
+class InvalidVectorError(InvalidArgumentError):
+    """A vector holds NaN or infinity, is not made of numbers, or is all zeros in a cosine
+    collection (which has no direction)."""
+
+    kind = "invalid_vector"
+
+
+class InvalidMetadataError(InvalidArgumentError):
+    """A metadata key is not an identifier (or is reserved), or a value is of an unsupported type,
+    or of a different type than the key already holds."""
+
+    kind = "invalid_metadata"
+
+
+class InvalidFilterError(InvalidArgumentError):
+    """A ``where`` filter does not parse, uses an unknown operator, or compares a field with a
+    value of the wrong type."""
+
+    kind = "invalid_filter"
+
+
+class ClosedError(AgentDBError):
+    """The database was closed, or the collection was dropped."""
+
+    kind = "closed"
+
+
+class StorageError(AgentDBError):
+    """The storage layer (LanceDB, the file system) failed."""
+
+    kind = "storage"
+
+
+class InternalError(AgentDBError):
+    """An invariant of AgentDB did not hold: a bug, please report it."""
+
+    kind = "internal"

@@ -1,0 +1,226 @@
+//! `agentdb._native.Collection`: the binding of [`agentdb_engine::Collection`] that
+//! `agentdb/collection.py` wraps. Arguments are converted (see `conversion.rs`), then every engine
+//! call runs with the GIL released; results come back as plain tuples, lists and numpy arrays that
+//! the Python layer wraps in `GetResult` / `SearchResult`.
+
+use agentdb_engine::arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use agentdb_engine::{Collection, Error, ErrorKind, OwnedRecords, Records, SearchResult};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyCapsuleMethods, PyList, PyTuple};
+
+use crate::conversion::{
+    extract_documents, extract_filter, extract_ids, extract_metadata, extract_query, extract_vectors,
+    metadata_to_list, non_negative,
+};
+use crate::errors::{new_err, OrRaise};
+
+/// A collection handle (see `agentdb.Collection`).
+#[pyclass(frozen, name = "Collection", module = "agentdb._native")]
+pub struct PyCollection {
+    inner: Collection,
+}
+
+impl PyCollection {
+    pub fn new(inner: Collection) -> Self {
+        PyCollection { inner }
+    }
+
+    fn write(
+        &self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        vectors: &Bound<'_, PyAny>,
+        documents: Option<&Bound<'_, PyAny>>,
+        metadata: Option<&Bound<'_, PyAny>>,
+        upsert: bool,
+    ) -> PyResult<()> {
+        let ids = extract_ids(ids)?;
+        let vectors = extract_vectors(vectors, "vectors")?;
+        let documents = documents.filter(|d| !d.is_none()).map(extract_documents).transpose()?;
+        let metadata = metadata.filter(|m| !m.is_none()).map(|m| extract_metadata(m, &ids)).transpose()?;
+        let records = Records {
+            ids: &ids,
+            vectors: vectors.as_vectors()?,
+            documents: documents.as_deref(),
+            metadata: metadata.as_deref(),
+        };
+        let c = &self.inner;
+        py.detach(|| if upsert { c.upsert(&records) } else { c.add(&records) }).or_raise()
+    }
+}
+
+/// `(ids, distances, documents, metadata)` of one search.
+fn search_tuple<'py>(py: Python<'py>, r: SearchResult) -> PyResult<Bound<'py, PyTuple>> {
+    let metadata = metadata_to_list(py, &r.metadata)?;
+    let distances = PyArray1::from_vec(py, r.distances);
+    (r.ids, distances, r.documents, metadata).into_pyobject(py)
+}
+
+#[pymethods]
+impl PyCollection {
+    #[getter]
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    #[getter]
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    #[getter]
+    fn metric(&self) -> &'static str {
+        self.inner.metric().as_str()
+    }
+
+    /// `[(key, type name), …]` for every metadata key seen so far.
+    fn metadata_schema(&self) -> Vec<(String, &'static str)> {
+        self.inner.metadata_schema().into_iter().map(|(k, t)| (k, t.name())).collect()
+    }
+
+    #[pyo3(signature = (ids, vectors, documents=None, metadata=None))]
+    fn add(
+        &self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        vectors: &Bound<'_, PyAny>,
+        documents: Option<&Bound<'_, PyAny>>,
+        metadata: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.write(py, ids, vectors, documents, metadata, false)
+    }
+
+    #[pyo3(signature = (ids, vectors, documents=None, metadata=None))]
+    fn upsert(
+        &self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        vectors: &Bound<'_, PyAny>,
+        documents: Option<&Bound<'_, PyAny>>,
+        metadata: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.write(py, ids, vectors, documents, metadata, true)
+    }
+
+    /// Adds (or upserts) the rows of any object with `__arrow_c_stream__` (a pyarrow Table or
+    /// RecordBatchReader, …): columns `id`, `vector`, optional `document`, metadata columns.
+    /// The stream is read and written with the GIL released; no Python object per row.
+    fn add_arrow(&self, py: Python<'_>, data: &Bound<'_, PyAny>, upsert: bool) -> PyResult<()> {
+        if !data.hasattr("__arrow_c_stream__")? {
+            return Err(new_err(
+                ErrorKind::InvalidArgument,
+                "Arrow input must implement __arrow_c_stream__ (e.g. a pyarrow Table)",
+            ));
+        }
+        let capsule = data.call_method0("__arrow_c_stream__")?;
+        let capsule = capsule.cast::<PyCapsule>()?;
+        let ptr = capsule.pointer_checked(Some(c"arrow_array_stream"))?;
+        // SAFETY: the capsule holds an `ArrowArrayStream` (checked by its name); `from_raw` moves
+        // the stream out and leaves a released one behind, so the capsule's destructor does not
+        // release it a second time.
+        let reader = unsafe { ArrowArrayStreamReader::from_raw(ptr.as_ptr() as *mut FFI_ArrowArrayStream) }
+            .map_err(|e| new_err(ErrorKind::InvalidArgument, format!("Arrow input: {e}")))?;
+        let c = &self.inner;
+        py.detach(move || {
+            let mut records = OwnedRecords::default();
+            for batch in reader {
+                let batch = batch.map_err(|e| Error::new(ErrorKind::InvalidArgument, format!("Arrow input: {e}")))?;
+                records.extend_from_arrow(&batch)?;
+            }
+            let records = records.as_records();
+            if upsert {
+                c.upsert(&records)
+            } else {
+                c.add(&records)
+            }
+        })
+        .or_raise()
+    }
+
+    /// `(ids, vectors (n, dim) float32, documents, metadata)`.
+    #[pyo3(signature = (ids=None, filter=None, limit=None, offset=0))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Option<&Bound<'py, PyAny>>,
+        filter: Option<&Bound<'py, PyAny>>,
+        limit: Option<i64>,
+        offset: i64,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let ids = ids.filter(|i| !i.is_none()).map(extract_ids).transpose()?;
+        let filter = extract_filter(filter)?;
+        let limit = limit.map(|l| non_negative("limit", l)).transpose()?;
+        let offset = non_negative("offset", offset)?;
+        let c = &self.inner;
+        let r = py.detach(|| c.get(ids.as_deref(), filter.as_ref(), limit, offset)).or_raise()?;
+        let n = r.ids.len();
+        let vectors = Array2::from_shape_vec((n, r.dim), r.vectors)
+            .map_err(|e| new_err(ErrorKind::Internal, format!("get returned a malformed vector block: {e}")))?
+            .into_pyarray(py);
+        let metadata = metadata_to_list(py, &r.metadata)?;
+        (r.ids, vectors, r.documents, metadata).into_pyobject(py)
+    }
+
+    /// The number of records deleted.
+    #[pyo3(signature = (ids=None, filter=None))]
+    fn delete(&self, py: Python<'_>, ids: Option<&Bound<'_, PyAny>>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
+        let ids = ids.filter(|i| !i.is_none()).map(extract_ids).transpose()?;
+        let filter = extract_filter(filter)?;
+        let c = &self.inner;
+        py.detach(|| c.delete(ids.as_deref(), filter.as_ref())).or_raise()
+    }
+
+    #[pyo3(signature = (filter=None))]
+    fn count(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
+        let filter = extract_filter(filter)?;
+        let c = &self.inner;
+        py.detach(|| c.count(filter.as_ref())).or_raise()
+    }
+
+    /// One query → `(ids, distances float32, documents, metadata)`.
+    #[pyo3(signature = (query, k, filter=None))]
+    fn search<'py>(
+        &self,
+        py: Python<'py>,
+        query: &Bound<'py, PyAny>,
+        k: i64,
+        filter: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let query = extract_query(query)?;
+        let q = query.as_slice()?;
+        let k = non_negative("k", k)?;
+        let filter = extract_filter(filter)?;
+        let c = &self.inner;
+        let r = py.detach(|| c.search(q, k, filter.as_ref())).or_raise()?;
+        search_tuple(py, r)
+    }
+
+    /// Many queries (one engine batch) → a list of `(ids, distances, documents, metadata)`.
+    #[pyo3(signature = (queries, k, filter=None))]
+    fn search_batch<'py>(
+        &self,
+        py: Python<'py>,
+        queries: &Bound<'py, PyAny>,
+        k: i64,
+        filter: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let queries = extract_vectors(queries, "queries")?;
+        let q = queries.as_vectors()?;
+        let k = non_negative("k", k)?;
+        let filter = extract_filter(filter)?;
+        let c = &self.inner;
+        let results = py.detach(|| c.search_batch(q, k, filter.as_ref())).or_raise()?;
+        PyList::new(py, results.into_iter().map(|r| search_tuple(py, r)).collect::<PyResult<Vec<_>>>()?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "_native.Collection(name={:?}, dim={}, metric={:?})",
+            self.inner.name(),
+            self.inner.dim(),
+            self.inner.metric().as_str()
+        )
+    }
+}

@@ -1,0 +1,33 @@
+//! `agentdb._native`: the PyO3 binding of the AgentDB engine.
+//!
+//! Layers mirror the Python package: `database.rs` ↔ `agentdb/database.py`, `collection.rs` ↔
+//! `agentdb/collection.py`, `errors.rs` ↔ `agentdb/errors.py`; `conversion.rs` turns Python
+//! objects into engine values and back. The Python modules hold the documented public API; this
+//! module only converts, releases the GIL, and calls the engine.
+
+mod collection;
+mod conversion;
+mod database;
+mod errors;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<database::PyDatabase>()?;
+    m.add_class::<collection::PyCollection>()?;
+    m.add("__version__", agentdb_engine::VERSION)?;
+    m.add("MAX_DIM", agentdb_engine::MAX_DIM)?;
+    m.add("MAX_K", agentdb_engine::MAX_K)?;
+    m.add("MAX_NAME_LEN", agentdb_engine::MAX_NAME_LEN)?;
+    m.add("MAX_ID_LEN", agentdb_engine::MAX_ID_LEN)?;
+    // Engine error code → name of its class in `agentdb.errors` (checked by the tests, so the
+    // two sides cannot drift apart).
+    let kinds = PyDict::new(m.py());
+    for kind in errors::ALL_KINDS {
+        kinds.set_item(kind as u8, errors::class_name(kind))?;
+    }
+    m.add("ERROR_CLASSES", kinds)?;
+    Ok(())
+}
