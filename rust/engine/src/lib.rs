@@ -31,7 +31,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use filter::Filter;
 pub use records::{GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
 pub use schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};
-pub use value::{format_rfc3339_micros, parse_rfc3339_micros, MetaType, Metadata, Value};
+pub use value::{days_from_civil, format_rfc3339_micros, parse_rfc3339_micros, MetaType, Metadata, Value};
 
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).
 pub use arrow;

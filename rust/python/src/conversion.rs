@@ -37,19 +37,9 @@ static NUMPY_INTEGER: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static NUMPY_FLOATING: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static EPOCH: PyOnceLock<Py<PyDateTime>> = PyOnceLock::new();
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// A `datetime` as microseconds since the Unix epoch, UTC. A naive datetime is taken as UTC.
 pub fn datetime_to_micros(dt: &Bound<'_, PyDateTime>) -> PyResult<i64> {
-    let days = days_from_civil(dt.get_year() as i64, dt.get_month() as i64, dt.get_day() as i64);
+    let days = agentdb_engine::days_from_civil(dt.get_year() as i64, dt.get_month() as i64, dt.get_day() as i64);
     let secs = days * 86_400 + dt.get_hour() as i64 * 3600 + dt.get_minute() as i64 * 60 + dt.get_second() as i64;
     let mut us = secs * 1_000_000 + dt.get_microsecond() as i64;
     let offset = dt.call_method0("utcoffset")?;
