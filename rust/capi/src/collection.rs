@@ -1,0 +1,332 @@
+//! Records in a collection: add, upsert, get, delete, count, search.
+
+use std::ffi::c_char;
+
+use agentdb_engine::{Records, Vectors};
+
+use crate::args::{
+    filter_arg, floats_arg, metadata_arg, opt_ids, opt_str_arg, opt_str_array, out_arg, str_array, write_text,
+};
+use crate::database::{agentdb_metric, metric_to_c};
+use crate::handle::{self, agentdb_collection, agentdb_records, agentdb_results};
+use crate::objects::{Hits, RecordsObj, ResultsObj};
+use crate::status::{agentdb_status, guard};
+
+/// Frees a collection handle. The collection and its data stay in the database.
+/// `agentdb_collection_close(NULL)` does nothing and returns `AGENTDB_OK`; freeing a handle twice
+/// returns `AGENTDB_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn agentdb_collection_close(collection: *mut agentdb_collection) -> agentdb_status {
+    guard(|| {
+        handle::take(collection, "collection")?;
+        Ok(())
+    })
+}
+
+/// Writes the collection's name (NUL-terminated) to `*out_name` and, if `out_len` is not NULL, its
+/// length in bytes to `*out_len`. The string belongs to the handle: valid until
+/// `agentdb_collection_close`.
+///
+/// # Safety
+/// `out_name` is NULL or writable; `out_len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_collection_name(
+    collection: *const agentdb_collection,
+    out_name: *mut *const c_char,
+    out_len: *mut usize,
+) -> agentdb_status {
+    guard(|| {
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: contract of this function; the text lives inside the registered handle object,
+        // which outlives this call until the handle is freed.
+        unsafe { write_text(Some(&c.name), out_name, out_len) }
+    })
+}
+
+/// Writes the collection's vector dimension to `*out_dim`.
+///
+/// # Safety
+/// `out_dim` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_collection_dim(collection: *const agentdb_collection, out_dim: *mut usize) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let out = unsafe { out_arg(out_dim, "out_dim") }?;
+        *out = handle::get(collection, "collection")?.collection.dim();
+        Ok(())
+    })
+}
+
+/// Writes the collection's metric (an `AGENTDB_METRIC_*` value) to `*out_metric`.
+///
+/// # Safety
+/// `out_metric` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_collection_metric(
+    collection: *const agentdb_collection,
+    out_metric: *mut agentdb_metric,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let out = unsafe { out_arg(out_metric, "out_metric") }?;
+        *out = metric_to_c(handle::get(collection, "collection")?.collection.metric());
+        Ok(())
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Add,
+    Upsert,
+}
+
+/// # Safety
+/// As for [`agentdb_add`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn write(
+    mode: Mode,
+    collection: *const agentdb_collection,
+    ids: *const *const c_char,
+    n: usize,
+    vectors: *const f32,
+    dim: usize,
+    documents: *const *const c_char,
+    metadata_json: *const c_char,
+) -> agentdb_status {
+    guard(|| {
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: `ids` is NULL or n string pointers (contract of agentdb_add).
+        let ids = unsafe { str_array(ids, n, "ids") }?;
+        // SAFETY: `vectors` is NULL or n × dim floats (contract of agentdb_add).
+        let data = unsafe { floats_arg(vectors, n, dim, "vectors") }?;
+        // SAFETY: `documents` is NULL or n nullable string pointers (contract of agentdb_add).
+        let documents = unsafe { opt_str_array(documents, n, "documents") }?;
+        // SAFETY: `metadata_json` is NULL or NUL-terminated (contract of agentdb_add).
+        let metadata = match unsafe { opt_str_arg(metadata_json, "metadata_json") }? {
+            Some(json) => Some(metadata_arg(json)?),
+            None => None,
+        };
+        let records = Records {
+            ids: &ids,
+            vectors: Vectors::Flat { data, dim },
+            documents: documents.as_deref(),
+            metadata: metadata.as_deref(),
+        };
+        match mode {
+            Mode::Add => c.collection.add(&records)?,
+            Mode::Upsert => c.collection.upsert(&records)?,
+        }
+        Ok(())
+    })
+}
+
+/// Adds `n` new records. Record `i` has id `ids[i]` (NUL-terminated UTF-8, 1–1024 bytes), vector
+/// `vectors[i*dim .. i*dim+dim]` (`dim` must be the collection's dimension), document
+/// `documents[i]` (`documents` may be NULL, and any entry may be NULL: no document), and metadata
+/// `metadata_json`: NULL, or a JSON array of `n` entries, each an object (or `null`) whose keys are
+/// identifiers and whose values are strings, integers, floats, booleans, lists of strings or
+/// datetimes written `{"$datetime": "2024-05-01T12:00:00Z"}`.
+///
+/// The batch is validated whole before anything is written: a bad row (wrong dimension, NaN,
+/// repeated id, an id the collection already holds → `AGENTDB_DUPLICATE_ID`, bad metadata) rejects
+/// the batch, the message names the row, and nothing is written. When the call returns
+/// `AGENTDB_OK` the records are on disk. The vectors are read in place, not copied by this layer.
+///
+/// # Safety
+/// `ids` is NULL or points to `n` pointers, each NULL or a NUL-terminated string; `vectors` is
+/// NULL or points to `n * dim` floats; `documents` is NULL or points to `n` pointers, each NULL or
+/// a NUL-terminated string; `metadata_json` is NULL or a NUL-terminated string. All stay valid and
+/// unchanged during the call.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_add(
+    collection: *const agentdb_collection,
+    ids: *const *const c_char,
+    n: usize,
+    vectors: *const f32,
+    dim: usize,
+    documents: *const *const c_char,
+    metadata_json: *const c_char,
+) -> agentdb_status {
+    // SAFETY: same contract as this function.
+    unsafe { write(Mode::Add, collection, ids, n, vectors, dim, documents, metadata_json) }
+}
+
+/// Like `agentdb_add`, but a record whose id exists replaces the stored one (vector, document and
+/// metadata are all replaced; its creation time is kept).
+///
+/// # Safety
+/// As for `agentdb_add`.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_upsert(
+    collection: *const agentdb_collection,
+    ids: *const *const c_char,
+    n: usize,
+    vectors: *const f32,
+    dim: usize,
+    documents: *const *const c_char,
+    metadata_json: *const c_char,
+) -> agentdb_status {
+    // SAFETY: same contract as this function.
+    unsafe { write(Mode::Upsert, collection, ids, n, vectors, dim, documents, metadata_json) }
+}
+
+/// Reads records into a new `agentdb_records` written to `*out_records` (free it with
+/// `agentdb_records_free`; on failure `*out_records` is NULL).
+///
+/// With `ids` not NULL: the records with those `n_ids` ids, in that order; ids not found are left
+/// out. With `ids` NULL (then `n_ids` must be 0): all records, in storage order.
+/// The filter, if any, further restricts the records: give it as SQL (`filter_sql`, e.g.
+/// `"lang = 'en' AND year >= 2020"`) or as a JSON dict (`filter_json`, e.g.
+/// `{"year": {"$gte": 2020}}`), not both; NULL for none. At most `limit` records after skipping
+/// `offset` (`limit` 0: no limit).
+///
+/// # Safety
+/// `ids` is NULL or points to `n_ids` pointers, each NULL or a NUL-terminated string;
+/// `filter_sql` and `filter_json` are NULL or NUL-terminated; `out_records` is NULL or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn agentdb_get(
+    collection: *const agentdb_collection,
+    ids: *const *const c_char,
+    n_ids: usize,
+    filter_sql: *const c_char,
+    filter_json: *const c_char,
+    limit: usize,
+    offset: usize,
+    out_records: *mut *mut agentdb_records,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let out = unsafe { out_arg(out_records, "out_records") }?;
+        *out = std::ptr::null_mut();
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: contract of this function.
+        let ids = unsafe { opt_ids(ids, n_ids) }?;
+        // SAFETY: contract of this function.
+        let filter = unsafe { filter_arg(filter_sql, filter_json) }?;
+        let limit = if limit == 0 { None } else { Some(limit) };
+        let got = c.collection.get(ids.as_deref(), filter.as_ref(), limit, offset)?;
+        *out = handle::new_handle(RecordsObj::new(got));
+        Ok(())
+    })
+}
+
+/// Deletes the records with the given ids and/or matching the filter (both given: the records that
+/// satisfy both; at least one must be given — a filter of `"TRUE"` clears the collection). Ids not
+/// present are not an error. Writes the number deleted to `*out_deleted` if it is not NULL.
+///
+/// # Safety
+/// As for `agentdb_get`; `out_deleted` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_delete(
+    collection: *const agentdb_collection,
+    ids: *const *const c_char,
+    n_ids: usize,
+    filter_sql: *const c_char,
+    filter_json: *const c_char,
+    out_deleted: *mut u64,
+) -> agentdb_status {
+    guard(|| {
+        let out = if out_deleted.is_null() {
+            None
+        } else {
+            // SAFETY: contract of this function.
+            let out = unsafe { out_arg(out_deleted, "out_deleted") }?;
+            *out = 0;
+            Some(out)
+        };
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: contract of this function.
+        let ids = unsafe { opt_ids(ids, n_ids) }?;
+        // SAFETY: contract of this function.
+        let filter = unsafe { filter_arg(filter_sql, filter_json) }?;
+        let n = c.collection.delete(ids.as_deref(), filter.as_ref())?;
+        if let Some(out) = out {
+            *out = n;
+        }
+        Ok(())
+    })
+}
+
+/// Writes the number of records (matching the filter, if one is given) to `*out_count`.
+///
+/// # Safety
+/// `filter_sql` and `filter_json` are NULL or NUL-terminated; `out_count` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_count(
+    collection: *const agentdb_collection,
+    filter_sql: *const c_char,
+    filter_json: *const c_char,
+    out_count: *mut u64,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let out = unsafe { out_arg(out_count, "out_count") }?;
+        *out = 0;
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: contract of this function.
+        let filter = unsafe { filter_arg(filter_sql, filter_json) }?;
+        *out = c.collection.count(filter.as_ref())?;
+        Ok(())
+    })
+}
+
+/// Finds the `k` records nearest to the `dim` floats at `query` (exact search), closest first,
+/// among those matching the filter (as in `agentdb_get`). Writes a new `agentdb_results` holding one
+/// query's hits to `*out_results` (free it with `agentdb_results_free`; on failure it is NULL).
+/// Fewer than `k` hits when fewer records match. `k` is 1 to 100000.
+///
+/// # Safety
+/// `query` is NULL or points to `dim` floats; `filter_sql` and `filter_json` are NULL or
+/// NUL-terminated; `out_results` is NULL or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn agentdb_search(
+    collection: *const agentdb_collection,
+    query: *const f32,
+    dim: usize,
+    k: usize,
+    filter_sql: *const c_char,
+    filter_json: *const c_char,
+    out_results: *mut *mut agentdb_results,
+) -> agentdb_status {
+    // SAFETY: same contract as this function, with one query.
+    unsafe { agentdb_search_batch(collection, query, 1, dim, k, filter_sql, filter_json, out_results) }
+}
+
+/// `agentdb_search` for `n_queries` queries at once, stored row-major at `queries`
+/// (`n_queries * dim` floats); they run concurrently. The results hold one list of hits per
+/// query, in the order of the queries.
+///
+/// # Safety
+/// `queries` is NULL or points to `n_queries * dim` floats; otherwise as for `agentdb_search`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn agentdb_search_batch(
+    collection: *const agentdb_collection,
+    queries: *const f32,
+    n_queries: usize,
+    dim: usize,
+    k: usize,
+    filter_sql: *const c_char,
+    filter_json: *const c_char,
+    out_results: *mut *mut agentdb_results,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let out = unsafe { out_arg(out_results, "out_results") }?;
+        *out = std::ptr::null_mut();
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: contract of this function.
+        let data = unsafe { floats_arg(queries, n_queries, dim, "queries") }?;
+        // SAFETY: contract of this function.
+        let filter = unsafe { filter_arg(filter_sql, filter_json) }?;
+        let found = if n_queries == 1 {
+            vec![c.collection.search(data, k, filter.as_ref())?]
+        } else {
+            c.collection.search_batch(Vectors::Flat { data, dim }, k, filter.as_ref())?
+        };
+        *out = handle::new_handle(ResultsObj { queries: found.iter().map(Hits::new).collect() });
+        Ok(())
+    })
+}

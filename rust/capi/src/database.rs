@@ -1,0 +1,204 @@
+//! Opening and closing a database; creating, opening, listing and dropping collections.
+
+use std::ffi::c_char;
+
+use agentdb_engine::{Database, Metric};
+
+use crate::args::{out_arg, str_arg};
+use crate::handle::{self, agentdb_collection, agentdb_db, agentdb_strings};
+use crate::objects::{CollectionObj, DbObj, StringsObj, Text};
+use crate::status::{agentdb_status, guard, Fail, Res};
+
+/// How a collection compares vectors (an `int32_t`, one of the `AGENTDB_METRIC_*` values).
+/// Distances are "smaller is closer": cosine → `1 - cos(a, b)`, l2 → squared Euclidean distance,
+/// dot → `1 - a·b`.
+#[allow(non_camel_case_types)]
+pub type agentdb_metric = i32;
+/// Cosine distance, `1 - cos(a, b)`.
+pub const AGENTDB_METRIC_COSINE: agentdb_metric = 0;
+/// Squared Euclidean distance.
+pub const AGENTDB_METRIC_L2: agentdb_metric = 1;
+/// Dot-product distance, `1 - a·b`.
+pub const AGENTDB_METRIC_DOT: agentdb_metric = 2;
+
+pub(crate) fn metric_from_c(m: agentdb_metric) -> Res<Metric> {
+    match m {
+        AGENTDB_METRIC_COSINE => Ok(Metric::Cosine),
+        AGENTDB_METRIC_L2 => Ok(Metric::L2),
+        AGENTDB_METRIC_DOT => Ok(Metric::Dot),
+        other => Err(Fail::invalid(format!(
+            "unknown metric {other}: expected AGENTDB_METRIC_COSINE (0), AGENTDB_METRIC_L2 (1) or AGENTDB_METRIC_DOT (2)"
+        ))),
+    }
+}
+
+pub(crate) fn metric_to_c(m: Metric) -> agentdb_metric {
+    match m {
+        Metric::Cosine => AGENTDB_METRIC_COSINE,
+        Metric::L2 => AGENTDB_METRIC_L2,
+        Metric::Dot => AGENTDB_METRIC_DOT,
+    }
+}
+
+/// AgentDB's version as a static NUL-terminated string, e.g. `"0.1.0"`. Never NULL; do not free it.
+#[no_mangle]
+pub extern "C" fn agentdb_version() -> *const c_char {
+    const V: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    V.as_ptr().cast()
+}
+
+/// Opens the database in directory `path` (NUL-terminated UTF-8), creating the directory if it does
+/// not exist, and writes its handle to `*out_db`. Free it with `agentdb_close`.
+/// On failure `*out_db` is set to NULL.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string; `out_db` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_open(path: *const c_char, out_db: *mut *mut agentdb_db) -> agentdb_status {
+    guard(|| {
+        // SAFETY: `out_db` is NULL or writable (contract of this function).
+        let out = unsafe { out_arg(out_db, "out_db") }?;
+        *out = std::ptr::null_mut();
+        // SAFETY: `path` is NULL or NUL-terminated (contract of this function).
+        let path = unsafe { str_arg(path, "path") }?;
+        let db = Database::open(path)?;
+        *out = handle::new_handle(DbObj { db });
+        Ok(())
+    })
+}
+
+/// Closes a database and frees its handle. Every collection handle obtained from it fails with
+/// `AGENTDB_CLOSED` from then on, but must still be freed with `agentdb_collection_close`.
+/// Writes are durable when their call returns, so closing loses nothing.
+/// `agentdb_close(NULL)` does nothing and returns `AGENTDB_OK`; closing a handle twice returns
+/// `AGENTDB_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn agentdb_close(db: *mut agentdb_db) -> agentdb_status {
+    guard(|| {
+        if let Some(obj) = handle::take(db, "db")? {
+            obj.db.close();
+        }
+        Ok(())
+    })
+}
+
+/// Shared body of the three calls that hand out a collection handle.
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated; `out` is NULL or writable.
+unsafe fn collection_call(
+    db: *const agentdb_db,
+    name: *const c_char,
+    out: *mut *mut agentdb_collection,
+    open: impl FnOnce(&Database, &str) -> Res<agentdb_engine::Collection>,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: `out` is NULL or writable (contract of this function).
+        let out = unsafe { out_arg(out, "out_collection") }?;
+        *out = std::ptr::null_mut();
+        let db = handle::get(db, "db")?;
+        // SAFETY: `name` is NULL or NUL-terminated (contract of this function).
+        let name = unsafe { str_arg(name, "name") }?;
+        let collection = open(&db.db, name)?;
+        *out = handle::new_handle(CollectionObj::new(collection));
+        Ok(())
+    })
+}
+
+/// Creates an empty collection `name` of `dim`-dimensional vectors compared by `metric`, and writes
+/// a handle to it to `*out_collection` (free it with `agentdb_collection_close`).
+/// Names are 1–128 ASCII letters, digits, `_` and `-`, not starting with `-`.
+/// Fails with `AGENTDB_COLLECTION_EXISTS` if it exists. On failure `*out_collection` is NULL.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string; `out_collection` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_create_collection(
+    db: *const agentdb_db,
+    name: *const c_char,
+    dim: usize,
+    metric: agentdb_metric,
+    out_collection: *mut *mut agentdb_collection,
+) -> agentdb_status {
+    // SAFETY: same contract as this function.
+    unsafe {
+        collection_call(db, name, out_collection, |db, name| {
+            Ok(db.create_collection(name, dim, metric_from_c(metric)?)?)
+        })
+    }
+}
+
+/// Opens the existing collection `name` and writes a handle to it to `*out_collection` (free it
+/// with `agentdb_collection_close`). Fails with `AGENTDB_COLLECTION_NOT_FOUND` if it does not exist.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string; `out_collection` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_get_collection(
+    db: *const agentdb_db,
+    name: *const c_char,
+    out_collection: *mut *mut agentdb_collection,
+) -> agentdb_status {
+    // SAFETY: same contract as this function.
+    unsafe { collection_call(db, name, out_collection, |db, name| Ok(db.get_collection(name)?)) }
+}
+
+/// Opens collection `name`, creating it if it does not exist. An existing collection must have the
+/// same `dim` and `metric` (else `AGENTDB_INVALID_ARGUMENT`). Free the handle with
+/// `agentdb_collection_close`.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string; `out_collection` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_get_or_create_collection(
+    db: *const agentdb_db,
+    name: *const c_char,
+    dim: usize,
+    metric: agentdb_metric,
+    out_collection: *mut *mut agentdb_collection,
+) -> agentdb_status {
+    // SAFETY: same contract as this function.
+    unsafe {
+        collection_call(db, name, out_collection, |db, name| {
+            Ok(db.get_or_create_collection(name, dim, metric_from_c(metric)?)?)
+        })
+    }
+}
+
+/// Deletes collection `name` and all its records. Open handles to it fail with `AGENTDB_CLOSED`
+/// from then on (and must still be freed).
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_drop_collection(db: *const agentdb_db, name: *const c_char) -> agentdb_status {
+    guard(|| {
+        let db = handle::get(db, "db")?;
+        // SAFETY: `name` is NULL or NUL-terminated (contract of this function).
+        let name = unsafe { str_arg(name, "name") }?;
+        db.db.drop_collection(name)?;
+        Ok(())
+    })
+}
+
+/// Writes the names of all collections, sorted, as a new `agentdb_strings` to `*out_names`
+/// (read it with `agentdb_strings_count` / `agentdb_strings_get`, free it with
+/// `agentdb_strings_free`). On failure `*out_names` is NULL.
+///
+/// # Safety
+/// `out_names` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_list_collections(
+    db: *const agentdb_db,
+    out_names: *mut *mut agentdb_strings,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: `out_names` is NULL or writable (contract of this function).
+        let out = unsafe { out_arg(out_names, "out_names") }?;
+        *out = std::ptr::null_mut();
+        let db = handle::get(db, "db")?;
+        let names = db.db.list_collections()?;
+        *out = handle::new_handle(StringsObj { items: names.iter().map(|n| Text::new(n)).collect() });
+        Ok(())
+    })
+}

@@ -1,0 +1,178 @@
+//! Handles. A handle given to C is not a pointer to memory: it is a key into a registry of live
+//! objects (a number that never repeats, shown to C as an opaque pointer). Every call looks its
+//! handle up, so a handle that was freed, closed, never valid, or of another type is reported as
+//! `AGENTDB_INVALID_HANDLE` instead of being dereferenced, and nothing freed is ever read. The
+//! registry hands out a reference-counted object, so a handle freed on one thread while a call on
+//! another thread still uses it stays alive until that call returns.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+
+use crate::objects::{CollectionObj, DbObj, RecordsObj, ResultsObj, StringsObj};
+use crate::status::{agentdb_status, Fail, Res};
+
+/// An open database (from `agentdb_open`, freed by `agentdb_close`).
+#[allow(non_camel_case_types)]
+pub struct agentdb_db {
+    _opaque: [u8; 0],
+}
+
+/// A handle to one collection (from `agentdb_create_collection`, `agentdb_get_collection` or
+/// `agentdb_get_or_create_collection`, freed by `agentdb_collection_close`).
+#[allow(non_camel_case_types)]
+pub struct agentdb_collection {
+    _opaque: [u8; 0],
+}
+
+/// The results of `agentdb_search` (one query) or `agentdb_search_batch` (several), freed by
+/// `agentdb_results_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_results {
+    _opaque: [u8; 0],
+}
+
+/// Records read by `agentdb_get`, freed by `agentdb_records_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_records {
+    _opaque: [u8; 0],
+}
+
+/// A list of strings (from `agentdb_list_collections`), freed by `agentdb_strings_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_strings {
+    _opaque: [u8; 0],
+}
+
+pub(crate) enum Object {
+    Db(Arc<DbObj>),
+    Collection(Arc<CollectionObj>),
+    Results(Arc<ResultsObj>),
+    Records(Arc<RecordsObj>),
+    Strings(Arc<StringsObj>),
+}
+
+/// Ties each opaque C type to the object it stands for.
+pub(crate) trait Handle {
+    type Obj;
+    /// How the type is named in messages.
+    const WHAT: &'static str;
+    fn wrap(obj: Arc<Self::Obj>) -> Object;
+    fn unwrap(obj: &Object) -> Option<&Arc<Self::Obj>>;
+}
+
+macro_rules! handle {
+    ($c:ident, $obj:ident, $variant:ident, $what:literal) => {
+        impl Handle for $c {
+            type Obj = $obj;
+            const WHAT: &'static str = $what;
+            fn wrap(obj: Arc<$obj>) -> Object {
+                Object::$variant(obj)
+            }
+            fn unwrap(obj: &Object) -> Option<&Arc<$obj>> {
+                match obj {
+                    Object::$variant(o) => Some(o),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+handle!(agentdb_db, DbObj, Db, "agentdb_db");
+handle!(agentdb_collection, CollectionObj, Collection, "agentdb_collection");
+handle!(agentdb_results, ResultsObj, Results, "agentdb_results");
+handle!(agentdb_records, RecordsObj, Records, "agentdb_records");
+handle!(agentdb_strings, StringsObj, Strings, "agentdb_strings");
+
+static REGISTRY: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Handle numbers are never reused (a 64-bit counter does not wrap in practice). They are
+/// multiples of 16 so that they look like aligned pointers to tools and debuggers.
+static NEXT: AtomicUsize = AtomicUsize::new(1);
+
+fn registry() -> MutexGuard<'static, HashMap<usize, Object>> {
+    REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Registers an object and returns its handle.
+pub(crate) fn new_handle<H: Handle>(obj: H::Obj) -> *mut H {
+    let obj = H::wrap(Arc::new(obj));
+    let mut reg = registry();
+    let key = loop {
+        let key = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(16);
+        if key != 0 && !reg.contains_key(&key) {
+            break key;
+        }
+    };
+    reg.insert(key, obj);
+    // A handle is a number dressed as a pointer; nobody ever dereferences it.
+    std::ptr::without_provenance_mut(key)
+}
+
+fn invalid<H: Handle>(arg: &str) -> Fail {
+    Fail::new(
+        agentdb_status::AGENTDB_INVALID_HANDLE,
+        format!("{arg} is not a live {} handle (already freed or closed, or not a handle of this type)", H::WHAT),
+    )
+}
+
+/// The live object behind a handle argument named `arg`.
+pub(crate) fn get<H: Handle>(handle: *const H, arg: &str) -> Res<Arc<H::Obj>> {
+    if handle.is_null() {
+        return Err(Fail::null(arg));
+    }
+    let reg = registry();
+    reg.get(&handle.addr()).and_then(H::unwrap).cloned().ok_or_else(|| invalid::<H>(arg))
+}
+
+/// Removes a handle from the registry and returns its object (dropped by the caller, or kept
+/// alive by calls still running on other threads). NULL is `Ok(None)`, like `free(NULL)`.
+pub(crate) fn take<H: Handle>(handle: *mut H, arg: &str) -> Res<Option<Arc<H::Obj>>> {
+    if handle.is_null() {
+        return Ok(None);
+    }
+    let mut reg = registry();
+    let key = handle.addr();
+    match reg.get(&key).and_then(H::unwrap) {
+        Some(obj) => {
+            let obj = obj.clone();
+            reg.remove(&key);
+            if reg.is_empty() {
+                // Give the table's memory back when no handle is live (leak checkers then see
+                // nothing of the registry at exit).
+                reg.shrink_to_fit();
+            }
+            Ok(Some(obj))
+        }
+        None => Err(invalid::<H>(arg)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status<T>(r: Res<T>) -> agentdb_status {
+        r.err().map_or(agentdb_status::AGENTDB_OK, |f| f.status)
+    }
+
+    #[test]
+    fn freed_and_foreign_handles_are_refused() {
+        let h: *mut agentdb_strings = new_handle(StringsObj { items: vec![] });
+        assert!(get(h, "s").is_ok());
+        // Of another type: refused.
+        let as_records = h.cast::<agentdb_records>();
+        assert_eq!(status(get(as_records, "r")), agentdb_status::AGENTDB_INVALID_HANDLE);
+        assert_eq!(status(take(as_records, "r")), agentdb_status::AGENTDB_INVALID_HANDLE);
+        // Freed: refused, and a second free too; the number is never handed out again.
+        assert!(take(h, "s").unwrap().is_some());
+        assert_eq!(status(get(h, "s")), agentdb_status::AGENTDB_INVALID_HANDLE);
+        assert_eq!(status(take(h, "s")), agentdb_status::AGENTDB_INVALID_HANDLE);
+        let h2: *mut agentdb_strings = new_handle(StringsObj { items: vec![] });
+        assert_ne!(h2.addr(), h.addr());
+        assert!(take(h2, "s").unwrap().is_some());
+        // NULL: an error for a call, nothing for a free.
+        assert_eq!(status(get(std::ptr::null::<agentdb_db>(), "db")), agentdb_status::AGENTDB_NULL_POINTER);
+        assert!(take(std::ptr::null_mut::<agentdb_db>(), "db").unwrap().is_none());
+    }
+}

@@ -1,0 +1,464 @@
+//! AgentDB for Zig: an idiomatic layer over the C ABI (`include/agentdb.h`, `libagentdb`).
+//!
+//! It translates and adds no logic: status codes become the error set `Error` (the message of the
+//! last failure on the calling thread is `lastError()`), pointer + length pairs become slices, and
+//! results are copied into memory owned by the caller's allocator. Every `open`/`create…`/`get…`
+//! and every call returning owned data pairs with a `deinit`.
+//!
+//! ```zig
+//! var db = try agentdb.Database.open("/tmp/my-db");
+//! defer db.deinit();
+//! var docs = try db.getOrCreateCollection("docs", 3, .cosine);
+//! defer docs.deinit();
+//! try docs.add(gpa, .{ .ids = &.{ "a", "b" }, .vectors = &.{ 1, 0, 0, 0, 1, 0 }, .dim = 3 });
+//! var hits = try docs.search(gpa, &.{ 1, 0.1, 0 }, 5, .{ .sql = "lang = 'en'" });
+//! defer hits.deinit();
+//! for (hits.hits()) |h| std.debug.print("{s} {d}\n", .{ h.id, h.distance });
+//! ```
+//!
+//! Threads: as in C, every handle may be used from several threads at once; `lastError()` is per
+//! thread. Do not `deinit` a handle while another thread still uses it.
+
+const std = @import("std");
+const Allocator = std.mem.Allocator;
+
+/// The raw C API, for anything this layer does not cover.
+pub const c = @cImport(@cInclude("agentdb.h"));
+
+/// One error per `agentdb_status` code (see `include/agentdb.h`).
+pub const Error = error{
+    InvalidArgument,
+    InvalidName,
+    CollectionNotFound,
+    CollectionExists,
+    DimensionMismatch,
+    DuplicateId,
+    InvalidVector,
+    InvalidMetadata,
+    InvalidFilter,
+    Closed,
+    Storage,
+    Internal,
+    NullPointer,
+    InvalidUtf8,
+    InvalidHandle,
+    Panic,
+    /// A status code this version of the Zig layer does not know.
+    Unknown,
+};
+
+/// The errors of calls that also allocate with the caller's allocator.
+pub const AllocError = Error || Allocator.Error;
+
+/// Turns an `agentdb_status` into an error.
+pub fn check(status: c.agentdb_status) Error!void {
+    return switch (status) {
+        c.AGENTDB_OK => {},
+        c.AGENTDB_INVALID_ARGUMENT => error.InvalidArgument,
+        c.AGENTDB_INVALID_NAME => error.InvalidName,
+        c.AGENTDB_COLLECTION_NOT_FOUND => error.CollectionNotFound,
+        c.AGENTDB_COLLECTION_EXISTS => error.CollectionExists,
+        c.AGENTDB_DIMENSION_MISMATCH => error.DimensionMismatch,
+        c.AGENTDB_DUPLICATE_ID => error.DuplicateId,
+        c.AGENTDB_INVALID_VECTOR => error.InvalidVector,
+        c.AGENTDB_INVALID_METADATA => error.InvalidMetadata,
+        c.AGENTDB_INVALID_FILTER => error.InvalidFilter,
+        c.AGENTDB_CLOSED => error.Closed,
+        c.AGENTDB_STORAGE => error.Storage,
+        c.AGENTDB_INTERNAL => error.Internal,
+        c.AGENTDB_NULL_POINTER => error.NullPointer,
+        c.AGENTDB_INVALID_UTF8 => error.InvalidUtf8,
+        c.AGENTDB_INVALID_HANDLE => error.InvalidHandle,
+        c.AGENTDB_PANIC => error.Panic,
+        else => error.Unknown,
+    };
+}
+
+/// The message of the last AgentDB call that failed on this thread ("" if none has). Valid until
+/// the next failing call on this thread; copy it to keep it.
+pub fn lastError() [:0]const u8 {
+    return std.mem.span(c.agentdb_errmsg());
+}
+
+/// The library's version, e.g. "0.1.0".
+pub fn version() [:0]const u8 {
+    return std.mem.span(c.agentdb_version());
+}
+
+/// How a collection compares vectors; distances are "smaller is closer".
+pub const Metric = enum(i32) {
+    cosine = c.AGENTDB_METRIC_COSINE,
+    l2 = c.AGENTDB_METRIC_L2,
+    dot = c.AGENTDB_METRIC_DOT,
+};
+
+/// A filter: SQL text (`"lang = 'en' AND year >= 2020"`) or a JSON dict
+/// (`{"year": {"$gte": 2020}}`).
+pub const Filter = union(enum) {
+    sql: [:0]const u8,
+    json: [:0]const u8,
+
+    fn sqlPtr(f: ?Filter) [*c]const u8 {
+        return if (f) |v| switch (v) {
+            .sql => |s| s.ptr,
+            .json => null,
+        } else null;
+    }
+    fn jsonPtr(f: ?Filter) [*c]const u8 {
+        return if (f) |v| switch (v) {
+            .json => |s| s.ptr,
+            .sql => null,
+        } else null;
+    }
+};
+
+/// A C array of string pointers for the duration of one call.
+fn cStrings(allocator: Allocator, items: []const [:0]const u8) Allocator.Error![][*c]const u8 {
+    const out = try allocator.alloc([*c]const u8, items.len);
+    for (items, out) |s, *p| p.* = s.ptr;
+    return out;
+}
+
+fn cOptStrings(allocator: Allocator, items: []const ?[:0]const u8) Allocator.Error![][*c]const u8 {
+    const out = try allocator.alloc([*c]const u8, items.len);
+    for (items, out) |s, *p| p.* = if (s) |v| v.ptr else null;
+    return out;
+}
+
+fn text(ptr: [*c]const u8, len: usize) []const u8 {
+    return if (ptr == null) "" else ptr[0..len];
+}
+
+fn optText(ptr: [*c]const u8, len: usize) ?[]const u8 {
+    return if (ptr == null) null else ptr[0..len];
+}
+
+/// An open database. `deinit` closes it.
+pub const Database = struct {
+    handle: *c.agentdb_db,
+
+    /// Opens (creating if needed) the database in directory `path`.
+    pub fn open(path: [:0]const u8) Error!Database {
+        var h: ?*c.agentdb_db = null;
+        try check(c.agentdb_open(path.ptr, &h));
+        return .{ .handle = h.? };
+    }
+
+    /// Closes the database. Its collections then fail with `error.Closed` (and still need
+    /// their own `deinit`).
+    pub fn deinit(self: *Database) void {
+        _ = c.agentdb_close(self.handle);
+        self.* = undefined;
+    }
+
+    pub fn createCollection(self: Database, name: [:0]const u8, dim: usize, metric: Metric) Error!Collection {
+        var h: ?*c.agentdb_collection = null;
+        try check(c.agentdb_create_collection(self.handle, name.ptr, dim, @intFromEnum(metric), &h));
+        return .{ .handle = h.? };
+    }
+
+    pub fn getCollection(self: Database, name: [:0]const u8) Error!Collection {
+        var h: ?*c.agentdb_collection = null;
+        try check(c.agentdb_get_collection(self.handle, name.ptr, &h));
+        return .{ .handle = h.? };
+    }
+
+    pub fn getOrCreateCollection(self: Database, name: [:0]const u8, dim: usize, metric: Metric) Error!Collection {
+        var h: ?*c.agentdb_collection = null;
+        try check(c.agentdb_get_or_create_collection(self.handle, name.ptr, dim, @intFromEnum(metric), &h));
+        return .{ .handle = h.? };
+    }
+
+    pub fn dropCollection(self: Database, name: [:0]const u8) Error!void {
+        try check(c.agentdb_drop_collection(self.handle, name.ptr));
+    }
+
+    /// The names of all collections, sorted, owned by the caller (`deinit` frees them).
+    pub fn listCollections(self: Database, allocator: Allocator) AllocError!Strings {
+        var h: ?*c.agentdb_strings = null;
+        try check(c.agentdb_list_collections(self.handle, &h));
+        defer _ = c.agentdb_strings_free(h);
+        var n: usize = 0;
+        try check(c.agentdb_strings_count(h, &n));
+        var arena = std.heap.ArenaAllocator.init(allocator);
+        errdefer arena.deinit();
+        const a = arena.allocator();
+        const items = try a.alloc([]const u8, n);
+        for (items, 0..) |*item, i| {
+            var p: [*c]const u8 = null;
+            var len: usize = 0;
+            try check(c.agentdb_strings_get(h, i, &p, &len));
+            item.* = try a.dupe(u8, text(p, len));
+        }
+        return .{ .arena = arena, .items = items };
+    }
+};
+
+/// A list of strings owned by the caller.
+pub const Strings = struct {
+    arena: std.heap.ArenaAllocator,
+    items: []const []const u8,
+
+    pub fn deinit(self: *Strings) void {
+        self.arena.deinit();
+        self.* = undefined;
+    }
+};
+
+/// Records to write: `ids.len` rows; the vectors row-major, `ids.len * dim` values.
+///
+/// The C call reads `ids.len * dim` floats and `ids.len` documents, so a `vectors` slice of another
+/// length, or a `documents` slice of another length than `ids`, is refused here with
+/// `error.InvalidArgument` before any C call (`lastError()` is then not updated). Every other
+/// check is the engine's.
+pub const Records = struct {
+    ids: []const [:0]const u8,
+    vectors: []const f32,
+    dim: usize,
+    /// One entry per id (null: no document), or null for none at all.
+    documents: ?[]const ?[:0]const u8 = null,
+    /// A JSON array with one object (or null) per id, e.g. `[{"lang": "en"}, null]`.
+    metadata_json: ?[:0]const u8 = null,
+};
+
+/// Which records `get` reads: by ids (in that order; missing ids left out) and/or a filter;
+/// at most `limit` (0: no limit) after skipping `offset`.
+pub const GetOptions = struct {
+    ids: ?[]const [:0]const u8 = null,
+    filter: ?Filter = null,
+    limit: usize = 0,
+    offset: usize = 0,
+};
+
+/// A handle to a collection. `deinit` frees the handle (the collection stays in the database).
+pub const Collection = struct {
+    handle: *c.agentdb_collection,
+
+    pub fn deinit(self: *Collection) void {
+        _ = c.agentdb_collection_close(self.handle);
+        self.* = undefined;
+    }
+
+    /// The collection's name (owned by the handle: valid until `deinit`).
+    pub fn name(self: Collection) Error![]const u8 {
+        var p: [*c]const u8 = null;
+        var len: usize = 0;
+        try check(c.agentdb_collection_name(self.handle, &p, &len));
+        return text(p, len);
+    }
+
+    pub fn dim(self: Collection) Error!usize {
+        var d: usize = 0;
+        try check(c.agentdb_collection_dim(self.handle, &d));
+        return d;
+    }
+
+    pub fn metric(self: Collection) Error!Metric {
+        var m: c.agentdb_metric = 0;
+        try check(c.agentdb_collection_metric(self.handle, &m));
+        return std.meta.intToEnum(Metric, m) catch error.Unknown;
+    }
+
+    /// Adds new records (see `agentdb_add`). `allocator` holds the C pointer arrays during the call.
+    pub fn add(self: Collection, allocator: Allocator, records: Records) AllocError!void {
+        return self.write(allocator, records, c.agentdb_add);
+    }
+
+    /// Adds or replaces records (see `agentdb_upsert`).
+    pub fn upsert(self: Collection, allocator: Allocator, records: Records) AllocError!void {
+        return self.write(allocator, records, c.agentdb_upsert);
+    }
+
+    fn write(self: Collection, allocator: Allocator, r: Records, comptime f: anytype) AllocError!void {
+        // The C call reads ids.len * dim floats: a slice of another length cannot be passed on.
+        if (r.vectors.len != r.ids.len * r.dim) return error.InvalidArgument;
+        if (r.documents) |d| if (d.len != r.ids.len) return error.InvalidArgument;
+        const ids = try cStrings(allocator, r.ids);
+        defer allocator.free(ids);
+        const docs: ?[][*c]const u8 = if (r.documents) |d| try cOptStrings(allocator, d) else null;
+        defer if (docs) |d| allocator.free(d);
+        const meta: [*c]const u8 = if (r.metadata_json) |m| m.ptr else null;
+        try check(f(self.handle, ids.ptr, ids.len, r.vectors.ptr, r.dim, if (docs) |d| d.ptr else null, meta));
+    }
+
+    /// Reads records, copied into memory owned by the caller (`deinit` frees it).
+    pub fn get(self: Collection, allocator: Allocator, opts: GetOptions) AllocError!RecordSet {
+        const ids: ?[][*c]const u8 = if (opts.ids) |i| try cStrings(allocator, i) else null;
+        defer if (ids) |i| allocator.free(i);
+        var h: ?*c.agentdb_records = null;
+        try check(c.agentdb_get(
+            self.handle,
+            if (ids) |i| i.ptr else null,
+            if (ids) |i| i.len else 0,
+            Filter.sqlPtr(opts.filter),
+            Filter.jsonPtr(opts.filter),
+            opts.limit,
+            opts.offset,
+            &h,
+        ));
+        defer _ = c.agentdb_records_free(h);
+        return RecordSet.copy(allocator, h);
+    }
+
+    /// Deletes the records with `ids` and/or matching `filter`; returns how many were deleted.
+    pub fn delete(self: Collection, allocator: Allocator, ids: ?[]const [:0]const u8, filter: ?Filter) AllocError!u64 {
+        const cids: ?[][*c]const u8 = if (ids) |i| try cStrings(allocator, i) else null;
+        defer if (cids) |i| allocator.free(i);
+        var n: u64 = 0;
+        try check(c.agentdb_delete(
+            self.handle,
+            if (cids) |i| i.ptr else null,
+            if (cids) |i| i.len else 0,
+            Filter.sqlPtr(filter),
+            Filter.jsonPtr(filter),
+            &n,
+        ));
+        return n;
+    }
+
+    /// The number of records (matching `filter`, if given).
+    pub fn count(self: Collection, filter: ?Filter) Error!u64 {
+        var n: u64 = 0;
+        try check(c.agentdb_count(self.handle, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &n));
+        return n;
+    }
+
+    /// The `k` nearest records to `query`, closest first, copied into memory owned by the caller.
+    pub fn search(self: Collection, allocator: Allocator, query: []const f32, k: usize, filter: ?Filter) AllocError!SearchResults {
+        var h: ?*c.agentdb_results = null;
+        try check(c.agentdb_search(self.handle, query.ptr, query.len, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &h));
+        defer _ = c.agentdb_results_free(h);
+        return SearchResults.copy(allocator, h);
+    }
+
+    /// `search` for several queries (`queries` row-major, `dim` values each); one list of hits
+    /// per query.
+    pub fn searchBatch(self: Collection, allocator: Allocator, queries: []const f32, dim_: usize, k: usize, filter: ?Filter) AllocError!SearchResults {
+        // The C call reads n_queries * dim floats: a slice that is not whole rows cannot be passed on.
+        if (dim_ != 0 and queries.len % dim_ != 0) return error.InvalidArgument;
+        const n = if (dim_ == 0) 0 else queries.len / dim_;
+        var h: ?*c.agentdb_results = null;
+        try check(c.agentdb_search_batch(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &h));
+        defer _ = c.agentdb_results_free(h);
+        return SearchResults.copy(allocator, h);
+    }
+};
+
+/// One search hit.
+pub const Hit = struct {
+    id: []const u8,
+    distance: f32,
+    document: ?[]const u8,
+    /// The record's metadata as a JSON object (`{}` when it has none).
+    metadata_json: []const u8,
+};
+
+/// Search results owned by the caller: one slice of hits per query.
+pub const SearchResults = struct {
+    arena: std.heap.ArenaAllocator,
+    queries: []const []const Hit,
+
+    /// The hits of the first (for `search`: the only) query.
+    pub fn hits(self: SearchResults) []const Hit {
+        return if (self.queries.len == 0) &.{} else self.queries[0];
+    }
+
+    pub fn deinit(self: *SearchResults) void {
+        self.arena.deinit();
+        self.* = undefined;
+    }
+
+    fn copy(allocator: Allocator, h: ?*c.agentdb_results) AllocError!SearchResults {
+        var arena = std.heap.ArenaAllocator.init(allocator);
+        errdefer arena.deinit();
+        const a = arena.allocator();
+        var nq: usize = 0;
+        try check(c.agentdb_results_query_count(h, &nq));
+        const queries = try a.alloc([]const Hit, nq);
+        for (queries, 0..) |*q, qi| {
+            var n: usize = 0;
+            try check(c.agentdb_results_count(h, qi, &n));
+            const hs = try a.alloc(Hit, n);
+            for (hs, 0..) |*hit, i| {
+                var p: [*c]const u8 = null;
+                var len: usize = 0;
+                try check(c.agentdb_results_id(h, qi, i, &p, &len));
+                hit.id = try a.dupe(u8, text(p, len));
+                try check(c.agentdb_results_distance(h, qi, i, &hit.distance));
+                try check(c.agentdb_results_document(h, qi, i, &p, &len));
+                hit.document = if (optText(p, len)) |d| try a.dupe(u8, d) else null;
+                try check(c.agentdb_results_metadata(h, qi, i, &p, &len));
+                hit.metadata_json = try a.dupe(u8, text(p, len));
+            }
+            q.* = hs;
+        }
+        return .{ .arena = arena, .queries = queries };
+    }
+};
+
+/// Records read by `get`, owned by the caller, column by column.
+pub const RecordSet = struct {
+    arena: std.heap.ArenaAllocator,
+    ids: []const []const u8,
+    /// Row-major, `ids.len * dim` values.
+    vectors: []const f32,
+    dim: usize,
+    documents: []const ?[]const u8,
+    metadata_json: []const []const u8,
+    /// Microseconds since the Unix epoch, UTC.
+    created_at: []const i64,
+    updated_at: []const i64,
+
+    pub fn len(self: RecordSet) usize {
+        return self.ids.len;
+    }
+
+    /// The vector of row `i`.
+    pub fn vector(self: RecordSet, i: usize) []const f32 {
+        return self.vectors[i * self.dim .. (i + 1) * self.dim];
+    }
+
+    pub fn deinit(self: *RecordSet) void {
+        self.arena.deinit();
+        self.* = undefined;
+    }
+
+    fn copy(allocator: Allocator, h: ?*c.agentdb_records) AllocError!RecordSet {
+        var arena = std.heap.ArenaAllocator.init(allocator);
+        errdefer arena.deinit();
+        const a = arena.allocator();
+        var n: usize = 0;
+        try check(c.agentdb_records_count(h, &n));
+        const ids = try a.alloc([]const u8, n);
+        const docs = try a.alloc(?[]const u8, n);
+        const meta = try a.alloc([]const u8, n);
+        const created = try a.alloc(i64, n);
+        const updated = try a.alloc(i64, n);
+        var vectors: std.ArrayListUnmanaged(f32) = .empty;
+        var d: usize = 0;
+        for (0..n) |i| {
+            var p: [*c]const u8 = null;
+            var len_: usize = 0;
+            try check(c.agentdb_records_id(h, i, &p, &len_));
+            ids[i] = try a.dupe(u8, text(p, len_));
+            try check(c.agentdb_records_document(h, i, &p, &len_));
+            docs[i] = if (optText(p, len_)) |doc| try a.dupe(u8, doc) else null;
+            try check(c.agentdb_records_metadata(h, i, &p, &len_));
+            meta[i] = try a.dupe(u8, text(p, len_));
+            try check(c.agentdb_records_timestamps(h, i, &created[i], &updated[i]));
+            var v: [*c]const f32 = null;
+            try check(c.agentdb_records_vector(h, i, &v, &d));
+            try vectors.appendSlice(a, v[0..d]);
+        }
+        return .{
+            .arena = arena,
+            .ids = ids,
+            .vectors = vectors.items,
+            .dim = d,
+            .documents = docs,
+            .metadata_json = meta,
+            .created_at = created,
+            .updated_at = updated,
+        };
+    }
+};
