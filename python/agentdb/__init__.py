@@ -17,7 +17,8 @@ Quick start::
         print(hits.ids, hits.distances)
 
 See :mod:`agentdb.collection` for distances and the filter grammar, :mod:`agentdb.errors` for
-the exceptions.
+the exceptions, and :mod:`agentdb.distance` for the SIMD distance kernels on numpy arrays
+(``agentdb.distance(a, b, metric="cosine")``, ``agentdb.cdist``, ``agentdb.hamming``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from . import errors
 from ._native import __version__
 from .collection import Collection, VectorLike, VectorsLike, Where
 from .database import METRICS, Database, connect
+from .distance import KernelBackends, cdist, distance, hamming, kernel_backends
 from .errors import (
     AgentDBError,
     ClosedError,
@@ -58,6 +60,11 @@ __all__ = [
     "VectorLike",
     "VectorsLike",
     "METRICS",
+    "distance",
+    "cdist",
+    "hamming",
+    "kernel_backends",
+    "KernelBackends",
     "errors",
     "AgentDBError",
     "InvalidArgumentError",

@@ -1,13 +1,15 @@
 //! `agentdb._native`: the PyO3 binding of the AgentDB engine.
 //!
 //! Layers mirror the Python package: `database.rs` ↔ `agentdb/database.py`, `collection.rs` ↔
-//! `agentdb/collection.py`, `errors.rs` ↔ `agentdb/errors.py`; `conversion.rs` turns Python
-//! objects into engine values and back. The Python modules hold the documented public API; this
+//! `agentdb/collection.py`, `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on numpy
+//! arrays), `errors.rs` ↔ `agentdb/errors.py`; `conversion.rs` turns Python objects into
+//! engine values and back. The Python modules hold the documented public API; this
 //! module only converts, releases the GIL, and calls the engine.
 
 mod collection;
 mod conversion;
 mod database;
+mod distance;
 mod errors;
 
 use pyo3::prelude::*;
@@ -17,6 +19,9 @@ use pyo3::types::PyDict;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<database::PyDatabase>()?;
     m.add_class::<collection::PyCollection>()?;
+    m.add_function(wrap_pyfunction!(distance::distance, m)?)?;
+    m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
+    m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
     m.add("__version__", agentdb_engine::VERSION)?;
     m.add("MAX_DIM", agentdb_engine::MAX_DIM)?;
     m.add("MAX_K", agentdb_engine::MAX_K)?;
