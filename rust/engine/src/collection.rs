@@ -19,7 +19,9 @@ use lancedb::table::NewColumnTransform;
 use crate::database::DbShared;
 use crate::error::{Error, ErrorKind, Result};
 use crate::filter::{self, Filter};
-use crate::mirror::Mirror;
+use crate::hnsw::HnswParams;
+use crate::index_file;
+use crate::mirror::{Mirror, SearchOptions};
 use crate::records::{self, GetResult, Records, SearchResult, Vectors};
 use crate::runtime::block_on;
 use crate::schema::{self, Layout, Metric};
@@ -360,15 +362,40 @@ impl Collection {
     /// The `k` records nearest to `query` (exact search), closest first, among those matching
     /// `filter`. Fewer than `k` when fewer match.
     pub fn search(&self, query: &[f32], k: usize, filter: Option<&Filter>) -> Result<SearchResult> {
-        let mut all = self.search_batch(Vectors::Flat { data: query, dim: query.len() }, k, filter)?;
+        self.search_with(query, k, filter, &SearchOptions::default())
+    }
+
+    /// [`Collection::search`] with options (the HNSW `ef`, or a forced exact scan).
+    pub fn search_with(&self, query: &[f32], k: usize, filter: Option<&Filter>, options: &SearchOptions) -> Result<SearchResult> {
+        let mut all = self.search_batch_with(Vectors::Flat { data: query, dim: query.len() }, k, filter, options)?;
         all.pop().ok_or_else(|| Error::internal("a search of one query returned no result"))
     }
 
-    /// [`Collection::search`] for many queries at once; the queries run concurrently.
+    /// [`Collection::search`] for many queries at once.
     pub fn search_batch(&self, queries: Vectors<'_>, k: usize, filter: Option<&Filter>) -> Result<Vec<SearchResult>> {
+        self.search_batch_with(queries, k, filter, &SearchOptions::default())
+    }
+
+    /// [`Collection::search_batch`] with options.
+    ///
+    /// Without an index (or with `exact`), every row is scanned: the results are the exact k
+    /// nearest. With an HNSW index the graph is walked with a candidate list of `ef`; a filter
+    /// that lets through under 5% of the records is answered by the exact scan instead.
+    pub fn search_batch_with(
+        &self,
+        queries: Vectors<'_>,
+        k: usize,
+        filter: Option<&Filter>,
+        options: &SearchOptions,
+    ) -> Result<Vec<SearchResult>> {
         self.ensure_open()?;
         if k == 0 || k > MAX_K {
             return Err(Error::invalid_argument(format!("k must be between 1 and {MAX_K}, got {k}")));
+        }
+        if let Some(ef) = options.ef {
+            if ef == 0 || ef > MAX_K {
+                return Err(Error::invalid_argument(format!("ef must be between 1 and {MAX_K}, got {ef}")));
+            }
         }
         let layout = self.layout();
         if let Vectors::Flat { dim, .. } = queries {
@@ -394,7 +421,7 @@ impl Collection {
                 let guard = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
                 let mirror = guard.as_ref().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
                 let mask = allowed.as_ref().map(|ids| mirror.mask_of(ids.iter().map(String::as_str)));
-                (0..queries.len()).map(|i| mirror.search(queries.row(i), k, mask.as_deref(), threads)).collect()
+                (0..queries.len()).map(|i| mirror.search(queries.row(i), k, mask.as_deref(), threads, options)).collect()
             };
             let mut wanted: Vec<String> = hits.iter().flatten().map(|(id, _)| id.clone()).collect();
             wanted.sort_unstable();
@@ -430,6 +457,16 @@ impl Collection {
             return Ok(());
         }
         let layout = self.layout();
+        let db = self.inner.db.path();
+        let params = index_file::load_params(&index_file::params_path(db, &self.inner.name))?;
+        let version = self.inner.table.version().await?;
+        if let Some(params) = params {
+            let path = index_file::index_path(db, &self.inner.name);
+            if let Some(saved) = index_file::load(&path, version, layout.dim, layout.metric, params)? {
+                *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(saved);
+                return Ok(());
+            }
+        }
         let mut mirror = Mirror::new(layout.dim, layout.metric);
         let stream = self
             .inner
@@ -444,7 +481,70 @@ impl Collection {
             part.append_ids_and_vectors(b, &layout)?;
             mirror.upsert(&part.ids, Vectors::Flat { data: &part.vectors, dim: layout.dim });
         }
+        if let Some(params) = params {
+            // The saved index was missing, damaged or stale: rebuild it from the data.
+            mirror.build_index(params);
+            index_file::save(&index_file::index_path(db, &self.inner.name), &mirror, version)?;
+            mirror.dirty = false;
+        }
         *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(mirror);
+        Ok(())
+    }
+
+    /// Builds an HNSW index over the collection's vectors (replacing any index), saves it, and
+    /// keeps it current with every later write. Search uses it from then on.
+    pub fn create_index(&self, params: HnswParams) -> Result<()> {
+        self.ensure_open()?;
+        if !(2..=128).contains(&params.m) {
+            return Err(Error::invalid_argument(format!("m must be between 2 and 128, got {}", params.m)));
+        }
+        if !(1..=10_000).contains(&params.ef_construction) {
+            return Err(Error::invalid_argument(format!(
+                "ef_construction must be between 1 and 10000, got {}",
+                params.ef_construction
+            )));
+        }
+        block_on(async {
+            self.load_mirror().await?;
+            let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+            let db = self.inner.db.path();
+            let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
+            let mirror = slot.as_mut().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
+            mirror.build_index(params);
+            index_file::save_params(&index_file::params_path(db, &self.inner.name), params)?;
+            let version = self.inner.table.version().await?;
+            index_file::save(&index_file::index_path(db, &self.inner.name), mirror, version)?;
+            mirror.dirty = false;
+            Ok(())
+        })
+    }
+
+    /// Removes the index (search scans exactly again). No index is not an error.
+    pub fn drop_index(&self) -> Result<()> {
+        self.ensure_open()?;
+        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        index_file::remove(self.inner.db.path(), &self.inner.name)?;
+        if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            m.drop_index();
+        }
+        Ok(())
+    }
+
+    /// The parameters of the collection's index, `None` without one.
+    pub fn index_params(&self) -> Result<Option<HnswParams>> {
+        self.ensure_open()?;
+        index_file::load_params(&index_file::params_path(self.inner.db.path(), &self.inner.name))
+    }
+
+    /// Saves the index if writes changed it since it was last saved, so the next open need not
+    /// rebuild it. [`Database::close`](crate::Database::close) calls this.
+    pub(crate) fn save_index(&self) -> Result<()> {
+        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
+        let Some(mirror) = slot.as_mut().filter(|m| m.dirty && m.index.is_some()) else { return Ok(()) };
+        let version = block_on(self.inner.table.version())?;
+        index_file::save(&index_file::index_path(self.inner.db.path(), &self.inner.name), mirror, version)?;
+        mirror.dirty = false;
         Ok(())
     }
 

@@ -26,6 +26,10 @@ pub(crate) struct DbShared {
 }
 
 impl DbShared {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
@@ -68,8 +72,12 @@ impl Database {
     /// [`ErrorKind::Closed`] from now on. Writes are durable when they return, so nothing is lost.
     /// Closing twice is harmless.
     pub fn close(&self) {
+        let collections: Vec<Collection> = self.registry().drain().map(|(_, c)| c).collect();
+        for c in &collections {
+            // An index that cannot be saved is rebuilt on the next open; closing still succeeds.
+            let _ = c.save_index();
+        }
         self.shared.closed.store(true, Ordering::Release);
-        self.registry().clear();
     }
 
     pub fn is_closed(&self) -> bool {
@@ -95,6 +103,11 @@ impl Database {
             return Err(Error::invalid_argument(format!("dim must be between 1 and {}, got {dim}", schema::MAX_DIM)));
         }
         let mut registry = self.registry();
+        if self.list_collections()?.iter().any(|n| n == name) {
+            return Err(Error::new(ErrorKind::CollectionExists, format!("collection '{name}' already exists")));
+        }
+        // Index files left by an earlier collection of this name describe other data.
+        crate::index_file::remove(&self.shared.path, name)?;
         let table = block_on(
             self.shared
                 .conn
@@ -165,6 +178,7 @@ impl Database {
             return Err(Error::new(ErrorKind::CollectionNotFound, format!("collection '{name}' does not exist")));
         }
         block_on(self.shared.conn.drop_table(name, &[]))?;
+        crate::index_file::remove(&self.shared.path, name)?;
         if let Some(c) = registry.remove(name) {
             c.inner.dropped.store(true, Ordering::Release);
         }

@@ -8,6 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
+use crate::hnsw::{Hnsw, HnswParams, Points};
 use crate::kernels::{self, Kernels};
 use crate::records::Vectors;
 use crate::schema::Metric;
@@ -16,6 +17,19 @@ use crate::schema::Metric;
 const BLOCK_ROWS: usize = 2048;
 /// Fewer rows than this are scanned on the calling thread only.
 const PARALLEL_ABOVE: usize = 32_768;
+/// With an index, a filter letting through less than 1/`EXACT_BELOW_SHARE` of the rows is
+/// answered by the exact scan over its mask: walking the graph for so few rows would visit most of
+/// it anyway, and the scan's recall is 1.
+const EXACT_BELOW_SHARE: usize = 20;
+
+/// How one search runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// HNSW candidate list size (recall ↔ speed); `None`: max(k, 64). Ignored without an index.
+    pub ef: Option<usize>,
+    /// Scan every row even when an index exists.
+    pub exact: bool,
+}
 
 pub(crate) struct Mirror {
     dim: usize,
@@ -27,6 +41,10 @@ pub(crate) struct Mirror {
     rows: HashMap<String, usize>,
     /// Row-major `ids.len() × dim`, normalised for cosine.
     vectors: Vec<f32>,
+    /// The HNSW graph over the rows, when the collection has an index.
+    pub(crate) index: Option<Hnsw>,
+    /// Whether the index changed since it was last saved.
+    pub(crate) dirty: bool,
 }
 
 /// A candidate neighbour; the heap keeps the worst on top. Ties break on the row so results are
@@ -51,7 +69,7 @@ impl Ord for Hit {
 
 impl Mirror {
     pub fn new(dim: usize, metric: Metric) -> Self {
-        Mirror { dim, metric, ids: Vec::new(), alive: Vec::new(), rows: HashMap::new(), vectors: Vec::new() }
+        Mirror { dim, metric, ids: Vec::new(), alive: Vec::new(), rows: HashMap::new(), vectors: Vec::new(), index: None, dirty: false }
     }
 
     fn kernel_metric(&self) -> kernels::Metric {
@@ -74,15 +92,44 @@ impl Mirror {
         }
     }
 
-    /// Inserts or replaces the given records' vectors.
+    pub fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    /// Row ids, liveness, row-major vectors and the dimension (for saving).
+    pub fn parts(&self) -> (&[String], &[bool], &[f32], usize) {
+        (&self.ids, &self.alive, &self.vectors, self.dim)
+    }
+
+    /// Replaces the contents with saved rows and their index.
+    pub fn restore(&mut self, ids: Vec<String>, alive: Vec<bool>, vectors: Vec<f32>, index: Hnsw) {
+        self.rows = ids.iter().enumerate().filter(|(i, _)| alive[*i]).map(|(i, id)| (id.clone(), i)).collect();
+        self.ids = ids;
+        self.alive = alive;
+        self.vectors = vectors;
+        self.index = Some(index);
+        self.dirty = false;
+    }
+
+    fn points(&self) -> Points<'_> {
+        Points { data: &self.vectors, dim: self.dim, metric: self.kernel_metric() }
+    }
+
+    /// Inserts or replaces the given records' vectors. With an index, a replaced record gets a
+    /// new row (the graph's nodes never move) and its old row is tombstoned.
     pub fn upsert(&mut self, ids: &[String], vectors: Vectors<'_>) {
         let mut buf = Vec::with_capacity(self.dim);
         for (i, id) in ids.iter().enumerate() {
             buf.clear();
             self.prepare(vectors.row(i), &mut buf);
             match self.rows.get(id) {
-                Some(&row) => self.vectors[row * self.dim..(row + 1) * self.dim].copy_from_slice(&buf),
-                None => {
+                Some(&row) if self.index.is_none() => {
+                    self.vectors[row * self.dim..(row + 1) * self.dim].copy_from_slice(&buf)
+                }
+                old => {
+                    if let Some(&row) = old {
+                        self.alive[row] = false;
+                    }
                     self.rows.insert(id.clone(), self.ids.len());
                     self.ids.push(id.clone());
                     self.alive.push(true);
@@ -90,6 +137,33 @@ impl Mirror {
                 }
             }
         }
+        self.index_new_rows();
+    }
+
+    /// Inserts the rows the graph does not have yet.
+    fn index_new_rows(&mut self) {
+        let Some(mut index) = self.index.take() else { return };
+        if index.len() < self.ids.len() {
+            let points = self.points();
+            while index.len() < self.ids.len() {
+                index.insert(&points);
+            }
+            self.dirty = true;
+        }
+        self.index = Some(index);
+    }
+
+    /// Builds an HNSW index over the live rows (replacing any index).
+    pub fn build_index(&mut self, params: HnswParams) {
+        self.compact();
+        self.index = Some(Hnsw::new(params));
+        self.index_new_rows();
+        self.dirty = true;
+    }
+
+    pub fn drop_index(&mut self) {
+        self.index = None;
+        self.dirty = false;
     }
 
     /// Forgets the given ids (unknown ids are ignored).
@@ -99,8 +173,15 @@ impl Mirror {
                 self.alive[row] = false;
             }
         }
+        if self.index.is_some() {
+            self.dirty = true;
+        }
         if self.ids.len() > 1024 && self.rows.len() < self.ids.len() / 2 {
-            self.compact();
+            // Rows are renumbered, so an index is rebuilt over the survivors.
+            match self.index.as_ref().map(|i| i.params) {
+                Some(params) => self.build_index(params),
+                None => self.compact(),
+            }
         }
     }
 
@@ -137,10 +218,32 @@ impl Mirror {
 
     /// The ids and distances of the `k` rows nearest to `query`, closest first, among the live
     /// rows that `mask` allows (all when `None`), scanning on up to `threads` threads.
-    pub fn search(&self, query: &[f32], k: usize, mask: Option<&[bool]>, threads: usize) -> Vec<(String, f32)> {
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        mask: Option<&[bool]>,
+        threads: usize,
+        options: &SearchOptions,
+    ) -> Vec<(String, f32)> {
         let mut q = Vec::with_capacity(self.dim);
         self.prepare(query, &mut q);
         let n = self.ids.len();
+        if let (Some(index), false) = (&self.index, options.exact) {
+            let allowed = match mask {
+                Some(m) => m.iter().zip(&self.alive).filter(|(a, b)| **a && **b).count(),
+                None => self.rows.len(),
+            };
+            if allowed * EXACT_BELOW_SHARE >= self.rows.len() {
+                let accept = |row: u32| self.alive[row as usize] && mask.is_none_or(|m| m[row as usize]);
+                let ef = options.ef.unwrap_or(64).max(k);
+                return index
+                    .search(&self.points(), &q, k, ef, &accept)
+                    .into_iter()
+                    .map(|s| (self.ids[s.1 as usize].clone(), self.finish(s.0)))
+                    .collect();
+            }
+        }
         let threads = if n < PARALLEL_ABOVE { 1 } else { threads.clamp(1, n / BLOCK_ROWS + 1) };
         let per = n.div_ceil(threads).max(1);
         let heaps: Vec<BinaryHeap<Hit>> = if threads == 1 {
@@ -159,13 +262,17 @@ impl Mirror {
         let mut best: Vec<Hit> = heaps.into_iter().flatten().collect();
         best.sort_unstable();
         best.truncate(k);
-        best.into_iter()
-            .map(|h| {
-                // The dot kernel gives 1 - q̂·v̂; rounding can take an identical pair just below 0.
-                let d = if self.metric == Metric::Cosine { h.dist.max(0.0) } else { h.dist };
-                (self.ids[h.row].clone(), d)
-            })
-            .collect()
+        best.into_iter().map(|h| (self.ids[h.row].clone(), self.finish(h.dist))).collect()
+    }
+
+    /// The reported distance for a kernel result.
+    fn finish(&self, dist: f32) -> f32 {
+        // The dot kernel gives 1 - q̂·v̂; rounding can take an identical pair just below 0.
+        if self.metric == Metric::Cosine {
+            dist.max(0.0)
+        } else {
+            dist
+        }
     }
 
     fn scan(&self, q: &[f32], range: std::ops::Range<usize>, k: usize, mask: Option<&[bool]>) -> BinaryHeap<Hit> {
