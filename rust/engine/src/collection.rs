@@ -409,7 +409,10 @@ impl Collection {
         for i in 0..queries.len() {
             records::check_vector(queries.row(i), layout.dim, layout.metric, &|| format!("query {i}"))?;
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = options.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if threads == 0 {
+            return Err(Error::invalid_argument("threads must be at least 1"));
+        }
         block_on(async {
             let pred = self.predicate(filter, &layout).await?;
             self.load_mirror().await?;
@@ -423,6 +426,16 @@ impl Collection {
                 let mask = allowed.as_ref().map(|ids| mirror.mask_of(ids.iter().map(String::as_str)));
                 (0..queries.len()).map(|i| mirror.search(queries.row(i), k, mask.as_deref(), threads, options)).collect()
             };
+            if options.ids_only {
+                return Ok(hits
+                    .into_iter()
+                    .map(|hits| {
+                        let (ids, distances): (Vec<String>, Vec<f32>) = hits.into_iter().unzip();
+                        let n = ids.len();
+                        SearchResult { ids, distances, documents: vec![None; n], metadata: vec![Default::default(); n] }
+                    })
+                    .collect());
+            }
             let mut wanted: Vec<String> = hits.iter().flatten().map(|(id, _)| id.clone()).collect();
             wanted.sort_unstable();
             wanted.dedup();

@@ -29,6 +29,11 @@ pub struct SearchOptions {
     pub ef: Option<usize>,
     /// Scan every row even when an index exists.
     pub exact: bool,
+    /// Threads for an exact scan; `None`: all cores.
+    pub threads: Option<usize>,
+    /// Return only ids and distances (documents and metadata are not read from storage, which
+    /// is most of the cost of a small search).
+    pub ids_only: bool,
 }
 
 pub(crate) struct Mirror {

@@ -24,8 +24,8 @@ fn fill(c: &agentdb_engine::Collection, n: usize, dim: usize) -> Vec<f32> {
 }
 
 fn recall(c: &agentdb_engine::Collection, queries: &[f32], dim: usize, k: usize, filter: Option<&Filter>) -> f64 {
-    let exact = SearchOptions { ef: None, exact: true };
-    let approx = SearchOptions { ef: Some(128), exact: false };
+    let exact = SearchOptions { exact: true, ..Default::default() };
+    let approx = SearchOptions { ef: Some(128), ..Default::default() };
     let mut hits = 0;
     let mut total = 0;
     for q in queries.chunks(dim) {
@@ -117,7 +117,7 @@ fn bad_index_parameters() {
     for p in [HnswParams { m: 1, ef_construction: 10 }, HnswParams { m: 16, ef_construction: 0 }] {
         assert_eq!(c.create_index(p).unwrap_err().kind(), ErrorKind::InvalidArgument);
     }
-    let bad_ef = SearchOptions { ef: Some(0), exact: false };
+    let bad_ef = SearchOptions { ef: Some(0), ..Default::default() };
     assert_eq!(c.search_with(&[0.0; 4], 1, None, &bad_ef).unwrap_err().kind(), ErrorKind::InvalidArgument);
     // An index on an empty collection grows with the writes.
     c.create_index(HnswParams::default()).unwrap();
