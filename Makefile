@@ -20,12 +20,12 @@ NATIVE      := $(ROOT)/python/agentdb/_native.abi3.so
 STAMP       := $(VENV)/.deps-stamp
 CARGO_FLAGS := --release --locked
 
-.PHONY: all setup system-deps venv build test test-rust test-python demo clean help
+.PHONY: all setup system-deps venv build test test-rust test-python demo bench bench-kernels bench-ann clean help
 
 all: build
 
 help:
-	@echo "make demo | make test | make build | make clean"
+	@echo "make demo | make test | make build | make bench | make clean"
 
 # protoc (and the well-known .proto includes) are needed by LanceDB's build scripts.
 system-deps:
@@ -65,6 +65,19 @@ test: build test-rust test-python test-c test-zig
 
 demo: build
 	$(PY) examples/glove_demo.py
+
+# Benchmarks measure; they are not tests and `make test` does not run them. Results land in
+# bench/results/, which the README quotes.
+bench-deps: build
+	$(PY) -m pip install -q -r bench/requirements.txt
+
+bench-kernels: bench-deps
+	$(PY) bench/kernels.py
+
+bench-ann: bench-deps
+	$(PY) bench/ann.py
+
+bench: bench-kernels bench-ann
 
 clean:
 	rm -f $(NATIVE)

