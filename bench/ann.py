@@ -30,6 +30,8 @@ import numpy as np
 import psutil
 
 K = 10
+# HNSW candidate-list sizes swept for every graph index.
+EFS = [10, 16, 20, 24, 32, 48, 64, 128, 256]
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -100,7 +102,7 @@ def bench_agentdb(base, queries, truth, tmp) -> list[Run]:
     before = rss_mb()
     _, build_s = timed(lambda: c.create_index("hnsw", m=16, ef_construction=200))
     hnsw = Run("AgentDB HNSW", build_s, rss_mb() - before)
-    sweep(hnsw, [10, 16, 32, 64, 128, 256],
+    sweep(hnsw, EFS,
           lambda ef: as_rows(c.search(queries, k=K, ef=ef, threads=1, ids_only=True)), truth, len(queries))
     db.close()
     runs += [exact, hnsw]
@@ -123,7 +125,7 @@ def bench_faiss(base, queries, truth) -> Run:
         index.hnsw.efSearch = ef
         return index.search(q, K)[1]
 
-    sweep(run, [10, 16, 32, 64, 128, 256], search, truth, len(q))
+    sweep(run, EFS, search, truth, len(q))
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     return run
 
@@ -142,7 +144,7 @@ def bench_hnswlib(base, queries, truth) -> Run:
         index.set_ef(max(ef, K))
         return index.knn_query(queries, k=K)[0]
 
-    sweep(run, [10, 16, 32, 64, 128, 256], search, truth, len(queries))
+    sweep(run, EFS, search, truth, len(queries))
     return run
 
 
@@ -158,7 +160,7 @@ def bench_usearch(base, queries, truth) -> Run:
         index.expansion_search = ef
         return index.search(queries, K, threads=1).keys
 
-    sweep(run, [10, 16, 32, 64, 128, 256], search, truth, len(queries))
+    sweep(run, EFS, search, truth, len(queries))
     return run
 
 
@@ -177,7 +179,7 @@ def bench_lancedb(base, queries, truth, tmp) -> list[Run]:
     def run_queries(qs, **kw):
         out = []
         for v in qs:
-            q = table.search(v).metric("cosine").limit(K).select(["id"])
+            q = table.search(v).metric("cosine").limit(K).select(["id", "_distance"])
             for name, value in kw.items():
                 q = getattr(q, name)(value)
             out.append(q.to_arrow()["id"].to_numpy())

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from . import errors
 from ._native import __version__
-from .collection import Collection, VectorLike, VectorsLike, Where
+from .collection import Collection, IndexInfo, VectorLike, VectorsLike, Where
 from .database import METRICS, Database, connect
 from .distance import KernelBackends, cdist, distance, hamming, kernel_backends
 from .errors import (
@@ -50,6 +50,7 @@ __all__ = [
     "connect",
     "Database",
     "Collection",
+    "IndexInfo",
     "SearchResult",
     "GetResult",
     "Hit",

@@ -1,4 +1,5 @@
-"""Collections: records of ``(id, vector, document, metadata)`` with exact nearest-neighbour search.
+"""Collections: records of ``(id, vector, document, metadata)`` with nearest-neighbour search
+(exact, or approximate through an HNSW index: see :meth:`Collection.create_index`).
 
 Distances (smaller is closer), as computed by the engine:
 
@@ -11,7 +12,7 @@ dot        ``1 - q·v``                    any real (for unit vectors: 0 … 2)
 =========  =============================  =====================================
 
 Filters (``where=``) come in two forms, both evaluated inside LanceDB (prefiltered: ``search``
-returns the ``k`` nearest among the records that match):
+returns the ``k`` nearest among the records that match; with an index, approximately, see below):
 
 * a SQL boolean expression over the columns: ``"lang = 'en' AND year >= 2020"``. Columns are
   ``id``, ``document``, ``created_at``, ``updated_at`` and every metadata key. The string is
@@ -33,6 +34,15 @@ returns the ``k`` nearest among the records that match):
   record has ever had matches nothing. Datetime values may be ``datetime`` objects or RFC 3339
   strings; a naive datetime is UTC.
 
+Index: :meth:`Collection.create_index` builds an HNSW graph over the collection's vectors;
+``search`` then walks it (``ef=`` trades speed for recall; ``exact=True`` scans every record
+anyway). The index is kept current by every write (adds, upserts that move a vector, deletes,
+which are never returned), saved next to the data in ``<db>/_agentdb/<name>.hnsw`` with a
+checksum and the Lance version it matches, and saved again on close; a file that is damaged or
+stale is rebuilt from the data when the vectors are next loaded (first search after opening),
+never trusted. A filter that lets through fewer than 5% of the records is answered by the exact
+scan (the graph walk would find too few of them).
+
 Vectors: a float32 C-contiguous numpy array is read in place (no copy); other dtypes and Python
 lists are converted once. Metadata values: ``str``, ``int``, ``float``, ``bool``, ``datetime``,
 ``list[str]``; ``None`` means "no such key". Keys are identifiers (letters, digits, ``_``), and a
@@ -41,7 +51,8 @@ key keeps the type of its first value (ints widen to float).
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union, overload
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 
@@ -49,7 +60,7 @@ from . import _native
 from . import errors as _errors
 from .results import GetResult, SearchResult
 
-__all__ = ["Collection", "Where", "VectorLike", "VectorsLike"]
+__all__ = ["Collection", "IndexInfo", "INDEX_KINDS", "Where", "VectorLike", "VectorsLike"]
 
 #: A filter: a SQL string or a dict (see the module documentation), or None for "all records".
 Where = Union[str, Mapping[str, Any], None]
@@ -57,6 +68,28 @@ Where = Union[str, Mapping[str, Any], None]
 VectorLike = Union[np.ndarray, Sequence[float]]
 #: Many vectors: a 2-D numpy array ``(n, dim)`` or a sequence of vectors.
 VectorsLike = Union[np.ndarray, Sequence[VectorLike]]
+
+#: The index kinds :meth:`Collection.create_index` accepts.
+INDEX_KINDS: Tuple[str, ...] = ("hnsw",)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """The index of a collection (:attr:`Collection.index`).
+
+    Attributes:
+        kind: ``"hnsw"``.
+        m: links per node on the upper layers of the graph (twice as many on layer 0).
+        ef_construction: the candidate list size the graph was built with.
+    """
+
+    kind: str
+    m: int
+    ef_construction: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        """``{"kind": "hnsw", "m": 16, "ef_construction": 200}``."""
+        return {"kind": self.kind, "m": self.m, "ef_construction": self.ef_construction}
 
 
 def _is_single_vector(v: Any) -> bool:
@@ -134,6 +167,13 @@ class Collection:
         """The metadata keys seen so far and their stored types (``"str"``, ``"int"``,
         ``"float"``, ``"bool"``, ``"datetime"``, ``"list[str]"``)."""
         return dict(self._native.metadata_schema())
+
+    @property
+    def index(self) -> Optional[IndexInfo]:
+        """The collection's index (:class:`IndexInfo`: kind and parameters), or ``None`` when
+        searches scan every record."""
+        params = self._native.index_params()
+        return None if params is None else IndexInfo(*params)
 
     def __repr__(self) -> str:
         return f"Collection(name={self.name!r}, dim={self.dim}, metric={self.metric!r})"
@@ -233,30 +273,107 @@ class Collection:
         """The number of records, or of those matching ``where``."""
         return self._native.count(where)
 
-    @overload
-    def search(self, query: VectorLike, k: int = 10, where: Where = None) -> SearchResult: ...
+    # -- index ----------------------------------------------------------------------------
+
+    def create_index(self, kind: str = "hnsw", *, m: int = 16, ef_construction: int = 200) -> None:
+        """Builds an index over the collection's vectors, replacing any index; :meth:`search`
+        uses it from then on.
+
+        Args:
+            kind: ``"hnsw"`` (a hierarchical navigable small-world graph; the only kind so far).
+            m: links per node on the upper layers, twice as many on layer 0 (2 … 128). Larger
+                gives better recall at a given ``ef`` and a bigger, slower-to-build graph.
+            ef_construction: candidate list size while building (1 … 10000). Larger builds
+                slower and finds better links.
+
+        Raises:
+            InvalidArgumentError: an unsupported ``kind`` or a parameter out of range.
+
+        The build can take a while (it runs with the GIL released). Afterwards the index is kept
+        current by every write: added records join the graph, an upsert moves its vector, and a
+        deleted record is never returned. It is saved next to the data, in
+        ``<db>/_agentdb/<name>.hnsw``, with a checksum and the Lance version it matches, and saved
+        again when the database is closed, so reopening does not rebuild it; a file that is
+        damaged or stale (the data changed without it) is detected and rebuilt from the data,
+        never trusted. A search whose filter lets through fewer than 5% of the records is
+        answered exactly (by scanning those records) rather than by the graph.
+        """
+        if kind not in INDEX_KINDS:
+            supported = ", ".join(repr(k) for k in INDEX_KINDS)
+            raise _errors.InvalidArgumentError(
+                f"unsupported index kind {kind!r}; supported kinds: {supported}"
+            )
+        self._native.create_index(kind, m, ef_construction)
+
+    def drop_index(self) -> None:
+        """Removes the index (and its file): searches scan every record again. Without an index
+        this does nothing."""
+        self._native.drop_index()
+
+    # -- search -----------------------------------------------------------------------------
 
     @overload
-    def search(self, query: VectorsLike, k: int = 10, where: Where = None) -> List[SearchResult]: ...
+    def search(
+        self,
+        query: VectorLike,
+        k: int = 10,
+        where: Where = None,
+        *,
+        ef: Optional[int] = None,
+        exact: bool = False,
+        threads: Optional[int] = None,
+        ids_only: bool = False,
+    ) -> SearchResult: ...
+
+    @overload
+    def search(
+        self,
+        query: VectorsLike,
+        k: int = 10,
+        where: Where = None,
+        *,
+        ef: Optional[int] = None,
+        exact: bool = False,
+        threads: Optional[int] = None,
+        ids_only: bool = False,
+    ) -> List[SearchResult]: ...
 
     def search(
-        self, query: Union[VectorLike, VectorsLike], k: int = 10, where: Where = None
+        self,
+        query: Union[VectorLike, VectorsLike],
+        k: int = 10,
+        where: Where = None,
+        *,
+        ef: Optional[int] = None,
+        exact: bool = False,
+        threads: Optional[int] = None,
+        ids_only: bool = False,
     ) -> Union[SearchResult, List[SearchResult]]:
-        """Exact k-nearest-neighbour search.
+        """k-nearest-neighbour search: exact without an index, approximate with one.
 
         Args:
             query: one vector (1-D) → one :class:`SearchResult`; or a 2-D array / sequence of
                 vectors → a list with one :class:`SearchResult` per query (run as one batch).
             k: how many neighbours (1 … 100000). Fewer come back when fewer records match.
             where: only consider records matching this filter (SQL string or dict).
+            ef: with an HNSW index, the candidate list size of the graph walk (1 … 100000;
+                default ``max(k, 64)``): larger is slower and finds more of the true neighbours.
+                Ignored without an index.
+            exact: scan every record even when there is an index (exact results).
+            threads: threads for an exact scan (default: all cores).
+            ids_only: return only ids and distances (``documents`` are ``None`` and ``metadata``
+                empty), which skips reading the records from storage.
 
         Distances ascend (smaller is closer): cosine ``1 - cos``, l2 squared Euclidean,
-        dot ``1 - q·v``.
+        dot ``1 - q·v``. With an index, a filter that lets through fewer than 5% of the records
+        is answered exactly; a broader one is applied during the graph walk. The search runs
+        with the GIL released.
         """
         query = _as_array(query)
+        options = dict(ef=ef, exact=exact, threads=threads, ids_only=ids_only)
         if _is_single_vector(query):
-            ids, distances, documents, metadata = self._native.search(query, k, where)
+            ids, distances, documents, metadata = self._native.search(query, k, where, **options)
             return SearchResult(ids, distances, documents, metadata, self._native.metadata_schema())
-        raw = self._native.search_batch(query, k, where)
+        raw = self._native.search_batch(query, k, where, **options)
         schema = self._native.metadata_schema()
         return [SearchResult(i, d, docs, m, schema) for i, d, docs, m in raw]

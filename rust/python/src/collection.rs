@@ -4,7 +4,7 @@
 //! the Python layer wraps in `GetResult` / `SearchResult`.
 
 use agentdb_engine::arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
-use agentdb_engine::{Collection, Error, ErrorKind, OwnedRecords, Records, SearchResult};
+use agentdb_engine::{Collection, Error, ErrorKind, HnswParams, OwnedRecords, Records, SearchOptions, SearchResult};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -49,6 +49,19 @@ impl PyCollection {
         let c = &self.inner;
         py.detach(|| if upsert { c.upsert(&records) } else { c.add(&records) }).or_raise()
     }
+}
+
+/// The index kinds `create_index` accepts.
+const INDEX_KINDS: &[&str] = &["hnsw"];
+
+/// The engine's [`SearchOptions`] from the keyword arguments of `search` / `search_batch`.
+fn search_options(ef: Option<i64>, exact: bool, threads: Option<i64>, ids_only: bool) -> PyResult<SearchOptions> {
+    Ok(SearchOptions {
+        ef: ef.map(|e| non_negative("ef", e)).transpose()?,
+        exact,
+        threads: threads.map(|t| non_negative("threads", t)).transpose()?,
+        ids_only,
+    })
 }
 
 /// `(ids, distances, documents, metadata)` of one search.
@@ -180,39 +193,80 @@ impl PyCollection {
     }
 
     /// One query → `(ids, distances float32, documents, metadata)`.
-    #[pyo3(signature = (query, k, filter=None))]
+    #[pyo3(signature = (query, k, filter=None, ef=None, exact=false, threads=None, ids_only=false))]
+    #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
         py: Python<'py>,
         query: &Bound<'py, PyAny>,
         k: i64,
         filter: Option<&Bound<'py, PyAny>>,
+        ef: Option<i64>,
+        exact: bool,
+        threads: Option<i64>,
+        ids_only: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let query = extract_query(query)?;
         let q = query.as_slice()?;
         let k = non_negative("k", k)?;
         let filter = extract_filter(filter)?;
+        let options = search_options(ef, exact, threads, ids_only)?;
         let c = &self.inner;
-        let r = py.detach(|| c.search(q, k, filter.as_ref())).or_raise()?;
+        let r = py.detach(|| c.search_with(q, k, filter.as_ref(), &options)).or_raise()?;
         search_tuple(py, r)
     }
 
     /// Many queries (one engine batch) → a list of `(ids, distances, documents, metadata)`.
-    #[pyo3(signature = (queries, k, filter=None))]
+    #[pyo3(signature = (queries, k, filter=None, ef=None, exact=false, threads=None, ids_only=false))]
+    #[allow(clippy::too_many_arguments)]
     fn search_batch<'py>(
         &self,
         py: Python<'py>,
         queries: &Bound<'py, PyAny>,
         k: i64,
         filter: Option<&Bound<'py, PyAny>>,
+        ef: Option<i64>,
+        exact: bool,
+        threads: Option<i64>,
+        ids_only: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let queries = extract_vectors(queries, "queries")?;
         let q = queries.as_vectors()?;
         let k = non_negative("k", k)?;
         let filter = extract_filter(filter)?;
+        let options = search_options(ef, exact, threads, ids_only)?;
         let c = &self.inner;
-        let results = py.detach(|| c.search_batch(q, k, filter.as_ref())).or_raise()?;
+        let results = py.detach(|| c.search_batch_with(q, k, filter.as_ref(), &options)).or_raise()?;
         PyList::new(py, results.into_iter().map(|r| search_tuple(py, r)).collect::<PyResult<Vec<_>>>()?)
+    }
+
+    /// Builds an index of `kind` (only `"hnsw"` so far), replacing any index; the build runs
+    /// with the GIL released.
+    #[pyo3(signature = (kind="hnsw", m=16, ef_construction=200))]
+    fn create_index(&self, py: Python<'_>, kind: &str, m: i64, ef_construction: i64) -> PyResult<()> {
+        if !INDEX_KINDS.contains(&kind) {
+            let supported = INDEX_KINDS.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ");
+            return Err(new_err(
+                ErrorKind::InvalidArgument,
+                format!("unsupported index kind {kind:?}; supported kinds: {supported}"),
+            ));
+        }
+        let params = HnswParams { m: non_negative("m", m)?, ef_construction: non_negative("ef_construction", ef_construction)? };
+        let c = &self.inner;
+        py.detach(|| c.create_index(params)).or_raise()
+    }
+
+    /// Removes the index, if any.
+    fn drop_index(&self, py: Python<'_>) -> PyResult<()> {
+        let c = &self.inner;
+        py.detach(|| c.drop_index()).or_raise()
+    }
+
+    /// `(kind, m, ef_construction)` of the index, or `None` without one.
+    fn index_params(&self, py: Python<'_>) -> PyResult<Option<(&'static str, usize, usize)>> {
+        let c = &self.inner;
+        let params = py.detach(|| c.index_params()).or_raise()?;
+        Ok(params.map(|p| ("hnsw", p.m, p.ef_construction)))
     }
 
     fn __repr__(&self) -> String {
