@@ -65,6 +65,7 @@
 
 /* Generated from rust/capi by cbindgen (`make header`). Do not edit by hand. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -432,10 +433,14 @@ enum agentdb_status agentdb_count(const struct agentdb_collection *collection,
                                   uint64_t *out_count);
 
 /**
- * Finds the `k` records nearest to the `dim` floats at `query` (exact search), closest first,
- * among those matching the filter (as in `agentdb_get`). Writes a new `agentdb_results` holding one
- * query's hits to `*out_results` (free it with `agentdb_results_free`; on failure it is NULL).
- * Fewer than `k` hits when fewer records match. `k` is 1 to 100000.
+ * Finds the `k` records nearest to the `dim` floats at `query`, closest first, among those
+ * matching the filter (as in `agentdb_get`). Writes a new `agentdb_results` holding one query's
+ * hits to `*out_results` (free it with `agentdb_results_free`; on failure it is NULL). Fewer than
+ * `k` hits when fewer records match. `k` is 1 to 100000.
+ *
+ * Without an index the search is exact (every record is compared). With an HNSW index
+ * (`agentdb_create_index`) it walks the index with the default candidate list (max(k, 64));
+ * `agentdb_search_opts` sets that list's size or forces an exact scan.
  *
  * # Safety
  * `query` is NULL or points to `dim` floats; `filter_sql` and `filter_json` are NULL or
@@ -465,6 +470,85 @@ enum agentdb_status agentdb_search_batch(const struct agentdb_collection *collec
                                          const char *filter_sql,
                                          const char *filter_json,
                                          struct agentdb_results **out_results);
+
+/**
+ * `agentdb_search` with search options:
+ *
+ * - `ef`: the size of the candidate list when an HNSW index is walked (1 to 100000; larger finds
+ *   more of the true neighbours and runs slower; values below `k` act as `k`). 0: the default,
+ *   max(k, 64). Ignored when the collection has no index or the search is exact.
+ * - `exact`: `true` compares every record even when an index exists (the exact k nearest);
+ *   `false` uses the index when there is one.
+ *
+ * `agentdb_search(...)` is `agentdb_search_opts(..., 0, false, ...)`.
+ *
+ * # Safety
+ * As for `agentdb_search`.
+ */
+enum agentdb_status agentdb_search_opts(const struct agentdb_collection *collection,
+                                        const float *query,
+                                        size_t dim,
+                                        size_t k,
+                                        const char *filter_sql,
+                                        const char *filter_json,
+                                        size_t ef,
+                                        bool exact,
+                                        struct agentdb_results **out_results);
+
+/**
+ * `agentdb_search_batch` with the options of `agentdb_search_opts`.
+ *
+ * # Safety
+ * As for `agentdb_search_batch`.
+ */
+enum agentdb_status agentdb_search_batch_opts(const struct agentdb_collection *collection,
+                                              const float *queries,
+                                              size_t n_queries,
+                                              size_t dim,
+                                              size_t k,
+                                              const char *filter_sql,
+                                              const char *filter_json,
+                                              size_t ef,
+                                              bool exact,
+                                              struct agentdb_results **out_results);
+
+/**
+ * Builds an HNSW index over the collection's vectors (replacing any index it has), saves it next
+ * to the collection's data, and keeps it current with every later add, upsert and delete; search
+ * uses it from then on (see `agentdb_search_opts` for `ef` and forced exact search). The index
+ * persists: reopening the database does not rebuild it.
+ *
+ * - `m`: links per node (2 to 128; 0: the default, 16). More links: better recall, more memory.
+ * - `ef_construction`: the candidate list size while building (1 to 10000; 0: the default, 200).
+ *   Larger builds slower and finds better links.
+ *
+ * Out-of-range values return `AGENTDB_INVALID_ARGUMENT` and leave any existing index as it was.
+ * Building takes time that grows with the number of records; searches and writes on the same
+ * collection wait until it is built.
+ */
+enum agentdb_status agentdb_create_index(const struct agentdb_collection *collection,
+                                         size_t m,
+                                         size_t ef_construction);
+
+/**
+ * Removes the collection's index (and its file); search compares every record again. A collection
+ * without an index is not an error.
+ */
+enum agentdb_status agentdb_drop_index(const struct agentdb_collection *collection);
+
+/**
+ * Tells whether the collection has an index and with which parameters: writes `true` or `false`
+ * to `*out_has_index` and, when it has one, its `m` and `ef_construction` to `*out_m` and
+ * `*out_ef_construction` (0 when it has none). `out_m` and `out_ef_construction` may be NULL when
+ * not wanted.
+ *
+ * # Safety
+ * `out_has_index` is NULL or writable; `out_m` and `out_ef_construction` are NULL or writable.
+ */
+enum agentdb_status agentdb_index_params(const struct agentdb_collection *collection,
+                                         bool *out_has_index,
+                                         size_t *out_m,
+                                         size_t *out_ef_construction);
 
 /**
  * Writes the number of queries the results hold to `*out_count` (1 for `agentdb_search`).

@@ -15,6 +15,11 @@ int main() {
         std::printf("C++ header check failed: %s\n", agentdb_errmsg());
         return 1;
     }
+    bool has_index = true; // the header's bool (<stdbool.h>) is C++'s bool
+    if (agentdb_index_params(nullptr, &has_index, nullptr, nullptr) != AGENTDB_NULL_POINTER || has_index) {
+        std::printf("C++ header check failed: agentdb_index_params: %s\n", agentdb_errmsg());
+        return 1;
+    }
     agentdb_metric m = AGENTDB_METRIC_COSINE;
     (void)m;
     std::printf("ok   header compiles and links as C++17 (agentdb %s)\n", agentdb_version());

@@ -14,6 +14,10 @@
 //! var hits = try docs.search(gpa, &.{ 1, 0.1, 0 }, 5, .{ .sql = "lang = 'en'" });
 //! defer hits.deinit();
 //! for (hits.hits()) |h| std.debug.print("{s} {d}\n", .{ h.id, h.distance });
+//!
+//! try docs.createIndex(.{ .m = 16, .ef_construction = 200 }); // HNSW; persists, follows writes
+//! var fast = try docs.searchWith(gpa, &.{ 1, 0.1, 0 }, 5, null, .{ .ef = 128 });
+//! defer fast.deinit();
 //! ```
 //!
 //! Threads: as in C, every handle may be used from several threads at once; `lastError()` is per
@@ -230,6 +234,30 @@ pub const GetOptions = struct {
     offset: usize = 0,
 };
 
+/// The parameters of a collection's HNSW index (see `agentdb_create_index`).
+pub const IndexParams = struct {
+    /// Links per node, 2 to 128. More links: better recall, more memory.
+    m: usize = 16,
+    /// The candidate list size while building, 1 to 10000. Larger builds slower and finds
+    /// better links.
+    ef_construction: usize = 200,
+};
+
+/// How `searchWith` / `searchBatchWith` search (see `agentdb_search_opts`).
+pub const SearchOptions = struct {
+    /// The candidate list size when the HNSW index is walked (1 to 100000; larger: better
+    /// recall, slower). null: the default, max(k, 64). Ignored without an index. 0 is out of
+    /// range (`error.InvalidArgument`, refused before the C call, whose 0 means "the default").
+    ef: ?usize = null,
+    /// Compare every record even when the collection has an index.
+    exact: bool = false,
+
+    fn cEf(self: SearchOptions) Error!usize {
+        if (self.ef) |ef| return if (ef == 0) error.InvalidArgument else ef;
+        return 0;
+    }
+};
+
 /// A handle to a collection. `deinit` frees the handle (the collection stays in the database).
 pub const Collection = struct {
     handle: *c.agentdb_collection,
@@ -341,6 +369,47 @@ pub const Collection = struct {
         try check(c.agentdb_search_batch(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &h));
         defer _ = c.agentdb_results_free(h);
         return SearchResults.copy(allocator, h);
+    }
+    /// `search` with options: the HNSW candidate list size `ef`, or a forced exact scan.
+    pub fn searchWith(self: Collection, allocator: Allocator, query: []const f32, k: usize, filter: ?Filter, opts: SearchOptions) AllocError!SearchResults {
+        var h: ?*c.agentdb_results = null;
+        try check(c.agentdb_search_opts(self.handle, query.ptr, query.len, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), try opts.cEf(), opts.exact, &h));
+        defer _ = c.agentdb_results_free(h);
+        return SearchResults.copy(allocator, h);
+    }
+
+    /// `searchBatch` with options (as for `searchWith`).
+    pub fn searchBatchWith(self: Collection, allocator: Allocator, queries: []const f32, dim_: usize, k: usize, filter: ?Filter, opts: SearchOptions) AllocError!SearchResults {
+        // The C call reads n_queries * dim floats: a slice that is not whole rows cannot be passed on.
+        if (dim_ != 0 and queries.len % dim_ != 0) return error.InvalidArgument;
+        const n = if (dim_ == 0) 0 else queries.len / dim_;
+        var h: ?*c.agentdb_results = null;
+        try check(c.agentdb_search_batch_opts(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), try opts.cEf(), opts.exact, &h));
+        defer _ = c.agentdb_results_free(h);
+        return SearchResults.copy(allocator, h);
+    }
+
+    /// Builds an HNSW index over the collection (replacing any index); search uses it from then
+    /// on, writes keep it current, and it persists across reopening. `createIndex(.{})` uses the
+    /// defaults (m = 16, ef_construction = 200). Out-of-range parameters: `error.InvalidArgument`
+    /// (0 is refused here, before the C call, whose 0 means "the default").
+    pub fn createIndex(self: Collection, params: IndexParams) Error!void {
+        // The C call reads 0 as "the default": pass 0 on as out of range, which the engine rejects.
+        if (params.m == 0 or params.ef_construction == 0) return error.InvalidArgument;
+        try check(c.agentdb_create_index(self.handle, params.m, params.ef_construction));
+    }
+
+    /// Removes the index (search is exact again). No index is not an error.
+    pub fn dropIndex(self: Collection) Error!void {
+        try check(c.agentdb_drop_index(self.handle));
+    }
+
+    /// The parameters of the collection's index, or null when it has none.
+    pub fn indexParams(self: Collection) Error!?IndexParams {
+        var has = false;
+        var p: IndexParams = .{};
+        try check(c.agentdb_index_params(self.handle, &has, &p.m, &p.ef_construction));
+        return if (has) p else null;
     }
 };
 

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use agentdb_engine::{Records, Vectors};
+use agentdb_engine::{Records, SearchOptions, Vectors};
 
 use crate::args::{
     filter_arg, floats_arg, metadata_arg, opt_ids, opt_str_arg, opt_str_array, out_arg, str_array, write_text,
@@ -271,10 +271,14 @@ pub unsafe extern "C" fn agentdb_count(
     })
 }
 
-/// Finds the `k` records nearest to the `dim` floats at `query` (exact search), closest first,
-/// among those matching the filter (as in `agentdb_get`). Writes a new `agentdb_results` holding one
-/// query's hits to `*out_results` (free it with `agentdb_results_free`; on failure it is NULL).
-/// Fewer than `k` hits when fewer records match. `k` is 1 to 100000.
+/// Finds the `k` records nearest to the `dim` floats at `query`, closest first, among those
+/// matching the filter (as in `agentdb_get`). Writes a new `agentdb_results` holding one query's
+/// hits to `*out_results` (free it with `agentdb_results_free`; on failure it is NULL). Fewer than
+/// `k` hits when fewer records match. `k` is 1 to 100000.
+///
+/// Without an index the search is exact (every record is compared). With an HNSW index
+/// (`agentdb_create_index`) it walks the index with the default candidate list (max(k, 64));
+/// `agentdb_search_opts` sets that list's size or forces an exact scan.
 ///
 /// # Safety
 /// `query` is NULL or points to `dim` floats; `filter_sql` and `filter_json` are NULL or
@@ -291,7 +295,7 @@ pub unsafe extern "C" fn agentdb_search(
     out_results: *mut *mut agentdb_results,
 ) -> agentdb_status {
     // SAFETY: same contract as this function, with one query.
-    unsafe { agentdb_search_batch(collection, query, 1, dim, k, filter_sql, filter_json, out_results) }
+    unsafe { search(collection, query, 1, dim, k, filter_sql, filter_json, SearchOptions::default(), out_results) }
 }
 
 /// `agentdb_search` for `n_queries` queries at once, stored row-major at `queries`
@@ -312,19 +316,97 @@ pub unsafe extern "C" fn agentdb_search_batch(
     filter_json: *const c_char,
     out_results: *mut *mut agentdb_results,
 ) -> agentdb_status {
+    // SAFETY: same contract as this function.
+    unsafe { search(collection, queries, n_queries, dim, k, filter_sql, filter_json, SearchOptions::default(), out_results) }
+}
+
+/// `agentdb_search` with search options:
+///
+/// - `ef`: the size of the candidate list when an HNSW index is walked (1 to 100000; larger finds
+///   more of the true neighbours and runs slower; values below `k` act as `k`). 0: the default,
+///   max(k, 64). Ignored when the collection has no index or the search is exact.
+/// - `exact`: `true` compares every record even when an index exists (the exact k nearest);
+///   `false` uses the index when there is one.
+///
+/// `agentdb_search(...)` is `agentdb_search_opts(..., 0, false, ...)`.
+///
+/// # Safety
+/// As for `agentdb_search`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn agentdb_search_opts(
+    collection: *const agentdb_collection,
+    query: *const f32,
+    dim: usize,
+    k: usize,
+    filter_sql: *const c_char,
+    filter_json: *const c_char,
+    ef: usize,
+    exact: bool,
+    out_results: *mut *mut agentdb_results,
+) -> agentdb_status {
+    let options = search_options(ef, exact);
+    // SAFETY: same contract as this function, with one query.
+    unsafe { search(collection, query, 1, dim, k, filter_sql, filter_json, options, out_results) }
+}
+
+/// `agentdb_search_batch` with the options of `agentdb_search_opts`.
+///
+/// # Safety
+/// As for `agentdb_search_batch`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn agentdb_search_batch_opts(
+    collection: *const agentdb_collection,
+    queries: *const f32,
+    n_queries: usize,
+    dim: usize,
+    k: usize,
+    filter_sql: *const c_char,
+    filter_json: *const c_char,
+    ef: usize,
+    exact: bool,
+    out_results: *mut *mut agentdb_results,
+) -> agentdb_status {
+    let options = search_options(ef, exact);
+    // SAFETY: same contract as this function.
+    unsafe { search(collection, queries, n_queries, dim, k, filter_sql, filter_json, options, out_results) }
+}
+
+/// The engine's options from the C arguments (`ef` 0: the default).
+fn search_options(ef: usize, exact: bool) -> SearchOptions {
+    SearchOptions { ef: (ef != 0).then_some(ef), exact, ..SearchOptions::default() }
+}
+
+/// Every search call.
+///
+/// # Safety
+/// As for [`agentdb_search_batch`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn search(
+    collection: *const agentdb_collection,
+    queries: *const f32,
+    n_queries: usize,
+    dim: usize,
+    k: usize,
+    filter_sql: *const c_char,
+    filter_json: *const c_char,
+    options: SearchOptions,
+    out_results: *mut *mut agentdb_results,
+) -> agentdb_status {
     guard(|| {
-        // SAFETY: contract of this function.
+        // SAFETY: contract of the calling function.
         let out = unsafe { out_arg(out_results, "out_results") }?;
         *out = std::ptr::null_mut();
         let c = handle::get(collection, "collection")?;
-        // SAFETY: contract of this function.
+        // SAFETY: contract of the calling function.
         let data = unsafe { floats_arg(queries, n_queries, dim, "queries") }?;
-        // SAFETY: contract of this function.
+        // SAFETY: contract of the calling function.
         let filter = unsafe { filter_arg(filter_sql, filter_json) }?;
         let found = if n_queries == 1 {
-            vec![c.collection.search(data, k, filter.as_ref())?]
+            vec![c.collection.search_with(data, k, filter.as_ref(), &options)?]
         } else {
-            c.collection.search_batch(Vectors::Flat { data, dim }, k, filter.as_ref())?
+            c.collection.search_batch_with(Vectors::Flat { data, dim }, k, filter.as_ref(), &options)?
         };
         *out = handle::new_handle(ResultsObj { queries: found.iter().map(Hits::new).collect() });
         Ok(())

@@ -12,17 +12,19 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 // In this order, so the header reads top-down: status and errors, handles, database,
-// collection, results.
+// collection, index, results.
 mod status;
 mod handle;
 mod database;
 mod collection;
+mod index;
 mod results;
 mod args;
 mod objects;
 
 pub use collection::*;
 pub use database::*;
+pub use index::*;
 pub use handle::{agentdb_collection, agentdb_db, agentdb_records, agentdb_results, agentdb_strings};
 pub use results::*;
 pub use status::{agentdb_errmsg, agentdb_status, agentdb_status_name};
