@@ -186,6 +186,57 @@ typedef struct agentdb_strings agentdb_strings;
 typedef int32_t agentdb_metric;
 
 /**
+ * Options for `agentdb_search_opts` and `agentdb_search_batch_opts`.
+ *
+ * Start from `agentdb_search_options_default()` and set the fields you need, so that
+ * `struct_size` is right and every other field keeps its default:
+ *
+ * ```c
+ * agentdb_search_options o = agentdb_search_options_default();
+ * o.ef = 128;
+ * agentdb_search_opts(c, q, 3, 5, NULL, NULL, &o, &r);
+ * ```
+ *
+ * (A zeroed struct with `struct_size = sizeof(agentdb_search_options)` is the same.)
+ *
+ * Versions: fields are only ever added at the end, and each one's zero value means "the
+ * default". `struct_size` tells the library which fields the caller knows, so a program built
+ * against this header keeps working with later libraries (the fields it does not know take their
+ * defaults). A `struct_size` smaller than this first version of the struct, or larger than the
+ * struct the library knows (a program built against a newer agentdb.h than the library), is
+ * `AGENTDB_INVALID_ARGUMENT`.
+ */
+typedef struct agentdb_search_options {
+    /**
+     * `sizeof(agentdb_search_options)`, set by `agentdb_search_options_default()`: the version
+     * of this struct the caller was built with.
+     */
+    uint32_t struct_size;
+    /**
+     * The size of the candidate list when an HNSW index is walked, 1 to 100000: larger finds
+     * more of the true neighbours and runs slower; values below `k` act as `k`. 0: the default,
+     * max(k, 64). Ignored when the collection has no index or the search is exact.
+     */
+    size_t ef;
+    /**
+     * `true`: compare every record even when an index exists (the exact k nearest).
+     * `false` (the default): use the index when there is one.
+     */
+    bool exact;
+    /**
+     * The number of threads an exact scan of a large collection may use (small collections are
+     * scanned on one thread). 0: the default, all cores.
+     */
+    size_t threads;
+    /**
+     * `true`: return only ids and distances; documents and metadata are not read from storage
+     * (most of the cost of a small search), so `agentdb_results_document` gives NULL and
+     * `agentdb_results_metadata` gives `{}` for every hit. `false` (the default): return them.
+     */
+    bool ids_only;
+} agentdb_search_options;
+
+/**
  * Cosine distance, `1 - cos(a, b)`.
  */
 #define AGENTDB_METRIC_COSINE 0
@@ -440,7 +491,8 @@ enum agentdb_status agentdb_count(const struct agentdb_collection *collection,
  *
  * Without an index the search is exact (every record is compared). With an HNSW index
  * (`agentdb_create_index`) it walks the index with the default candidate list (max(k, 64));
- * `agentdb_search_opts` sets that list's size or forces an exact scan.
+ * `agentdb_search_opts` sets that list's size, forces an exact scan, sets the threads of an exact
+ * scan, or skips documents and metadata (`agentdb_search_options`).
  *
  * # Safety
  * `query` is NULL or points to `dim` floats; `filter_sql` and `filter_json` are NULL or
@@ -472,18 +524,21 @@ enum agentdb_status agentdb_search_batch(const struct agentdb_collection *collec
                                          struct agentdb_results **out_results);
 
 /**
- * `agentdb_search` with search options:
+ * The default search options (what `agentdb_search` uses), with `struct_size` set to
+ * `sizeof(agentdb_search_options)` and every other field 0 / `false`. Cannot fail.
+ */
+struct agentdb_search_options agentdb_search_options_default(void);
+
+/**
+ * Finds the `k` records nearest to the `dim` floats at `query`, as `agentdb_search` does, with the
+ * search options at `options` (see `agentdb_search_options`; NULL: the defaults, which makes this
+ * call `agentdb_search`). The options are read during the call and not kept.
  *
- * - `ef`: the size of the candidate list when an HNSW index is walked (1 to 100000; larger finds
- *   more of the true neighbours and runs slower; values below `k` act as `k`). 0: the default,
- *   max(k, 64). Ignored when the collection has no index or the search is exact.
- * - `exact`: `true` compares every record even when an index exists (the exact k nearest);
- *   `false` uses the index when there is one.
- *
- * `agentdb_search(...)` is `agentdb_search_opts(..., 0, false, ...)`.
+ * Options out of range (`ef` above 100000, a wrong `struct_size`) are `AGENTDB_INVALID_ARGUMENT`.
  *
  * # Safety
- * As for `agentdb_search`.
+ * As for `agentdb_search`; `options` is NULL or points to a readable `agentdb_search_options` of
+ * at least `options->struct_size` bytes.
  */
 enum agentdb_status agentdb_search_opts(const struct agentdb_collection *collection,
                                         const float *query,
@@ -491,15 +546,15 @@ enum agentdb_status agentdb_search_opts(const struct agentdb_collection *collect
                                         size_t k,
                                         const char *filter_sql,
                                         const char *filter_json,
-                                        size_t ef,
-                                        bool exact,
+                                        const struct agentdb_search_options *options,
                                         struct agentdb_results **out_results);
 
 /**
- * `agentdb_search_batch` with the options of `agentdb_search_opts`.
+ * `agentdb_search_batch` with the options of `agentdb_search_opts` (NULL: the defaults), applied
+ * to every query.
  *
  * # Safety
- * As for `agentdb_search_batch`.
+ * As for `agentdb_search_batch`, and `options` as for `agentdb_search_opts`.
  */
 enum agentdb_status agentdb_search_batch_opts(const struct agentdb_collection *collection,
                                               const float *queries,
@@ -508,8 +563,7 @@ enum agentdb_status agentdb_search_batch_opts(const struct agentdb_collection *c
                                               size_t k,
                                               const char *filter_sql,
                                               const char *filter_json,
-                                              size_t ef,
-                                              bool exact,
+                                              const struct agentdb_search_options *options,
                                               struct agentdb_results **out_results);
 
 /**

@@ -811,6 +811,34 @@ static int index_state(agentdb_collection *c, size_t *m, size_t *ef) {
     return has ? 1 : 0;
 }
 
+/* Fills *o with the default search options but `ef` and `exact`; returns o. */
+static const agentdb_search_options *opts(agentdb_search_options *o, size_t ef, bool exact) {
+    *o = agentdb_search_options_default();
+    o->ef = ef;
+    o->exact = exact;
+    return o;
+}
+
+/* Whether `a` and `b` hold the same queries with the same hits (ids and distances) in the same order. */
+static int same_hits(agentdb_results *a, agentdb_results *b) {
+    size_t qa = 0, qb = 0, q, i;
+    if (agentdb_results_query_count(a, &qa) != AGENTDB_OK || agentdb_results_query_count(b, &qb) != AGENTDB_OK) return 0;
+    if (qa != qb) return 0;
+    for (q = 0; q < qa; q++) {
+        size_t na = 0, nb = 0;
+        if (agentdb_results_count(a, q, &na) != AGENTDB_OK || agentdb_results_count(b, q, &nb) != AGENTDB_OK) return 0;
+        if (na != nb) return 0;
+        for (i = 0; i < na; i++) {
+            const char *x = NULL, *y = NULL;
+            float dx = -1, dy = -2;
+            if (agentdb_results_id(a, q, i, &x, NULL) != AGENTDB_OK || agentdb_results_id(b, q, i, &y, NULL) != AGENTDB_OK) return 0;
+            if (agentdb_results_distance(a, q, i, &dx) != AGENTDB_OK || agentdb_results_distance(b, q, i, &dy) != AGENTDB_OK) return 0;
+            if (strcmp(x, y) != 0 || dx != dy) return 0;
+        }
+    }
+    return 1;
+}
+
 /* How many of the hits of query `q` in `a` are among those of query `q` in `b`. */
 static size_t overlap(agentdb_results *a, agentdb_results *b, size_t q) {
     size_t na = 0, nb = 0, i, j, same = 0;
@@ -831,6 +859,7 @@ static void test_index(void) {
     agentdb_db *db = NULL;
     agentdb_collection *c = NULL;
     agentdb_results *r = NULL, *exact = NULL;
+    agentdb_search_options o;
     size_t m = 99, ef = 99, n = 0, i, q;
     size_t total_overlap = 0;
 
@@ -850,15 +879,15 @@ static void test_index(void) {
         OK(agentdb_search(c, v, IDX_DIM, 1, NULL, NULL, &r));
         CHECK(hit_is(r, 0, 0, g_idx_ids[i], 0.0f));
         OK(agentdb_results_free(r));
-        OK(agentdb_search_opts(c, v, IDX_DIM, 5, NULL, NULL, 8, false, &r));
+        OK(agentdb_search_opts(c, v, IDX_DIM, 5, NULL, NULL, opts(&o, 8, false), &r));
         CHECK(hit_is(r, 0, 0, g_idx_ids[i], 0.0f));
         OK(agentdb_results_count(r, 0, &n));
         CHECK(n == 5);
         OK(agentdb_results_free(r));
-        OK(agentdb_search_opts(c, v, IDX_DIM, 5, NULL, NULL, 500, false, &r));
+        OK(agentdb_search_opts(c, v, IDX_DIM, 5, NULL, NULL, opts(&o, 500, false), &r));
         CHECK(hit_is(r, 0, 0, g_idx_ids[i], 0.0f));
         OK(agentdb_results_free(r));
-        OK(agentdb_search_opts(c, v, IDX_DIM, 5, NULL, NULL, 0, true, &r));
+        OK(agentdb_search_opts(c, v, IDX_DIM, 5, NULL, NULL, opts(&o, 0, true), &r));
         CHECK(hit_is(r, 0, 0, g_idx_ids[i], 0.0f));
         OK(agentdb_results_free(r));
     }
@@ -869,8 +898,17 @@ static void test_index(void) {
         float queries[4 * IDX_DIM];
         const size_t rows[4] = {3, 50, 120, 299};
         for (q = 0; q < 4; q++) memcpy(&queries[q * IDX_DIM], &g_idx_vecs[rows[q] * IDX_DIM], sizeof(float) * IDX_DIM);
-        OK(agentdb_search_batch_opts(c, queries, 4, IDX_DIM, 10, NULL, NULL, 300, false, &r));
-        OK(agentdb_search_batch_opts(c, queries, 4, IDX_DIM, 10, NULL, NULL, 0, true, &exact));
+        OK(agentdb_search_batch_opts(c, queries, 4, IDX_DIM, 10, NULL, NULL, opts(&o, 300, false), &r));
+        OK(agentdb_search_batch_opts(c, queries, 4, IDX_DIM, 10, NULL, NULL, opts(&o, 0, true), &exact));
+        /* The exact scan on one thread gives the same results as on all cores (threads = 0). */
+        {
+            agentdb_results *one = NULL;
+            opts(&o, 0, true);
+            o.threads = 1;
+            OK(agentdb_search_batch_opts(c, queries, 4, IDX_DIM, 10, NULL, NULL, &o, &one));
+            CHECK(same_hits(exact, one));
+            OK(agentdb_results_free(one));
+        }
         OK(agentdb_results_query_count(r, &n));
         CHECK(n == 4);
         for (q = 0; q < 4; q++) {
@@ -894,12 +932,12 @@ static void test_index(void) {
         const char *del_id[] = {"v7"};
         uint64_t deleted = 0;
         OK(agentdb_add(c, new_id, 1, far, IDX_DIM, NULL, NULL));
-        OK(agentdb_search_opts(c, far, IDX_DIM, 1, NULL, NULL, 0, false, &r));
+        OK(agentdb_search_opts(c, far, IDX_DIM, 1, NULL, NULL, opts(&o, 0, false), &r));
         CHECK(hit_is(r, 0, 0, "new", 0.0f));
         OK(agentdb_results_free(r));
         OK(agentdb_delete(c, del_id, 1, NULL, NULL, &deleted));
         CHECK(deleted == 1);
-        OK(agentdb_search_opts(c, &g_idx_vecs[7 * IDX_DIM], IDX_DIM, 3, NULL, NULL, 0, false, &r));
+        OK(agentdb_search_opts(c, &g_idx_vecs[7 * IDX_DIM], IDX_DIM, 3, NULL, NULL, opts(&o, 0, false), &r));
         for (i = 0; i < 3; i++) {
             const char *id = NULL;
             OK(agentdb_results_id(r, 0, i, &id, NULL));
@@ -909,7 +947,7 @@ static void test_index(void) {
     }
 
     /* Filters apply to indexed search too. */
-    OK(agentdb_search_opts(c, &g_idx_vecs[0], IDX_DIM, 3, "id = 'v200'", NULL, 64, false, &r));
+    OK(agentdb_search_opts(c, &g_idx_vecs[0], IDX_DIM, 3, "id = 'v200'", NULL, opts(&o, 64, false), &r));
     OK(agentdb_results_count(r, 0, &n));
     CHECK(n == 1);
     {
@@ -929,7 +967,7 @@ static void test_index(void) {
     OK(agentdb_get_collection(db, "vecs", &c));
     CHECK(index_state(c, &m, &ef) == 1);
     CHECK(m == 8 && ef == 64);
-    OK(agentdb_search_opts(c, &g_idx_vecs[42 * IDX_DIM], IDX_DIM, 1, NULL, NULL, 32, false, &r));
+    OK(agentdb_search_opts(c, &g_idx_vecs[42 * IDX_DIM], IDX_DIM, 1, NULL, NULL, opts(&o, 32, false), &r));
     CHECK(hit_is(r, 0, 0, "v42", 0.0f));
     OK(agentdb_results_free(r));
 
@@ -942,10 +980,75 @@ static void test_index(void) {
     CHECK(hit_is(r, 0, 0, "v42", 0.0f));
     OK(agentdb_results_free(r));
     /* ef without an index is accepted and ignored. */
-    OK(agentdb_search_opts(c, &g_idx_vecs[42 * IDX_DIM], IDX_DIM, 1, NULL, NULL, 16, false, &r));
+    OK(agentdb_search_opts(c, &g_idx_vecs[42 * IDX_DIM], IDX_DIM, 1, NULL, NULL, opts(&o, 16, false), &r));
     CHECK(hit_is(r, 0, 0, "v42", 0.0f));
     OK(agentdb_results_free(r));
     CHECK(count_of(c) == IDX_N); /* 300 + "new" - "v7" */
+    OK(agentdb_collection_close(c));
+    OK(agentdb_close(db));
+}
+
+/* agentdb_search_options: the defaults, NULL, threads, ids_only (on the four-record fixture). */
+static void test_search_options(void) {
+    agentdb_db *db = NULL;
+    agentdb_collection *c = NULL;
+    agentdb_results *plain = NULL, *r = NULL;
+    agentdb_search_options o = agentdb_search_options_default();
+    const float q[] = {1, 0, 0};
+    const char *s = NULL;
+    size_t n = 0, len = 99, i;
+
+    CHECK(o.struct_size == sizeof(agentdb_search_options));
+    CHECK(o.ef == 0 && !o.exact && o.threads == 0 && !o.ids_only);
+    CHECK(open_fixture(&db, &c));
+    OK(agentdb_search(c, q, 3, 4, NULL, NULL, &plain));
+    /* NULL options and the default struct: agentdb_search. */
+    OK(agentdb_search_opts(c, q, 3, 4, NULL, NULL, NULL, &r));
+    CHECK(same_hits(plain, r));
+    OK(agentdb_results_free(r));
+    OK(agentdb_search_opts(c, q, 3, 4, NULL, NULL, &o, &r));
+    CHECK(same_hits(plain, r));
+    OK(agentdb_results_free(r));
+    /* Exact on one thread: the same. */
+    o.exact = true;
+    o.threads = 1;
+    OK(agentdb_search_opts(c, q, 3, 4, NULL, NULL, &o, &r));
+    CHECK(same_hits(plain, r));
+    OK(agentdb_results_free(r));
+
+    /* ids_only: the same ids and distances, but no documents and `{}` metadata. */
+    o = agentdb_search_options_default();
+    o.ids_only = true;
+    OK(agentdb_search_opts(c, q, 3, 4, NULL, NULL, &o, &r));
+    CHECK(same_hits(plain, r));
+    OK(agentdb_results_document(plain, 0, 0, &s, &len));
+    CHECK(s != NULL && strcmp(s, "alpha") == 0); /* the full search has them */
+    OK(agentdb_results_count(r, 0, &n));
+    CHECK(n == 4);
+    for (i = 0; i < n; i++) {
+        s = "x";
+        len = 99;
+        OK(agentdb_results_document(r, 0, i, &s, &len));
+        CHECK(s == NULL && len == 0);
+        OK(agentdb_results_metadata(r, 0, i, &s, &len));
+        CHECK(strcmp(s, "{}") == 0 && len == 2);
+    }
+    OK(agentdb_results_free(r));
+    /* With a filter, in a batch, and through an index as well. */
+    {
+        const float qs[] = {1, 0, 0, 0, 1, 0};
+        OK(agentdb_create_index(c, 0, 0));
+        OK(agentdb_search_batch_opts(c, qs, 2, 3, 2, "lang = 'en'", NULL, &o, &r));
+        CHECK(hit_is(r, 0, 0, "a", 0.0f));
+        CHECK(hit_is(r, 0, 1, "d", 1.0f));
+        CHECK(hit_is(r, 1, 0, "d", 1.0f));
+        OK(agentdb_results_document(r, 1, 0, &s, NULL));
+        CHECK(s == NULL);
+        OK(agentdb_results_metadata(r, 1, 0, &s, NULL));
+        CHECK(strcmp(s, "{}") == 0);
+        OK(agentdb_results_free(r));
+    }
+    OK(agentdb_results_free(plain));
     OK(agentdb_collection_close(c));
     OK(agentdb_close(db));
 }
@@ -954,6 +1057,7 @@ static void test_index_bad_arguments(void) {
     agentdb_db *db = NULL;
     agentdb_collection *c = NULL;
     agentdb_results *r = NULL;
+    agentdb_search_options o;
     bool has = true;
     size_t m = 99, ef = 99;
     const float q[] = {1, 0, 0};
@@ -973,15 +1077,27 @@ static void test_index_bad_arguments(void) {
     CHECK(m == 4 && ef == 10);
     /* Search options out of range; the out-pointer is set to NULL. */
     r = (agentdb_results *)(uintptr_t)1;
-    EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, 100001, false, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, opts(&o, 100001, false), &r), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("ef must be");
     CHECK(r == NULL);
-    EXPECT(agentdb_search_batch_opts(c, q, 1, 3, 0, NULL, NULL, 10, false, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_search_batch_opts(c, q, 1, 3, 0, NULL, NULL, opts(&o, 10, false), &r), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("k must be");
-    EXPECT(agentdb_search_opts(c, q, 2, 1, NULL, NULL, 10, true, &r), AGENTDB_DIMENSION_MISMATCH);
-    EXPECT(agentdb_search_opts(c, q, 3, 1, "lang = ", NULL, 10, false, &r), AGENTDB_INVALID_FILTER);
-    EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, 10, false, NULL), AGENTDB_NULL_POINTER);
-    EXPECT(agentdb_search_batch_opts(c, NULL, 1, 3, 1, NULL, NULL, 10, false, &r), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_search_opts(c, q, 2, 1, NULL, NULL, opts(&o, 10, true), &r), AGENTDB_DIMENSION_MISMATCH);
+    EXPECT(agentdb_search_opts(c, q, 3, 1, "lang = ", NULL, opts(&o, 10, false), &r), AGENTDB_INVALID_FILTER);
+    EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, opts(&o, 10, false), NULL), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_search_batch_opts(c, NULL, 1, 3, 1, NULL, NULL, opts(&o, 10, false), &r), AGENTDB_NULL_POINTER);
+    /* A struct_size that is too small (e.g. not set) or too large (a newer header). */
+    memset(&o, 0, sizeof o);
+    r = (agentdb_results *)(uintptr_t)1;
+    EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    CHECK_MSG("struct_size is 0, smaller than sizeof(agentdb_search_options)");
+    CHECK(r == NULL);
+    o.struct_size = (uint32_t)sizeof o - 1;
+    EXPECT(agentdb_search_batch_opts(c, q, 1, 3, 1, NULL, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    CHECK_MSG("smaller");
+    o.struct_size = (uint32_t)sizeof o + 8;
+    EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    CHECK_MSG("newer agentdb.h");
     /* NULL pointers and handles. */
     EXPECT(agentdb_create_index(NULL, 0, 0), AGENTDB_NULL_POINTER);
     CHECK_MSG("collection");
@@ -996,7 +1112,7 @@ static void test_index_bad_arguments(void) {
     EXPECT(agentdb_drop_index(c), AGENTDB_CLOSED);
     EXPECT(agentdb_index_params(c, &has, &m, &ef), AGENTDB_CLOSED);
     CHECK(!has);
-    EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, 0, false, &r), AGENTDB_CLOSED);
+    EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, opts(&o, 0, false), &r), AGENTDB_CLOSED);
     OK(agentdb_collection_close(c));
     /* A freed collection handle. */
     EXPECT(agentdb_create_index(c, 0, 0), AGENTDB_INVALID_HANDLE);
@@ -1026,6 +1142,7 @@ static const struct test TESTS[] = {
     {"freed_and_closed_handles", test_freed_and_closed_handles},
     {"threads", test_threads},
     {"index", test_index},
+    {"search_options", test_search_options},
     {"index_bad_arguments", test_index_bad_arguments},
 };
 

@@ -16,7 +16,7 @@
 //! for (hits.hits()) |h| std.debug.print("{s} {d}\n", .{ h.id, h.distance });
 //!
 //! try docs.createIndex(.{ .m = 16, .ef_construction = 200 }); // HNSW; persists, follows writes
-//! var fast = try docs.searchWith(gpa, &.{ 1, 0.1, 0 }, 5, null, .{ .ef = 128 });
+//! var fast = try docs.searchWith(gpa, &.{ 1, 0.1, 0 }, 5, null, .{ .ef = 128 }); // .exact, .threads, .ids_only
 //! defer fast.deinit();
 //! ```
 //!
@@ -243,7 +243,7 @@ pub const IndexParams = struct {
     ef_construction: usize = 200,
 };
 
-/// How `searchWith` / `searchBatchWith` search (see `agentdb_search_opts`).
+/// How `searchWith` / `searchBatchWith` search (see `agentdb_search_options`).
 pub const SearchOptions = struct {
     /// The candidate list size when the HNSW index is walked (1 to 100000; larger: better
     /// recall, slower). null: the default, max(k, 64). Ignored without an index. 0 is out of
@@ -251,9 +251,27 @@ pub const SearchOptions = struct {
     ef: ?usize = null,
     /// Compare every record even when the collection has an index.
     exact: bool = false,
+    /// The threads an exact scan of a large collection may use (small ones are scanned on one
+    /// thread). null: all cores. 0 is out of range (`error.InvalidArgument`, refused before the
+    /// C call, whose 0 means "the default").
+    threads: ?usize = null,
+    /// Return only ids and distances: documents and metadata are not read, so every hit has a
+    /// null `document` and `{}` for `metadata_json`.
+    ids_only: bool = false,
 
-    fn cEf(self: SearchOptions) Error!usize {
-        if (self.ef) |ef| return if (ef == 0) error.InvalidArgument else ef;
+    /// The C struct (`struct_size` set by `agentdb_search_options_default`).
+    fn toC(self: SearchOptions) Error!c.agentdb_search_options {
+        var o = c.agentdb_search_options_default();
+        o.ef = try orDefault(self.ef);
+        o.exact = self.exact;
+        o.threads = try orDefault(self.threads);
+        o.ids_only = self.ids_only;
+        return o;
+    }
+
+    /// null → 0 (the C default); 0 → `error.InvalidArgument`.
+    fn orDefault(v: ?usize) Error!usize {
+        if (v) |x| return if (x == 0) error.InvalidArgument else x;
         return 0;
     }
 };
@@ -370,10 +388,12 @@ pub const Collection = struct {
         defer _ = c.agentdb_results_free(h);
         return SearchResults.copy(allocator, h);
     }
-    /// `search` with options: the HNSW candidate list size `ef`, or a forced exact scan.
+    /// `search` with options: the HNSW candidate list size `ef`, a forced exact scan, the threads
+    /// of an exact scan, or ids and distances only.
     pub fn searchWith(self: Collection, allocator: Allocator, query: []const f32, k: usize, filter: ?Filter, opts: SearchOptions) AllocError!SearchResults {
+        const o = try opts.toC();
         var h: ?*c.agentdb_results = null;
-        try check(c.agentdb_search_opts(self.handle, query.ptr, query.len, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), try opts.cEf(), opts.exact, &h));
+        try check(c.agentdb_search_opts(self.handle, query.ptr, query.len, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &o, &h));
         defer _ = c.agentdb_results_free(h);
         return SearchResults.copy(allocator, h);
     }
@@ -383,8 +403,9 @@ pub const Collection = struct {
         // The C call reads n_queries * dim floats: a slice that is not whole rows cannot be passed on.
         if (dim_ != 0 and queries.len % dim_ != 0) return error.InvalidArgument;
         const n = if (dim_ == 0) 0 else queries.len / dim_;
+        const o = try opts.toC();
         var h: ?*c.agentdb_results = null;
-        try check(c.agentdb_search_batch_opts(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), try opts.cEf(), opts.exact, &h));
+        try check(c.agentdb_search_batch_opts(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &o, &h));
         defer _ = c.agentdb_results_free(h);
         return SearchResults.copy(allocator, h);
     }

@@ -494,6 +494,8 @@ test "index: bad parameters" {
     try testing.expectError(error.InvalidArgument, col.searchWith(gpa, &.{ 1, 0, 0 }, 1, null, .{ .ef = 100001 }));
     try testing.expect(std.mem.indexOf(u8, agentdb.lastError(), "ef must be") != null);
     try testing.expectError(error.InvalidArgument, col.searchWith(gpa, &.{ 1, 0, 0 }, 1, null, .{ .ef = 0 }));
+    try testing.expectError(error.InvalidArgument, col.searchWith(gpa, &.{ 1, 0, 0 }, 1, null, .{ .threads = 0 }));
+    try testing.expectError(error.InvalidArgument, col.searchBatchWith(gpa, &.{ 1, 0, 0 }, 3, 1, null, .{ .exact = true, .threads = 0 }));
     try testing.expectError(error.InvalidArgument, col.searchBatchWith(gpa, &.{ 1, 0, 0 }, 3, 0, null, .{}));
     try testing.expectError(error.DimensionMismatch, col.searchWith(gpa, &.{ 1, 0 }, 1, null, .{ .exact = true }));
     // After the database is closed: Closed.
@@ -502,4 +504,53 @@ test "index: bad parameters" {
     try testing.expectError(error.Closed, col.dropIndex());
     try testing.expectError(error.Closed, col.indexParams());
     try testing.expectError(error.Closed, col.searchWith(gpa, &.{ 1, 0, 0 }, 1, null, .{}));
+}
+
+fn expectSameHits(a: agentdb.SearchResults, b: agentdb.SearchResults) !void {
+    try testing.expectEqual(a.queries.len, b.queries.len);
+    for (a.queries, b.queries) |qa, qb| {
+        try testing.expectEqual(qa.len, qb.len);
+        for (qa, qb) |x, y| {
+            try testing.expectEqualStrings(x.id, y.id);
+            try testing.expectEqual(x.distance, y.distance);
+        }
+    }
+}
+
+test "search options: threads, ids_only" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var col = try fixture(db);
+    defer col.deinit();
+    const q = [_]f32{ 1, 0, 0 };
+
+    var plain = try col.search(gpa, &q, 4, null);
+    defer plain.deinit();
+    try testing.expectEqualStrings("alpha", plain.hits()[0].document.?);
+    // The defaults, and an exact scan on one thread: the same hits.
+    for ([_]agentdb.SearchOptions{ .{}, .{ .exact = true, .threads = 1 }, .{ .exact = true, .threads = 3 } }) |o| {
+        var r = try col.searchWith(gpa, &q, 4, null, o);
+        defer r.deinit();
+        try expectSameHits(plain, r);
+    }
+    // ids_only: the same ids and distances, no documents, `{}` metadata; with or without an index.
+    for ([_]bool{ false, true }) |indexed| {
+        if (indexed) try col.createIndex(.{});
+        var r = try col.searchWith(gpa, &q, 4, null, .{ .ids_only = true });
+        defer r.deinit();
+        try expectSameHits(plain, r);
+        for (r.hits()) |h| {
+            try testing.expectEqual(@as(?[]const u8, null), h.document);
+            try testing.expectEqualStrings("{}", h.metadata_json);
+        }
+        // In a batch, with a filter.
+        var b = try col.searchBatchWith(gpa, &.{ 1, 0, 0, 0, 1, 0 }, 3, 2, .{ .sql = "lang = 'en'" }, .{ .ids_only = true });
+        defer b.deinit();
+        try testing.expectEqual(@as(usize, 2), b.queries.len);
+        try expectHit(b.queries[0][0], "a", 0);
+        try expectHit(b.queries[1][0], "d", 1);
+        for (b.queries) |qh| for (qh) |h| try testing.expect(h.document == null);
+    }
 }

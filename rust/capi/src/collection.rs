@@ -10,7 +10,7 @@ use crate::args::{
 use crate::database::{agentdb_metric, metric_to_c};
 use crate::handle::{self, agentdb_collection, agentdb_records, agentdb_results};
 use crate::objects::{Hits, RecordsObj, ResultsObj};
-use crate::status::{agentdb_status, guard};
+use crate::status::{agentdb_status, guard, Fail, Res};
 
 /// Frees a collection handle. The collection and its data stay in the database.
 /// `agentdb_collection_close(NULL)` does nothing and returns `AGENTDB_OK`; freeing a handle twice
@@ -278,7 +278,8 @@ pub unsafe extern "C" fn agentdb_count(
 ///
 /// Without an index the search is exact (every record is compared). With an HNSW index
 /// (`agentdb_create_index`) it walks the index with the default candidate list (max(k, 64));
-/// `agentdb_search_opts` sets that list's size or forces an exact scan.
+/// `agentdb_search_opts` sets that list's size, forces an exact scan, sets the threads of an exact
+/// scan, or skips documents and metadata (`agentdb_search_options`).
 ///
 /// # Safety
 /// `query` is NULL or points to `dim` floats; `filter_sql` and `filter_json` are NULL or
@@ -295,7 +296,7 @@ pub unsafe extern "C" fn agentdb_search(
     out_results: *mut *mut agentdb_results,
 ) -> agentdb_status {
     // SAFETY: same contract as this function, with one query.
-    unsafe { search(collection, query, 1, dim, k, filter_sql, filter_json, SearchOptions::default(), out_results) }
+    unsafe { search(collection, query, 1, dim, k, filter_sql, filter_json, std::ptr::null(), out_results) }
 }
 
 /// `agentdb_search` for `n_queries` queries at once, stored row-major at `queries`
@@ -317,21 +318,79 @@ pub unsafe extern "C" fn agentdb_search_batch(
     out_results: *mut *mut agentdb_results,
 ) -> agentdb_status {
     // SAFETY: same contract as this function.
-    unsafe { search(collection, queries, n_queries, dim, k, filter_sql, filter_json, SearchOptions::default(), out_results) }
+    unsafe { search(collection, queries, n_queries, dim, k, filter_sql, filter_json, std::ptr::null(), out_results) }
 }
 
-/// `agentdb_search` with search options:
+/// Options for `agentdb_search_opts` and `agentdb_search_batch_opts`.
 ///
-/// - `ef`: the size of the candidate list when an HNSW index is walked (1 to 100000; larger finds
-///   more of the true neighbours and runs slower; values below `k` act as `k`). 0: the default,
-///   max(k, 64). Ignored when the collection has no index or the search is exact.
-/// - `exact`: `true` compares every record even when an index exists (the exact k nearest);
-///   `false` uses the index when there is one.
+/// Start from `agentdb_search_options_default()` and set the fields you need, so that
+/// `struct_size` is right and every other field keeps its default:
 ///
-/// `agentdb_search(...)` is `agentdb_search_opts(..., 0, false, ...)`.
+/// ```c
+/// agentdb_search_options o = agentdb_search_options_default();
+/// o.ef = 128;
+/// agentdb_search_opts(c, q, 3, 5, NULL, NULL, &o, &r);
+/// ```
+///
+/// (A zeroed struct with `struct_size = sizeof(agentdb_search_options)` is the same.)
+///
+/// Versions: fields are only ever added at the end, and each one's zero value means "the
+/// default". `struct_size` tells the library which fields the caller knows, so a program built
+/// against this header keeps working with later libraries (the fields it does not know take their
+/// defaults). A `struct_size` smaller than this first version of the struct, or larger than the
+/// struct the library knows (a program built against a newer agentdb.h than the library), is
+/// `AGENTDB_INVALID_ARGUMENT`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub struct agentdb_search_options {
+    /// `sizeof(agentdb_search_options)`, set by `agentdb_search_options_default()`: the version
+    /// of this struct the caller was built with.
+    pub struct_size: u32,
+    /// The size of the candidate list when an HNSW index is walked, 1 to 100000: larger finds
+    /// more of the true neighbours and runs slower; values below `k` act as `k`. 0: the default,
+    /// max(k, 64). Ignored when the collection has no index or the search is exact.
+    pub ef: usize,
+    /// `true`: compare every record even when an index exists (the exact k nearest).
+    /// `false` (the default): use the index when there is one.
+    pub exact: bool,
+    /// The number of threads an exact scan of a large collection may use (small collections are
+    /// scanned on one thread). 0: the default, all cores.
+    pub threads: usize,
+    /// `true`: return only ids and distances; documents and metadata are not read from storage
+    /// (most of the cost of a small search), so `agentdb_results_document` gives NULL and
+    /// `agentdb_results_metadata` gives `{}` for every hit. `false` (the default): return them.
+    pub ids_only: bool,
+}
+
+/// This version's `sizeof(agentdb_search_options)`. When fields are added, the size of this first
+/// version stays the smallest `struct_size` accepted, and a field is read only when `struct_size`
+/// covers it.
+const SEARCH_OPTIONS_SIZE: usize = std::mem::size_of::<agentdb_search_options>();
+
+/// The default search options (what `agentdb_search` uses), with `struct_size` set to
+/// `sizeof(agentdb_search_options)` and every other field 0 / `false`. Cannot fail.
+#[no_mangle]
+pub extern "C" fn agentdb_search_options_default() -> agentdb_search_options {
+    agentdb_search_options {
+        // The struct is a few dozen bytes: the cast cannot truncate.
+        struct_size: SEARCH_OPTIONS_SIZE as u32,
+        ef: 0,
+        exact: false,
+        threads: 0,
+        ids_only: false,
+    }
+}
+
+/// Finds the `k` records nearest to the `dim` floats at `query`, as `agentdb_search` does, with the
+/// search options at `options` (see `agentdb_search_options`; NULL: the defaults, which makes this
+/// call `agentdb_search`). The options are read during the call and not kept.
+///
+/// Options out of range (`ef` above 100000, a wrong `struct_size`) are `AGENTDB_INVALID_ARGUMENT`.
 ///
 /// # Safety
-/// As for `agentdb_search`.
+/// As for `agentdb_search`; `options` is NULL or points to a readable `agentdb_search_options` of
+/// at least `options->struct_size` bytes.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn agentdb_search_opts(
@@ -341,19 +400,18 @@ pub unsafe extern "C" fn agentdb_search_opts(
     k: usize,
     filter_sql: *const c_char,
     filter_json: *const c_char,
-    ef: usize,
-    exact: bool,
+    options: *const agentdb_search_options,
     out_results: *mut *mut agentdb_results,
 ) -> agentdb_status {
-    let options = search_options(ef, exact);
     // SAFETY: same contract as this function, with one query.
     unsafe { search(collection, query, 1, dim, k, filter_sql, filter_json, options, out_results) }
 }
 
-/// `agentdb_search_batch` with the options of `agentdb_search_opts`.
+/// `agentdb_search_batch` with the options of `agentdb_search_opts` (NULL: the defaults), applied
+/// to every query.
 ///
 /// # Safety
-/// As for `agentdb_search_batch`.
+/// As for `agentdb_search_batch`, and `options` as for `agentdb_search_opts`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn agentdb_search_batch_opts(
@@ -364,24 +422,59 @@ pub unsafe extern "C" fn agentdb_search_batch_opts(
     k: usize,
     filter_sql: *const c_char,
     filter_json: *const c_char,
-    ef: usize,
-    exact: bool,
+    options: *const agentdb_search_options,
     out_results: *mut *mut agentdb_results,
 ) -> agentdb_status {
-    let options = search_options(ef, exact);
     // SAFETY: same contract as this function.
     unsafe { search(collection, queries, n_queries, dim, k, filter_sql, filter_json, options, out_results) }
 }
 
-/// The engine's options from the C arguments (`ef` 0: the default).
-fn search_options(ef: usize, exact: bool) -> SearchOptions {
-    SearchOptions { ef: (ef != 0).then_some(ef), exact, ..SearchOptions::default() }
-}
-
-/// Every search call.
+/// The engine's options from a C `agentdb_search_options` (NULL: the defaults; 0 for `ef` or
+/// `threads`: the default).
 ///
 /// # Safety
-/// As for [`agentdb_search_batch`].
+/// `p` is NULL or points to a readable `agentdb_search_options` of at least `p->struct_size` bytes.
+unsafe fn search_options_arg(p: *const agentdb_search_options) -> Res<SearchOptions> {
+    if p.is_null() {
+        return Ok(SearchOptions::default());
+    }
+    if !p.is_aligned() {
+        return Err(Fail::invalid("options is not aligned for agentdb_search_options"));
+    }
+    // SAFETY: `p` is non-NULL and aligned, and every version of the struct starts with
+    // `struct_size`, which the caller guarantees readable.
+    let size = unsafe { std::ptr::addr_of!((*p).struct_size).read() } as usize;
+    if size < SEARCH_OPTIONS_SIZE {
+        return Err(Fail::invalid(format!(
+            "options->struct_size is {size}, smaller than sizeof(agentdb_search_options) = \
+             {SEARCH_OPTIONS_SIZE}: start from agentdb_search_options_default()"
+        )));
+    }
+    if size > SEARCH_OPTIONS_SIZE {
+        return Err(Fail::invalid(format!(
+            "options->struct_size is {size}, larger than this library's agentdb_search_options \
+             ({SEARCH_OPTIONS_SIZE} bytes): the program was built against a newer agentdb.h"
+        )));
+    }
+    // SAFETY: `p` is non-NULL and aligned and (by the check above and the caller's contract)
+    // points to `struct_size` = `SEARCH_OPTIONS_SIZE` readable bytes: the whole struct. The
+    // integer fields are read as they are; the two `bool`s are read as bytes, so a value other
+    // than 0 or 1 from C is "true" rather than an invalid Rust `bool`.
+    let (ef, exact, threads, ids_only) = unsafe {
+        (
+            std::ptr::addr_of!((*p).ef).read(),
+            std::ptr::addr_of!((*p).exact).cast::<u8>().read() != 0,
+            std::ptr::addr_of!((*p).threads).read(),
+            std::ptr::addr_of!((*p).ids_only).cast::<u8>().read() != 0,
+        )
+    };
+    Ok(SearchOptions { ef: (ef != 0).then_some(ef), exact, threads: (threads != 0).then_some(threads), ids_only })
+}
+
+/// Every search call (`options` NULL: the defaults).
+///
+/// # Safety
+/// As for [`agentdb_search_batch_opts`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn search(
     collection: *const agentdb_collection,
@@ -391,7 +484,7 @@ unsafe fn search(
     k: usize,
     filter_sql: *const c_char,
     filter_json: *const c_char,
-    options: SearchOptions,
+    options: *const agentdb_search_options,
     out_results: *mut *mut agentdb_results,
 ) -> agentdb_status {
     guard(|| {
@@ -403,6 +496,8 @@ unsafe fn search(
         let data = unsafe { floats_arg(queries, n_queries, dim, "queries") }?;
         // SAFETY: contract of the calling function.
         let filter = unsafe { filter_arg(filter_sql, filter_json) }?;
+        // SAFETY: contract of the calling function.
+        let options = unsafe { search_options_arg(options) }?;
         let found = if n_queries == 1 {
             vec![c.collection.search_with(data, k, filter.as_ref(), &options)?]
         } else {
@@ -411,4 +506,36 @@ unsafe fn search(
         *out = handle::new_handle(ResultsObj { queries: found.iter().map(Hits::new).collect() });
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::agentdb_status::AGENTDB_INVALID_ARGUMENT;
+
+    fn read(o: &agentdb_search_options) -> Res<SearchOptions> {
+        // SAFETY: `o` is a whole, live struct.
+        unsafe { search_options_arg(o) }
+    }
+
+    #[test]
+    fn search_options_from_c() {
+        // NULL and the default struct: the engine's defaults.
+        // SAFETY: NULL is allowed.
+        let null = unsafe { search_options_arg(std::ptr::null()) }.unwrap();
+        let d = agentdb_search_options_default();
+        assert_eq!(d.struct_size as usize, std::mem::size_of::<agentdb_search_options>());
+        for o in [null, read(&d).unwrap()] {
+            assert_eq!((o.ef, o.exact, o.threads, o.ids_only), (None, false, None, false));
+        }
+        // Non-zero fields are passed on; 0 for ef or threads is "the default".
+        let o = read(&agentdb_search_options { ef: 32, exact: true, threads: 2, ids_only: true, ..d }).unwrap();
+        assert_eq!((o.ef, o.exact, o.threads, o.ids_only), (Some(32), true, Some(2), true));
+        // A wrong struct_size is refused, with a message that says which way it is wrong.
+        for (size, says) in [(0, "smaller"), (8, "smaller"), (d.struct_size + 8, "larger")] {
+            let fail = read(&agentdb_search_options { struct_size: size, ..d }).unwrap_err();
+            assert_eq!(fail.status, AGENTDB_INVALID_ARGUMENT);
+            assert!(fail.message.contains("struct_size") && fail.message.contains(says), "{}", fail.message);
+        }
+    }
 }
