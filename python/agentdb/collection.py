@@ -69,10 +69,6 @@ VectorLike = Union[np.ndarray, Sequence[float]]
 #: Many vectors: a 2-D numpy array ``(n, dim)`` or a sequence of vectors.
 VectorsLike = Union[np.ndarray, Sequence[VectorLike]]
 
-#: The index kinds :meth:`Collection.create_index` accepts.
-INDEX_KINDS: Tuple[str, ...] = ("hnsw",)
-
-
 @dataclass(frozen=True)
 class IndexInfo:
     """The index of a collection (:attr:`Collection.index`).
@@ -298,11 +294,6 @@ class Collection:
         never trusted. A search whose filter lets through fewer than 5% of the records is
         answered exactly (by scanning those records) rather than by the graph.
         """
-        if kind not in INDEX_KINDS:
-            supported = ", ".join(repr(k) for k in INDEX_KINDS)
-            raise _errors.InvalidArgumentError(
-                f"unsupported index kind {kind!r}; supported kinds: {supported}"
-            )
         self._native.create_index(kind, m, ef_construction)
 
     def drop_index(self) -> None:

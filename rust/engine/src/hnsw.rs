@@ -10,6 +10,37 @@ use std::collections::BinaryHeap;
 
 use crate::kernels::{self, Kernels};
 
+/// The kinds of vector index a collection can have. Bindings parse user text with
+/// [`std::str::FromStr`], so the list of kinds and its error message live here only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    /// AgentDB's HNSW graph ([`HnswParams`]).
+    Hnsw,
+}
+
+impl IndexKind {
+    pub const ALL: &'static [IndexKind] = &[IndexKind::Hnsw];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndexKind::Hnsw => "hnsw",
+        }
+    }
+}
+
+impl std::str::FromStr for IndexKind {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        IndexKind::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| {
+            let supported: Vec<String> = IndexKind::ALL.iter().map(|k| format!("'{}'", k.as_str())).collect();
+            crate::Error::invalid_argument(format!(
+                "unsupported index kind '{s}'; supported kinds: {}",
+                supported.join(", ")
+            ))
+        })
+    }
+}
+
 /// Index build parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HnswParams {

@@ -31,7 +31,7 @@ pub use collection::{Collection, MAX_K};
 pub use database::Database;
 pub use error::{Error, ErrorKind, Result};
 pub use filter::Filter;
-pub use hnsw::HnswParams;
+pub use hnsw::{HnswParams, IndexKind};
 pub use mirror::SearchOptions;
 pub use records::{GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
 pub use schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};

@@ -4,7 +4,7 @@
 //! the Python layer wraps in `GetResult` / `SearchResult`.
 
 use agentdb_engine::arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
-use agentdb_engine::{Collection, Error, ErrorKind, HnswParams, OwnedRecords, Records, SearchOptions, SearchResult};
+use agentdb_engine::{Collection, Error, ErrorKind, HnswParams, IndexKind, OwnedRecords, Records, SearchOptions, SearchResult};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -51,8 +51,6 @@ impl PyCollection {
     }
 }
 
-/// The index kinds `create_index` accepts.
-const INDEX_KINDS: &[&str] = &["hnsw"];
 
 /// The engine's [`SearchOptions`] from the keyword arguments of `search` / `search_batch`.
 fn search_options(ef: Option<i64>, exact: bool, threads: Option<i64>, ids_only: bool) -> PyResult<SearchOptions> {
@@ -244,13 +242,7 @@ impl PyCollection {
     /// with the GIL released.
     #[pyo3(signature = (kind="hnsw", m=16, ef_construction=200))]
     fn create_index(&self, py: Python<'_>, kind: &str, m: i64, ef_construction: i64) -> PyResult<()> {
-        if !INDEX_KINDS.contains(&kind) {
-            let supported = INDEX_KINDS.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ");
-            return Err(new_err(
-                ErrorKind::InvalidArgument,
-                format!("unsupported index kind {kind:?}; supported kinds: {supported}"),
-            ));
-        }
+        let IndexKind::Hnsw = kind.parse::<IndexKind>().or_raise()?;
         let params = HnswParams { m: non_negative("m", m)?, ef_construction: non_negative("ef_construction", ef_construction)? };
         let c = &self.inner;
         py.detach(|| c.create_index(params)).or_raise()
@@ -266,7 +258,7 @@ impl PyCollection {
     fn index_params(&self, py: Python<'_>) -> PyResult<Option<(&'static str, usize, usize)>> {
         let c = &self.inner;
         let params = py.detach(|| c.index_params()).or_raise()?;
-        Ok(params.map(|p| ("hnsw", p.m, p.ef_construction)))
+        Ok(params.map(|p| (IndexKind::Hnsw.as_str(), p.m, p.ef_construction)))
     }
 
     fn __repr__(&self) -> String {
