@@ -28,6 +28,8 @@ CXX_STRICT       := -std=c++17 -Wall -Wextra -Werror -pedantic
 # Linking the Rust static library needs the system libraries Rust's std uses.
 STATIC_LIBS      := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 AGENTDB_VERSION  := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' $(ROOT)/Cargo.toml | head -n1)
+# Each tests/c/test_*.c is one test program.
+C_TESTS          := $(basename $(notdir $(wildcard $(ROOT)/tests/c/test_*.c)))
 VALGRIND_FLAGS   := --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
                     --errors-for-leak-kinds=definite,indirect,possible --track-fds=no \
                     --suppressions=$(ROOT)/tests/c/valgrind.supp --num-callers=40
@@ -66,7 +68,10 @@ check-header: cbindgen-tool
 c-programs: build
 	@mkdir -p $(CAPI_OUT)
 	LINK_SO="-L$(LIBDIR) -Wl,-rpath,$(LIBDIR) -lagentdb"
-	$(CC) $(C_STRICT) -g -O1 -pthread -I$(ROOT)/include $(ROOT)/tests/c/test_agentdb.c $$LINK_SO -lm -o $(CAPI_OUT)/test_agentdb
+	# Every tests/c/test_*.c is its own program (sharing tests/c/harness.h).
+	for t in $(C_TESTS); do
+	  $(CC) $(C_STRICT) -g -O1 -pthread -I$(ROOT)/include -I$(ROOT)/tests/c $(ROOT)/tests/c/$$t.c $$LINK_SO -lm -o $(CAPI_OUT)/$$t
+	done
 	$(CXX) $(CXX_STRICT) -I$(ROOT)/include $(ROOT)/tests/c/header_cpp.cpp $$LINK_SO -o $(CAPI_OUT)/header_cpp
 	$(CC) $(C_STRICT) -O2 -I$(ROOT)/include $(ROOT)/examples/c/store_and_query.c $$LINK_SO -o $(CAPI_OUT)/store_and_query
 	$(CC) $(C_STRICT) -O2 -I$(ROOT)/include $(ROOT)/examples/c/store_and_query.c $(LIBDIR)/libagentdb.a $(STATIC_LIBS) \
@@ -90,13 +95,23 @@ test-c: check-header c-programs c-tools
 	./store_and_query_pc example-db $(ROOT)/examples/c/vectors.txt 3 0.9 0.1 0.1 0 > example-pc.out
 	cmp example.out example-pc.out
 	echo "ok   make install + pkg-config agentdb"
-	echo ">> the C suite under valgrind"
-	valgrind $(VALGRIND_FLAGS) --log-file=valgrind.log ./test_agentdb > valgrind-run.out || {
-	  cat valgrind-run.out; tail -n 80 valgrind.log; echo "valgrind found errors or leaks (build/c/valgrind.log)" >&2; exit 1; }
-	grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" valgrind.log | sed 's/^==[0-9]*== /    valgrind: /'
-	tail -n1 valgrind-run.out | sed 's/^/    under valgrind: /'
-	echo ">> the C suite"
-	./test_agentdb
+	for t in $(C_TESTS); do
+	  echo ">> $$t under valgrind"
+	  valgrind $(VALGRIND_FLAGS) --log-file=$$t.valgrind.log ./$$t > $$t.valgrind-run.out || {
+	    cat $$t.valgrind-run.out; tail -n 80 $$t.valgrind.log; echo "valgrind found errors or leaks (build/c/$$t.valgrind.log)" >&2; exit 1; }
+	  grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" $$t.valgrind.log | sed 's/^==[0-9]*== /    valgrind: /'
+	  tail -n1 $$t.valgrind-run.out | sed 's/^/    under valgrind: /'
+	done
+	# One closing line for all C programs, in the same form as the other suites.
+	passed=0; failed=0
+	for t in $(C_TESTS); do
+	  echo ">> $$t"
+	  ./$$t | tee $$t.out || true
+	  read -r p f < <(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed$$/\1 \2/p' $$t.out | tail -n1)
+	  passed=$$((passed + p)); failed=$$((failed + f))
+	done
+	echo "C: $$passed passed, $$failed failed"
+	test $$failed -eq 0
 
 test-zig: build
 	@mkdir -p $(ROOT)/build

@@ -24,16 +24,24 @@ pub fn build(b: *std.Build) void {
     agentdb.addRPath(.{ .cwd_relative = lib_dir });
     agentdb.linkSystemLibrary("agentdb", .{});
 
-    const tests = b.addTest(.{
-        .root_module = b.createModule(.{
-            .root_source_file = b.path("tests/agentdb_test.zig"),
-            .target = target,
-            .optimize = optimize,
-            .imports = &.{.{ .name = "agentdb", .module = agentdb }},
-        }),
-    });
-    const run_tests = b.addRunArtifact(tests);
-    b.step("test", "Run the Zig tests against a real database").dependOn(&run_tests.step);
+    // Every tests/*_test.zig is a test root of its own (one per area of the API).
+    const test_step = b.step("test", "Run the Zig tests against a real database");
+    var tests_dir = b.build_root.handle.openDir("tests", .{ .iterate = true }) catch @panic("cannot open zig/tests");
+    defer tests_dir.close();
+    var entries = tests_dir.iterate();
+    while (entries.next() catch @panic("cannot list zig/tests")) |entry| {
+        if (entry.kind != .file or !std.mem.endsWith(u8, entry.name, "_test.zig")) continue;
+        const tests = b.addTest(.{
+            .name = b.dupe(entry.name[0 .. entry.name.len - ".zig".len]),
+            .root_module = b.createModule(.{
+                .root_source_file = b.path(b.fmt("tests/{s}", .{entry.name})),
+                .target = target,
+                .optimize = optimize,
+                .imports = &.{.{ .name = "agentdb", .module = agentdb }},
+            }),
+        });
+        test_step.dependOn(&b.addRunArtifact(tests).step);
+    }
 
     const example = b.addExecutable(.{
         .name = "agentdb-example",

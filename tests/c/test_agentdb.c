@@ -10,96 +10,7 @@
  */
 #define _XOPEN_SOURCE 700 /* mkdtemp, nftw, pthreads */
 
-#include <ftw.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "agentdb.h"
-
-/* ---------------------------------------------------------------------------------------------- */
-/* A tiny test harness                                                                            */
-
-static int g_failed_checks;
-static char g_dir[256];     /* this test's temporary directory */
-static char g_db_path[512]; /* g_dir/db */
-
-static void report(const char *file, int line, const char *what, const char *detail) {
-    fprintf(stderr, "    %s:%d: %s%s%s\n", file, line, what, detail ? ": " : "", detail ? detail : "");
-    g_failed_checks++;
-}
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            report(__FILE__, __LINE__, "check failed", #cond);                                     \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
-/* The call must return `want`; on a failure status the message must not be empty. */
-#define EXPECT(call, want)                                                                         \
-    do {                                                                                           \
-        agentdb_status got_ = (call);                                                              \
-        if (got_ != (want)) {                                                                      \
-            char buf_[1024];                                                                       \
-            snprintf(buf_, sizeof buf_, "%s returned %s, expected %s (message: %s)", #call,       \
-                     agentdb_status_name((int32_t)got_), agentdb_status_name((int32_t)(want)),     \
-                     agentdb_errmsg());                                                            \
-            report(__FILE__, __LINE__, "wrong status", buf_);                                      \
-            return;                                                                                \
-        }                                                                                          \
-        if (got_ != AGENTDB_OK && agentdb_errmsg()[0] == '\0') {                                   \
-            report(__FILE__, __LINE__, "empty error message", #call);                              \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
-#define OK(call) EXPECT(call, AGENTDB_OK)
-
-/* The last error message must contain `needle`. */
-#define CHECK_MSG(needle)                                                                          \
-    do {                                                                                           \
-        if (strstr(agentdb_errmsg(), (needle)) == NULL) {                                          \
-            char buf_[1024];                                                                       \
-            snprintf(buf_, sizeof buf_, "message \"%s\" lacks \"%s\"", agentdb_errmsg(), (needle)); \
-            report(__FILE__, __LINE__, "wrong message", buf_);                                     \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
-#define CHECK_NEAR(a, b) CHECK(fabs((double)(a) - (double)(b)) < 1e-5)
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void make_temp_dir(void) {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/agentdb-c-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(g_dir) == NULL) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    snprintf(g_db_path, sizeof g_db_path, "%s/db", g_dir);
-}
-
-static void remove_temp_dir(void) {
-    nftw(g_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int path_exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
+#include "harness.h"
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Fixtures                                                                                       */
@@ -1121,10 +1032,6 @@ static void test_index_bad_arguments(void) {
 
 /* ---------------------------------------------------------------------------------------------- */
 
-struct test {
-    const char *name;
-    void (*run)(void);
-};
 
 static const struct test TESTS[] = {
     {"version", test_version},
@@ -1147,25 +1054,5 @@ static const struct test TESTS[] = {
 };
 
 int main(int argc, char **argv) {
-    size_t i;
-    int passed = 0, failed = 0;
-    const char *only = argc > 1 ? argv[1] : NULL;
-
-    for (i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
-        int before = g_failed_checks;
-        if (only && strstr(TESTS[i].name, only) == NULL) continue;
-        make_temp_dir();
-        TESTS[i].run();
-        remove_temp_dir();
-        if (g_failed_checks == before) {
-            printf("ok   %s\n", TESTS[i].name);
-            passed++;
-        } else {
-            printf("FAIL %s\n", TESTS[i].name);
-            failed++;
-        }
-        fflush(stdout);
-    }
-    printf("C: %d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return run_tests("C", TESTS, sizeof TESTS / sizeof TESTS[0], argc, argv);
 }
