@@ -10,6 +10,12 @@
  *        agentdb_results     -> agentdb_results_free
  *        agentdb_records     -> agentdb_records_free
  *        agentdb_strings     -> agentdb_strings_free
+ *        agentdb_state_versions -> agentdb_state_versions_free
+ *        agentdb_state_entries  -> agentdb_state_entries_free
+ *        agentdb_checkpoints    -> agentdb_checkpoints_free
+ *        agentdb_pending_writes -> agentdb_pending_writes_free
+ *        agentdb_memory      -> agentdb_memory_close
+ *        agentdb_memories    -> agentdb_memories_free
  *    Free calls accept NULL (and do nothing). A handle that was already freed or closed, or that is
  *    not a handle of the expected type, is detected and reported as AGENTDB_INVALID_HANDLE: the
  *    library never reads freed memory (handles are keys into a registry, not pointers).
@@ -73,7 +79,8 @@
  * What a call returns: `AGENTDB_OK` (0) on success, otherwise the kind of failure.
  * `agentdb_errmsg()` then gives a message for people.
  *
- * Codes 1 to 12 are the engine's error kinds; 13 and up are failures of the C boundary itself.
+ * Codes 1 to 12 are the engine's error kinds, 13 to 16 failures of the C boundary itself, and
+ * 17 and up engine error kinds added later.
  * New codes may be added at the end in later versions; treat an unknown non-zero code as a failure.
  */
 typedef enum agentdb_status {
@@ -149,7 +156,22 @@ typedef enum agentdb_status {
      * A bug in AgentDB: the call panicked. The panic was caught; the library stays usable.
      */
     AGENTDB_PANIC = 16,
+    /**
+     * Another writer (another process, or another open handle) has the database open for
+     * writing. Open it read-only (`agentdb_open_with`, `read_only = 1`) or close the other writer.
+     */
+    AGENTDB_DATABASE_LOCKED = 17,
+    /**
+     * A write on a database opened read-only.
+     */
+    AGENTDB_READ_ONLY = 18,
 } agentdb_status;
+
+/**
+ * Checkpoints (from `agentdb_checkpoint_get` / `agentdb_checkpoint_list`), freed by
+ * `agentdb_checkpoints_free`.
+ */
+typedef struct agentdb_checkpoints agentdb_checkpoints;
 
 /**
  * A handle to one collection (from `agentdb_create_collection`, `agentdb_get_collection` or
@@ -158,9 +180,40 @@ typedef enum agentdb_status {
 typedef struct agentdb_collection agentdb_collection;
 
 /**
+ * A packed context from `agentdb_rag_context`, freed by `agentdb_rag_context_free`.
+ */
+typedef struct agentdb_context agentdb_context;
+
+/**
  * An open database (from `agentdb_open`, freed by `agentdb_close`).
  */
 typedef struct agentdb_db agentdb_db;
+
+/**
+ * Memories from `agentdb_memory_recall` or `agentdb_memory_get`, freed by `agentdb_memories_free`.
+ */
+typedef struct agentdb_memories agentdb_memories;
+
+/**
+ * A memory store (from `agentdb_memory_open`, freed by `agentdb_memory_close`).
+ */
+typedef struct agentdb_memory agentdb_memory;
+
+/**
+ * Pending writes of a checkpoint (from `agentdb_checkpoint_get_writes`), freed by
+ * `agentdb_pending_writes_free`.
+ */
+typedef struct agentdb_pending_writes agentdb_pending_writes;
+
+/**
+ * A RAG store (from `agentdb_rag_open`, freed by `agentdb_rag_close`).
+ */
+typedef struct agentdb_rag agentdb_rag;
+
+/**
+ * The hits of `agentdb_rag_search`, freed by `agentdb_rag_hits_free`.
+ */
+typedef struct agentdb_rag_hits agentdb_rag_hits;
 
 /**
  * Records read by `agentdb_get`, freed by `agentdb_records_free`.
@@ -174,9 +227,57 @@ typedef struct agentdb_records agentdb_records;
 typedef struct agentdb_results agentdb_results;
 
 /**
+ * The keys and values of a session (from `agentdb_state_snapshot`), freed by
+ * `agentdb_state_entries_free`.
+ */
+typedef struct agentdb_state_entries agentdb_state_entries;
+
+/**
+ * Versions of an agent-state key (from `agentdb_state_get*` / `agentdb_state_history`), freed by
+ * `agentdb_state_versions_free`.
+ */
+typedef struct agentdb_state_versions agentdb_state_versions;
+
+/**
  * A list of strings (from `agentdb_list_collections`), freed by `agentdb_strings_free`.
  */
 typedef struct agentdb_strings agentdb_strings;
+
+/**
+ * When a write counts as durable (an `int32_t`, one of the `AGENTDB_SYNC_*` values; see
+ * `agentdb_open_options`).
+ */
+typedef int32_t agentdb_sync;
+
+/**
+ * How `agentdb_open_with` opens a database. Start from `agentdb_open_options_default()`:
+ *
+ * ```c
+ * agentdb_open_options o = agentdb_open_options_default();
+ * o.read_only = true;
+ * agentdb_open_with("/tmp/db", &o, &db);
+ * ```
+ *
+ * Versioned like `agentdb_search_options`: fields are only added at the end, each one's zero
+ * value is the default, and `struct_size` says which fields the caller knows.
+ */
+typedef struct agentdb_open_options {
+    /**
+     * `sizeof(agentdb_open_options)`, set by `agentdb_open_options_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * One of `AGENTDB_SYNC_ALWAYS` (0, the default), `AGENTDB_SYNC_BATCH`, `AGENTDB_SYNC_OFF`.
+     */
+    agentdb_sync sync;
+    /**
+     * `true`: open for reading only. No lock is taken (readers may open next to the one
+     * writer), the directory must exist, the write-ahead log is not replayed (the reader sees
+     * what the writer has committed to Lance, within about a second of each write, at once after
+     * `agentdb_flush`), and every write fails with `AGENTDB_READ_ONLY`.
+     */
+    bool read_only;
+} agentdb_open_options;
 
 /**
  * How a collection compares vectors (an `int32_t`, one of the `AGENTDB_METRIC_*` values).
@@ -234,7 +335,542 @@ typedef struct agentdb_search_options {
      * `agentdb_results_metadata` gives `{}` for every hit. `false` (the default): return them.
      */
     bool ids_only;
+    /**
+     * With an IVF_PQ index (`agentdb_create_index_with`, kind "ivf_pq"): how many partitions to
+     * search; more finds more of the true neighbours and runs slower. 0: Lance's adaptive
+     * default. Ignored by other indexes.
+     */
+    size_t nprobes;
+    /**
+     * With an IVF_PQ index: re-rank `refine_factor × k` candidates with their exact vectors
+     * (1 to 100000). 0: the default, rank by the compressed codes only. Ignored by other indexes.
+     */
+    uint32_t refine_factor;
 } agentdb_search_options;
+
+/**
+ * Options of `agentdb_create_index_with`, and what `agentdb_index_describe` reports.
+ *
+ * Start from `agentdb_index_options_default()` (an HNSW index with the default parameters) and
+ * set the fields you need:
+ *
+ * ```c
+ * agentdb_index_options o = agentdb_index_options_default();
+ * o.kind = "ivf_pq";
+ * o.partitions = 64;
+ * agentdb_create_index_with(c, &o);
+ * ```
+ *
+ * Numbers are 0 and strings NULL for "the default"; a parameter of another kind than `kind`
+ * (say `m` for "ivf_pq") is `AGENTDB_INVALID_ARGUMENT`. Versioned like `agentdb_search_options`:
+ * fields are only added at the end, and `struct_size` says which ones the caller knows.
+ */
+typedef struct agentdb_index_options {
+    /**
+     * `sizeof(agentdb_index_options)`, set by `agentdb_index_options_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * "hnsw" (NULL: the default): AgentDB's graph, in memory, the fastest. "ivf_pq": Lance's
+     * IVF_PQ index, searched on disk, for collections larger than memory (at least 256 records;
+     * searches take `nprobes` and `refine_factor` in `agentdb_search_options`).
+     */
+    const char *kind;
+    /**
+     * HNSW: links per node, 2 to 128 (0: 16).
+     */
+    size_t m;
+    /**
+     * HNSW: candidate list size while building, 1 to 10000 (0: 200).
+     */
+    size_t ef_construction;
+    /**
+     * HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
+     * and the candidates re-ranked with the float vectors.
+     */
+    const char *quantization;
+    /**
+     * IVF_PQ: partitions (0: about the square root of the number of records).
+     */
+    size_t partitions;
+    /**
+     * IVF_PQ: PQ sub-vectors, dividing the dimension (0: Lance's default).
+     */
+    size_t sub_vectors;
+} agentdb_index_options;
+
+/**
+ * Which memories a call applies to. Start from `agentdb_memory_filter_default()` (every memory)
+ * and set what you need; every condition set must hold.
+ */
+typedef struct agentdb_memory_filter {
+    /**
+     * `sizeof(agentdb_memory_filter)`, set by `agentdb_memory_filter_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * Bit `1 << kind` for each `AGENTDB_MEMORY_*` kind wanted; 0: every kind.
+     */
+    uint32_t kinds;
+    /**
+     * Only this agent's memories (NULL: any agent).
+     */
+    const char *agent_id;
+    /**
+     * Only this session's memories (NULL: any).
+     */
+    const char *session_id;
+    /**
+     * Created at or after `since_us` (µs since the Unix epoch, UTC) when `has_since`.
+     */
+    bool has_since;
+    int64_t since_us;
+    /**
+     * Created before `until_us` when `has_until`.
+     */
+    bool has_until;
+    int64_t until_us;
+    /**
+     * A filter on metadata and fields as SQL text, or as JSON dict text (at most one of the
+     * two; NULL: none), as for `agentdb_search`.
+     */
+    const char *filter_sql;
+    const char *filter_json;
+} agentdb_memory_filter;
+
+/**
+ * How `agentdb_memory_recall` scores. Start from `agentdb_recall_options_default()`.
+ *
+ * score = w_similarity · similarity + w_recency · 0.5^(age / half_life_s) + w_importance ·
+ * importance, with age = now − last_accessed, and similarity = max(0, cos) (cosine stores),
+ * clamp(q·v, 0, 1) (dot), 1 / (1 + squared distance) (l2). Without a query the similarity term
+ * is absent.
+ */
+typedef struct agentdb_recall_options {
+    /**
+     * `sizeof(agentdb_recall_options)`, set by `agentdb_recall_options_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * Update the access statistics of the memories returned (default true).
+     */
+    bool touch;
+    /**
+     * Score every memory passing the filter, however many (default false: above 4096 of them,
+     * only the `candidates` most similar are scored).
+     */
+    bool exact;
+    /**
+     * Weights (default 1, 0.5, 0.5), each ≥ 0.
+     */
+    double w_similarity;
+    double w_recency;
+    double w_importance;
+    /**
+     * Seconds after which recency halves (default 7 days), > 0.
+     */
+    double half_life_s;
+    /**
+     * Measure recency at `now_us` (µs since the epoch) instead of the clock when `has_now`.
+     */
+    bool has_now;
+    int64_t now_us;
+    /**
+     * Nearest memories re-scored above 4096 matching ones (0: the default, max(10·k, 100)).
+     */
+    size_t candidates;
+} agentdb_recall_options;
+
+/**
+ * What `agentdb_memory_consolidate` does; each step runs only when enabled. Start from
+ * `agentdb_consolidate_options_default()` (nothing enabled, default weights).
+ */
+typedef struct agentdb_consolidate_options {
+    /**
+     * `sizeof(agentdb_consolidate_options)`, set by `agentdb_consolidate_options_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * De-duplication: memories of one agent with similarity ≥ `dedup_threshold` (0 to 1) are
+     * merged into the strongest.
+     */
+    bool dedup;
+    double dedup_threshold;
+    /**
+     * Decay: memories whose strength (w_recency · recency + w_importance · importance) is below
+     * `min_score` are deleted.
+     */
+    bool decay;
+    double min_score;
+    /**
+     * Capacity: each agent keeps at most `capacity` memories, the weakest go first.
+     */
+    bool has_capacity;
+    size_t capacity;
+    /**
+     * Only this agent (NULL: every agent, each on its own).
+     */
+    const char *agent_id;
+    /**
+     * Strength weights, as in `agentdb_recall_options` (`w_similarity` is not used).
+     */
+    double w_recency;
+    double w_importance;
+    double half_life_s;
+    bool has_now;
+    int64_t now_us;
+} agentdb_consolidate_options;
+
+/**
+ * What a memory is about (an `int32_t`, one of the `AGENTDB_MEMORY_*` values).
+ */
+typedef int32_t agentdb_memory_kind;
+
+/**
+ * How many memories each consolidation step removed.
+ */
+typedef struct agentdb_consolidation_report {
+    uint64_t merged;
+    uint64_t pruned;
+    uint64_t evicted;
+} agentdb_consolidation_report;
+
+/**
+ * One memory as `agentdb_memories_get` fills it. Strings point into the memories object and stay
+ * valid until `agentdb_memories_free`.
+ */
+typedef struct agentdb_memory_info {
+    const char *id;
+    /**
+     * NULL when the memory has no text.
+     */
+    const char *text;
+    const char *agent_id;
+    /**
+     * NULL when the memory has no session.
+     */
+    const char *session_id;
+    agentdb_memory_kind kind;
+    double importance;
+    /**
+     * µs since the Unix epoch, UTC.
+     */
+    int64_t created_at_us;
+    int64_t last_accessed_us;
+    uint64_t access_count;
+    /**
+     * User metadata as a JSON object (`{}` when none).
+     */
+    const char *metadata_json;
+    /**
+     * Recall: the score, the similarity (NaN without a query) and the recency it used. NaN for
+     * memories from `agentdb_memory_get`.
+     */
+    double score;
+    double similarity;
+    double recency;
+    /**
+     * `agentdb_memory_get`: the vector (`dim` floats). Recall: NULL and 0.
+     */
+    const float *vector;
+    size_t dim;
+} agentdb_memory_info;
+
+/**
+ * One version of a key, as `agentdb_state_versions_at` hands it out. The strings point into the
+ * `agentdb_state_versions` object and live until its free.
+ */
+typedef struct agentdb_state_version {
+    /**
+     * 1, 2, …
+     */
+    uint64_t version;
+    /**
+     * The value as JSON text (NUL-terminated), or NULL for a tombstone.
+     */
+    const char *value_json;
+    /**
+     * Length of `value_json` in bytes (0 for a tombstone).
+     */
+    size_t value_len;
+    /**
+     * When it was written: microseconds since the Unix epoch (UTC).
+     */
+    int64_t written_at_us;
+    /**
+     * When it expires (microseconds since the epoch), if `has_expiry`.
+     */
+    int64_t expires_at_us;
+    /**
+     * Whether this version expires (was written with a TTL).
+     */
+    bool has_expiry;
+    /**
+     * Whether this version is a tombstone (a delete).
+     */
+    bool deleted;
+} agentdb_state_version;
+
+/**
+ * A pending write to store (input of `agentdb_checkpoint_put_writes`).
+ */
+typedef struct agentdb_write {
+    /**
+     * Position in the task's writes; negative for LangGraph's special channels.
+     */
+    int64_t idx;
+    const char *channel;
+    /**
+     * The serializer's type tag of `value` (NULL: "").
+     */
+    const char *type_tag;
+    const uint8_t *value;
+    size_t value_len;
+} agentdb_write;
+
+/**
+ * One checkpoint, as `agentdb_checkpoints_at` hands it out. Strings and bytes point into the
+ * `agentdb_checkpoints` object and live until its free.
+ */
+typedef struct agentdb_checkpoint {
+    const char *thread_id;
+    const char *namespace_;
+    const char *checkpoint_id;
+    /**
+     * NULL when the checkpoint has no parent.
+     */
+    const char *parent_id;
+    /**
+     * The serializer's type tag of the payload.
+     */
+    const char *type_tag;
+    /**
+     * The payload (NULL when it is empty).
+     */
+    const uint8_t *data;
+    size_t data_len;
+    /**
+     * The metadata as a JSON object.
+     */
+    const char *metadata_json;
+    /**
+     * Microseconds since the Unix epoch (UTC).
+     */
+    int64_t created_at_us;
+} agentdb_checkpoint;
+
+/**
+ * A stored pending write, as `agentdb_pending_writes_at` hands it out.
+ */
+typedef struct agentdb_pending_write {
+    const char *task_id;
+    int64_t idx;
+    const char *channel;
+    const char *type_tag;
+    /**
+     * NULL when the value is empty.
+     */
+    const uint8_t *value;
+    size_t value_len;
+    const char *task_path;
+} agentdb_pending_write;
+
+/**
+ * How a document's text is structured (an `int32_t`).
+ */
+typedef int32_t agentdb_text_format;
+
+/**
+ * One document for `agentdb_rag_ingest`.
+ */
+typedef struct agentdb_rag_document {
+    /**
+     * Unique in the store; ingesting an id again replaces that document. Required.
+     */
+    const char *id;
+    /**
+     * The text. Required.
+     */
+    const char *text;
+    /**
+     * Where it came from (cited by contexts); NULL: the id.
+     */
+    const char *source;
+    /**
+     * `AGENTDB_TEXT_PLAIN` or `AGENTDB_TEXT_MARKDOWN`.
+     */
+    agentdb_text_format format;
+    /**
+     * NULL or a JSON object copied onto every chunk (filterable).
+     */
+    const char *metadata_json;
+} agentdb_rag_document;
+
+/**
+ * Computes embeddings for `agentdb_rag_ingest`: writes `n * dim` floats (row-major, one row per
+ * text) to `out` for the `n` NUL-terminated texts at `texts`, and returns 0; any other return
+ * value aborts the ingest (nothing is written) with `AGENTDB_INVALID_ARGUMENT`. `user` is the
+ * pointer given to `agentdb_rag_ingest`. It is called on the calling thread, during the call.
+ */
+typedef int32_t (*agentdb_embed_fn)(void *user,
+                                    const char *const *texts,
+                                    size_t n,
+                                    size_t dim,
+                                    float *out);
+
+/**
+ * What `agentdb_rag_ingest` did.
+ */
+typedef struct agentdb_ingest_stats {
+    /**
+     * New documents.
+     */
+    size_t added;
+    /**
+     * Documents that existed with other content or settings (their chunks were replaced).
+     */
+    size_t replaced;
+    /**
+     * Documents skipped because they are stored with the same hash (not embedded).
+     */
+    size_t unchanged;
+    /**
+     * Chunks written.
+     */
+    size_t chunks;
+} agentdb_ingest_stats;
+
+/**
+ * Which retrievers a RAG search uses (an `int32_t`, one of the `AGENTDB_RAG_*` values).
+ */
+typedef int32_t agentdb_rag_mode;
+
+/**
+ * Options of `agentdb_rag_search` and `agentdb_rag_context`. Start from
+ * `agentdb_rag_options_default()`; a zeroed struct with `struct_size` set is the same. Fields are
+ * only ever added at the end, and each one's zero value means its default.
+ *
+ * Hybrid score (reciprocal-rank fusion): `vector_weight / (rrf_k + rank_vector) + text_weight /
+ * (rrf_k + rank_bm25)`, a side that did not return the chunk adding 0.
+ */
+typedef struct agentdb_rag_options {
+    /**
+     * `sizeof(agentdb_rag_options)`.
+     */
+    uint32_t struct_size;
+    /**
+     * `AGENTDB_RAG_HYBRID` (default), `AGENTDB_RAG_VECTOR` or `AGENTDB_RAG_TEXT`.
+     */
+    agentdb_rag_mode mode;
+    /**
+     * Chunks to return (search) or to pack from (context). 0: 5 for search, 20 for context.
+     */
+    size_t k;
+    /**
+     * RRF weight of the vector ranking; 0: 1. (Use `mode` to leave a side out.)
+     */
+    float vector_weight;
+    /**
+     * RRF weight of the BM25 ranking; 0: 1.
+     */
+    float text_weight;
+    /**
+     * RRF rank constant; 0: 60.
+     */
+    float rrf_k;
+    /**
+     * Chunks each retriever contributes before fusion; 0: max(4k, 20).
+     */
+    size_t candidates;
+    /**
+     * `true`: re-rank by maximal marginal relevance with `mmr_lambda`.
+     */
+    bool mmr;
+    /**
+     * MMR's λ in (0, 1]: 1 = relevance only, lower = more diverse; 0: 0.5.
+     */
+    float mmr_lambda;
+    /**
+     * Context only: `true` puts passages in score order, unmerged, instead of grouped by
+     * document in reading order with overlapping chunks merged (the default).
+     */
+    bool score_order;
+} agentdb_rag_options;
+
+/**
+ * One retrieved chunk, as `agentdb_rag_hit_get` fills it. The strings point into the hits object
+ * and are valid until `agentdb_rag_hits_free`.
+ */
+typedef struct agentdb_rag_hit {
+    /**
+     * `<doc_id>#<position>`.
+     */
+    const char *id;
+    const char *doc_id;
+    const char *source;
+    /**
+     * Markdown heading path joined by " > " (empty when none).
+     */
+    const char *heading;
+    const char *text;
+    /**
+     * The document's own metadata as a JSON object.
+     */
+    const char *metadata_json;
+    /**
+     * The chunk's index in its document, from 0.
+     */
+    size_t position;
+    /**
+     * The chunk's span in the document, in Unicode code points.
+     */
+    size_t char_start;
+    size_t char_end;
+    /**
+     * The fused RRF score, larger is better.
+     */
+    float score;
+    /**
+     * 1-based rank by vector similarity; 0 if that retriever did not return the chunk.
+     */
+    size_t vector_rank;
+    /**
+     * The vector distance (NaN when `vector_rank` is 0).
+     */
+    float distance;
+    /**
+     * 1-based rank by BM25; 0 if that retriever did not return the chunk.
+     */
+    size_t text_rank;
+    /**
+     * The BM25 score (NaN when `text_rank` is 0).
+     */
+    float bm25;
+} agentdb_rag_hit;
+
+/**
+ * Where passage `[number]` of a context comes from. Strings valid until
+ * `agentdb_rag_context_free`.
+ */
+typedef struct agentdb_rag_citation {
+    /**
+     * The passage's number in the text (`[n]`), from 1.
+     */
+    size_t number;
+    const char *doc_id;
+    const char *source;
+    const char *heading;
+    /**
+     * The first and last chunk positions merged into the passage.
+     */
+    size_t first_position;
+    size_t last_position;
+    /**
+     * The passage's span in the document, in Unicode code points.
+     */
+    size_t char_start;
+    size_t char_end;
+} agentdb_rag_citation;
 
 /**
  * Cosine distance, `1 - cos(a, b)`.
@@ -250,6 +886,69 @@ typedef struct agentdb_search_options {
  * Dot-product distance, `1 - a·b`.
  */
 #define AGENTDB_METRIC_DOT 2
+
+/**
+ * A write returns after its log record is on disk (`fdatasync`; concurrent writers share one).
+ * Survives a process crash and a power loss. The default.
+ */
+#define AGENTDB_SYNC_ALWAYS 0
+
+/**
+ * A write returns once its log record is written to the OS; the log is synced every 20 ms.
+ * Survives a process crash; a power loss can lose the last ~20 ms of writes.
+ */
+#define AGENTDB_SYNC_BATCH 1
+
+/**
+ * A write returns once its log record is written to the OS, which syncs when it likes.
+ * Survives a process crash; a power loss can lose recent writes.
+ */
+#define AGENTDB_SYNC_OFF 2
+
+/**
+ * Short-lived scratch context of the current task.
+ */
+#define AGENTDB_MEMORY_WORKING 0
+
+/**
+ * Something that happened (the default kind).
+ */
+#define AGENTDB_MEMORY_EPISODIC 1
+
+/**
+ * A fact or piece of knowledge.
+ */
+#define AGENTDB_MEMORY_SEMANTIC 2
+
+/**
+ * How to do something.
+ */
+#define AGENTDB_MEMORY_PROCEDURAL 3
+
+/**
+ * Vector similarity and BM25 fused by reciprocal-rank fusion (needs the query text and vector).
+ */
+#define AGENTDB_RAG_HYBRID 0
+
+/**
+ * Vector similarity only (needs the query vector).
+ */
+#define AGENTDB_RAG_VECTOR 1
+
+/**
+ * BM25 full-text only (needs the query text).
+ */
+#define AGENTDB_RAG_TEXT 2
+
+/**
+ * Paragraphs separated by blank lines.
+ */
+#define AGENTDB_TEXT_PLAIN 0
+
+/**
+ * Markdown: `#` headings open sections, which chunks never span.
+ */
+#define AGENTDB_TEXT_MARKDOWN 1
 
 #ifdef __cplusplus
 extern "C" {
@@ -286,9 +985,42 @@ const char *agentdb_version(void);
 enum agentdb_status agentdb_open(const char *path, struct agentdb_db **out_db);
 
 /**
- * Closes a database and frees its handle. Every collection handle obtained from it fails with
- * `AGENTDB_CLOSED` from then on, but must still be freed with `agentdb_collection_close`.
- * Writes are durable when their call returns, so closing loses nothing.
+ * The default open options (what `agentdb_open` uses): `sync = AGENTDB_SYNC_ALWAYS`, writable,
+ * `struct_size = sizeof(agentdb_open_options)`. Cannot fail.
+ */
+struct agentdb_open_options agentdb_open_options_default(void);
+
+/**
+ * Opens the database in directory `path` (NUL-terminated UTF-8) with `options` (NULL: the
+ * defaults, which makes this `agentdb_open`) and writes its handle to `*out_db`. Free it with
+ * `agentdb_close`. On failure `*out_db` is set to NULL.
+ *
+ * One process writes a database at a time: a writable open while another writer (another
+ * process, or another open handle in this one) has it fails with `AGENTDB_DATABASE_LOCKED`.
+ * After a crash, the writable open replays the write-ahead log: every write that returned is
+ * there. A damaged log (other than a torn last record, which is dropped) is `AGENTDB_STORAGE`.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `options` is NULL or points to a readable
+ * `agentdb_open_options` of at least `options->struct_size` bytes; `out_db` is NULL or writable.
+ */
+enum agentdb_status agentdb_open_with(const char *path,
+                                      const struct agentdb_open_options *options,
+                                      struct agentdb_db **out_db);
+
+/**
+ * Writes every buffered write to Lance now (one commit per collection) and trims the
+ * write-ahead log. Writes are already durable when their call returns; flushing makes them
+ * visible to read-only openers at once. Does nothing on a read-only database.
+ */
+enum agentdb_status agentdb_flush(const struct agentdb_db *db);
+
+/**
+ * Closes a database and frees its handle: buffered writes are flushed to Lance and the writer
+ * lock is released. Every collection handle obtained from it fails with `AGENTDB_CLOSED` from
+ * then on, but must still be freed with `agentdb_collection_close`. Writes are durable when
+ * their call returns, so closing loses nothing (if the final flush fails, they stay in the
+ * write-ahead log and are replayed by the next open).
  * `agentdb_close(NULL)` does nothing and returns `AGENTDB_OK`; closing a handle twice returns
  * `AGENTDB_INVALID_HANDLE`.
  */
@@ -593,7 +1325,8 @@ enum agentdb_status agentdb_drop_index(const struct agentdb_collection *collecti
 /**
  * Tells whether the collection has an index and with which parameters: writes `true` or `false`
  * to `*out_has_index` and, when it has one, its `m` and `ef_construction` to `*out_m` and
- * `*out_ef_construction` (0 when it has none). `out_m` and `out_ef_construction` may be NULL when
+ * `*out_ef_construction` (0 when it has none, or when its index is not HNSW: see
+ * `agentdb_index_describe` for every kind). `out_m` and `out_ef_construction` may be NULL when
  * not wanted.
  *
  * # Safety
@@ -603,6 +1336,43 @@ enum agentdb_status agentdb_index_params(const struct agentdb_collection *collec
                                          bool *out_has_index,
                                          size_t *out_m,
                                          size_t *out_ef_construction);
+
+/**
+ * The default index options (an HNSW index, m = 16, ef_construction = 200, no quantization),
+ * with `struct_size` set. Cannot fail.
+ */
+struct agentdb_index_options agentdb_index_options_default(void);
+
+/**
+ * Builds an index of the kind and with the parameters in `*options` (NULL: the defaults, an
+ * HNSW index), replacing any index, as `agentdb_create_index` does. An unknown kind or
+ * quantization, a parameter out of range or of another kind, or (for "ivf_pq") too few records
+ * is `AGENTDB_INVALID_ARGUMENT`, and leaves any existing index as it was. The options are read
+ * during the call and not kept.
+ *
+ * # Safety
+ * `options` is NULL or points to a readable `agentdb_index_options` whose `kind` and
+ * `quantization` are NULL or NUL-terminated strings.
+ */
+enum agentdb_status agentdb_create_index_with(const struct agentdb_collection *collection,
+                                              const struct agentdb_index_options *options);
+
+/**
+ * Tells whether the collection has an index (`*out_has_index`) and, when it has one, fills
+ * `*out_options` with its kind and parameters (the caller sets `out_options->struct_size`, e.g.
+ * by starting from `agentdb_index_options_default()`). The strings written (`kind`,
+ * `quantization`) are static: valid for the life of the program, never freed. Without an
+ * index, `*out_options` is set to the defaults. Parameters of another kind are 0 / NULL; for
+ * "ivf_pq", `partitions` and `sub_vectors` are what `agentdb_create_index_with` was given
+ * (0: chosen by Lance).
+ *
+ * # Safety
+ * `out_has_index` is NULL or writable; `out_options` is NULL or points to a writable
+ * `agentdb_index_options` whose `struct_size` is set.
+ */
+enum agentdb_status agentdb_index_describe(const struct agentdb_collection *collection,
+                                           bool *out_has_index,
+                                           struct agentdb_index_options *out_options);
 
 /**
  * Writes the number of queries the results hold to `*out_count` (1 for `agentdb_search`).
@@ -779,6 +1549,778 @@ enum agentdb_status agentdb_strings_get(const struct agentdb_strings *strings,
  * nothing and returns `AGENTDB_OK`; freeing twice returns `AGENTDB_INVALID_HANDLE`.
  */
 enum agentdb_status agentdb_strings_free(struct agentdb_strings *strings);
+
+/**
+ * A filter that lets every memory through, with `struct_size` set. Cannot fail.
+ */
+struct agentdb_memory_filter agentdb_memory_filter_default(void);
+
+/**
+ * The default recall options (the engine's default weights), `struct_size` set. Cannot fail.
+ */
+struct agentdb_recall_options agentdb_recall_options_default(void);
+
+/**
+ * Consolidation options with no step enabled and the default weights. Cannot fail.
+ */
+struct agentdb_consolidate_options agentdb_consolidate_options_default(void);
+
+/**
+ * Opens memory store `name` of `db` and writes its handle to `*out_memory` (free it with
+ * `agentdb_memory_close`; NULL on failure). With `dim` > 0 the store is created if it does not
+ * exist (vectors of `dim` floats compared by `metric`), and an existing store must have that
+ * dimension (`AGENTDB_DIMENSION_MISMATCH`) and metric (`AGENTDB_INVALID_ARGUMENT`). With `dim` 0
+ * the store must exist (`AGENTDB_COLLECTION_NOT_FOUND`) and `metric` is ignored.
+ *
+ * A store is a hidden collection (`_agentdb_memory_<name>`) with an HNSW index; see
+ * `agentdb_memory_recall` for the score.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out_memory` is NULL or writable.
+ */
+enum agentdb_status agentdb_memory_open(const struct agentdb_db *db,
+                                        const char *name,
+                                        size_t dim,
+                                        agentdb_metric metric,
+                                        struct agentdb_memory **out_memory);
+
+/**
+ * Frees a memory store handle (the store stays in the database; pending access statistics are
+ * written when the database closes or on `agentdb_memory_flush`). NULL does nothing; freeing
+ * twice returns `AGENTDB_INVALID_HANDLE`.
+ */
+enum agentdb_status agentdb_memory_close(struct agentdb_memory *memory);
+
+/**
+ * Deletes memory store `name` and all its memories (`AGENTDB_COLLECTION_NOT_FOUND` if absent).
+ * Handles to it fail with `AGENTDB_CLOSED` afterwards.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated.
+ */
+enum agentdb_status agentdb_memory_drop(const struct agentdb_db *db, const char *name);
+
+/**
+ * Writes the store's vector dimension to `*out_dim`.
+ *
+ * # Safety
+ * `out_dim` is NULL or writable.
+ */
+enum agentdb_status agentdb_memory_dim(const struct agentdb_memory *memory, size_t *out_dim);
+
+/**
+ * Stores `n` memories of agent `agent_id` (and session `session_id`, NULL: none), all of kind
+ * `kind`. Memory `i` has vector `vectors[i*dim .. i*dim+dim]`, id `ids[i]` (`ids` NULL or an
+ * entry NULL: a new time-ordered id), text `texts[i]` (`texts` or the entry NULL: none),
+ * importance `importance[i]` in [0, 1] (`importance` NULL: 0.5 each), creation time
+ * `created_at_us[i]` (µs since the epoch; `created_at_us` NULL: now), and metadata from
+ * `metadata_json` (NULL, or a JSON array of `n` objects or nulls; the keys `agent_id`,
+ * `session_id`, `kind`, `importance`, `created`, `last_accessed`, `access_count` are reserved).
+ *
+ * The batch is checked whole: an id that exists (`AGENTDB_DUPLICATE_ID`), a wrong dimension, a
+ * bad value rejects it and nothing is stored. If `out_ids` is not NULL, the ids are written to
+ * a new `*out_ids` (free with `agentdb_strings_free`).
+ *
+ * # Safety
+ * `agent_id` NUL-terminated; `session_id`, `metadata_json` NULL or NUL-terminated; `ids` and
+ * `texts` NULL or `n` pointers each NULL or NUL-terminated; `vectors` `n * dim` floats;
+ * `importance` NULL or `n` doubles; `created_at_us` NULL or `n` int64s; `out_ids` NULL or
+ * writable.
+ */
+enum agentdb_status agentdb_memory_remember(const struct agentdb_memory *memory,
+                                            const char *agent_id,
+                                            const char *session_id,
+                                            agentdb_memory_kind kind,
+                                            size_t n,
+                                            const char *const *ids,
+                                            const char *const *texts,
+                                            const float *vectors,
+                                            size_t dim,
+                                            const double *importance,
+                                            const int64_t *created_at_us,
+                                            const char *metadata_json,
+                                            struct agentdb_strings **out_ids);
+
+/**
+ * The `k` best memories for `query` (`dim` floats; NULL: rank by strength, recency and
+ * importance, alone), best first, among those `filter` lets through (NULL: all), scored as
+ * `options` says (NULL: the defaults; see `agentdb_recall_options`). Recalled memories get
+ * `last_accessed = now` and one more access unless `options->touch` is false. Writes a new
+ * `*out_memories` (free with `agentdb_memories_free`; NULL on failure).
+ *
+ * # Safety
+ * `query` NULL or `dim` floats; `filter` NULL or a readable `agentdb_memory_filter`; `options`
+ * NULL or a readable `agentdb_recall_options`; `out_memories` NULL or writable.
+ */
+enum agentdb_status agentdb_memory_recall(const struct agentdb_memory *memory,
+                                          const float *query,
+                                          size_t dim,
+                                          size_t k,
+                                          const struct agentdb_memory_filter *filter,
+                                          const struct agentdb_recall_options *options,
+                                          struct agentdb_memories **out_memories);
+
+/**
+ * The memories with ids `ids[0..n]` (in that order; ids not found are left out), with their
+ * vectors. Writes a new `*out_memories` (free with `agentdb_memories_free`).
+ *
+ * # Safety
+ * `ids` is NULL or `n` NUL-terminated strings; `out_memories` NULL or writable.
+ */
+enum agentdb_status agentdb_memory_get(const struct agentdb_memory *memory,
+                                       const char *const *ids,
+                                       size_t n,
+                                       struct agentdb_memories **out_memories);
+
+/**
+ * Writes how many memories `filter` lets through (NULL: all) to `*out_count`.
+ *
+ * # Safety
+ * `filter` NULL or a readable `agentdb_memory_filter`; `out_count` NULL or writable.
+ */
+enum agentdb_status agentdb_memory_count(const struct agentdb_memory *memory,
+                                         const struct agentdb_memory_filter *filter,
+                                         uint64_t *out_count);
+
+/**
+ * Deletes the memories with ids `ids[0..n]` and/or passing `filter` (both: those matching both)
+ * and writes how many to `*out_deleted` (may be NULL). With neither ids nor a condition in the
+ * filter: `AGENTDB_INVALID_ARGUMENT` (that would be everything).
+ *
+ * # Safety
+ * `ids` NULL (then `n` is 0) or `n` NUL-terminated strings; `filter` NULL or a readable
+ * `agentdb_memory_filter`; `out_deleted` NULL or writable.
+ */
+enum agentdb_status agentdb_memory_forget(const struct agentdb_memory *memory,
+                                          const char *const *ids,
+                                          size_t n,
+                                          const struct agentdb_memory_filter *filter,
+                                          uint64_t *out_deleted);
+
+/**
+ * Changes memory `id`: its text when `set_text` (`text` NULL removes it), its importance unless
+ * `importance` is NaN, its vector when `vector` is not NULL (`dim` floats), its user metadata
+ * (replaced whole) when `metadata_json` is not NULL (a JSON object). `AGENTDB_INVALID_ARGUMENT`
+ * when no memory has that id.
+ *
+ * # Safety
+ * `id` NUL-terminated; `text`, `metadata_json` NULL or NUL-terminated; `vector` NULL or `dim`
+ * floats.
+ */
+enum agentdb_status agentdb_memory_update(const struct agentdb_memory *memory,
+                                          const char *id,
+                                          bool set_text,
+                                          const char *text,
+                                          double importance,
+                                          const float *vector,
+                                          size_t dim,
+                                          const char *metadata_json);
+
+/**
+ * De-duplicates, decays and enforces the capacity limit as `options` enables (NULL: nothing),
+ * and writes how many memories each step removed to `*out_report` (may be NULL).
+ *
+ * # Safety
+ * `options` NULL or a readable `agentdb_consolidate_options`; `out_report` NULL or writable.
+ */
+enum agentdb_status agentdb_memory_consolidate(const struct agentdb_memory *memory,
+                                               const struct agentdb_consolidate_options *options,
+                                               struct agentdb_consolidation_report *out_report);
+
+/**
+ * Runs `agentdb_memory_consolidate` with `options` every `interval_ms` milliseconds on a thread
+ * of the library (writing pending access statistics each time), until
+ * `agentdb_memory_stop_background`, `agentdb_memory_drop` or `agentdb_close`. Replaces a schedule
+ * already running.
+ *
+ * # Safety
+ * `options` NULL or a readable `agentdb_consolidate_options`.
+ */
+enum agentdb_status agentdb_memory_start_background(const struct agentdb_memory *memory,
+                                                    uint64_t interval_ms,
+                                                    const struct agentdb_consolidate_options *options);
+
+/**
+ * Stops the background consolidation of the store (waiting for a run in progress). Not running
+ * is not an error.
+ */
+enum agentdb_status agentdb_memory_stop_background(const struct agentdb_memory *memory);
+
+/**
+ * Writes the access statistics that recalls changed since the last write (one commit).
+ */
+enum agentdb_status agentdb_memory_flush(const struct agentdb_memory *memory);
+
+/**
+ * Writes the number of memories in the object to `*out_count`.
+ *
+ * # Safety
+ * `out_count` NULL or writable.
+ */
+enum agentdb_status agentdb_memories_count(const struct agentdb_memories *memories,
+                                           size_t *out_count);
+
+/**
+ * Fills `*out_info` with memory `i` (0-based; for recall, best first).
+ *
+ * # Safety
+ * `out_info` NULL or writable.
+ */
+enum agentdb_status agentdb_memories_get(const struct agentdb_memories *memories,
+                                         size_t i,
+                                         struct agentdb_memory_info *out_info);
+
+/**
+ * Frees memories from `agentdb_memory_recall` / `agentdb_memory_get` and every string and vector
+ * obtained from them. NULL does nothing; freeing twice returns `AGENTDB_INVALID_HANDLE`.
+ */
+enum agentdb_status agentdb_memories_free(struct agentdb_memories *memories);
+
+/**
+ * Writes a new version of `key` in (`agent_id`, `session_id`) and writes its number to
+ * `*out_version` (1 for a new key; NULL: not wanted). `value_json` is any JSON value.
+ * `ttl_seconds`: 0 for none, else this version expires that long after now.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out_version` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_put(const struct agentdb_db *db,
+                                      const char *agent_id,
+                                      const char *session_id,
+                                      const char *key,
+                                      const char *value_json,
+                                      double ttl_seconds,
+                                      uint64_t *out_version);
+
+/**
+ * Writes `n` keys of one session as one atomic batch (a reader sees all or none). `keys[i]` gets
+ * `values_json[i]`; keys must not repeat. The new versions go to `out_versions[0..n]` (NULL: not
+ * wanted).
+ *
+ * # Safety
+ * `keys` and `values_json` are NULL or arrays of `n` NUL-terminated strings; `out_versions` is NULL
+ * or writable for `n` values.
+ */
+enum agentdb_status agentdb_state_put_many(const struct agentdb_db *db,
+                                           const char *agent_id,
+                                           const char *session_id,
+                                           const char *const *keys,
+                                           const char *const *values_json,
+                                           size_t n,
+                                           double ttl_seconds,
+                                           uint64_t *out_versions);
+
+/**
+ * Reads the current version of `key` into a new `agentdb_state_versions` (count 0 when the key
+ * never existed or expired; a deleted key gives its tombstone, `deleted = true`). Free it with
+ * `agentdb_state_versions_free`.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out_versions` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_get(const struct agentdb_db *db,
+                                      const char *agent_id,
+                                      const char *session_id,
+                                      const char *key,
+                                      struct agentdb_state_versions **out_versions);
+
+/**
+ * Reads version `version` (1, 2, …) of `key` (count 0 if there is no such version).
+ *
+ * # Safety
+ * As for `agentdb_state_get`.
+ */
+enum agentdb_status agentdb_state_get_version(const struct agentdb_db *db,
+                                              const char *agent_id,
+                                              const char *session_id,
+                                              const char *key,
+                                              uint64_t version,
+                                              struct agentdb_state_versions **out_versions);
+
+/**
+ * Reads the version of `key` in force at `at_us` (microseconds since the Unix epoch, UTC):
+ * count 0 if the key had no value then (not yet written, deleted, or expired).
+ *
+ * # Safety
+ * As for `agentdb_state_get`.
+ */
+enum agentdb_status agentdb_state_get_at(const struct agentdb_db *db,
+                                         const char *agent_id,
+                                         const char *session_id,
+                                         const char *key,
+                                         int64_t at_us,
+                                         struct agentdb_state_versions **out_versions);
+
+/**
+ * The versions of `key`, newest first, tombstones included: at most `limit` after skipping
+ * `offset`.
+ *
+ * # Safety
+ * As for `agentdb_state_get`.
+ */
+enum agentdb_status agentdb_state_history(const struct agentdb_db *db,
+                                          const char *agent_id,
+                                          const char *session_id,
+                                          const char *key,
+                                          size_t limit,
+                                          size_t offset,
+                                          struct agentdb_state_versions **out_versions);
+
+/**
+ * Deletes `key` by writing a tombstone version; its number goes to `*out_version` (0 when the key
+ * had no value and nothing was written; NULL: not wanted).
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out_version` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_delete(const struct agentdb_db *db,
+                                         const char *agent_id,
+                                         const char *session_id,
+                                         const char *key,
+                                         uint64_t *out_version);
+
+/**
+ * Every key of a session with its value (JSON), sorted by key, now (`at_us` NULL) or at time
+ * `*at_us`. Deleted and expired keys are left out. Free it with `agentdb_state_entries_free`.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `at_us` is NULL or readable; `out_entries` NULL or
+ * writable.
+ */
+enum agentdb_status agentdb_state_snapshot(const struct agentdb_db *db,
+                                           const char *agent_id,
+                                           const char *session_id,
+                                           const int64_t *at_us,
+                                           struct agentdb_state_entries **out_entries);
+
+/**
+ * The keys `agentdb_state_snapshot` would give, as an `agentdb_strings`.
+ *
+ * # Safety
+ * As for `agentdb_state_snapshot`.
+ */
+enum agentdb_status agentdb_state_keys(const struct agentdb_db *db,
+                                       const char *agent_id,
+                                       const char *session_id,
+                                       const int64_t *at_us,
+                                       struct agentdb_strings **out_keys);
+
+/**
+ * The sessions of `agent_id` that hold anything and have not expired, sorted.
+ *
+ * # Safety
+ * `agent_id` is NULL or NUL-terminated; `out_sessions` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_sessions(const struct agentdb_db *db,
+                                           const char *agent_id,
+                                           struct agentdb_strings **out_sessions);
+
+/**
+ * Removes a session (or with `session_id` NULL every session of the agent) for good; the number
+ * of key versions removed goes to `*out_removed` (NULL: not wanted).
+ *
+ * # Safety
+ * `agent_id` is NULL or NUL-terminated; `session_id` NULL or NUL-terminated; `out_removed` NULL or
+ * writable.
+ */
+enum agentdb_status agentdb_state_purge(const struct agentdb_db *db,
+                                        const char *agent_id,
+                                        const char *session_id,
+                                        uint64_t *out_removed);
+
+/**
+ * Sets the session's TTL: it expires `ttl_seconds` after its last write (0 removes the TTL).
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated.
+ */
+enum agentdb_status agentdb_state_set_session_ttl(const struct agentdb_db *db,
+                                                  const char *agent_id,
+                                                  const char *session_id,
+                                                  double ttl_seconds);
+
+/**
+ * Removes expired keys and sessions from disk now (a background sweep does it every second); the
+ * number of versions removed goes to `*out_removed` (NULL: not wanted).
+ *
+ * # Safety
+ * `out_removed` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_sweep(const struct agentdb_db *db, uint64_t *out_removed);
+
+/**
+ * Writes the number of versions to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_versions_count(const struct agentdb_state_versions *versions,
+                                                 size_t *out_count);
+
+/**
+ * Writes version `i` to `*out` (its string lives until `agentdb_state_versions_free`).
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_versions_at(const struct agentdb_state_versions *versions,
+                                              size_t i,
+                                              struct agentdb_state_version *out);
+
+/**
+ * Frees an `agentdb_state_versions` (NULL: nothing).
+ */
+enum agentdb_status agentdb_state_versions_free(struct agentdb_state_versions *versions);
+
+/**
+ * Writes the number of entries to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_entries_count(const struct agentdb_state_entries *entries,
+                                                size_t *out_count);
+
+/**
+ * Writes entry `i`: its key to `*out_key` and its value (JSON) to `*out_value_json`, NUL-terminated
+ * and valid until `agentdb_state_entries_free`. The length pointers may be NULL.
+ *
+ * # Safety
+ * `out_key` and `out_value_json` are NULL or writable; the length pointers NULL or writable.
+ */
+enum agentdb_status agentdb_state_entries_at(const struct agentdb_state_entries *entries,
+                                             size_t i,
+                                             const char **out_key,
+                                             size_t *out_key_len,
+                                             const char **out_value_json,
+                                             size_t *out_value_len);
+
+/**
+ * Frees an `agentdb_state_entries` (NULL: nothing).
+ */
+enum agentdb_status agentdb_state_entries_free(struct agentdb_state_entries *entries);
+
+/**
+ * Stores a checkpoint of (`thread_id`, `namespace_`, `checkpoint_id`), replacing one with the same
+ * ids. `data`/`len`: the payload, stored as is. `parent_id`: NULL for none. `metadata_json`: a JSON
+ * object (NULL: `{}`). `type_tag`: the serializer's tag (NULL: "").
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `data` is NULL (then `len` is 0) or readable for `len`
+ * bytes.
+ */
+enum agentdb_status agentdb_checkpoint_put(const struct agentdb_db *db,
+                                           const char *thread_id,
+                                           const char *namespace_,
+                                           const char *checkpoint_id,
+                                           const uint8_t *data,
+                                           size_t len,
+                                           const char *parent_id,
+                                           const char *metadata_json,
+                                           const char *type_tag);
+
+/**
+ * Reads checkpoint `checkpoint_id` of (thread, namespace), or with `checkpoint_id` NULL the latest
+ * (greatest id), into a new `agentdb_checkpoints` (count 0 when there is none).
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out_checkpoints` is NULL or writable.
+ */
+enum agentdb_status agentdb_checkpoint_get(const struct agentdb_db *db,
+                                           const char *thread_id,
+                                           const char *namespace_,
+                                           const char *checkpoint_id,
+                                           struct agentdb_checkpoints **out_checkpoints);
+
+/**
+ * Lists checkpoints, newest (greatest id) first. Every filter may be NULL (no filter):
+ * `thread_id`, `namespace_`, `before` (ids sorting before it), `metadata_json` (a JSON object:
+ * checkpoints whose metadata has each key with an equal value). `limit` 0: no limit.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out_checkpoints` is NULL or writable.
+ */
+enum agentdb_status agentdb_checkpoint_list(const struct agentdb_db *db,
+                                            const char *thread_id,
+                                            const char *namespace_,
+                                            const char *before,
+                                            size_t limit,
+                                            const char *metadata_json,
+                                            struct agentdb_checkpoints **out_checkpoints);
+
+/**
+ * Stores `n` pending writes of task `task_id` against a checkpoint, atomically. LangGraph's
+ * rules: a write whose (task_id, idx) is stored already is ignored when `idx >= 0` and replaces
+ * the stored one when `idx < 0`. `task_path` NULL: "".
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `writes` is NULL (then `n` is 0) or `n` readable
+ * `agentdb_write`s whose pointers follow the same rules.
+ */
+enum agentdb_status agentdb_checkpoint_put_writes(const struct agentdb_db *db,
+                                                  const char *thread_id,
+                                                  const char *namespace_,
+                                                  const char *checkpoint_id,
+                                                  const char *task_id,
+                                                  const char *task_path,
+                                                  const struct agentdb_write *writes,
+                                                  size_t n);
+
+/**
+ * The pending writes of a checkpoint, ordered by (task_path, task_id, idx), as a new
+ * `agentdb_pending_writes`.
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated; `out_writes` is NULL or writable.
+ */
+enum agentdb_status agentdb_checkpoint_get_writes(const struct agentdb_db *db,
+                                                  const char *thread_id,
+                                                  const char *namespace_,
+                                                  const char *checkpoint_id,
+                                                  struct agentdb_pending_writes **out_writes);
+
+/**
+ * Removes every checkpoint and pending write of a thread (all namespaces).
+ *
+ * # Safety
+ * `thread_id` is NULL or NUL-terminated.
+ */
+enum agentdb_status agentdb_checkpoint_delete_thread(const struct agentdb_db *db,
+                                                     const char *thread_id);
+
+/**
+ * Writes the number of checkpoints to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_checkpoints_count(const struct agentdb_checkpoints *checkpoints,
+                                              size_t *out_count);
+
+/**
+ * Writes checkpoint `i` to `*out` (its strings and bytes live until `agentdb_checkpoints_free`).
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_checkpoints_at(const struct agentdb_checkpoints *checkpoints,
+                                           size_t i,
+                                           struct agentdb_checkpoint *out);
+
+/**
+ * Frees an `agentdb_checkpoints` (NULL: nothing).
+ */
+enum agentdb_status agentdb_checkpoints_free(struct agentdb_checkpoints *checkpoints);
+
+/**
+ * Writes the number of pending writes to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_pending_writes_count(const struct agentdb_pending_writes *writes,
+                                                 size_t *out_count);
+
+/**
+ * Writes pending write `i` to `*out` (its strings and bytes live until
+ * `agentdb_pending_writes_free`).
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_pending_writes_at(const struct agentdb_pending_writes *writes,
+                                              size_t i,
+                                              struct agentdb_pending_write *out);
+
+/**
+ * Frees an `agentdb_pending_writes` (NULL: nothing).
+ */
+enum agentdb_status agentdb_pending_writes_free(struct agentdb_pending_writes *writes);
+
+/**
+ * Opens RAG store `name` of `db`, creating it for `dim`-dimensional embeddings compared by
+ * `metric` if it does not exist (an existing one must have the same dimension and metric), and
+ * writes its handle to `*out_rag` (free it with `agentdb_rag_close`; NULL on failure). The chunks
+ * live in the hidden collection `_agentdb_rag_<name>`; the same store is `db.rag(name)` in Python.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out_rag` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_open(const struct agentdb_db *db,
+                                     const char *name,
+                                     size_t dim,
+                                     agentdb_metric metric,
+                                     struct agentdb_rag **out_rag);
+
+/**
+ * Opens an existing RAG store (its dimension and metric are stored); `AGENTDB_COLLECTION_NOT_FOUND`
+ * if there is none.
+ *
+ * # Safety
+ * As for `agentdb_rag_open`.
+ */
+enum agentdb_status agentdb_rag_open_existing(const struct agentdb_db *db,
+                                              const char *name,
+                                              struct agentdb_rag **out_rag);
+
+/**
+ * Frees a RAG handle (the store stays in the database). NULL does nothing.
+ */
+enum agentdb_status agentdb_rag_close(struct agentdb_rag *rag);
+
+/**
+ * Writes the store's embedding dimension to `*out_dim` and, if `out_metric` is not NULL, its
+ * metric to `*out_metric`.
+ *
+ * # Safety
+ * `out_dim` is NULL or writable; `out_metric` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_dim(const struct agentdb_rag *rag,
+                                    size_t *out_dim,
+                                    agentdb_metric *out_metric);
+
+/**
+ * Ingests `n` documents: each is hashed and skipped if stored unchanged (unless `force`), else cut
+ * into chunks of at most `chunk_size` units with up to `chunk_overlap` units of overlap (units:
+ * tokens by the engine's approximation if `chunk_chars` is false, characters if true; 0 for
+ * `chunk_size` means 256), embedded by one call of `embed`, and written; all changed documents are
+ * replaced in one commit. Writes what happened to `*out_stats` if it is not NULL.
+ *
+ * # Safety
+ * `docs` is NULL or points to `n` readable `agentdb_rag_document`s whose strings are NULL or
+ * NUL-terminated; `embed` follows the contract of `agentdb_embed_fn`; `out_stats` is NULL or
+ * writable.
+ */
+enum agentdb_status agentdb_rag_ingest(const struct agentdb_rag *rag,
+                                       const struct agentdb_rag_document *docs,
+                                       size_t n,
+                                       size_t chunk_size,
+                                       size_t chunk_overlap,
+                                       bool chunk_chars,
+                                       bool force,
+                                       agentdb_embed_fn embed,
+                                       void *user,
+                                       struct agentdb_ingest_stats *out_stats);
+
+/**
+ * Deletes documents (all their chunks) by id; writes the number of chunks deleted to
+ * `*out_deleted` if it is not NULL.
+ *
+ * # Safety
+ * `doc_ids` is NULL or points to `n` NUL-terminated strings; `out_deleted` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_delete(const struct agentdb_rag *rag,
+                                       const char *const *doc_ids,
+                                       size_t n,
+                                       uint64_t *out_deleted);
+
+/**
+ * The default RAG options, with `struct_size` set. Cannot fail.
+ */
+struct agentdb_rag_options agentdb_rag_options_default(void);
+
+/**
+ * Retrieves chunks for a query: `query_text` (NUL-terminated; NULL for vector-only search) for
+ * BM25 and `query_vector` (`dim` floats, the query's embedding; NULL for text-only) for vector
+ * similarity; hybrid needs both. The filter (SQL or JSON, as in `agentdb_get`) applies to both
+ * retrievers, over the chunk metadata (the document's metadata plus `doc_id`, `source`,
+ * `position`, …). Writes the hits, best first, to a new `*out_hits` (free with
+ * `agentdb_rag_hits_free`; NULL on failure).
+ *
+ * # Safety
+ * `query_text`, `filter_sql`, `filter_json` are NULL or NUL-terminated; `query_vector` is NULL or
+ * points to `dim` floats; `options` is NULL or a readable `agentdb_rag_options`; `out_hits` is
+ * NULL or writable.
+ */
+enum agentdb_status agentdb_rag_search(const struct agentdb_rag *rag,
+                                       const char *query_text,
+                                       const float *query_vector,
+                                       size_t dim,
+                                       const struct agentdb_rag_options *options,
+                                       const char *filter_sql,
+                                       const char *filter_json,
+                                       struct agentdb_rag_hits **out_hits);
+
+/**
+ * Frees search hits. NULL does nothing.
+ */
+enum agentdb_status agentdb_rag_hits_free(struct agentdb_rag_hits *hits);
+
+/**
+ * Writes the number of hits to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_hits_count(const struct agentdb_rag_hits *hits, size_t *out_count);
+
+/**
+ * Fills `*out_hit` with hit `i` (0-based, best first).
+ *
+ * # Safety
+ * `out_hit` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_hit_get(const struct agentdb_rag_hits *hits,
+                                        size_t i,
+                                        struct agentdb_rag_hit *out_hit);
+
+/**
+ * Packs the best chunks for a query into at most `max_tokens` tokens (the engine's token
+ * approximation), ready to paste into a prompt: passages headed `[n] source § heading (chunk i)`,
+ * grouped by document in reading order with overlapping chunks merged (unless
+ * `options->score_order`). Query, options and filter as for `agentdb_rag_search` (`k` is the pool
+ * of candidates, default 20). Writes a new `*out_context` (free with `agentdb_rag_context_free`;
+ * NULL on failure).
+ *
+ * # Safety
+ * As for `agentdb_rag_search`; `out_context` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_context(const struct agentdb_rag *rag,
+                                        const char *query_text,
+                                        const float *query_vector,
+                                        size_t dim,
+                                        size_t max_tokens,
+                                        const struct agentdb_rag_options *options,
+                                        const char *filter_sql,
+                                        const char *filter_json,
+                                        struct agentdb_context **out_context);
+
+/**
+ * Frees a context. NULL does nothing.
+ */
+enum agentdb_status agentdb_rag_context_free(struct agentdb_context *context);
+
+/**
+ * Writes the context text (NUL-terminated; empty when nothing matched) to `*out_text`, its length
+ * in bytes to `*out_len` and its token count to `*out_tokens` (each out-pointer but `out_text`
+ * may be NULL). Valid until `agentdb_rag_context_free`.
+ *
+ * # Safety
+ * `out_text` is NULL or writable; `out_len` and `out_tokens` are NULL or writable.
+ */
+enum agentdb_status agentdb_rag_context_text(const struct agentdb_context *context,
+                                             const char **out_text,
+                                             size_t *out_len,
+                                             size_t *out_tokens);
+
+/**
+ * Writes the number of passages (citations) of the context to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_context_citation_count(const struct agentdb_context *context,
+                                                       size_t *out_count);
+
+/**
+ * Fills `*out_citation` with citation `i` (0-based; its `number` is `i + 1`).
+ *
+ * # Safety
+ * `out_citation` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_context_citation(const struct agentdb_context *context,
+                                                 size_t i,
+                                                 struct agentdb_rag_citation *out_citation);
 
 #ifdef __cplusplus
 }  // extern "C"

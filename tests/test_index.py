@@ -83,8 +83,8 @@ def test_index_property_and_drop(db: agentdb.Database, data: np.ndarray, queries
     assert c.index is None
     c.drop_index()  # no index: not an error
     c.create_index()
-    assert c.index == agentdb.IndexInfo(kind="hnsw", m=16, ef_construction=200)
-    assert c.index.to_dict() == {"kind": "hnsw", "m": 16, "ef_construction": 200}
+    assert c.index == agentdb.IndexInfo(kind="hnsw", m=16, ef_construction=200, quantization="none")
+    assert c.index.to_dict() == {"kind": "hnsw", "m": 16, "ef_construction": 200, "quantization": "none"}
     c.create_index("hnsw", m=8, ef_construction=40)  # replaces the index
     assert c.index is not None and (c.index.m, c.index.ef_construction) == (8, 40)
     assert index_file(db.path, "vecs").exists()
@@ -229,7 +229,7 @@ def test_index_survives_reopen(db_path: Path, data: np.ndarray, queries: np.ndar
 
     with agentdb.connect(db_path) as db2:
         c2 = db2.get_collection("vecs")
-        assert c2.index == agentdb.IndexInfo("hnsw", 12, 80)
+        assert c2.index == agentdb.IndexInfo("hnsw", 12, 80, "none")
         after = c2.search(queries, k=K, ef=64)
         assert batch_ids(after) == batch_ids(before)
         for a, b in zip(after, before):
@@ -256,7 +256,7 @@ def test_damaged_index_file_is_rebuilt(db_path: Path, data: np.ndarray, queries:
     expected = [truth("cosine", data, q) for q in queries]
     with agentdb.connect(db_path) as db2:
         c2 = db2.get_collection("vecs")
-        assert c2.index == agentdb.IndexInfo("hnsw", 16, 100)
+        assert c2.index == agentdb.IndexInfo("hnsw", 16, 100, "none")
         found = c2.search(queries, k=K, ef=128)
         assert recall(batch_ids(found), expected) >= 0.95
         for q, r in zip(queries, found):
@@ -310,6 +310,12 @@ def test_stale_index_file_is_rebuilt(db_path: Path, data: np.ndarray, queries: n
         (dict(ef_construction=0), "ef_construction must be"),
         (dict(kind="ivf"), "supported kinds: 'hnsw'"),
         (dict(kind="HNSW"), "supported kinds"),
+        (dict(quantization="int4"), "supported: 'none', 'int8'"),
+        (dict(partitions=8), "partitions does not apply"),
+        (dict(kind="ivf_pq", m=8), "m does not apply"),
+        (dict(kind="ivf_pq", quantization="int8"), "quantization does not apply"),
+        (dict(kind="ivf_pq"), "at least 256 records"),
+        (dict(kind="ivf_pq", sub_vectors=3), "sub_vectors must divide"),
     ],
 )
 def test_bad_index_params(coll: agentdb.Collection, kwargs: dict, match: str) -> None:
@@ -362,3 +368,73 @@ def test_create_index_releases_the_gil(db: agentdb.Database, data: np.ndarray) -
         done.set()
         t.join()
     assert during > 5, during
+
+
+# -- int8 quantization and IVF_PQ ---------------------------------------------------------------
+
+
+def clustered(n: int, seed: int, centres: int = 30) -> np.ndarray:
+    """A seeded clustered set (points around a few centres, like real embeddings)."""
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal((centres, DIM)) * 3
+    return (c[np.arange(n) % centres] + rng.standard_normal((n, DIM))).astype(np.float32)
+
+
+def test_int8_hnsw_recall_and_reopen(db_path: Path) -> None:
+    data = clustered(N, 11)
+    queries = clustered(NQ, 12)
+    expected = [truth("l2", data, q) for q in queries]
+    db = agentdb.connect(db_path)
+    c = db.create_collection("vecs", dim=DIM, metric="l2")
+    fill(c, data)
+    c.create_index("hnsw", quantization="int8")
+    assert c.index == agentdb.IndexInfo("hnsw", 16, 200, "int8")
+    found = c.search(queries, k=K, ef=64)
+    assert recall(batch_ids(found), expected) >= 0.9
+    # Distances are the exact float ones (re-ranked), not int8 estimates.
+    for q, r in zip(queries, found):
+        want = np_distances("l2", q, data[[int(i[1:]) for i in r.ids]])
+        np.testing.assert_allclose(r.distances, want, rtol=1e-4, atol=1e-4)
+    db.close()
+    saved = index_file(db_path, "vecs").read_bytes()
+    with agentdb.connect(db_path) as db2:
+        c2 = db2.get_collection("vecs")
+        assert c2.index == agentdb.IndexInfo("hnsw", 16, 200, "int8")
+        again = c2.search(queries, k=K, ef=64)
+        assert batch_ids(again) == batch_ids(found)
+    assert index_file(db_path, "vecs").read_bytes() == saved
+
+
+def test_ivf_pq_finds_the_true_neighbours(db_path: Path) -> None:
+    data = clustered(N, 21)
+    queries = clustered(NQ, 22)
+    db = agentdb.connect(db_path)
+    c = db.create_collection("vecs", dim=DIM, metric="cosine")
+    fill(c, data)
+    c.create_index("ivf_pq", partitions=16, sub_vectors=4)
+    assert c.index == agentdb.IndexInfo("ivf_pq", partitions=16, sub_vectors=4)
+    assert c.index.to_dict() == {"kind": "ivf_pq", "partitions": 16, "sub_vectors": 4}
+    assert not index_file(db_path, "vecs").exists()
+    expected = [truth("cosine", data, q) for q in queries]
+    # Every partition probed and a wide re-rank: the exact neighbours at their exact distances.
+    found = c.search(queries, k=K, nprobes=16, refine_factor=50)
+    assert recall(batch_ids(found), expected) >= 0.99
+    for q, r in zip(queries, found):
+        want = np_distances("cosine", q, data[[int(i[1:]) for i in r.ids]])
+        np.testing.assert_allclose(r.distances, want, rtol=1e-4, atol=1e-4)
+    # A filter applies; exact=True is exact.
+    allowed = np.arange(N) % BUCKETS < 50
+    f = c.search(queries[0], k=K, where={"bucket": {"$lt": 50}}, nprobes=16, refine_factor=50)
+    assert recall([list(f.ids)], [truth("cosine", data, queries[0], allowed=allowed)]) >= 0.9
+    assert list(c.search(queries[0], k=K, exact=True).ids) == expected[0]
+    for bad in (dict(nprobes=0), dict(refine_factor=0), dict(nprobes=-1), dict(refine_factor=100_001)):
+        with pytest.raises(InvalidArgumentError):
+            c.search(queries[0], k=K, **bad)
+    db.close()
+    with agentdb.connect(db_path) as db2:
+        c2 = db2.get_collection("vecs")
+        assert c2.index == agentdb.IndexInfo("ivf_pq", partitions=16, sub_vectors=4)
+        assert recall(batch_ids(c2.search(queries, k=K, nprobes=16, refine_factor=50)), expected) >= 0.99
+        c2.drop_index()
+        assert c2.index is None
+        assert batch_ids(c2.search(queries, k=K)) == expected

@@ -27,7 +27,7 @@ DUMP = textwrap.dedent(
     import agentdb
 
     path, name = sys.argv[1], sys.argv[2]
-    with agentdb.connect(path) as db:
+    with agentdb.connect(path, read_only=True) as db:
         c = db.get_collection(name)
         r = c.get()
         hits = c.search([0.0, 0.0, 0.0], k=3)
@@ -126,7 +126,9 @@ def test_second_process_sees_committed_data(db_path: Path) -> None:
         for rec in c.get()
     }
     expected_search = [[h.id, h.distance] for h in c.search([0.0, 0.0, 0.0], k=3)]
-    # The database stays open here: committed means visible, without closing.
+    # The database stays open here (one writer at a time: the child opens read-only). A reader
+    # sees what is in Lance; flush() puts the writes buffered by the log there at once.
+    db.flush()
     out = json.loads(run_child(DUMP, str(db_path), "docs"))
     assert out["collections"] == ["docs"]
     assert (out["dim"], out["metric"], out["count"]) == (3, "l2", 3)

@@ -26,13 +26,14 @@ from __future__ import annotations
 from . import errors
 from ._native import __version__
 from .collection import Collection, IndexInfo, VectorLike, VectorsLike, Where
-from .database import METRICS, Database, connect
+from .database import METRICS, SYNC_MODES, Database, connect, open
 from .distance import KernelBackends, cdist, distance, hamming, kernel_backends
 from .errors import (
     AgentDBError,
     ClosedError,
     CollectionExistsError,
     CollectionNotFoundError,
+    DatabaseLockedError,
     DimensionMismatchError,
     DuplicateIdError,
     InternalError,
@@ -41,14 +42,37 @@ from .errors import (
     InvalidMetadataError,
     InvalidNameError,
     InvalidVectorError,
+    ReadOnlyError,
     StorageError,
 )
 from .results import GetResult, Hit, Metadata, MetadataValue, Record, SearchResult
+from .rag import Citation, Context, IngestResult, IngestSummary, Rag, RagHit
+from .memory import ConsolidationReport, Memory, MemoryHit, MemoryRecord, RecallWeights
+from . import embed
+from .state import Checkpoint, PendingWrite, State, StateVersion
 
 __all__ = [
     "__version__",
+    "Rag",
+    "RagHit",
+    "Context",
+    "Citation",
+    "IngestResult",
+    "IngestSummary",
+    "Memory",
+    "MemoryHit",
+    "MemoryRecord",
+    "RecallWeights",
+    "ConsolidationReport",
+    "embed",
+    "State",
+    "StateVersion",
+    "Checkpoint",
+    "PendingWrite",
     "connect",
+    "open",
     "Database",
+    "SYNC_MODES",
     "Collection",
     "IndexInfo",
     "SearchResult",
@@ -80,4 +104,6 @@ __all__ = [
     "ClosedError",
     "StorageError",
     "InternalError",
+    "DatabaseLockedError",
+    "ReadOnlyError",
 ]

@@ -6,7 +6,7 @@ as the classes of :mod:`agentdb.errors`.
 
 from os import PathLike
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -27,11 +27,16 @@ _RawSearch = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List
 _RawGet = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List[_Metadata]]
 
 class Database:
-    def __init__(self, path: Union[str, PathLike[str]]) -> None: ...
+    def __init__(self, path: Union[str, PathLike[str]], sync: str = "always", read_only: bool = False) -> None: ...
     @property
     def path(self) -> Path: ...
     @property
     def closed(self) -> bool: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def sync(self) -> Optional[str]: ...
+    def flush(self) -> None: ...
     def close(self) -> None: ...
     def create_collection(self, name: str, dim: int, metric: str) -> Collection: ...
     def get_collection(self, name: str) -> Collection: ...
@@ -80,6 +85,8 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        nprobes: Optional[int] = None,
+        refine_factor: Optional[int] = None,
     ) -> _RawSearch: ...
     def search_batch(
         self,
@@ -90,11 +97,21 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        nprobes: Optional[int] = None,
+        refine_factor: Optional[int] = None,
     ) -> List[_RawSearch]: ...
-    def create_index(self, kind: str = "hnsw", m: int = 16, ef_construction: int = 200) -> None: ...
+    def create_index(
+        self,
+        kind: str = "hnsw",
+        m: Optional[int] = None,
+        ef_construction: Optional[int] = None,
+        quantization: Optional[str] = None,
+        partitions: Optional[int] = None,
+        sub_vectors: Optional[int] = None,
+    ) -> None: ...
     def drop_index(self) -> None: ...
-    #: (kind, m, ef_construction), or None without an index
-    def index_params(self) -> Optional[Tuple[str, int, int]]: ...
+    #: {"kind": ..., plus the kind's parameters}, or None without an index
+    def index_params(self) -> Optional[Dict[str, Any]]: ...
 
 # SIMD distance kernels (rust/python/src/distance.rs); wrapped by agentdb.distance, which
 # normalises the arguments: a and b are C-contiguous arrays of the same dtype, float32, uint16
@@ -108,3 +125,246 @@ def hamming(
 ) -> Union[int, npt.NDArray[np.uint32]]: ...
 #: (supported backend names, active backend name)
 def kernel_backends() -> Tuple[List[str], str]: ...
+
+# Agent state (rust/python/src/state.rs), wrapped by agentdb.state.State. Values are
+# JSON-serialisable objects; times are datetimes (naive = UTC; returned aware, in UTC); a TTL is
+# seconds or a timedelta.
+#: (version, value, written_at, deleted, expires_at)
+_RawVersion = Tuple[int, Any, Any, bool, Optional[Any]]
+#: (thread_id, namespace, checkpoint_id, parent_id, type, checkpoint, metadata, created_at)
+_RawCheckpoint = Tuple[str, str, str, Optional[str], str, bytes, Dict[str, Any], Any]
+#: (task_id, idx, channel, type, value, task_path)
+_RawWrite = Tuple[str, int, str, str, bytes, str]
+
+class State:
+    def __init__(self, db: Database) -> None: ...
+    def put(self, agent_id: str, session_id: str, key: str, value: Any, ttl: Any = None) -> int: ...
+    def put_many(self, agent_id: str, session_id: str, values: Dict[str, Any], ttl: Any = None) -> List[int]: ...
+    def get(
+        self, agent_id: str, session_id: str, key: str, version: Optional[int] = None, at: Any = None
+    ) -> Optional[_RawVersion]: ...
+    def history(self, agent_id: str, session_id: str, key: str, limit: int = 100, offset: int = 0) -> List[_RawVersion]: ...
+    def delete(self, agent_id: str, session_id: str, key: str) -> int: ...
+    def snapshot(self, agent_id: str, session_id: str, at: Any = None) -> Dict[str, Any]: ...
+    def keys(self, agent_id: str, session_id: str, at: Any = None) -> List[str]: ...
+    def sessions(self, agent_id: str) -> List[str]: ...
+    def purge(self, agent_id: str, session_id: Optional[str] = None) -> int: ...
+    def set_session_ttl(self, agent_id: str, session_id: str, ttl: Any = None) -> None: ...
+    def session_ttl(self, agent_id: str, session_id: str) -> Optional[float]: ...
+    def sweep(self) -> int: ...
+    def flush(self) -> None: ...
+    def put_checkpoint(
+        self,
+        thread_id: str,
+        namespace: str,
+        checkpoint_id: str,
+        checkpoint: Union[bytes, bytearray, memoryview],
+        parent_id: Optional[str] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+        type_: str = "",
+    ) -> None: ...
+    def get_checkpoint(self, thread_id: str, namespace: str, checkpoint_id: Optional[str] = None) -> Optional[_RawCheckpoint]: ...
+    def list_checkpoints(
+        self,
+        thread_id: Optional[str] = None,
+        namespace: Optional[str] = None,
+        before: Optional[str] = None,
+        limit: Optional[int] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+    ) -> List[_RawCheckpoint]: ...
+    def put_writes(
+        self,
+        thread_id: str,
+        namespace: str,
+        checkpoint_id: str,
+        task_id: str,
+        writes: List[Tuple[int, str, str, bytes]],
+        task_path: str = "",
+    ) -> None: ...
+    def get_writes(self, thread_id: str, namespace: str, checkpoint_id: str) -> List[_RawWrite]: ...
+    def delete_thread(self, thread_id: str) -> None: ...
+
+# Agent memory (rust/python/src/memory.rs), wrapped by agentdb.memory.
+#: (id, text, agent_id, session_id, kind, importance, created_at, last_accessed, access_count,
+#:  metadata, vector float32 (dim,) or None in recall hits)
+_RawMemory = Tuple[
+    str, Optional[str], str, Optional[str], str, float, Any, Any, int, Dict[str, Any], Optional[npt.NDArray[np.float32]]
+]
+#: (merged [(kept, removed)], pruned ids, evicted ids)
+_RawReport = Tuple[List[Tuple[str, str]], List[str], List[str]]
+#: (similarity, recency, importance, half_life_seconds)
+_RawWeights = Tuple[float, float, float, float]
+
+def open_memory(db: Database, name: str, dim: Optional[int] = None, metric: Optional[str] = None) -> Memory: ...
+def list_memories(db: Database) -> List[str]: ...
+def drop_memory(db: Database, name: str) -> None: ...
+
+class Memory:
+    @property
+    def name(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def pending_writes(self) -> int: ...
+    @property
+    def background_running(self) -> bool: ...
+    def remember(
+        self,
+        vectors: Any,
+        ids: List[Optional[str]],
+        texts: List[Optional[str]],
+        agent_ids: List[str],
+        session_ids: List[Optional[str]],
+        kinds: List[str],
+        importances: List[float],
+        metadata: List[Optional[Mapping[str, Any]]],
+        created_at: List[Any],
+    ) -> List[str]: ...
+    def recall(
+        self,
+        query: Any,
+        k: int,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kinds: Optional[List[str]] = None,
+        since: Any = None,
+        until: Any = None,
+        filter: _Filter = None,
+        weights: Optional[_RawWeights] = None,
+        touch: bool = True,
+        now: Any = None,
+        candidates: Optional[int] = None,
+        exact: bool = False,
+    ) -> List[Tuple[_RawMemory, float, Optional[float], float]]: ...
+    def get(self, ids: Sequence[str]) -> List[_RawMemory]: ...
+    def count(
+        self,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kinds: Optional[List[str]] = None,
+        since: Any = None,
+        until: Any = None,
+        filter: _Filter = None,
+    ) -> int: ...
+    def update(
+        self,
+        id: str,
+        set_text: bool = False,
+        text: Optional[str] = None,
+        importance: Optional[float] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        vector: Any = None,
+    ) -> None: ...
+    def forget(
+        self,
+        ids: Optional[Sequence[str]] = None,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kinds: Optional[List[str]] = None,
+        since: Any = None,
+        until: Any = None,
+        filter: _Filter = None,
+    ) -> int: ...
+    def consolidate(
+        self,
+        agent_id: Optional[str] = None,
+        min_score: Optional[float] = None,
+        capacity: Optional[int] = None,
+        dedup_threshold: Optional[float] = None,
+        weights: Optional[_RawWeights] = None,
+        now: Any = None,
+    ) -> _RawReport: ...
+    def flush(self) -> None: ...
+    def start_background(
+        self,
+        every: float,
+        agent_id: Optional[str] = None,
+        min_score: Optional[float] = None,
+        capacity: Optional[int] = None,
+        dedup_threshold: Optional[float] = None,
+        weights: Optional[_RawWeights] = None,
+    ) -> None: ...
+    def stop_background(self) -> None: ...
+    def last_background_run(self) -> Optional[_RawReport]: ...
+
+# -- RAG (rust/python/src/rag.rs) --------------------------------------------------------------
+
+#: (text, char_start, char_end, headings, tokens)
+_RawChunk = Tuple[str, int, int, List[str], int]
+#: (id, doc_id, source, position, char_start, char_end, heading, text, score,
+#:  vector_rank, distance, text_rank, bm25, metadata)
+_RawRagHit = Tuple[
+    str, str, str, int, int, int, str, str, float, Optional[int], Optional[float], Optional[int], Optional[float], _Metadata
+]
+#: (number, doc_id, source, heading, positions, char_start, char_end)
+_RawCitation = Tuple[int, str, str, str, List[int], int, int]
+#: (id, text, source, format, metadata)
+_RawDocument = Tuple[str, str, Optional[str], str, Optional[Mapping[str, Any]]]
+
+def chunk_text(
+    text: str,
+    format: str = "plain",
+    size: int = 256,
+    overlap: int = 32,
+    unit: str = "tokens",
+    tokenizer: Optional[Callable[[str], int]] = None,
+) -> List[_RawChunk]: ...
+def count_tokens(text: str) -> int: ...
+def list_rags(db: Database) -> List[str]: ...
+def drop_rag(db: Database, name: str) -> None: ...
+
+class Rag:
+    def __init__(self, db: Database, name: str, dim: int, metric: str) -> None: ...
+    @staticmethod
+    def open(db: Database, name: str) -> Rag: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def metric(self) -> str: ...
+    def ingest(
+        self,
+        docs: List[_RawDocument],
+        embed: Callable[[List[str]], Any],
+        size: int = 256,
+        overlap: int = 32,
+        unit: str = "tokens",
+        force: bool = False,
+        tokenizer: Optional[Callable[[str], int]] = None,
+    ) -> List[Tuple[str, str, int]]: ...
+    def search(
+        self,
+        text: Optional[str] = None,
+        vector: Any = None,
+        k: int = 5,
+        mode: str = "hybrid",
+        vector_weight: float = 1.0,
+        text_weight: float = 1.0,
+        rrf_k: float = 60.0,
+        candidates: Optional[int] = None,
+        mmr_lambda: Optional[float] = None,
+        filter: _Filter = None,
+    ) -> List[_RawRagHit]: ...
+    def context(
+        self,
+        text: Optional[str] = None,
+        vector: Any = None,
+        max_tokens: int = 2000,
+        k: int = 20,
+        mode: str = "hybrid",
+        vector_weight: float = 1.0,
+        text_weight: float = 1.0,
+        rrf_k: float = 60.0,
+        candidates: Optional[int] = None,
+        mmr_lambda: Optional[float] = None,
+        filter: _Filter = None,
+        document_order: bool = True,
+        tokenizer: Optional[Callable[[str], int]] = None,
+    ) -> Tuple[str, int, List[_RawCitation]]: ...
+    def delete(self, doc_ids: List[str]) -> int: ...
+    def count(self, filter: _Filter = None) -> int: ...
+    def documents(self) -> List[Tuple[str, str, int, str]]: ...
+    def update_text_index(self) -> None: ...

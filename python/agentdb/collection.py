@@ -42,6 +42,9 @@ checksum and the Lance version it matches, and saved again on close; a file that
 stale is rebuilt from the data when the vectors are next loaded (first search after opening),
 never trusted. A filter that lets through fewer than 5% of the records is answered by the exact
 scan (the graph walk would find too few of them).
+``create_index("hnsw", quantization="int8")`` walks the graph on int8 codes and re-ranks with
+float32. ``create_index("ivf_pq")`` uses Lance's IVF_PQ index instead, searched on disk (for
+collections larger than memory; ``nprobes=`` and ``refine_factor=`` tune its searches).
 
 Vectors: a float32 C-contiguous numpy array is read in place (no copy); other dtypes and Python
 lists are converted once. Metadata values: ``str``, ``int``, ``float``, ``bool``, ``datetime``,
@@ -71,21 +74,29 @@ VectorsLike = Union[np.ndarray, Sequence[VectorLike]]
 
 @dataclass(frozen=True)
 class IndexInfo:
-    """The index of a collection (:attr:`Collection.index`).
+    """The index of a collection (:attr:`Collection.index`). Parameters that do not apply to
+    the kind are ``None``.
 
     Attributes:
-        kind: ``"hnsw"``.
-        m: links per node on the upper layers of the graph (twice as many on layer 0).
-        ef_construction: the candidate list size the graph was built with.
+        kind: ``"hnsw"`` (AgentDB's in-memory graph) or ``"ivf_pq"`` (Lance's on-disk index).
+        m: HNSW: links per node on the upper layers of the graph (twice as many on layer 0).
+        ef_construction: HNSW: the candidate list size the graph was built with.
+        quantization: HNSW: ``"none"`` (the graph walk compares float32 vectors) or ``"int8"``.
+        partitions: IVF_PQ: the number of partitions (0: chosen from the data, about √n).
+        sub_vectors: IVF_PQ: PQ sub-vectors per vector (0: Lance's default).
     """
 
     kind: str
-    m: int
-    ef_construction: int
+    m: Optional[int] = None
+    ef_construction: Optional[int] = None
+    quantization: Optional[str] = None
+    partitions: Optional[int] = None
+    sub_vectors: Optional[int] = None
 
     def to_dict(self) -> Dict[str, Any]:
-        """``{"kind": "hnsw", "m": 16, "ef_construction": 200}``."""
-        return {"kind": self.kind, "m": self.m, "ef_construction": self.ef_construction}
+        """The kind and the parameters that apply to it, e.g.
+        ``{"kind": "hnsw", "m": 16, "ef_construction": 200, "quantization": "none"}``."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 def _is_single_vector(v: Any) -> bool:
@@ -132,8 +143,10 @@ class Collection:
 
     Obtain one from :meth:`Database.create_collection`, :meth:`Database.get_collection` or
     :meth:`Database.get_or_create_collection`. Handles are cheap and thread-safe; every call
-    releases the GIL while the engine works. Each write is one atomic commit: when it returns the
-    data is on disk, and a rejected batch leaves the collection unchanged.
+    releases the GIL while the engine works. Each write is atomic and durable when it returns (small
+    writes through the database's write-ahead log, see :mod:`agentdb.database`; every read sees
+    them at once), and a rejected batch leaves the collection unchanged. A handle keeps its
+    database open.
     """
 
     __slots__ = ("_native",)
@@ -169,7 +182,7 @@ class Collection:
         """The collection's index (:class:`IndexInfo`: kind and parameters), or ``None`` when
         searches scan every record."""
         params = self._native.index_params()
-        return None if params is None else IndexInfo(*params)
+        return None if params is None else IndexInfo(**params)
 
     def __repr__(self) -> str:
         return f"Collection(name={self.name!r}, dim={self.dim}, metric={self.metric!r})"
@@ -271,30 +284,52 @@ class Collection:
 
     # -- index ----------------------------------------------------------------------------
 
-    def create_index(self, kind: str = "hnsw", *, m: int = 16, ef_construction: int = 200) -> None:
+    def create_index(
+        self,
+        kind: str = "hnsw",
+        *,
+        m: Optional[int] = None,
+        ef_construction: Optional[int] = None,
+        quantization: Optional[str] = None,
+        partitions: Optional[int] = None,
+        sub_vectors: Optional[int] = None,
+    ) -> None:
         """Builds an index over the collection's vectors, replacing any index; :meth:`search`
         uses it from then on.
 
         Args:
-            kind: ``"hnsw"`` (a hierarchical navigable small-world graph; the only kind so far).
-            m: links per node on the upper layers, twice as many on layer 0 (2 … 128). Larger
-                gives better recall at a given ``ef`` and a bigger, slower-to-build graph.
-            ef_construction: candidate list size while building (1 … 10000). Larger builds
-                slower and finds better links.
+            kind: ``"hnsw"``: AgentDB's hierarchical navigable small-world graph, in memory (the
+                fastest; the collection's vectors are held in memory anyway for search).
+                ``"ivf_pq"``: Lance's IVF_PQ index, stored and searched on disk, for collections
+                larger than memory (needs at least 256 records to train on); tune searches with
+                ``nprobes`` and ``refine_factor``.
+            m: HNSW: links per node on the upper layers, twice as many on layer 0 (2 … 128,
+                default 16). Larger gives better recall at a given ``ef`` and a bigger,
+                slower-to-build graph.
+            ef_construction: HNSW: candidate list size while building (1 … 10000, default 200).
+                Larger builds slower and finds better links.
+            quantization: HNSW: ``"none"`` (default) or ``"int8"``: the graph is built and walked
+                on int8 codes of the vectors (a quarter of the memory traffic) and the candidates
+                are re-ranked with the float32 vectors.
+            partitions: IVF_PQ: number of partitions (default: about √n).
+            sub_vectors: IVF_PQ: PQ sub-vectors per vector; must divide ``dim`` (default: Lance's).
 
         Raises:
-            InvalidArgumentError: an unsupported ``kind`` or a parameter out of range.
+            InvalidArgumentError: an unsupported ``kind`` or ``quantization``, a parameter out of
+                range, a parameter of another kind, or too few records for ``"ivf_pq"``.
 
-        The build can take a while (it runs with the GIL released). Afterwards the index is kept
-        current by every write: added records join the graph, an upsert moves its vector, and a
-        deleted record is never returned. It is saved next to the data, in
-        ``<db>/_agentdb/<name>.hnsw``, with a checksum and the Lance version it matches, and saved
-        again when the database is closed, so reopening does not rebuild it; a file that is
-        damaged or stale (the data changed without it) is detected and rebuilt from the data,
-        never trusted. A search whose filter lets through fewer than 5% of the records is
-        answered exactly (by scanning those records) rather than by the graph.
+        The build can take a while (it runs with the GIL released, an HNSW build on every core).
+        Afterwards the index is kept current by every write. An HNSW index: added records join
+        the graph, an upsert moves its vector, and a deleted record is never returned; it is
+        saved next to the data, in ``<db>/_agentdb/<name>.hnsw``, with a checksum and the Lance
+        version it matches, and saved again when the database is closed, so reopening does not
+        rebuild it; a file that is damaged or stale (the data changed without it) is detected and
+        rebuilt from the data, never trusted. A search whose filter lets through fewer than 5% of
+        the records is answered exactly (by scanning those records) rather than by the graph.
+        An IVF_PQ index lives in Lance: records added after the build are searched exactly
+        besides it until Lance folds them in.
         """
-        self._native.create_index(kind, m, ef_construction)
+        self._native.create_index(kind, m, ef_construction, quantization, partitions, sub_vectors)
 
     def drop_index(self) -> None:
         """Removes the index (and its file): searches scan every record again. Without an index
@@ -314,6 +349,8 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        nprobes: Optional[int] = None,
+        refine_factor: Optional[int] = None,
     ) -> SearchResult: ...
 
     @overload
@@ -327,6 +364,8 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        nprobes: Optional[int] = None,
+        refine_factor: Optional[int] = None,
     ) -> List[SearchResult]: ...
 
     def search(
@@ -339,6 +378,8 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        nprobes: Optional[int] = None,
+        refine_factor: Optional[int] = None,
     ) -> Union[SearchResult, List[SearchResult]]:
         """k-nearest-neighbour search: exact without an index, approximate with one.
 
@@ -354,6 +395,12 @@ class Collection:
             threads: threads for an exact scan (default: all cores).
             ids_only: return only ids and distances (``documents`` are ``None`` and ``metadata``
                 empty), which skips reading the records from storage.
+            nprobes: with an IVF_PQ index, how many partitions to search (default: Lance's
+                adaptive choice); more finds more of the true neighbours, slower. Ignored
+                otherwise.
+            refine_factor: with an IVF_PQ index, re-rank ``refine_factor × k`` candidates with
+                their exact vectors (default: rank by the compressed codes only). Ignored
+                otherwise.
 
         Distances ascend (smaller is closer): cosine ``1 - cos``, l2 squared Euclidean,
         dot ``1 - q·v``. With an index, a filter that lets through fewer than 5% of the records
@@ -361,7 +408,9 @@ class Collection:
         with the GIL released.
         """
         query = _as_array(query)
-        options = dict(ef=ef, exact=exact, threads=threads, ids_only=ids_only)
+        options = dict(
+            ef=ef, exact=exact, threads=threads, ids_only=ids_only, nprobes=nprobes, refine_factor=refine_factor
+        )
         if _is_single_vector(query):
             ids, distances, documents, metadata = self._native.search(query, k, where, **options)
             return SearchResult(ids, distances, documents, metadata, self._native.metadata_schema())

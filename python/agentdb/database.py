@@ -1,19 +1,56 @@
-"""Databases: a directory holding one LanceDB table per collection."""
+"""Databases: a directory holding one LanceDB table per collection.
+
+Durability and the write-ahead log
+----------------------------------
+Small writes (``add``/``upsert``/``delete`` of up to 1024 records, agent state) are appended to
+a write-ahead log in ``<db>/_agentdb/wal/`` and kept in memory, where every read sees them at
+once; a background thread turns them into one Lance commit per collection about every second
+(sooner when many are buffered), then trims the log, and compacts small Lance fragments now and
+then. Larger batches are committed to Lance directly. After a crash, opening the database
+replays the log: every write that returned is there, none twice, none in part.
+
+``sync`` says when a write returns:
+
+* ``"always"`` (default): after its log record is on disk (``fdatasync``). Concurrent writers
+  share one sync (group commit). Survives a process crash and a power loss.
+* ``"batch"``: once the record is written to the operating system; the log is synced every
+  20 ms. Survives a process crash; a power loss can lose the last ~20 ms of writes.
+* ``"off"``: once written to the operating system, which syncs when it likes. Survives a process
+  crash; a power loss can lose recent writes.
+
+In every mode a write is all-or-nothing. A damaged record at the end of the log (a crash in the
+middle of an append) is detected by its checksum and dropped; damage anywhere else makes
+``open`` fail with :class:`~agentdb.errors.StorageError` rather than silently lose writes.
+
+One process writes a database at a time: a writable open holds a lock on ``<db>/_agentdb/LOCK``
+until :meth:`Database.close`, and a second writable open (another process, or a second handle in
+this one) raises :class:`~agentdb.errors.DatabaseLockedError`. ``read_only=True`` takes no lock
+and sees what the writer has committed to Lance, not the writes still in its log: those appear
+after its next flush (within about a second), or at once after ``db.flush()``.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import List, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Type, Union
 
 from . import _native
 from .collection import Collection
 
-__all__ = ["Database", "connect", "METRICS"]
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .memory import Memory
+    from .rag import Embedder, Rag, Tokenizer
+    from .state import State
+
+__all__ = ["Database", "connect", "open", "METRICS", "SYNC_MODES"]
 
 #: The metrics a collection can use (see :mod:`agentdb.collection` for their distances).
 METRICS = ("cosine", "l2", "dot")
+
+#: The durability settings of :func:`open` (see the module documentation).
+SYNC_MODES = ("always", "batch", "off")
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -27,16 +64,29 @@ class Database:
             docs = db.get_or_create_collection("docs", dim=384)
             docs.add(["a"], vectors, documents=["hello"])
 
-    Writes are durable when they return, so closing loses nothing; it makes every handle of this
-    database and of its collections raise :class:`~agentdb.errors.ClosedError`. Another process
-    that opens the same directory sees everything committed.
+    Writes are durable when they return (see the module documentation for ``sync``). Closing
+    flushes buffered writes to Lance and releases the writer lock; it makes every handle of this
+    database and of its collections raise :class:`~agentdb.errors.ClosedError`. Close a writable
+    database when done: the lock is held until then (or until the process exits).
     """
 
     __slots__ = ("_native",)
 
-    def __init__(self, path: PathLike) -> None:
-        """Opens the database in directory ``path``, creating the directory if needed."""
-        self._native = _native.Database(path)
+    def __init__(self, path: PathLike, *, sync: str = "always", read_only: bool = False) -> None:
+        """Opens the database in directory ``path``, creating the directory if needed.
+
+        Args:
+            path: the database directory.
+            sync: ``"always"``, ``"batch"`` or ``"off"``: when a write counts as durable.
+            read_only: open for reading only (no lock, the directory must exist; writes raise
+                :class:`~agentdb.errors.ReadOnlyError`).
+
+        Raises:
+            DatabaseLockedError: another writer has the database open.
+            InvalidArgumentError: an unknown ``sync`` mode.
+            StorageError: the directory cannot be created, or the log is damaged.
+        """
+        self._native = _native.Database(path, sync, read_only)
 
     @property
     def path(self) -> Path:
@@ -48,8 +98,28 @@ class Database:
         """Whether :meth:`close` was called."""
         return self._native.closed
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the database was opened with ``read_only=True``."""
+        return self._native.read_only
+
+    @property
+    def sync(self) -> Optional[str]:
+        """The durability setting (``"always"``, ``"batch"``, ``"off"``); ``None`` if read-only."""
+        return self._native.sync
+
+    def flush(self) -> None:
+        """Writes every buffered write to Lance now and trims the write-ahead log.
+
+        Writes are already durable when they return; flushing makes them visible to read-only
+        openers at once and shortens the replay of the next open. Does nothing when read-only.
+        """
+        self._native.flush()
+
     def close(self) -> None:
-        """Closes the database. Calling it again does nothing."""
+        """Flushes buffered writes, releases the writer lock and closes the database. Calling it
+        again does nothing. If the final flush fails, nothing is lost: the writes stay in the log
+        and are replayed on the next open."""
         self._native.close()
 
     def __enter__(self) -> "Database":
@@ -64,7 +134,7 @@ class Database:
         self.close()
 
     def __repr__(self) -> str:
-        state = ", closed" if self.closed else ""
+        state = ", closed" if self.closed else (", read_only" if self.read_only else "")
         return f"Database({str(self.path)!r}{state})"
 
     def create_collection(self, name: str, dim: int, metric: str = "cosine") -> Collection:
@@ -109,14 +179,121 @@ class Database:
         """
         self._native.drop_collection(name)
 
+    def rag(
+        self,
+        name: str = "rag",
+        *,
+        embedder: Optional["Embedder"] = None,
+        dim: Optional[int] = None,
+        metric: str = "cosine",
+        tokenizer: Optional["Tokenizer"] = None,
+        chunk_size: int = 256,
+        chunk_overlap: int = 32,
+        chunk_unit: str = "tokens",
+    ) -> "Rag":
+        """Opens RAG store ``name`` (creating it if needed): documents chunked, embedded and
+        indexed for hybrid (vector + BM25) retrieval and prompt contexts. See :mod:`agentdb.rag`.
+
+        Args:
+            embedder: callable ``list[str] -> (n, dim)`` array (with ``embed_query(str)`` if
+                queries are embedded differently); default: ``agentdb.embed.default_embedder()``.
+            dim: the embedding dimension (default: ``embedder.dim``, else one probe call).
+            metric: ``"cosine"``, ``"l2"`` or ``"dot"``.
+            tokenizer: ``str -> int`` token counter for chunk sizes and context budgets (default:
+                the engine's approximation, :func:`agentdb.rag.count_tokens`).
+            chunk_size, chunk_overlap, chunk_unit: chunking (``"tokens"`` or ``"chars"``).
+
+        Raises:
+            InvalidNameError: a bad name.
+            InvalidArgumentError: the store exists with another dimension or metric.
+        """
+        from .rag import open_rag
+
+        return open_rag(
+            self._native, name, embedder=embedder, dim=dim, metric=metric, tokenizer=tokenizer,
+            chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit,
+        )
+
+    def list_rags(self) -> List[str]:
+        """The names of the RAG stores, sorted."""
+        return _native.list_rags(self._native)
+
+    def drop_rag(self, name: str) -> None:
+        """Deletes RAG store ``name`` and its chunks.
+
+        Raises:
+            CollectionNotFoundError: there is no such store.
+        """
+        _native.drop_rag(self._native, name)
+
+    @property
+    def state(self) -> "State":
+        """The agent state of this database: versioned JSON values per (agent, session, key),
+        with time travel and TTL, plus checkpoints for LangGraph. See :mod:`agentdb.state`."""
+        from .state import State
+
+        return State(_native.State(self._native))
+
+    def memory(
+        self,
+        name: str = "memory",
+        *,
+        embedder: Any = None,
+        dim: Optional[int] = None,
+        metric: Optional[str] = None,
+    ) -> "Memory":
+        """Opens memory store ``name``, creating it if needed: what agents remember, recalled by
+        similarity, recency and importance, forgotten and consolidated. See :mod:`agentdb.memory`.
+
+        Args:
+            embedder: turns texts into vectors: any callable ``list[str] -> (n, dim)`` array
+                (see :mod:`agentdb.embed`), or ``"default"`` for
+                :func:`agentdb.embed.default_embedder` (``pip install agentdb[embed]``), or
+                ``None`` (then memories and queries are given as vectors).
+            dim: the vector dimension, fixed when the store is created (default: the embedder's).
+                Needed to create a store without an embedder; may be left out to open one.
+            metric: ``"cosine"`` (the default for a new store), ``"l2"`` or ``"dot"``.
+
+        Raises:
+            DimensionMismatchError: the store exists with another dimension (or ``dim`` and the
+                embedder disagree).
+            CollectionNotFoundError: the store does not exist and no dimension was given.
+            InvalidNameError: a bad name.
+        """
+        from .memory import open_memory
+
+        return open_memory(self._native, name, embedder=embedder, dim=dim, metric=metric)
+
+    def list_memories(self) -> List[str]:
+        """The names of the memory stores, sorted."""
+        return _native.list_memories(self._native)
+
+    def drop_memory(self, name: str) -> None:
+        """Deletes memory store ``name`` and all its memories.
+
+        Raises:
+            CollectionNotFoundError: there is no such store.
+        """
+        _native.drop_memory(self._native, name)
+
     def __contains__(self, name: object) -> bool:
         """``"docs" in db``: whether a collection of that name exists."""
         return isinstance(name, str) and name in self.list_collections()
 
 
-def connect(path: PathLike) -> Database:
+def open(path: PathLike, *, sync: str = "always", read_only: bool = False) -> Database:  # noqa: A001
     """Opens (creating if needed) the AgentDB database in directory ``path``.
 
-    The returned :class:`Database` is also a context manager that closes it on exit.
+    ``sync`` is ``"always"`` (default), ``"batch"`` or ``"off"`` (see the module documentation
+    for what each guarantees); ``read_only=True`` opens without taking the writer lock. The
+    returned :class:`Database` is also a context manager that closes it on exit.
+
+    Raises:
+        DatabaseLockedError: another writer has the database open.
     """
-    return Database(path)
+    return Database(path, sync=sync, read_only=read_only)
+
+
+def connect(path: PathLike, *, sync: str = "always", read_only: bool = False) -> Database:
+    """Same as :func:`open` (the name other vector databases use)."""
+    return Database(path, sync=sync, read_only=read_only)

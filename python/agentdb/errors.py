@@ -19,6 +19,8 @@ Errors about bad input also derive from :class:`ValueError` (through
     ├── CollectionNotFoundError (KeyError)
     ├── CollectionExistsError
     ├── ClosedError                           the database (or the collection) was closed/dropped
+    ├── DatabaseLockedError                   another writer has the database open
+    ├── ReadOnlyError                         a write on a database opened read-only
     ├── StorageError                          LanceDB or the file system failed
     └── InternalError                         a bug in AgentDB: please report it
 """
@@ -39,6 +41,8 @@ __all__ = [
     "ClosedError",
     "StorageError",
     "InternalError",
+    "DatabaseLockedError",
+    "ReadOnlyError",
 ]
 
 
@@ -132,3 +136,19 @@ class InternalError(AgentDBError):
     """An invariant of AgentDB did not hold: a bug, please report it."""
 
     kind = "internal"
+
+
+class DatabaseLockedError(AgentDBError):
+    """Another writer has the database open: another process, or another open handle in this one.
+
+    One process writes a database at a time. Open it with ``read_only=True`` to read what the
+    writer has committed, or close the other writer first.
+    """
+
+    kind = "database_locked"
+
+
+class ReadOnlyError(AgentDBError):
+    """A write (or ``flush``) on a database opened with ``read_only=True``."""
+
+    kind = "read_only"

@@ -29,6 +29,17 @@ const Allocator = std.mem.Allocator;
 /// The raw C API, for anything this layer does not cover.
 pub const c = @cImport(@cInclude("agentdb.h"));
 
+/// RAG stores: ingest, hybrid retrieval, prompt contexts (see `rag.zig`).
+pub const rag = @import("rag.zig");
+
+/// Agent state: versioned JSON values with history, time travel and TTL; checkpoints with
+/// pending writes (see `state.zig`).
+pub const state = @import("state.zig");
+
+/// Agent memory: remember, recall by similarity, recency and importance, forget and
+/// consolidate (see `memory.zig`).
+pub const memory = @import("memory.zig");
+
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
     InvalidArgument,
@@ -47,6 +58,10 @@ pub const Error = error{
     InvalidUtf8,
     InvalidHandle,
     Panic,
+    /// Another writer has the database open for writing (open it read-only, or close that writer).
+    DatabaseLocked,
+    /// A write on a database opened read-only.
+    ReadOnly,
     /// A status code this version of the Zig layer does not know.
     Unknown,
 };
@@ -74,6 +89,8 @@ pub fn check(status: c.agentdb_status) Error!void {
         c.AGENTDB_INVALID_UTF8 => error.InvalidUtf8,
         c.AGENTDB_INVALID_HANDLE => error.InvalidHandle,
         c.AGENTDB_PANIC => error.Panic,
+        c.AGENTDB_DATABASE_LOCKED => error.DatabaseLocked,
+        c.AGENTDB_READ_ONLY => error.ReadOnly,
         else => error.Unknown,
     };
 }
@@ -102,13 +119,13 @@ pub const Filter = union(enum) {
     sql: [:0]const u8,
     json: [:0]const u8,
 
-    fn sqlPtr(f: ?Filter) [*c]const u8 {
+    pub fn sqlPtr(f: ?Filter) [*c]const u8 {
         return if (f) |v| switch (v) {
             .sql => |s| s.ptr,
             .json => null,
         } else null;
     }
-    fn jsonPtr(f: ?Filter) [*c]const u8 {
+    pub fn jsonPtr(f: ?Filter) [*c]const u8 {
         return if (f) |v| switch (v) {
             .json => |s| s.ptr,
             .sql => null,
@@ -138,18 +155,53 @@ fn optText(ptr: [*c]const u8, len: usize) ?[]const u8 {
 }
 
 /// An open database. `deinit` closes it.
+/// When a write counts as durable (see `agentdb_open_options` in `agentdb.h`).
+pub const Sync = enum(i32) {
+    /// After its log record is on disk (concurrent writers share one sync). The default.
+    always = c.AGENTDB_SYNC_ALWAYS,
+    /// Once written to the OS; the log is synced every 20 ms.
+    batch = c.AGENTDB_SYNC_BATCH,
+    /// Once written to the OS, which syncs when it likes.
+    off = c.AGENTDB_SYNC_OFF,
+};
+
+/// How `Database.openWith` opens a database.
+pub const OpenOptions = struct {
+    sync: Sync = .always,
+    /// Open for reading only: no lock, sees what the writer committed; writes fail with
+    /// `error.ReadOnly`.
+    read_only: bool = false,
+};
+
 pub const Database = struct {
     handle: *c.agentdb_db,
 
-    /// Opens (creating if needed) the database in directory `path`.
+    /// Opens (creating if needed) the database in directory `path` for writing. Another writer
+    /// holding it gives `error.DatabaseLocked`.
     pub fn open(path: [:0]const u8) Error!Database {
         var h: ?*c.agentdb_db = null;
         try check(c.agentdb_open(path.ptr, &h));
         return .{ .handle = h.? };
     }
 
-    /// Closes the database. Its collections then fail with `error.Closed` (and still need
-    /// their own `deinit`).
+    /// Opens the database in directory `path` with `options` (durability, read-only).
+    pub fn openWith(path: [:0]const u8, options: OpenOptions) Error!Database {
+        var o = c.agentdb_open_options_default();
+        o.sync = @intFromEnum(options.sync);
+        o.read_only = options.read_only;
+        var h: ?*c.agentdb_db = null;
+        try check(c.agentdb_open_with(path.ptr, &o, &h));
+        return .{ .handle = h.? };
+    }
+
+    /// Writes buffered writes to Lance now and trims the write-ahead log (writes are already
+    /// durable when they return; this makes them visible to read-only openers at once).
+    pub fn flush(self: Database) Error!void {
+        try check(c.agentdb_flush(self.handle));
+    }
+
+    /// Closes the database: flushes, releases the writer lock. Its collections then fail with
+    /// `error.Closed` (and still need their own `deinit`).
     pub fn deinit(self: *Database) void {
         _ = c.agentdb_close(self.handle);
         self.* = undefined;
@@ -234,13 +286,37 @@ pub const GetOptions = struct {
     offset: usize = 0,
 };
 
-/// The parameters of a collection's HNSW index (see `agentdb_create_index`).
+/// How an HNSW index stores the vectors its graph walk compares.
+pub const Quantization = enum {
+    /// The float vectors.
+    none,
+    /// int8 codes for the walk (a quarter of the memory traffic); float re-ranking.
+    int8,
+};
+
+/// The parameters of a collection's HNSW index (see `agentdb_create_index_with`).
 pub const IndexParams = struct {
     /// Links per node, 2 to 128. More links: better recall, more memory.
     m: usize = 16,
     /// The candidate list size while building, 1 to 10000. Larger builds slower and finds
     /// better links.
     ef_construction: usize = 200,
+    quantization: Quantization = .none,
+};
+
+/// The parameters of Lance's IVF_PQ index: searched on disk, for collections larger than memory
+/// (at least 256 records). 0: chosen from the data.
+pub const IvfPqParams = struct {
+    /// Partitions (0: about the square root of the number of records).
+    partitions: usize = 0,
+    /// PQ sub-vectors, dividing the dimension (0: Lance's default).
+    sub_vectors: usize = 0,
+};
+
+/// A collection's index: its kind and parameters.
+pub const IndexConfig = union(enum) {
+    hnsw: IndexParams,
+    ivf_pq: IvfPqParams,
 };
 
 /// How `searchWith` / `searchBatchWith` search (see `agentdb_search_options`).
@@ -258,6 +334,13 @@ pub const SearchOptions = struct {
     /// Return only ids and distances: documents and metadata are not read, so every hit has a
     /// null `document` and `{}` for `metadata_json`.
     ids_only: bool = false,
+    /// With an IVF_PQ index: partitions to search (more: better recall, slower). null: Lance's
+    /// adaptive default. 0 is out of range (`error.InvalidArgument`). Ignored by other indexes.
+    nprobes: ?usize = null,
+    /// With an IVF_PQ index: re-rank `refine_factor × k` candidates with their exact vectors
+    /// (1 to 100000). null: rank by the compressed codes only. 0 is out of range. Ignored by
+    /// other indexes.
+    refine_factor: ?u32 = null,
 
     /// The C struct (`struct_size` set by `agentdb_search_options_default`).
     fn toC(self: SearchOptions) Error!c.agentdb_search_options {
@@ -266,6 +349,8 @@ pub const SearchOptions = struct {
         o.exact = self.exact;
         o.threads = try orDefault(self.threads);
         o.ids_only = self.ids_only;
+        o.nprobes = try orDefault(self.nprobes);
+        o.refine_factor = if (self.refine_factor) |r| (if (r == 0) return error.InvalidArgument else r) else 0;
         return o;
     }
 
@@ -412,12 +497,34 @@ pub const Collection = struct {
 
     /// Builds an HNSW index over the collection (replacing any index); search uses it from then
     /// on, writes keep it current, and it persists across reopening. `createIndex(.{})` uses the
-    /// defaults (m = 16, ef_construction = 200). Out-of-range parameters: `error.InvalidArgument`
-    /// (0 is refused here, before the C call, whose 0 means "the default").
+    /// defaults (m = 16, ef_construction = 200, no quantization). Out-of-range parameters:
+    /// `error.InvalidArgument` (0 is refused here, before the C call, whose 0 means "the default").
     pub fn createIndex(self: Collection, params: IndexParams) Error!void {
-        // The C call reads 0 as "the default": pass 0 on as out of range, which the engine rejects.
-        if (params.m == 0 or params.ef_construction == 0) return error.InvalidArgument;
-        try check(c.agentdb_create_index(self.handle, params.m, params.ef_construction));
+        return self.createIndexWith(.{ .hnsw = params });
+    }
+
+    /// Builds an index of any kind (replacing any index): `.{ .hnsw = .{ .quantization = .int8 } }`
+    /// or `.{ .ivf_pq = .{ .partitions = 64 } }` (Lance's IVF_PQ, searched on disk; tune
+    /// searches with `SearchOptions.nprobes` and `.refine_factor`). Bad parameters, or too few
+    /// records for IVF_PQ: `error.InvalidArgument`.
+    pub fn createIndexWith(self: Collection, config: IndexConfig) Error!void {
+        var o = c.agentdb_index_options_default();
+        switch (config) {
+            .hnsw => |p| {
+                // The C call reads 0 as "the default": pass 0 on as out of range.
+                if (p.m == 0 or p.ef_construction == 0) return error.InvalidArgument;
+                o.kind = "hnsw";
+                o.m = p.m;
+                o.ef_construction = p.ef_construction;
+                o.quantization = @tagName(p.quantization).ptr;
+            },
+            .ivf_pq => |p| {
+                o.kind = "ivf_pq";
+                o.partitions = p.partitions;
+                o.sub_vectors = p.sub_vectors;
+            },
+        }
+        try check(c.agentdb_create_index_with(self.handle, &o));
     }
 
     /// Removes the index (search is exact again). No index is not an error.
@@ -425,12 +532,26 @@ pub const Collection = struct {
         try check(c.agentdb_drop_index(self.handle));
     }
 
-    /// The parameters of the collection's index, or null when it has none.
+    /// The parameters of the collection's HNSW index, or null when it has none (or its index is
+    /// not HNSW: see `indexConfig`).
     pub fn indexParams(self: Collection) Error!?IndexParams {
+        const config = (try self.indexConfig()) orelse return null;
+        return switch (config) {
+            .hnsw => |p| p,
+            else => null,
+        };
+    }
+
+    /// The kind and parameters of the collection's index, or null when it has none.
+    pub fn indexConfig(self: Collection) Error!?IndexConfig {
         var has = false;
-        var p: IndexParams = .{};
-        try check(c.agentdb_index_params(self.handle, &has, &p.m, &p.ef_construction));
-        return if (has) p else null;
+        var o = c.agentdb_index_options_default();
+        try check(c.agentdb_index_describe(self.handle, &has, &o));
+        if (!has) return null;
+        const kind = std.mem.span(o.kind);
+        if (std.mem.eql(u8, kind, "ivf_pq")) return .{ .ivf_pq = .{ .partitions = o.partitions, .sub_vectors = o.sub_vectors } };
+        const quantization = std.meta.stringToEnum(Quantization, std.mem.span(o.quantization)) orelse return error.Internal;
+        return .{ .hnsw = .{ .m = o.m, .ef_construction = o.ef_construction, .quantization = quantization } };
     }
 };
 

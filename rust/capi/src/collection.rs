@@ -361,12 +361,23 @@ pub struct agentdb_search_options {
     /// (most of the cost of a small search), so `agentdb_results_document` gives NULL and
     /// `agentdb_results_metadata` gives `{}` for every hit. `false` (the default): return them.
     pub ids_only: bool,
+    // -- version 2 (the fields above are version 1) --
+    /// With an IVF_PQ index (`agentdb_create_index_with`, kind "ivf_pq"): how many partitions to
+    /// search; more finds more of the true neighbours and runs slower. 0: Lance's adaptive
+    /// default. Ignored by other indexes.
+    pub nprobes: usize,
+    /// With an IVF_PQ index: re-rank `refine_factor × k` candidates with their exact vectors
+    /// (1 to 100000). 0: the default, rank by the compressed codes only. Ignored by other indexes.
+    pub refine_factor: u32,
 }
 
-/// This version's `sizeof(agentdb_search_options)`. When fields are added, the size of this first
+/// This version's `sizeof(agentdb_search_options)`. When fields are added, the size of the first
 /// version stays the smallest `struct_size` accepted, and a field is read only when `struct_size`
 /// covers it.
 const SEARCH_OPTIONS_SIZE: usize = std::mem::size_of::<agentdb_search_options>();
+/// `sizeof` the first version (up to `ids_only`, with its trailing padding), which programs built
+/// against an older agentdb.h pass.
+const SEARCH_OPTIONS_V1_SIZE: usize = std::mem::offset_of!(agentdb_search_options, nprobes);
 
 /// The default search options (what `agentdb_search` uses), with `struct_size` set to
 /// `sizeof(agentdb_search_options)` and every other field 0 / `false`. Cannot fail.
@@ -379,6 +390,8 @@ pub extern "C" fn agentdb_search_options_default() -> agentdb_search_options {
         exact: false,
         threads: 0,
         ids_only: false,
+        nprobes: 0,
+        refine_factor: 0,
     }
 }
 
@@ -444,10 +457,10 @@ unsafe fn search_options_arg(p: *const agentdb_search_options) -> Res<SearchOpti
     // SAFETY: `p` is non-NULL and aligned, and every version of the struct starts with
     // `struct_size`, which the caller guarantees readable.
     let size = unsafe { std::ptr::addr_of!((*p).struct_size).read() } as usize;
-    if size < SEARCH_OPTIONS_SIZE {
+    if size < SEARCH_OPTIONS_V1_SIZE {
         return Err(Fail::invalid(format!(
-            "options->struct_size is {size}, smaller than sizeof(agentdb_search_options) = \
-             {SEARCH_OPTIONS_SIZE}: start from agentdb_search_options_default()"
+            "options->struct_size is {size}, smaller than the first agentdb_search_options \
+             ({SEARCH_OPTIONS_V1_SIZE} bytes): start from agentdb_search_options_default()"
         )));
     }
     if size > SEARCH_OPTIONS_SIZE {
@@ -456,10 +469,10 @@ unsafe fn search_options_arg(p: *const agentdb_search_options) -> Res<SearchOpti
              ({SEARCH_OPTIONS_SIZE} bytes): the program was built against a newer agentdb.h"
         )));
     }
-    // SAFETY: `p` is non-NULL and aligned and (by the check above and the caller's contract)
-    // points to `struct_size` = `SEARCH_OPTIONS_SIZE` readable bytes: the whole struct. The
-    // integer fields are read as they are; the two `bool`s are read as bytes, so a value other
-    // than 0 or 1 from C is "true" rather than an invalid Rust `bool`.
+    // SAFETY: `p` is non-NULL and aligned and (by the checks above and the caller's contract)
+    // points to `struct_size` ≥ `SEARCH_OPTIONS_V1_SIZE` readable bytes: at least the version-1
+    // fields read here. The integer fields are read as they are; the two `bool`s are read as
+    // bytes, so a value other than 0 or 1 from C is "true" rather than an invalid Rust `bool`.
     let (ef, exact, threads, ids_only) = unsafe {
         (
             std::ptr::addr_of!((*p).ef).read(),
@@ -468,7 +481,21 @@ unsafe fn search_options_arg(p: *const agentdb_search_options) -> Res<SearchOpti
             std::ptr::addr_of!((*p).ids_only).cast::<u8>().read() != 0,
         )
     };
-    Ok(SearchOptions { ef: (ef != 0).then_some(ef), exact, threads: (threads != 0).then_some(threads), ids_only })
+    // Version-2 fields, when the caller's struct has them (an older caller's get the defaults).
+    let (mut nprobes, mut refine_factor) = (0, 0);
+    if size >= std::mem::offset_of!(agentdb_search_options, refine_factor) + std::mem::size_of::<u32>() {
+        // SAFETY: `struct_size` covers both fields (checked just above), readable by contract.
+        (nprobes, refine_factor) =
+            unsafe { (std::ptr::addr_of!((*p).nprobes).read(), std::ptr::addr_of!((*p).refine_factor).read()) };
+    }
+    Ok(SearchOptions {
+        ef: (ef != 0).then_some(ef),
+        exact,
+        threads: (threads != 0).then_some(threads),
+        ids_only,
+        nprobes: (nprobes != 0).then_some(nprobes),
+        refine_factor: (refine_factor != 0).then_some(refine_factor),
+    })
 }
 
 /// Every search call (`options` NULL: the defaults).
@@ -531,6 +558,16 @@ mod tests {
         // Non-zero fields are passed on; 0 for ef or threads is "the default".
         let o = read(&agentdb_search_options { ef: 32, exact: true, threads: 2, ids_only: true, ..d }).unwrap();
         assert_eq!((o.ef, o.exact, o.threads, o.ids_only), (Some(32), true, Some(2), true));
+        let full = agentdb_search_options { ef: 32, nprobes: 20, refine_factor: 5, ..d };
+        let o = read(&full).unwrap();
+        assert_eq!((o.ef, o.nprobes, o.refine_factor), (Some(32), Some(20), Some(5)));
+        // A caller built against version 1 passes its smaller size: the version-2 fields are not
+        // read (they may not exist in its memory) and take their defaults.
+        // The first version's sizeof as C compilers laid it out (on 64-bit targets).
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(SEARCH_OPTIONS_V1_SIZE, 40);
+        let o = read(&agentdb_search_options { struct_size: SEARCH_OPTIONS_V1_SIZE as u32, ..full }).unwrap();
+        assert_eq!((o.ef, o.nprobes, o.refine_factor), (Some(32), None, None));
         // A wrong struct_size is refused, with a message that says which way it is wrong.
         for (size, says) in [(0, "smaller"), (8, "smaller"), (d.struct_size + 8, "larger")] {
             let fail = read(&agentdb_search_options { struct_size: size, ..d }).unwrap_err();

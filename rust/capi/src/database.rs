@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use agentdb_engine::{Database, Metric};
+use agentdb_engine::{Database, Metric, OpenOptions, SyncMode};
 
 use crate::args::{out_arg, str_arg};
 use crate::handle::{self, agentdb_collection, agentdb_db, agentdb_strings};
@@ -67,9 +67,142 @@ pub unsafe extern "C" fn agentdb_open(path: *const c_char, out_db: *mut *mut age
     })
 }
 
-/// Closes a database and frees its handle. Every collection handle obtained from it fails with
-/// `AGENTDB_CLOSED` from then on, but must still be freed with `agentdb_collection_close`.
-/// Writes are durable when their call returns, so closing loses nothing.
+/// When a write counts as durable (an `int32_t`, one of the `AGENTDB_SYNC_*` values; see
+/// `agentdb_open_options`).
+#[allow(non_camel_case_types)]
+pub type agentdb_sync = i32;
+/// A write returns after its log record is on disk (`fdatasync`; concurrent writers share one).
+/// Survives a process crash and a power loss. The default.
+pub const AGENTDB_SYNC_ALWAYS: agentdb_sync = 0;
+/// A write returns once its log record is written to the OS; the log is synced every 20 ms.
+/// Survives a process crash; a power loss can lose the last ~20 ms of writes.
+pub const AGENTDB_SYNC_BATCH: agentdb_sync = 1;
+/// A write returns once its log record is written to the OS, which syncs when it likes.
+/// Survives a process crash; a power loss can lose recent writes.
+pub const AGENTDB_SYNC_OFF: agentdb_sync = 2;
+
+/// How `agentdb_open_with` opens a database. Start from `agentdb_open_options_default()`:
+///
+/// ```c
+/// agentdb_open_options o = agentdb_open_options_default();
+/// o.read_only = true;
+/// agentdb_open_with("/tmp/db", &o, &db);
+/// ```
+///
+/// Versioned like `agentdb_search_options`: fields are only added at the end, each one's zero
+/// value is the default, and `struct_size` says which fields the caller knows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub struct agentdb_open_options {
+    /// `sizeof(agentdb_open_options)`, set by `agentdb_open_options_default()`.
+    pub struct_size: u32,
+    /// One of `AGENTDB_SYNC_ALWAYS` (0, the default), `AGENTDB_SYNC_BATCH`, `AGENTDB_SYNC_OFF`.
+    pub sync: agentdb_sync,
+    /// `true`: open for reading only. No lock is taken (readers may open next to the one
+    /// writer), the directory must exist, the write-ahead log is not replayed (the reader sees
+    /// what the writer has committed to Lance, within about a second of each write, at once after
+    /// `agentdb_flush`), and every write fails with `AGENTDB_READ_ONLY`.
+    pub read_only: bool,
+}
+
+const OPEN_OPTIONS_SIZE: usize = std::mem::size_of::<agentdb_open_options>();
+
+/// The default open options (what `agentdb_open` uses): `sync = AGENTDB_SYNC_ALWAYS`, writable,
+/// `struct_size = sizeof(agentdb_open_options)`. Cannot fail.
+#[no_mangle]
+pub extern "C" fn agentdb_open_options_default() -> agentdb_open_options {
+    agentdb_open_options { struct_size: OPEN_OPTIONS_SIZE as u32, sync: AGENTDB_SYNC_ALWAYS, read_only: false }
+}
+
+/// The engine's options from a C `agentdb_open_options` (NULL: the defaults).
+///
+/// # Safety
+/// `p` is NULL or points to a readable `agentdb_open_options` of at least `p->struct_size` bytes.
+unsafe fn open_options_arg(p: *const agentdb_open_options) -> Res<OpenOptions> {
+    if p.is_null() {
+        return Ok(OpenOptions::default());
+    }
+    if !p.is_aligned() {
+        return Err(Fail::invalid("options is not aligned for agentdb_open_options"));
+    }
+    // SAFETY: `p` is non-NULL and aligned, and the struct starts with `struct_size`, which the
+    // caller guarantees readable.
+    let size = unsafe { std::ptr::addr_of!((*p).struct_size).read() } as usize;
+    if size != OPEN_OPTIONS_SIZE {
+        return Err(Fail::invalid(format!(
+            "options->struct_size is {size}, not this library's sizeof(agentdb_open_options) \
+             ({OPEN_OPTIONS_SIZE} bytes): start from agentdb_open_options_default()"
+        )));
+    }
+    // SAFETY: `p` is non-NULL, aligned and points to a whole `agentdb_open_options` (checked
+    // size, caller's contract). The `bool` is read as a byte, so any non-zero value from C is
+    // "true" rather than an invalid Rust `bool`.
+    let (sync, read_only) = unsafe {
+        (std::ptr::addr_of!((*p).sync).read(), std::ptr::addr_of!((*p).read_only).cast::<u8>().read() != 0)
+    };
+    let sync = match sync {
+        AGENTDB_SYNC_ALWAYS => SyncMode::Always,
+        AGENTDB_SYNC_BATCH => SyncMode::Batch,
+        AGENTDB_SYNC_OFF => SyncMode::Off,
+        other => {
+            return Err(Fail::invalid(format!(
+                "unknown sync mode {other}: expected AGENTDB_SYNC_ALWAYS (0), AGENTDB_SYNC_BATCH (1) or AGENTDB_SYNC_OFF (2)"
+            )))
+        }
+    };
+    Ok(OpenOptions { sync, read_only })
+}
+
+/// Opens the database in directory `path` (NUL-terminated UTF-8) with `options` (NULL: the
+/// defaults, which makes this `agentdb_open`) and writes its handle to `*out_db`. Free it with
+/// `agentdb_close`. On failure `*out_db` is set to NULL.
+///
+/// One process writes a database at a time: a writable open while another writer (another
+/// process, or another open handle in this one) has it fails with `AGENTDB_DATABASE_LOCKED`.
+/// After a crash, the writable open replays the write-ahead log: every write that returned is
+/// there. A damaged log (other than a torn last record, which is dropped) is `AGENTDB_STORAGE`.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string; `options` is NULL or points to a readable
+/// `agentdb_open_options` of at least `options->struct_size` bytes; `out_db` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_open_with(
+    path: *const c_char,
+    options: *const agentdb_open_options,
+    out_db: *mut *mut agentdb_db,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: `out_db` is NULL or writable (contract of this function).
+        let out = unsafe { out_arg(out_db, "out_db") }?;
+        *out = std::ptr::null_mut();
+        // SAFETY: `path` is NULL or NUL-terminated (contract of this function).
+        let path = unsafe { str_arg(path, "path") }?;
+        // SAFETY: `options` is NULL or readable for its `struct_size` (contract of this function).
+        let options = unsafe { open_options_arg(options) }?;
+        let db = Database::open_with(path, options)?;
+        *out = handle::new_handle(DbObj { db });
+        Ok(())
+    })
+}
+
+/// Writes every buffered write to Lance now (one commit per collection) and trims the
+/// write-ahead log. Writes are already durable when their call returns; flushing makes them
+/// visible to read-only openers at once. Does nothing on a read-only database.
+#[no_mangle]
+pub extern "C" fn agentdb_flush(db: *const agentdb_db) -> agentdb_status {
+    guard(|| {
+        let db = handle::get(db, "db")?;
+        db.db.flush()?;
+        Ok(())
+    })
+}
+
+/// Closes a database and frees its handle: buffered writes are flushed to Lance and the writer
+/// lock is released. Every collection handle obtained from it fails with `AGENTDB_CLOSED` from
+/// then on, but must still be freed with `agentdb_collection_close`. Writes are durable when
+/// their call returns, so closing loses nothing (if the final flush fails, they stay in the
+/// write-ahead log and are replayed by the next open).
 /// `agentdb_close(NULL)` does nothing and returns `AGENTDB_OK`; closing a handle twice returns
 /// `AGENTDB_INVALID_HANDLE`.
 #[no_mangle]

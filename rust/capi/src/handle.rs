@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use crate::objects::{CollectionObj, DbObj, RecordsObj, ResultsObj, StringsObj};
+use crate::memory::{MemoriesObj, MemoryObj};
+use crate::state::{CheckpointsObj, EntriesObj, VersionsObj, WritesObj};
+use crate::rag::{RagContextObj, RagHitsObj, RagObj};
 use crate::status::{agentdb_status, Fail, Res};
 
 /// An open database (from `agentdb_open`, freed by `agentdb_close`).
@@ -44,12 +47,79 @@ pub struct agentdb_strings {
     _opaque: [u8; 0],
 }
 
+/// A RAG store (from `agentdb_rag_open`, freed by `agentdb_rag_close`).
+#[allow(non_camel_case_types)]
+pub struct agentdb_rag {
+    _opaque: [u8; 0],
+}
+
+/// The hits of `agentdb_rag_search`, freed by `agentdb_rag_hits_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_rag_hits {
+    _opaque: [u8; 0],
+}
+
+/// A packed context from `agentdb_rag_context`, freed by `agentdb_rag_context_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_context {
+    _opaque: [u8; 0],
+}
+
+/// Versions of an agent-state key (from `agentdb_state_get*` / `agentdb_state_history`), freed by
+/// `agentdb_state_versions_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_state_versions {
+    _opaque: [u8; 0],
+}
+
+/// The keys and values of a session (from `agentdb_state_snapshot`), freed by
+/// `agentdb_state_entries_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_state_entries {
+    _opaque: [u8; 0],
+}
+
+/// Checkpoints (from `agentdb_checkpoint_get` / `agentdb_checkpoint_list`), freed by
+/// `agentdb_checkpoints_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_checkpoints {
+    _opaque: [u8; 0],
+}
+
+/// Pending writes of a checkpoint (from `agentdb_checkpoint_get_writes`), freed by
+/// `agentdb_pending_writes_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_pending_writes {
+    _opaque: [u8; 0],
+}
+
+/// A memory store (from `agentdb_memory_open`, freed by `agentdb_memory_close`).
+#[allow(non_camel_case_types)]
+pub struct agentdb_memory {
+    _opaque: [u8; 0],
+}
+
+/// Memories from `agentdb_memory_recall` or `agentdb_memory_get`, freed by `agentdb_memories_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_memories {
+    _opaque: [u8; 0],
+}
+
 pub(crate) enum Object {
+    Memory(Arc<MemoryObj>),
+    Memories(Arc<MemoriesObj>),
+    Rag(Arc<RagObj>),
+    RagHits(Arc<RagHitsObj>),
+    RagContext(Arc<RagContextObj>),
     Db(Arc<DbObj>),
     Collection(Arc<CollectionObj>),
     Results(Arc<ResultsObj>),
     Records(Arc<RecordsObj>),
     Strings(Arc<StringsObj>),
+    StateVersions(Arc<VersionsObj>),
+    StateEntries(Arc<EntriesObj>),
+    Checkpoints(Arc<CheckpointsObj>),
+    PendingWrites(Arc<WritesObj>),
 }
 
 /// Ties each opaque C type to the object it stands for.
@@ -84,6 +154,15 @@ handle!(agentdb_collection, CollectionObj, Collection, "agentdb_collection");
 handle!(agentdb_results, ResultsObj, Results, "agentdb_results");
 handle!(agentdb_records, RecordsObj, Records, "agentdb_records");
 handle!(agentdb_strings, StringsObj, Strings, "agentdb_strings");
+handle!(agentdb_memory, MemoryObj, Memory, "agentdb_memory");
+handle!(agentdb_memories, MemoriesObj, Memories, "agentdb_memories");
+handle!(agentdb_state_versions, VersionsObj, StateVersions, "agentdb_state_versions");
+handle!(agentdb_state_entries, EntriesObj, StateEntries, "agentdb_state_entries");
+handle!(agentdb_checkpoints, CheckpointsObj, Checkpoints, "agentdb_checkpoints");
+handle!(agentdb_pending_writes, WritesObj, PendingWrites, "agentdb_pending_writes");
+handle!(agentdb_rag, RagObj, Rag, "agentdb_rag");
+handle!(agentdb_rag_hits, RagHitsObj, RagHits, "agentdb_rag_hits");
+handle!(agentdb_context, RagContextObj, RagContext, "agentdb_context");
 
 static REGISTRY: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Handle numbers are never reused (a 64-bit counter does not wrap in practice). They are

@@ -1,11 +1,13 @@
-//! A collection's HNSW index: create, drop, inspect. Searching with it is `agentdb_search` and
-//! `agentdb_search_opts` (in `collection.rs`).
+//! A collection's vector index (AgentDB's HNSW graph or Lance's IVF_PQ): create, drop, inspect.
+//! Searching with it is `agentdb_search` and `agentdb_search_opts` (in `collection.rs`).
 
-use agentdb_engine::HnswParams;
+use std::ffi::{c_char, CStr};
 
-use crate::args::out_arg;
+use agentdb_engine::{HnswParams, IndexOptions, IndexParams, Quantization};
+
+use crate::args::{opt_str_arg, out_arg};
 use crate::handle::{self, agentdb_collection};
-use crate::status::{agentdb_status, guard};
+use crate::status::{agentdb_status, guard, Fail, Res};
 
 /// Builds an HNSW index over the collection's vectors (replacing any index it has), saves it next
 /// to the collection's data, and keeps it current with every later add, upsert and delete; search
@@ -27,6 +29,7 @@ pub extern "C" fn agentdb_create_index(collection: *const agentdb_collection, m:
         let params = HnswParams {
             m: if m == 0 { default.m } else { m },
             ef_construction: if ef_construction == 0 { default.ef_construction } else { ef_construction },
+            quantization: Quantization::None,
         };
         c.collection.create_index(params)?;
         Ok(())
@@ -45,7 +48,8 @@ pub extern "C" fn agentdb_drop_index(collection: *const agentdb_collection) -> a
 
 /// Tells whether the collection has an index and with which parameters: writes `true` or `false`
 /// to `*out_has_index` and, when it has one, its `m` and `ef_construction` to `*out_m` and
-/// `*out_ef_construction` (0 when it has none). `out_m` and `out_ef_construction` may be NULL when
+/// `*out_ef_construction` (0 when it has none, or when its index is not HNSW: see
+/// `agentdb_index_describe` for every kind). `out_m` and `out_ef_construction` may be NULL when
 /// not wanted.
 ///
 /// # Safety
@@ -80,11 +84,194 @@ pub unsafe extern "C" fn agentdb_index_params(
         let c = handle::get(collection, "collection")?;
         if let Some(params) = c.collection.index_params()? {
             *has = true;
+            let IndexParams::Hnsw(params) = params else { return Ok(()) };
             if let Some(out) = m_out {
                 *out = params.m;
             }
             if let Some(out) = ef_out {
                 *out = params.ef_construction;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Options of `agentdb_create_index_with`, and what `agentdb_index_describe` reports.
+///
+/// Start from `agentdb_index_options_default()` (an HNSW index with the default parameters) and
+/// set the fields you need:
+///
+/// ```c
+/// agentdb_index_options o = agentdb_index_options_default();
+/// o.kind = "ivf_pq";
+/// o.partitions = 64;
+/// agentdb_create_index_with(c, &o);
+/// ```
+///
+/// Numbers are 0 and strings NULL for "the default"; a parameter of another kind than `kind`
+/// (say `m` for "ivf_pq") is `AGENTDB_INVALID_ARGUMENT`. Versioned like `agentdb_search_options`:
+/// fields are only added at the end, and `struct_size` says which ones the caller knows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+#[allow(non_camel_case_types)]
+pub struct agentdb_index_options {
+    /// `sizeof(agentdb_index_options)`, set by `agentdb_index_options_default()`.
+    pub struct_size: u32,
+    /// "hnsw" (NULL: the default): AgentDB's graph, in memory, the fastest. "ivf_pq": Lance's
+    /// IVF_PQ index, searched on disk, for collections larger than memory (at least 256 records;
+    /// searches take `nprobes` and `refine_factor` in `agentdb_search_options`).
+    pub kind: *const c_char,
+    /// HNSW: links per node, 2 to 128 (0: 16).
+    pub m: usize,
+    /// HNSW: candidate list size while building, 1 to 10000 (0: 200).
+    pub ef_construction: usize,
+    /// HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
+    /// and the candidates re-ranked with the float vectors.
+    pub quantization: *const c_char,
+    /// IVF_PQ: partitions (0: about the square root of the number of records).
+    pub partitions: usize,
+    /// IVF_PQ: PQ sub-vectors, dividing the dimension (0: Lance's default).
+    pub sub_vectors: usize,
+}
+
+const INDEX_OPTIONS_SIZE: usize = std::mem::size_of::<agentdb_index_options>();
+
+/// The default index options (an HNSW index, m = 16, ef_construction = 200, no quantization),
+/// with `struct_size` set. Cannot fail.
+#[no_mangle]
+pub extern "C" fn agentdb_index_options_default() -> agentdb_index_options {
+    agentdb_index_options {
+        // A few dozen bytes: the cast cannot truncate.
+        struct_size: INDEX_OPTIONS_SIZE as u32,
+        kind: std::ptr::null(),
+        m: 0,
+        ef_construction: 0,
+        quantization: std::ptr::null(),
+        partitions: 0,
+        sub_vectors: 0,
+    }
+}
+
+/// Checks `struct_size` of a caller's `agentdb_index_options`.
+///
+/// # Safety
+/// `p` is non-NULL, aligned, and its `struct_size` readable.
+unsafe fn index_options_size(p: *const agentdb_index_options) -> Res<()> {
+    // SAFETY: contract of this function.
+    let size = unsafe { std::ptr::addr_of!((*p).struct_size).read() } as usize;
+    if size != INDEX_OPTIONS_SIZE {
+        return Err(Fail::invalid(format!(
+            "options->struct_size is {size}, not sizeof(agentdb_index_options) = {INDEX_OPTIONS_SIZE}: \
+             start from agentdb_index_options_default()"
+        )));
+    }
+    Ok(())
+}
+
+/// Builds an index of the kind and with the parameters in `*options` (NULL: the defaults, an
+/// HNSW index), replacing any index, as `agentdb_create_index` does. An unknown kind or
+/// quantization, a parameter out of range or of another kind, or (for "ivf_pq") too few records
+/// is `AGENTDB_INVALID_ARGUMENT`, and leaves any existing index as it was. The options are read
+/// during the call and not kept.
+///
+/// # Safety
+/// `options` is NULL or points to a readable `agentdb_index_options` whose `kind` and
+/// `quantization` are NULL or NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_create_index_with(
+    collection: *const agentdb_collection,
+    options: *const agentdb_index_options,
+) -> agentdb_status {
+    guard(|| {
+        let c = handle::get(collection, "collection")?;
+        let params = if options.is_null() {
+            IndexParams::Hnsw(HnswParams::default())
+        } else {
+            if !options.is_aligned() {
+                return Err(Fail::invalid("options is not aligned for agentdb_index_options"));
+            }
+            // SAFETY: non-NULL, aligned, readable by contract.
+            unsafe { index_options_size(options) }?;
+            // SAFETY: the size check says the caller's struct is this version's, readable whole.
+            let o = unsafe { options.read() };
+            // SAFETY: contract of this function (NULL or NUL-terminated).
+            let kind = unsafe { opt_str_arg(o.kind, "options->kind") }?.unwrap_or("hnsw");
+            // SAFETY: as above.
+            let quantization = unsafe { opt_str_arg(o.quantization, "options->quantization") }?;
+            let nonzero = |v: usize| (v != 0).then_some(v);
+            IndexParams::from_options(
+                kind,
+                &IndexOptions {
+                    m: nonzero(o.m),
+                    ef_construction: nonzero(o.ef_construction),
+                    quantization,
+                    partitions: nonzero(o.partitions),
+                    sub_vectors: nonzero(o.sub_vectors),
+                },
+            )?
+        };
+        c.collection.create_index(params)?;
+        Ok(())
+    })
+}
+
+/// Static C strings for the names the engine reports.
+fn c_name(name: &str) -> *const c_char {
+    let s: &'static CStr = match name {
+        "hnsw" => c"hnsw",
+        "ivf_pq" => c"ivf_pq",
+        "none" => c"none",
+        "int8" => c"int8",
+        _ => c"",
+    };
+    s.as_ptr()
+}
+
+/// Tells whether the collection has an index (`*out_has_index`) and, when it has one, fills
+/// `*out_options` with its kind and parameters (the caller sets `out_options->struct_size`, e.g.
+/// by starting from `agentdb_index_options_default()`). The strings written (`kind`,
+/// `quantization`) are static: valid for the life of the program, never freed. Without an
+/// index, `*out_options` is set to the defaults. Parameters of another kind are 0 / NULL; for
+/// "ivf_pq", `partitions` and `sub_vectors` are what `agentdb_create_index_with` was given
+/// (0: chosen by Lance).
+///
+/// # Safety
+/// `out_has_index` is NULL or writable; `out_options` is NULL or points to a writable
+/// `agentdb_index_options` whose `struct_size` is set.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_index_describe(
+    collection: *const agentdb_collection,
+    out_has_index: *mut bool,
+    out_options: *mut agentdb_index_options,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let has = unsafe { out_arg(out_has_index, "out_has_index") }?;
+        *has = false;
+        if out_options.is_null() {
+            return Err(Fail::null("out_options"));
+        }
+        if !out_options.is_aligned() {
+            return Err(Fail::invalid("out_options is not aligned for agentdb_index_options"));
+        }
+        // SAFETY: non-NULL, aligned, `struct_size` readable by contract.
+        unsafe { index_options_size(out_options) }?;
+        // SAFETY: contract of this function; the size check says it is this version's struct.
+        let out = unsafe { out_arg(out_options, "out_options") }?;
+        *out = agentdb_index_options_default();
+        let c = handle::get(collection, "collection")?;
+        let Some(params) = c.collection.index_params()? else { return Ok(()) };
+        *has = true;
+        out.kind = c_name(params.kind().as_str());
+        match params {
+            IndexParams::Hnsw(p) => {
+                out.m = p.m;
+                out.ef_construction = p.ef_construction;
+                out.quantization = c_name(p.quantization.as_str());
+            }
+            IndexParams::IvfPq(p) => {
+                out.partitions = p.partitions;
+                out.sub_vectors = p.sub_vectors;
             }
         }
         Ok(())

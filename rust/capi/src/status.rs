@@ -10,7 +10,8 @@ use agentdb_engine::{Error, ErrorKind};
 /// What a call returns: `AGENTDB_OK` (0) on success, otherwise the kind of failure.
 /// `agentdb_errmsg()` then gives a message for people.
 ///
-/// Codes 1 to 12 are the engine's error kinds; 13 and up are failures of the C boundary itself.
+/// Codes 1 to 12 are the engine's error kinds, 13 to 16 failures of the C boundary itself, and
+/// 17 and up engine error kinds added later.
 /// New codes may be added at the end in later versions; treat an unknown non-zero code as a failure.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +55,11 @@ pub enum agentdb_status {
     AGENTDB_INVALID_HANDLE = 15,
     /// A bug in AgentDB: the call panicked. The panic was caught; the library stays usable.
     AGENTDB_PANIC = 16,
+    /// Another writer (another process, or another open handle) has the database open for
+    /// writing. Open it read-only (`agentdb_open_with`, `read_only = 1`) or close the other writer.
+    AGENTDB_DATABASE_LOCKED = 17,
+    /// A write on a database opened read-only.
+    AGENTDB_READ_ONLY = 18,
 }
 
 use agentdb_status::*;
@@ -61,7 +67,7 @@ use agentdb_status::*;
 impl agentdb_status {
     /// Every status, in code order (the code of `ALL[i]` is `i`).
     #[cfg(test)]
-    pub(crate) const ALL: [agentdb_status; 17] = [
+    pub(crate) const ALL: [agentdb_status; 19] = [
         AGENTDB_OK,
         AGENTDB_INVALID_ARGUMENT,
         AGENTDB_INVALID_NAME,
@@ -79,6 +85,8 @@ impl agentdb_status {
         AGENTDB_INVALID_UTF8,
         AGENTDB_INVALID_HANDLE,
         AGENTDB_PANIC,
+        AGENTDB_DATABASE_LOCKED,
+        AGENTDB_READ_ONLY,
     ];
 }
 
@@ -97,6 +105,8 @@ fn status_of(kind: ErrorKind) -> agentdb_status {
         ErrorKind::Closed => AGENTDB_CLOSED,
         ErrorKind::Storage => AGENTDB_STORAGE,
         ErrorKind::Internal => AGENTDB_INTERNAL,
+        ErrorKind::DatabaseLocked => AGENTDB_DATABASE_LOCKED,
+        ErrorKind::ReadOnly => AGENTDB_READ_ONLY,
     }
 }
 
@@ -181,7 +191,7 @@ pub extern "C" fn agentdb_status_name(status: i32) -> *const c_char {
 }
 
 /// The name of each status, indexed by its code.
-const STATUS_NAMES: [&std::ffi::CStr; 17] = [
+const STATUS_NAMES: [&std::ffi::CStr; 19] = [
     c"AGENTDB_OK",
     c"AGENTDB_INVALID_ARGUMENT",
     c"AGENTDB_INVALID_NAME",
@@ -199,6 +209,8 @@ const STATUS_NAMES: [&std::ffi::CStr; 17] = [
     c"AGENTDB_INVALID_UTF8",
     c"AGENTDB_INVALID_HANDLE",
     c"AGENTDB_PANIC",
+    c"AGENTDB_DATABASE_LOCKED",
+    c"AGENTDB_READ_ONLY",
 ];
 
 #[cfg(test)]

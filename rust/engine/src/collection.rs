@@ -1,8 +1,11 @@
 //! A collection: records of (id, vector, document, metadata) in one Lance table.
 //!
 //! Writes to one collection are serialised by a lock held for the whole validate → write step, so
-//! "add fails on an existing id" holds under concurrent callers. Every write is one Lance commit:
-//! when it returns, the data is on disk, and a failed write commits nothing of its batch.
+//! "add fails on an existing id" holds under concurrent callers. A small write (up to
+//! [`LOGGED_MAX_ROWS`](crate::buffer::LOGGED_MAX_ROWS) records) goes through the database's
+//! write-ahead log and an in-memory buffer that reads see at once (see `buffer.rs`); a larger one
+//! is one Lance commit. Either way, when it returns it is durable, and a failed write writes
+//! nothing of its batch.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,12 +17,13 @@ use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use futures::TryStreamExt;
 use lancedb::query::{ExecutableQuery, QueryBase, Select};
-use lancedb::table::NewColumnTransform;
+use lancedb::index::vector::IvfPqIndexBuilder;
+use lancedb::index::Index;
 
 use crate::database::DbShared;
 use crate::error::{Error, ErrorKind, Result};
 use crate::filter::{self, Filter};
-use crate::hnsw::HnswParams;
+use crate::hnsw::IndexParams;
 use crate::index_file;
 use crate::mirror::{Mirror, SearchOptions};
 use crate::records::{self, GetResult, Records, SearchResult, Vectors};
@@ -36,22 +40,42 @@ const ID_INDEX_ABOVE: usize = 8192;
 const ID_INDEX_STALE_SHARE: usize = 10;
 /// The most neighbours one search may ask for.
 pub const MAX_K: usize = 100_000;
+/// Records an IVF_PQ index needs to train its PQ codebooks on.
+const IVF_PQ_MIN_ROWS: usize = 256;
+/// The name of Lance's index on the vector column.
+const VECTOR_INDEX: &str = "vector_idx";
+/// The distance column of a Lance vector search.
+const LANCE_DISTANCE: &str = "_distance";
 
 /// A handle to a collection. Cheap to clone; all clones share one state.
 #[derive(Clone)]
 pub struct Collection {
     pub(crate) inner: Arc<CollectionInner>,
+    /// A user's handle keeps the database open (see [`Database`](crate::Database)); the engine's
+    /// own copies do not.
+    _keep: Option<Arc<crate::database::OpenHandle>>,
 }
 
 pub(crate) struct CollectionInner {
     pub(crate) name: String,
     pub(crate) table: lancedb::Table,
     pub(crate) layout: RwLock<Layout>,
-    write_lock: Mutex<()>,
+    pub(crate) write_lock: Mutex<()>,
     /// Vectors in memory for exact search; `None` until the first search loads it.
-    mirror: RwLock<Option<Mirror>>,
+    pub(crate) mirror: RwLock<Option<Mirror>>,
+    /// Small writes logged but not yet in Lance (see `buffer.rs`).
+    pub(crate) overlay: Mutex<crate::buffer::Overlay>,
+    /// Readers share it; a flush holds it alone while it commits a layer.
+    pub(crate) gate: RwLock<()>,
+    /// One flush (or direct write) at a time.
+    pub(crate) flush_lock: Mutex<()>,
+    /// Flush commits since the last compaction.
+    pub(crate) commits: std::sync::atomic::AtomicUsize,
+    /// The collection's index parameters once read from `<name>.index.json` (`Some(None)`: no
+    /// index), so a search does not read the file.
+    index_params: RwLock<Option<Option<IndexParams>>>,
     pub(crate) dropped: AtomicBool,
-    db: Arc<DbShared>,
+    pub(crate) db: Arc<DbShared>,
 }
 
 fn now_micros() -> i64 {
@@ -60,20 +84,28 @@ fn now_micros() -> i64 {
 
 /// Whether a record whose id already exists is an error or is replaced.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum WriteMode {
+pub(crate) enum WriteMode<'a> {
     Add,
     Upsert,
+    /// Upsert, and delete in the same commit every other record matching this SQL predicate.
+    Replace(&'a str),
 }
 
 impl Collection {
     pub(crate) fn new(name: String, table: lancedb::Table, layout: Layout, db: Arc<DbShared>) -> Self {
         Collection {
+            _keep: None,
             inner: Arc::new(CollectionInner {
                 name,
                 table,
                 layout: RwLock::new(layout),
                 write_lock: Mutex::new(()),
                 mirror: RwLock::new(None),
+                overlay: Mutex::new(Default::default()),
+                gate: RwLock::new(()),
+                flush_lock: Mutex::new(()),
+                commits: Default::default(),
+                index_params: RwLock::new(None),
                 dropped: AtomicBool::new(false),
                 db,
             }),
@@ -82,6 +114,12 @@ impl Collection {
 
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// This handle, keeping the database open while it lives.
+    pub(crate) fn kept_by(mut self, handle: Arc<crate::database::OpenHandle>) -> Self {
+        self._keep = Some(handle);
+        self
     }
 
     pub fn dim(&self) -> usize {
@@ -97,11 +135,11 @@ impl Collection {
         self.layout().meta
     }
 
-    fn layout(&self) -> Layout {
+    pub(crate) fn layout(&self) -> Layout {
         self.inner.layout.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn ensure_open(&self) -> Result<()> {
+    pub(crate) fn ensure_open(&self) -> Result<()> {
         if self.inner.db.is_closed() {
             return Err(Error::new(ErrorKind::Closed, "the database is closed"));
         }
@@ -114,22 +152,50 @@ impl Collection {
     /// Inserts new records. Fails with [`ErrorKind::DuplicateId`] if any id already exists (or
     /// repeats within the batch); then nothing is written.
     pub fn add(&self, records: &Records<'_>) -> Result<()> {
-        self.write(records, WriteMode::Add)
+        self.write(records, WriteMode::Add).map(|_| ())
     }
 
     /// Inserts records, replacing those whose id exists (vector, document and metadata are all
     /// replaced; the creation time is kept).
     pub fn upsert(&self, records: &Records<'_>) -> Result<()> {
-        self.write(records, WriteMode::Upsert)
+        self.write(records, WriteMode::Upsert).map(|_| ())
     }
 
-    fn write(&self, records: &Records<'_>, mode: WriteMode) -> Result<()> {
+    /// Replaces, in one Lance commit, every record matching `scope` with `records`: records whose
+    /// id exists are updated (keeping their creation time), new ones inserted, and the records
+    /// matching `scope` that are not in `records` deleted. Readers see either the old set or the
+    /// new one, never a mix. Returns how many records were deleted. (RAG uses it to re-ingest a
+    /// document: scope = that document's chunks.)
+    pub fn replace(&self, records: &Records<'_>, scope: &Filter) -> Result<u64> {
+        let layout = self.layout();
+        // The scope must compile against the current layout; a scope on a key never written
+        // compiles to FALSE (nothing to delete), which is correct.
+        let pred = block_on(self.predicate(Some(scope), &layout))?
+            .ok_or_else(|| Error::invalid_argument("replace needs a scope that does not match every record"))?;
+        self.write(records, WriteMode::Replace(&pred))
+    }
+
+    fn write(&self, records: &Records<'_>, mode: WriteMode<'_>) -> Result<u64> {
         self.ensure_open()?;
-        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.inner.db.ensure_writable()?;
+        if !matches!(mode, WriteMode::Replace(_)) && self.logs(records.ids.len()) {
+            return self.write_logged(records, mode == WriteMode::Add).map(|()| 0);
+        }
+        let n = self.write_direct(records, mode)?;
+        self.end_direct()?;
+        Ok(n)
+    }
+
+    /// A write as one Lance commit of its own (large batches, `replace`).
+    pub(crate) fn write_direct(&self, records: &Records<'_>, mode: WriteMode<'_>) -> Result<u64> {
+        let _direct = block_on(self.begin_direct())?;
         let mut layout = self.layout();
         let checked = records::validate(records, &layout)?;
         if records.ids.is_empty() {
-            return Ok(());
+            return match mode {
+                WriteMode::Replace(scope) => self.delete_locked(scope),
+                _ => Ok(0),
+            };
         }
         block_on(async {
             let existing = self.existing(records.ids).await?;
@@ -144,21 +210,31 @@ impl Collection {
             if !checked.new_columns.is_empty() {
                 // A schema-only commit: new metadata keys become nullable columns, null for
                 // every row already stored.
-                self.inner
-                    .table
-                    .add_columns()
-                    .transform(NewColumnTransform::AllNulls(records::meta_schema(&checked.new_columns)))
-                    .execute()
-                    .await?;
-                let schema = self.inner.table.schema().await?;
-                layout = Layout::from_schema(&self.inner.name, &schema)?;
-                *self.inner.layout.write().unwrap_or_else(|p| p.into_inner()) = layout.clone();
+                layout = self.add_meta_columns(&checked.new_columns).await?;
             }
             let now = now_micros();
             let created: Vec<i64> = records.ids.iter().map(|id| existing.get(id).copied().unwrap_or(now)).collect();
             let schema = self.inner.table.schema().await?;
             let batch = records::to_batch(records, &layout, schema.clone(), &created, now)?;
-            if mode == WriteMode::Add || existing.is_empty() {
+            let mut deleted = 0;
+            if let WriteMode::Replace(scope) = mode {
+                // The ids this commit removes: in scope, not among the new records.
+                let new_ids: std::collections::HashSet<&str> = records.ids.iter().map(String::as_str).collect();
+                let gone: Vec<String> =
+                    self.matching_ids(Some(scope)).await?.into_iter().filter(|id| !new_ids.contains(id.as_str())).collect();
+                // One merge: matched → updated, new → inserted, in scope but not in the batch →
+                // deleted. Lance commits it as one version.
+                let mut merge = self.inner.table.merge_insert(&[schema::ID]);
+                merge
+                    .when_matched_update_all(None)
+                    .when_not_matched_insert_all()
+                    .when_not_matched_by_source_delete(Some(scope.to_string()));
+                merge.execute(Box::new(RecordBatchIterator::new(vec![Ok(batch)], schema))).await?;
+                deleted = gone.len() as u64;
+                if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                    m.remove(gone.iter().map(String::as_str));
+                }
+            } else if mode == WriteMode::Add || existing.is_empty() {
                 self.inner.table.add(batch).execute().await?;
             } else {
                 let mut merge = self.inner.table.merge_insert(&[schema::ID]);
@@ -168,7 +244,24 @@ impl Collection {
             if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
                 m.upsert(records.ids, records.vectors);
             }
-            self.maintain_id_index().await
+            self.maintain_id_index().await?;
+            Ok(deleted)
+        })
+    }
+
+    /// Deletes the records matching a compiled predicate, the write lock being held.
+    fn delete_locked(&self, pred: &str) -> Result<u64> {
+        block_on(async {
+            if self.inner.table.count_rows(Some(pred.to_string())).await? == 0 {
+                return Ok(0);
+            }
+            let mirrored = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some();
+            let gone = if mirrored { self.matching_ids(Some(pred)).await? } else { Vec::new() };
+            let n = self.inner.table.delete(pred).await?.num_deleted_rows;
+            if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                m.remove(gone.iter().map(String::as_str));
+            }
+            Ok(n)
         })
     }
 
@@ -176,7 +269,7 @@ impl Collection {
     /// `delete`, and fetching search hits) do not scan the whole id column. Lance does not add new
     /// rows to an index by itself (it scans them besides the index), so once enough rows are
     /// outside it, they are folded in.
-    async fn maintain_id_index(&self) -> Result<()> {
+    pub(crate) async fn maintain_id_index(&self) -> Result<()> {
         use lancedb::index::{scalar::BTreeIndexBuilder, Index};
         use lancedb::table::{OptimizeAction, OptimizeOptions};
         let table = &self.inner.table;
@@ -200,7 +293,7 @@ impl Collection {
     }
 
     /// The creation time of each of `ids` that the collection holds.
-    async fn existing(&self, ids: &[String]) -> Result<HashMap<String, i64>> {
+    pub(crate) async fn existing(&self, ids: &[String]) -> Result<HashMap<String, i64>> {
         let table = &self.inner.table;
         let mut found = HashMap::new();
         if table.count_rows(None).await? == 0 {
@@ -237,7 +330,7 @@ impl Collection {
 
     /// Compiles and checks a filter, so a bad one is an [`ErrorKind::InvalidFilter`] before
     /// anything runs.
-    async fn predicate(&self, filter: Option<&Filter>, layout: &Layout) -> Result<Option<String>> {
+    pub(crate) async fn predicate(&self, filter: Option<&Filter>, layout: &Layout) -> Result<Option<String>> {
         let Some(filter) = filter else { return Ok(None) };
         let Some(sql) = filter::to_sql(filter, layout)? else { return Ok(None) };
         self.inner
@@ -259,9 +352,19 @@ impl Collection {
         let layout = self.layout();
         block_on(async {
             let pred = self.predicate(filter, &layout).await?;
-            let mut out = GetResult { dim: layout.dim, ..Default::default() };
-            let chunks: Vec<Option<String>> = match ids {
-                Some(ids) if ids.is_empty() => return Ok(out),
+            // By ids alone: buffered writes are merged in memory; anything Lance must evaluate
+            // is read after flushing them.
+            let by_ids = ids.is_some() && pred.is_none();
+            let _view = if by_ids { self.read_gate() } else { self.lance_view().await? };
+            let (mut out, lookup) = match ids {
+                Some(ids) if by_ids => {
+                    let (found, rest) = self.overlay_split(ids, &layout);
+                    (found, Some(rest))
+                }
+                other => (GetResult { dim: layout.dim, ..Default::default() }, other.map(<[String]>::to_vec)),
+            };
+            let chunks: Vec<Option<String>> = match &lookup {
+                Some(ids) if ids.is_empty() => Vec::new(),
                 Some(ids) => ids
                     .chunks(IDS_PER_LOOKUP)
                     .map(|c| {
@@ -314,9 +417,15 @@ impl Collection {
         if ids.is_none() && filter.is_none() {
             return Err(Error::invalid_argument("delete needs ids or a filter (use a filter that matches all to clear)"));
         }
-        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.inner.db.ensure_writable()?;
+        if let (Some(ids), None) = (ids, filter) {
+            if self.logs(ids.len()) {
+                return self.delete_logged(ids);
+            }
+        }
         let layout = self.layout();
-        block_on(async {
+        let _direct = block_on(self.begin_direct())?;
+        let deleted = block_on(async {
             let pred = self.predicate(filter, &layout).await?;
             let predicates: Vec<String> = match ids {
                 Some([]) => return Ok(0),
@@ -345,8 +454,10 @@ impl Collection {
                     m.remove(gone.iter().map(String::as_str));
                 }
             }
-            Ok(deleted)
-        })
+            Ok::<u64, Error>(deleted)
+        })?;
+        self.end_direct()?;
+        Ok(deleted)
     }
 
     /// The number of records, or of those matching `filter`.
@@ -355,6 +466,7 @@ impl Collection {
         let layout = self.layout();
         block_on(async {
             let pred = self.predicate(filter, &layout).await?;
+            let _view = self.lance_view().await?;
             Ok(self.inner.table.count_rows(pred).await? as u64)
         })
     }
@@ -397,6 +509,14 @@ impl Collection {
                 return Err(Error::invalid_argument(format!("ef must be between 1 and {MAX_K}, got {ef}")));
             }
         }
+        if options.nprobes == Some(0) {
+            return Err(Error::invalid_argument("nprobes must be at least 1"));
+        }
+        if let Some(r) = options.refine_factor {
+            if r == 0 || r as usize > MAX_K {
+                return Err(Error::invalid_argument(format!("refine_factor must be between 1 and {MAX_K}, got {r}")));
+            }
+        }
         let layout = self.layout();
         if let Vectors::Flat { dim, .. } = queries {
             if dim != layout.dim {
@@ -415,9 +535,16 @@ impl Collection {
         }
         block_on(async {
             let pred = self.predicate(filter, &layout).await?;
+            if let Some(IndexParams::IvfPq(_)) = self.cached_index_params()? {
+                let _view = self.lance_view().await?;
+                return self.search_lance(queries, k, pred.as_deref(), options, &layout).await;
+            }
             self.load_mirror().await?;
             let allowed = match &pred {
-                Some(p) => Some(self.matching_ids(Some(p)).await?),
+                Some(p) => {
+                    let _view = self.lance_view().await?;
+                    Some(self.matching_ids(Some(p)).await?)
+                }
                 None => None,
             };
             let hits: Vec<Vec<(String, f32)>> = {
@@ -460,7 +587,7 @@ impl Collection {
     }
 
     /// Loads the vector mirror from Lance if this is the first search.
-    async fn load_mirror(&self) -> Result<()> {
+    pub(crate) async fn load_mirror(&self) -> Result<()> {
         if self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some() {
             return Ok(());
         }
@@ -469,13 +596,20 @@ impl Collection {
         if self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some() {
             return Ok(());
         }
+        // No flush commits meanwhile: Lance and the buffer are read as one state.
+        let _gate = self.read_gate();
         let layout = self.layout();
         let db = self.inner.db.path();
-        let params = index_file::load_params(&index_file::params_path(db, &self.inner.name))?;
+        // Only AgentDB's own HNSW lives in the mirror; Lance keeps an IVF_PQ index itself.
+        let params = match self.cached_index_params()? {
+            Some(IndexParams::Hnsw(p)) => Some(p),
+            _ => None,
+        };
         let version = self.inner.table.version().await?;
         if let Some(params) = params {
             let path = index_file::index_path(db, &self.inner.name);
-            if let Some(saved) = index_file::load(&path, version, layout.dim, layout.metric, params)? {
+            if let Some(mut saved) = index_file::load(&path, version, layout.dim, layout.metric, params)? {
+                self.overlay_into_mirror(&mut saved);
                 *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(saved);
                 return Ok(());
             }
@@ -494,6 +628,7 @@ impl Collection {
             part.append_ids_and_vectors(b, &layout)?;
             mirror.upsert(&part.ids, Vectors::Flat { data: &part.vectors, dim: layout.dim });
         }
+        self.overlay_into_mirror(&mut mirror);
         if let Some(params) = params {
             // The saved index was missing, damaged or stale: rebuild it from the data.
             mirror.build_index(params);
@@ -504,39 +639,112 @@ impl Collection {
         Ok(())
     }
 
-    /// Builds an HNSW index over the collection's vectors (replacing any index), saves it, and
-    /// keeps it current with every later write. Search uses it from then on.
-    pub fn create_index(&self, params: HnswParams) -> Result<()> {
+    /// Builds a vector index over the collection's vectors, replacing any index; search uses it
+    /// from then on.
+    ///
+    /// - [`HnswParams`](crate::HnswParams): AgentDB's HNSW graph, in memory next to the vector
+    ///   mirror, saved to `<db>/_agentdb/<name>.hnsw` and kept current with every later write.
+    /// - [`IvfPqParams`](crate::IvfPqParams): Lance's IVF_PQ index, stored and searched by Lance
+    ///   from disk, for collections larger than memory (search options `nprobes` and
+    ///   `refine_factor`). Needs at least 256 records (the PQ codebooks are trained on them).
+    pub fn create_index(&self, params: impl Into<IndexParams>) -> Result<()> {
         self.ensure_open()?;
-        if !(2..=128).contains(&params.m) {
-            return Err(Error::invalid_argument(format!("m must be between 2 and 128, got {}", params.m)));
-        }
-        if !(1..=10_000).contains(&params.ef_construction) {
-            return Err(Error::invalid_argument(format!(
-                "ef_construction must be between 1 and 10000, got {}",
-                params.ef_construction
-            )));
+        self.inner.db.ensure_writable()?;
+        let params = params.into();
+        let layout = self.layout();
+        match params {
+            IndexParams::Hnsw(p) => {
+                if !(2..=128).contains(&p.m) {
+                    return Err(Error::invalid_argument(format!("m must be between 2 and 128, got {}", p.m)));
+                }
+                if !(1..=10_000).contains(&p.ef_construction) {
+                    return Err(Error::invalid_argument(format!(
+                        "ef_construction must be between 1 and 10000, got {}",
+                        p.ef_construction
+                    )));
+                }
+            }
+            IndexParams::IvfPq(p) => {
+                if p.partitions > 65_536 {
+                    return Err(Error::invalid_argument(format!("partitions must be at most 65536, got {}", p.partitions)));
+                }
+                if p.sub_vectors != 0 && (p.sub_vectors > layout.dim || layout.dim % p.sub_vectors != 0) {
+                    return Err(Error::invalid_argument(format!(
+                        "sub_vectors must divide the dimension {}, got {}",
+                        layout.dim, p.sub_vectors
+                    )));
+                }
+            }
         }
         block_on(async {
-            self.load_mirror().await?;
-            let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
             let db = self.inner.db.path();
-            let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
-            let mirror = slot.as_mut().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
-            mirror.build_index(params);
-            index_file::save_params(&index_file::params_path(db, &self.inner.name), params)?;
-            let version = self.inner.table.version().await?;
-            index_file::save(&index_file::index_path(db, &self.inner.name), mirror, version)?;
-            mirror.dirty = false;
-            Ok(())
+            match params {
+                IndexParams::Hnsw(p) => {
+                    self.load_mirror().await?;
+                    let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
+                    let mirror = slot.as_mut().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
+                    mirror.build_index(p);
+                    let version = self.inner.table.version().await?;
+                    index_file::save(&index_file::index_path(db, &self.inner.name), mirror, version)?;
+                    mirror.dirty = false;
+                    drop(slot);
+                    self.drop_lance_vector_index().await?;
+                    self.set_index_params(params)
+                }
+                IndexParams::IvfPq(p) => {
+                    // Lance trains on its table alone: buffered small writes go in first (before
+                    // the write lock, which the flush takes). Later ones are searched besides the
+                    // index until Lance folds them in.
+                    self.flush_buffer_async().await?;
+                    let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+                    let rows = self.inner.table.count_rows(None).await?;
+                    if rows < IVF_PQ_MIN_ROWS {
+                        return Err(Error::invalid_argument(format!(
+                            "an ivf_pq index needs at least {IVF_PQ_MIN_ROWS} records to train on; \
+                             collection '{}' has {rows}",
+                            self.inner.name
+                        )));
+                    }
+                    let partitions = match p.partitions {
+                        0 => ((rows as f64).sqrt() as usize).clamp(1, 4096),
+                        n if n > rows => {
+                            return Err(Error::invalid_argument(format!(
+                                "partitions ({n}) must not exceed the number of records ({rows})"
+                            )))
+                        }
+                        n => n,
+                    };
+                    let mut builder =
+                        IvfPqIndexBuilder::default().distance_type(lance_distance(layout.metric)).num_partitions(partitions as u32);
+                    if p.sub_vectors != 0 {
+                        builder = builder.num_sub_vectors(p.sub_vectors as u32);
+                    }
+                    self.inner
+                        .table
+                        .create_index(&[schema::VECTOR], Index::IvfPq(builder))
+                        .name(VECTOR_INDEX.to_string())
+                        .replace(true)
+                        .execute()
+                        .await?;
+                    // The HNSW graph and the vectors in memory are not needed any more: Lance
+                    // answers from disk.
+                    index_file::remove_graph(db, &self.inner.name)?;
+                    *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = None;
+                    self.set_index_params(params)
+                }
+            }
         })
     }
 
     /// Removes the index (search scans exactly again). No index is not an error.
     pub fn drop_index(&self) -> Result<()> {
         self.ensure_open()?;
+        self.inner.db.ensure_writable()?;
         let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        block_on(self.drop_lance_vector_index())?;
         index_file::remove(self.inner.db.path(), &self.inner.name)?;
+        *self.inner.index_params.write().unwrap_or_else(|p| p.into_inner()) = Some(None);
         if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
             m.drop_index();
         }
@@ -544,9 +752,108 @@ impl Collection {
     }
 
     /// The parameters of the collection's index, `None` without one.
-    pub fn index_params(&self) -> Result<Option<HnswParams>> {
+    pub fn index_params(&self) -> Result<Option<IndexParams>> {
         self.ensure_open()?;
-        index_file::load_params(&index_file::params_path(self.inner.db.path(), &self.inner.name))
+        self.cached_index_params()
+    }
+
+    /// The index parameters, read from their file once.
+    fn cached_index_params(&self) -> Result<Option<IndexParams>> {
+        if let Some(p) = *self.inner.index_params.read().unwrap_or_else(|p| p.into_inner()) {
+            return Ok(p);
+        }
+        let p = index_file::load_params(&index_file::params_path(self.inner.db.path(), &self.inner.name))?;
+        *self.inner.index_params.write().unwrap_or_else(|p| p.into_inner()) = Some(p);
+        Ok(p)
+    }
+
+    fn set_index_params(&self, params: IndexParams) -> Result<()> {
+        index_file::save_params(&index_file::params_path(self.inner.db.path(), &self.inner.name), params)?;
+        *self.inner.index_params.write().unwrap_or_else(|p| p.into_inner()) = Some(Some(params));
+        Ok(())
+    }
+
+    /// Drops Lance's index on the vector column, if there is one.
+    async fn drop_lance_vector_index(&self) -> Result<()> {
+        let indices = self.inner.table.list_indices().await?;
+        for index in indices.iter().filter(|i| i.columns == [schema::VECTOR]) {
+            self.inner.table.drop_index(&index.name).await?;
+        }
+        Ok(())
+    }
+
+    /// Searches through Lance's IVF_PQ index (or, with `exact`, Lance's flat scan), so the
+    /// collection's vectors need not fit in memory.
+    async fn search_lance(
+        &self,
+        queries: Vectors<'_>,
+        k: usize,
+        pred: Option<&str>,
+        options: &SearchOptions,
+        layout: &Layout,
+    ) -> Result<Vec<SearchResult>> {
+        let mut out = Vec::with_capacity(queries.len());
+        for i in 0..queries.len() {
+            let mut q = self
+                .inner
+                .table
+                .query()
+                .nearest_to(queries.row(i))?
+                .distance_type(lance_distance(layout.metric))
+                .limit(k);
+            if options.exact {
+                q = q.bypass_vector_index();
+            }
+            if let Some(n) = options.nprobes {
+                q = q.nprobes(n)?;
+            }
+            if let Some(r) = options.refine_factor {
+                q = q.refine_factor(r);
+            }
+            if let Some(p) = pred {
+                q = q.only_if(p);
+            }
+            if options.ids_only {
+                q = q.select(Select::columns(&[schema::ID]));
+            }
+            let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
+            let mut hits: Vec<(f32, usize)> = Vec::new();
+            let mut found = GetResult { dim: layout.dim, ..Default::default() };
+            let mut ids = Vec::new();
+            for b in &batches {
+                let dist = b
+                    .column_by_name(LANCE_DISTANCE)
+                    .ok_or_else(|| Error::internal("a vector search returned no distance column"))?;
+                let dist = arrow::compute::cast(dist, &arrow_schema::DataType::Float32)?;
+                let dist = dist.as_primitive::<arrow_array::types::Float32Type>();
+                let start = if options.ids_only { ids.len() } else { found.ids.len() };
+                if options.ids_only {
+                    ids.extend(records::read_ids(b)?);
+                } else {
+                    found.append(b, layout)?;
+                }
+                hits.extend((0..b.num_rows()).map(|r| (dist.value(r), start + r)));
+            }
+            // Lance returns the hits ordered; sort anyway (ties by id) so the order is defined.
+            let id_of = |i: usize| if options.ids_only { &ids[i] } else { &found.ids[i] };
+            hits.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| id_of(a.1).cmp(id_of(b.1))));
+            hits.truncate(k);
+            let mut r = SearchResult::default();
+            for (d, at) in hits {
+                r.ids.push(id_of(at).clone());
+                // Rounding can take an identical pair just below 0.
+                r.distances.push(if layout.metric == Metric::Cosine { d.max(0.0) } else { d });
+                if options.ids_only {
+                    r.documents.push(None);
+                    r.metadata.push(Default::default());
+                } else {
+                    r.documents.push(found.documents[at].clone());
+                    r.metadata.push(found.metadata[at].clone());
+                }
+            }
+            out.push(r);
+        }
+        Ok(out)
     }
 
     /// Saves the index if writes changed it since it was last saved, so the next open need not
@@ -576,9 +883,11 @@ impl Collection {
     }
 
     /// The records with the given ids, in no particular order.
-    async fn fetch(&self, ids: &[String], layout: &Layout) -> Result<GetResult> {
-        let mut out = GetResult { dim: layout.dim, ..Default::default() };
-        for chunk in ids.chunks(IDS_PER_LOOKUP) {
+    /// Buffered writes included.
+    pub(crate) async fn fetch(&self, ids: &[String], layout: &Layout) -> Result<GetResult> {
+        let _gate = self.read_gate();
+        let (mut out, rest) = self.overlay_split(ids, layout);
+        for chunk in rest.chunks(IDS_PER_LOOKUP) {
             let q = self.inner.table.query().only_if(filter::ids_predicate(chunk));
             let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
             for b in &batches {
@@ -586,6 +895,16 @@ impl Collection {
             }
         }
         Ok(out)
+    }
+}
+
+/// Lance's distance for a collection metric. Lance's conventions match the engine's: cosine
+/// `1 - cos`, l2 squared Euclidean, dot `1 - q·v`.
+fn lance_distance(m: Metric) -> lancedb::DistanceType {
+    match m {
+        Metric::Cosine => lancedb::DistanceType::Cosine,
+        Metric::L2 => lancedb::DistanceType::L2,
+        Metric::Dot => lancedb::DistanceType::Dot,
     }
 }
 
@@ -597,5 +916,29 @@ fn lance_message(e: &lancedb::Error) -> String {
     match text.rfind(", /") {
         Some(i) if text[i..].contains(".rs:") => text[..i].to_string(),
         _ => text,
+    }
+}
+
+/// For engine modules that keep their own view of a collection's records (agent memory).
+impl Collection {
+    /// Runs `f` on the vector mirror (loaded first if this is its first use), under its read lock.
+    pub(crate) fn with_mirror<R>(&self, f: impl FnOnce(&Mirror) -> R) -> Result<R> {
+        self.ensure_open()?;
+        block_on(self.load_mirror())?;
+        let guard = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
+        let mirror = guard.as_ref().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
+        Ok(f(mirror))
+    }
+
+    /// The ids of the records matching `filter` (checked like any filter: a bad one is an
+    /// [`ErrorKind::InvalidFilter`]).
+    pub(crate) fn ids_matching(&self, filter: &Filter) -> Result<Vec<String>> {
+        self.ensure_open()?;
+        let layout = self.layout();
+        block_on(async {
+            let pred = self.predicate(Some(filter), &layout).await?;
+            let _view = self.lance_view().await?;
+            self.matching_ids(pred.as_deref()).await
+        })
     }
 }

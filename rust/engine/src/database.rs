@@ -1,28 +1,97 @@
-//! A database: one directory holding one Lance table per collection.
+//! A database: one directory holding one Lance table per collection, plus `_agentdb/` with the
+//! write-ahead log (`wal/`) and the writer lock (`LOCK`).
+//!
+//! A writable database owns the [`Wal`], the modules that write through it (their
+//! [`LogConsumer`]s: every open collection, the agent state...) and a background flusher thread
+//! that turns their buffered writes into Lance commits, trims the log, and compacts small
+//! fragments. See [`crate::wal`] for the durability guarantees.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::collection::Collection;
 use crate::error::{Error, ErrorKind, Result};
+use crate::lock::DbLock;
 use crate::runtime::block_on;
 use crate::schema::{self, validate_collection_name, Layout, Metric};
+use crate::state::State;
+use crate::wal::{self, LogConsumer, Record, SyncMode, Wal};
+
+/// The engine's own files live here, inside the database directory.
+pub(crate) const INTERNAL_DIR: &str = "_agentdb";
+/// Buffered writes are flushed to Lance at least this often.
+const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// ... and as soon as the log holds this much.
+const FLUSH_LOG_BYTES: u64 = 32 << 20;
+
+/// How to open a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenOptions {
+    /// When a write counts as durable (see [`SyncMode`]).
+    pub sync: SyncMode,
+    /// Open for reading only: takes no lock (any number of readers, next to one writer), does
+    /// not replay the log, and sees what the writer has committed to Lance (its buffered writes
+    /// appear once flushed, within about a second). Every write fails with
+    /// [`ErrorKind::ReadOnly`].
+    pub read_only: bool,
+}
 
 /// An open database. Cheap to clone; clones share one connection, and
-/// [`Database::close`] closes them all.
+/// [`Database::close`] closes them all. Dropping the last handle (every clone, and every
+/// [`Collection`] obtained from it) closes it too: buffered writes are flushed and the writer
+/// lock is released.
 #[derive(Clone)]
 pub struct Database {
     shared: Arc<DbShared>,
+    handle: Arc<OpenHandle>,
+}
+
+/// Shared by the user's handles (databases and collections) but not by the engine's own
+/// registries, so the database closes when the user lets go of it even though its parts refer to
+/// each other.
+pub(crate) struct OpenHandle(Weak<DbShared>);
+
+impl Drop for OpenHandle {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0.upgrade() {
+            shared.close();
+        }
+    }
 }
 
 pub(crate) struct DbShared {
     path: PathBuf,
-    conn: lancedb::Connection,
+    pub(crate) conn: lancedb::Connection,
     /// One state per open collection, so every handle to it shares its write lock and schema.
     collections: Mutex<HashMap<String, Collection>>,
+    /// One state per open memory store (see `memory.rs`), shared by all its handles.
+    pub(crate) memories: Mutex<HashMap<String, Arc<crate::memory::MemoryShared>>>,
     closed: AtomicBool,
+    read_only: bool,
+    wal: Option<Arc<Wal>>,
+    lock: Mutex<Option<DbLock>>,
+    /// Every module writing through the log, by stream.
+    consumers: Mutex<HashMap<String, Arc<dyn LogConsumer>>>,
+    /// Logged records of streams whose module has not registered yet, replayed when it does.
+    pending: Mutex<HashMap<String, Vec<Record>>>,
+    /// One flush round at a time.
+    flushing: Mutex<()>,
+    /// Lance files already synced to disk (they never change once written).
+    synced_files: Mutex<HashSet<PathBuf>>,
+    flusher: Mutex<Vec<JoinHandle<()>>>,
+    wake: (Mutex<Wake>, Condvar),
+    /// Agent state (its own log consumer, loaded on open).
+    state: State,
+}
+
+#[derive(Default)]
+struct Wake {
+    flush: bool,
+    stop: bool,
 }
 
 impl DbShared {
@@ -33,11 +102,253 @@ impl DbShared {
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
+
+    pub(crate) fn wal(&self) -> Option<&Arc<Wal>> {
+        self.wal.as_ref()
+    }
+
+    pub(crate) fn ensure_writable(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::new(ErrorKind::ReadOnly, format!("the database {} is open read-only", self.path.display())));
+        }
+        Ok(())
+    }
+
+    fn wake_lock(&self) -> MutexGuard<'_, Wake> {
+        self.wake.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Asks the background flusher for a flush round now (a buffer grew large).
+    pub(crate) fn request_flush(&self) {
+        self.wake_lock().flush = true;
+        self.wake.1.notify_all();
+    }
+
+    /// Registers a module that writes through the log, replaying (in LSN order, before this
+    /// returns) the records of its stream that are not in Lance yet.
+    pub(crate) fn register_consumer(&self, consumer: Arc<dyn LogConsumer>) -> Result<()> {
+        if self.wal.is_none() {
+            return Ok(());
+        }
+        let stream = consumer.stream();
+        let records = self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&stream);
+        for r in records.iter().flatten() {
+            consumer.replay(r.lsn, &r.payload).map_err(|e| {
+                Error::new(e.kind(), format!("replaying the write-ahead log (record {} of '{stream}'): {}", r.lsn, e.message()))
+            })?;
+        }
+        self.consumers.lock().unwrap_or_else(|p| p.into_inner()).insert(stream, consumer);
+        Ok(())
+    }
+
+    /// Forgets a consumer (its data is gone, e.g. a dropped collection) and every logged record
+    /// of its stream.
+    pub(crate) fn unregister_consumer(&self, stream: &str) -> Result<()> {
+        self.consumers.lock().unwrap_or_else(|p| p.into_inner()).remove(stream);
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(stream);
+        if let Some(wal) = &self.wal {
+            wal.set_flushed(stream, wal.last_lsn(stream))?;
+        }
+        Ok(())
+    }
+
+    /// Makes every Lance file written since the last call durable (Lance's local store does not
+    /// sync). Needed before the log drops records that those files now hold.
+    pub(crate) fn sync_lance(&self) -> Result<()> {
+        let Some(wal) = &self.wal else { return Ok(()) };
+        if wal.mode() == SyncMode::Off {
+            return Ok(());
+        }
+        let mut seen = self.synced_files.lock().unwrap_or_else(|p| p.into_inner());
+        let mut dirs = Vec::new();
+        let mut present = HashSet::new();
+        let mut stack = vec![self.path.clone()];
+        while let Some(dir) = stack.pop() {
+            let mut fresh = false;
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    if dir == self.path && entry.file_name() == INTERNAL_DIR {
+                        continue; // the log syncs itself
+                    }
+                    stack.push(path);
+                } else if kind.is_file() && seen.contains(&path) {
+                    present.insert(path);
+                } else if kind.is_file() {
+                    match std::fs::File::open(&path) {
+                        Ok(f) => f.sync_all()?,
+                        // Removed meanwhile (compaction, cleanup): nothing to keep.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                    seen.insert(path.clone());
+                    present.insert(path);
+                    fresh = true;
+                }
+            }
+            if fresh {
+                dirs.push(dir);
+            }
+        }
+        // Forget files that are gone (compacted, pruned), so the set does not grow forever.
+        seen.retain(|p| present.contains(p));
+        for d in dirs {
+            wal::sync_dir(&d)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes every consumer's buffer to Lance, notes it in the log, and trims the log. Returns
+    /// the first error (the others are still attempted: a failing collection must not keep the
+    /// rest in the log forever).
+    pub(crate) fn flush_all(&self) -> Result<()> {
+        let Some(wal) = &self.wal else { return Ok(()) };
+        let _round = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
+        let consumers: Vec<Arc<dyn LogConsumer>> =
+            self.consumers.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let mut first_err = None;
+        let mut done = Vec::new();
+        for c in consumers {
+            let stream = c.stream();
+            // Read before flushing: the consumer's lock discipline guarantees its flush covers
+            // every record submitted up to here.
+            let mark = wal.last_lsn(&stream);
+            match c.flush() {
+                Ok(_) if mark > wal.flushed_lsn(&stream) => done.push((stream, mark)),
+                Ok(_) => {}
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        let result = (|| {
+            if !done.is_empty() {
+                self.sync_lance()?;
+            }
+            for (stream, mark) in &done {
+                wal.set_flushed(stream, *mark)?;
+            }
+            wal.trim()
+        })();
+        match (first_err, result) {
+            (Some(e), _) | (None, Err(e)) => Err(e),
+            (None, Ok(())) => Ok(()),
+        }
+    }
+
+    /// See [`Database::close`].
+    pub(crate) fn close(&self) {
+        if self.is_closed() {
+            return;
+        }
+        // Memory stores first, while the collections still accept writes: they stop their
+        // background threads and write their pending access statistics.
+        let memories: Vec<_> = self.memories.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, m)| m).collect();
+        for m in &memories {
+            m.close();
+        }
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        {
+            self.wake_lock().stop = true;
+            self.wake.1.notify_all();
+        }
+        let threads = std::mem::take(&mut *self.flusher.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+        // Stops the state's sweeper (no more writes), and without a log writes it to Lance.
+        let _ = self.state.close();
+        let _ = self.flush_all();
+        if let Some(w) = &self.wal {
+            let _ = w.sync();
+        }
+        let collections: Vec<Collection> = self.collections.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, c)| c).collect();
+        for c in &collections {
+            // An index that cannot be saved is rebuilt on the next open; closing still succeeds.
+            let _ = c.save_index();
+        }
+        self.consumers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        *self.lock.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Background maintenance of collections: compacts those with many small fragments.
+    fn compact_all(&self) {
+        let collections: Vec<Collection> =
+            self.collections.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        for c in collections {
+            // A failed compaction leaves the table as it was; it is retried later.
+            let _ = c.compact_if_fragmented();
+        }
+    }
+}
+
+/// The background flusher: flushes every `FLUSH_INTERVAL`, or when asked, until the database
+/// closes. Holds only a weak reference, so it never keeps a database alive.
+fn flusher(db: Weak<DbShared>) {
+    let mut last = Instant::now();
+    loop {
+        let Some(shared) = db.upgrade() else { return };
+        {
+            let mut wake = shared.wake_lock();
+            let deadline = last + FLUSH_INTERVAL;
+            while !wake.stop && !wake.flush && Instant::now() < deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                wake = shared.wake.1.wait_timeout(wake, left).unwrap_or_else(|p| p.into_inner()).0;
+            }
+            if wake.stop {
+                return;
+            }
+            wake.flush = false;
+        }
+        last = Instant::now();
+        let big = shared.wal.as_ref().is_some_and(|w| w.segment_bytes() > FLUSH_LOG_BYTES);
+        // A failed flush keeps the records in the log (durable, replayed on the next open) and
+        // is retried next round.
+        let _ = shared.flush_all();
+        if !big {
+            shared.compact_all();
+        }
+    }
+}
+
+/// `sync="batch"`: syncs the log every `BATCH_SYNC_INTERVAL`.
+fn batch_syncer(db: Weak<DbShared>) {
+    loop {
+        let Some(shared) = db.upgrade() else { return };
+        {
+            let wake = shared.wake_lock();
+            if wake.stop {
+                return;
+            }
+            let (wake, _) = shared.wake.1.wait_timeout(wake, wal::BATCH_SYNC_INTERVAL).unwrap_or_else(|p| p.into_inner());
+            if wake.stop {
+                return;
+            }
+        }
+        if let Some(w) = &shared.wal {
+            let _ = w.sync();
+        }
+    }
 }
 
 impl Database {
-    /// Opens the database in directory `path`, creating the directory if it does not exist.
+    /// Opens the database in directory `path` for writing (`sync = "always"`), creating the
+    /// directory if it does not exist.
     pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        Self::open_with(path, OpenOptions::default())
+    }
+
+    /// Opens the database in directory `path` with `options`.
+    ///
+    /// A writable open takes the database's lock (a second writer, in this process or another,
+    /// fails with [`ErrorKind::DatabaseLocked`]) and replays the write-ahead log: every write
+    /// that returned before a crash is there again. A read-only open needs the directory to
+    /// exist.
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Database> {
         let path = path.as_ref();
         if path.as_os_str().is_empty() {
             return Err(Error::invalid_argument("the database path is empty"));
@@ -45,22 +356,94 @@ impl Database {
         if path.exists() && !path.is_dir() {
             return Err(Error::storage(format!("{} exists and is not a directory", path.display())));
         }
-        std::fs::create_dir_all(path)
-            .map_err(|e| Error::storage(format!("cannot create database directory {}: {e}", path.display())))?;
+        if options.read_only {
+            if !path.exists() {
+                return Err(Error::storage(format!("cannot open {} read-only: it does not exist", path.display())));
+            }
+        } else {
+            std::fs::create_dir_all(path)
+                .map_err(|e| Error::storage(format!("cannot create database directory {}: {e}", path.display())))?;
+        }
         let path = path.canonicalize()?;
         let uri = path
             .to_str()
             .ok_or_else(|| Error::invalid_argument(format!("the path {} is not valid UTF-8", path.display())))?
             .to_owned();
-        let conn = block_on(lancedb::connect(&uri).execute())?;
-        Ok(Database {
-            shared: Arc::new(DbShared {
-                path,
-                conn,
-                collections: Mutex::new(HashMap::new()),
-                closed: AtomicBool::new(false),
-            }),
-        })
+        let (lock, wal, records) = if options.read_only {
+            (None, None, Vec::new())
+        } else {
+            let internal = path.join(INTERNAL_DIR);
+            std::fs::create_dir_all(&internal)?;
+            let lock = DbLock::acquire(&internal, &path)?;
+            let (wal, records) = Wal::open(&internal.join("wal"), options.sync)?;
+            (Some(lock), Some(Arc::new(wal)), records)
+        };
+        let mut connect = lancedb::connect(&uri);
+        if options.read_only {
+            // See the writer's commits as they happen.
+            connect = connect.read_consistency_interval(Duration::ZERO);
+        }
+        let conn = block_on(connect.execute())?;
+        let mut pending: HashMap<String, Vec<Record>> = HashMap::new();
+        for r in records {
+            pending.entry(r.stream.clone()).or_default().push(r);
+        }
+        let state = State::open(conn.clone(), wal.clone(), options.read_only)?;
+        let shared = Arc::new(DbShared {
+            path,
+            conn,
+            collections: Mutex::new(HashMap::new()),
+            memories: Mutex::new(HashMap::new()),
+            closed: AtomicBool::new(false),
+            read_only: options.read_only,
+            wal,
+            lock: Mutex::new(lock),
+            consumers: Mutex::new(HashMap::new()),
+            pending: Mutex::new(pending),
+            flushing: Mutex::new(()),
+            synced_files: Mutex::new(HashSet::new()),
+            flusher: Mutex::new(Vec::new()),
+            wake: (Mutex::new(Wake::default()), Condvar::new()),
+            state,
+        });
+        let db = Database { handle: Arc::new(OpenHandle(Arc::downgrade(&shared))), shared };
+        if !options.read_only {
+            db.shared.register_consumer(db.shared.state.consumer())?;
+            db.replay_collections()?;
+            let weak = Arc::downgrade(&db.shared);
+            let mut threads = vec![std::thread::Builder::new()
+                .name("agentdb-flush".into())
+                .spawn(move || flusher(weak))
+                .map_err(|e| Error::storage(format!("cannot start the flusher thread: {e}")))?];
+            if options.sync == SyncMode::Batch {
+                let weak = Arc::downgrade(&db.shared);
+                threads.push(
+                    std::thread::Builder::new()
+                        .name("agentdb-sync".into())
+                        .spawn(move || batch_syncer(weak))
+                        .map_err(|e| Error::storage(format!("cannot start the log sync thread: {e}")))?,
+                );
+            }
+            *db.shared.flusher.lock().unwrap_or_else(|p| p.into_inner()) = threads;
+        }
+        Ok(db)
+    }
+
+    /// Opens every collection the log holds records for, which replays them; records of a
+    /// collection that no longer exists (dropped before the crash) are discarded.
+    fn replay_collections(&self) -> Result<()> {
+        let streams: Vec<String> = self.shared.pending.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        for stream in streams {
+            let Some(name) = stream.strip_prefix(crate::buffer::STREAM_PREFIX) else { continue };
+            match self.get_collection_any(name) {
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::CollectionNotFound | ErrorKind::InvalidName) => {
+                    self.shared.unregister_consumer(&stream)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// The database directory (absolute).
@@ -68,16 +451,44 @@ impl Database {
         &self.shared.path
     }
 
-    /// Closes the database: every handle to it and to its collections fails with
-    /// [`ErrorKind::Closed`] from now on. Writes are durable when they return, so nothing is lost.
-    /// Closing twice is harmless.
-    pub fn close(&self) {
-        let collections: Vec<Collection> = self.registry().drain().map(|(_, c)| c).collect();
-        for c in &collections {
-            // An index that cannot be saved is rebuilt on the next open; closing still succeeds.
-            let _ = c.save_index();
+    /// Whether the database was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.shared.read_only
+    }
+
+    /// The durability mode of a writable database (`None` when read-only).
+    pub fn sync_mode(&self) -> Option<SyncMode> {
+        self.shared.wal.as_ref().map(|w| w.mode())
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<DbShared> {
+        &self.shared
+    }
+
+    /// The agent state of this database (versioned key/values, checkpoints).
+    pub fn state(&self) -> Result<State> {
+        self.ensure_open()?;
+        Ok(self.shared.state.clone())
+    }
+
+    /// Writes every buffered write to Lance now (one commit per collection / module) and trims
+    /// the log. Writes are already durable when they return; this makes them visible to
+    /// read-only openers and shortens the next open's replay. Does nothing when read-only.
+    pub fn flush(&self) -> Result<()> {
+        self.ensure_open()?;
+        self.shared.flush_all()?;
+        if let Some(w) = &self.shared.wal {
+            w.sync()?;
         }
-        self.shared.closed.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Closes the database: flushes buffered writes to Lance, stops the background threads,
+    /// saves indexes and releases the lock. Every handle to it and to its collections fails with
+    /// [`ErrorKind::Closed`] from then on. Closing twice is harmless. Nothing is lost even if the
+    /// final flush fails: the writes stay in the log and are replayed on the next open.
+    pub fn close(&self) {
+        self.shared.close();
     }
 
     pub fn is_closed(&self) -> bool {
@@ -97,13 +508,20 @@ impl Database {
 
     /// Creates an empty collection of `dim`-dimensional vectors compared by `metric`.
     pub fn create_collection(&self, name: &str, dim: usize, metric: Metric) -> Result<Collection> {
+        check_not_hidden(name)?;
+        Ok(self.create_collection_any(name, dim, metric)?.kept_by(self.handle.clone()))
+    }
+
+    /// [`Database::create_collection`] for any name, hidden ones included (engine modules).
+    pub(crate) fn create_collection_any(&self, name: &str, dim: usize, metric: Metric) -> Result<Collection> {
         self.ensure_open()?;
+        self.shared.ensure_writable()?;
         validate_collection_name(name)?;
         if dim == 0 || dim > schema::MAX_DIM {
             return Err(Error::invalid_argument(format!("dim must be between 1 and {}, got {dim}", schema::MAX_DIM)));
         }
         let mut registry = self.registry();
-        if self.list_collections()?.iter().any(|n| n == name) {
+        if self.all_collection_names()?.iter().any(|n| n == name) {
             return Err(Error::new(ErrorKind::CollectionExists, format!("collection '{name}' already exists")));
         }
         // Index files left by an earlier collection of this name describe other data.
@@ -116,12 +534,19 @@ impl Database {
         )?;
         let layout = Layout { dim, metric, meta: Vec::new() };
         let c = Collection::new(name.to_owned(), table, layout, self.shared.clone());
+        self.shared.register_consumer(Arc::new(c.clone()))?;
         registry.insert(name.to_owned(), c.clone());
         Ok(c)
     }
 
     /// Opens an existing collection.
     pub fn get_collection(&self, name: &str) -> Result<Collection> {
+        check_not_hidden(name)?;
+        Ok(self.get_collection_any(name)?.kept_by(self.handle.clone()))
+    }
+
+    /// [`Database::get_collection`] for any name, hidden ones included (engine modules).
+    pub(crate) fn get_collection_any(&self, name: &str) -> Result<Collection> {
         self.ensure_open()?;
         validate_collection_name(name)?;
         let mut registry = self.registry();
@@ -132,6 +557,7 @@ impl Database {
         let schema = block_on(table.schema())?;
         let layout = Layout::from_schema(name, &schema)?;
         let c = Collection::new(name.to_owned(), table, layout, self.shared.clone());
+        self.shared.register_consumer(Arc::new(c.clone()))?;
         registry.insert(name.to_owned(), c.clone());
         Ok(c)
     }
@@ -139,7 +565,13 @@ impl Database {
     /// Opens the collection, creating it if it does not exist. An existing collection must have
     /// the same dimension and metric.
     pub fn get_or_create_collection(&self, name: &str, dim: usize, metric: Metric) -> Result<Collection> {
-        match self.get_collection(name) {
+        check_not_hidden(name)?;
+        Ok(self.get_or_create_collection_any(name, dim, metric)?.kept_by(self.handle.clone()))
+    }
+
+    /// [`Database::get_or_create_collection`] for any name, hidden ones included (engine modules).
+    pub(crate) fn get_or_create_collection_any(&self, name: &str, dim: usize, metric: Metric) -> Result<Collection> {
+        match self.get_collection_any(name) {
             Ok(c) => {
                 if c.dim() != dim || c.metric() != metric {
                     return Err(Error::invalid_argument(format!(
@@ -151,17 +583,24 @@ impl Database {
                 }
                 Ok(c)
             }
-            Err(e) if e.kind() == ErrorKind::CollectionNotFound => match self.create_collection(name, dim, metric) {
+            Err(e) if e.kind() == ErrorKind::CollectionNotFound => match self.create_collection_any(name, dim, metric) {
                 // Lost a race with another creator: open theirs.
-                Err(e) if e.kind() == ErrorKind::CollectionExists => self.get_collection(name),
+                Err(e) if e.kind() == ErrorKind::CollectionExists => self.get_collection_any(name),
                 other => other,
             },
             Err(e) => Err(e),
         }
     }
 
-    /// The names of all collections, sorted.
+    /// The names of all collections, sorted (the engine's hidden ones are not listed).
     pub fn list_collections(&self) -> Result<Vec<String>> {
+        let mut names = self.all_collection_names()?;
+        names.retain(|n| !is_hidden(n));
+        Ok(names)
+    }
+
+    /// The names of every collection, hidden ones included, sorted.
+    pub(crate) fn all_collection_names(&self) -> Result<Vec<String>> {
         self.ensure_open()?;
         let mut names = block_on(self.shared.conn.table_names().execute())?;
         names.retain(|n| validate_collection_name(n).is_ok());
@@ -169,19 +608,52 @@ impl Database {
         Ok(names)
     }
 
-    /// Deletes a collection and its data. Open handles to it fail with [`ErrorKind::Closed`].
+    /// Deletes a collection and its data (buffered writes too). Open handles to it fail with
+    /// [`ErrorKind::Closed`].
     pub fn drop_collection(&self, name: &str) -> Result<()> {
+        check_not_hidden(name)?;
+        self.drop_collection_any(name)
+    }
+
+    /// [`Database::drop_collection`] for any name, hidden ones included (engine modules).
+    pub(crate) fn drop_collection_any(&self, name: &str) -> Result<()> {
         self.ensure_open()?;
+        self.shared.ensure_writable()?;
         validate_collection_name(name)?;
         let mut registry = self.registry();
-        if !self.list_collections()?.iter().any(|n| n == name) {
+        if !self.all_collection_names()?.iter().any(|n| n == name) {
             return Err(Error::new(ErrorKind::CollectionNotFound, format!("collection '{name}' does not exist")));
+        }
+        if let Some(c) = registry.get(name) {
+            c.inner.dropped.store(true, Ordering::Release);
         }
         block_on(self.shared.conn.drop_table(name, &[]))?;
         crate::index_file::remove(&self.shared.path, name)?;
+        // After the table is gone: a crash in between replays records of a collection that no
+        // longer exists, which are discarded.
+        self.shared.unregister_consumer(&crate::buffer::stream_name(name))?;
         if let Some(c) = registry.remove(name) {
-            c.inner.dropped.store(true, Ordering::Release);
+            c.discard_buffer();
         }
         Ok(())
     }
+}
+
+/// Collections whose names start with this are the engine's own (memory stores, RAG chunks):
+/// users cannot create, open or drop them by name, and `list_collections` does not show them.
+pub const HIDDEN_PREFIX: &str = "_agentdb_";
+
+/// Whether a collection name is one of the engine's hidden ones.
+pub fn is_hidden(name: &str) -> bool {
+    name.starts_with(HIDDEN_PREFIX)
+}
+
+fn check_not_hidden(name: &str) -> Result<()> {
+    if is_hidden(name) {
+        return Err(Error::new(
+            ErrorKind::InvalidName,
+            format!("invalid collection name {name:?}: names starting with '{HIDDEN_PREFIX}' are reserved for AgentDB's internal collections"),
+        ));
+    }
+    Ok(())
 }

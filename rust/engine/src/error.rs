@@ -29,6 +29,10 @@ pub enum ErrorKind {
     Storage = 11,
     /// A bug: an invariant of the engine did not hold.
     Internal = 12,
+    /// Another writer (process, or open handle) has the database open for writing.
+    DatabaseLocked = 13,
+    /// A write on a database opened read-only.
+    ReadOnly = 14,
 }
 
 impl ErrorKind {
@@ -46,6 +50,8 @@ impl ErrorKind {
             ErrorKind::Closed => "closed",
             ErrorKind::Storage => "storage error",
             ErrorKind::Internal => "internal error",
+            ErrorKind::DatabaseLocked => "database locked",
+            ErrorKind::ReadOnly => "read-only",
         }
     }
 }

@@ -4,9 +4,30 @@
 //! row and tombstones the old one, and a delete tombstones. Tombstoned nodes are still walked
 //! through (so the graph stays connected) but never returned. Distances come from the SIMD
 //! kernels.
+//!
+//! # Layout and speed
+//! A search spends its time waiting for memory: each expanded node costs one read of its link
+//! list and one read of every unvisited neighbour's vector. So layer 0 (where almost all the work
+//! happens) keeps every node's links in one fixed-size block of one flat array (count, then up to
+//! 2m links), the neighbours' vectors are prefetched before their distances are computed, the
+//! visited set and heaps are per-thread and reused across queries, and heap entries are single
+//! `u64` keys (ordered distance bits, node) so comparisons are one integer compare.
+//!
+//! # Building in parallel
+//! Link slots are atomics, so several threads insert nodes at once (as hnswlib does): a writer
+//! holds the node's (striped) lock while it rewrites a list, storing the links before the count;
+//! readers walk without locks and may see a list mid-rewrite, which only ever holds valid node
+//! numbers. A node that raises the top level holds the global lock for its whole insertion.
+//!
+//! # int8 quantization
+//! With [`Quantization::Int8`] the graph is built and walked on `i8` codes (one global symmetric
+//! scale, `code = round(x / scale)`), a quarter of the memory traffic of `f32`; the `ef`
+//! candidates the walk finds are then re-ranked with the exact `f32` distances.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::kernels::{self, Kernels};
 
@@ -14,16 +35,19 @@ use crate::kernels::{self, Kernels};
 /// [`std::str::FromStr`], so the list of kinds and its error message live here only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexKind {
-    /// AgentDB's HNSW graph ([`HnswParams`]).
+    /// AgentDB's in-memory HNSW graph ([`HnswParams`]).
     Hnsw,
+    /// Lance's own IVF_PQ index ([`IvfPqParams`]): on disk, for collections larger than memory.
+    IvfPq,
 }
 
 impl IndexKind {
-    pub const ALL: &'static [IndexKind] = &[IndexKind::Hnsw];
+    pub const ALL: &'static [IndexKind] = &[IndexKind::Hnsw, IndexKind::IvfPq];
 
     pub fn as_str(self) -> &'static str {
         match self {
             IndexKind::Hnsw => "hnsw",
+            IndexKind::IvfPq => "ivf_pq",
         }
     }
 }
@@ -41,38 +65,185 @@ impl std::str::FromStr for IndexKind {
     }
 }
 
-/// Index build parameters.
+/// How an HNSW index stores the vectors it walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quantization {
+    /// The `f32` vectors themselves.
+    #[default]
+    None,
+    /// `i8` codes for the graph walk, `f32` for the final ranking.
+    Int8,
+}
+
+impl Quantization {
+    pub const ALL: &'static [Quantization] = &[Quantization::None, Quantization::Int8];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quantization::None => "none",
+            Quantization::Int8 => "int8",
+        }
+    }
+}
+
+impl std::str::FromStr for Quantization {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        Quantization::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| {
+            let supported: Vec<String> = Quantization::ALL.iter().map(|k| format!("'{}'", k.as_str())).collect();
+            crate::Error::invalid_argument(format!(
+                "unsupported quantization '{s}'; supported: {}",
+                supported.join(", ")
+            ))
+        })
+    }
+}
+
+/// HNSW build parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HnswParams {
     /// Links per node on the upper layers (twice as many on layer 0). 2–128, default 16.
     pub m: usize,
     /// Candidate list size while building; larger builds slower and finds better links. Default 200.
     pub ef_construction: usize,
+    /// Vectors the graph walk compares: `f32` (default) or `i8` codes.
+    pub quantization: Quantization,
 }
 
 impl Default for HnswParams {
     fn default() -> Self {
-        HnswParams { m: 16, ef_construction: 200 }
+        HnswParams { m: 16, ef_construction: 200, quantization: Quantization::None }
     }
 }
 
-/// The vectors the graph's nodes refer to (the mirror's rows).
-pub(crate) struct Points<'a> {
-    pub data: &'a [f32],
+/// Build parameters of Lance's IVF_PQ index. 0 means "chosen from the data".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IvfPqParams {
+    /// IVF partitions (k-means clusters); 0: about √rows.
+    pub partitions: usize,
+    /// PQ sub-vectors (must divide the dimension); 0: Lance's default for the dimension.
+    pub sub_vectors: usize,
+}
+
+/// A collection's vector index and its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexParams {
+    Hnsw(HnswParams),
+    IvfPq(IvfPqParams),
+}
+
+impl IndexParams {
+    pub fn kind(&self) -> IndexKind {
+        match self {
+            IndexParams::Hnsw(_) => IndexKind::Hnsw,
+            IndexParams::IvfPq(_) => IndexKind::IvfPq,
+        }
+    }
+}
+
+/// The options of `create_index` as a binding receives them (`None`: the default).
+#[derive(Debug, Clone, Default)]
+pub struct IndexOptions<'a> {
+    pub m: Option<usize>,
+    pub ef_construction: Option<usize>,
+    pub quantization: Option<&'a str>,
+    pub partitions: Option<usize>,
+    pub sub_vectors: Option<usize>,
+}
+
+impl IndexParams {
+    /// The parameters of an index of `kind` (user text, see [`IndexKind`]) from loose options.
+    /// An option that does not apply to the kind is an `InvalidArgument` (a typo'd intent is not
+    /// silently ignored); ranges are checked by `Collection::create_index`.
+    pub fn from_options(kind: &str, o: &IndexOptions<'_>) -> crate::Result<IndexParams> {
+        let kind: IndexKind = kind.parse()?;
+        let misplaced = |name: &str| {
+            crate::Error::invalid_argument(format!("{name} does not apply to an index of kind '{}'", kind.as_str()))
+        };
+        match kind {
+            IndexKind::Hnsw => {
+                if o.partitions.is_some() {
+                    return Err(misplaced("partitions"));
+                }
+                if o.sub_vectors.is_some() {
+                    return Err(misplaced("sub_vectors"));
+                }
+                let d = HnswParams::default();
+                Ok(IndexParams::Hnsw(HnswParams {
+                    m: o.m.unwrap_or(d.m),
+                    ef_construction: o.ef_construction.unwrap_or(d.ef_construction),
+                    quantization: o.quantization.map(str::parse).transpose()?.unwrap_or_default(),
+                }))
+            }
+            IndexKind::IvfPq => {
+                for (name, set) in
+                    [("m", o.m.is_some()), ("ef_construction", o.ef_construction.is_some()), ("quantization", o.quantization.is_some())]
+                {
+                    if set {
+                        return Err(misplaced(name));
+                    }
+                }
+                Ok(IndexParams::IvfPq(IvfPqParams {
+                    partitions: o.partitions.unwrap_or(0),
+                    sub_vectors: o.sub_vectors.unwrap_or(0),
+                }))
+            }
+        }
+    }
+}
+
+impl From<HnswParams> for IndexParams {
+    fn from(p: HnswParams) -> Self {
+        IndexParams::Hnsw(p)
+    }
+}
+
+impl From<IvfPqParams> for IndexParams {
+    fn from(p: IvfPqParams) -> Self {
+        IndexParams::IvfPq(p)
+    }
+}
+
+/// An element type the graph can be walked on.
+pub(crate) trait Elem: Copy + Send + Sync + 'static {
+    fn dist(kern: Kernels, metric: kernels::Metric, a: &[Self], b: &[Self]) -> f32;
+}
+
+impl Elem for f32 {
+    #[inline(always)]
+    fn dist(kern: Kernels, metric: kernels::Metric, a: &[f32], b: &[f32]) -> f32 {
+        kern.pair_f32(metric, a, b)
+    }
+}
+
+impl Elem for i8 {
+    #[inline(always)]
+    fn dist(kern: Kernels, metric: kernels::Metric, a: &[i8], b: &[i8]) -> f32 {
+        kern.pair_i8(metric, a, b)
+    }
+}
+
+/// The vectors the graph's nodes refer to (the mirror's rows, or their `i8` codes).
+pub(crate) struct Points<'a, T = f32> {
+    pub data: &'a [T],
     pub dim: usize,
     pub metric: kernels::Metric,
 }
 
-impl Points<'_> {
-    #[inline]
-    fn row(&self, i: u32) -> &[f32] {
+impl<T: Elem> Points<'_, T> {
+    #[inline(always)]
+    fn row(&self, i: u32) -> &[T] {
         let i = i as usize;
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
 
-    #[inline]
-    fn dist(&self, kern: Kernels, q: &[f32], i: u32) -> f32 {
-        kern.pair_f32(self.metric, q, self.row(i))
+    #[inline(always)]
+    fn dist(&self, kern: Kernels, q: &[T], i: u32) -> f32 {
+        T::dist(kern, self.metric, q, self.row(i))
+    }
+
+    fn len(&self) -> usize {
+        self.data.len() / self.dim
     }
 }
 
@@ -92,24 +263,114 @@ impl Ord for Scored {
     }
 }
 
+/// A heap key: the distance's bits mapped to an order-preserving `u32` (the order of
+/// `f32::total_cmp`), then the node. One integer compare orders two candidates.
+#[inline(always)]
+fn key(d: f32, node: u32) -> u64 {
+    let b = d.to_bits();
+    let ord = if b >> 31 == 1 { !b } else { b | 0x8000_0000 };
+    (ord as u64) << 32 | node as u64
+}
+
+#[inline(always)]
+fn key_dist(k: u64) -> f32 {
+    let o = (k >> 32) as u32;
+    f32::from_bits(if o >> 31 == 1 { o & 0x7fff_ffff } else { !o })
+}
+
+#[inline(always)]
+fn key_node(k: u64) -> u32 {
+    k as u32
+}
+
+/// The global symmetric `i8` scale of [`Quantization::Int8`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Int8Scale(pub f32);
+
+impl Int8Scale {
+    /// The scale that maps the largest magnitude in `data` to 127.
+    fn fit(data: &[f32]) -> Int8Scale {
+        let max = data.iter().fold(0f32, |m, x| if x.is_finite() { m.max(x.abs()) } else { m });
+        Int8Scale(if max > 0.0 { max / 127.0 } else { 1.0 })
+    }
+
+    fn encode(self, v: &[f32], out: &mut Vec<i8>) {
+        let inv = 1.0 / self.0;
+        // Values beyond the fitted range (rows added after the build) saturate.
+        out.extend(v.iter().map(|x| (x * inv).round().clamp(-127.0, 127.0) as i8));
+    }
+}
+
+/// Links of one node: a count, then up to the level's capacity of node numbers.
+type Block = [AtomicU32];
+
+/// Lock stripes guarding link-list rewrites while building.
+const STRIPES: usize = 1024;
+/// Batches smaller than this are inserted on the calling thread.
+const PARALLEL_BUILD_ABOVE: usize = 4096;
+const NONE: u32 = u32::MAX;
+
 pub(crate) struct Hnsw {
     pub params: HnswParams,
-    /// `links[node][level]`: the node's neighbours on that level.
-    pub links: Vec<Vec<Vec<u32>>>,
-    pub entry: Option<u32>,
+    /// Layer 0: node `i`'s block is `level0[i * (1 + 2m) ..][.. 1 + 2m]`.
+    level0: Vec<AtomicU32>,
+    /// Layers 1…: node `i` has `levels[i] - 1` blocks of `1 + m` slots (none for most nodes).
+    upper: Vec<Box<Block>>,
+    /// Levels per node (≥ 1).
+    levels: Vec<u8>,
+    entry: AtomicU32,
+    /// Guards raising the entry point while building in parallel.
+    top_lock: Mutex<()>,
     rng: u64,
+    /// The `i8` codes of every node (row-major) and their scale, with [`Quantization::Int8`].
+    quant: Option<(Int8Scale, Vec<i8>)>,
+}
+
+/// Per-thread search state, reused across queries so a search allocates nothing.
+#[derive(Default)]
+struct Scratch {
+    visited: Visited,
+    candidates: BinaryHeap<Reverse<u64>>,
+    results: BinaryHeap<u64>,
+    links: Vec<u32>,
+    fresh: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 impl Hnsw {
     pub fn new(params: HnswParams) -> Self {
-        Hnsw { params, links: Vec::new(), entry: None, rng: 0x9E37_79B9_7F4A_7C15 }
+        Hnsw {
+            params,
+            level0: Vec::new(),
+            upper: Vec::new(),
+            levels: Vec::new(),
+            entry: AtomicU32::new(NONE),
+            top_lock: Mutex::new(()),
+            rng: 0x9E37_79B9_7F4A_7C15,
+            quant: None,
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.links.len()
+        self.levels.len()
     }
 
-    fn max_links(&self, level: usize) -> usize {
+    pub fn entry(&self) -> Option<u32> {
+        match self.entry.load(Ordering::Acquire) {
+            NONE => None,
+            e => Some(e),
+        }
+    }
+
+    /// The `i8` scale, with [`Quantization::Int8`] once a row was added.
+    pub fn int8_scale(&self) -> Option<f32> {
+        self.quant.as_ref().map(|(s, _)| s.0)
+    }
+
+    fn cap(&self, level: usize) -> usize {
         if level == 0 {
             2 * self.params.m
         } else {
@@ -117,13 +378,52 @@ impl Hnsw {
         }
     }
 
-    fn top_level(&self) -> usize {
-        self.entry.map_or(0, |e| self.links[e as usize].len() - 1)
+    pub fn levels(&self, node: u32) -> usize {
+        self.levels[node as usize] as usize
+    }
+
+    #[inline(always)]
+    fn block(&self, node: u32, level: usize) -> &Block {
+        if level == 0 {
+            let stride = 1 + 2 * self.params.m;
+            let at = node as usize * stride;
+            &self.level0[at..at + stride]
+        } else {
+            let stride = 1 + self.params.m;
+            &self.upper[node as usize][(level - 1) * stride..level * stride]
+        }
+    }
+
+    /// Copies the links of `node` on `level` into `out` (replacing its contents).
+    #[inline(always)]
+    fn read_links(&self, node: u32, level: usize, out: &mut Vec<u32>) {
+        let b = self.block(node, level);
+        // The count is stored after the links (Release), so the links it covers are visible.
+        let n = (b[0].load(Ordering::Acquire) as usize).min(b.len() - 1);
+        out.clear();
+        out.extend(b[1..=n].iter().map(|l| l.load(Ordering::Relaxed)));
+    }
+
+    /// The links of `node` on `level`.
+    pub fn links(&self, node: u32, level: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.read_links(node, level, &mut out);
+        out
+    }
+
+    /// Stores a link list (the caller holds the node's lock, or is the only thread).
+    fn write_links(&self, node: u32, level: usize, links: &[u32]) {
+        let b = self.block(node, level);
+        debug_assert!(links.len() < b.len());
+        for (slot, &l) in b[1..].iter().zip(links) {
+            slot.store(l, Ordering::Relaxed);
+        }
+        b[0].store(links.len() as u32, Ordering::Release);
     }
 
     /// A level drawn from the geometric distribution with factor 1/ln(m).
     fn random_level(&mut self) -> usize {
-        // xorshift64*: deterministic, so the same inserts build the same graph.
+        // xorshift64*: deterministic, so the same inserts draw the same levels.
         self.rng ^= self.rng >> 12;
         self.rng ^= self.rng << 25;
         self.rng ^= self.rng >> 27;
@@ -133,62 +433,132 @@ impl Hnsw {
         ((-u.ln() * ml) as usize).min(16)
     }
 
-    /// Adds the next node (it must be row `self.len()` of `points`).
-    pub fn insert(&mut self, points: &Points<'_>) {
-        let kern = Kernels::get();
-        let node = self.links.len() as u32;
-        let level = self.random_level();
-        self.links.push(vec![Vec::new(); level + 1]);
-        let Some(entry) = self.entry else {
-            self.entry = Some(node);
+    /// Makes room for a node with `levels` levels (its lists empty).
+    fn push_node(&mut self, levels: usize) {
+        let m = self.params.m;
+        self.level0.extend((0..1 + 2 * m).map(|_| AtomicU32::new(0)));
+        self.upper.push((0..(levels - 1) * (1 + m)).map(|_| AtomicU32::new(0)).collect());
+        self.levels.push(levels as u8);
+    }
+
+    /// Adds the rows of `points` the graph does not have yet, on up to `threads` threads.
+    pub fn add_rows(&mut self, points: &Points<'_, f32>, threads: usize) {
+        let start = self.len();
+        let end = points.len();
+        if start >= end {
             return;
-        };
-        let q = points.row(node).to_vec();
-        let top = self.top_level();
-        let mut ep = Scored(points.dist(kern, &q, entry), entry);
-        for l in (level + 1..=top).rev() {
-            ep = self.greedy(points, kern, &q, ep, l);
         }
-        let mut eps = vec![ep];
-        let mut visited = Visited::new(self.links.len());
-        for l in (0..=level.min(top)).rev() {
-            let found = self.search_layer(points, kern, &q, &eps, self.params.ef_construction, l, &mut visited, &|_| true);
-            let chosen = self.select(points, kern, &found, self.max_links(l));
-            for &Scored(_, nb) in &chosen {
-                self.links[nb as usize][l].push(node);
-                if self.links[nb as usize][l].len() > self.max_links(l) {
-                    self.shrink(points, kern, nb, l);
-                }
+        if self.params.quantization == Quantization::Int8 {
+            let (scale, codes) = self.quant.get_or_insert_with(|| (Int8Scale::fit(&points.data[start * points.dim..]), Vec::new()));
+            for i in start..end {
+                scale.encode(points.row(i as u32), codes);
             }
-            self.links[node as usize][l] = chosen.iter().map(|s| s.1).collect();
-            eps = found;
         }
-        if level > top {
-            self.entry = Some(node);
+        for _ in start..end {
+            let level = self.random_level();
+            self.push_node(level + 1);
+        }
+        let this = &*self;
+        match &this.quant {
+            Some((_, codes)) => this.insert_range(&Points { data: codes, dim: points.dim, metric: points.metric }, start, end, threads),
+            None => this.insert_range(points, start, end, threads),
         }
     }
 
-    /// Re-selects the links of `node` on `level` after it gained one too many.
-    fn shrink(&mut self, points: &Points<'_>, kern: Kernels, node: u32, level: usize) {
+    fn insert_range<T: Elem>(&self, points: &Points<'_, T>, mut start: usize, end: usize, threads: usize) {
+        if self.entry().is_none() {
+            self.entry.store(start as u32, Ordering::Release);
+            start += 1;
+        }
+        let locks: Vec<Mutex<()>> = (0..STRIPES).map(|_| Mutex::new(())).collect();
+        let threads = if end - start < PARALLEL_BUILD_ABOVE { 1 } else { threads.max(1) };
+        if threads == 1 {
+            for node in start..end {
+                self.insert(points, node as u32, &locks);
+            }
+            return;
+        }
+        let next = AtomicUsize::new(start);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| loop {
+                    let node = next.fetch_add(1, Ordering::Relaxed);
+                    if node >= end {
+                        break;
+                    }
+                    self.insert(points, node as u32, &locks);
+                });
+            }
+        });
+    }
+
+    /// Links node `node` (already allocated, vector in `points`) into the graph.
+    fn insert<T: Elem>(&self, points: &Points<'_, T>, node: u32, locks: &[Mutex<()>]) {
+        let kern = Kernels::get();
+        let level = self.levels(node) - 1;
+        let lock = |n: u32| locks[n as usize % STRIPES].lock().unwrap_or_else(|p| p.into_inner());
+        let mut entry = self.entry.load(Ordering::Acquire);
+        // A node that may become the new top holds the global lock throughout, so that two such
+        // nodes do not both take the top and leave one unreachable from the entry.
+        let _top = if level + 1 > self.levels(entry) {
+            let g = self.top_lock.lock().unwrap_or_else(|p| p.into_inner());
+            entry = self.entry.load(Ordering::Acquire);
+            (level + 1 > self.levels(entry)).then_some(g)
+        } else {
+            None
+        };
+        let top = self.levels(entry) - 1;
         let q = points.row(node);
-        let mut cands: Vec<Scored> =
-            self.links[node as usize][level].iter().map(|&n| Scored(points.dist(kern, q, n), n)).collect();
-        cands.sort_unstable();
-        let kept = self.select(points, kern, &cands, self.max_links(level));
-        self.links[node as usize][level] = kept.into_iter().map(|s| s.1).collect();
+        let mut links = Vec::new();
+        let mut ep = Scored(points.dist(kern, q, entry), entry);
+        for l in (level + 1..=top).rev() {
+            ep = self.greedy(points, kern, q, ep, l, &mut links);
+        }
+        let mut eps = vec![ep];
+        for l in (0..=level.min(top)).rev() {
+            let found = SCRATCH.with(|s| {
+                self.search_layer(points, kern, q, &eps, self.params.ef_construction, l, &mut s.borrow_mut(), &|_| true)
+            });
+            let chosen = self.select(points, kern, &found, self.cap(l));
+            let ids: Vec<u32> = chosen.iter().map(|s| s.1).collect();
+            {
+                let _g = lock(node);
+                self.write_links(node, l, &ids);
+            }
+            for &nb in &ids {
+                let _g = lock(nb);
+                self.read_links(nb, l, &mut links);
+                if links.contains(&node) {
+                    continue;
+                }
+                links.push(node);
+                if links.len() > self.cap(l) {
+                    // Too many: re-select among the old links and the new node.
+                    let base = points.row(nb);
+                    let mut cands: Vec<Scored> = links.iter().map(|&n| Scored(points.dist(kern, base, n), n)).collect();
+                    cands.sort_unstable();
+                    links = self.select(points, kern, &cands, self.cap(l)).into_iter().map(|s| s.1).collect();
+                }
+                self.write_links(nb, l, &links);
+            }
+            eps = found;
+        }
+        if _top.is_some() {
+            self.entry.store(node, Ordering::Release);
+        }
     }
 
     /// The neighbour-selection heuristic: take candidates closest first, skipping one that is
     /// closer to an already chosen neighbour than to the base point (it is reachable through it),
     /// then fill up with the skipped ones so nodes keep enough links for filtered walks.
-    fn select(&self, points: &Points<'_>, kern: Kernels, sorted: &[Scored], m: usize) -> Vec<Scored> {
+    fn select<T: Elem>(&self, points: &Points<'_, T>, kern: Kernels, sorted: &[Scored], m: usize) -> Vec<Scored> {
         let mut chosen: Vec<Scored> = Vec::with_capacity(m);
         let mut skipped = Vec::new();
         for &c in sorted {
             if chosen.len() >= m {
                 break;
             }
-            let diverse = chosen.iter().all(|r| kern.pair_f32(points.metric, points.row(c.1), points.row(r.1)) > c.0);
+            let diverse = chosen.iter().all(|r| points.dist(kern, points.row(c.1), r.1) > c.0);
             if diverse {
                 chosen.push(c);
             } else {
@@ -204,10 +574,12 @@ impl Hnsw {
         chosen
     }
 
-    fn greedy(&self, points: &Points<'_>, kern: Kernels, q: &[f32], mut best: Scored, level: usize) -> Scored {
+    #[allow(clippy::too_many_arguments)]
+    fn greedy<T: Elem>(&self, points: &Points<'_, T>, kern: Kernels, q: &[T], mut best: Scored, level: usize, links: &mut Vec<u32>) -> Scored {
         loop {
             let mut improved = false;
-            for &n in &self.links[best.1 as usize][level] {
+            self.read_links(best.1, level, links);
+            for &n in links.iter() {
                 let d = points.dist(kern, q, n);
                 if d < best.0 {
                     best = Scored(d, n);
@@ -223,44 +595,57 @@ impl Hnsw {
     /// Best-first search of one layer. Every reached node is expanded, but only those `accept`
     /// allows enter the result list (at most `ef`), closest first.
     #[allow(clippy::too_many_arguments)]
-    fn search_layer(
+    fn search_layer<T: Elem, F: Fn(u32) -> bool + ?Sized>(
         &self,
-        points: &Points<'_>,
+        points: &Points<'_, T>,
         kern: Kernels,
-        q: &[f32],
+        q: &[T],
         entries: &[Scored],
         ef: usize,
         level: usize,
-        visited: &mut Visited,
-        accept: &dyn Fn(u32) -> bool,
+        s: &mut Scratch,
+        accept: &F,
     ) -> Vec<Scored> {
-        visited.clear();
-        let mut candidates: BinaryHeap<Reverse<Scored>> = BinaryHeap::new();
-        let mut results: BinaryHeap<Scored> = BinaryHeap::new();
+        let Scratch { visited, candidates, results, links, fresh } = s;
+        visited.reset(self.len());
+        candidates.clear();
+        results.clear();
         for &e in entries {
             if visited.insert(e.1) {
-                candidates.push(Reverse(e));
+                candidates.push(Reverse(key(e.0, e.1)));
                 if accept(e.1) {
-                    results.push(e);
+                    results.push(key(e.0, e.1));
                 }
             }
         }
         while results.len() > ef {
             results.pop();
         }
+        let dim = points.dim;
         while let Some(Reverse(c)) = candidates.pop() {
-            if results.len() >= ef && results.peek().is_some_and(|w| c.0 > w.0) {
+            if results.len() >= ef && results.peek().is_some_and(|&w| c > w) {
                 break;
             }
-            for &n in &self.links[c.1 as usize][level] {
-                if !visited.insert(n) {
-                    continue;
+            self.read_links(key_node(c), level, links);
+            // Mark the new neighbours and start loading their vectors, so the loads overlap
+            // instead of each distance waiting for its own cache misses.
+            fresh.clear();
+            for &n in links.iter() {
+                if visited.insert(n) {
+                    fresh.push(n);
+                    kernels::prefetch(&points.data[n as usize * dim..(n as usize + 1) * dim]);
                 }
+            }
+            if let Some(&Reverse(next)) = candidates.peek() {
+                kernels::prefetch(self.block(key_node(next), level));
+            }
+            for &n in fresh.iter() {
                 let d = points.dist(kern, q, n);
-                if results.len() < ef || results.peek().is_some_and(|w| d < w.0) {
-                    candidates.push(Reverse(Scored(d, n)));
+                let kd = key(d, n);
+                if results.len() < ef || results.peek().is_some_and(|&w| kd < w) {
+                    candidates.push(Reverse(kd));
                     if accept(n) {
-                        results.push(Scored(d, n));
+                        results.push(kd);
                         if results.len() > ef {
                             results.pop();
                         }
@@ -268,49 +653,134 @@ impl Hnsw {
                 }
             }
         }
-        let mut out = results.into_vec();
+        let mut out: Vec<Scored> = results.drain().map(|k| Scored(key_dist(k), key_node(k))).collect();
         out.sort_unstable();
         out
     }
 
     /// The `k` accepted nodes nearest to `q` found with a candidate list of `ef` (≥ k).
-    pub fn search(&self, points: &Points<'_>, q: &[f32], k: usize, ef: usize, accept: &dyn Fn(u32) -> bool) -> Vec<Scored> {
-        let Some(entry) = self.entry else { return Vec::new() };
-        let kern = Kernels::get();
-        let mut ep = Scored(points.dist(kern, q, entry), entry);
-        for l in (1..=self.top_level()).rev() {
-            ep = self.greedy(points, kern, q, ep, l);
+    /// `points` are the `f32` rows; a quantized index walks its codes and re-ranks with them.
+    pub fn search<F: Fn(u32) -> bool>(&self, points: &Points<'_, f32>, q: &[f32], k: usize, ef: usize, accept: F) -> Vec<Scored> {
+        let ef = ef.max(k);
+        match &self.quant {
+            None => {
+                let mut found = self.walk(points, q, ef, &accept);
+                found.truncate(k);
+                found
+            }
+            Some((scale, codes)) => {
+                let mut qc = Vec::with_capacity(q.len());
+                scale.encode(q, &mut qc);
+                let coded = Points { data: codes.as_slice(), dim: points.dim, metric: points.metric };
+                let kern = Kernels::get();
+                let mut found: Vec<Scored> =
+                    self.walk(&coded, &qc, ef, &accept).into_iter().map(|s| Scored(points.dist(kern, q, s.1), s.1)).collect();
+                found.sort_unstable();
+                found.truncate(k);
+                found
+            }
         }
-        let mut visited = Visited::new(self.links.len());
-        let mut found = self.search_layer(points, kern, q, &[ep], ef.max(k), 0, &mut visited, accept);
-        found.truncate(k);
-        found
+    }
+
+    fn walk<T: Elem, F: Fn(u32) -> bool>(&self, points: &Points<'_, T>, q: &[T], ef: usize, accept: &F) -> Vec<Scored> {
+        let Some(entry) = self.entry() else { return Vec::new() };
+        let kern = Kernels::get();
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            let mut ep = Scored(points.dist(kern, q, entry), entry);
+            for l in (1..self.levels(entry)).rev() {
+                ep = self.greedy(points, kern, q, ep, l, &mut s.links);
+            }
+            self.search_layer(points, kern, q, &[ep], ef, 0, s, accept)
+        })
+    }
+
+    /// Rebuilds a graph from saved parts: per node its link lists (one per level), the entry
+    /// point, and the `i8` scale (codes are re-derived from `points`). `None` when the parts
+    /// are inconsistent (a list too long, a link to a node missing on that level, a wrong entry).
+    pub fn from_parts(
+        params: HnswParams,
+        entry: Option<u32>,
+        nodes: Vec<Vec<Vec<u32>>>,
+        scale: Option<f32>,
+        points: &Points<'_, f32>,
+    ) -> Option<Hnsw> {
+        let mut h = Hnsw::new(params);
+        if nodes.len() != points.len() || (params.quantization == Quantization::Int8) != scale.is_some() {
+            return None;
+        }
+        for levels in &nodes {
+            if levels.is_empty() || levels.len() > 17 {
+                return None;
+            }
+            h.push_node(levels.len());
+        }
+        for (node, levels) in nodes.iter().enumerate() {
+            for (l, links) in levels.iter().enumerate() {
+                if links.len() > h.cap(l) || links.iter().any(|&n| n as usize >= nodes.len() || nodes[n as usize].len() <= l) {
+                    return None;
+                }
+                h.write_links(node as u32, l, links);
+            }
+        }
+        match entry {
+            None if nodes.is_empty() => {}
+            Some(e) if (e as usize) < nodes.len() && nodes.iter().all(|n| n.len() <= nodes[e as usize].len()) => {
+                h.entry.store(e, Ordering::Release)
+            }
+            _ => return None,
+        }
+        // Later inserts draw levels from a generator that depends on how many were drawn.
+        for _ in 0..nodes.len() {
+            h.random_level();
+        }
+        if let Some(s) = scale {
+            if !(s.is_finite() && s > 0.0) {
+                return None;
+            }
+            let scale = Int8Scale(s);
+            let mut codes = Vec::with_capacity(points.data.len());
+            for i in 0..points.len() {
+                scale.encode(points.row(i as u32), &mut codes);
+            }
+            h.quant = Some((scale, codes));
+        }
+        Some(h)
     }
 }
 
-/// A visited set over node numbers (a bitset cleared by the nodes it set).
+/// A visited set over node numbers: a bitset, cleared through the list of nodes it set (or
+/// wholesale when that list is long), and reused across searches.
+#[derive(Default)]
 struct Visited {
     bits: Vec<u64>,
     set: Vec<u32>,
 }
 
 impl Visited {
-    fn new(n: usize) -> Self {
-        Visited { bits: vec![0; n.div_ceil(64)], set: Vec::new() }
-    }
-    fn clear(&mut self) {
-        for &n in &self.set {
-            self.bits[n as usize / 64] = 0;
+    fn reset(&mut self, n: usize) {
+        if self.set.len() > self.bits.len() / 8 {
+            self.bits.iter_mut().for_each(|w| *w = 0);
+        } else {
+            for &n in &self.set {
+                self.bits[n as usize / 64] = 0;
+            }
         }
         self.set.clear();
+        if self.bits.len() < n.div_ceil(64) {
+            self.bits.resize(n.div_ceil(64), 0);
+        }
     }
+
     /// True if `n` was not yet visited.
+    #[inline(always)]
     fn insert(&mut self, n: u32) -> bool {
         let (w, b) = (n as usize / 64, n % 64);
-        if self.bits[w] >> b & 1 == 1 {
+        let word = &mut self.bits[w];
+        if *word >> b & 1 == 1 {
             return false;
         }
-        self.bits[w] |= 1 << b;
+        *word |= 1 << b;
         self.set.push(n);
         true
     }
@@ -332,28 +802,104 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn recall_against_brute_force() {
-        let (n, dim, k) = (3000, 16, 10);
-        let pts = data(n, dim, 7);
-        let points = Points { data: &pts, dim, metric: kernels::Metric::L2 };
-        let mut h = Hnsw::new(HnswParams { m: 12, ef_construction: 100 });
-        for _ in 0..n {
-            h.insert(&points);
-        }
-        let queries = data(50, dim, 99);
+    fn recall(h: &Hnsw, points: &Points<'_>, queries: &[f32], k: usize) -> f64 {
+        let dim = points.dim;
+        let n = points.len();
         let mut hits = 0;
         for q in queries.chunks(dim) {
             let mut exact: Vec<Scored> = (0..n as u32).map(|i| Scored(kernels::l2_f32(q, points.row(i)), i)).collect();
             exact.sort_unstable();
             let want: std::collections::HashSet<u32> = exact[..k].iter().map(|s| s.1).collect();
-            let got = h.search(&points, q, k, 64, &|_| true);
+            let got = h.search(points, q, k, 64, |_| true);
             assert_eq!(got.len(), k);
             assert!(got.windows(2).all(|w| w[0] <= w[1]));
             hits += got.iter().filter(|s| want.contains(&s.1)).count();
         }
-        let recall = hits as f64 / (50 * k) as f64;
-        assert!(recall >= 0.95, "recall {recall}");
+        hits as f64 / (queries.len() / dim * k) as f64
+    }
+
+    #[test]
+    fn keys_order_like_distances() {
+        let ds = [-3.5f32, -0.0, 0.0, 1e-30, 0.5, 1.0, 7.25, f32::INFINITY];
+        for w in ds.windows(2) {
+            assert!(key(w[0], 9) < key(w[1], 0), "{} {}", w[0], w[1]);
+        }
+        for &d in &ds {
+            assert_eq!(key_dist(key(d, 3)).to_bits(), d.to_bits());
+            assert_eq!(key_node(key(d, 3)), 3);
+        }
+    }
+
+    #[test]
+    fn recall_against_brute_force() {
+        let (n, dim) = (3000, 16);
+        let pts = data(n, dim, 7);
+        let points = Points { data: &pts, dim, metric: kernels::Metric::L2 };
+        let mut h = Hnsw::new(HnswParams { m: 12, ef_construction: 100, quantization: Quantization::None });
+        h.add_rows(&points, 1);
+        let r = recall(&h, &points, &data(50, dim, 99), 10);
+        assert!(r >= 0.95, "recall {r}");
+    }
+
+    #[test]
+    fn parallel_build_and_incremental_inserts_keep_recall() {
+        let (n, dim) = (12_000, 16);
+        let pts = data(n, dim, 5);
+        let mut h = Hnsw::new(HnswParams { m: 12, ef_construction: 100, quantization: Quantization::None });
+        // Most rows in one parallel batch, then a few small batches on one thread.
+        h.add_rows(&Points { data: &pts[..10_000 * dim], dim, metric: kernels::Metric::L2 }, 4);
+        for end in [10_500, 11_000, n] {
+            h.add_rows(&Points { data: &pts[..end * dim], dim, metric: kernels::Metric::L2 }, 4);
+        }
+        let points = Points { data: &pts, dim, metric: kernels::Metric::L2 };
+        assert_eq!(h.len(), n);
+        let r = recall(&h, &points, &data(50, dim, 98), 10);
+        assert!(r >= 0.95, "recall {r}");
+    }
+
+    #[test]
+    fn int8_walk_with_f32_rerank_keeps_recall() {
+        let (n, dim) = (3000, 16);
+        let pts = data(n, dim, 8);
+        let points = Points { data: &pts, dim, metric: kernels::Metric::L2 };
+        let mut h = Hnsw::new(HnswParams { m: 12, ef_construction: 100, quantization: Quantization::Int8 });
+        h.add_rows(&points, 1);
+        assert!(h.int8_scale().is_some());
+        let r = recall(&h, &points, &data(50, dim, 97), 10);
+        assert!(r >= 0.9, "recall {r}");
+        // Re-ranked distances are the exact f32 ones.
+        let q = &pts[..dim];
+        let got = h.search(&points, q, 5, 64, |_| true);
+        assert_eq!(got[0].1, 0);
+        assert_eq!(got[0].0, 0.0);
+    }
+
+    #[test]
+    fn from_parts_round_trips_and_rejects_inconsistent_parts() {
+        let (n, dim) = (800, 8);
+        let pts = data(n, dim, 4);
+        let points = Points { data: &pts, dim, metric: kernels::Metric::L2 };
+        let params = HnswParams { m: 8, ef_construction: 50, quantization: Quantization::Int8 };
+        let mut h = Hnsw::new(params);
+        h.add_rows(&points, 1);
+        let parts = |h: &Hnsw| -> Vec<Vec<Vec<u32>>> {
+            (0..h.len() as u32).map(|i| (0..h.levels(i)).map(|l| h.links(i, l)).collect()).collect()
+        };
+        let nodes = parts(&h);
+        let back = Hnsw::from_parts(params, h.entry(), nodes.clone(), h.int8_scale(), &points).unwrap();
+        assert_eq!(parts(&back), nodes);
+        assert_eq!(back.entry(), h.entry());
+        assert_eq!(back.quant.as_ref().unwrap().1, h.quant.as_ref().unwrap().1);
+        let q = &pts[3 * dim..4 * dim];
+        assert_eq!(back.search(&points, q, 10, 40, |_| true), h.search(&points, q, 10, 40, |_| true));
+        let mut bad = nodes.clone();
+        bad[1][0].push(n as u32);
+        assert!(Hnsw::from_parts(params, h.entry(), bad, h.int8_scale(), &points).is_none());
+        assert!(Hnsw::from_parts(params, h.entry(), nodes.clone(), None, &points).is_none());
+        let low = (0..n as u32).find(|&i| h.levels(i) == 1).unwrap();
+        if h.levels(h.entry().unwrap()) > 1 {
+            assert!(Hnsw::from_parts(params, Some(low), nodes, h.int8_scale(), &points).is_none());
+        }
     }
 
     #[test]
@@ -362,10 +908,8 @@ mod tests {
         let pts = data(n, dim, 3);
         let points = Points { data: &pts, dim, metric: kernels::Metric::L2 };
         let mut h = Hnsw::new(HnswParams::default());
-        for _ in 0..n {
-            h.insert(&points);
-        }
-        let got = h.search(&points, points.row(0), 20, 50, &|i| i % 2 == 1);
+        h.add_rows(&points, 1);
+        let got = h.search(&points, points.row(0), 20, 50, |i| i % 2 == 1);
         assert_eq!(got.len(), 20);
         assert!(got.iter().all(|s| s.1 % 2 == 1));
     }

@@ -4,20 +4,28 @@
 //! rebuilds the index from Lance. The index parameters live apart, in `<name>.index.json`, so a
 //! damaged index file still says what to rebuild.
 //!
-//! Layout (little-endian): magic `AGDBHNS1`, lance version u64, dim u32, metric u8, m u32,
-//! ef_construction u32, rows u32, entry u32 (u32::MAX: none); per row: id (u32 length + bytes),
-//! alive u8, the row's vector (dim × f32, as the mirror stores it), level count u8, and per level
-//! the link count u32 and links u32…; then the checksum u64 of everything before it.
+//! Layout (little-endian): magic `AGDBHNS2`, lance version u64, dim u32, metric u8, m u32,
+//! ef_construction u32, quantization u8 (0 none, 1 int8), int8 scale f32 (0 without), rows u32,
+//! entry u32 (u32::MAX: none); per row: id (u32 length + bytes), alive u8, the row's vector
+//! (dim × f32, as the mirror stores it), level count u8, and per level the link count u32 and
+//! links u32…; then the checksum u64 of everything before it. The `i8` codes are not stored:
+//! they are re-derived from the vectors and the scale.
+//!
+//! The magic is the format's version: a file of another version (`AGDBHNS1` had no quantization
+//! fields) fails the check and is rebuilt, never misread. Change it whenever the layout changes.
+//!
+//! `<name>.index.json` also records indexes that are not AgentDB's own: `{"kind": "ivf_pq", …}`
+//! means the collection has Lance's IVF_PQ index (which Lance stores and maintains itself).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::hnsw::{Hnsw, HnswParams};
+use crate::hnsw::{Hnsw, HnswParams, IndexParams, IvfPqParams, Points, Quantization};
 use crate::mirror::Mirror;
 use crate::schema::Metric;
 
-const MAGIC: &[u8; 8] = b"AGDBHNS1";
+const MAGIC: &[u8; 8] = b"AGDBHNS2";
 
 pub(crate) fn index_path(db: &Path, collection: &str) -> PathBuf {
     db.join("_agentdb").join(format!("{collection}.hnsw"))
@@ -50,13 +58,23 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Records that the collection has an index with these parameters.
-pub(crate) fn save_params(path: &Path, params: HnswParams) -> Result<()> {
-    let text = format!(r#"{{"kind": "hnsw", "m": {}, "ef_construction": {}}}"#, params.m, params.ef_construction);
+pub(crate) fn save_params(path: &Path, params: IndexParams) -> Result<()> {
+    let text = match params {
+        IndexParams::Hnsw(p) => format!(
+            r#"{{"kind": "hnsw", "m": {}, "ef_construction": {}, "quantization": "{}"}}"#,
+            p.m,
+            p.ef_construction,
+            p.quantization.as_str()
+        ),
+        IndexParams::IvfPq(p) => {
+            format!(r#"{{"kind": "ivf_pq", "partitions": {}, "sub_vectors": {}}}"#, p.partitions, p.sub_vectors)
+        }
+    };
     write_atomically(path, text.as_bytes())
 }
 
 /// The parameters of the collection's index, `None` if it has none.
-pub(crate) fn load_params(path: &Path) -> Result<Option<HnswParams>> {
+pub(crate) fn load_params(path: &Path) -> Result<Option<IndexParams>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -65,11 +83,38 @@ pub(crate) fn load_params(path: &Path) -> Result<Option<HnswParams>> {
     let bad = || Error::storage(format!("{} is damaged: {text:?}", path.display()));
     let v = crate::Value::from_json(&text).map_err(|_| bad())?;
     let crate::Value::Map(m) = v else { return Err(bad()) };
-    let num = |k: &str| match m.get(k) {
-        Some(crate::Value::Int(i)) if *i > 0 => Ok(*i as usize),
+    let num = |k: &str, min: i64| match m.get(k) {
+        Some(crate::Value::Int(i)) if *i >= min => Ok(*i as usize),
         _ => Err(bad()),
     };
-    Ok(Some(HnswParams { m: num("m")?, ef_construction: num("ef_construction")? }))
+    let text_of = |k: &str| match m.get(k) {
+        Some(crate::Value::Str(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    // Files written before index kinds existed hold only m and ef_construction: HNSW, f32.
+    match text_of("kind").unwrap_or("hnsw") {
+        "hnsw" => Ok(Some(IndexParams::Hnsw(HnswParams {
+            m: num("m", 1)?,
+            ef_construction: num("ef_construction", 1)?,
+            quantization: match text_of("quantization") {
+                None => Quantization::None,
+                Some(q) => q.parse().map_err(|_| bad())?,
+            },
+        }))),
+        "ivf_pq" => Ok(Some(IndexParams::IvfPq(IvfPqParams {
+            partitions: num("partitions", 0)?,
+            sub_vectors: num("sub_vectors", 0)?,
+        }))),
+        _ => Err(bad()),
+    }
+}
+
+/// Removes the saved graph (not the parameters).
+pub(crate) fn remove_graph(db: &Path, collection: &str) -> Result<()> {
+    match std::fs::remove_file(index_path(db, collection)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn remove(db: &Path, collection: &str) -> Result<()> {
@@ -80,6 +125,13 @@ pub(crate) fn remove(db: &Path, collection: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn quantization_code(q: Quantization) -> u8 {
+    match q {
+        Quantization::None => 0,
+        Quantization::Int8 => 1,
+    }
 }
 
 fn metric_code(m: Metric) -> u8 {
@@ -101,8 +153,10 @@ pub(crate) fn save(path: &Path, mirror: &Mirror, lance_version: u64) -> Result<(
     b.push(metric_code(mirror.metric()));
     b.extend_from_slice(&(index.params.m as u32).to_le_bytes());
     b.extend_from_slice(&(index.params.ef_construction as u32).to_le_bytes());
+    b.push(quantization_code(index.params.quantization));
+    b.extend_from_slice(&index.int8_scale().unwrap_or(0.0).to_le_bytes());
     b.extend_from_slice(&(ids.len() as u32).to_le_bytes());
-    b.extend_from_slice(&index.entry.unwrap_or(u32::MAX).to_le_bytes());
+    b.extend_from_slice(&index.entry().unwrap_or(u32::MAX).to_le_bytes());
     for (row, id) in ids.iter().enumerate() {
         b.extend_from_slice(&(id.len() as u32).to_le_bytes());
         b.extend_from_slice(id.as_bytes());
@@ -110,9 +164,10 @@ pub(crate) fn save(path: &Path, mirror: &Mirror, lance_version: u64) -> Result<(
         for x in &vectors[row * dim..(row + 1) * dim] {
             b.extend_from_slice(&x.to_le_bytes());
         }
-        let levels = &index.links[row];
-        b.push(levels.len() as u8);
-        for links in levels {
+        let levels = index.levels(row as u32);
+        b.push(levels as u8);
+        for level in 0..levels {
+            let links = index.links(row as u32, level);
             b.extend_from_slice(&(links.len() as u32).to_le_bytes());
             for l in links {
                 b.extend_from_slice(&l.to_le_bytes());
@@ -150,9 +205,12 @@ fn parse(bytes: &[u8], lance_version: u64, dim: usize, metric: Metric, params: H
         || r.u8()? != metric_code(metric)
         || r.u32()? as usize != params.m
         || r.u32()? as usize != params.ef_construction
+        || r.u8()? != quantization_code(params.quantization)
     {
         return None;
     }
+    let scale = f32::from_le_bytes(r.take(4)?.try_into().ok()?);
+    let scale = (params.quantization == Quantization::Int8).then_some(scale);
     let rows = r.u32()? as usize;
     let entry = match r.u32()? {
         u32::MAX => None,
@@ -160,8 +218,7 @@ fn parse(bytes: &[u8], lance_version: u64, dim: usize, metric: Metric, params: H
         _ => return None,
     };
     let mut mirror = Mirror::new(dim, metric);
-    let mut index = Hnsw::new(params);
-    index.entry = entry;
+    let mut nodes = Vec::with_capacity(rows);
     let mut ids = Vec::with_capacity(rows);
     let mut alive = Vec::with_capacity(rows);
     let mut vectors = Vec::with_capacity(rows * dim);
@@ -189,12 +246,14 @@ fn parse(bytes: &[u8], lance_version: u64, dim: usize, metric: Metric, params: H
         if levels == 0 {
             return None;
         }
-        index.links.push(node);
+        nodes.push(node);
     }
     if r.at != body.len() {
         return None;
     }
-    mirror.restore(ids, alive, vectors, index);
+    let points = Points { data: &vectors, dim, metric: mirror.kernel_metric() };
+    let index = Hnsw::from_parts(params, entry, nodes, scale, &points)?;
+    mirror.restore(ids, alive, vectors, Some(index));
     Some(mirror)
 }
 

@@ -13,6 +13,8 @@
 //! ```
 
 mod arrow_in;
+pub mod chunk;
+mod buffer;
 mod collection;
 mod database;
 mod error;
@@ -20,27 +22,45 @@ mod filter;
 mod hnsw;
 mod index_file;
 pub mod kernels;
+mod lock;
+mod memory;
 mod mirror;
+pub mod rag;
 mod records;
 mod runtime;
 mod schema;
+mod state;
+mod text_index;
 mod value;
+mod wal;
 
 pub use arrow_in::OwnedRecords;
 pub use collection::{Collection, MAX_K};
-pub use database::Database;
+pub use database::{Database, OpenOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use filter::Filter;
-pub use hnsw::{HnswParams, IndexKind};
+pub use hnsw::{HnswParams, IndexKind, IndexOptions, IndexParams, IvfPqParams, Quantization};
 pub use mirror::SearchOptions;
+pub use memory::{
+    similarity as memory_similarity, ConsolidateOptions, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,
+    MemoryRecord, MemoryUpdate, NewMemory, RecallOptions, RecallWeights, EXACT_RECALL_MAX, MEMORY_COLLECTION_PREFIX,
+    SYSTEM_KEYS as MEMORY_SYSTEM_KEYS,
+};
 pub use records::{GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
+pub use text_index::TextSearchResult;
 pub use schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};
+pub use wal::SyncMode;
+pub use state::{
+    Checkpoint, CheckpointFilter, PendingWrite, State, StateAt, StateVersion, WriteInput, MAX_JSON_DEPTH, MAX_STATE_NAME_LEN,
+};
 pub use value::{days_from_civil, format_rfc3339_micros, parse_rfc3339_micros, MetaType, Metadata, Value};
 
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).
 pub use arrow;
 pub use arrow_array;
 pub use arrow_schema;
+/// Re-exported so the bindings build agent-state values with the engine's serde_json.
+pub use serde_json;
 
 /// The engine's version (the workspace version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -27,6 +27,12 @@ const EXACT_BELOW_SHARE: usize = 20;
 pub struct SearchOptions {
     /// HNSW candidate list size (recall ↔ speed); `None`: max(k, 64). Ignored without an index.
     pub ef: Option<usize>,
+    /// IVF_PQ partitions to probe (recall ↔ speed); `None`: Lance's adaptive default. Ignored by
+    /// other indexes.
+    pub nprobes: Option<usize>,
+    /// IVF_PQ: re-rank `refine_factor × k` candidates with their exact vectors; `None`: rank by
+    /// the compressed codes only. Ignored by other indexes.
+    pub refine_factor: Option<u32>,
     /// Scan every row even when an index exists.
     pub exact: bool,
     /// Threads for an exact scan; `None`: all cores.
@@ -77,7 +83,7 @@ impl Mirror {
         Mirror { dim, metric, ids: Vec::new(), alive: Vec::new(), rows: HashMap::new(), vectors: Vec::new(), index: None, dirty: false }
     }
 
-    fn kernel_metric(&self) -> kernels::Metric {
+    pub(crate) fn kernel_metric(&self) -> kernels::Metric {
         match self.metric {
             Metric::L2 => kernels::Metric::L2,
             // Stored and query vectors are normalised, so cosine is a dot product.
@@ -107,16 +113,16 @@ impl Mirror {
     }
 
     /// Replaces the contents with saved rows and their index.
-    pub fn restore(&mut self, ids: Vec<String>, alive: Vec<bool>, vectors: Vec<f32>, index: Hnsw) {
+    pub fn restore(&mut self, ids: Vec<String>, alive: Vec<bool>, vectors: Vec<f32>, index: Option<Hnsw>) {
         self.rows = ids.iter().enumerate().filter(|(i, _)| alive[*i]).map(|(i, id)| (id.clone(), i)).collect();
         self.ids = ids;
         self.alive = alive;
         self.vectors = vectors;
-        self.index = Some(index);
+        self.index = index;
         self.dirty = false;
     }
 
-    fn points(&self) -> Points<'_> {
+    pub(crate) fn points(&self) -> Points<'_> {
         Points { data: &self.vectors, dim: self.dim, metric: self.kernel_metric() }
     }
 
@@ -128,6 +134,9 @@ impl Mirror {
             buf.clear();
             self.prepare(vectors.row(i), &mut buf);
             match self.rows.get(id) {
+                // The same vector again (an upsert that changes only the document or metadata):
+                // nothing to do, and no graph node to move.
+                Some(&row) if self.vectors[row * self.dim..(row + 1) * self.dim] == buf[..] => {}
                 Some(&row) if self.index.is_none() => {
                     self.vectors[row * self.dim..(row + 1) * self.dim].copy_from_slice(&buf)
                 }
@@ -145,14 +154,12 @@ impl Mirror {
         self.index_new_rows();
     }
 
-    /// Inserts the rows the graph does not have yet.
+    /// Inserts the rows the graph does not have yet (a large batch on every core).
     fn index_new_rows(&mut self) {
         let Some(mut index) = self.index.take() else { return };
         if index.len() < self.ids.len() {
-            let points = self.points();
-            while index.len() < self.ids.len() {
-                index.insert(&points);
-            }
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            index.add_rows(&self.points(), threads);
             self.dirty = true;
         }
         self.index = Some(index);
@@ -243,7 +250,7 @@ impl Mirror {
                 let accept = |row: u32| self.alive[row as usize] && mask.is_none_or(|m| m[row as usize]);
                 let ef = options.ef.unwrap_or(64).max(k);
                 return index
-                    .search(&self.points(), &q, k, ef, &accept)
+                    .search(&self.points(), &q, k, ef, accept)
                     .into_iter()
                     .map(|s| (self.ids[s.1 as usize].clone(), self.finish(s.0)))
                     .collect();
@@ -319,5 +326,66 @@ impl Mirror {
             start = end;
         }
         heap
+    }
+}
+
+/// Searches for engine modules that keep their own view of a collection's records (agent memory):
+/// a predicate on ids instead of a row mask, so a filter is asked only about the rows a search
+/// visits.
+impl Mirror {
+    /// The distance from `query` to each of `ids` (`None` for an id not mirrored).
+    pub(crate) fn distances_of(&self, query: &[f32], ids: &[&str]) -> Vec<Option<f32>> {
+        let mut q = Vec::with_capacity(self.dim);
+        self.prepare(query, &mut q);
+        let kern = Kernels::get();
+        let metric = self.kernel_metric();
+        let dim = self.dim;
+        ids.iter()
+            .map(|id| {
+                let row = *self.rows.get(*id)?;
+                Some(self.finish(kern.pair_f32(metric, &q, &self.vectors[row * dim..(row + 1) * dim])))
+            })
+            .collect()
+    }
+
+    /// The stored vector of `id` (normalised for cosine).
+    pub(crate) fn vector_of(&self, id: &str) -> Option<Vec<f32>> {
+        let row = *self.rows.get(id)?;
+        Some(self.vectors[row * self.dim..(row + 1) * self.dim].to_vec())
+    }
+
+    /// The `k` live rows nearest to `query` whose id `accept` admits, closest first. With an
+    /// index the graph is walked with a candidate list of `ef` (approximate); without, every live
+    /// row is compared.
+    pub(crate) fn search_where(&self, query: &[f32], k: usize, ef: usize, accept: &dyn Fn(&str) -> bool) -> Vec<(String, f32)> {
+        let mut q = Vec::with_capacity(self.dim);
+        self.prepare(query, &mut q);
+        if let Some(index) = &self.index {
+            let ok = |row: u32| self.alive[row as usize] && accept(&self.ids[row as usize]);
+            return index
+                .search(&self.points(), &q, k, ef.max(k), ok)
+                .into_iter()
+                .map(|s| (self.ids[s.1 as usize].clone(), self.finish(s.0)))
+                .collect();
+        }
+        let kern = Kernels::get();
+        let metric = self.kernel_metric();
+        let dim = self.dim;
+        let mut heap: BinaryHeap<Hit> = BinaryHeap::with_capacity(k + 1);
+        for row in 0..self.ids.len() {
+            if !self.alive[row] || !accept(&self.ids[row]) {
+                continue;
+            }
+            let hit = Hit { dist: kern.pair_f32(metric, &q, &self.vectors[row * dim..(row + 1) * dim]), row };
+            if heap.len() < k {
+                heap.push(hit);
+            } else if heap.peek().is_some_and(|w| hit < *w) {
+                heap.pop();
+                heap.push(hit);
+            }
+        }
+        let mut best = heap.into_vec();
+        best.sort_unstable();
+        best.into_iter().map(|h| (self.ids[h.row].clone(), self.finish(h.dist))).collect()
     }
 }

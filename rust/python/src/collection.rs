@@ -4,11 +4,11 @@
 //! the Python layer wraps in `GetResult` / `SearchResult`.
 
 use agentdb_engine::arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
-use agentdb_engine::{Collection, Error, ErrorKind, HnswParams, IndexKind, OwnedRecords, Records, SearchOptions, SearchResult};
+use agentdb_engine::{Collection, Error, ErrorKind, IndexOptions, IndexParams, OwnedRecords, Records, SearchOptions, SearchResult};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyCapsuleMethods, PyList, PyTuple};
+use pyo3::types::{PyCapsule, PyCapsuleMethods, PyDict, PyList, PyTuple};
 
 use crate::conversion::{
     extract_documents, extract_filter, extract_ids, extract_metadata, extract_query, extract_vectors,
@@ -53,9 +53,22 @@ impl PyCollection {
 
 
 /// The engine's [`SearchOptions`] from the keyword arguments of `search` / `search_batch`.
-fn search_options(ef: Option<i64>, exact: bool, threads: Option<i64>, ids_only: bool) -> PyResult<SearchOptions> {
+#[allow(clippy::too_many_arguments)]
+fn search_options(
+    ef: Option<i64>,
+    exact: bool,
+    threads: Option<i64>,
+    ids_only: bool,
+    nprobes: Option<i64>,
+    refine_factor: Option<i64>,
+) -> PyResult<SearchOptions> {
     Ok(SearchOptions {
         ef: ef.map(|e| non_negative("ef", e)).transpose()?,
+        nprobes: nprobes.map(|n| non_negative("nprobes", n)).transpose()?,
+        refine_factor: refine_factor
+            // Too large for u32 is out of range anyway; the engine says so.
+            .map(|r| non_negative("refine_factor", r).map(|r| u32::try_from(r).unwrap_or(u32::MAX)))
+            .transpose()?,
         exact,
         threads: threads.map(|t| non_negative("threads", t)).transpose()?,
         ids_only,
@@ -191,7 +204,7 @@ impl PyCollection {
     }
 
     /// One query → `(ids, distances float32, documents, metadata)`.
-    #[pyo3(signature = (query, k, filter=None, ef=None, exact=false, threads=None, ids_only=false))]
+    #[pyo3(signature = (query, k, filter=None, ef=None, exact=false, threads=None, ids_only=false, nprobes=None, refine_factor=None))]
     #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
@@ -203,19 +216,21 @@ impl PyCollection {
         exact: bool,
         threads: Option<i64>,
         ids_only: bool,
+        nprobes: Option<i64>,
+        refine_factor: Option<i64>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let query = extract_query(query)?;
         let q = query.as_slice()?;
         let k = non_negative("k", k)?;
         let filter = extract_filter(filter)?;
-        let options = search_options(ef, exact, threads, ids_only)?;
+        let options = search_options(ef, exact, threads, ids_only, nprobes, refine_factor)?;
         let c = &self.inner;
         let r = py.detach(|| c.search_with(q, k, filter.as_ref(), &options)).or_raise()?;
         search_tuple(py, r)
     }
 
     /// Many queries (one engine batch) → a list of `(ids, distances, documents, metadata)`.
-    #[pyo3(signature = (queries, k, filter=None, ef=None, exact=false, threads=None, ids_only=false))]
+    #[pyo3(signature = (queries, k, filter=None, ef=None, exact=false, threads=None, ids_only=false, nprobes=None, refine_factor=None))]
     #[allow(clippy::too_many_arguments)]
     fn search_batch<'py>(
         &self,
@@ -227,23 +242,41 @@ impl PyCollection {
         exact: bool,
         threads: Option<i64>,
         ids_only: bool,
+        nprobes: Option<i64>,
+        refine_factor: Option<i64>,
     ) -> PyResult<Bound<'py, PyList>> {
         let queries = extract_vectors(queries, "queries")?;
         let q = queries.as_vectors()?;
         let k = non_negative("k", k)?;
         let filter = extract_filter(filter)?;
-        let options = search_options(ef, exact, threads, ids_only)?;
+        let options = search_options(ef, exact, threads, ids_only, nprobes, refine_factor)?;
         let c = &self.inner;
         let results = py.detach(|| c.search_batch_with(q, k, filter.as_ref(), &options)).or_raise()?;
         PyList::new(py, results.into_iter().map(|r| search_tuple(py, r)).collect::<PyResult<Vec<_>>>()?)
     }
 
-    /// Builds an index of `kind` (only `"hnsw"` so far), replacing any index; the build runs
-    /// with the GIL released.
-    #[pyo3(signature = (kind="hnsw", m=16, ef_construction=200))]
-    fn create_index(&self, py: Python<'_>, kind: &str, m: i64, ef_construction: i64) -> PyResult<()> {
-        let IndexKind::Hnsw = kind.parse::<IndexKind>().or_raise()?;
-        let params = HnswParams { m: non_negative("m", m)?, ef_construction: non_negative("ef_construction", ef_construction)? };
+    /// Builds an index of `kind` (`"hnsw"` or `"ivf_pq"`), replacing any index; options that
+    /// are `None` take the kind's defaults. The build runs with the GIL released.
+    #[pyo3(signature = (kind="hnsw", m=None, ef_construction=None, quantization=None, partitions=None, sub_vectors=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_index(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        m: Option<i64>,
+        ef_construction: Option<i64>,
+        quantization: Option<&str>,
+        partitions: Option<i64>,
+        sub_vectors: Option<i64>,
+    ) -> PyResult<()> {
+        let options = IndexOptions {
+            m: m.map(|v| non_negative("m", v)).transpose()?,
+            ef_construction: ef_construction.map(|v| non_negative("ef_construction", v)).transpose()?,
+            quantization,
+            partitions: partitions.map(|v| non_negative("partitions", v)).transpose()?,
+            sub_vectors: sub_vectors.map(|v| non_negative("sub_vectors", v)).transpose()?,
+        };
+        let params = IndexParams::from_options(kind, &options).or_raise()?;
         let c = &self.inner;
         py.detach(|| c.create_index(params)).or_raise()
     }
@@ -254,11 +287,25 @@ impl PyCollection {
         py.detach(|| c.drop_index()).or_raise()
     }
 
-    /// `(kind, m, ef_construction)` of the index, or `None` without one.
-    fn index_params(&self, py: Python<'_>) -> PyResult<Option<(&'static str, usize, usize)>> {
+    /// The index's kind and parameters as a dict (`kind` plus the kind's own keys), or `None`
+    /// without one.
+    fn index_params<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let c = &self.inner;
-        let params = py.detach(|| c.index_params()).or_raise()?;
-        Ok(params.map(|p| (IndexKind::Hnsw.as_str(), p.m, p.ef_construction)))
+        let Some(params) = py.detach(|| c.index_params()).or_raise()? else { return Ok(None) };
+        let d = PyDict::new(py);
+        d.set_item("kind", params.kind().as_str())?;
+        match params {
+            IndexParams::Hnsw(p) => {
+                d.set_item("m", p.m)?;
+                d.set_item("ef_construction", p.ef_construction)?;
+                d.set_item("quantization", p.quantization.as_str())?;
+            }
+            IndexParams::IvfPq(p) => {
+                d.set_item("partitions", p.partitions)?;
+                d.set_item("sub_vectors", p.sub_vectors)?;
+            }
+        }
+        Ok(Some(d))
     }
 
     fn __repr__(&self) -> String {

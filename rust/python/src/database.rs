@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use agentdb_engine::{Database, Metric};
+use agentdb_engine::{Database, Metric, OpenOptions, SyncMode};
 use pyo3::prelude::*;
 
 use crate::collection::PyCollection;
@@ -16,17 +16,44 @@ pub struct PyDatabase {
     inner: Database,
 }
 
+impl PyDatabase {
+    /// The engine database (for the other binding modules, e.g. `rag.rs`).
+    pub(crate) fn engine(&self) -> &Database {
+        &self.inner
+    }
+}
+
 fn parse_metric(metric: &str) -> PyResult<Metric> {
     metric.parse::<Metric>().or_raise()
 }
 
 #[pymethods]
 impl PyDatabase {
-    /// Opens (creating if needed) the database in directory `path`.
+    /// Opens (creating if needed) the database in directory `path`; `sync` is "always",
+    /// "batch" or "off"; `read_only` opens without the writer lock.
     #[new]
-    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let inner = py.detach(|| Database::open(&path)).or_raise()?;
+    #[pyo3(signature = (path, sync = "always", read_only = false))]
+    fn new(py: Python<'_>, path: PathBuf, sync: &str, read_only: bool) -> PyResult<Self> {
+        let options = OpenOptions { sync: sync.parse::<SyncMode>().or_raise()?, read_only };
+        let inner = py.detach(|| Database::open_with(&path, options)).or_raise()?;
         Ok(PyDatabase { inner })
+    }
+
+    /// Whether the database was opened read-only.
+    #[getter]
+    fn read_only(&self) -> bool {
+        self.inner.is_read_only()
+    }
+
+    /// The sync mode ("always", "batch", "off"), `None` when read-only.
+    #[getter]
+    fn sync(&self) -> Option<&'static str> {
+        self.inner.sync_mode().map(SyncMode::as_str)
+    }
+
+    /// Writes buffered writes to Lance and trims the log.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.flush()).or_raise()
     }
 
     /// The database directory, absolute.

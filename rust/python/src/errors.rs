@@ -28,11 +28,13 @@ pub fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Closed => "ClosedError",
         ErrorKind::Storage => "StorageError",
         ErrorKind::Internal => "InternalError",
+        ErrorKind::DatabaseLocked => "DatabaseLockedError",
+        ErrorKind::ReadOnly => "ReadOnlyError",
     }
 }
 
 /// Every kind, in the order of their numeric codes (for the `ERROR_KINDS` table of the module).
-pub const ALL_KINDS: [ErrorKind; 12] = [
+pub const ALL_KINDS: [ErrorKind; 14] = [
     ErrorKind::InvalidArgument,
     ErrorKind::InvalidName,
     ErrorKind::CollectionNotFound,
@@ -45,6 +47,8 @@ pub const ALL_KINDS: [ErrorKind; 12] = [
     ErrorKind::Closed,
     ErrorKind::Storage,
     ErrorKind::Internal,
+    ErrorKind::DatabaseLocked,
+    ErrorKind::ReadOnly,
 ];
 
 static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();

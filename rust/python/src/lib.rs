@@ -11,6 +11,9 @@ mod conversion;
 mod database;
 mod distance;
 mod errors;
+mod memory;
+mod state;
+mod rag;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -19,6 +22,16 @@ use pyo3::types::PyDict;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<database::PyDatabase>()?;
     m.add_class::<collection::PyCollection>()?;
+    m.add_class::<memory::PyMemory>()?;
+    m.add_function(wrap_pyfunction!(memory::open_memory, m)?)?;
+    m.add_function(wrap_pyfunction!(memory::list_memories, m)?)?;
+    m.add_function(wrap_pyfunction!(memory::drop_memory, m)?)?;
+    m.add_class::<state::PyState>()?;
+    m.add_class::<rag::PyRag>()?;
+    m.add_function(wrap_pyfunction!(rag::chunk_text, m)?)?;
+    m.add_function(wrap_pyfunction!(rag::count_tokens, m)?)?;
+    m.add_function(wrap_pyfunction!(rag::list_rags, m)?)?;
+    m.add_function(wrap_pyfunction!(rag::drop_rag, m)?)?;
     m.add_function(wrap_pyfunction!(distance::distance, m)?)?;
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;

@@ -1,0 +1,9 @@
+"""Framework integrations (optional extras): each submodule imports its framework lazily, so
+``import agentdb`` never needs them installed.
+
+- :mod:`agentdb.integrations.langchain`: ``AgentDBVectorStore``, a LangChain vector store
+  (``pip install 'agentdb[langchain]'``).
+- :mod:`agentdb.integrations.llamaindex`: ``AgentDBVectorStore``, a LlamaIndex vector store
+  (``pip install 'agentdb[llamaindex]'``).
+
+Both store framework metadata with the convention of :mod:`agentdb.integrations._metadata`."""

@@ -1,0 +1,613 @@
+"""Agent memory: what agents remember, recalled by similarity, recency and importance.
+
+Open a store with :meth:`agentdb.Database.memory`::
+
+    from agentdb.embed import default_embedder      # pip install agentdb[embed]
+
+    mem = db.memory("memory", embedder=default_embedder())
+    mem.remember("Alice prefers tea over coffee", agent_id="bot", kind="semantic", importance=0.8)
+    for hit in mem.recall("what does Alice drink?", k=3, agent_id="bot"):
+        print(hit.score, hit.record.text)
+    mem.consolidate(dedup_threshold=0.95, min_score=0.05, capacity=10_000)
+
+A memory is text and/or a vector with an ``agent_id``, an optional ``session_id``, a ``kind``
+(``"working"``, ``"episodic"``, ``"semantic"``, ``"procedural"``), an ``importance`` in [0, 1],
+creation and last-access times, an access count, and metadata. Texts are embedded by the store's
+embedder (any callable, see :mod:`agentdb.embed`); without one, pass ``vector=``.
+
+**The score** (all computed by the engine)::
+
+    score      = w_sim · similarity + w_rec · recency + w_imp · importance
+    recency    = 0.5 ** (age / half_life)      age = now − last_accessed  (seconds, ≥ 0)
+    similarity = cosine: max(0, cos(q, v))      dot: clamp(q·v, 0, 1)      l2: 1 / (1 + ‖q − v‖²)
+
+with :class:`RecallWeights` defaults ``w_sim = 1``, ``w_rec = 0.5``, ``w_imp = 0.5``,
+``half_life = 7 days``. ``last_accessed`` starts as the creation time and is set to *now* each
+time the memory is recalled (``touch=True``), which also adds 1 to ``access_count``. Without a
+query, memories rank by their *strength* ``w_rec · recency + w_imp · importance``: the same
+quantity decay, capacity eviction and de-duplication compare. Ties rank by id.
+
+Recall scores every memory passing the filters when there are at most 4096 of them (or they are
+under 5% of the store); above that,
+the ``candidates`` most similar ones (default ``max(10·k, 100)``, found with the store's HNSW
+index) are re-scored. Access-statistic updates are batched: applied at once in memory, written to
+storage in one upsert per batch (when 4096 are waiting, after 5 s, on :meth:`Memory.flush`, and
+when the database closes).
+
+**Storage**: the store named ``n`` is the hidden collection ``_agentdb_memory_n`` (not listed by
+``list_collections``). User metadata keys are stored as they are, as typed columns, so ``where``
+filters use them directly; the names ``agent_id``, ``session_id``, ``kind``, ``importance``,
+``created``, ``last_accessed`` and ``access_count`` are the memory's own fields and are reserved
+(``where`` may filter on them too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _native
+from .embed import as_embedder
+from .errors import DimensionMismatchError, InvalidArgumentError
+
+__all__ = [
+    "Memory",
+    "MemoryRecord",
+    "MemoryHit",
+    "RecallWeights",
+    "ConsolidationReport",
+    "KINDS",
+]
+
+#: The kinds a memory can have.
+KINDS = ("working", "episodic", "semantic", "procedural")
+
+Where = Union[str, Mapping[str, Any], None]
+Query = Union[str, np.ndarray, Sequence[float], None]
+Kinds = Union[str, Sequence[str], None]
+
+
+@dataclass(frozen=True)
+class RecallWeights:
+    """The weights of the recall score and the recency half-life (see the module docs).
+
+    Attributes:
+        similarity: ``w_sim`` (≥ 0).
+        recency: ``w_rec`` (≥ 0).
+        importance: ``w_imp`` (≥ 0).
+        half_life: seconds (or a ``timedelta``) after which recency halves (> 0).
+    """
+
+    similarity: float = 1.0
+    recency: float = 0.5
+    importance: float = 0.5
+    half_life: Union[float, timedelta] = 7 * 86400.0
+
+    @property
+    def half_life_seconds(self) -> float:
+        hl = self.half_life
+        return hl.total_seconds() if isinstance(hl, timedelta) else float(hl)
+
+    def _native(self) -> Tuple[float, float, float, float]:
+        return (float(self.similarity), float(self.recency), float(self.importance), self.half_life_seconds)
+
+    def score(self, similarity: Optional[float], age_seconds: float, importance: float) -> float:
+        """The documented formula in Python (for checking and explaining a score)."""
+        recency = 0.5 ** (max(age_seconds, 0.0) / self.half_life_seconds)
+        sim = 0.0 if similarity is None else self.similarity * similarity
+        return sim + self.recency * recency + self.importance * importance
+
+
+@dataclass(frozen=True)
+class MemoryRecord:
+    """A stored memory. Times are timezone-aware UTC datetimes; ``vector`` is filled by
+    :meth:`Memory.get` (``None`` in recall hits)."""
+
+    id: str
+    text: Optional[str]
+    agent_id: str
+    session_id: Optional[str]
+    kind: str
+    importance: float
+    created_at: datetime
+    last_accessed: datetime
+    access_count: int
+    metadata: Dict[str, Any] = field(default_factory=dict)
+    vector: Optional[np.ndarray] = None
+
+
+@dataclass(frozen=True)
+class MemoryHit:
+    """One recalled memory and how its score was made.
+
+    ``record`` is the memory as it is after this recall (access statistics already updated when
+    touching); ``recency`` is the one the score used (before the touch); ``similarity`` is
+    ``None`` for a recall without a query.
+    """
+
+    record: MemoryRecord
+    score: float
+    similarity: Optional[float]
+    recency: float
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def text(self) -> Optional[str]:
+        return self.record.text
+
+    @property
+    def importance(self) -> float:
+        return self.record.importance
+
+
+@dataclass(frozen=True)
+class ConsolidationReport:
+    """What :meth:`Memory.consolidate` changed.
+
+    Attributes:
+        merged: ``(kept, removed)`` pairs of de-duplication.
+        pruned: ids deleted by decay (strength under ``min_score``).
+        evicted: ids deleted by the capacity limit.
+    """
+
+    merged: List[Tuple[str, str]]
+    pruned: List[str]
+    evicted: List[str]
+
+    @property
+    def removed(self) -> int:
+        """How many memories were deleted in all."""
+        return len(self.merged) + len(self.pruned) + len(self.evicted)
+
+
+def _record(t: Tuple[Any, ...]) -> MemoryRecord:
+    return MemoryRecord(*t)
+
+
+def _report(t: Tuple[Any, ...]) -> ConsolidationReport:
+    merged, pruned, evicted = t
+    return ConsolidationReport([tuple(p) for p in merged], list(pruned), list(evicted))
+
+
+def _weights(w: Optional[RecallWeights]) -> Optional[Tuple[float, float, float, float]]:
+    if w is None:
+        return None
+    if not isinstance(w, RecallWeights):
+        raise InvalidArgumentError(f"weights must be a RecallWeights, got {type(w).__name__}")
+    return w._native()
+
+
+def _kinds(kinds: Kinds) -> Optional[List[str]]:
+    if kinds is None:
+        return None
+    return [kinds] if isinstance(kinds, str) else list(kinds)
+
+
+def _importance(i: int, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
+        raise InvalidArgumentError(f"memory {i}: importance must be a number in [0, 1], got {v!r}")
+    return float(v)
+
+
+_UNSET: Any = object()
+
+
+class Memory:
+    """A memory store of a :class:`~agentdb.Database` (see the module docs).
+
+    Obtain it with :meth:`Database.memory`. Handles are thread-safe and cheap; every call
+    releases the GIL while the engine works (the embedder, a Python callable, runs with it).
+    """
+
+    __slots__ = ("_native", "_embedder")
+
+    def __init__(self, native: _native.Memory, embedder: Any = None) -> None:
+        self._native = native
+        self._embedder = None if embedder is None else as_embedder(embedder)
+
+    # -- properties -----------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._native.name
+
+    @property
+    def dim(self) -> int:
+        """The vector dimension, fixed when the store was created."""
+        return self._native.dim
+
+    @property
+    def metric(self) -> str:
+        return self._native.metric
+
+    @property
+    def embedder(self) -> Any:
+        """The embedder texts go through (``None``: vectors must be given)."""
+        return self._embedder
+
+    @property
+    def pending_writes(self) -> int:
+        """Memories whose access statistics are updated in memory but not yet written."""
+        return self._native.pending_writes
+
+    def __repr__(self) -> str:
+        return f"Memory(name={self.name!r}, dim={self.dim}, metric={self.metric!r})"
+
+    def __len__(self) -> int:
+        return self.count()
+
+    # -- embedding ------------------------------------------------------------------------
+
+    def _need_embedder(self, what: str) -> Any:
+        if self._embedder is None:
+            raise InvalidArgumentError(
+                f"{what} needs a vector: this memory store has no embedder (db.memory(..., embedder=...))"
+            )
+        return self._embedder
+
+    def _embed(self, texts: List[str]) -> np.ndarray:
+        vectors = self._need_embedder("a memory given only as text")(texts)
+        if vectors.shape[1] != self.dim:
+            raise DimensionMismatchError(
+                f"the embedder gives {vectors.shape[1]}-d vectors, the memory store has dimension {self.dim}"
+            )
+        return vectors
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def remember(
+        self,
+        text: Optional[str] = None,
+        *,
+        agent_id: str,
+        session_id: Optional[str] = None,
+        kind: str = "episodic",
+        importance: float = 0.5,
+        vector: Any = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        id: Optional[str] = None,
+        created_at: Optional[datetime] = None,
+    ) -> str:
+        """Stores one memory and returns its id.
+
+        Args:
+            text: what to remember; embedded by the store's embedder unless ``vector`` is given.
+            agent_id: whose memory it is.
+            session_id: optional session it belongs to.
+            kind: ``"working"``, ``"episodic"``, ``"semantic"`` or ``"procedural"``.
+            importance: in [0, 1].
+            vector: its vector (required without text or without an embedder).
+            metadata: user metadata (keys are identifiers; the memory's own field names are
+                reserved).
+            id: its id (default: a new time-ordered id). An id that exists raises
+                :class:`~agentdb.errors.DuplicateIdError` (use :meth:`update`).
+            created_at: when it was formed (default: now), e.g. when importing memories.
+
+        Raises:
+            InvalidArgumentError: no text and no vector, importance out of range, a bad kind.
+            DimensionMismatchError: a vector of another dimension than the store's.
+            InvalidMetadataError: a reserved or malformed metadata key.
+        """
+        item: Dict[str, Any] = {
+            "text": text,
+            "agent_id": agent_id,
+            "session_id": session_id,
+            "kind": kind,
+            "importance": importance,
+            "vector": vector,
+            "metadata": metadata,
+            "id": id,
+            "created_at": created_at,
+        }
+        return self.remember_many([item])[0]
+
+    def remember_many(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kind: Optional[str] = None,
+    ) -> List[str]:
+        """Stores many memories in one write; returns their ids in order.
+
+        Each item is a dict with the keyword arguments of :meth:`remember` (``text``,
+        ``agent_id``, ``session_id``, ``kind``, ``importance``, ``vector``, ``metadata``, ``id``,
+        ``created_at``); ``agent_id``, ``session_id`` and ``kind`` given here are defaults for
+        items without them. Texts without vectors are embedded in one embedder call. The batch is
+        checked whole: a bad item rejects it and nothing is stored.
+        """
+        items = list(items)
+        if not items:
+            return []
+        allowed = {"text", "agent_id", "session_id", "kind", "importance", "vector", "metadata", "id", "created_at"}
+        for i, it in enumerate(items):
+            if not isinstance(it, Mapping):
+                raise InvalidArgumentError(f"memory {i}: an item must be a dict, got {type(it).__name__}")
+            unknown = set(it) - allowed
+            if unknown:
+                raise InvalidArgumentError(f"memory {i}: unknown keys {sorted(unknown)}")
+        texts = [it.get("text") for it in items]
+        for i, t in enumerate(texts):
+            if t is not None and not isinstance(t, str):
+                raise InvalidArgumentError(f"memory {i}: text must be a str or None, got {type(t).__name__}")
+        need = [i for i, it in enumerate(items) if it.get("vector") is None]
+        for i in need:
+            if texts[i] is None:
+                raise InvalidArgumentError(f"memory {i}: give a text or a vector")
+        vectors = np.empty((len(items), self.dim), dtype=np.float32)
+        if need:
+            embedded = self._embed([texts[i] for i in need])
+            for row, i in enumerate(need):
+                vectors[i] = embedded[row]
+        for i, it in enumerate(items):
+            v = it.get("vector")
+            if v is None:
+                continue
+            arr = np.asarray(v, dtype=np.float32)
+            if arr.ndim != 1:
+                raise InvalidArgumentError(f"memory {i}: a vector must be 1-D, got shape {arr.shape}")
+            if arr.shape[0] != self.dim:
+                raise DimensionMismatchError(
+                    f"memory {i}: the vector has dimension {arr.shape[0]}, the memory store has dimension {self.dim}"
+                )
+            vectors[i] = arr
+        agent_ids = [it.get("agent_id", agent_id) for it in items]
+        for i, a in enumerate(agent_ids):
+            if a is None:
+                raise InvalidArgumentError(f"memory {i}: agent_id is required")
+        return self._native.remember(
+            vectors,
+            [it.get("id") for it in items],
+            texts,
+            agent_ids,
+            [it.get("session_id", session_id) for it in items],
+            [it.get("kind", kind) or "episodic" for it in items],
+            [_importance(i, it.get("importance", 0.5)) for i, it in enumerate(items)],
+            [it.get("metadata") for it in items],
+            [it.get("created_at") for it in items],
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        text: Optional[str] = _UNSET,
+        importance: Optional[float] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        vector: Any = None,
+    ) -> None:
+        """Changes one memory; arguments not given stay as they are.
+
+        A new ``text`` without a ``vector`` is re-embedded when the store has an embedder (else
+        the old vector is kept); ``text=None`` removes the text. ``metadata`` replaces the user
+        metadata as a whole. Access statistics are kept.
+
+        Raises:
+            InvalidArgumentError: no memory has that id, or a value is out of range.
+        """
+        set_text = text is not _UNSET
+        if set_text and text is not None and vector is None and self._embedder is not None:
+            vector = self._embed([text])[0]
+        self._native.update(
+            id,
+            set_text=set_text,
+            text=text if set_text else None,
+            importance=importance,
+            metadata=metadata,
+            vector=vector,
+        )
+
+    def forget(
+        self,
+        ids: Union[Sequence[str], str, None] = None,
+        *,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kinds: Kinds = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        where: Where = None,
+    ) -> int:
+        """Deletes memories by id and/or filter (both: those matching both); returns how many.
+
+        Raises:
+            InvalidArgumentError: neither ids nor a filter (that would be everything; to clear a
+                store use :meth:`Database.drop_memory`, or ``forget(agent_id=...)`` per agent).
+        """
+        if isinstance(ids, str):
+            ids = [ids]
+        return self._native.forget(
+            ids, agent_id=agent_id, session_id=session_id, kinds=_kinds(kinds), since=since, until=until, filter=where
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def recall(
+        self,
+        query: Query = None,
+        k: int = 5,
+        *,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kinds: Kinds = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        where: Where = None,
+        weights: Optional[RecallWeights] = None,
+        touch: bool = True,
+        now: Optional[datetime] = None,
+        candidates: Optional[int] = None,
+        exact: bool = False,
+    ) -> List[MemoryHit]:
+        """The ``k`` best memories, best first (see the module docs for the score).
+
+        Args:
+            query: a text (embedded with the embedder's ``embed_query`` when it has one), a
+                vector, or ``None`` to rank by strength (recency and importance) alone.
+            k: how many (1 … 100000).
+            agent_id, session_id: only this agent's / session's memories.
+            kinds: a kind or a list of kinds.
+            since, until: created at or after ``since`` and before ``until``.
+            where: a filter on metadata and fields, as for collections (SQL or dict).
+            weights: the score's :class:`RecallWeights`.
+            touch: update the access statistics of the memories returned.
+            now: the time recency is measured at (default: now); also the new ``last_accessed``.
+            candidates: above 4096 matching memories, how many nearest ones are re-scored
+                (default ``max(10·k, 100)``).
+            exact: score every matching memory however many there are.
+        """
+        if isinstance(query, str):
+            emb = self._need_embedder("a text query")
+            vec = emb.embed_query(query)
+            if vec.shape[0] != self.dim:
+                raise DimensionMismatchError(
+                    f"the embedder gives {vec.shape[0]}-d vectors, the memory store has dimension {self.dim}"
+                )
+            query = vec
+        raw = self._native.recall(
+            query,
+            k,
+            agent_id=agent_id,
+            session_id=session_id,
+            kinds=_kinds(kinds),
+            since=since,
+            until=until,
+            filter=where,
+            weights=_weights(weights),
+            touch=touch,
+            now=now,
+            candidates=candidates,
+            exact=exact,
+        )
+        return [MemoryHit(_record(rec), score, sim, recency) for rec, score, sim, recency in raw]
+
+    def get(self, ids: Union[Sequence[str], str]) -> List[MemoryRecord]:
+        """The memories with these ids (in that order; ids not found are left out), with their
+        vectors."""
+        if isinstance(ids, str):
+            ids = [ids]
+        return [_record(t) for t in self._native.get(ids)]
+
+    def count(
+        self,
+        *,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kinds: Kinds = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        where: Where = None,
+    ) -> int:
+        """How many memories match (all without arguments)."""
+        return self._native.count(
+            agent_id=agent_id, session_id=session_id, kinds=_kinds(kinds), since=since, until=until, filter=where
+        )
+
+    # -- forgetting and consolidation -----------------------------------------------------
+
+    def consolidate(
+        self,
+        *,
+        agent_id: Optional[str] = None,
+        min_score: Optional[float] = None,
+        capacity: Optional[int] = None,
+        dedup_threshold: Optional[float] = None,
+        weights: Optional[RecallWeights] = None,
+        now: Optional[datetime] = None,
+    ) -> ConsolidationReport:
+        """Forgets and merges, agent by agent; each step runs only when its argument is given,
+        in this order:
+
+        1. **de-duplication** (``dedup_threshold`` in [0, 1]): memories of the same agent with
+           similarity ≥ the threshold are merged into the strongest of them (highest strength,
+           then oldest, then id), which keeps its text and metadata and takes the highest
+           importance, the latest access, the earliest creation and the sum of access counts;
+        2. **decay** (``min_score``): memories whose strength ``w_rec · recency + w_imp ·
+           importance`` is below ``min_score`` are deleted;
+        3. **capacity** (``capacity``): each agent keeps at most that many memories; the weakest
+           go first (lowest strength, then least recently accessed, then id).
+
+        ``weights`` and ``now`` define strength as for :meth:`recall`. Returns what was removed.
+        """
+        return _report(
+            self._native.consolidate(
+                agent_id=agent_id,
+                min_score=min_score,
+                capacity=capacity,
+                dedup_threshold=dedup_threshold,
+                weights=_weights(weights),
+                now=now,
+            )
+        )
+
+    def start_background(
+        self,
+        every: Union[float, timedelta],
+        *,
+        agent_id: Optional[str] = None,
+        min_score: Optional[float] = None,
+        capacity: Optional[int] = None,
+        dedup_threshold: Optional[float] = None,
+        weights: Optional[RecallWeights] = None,
+    ) -> None:
+        """Runs :meth:`consolidate` with these settings every ``every`` seconds on an engine
+        thread (and writes pending access statistics each time), until :meth:`stop_background`
+        or the database closes. Replaces a schedule already running."""
+        seconds = every.total_seconds() if isinstance(every, timedelta) else float(every)
+        self._native.start_background(
+            seconds,
+            agent_id=agent_id,
+            min_score=min_score,
+            capacity=capacity,
+            dedup_threshold=dedup_threshold,
+            weights=_weights(weights),
+        )
+
+    def stop_background(self) -> None:
+        """Stops the background consolidation (waits for a run in progress)."""
+        self._native.stop_background()
+
+    @property
+    def background_running(self) -> bool:
+        return self._native.background_running
+
+    def last_background_run(self) -> Optional[ConsolidationReport]:
+        """The report of the last background run (``None`` before the first); raises the error
+        of that run if it failed."""
+        raw = self._native.last_background_run()
+        return None if raw is None else _report(raw)
+
+    def flush(self) -> None:
+        """Writes the pending access statistics now (one upsert)."""
+        self._native.flush()
+
+
+def open_memory(
+    db_native: Any,
+    name: str,
+    *,
+    embedder: Any = None,
+    dim: Optional[int] = None,
+    metric: Optional[str] = None,
+) -> Memory:
+    """Implementation of :meth:`agentdb.Database.memory`."""
+    if isinstance(embedder, str):
+        if embedder != "default":
+            raise InvalidArgumentError(f"embedder must be a callable, None or 'default', got {embedder!r}")
+        from .embed import default_embedder
+
+        embedder = default_embedder()
+    emb = None if embedder is None else as_embedder(embedder)
+    if emb is not None:
+        edim = emb.dim
+        if dim is not None and dim != edim:
+            raise DimensionMismatchError(f"dim={dim} but the embedder gives {edim}-d vectors")
+        dim = edim
+    return Memory(_native.open_memory(db_native, name, dim, metric), emb)

@@ -1,0 +1,504 @@
+//! The Lance side of agent state: three hidden tables in the database directory, append-only
+//! except for deletions (purges, expiry, replaced checkpoints and pending writes).
+//!
+//! * `_agentdb_state`: one row per version of a key, and one per session TTL setting
+//!   (`state_key` NULL);
+//! * `_agentdb_checkpoints`: one row per checkpoint;
+//! * `_agentdb_writes`: one row per pending write.
+//!
+//! Every row carries the LSN of the log record that made it: replay skips appending rows whose LSN
+//! a table already holds, and deletions only touch rows older than the operation.
+
+use std::sync::{Arc, Mutex};
+
+use arrow_array::builder::{
+    BooleanBuilder, Int64Builder, LargeBinaryBuilder, LargeStringBuilder, StringBuilder, TimestampMicrosecondBuilder,
+    UInt64Builder,
+};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int64Type, TimestampMicrosecondType, UInt64Type};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
+use futures::TryStreamExt;
+use lancedb::query::ExecutableQuery;
+
+use super::mem::{CkRow, Delete, Field, Pending, StoreRow, Target, WriteRow};
+use super::{Checkpoint, PendingWrite};
+use crate::error::{Error, Result};
+use crate::filter::quote_str;
+use crate::schema::timestamp_type;
+
+pub(crate) const TABLES: [&str; 3] = ["_agentdb_state", "_agentdb_checkpoints", "_agentdb_writes"];
+/// Deletions per Lance `delete` call (each is one commit; their predicates are OR-ed).
+const DELETES_PER_COMMIT: usize = 64;
+/// A table is compacted (its small fragments merged, deleted rows dropped, old versions pruned)
+/// after this many commits: every flush adds a fragment.
+const COMPACT_EVERY: usize = 64;
+
+fn schema(target: Target) -> SchemaRef {
+    let ts = timestamp_type;
+    let f = ArrowField::new;
+    let fields = match target {
+        Target::State => vec![
+            f("agent_id", DataType::Utf8, false),
+            f("session_id", DataType::Utf8, false),
+            f("state_key", DataType::Utf8, true),
+            f("version", DataType::UInt64, false),
+            f("value_json", DataType::LargeUtf8, true),
+            f("written_at", ts(), false),
+            f("tombstone", DataType::Boolean, false),
+            f("expires_at", ts(), true),
+            f("session_ttl_us", DataType::Int64, true),
+            f("lsn", DataType::UInt64, false),
+        ],
+        Target::Checkpoints => vec![
+            f("thread_id", DataType::Utf8, false),
+            f("checkpoint_ns", DataType::Utf8, false),
+            f("checkpoint_id", DataType::Utf8, false),
+            f("parent_id", DataType::Utf8, true),
+            f("type_tag", DataType::Utf8, false),
+            f("checkpoint", DataType::LargeBinary, false),
+            f("metadata_json", DataType::LargeUtf8, false),
+            f("created_at", ts(), false),
+            f("lsn", DataType::UInt64, false),
+        ],
+        Target::Writes => vec![
+            f("thread_id", DataType::Utf8, false),
+            f("checkpoint_ns", DataType::Utf8, false),
+            f("checkpoint_id", DataType::Utf8, false),
+            f("task_id", DataType::Utf8, false),
+            f("idx", DataType::Int64, false),
+            f("channel", DataType::Utf8, false),
+            f("type_tag", DataType::Utf8, false),
+            f("value", DataType::LargeBinary, false),
+            f("task_path", DataType::Utf8, false),
+            f("written_at", ts(), false),
+            f("lsn", DataType::UInt64, false),
+        ],
+    };
+    Arc::new(Schema::new(fields))
+}
+
+fn target_of(i: usize) -> Target {
+    [Target::State, Target::Checkpoints, Target::Writes][i]
+}
+
+/// The Lance tables (opened or created on first use).
+pub(crate) struct Store {
+    conn: lancedb::Connection,
+    tables: Mutex<[Option<lancedb::Table>; 3]>,
+    /// The table versions last read (a read-only database reloads when they change).
+    versions: Mutex<[Option<u64>; 3]>,
+    /// Commits per table since its last compaction.
+    commits: Mutex<[usize; 3]>,
+}
+
+/// What was read from Lance on open.
+pub(crate) struct Loaded {
+    pub rows: Vec<StoreRow>,
+    /// Per table, the highest LSN among its rows (0: none).
+    pub max_lsn: [u64; 3],
+}
+
+impl Store {
+    pub async fn open(conn: lancedb::Connection) -> Result<(Store, Loaded)> {
+        let store = Store {
+            conn,
+            tables: Mutex::new([None, None, None]),
+            versions: Mutex::new([None; 3]),
+            commits: Mutex::new([0; 3]),
+        };
+        let loaded = store.load().await?;
+        Ok((store, loaded))
+    }
+
+    /// Reads every row of the tables that exist.
+    pub async fn load(&self) -> Result<Loaded> {
+        let names = self.conn.table_names().execute().await?;
+        let mut tables: [Option<lancedb::Table>; 3] = [None, None, None];
+        let mut versions = [None; 3];
+        let mut loaded = Loaded { rows: Vec::new(), max_lsn: [0; 3] };
+        for (i, name) in TABLES.iter().enumerate() {
+            if !names.iter().any(|n| n == name) {
+                continue;
+            }
+            let table = self.conn.open_table(*name).execute().await?;
+            versions[i] = Some(table.version().await?);
+            let batches: Vec<RecordBatch> = table.query().execute().await?.try_collect().await?;
+            for b in &batches {
+                read_batch(target_of(i), b, &mut loaded.rows)?;
+            }
+            tables[i] = Some(table);
+        }
+        for r in &loaded.rows {
+            let t = r.target() as usize;
+            loaded.max_lsn[t] = loaded.max_lsn[t].max(r.lsn());
+        }
+        *self.tables.lock().unwrap_or_else(|p| p.into_inner()) = tables;
+        *self.versions.lock().unwrap_or_else(|p| p.into_inner()) = versions;
+        Ok(loaded)
+    }
+
+    /// Whether another process committed to the tables since they were last read (a table
+    /// appeared, or its version moved).
+    pub async fn changed(&self) -> Result<bool> {
+        let tables = self.tables.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let versions = *self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut names = None;
+        for i in 0..3 {
+            match &tables[i] {
+                Some(t) => {
+                    if Some(t.version().await?) != versions[i] {
+                        return Ok(true);
+                    }
+                }
+                None => {
+                    if names.is_none() {
+                        names = Some(self.conn.table_names().execute().await?);
+                    }
+                    if names.as_ref().is_some_and(|n| n.iter().any(|n| n == TABLES[i])) {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    async fn table(&self, target: Target, create: bool) -> Result<Option<lancedb::Table>> {
+        let i = target as usize;
+        if let Some(t) = self.tables.lock().unwrap_or_else(|p| p.into_inner())[i].clone() {
+            return Ok(Some(t));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let table = match self.conn.create_empty_table(TABLES[i], schema(target)).execute().await {
+            Ok(t) => t,
+            Err(lancedb::Error::TableAlreadyExists { .. }) => self.conn.open_table(TABLES[i]).execute().await?,
+            Err(e) => return Err(e.into()),
+        };
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(table.clone());
+        Ok(Some(table))
+    }
+
+    /// Writes the effects, per table: its deletions, then one append of its rows. On failure,
+    /// returns the effects not yet in Lance (to be retried by the next flush).
+    pub async fn write(&self, pending: Vec<Pending>) -> std::result::Result<(), (Error, Vec<Pending>)> {
+        // Rows a later deletion of the same batch removes never reach Lance.
+        let mut per: [(Vec<Delete>, Vec<StoreRow>); 3] = Default::default();
+        for p in pending {
+            match p {
+                Pending::Append(r) => per[r.target() as usize].1.push(r),
+                Pending::Delete(d) => {
+                    let slot = &mut per[d.target as usize];
+                    slot.1.retain(|r| !r.deleted_by(&d));
+                    slot.0.push(d);
+                }
+            }
+        }
+        for i in 0..3 {
+            let (deletes, rows) = std::mem::take(&mut per[i]);
+            if let Err(e) = self.write_table(target_of(i), &deletes, &rows).await {
+                let mut rest = Vec::new();
+                for (d, r) in std::iter::once((deletes, rows)).chain(per.into_iter().skip(i + 1)) {
+                    rest.extend(d.into_iter().map(Pending::Delete));
+                    rest.extend(r.into_iter().map(Pending::Append));
+                }
+                return Err((e, rest));
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_table(&self, target: Target, deletes: &[Delete], rows: &[StoreRow]) -> Result<()> {
+        let mut commits = 0;
+        if !deletes.is_empty() {
+            if let Some(table) = self.table(target, false).await? {
+                for chunk in deletes.chunks(DELETES_PER_COMMIT) {
+                    let pred = chunk.iter().map(|d| format!("({})", predicate(d))).collect::<Vec<_>>().join(" OR ");
+                    // A delete is a commit even when nothing matches: skip those.
+                    if table.count_rows(Some(pred.clone())).await? > 0 {
+                        table.delete(pred.as_str()).await?;
+                        commits += 1;
+                    }
+                }
+            }
+        }
+        if !rows.is_empty() {
+            let table = self.table(target, true).await?.ok_or_else(|| Error::internal("state table not created"))?;
+            table.add(to_batch(target, rows)?).execute().await?;
+            commits += 1;
+        }
+        let due = {
+            let mut c = self.commits.lock().unwrap_or_else(|p| p.into_inner());
+            c[target as usize] += commits;
+            let due = c[target as usize] >= COMPACT_EVERY;
+            if due {
+                c[target as usize] = 0;
+            }
+            due
+        };
+        if due {
+            if let Some(table) = self.table(target, false).await? {
+                // The data is committed already: a failed compaction leaves the table as it was
+                // and is tried again after the next COMPACT_EVERY commits.
+                let _ = compact(&table).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Merges small fragments (dropping deleted rows) and prunes versions older than five minutes.
+/// Runs inside a flush, so no write of agent state races it.
+async fn compact(table: &lancedb::Table) -> Result<()> {
+    use lancedb::table::{CompactionOptions, Duration as ChronoDuration, OptimizeAction};
+    table.optimize(OptimizeAction::Compact { options: CompactionOptions::default(), remap_options: None }).await?;
+    table
+        .optimize(OptimizeAction::Prune {
+            older_than: Some(ChronoDuration::minutes(5)),
+            delete_unverified: Some(false),
+            error_if_tagged_old_versions: Some(false),
+        })
+        .await?;
+    Ok(())
+}
+
+fn predicate(d: &Delete) -> String {
+    let mut parts: Vec<String> = d
+        .eq
+        .iter()
+        .map(|(col, v)| match v {
+            Field::Str(s) => format!("{col} = {}", quote_str(s)),
+            Field::Int(i) => format!("{col} = {i}"),
+        })
+        .collect();
+    if d.keys_only {
+        parts.push("state_key IS NOT NULL".into());
+    }
+    parts.push(format!("lsn <= {}", d.upto));
+    parts.join(" AND ")
+}
+
+fn to_batch(target: Target, rows: &[StoreRow]) -> Result<RecordBatch> {
+    let n = rows.len();
+    let cols: Vec<ArrayRef> = match target {
+        Target::State => {
+            let (mut agent, mut session, mut key) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+            let (mut version, mut value, mut written) =
+                (UInt64Builder::with_capacity(n), LargeStringBuilder::new(), TimestampMicrosecondBuilder::with_capacity(n));
+            let (mut tomb, mut expires, mut ttl_col, mut lsn_col) = (
+                BooleanBuilder::with_capacity(n),
+                TimestampMicrosecondBuilder::with_capacity(n),
+                Int64Builder::with_capacity(n),
+                UInt64Builder::with_capacity(n),
+            );
+            for r in rows {
+                let StoreRow::State { agent: a, session: s, key: k, version: v, value: val, written_at, expires_at, ttl, lsn } = r
+                else {
+                    return Err(Error::internal("a non-state row in the state batch"));
+                };
+                agent.append_value(a);
+                session.append_value(s);
+                key.append_option(k.as_deref());
+                version.append_value(*v);
+                value.append_option(val.as_deref());
+                written.append_value(*written_at);
+                tomb.append_value(k.is_some() && val.is_none());
+                expires.append_option(*expires_at);
+                ttl_col.append_option(*ttl);
+                lsn_col.append_value(*lsn);
+            }
+            vec![
+                Arc::new(agent.finish()),
+                Arc::new(session.finish()),
+                Arc::new(key.finish()),
+                Arc::new(version.finish()),
+                Arc::new(value.finish()),
+                Arc::new(written.finish().with_timezone("UTC")),
+                Arc::new(tomb.finish()),
+                Arc::new(expires.finish().with_timezone("UTC")),
+                Arc::new(ttl_col.finish()),
+                Arc::new(lsn_col.finish()),
+            ]
+        }
+        Target::Checkpoints => {
+            let (mut thread, mut ns, mut id, mut parent, mut type_) =
+                (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+            let (mut payload, mut meta, mut created, mut lsn_col) = (
+                LargeBinaryBuilder::new(),
+                LargeStringBuilder::new(),
+                TimestampMicrosecondBuilder::with_capacity(n),
+                UInt64Builder::with_capacity(n),
+            );
+            for r in rows {
+                let StoreRow::Checkpoint(c) = r else {
+                    return Err(Error::internal("a non-checkpoint row in the checkpoint batch"));
+                };
+                thread.append_value(&c.cp.thread_id);
+                ns.append_value(&c.cp.namespace);
+                id.append_value(&c.cp.checkpoint_id);
+                parent.append_option(c.cp.parent_id.as_deref());
+                type_.append_value(&c.cp.type_);
+                payload.append_value(&c.cp.checkpoint[..]);
+                meta.append_value(&*c.cp.metadata);
+                created.append_value(c.cp.created_at);
+                lsn_col.append_value(c.lsn);
+            }
+            vec![
+                Arc::new(thread.finish()),
+                Arc::new(ns.finish()),
+                Arc::new(id.finish()),
+                Arc::new(parent.finish()),
+                Arc::new(type_.finish()),
+                Arc::new(payload.finish()),
+                Arc::new(meta.finish()),
+                Arc::new(created.finish().with_timezone("UTC")),
+                Arc::new(lsn_col.finish()),
+            ]
+        }
+        Target::Writes => {
+            let (mut thread, mut ns, mut cp, mut task) =
+                (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+            let (mut idx, mut channel, mut type_, mut value, mut path) = (
+                Int64Builder::with_capacity(n),
+                StringBuilder::new(),
+                StringBuilder::new(),
+                LargeBinaryBuilder::new(),
+                StringBuilder::new(),
+            );
+            let (mut written, mut lsn_col) = (TimestampMicrosecondBuilder::with_capacity(n), UInt64Builder::with_capacity(n));
+            for r in rows {
+                let StoreRow::Write { thread: t, namespace, checkpoint, row } = r else {
+                    return Err(Error::internal("a non-write row in the pending-writes batch"));
+                };
+                thread.append_value(t);
+                ns.append_value(namespace);
+                cp.append_value(checkpoint);
+                task.append_value(&row.w.task_id);
+                idx.append_value(row.w.idx);
+                channel.append_value(&row.w.channel);
+                type_.append_value(&row.w.type_);
+                value.append_value(&row.w.value[..]);
+                path.append_value(&row.w.task_path);
+                written.append_value(row.written_at);
+                lsn_col.append_value(row.lsn);
+            }
+            vec![
+                Arc::new(thread.finish()),
+                Arc::new(ns.finish()),
+                Arc::new(cp.finish()),
+                Arc::new(task.finish()),
+                Arc::new(idx.finish()),
+                Arc::new(channel.finish()),
+                Arc::new(type_.finish()),
+                Arc::new(value.finish()),
+                Arc::new(path.finish()),
+                Arc::new(written.finish().with_timezone("UTC")),
+                Arc::new(lsn_col.finish()),
+            ]
+        }
+    };
+    Ok(RecordBatch::try_new(schema(target), cols)?)
+}
+
+/// A column of a batch read back, cast to the type the engine wrote (Lance may hand back a
+/// different but equivalent encoding).
+fn col(b: &RecordBatch, name: &str, dt: &DataType) -> Result<ArrayRef> {
+    let c = b
+        .column_by_name(name)
+        .ok_or_else(|| Error::storage(format!("agent state table has no column '{name}'")))?;
+    if c.data_type() == dt {
+        Ok(c.clone())
+    } else {
+        Ok(arrow::compute::cast(c, dt)?)
+    }
+}
+
+fn read_batch(target: Target, b: &RecordBatch, out: &mut Vec<StoreRow>) -> Result<()> {
+    let utf8 = |name: &str| col(b, name, &DataType::Utf8);
+    let large = |name: &str| col(b, name, &DataType::LargeUtf8);
+    let bin = |name: &str| col(b, name, &DataType::LargeBinary);
+    let ts = |name: &str| col(b, name, &timestamp_type());
+    let u64c = |name: &str| col(b, name, &DataType::UInt64);
+    let i64c = |name: &str| col(b, name, &DataType::Int64);
+    let opt_str = |a: &ArrayRef, i: usize| (!a.is_null(i)).then(|| a.as_string::<i32>().value(i).to_owned());
+    let n = b.num_rows();
+    match target {
+        Target::State => {
+            let (agent, session, key) = (utf8("agent_id")?, utf8("session_id")?, utf8("state_key")?);
+            let (version, value, written) = (u64c("version")?, large("value_json")?, ts("written_at")?);
+            let (expires, ttl, lsn) = (ts("expires_at")?, i64c("session_ttl_us")?, u64c("lsn")?);
+            let (agent, session) = (agent.as_string::<i32>(), session.as_string::<i32>());
+            let (version, value) = (version.as_primitive::<UInt64Type>(), value.as_string::<i64>());
+            let (written_p, expires_p) =
+                (written.as_primitive::<TimestampMicrosecondType>(), expires.as_primitive::<TimestampMicrosecondType>());
+            let (ttl_p, lsn_p) = (ttl.as_primitive::<Int64Type>(), lsn.as_primitive::<UInt64Type>());
+            for i in 0..n {
+                out.push(StoreRow::State {
+                    agent: agent.value(i).to_owned(),
+                    session: session.value(i).to_owned(),
+                    key: opt_str(&key, i),
+                    version: version.value(i),
+                    value: (!value.is_null(i)).then(|| Arc::from(value.value(i))),
+                    written_at: written_p.value(i),
+                    expires_at: (!expires_p.is_null(i)).then(|| expires_p.value(i)),
+                    ttl: (!ttl_p.is_null(i)).then(|| ttl_p.value(i)),
+                    lsn: lsn_p.value(i),
+                });
+            }
+        }
+        Target::Checkpoints => {
+            let (thread, ns, id, parent, type_) =
+                (utf8("thread_id")?, utf8("checkpoint_ns")?, utf8("checkpoint_id")?, utf8("parent_id")?, utf8("type_tag")?);
+            let (payload, meta, created, lsn) = (bin("checkpoint")?, large("metadata_json")?, ts("created_at")?, u64c("lsn")?);
+            let s = |a: &ArrayRef, i: usize| a.as_string::<i32>().value(i).to_owned();
+            let (payload, meta) = (payload.as_binary::<i64>(), meta.as_string::<i64>());
+            let (created, lsn) = (created.as_primitive::<TimestampMicrosecondType>(), lsn.as_primitive::<UInt64Type>());
+            for i in 0..n {
+                out.push(StoreRow::Checkpoint(Arc::new(CkRow {
+                    cp: Checkpoint {
+                        thread_id: s(&thread, i),
+                        namespace: s(&ns, i),
+                        checkpoint_id: s(&id, i),
+                        parent_id: opt_str(&parent, i),
+                        type_: s(&type_, i),
+                        checkpoint: Arc::from(payload.value(i)),
+                        metadata: Arc::from(meta.value(i)),
+                        created_at: created.value(i),
+                    },
+                    lsn: lsn.value(i),
+                })));
+            }
+        }
+        Target::Writes => {
+            let (thread, ns, cp, task) = (utf8("thread_id")?, utf8("checkpoint_ns")?, utf8("checkpoint_id")?, utf8("task_id")?);
+            let (idx, channel, type_, value) = (i64c("idx")?, utf8("channel")?, utf8("type_tag")?, bin("value")?);
+            let (path, written, lsn) = (utf8("task_path")?, ts("written_at")?, u64c("lsn")?);
+            let s = |a: &ArrayRef, i: usize| a.as_string::<i32>().value(i).to_owned();
+            let (idx, value) = (idx.as_primitive::<Int64Type>(), value.as_binary::<i64>());
+            let (written, lsn) = (written.as_primitive::<TimestampMicrosecondType>(), lsn.as_primitive::<UInt64Type>());
+            for i in 0..n {
+                out.push(StoreRow::Write {
+                    thread: s(&thread, i),
+                    namespace: s(&ns, i),
+                    checkpoint: s(&cp, i),
+                    row: Arc::new(WriteRow {
+                        w: PendingWrite {
+                            task_id: s(&task, i),
+                            idx: idx.value(i),
+                            channel: s(&channel, i),
+                            type_: s(&type_, i),
+                            value: Arc::from(value.value(i)),
+                            task_path: s(&path, i),
+                        },
+                        written_at: written.value(i),
+                        lsn: lsn.value(i),
+                    }),
+                });
+            }
+        }
+    }
+    Ok(())
+}

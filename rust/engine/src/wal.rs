@@ -1,0 +1,745 @@
+//! The write-ahead log: how a small write becomes durable without a Lance commit of its own.
+//!
+//! A Lance commit per single-row write writes a data file and a manifest each time, which is slow
+//! and leaves the table in thousands of tiny fragments. So small writes are appended here instead,
+//! made durable per the [`SyncMode`], and kept in memory by their owner (a [`LogConsumer`]: a
+//! collection, the agent state) where reads see them at once. A background flusher turns what
+//! the consumers buffered into one Lance commit each, then the log drops what every consumer has
+//! in Lance.
+//!
+//! # Files
+//! `<db>/_agentdb/wal/<first-lsn, 20 digits>.wal` segments, each starting with [`SEGMENT_MAGIC`],
+//! then records:
+//! ```text
+//! u32 LE  length of the body
+//! u32 LE  CRC-32C of the body
+//! body:   u64 LE lsn | u16 LE stream length | stream (UTF-8) | payload (opaque to the log)
+//! ```
+//! plus `flushed.json`: for each stream, the highest LSN its consumer has in Lance, so replay
+//! skips what is already there.
+//!
+//! # Recovery
+//! On open every segment is read in order. A record damaged at the very end of the last segment
+//! (a crash in the middle of an append) is cut off: nothing valid follows it, so it was never
+//! acknowledged. Damage anywhere else (a bad record with valid records after it, or in a sealed
+//! segment) is an [`ErrorKind::Storage`](crate::ErrorKind::Storage) error naming the file and
+//! offset: acknowledged writes would be lost, so the database refuses to open rather than
+//! silently dropping them.
+//!
+//! # Group commit
+//! [`Wal::submit`] encodes a record into an in-memory queue and assigns its LSN (cheap, done under
+//! the caller's own lock so LSN order matches the caller's order); [`Wal::wait`] then makes it
+//! durable. The first waiter becomes the leader: it writes the whole queue with one `write` and,
+//! in [`SyncMode::Always`], one `fdatasync`; the others wait for it. So N concurrent writers pay
+//! for about one sync, not N. A failed write or sync poisons the log: every later call fails,
+//! since what reached the disk is no longer known (the database must be reopened, which replays
+//! what did).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The first bytes of every segment.
+pub(crate) const SEGMENT_MAGIC: &[u8; 8] = b"AGDBWAL1";
+/// A segment is sealed and a new one started once it is this large.
+const SEGMENT_BYTES: u64 = 64 << 20;
+/// The largest record body accepted (a batch bigger than this goes straight to Lance).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+/// `sync="batch"`: how often the log is synced. A write returns once it is in the OS; it is on disk
+/// at most this long after.
+pub const BATCH_SYNC_INTERVAL: Duration = Duration::from_millis(20);
+const HEADER: usize = 8;
+const FLUSHED_FILE: &str = "flushed.json";
+
+/// When a write counts as durable (the `sync` option of `open`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SyncMode {
+    /// A write returns after its log record is on disk (`fdatasync`; concurrent writers share one).
+    /// Survives a process crash and a power loss.
+    #[default]
+    Always,
+    /// A write returns once its record is written to the OS; the log is synced every
+    /// [`BATCH_SYNC_INTERVAL`] (20 ms). Survives a process crash; a power loss can lose the last
+    /// 20 ms of writes (never a torn or partial one).
+    Batch,
+    /// A write returns once its record is written to the OS, which syncs when it likes (flush and
+    /// close still sync). Survives a process crash; a power loss can lose recent writes.
+    Off,
+}
+
+impl SyncMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncMode::Always => "always",
+            SyncMode::Batch => "batch",
+            SyncMode::Off => "off",
+        }
+    }
+}
+
+impl std::str::FromStr for SyncMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Ok(SyncMode::Always),
+            "batch" => Ok(SyncMode::Batch),
+            "off" => Ok(SyncMode::Off),
+            _ => Err(Error::invalid_argument(format!("unknown sync mode {s:?}: expected 'always', 'batch' or 'off'"))),
+        }
+    }
+}
+
+/// A module whose writes go through the log. Registered with the database
+/// ([`Database::register_consumer`](crate::Database)), which replays its records and flushes it.
+///
+/// Rules for implementors:
+/// - Call [`Wal::submit`] and put the write into your buffer under one lock that [`flush`]
+///   also takes when it takes the buffer; call [`Wal::wait`] after releasing it. Then a flush
+///   covers every record submitted before it started, which is what lets the log drop them.
+/// - [`replay`] may see a record whose effect already reached Lance (a crash between your Lance
+///   commit and the log's note of it): applying it again must not duplicate anything (write rows
+///   by primary key, not blindly appended).
+///
+/// [`flush`]: LogConsumer::flush
+/// [`replay`]: LogConsumer::replay
+pub(crate) trait LogConsumer: Send + Sync {
+    /// The stream name, unique per database, e.g. `"state"`, `"collection:<name>"`.
+    fn stream(&self) -> String;
+    /// Applies one logged record to the in-memory buffer. Called on registration, in LSN order,
+    /// for every record of the stream the log holds past the last flush.
+    fn replay(&self, lsn: u64, payload: &[u8]) -> Result<()>;
+    /// Writes the buffered rows to Lance (one commit) and returns the highest LSN now in Lance
+    /// (`None`: nothing was buffered).
+    fn flush(&self) -> Result<Option<u64>>;
+}
+
+/// One record read back on open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub lsn: u64,
+    pub stream: String,
+    pub payload: Vec<u8>,
+}
+
+/// Per stream: the last LSN appended and the last LSN known to be in Lance.
+#[derive(Debug, Clone, Copy, Default)]
+struct Marks {
+    last: u64,
+    flushed: u64,
+}
+
+struct Segment {
+    start: u64,
+    path: PathBuf,
+}
+
+struct State {
+    /// The segment being written (the last of `segments`).
+    file: Arc<File>,
+    segment_len: u64,
+    segments: Vec<Segment>,
+    /// Encoded records not yet written to the file, and the LSN of the first of them.
+    queue: Vec<u8>,
+    queue_first: u64,
+    next_lsn: u64,
+    /// Highest LSN written to the OS, and highest synced to disk.
+    written: u64,
+    synced: u64,
+    /// A leader is writing/syncing outside the lock.
+    busy: bool,
+    /// Set by a failed write or sync; every later call fails with it.
+    failed: Option<Error>,
+    streams: HashMap<String, Marks>,
+}
+
+/// The log of one writable database. Shared (`Arc`) by everything that writes.
+pub struct Wal {
+    dir: PathBuf,
+    mode: SyncMode,
+    state: Mutex<State>,
+    done: Condvar,
+    /// Serialises writers of `flushed.json`.
+    marks_file: Mutex<()>,
+}
+
+fn segment_name(start: u64) -> String {
+    format!("{start:020}.wal")
+}
+
+fn corrupt(path: &Path, offset: u64, why: &str) -> Error {
+    Error::storage(format!(
+        "the write-ahead log {} is damaged at byte {offset} ({why}); acknowledged writes may follow it, \
+         so the database does not open (restore the file, or move it away to open without its records)",
+        path.display()
+    ))
+}
+
+/// Makes a directory entry (a new or renamed file) durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically and durably (temporary file, sync, rename, sync the
+/// directory).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+fn encode(out: &mut Vec<u8>, lsn: u64, stream: &str, payload: &[u8]) {
+    let body_len = 8 + 2 + stream.len() + payload.len();
+    let start = out.len();
+    out.reserve(HEADER + body_len);
+    out.extend_from_slice(&(body_len as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&lsn.to_le_bytes());
+    out.extend_from_slice(&(stream.len() as u16).to_le_bytes());
+    out.extend_from_slice(stream.as_bytes());
+    out.extend_from_slice(payload);
+    let crc = crc32c(&out[start + HEADER..]);
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// A record that parses at `pos` of `data`: its body range, or why not.
+fn parse_at(data: &[u8], pos: usize) -> std::result::Result<(u64, std::ops::Range<usize>), &'static str> {
+    if data.len() - pos < HEADER {
+        return Err("a record header is cut short");
+    }
+    let len = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap_or_default()) as usize;
+    let crc = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap_or_default());
+    if !(10..=MAX_RECORD_BYTES + 1024).contains(&len) {
+        return Err("a record length is impossible");
+    }
+    if data.len() - pos - HEADER < len {
+        return Err("a record is cut short");
+    }
+    let body = pos + HEADER..pos + HEADER + len;
+    if crc32c(&data[body.clone()]) != crc {
+        return Err("a record checksum does not match");
+    }
+    let lsn = u64::from_le_bytes(data[body.start..body.start + 8].try_into().unwrap_or_default());
+    let slen = u16::from_le_bytes(data[body.start + 8..body.start + 10].try_into().unwrap_or_default()) as usize;
+    if 10 + slen > len {
+        return Err("a record stream name is cut short");
+    }
+    Ok((lsn, body))
+}
+
+/// Whether any valid record (with an LSN after `after`) starts after `pos`: tells a torn tail
+/// (nothing follows) from damage in the middle of the log (acknowledged records follow).
+fn valid_record_after(data: &[u8], pos: usize, after: u64) -> bool {
+    (pos + 1..data.len().saturating_sub(HEADER - 1)).any(|p| matches!(parse_at(data, p), Ok((lsn, _)) if lsn > after))
+}
+
+impl Wal {
+    /// Opens (creating if needed) the log in `dir`, and returns it with every record it holds that
+    /// is not yet in Lance per `flushed.json`, in LSN order. A torn record at the tail is cut off.
+    pub(crate) fn open(dir: &Path, mode: SyncMode) -> Result<(Wal, Vec<Record>)> {
+        fs::create_dir_all(dir)?;
+        let flushed = read_marks(&dir.join(FLUSHED_FILE))?;
+        let mut starts: Vec<u64> = Vec::new();
+        for entry in fs::read_dir(dir)? {
+            let name = entry?.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(start) = name.strip_suffix(".wal").and_then(|s| s.parse::<u64>().ok()) {
+                starts.push(start);
+            } else if name.ends_with(".tmp") {
+                // A segment or marks file whose creation a crash interrupted: never in use.
+                let _ = fs::remove_file(dir.join(name));
+            }
+        }
+        starts.sort_unstable();
+        let mut records = Vec::new();
+        let mut streams: HashMap<String, Marks> =
+            flushed.iter().map(|(s, &f)| (s.clone(), Marks { last: f, flushed: f })).collect();
+        // The highest LSN ever handed out: the next one follows it (also when every segment was
+        // trimmed away, thanks to the marks and the empty segment named for the next LSN).
+        let mut last_lsn = flushed.values().copied().max().unwrap_or(0);
+        let mut prev_record = 0u64;
+        let mut segments = Vec::new();
+        let mut tail_len = SEGMENT_MAGIC.len() as u64;
+        for (i, &start) in starts.iter().enumerate() {
+            let path = dir.join(segment_name(start));
+            let is_last = i + 1 == starts.len();
+            let mut data = Vec::new();
+            File::open(&path)?.read_to_end(&mut data)?;
+            if data.len() < SEGMENT_MAGIC.len() || &data[..SEGMENT_MAGIC.len()] != SEGMENT_MAGIC {
+                return Err(corrupt(&path, 0, "it does not start like a log segment"));
+            }
+            last_lsn = last_lsn.max(start.saturating_sub(1));
+            let mut pos = SEGMENT_MAGIC.len();
+            while pos < data.len() {
+                match parse_at(&data, pos) {
+                    Ok((lsn, body)) if lsn > prev_record => {
+                        let slen = u16::from_le_bytes([data[body.start + 8], data[body.start + 9]]) as usize;
+                        let stream = std::str::from_utf8(&data[body.start + 10..body.start + 10 + slen])
+                            .map_err(|_| corrupt(&path, pos as u64, "a stream name is not UTF-8"))?
+                            .to_owned();
+                        let marks = streams.entry(stream.clone()).or_default();
+                        marks.last = marks.last.max(lsn);
+                        if lsn > marks.flushed {
+                            records.push(Record { lsn, stream, payload: data[body.start + 10 + slen..body.end].to_vec() });
+                        }
+                        prev_record = lsn;
+                        last_lsn = last_lsn.max(lsn);
+                        pos = body.end;
+                    }
+                    Ok(_) => return Err(corrupt(&path, pos as u64, "LSNs go backwards")),
+                    Err(why) => {
+                        if !is_last || valid_record_after(&data, pos, prev_record) {
+                            return Err(corrupt(&path, pos as u64, why));
+                        }
+                        // A torn tail: the append that wrote it never returned. Cut it off so
+                        // new records follow the last good one.
+                        let f = OpenOptions::new().write(true).open(&path)?;
+                        f.set_len(pos as u64)?;
+                        f.sync_all()?;
+                        data.truncate(pos);
+                        break;
+                    }
+                }
+            }
+            if is_last {
+                tail_len = data.len() as u64;
+            }
+            segments.push(Segment { start, path });
+        }
+        let next_lsn = last_lsn + 1;
+        let file = match segments.last() {
+            Some(seg) => OpenOptions::new().append(true).open(&seg.path)?,
+            None => {
+                let (seg, file) = create_segment(dir, next_lsn)?;
+                segments.push(seg);
+                file
+            }
+        };
+        let state = State {
+            file: Arc::new(file),
+            segment_len: tail_len,
+            segments,
+            queue: Vec::new(),
+            queue_first: next_lsn,
+            next_lsn,
+            written: last_lsn,
+            synced: last_lsn,
+            busy: false,
+            failed: None,
+            streams,
+        };
+        let wal = Wal { dir: dir.to_path_buf(), mode, state: Mutex::new(state), done: Condvar::new(), marks_file: Mutex::new(()) };
+        Ok((wal, records))
+    }
+
+    pub fn mode(&self) -> SyncMode {
+        self.mode
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues one record of `stream` and returns its LSN. Not durable yet: call [`Wal::wait`]
+    /// (after releasing your own locks, so other writers can share the sync).
+    pub fn submit(&self, stream: &str, payload: &[u8]) -> Result<u64> {
+        if stream.len() > u16::MAX as usize {
+            return Err(Error::invalid_argument("a log stream name is longer than 65535 bytes"));
+        }
+        if payload.len() + stream.len() + 10 > MAX_RECORD_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "a log record of {} bytes is larger than the {MAX_RECORD_BYTES} allowed",
+                payload.len()
+            )));
+        }
+        let mut st = self.lock();
+        if let Some(e) = &st.failed {
+            return Err(e.clone());
+        }
+        let lsn = st.next_lsn;
+        st.next_lsn += 1;
+        if st.queue.is_empty() {
+            st.queue_first = lsn;
+        }
+        encode(&mut st.queue, lsn, stream, payload);
+        if let Some(m) = st.streams.get_mut(stream) {
+            m.last = lsn;
+        } else {
+            st.streams.insert(stream.to_owned(), Marks { last: lsn, flushed: 0 });
+        }
+        Ok(lsn)
+    }
+
+    /// Returns once record `lsn` is durable per the sync mode (on disk for `Always`, in the OS
+    /// otherwise). Concurrent callers share one write and one sync.
+    pub fn wait(&self, lsn: u64) -> Result<()> {
+        self.wait_for(lsn, self.mode == SyncMode::Always)
+    }
+
+    /// Appends one record and returns its LSN once durable per the sync mode: `submit` + `wait`.
+    #[allow(dead_code)] // the simple form of the contract; engine modules use submit + wait
+    pub fn append(&self, stream: &str, payload: &[u8]) -> Result<u64> {
+        let lsn = self.submit(stream, payload)?;
+        self.wait(lsn)?;
+        Ok(lsn)
+    }
+
+    /// Writes and syncs everything submitted so far, whatever the sync mode.
+    pub fn sync(&self) -> Result<()> {
+        let last = self.lock().next_lsn - 1;
+        self.wait_for(last, true)
+    }
+
+    fn wait_for(&self, lsn: u64, synced: bool) -> Result<()> {
+        let mut st = self.lock();
+        loop {
+            if let Some(e) = &st.failed {
+                return Err(e.clone());
+            }
+            if (if synced { st.synced } else { st.written }) >= lsn {
+                return Ok(());
+            }
+            if st.busy {
+                st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            // Become the leader: write (and sync) all that is queued, for every waiter.
+            st.busy = true;
+            let queue = std::mem::take(&mut st.queue);
+            let upto = st.next_lsn - 1;
+            let rotate_to = (!queue.is_empty() && st.segment_len >= SEGMENT_BYTES).then_some(st.queue_first);
+            let old = st.file.clone();
+            let old_synced = st.synced >= st.written;
+            drop(st);
+            let result = self.write_out(&queue, old, old_synced, rotate_to, synced);
+            st = self.lock();
+            st.busy = false;
+            match result {
+                Ok(new) => {
+                    if let Some((seg, f)) = new {
+                        st.file = Arc::new(f);
+                        st.segments.push(seg);
+                        st.segment_len = SEGMENT_MAGIC.len() as u64;
+                    }
+                    st.segment_len += queue.len() as u64;
+                    st.written = st.written.max(upto);
+                    if synced {
+                        st.synced = st.synced.max(upto);
+                    }
+                }
+                Err(e) => {
+                    st.failed = Some(Error::storage(format!("the write-ahead log failed, reopen the database: {e}")));
+                }
+            }
+            self.done.notify_all();
+        }
+    }
+
+    /// The I/O of one group commit, outside the lock: seal the segment if it is full, write the
+    /// queued records, sync. Returns the new segment if one was started.
+    fn write_out(
+        &self,
+        queue: &[u8],
+        old: Arc<File>,
+        old_synced: bool,
+        rotate_to: Option<u64>,
+        sync: bool,
+    ) -> Result<Option<(Segment, File)>> {
+        let mut file = old.clone();
+        let mut new = None;
+        if let Some(start) = rotate_to {
+            // Seal the full segment synced, so only the last segment can ever have a torn tail.
+            if !old_synced {
+                old.sync_data()?;
+            }
+            let (seg, f) = create_segment(&self.dir, start)?;
+            file = Arc::new(f.try_clone()?);
+            new = Some((seg, f));
+        }
+        if !queue.is_empty() {
+            (&*file).write_all(queue)?;
+        }
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(new)
+    }
+
+    /// The last LSN appended to `stream` (0: none).
+    pub fn last_lsn(&self, stream: &str) -> u64 {
+        self.lock().streams.get(stream).map_or(0, |m| m.last)
+    }
+
+    /// The last LSN of `stream` known to be in Lance (0: none).
+    pub fn flushed_lsn(&self, stream: &str) -> u64 {
+        self.lock().streams.get(stream).map_or(0, |m| m.flushed)
+    }
+
+    /// Notes (durably) that every record of `stream` up to `lsn` is in Lance, so replay skips them
+    /// and [`Wal::trim`] may drop them.
+    pub fn set_flushed(&self, stream: &str, lsn: u64) -> Result<()> {
+        let _file = self.marks_file.lock().unwrap_or_else(|p| p.into_inner());
+        let marks: BTreeMap<String, u64> = {
+            let mut st = self.lock();
+            let m = st.streams.entry(stream.to_owned()).or_default();
+            if m.flushed >= lsn {
+                return Ok(());
+            }
+            m.flushed = lsn;
+            m.last = m.last.max(lsn);
+            st.streams.iter().filter(|(_, m)| m.flushed > 0).map(|(s, m)| (s.clone(), m.flushed)).collect()
+        };
+        let json = serde_json::to_vec(&marks).map_err(|e| Error::internal(format!("cannot encode log marks: {e}")))?;
+        write_atomic(&self.dir.join(FLUSHED_FILE), &json)
+    }
+
+    /// Deletes the segments whose records are all in Lance. When every record is, the current
+    /// segment is replaced by an empty one too.
+    pub fn trim(&self) -> Result<()> {
+        let mut st = self.lock();
+        if st.failed.is_some() {
+            return Ok(());
+        }
+        let safe = st
+            .streams
+            .values()
+            .filter(|m| m.last > m.flushed)
+            .map(|m| m.flushed)
+            .min()
+            .unwrap_or(st.next_lsn - 1);
+        let mut doomed: Vec<PathBuf> = Vec::new();
+        let n = st.segments.len();
+        // Sealed segment i holds LSNs start_i ..= start_{i+1} - 1.
+        let mut keep_from = 0;
+        for i in 0..n.saturating_sub(1) {
+            if st.segments[i + 1].start - 1 <= safe {
+                keep_from = i + 1;
+            }
+        }
+        let everything_flushed = safe >= st.next_lsn - 1 && st.queue.is_empty() && !st.busy;
+        if everything_flushed && st.segment_len > SEGMENT_MAGIC.len() as u64 {
+            // Start an empty segment named for the next LSN; it also keeps that LSN for the next
+            // open once the older segments are gone.
+            let (seg, f) = create_segment(&self.dir, st.next_lsn)?;
+            st.file = Arc::new(f);
+            st.segments.push(seg);
+            st.segment_len = SEGMENT_MAGIC.len() as u64;
+            keep_from = st.segments.len() - 1;
+        }
+        for seg in st.segments.drain(..keep_from) {
+            doomed.push(seg.path);
+        }
+        drop(st);
+        for p in doomed {
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes in the log not yet trimmed (for the flusher's size trigger).
+    pub fn segment_bytes(&self) -> u64 {
+        let st = self.lock();
+        (st.segments.len() as u64 - 1) * SEGMENT_BYTES + st.segment_len
+    }
+}
+
+fn create_segment(dir: &Path, start: u64) -> Result<(Segment, File)> {
+    let path = dir.join(segment_name(start));
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(SEGMENT_MAGIC)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, &path)?;
+    sync_dir(dir)?;
+    let file = OpenOptions::new().append(true).open(&path)?;
+    Ok((Segment { start, path }, file))
+}
+
+fn read_marks(path: &Path) -> Result<HashMap<String, u64>> {
+    let text = match fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) => return Err(e.into()),
+    };
+    serde_json::from_slice(&text)
+        .map_err(|e| Error::new(ErrorKind::Storage, format!("{} is damaged: {e}", path.display())))
+}
+
+/// CRC-32C (Castagnoli), table-driven. Written here rather than pulled in as a dependency: it is
+/// a few lines, and records are small.
+pub(crate) fn crc32c(data: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut t = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 != 0 { 0x82F6_3B78 ^ (c >> 1) } else { c >> 1 };
+                k += 1;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    };
+    let mut crc = !0u32;
+    for &b in data {
+        crc = TABLE[((crc ^ b as u32) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32c_known_value() {
+        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+    }
+
+    fn records(dir: &Path) -> Vec<(u64, String, Vec<u8>)> {
+        let (_, recs) = Wal::open(dir, SyncMode::Always).unwrap();
+        recs.into_iter().map(|r| (r.lsn, r.stream, r.payload)).collect()
+    }
+
+    #[test]
+    fn appends_replay_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (wal, recs) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+            assert!(recs.is_empty());
+            assert_eq!(wal.append("a", b"one").unwrap(), 1);
+            assert_eq!(wal.append("b", b"two").unwrap(), 2);
+            assert_eq!(wal.append("a", b"").unwrap(), 3);
+        }
+        let got = records(dir.path());
+        assert_eq!(got, vec![(1, "a".into(), b"one".to_vec()), (2, "b".into(), b"two".to_vec()), (3, "a".into(), vec![])]);
+        // LSNs continue after reopening.
+        let (wal, _) = Wal::open(dir.path(), SyncMode::Off).unwrap();
+        assert_eq!(wal.append("a", b"four").unwrap(), 4);
+    }
+
+    #[test]
+    fn concurrent_appends_get_distinct_lsns() {
+        let dir = tempfile::tempdir().unwrap();
+        let (wal, _) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+        let wal = Arc::new(wal);
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let wal = wal.clone();
+                std::thread::spawn(move || (0..200).map(|i| wal.append("s", format!("{t}:{i}").as_bytes()).unwrap()).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut lsns: Vec<u64> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        lsns.sort_unstable();
+        assert_eq!(lsns, (1..=1600).collect::<Vec<_>>());
+        drop(wal);
+        assert_eq!(records(dir.path()).len(), 1600);
+    }
+
+    fn only_segment(dir: &Path) -> PathBuf {
+        let mut segs: Vec<PathBuf> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "wal")).collect();
+        assert_eq!(segs.len(), 1);
+        segs.pop().unwrap()
+    }
+
+    #[test]
+    fn torn_tail_is_dropped_and_writing_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (wal, _) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+            for i in 0..10u8 {
+                wal.append("s", &[i; 100]).unwrap();
+            }
+        }
+        let seg = only_segment(dir.path());
+        let full = fs::read(&seg).unwrap();
+        // Cut the last record at every possible point: the first nine always survive.
+        for cut in [1usize, 7, 8, 9, 50, 117] {
+            fs::write(&seg, &full[..full.len() - cut]).unwrap();
+            let got = records(dir.path());
+            assert_eq!(got.len(), 9, "cut {cut}");
+            assert_eq!(got[8].2, vec![8u8; 100]);
+        }
+        // Garbage instead of the last record's end: also a torn tail.
+        let mut bad = full.clone();
+        let n = bad.len();
+        bad[n - 3] ^= 0x55;
+        fs::write(&seg, &bad).unwrap();
+        let (wal, got) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+        assert_eq!(got.len(), 9);
+        assert_eq!(wal.append("s", b"after").unwrap(), 10);
+        drop(wal);
+        let got = records(dir.path());
+        assert_eq!(got.len(), 10);
+        assert_eq!(got[9], (10, "s".into(), b"after".to_vec()));
+    }
+
+    #[test]
+    fn damage_in_the_middle_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (wal, _) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+            for i in 0..10u8 {
+                wal.append("s", &[i; 100]).unwrap();
+            }
+        }
+        let seg = only_segment(dir.path());
+        let mut data = fs::read(&seg).unwrap();
+        data[8 + 3 * 118 + 40] ^= 0xFF; // inside the 4th record
+        fs::write(&seg, &data).unwrap();
+        let err = Wal::open(dir.path(), SyncMode::Always).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::Storage);
+        assert!(err.message().contains("damaged"), "{}", err.message());
+    }
+
+    #[test]
+    fn flushed_records_are_skipped_and_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (wal, _) = Wal::open(dir.path(), SyncMode::Batch).unwrap();
+            for i in 0..5u8 {
+                wal.append("a", &[i]).unwrap();
+                wal.append("b", &[i]).unwrap();
+            }
+            wal.set_flushed("a", wal.last_lsn("a")).unwrap();
+            wal.sync().unwrap();
+            wal.trim().unwrap(); // "b" is not flushed: nothing goes
+        }
+        let got = records(dir.path());
+        assert_eq!(got.iter().filter(|r| r.1 == "a").count(), 0);
+        assert_eq!(got.iter().filter(|r| r.1 == "b").count(), 5);
+        {
+            let (wal, _) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+            wal.set_flushed("b", wal.last_lsn("b")).unwrap();
+            wal.trim().unwrap();
+            assert_eq!(wal.segment_bytes(), SEGMENT_MAGIC.len() as u64);
+        }
+        let (wal, got) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+        assert!(got.is_empty());
+        // LSNs never go back, even with the log emptied.
+        assert_eq!(wal.append("a", b"x").unwrap(), 11);
+    }
+}

@@ -1,0 +1,438 @@
+//! `agentdb._native.Memory`: the binding of [`agentdb_engine::Memory`] that `agentdb/memory.py`
+//! wraps. Arguments arrive as plain lists and keywords (the Python layer embeds texts and builds
+//! them); every engine call runs with the GIL released; records come back as tuples.
+//!
+//! A record tuple is `(id, text, agent_id, session_id, kind, importance, created_at,
+//! last_accessed, access_count, metadata, vector)` with datetimes in UTC and `vector` a float32
+//! array, or `None` in recall hits.
+
+use std::time::Duration;
+
+use agentdb_engine::{
+    ConsolidateOptions, ConsolidationReport, ErrorKind, Memory, MemoryFilter, MemoryKind, MemoryRecord, MemoryUpdate,
+    NewMemory, RecallOptions, RecallWeights,
+};
+use numpy::PyArray1;
+use pyo3::prelude::*;
+use pyo3::types::{PyDateTime, PyList, PyString, PyTuple};
+
+use crate::conversion::{
+    datetime_to_micros, extract_filter, extract_ids, extract_metadata, extract_query, extract_vectors, metadata_to_dict,
+    micros_to_datetime, non_negative,
+};
+use crate::errors::{new_err, OrRaise};
+
+/// A memory store (see `agentdb.memory.Memory`).
+#[pyclass(frozen, name = "Memory", module = "agentdb._native")]
+pub struct PyMemory {
+    inner: Memory,
+}
+
+impl PyMemory {
+    pub fn new(inner: Memory) -> Self {
+        PyMemory { inner }
+    }
+}
+
+fn invalid(message: String) -> PyErr {
+    new_err(ErrorKind::InvalidArgument, message)
+}
+
+fn micros(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<i64>> {
+    match obj.filter(|o| !o.is_none()) {
+        None => Ok(None),
+        Some(o) => {
+            let dt = o.cast::<PyDateTime>().map_err(|_| invalid(format!("{what} must be a datetime")))?;
+            datetime_to_micros(dt).map(Some)
+        }
+    }
+}
+
+fn parse_kind(s: &str) -> PyResult<MemoryKind> {
+    s.parse::<MemoryKind>().or_raise()
+}
+
+fn kinds_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<MemoryKind>>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(None) };
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Some(vec![parse_kind(&s.to_cow()?)?]));
+    }
+    let mut out = Vec::new();
+    for item in obj.try_iter().map_err(|_| invalid("kinds must be a str or a list of str".into()))? {
+        let item = item?;
+        let s: String = item.extract().map_err(|_| invalid("kinds must be a str or a list of str".into()))?;
+        out.push(parse_kind(&s)?);
+    }
+    Ok(Some(out))
+}
+
+/// `(similarity, recency, importance, half_life_secs)` or `None` for the defaults.
+fn weights_arg(w: Option<(f64, f64, f64, f64)>) -> RecallWeights {
+    match w {
+        Some((similarity, recency, importance, half_life_secs)) => RecallWeights { similarity, recency, importance, half_life_secs },
+        None => RecallWeights::default(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn filter_arg(
+    agent_id: Option<String>,
+    session_id: Option<String>,
+    kinds: Option<&Bound<'_, PyAny>>,
+    since: Option<&Bound<'_, PyAny>>,
+    until: Option<&Bound<'_, PyAny>>,
+    filter: Option<&Bound<'_, PyAny>>,
+) -> PyResult<MemoryFilter> {
+    Ok(MemoryFilter {
+        agent_id,
+        session_id,
+        kinds: kinds_arg(kinds)?,
+        since: micros(since, "since")?,
+        until: micros(until, "until")?,
+        where_: extract_filter(filter)?,
+    })
+}
+
+fn record_tuple<'py>(py: Python<'py>, r: MemoryRecord, with_vector: bool) -> PyResult<Bound<'py, PyTuple>> {
+    let vector: Bound<'py, PyAny> =
+        if with_vector { PyArray1::from_vec(py, r.vector).into_any() } else { py.None().into_bound(py) };
+    let items: Vec<Bound<'py, PyAny>> = vec![
+        r.id.into_pyobject(py)?.into_any(),
+        r.text.into_pyobject(py)?.into_any(),
+        r.agent_id.into_pyobject(py)?.into_any(),
+        r.session_id.into_pyobject(py)?.into_any(),
+        r.kind.as_str().into_pyobject(py)?.into_any(),
+        r.importance.into_pyobject(py)?.into_any(),
+        micros_to_datetime(py, r.created_at)?,
+        micros_to_datetime(py, r.last_accessed)?,
+        r.access_count.into_pyobject(py)?.into_any(),
+        metadata_to_dict(py, &r.metadata)?.into_any(),
+        vector,
+    ];
+    PyTuple::new(py, items)
+}
+
+fn report_tuple<'py>(py: Python<'py>, r: ConsolidationReport) -> PyResult<Bound<'py, PyTuple>> {
+    (r.merged, r.pruned, r.evicted).into_pyobject(py)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn consolidate_options(
+    agent_id: Option<String>,
+    min_score: Option<f64>,
+    capacity: Option<i64>,
+    dedup_threshold: Option<f64>,
+    weights: Option<(f64, f64, f64, f64)>,
+    now: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ConsolidateOptions> {
+    Ok(ConsolidateOptions {
+        agent_id,
+        min_score,
+        capacity: capacity.map(|c| non_negative("capacity", c)).transpose()?,
+        dedup_threshold,
+        weights: weights_arg(weights),
+        now: micros(now, "now")?,
+    })
+}
+
+/// One optional entry of a per-item list argument.
+fn opt_str(list: &Bound<'_, PyList>, i: usize, what: &str) -> PyResult<Option<String>> {
+    let item = list.get_item(i)?;
+    if item.is_none() {
+        return Ok(None);
+    }
+    item.extract::<String>().map(Some).map_err(|_| invalid(format!("memory {i}: {what} must be a str or None")))
+}
+
+#[pymethods]
+impl PyMemory {
+    #[getter]
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    #[getter]
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    #[getter]
+    fn metric(&self) -> &'static str {
+        self.inner.metric().as_str()
+    }
+
+    /// Stores memories. Every list argument has one entry per memory (vectors: a 2-D array or a
+    /// sequence of vectors). Returns the ids.
+    #[allow(clippy::too_many_arguments)]
+    fn remember(
+        &self,
+        py: Python<'_>,
+        vectors: &Bound<'_, PyAny>,
+        ids: &Bound<'_, PyList>,
+        texts: &Bound<'_, PyList>,
+        agent_ids: &Bound<'_, PyList>,
+        session_ids: &Bound<'_, PyList>,
+        kinds: &Bound<'_, PyList>,
+        importances: &Bound<'_, PyList>,
+        metadata: &Bound<'_, PyList>,
+        created_at: &Bound<'_, PyList>,
+    ) -> PyResult<Vec<String>> {
+        let n = agent_ids.len();
+        for (what, l) in [
+            ("ids", ids),
+            ("texts", texts),
+            ("session_ids", session_ids),
+            ("kinds", kinds),
+            ("importances", importances),
+            ("metadata", metadata),
+            ("created_at", created_at),
+        ] {
+            if l.len() != n {
+                return Err(invalid(format!("{n} agent ids but {} {what}", l.len())));
+            }
+        }
+        let labels: Vec<String> = (0..n).map(|i| format!("memory {i}")).collect();
+        let meta = extract_metadata(metadata.as_any(), &labels)?;
+        let mut items = Vec::with_capacity(n);
+        for (i, meta) in meta.into_iter().enumerate() {
+            let agent_id: String =
+                agent_ids.get_item(i)?.extract().map_err(|_| invalid(format!("memory {i}: agent_id must be a str")))?;
+            let kind: String = kinds.get_item(i)?.extract().map_err(|_| invalid(format!("memory {i}: kind must be a str")))?;
+            let importance: f64 = importances
+                .get_item(i)?
+                .extract()
+                .map_err(|_| invalid(format!("memory {i}: importance must be a number")))?;
+            items.push(NewMemory {
+                id: opt_str(ids, i, "id")?,
+                text: opt_str(texts, i, "text")?,
+                agent_id,
+                session_id: opt_str(session_ids, i, "session_id")?,
+                kind: parse_kind(&kind)?,
+                importance,
+                metadata: meta,
+                created_at: micros(Some(&created_at.get_item(i)?), "created_at")?,
+            });
+        }
+        let vectors = extract_vectors(vectors, "vectors")?;
+        let v = vectors.as_vectors()?;
+        let m = &self.inner;
+        py.detach(|| m.remember(&items, v)).or_raise()
+    }
+
+    /// `[(record, score, similarity or None, recency), …]`, best first.
+    #[pyo3(signature = (query, k, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None,
+                        weights=None, touch=true, now=None, candidates=None, exact=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn recall<'py>(
+        &self,
+        py: Python<'py>,
+        query: Option<&Bound<'py, PyAny>>,
+        k: i64,
+        agent_id: Option<String>,
+        session_id: Option<String>,
+        kinds: Option<&Bound<'py, PyAny>>,
+        since: Option<&Bound<'py, PyAny>>,
+        until: Option<&Bound<'py, PyAny>>,
+        filter: Option<&Bound<'py, PyAny>>,
+        weights: Option<(f64, f64, f64, f64)>,
+        touch: bool,
+        now: Option<&Bound<'py, PyAny>>,
+        candidates: Option<i64>,
+        exact: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let query = query.filter(|q| !q.is_none()).map(extract_query).transpose()?;
+        let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
+        let opts = RecallOptions {
+            k: non_negative("k", k)?,
+            filter: filter_arg(agent_id, session_id, kinds, since, until, filter)?,
+            weights: weights_arg(weights),
+            touch,
+            now: micros(now, "now")?,
+            candidates: candidates.map(|c| non_negative("candidates", c)).transpose()?,
+            exact,
+        };
+        let m = &self.inner;
+        let hits = py.detach(|| m.recall(q, &opts)).or_raise()?;
+        let out = PyList::empty(py);
+        for h in hits {
+            out.append((record_tuple(py, h.record, false)?, h.score, h.similarity, h.recency))?;
+        }
+        Ok(out)
+    }
+
+    /// Record tuples (with vectors) of the ids found, in the order given.
+    fn get<'py>(&self, py: Python<'py>, ids: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        let ids = extract_ids(ids)?;
+        let m = &self.inner;
+        let records = py.detach(|| m.get(&ids)).or_raise()?;
+        PyList::new(py, records.into_iter().map(|r| record_tuple(py, r, true)).collect::<PyResult<Vec<_>>>()?)
+    }
+
+    #[pyo3(signature = (agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn count(
+        &self,
+        py: Python<'_>,
+        agent_id: Option<String>,
+        session_id: Option<String>,
+        kinds: Option<&Bound<'_, PyAny>>,
+        since: Option<&Bound<'_, PyAny>>,
+        until: Option<&Bound<'_, PyAny>>,
+        filter: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let f = filter_arg(agent_id, session_id, kinds, since, until, filter)?;
+        let m = &self.inner;
+        py.detach(|| m.count(&f)).or_raise()
+    }
+
+    /// `set_text`: whether `text` is a change (then `None` removes the text).
+    #[pyo3(signature = (id, set_text=false, text=None, importance=None, metadata=None, vector=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        set_text: bool,
+        text: Option<String>,
+        importance: Option<f64>,
+        metadata: Option<&Bound<'_, PyAny>>,
+        vector: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let metadata = match metadata.filter(|m| !m.is_none()) {
+            Some(m) => {
+                let list = PyList::new(py, [m])?;
+                extract_metadata(list.as_any(), &[id.to_owned()])?.pop()
+            }
+            None => None,
+        };
+        let vector = match vector.filter(|v| !v.is_none()) {
+            Some(v) => Some(extract_query(v)?.as_slice()?.to_vec()),
+            None => None,
+        };
+        let change = MemoryUpdate { text: set_text.then_some(text), importance, metadata, vector };
+        let m = &self.inner;
+        py.detach(|| m.update(id, &change)).or_raise()
+    }
+
+    #[pyo3(signature = (ids=None, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn forget(
+        &self,
+        py: Python<'_>,
+        ids: Option<&Bound<'_, PyAny>>,
+        agent_id: Option<String>,
+        session_id: Option<String>,
+        kinds: Option<&Bound<'_, PyAny>>,
+        since: Option<&Bound<'_, PyAny>>,
+        until: Option<&Bound<'_, PyAny>>,
+        filter: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let ids = ids.filter(|i| !i.is_none()).map(extract_ids).transpose()?;
+        let f = filter_arg(agent_id, session_id, kinds, since, until, filter)?;
+        let m = &self.inner;
+        py.detach(|| m.forget(ids.as_deref(), &f)).or_raise()
+    }
+
+    /// `(merged [(kept, removed)], pruned, evicted)`.
+    #[pyo3(signature = (agent_id=None, min_score=None, capacity=None, dedup_threshold=None, weights=None, now=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn consolidate<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: Option<String>,
+        min_score: Option<f64>,
+        capacity: Option<i64>,
+        dedup_threshold: Option<f64>,
+        weights: Option<(f64, f64, f64, f64)>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let opts = consolidate_options(agent_id, min_score, capacity, dedup_threshold, weights, now)?;
+        let m = &self.inner;
+        let r = py.detach(|| m.consolidate(&opts)).or_raise()?;
+        report_tuple(py, r)
+    }
+
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        let m = &self.inner;
+        py.detach(|| m.flush()).or_raise()
+    }
+
+    #[getter]
+    fn pending_writes(&self) -> usize {
+        self.inner.pending_writes()
+    }
+
+    #[pyo3(signature = (every, agent_id=None, min_score=None, capacity=None, dedup_threshold=None, weights=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn start_background(
+        &self,
+        py: Python<'_>,
+        every: f64,
+        agent_id: Option<String>,
+        min_score: Option<f64>,
+        capacity: Option<i64>,
+        dedup_threshold: Option<f64>,
+        weights: Option<(f64, f64, f64, f64)>,
+    ) -> PyResult<()> {
+        if !every.is_finite() || every <= 0.0 || every > 1e9 {
+            return Err(invalid(format!("every must be a positive number of seconds, got {every}")));
+        }
+        let opts = consolidate_options(agent_id, min_score, capacity, dedup_threshold, weights, None)?;
+        let m = &self.inner;
+        py.detach(|| m.start_background(Duration::from_secs_f64(every), opts)).or_raise()
+    }
+
+    fn stop_background(&self, py: Python<'_>) {
+        let m = &self.inner;
+        py.detach(|| m.stop_background())
+    }
+
+    #[getter]
+    fn background_running(&self) -> bool {
+        self.inner.background_running()
+    }
+
+    /// The report of the last background run, `None` before the first; raises its error if it
+    /// failed.
+    fn last_background_run<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        match self.inner.last_background_run() {
+            None => Ok(None),
+            Some(r) => report_tuple(py, r.or_raise()?).map(Some),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("_native.Memory(name={:?}, dim={})", self.inner.name(), self.inner.dim())
+    }
+}
+
+/// Opens (creating when `dim` is given) the memory store `name` of a database.
+#[pyfunction]
+#[pyo3(signature = (db, name, dim=None, metric=None))]
+pub fn open_memory(
+    py: Python<'_>,
+    db: &crate::database::PyDatabase,
+    name: &str,
+    dim: Option<i64>,
+    metric: Option<&str>,
+) -> PyResult<PyMemory> {
+    let dim = dim.map(|d| non_negative("dim", d)).transpose()?;
+    let metric = metric.map(|m| m.parse::<agentdb_engine::Metric>()).transpose().or_raise()?;
+    let db = db.engine();
+    let m = py.detach(|| db.memory(name, dim, metric)).or_raise()?;
+    Ok(PyMemory::new(m))
+}
+
+/// The names of a database's memory stores, sorted.
+#[pyfunction]
+pub fn list_memories(py: Python<'_>, db: &crate::database::PyDatabase) -> PyResult<Vec<String>> {
+    let db = db.engine();
+    py.detach(|| db.list_memories()).or_raise()
+}
+
+/// Deletes a memory store and all its memories.
+#[pyfunction]
+pub fn drop_memory(py: Python<'_>, db: &crate::database::PyDatabase, name: &str) -> PyResult<()> {
+    let db = db.engine();
+    py.detach(|| db.drop_memory(name)).or_raise()
+}

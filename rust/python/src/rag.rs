@@ -1,0 +1,370 @@
+//! `agentdb._native.Rag` and the chunking functions: the binding of [`agentdb_engine::rag`] and
+//! [`agentdb_engine::chunk`] that `agentdb/rag.py` wraps. Engine calls run with the GIL released;
+//! the embedder and an optional tokenizer are Python callables the engine calls back (re-taking
+//! the GIL for each call). An exception raised by a callback is re-raised as it is.
+
+use std::sync::Mutex;
+
+use agentdb_engine::chunk::{self, ApproxTokens, ChunkOptions, SizeUnit, TextFormat, TokenCounter};
+use agentdb_engine::rag::{Citation, ContextOptions, Document, RagHit, RetrievalMode, RetrieveOptions};
+use agentdb_engine::{Error, ErrorKind, Metric};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+use crate::conversion::{extract_filter, extract_query, extract_vectors, metadata_to_dict, non_negative, to_value};
+use crate::database::PyDatabase;
+use crate::errors::{new_err, OrRaise};
+
+/// A Python exception from a callback, kept until the engine call returns.
+#[derive(Default)]
+struct Raised(Mutex<Option<PyErr>>);
+
+impl Raised {
+    /// Records `e` (the first one wins) and returns the engine error that unwinds the call.
+    fn keep(&self, e: PyErr, what: &str) -> Error {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+        Error::new(ErrorKind::InvalidArgument, format!("the {what} raised an exception"))
+    }
+
+    /// The callback's exception if there was one, else the engine's error.
+    fn or(self, e: Error) -> PyErr {
+        match self.0.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(py_err) => py_err,
+            None => crate::errors::to_py(e),
+        }
+    }
+}
+
+/// A Python callable `str -> int` as the engine's token counter.
+struct PyTokenizer<'a> {
+    f: &'a Py<PyAny>,
+    raised: &'a Raised,
+}
+
+impl TokenCounter for PyTokenizer<'_> {
+    fn count(&self, text: &str) -> usize {
+        Python::attach(|py| {
+            let r = self.f.call1(py, (text,)).and_then(|n| n.extract::<usize>(py));
+            match r {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = self.raised.keep(e, "tokenizer");
+                    // Counting everything as over budget ends the engine's loops quickly; the
+                    // exception is raised when the call returns.
+                    usize::MAX / 4
+                }
+            }
+        })
+    }
+}
+
+/// Runs `f` with the token counter chosen from Python (`None`: the engine's approximation).
+fn with_counter<T>(tokenizer: Option<&Py<PyAny>>, raised: &Raised, f: impl FnOnce(&dyn TokenCounter) -> T) -> T {
+    match tokenizer {
+        Some(t) => f(&PyTokenizer { f: t, raised }),
+        None => f(&ApproxTokens),
+    }
+}
+
+/// Fails if a callback raised, even when the engine call itself went through.
+fn check_raised<T>(r: Result<T, Error>, raised: Raised) -> PyResult<T> {
+    match r {
+        Ok(v) => match raised.0.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(v),
+        },
+        Err(e) => Err(raised.or(e)),
+    }
+}
+
+fn chunk_options(size: i64, overlap: i64, unit: &str) -> PyResult<ChunkOptions> {
+    Ok(ChunkOptions {
+        size: non_negative("size", size)?,
+        overlap: non_negative("overlap", overlap)?,
+        unit: unit.parse::<SizeUnit>().or_raise()?,
+    })
+}
+
+/// `[(text, char_start, char_end, headings, tokens), …]`: `text` cut into chunks.
+#[pyfunction]
+#[pyo3(signature = (text, format="plain", size=256, overlap=32, unit="tokens", tokenizer=None))]
+pub fn chunk_text(
+    py: Python<'_>,
+    text: &str,
+    format: &str,
+    size: i64,
+    overlap: i64,
+    unit: &str,
+    tokenizer: Option<Py<PyAny>>,
+) -> PyResult<Vec<(String, usize, usize, Vec<String>, usize)>> {
+    let options = chunk_options(size, overlap, unit)?;
+    let format = format.parse::<TextFormat>().or_raise()?;
+    let raised = Raised::default();
+    let r = py.detach(|| with_counter(tokenizer.as_ref(), &raised, |c| chunk::chunk(text, format, &options, c)));
+    let chunks = check_raised(r, raised)?;
+    Ok(chunks.into_iter().map(|c| (c.text, c.char_start, c.char_end, c.headings, c.tokens)).collect())
+}
+
+/// The engine's token approximation of `text`.
+#[pyfunction]
+pub fn count_tokens(text: &str) -> usize {
+    chunk::approx_tokens(text)
+}
+
+/// Names of the RAG stores of a database.
+#[pyfunction]
+pub fn list_rags(py: Python<'_>, db: &PyDatabase) -> PyResult<Vec<String>> {
+    let db = db.engine();
+    py.detach(|| db.list_rags()).or_raise()
+}
+
+/// Deletes a RAG store and its chunks.
+#[pyfunction]
+pub fn drop_rag(py: Python<'_>, db: &PyDatabase, name: &str) -> PyResult<()> {
+    let db = db.engine();
+    py.detach(|| db.drop_rag(name)).or_raise()
+}
+
+/// A RAG store (see `agentdb.rag.Rag`).
+#[pyclass(frozen, name = "Rag", module = "agentdb._native")]
+pub struct PyRag {
+    inner: agentdb_engine::rag::Rag,
+}
+
+type HitTuple<'py> = Bound<'py, PyTuple>;
+
+fn hit_tuple<'py>(py: Python<'py>, h: RagHit) -> PyResult<HitTuple<'py>> {
+    let meta = metadata_to_dict(py, &h.metadata)?;
+    let items: Vec<Bound<'py, PyAny>> = vec![
+        h.id.into_pyobject(py)?.into_any(),
+        h.doc_id.into_pyobject(py)?.into_any(),
+        h.source.into_pyobject(py)?.into_any(),
+        h.position.into_pyobject(py)?.into_any(),
+        h.char_start.into_pyobject(py)?.into_any(),
+        h.char_end.into_pyobject(py)?.into_any(),
+        h.heading.into_pyobject(py)?.into_any(),
+        h.text.into_pyobject(py)?.into_any(),
+        h.score.into_pyobject(py)?.into_any(),
+        h.vector_rank.into_pyobject(py)?.into_any(),
+        h.distance.into_pyobject(py)?.into_any(),
+        h.text_rank.into_pyobject(py)?.into_any(),
+        h.bm25.into_pyobject(py)?.into_any(),
+        meta.into_any(),
+    ];
+    PyTuple::new(py, items)
+}
+
+fn citation_tuple<'py>(py: Python<'py>, c: Citation) -> PyResult<Bound<'py, PyTuple>> {
+    (c.number, c.doc_id, c.source, c.heading, c.positions, c.char_start, c.char_end).into_pyobject(py)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn retrieve_options(
+    k: i64,
+    mode: &str,
+    vector_weight: f32,
+    text_weight: f32,
+    rrf_k: f32,
+    candidates: Option<i64>,
+    mmr_lambda: Option<f32>,
+    filter: Option<&Bound<'_, PyAny>>,
+) -> PyResult<RetrieveOptions> {
+    Ok(RetrieveOptions {
+        k: non_negative("k", k)?,
+        mode: mode.parse::<RetrievalMode>().or_raise()?,
+        vector_weight,
+        text_weight,
+        rrf_k,
+        candidates: candidates.map(|c| non_negative("candidates", c)).transpose()?,
+        mmr_lambda,
+        filter: extract_filter(filter)?,
+    })
+}
+
+#[pymethods]
+impl PyRag {
+    /// Opens RAG `name` of `db`, creating it for `dim`-dimensional embeddings if needed.
+    #[new]
+    fn new(py: Python<'_>, db: &PyDatabase, name: &str, dim: i64, metric: &str) -> PyResult<Self> {
+        let dim = non_negative("dim", dim)?;
+        let metric = metric.parse::<Metric>().or_raise()?;
+        let db = db.engine();
+        let inner = py.detach(|| db.rag(name, dim, metric)).or_raise()?;
+        Ok(PyRag { inner })
+    }
+
+    /// Opens an existing RAG (its dimension and metric are stored).
+    #[staticmethod]
+    fn open(py: Python<'_>, db: &PyDatabase, name: &str) -> PyResult<Self> {
+        let db = db.engine();
+        let inner = py.detach(|| db.open_rag(name)).or_raise()?;
+        Ok(PyRag { inner })
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    #[getter]
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    #[getter]
+    fn metric(&self) -> &'static str {
+        self.inner.metric().as_str()
+    }
+
+    /// `docs`: `[(id, text, source | None, format, metadata | None), …]`; `embed(list[str])` returns
+    /// an `(n, dim)` array. Returns `[(doc_id, status, chunks), …]`.
+    #[pyo3(signature = (docs, embed, size=256, overlap=32, unit="tokens", force=false, tokenizer=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn ingest(
+        &self,
+        py: Python<'_>,
+        docs: &Bound<'_, PyList>,
+        embed: Py<PyAny>,
+        size: i64,
+        overlap: i64,
+        unit: &str,
+        force: bool,
+        tokenizer: Option<Py<PyAny>>,
+    ) -> PyResult<Vec<(String, &'static str, usize)>> {
+        let options = chunk_options(size, overlap, unit)?;
+        let mut documents = Vec::with_capacity(docs.len());
+        for (i, d) in docs.iter().enumerate() {
+            let (id, text, source, format, metadata): (String, String, Option<String>, String, Option<Bound<'_, PyAny>>) =
+                d.extract().map_err(|_| {
+                    new_err(ErrorKind::InvalidArgument, format!("document {i}: expected (id, text, source, format, metadata)"))
+                })?;
+            let metadata = match metadata.filter(|m| !m.is_none()) {
+                None => Default::default(),
+                Some(m) => match to_value(&m) {
+                    Ok(agentdb_engine::Value::Map(m)) => m,
+                    Ok(_) => return Err(new_err(ErrorKind::InvalidMetadata, format!("document {i} (id {id:?}): metadata must be a dict"))),
+                    Err(why) => return Err(new_err(ErrorKind::InvalidMetadata, format!("document {i} (id {id:?}): {why}"))),
+                },
+            };
+            let format = format.parse::<TextFormat>().or_raise()?;
+            documents.push(Document { id, text, source, format, metadata });
+        }
+        let raised = Raised::default();
+        let rag = &self.inner;
+        let r = py.detach(|| {
+            let mut embed_fn = |texts: &[String]| -> Result<Vec<f32>, Error> {
+                Python::attach(|py| {
+                    let out = embed.call1(py, (texts.to_vec(),)).map_err(|e| raised.keep(e, "embedder"))?;
+                    let vectors = extract_vectors(out.bind(py), "embeddings").map_err(|e| raised.keep(e, "embedder"))?;
+                    let v = vectors.as_vectors().map_err(|e| raised.keep(e, "embedder"))?;
+                    if v.len() != texts.len() {
+                        return Err(Error::new(
+                            ErrorKind::DimensionMismatch,
+                            format!("the embedder returned {} vectors for {} texts", v.len(), texts.len()),
+                        ));
+                    }
+                    let mut flat = Vec::new();
+                    for i in 0..v.len() {
+                        let row = v.row(i);
+                        if row.len() != rag.dim() {
+                            return Err(Error::new(
+                                ErrorKind::DimensionMismatch,
+                                format!("the embedder returned vectors of dimension {}, the RAG has dimension {}", row.len(), rag.dim()),
+                            ));
+                        }
+                        flat.extend_from_slice(row);
+                    }
+                    Ok(flat)
+                })
+            };
+            with_counter(tokenizer.as_ref(), &raised, |c| rag.ingest(&documents, &options, c, force, &mut embed_fn))
+        });
+        let reports = check_raised(r, raised)?;
+        Ok(reports.into_iter().map(|r| (r.doc_id, r.status.as_str(), r.chunks)).collect())
+    }
+
+    /// Hits as tuples `(id, doc_id, source, position, char_start, char_end, heading, text, score,
+    /// vector_rank, distance, text_rank, bm25, metadata)`.
+    #[pyo3(signature = (text=None, vector=None, k=5, mode="hybrid", vector_weight=1.0, text_weight=1.0, rrf_k=60.0, candidates=None, mmr_lambda=None, filter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn search<'py>(
+        &self,
+        py: Python<'py>,
+        text: Option<&str>,
+        vector: Option<&Bound<'py, PyAny>>,
+        k: i64,
+        mode: &str,
+        vector_weight: f32,
+        text_weight: f32,
+        rrf_k: f32,
+        candidates: Option<i64>,
+        mmr_lambda: Option<f32>,
+        filter: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Vec<HitTuple<'py>>> {
+        let options = retrieve_options(k, mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
+        let query = vector.filter(|v| !v.is_none()).map(extract_query).transpose()?;
+        let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
+        let rag = &self.inner;
+        let hits = py.detach(|| rag.search(text, q, &options)).or_raise()?;
+        hits.into_iter().map(|h| hit_tuple(py, h)).collect()
+    }
+
+    /// `(text, tokens, [(number, doc_id, source, heading, positions, char_start, char_end), …])`.
+    #[pyo3(signature = (text=None, vector=None, max_tokens=2000, k=20, mode="hybrid", vector_weight=1.0, text_weight=1.0, rrf_k=60.0, candidates=None, mmr_lambda=None, filter=None, document_order=true, tokenizer=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn context<'py>(
+        &self,
+        py: Python<'py>,
+        text: Option<&str>,
+        vector: Option<&Bound<'py, PyAny>>,
+        max_tokens: i64,
+        k: i64,
+        mode: &str,
+        vector_weight: f32,
+        text_weight: f32,
+        rrf_k: f32,
+        candidates: Option<i64>,
+        mmr_lambda: Option<f32>,
+        filter: Option<&Bound<'py, PyAny>>,
+        document_order: bool,
+        tokenizer: Option<Py<PyAny>>,
+    ) -> PyResult<(String, usize, Vec<Bound<'py, PyTuple>>)> {
+        let retrieve = retrieve_options(k, mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
+        let options = ContextOptions { max_tokens: non_negative("max_tokens", max_tokens)?, retrieve, document_order };
+        let query = vector.filter(|v| !v.is_none()).map(extract_query).transpose()?;
+        let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
+        let rag = &self.inner;
+        let raised = Raised::default();
+        let r = py.detach(|| with_counter(tokenizer.as_ref(), &raised, |c| rag.context(text, q, &options, c)));
+        let ctx = check_raised(r, raised)?;
+        let cites = ctx.citations.into_iter().map(|c| citation_tuple(py, c)).collect::<PyResult<Vec<_>>>()?;
+        Ok((ctx.text, ctx.tokens, cites))
+    }
+
+    /// Deletes documents by id; returns the number of chunks deleted.
+    fn delete(&self, py: Python<'_>, doc_ids: Vec<String>) -> PyResult<u64> {
+        let rag = &self.inner;
+        py.detach(|| rag.delete(&doc_ids)).or_raise()
+    }
+
+    /// The number of chunks (matching `filter`).
+    #[pyo3(signature = (filter=None))]
+    fn count(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
+        let filter = extract_filter(filter)?;
+        let rag = &self.inner;
+        py.detach(|| rag.count_chunks(filter.as_ref())).or_raise()
+    }
+
+    /// `[(doc_id, source, chunks, content_hash), …]` sorted by id.
+    fn documents(&self, py: Python<'_>) -> PyResult<Vec<(String, String, usize, String)>> {
+        let rag = &self.inner;
+        py.detach(|| rag.documents()).or_raise()
+    }
+
+    /// Builds or refreshes the full-text index.
+    fn update_text_index(&self, py: Python<'_>) -> PyResult<()> {
+        let rag = &self.inner;
+        py.detach(|| rag.update_text_index()).or_raise()
+    }
+}

@@ -1,0 +1,449 @@
+//! `agentdb._native.State`: the binding of [`agentdb_engine::State`] that `agentdb/state.py`
+//! wraps. Values cross as Python objects ↔ JSON (`serde_json::Value`, built here without a text
+//! round trip); results come back as plain tuples that the Python layer turns into dataclasses.
+//! Every engine call runs with the GIL released.
+
+use std::time::Duration;
+
+use agentdb_engine::serde_json::{self, Map, Number, Value as Json};
+use agentdb_engine::{Checkpoint, CheckpointFilter, ErrorKind, PendingWrite, State, StateAt, StateVersion, WriteInput};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use crate::conversion::{datetime_to_micros, micros_to_datetime, non_negative};
+use crate::database::PyDatabase;
+use crate::errors::{new_err, OrRaise};
+
+/// How deeply a value may nest (the engine's limit too: JSON parsers limit recursion, and a
+/// container that holds itself would never end).
+const MAX_DEPTH: usize = 100;
+
+fn invalid(message: impl Into<String>) -> PyErr {
+    new_err(ErrorKind::InvalidArgument, message)
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+}
+
+/// A JSON-serialisable Python value (None, bool, int, float, str, list, tuple, dict with str
+/// keys) as JSON; anything else is an `InvalidArgumentError` naming where it was found.
+pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Json> {
+    to_json_at(obj, 0, &mut String::from("value"))
+}
+
+fn to_json_at(obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> PyResult<Json> {
+    if depth > MAX_DEPTH {
+        return Err(invalid(format!("{path}: nested more than {MAX_DEPTH} levels deep (or contains itself)")));
+    }
+    if obj.is_none() {
+        return Ok(Json::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Json::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Json::from(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Json::from(u));
+        }
+        return Err(invalid(format!("{path}: the integer {obj} does not fit in 64 bits")));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let v = f.value();
+        return Number::from_f64(v)
+            .map(Json::Number)
+            .ok_or_else(|| invalid(format!("{path}: {v} is not a JSON number (NaN and infinity are not allowed)")));
+    }
+    if obj.is_instance_of::<PyString>() {
+        return Ok(Json::String(obj.extract::<String>()?));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut items = Vec::with_capacity(obj.len().unwrap_or(0));
+        for (i, item) in obj.try_iter()?.enumerate() {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            items.push(to_json_at(&item?, depth + 1, path)?);
+            path.truncate(len);
+        }
+        return Ok(Json::Array(items));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = Map::new();
+        for (k, v) in d.iter() {
+            let Ok(key) = k.extract::<String>() else {
+                return Err(invalid(format!("{path}: dict keys must be str, got {}", type_name(&k))));
+            };
+            let len = path.len();
+            path.push_str(&format!("[{key:?}]"));
+            let value = to_json_at(&v, depth + 1, path)?;
+            path.truncate(len);
+            map.insert(key, value);
+        }
+        return Ok(Json::Object(map));
+    }
+    Err(invalid(format!(
+        "{path}: a {} is not JSON-serialisable (use None, bool, int, float, str, list, tuple or dict)",
+        type_name(obj)
+    )))
+}
+
+/// JSON as a Python object.
+pub fn from_json<'py>(py: Python<'py>, v: &Json) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Json::Null => py.None().into_bound(py),
+        Json::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                PyFloat::new(py, n.as_f64().unwrap_or(f64::NAN)).into_any()
+            }
+        }
+        Json::String(s) => PyString::new(py, s).into_any(),
+        Json::Array(items) => PyList::new(py, items.iter().map(|v| from_json(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        Json::Object(map) => {
+            let d = PyDict::new(py);
+            for (k, v) in map {
+                d.set_item(k, from_json(py, v)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+/// Stored JSON text as a Python object.
+fn parse_stored<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let v: Json = serde_json::from_str(text)
+        .map_err(|e| new_err(ErrorKind::Internal, format!("a stored agent-state value is not valid JSON: {e}")))?;
+    from_json(py, &v)
+}
+
+/// A TTL argument: seconds (int or float) or a `timedelta`; `None` is no TTL.
+fn ttl_arg(ttl: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
+    let Some(ttl) = ttl.filter(|t| !t.is_none()) else { return Ok(None) };
+    let secs = if let Ok(d) = ttl.cast::<PyDelta>() {
+        d.get_days() as f64 * 86_400.0 + d.get_seconds() as f64 + d.get_microseconds() as f64 / 1e6
+    } else if ttl.is_instance_of::<PyBool>() {
+        return Err(invalid("ttl must be a number of seconds or a timedelta, not a bool"));
+    } else if ttl.is_instance_of::<PyInt>() || ttl.is_instance_of::<PyFloat>() {
+        ttl.extract::<f64>()?
+    } else {
+        return Err(invalid(format!("ttl must be a number of seconds or a timedelta, got {}", type_name(ttl))));
+    };
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(invalid(format!("ttl must be positive, got {secs} seconds")));
+    }
+    Duration::try_from_secs_f64(secs).map(Some).map_err(|_| invalid(format!("ttl {secs} s is out of range")))
+}
+
+/// A point in time: a `datetime` (naive = UTC).
+fn at_arg(at: Option<&Bound<'_, PyAny>>) -> PyResult<Option<i64>> {
+    let Some(at) = at.filter(|a| !a.is_none()) else { return Ok(None) };
+    let Ok(dt) = at.cast::<PyDateTime>() else {
+        return Err(invalid(format!("at must be a datetime, got {}", type_name(at))));
+    };
+    datetime_to_micros(dt).map(Some)
+}
+
+/// Bytes from `bytes`, `bytearray` or `memoryview`.
+fn bytes_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(b.to_vec());
+    }
+    if obj.get_type().name().is_ok_and(|n| n == "memoryview") {
+        return Ok(obj.call_method0("tobytes")?.cast::<PyBytes>()?.as_bytes().to_vec());
+    }
+    Err(invalid(format!("{what} must be bytes, got {}", type_name(obj))))
+}
+
+/// `(version, value, written_at, deleted, expires_at)`.
+fn version_tuple<'py>(py: Python<'py>, v: &StateVersion) -> PyResult<Bound<'py, PyTuple>> {
+    let value = match &v.value {
+        Some(text) => parse_stored(py, text)?,
+        None => py.None().into_bound(py),
+    };
+    let expires = v.expires_at.map(|e| micros_to_datetime(py, e)).transpose()?;
+    (v.version, value, micros_to_datetime(py, v.written_at)?, v.deleted(), expires).into_pyobject(py)
+}
+
+/// `(thread_id, namespace, checkpoint_id, parent_id, type, checkpoint, metadata, created_at)`.
+fn checkpoint_tuple<'py>(py: Python<'py>, c: &Checkpoint) -> PyResult<Bound<'py, PyTuple>> {
+    (
+        &c.thread_id,
+        &c.namespace,
+        &c.checkpoint_id,
+        c.parent_id.as_deref(),
+        &c.type_,
+        PyBytes::new(py, &c.checkpoint),
+        parse_stored(py, &c.metadata)?,
+        micros_to_datetime(py, c.created_at)?,
+    )
+        .into_pyobject(py)
+}
+
+/// `(task_id, idx, channel, type, value, task_path)`.
+fn write_tuple<'py>(py: Python<'py>, w: &PendingWrite) -> PyResult<Bound<'py, PyTuple>> {
+    (&w.task_id, w.idx, &w.channel, &w.type_, PyBytes::new(py, &w.value), &w.task_path).into_pyobject(py)
+}
+
+/// The agent state of a database (see `agentdb.state.State`).
+#[pyclass(frozen, name = "State", module = "agentdb._native")]
+pub struct PyState {
+    inner: State,
+}
+
+#[pymethods]
+impl PyState {
+    #[new]
+    fn new(py: Python<'_>, db: PyRef<'_, PyDatabase>) -> PyResult<Self> {
+        let db = db.engine().clone();
+        let inner = py.detach(|| db.state()).or_raise()?;
+        Ok(PyState { inner })
+    }
+
+    #[pyo3(signature = (agent_id, session_id, key, value, ttl=None))]
+    fn put(
+        &self,
+        py: Python<'_>,
+        agent_id: &str,
+        session_id: &str,
+        key: &str,
+        value: &Bound<'_, PyAny>,
+        ttl: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let (value, ttl) = (to_json(value)?, ttl_arg(ttl)?);
+        py.detach(|| self.inner.put(agent_id, session_id, key, &value, ttl)).or_raise()
+    }
+
+    #[pyo3(signature = (agent_id, session_id, values, ttl=None))]
+    fn put_many(
+        &self,
+        py: Python<'_>,
+        agent_id: &str,
+        session_id: &str,
+        values: &Bound<'_, PyAny>,
+        ttl: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<u64>> {
+        let Ok(d) = values.cast::<PyDict>() else {
+            return Err(invalid(format!("values must be a dict of key -> value, got {}", type_name(values))));
+        };
+        let mut items = Vec::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let Ok(key) = k.extract::<String>() else {
+                return Err(invalid(format!("keys must be str, got {}", type_name(&k))));
+            };
+            let value = to_json_at(&v, 0, &mut format!("values[{key:?}]"))?;
+            items.push((key, value));
+        }
+        let ttl = ttl_arg(ttl)?;
+        py.detach(|| self.inner.put_many(agent_id, session_id, &items, ttl)).or_raise()
+    }
+
+    #[pyo3(signature = (agent_id, session_id, key, version=None, at=None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: &str,
+        session_id: &str,
+        key: &str,
+        version: Option<i64>,
+        at: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let at = at_arg(at)?;
+        let which = match (version, at) {
+            (Some(_), Some(_)) => return Err(invalid("give version or at, not both")),
+            (Some(v), None) if v < 1 => return Err(invalid(format!("version must be at least 1, got {v}"))),
+            (Some(v), None) => StateAt::Version(v as u64),
+            (None, Some(t)) => StateAt::Time(t),
+            (None, None) => StateAt::Latest,
+        };
+        let found = py.detach(|| self.inner.get(agent_id, session_id, key, which)).or_raise()?;
+        found.map(|v| version_tuple(py, &v)).transpose()
+    }
+
+    #[pyo3(signature = (agent_id, session_id, key, limit=100, offset=0))]
+    fn history<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: &str,
+        session_id: &str,
+        key: &str,
+        limit: i64,
+        offset: i64,
+    ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+        let (limit, offset) = (non_negative("limit", limit)?, non_negative("offset", offset)?);
+        let rows = py.detach(|| self.inner.history(agent_id, session_id, key, limit, offset)).or_raise()?;
+        rows.iter().map(|v| version_tuple(py, v)).collect()
+    }
+
+    fn delete(&self, py: Python<'_>, agent_id: &str, session_id: &str, key: &str) -> PyResult<u64> {
+        py.detach(|| self.inner.delete(agent_id, session_id, key)).or_raise()
+    }
+
+    #[pyo3(signature = (agent_id, session_id, at=None))]
+    fn snapshot<'py>(
+        &self,
+        py: Python<'py>,
+        agent_id: &str,
+        session_id: &str,
+        at: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let at = at_arg(at)?;
+        let snap = py.detach(|| self.inner.snapshot(agent_id, session_id, at)).or_raise()?;
+        let d = PyDict::new(py);
+        for (k, v) in &snap {
+            d.set_item(k, parse_stored(py, v)?)?;
+        }
+        Ok(d)
+    }
+
+    #[pyo3(signature = (agent_id, session_id, at=None))]
+    fn keys(&self, py: Python<'_>, agent_id: &str, session_id: &str, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
+        let at = at_arg(at)?;
+        py.detach(|| self.inner.keys(agent_id, session_id, at)).or_raise()
+    }
+
+    fn sessions(&self, py: Python<'_>, agent_id: &str) -> PyResult<Vec<String>> {
+        py.detach(|| self.inner.sessions(agent_id)).or_raise()
+    }
+
+    #[pyo3(signature = (agent_id, session_id=None))]
+    fn purge(&self, py: Python<'_>, agent_id: &str, session_id: Option<&str>) -> PyResult<u64> {
+        py.detach(|| self.inner.purge(agent_id, session_id)).or_raise()
+    }
+
+    #[pyo3(signature = (agent_id, session_id, ttl=None))]
+    fn set_session_ttl(&self, py: Python<'_>, agent_id: &str, session_id: &str, ttl: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let ttl = ttl_arg(ttl)?;
+        py.detach(|| self.inner.set_session_ttl(agent_id, session_id, ttl)).or_raise()
+    }
+
+    fn session_ttl(&self, py: Python<'_>, agent_id: &str, session_id: &str) -> PyResult<Option<f64>> {
+        let ttl = py.detach(|| self.inner.session_ttl(agent_id, session_id)).or_raise()?;
+        Ok(ttl.map(|d| d.as_secs_f64()))
+    }
+
+    fn sweep(&self, py: Python<'_>) -> PyResult<u64> {
+        py.detach(|| self.inner.sweep()).or_raise()
+    }
+
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.flush()).or_raise()
+    }
+
+    #[pyo3(signature = (thread_id, namespace, checkpoint_id, checkpoint, parent_id=None, metadata=None, type_=""))]
+    #[allow(clippy::too_many_arguments)]
+    fn put_checkpoint(
+        &self,
+        py: Python<'_>,
+        thread_id: &str,
+        namespace: &str,
+        checkpoint_id: &str,
+        checkpoint: &Bound<'_, PyAny>,
+        parent_id: Option<&str>,
+        metadata: Option<&Bound<'_, PyAny>>,
+        type_: &str,
+    ) -> PyResult<()> {
+        let payload = bytes_arg(checkpoint, "checkpoint")?;
+        let metadata = match metadata.filter(|m| !m.is_none()) {
+            None => None,
+            Some(m) if m.is_instance_of::<PyDict>() => Some(to_json_at(m, 0, &mut String::from("metadata"))?),
+            Some(m) => return Err(invalid(format!("metadata must be a dict, got {}", type_name(m)))),
+        };
+        py.detach(|| {
+            self.inner.put_checkpoint(thread_id, namespace, checkpoint_id, &payload, parent_id, metadata.as_ref(), type_)
+        })
+        .or_raise()
+    }
+
+    #[pyo3(signature = (thread_id, namespace, checkpoint_id=None))]
+    fn get_checkpoint<'py>(
+        &self,
+        py: Python<'py>,
+        thread_id: &str,
+        namespace: &str,
+        checkpoint_id: Option<&str>,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let found = py.detach(|| self.inner.get_checkpoint(thread_id, namespace, checkpoint_id)).or_raise()?;
+        found.map(|c| checkpoint_tuple(py, &c)).transpose()
+    }
+
+    #[pyo3(signature = (thread_id=None, namespace=None, before=None, limit=None, metadata=None))]
+    fn list_checkpoints<'py>(
+        &self,
+        py: Python<'py>,
+        thread_id: Option<String>,
+        namespace: Option<String>,
+        before: Option<String>,
+        limit: Option<i64>,
+        metadata: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+        let metadata = match metadata.filter(|m| !m.is_none()) {
+            None => None,
+            Some(m) => match to_json_at(m, 0, &mut String::from("metadata"))? {
+                Json::Object(map) => Some(map),
+                _ => return Err(invalid(format!("metadata must be a dict, got {}", type_name(m)))),
+            },
+        };
+        let filter = CheckpointFilter {
+            thread_id,
+            namespace,
+            before,
+            limit: limit.map(|l| non_negative("limit", l)).transpose()?,
+            metadata,
+        };
+        let found = py.detach(|| self.inner.list_checkpoints(&filter)).or_raise()?;
+        found.iter().map(|c| checkpoint_tuple(py, c)).collect()
+    }
+
+    #[pyo3(signature = (thread_id, namespace, checkpoint_id, task_id, writes, task_path=""))]
+    fn put_writes(
+        &self,
+        py: Python<'_>,
+        thread_id: &str,
+        namespace: &str,
+        checkpoint_id: &str,
+        task_id: &str,
+        writes: &Bound<'_, PyAny>,
+        task_path: &str,
+    ) -> PyResult<()> {
+        let mut items = Vec::new();
+        for (i, w) in writes.try_iter().map_err(|_| invalid("writes must be a list of (idx, channel, type, value) tuples"))?.enumerate() {
+            let w = w?;
+            let bad = || invalid(format!("writes[{i}] must be an (idx: int, channel: str, type: str, value: bytes) tuple"));
+            let t = w.cast::<PyTuple>().map_err(|_| bad())?;
+            if t.len() != 4 {
+                return Err(bad());
+            }
+            let idx = t.get_item(0)?.extract::<i64>().map_err(|_| bad())?;
+            let channel = t.get_item(1)?.extract::<String>().map_err(|_| bad())?;
+            let type_ = t.get_item(2)?.extract::<String>().map_err(|_| bad())?;
+            let value = bytes_arg(&t.get_item(3)?, &format!("writes[{i}] value"))?;
+            items.push(WriteInput { idx, channel, type_, value });
+        }
+        py.detach(|| self.inner.put_writes(thread_id, namespace, checkpoint_id, task_id, &items, task_path)).or_raise()
+    }
+
+    fn get_writes<'py>(
+        &self,
+        py: Python<'py>,
+        thread_id: &str,
+        namespace: &str,
+        checkpoint_id: &str,
+    ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+        let found = py.detach(|| self.inner.get_writes(thread_id, namespace, checkpoint_id)).or_raise()?;
+        found.iter().map(|w| write_tuple(py, w)).collect()
+    }
+
+    fn delete_thread(&self, py: Python<'_>, thread_id: &str) -> PyResult<()> {
+        py.detach(|| self.inner.delete_thread(thread_id)).or_raise()
+    }
+}

@@ -1,0 +1,288 @@
+/*
+ * The C tests of RAG stores (agentdb_rag_*): ingest through an embedding callback (a bag-of-words
+ * hashing embedder, so no model is needed), the skip of unchanged documents, atomic replacement,
+ * hybrid / vector / text retrieval with filters, packed contexts with citations, and bad input.
+ *
+ * Usage: test_rag [name-substring]
+ */
+#define _XOPEN_SOURCE 700
+
+#include <ctype.h>
+
+#include "harness.h"
+
+#define DIM 64
+
+/* Words (ASCII letters/digits, lower-cased) hashed into DIM buckets with a sign, L2-normalised. */
+static void embed_one(const char *text, float *out) {
+    size_t i = 0, j;
+    double norm = 0;
+    for (j = 0; j < DIM; j++) out[j] = 0;
+    while (text[i]) {
+        uint32_t h = 2166136261u;
+        size_t n = 0;
+        while (text[i] && !isalnum((unsigned char)text[i])) i++;
+        while (text[i] && isalnum((unsigned char)text[i])) {
+            h = (h ^ (uint32_t)tolower((unsigned char)text[i])) * 16777619u;
+            i++;
+            n++;
+        }
+        if (n == 0) continue;
+        out[h % DIM] += (h & 0x80000000u) ? -1.0f : 1.0f;
+    }
+    for (j = 0; j < DIM; j++) norm += (double)out[j] * out[j];
+    if (norm == 0) {
+        out[0] = 1;
+        return;
+    }
+    for (j = 0; j < DIM; j++) out[j] = (float)(out[j] / sqrt(norm));
+}
+
+static int g_embed_calls;
+
+static int32_t embed(void *user, const char *const *texts, size_t n, size_t dim, float *out) {
+    size_t i;
+    (void)user;
+    if (dim != DIM) return 1;
+    g_embed_calls++;
+    for (i = 0; i < n; i++) embed_one(texts[i], out + i * dim);
+    return 0;
+}
+
+static int32_t failing_embed(void *user, const char *const *texts, size_t n, size_t dim, float *out) {
+    (void)user;
+    (void)texts;
+    (void)n;
+    (void)dim;
+    (void)out;
+    return 7;
+}
+
+static const agentdb_rag_document DOCS[] = {
+    {"auth",
+     "# Accounts\n\n## Password reset\n\nTo reset a forgotten password, open the login page and choose "
+     "\"forgot password\". A reset link arrives by email.",
+     "handbook/auth.md", AGENTDB_TEXT_MARKDOWN, "{\"lang\": \"en\"}"},
+    {"billing", "Invoices are sent monthly. Refunds for annual plans are prorated and paid within ten days.",
+     "handbook/billing.md", AGENTDB_TEXT_PLAIN, "{\"lang\": \"en\"}"},
+    {"fr", "Les factures sont envoyees chaque mois par courrier electronique.", NULL, AGENTDB_TEXT_PLAIN,
+     "{\"lang\": \"fr\"}"},
+};
+
+/* A store "kb" in g_db_path holding DOCS. */
+static int open_kb(agentdb_db **db, agentdb_rag **rag) {
+    agentdb_ingest_stats st;
+    if (agentdb_open(g_db_path, db) != AGENTDB_OK) return 0;
+    if (agentdb_rag_open(*db, "kb", DIM, AGENTDB_METRIC_COSINE, rag) != AGENTDB_OK) return 0;
+    return agentdb_rag_ingest(*rag, DOCS, 3, 0, 32, false, false, embed, NULL, &st) == AGENTDB_OK && st.added == 3;
+}
+
+static void test_ingest_and_skip(void) {
+    agentdb_db *db = NULL;
+    agentdb_rag *rag = NULL;
+    agentdb_ingest_stats st;
+    size_t dim = 0;
+    agentdb_metric metric = -1;
+    g_embed_calls = 0;
+    CHECK(open_kb(&db, &rag));
+    CHECK(g_embed_calls == 1);
+    OK(agentdb_rag_dim(rag, &dim, &metric));
+    CHECK(dim == DIM && metric == AGENTDB_METRIC_COSINE);
+    /* The same documents again: skipped, not embedded. */
+    OK(agentdb_rag_ingest(rag, DOCS, 3, 0, 32, false, false, embed, NULL, &st));
+    CHECK(st.unchanged == 3 && st.added == 0 && st.chunks == 0);
+    CHECK(g_embed_calls == 1);
+    /* force re-embeds and replaces. */
+    OK(agentdb_rag_ingest(rag, DOCS, 1, 0, 32, false, true, embed, NULL, &st));
+    CHECK(st.replaced == 1 && st.chunks == 1);
+    CHECK(g_embed_calls == 2);
+    OK(agentdb_rag_close(rag));
+    /* Reopened by name: the dimension is stored. */
+    OK(agentdb_rag_open_existing(db, "kb", &rag));
+    OK(agentdb_rag_dim(rag, &dim, NULL));
+    CHECK(dim == DIM);
+    OK(agentdb_rag_close(rag));
+    OK(agentdb_close(db));
+}
+
+static void test_hybrid_search(void) {
+    agentdb_db *db = NULL;
+    agentdb_rag *rag = NULL;
+    agentdb_rag_hits *hits = NULL;
+    agentdb_rag_hit h;
+    agentdb_rag_options o = agentdb_rag_options_default();
+    float q[DIM];
+    size_t n = 0;
+    CHECK(open_kb(&db, &rag));
+    embed_one("how to reset a forgotten password", q);
+    o.k = 2;
+    OK(agentdb_rag_search(rag, "reset forgotten password", q, DIM, &o, NULL, NULL, &hits));
+    OK(agentdb_rag_hits_count(hits, &n));
+    CHECK(n == 2);
+    OK(agentdb_rag_hit_get(hits, 0, &h));
+    CHECK(strcmp(h.doc_id, "auth") == 0);
+    CHECK(strcmp(h.id, "auth#0") == 0);
+    CHECK(strcmp(h.source, "handbook/auth.md") == 0);
+    CHECK(strcmp(h.heading, "Accounts > Password reset") == 0);
+    CHECK(strstr(h.text, "reset link") != NULL);
+    CHECK(strcmp(h.metadata_json, "{\"lang\":\"en\"}") == 0);
+    CHECK(h.vector_rank == 1 && h.text_rank == 1);
+    CHECK_NEAR(h.score, 2.0 / 61.0);
+    /* The second hit came from the vector side only (BM25 matches only "auth"). */
+    OK(agentdb_rag_hit_get(hits, 1, &h));
+    CHECK(h.text_rank == 0 && isnan(h.bm25) && h.vector_rank == 2);
+    EXPECT(agentdb_rag_hit_get(hits, 2, &h), AGENTDB_INVALID_ARGUMENT);
+    OK(agentdb_rag_hits_free(hits));
+
+    /* Text only, no vector; a JSON filter on the documents' metadata. */
+    o = agentdb_rag_options_default();
+    o.mode = AGENTDB_RAG_TEXT;
+    OK(agentdb_rag_search(rag, "factures", NULL, 0, &o, NULL, "{\"lang\": \"fr\"}", &hits));
+    OK(agentdb_rag_hits_count(hits, &n));
+    CHECK(n == 1);
+    OK(agentdb_rag_hit_get(hits, 0, &h));
+    CHECK(strcmp(h.doc_id, "fr") == 0 && strcmp(h.source, "fr") == 0 && h.vector_rank == 0);
+    OK(agentdb_rag_hits_free(hits));
+    /* SQL filter on a chunk key, vector only. */
+    o.mode = AGENTDB_RAG_VECTOR;
+    OK(agentdb_rag_search(rag, NULL, q, DIM, &o, "doc_id = 'billing'", NULL, &hits));
+    OK(agentdb_rag_hits_count(hits, &n));
+    CHECK(n == 1);
+    OK(agentdb_rag_hit_get(hits, 0, &h));
+    CHECK(strcmp(h.doc_id, "billing") == 0);
+    OK(agentdb_rag_hits_free(hits));
+    OK(agentdb_rag_close(rag));
+    OK(agentdb_close(db));
+}
+
+static void test_replace_and_delete(void) {
+    agentdb_db *db = NULL;
+    agentdb_rag *rag = NULL;
+    agentdb_rag_hits *hits = NULL;
+    agentdb_ingest_stats st;
+    agentdb_rag_options o = agentdb_rag_options_default();
+    const agentdb_rag_document changed[] = {{"billing", "Payment is due on receipt.", NULL, AGENTDB_TEXT_PLAIN, NULL}};
+    const char *del[] = {"billing", "never-there"};
+    size_t n = 99;
+    uint64_t deleted = 0;
+    CHECK(open_kb(&db, &rag));
+    OK(agentdb_rag_ingest(rag, changed, 1, 0, 32, false, false, embed, NULL, &st));
+    CHECK(st.replaced == 1);
+    o.mode = AGENTDB_RAG_TEXT;
+    OK(agentdb_rag_search(rag, "refunds prorated", NULL, 0, &o, NULL, NULL, &hits));
+    OK(agentdb_rag_hits_count(hits, &n));
+    CHECK(n == 0);
+    OK(agentdb_rag_hits_free(hits));
+    OK(agentdb_rag_search(rag, "payment receipt", NULL, 0, &o, NULL, NULL, &hits));
+    OK(agentdb_rag_hits_count(hits, &n));
+    CHECK(n == 1);
+    OK(agentdb_rag_hits_free(hits));
+    OK(agentdb_rag_delete(rag, del, 2, &deleted));
+    CHECK(deleted == 1);
+    OK(agentdb_rag_search(rag, "payment receipt", NULL, 0, &o, NULL, NULL, &hits));
+    OK(agentdb_rag_hits_count(hits, &n));
+    CHECK(n == 0);
+    OK(agentdb_rag_hits_free(hits));
+    OK(agentdb_rag_close(rag));
+    OK(agentdb_close(db));
+}
+
+static void test_context(void) {
+    agentdb_db *db = NULL;
+    agentdb_rag *rag = NULL;
+    agentdb_context *ctx = NULL;
+    agentdb_rag_citation cite;
+    float q[DIM];
+    const char *text = NULL;
+    size_t len = 0, tokens = 0, n = 0;
+    CHECK(open_kb(&db, &rag));
+    embed_one("reset forgotten password", q);
+    OK(agentdb_rag_context(rag, "reset forgotten password", q, DIM, 80, NULL, NULL, NULL, &ctx));
+    OK(agentdb_rag_context_text(ctx, &text, &len, &tokens));
+    CHECK(len == strlen(text) && tokens > 0 && tokens <= 80);
+    CHECK(strncmp(text, "[1] handbook/auth.md", 20) == 0);
+    OK(agentdb_rag_context_citation_count(ctx, &n));
+    CHECK(n >= 1);
+    OK(agentdb_rag_context_citation(ctx, 0, &cite));
+    CHECK(cite.number == 1 && strcmp(cite.doc_id, "auth") == 0 && cite.first_position == 0);
+    CHECK(cite.char_start == 0 && cite.char_end > cite.char_start);
+    EXPECT(agentdb_rag_context_citation(ctx, n, &cite), AGENTDB_INVALID_ARGUMENT);
+    OK(agentdb_rag_context_free(ctx));
+    /* A budget too small for any header gives an empty context, not an error. */
+    OK(agentdb_rag_context(rag, "reset forgotten password", q, DIM, 3, NULL, NULL, NULL, &ctx));
+    OK(agentdb_rag_context_text(ctx, &text, &len, NULL));
+    CHECK(len == 0);
+    OK(agentdb_rag_context_citation_count(ctx, &n));
+    CHECK(n == 0);
+    OK(agentdb_rag_context_free(ctx));
+    EXPECT(agentdb_rag_context(rag, "x", q, DIM, 0, NULL, NULL, NULL, &ctx), AGENTDB_INVALID_ARGUMENT);
+    CHECK(ctx == NULL);
+    OK(agentdb_rag_close(rag));
+    OK(agentdb_close(db));
+}
+
+static void test_bad_input(void) {
+    agentdb_db *db = NULL;
+    agentdb_rag *rag = NULL, *other = NULL;
+    agentdb_rag_hits *hits = NULL;
+    agentdb_ingest_stats st;
+    agentdb_rag_options o = agentdb_rag_options_default();
+    float q[DIM + 1] = {0};
+    const agentdb_rag_document no_text[] = {{"x", NULL, NULL, AGENTDB_TEXT_PLAIN, NULL}};
+    const agentdb_rag_document bad_format[] = {{"x", "text", NULL, 9, NULL}};
+    const agentdb_rag_document bad_meta[] = {{"x", "text", NULL, AGENTDB_TEXT_PLAIN, "[1]"}};
+    const agentdb_rag_document reserved[] = {{"x", "text", NULL, AGENTDB_TEXT_PLAIN, "{\"doc_id\": \"y\"}"}};
+    const agentdb_rag_document twice[] = {{"x", "a", NULL, AGENTDB_TEXT_PLAIN, NULL}, {"x", "b", NULL, AGENTDB_TEXT_PLAIN, NULL}};
+    CHECK(open_kb(&db, &rag));
+    q[0] = 1;
+    EXPECT(agentdb_rag_open(db, "../kb", DIM, AGENTDB_METRIC_COSINE, &other), AGENTDB_INVALID_NAME);
+    CHECK(other == NULL);
+    EXPECT(agentdb_rag_open(db, "kb", DIM + 1, AGENTDB_METRIC_COSINE, &other), AGENTDB_DIMENSION_MISMATCH);
+    EXPECT(agentdb_rag_open(db, "kb", DIM, AGENTDB_METRIC_L2, &other), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_rag_open_existing(db, "nope", &other), AGENTDB_COLLECTION_NOT_FOUND);
+    EXPECT(agentdb_rag_ingest(rag, no_text, 1, 0, 32, false, false, embed, NULL, &st), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_rag_ingest(rag, bad_format, 1, 0, 32, false, false, embed, NULL, &st), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_rag_ingest(rag, bad_meta, 1, 0, 32, false, false, embed, NULL, &st), AGENTDB_INVALID_METADATA);
+    EXPECT(agentdb_rag_ingest(rag, reserved, 1, 0, 32, false, false, embed, NULL, &st), AGENTDB_INVALID_METADATA);
+    EXPECT(agentdb_rag_ingest(rag, twice, 2, 0, 32, false, false, embed, NULL, &st), AGENTDB_DUPLICATE_ID);
+    EXPECT(agentdb_rag_ingest(rag, DOCS, 1, 10, 10, false, true, embed, NULL, &st), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_rag_ingest(rag, DOCS, 1, 0, 32, false, true, NULL, NULL, &st), AGENTDB_NULL_POINTER);
+    /* A failing embedder aborts the ingest and writes nothing. */
+    EXPECT(agentdb_rag_ingest(rag, bad_format, 0, 0, 32, false, false, embed, NULL, &st), AGENTDB_OK);
+    EXPECT(agentdb_rag_ingest(rag, DOCS + 1, 1, 0, 32, false, true, failing_embed, NULL, &st), AGENTDB_INVALID_ARGUMENT);
+    CHECK_MSG("returned 7");
+    /* Hybrid needs both the text and the vector; dimensions are checked. */
+    EXPECT(agentdb_rag_search(rag, "x", NULL, 0, NULL, NULL, NULL, &hits), AGENTDB_INVALID_ARGUMENT);
+    CHECK(hits == NULL);
+    EXPECT(agentdb_rag_search(rag, NULL, q, DIM, NULL, NULL, NULL, &hits), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_rag_search(rag, "x", q, DIM + 1, NULL, NULL, NULL, &hits), AGENTDB_DIMENSION_MISMATCH);
+    EXPECT(agentdb_rag_search(rag, "x", q, DIM, NULL, "nope(", NULL, &hits), AGENTDB_INVALID_FILTER);
+    o.mode = 7;
+    EXPECT(agentdb_rag_search(rag, "x", q, DIM, &o, NULL, NULL, &hits), AGENTDB_INVALID_ARGUMENT);
+    o = agentdb_rag_options_default();
+    o.struct_size = 3;
+    EXPECT(agentdb_rag_search(rag, "x", q, DIM, &o, NULL, NULL, &hits), AGENTDB_INVALID_ARGUMENT);
+    o = agentdb_rag_options_default();
+    o.mmr = true;
+    o.mmr_lambda = 2;
+    EXPECT(agentdb_rag_search(rag, "x", q, DIM, &o, NULL, NULL, &hits), AGENTDB_INVALID_ARGUMENT);
+    OK(agentdb_rag_close(rag));
+    EXPECT(agentdb_rag_search(rag, "x", q, DIM, NULL, NULL, NULL, &hits), AGENTDB_INVALID_HANDLE);
+    EXPECT(agentdb_rag_close(rag), AGENTDB_INVALID_HANDLE);
+    OK(agentdb_rag_close(NULL));
+    OK(agentdb_rag_hits_free(NULL));
+    OK(agentdb_rag_context_free(NULL));
+    OK(agentdb_close(db));
+}
+
+static const struct test TESTS[] = {
+    {"ingest_and_skip", test_ingest_and_skip},
+    {"hybrid_search", test_hybrid_search},
+    {"replace_and_delete", test_replace_and_delete},
+    {"context", test_context},
+    {"bad_input", test_bad_input},
+};
+
+int main(int argc, char **argv) {
+    return run_tests("rag", TESTS, sizeof TESTS / sizeof TESTS[0], argc, argv);
+}

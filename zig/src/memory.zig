@@ -1,0 +1,435 @@
+//! Agent memory for Zig, over the C ABI's `agentdb_memory_*` calls: remember (with vectors you
+//! computed), recall by the engine's score (similarity, recency with a half-life, importance),
+//! get, update, forget, and consolidate (de-duplicate, decay, capacity) on demand or in the
+//! background. The score and every rule are the engine's; see `agentdb_memory_recall`.
+//!
+//! ```zig
+//! var mem = try agentdb.memory.Memory.open(db, "memory", 384, .cosine);
+//! defer mem.deinit();
+//! var ids = try mem.remember(gpa, .{ .agent_id = "bot" }, &.{.{ .text = "Alice likes tea", .importance = 0.8 }}, vecs);
+//! defer ids.deinit();
+//! var hits = try mem.recall(gpa, query_vec, 5, .{ .agent_id = "bot" }, .{});
+//! defer hits.deinit();
+//! for (hits.items) |h| std.debug.print("{d:.3} {s}\n", .{ h.score, h.text orelse "" });
+//! ```
+const std = @import("std");
+const agentdb = @import("agentdb.zig");
+
+const c = agentdb.c;
+const check = agentdb.check;
+const Error = agentdb.Error;
+const AllocError = agentdb.AllocError;
+const Allocator = std.mem.Allocator;
+
+/// What a memory is about.
+pub const Kind = enum(i32) {
+    working = c.AGENTDB_MEMORY_WORKING,
+    episodic = c.AGENTDB_MEMORY_EPISODIC,
+    semantic = c.AGENTDB_MEMORY_SEMANTIC,
+    procedural = c.AGENTDB_MEMORY_PROCEDURAL,
+};
+
+/// Which memories a call applies to; every condition given must hold.
+pub const Filter = struct {
+    agent_id: ?[:0]const u8 = null,
+    session_id: ?[:0]const u8 = null,
+    /// null: every kind.
+    kinds: ?[]const Kind = null,
+    /// Created at or after (µs since the Unix epoch, UTC).
+    since_us: ?i64 = null,
+    /// Created before.
+    until_us: ?i64 = null,
+    /// On metadata and fields, as for collections.
+    where: ?agentdb.Filter = null,
+
+    fn toC(self: Filter) c.agentdb_memory_filter {
+        var f = c.agentdb_memory_filter_default();
+        f.agent_id = if (self.agent_id) |a| a.ptr else null;
+        f.session_id = if (self.session_id) |s| s.ptr else null;
+        if (self.kinds) |ks| {
+            // An empty list would read as "every kind" in C (mask 0): a bit for no kind makes the
+            // call fail with error.InvalidArgument instead, as the engine refuses an empty list.
+            if (ks.len == 0) f.kinds = 1 << 31;
+            for (ks) |k| f.kinds |= @as(u32, 1) << @intCast(@intFromEnum(k));
+        }
+        if (self.since_us) |t| {
+            f.has_since = true;
+            f.since_us = t;
+        }
+        if (self.until_us) |t| {
+            f.has_until = true;
+            f.until_us = t;
+        }
+        f.filter_sql = agentdb.Filter.sqlPtr(self.where);
+        f.filter_json = agentdb.Filter.jsonPtr(self.where);
+        return f;
+    }
+};
+
+/// The recall score's weights: `similarity·sim + recency·0.5^(age/half_life_s) + importance·imp`.
+pub const Weights = struct {
+    similarity: f64 = 1.0,
+    recency: f64 = 0.5,
+    importance: f64 = 0.5,
+    /// Seconds after which recency halves.
+    half_life_s: f64 = 7 * 86400.0,
+};
+
+/// How `recall` scores.
+pub const RecallOptions = struct {
+    weights: Weights = .{},
+    /// Update the access statistics of the memories returned.
+    touch: bool = true,
+    /// Measure recency at this time (µs since the epoch) instead of the clock.
+    now_us: ?i64 = null,
+    /// Nearest memories re-scored when more than 4096 match; null: max(10·k, 100).
+    candidates: ?usize = null,
+    /// Score every matching memory however many.
+    exact: bool = false,
+
+    fn toC(self: RecallOptions) Error!c.agentdb_recall_options {
+        var o = c.agentdb_recall_options_default();
+        o.w_similarity = self.weights.similarity;
+        o.w_recency = self.weights.recency;
+        o.w_importance = self.weights.importance;
+        o.half_life_s = self.weights.half_life_s;
+        o.touch = self.touch;
+        o.exact = self.exact;
+        if (self.now_us) |t| {
+            o.has_now = true;
+            o.now_us = t;
+        }
+        if (self.candidates) |n| {
+            // The C struct's 0 means "the default".
+            if (n == 0) return error.InvalidArgument;
+            o.candidates = n;
+        }
+        return o;
+    }
+};
+
+/// What `consolidate` does; each step runs only when set.
+pub const ConsolidateOptions = struct {
+    agent_id: ?[:0]const u8 = null,
+    /// Merge memories of one agent with similarity ≥ this into the strongest.
+    dedup_threshold: ?f64 = null,
+    /// Delete memories whose strength (recency and importance terms) is below this.
+    min_score: ?f64 = null,
+    /// Each agent keeps at most this many memories, the weakest go first.
+    capacity: ?usize = null,
+    weights: Weights = .{},
+    now_us: ?i64 = null,
+
+    fn toC(self: ConsolidateOptions) c.agentdb_consolidate_options {
+        var o = c.agentdb_consolidate_options_default();
+        o.agent_id = if (self.agent_id) |a| a.ptr else null;
+        if (self.dedup_threshold) |t| {
+            o.dedup = true;
+            o.dedup_threshold = t;
+        }
+        if (self.min_score) |m| {
+            o.decay = true;
+            o.min_score = m;
+        }
+        if (self.capacity) |n| {
+            o.has_capacity = true;
+            o.capacity = n;
+        }
+        o.w_recency = self.weights.recency;
+        o.w_importance = self.weights.importance;
+        o.half_life_s = self.weights.half_life_s;
+        if (self.now_us) |t| {
+            o.has_now = true;
+            o.now_us = t;
+        }
+        return o;
+    }
+};
+
+/// How many memories each consolidation step removed.
+pub const Report = struct { merged: u64, pruned: u64, evicted: u64 };
+
+/// Settings shared by every memory of one `remember` batch.
+pub const Batch = struct {
+    agent_id: [:0]const u8,
+    session_id: ?[:0]const u8 = null,
+    kind: Kind = .episodic,
+};
+
+/// One memory to store (its vector is in the batch's `vectors`).
+pub const Item = struct {
+    /// null: a new time-ordered id.
+    id: ?[:0]const u8 = null,
+    text: ?[:0]const u8 = null,
+    importance: f64 = 0.5,
+    /// µs since the epoch; null: now.
+    created_at_us: ?i64 = null,
+    /// A JSON object, or null.
+    metadata_json: ?[]const u8 = null,
+};
+
+/// A memory, copied into the caller's allocator.
+pub const Record = struct {
+    id: []const u8,
+    text: ?[]const u8,
+    agent_id: []const u8,
+    session_id: ?[]const u8,
+    kind: Kind,
+    importance: f64,
+    created_at_us: i64,
+    last_accessed_us: i64,
+    access_count: u64,
+    metadata_json: []const u8,
+    /// Recall: the score, the similarity (NaN without a query) and the recency it used; NaN
+    /// from `get`.
+    score: f64,
+    similarity: f64,
+    recency: f64,
+    /// `get`: the vector; recall: empty.
+    vector: []const f32,
+};
+
+/// Memories owned by the caller (`deinit` frees them).
+pub const Records = struct {
+    arena: std.heap.ArenaAllocator,
+    items: []const Record,
+
+    pub fn deinit(self: *Records) void {
+        self.arena.deinit();
+        self.* = undefined;
+    }
+
+    fn copy(allocator: Allocator, h: ?*c.agentdb_memories) AllocError!Records {
+        var arena = std.heap.ArenaAllocator.init(allocator);
+        errdefer arena.deinit();
+        const a = arena.allocator();
+        var n: usize = 0;
+        try check(c.agentdb_memories_count(h, &n));
+        const items = try a.alloc(Record, n);
+        for (items, 0..) |*r, i| {
+            var info: c.agentdb_memory_info = undefined;
+            try check(c.agentdb_memories_get(h, i, &info));
+            r.* = .{
+                .id = try a.dupe(u8, std.mem.span(info.id)),
+                .text = if (info.text == null) null else try a.dupe(u8, std.mem.span(info.text)),
+                .agent_id = try a.dupe(u8, std.mem.span(info.agent_id)),
+                .session_id = if (info.session_id == null) null else try a.dupe(u8, std.mem.span(info.session_id)),
+                .kind = std.meta.intToEnum(Kind, info.kind) catch return error.Unknown,
+                .importance = info.importance,
+                .created_at_us = info.created_at_us,
+                .last_accessed_us = info.last_accessed_us,
+                .access_count = info.access_count,
+                .metadata_json = try a.dupe(u8, std.mem.span(info.metadata_json)),
+                .score = info.score,
+                .similarity = info.similarity,
+                .recency = info.recency,
+                .vector = if (info.vector == null) &.{} else try a.dupe(f32, info.vector[0..info.dim]),
+            };
+        }
+        return .{ .arena = arena, .items = items };
+    }
+};
+
+/// Ids returned by `remember`, owned by the caller.
+pub const Ids = agentdb.Strings;
+
+/// A memory store. `deinit` frees the handle (the store stays in the database).
+pub const Memory = struct {
+    handle: *c.agentdb_memory,
+
+    /// Opens store `name`, creating it with `dim`-dimensional vectors compared by `metric` if it
+    /// does not exist. An existing store must have that dimension (`error.DimensionMismatch`).
+    pub fn open(db: agentdb.Database, name: [:0]const u8, dimension: usize, metric: agentdb.Metric) Error!Memory {
+        if (dimension == 0) return error.InvalidArgument; // C reads 0 as "open an existing store"
+        var h: ?*c.agentdb_memory = null;
+        try check(c.agentdb_memory_open(db.handle, name.ptr, dimension, @intFromEnum(metric), &h));
+        return .{ .handle = h.? };
+    }
+
+    /// Opens an existing store (`error.CollectionNotFound` if there is none).
+    pub fn openExisting(db: agentdb.Database, name: [:0]const u8) Error!Memory {
+        var h: ?*c.agentdb_memory = null;
+        try check(c.agentdb_memory_open(db.handle, name.ptr, 0, 0, &h));
+        return .{ .handle = h.? };
+    }
+
+    /// Deletes store `name` and all its memories.
+    pub fn drop(db: agentdb.Database, name: [:0]const u8) Error!void {
+        try check(c.agentdb_memory_drop(db.handle, name.ptr));
+    }
+
+    pub fn deinit(self: *Memory) void {
+        _ = c.agentdb_memory_close(self.handle);
+        self.* = undefined;
+    }
+
+    pub fn dim(self: Memory) Error!usize {
+        var d: usize = 0;
+        try check(c.agentdb_memory_dim(self.handle, &d));
+        return d;
+    }
+
+    /// Stores `items` (their vectors row-major in `vectors`, `items.len * dim` floats) in one
+    /// write; returns their ids. The batch is checked whole: a bad item rejects it.
+    pub fn remember(self: Memory, allocator: Allocator, batch: Batch, items: []const Item, vectors: []const f32) AllocError!Ids {
+        const n = items.len;
+        if (n == 0 or vectors.len % n != 0) return error.InvalidArgument;
+        const d = vectors.len / n;
+        var arena = std.heap.ArenaAllocator.init(allocator);
+        defer arena.deinit();
+        const a = arena.allocator();
+        const ids = try a.alloc([*c]const u8, n);
+        const texts = try a.alloc([*c]const u8, n);
+        const imp = try a.alloc(f64, n);
+        const created = try a.alloc(i64, n);
+        var any_created = false;
+        var meta: std.ArrayListUnmanaged(u8) = .empty;
+        var any_meta = false;
+        try meta.append(a, '[');
+        const now: i64 = std.time.microTimestamp();
+        for (items, 0..) |it, i| {
+            ids[i] = if (it.id) |s| s.ptr else null;
+            texts[i] = if (it.text) |s| s.ptr else null;
+            imp[i] = it.importance;
+            created[i] = it.created_at_us orelse now;
+            if (it.created_at_us != null) any_created = true;
+            if (i > 0) try meta.append(a, ',');
+            if (it.metadata_json) |m| {
+                any_meta = true;
+                try meta.appendSlice(a, m);
+            } else try meta.appendSlice(a, "null");
+        }
+        try meta.appendSlice(a, "]\x00");
+        const meta_ptr: [*c]const u8 = if (any_meta) meta.items.ptr else null;
+        var h: ?*c.agentdb_strings = null;
+        try check(c.agentdb_memory_remember(
+            self.handle,
+            batch.agent_id.ptr,
+            if (batch.session_id) |s| s.ptr else null,
+            @intFromEnum(batch.kind),
+            n,
+            ids.ptr,
+            texts.ptr,
+            vectors.ptr,
+            d,
+            imp.ptr,
+            if (any_created) created.ptr else null,
+            meta_ptr,
+            &h,
+        ));
+        defer _ = c.agentdb_strings_free(h);
+        var out = std.heap.ArenaAllocator.init(allocator);
+        errdefer out.deinit();
+        const o = out.allocator();
+        const items_out = try o.alloc([]const u8, n);
+        for (items_out, 0..) |*s, i| {
+            var p: [*c]const u8 = null;
+            var len: usize = 0;
+            try check(c.agentdb_strings_get(h, i, &p, &len));
+            s.* = try o.dupe(u8, p[0..len]);
+        }
+        return .{ .arena = out, .items = items_out };
+    }
+
+    /// The `k` best memories for `query` (null: by strength alone), best first.
+    pub fn recall(self: Memory, allocator: Allocator, query: ?[]const f32, k: usize, filter: Filter, opts: RecallOptions) AllocError!Records {
+        const f = filter.toC();
+        const o = try opts.toC();
+        var h: ?*c.agentdb_memories = null;
+        try check(c.agentdb_memory_recall(
+            self.handle,
+            if (query) |q| q.ptr else null,
+            if (query) |q| q.len else 0,
+            k,
+            &f,
+            &o,
+            &h,
+        ));
+        defer _ = c.agentdb_memories_free(h);
+        return Records.copy(allocator, h);
+    }
+
+    /// The memories with these ids (in that order; missing ones left out), with vectors.
+    pub fn get(self: Memory, allocator: Allocator, ids: []const [:0]const u8) AllocError!Records {
+        const cids = try allocator.alloc([*c]const u8, ids.len);
+        defer allocator.free(cids);
+        for (ids, cids) |s, *p| p.* = s.ptr;
+        var h: ?*c.agentdb_memories = null;
+        try check(c.agentdb_memory_get(self.handle, cids.ptr, cids.len, &h));
+        defer _ = c.agentdb_memories_free(h);
+        return Records.copy(allocator, h);
+    }
+
+    pub fn count(self: Memory, filter: Filter) Error!u64 {
+        const f = filter.toC();
+        var n: u64 = 0;
+        try check(c.agentdb_memory_count(self.handle, &f, &n));
+        return n;
+    }
+
+    /// Deletes memories by id and/or filter (both: those matching both); returns how many.
+    pub fn forget(self: Memory, allocator: Allocator, ids: ?[]const [:0]const u8, filter: Filter) AllocError!u64 {
+        const cids: ?[][*c]const u8 = if (ids) |list| blk: {
+            const arr = try allocator.alloc([*c]const u8, list.len);
+            for (list, arr) |s, *p| p.* = s.ptr;
+            break :blk arr;
+        } else null;
+        defer if (cids) |arr| allocator.free(arr);
+        const f = filter.toC();
+        var n: u64 = 0;
+        try check(c.agentdb_memory_forget(
+            self.handle,
+            if (cids) |arr| arr.ptr else null,
+            if (cids) |arr| arr.len else 0,
+            &f,
+            &n,
+        ));
+        return n;
+    }
+
+    /// Changes one memory; fields left null stay as they are.
+    pub const Update = struct {
+        /// Set the text (`.{ .value = null }` removes it).
+        text: ?struct { value: ?[:0]const u8 } = null,
+        importance: ?f64 = null,
+        vector: ?[]const f32 = null,
+        /// A JSON object replacing the user metadata.
+        metadata_json: ?[:0]const u8 = null,
+    };
+
+    pub fn update(self: Memory, id: [:0]const u8, change: Update) Error!void {
+        try check(c.agentdb_memory_update(
+            self.handle,
+            id.ptr,
+            change.text != null,
+            if (change.text) |t| (if (t.value) |v| v.ptr else null) else null,
+            change.importance orelse std.math.nan(f64),
+            if (change.vector) |v| v.ptr else null,
+            if (change.vector) |v| v.len else 0,
+            if (change.metadata_json) |m| m.ptr else null,
+        ));
+    }
+
+    pub fn consolidate(self: Memory, opts: ConsolidateOptions) Error!Report {
+        const o = opts.toC();
+        var r: c.agentdb_consolidation_report = undefined;
+        try check(c.agentdb_memory_consolidate(self.handle, &o, &r));
+        return .{ .merged = r.merged, .pruned = r.pruned, .evicted = r.evicted };
+    }
+
+    /// Runs `consolidate(opts)` every `interval_ms` on a library thread until `stopBackground`
+    /// or the database closes.
+    pub fn startBackground(self: Memory, interval_ms: u64, opts: ConsolidateOptions) Error!void {
+        const o = opts.toC();
+        try check(c.agentdb_memory_start_background(self.handle, interval_ms, &o));
+    }
+
+    pub fn stopBackground(self: Memory) Error!void {
+        try check(c.agentdb_memory_stop_background(self.handle));
+    }
+
+    /// Writes pending access statistics now.
+    pub fn flush(self: Memory) Error!void {
+        try check(c.agentdb_memory_flush(self.handle));
+    }
+};

@@ -1,0 +1,225 @@
+//! Agent memory through the Zig layer: the recall score on a hand-built case (each number checked
+//! against the documented formula), access statistics, filters, forget and update,
+//! consolidation, background runs and errors. `std.testing.allocator` fails any test that leaks.
+const std = @import("std");
+const agentdb = @import("agentdb");
+const Memory = agentdb.memory.Memory;
+
+const testing = std.testing;
+const gpa = testing.allocator;
+
+const SEC: i64 = 1_000_000;
+const T0: i64 = 1_700_000_000 * SEC;
+
+const TempDb = struct {
+    tmp: testing.TmpDir,
+    path: [:0]u8,
+
+    fn init() !TempDb {
+        var tmp = testing.tmpDir(.{});
+        errdefer tmp.cleanup();
+        const base = try tmp.dir.realpathAlloc(gpa, ".");
+        defer gpa.free(base);
+        return .{ .tmp = tmp, .path = try std.fs.path.joinZ(gpa, &.{ base, "db" }) };
+    }
+
+    fn deinit(self: *TempDb) void {
+        gpa.free(self.path);
+        self.tmp.cleanup();
+    }
+};
+
+/// Four memories of agent "ann" in 2-d (cosine), created 0, 0, 100 and 200 s before T0:
+///   a (1,0) imp 0.2   b (0,1) imp 1.0   c (1,1) imp 0.5   d (1,0) imp 0.0
+fn fixture(db: agentdb.Database) !Memory {
+    var m = try Memory.open(db, "mem", 2, .cosine);
+    errdefer m.deinit();
+    var ids = try m.remember(gpa, .{ .agent_id = "ann" }, &.{
+        .{ .id = "a", .text = "text of a", .importance = 0.2, .created_at_us = T0, .metadata_json = "{\"topic\": \"x\"}" },
+        .{ .id = "b", .text = "text of b", .importance = 1.0, .created_at_us = T0 },
+        .{ .id = "c", .text = "text of c", .importance = 0.5, .created_at_us = T0 - 100 * SEC },
+        .{ .id = "d", .importance = 0.0, .created_at_us = T0 - 200 * SEC },
+    }, &.{ 1, 0, 0, 1, 1, 1, 1, 0 });
+    defer ids.deinit();
+    try testing.expectEqual(@as(usize, 4), ids.items.len);
+    try testing.expectEqualStrings("a", ids.items[0]);
+    return m;
+}
+
+const W = agentdb.memory.Weights{ .similarity = 1, .recency = 1, .importance = 1, .half_life_s = 100 };
+
+test "memory: recall ranks by the documented score" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var m = try fixture(db);
+    defer m.deinit();
+    try testing.expectEqual(@as(usize, 2), try m.dim());
+
+    {
+        var hits = try m.recall(gpa, &.{ 1, 0 }, 4, .{}, .{ .weights = W, .now_us = T0 });
+        defer hits.deinit();
+        const want_ids = [_][]const u8{ "a", "b", "c", "d" };
+        const want = [_]f64{ 2.2, 2.0, std.math.sqrt1_2 + 1.0, 1.25 };
+        try testing.expectEqual(@as(usize, 4), hits.items.len);
+        for (hits.items, want_ids, want) |h, id, score| {
+            try testing.expectEqualStrings(id, h.id);
+            try testing.expectApproxEqAbs(score, h.score, 1e-6);
+            try testing.expectEqual(T0, h.last_accessed_us);
+            try testing.expectEqual(@as(u64, 1), h.access_count);
+            try testing.expectEqual(@as(usize, 0), h.vector.len);
+        }
+        try testing.expectApproxEqAbs(@as(f64, std.math.sqrt1_2), hits.items[2].similarity, 1e-6);
+        try testing.expectApproxEqAbs(@as(f64, 0.5), hits.items[2].recency, 1e-9);
+        try testing.expectEqualStrings("text of c", hits.items[2].text.?);
+        try testing.expect(hits.items[3].text == null);
+        try testing.expectEqualStrings("{\"topic\":\"x\"}", hits.items[0].metadata_json);
+        try testing.expectEqual(agentdb.memory.Kind.episodic, hits.items[0].kind);
+    }
+    {
+        // No query, 100 s later, all accessed at T0: b 1.5, c 1.0, a 0.7, d 0.5.
+        var hits = try m.recall(gpa, null, 4, .{}, .{ .weights = W, .now_us = T0 + 100 * SEC, .touch = false });
+        defer hits.deinit();
+        const want_ids = [_][]const u8{ "b", "c", "a", "d" };
+        const want = [_]f64{ 1.5, 1.0, 0.7, 0.5 };
+        for (hits.items, want_ids, want) |h, id, score| {
+            try testing.expectEqualStrings(id, h.id);
+            try testing.expectApproxEqAbs(score, h.score, 1e-9);
+            try testing.expect(std.math.isNan(h.similarity));
+        }
+    }
+    {
+        var got = try m.get(gpa, &.{ "b", "zzz", "a" });
+        defer got.deinit();
+        try testing.expectEqual(@as(usize, 2), got.items.len);
+        try testing.expectEqualStrings("b", got.items[0].id);
+        try testing.expectEqualSlices(f32, &.{ 0, 1 }, got.items[0].vector);
+        try testing.expectEqual(T0, got.items[0].created_at_us);
+    }
+}
+
+test "memory: filters, forget, update" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var m = try fixture(db);
+    defer m.deinit();
+    var bob = try m.remember(gpa, .{ .agent_id = "bob", .session_id = "s1", .kind = .semantic }, &.{ .{}, .{ .importance = 0.9 } }, &.{ 1, 0.5, 1, 0.25 });
+    defer bob.deinit();
+    try testing.expectEqual(@as(usize, 36), bob.items[0].len);
+
+    try testing.expectEqual(@as(u64, 4), try m.count(.{ .agent_id = "ann" }));
+    try testing.expectEqual(@as(u64, 2), try m.count(.{ .kinds = &.{.semantic} }));
+    try testing.expectEqual(@as(u64, 6), try m.count(.{ .kinds = &.{ .semantic, .episodic } }));
+    try testing.expectEqual(@as(u64, 1), try m.count(.{ .since_us = T0 - 150 * SEC, .until_us = T0 }));
+    try testing.expectEqual(@as(u64, 1), try m.count(.{ .where = .{ .json = "{\"topic\": \"x\"}" } }));
+    try testing.expectEqual(@as(u64, 2), try m.count(.{ .where = .{ .sql = "importance > 0.5" } }));
+    try testing.expectError(error.InvalidArgument, m.count(.{ .kinds = &.{} }));
+    try testing.expectError(error.InvalidFilter, m.count(.{ .where = .{ .json = "{\"topic\": {\"$bogus\": 1}}" } }));
+    {
+        var hits = try m.recall(gpa, &.{ 1, 0 }, 10, .{ .session_id = "s1" }, .{ .touch = false });
+        defer hits.deinit();
+        try testing.expectEqual(@as(usize, 2), hits.items.len);
+        for (hits.items) |h| try testing.expectEqualStrings("bob", h.agent_id);
+        try testing.expectEqualStrings("s1", hits.items[0].session_id.?);
+    }
+    try testing.expectEqual(@as(u64, 2), try m.forget(gpa, null, .{ .agent_id = "bob" }));
+    try testing.expectEqual(@as(u64, 1), try m.forget(gpa, &.{ "d", "nope" }, .{}));
+    try testing.expectError(error.InvalidArgument, m.forget(gpa, null, .{}));
+
+    try m.update("c", .{ .text = .{ .value = null }, .importance = 0.75, .vector = &.{ -2, 0 }, .metadata_json = "{\"note\": \"moved\"}" });
+    {
+        var got = try m.get(gpa, &.{"c"});
+        defer got.deinit();
+        const c = got.items[0];
+        try testing.expect(c.text == null);
+        try testing.expectEqual(@as(f64, 0.75), c.importance);
+        try testing.expectEqualSlices(f32, &.{ -2, 0 }, c.vector);
+        try testing.expectEqualStrings("{\"note\":\"moved\"}", c.metadata_json);
+    }
+    try testing.expectError(error.InvalidArgument, m.update("zzz", .{ .importance = 0.5 }));
+    try testing.expectError(error.InvalidArgument, m.update("c", .{ .importance = 2 }));
+    try testing.expectEqual(@as(u64, 3), try m.count(.{}));
+}
+
+test "memory: consolidation and background runs" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var m = try fixture(db);
+    defer m.deinit();
+    const base = agentdb.memory.ConsolidateOptions{ .weights = W, .now_us = T0 };
+    var o = base;
+    try testing.expectEqual(agentdb.memory.Report{ .merged = 0, .pruned = 0, .evicted = 0 }, try m.consolidate(o));
+    // d points like a and is weaker (0.25 < 1.2): merged into a.
+    o.dedup_threshold = 0.999;
+    try testing.expectEqual(agentdb.memory.Report{ .merged = 1, .pruned = 0, .evicted = 0 }, try m.consolidate(o));
+    // Strengths a 1.2, b 2, c 1.0: decay under 1.1 prunes c.
+    o = base;
+    o.min_score = 1.1;
+    try testing.expectEqual(agentdb.memory.Report{ .merged = 0, .pruned = 1, .evicted = 0 }, try m.consolidate(o));
+    o = base;
+    o.capacity = 1;
+    try testing.expectEqual(agentdb.memory.Report{ .merged = 0, .pruned = 0, .evicted = 1 }, try m.consolidate(o));
+    {
+        var left = try m.recall(gpa, null, 10, .{}, .{ .touch = false });
+        defer left.deinit();
+        try testing.expectEqual(@as(usize, 1), left.items.len);
+        try testing.expectEqualStrings("b", left.items[0].id);
+    }
+    o = base;
+    o.dedup_threshold = 1.5;
+    try testing.expectError(error.InvalidArgument, m.consolidate(o));
+
+    // A background schedule: capacity 0 empties the store within a few runs.
+    var ids = try m.remember(gpa, .{ .agent_id = "ann" }, &.{ .{}, .{} }, &.{ 1, 0, 0, 1 });
+    ids.deinit();
+    try m.startBackground(10, .{ .capacity = 0 });
+    var tries: usize = 0;
+    while (tries < 2000 and try m.count(.{}) > 0) : (tries += 1) std.time.sleep(10 * std.time.ns_per_ms);
+    try testing.expectEqual(@as(u64, 0), try m.count(.{}));
+    try m.stopBackground();
+    try m.flush();
+}
+
+test "memory: errors and persistence" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    {
+        var db = try agentdb.Database.open(tmp.path);
+        defer db.deinit();
+        try testing.expectError(error.CollectionNotFound, Memory.openExisting(db, "mem"));
+        try testing.expectError(error.InvalidName, Memory.open(db, "../x", 2, .cosine));
+        try testing.expectError(error.InvalidArgument, Memory.open(db, "mem", 0, .cosine));
+        var m = try fixture(db);
+        defer m.deinit();
+        try testing.expectError(error.DimensionMismatch, Memory.open(db, "mem", 3, .cosine));
+        try testing.expectError(error.InvalidArgument, Memory.open(db, "mem", 2, .l2));
+        try testing.expectError(error.DuplicateId, m.remember(gpa, .{ .agent_id = "ann" }, &.{.{ .id = "a" }}, &.{ 1, 0 }));
+        try testing.expectError(error.DimensionMismatch, m.remember(gpa, .{ .agent_id = "ann" }, &.{.{}}, &.{ 1, 0, 0 }));
+        try testing.expectError(error.InvalidArgument, m.remember(gpa, .{ .agent_id = "ann" }, &.{.{ .importance = 1.5 }}, &.{ 1, 0 }));
+        try testing.expectError(error.InvalidMetadata, m.remember(gpa, .{ .agent_id = "ann" }, &.{.{ .metadata_json = "{\"kind\": 1}" }}, &.{ 1, 0 }));
+        try testing.expectError(error.DimensionMismatch, m.recall(gpa, &.{ 1, 0, 0 }, 1, .{}, .{}));
+        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, 0, .{}, .{}));
+        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, 1, .{}, .{ .weights = .{ .half_life_s = 0 } }));
+        try testing.expectError(error.InvalidName, db.getCollection("_agentdb_memory_mem"));
+        // One access of b, written when the database closes.
+        var hits = try m.recall(gpa, &.{ 0, 1 }, 1, .{}, .{ .now_us = T0 + 5 * SEC });
+        hits.deinit();
+    }
+    {
+        var db = try agentdb.Database.open(tmp.path);
+        defer db.deinit();
+        var m = try Memory.openExisting(db, "mem");
+        defer m.deinit();
+        var got = try m.get(gpa, &.{"b"});
+        defer got.deinit();
+        try testing.expectEqual(@as(u64, 1), got.items[0].access_count);
+        try testing.expectEqual(T0 + 5 * SEC, got.items[0].last_accessed_us);
+        try Memory.drop(db, "mem");
+        try testing.expectError(error.CollectionNotFound, Memory.drop(db, "mem"));
+    }
+}

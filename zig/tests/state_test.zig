@@ -1,0 +1,202 @@
+//! Agent state through the Zig layer: versions, history, time travel, snapshots, tombstones,
+//! purge, TTL, checkpoints with a branch, pending writes, persistence, and errors.
+//! `std.testing.allocator` fails any test that leaks.
+const std = @import("std");
+const agentdb = @import("agentdb");
+const State = agentdb.state.State;
+
+const testing = std.testing;
+const gpa = testing.allocator;
+
+/// A temporary directory holding a database path, removed by `deinit`.
+const TempDb = struct {
+    tmp: testing.TmpDir,
+    path: [:0]u8,
+
+    fn init() !TempDb {
+        var tmp = testing.tmpDir(.{});
+        errdefer tmp.cleanup();
+        const base = try tmp.dir.realpathAlloc(gpa, ".");
+        defer gpa.free(base);
+        return .{ .tmp = tmp, .path = try std.fs.path.joinZ(gpa, &.{ base, "db" }) };
+    }
+
+    fn deinit(self: *TempDb) void {
+        gpa.free(self.path);
+        self.tmp.cleanup();
+    }
+};
+
+test "versions, history, time travel, snapshot, delete, purge" {
+    var t = try TempDb.init();
+    defer t.deinit();
+    var db = try agentdb.Database.open(t.path);
+    defer db.deinit();
+    const st = State.of(db);
+
+    try testing.expectEqual(@as(u64, 1), try st.put("agent", "s1", "plan", "{\"step\": 1}", .{}));
+    try testing.expectEqual(@as(u64, 2), try st.put("agent", "s1", "plan", "{\"step\": 2}", .{}));
+    try testing.expectEqual(@as(u64, 3), try st.put("agent", "s1", "plan", "\"three\"", .{}));
+
+    var cur = try st.get(gpa, "agent", "s1", "plan", .latest);
+    defer cur.deinit();
+    try testing.expectEqual(@as(u64, 3), cur.one().?.version);
+    try testing.expectEqualStrings("\"three\"", cur.one().?.value_json.?);
+
+    var v1 = try st.get(gpa, "agent", "s1", "plan", .{ .version = 1 });
+    defer v1.deinit();
+    try testing.expectEqualStrings("{\"step\":1}", v1.one().?.value_json.?);
+
+    var none = try st.get(gpa, "agent", "s1", "nope", .latest);
+    defer none.deinit();
+    try testing.expect(none.one() == null);
+
+    var hist = try st.history(gpa, "agent", "s1", "plan", 10, 0);
+    defer hist.deinit();
+    try testing.expectEqual(@as(usize, 3), hist.items.len);
+    try testing.expectEqual(@as(u64, 3), hist.items[0].version);
+    try testing.expectEqual(@as(u64, 1), hist.items[2].version);
+    try testing.expect(hist.items[0].written_at_us > hist.items[1].written_at_us);
+    try testing.expect(hist.items[0].expires_at_us == null);
+
+    const t2 = hist.items[1].written_at_us;
+    var at = try st.get(gpa, "agent", "s1", "plan", .{ .time_us = t2 });
+    defer at.deinit();
+    try testing.expectEqual(@as(u64, 2), at.one().?.version);
+    var before = try st.get(gpa, "agent", "s1", "plan", .{ .time_us = t2 - 1 });
+    defer before.deinit();
+    try testing.expectEqual(@as(u64, 1), before.one().?.version);
+
+    try testing.expectEqual(@as(u64, 1), try st.put("agent", "s1", "extra", "[1, 2]", .{}));
+    var snap = try st.snapshot(gpa, "agent", "s1", null);
+    defer snap.deinit();
+    try testing.expectEqual(@as(usize, 2), snap.items.len);
+    try testing.expectEqualStrings("extra", snap.items[0].key);
+    try testing.expectEqualStrings("[1,2]", snap.items[0].value_json);
+    var then = try st.snapshot(gpa, "agent", "s1", t2);
+    defer then.deinit();
+    try testing.expectEqual(@as(usize, 1), then.items.len);
+    try testing.expectEqualStrings("{\"step\":2}", then.items[0].value_json);
+    var keys = try st.keys(gpa, "agent", "s1", null);
+    defer keys.deinit();
+    try testing.expectEqual(@as(usize, 2), keys.items.len);
+
+    try testing.expectEqual(@as(u64, 4), try st.delete("agent", "s1", "plan"));
+    try testing.expectEqual(@as(u64, 0), try st.delete("agent", "s1", "plan"));
+    var tomb = try st.get(gpa, "agent", "s1", "plan", .latest);
+    defer tomb.deinit();
+    try testing.expect(tomb.one().?.deleted and tomb.one().?.value_json == null);
+
+    var sessions = try st.sessions(gpa, "agent");
+    defer sessions.deinit();
+    try testing.expectEqual(@as(usize, 1), sessions.items.len);
+    try testing.expectEqualStrings("s1", sessions.items[0]);
+
+    const versions = try st.putMany(gpa, "agent", "s2", &.{ "a", "b" }, &.{ "1", "2" }, .{});
+    defer gpa.free(versions);
+    try testing.expectEqualSlices(u64, &.{ 1, 1 }, versions);
+
+    try testing.expectEqual(@as(u64, 5), try st.purge("agent", "s1"));
+    try testing.expectEqual(@as(u64, 2), try st.purge("agent", null));
+}
+
+test "ttl" {
+    var t = try TempDb.init();
+    defer t.deinit();
+    var db = try agentdb.Database.open(t.path);
+    defer db.deinit();
+    const st = State.of(db);
+
+    _ = try st.put("a", "s", "tmp", "1", .{ .ttl_seconds = 1.0 });
+    var v = try st.get(gpa, "a", "s", "tmp", .latest);
+    defer v.deinit();
+    try testing.expectEqual(v.one().?.written_at_us + 1_000_000, v.one().?.expires_at_us.?);
+    std.time.sleep(1200 * std.time.ns_per_ms);
+    var gone = try st.get(gpa, "a", "s", "tmp", .latest);
+    defer gone.deinit();
+    try testing.expect(gone.one() == null);
+    _ = try st.sweep();
+    try testing.expectEqual(@as(u64, 0), try st.sweep());
+    try st.setSessionTtl("a", "s", 60);
+    try st.setSessionTtl("a", "s", null);
+    try testing.expectError(error.InvalidArgument, st.put("a", "s", "k", "1", .{ .ttl_seconds = 0 }));
+    try testing.expectError(error.InvalidArgument, st.setSessionTtl("a", "s", -1));
+}
+
+test "checkpoints, branches, pending writes, persistence" {
+    var t = try TempDb.init();
+    defer t.deinit();
+    {
+        var db = try agentdb.Database.open(t.path);
+        defer db.deinit();
+        const st = State.of(db);
+        try st.putCheckpoint(.{ .thread_id = "t1", .checkpoint_id = "0001", .data = "root", .metadata_json = "{\"source\": \"input\"}", .type_tag = "msgpack" });
+        try st.putCheckpoint(.{ .thread_id = "t1", .checkpoint_id = "0002", .data = "a", .parent_id = "0001", .metadata_json = "{\"source\": \"loop\"}" });
+        try st.putCheckpoint(.{ .thread_id = "t1", .checkpoint_id = "0003", .data = "b", .parent_id = "0002" });
+        try st.putCheckpoint(.{ .thread_id = "t1", .checkpoint_id = "0004", .data = "fork", .parent_id = "0002", .metadata_json = "{\"source\": \"loop\"}" });
+        try st.putCheckpoint(.{ .thread_id = "t2", .checkpoint_id = "0005", .data = "" });
+
+        var latest = try st.getCheckpoint(gpa, "t1", "", null);
+        defer latest.deinit();
+        try testing.expectEqual(@as(usize, 1), latest.items.len);
+        try testing.expectEqualStrings("0004", latest.items[0].checkpoint_id);
+        try testing.expectEqualStrings("0002", latest.items[0].parent_id.?);
+        try testing.expectEqualStrings("fork", latest.items[0].data);
+
+        var root = try st.getCheckpoint(gpa, "t1", "", "0001");
+        defer root.deinit();
+        try testing.expect(root.items[0].parent_id == null);
+        try testing.expectEqualStrings("msgpack", root.items[0].type_tag);
+        try testing.expectEqualStrings("{\"source\":\"input\"}", root.items[0].metadata_json);
+
+        var all = try st.listCheckpoints(gpa, .{ .thread_id = "t1" });
+        defer all.deinit();
+        try testing.expectEqual(@as(usize, 4), all.items.len);
+        try testing.expectEqualStrings("0001", all.items[3].checkpoint_id);
+        var loop = try st.listCheckpoints(gpa, .{ .metadata_json = "{\"source\": \"loop\"}", .before = "0004", .limit = 5 });
+        defer loop.deinit();
+        try testing.expectEqual(@as(usize, 1), loop.items.len);
+        try testing.expectEqualStrings("0002", loop.items[0].checkpoint_id);
+        try testing.expectError(error.InvalidArgument, st.listCheckpoints(gpa, .{ .metadata_json = "[1]" }));
+
+        try st.putWrites(gpa, "t1", "", "0004", "task", "p", &.{
+            .{ .idx = 0, .channel = "messages", .type_tag = "json", .value = "a0" },
+            .{ .idx = -1, .channel = "__error__", .value = "boom" },
+        });
+        try st.putWrites(gpa, "t1", "", "0004", "task", "p", &.{
+            .{ .idx = 0, .channel = "messages", .value = "retry" },
+            .{ .idx = -1, .channel = "__error__", .value = "boom2" },
+        });
+    }
+    var db = try agentdb.Database.open(t.path);
+    defer db.deinit();
+    const st = State.of(db);
+    var writes = try st.getWrites(gpa, "t1", "", "0004");
+    defer writes.deinit();
+    try testing.expectEqual(@as(usize, 2), writes.items.len);
+    try testing.expectEqual(@as(i64, -1), writes.items[0].idx);
+    try testing.expectEqualStrings("boom2", writes.items[0].value);
+    try testing.expectEqualStrings("a0", writes.items[1].value);
+    try testing.expectEqualStrings("json", writes.items[1].type_tag);
+    try testing.expectEqualStrings("p", writes.items[1].task_path);
+
+    try st.deleteThread("t1");
+    var left = try st.listCheckpoints(gpa, .{});
+    defer left.deinit();
+    try testing.expectEqual(@as(usize, 1), left.items.len);
+    try testing.expectEqualStrings("t2", left.items[0].thread_id);
+}
+
+test "errors" {
+    var t = try TempDb.init();
+    defer t.deinit();
+    var db = try agentdb.Database.open(t.path);
+    defer db.deinit();
+    const st = State.of(db);
+    try testing.expectError(error.InvalidArgument, st.put("a", "s", "k", "{bad", .{}));
+    try testing.expect(std.mem.indexOf(u8, agentdb.lastError(), "value_json") != null);
+    try testing.expectError(error.InvalidArgument, st.put("", "s", "k", "1", .{}));
+    try testing.expectError(error.InvalidArgument, st.putMany(gpa, "a", "s", &.{"k"}, &.{}, .{}));
+    try testing.expectError(error.InvalidArgument, st.putMany(gpa, "a", "s", &.{ "k", "k" }, &.{ "1", "2" }, .{}));
+    try testing.expectError(error.InvalidArgument, st.putCheckpoint(.{ .thread_id = "", .checkpoint_id = "1", .data = "" }));
+}
