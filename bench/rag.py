@@ -291,6 +291,7 @@ def write_report(path: Path, docs, queries, total: int, n_chunks: int, args, res
         "`limit` (here 10) from each side, so the \"10/side\" row is the like-for-like comparison.",
         "- BM25 in both systems is Lance's inverted index with the same tokenizer settings (simple tokenizer, "
         "lower-case, English stemming and stop words, ASCII folding).",
+        "- The same retriever in both systems (vector, BM25) ranks the same chunks; the few differences in the third decimal are presumably the order of equal scores (AgentDB breaks ties by chunk id; not investigated further). Hybrid at 10 candidates per side differs a little more (LanceDB fuses in its Python reranker, AgentDB in the engine; the cause of the gap was not analysed).",
         "- Query times include embedding nothing (query vectors are computed once, up front) and were taken on a "
         "shared 2-core machine; they are indicative only.",
         "- This is a known-item task written by the same authors as the documents, so lexical overlap is higher "

@@ -13,6 +13,7 @@ Run it twice with the same db-dir: the second ingest finds every document unchan
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import textwrap
@@ -32,11 +33,12 @@ QUESTIONS = [
 
 
 def main() -> None:
-    db_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="agentdb-rag-demo-"))
+    db_dir = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="agentdb-rag-demo-"))
+    os.chdir(ROOT)  # so sources read "README.md", "bench/results/ann-glove.md"
     with agentdb.connect(db_dir) as db:
         rag = db.rag("repo-docs", embedder=default_embedder())
-        readme = rag.ingest_file(ROOT / "README.md", id="README.md")
-        reports = rag.ingest_directory(ROOT / "bench" / "results", suffixes=[".md"], progress=False)
+        readme = rag.ingest_file("README.md")
+        reports = rag.ingest_directory("bench/results", suffixes=[".md"], progress=False)
         print(f"README.md: {readme.status} ({readme.chunks} chunks); bench reports: {reports}")
         print(f"{rag.count()} chunks in {db_dir}\n")
 

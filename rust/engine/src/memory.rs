@@ -537,18 +537,16 @@ impl Table {
         self.free.push(s);
     }
 
-    /// The slots passing the filter.
+    /// The slots passing the filter, in no particular order.
     fn matching(&self, c: &Compiled<'_>) -> Vec<usize> {
         match &c.f.agent_id {
             Some(a) => {
                 let Some(group) = self.by_agent.get(a) else { return Vec::new() };
-                let mut v: Vec<usize> = if c.agent_only() {
+                if c.agent_only() {
                     group.iter().copied().collect()
                 } else {
                     group.iter().copied().filter(|&s| self.rows[s].as_ref().is_some_and(|r| c.matches(r))).collect()
-                };
-                v.sort_unstable();
-                v
+                }
             }
             None => (0..self.rows.len()).filter(|&s| self.rows[s].as_ref().is_some_and(|r| c.matches(r))).collect(),
         }
@@ -1061,16 +1059,18 @@ impl Memory {
         let compiled = self.compile(&opts.filter)?;
         let now = opts.now.unwrap_or_else(now_micros);
         let w = &opts.weights;
-        // (score, similarity, recency, id)
-        let mut scored: Vec<(f64, Option<f64>, f64, String)> = {
+        // (score, similarity, recency, id) of the best k. Scoring works on slots; only the best
+        // k are ranked fully and have their ids copied.
+        let scored: Vec<(f64, Option<f64>, f64, String)> = {
             let t = self.table();
-            let score_row = |r: &Row, sim: Option<f64>| {
+            let score_slot = |s: usize, sim: Option<f64>| {
+                let r = t.row(s);
                 let rec = w.recency(now - r.last_accessed);
-                (w.score(sim, rec, r.importance), sim, rec, r.id.clone())
+                (w.score(sim, rec, r.importance), sim, rec, s)
             };
             let allowed = t.count_matching(&compiled);
-            match query {
-                None => t.matching(&compiled).into_iter().map(|s| score_row(t.row(s), None)).collect(),
+            let mut all: Vec<(f64, Option<f64>, f64, usize)> = match query {
+                None => t.matching(&compiled).into_iter().map(|s| score_slot(s, None)).collect(),
                 // Few enough to score them all; or so few of the store that a graph walk
                 // filtered down to them would miss many (as the collection's own search does
                 // below 5%).
@@ -1081,7 +1081,7 @@ impl Memory {
                     slots
                         .iter()
                         .zip(dists)
-                        .filter_map(|(&s, d)| d.map(|d| score_row(t.row(s), Some(similarity(metric, d)))))
+                        .filter_map(|(&s, d)| d.map(|d| score_slot(s, Some(similarity(metric, d)))))
                         .collect()
                 }
                 Some(q) => {
@@ -1089,13 +1089,20 @@ impl Memory {
                     let accept = |id: &str| t.get(id).is_some_and(|r| compiled.matches(r));
                     let hits = self.shared.collection.with_mirror(|m| m.search_where(q, n, n.max(64), &accept))?;
                     hits.into_iter()
-                        .filter_map(|(id, d)| t.get(&id).map(|r| score_row(r, Some(similarity(metric, d)))))
+                        .filter_map(|(id, d)| t.slot.get(&id).map(|&s| score_slot(s, Some(similarity(metric, d)))))
                         .collect()
                 }
+            };
+            let best_first = |a: &(f64, Option<f64>, f64, usize), b: &(f64, Option<f64>, f64, usize)| {
+                b.0.partial_cmp(&a.0).unwrap_or(CmpOrdering::Equal).then_with(|| t.row(a.3).id.cmp(&t.row(b.3).id))
+            };
+            if all.len() > opts.k {
+                all.select_nth_unstable_by(opts.k - 1, best_first);
+                all.truncate(opts.k);
             }
+            all.sort_by(best_first);
+            all.into_iter().map(|(score, sim, rec, s)| (score, sim, rec, t.row(s).id.clone())).collect()
         };
-        scored.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(CmpOrdering::Equal).then_with(|| a.3.cmp(&b.3)));
-        scored.truncate(opts.k);
         let hits: Vec<MemoryHit> = if opts.touch && !self.shared.read_only && !scored.is_empty() {
             let mut t = self.table_mut();
             if t.pending.is_empty() {

@@ -80,7 +80,13 @@ pub(crate) fn key_expired(rows: &[Row], now: i64) -> bool {
 pub(crate) struct CkRow {
     pub cp: Checkpoint,
     pub lsn: u64,
+    /// The payload is not held in memory (`cp.checkpoint` is empty): it is in Lance, read on
+    /// demand. Checkpoints can be large and many, so only unflushed payloads stay in memory.
+    pub stub: bool,
 }
+
+/// Identifies one stored checkpoint row: (thread, namespace, id, lsn).
+pub(crate) type CkKey = (String, String, String, u64);
 
 #[derive(Debug)]
 pub(crate) struct WriteRow {
@@ -325,6 +331,7 @@ impl Mem {
                         created_at: *created_at,
                     },
                     lsn,
+                    stub: false,
                 }));
                 if self.insert(row.clone()) {
                     if existed {
@@ -407,6 +414,19 @@ impl Mem {
             }
         }
         out
+    }
+
+    /// Drops from memory the payloads of checkpoints now in Lance (unless replaced meanwhile).
+    pub fn stub_checkpoints(&mut self, flushed: &[CkKey]) {
+        for (thread, ns, id, lsn) in flushed {
+            let Some(per) = self.checkpoints.get_mut(&(thread.clone(), ns.clone())) else { continue };
+            let Some(row) = per.get_mut(id) else { continue };
+            if row.lsn == *lsn && !row.stub {
+                let mut cp = row.cp.clone();
+                cp.checkpoint = Arc::from(&[][..]);
+                *row = Arc::new(CkRow { cp, lsn: *lsn, stub: true });
+            }
+        }
     }
 
     /// Removes the state rows an [`Op::Drop`] covers; returns how many key versions went.

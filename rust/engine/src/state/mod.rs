@@ -18,7 +18,8 @@
 //!
 //! # Storage
 //! Everything is held in memory (the [`mem`] index, rebuilt on open) and stored in three hidden
-//! Lance tables (see [`store`]). A write is one record of the database's write-ahead log (a batch
+//! Lance tables (see [`store`]), except the payloads of checkpoints already in Lance: those are
+//! read from Lance when asked for, since checkpoints can be large and many. A write is one record of the database's write-ahead log (a batch
 //! of [`ops::Op`]s): it is applied to memory under one lock, so a reader sees a batch whole or not
 //! at all, and it is durable when the call returns; the database's flusher later writes what
 //! accumulated to Lance in one commit per table. Without a log (read-only, or an engine built
@@ -638,43 +639,51 @@ impl State {
     /// The checkpoint `checkpoint_id` of (thread, namespace), or with `None` the latest one (the
     /// greatest id).
     pub fn get_checkpoint(&self, thread_id: &str, namespace: &str, checkpoint_id: Option<&str>) -> Result<Option<Checkpoint>> {
-        let mem = self.read()?;
-        let Some(per) = mem.checkpoints.get(&(thread_id.to_owned(), namespace.to_owned())) else { return Ok(None) };
-        Ok(match checkpoint_id {
-            Some(id) => per.get(id).map(|c| c.cp.clone()),
-            None => per.values().next_back().map(|c| c.cp.clone()),
-        })
+        let found = self.with_payloads(|mem| {
+            let Some(per) = mem.checkpoints.get(&(thread_id.to_owned(), namespace.to_owned())) else { return Vec::new() };
+            match checkpoint_id {
+                Some(id) => per.get(id).cloned().into_iter().collect(),
+                None => per.values().next_back().cloned().into_iter().collect(),
+            }
+        })?;
+        Ok(found.into_iter().next())
+    }
+
+    /// The checkpoints `select` picks from memory, with their payloads: those not held in memory
+    /// are read from Lance. A row replaced (and flushed) between the two steps is picked again.
+    fn with_payloads(&self, select: impl Fn(&Mem) -> Vec<Arc<mem::CkRow>>) -> Result<Vec<Checkpoint>> {
+        for _ in 0..8 {
+            let rows = {
+                let mem = self.read()?;
+                select(&mem)
+            };
+            let stubs: Vec<mem::CkKey> = rows
+                .iter()
+                .filter(|r| r.stub)
+                .map(|r| (r.cp.thread_id.clone(), r.cp.namespace.clone(), r.cp.checkpoint_id.clone(), r.lsn))
+                .collect();
+            let payloads = if stubs.is_empty() { Default::default() } else { block_on(self.inner.store.payloads(&stubs))? };
+            if payloads.len() < stubs.len() {
+                continue;
+            }
+            return Ok(rows
+                .into_iter()
+                .map(|r| {
+                    let mut cp = r.cp.clone();
+                    if r.stub {
+                        let key = (cp.thread_id.clone(), cp.namespace.clone(), cp.checkpoint_id.clone(), r.lsn);
+                        cp.checkpoint = payloads[&key].clone();
+                    }
+                    cp
+                })
+                .collect());
+        }
+        Err(Error::storage("checkpoints kept changing while being read; try again"))
     }
 
     /// Checkpoints matching `filter`, newest (greatest id) first.
     pub fn list_checkpoints(&self, filter: &CheckpointFilter) -> Result<Vec<Checkpoint>> {
-        let mem = self.read()?;
-        let mut found: Vec<&Checkpoint> = Vec::new();
-        for ((thread, ns), per) in &mem.checkpoints {
-            if filter.thread_id.as_ref().is_some_and(|t| t != thread) || filter.namespace.as_ref().is_some_and(|n| n != ns) {
-                continue;
-            }
-            for (id, c) in per.iter().rev() {
-                if filter.before.as_ref().is_some_and(|b| id.as_str() >= b.as_str()) {
-                    continue;
-                }
-                if let Some(want) = &filter.metadata {
-                    let meta: serde_json::Value = serde_json::from_str(&c.cp.metadata).unwrap_or_default();
-                    if !want.iter().all(|(k, v)| meta.get(k) == Some(v)) {
-                        continue;
-                    }
-                }
-                found.push(&c.cp);
-            }
-        }
-        found.sort_by(|a, b| {
-            b.checkpoint_id
-                .cmp(&a.checkpoint_id)
-                .then_with(|| a.thread_id.cmp(&b.thread_id))
-                .then_with(|| a.namespace.cmp(&b.namespace))
-        });
-        let limit = filter.limit.unwrap_or(usize::MAX);
-        Ok(found.into_iter().take(limit).cloned().collect())
+        self.with_payloads(|mem| list_rows(mem, filter))
     }
 
     /// Stores the pending writes of task `task_id` against a checkpoint, as one atomic batch.
@@ -760,6 +769,37 @@ impl State {
         }
         self.inner.flush().map(|_| ())
     }
+}
+
+/// The checkpoint rows matching `filter`, newest first.
+fn list_rows(mem: &Mem, filter: &CheckpointFilter) -> Vec<Arc<mem::CkRow>> {
+    let mut found: Vec<&Arc<mem::CkRow>> = Vec::new();
+    for ((thread, ns), per) in &mem.checkpoints {
+        if filter.thread_id.as_ref().is_some_and(|t| t != thread) || filter.namespace.as_ref().is_some_and(|n| n != ns) {
+            continue;
+        }
+        for (id, c) in per.iter().rev() {
+            if filter.before.as_ref().is_some_and(|b| id.as_str() >= b.as_str()) {
+                continue;
+            }
+            if let Some(want) = &filter.metadata {
+                let meta: serde_json::Value = serde_json::from_str(&c.cp.metadata).unwrap_or_default();
+                if !want.iter().all(|(k, v)| meta.get(k) == Some(v)) {
+                    continue;
+                }
+            }
+            found.push(c);
+        }
+    }
+    found.sort_by(|a, b| {
+        let (a, b) = (&a.cp, &b.cp);
+        b.checkpoint_id
+            .cmp(&a.checkpoint_id)
+            .then_with(|| a.thread_id.cmp(&b.thread_id))
+            .then_with(|| a.namespace.cmp(&b.namespace))
+    });
+    let limit = filter.limit.unwrap_or(usize::MAX);
+    found.into_iter().take(limit).cloned().collect()
 }
 
 /// The rows of a key, unless it, or its session, expired.
@@ -879,12 +919,19 @@ impl Inner {
             (std::mem::take(&mut w.pending), w.applied)
         };
         if !pending.is_empty() {
-            if let Err((e, rest)) = block_on(self.store.write(pending)) {
-                let mut w = self.lock_writer();
-                let newer = std::mem::take(&mut w.pending);
-                w.pending = rest;
-                w.pending.extend(newer);
-                return Err(e);
+            match block_on(self.store.write(pending)) {
+                Ok(written) => {
+                    if !written.is_empty() {
+                        self.mem.write().unwrap_or_else(|p| p.into_inner()).stub_checkpoints(&written);
+                    }
+                }
+                Err((e, rest)) => {
+                    let mut w = self.lock_writer();
+                    let newer = std::mem::take(&mut w.pending);
+                    w.pending = rest;
+                    w.pending.extend(newer);
+                    return Err(e);
+                }
             }
         }
         let mut w = self.lock_writer();
@@ -937,6 +984,35 @@ mod tests {
             consumer.replay(r.lsn, &r.payload).unwrap();
         }
         (st, consumer, wal)
+    }
+
+    /// Flushed checkpoint payloads leave memory and are read back from Lance on demand.
+    #[test]
+    fn flushed_checkpoint_payloads_are_read_from_lance() {
+        let dir = tempfile::tempdir().unwrap();
+        let (st, consumer, _wal) = open(dir.path());
+        let big = vec![7u8; 100_000];
+        st.put_checkpoint("t", "", "1", &big, None, None, "raw").unwrap();
+        st.put_checkpoint("t", "", "2", b"small", Some("1"), None, "raw").unwrap();
+        let stub_in = |st: &State, id: &str| st.inner.mem.read().unwrap().checkpoints[&("t".to_string(), String::new())][id].stub;
+        let stub = |id: &str| stub_in(&st, id);
+        assert!(!stub("1"));
+        consumer.flush().unwrap();
+        assert!(stub("1") && stub("2"));
+        assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], &big[..]);
+        let all = st.list_checkpoints(&CheckpointFilter::default()).unwrap();
+        assert_eq!(all.iter().map(|c| c.checkpoint.len()).collect::<Vec<_>>(), vec![5, 100_000]);
+        // Replaced after the flush: the new payload is in memory until the next flush.
+        st.put_checkpoint("t", "", "1", b"new", None, None, "raw").unwrap();
+        assert!(!stub("1"));
+        assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
+        consumer.flush().unwrap();
+        assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
+        st.inner.closed.store(true, Ordering::Release);
+        // On open, payloads are not loaded.
+        let st = State::open(connect(dir.path()), None, true).unwrap();
+        assert!(stub_in(&st, "1") && stub_in(&st, "2"));
+        assert_eq!(&st.get_checkpoint("t", "", None).unwrap().unwrap().checkpoint[..], b"small");
     }
 
     /// Every flush is a commit (a fragment); the store compacts a table every COMPACT_EVERY

@@ -20,15 +20,18 @@ use arrow_array::types::{Int64Type, TimestampMicrosecondType, UInt64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use futures::TryStreamExt;
-use lancedb::query::ExecutableQuery;
+use lancedb::query::{ExecutableQuery, QueryBase, Select};
 
-use super::mem::{CkRow, Delete, Field, Pending, StoreRow, Target, WriteRow};
+use super::mem::{CkKey, CkRow, Delete, Field, Pending, StoreRow, Target, WriteRow};
 use super::{Checkpoint, PendingWrite};
 use crate::error::{Error, Result};
 use crate::filter::quote_str;
 use crate::schema::timestamp_type;
 
 pub(crate) const TABLES: [&str; 3] = ["_agentdb_state", "_agentdb_checkpoints", "_agentdb_writes"];
+/// The columns of a checkpoint row but its payload.
+const CHECKPOINT_HEADER: [&str; 8] =
+    ["thread_id", "checkpoint_ns", "checkpoint_id", "parent_id", "type_tag", "metadata_json", "created_at", "lsn"];
 /// Deletions per Lance `delete` call (each is one commit; their predicates are OR-ed).
 const DELETES_PER_COMMIT: usize = 64;
 /// A table is compacted (its small fragments merged, deleted rows dropped, old versions pruned)
@@ -124,7 +127,12 @@ impl Store {
             }
             let table = self.conn.open_table(*name).execute().await?;
             versions[i] = Some(table.version().await?);
-            let batches: Vec<RecordBatch> = table.query().execute().await?.try_collect().await?;
+            let mut query = table.query();
+            if target_of(i) == Target::Checkpoints {
+                // Payloads stay on disk until asked for (see `CkRow::stub`).
+                query = query.select(Select::columns(&CHECKPOINT_HEADER));
+            }
+            let batches: Vec<RecordBatch> = query.execute().await?.try_collect().await?;
             for b in &batches {
                 read_batch(target_of(i), b, &mut loaded.rows)?;
             }
@@ -182,9 +190,43 @@ impl Store {
         Ok(Some(table))
     }
 
-    /// Writes the effects, per table: its deletions, then one append of its rows. On failure,
-    /// returns the effects not yet in Lance (to be retried by the next flush).
-    pub async fn write(&self, pending: Vec<Pending>) -> std::result::Result<(), (Error, Vec<Pending>)> {
+    /// The payloads of the given checkpoint rows (those found: a row replaced and flushed since
+    /// is not).
+    pub async fn payloads(&self, keys: &[CkKey]) -> Result<std::collections::HashMap<CkKey, Arc<[u8]>>> {
+        let mut out = std::collections::HashMap::new();
+        let Some(table) = self.table(Target::Checkpoints, false).await? else { return Ok(out) };
+        for chunk in keys.chunks(DELETES_PER_COMMIT) {
+            let pred = chunk
+                .iter()
+                .map(|(t, ns, id, lsn)| {
+                    format!(
+                        "(thread_id = {} AND checkpoint_ns = {} AND checkpoint_id = {} AND lsn = {lsn})",
+                        quote_str(t),
+                        quote_str(ns),
+                        quote_str(id)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let batches: Vec<RecordBatch> = table.query().only_if(pred).execute().await?.try_collect().await?;
+            let mut rows = Vec::new();
+            for b in &batches {
+                read_batch(Target::Checkpoints, b, &mut rows)?;
+            }
+            for r in rows {
+                if let StoreRow::Checkpoint(c) = r {
+                    let key = (c.cp.thread_id.clone(), c.cp.namespace.clone(), c.cp.checkpoint_id.clone(), c.lsn);
+                    out.insert(key, c.cp.checkpoint.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes the effects, per table: its deletions, then one append of its rows. Returns the
+    /// checkpoint rows written. On failure, returns the effects not yet in Lance (to be retried
+    /// by the next flush).
+    pub async fn write(&self, pending: Vec<Pending>) -> std::result::Result<Vec<CkKey>, (Error, Vec<Pending>)> {
         // Rows a later deletion of the same batch removes never reach Lance.
         let mut per: [(Vec<Delete>, Vec<StoreRow>); 3] = Default::default();
         for p in pending {
@@ -197,6 +239,16 @@ impl Store {
                 }
             }
         }
+        let written: Vec<CkKey> = per[Target::Checkpoints as usize]
+            .1
+            .iter()
+            .filter_map(|r| match r {
+                StoreRow::Checkpoint(c) => {
+                    Some((c.cp.thread_id.clone(), c.cp.namespace.clone(), c.cp.checkpoint_id.clone(), c.lsn))
+                }
+                _ => None,
+            })
+            .collect();
         for i in 0..3 {
             let (deletes, rows) = std::mem::take(&mut per[i]);
             if let Err(e) = self.write_table(target_of(i), &deletes, &rows).await {
@@ -208,7 +260,7 @@ impl Store {
                 return Err((e, rest));
             }
         }
-        Ok(())
+        Ok(written)
     }
 
     async fn write_table(&self, target: Target, deletes: &[Delete], rows: &[StoreRow]) -> Result<()> {
@@ -452,9 +504,11 @@ fn read_batch(target: Target, b: &RecordBatch, out: &mut Vec<StoreRow>) -> Resul
         Target::Checkpoints => {
             let (thread, ns, id, parent, type_) =
                 (utf8("thread_id")?, utf8("checkpoint_ns")?, utf8("checkpoint_id")?, utf8("parent_id")?, utf8("type_tag")?);
-            let (payload, meta, created, lsn) = (bin("checkpoint")?, large("metadata_json")?, ts("created_at")?, u64c("lsn")?);
+            let (meta, created, lsn) = (large("metadata_json")?, ts("created_at")?, u64c("lsn")?);
+            // Without the payload column (read on open): rows are stubs.
+            let payload = b.column_by_name("checkpoint").map(|_| bin("checkpoint")).transpose()?;
             let s = |a: &ArrayRef, i: usize| a.as_string::<i32>().value(i).to_owned();
-            let (payload, meta) = (payload.as_binary::<i64>(), meta.as_string::<i64>());
+            let (payload, meta) = (payload.as_ref().map(|p| p.as_binary::<i64>()), meta.as_string::<i64>());
             let (created, lsn) = (created.as_primitive::<TimestampMicrosecondType>(), lsn.as_primitive::<UInt64Type>());
             for i in 0..n {
                 out.push(StoreRow::Checkpoint(Arc::new(CkRow {
@@ -464,11 +518,12 @@ fn read_batch(target: Target, b: &RecordBatch, out: &mut Vec<StoreRow>) -> Resul
                         checkpoint_id: s(&id, i),
                         parent_id: opt_str(&parent, i),
                         type_: s(&type_, i),
-                        checkpoint: Arc::from(payload.value(i)),
+                        checkpoint: Arc::from(payload.map_or(&[][..], |p| p.value(i))),
                         metadata: Arc::from(meta.value(i)),
                         created_at: created.value(i),
                     },
                     lsn: lsn.value(i),
+                    stub: payload.is_none(),
                 })));
             }
         }
