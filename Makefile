@@ -20,7 +20,7 @@ NATIVE      := $(ROOT)/python/agentdb/_native.abi3.so
 STAMP       := $(VENV)/.deps-stamp
 CARGO_FLAGS := --release --locked
 
-.PHONY: all setup system-deps venv build test test-rust test-python demo bench bench-kernels bench-ann clean help
+.PHONY: all setup system-deps venv build test test-rust test-python demo bench bench-kernels bench-ann bench-rag clean help
 
 all: build
 
@@ -77,7 +77,12 @@ bench-kernels: bench-deps
 bench-ann: bench-deps
 	$(PY) bench/ann.py
 
-bench: bench-kernels bench-ann
+# RAG retrieval quality (NumPy's docstrings; a seeded sample of 250, since the embedding model is
+# the slow part on a small machine: about 10 minutes here).
+bench-rag: bench-deps
+	$(PY) bench/rag.py --max-docs 250
+
+bench: bench-kernels bench-ann bench-rag
 
 clean:
 	rm -f $(NATIVE)

@@ -2,7 +2,7 @@
 
 Measures, on a fresh database per sync mode: `put` of a small JSON value (one call, one log
 record), `put_many` of 10 keys, `get` (current and at a time), `history(limit=10)`, `snapshot` of a
-100-key session, `put_checkpoint` of 10 KB, and reopening a database holding 100,000 versions
+100-key session, `put_checkpoint` of 10 KB, `get_checkpoint` before and after a flush, and reopening a database holding 100,000 versions
 (the in-memory index is rebuilt from Lance). Results go to bench/results/state.md.
 
     .venv/bin/python bench/state.py
@@ -47,6 +47,8 @@ def main() -> None:
                 hist = timed(lambda i: st.history("agent", "s", f"k{i % 100}", limit=10))
                 snap = timed(lambda i: st.snapshot("agent", "s"), N // 4)
                 latest = timed(lambda i: st.get_checkpoint("t"), N // 4)
+                db.flush()  # flushed payloads leave memory: read back from Lance
+                flushed = timed(lambda i: st.get_checkpoint("t", checkpoint_id=f"{i % 100:08d}"), 200)
             rows.append((sync, put, many, cp))
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "db"
@@ -76,7 +78,8 @@ def main() -> None:
         f"| get (at a time) | {get_at:.1f} |",
         f"| history(limit=10) | {hist:.1f} |",
         f"| snapshot (100 keys) | {snap:.1f} |",
-        f"| get_checkpoint (latest, 10 KB) | {latest:.1f} |",
+        f"| get_checkpoint (unflushed, 10 KB) | {latest:.1f} |",
+        f"| get_checkpoint (flushed: payload read from Lance, 10 KB) | {flushed:.0f} |",
         "",
         f"Reopening a database with 100,000 versions (100 sessions × 1,000 keys): {reopen:.2f} s.",
         "",

@@ -456,8 +456,8 @@ typedef struct agentdb_recall_options {
      */
     bool touch;
     /**
-     * Score every memory passing the filter, however many (default false: above 4096 of them,
-     * only the `candidates` most similar are scored).
+     * Score every memory passing the filter, however many (default false: above
+     * max(4096, 4Mi / dim) of them, only the `candidates` most similar are scored).
      */
     bool exact;
     /**
@@ -476,7 +476,8 @@ typedef struct agentdb_recall_options {
     bool has_now;
     int64_t now_us;
     /**
-     * Nearest memories re-scored above 4096 matching ones (0: the default, max(10·k, 100)).
+     * Nearest memories re-scored above max(4096, 4Mi / dim) matching ones (0: the default,
+     * max(10·k, 100)).
      */
     size_t candidates;
 } agentdb_recall_options;

@@ -261,3 +261,28 @@ def test_closed_database_rejects_flush(db_path: Path) -> None:
     db.close()
     with pytest.raises(agentdb.ClosedError):
         db.flush()
+
+
+def test_small_writes_to_an_ivf_pq_collection(db_path: Path) -> None:
+    # A collection with Lance's IVF_PQ index never loads its vectors into memory: small writes ask
+    # Lance whether an id exists, and searches read Lance after flushing the buffer.
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((300, 8)).astype(np.float32)
+    with agentdb.open(db_path) as db:
+        c = db.create_collection("v", dim=8, metric="l2")
+        c.add([f"r{i}" for i in range(300)], data)
+        c.create_index("ivf_pq", partitions=4, sub_vectors=2)
+        with pytest.raises(agentdb.DuplicateIdError):
+            c.add(["r7"], data[:1])
+        c.add(["new"], data[:1] + 100)
+        c.upsert(["r8"], data[:1] + 200, metadata=[{"moved": True}])
+        assert c.delete(["r9", "r9", "absent"]) == 1
+        assert c.count() == 300
+        assert c.get(["new", "r8", "r9"]).ids == ["new", "r8"]
+        assert c.get("r8").metadata == [{"moved": True}]
+        hits = c.search(data[0] + 200, k=1, nprobes=4, refine_factor=10)
+        assert hits.ids == ["r8"]
+    with agentdb.open(db_path) as db:
+        c = db.get_collection("v")
+        assert c.count() == 300
+        assert c.get(["new", "r8", "r9"]).ids == ["new", "r8"]

@@ -27,8 +27,9 @@ time the memory is recalled (``touch=True``), which also adds 1 to ``access_coun
 query, memories rank by their *strength* ``w_rec · recency + w_imp · importance``: the same
 quantity decay, capacity eviction and de-duplication compare. Ties rank by id.
 
-Recall scores every memory passing the filters when there are at most 4096 of them (or they are
-under 5% of the store); above that,
+Recall scores every memory passing the filters (one SIMD scan of the agent's vectors, which the
+store keeps together) when there are at most ``max(4096, 4Mi / dim)`` of them (10,922 at 384-d)
+or they are under 5% of the store; above that,
 the ``candidates`` most similar ones (default ``max(10·k, 100)``, found with the store's HNSW
 index) are re-scored. Access-statistic updates are batched: applied at once in memory, written to
 storage in one upsert per batch (when 4096 are waiting, after 5 s, on :meth:`Memory.flush`, and
@@ -459,8 +460,8 @@ class Memory:
             weights: the score's :class:`RecallWeights`.
             touch: update the access statistics of the memories returned.
             now: the time recency is measured at (default: now); also the new ``last_accessed``.
-            candidates: above 4096 matching memories, how many nearest ones are re-scored
-                (default ``max(10·k, 100)``).
+            candidates: above ``max(4096, 4Mi / dim)`` matching memories, how many nearest
+                ones are re-scored (default ``max(10·k, 100)``).
             exact: score every matching memory however many there are.
         """
         if isinstance(query, str):

@@ -82,7 +82,7 @@ pub const RecallOptions = struct {
     touch: bool = true,
     /// Measure recency at this time (µs since the epoch) instead of the clock.
     now_us: ?i64 = null,
-    /// Nearest memories re-scored when more than 4096 match; null: max(10·k, 100).
+    /// Nearest memories re-scored when more than max(4096, 4Mi / dim) match; null: max(10·k, 100).
     candidates: ?usize = null,
     /// Score every matching memory however many.
     exact: bool = false,

@@ -147,8 +147,8 @@ pub struct agentdb_recall_options {
     pub struct_size: u32,
     /// Update the access statistics of the memories returned (default true).
     pub touch: bool,
-    /// Score every memory passing the filter, however many (default false: above 4096 of them,
-    /// only the `candidates` most similar are scored).
+    /// Score every memory passing the filter, however many (default false: above
+    /// max(4096, 4Mi / dim) of them, only the `candidates` most similar are scored).
     pub exact: bool,
     /// Weights (default 1, 0.5, 0.5), each ≥ 0.
     pub w_similarity: f64,
@@ -159,7 +159,8 @@ pub struct agentdb_recall_options {
     /// Measure recency at `now_us` (µs since the epoch) instead of the clock when `has_now`.
     pub has_now: bool,
     pub now_us: i64,
-    /// Nearest memories re-scored above 4096 matching ones (0: the default, max(10·k, 100)).
+    /// Nearest memories re-scored above max(4096, 4Mi / dim) matching ones (0: the default,
+    /// max(10·k, 100)).
     pub candidates: usize,
 }
 

@@ -362,8 +362,7 @@ impl Collection {
     /// mode) and visible to every read.
     pub(crate) fn write_logged(&self, records: &Records<'_>, add: bool) -> Result<()> {
         let wal = self.inner.db.wal().cloned().ok_or_else(|| Error::internal("no write-ahead log"))?;
-        // The mirror answers "does this id exist" without a Lance query per write.
-        self.ensure_mirror()?;
+        let in_memory = self.existence_in_memory()?;
         let guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut layout = self.layout();
         let checked = records::validate(records, &layout)?;
@@ -371,7 +370,8 @@ impl Collection {
         if n == 0 {
             return Ok(());
         }
-        // Per record: its creation time if it exists (`Some(None)`: exists, time in Lance).
+        // Per record: `Some(Some(t))` exists, created at t; `Some(None)` exists (or, without the
+        // mirror, may exist) and Lance has its creation time; `None` does not exist.
         let mut created: Vec<Option<Option<i64>>> = Vec::with_capacity(n);
         {
             let ov = self.overlay();
@@ -380,8 +380,17 @@ impl Collection {
                 created.push(match ov.lookup(id) {
                     Some(Op::Put(row)) => Some(Some(row.created)),
                     Some(Op::Delete) => None,
-                    None => mirror.as_ref().and_then(|m| m.vector_of(id)).map(|_| None),
+                    None if in_memory => mirror.as_ref().and_then(|m| m.vector_of(id)).map(|_| None),
+                    None => Some(None),
                 });
+            }
+        }
+        let unknown: Vec<String> =
+            records.ids.iter().zip(&created).filter(|(_, c)| matches!(c, Some(None))).map(|(id, _)| id.clone()).collect();
+        let known = if unknown.is_empty() { HashMap::new() } else { crate::runtime::block_on(self.existing(&unknown))? };
+        for (id, c) in records.ids.iter().zip(created.iter_mut()) {
+            if *c == Some(None) && !known.contains_key(id) {
+                *c = None;
             }
         }
         if add {
@@ -392,9 +401,6 @@ impl Collection {
                 ));
             }
         }
-        let unknown: Vec<String> =
-            records.ids.iter().zip(&created).filter(|(_, c)| matches!(c, Some(None))).map(|(id, _)| id.clone()).collect();
-        let known = if unknown.is_empty() { HashMap::new() } else { crate::runtime::block_on(self.existing(&unknown))? };
         if !checked.new_columns.is_empty() {
             // A schema-only commit, as for a direct write: new keys become nullable columns.
             layout = crate::runtime::block_on(self.add_meta_columns(&checked.new_columns))?;
@@ -444,9 +450,10 @@ impl Collection {
     /// Deletes a small set of ids through the log. Returns how many existed.
     pub(crate) fn delete_logged(&self, ids: &[String]) -> Result<u64> {
         let wal = self.inner.db.wal().cloned().ok_or_else(|| Error::internal("no write-ahead log"))?;
-        self.ensure_mirror()?;
+        let in_memory = self.existence_in_memory()?;
         let guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut present: Vec<String> = Vec::new();
+        let mut ask: Vec<String> = Vec::new();
         {
             let ov = self.overlay();
             let mirror = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
@@ -458,12 +465,20 @@ impl Collection {
                 let exists = match ov.lookup(id) {
                     Some(Op::Put(_)) => true,
                     Some(Op::Delete) => false,
-                    None => mirror.as_ref().is_some_and(|m| m.vector_of(id).is_some()),
+                    None if in_memory => mirror.as_ref().is_some_and(|m| m.vector_of(id).is_some()),
+                    None => {
+                        ask.push(id.clone());
+                        false
+                    }
                 };
                 if exists {
                     present.push(id.clone());
                 }
             }
+        }
+        if !ask.is_empty() {
+            let found = crate::runtime::block_on(self.existing(&ask))?;
+            present.extend(ask.into_iter().filter(|id| found.contains_key(id)));
         }
         if present.is_empty() {
             return Ok(0);
@@ -485,13 +500,19 @@ impl Collection {
         Ok(present.len() as u64)
     }
 
-    /// Loads the vector mirror unless it is loaded (without entering the runtime then: this is
-    /// on the path of every small write).
-    fn ensure_mirror(&self) -> Result<()> {
-        if self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_none() {
-            crate::runtime::block_on(self.load_mirror())?;
+    /// Whether the vector mirror answers "does this id exist" (no Lance query per write),
+    /// loading it first if needed. Not for a collection with an IVF_PQ index, which may be larger
+    /// than memory and never loads the mirror: there Lance is asked.
+    fn existence_in_memory(&self) -> Result<bool> {
+        // Checked without entering the runtime: this is on the path of every small write.
+        if self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some() {
+            return Ok(true);
         }
-        Ok(())
+        if matches!(self.cached_index_params()?, Some(crate::hnsw::IndexParams::IvfPq(_))) {
+            return Ok(false);
+        }
+        crate::runtime::block_on(self.load_mirror())?;
+        Ok(true)
     }
 
     fn after_buffering(&self, buffered: usize) -> Result<()> {

@@ -758,7 +758,7 @@ impl Collection {
     }
 
     /// The index parameters, read from their file once.
-    fn cached_index_params(&self) -> Result<Option<IndexParams>> {
+    pub(crate) fn cached_index_params(&self) -> Result<Option<IndexParams>> {
         if let Some(p) = *self.inner.index_params.read().unwrap_or_else(|p| p.into_inner()) {
             return Ok(p);
         }

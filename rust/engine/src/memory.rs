@@ -30,10 +30,14 @@
 //! de-duplication compare. Ties rank by id.
 //!
 //! # Recall
-//! When at most [`EXACT_RECALL_MAX`] memories pass the filters (or fewer than 5% of the store),
-//! every one is scored (exact). Above that, the `candidates` most similar ones (default
-//! `max(10·k, 100)`) are found with the vector index and re-scored; a memory outside them cannot be returned, which only matters when recency
-//! and importance could outweigh a large similarity gap.
+//! Each agent's vectors are also kept here, in one contiguous block per agent, so a recall
+//! filtered to an agent is one SIMD scan of that block. When the memories passing the filters
+//! number at most [`exact_max`]`(dim)` (`max(4096, 4 Mi / dim)`: 32,768 at 128-d, 10,922 at
+//! 384-d) or fewer than 5% of the store, every one is scored (exact). Above that, the
+//! `candidates` most similar ones (default `max(10·k, 100)`) are found with the store's HNSW
+//! index and re-scored; a memory outside them cannot be returned, which only matters when recency
+//! and importance could outweigh a large similarity gap. (The per-agent blocks double the memory
+//! the vectors take: the collection's mirror holds them too.)
 //!
 //! Recalling updates the access statistics (`last_accessed = now`, `access_count + 1`) of the
 //! memories returned. Those updates are applied in memory at once and written to storage in
@@ -52,6 +56,7 @@ use crate::database::Database;
 use crate::error::{Error, ErrorKind, Result};
 use crate::filter::Filter;
 use crate::hnsw::HnswParams;
+use crate::kernels::{Kernels, Metric as KernelMetric};
 use crate::records::{self, Records, Vectors, MAX_ID_LEN};
 use crate::schema::{Metric, MAX_NAME_LEN};
 use crate::value::{Metadata, Value};
@@ -63,8 +68,18 @@ pub const MEMORY_COLLECTION_PREFIX: &str = "_agentdb_memory_";
 pub const SYSTEM_KEYS: [&str; 7] =
     ["agent_id", "session_id", "kind", "importance", "created", "last_accessed", "access_count"];
 
-/// At most this many memories passing the filters are all scored exactly.
+/// At most this many memories passing the filters are always all scored exactly (more when the
+/// dimension is small: see [`exact_max`]).
 pub const EXACT_RECALL_MAX: usize = 4096;
+/// Memories passing the filters are all scored exactly while their vectors total at most this
+/// many floats (16 MiB: a few milliseconds of SIMD scan at worst).
+const EXACT_RECALL_FLOATS: usize = 4 << 20;
+
+/// How many matching memories recall scores exactly, for vectors of `dim`:
+/// `max(EXACT_RECALL_MAX, 4 Mi / dim)` (32,768 at 128-d, 10,922 at 384-d).
+pub fn exact_max(dim: usize) -> usize {
+    (EXACT_RECALL_FLOATS / dim.max(1)).max(EXACT_RECALL_MAX)
+}
 /// Touched memories waiting to be written that trigger a write on the next recall.
 pub const PENDING_FLUSH_ROWS: usize = 4096;
 /// How long a touched memory may wait before the next recall writes it.
@@ -272,8 +287,8 @@ pub struct RecallOptions {
     pub touch: bool,
     /// The time recency is measured at (and the new `last_accessed`); `None`: now.
     pub now: Option<i64>,
-    /// How many nearest memories are re-scored when more than [`EXACT_RECALL_MAX`] pass the
-    /// filters; `None`: `max(10·k, 100)`.
+    /// How many nearest memories are re-scored when more than [`exact_max`] pass the filters;
+    /// `None`: `max(10·k, 100)`.
     pub candidates: Option<usize>,
     /// Score every memory passing the filters, however many.
     pub exact: bool,
@@ -472,19 +487,45 @@ impl Compiled<'_> {
     }
 }
 
+/// One agent's memories: their slots and, in the same order, their vectors in one contiguous
+/// block (normalised for cosine), so a recall filtered to an agent is one SIMD scan of that block
+/// rather than a lookup per memory.
 #[derive(Default)]
+struct Group {
+    slots: Vec<usize>,
+    vectors: Vec<f32>,
+}
+
 struct Table {
+    dim: usize,
+    metric: Metric,
     /// Slots; a freed slot is `None` until reused.
     rows: Vec<Option<Row>>,
+    /// The position of each slot's memory in its agent's group.
+    pos: Vec<usize>,
     free: Vec<usize>,
     slot: HashMap<String, usize>,
-    by_agent: HashMap<String, HashSet<usize>>,
+    groups: HashMap<String, Group>,
     /// Ids whose access statistics changed since they were last written.
     pending: HashSet<String>,
     pending_since: Option<Instant>,
 }
 
 impl Table {
+    fn new(dim: usize, metric: Metric) -> Table {
+        Table {
+            dim,
+            metric,
+            rows: Vec::new(),
+            pos: Vec::new(),
+            free: Vec::new(),
+            slot: HashMap::new(),
+            groups: HashMap::new(),
+            pending: HashSet::new(),
+            pending_since: None,
+        }
+    }
+
     fn len(&self) -> usize {
         self.slot.len()
     }
@@ -498,7 +539,20 @@ impl Table {
         self.rows[s].as_mut()
     }
 
-    fn insert(&mut self, row: Row) {
+    /// Appends the vector as the group keeps it (normalised for cosine).
+    fn push_vector(&self, out: &mut Vec<f32>, v: &[f32]) {
+        let start = out.len();
+        out.extend_from_slice(v);
+        if self.metric == Metric::Cosine {
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                out[start..].iter_mut().for_each(|x| *x /= norm);
+            }
+        }
+    }
+
+    /// Inserts a memory with its vector (replacing one of the same id).
+    fn insert(&mut self, row: Row, vector: &[f32]) {
         if let Some(&s) = self.slot.get(&row.id) {
             self.remove_slot(s);
         }
@@ -506,12 +560,38 @@ impl Table {
             Some(s) => s,
             None => {
                 self.rows.push(None);
+                self.pos.push(0);
                 self.rows.len() - 1
             }
         };
+        let mut block = std::mem::take(&mut self.groups.entry(row.agent_id.clone()).or_default().vectors);
+        self.push_vector(&mut block, vector);
+        let g = self.groups.get_mut(&row.agent_id).expect("the group was just made");
+        g.vectors = block;
+        g.slots.push(s);
+        self.pos[s] = g.slots.len() - 1;
         self.slot.insert(row.id.clone(), s);
-        self.by_agent.entry(row.agent_id.clone()).or_default().insert(s);
         self.rows[s] = Some(row);
+    }
+
+    /// Replaces the fields of a stored memory of the same agent, keeping its vector.
+    fn replace(&mut self, row: Row) {
+        match self.slot.get(&row.id) {
+            Some(&s) if self.rows[s].as_ref().is_some_and(|r| r.agent_id == row.agent_id) => self.rows[s] = Some(row),
+            _ => debug_assert!(false, "replace of a memory that is not stored under that agent"),
+        }
+    }
+
+    /// Replaces the vector of a stored memory.
+    fn set_vector(&mut self, id: &str, vector: &[f32]) {
+        let Some(&s) = self.slot.get(id) else { return };
+        let Some(agent) = self.rows[s].as_ref().map(|r| r.agent_id.clone()) else { return };
+        let mut v = Vec::with_capacity(self.dim);
+        self.push_vector(&mut v, vector);
+        let (dim, p) = (self.dim, self.pos[s]);
+        if let Some(g) = self.groups.get_mut(&agent) {
+            g.vectors[p * dim..(p + 1) * dim].copy_from_slice(&v);
+        }
     }
 
     fn remove(&mut self, id: &str) -> bool {
@@ -528,10 +608,21 @@ impl Table {
         let Some(row) = self.rows[s].take() else { return };
         self.slot.remove(&row.id);
         self.pending.remove(&row.id);
-        if let Some(g) = self.by_agent.get_mut(&row.agent_id) {
-            g.remove(&s);
-            if g.is_empty() {
-                self.by_agent.remove(&row.agent_id);
+        let dim = self.dim;
+        if let Some(g) = self.groups.get_mut(&row.agent_id) {
+            // Swap-remove: the group's last memory takes the freed position.
+            let p = self.pos[s];
+            let last = g.slots.len() - 1;
+            if p != last {
+                let moved = g.slots[last];
+                g.slots[p] = moved;
+                g.vectors.copy_within(last * dim..(last + 1) * dim, p * dim);
+                self.pos[moved] = p;
+            }
+            g.slots.pop();
+            g.vectors.truncate(last * dim);
+            if g.slots.is_empty() {
+                self.groups.remove(&row.agent_id);
             }
         }
         self.free.push(s);
@@ -541,11 +632,11 @@ impl Table {
     fn matching(&self, c: &Compiled<'_>) -> Vec<usize> {
         match &c.f.agent_id {
             Some(a) => {
-                let Some(group) = self.by_agent.get(a) else { return Vec::new() };
+                let Some(group) = self.groups.get(a) else { return Vec::new() };
                 if c.agent_only() {
-                    group.iter().copied().collect()
+                    group.slots.clone()
                 } else {
-                    group.iter().copied().filter(|&s| self.rows[s].as_ref().is_some_and(|r| c.matches(r))).collect()
+                    group.slots.iter().copied().filter(|&s| self.rows[s].as_ref().is_some_and(|r| c.matches(r))).collect()
                 }
             }
             None => (0..self.rows.len()).filter(|&s| self.rows[s].as_ref().is_some_and(|r| c.matches(r))).collect(),
@@ -555,10 +646,44 @@ impl Table {
     /// How many memories pass the filter, without listing them when the answer is a group size.
     fn count_matching(&self, c: &Compiled<'_>) -> usize {
         match (&c.f.agent_id, c.agent_only()) {
-            (Some(a), true) => self.by_agent.get(a).map_or(0, HashSet::len),
+            (Some(a), true) => self.groups.get(a).map_or(0, |g| g.slots.len()),
             (None, _) if c.f.is_empty() => self.len(),
             _ => self.matching(c).len(),
         }
+    }
+
+    /// `(slot, distance to query)` of every memory passing the filter: one SIMD scan of each
+    /// group in scope (the agent's, or all).
+    fn distances(&self, query: &[f32], c: &Compiled<'_>) -> Vec<(usize, f32)> {
+        let kern = Kernels::get();
+        let metric = match self.metric {
+            Metric::L2 => KernelMetric::L2,
+            // Both sides normalised: cosine distance is 1 - q̂·v̂.
+            Metric::Cosine | Metric::Dot => KernelMetric::Dot,
+        };
+        let mut q = Vec::with_capacity(self.dim);
+        self.push_vector(&mut q, query);
+        let groups: Vec<&Group> = match &c.f.agent_id {
+            Some(a) => self.groups.get(a).into_iter().collect(),
+            None => self.groups.values().collect(),
+        };
+        let every = c.agent_only() || c.f.is_empty();
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        for g in groups {
+            buf.resize(g.slots.len(), 0f32);
+            if g.slots.is_empty() {
+                continue;
+            }
+            kern.batch_f32(metric, &q, &g.vectors, self.dim, &mut buf);
+            for (&s, &d) in g.slots.iter().zip(&buf) {
+                if every || self.rows[s].as_ref().is_some_and(|r| c.matches(r)) {
+                    let d = if self.metric == Metric::Cosine { d.max(0.0) } else { d };
+                    out.push((s, d));
+                }
+            }
+        }
+        out
     }
 
     fn row(&self, s: usize) -> &Row {
@@ -803,13 +928,13 @@ impl Database {
 
 /// Reads every stored memory into the in-memory table.
 fn load_table(c: &Collection) -> Result<Table> {
-    let mut t = Table::default();
+    let mut t = Table::new(c.dim(), c.metric());
     let all = c.get(None, None, None, 0)?;
     let now = now_micros();
     for (i, id) in all.ids.into_iter().enumerate() {
         let created = all.created_at.get(i).copied().unwrap_or(now);
         let row = Row::from_stored(id, all.documents[i].clone(), all.metadata[i].clone(), created)?;
-        t.insert(row);
+        t.insert(row, &all.vectors[i * all.dim..(i + 1) * all.dim]);
     }
     Ok(t)
 }
@@ -921,8 +1046,8 @@ impl Memory {
         let meta: Vec<Metadata> = rows.iter().map(Row::stored_metadata).collect();
         self.shared.collection.add(&Records { ids: &ids, vectors, documents: Some(&docs), metadata: Some(&meta) })?;
         let mut t = self.table_mut();
-        for r in rows {
-            t.insert(r);
+        for (i, r) in rows.into_iter().enumerate() {
+            t.insert(r, vectors.row(i));
         }
         Ok(ids)
     }
@@ -998,7 +1123,10 @@ impl Memory {
         })?;
         let mut t = self.table_mut();
         t.pending.remove(id);
-        t.insert(row);
+        t.replace(row);
+        if change.vector.is_some() {
+            t.set_vector(id, &rows[0]);
+        }
         Ok(())
     }
 
@@ -1074,16 +1202,11 @@ impl Memory {
                 // Few enough to score them all; or so few of the store that a graph walk
                 // filtered down to them would miss many (as the collection's own search does
                 // below 5%).
-                Some(q) if allowed <= EXACT_RECALL_MAX || allowed * 20 < t.len() || opts.exact => {
-                    let slots = t.matching(&compiled);
-                    let ids: Vec<&str> = slots.iter().map(|&s| t.row(s).id.as_str()).collect();
-                    let dists = self.shared.collection.with_mirror(|m| m.distances_of(q, &ids))?;
-                    slots
-                        .iter()
-                        .zip(dists)
-                        .filter_map(|(&s, d)| d.map(|d| score_slot(s, Some(similarity(metric, d)))))
-                        .collect()
-                }
+                Some(q) if allowed <= exact_max(t.dim) || allowed * 20 < t.len() || opts.exact => t
+                    .distances(q, &compiled)
+                    .into_iter()
+                    .map(|(s, d)| score_slot(s, Some(similarity(metric, d))))
+                    .collect(),
                 Some(q) => {
                     let n = opts.candidates.unwrap_or_else(|| (opts.k * 10).max(100)).max(opts.k);
                     let accept = |id: &str| t.get(id).is_some_and(|r| compiled.matches(r));
@@ -1227,14 +1350,14 @@ impl Memory {
         let mut groups: Vec<Vec<Row>> = {
             let t = self.table();
             let mut agents: Vec<&String> = match &opts.agent_id {
-                Some(a) => t.by_agent.keys().filter(|k| *k == a).collect(),
-                None => t.by_agent.keys().collect(),
+                Some(a) => t.groups.keys().filter(|k| *k == a).collect(),
+                None => t.groups.keys().collect(),
             };
             agents.sort();
             agents
                 .into_iter()
                 .map(|a| {
-                    let mut g: Vec<Row> = t.by_agent[a].iter().map(|&s| t.row(s).clone()).collect();
+                    let mut g: Vec<Row> = t.groups[a].slots.iter().map(|&s| t.row(s).clone()).collect();
                     g.sort_by(|a, b| a.id.cmp(&b.id));
                     g
                 })
@@ -1312,7 +1435,7 @@ impl Memory {
             let mut t = self.table_mut();
             for r in survivors {
                 t.pending.remove(&r.id);
-                t.insert(r);
+                t.replace(r);
             }
         }
         self.delete_locked(&deleted)?;

@@ -81,8 +81,11 @@ pub(crate) struct CkRow {
     pub cp: Checkpoint,
     pub lsn: u64,
     /// The payload is not held in memory (`cp.checkpoint` is empty): it is in Lance, read on
-    /// demand. Checkpoints can be large and many, so only unflushed payloads stay in memory.
+    /// demand. Checkpoints can be large and many, so only unflushed payloads (and the latest
+    /// checkpoint of each thread and namespace) stay in memory.
     pub stub: bool,
+    /// The row is in Lance.
+    pub flushed: bool,
 }
 
 /// Identifies one stored checkpoint row: (thread, namespace, id, lsn).
@@ -332,6 +335,7 @@ impl Mem {
                     },
                     lsn,
                     stub: false,
+                    flushed: false,
                 }));
                 if self.insert(row.clone()) {
                     if existed {
@@ -416,16 +420,44 @@ impl Mem {
         out
     }
 
-    /// Drops from memory the payloads of checkpoints now in Lance (unless replaced meanwhile).
+    /// Drops from memory the payloads of checkpoints now in Lance (unless replaced meanwhile),
+    /// but the latest of each (thread, namespace): the one a resuming agent reads.
     pub fn stub_checkpoints(&mut self, flushed: &[CkKey]) {
+        let mut touched = std::collections::BTreeSet::new();
         for (thread, ns, id, lsn) in flushed {
             let Some(per) = self.checkpoints.get_mut(&(thread.clone(), ns.clone())) else { continue };
             let Some(row) = per.get_mut(id) else { continue };
-            if row.lsn == *lsn && !row.stub {
-                let mut cp = row.cp.clone();
-                cp.checkpoint = Arc::from(&[][..]);
-                *row = Arc::new(CkRow { cp, lsn: *lsn, stub: true });
+            if row.lsn == *lsn && !row.flushed {
+                *row = Arc::new(CkRow { cp: row.cp.clone(), lsn: *lsn, stub: row.stub, flushed: true });
+                touched.insert((thread.clone(), ns.clone()));
             }
+        }
+        for key in touched {
+            let Some(per) = self.checkpoints.get_mut(&key) else { continue };
+            let latest = per.keys().next_back().cloned();
+            for (id, row) in per.iter_mut() {
+                if row.flushed && !row.stub && Some(id) != latest.as_ref() {
+                    let mut cp = row.cp.clone();
+                    cp.checkpoint = Arc::from(&[][..]);
+                    *row = Arc::new(CkRow { cp, lsn: row.lsn, stub: true, flushed: true });
+                }
+            }
+        }
+    }
+
+    /// Keeps a payload read from Lance in memory if it belongs to the latest checkpoint of its
+    /// (thread, namespace) and that row is still the same.
+    pub fn cache_latest(&mut self, key: &CkKey, payload: &Arc<[u8]>) {
+        let (thread, ns, id, lsn) = key;
+        let Some(per) = self.checkpoints.get_mut(&(thread.clone(), ns.clone())) else { return };
+        if per.keys().next_back() != Some(id) {
+            return;
+        }
+        let Some(row) = per.get_mut(id) else { return };
+        if row.lsn == *lsn && row.stub {
+            let mut cp = row.cp.clone();
+            cp.checkpoint = payload.clone();
+            *row = Arc::new(CkRow { cp, lsn: *lsn, stub: false, flushed: true });
         }
     }
 

@@ -666,6 +666,12 @@ impl State {
             if payloads.len() < stubs.len() {
                 continue;
             }
+            if !payloads.is_empty() {
+                let mut mem = self.inner.mem.write().unwrap_or_else(|p| p.into_inner());
+                for (key, payload) in &payloads {
+                    mem.cache_latest(key, payload);
+                }
+            }
             return Ok(rows
                 .into_iter()
                 .map(|r| {
@@ -998,7 +1004,8 @@ mod tests {
         let stub = |id: &str| stub_in(&st, id);
         assert!(!stub("1"));
         consumer.flush().unwrap();
-        assert!(stub("1") && stub("2"));
+        // The latest checkpoint of the thread keeps its payload in memory.
+        assert!(stub("1") && !stub("2"));
         assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], &big[..]);
         let all = st.list_checkpoints(&CheckpointFilter::default()).unwrap();
         assert_eq!(all.iter().map(|c| c.checkpoint.len()).collect::<Vec<_>>(), vec![5, 100_000]);
@@ -1007,12 +1014,22 @@ mod tests {
         assert!(!stub("1"));
         assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
         consumer.flush().unwrap();
+        assert!(stub("1") && !stub("2"));
         assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
+        // A newer checkpoint takes over as the one kept in memory once it is flushed.
+        st.put_checkpoint("t", "", "3", b"three", Some("2"), None, "raw").unwrap();
+        consumer.flush().unwrap();
+        assert!(stub("1") && stub("2") && !stub("3"));
+        assert_eq!(&st.get_checkpoint("t", "", Some("2")).unwrap().unwrap().checkpoint[..], b"small");
         st.inner.closed.store(true, Ordering::Release);
         // On open, payloads are not loaded.
         let st = State::open(connect(dir.path()), None, true).unwrap();
-        assert!(stub_in(&st, "1") && stub_in(&st, "2"));
-        assert_eq!(&st.get_checkpoint("t", "", None).unwrap().unwrap().checkpoint[..], b"small");
+        assert!(stub_in(&st, "1") && stub_in(&st, "2") && stub_in(&st, "3"));
+        assert_eq!(&st.get_checkpoint("t", "", None).unwrap().unwrap().checkpoint[..], b"three");
+        // Read once, the latest stays in memory; older ones do not.
+        assert!(stub_in(&st, "1") && stub_in(&st, "2") && !stub_in(&st, "3"));
+        assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
+        assert!(stub_in(&st, "1"));
     }
 
     /// Every flush is a commit (a fragment); the store compacts a table every COMPACT_EVERY

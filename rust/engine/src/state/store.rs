@@ -524,6 +524,7 @@ fn read_batch(target: Target, b: &RecordBatch, out: &mut Vec<StoreRow>) -> Resul
                     },
                     lsn: lsn.value(i),
                     stub: payload.is_none(),
+                    flushed: true,
                 })));
             }
         }
