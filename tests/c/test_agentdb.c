@@ -10,6 +10,8 @@
  */
 #define _XOPEN_SOURCE 700 /* mkdtemp, nftw, pthreads */
 
+#include <stddef.h>
+
 #include "harness.h"
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -1001,9 +1003,10 @@ static void test_index_bad_arguments(void) {
     memset(&o, 0, sizeof o);
     r = (agentdb_results *)(uintptr_t)1;
     EXPECT(agentdb_search_opts(c, q, 3, 1, NULL, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
-    CHECK_MSG("struct_size is 0, smaller than sizeof(agentdb_search_options)");
+    CHECK_MSG("struct_size is 0, smaller than the first agentdb_search_options");
     CHECK(r == NULL);
-    o.struct_size = (uint32_t)sizeof o - 1;
+    /* One byte short of the first version of the struct (which ends where nprobes begins). */
+    o.struct_size = (uint32_t)offsetof(agentdb_search_options, nprobes) - 1;
     EXPECT(agentdb_search_batch_opts(c, q, 1, 3, 1, NULL, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("smaller");
     o.struct_size = (uint32_t)sizeof o + 8;
