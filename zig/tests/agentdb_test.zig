@@ -7,23 +7,7 @@ const testing = std.testing;
 const gpa = testing.allocator;
 
 /// A temporary directory holding a database path, removed by `deinit`.
-const TempDb = struct {
-    tmp: testing.TmpDir,
-    path: [:0]u8,
-
-    fn init() !TempDb {
-        var tmp = testing.tmpDir(.{});
-        errdefer tmp.cleanup();
-        const base = try tmp.dir.realpathAlloc(gpa, ".");
-        defer gpa.free(base);
-        return .{ .tmp = tmp, .path = try std.fs.path.joinZ(gpa, &.{ base, "db" }) };
-    }
-
-    fn deinit(self: *TempDb) void {
-        gpa.free(self.path);
-        self.tmp.cleanup();
-    }
-};
+const TempDb = @import("temp_db.zig").TempDb;
 
 // The fixture of the C suite: four records in 3-D, l2 (squared Euclidean) distance.
 //   a = (1,0,0) en 2020   b = (0,1,0) fr 2021   c = (0,0,1) en 2022 tags   d = (1,1,0) en 2019

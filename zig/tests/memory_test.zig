@@ -11,23 +11,7 @@ const gpa = testing.allocator;
 const SEC: i64 = 1_000_000;
 const T0: i64 = 1_700_000_000 * SEC;
 
-const TempDb = struct {
-    tmp: testing.TmpDir,
-    path: [:0]u8,
-
-    fn init() !TempDb {
-        var tmp = testing.tmpDir(.{});
-        errdefer tmp.cleanup();
-        const base = try tmp.dir.realpathAlloc(gpa, ".");
-        defer gpa.free(base);
-        return .{ .tmp = tmp, .path = try std.fs.path.joinZ(gpa, &.{ base, "db" }) };
-    }
-
-    fn deinit(self: *TempDb) void {
-        gpa.free(self.path);
-        self.tmp.cleanup();
-    }
-};
+const TempDb = @import("temp_db.zig").TempDb;
 
 /// Four memories of agent "ann" in 2-d (cosine), created 0, 0, 100 and 200 s before T0:
 ///   a (1,0) imp 0.2   b (0,1) imp 1.0   c (1,1) imp 0.5   d (1,0) imp 0.0

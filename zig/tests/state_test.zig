@@ -9,23 +9,7 @@ const testing = std.testing;
 const gpa = testing.allocator;
 
 /// A temporary directory holding a database path, removed by `deinit`.
-const TempDb = struct {
-    tmp: testing.TmpDir,
-    path: [:0]u8,
-
-    fn init() !TempDb {
-        var tmp = testing.tmpDir(.{});
-        errdefer tmp.cleanup();
-        const base = try tmp.dir.realpathAlloc(gpa, ".");
-        defer gpa.free(base);
-        return .{ .tmp = tmp, .path = try std.fs.path.joinZ(gpa, &.{ base, "db" }) };
-    }
-
-    fn deinit(self: *TempDb) void {
-        gpa.free(self.path);
-        self.tmp.cleanup();
-    }
-};
+const TempDb = @import("temp_db.zig").TempDb;
 
 test "versions, history, time travel, snapshot, delete, purge" {
     var t = try TempDb.init();

@@ -7,23 +7,7 @@ const agentdb = @import("agentdb");
 const testing = std.testing;
 const gpa = testing.allocator;
 
-const TempDb = struct {
-    tmp: testing.TmpDir,
-    path: [:0]u8,
-
-    fn init() !TempDb {
-        var tmp = testing.tmpDir(.{});
-        errdefer tmp.cleanup();
-        const base = try tmp.dir.realpathAlloc(gpa, ".");
-        defer gpa.free(base);
-        return .{ .tmp = tmp, .path = try std.fs.path.joinZ(gpa, &.{ base, "db" }) };
-    }
-
-    fn deinit(self: *TempDb) void {
-        gpa.free(self.path);
-        self.tmp.cleanup();
-    }
-};
+const TempDb = @import("temp_db.zig").TempDb;
 
 test "sync modes, buffered writes visible at once, flush, reopen" {
     var tmp = try TempDb.init();
