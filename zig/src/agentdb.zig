@@ -250,16 +250,22 @@ pub const Database = struct {
     }
 };
 
-/// A list of strings owned by the caller.
-pub const Strings = struct {
-    arena: std.heap.ArenaAllocator,
-    items: []const []const u8,
+/// Items copied into an arena of the caller's allocator: `items` lives until `deinit`, which frees
+/// them all at once.
+pub fn Owned(comptime T: type) type {
+    return struct {
+        arena: std.heap.ArenaAllocator,
+        items: []const T,
 
-    pub fn deinit(self: *Strings) void {
-        self.arena.deinit();
-        self.* = undefined;
-    }
-};
+        pub fn deinit(self: *@This()) void {
+            self.arena.deinit();
+            self.* = undefined;
+        }
+    };
+}
+
+/// A list of strings owned by the caller.
+pub const Strings = Owned([]const u8);
 
 /// Records to write: `ids.len` rows; the vectors row-major, `ids.len * dim` values.
 ///

@@ -126,15 +126,7 @@ pub const Hit = struct {
 };
 
 /// Hits copied into the caller's allocator; `deinit` frees them.
-pub const Hits = struct {
-    arena: std.heap.ArenaAllocator,
-    items: []const Hit,
-
-    pub fn deinit(self: *Hits) void {
-        self.arena.deinit();
-        self.* = undefined;
-    }
-};
+pub const Hits = agentdb.Owned(Hit);
 
 /// Where passage `[number]` of a context comes from.
 pub const Citation = struct {

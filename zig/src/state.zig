@@ -80,15 +80,7 @@ pub const Entry = struct {
 };
 
 /// A session snapshot owned by the caller.
-pub const Entries = struct {
-    arena: std.heap.ArenaAllocator,
-    items: []const Entry,
-
-    pub fn deinit(self: *Entries) void {
-        self.arena.deinit();
-        self.* = undefined;
-    }
-};
+pub const Entries = agentdb.Owned(Entry);
 
 /// A checkpoint to store.
 pub const NewCheckpoint = struct {
@@ -117,15 +109,7 @@ pub const Checkpoint = struct {
 };
 
 /// Checkpoints owned by the caller.
-pub const Checkpoints = struct {
-    arena: std.heap.ArenaAllocator,
-    items: []const Checkpoint,
-
-    pub fn deinit(self: *Checkpoints) void {
-        self.arena.deinit();
-        self.* = undefined;
-    }
-};
+pub const Checkpoints = agentdb.Owned(Checkpoint);
 
 /// Filters of `State.listCheckpoints` (null: no filter).
 pub const ListOptions = struct {
@@ -158,15 +142,7 @@ pub const PendingWrite = struct {
 };
 
 /// Pending writes owned by the caller.
-pub const PendingWrites = struct {
-    arena: std.heap.ArenaAllocator,
-    items: []const PendingWrite,
-
-    pub fn deinit(self: *PendingWrites) void {
-        self.arena.deinit();
-        self.* = undefined;
-    }
-};
+pub const PendingWrites = agentdb.Owned(PendingWrite);
 
 /// Options of `State.put`.
 pub const PutOptions = struct {
