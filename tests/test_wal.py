@@ -230,7 +230,8 @@ def test_damage_inside_the_log_is_an_error(db_path: Path) -> None:
     run_child(CRASH_AFTER_WRITES, str(db_path), "always")
     seg = segments(db_path)[-1]
     data = bytearray(seg.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    records_end = len(data.rstrip(b"\0"))  # the log's end is followed by zeros written ahead
+    data[records_end // 2] ^= 0xFF
     seg.write_bytes(bytes(data))
     with pytest.raises(StorageError, match="damaged"):
         agentdb.open(db_path)

