@@ -405,6 +405,52 @@ def test_int8_hnsw_recall_and_reopen(db_path: Path) -> None:
     assert index_file(db_path, "vecs").read_bytes() == saved
 
 
+def mapped_files() -> str:
+    """This process's file mappings (Linux: /proc/self/maps)."""
+    return Path("/proc/self/maps").read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps (Linux)")
+def test_int8_keeps_float_rows_in_a_mapped_file(db_path: Path) -> None:
+    """With an int8 index the float rows (for re-ranking and exact scans) are not anonymous memory:
+    they are mapped from ``_agentdb/<name>.vectors.f32``; without it they are back in RAM."""
+    data = clustered(N, 13)
+    queries = clustered(NQ, 14)
+    rows_file = (db_path / "_agentdb" / "vecs.vectors.f32").resolve()
+    db = agentdb.connect(db_path)
+    c = db.create_collection("vecs", dim=DIM, metric="cosine")
+    fill(c, data)
+    in_ram = c.search(queries, k=K, exact=True)
+    assert not rows_file.exists()
+    c.create_index("hnsw", quantization="int8")
+    assert rows_file.stat().st_size >= N * DIM * 4
+    assert str(rows_file) in mapped_files()
+    mapped = c.search(queries, k=K, exact=True)
+    assert batch_ids(mapped) == batch_ids(in_ram)
+    for a, b in zip(mapped, in_ram):
+        assert list(a.distances) == list(b.distances)
+    # Writes go to the mapped rows.
+    c.upsert(["r0"], data[1:2])
+    c.delete(["r2"])
+    found = c.search(data[1], k=3, exact=True)
+    assert set(found.ids[:2]) == {"r0", "r1"} and "r2" not in found.ids
+    assert list(c.search(data[1], k=3, ef=64).ids) == list(found.ids)
+    # Dropping the index moves the rows back to RAM: no mapping, no file (not even "(deleted)").
+    c.drop_index()
+    assert not rows_file.exists()
+    assert str(rows_file) not in mapped_files()
+    assert list(c.search(data[1], k=3, exact=True).ids) == list(found.ids)
+    c.create_index("hnsw", quantization="int8")
+    db.close()
+    with agentdb.connect(db_path) as db2:
+        c2 = db2.get_collection("vecs")
+        # Reopened: the rows are loaded into the file on the first search.
+        assert list(c2.search(data[1], k=3, exact=True).ids) == list(found.ids)
+        assert str(rows_file) in mapped_files()
+        db2.drop_collection("vecs")
+        assert not rows_file.exists()
+
+
 def test_ivf_pq_finds_the_true_neighbours(db_path: Path) -> None:
     data = clustered(N, 21)
     queries = clustered(NQ, 22)

@@ -43,7 +43,9 @@ stale is rebuilt from the data when the vectors are next loaded (first search af
 never trusted. A filter that lets through fewer than 5% of the records is answered by the exact
 scan (the graph walk would find too few of them).
 ``create_index("hnsw", quantization="int8")`` walks the graph on int8 codes and re-ranks with
-float32. ``create_index("ivf_pq")`` uses Lance's IVF_PQ index instead, searched on disk (for
+float32; the float32 vectors then live in a memory-mapped cache file,
+``<db>/_agentdb/<name>.vectors.f32``, that the OS pages in as needed and can evict, instead of in
+the process's heap (a read-only database keeps them in memory). ``create_index("ivf_pq")`` uses Lance's IVF_PQ index instead, searched on disk (for
 collections larger than memory; ``nprobes=`` and ``refine_factor=`` tune its searches).
 
 Vectors: a float32 C-contiguous numpy array is read in place (no copy); other dtypes and Python
@@ -310,7 +312,8 @@ class Collection:
                 Larger builds slower and finds better links.
             quantization: HNSW: ``"none"`` (default) or ``"int8"``: the graph is built and walked
                 on int8 codes of the vectors (a quarter of the memory traffic) and the candidates
-                are re-ranked with the float32 vectors.
+                are re-ranked with the float32 vectors, which move from memory to a
+                memory-mapped cache file the OS can evict (back to memory without the index).
             partitions: IVF_PQ: number of partitions (default: about √n).
             sub_vectors: IVF_PQ: PQ sub-vectors per vector; must divide ``dim`` (default: Lance's).
 

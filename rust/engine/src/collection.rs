@@ -608,13 +608,18 @@ impl Collection {
         let version = self.inner.table.version().await?;
         if let Some(params) = params {
             let path = index_file::index_path(db, &self.inner.name);
-            if let Some(mut saved) = index_file::load(&path, version, layout.dim, layout.metric, params)? {
+            if let Some(mut saved) =
+                index_file::load(&path, version, layout.dim, layout.metric, params, self.mirror_vectors_file())?
+            {
                 self.overlay_into_mirror(&mut saved);
                 *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(saved);
                 return Ok(());
             }
         }
-        let mut mirror = Mirror::new(layout.dim, layout.metric);
+        let mut mirror = Mirror::new(layout.dim, layout.metric, self.mirror_vectors_file());
+        if let Some(params) = params {
+            mirror.expect_index(params);
+        }
         let stream = self
             .inner
             .table
@@ -639,11 +644,21 @@ impl Collection {
         Ok(())
     }
 
+    /// Where the mirror maps its rows under an int8 index: the cache file beside the saved index;
+    /// `None` (rows in RAM) in a read-only database, whose files belong to its writer process.
+    fn mirror_vectors_file(&self) -> Option<std::path::PathBuf> {
+        let writable = self.inner.db.ensure_writable().is_ok();
+        writable.then(|| index_file::vectors_path(self.inner.db.path(), &self.inner.name))
+    }
+
     /// Builds a vector index over the collection's vectors, replacing any index; search uses it
     /// from then on.
     ///
     /// - [`HnswParams`](crate::HnswParams): AgentDB's HNSW graph, in memory next to the vector
     ///   mirror, saved to `<db>/_agentdb/<name>.hnsw` and kept current with every later write.
+    ///   With int8 quantization the mirror's `f32` rows move out of anonymous memory into a
+    ///   memory-mapped cache file, `<db>/_agentdb/<name>.vectors.f32`, which the OS pages in and
+    ///   out as searches need them (dropping the index moves them back).
     /// - [`IvfPqParams`](crate::IvfPqParams): Lance's IVF_PQ index, stored and searched by Lance
     ///   from disk, for collections larger than memory (search options `nprobes` and
     ///   `refine_factor`). Needs at least 256 records (the PQ codebooks are trained on them).

@@ -22,7 +22,9 @@
 //! # int8 quantization
 //! With [`Quantization::Int8`] the graph is built and walked on `i8` codes (one global symmetric
 //! scale, `code = round(x / scale)`), a quarter of the memory traffic of `f32`; the `ef`
-//! candidates the walk finds are then re-ranked with the exact `f32` distances.
+//! candidates the walk finds are then re-ranked with the exact `f32` distances. Those few reads
+//! are all the walk needs of the `f32` rows, so the mirror keeps them in a memory-mapped file
+//! under such an index (see [`crate::vector_store`]).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

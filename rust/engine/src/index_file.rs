@@ -16,12 +16,15 @@
 //!
 //! `<name>.index.json` also records indexes that are not AgentDB's own: `{"kind": "ivf_pq", …}`
 //! means the collection has Lance's IVF_PQ index (which Lance stores and maintains itself).
+//!
+//! `<name>.vectors.f32` is not a saved file but the cache the mirror maps its rows from under an
+//! int8 index (see [`crate::vector_store`]): rewritten on every load, removed with the index.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::hnsw::{Hnsw, HnswParams, IndexParams, IvfPqParams, Points, Quantization};
+use crate::hnsw::{Hnsw, HnswParams, IndexParams, IvfPqParams, Quantization};
 use crate::mirror::Mirror;
 use crate::schema::Metric;
 
@@ -33,6 +36,11 @@ pub(crate) fn index_path(db: &Path, collection: &str) -> PathBuf {
 
 pub(crate) fn params_path(db: &Path, collection: &str) -> PathBuf {
     db.join("_agentdb").join(format!("{collection}.index.json"))
+}
+
+/// The cache file of the mirror's rows under an int8 index.
+pub(crate) fn vectors_path(db: &Path, collection: &str) -> PathBuf {
+    db.join("_agentdb").join(format!("{collection}.vectors.f32"))
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -117,6 +125,7 @@ pub(crate) fn remove_graph(db: &Path, collection: &str) -> Result<()> {
     }
 }
 
+/// Removes the saved index, its parameters and the rows' cache file.
 pub(crate) fn remove(db: &Path, collection: &str) -> Result<()> {
     for p in [index_path(db, collection), params_path(db, collection)] {
         match std::fs::remove_file(&p) {
@@ -124,6 +133,9 @@ pub(crate) fn remove(db: &Path, collection: &str) -> Result<()> {
             _ => {}
         }
     }
+    // Best effort: a cache file is never read back, so one that cannot be removed (still mapped,
+    // on a system that refuses that) is harmless; the mirror mapping it removes it when dropped.
+    let _ = std::fs::remove_file(vectors_path(db, collection));
     Ok(())
 }
 
@@ -180,17 +192,32 @@ pub(crate) fn save(path: &Path, mirror: &Mirror, lance_version: u64) -> Result<(
 }
 
 /// Reads a saved mirror and index. `Ok(None)` when there is no file, or when it is damaged,
-/// stale (another Lance version), or of another shape: the caller then rebuilds.
-pub(crate) fn load(path: &Path, lance_version: u64, dim: usize, metric: Metric, params: HnswParams) -> Result<Option<Mirror>> {
+/// stale (another Lance version), or of another shape: the caller then rebuilds. `vectors_file` is
+/// the mirror's cache file (see [`Mirror::new`]).
+pub(crate) fn load(
+    path: &Path,
+    lance_version: u64,
+    dim: usize,
+    metric: Metric,
+    params: HnswParams,
+    vectors_file: Option<PathBuf>,
+) -> Result<Option<Mirror>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    Ok(parse(&bytes, lance_version, dim, metric, params))
+    Ok(parse(&bytes, lance_version, dim, metric, params, vectors_file))
 }
 
-fn parse(bytes: &[u8], lance_version: u64, dim: usize, metric: Metric, params: HnswParams) -> Option<Mirror> {
+fn parse(
+    bytes: &[u8],
+    lance_version: u64,
+    dim: usize,
+    metric: Metric,
+    params: HnswParams,
+    vectors_file: Option<PathBuf>,
+) -> Option<Mirror> {
     if bytes.len() < 8 + 8 {
         return None;
     }
@@ -217,18 +244,20 @@ fn parse(bytes: &[u8], lance_version: u64, dim: usize, metric: Metric, params: H
         e if (e as usize) < rows => Some(e),
         _ => return None,
     };
-    let mut mirror = Mirror::new(dim, metric);
+    // Rows go straight where the index keeps them (the mapped file under int8).
+    let mut mirror = Mirror::new(dim, metric, vectors_file);
+    mirror.expect_index(params);
     let mut nodes = Vec::with_capacity(rows);
-    let mut ids = Vec::with_capacity(rows);
-    let mut alive = Vec::with_capacity(rows);
-    let mut vectors = Vec::with_capacity(rows * dim);
+    let mut vector = Vec::with_capacity(dim);
     for _ in 0..rows {
         let len = r.u32()? as usize;
-        ids.push(String::from_utf8(r.take(len)?.to_vec()).ok()?);
-        alive.push(r.u8()? != 0);
+        let id = String::from_utf8(r.take(len)?.to_vec()).ok()?;
+        let alive = r.u8()? != 0;
+        vector.clear();
         for _ in 0..dim {
-            vectors.push(f32::from_le_bytes(r.take(4)?.try_into().ok()?));
+            vector.push(f32::from_le_bytes(r.take(4)?.try_into().ok()?));
         }
+        mirror.push_saved_row(id, alive, &vector);
         let levels = r.u8()? as usize;
         let mut node = Vec::with_capacity(levels);
         for _ in 0..levels {
@@ -251,9 +280,8 @@ fn parse(bytes: &[u8], lance_version: u64, dim: usize, metric: Metric, params: H
     if r.at != body.len() {
         return None;
     }
-    let points = Points { data: &vectors, dim, metric: mirror.kernel_metric() };
-    let index = Hnsw::from_parts(params, entry, nodes, scale, &points)?;
-    mirror.restore(ids, alive, vectors, Some(index));
+    let index = Hnsw::from_parts(params, entry, nodes, scale, &mirror.points())?;
+    mirror.attach_saved_index(index);
     Some(mirror)
 }
 

@@ -32,6 +32,7 @@ mod schema;
 mod state;
 mod text_index;
 mod value;
+mod vector_store;
 mod wal;
 
 pub use arrow_in::OwnedRecords;

@@ -4,14 +4,20 @@
 //! kept in step by every write (under the collection's write lock, after the Lance commit
 //! succeeded), so it never holds anything that is not committed. Cosine collections keep their
 //! vectors normalised, so a cosine distance is one dot product: `1 - q̂·v̂`.
+//!
+//! The rows live in RAM, except under an int8 HNSW index, where they live in a memory-mapped
+//! cache file (see [`crate::vector_store`]): the graph walk reads the `i8` codes, so the `f32`
+//! rows are read rarely and may be paged out.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::path::PathBuf;
 
-use crate::hnsw::{Hnsw, HnswParams, Points};
+use crate::hnsw::{Hnsw, HnswParams, Points, Quantization};
 use crate::kernels::{self, Kernels};
 use crate::records::Vectors;
 use crate::schema::Metric;
+use crate::vector_store::VectorStore;
 
 /// Rows scanned per kernel call: big enough to amortise the call, small enough for L2 cache.
 const BLOCK_ROWS: usize = 2048;
@@ -51,7 +57,10 @@ pub(crate) struct Mirror {
     /// Live id → row.
     rows: HashMap<String, usize>,
     /// Row-major `ids.len() × dim`, normalised for cosine.
-    vectors: Vec<f32>,
+    vectors: VectorStore,
+    /// The cache file the rows are mapped from under an int8 index; `None`: always in RAM (a
+    /// read-only database, whose files belong to the writer).
+    vectors_file: Option<PathBuf>,
     /// The HNSW graph over the rows, when the collection has an index.
     pub(crate) index: Option<Hnsw>,
     /// Whether the index changed since it was last saved.
@@ -79,8 +88,34 @@ impl Ord for Hit {
 }
 
 impl Mirror {
-    pub fn new(dim: usize, metric: Metric) -> Self {
-        Mirror { dim, metric, ids: Vec::new(), alive: Vec::new(), rows: HashMap::new(), vectors: Vec::new(), index: None, dirty: false }
+    /// An empty mirror with its rows in RAM; `vectors_file` is where they go under an int8 index.
+    pub fn new(dim: usize, metric: Metric, vectors_file: Option<PathBuf>) -> Self {
+        Mirror {
+            dim,
+            metric,
+            ids: Vec::new(),
+            alive: Vec::new(),
+            rows: HashMap::new(),
+            vectors: VectorStore::Ram(Vec::new()),
+            vectors_file,
+            index: None,
+            dirty: false,
+        }
+    }
+
+    /// Places the (still empty) rows where an index with `params` keeps them, so a collection
+    /// opened with an int8 index loads its rows straight into the file, never all in RAM first.
+    pub fn expect_index(&mut self, params: HnswParams) {
+        self.place_rows(Some(params.quantization));
+    }
+
+    /// Moves the rows where an index of this quantization (`None`: no index) wants them: the
+    /// mapped file under int8 (when the mirror has a file), RAM otherwise.
+    fn place_rows(&mut self, index: Option<Quantization>) {
+        match (&self.vectors_file, index) {
+            (Some(path), Some(Quantization::Int8)) => self.vectors.move_to_file(path),
+            _ => self.vectors.move_to_ram(),
+        }
     }
 
     pub(crate) fn kernel_metric(&self) -> kernels::Metric {
@@ -109,21 +144,28 @@ impl Mirror {
 
     /// Row ids, liveness, row-major vectors and the dimension (for saving).
     pub fn parts(&self) -> (&[String], &[bool], &[f32], usize) {
-        (&self.ids, &self.alive, &self.vectors, self.dim)
+        (&self.ids, &self.alive, self.vectors.as_slice(), self.dim)
     }
 
-    /// Replaces the contents with saved rows and their index.
-    pub fn restore(&mut self, ids: Vec<String>, alive: Vec<bool>, vectors: Vec<f32>, index: Option<Hnsw>) {
-        self.rows = ids.iter().enumerate().filter(|(i, _)| alive[*i]).map(|(i, id)| (id.clone(), i)).collect();
-        self.ids = ids;
-        self.alive = alive;
-        self.vectors = vectors;
-        self.index = index;
+    /// Appends a row read from a saved index: its vector as the mirror stores it, live or not.
+    pub fn push_saved_row(&mut self, id: String, alive: bool, vector: &[f32]) {
+        if alive {
+            self.rows.insert(id.clone(), self.ids.len());
+        }
+        self.ids.push(id);
+        self.alive.push(alive);
+        self.vectors.extend_from_slice(vector);
+    }
+
+    /// Installs the saved index over the rows pushed with [`Mirror::push_saved_row`].
+    pub fn attach_saved_index(&mut self, index: Hnsw) {
+        self.place_rows(Some(index.params.quantization));
+        self.index = Some(index);
         self.dirty = false;
     }
 
     pub(crate) fn points(&self) -> Points<'_> {
-        Points { data: &self.vectors, dim: self.dim, metric: self.kernel_metric() }
+        Points { data: self.vectors.as_slice(), dim: self.dim, metric: self.kernel_metric() }
     }
 
     /// Inserts or replaces the given records' vectors. With an index, a replaced record gets a
@@ -133,13 +175,13 @@ impl Mirror {
         for (i, id) in ids.iter().enumerate() {
             buf.clear();
             self.prepare(vectors.row(i), &mut buf);
+            let dim = self.dim;
+            let at = |row: usize| row * dim..(row + 1) * dim;
             match self.rows.get(id) {
                 // The same vector again (an upsert that changes only the document or metadata):
                 // nothing to do, and no graph node to move.
-                Some(&row) if self.vectors[row * self.dim..(row + 1) * self.dim] == buf[..] => {}
-                Some(&row) if self.index.is_none() => {
-                    self.vectors[row * self.dim..(row + 1) * self.dim].copy_from_slice(&buf)
-                }
+                Some(&row) if self.vectors.as_slice()[at(row)] == buf[..] => {}
+                Some(&row) if self.index.is_none() => self.vectors.as_mut_slice()[at(row)].copy_from_slice(&buf),
                 old => {
                     if let Some(&row) = old {
                         self.alive[row] = false;
@@ -168,6 +210,7 @@ impl Mirror {
     /// Builds an HNSW index over the live rows (replacing any index).
     pub fn build_index(&mut self, params: HnswParams) {
         self.compact();
+        self.place_rows(Some(params.quantization));
         self.index = Some(Hnsw::new(params));
         self.index_new_rows();
         self.dirty = true;
@@ -176,6 +219,7 @@ impl Mirror {
     pub fn drop_index(&mut self) {
         self.index = None;
         self.dirty = false;
+        self.place_rows(None);
     }
 
     /// Forgets the given ids (unknown ids are ignored).
@@ -206,7 +250,7 @@ impl Mirror {
                 continue;
             }
             if next != row {
-                self.vectors.copy_within(row * dim..(row + 1) * dim, next * dim);
+                self.vectors.as_mut_slice().copy_within(row * dim..(row + 1) * dim, next * dim);
                 self.ids.swap(next, row);
             }
             next += 1;
@@ -291,6 +335,7 @@ impl Mirror {
         let kern = Kernels::get();
         let metric = self.kernel_metric();
         let dim = self.dim;
+        let vectors = self.vectors.as_slice();
         let mut heap = BinaryHeap::with_capacity(k + 1);
         let push = |heap: &mut BinaryHeap<Hit>, hit: Hit| {
             if heap.len() < k {
@@ -310,7 +355,7 @@ impl Mirror {
             let block_allowed = (start..end).filter(|&r| allowed(r)).count();
             if block_allowed * 4 >= end - start {
                 let out = &mut out[..end - start];
-                kern.batch_f32(metric, q, &self.vectors[start * dim..end * dim], dim, out);
+                kern.batch_f32(metric, q, &vectors[start * dim..end * dim], dim, out);
                 for (i, &dist) in out.iter().enumerate() {
                     if allowed(start + i) {
                         push(&mut heap, Hit { dist, row: start + i });
@@ -319,7 +364,7 @@ impl Mirror {
             } else if block_allowed > 0 {
                 // A sparse filter: compute only the rows it lets through.
                 for row in (start..end).filter(|&r| allowed(r)) {
-                    let dist = kern.pair_f32(metric, q, &self.vectors[row * dim..(row + 1) * dim]);
+                    let dist = kern.pair_f32(metric, q, &vectors[row * dim..(row + 1) * dim]);
                     push(&mut heap, Hit { dist, row });
                 }
             }
@@ -340,10 +385,11 @@ impl Mirror {
         let kern = Kernels::get();
         let metric = self.kernel_metric();
         let dim = self.dim;
+        let vectors = self.vectors.as_slice();
         ids.iter()
             .map(|id| {
                 let row = *self.rows.get(*id)?;
-                Some(self.finish(kern.pair_f32(metric, &q, &self.vectors[row * dim..(row + 1) * dim])))
+                Some(self.finish(kern.pair_f32(metric, &q, &vectors[row * dim..(row + 1) * dim])))
             })
             .collect()
     }
@@ -351,7 +397,7 @@ impl Mirror {
     /// The stored vector of `id` (normalised for cosine).
     pub(crate) fn vector_of(&self, id: &str) -> Option<Vec<f32>> {
         let row = *self.rows.get(id)?;
-        Some(self.vectors[row * self.dim..(row + 1) * self.dim].to_vec())
+        Some(self.vectors.as_slice()[row * self.dim..(row + 1) * self.dim].to_vec())
     }
 
     /// The `k` live rows nearest to `query` whose id `accept` admits, closest first. With an
@@ -371,12 +417,13 @@ impl Mirror {
         let kern = Kernels::get();
         let metric = self.kernel_metric();
         let dim = self.dim;
+        let vectors = self.vectors.as_slice();
         let mut heap: BinaryHeap<Hit> = BinaryHeap::with_capacity(k + 1);
         for row in 0..self.ids.len() {
             if !self.alive[row] || !accept(&self.ids[row]) {
                 continue;
             }
-            let hit = Hit { dist: kern.pair_f32(metric, &q, &self.vectors[row * dim..(row + 1) * dim]), row };
+            let hit = Hit { dist: kern.pair_f32(metric, &q, &vectors[row * dim..(row + 1) * dim]), row };
             if heap.len() < k {
                 heap.push(hit);
             } else if heap.peek().is_some_and(|w| hit < *w) {
@@ -387,5 +434,137 @@ impl Mirror {
         let mut best = heap.into_vec();
         best.sort_unstable();
         best.into_iter().map(|h| (self.ids[h.row].clone(), self.finish(h.dist))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index_file;
+
+    const DIM: usize = 16;
+    const K: usize = 10;
+
+    fn data(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n * DIM)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s % 10_000) as f32 / 10_000.0 - 0.5
+            })
+            .collect()
+    }
+
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("r{i}")).collect()
+    }
+
+    fn upsert(mirrors: [&mut Mirror; 2], ids: &[String], vectors: &[f32]) {
+        for m in mirrors {
+            m.upsert(ids, Vectors::Flat { data: vectors, dim: DIM });
+        }
+    }
+
+    /// Every kind of search answers the same from both mirrors: the graph walk, the exact scan,
+    /// a filtered one, and the id-based searches agent memory uses.
+    fn assert_same_answers(a: &Mirror, b: &Mirror) {
+        let queries = data(20, 99);
+        let mask = a.mask_of(a.rows.keys().filter(|id| id.ends_with('3')).map(String::as_str));
+        let mask_b = b.mask_of(a.rows.keys().filter(|id| id.ends_with('3')).map(String::as_str));
+        for q in queries.chunks(DIM) {
+            for exact in [false, true] {
+                let o = SearchOptions { exact, ef: Some(64), ..Default::default() };
+                let got = a.search(q, K, None, 1, &o);
+                assert_eq!(got.len(), K);
+                assert_eq!(got, b.search(q, K, None, 1, &o), "exact: {exact}");
+                assert_eq!(a.search(q, K, Some(&mask), 1, &o), b.search(q, K, Some(&mask_b), 1, &o));
+            }
+            let odd = |id: &str| id.ends_with(['1', '3', '5', '7', '9']);
+            assert_eq!(a.search_where(q, K, 64, &odd), b.search_where(q, K, 64, &odd));
+            let some: Vec<&str> = a.rows.keys().take(50).map(String::as_str).collect();
+            assert_eq!(a.distances_of(q, &some), b.distances_of(q, &some));
+        }
+        let mut live: Vec<&String> = a.rows.keys().collect();
+        live.sort();
+        assert_eq!(live.len(), b.rows.len());
+        for id in live {
+            assert_eq!(a.vector_of(id), b.vector_of(id));
+        }
+    }
+
+    #[test]
+    fn rows_in_the_file_under_int8_answer_like_rows_in_ram() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.vectors.f32");
+        let mut mapped = Mirror::new(DIM, Metric::Cosine, Some(file.clone()));
+        let mut ram = Mirror::new(DIM, Metric::Cosine, None);
+        // Batches under the parallel-build threshold, so both graphs are built identically.
+        upsert([&mut mapped, &mut ram], &ids(0..2000), &data(2000, 1));
+        assert!(!mapped.vectors.is_file_backed() && !file.exists());
+        let params = HnswParams { m: 12, ef_construction: 80, quantization: Quantization::Int8 };
+        mapped.build_index(params);
+        ram.build_index(params);
+        assert!(mapped.vectors.is_file_backed() && file.exists());
+        assert!(!ram.vectors.is_file_backed());
+        assert_same_answers(&mapped, &ram);
+
+        // New records, moved vectors (new rows, old ones tombstoned) and deletes.
+        upsert([&mut mapped, &mut ram], &ids(1900..2300), &data(400, 2));
+        for m in [&mut mapped, &mut ram] {
+            m.remove(ids(0..300).iter().map(String::as_str));
+        }
+        assert_eq!(mapped.ids.len(), 2300 + 100);
+        assert_same_answers(&mapped, &ram);
+
+        // Deleting most rows compacts them (rows move within the file) and rebuilds the graph.
+        for m in [&mut mapped, &mut ram] {
+            m.remove(ids(300..1800).iter().map(String::as_str));
+        }
+        assert_eq!(mapped.ids.len(), 500);
+        assert!(mapped.vectors.is_file_backed());
+        assert_same_answers(&mapped, &ram);
+
+        // Saved and loaded again ("reopened"): the rows go straight to the file.
+        let saved = dir.path().join("c.hnsw");
+        index_file::save(&saved, &mapped, 7).unwrap();
+        drop(mapped);
+        assert!(!file.exists());
+        let mut loaded = index_file::load(&saved, 7, DIM, Metric::Cosine, params, Some(file.clone())).unwrap().unwrap();
+        assert!(loaded.vectors.is_file_backed() && file.exists());
+        assert_same_answers(&loaded, &ram);
+        upsert([&mut loaded, &mut ram], &ids(5000..5100), &data(100, 3));
+        assert_same_answers(&loaded, &ram);
+
+        // Without the index the rows are back in RAM and the file is gone.
+        loaded.drop_index();
+        ram.drop_index();
+        assert!(!loaded.vectors.is_file_backed() && !file.exists());
+        assert_same_answers(&loaded, &ram);
+    }
+
+    #[test]
+    fn rows_follow_the_kind_of_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.vectors.f32");
+        let mut m = Mirror::new(DIM, Metric::L2, Some(file.clone()));
+        m.expect_index(HnswParams { quantization: Quantization::Int8, ..Default::default() });
+        m.upsert(&ids(0..300), Vectors::Flat { data: &data(300, 4), dim: DIM });
+        assert!(m.vectors.is_file_backed(), "rows expected under int8 go straight to the file");
+        let rows = m.vectors.as_slice().to_vec();
+        m.build_index(HnswParams { m: 8, ef_construction: 40, quantization: Quantization::None });
+        assert!(!m.vectors.is_file_backed() && !file.exists());
+        assert_eq!(m.vectors.as_slice(), &rows[..]);
+        m.build_index(HnswParams { m: 8, ef_construction: 40, quantization: Quantization::Int8 });
+        assert!(m.vectors.is_file_backed() && file.exists());
+        assert_eq!(m.vectors.as_slice(), &rows[..]);
+
+        // Without a file (a read-only database) the rows stay in RAM under any index.
+        let mut ro = Mirror::new(DIM, Metric::L2, None);
+        ro.upsert(&ids(0..300), Vectors::Flat { data: &data(300, 4), dim: DIM });
+        ro.build_index(HnswParams { m: 8, ef_construction: 40, quantization: Quantization::Int8 });
+        assert!(!ro.vectors.is_file_backed());
+        assert_eq!(ro.vectors.as_slice(), &rows[..]);
     }
 }

@@ -1,10 +1,11 @@
 //! The vector indexes through the engine API: recall against exact search, writes kept current,
 //! deletes never returned, filtered search, persistence, damaged, stale or old-format index
-//! files; HNSW with int8 quantization; Lance's IVF_PQ with nprobes / refine_factor.
+//! files; HNSW with int8 quantization (its f32 rows in a mapped cache file); Lance's IVF_PQ with
+//! nprobes / refine_factor.
 
 use agentdb_engine::{
-    Database, ErrorKind, Filter, HnswParams, IndexOptions, IndexParams, IvfPqParams, Metadata, Metric, Quantization, Records,
-    SearchOptions, Value, Vectors,
+    Database, ErrorKind, Filter, HnswParams, IndexOptions, IndexParams, IvfPqParams, Metadata, Metric, OpenOptions, Quantization,
+    Records, SearchOptions, Value, Vectors,
 };
 
 fn points(n: usize, dim: usize, seed: u64) -> Vec<f32> {
@@ -230,6 +231,74 @@ fn int8_hnsw_recall_persistence_and_old_format_files() {
     assert_eq!(c.index_params().unwrap(), Some(IndexParams::Hnsw(HnswParams { m: 8, ef_construction: 40, quantization: Quantization::None })));
     let (r, _) = recall_with(&c, &queries, dim, k, &approx);
     assert!(r >= 0.9, "rebuilt f32 recall {r}");
+}
+
+#[test]
+fn int8_rows_live_in_a_cache_file_while_the_index_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (n, dim, k) = (3000, 16, 10);
+    let data = clustered(n, dim, 30, 41);
+    let queries = points(10, dim, 8);
+    let rows_file = dir.path().join("_agentdb").join("q.vectors.f32");
+    let int8 = HnswParams { quantization: Quantization::Int8, ..Default::default() };
+    let exact = SearchOptions { exact: true, ..Default::default() };
+    let answers = |c: &agentdb_engine::Collection, opts: &SearchOptions| -> Vec<(Vec<String>, Vec<f32>)> {
+        queries
+            .chunks(dim)
+            .map(|q| c.search_with(q, k, None, opts).unwrap())
+            .map(|r| (r.ids, r.distances))
+            .collect()
+    };
+    let in_ram;
+    {
+        let db = Database::open(dir.path()).unwrap();
+        let c = db.create_collection("q", dim, Metric::Cosine).unwrap();
+        add_plain(&c, &data, dim, 0);
+        in_ram = answers(&c, &exact);
+        assert!(!rows_file.exists());
+        c.create_index(int8).unwrap();
+        assert!(std::fs::metadata(&rows_file).unwrap().len() >= (n * dim * 4) as u64);
+        assert_eq!(answers(&c, &exact), in_ram, "an exact scan of the mapped rows");
+        // A non-quantized index keeps its rows in RAM; dropping the index too.
+        c.create_index(HnswParams::default()).unwrap();
+        assert!(!rows_file.exists());
+        c.create_index(int8).unwrap();
+        assert!(rows_file.exists());
+        c.drop_index().unwrap();
+        assert!(!rows_file.exists());
+        assert_eq!(answers(&c, &exact), in_ram);
+        c.create_index(int8).unwrap();
+        db.close();
+    }
+    let approx = SearchOptions { ef: Some(64), ..Default::default() };
+    {
+        // Reopened from the saved index: the rows are loaded into the file.
+        let db = Database::open(dir.path()).unwrap();
+        let c = db.get_collection("q").unwrap();
+        assert_eq!(answers(&c, &exact), in_ram);
+        assert!(rows_file.exists());
+        let (r, worst) = recall_with(&c, &queries, dim, k, &approx);
+        assert!(r >= 0.9 && worst < 1e-3, "recall {r}, distance error {worst}");
+        db.close();
+    }
+    // A read-only database never writes the writer's cache file: its rows stay in RAM.
+    {
+        let ro = Database::open_with(dir.path(), OpenOptions { read_only: true, ..Default::default() }).unwrap();
+        let c = ro.get_collection("q").unwrap();
+        assert_eq!(answers(&c, &exact), in_ram);
+        assert!(!rows_file.exists());
+    }
+    // Rebuilt from Lance (no saved index), over a leftover file of a crash, which is replaced.
+    std::fs::remove_file(dir.path().join("_agentdb").join("q.hnsw")).unwrap();
+    std::fs::write(&rows_file, vec![0xffu8; 4096]).unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let c = db.get_collection("q").unwrap();
+    assert_eq!(answers(&c, &exact), in_ram);
+    let (r, worst) = recall_with(&c, &queries, dim, k, &approx);
+    assert!(r >= 0.9 && worst < 1e-3, "recall {r}, distance error {worst}");
+    assert!(std::fs::metadata(&rows_file).unwrap().len() >= (n * dim * 4) as u64);
+    db.drop_collection("q").unwrap();
+    assert!(!rows_file.exists());
 }
 
 #[test]

@@ -46,6 +46,9 @@
 //! [`Kernels::by_name`]), which return an [`Error`] (`DimensionMismatch`, `InvalidArgument`)
 //! for a bad shape or backend name.
 //!
+//! [`mapped`] holds rows the kernels scan in a memory-mapped file instead of anonymous memory
+//! (the `f32` rows behind an int8 index), since mapping a file is `unsafe` too.
+//!
 //! `unsafe` code in the engine lives only in this module; every unsafe block says why it is
 //! sound in a `// SAFETY:` comment.
 
@@ -55,6 +58,7 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub(crate) mod mapped;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod scalar;
