@@ -639,6 +639,8 @@ impl Collection {
             mirror.build_index(params);
             index_file::save(&index_file::index_path(db, &self.inner.name), &mirror, version)?;
             mirror.dirty = false;
+        } else {
+            mirror.prefer_huge_pages();
         }
         *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(mirror);
         Ok(())

@@ -368,6 +368,14 @@ impl Hnsw {
     }
 
     /// The `i8` scale, with [`Quantization::Int8`] once a row was added.
+    /// Huge pages under the level-0 links and the codes, the arrays a search reads at random.
+    pub fn prefer_huge_pages(&self) {
+        kernels::prefer_huge_pages(&self.level0);
+        if let Some((_, codes)) = &self.quant {
+            kernels::prefer_huge_pages(codes);
+        }
+    }
+
     pub fn int8_scale(&self) -> Option<f32> {
         self.quant.as_ref().map(|(s, _)| s.0)
     }

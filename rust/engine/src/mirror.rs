@@ -162,6 +162,18 @@ impl Mirror {
         self.place_rows(Some(index.params.quantization));
         self.index = Some(index);
         self.dirty = false;
+        self.prefer_huge_pages();
+    }
+
+    /// Huge pages under the rows in RAM and the graph (see [`kernels::prefer_huge_pages`]):
+    /// called once they are loaded or built, the big arrays that searches read at random.
+    pub fn prefer_huge_pages(&self) {
+        if let VectorStore::Ram(rows) = &self.vectors {
+            kernels::prefer_huge_pages(rows);
+        }
+        if let Some(index) = &self.index {
+            index.prefer_huge_pages();
+        }
     }
 
     pub(crate) fn points(&self) -> Points<'_> {
@@ -214,6 +226,7 @@ impl Mirror {
         self.index = Some(Hnsw::new(params));
         self.index_new_rows();
         self.dirty = true;
+        self.prefer_huge_pages();
     }
 
     pub fn drop_index(&mut self) {

@@ -809,3 +809,32 @@ pub fn prefetch<T>(data: &[T]) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = data;
 }
+
+/// Asks the OS to back `data` with 2 MiB pages (Linux transparent huge pages), now and as it
+/// grows. A graph search reads vectors and link lists at random across arrays of tens of MB;
+/// with 4 KiB pages nearly every read also misses the TLB and walks the page tables (the
+/// profile of an HNSW search showed more time there than in the distance kernels). A hint only:
+/// contents never change, and where huge pages are unavailable nothing happens.
+pub fn prefer_huge_pages<T>(data: &[T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = data.as_ptr() as usize;
+        let end = start + std::mem::size_of_val(data);
+        // Only whole huge pages inside the allocation: the bytes around it belong to others.
+        let (lo, hi) = ((start + HUGE - 1) & !(HUGE - 1), end & !(HUGE - 1));
+        if hi <= lo {
+            return;
+        }
+        // SAFETY: `[lo, hi)` lies inside `data`'s allocation, which stays mapped while `data`
+        // is borrowed. MADV_HUGEPAGE only marks the range, MADV_COLLAPSE copies the pages into
+        // huge pages keeping their contents (concurrent readers see the same bytes); neither
+        // frees or changes memory. Failures (no THP support, no memory) are ignored: a hint.
+        unsafe {
+            libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
+            libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_COLLAPSE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = data;
+}

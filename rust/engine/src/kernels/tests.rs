@@ -775,3 +775,23 @@ fn simd_f16_widening_matches_scalar() {
     // SAFETY: NEON present.
     check_f16_lanes::<8>(|h| unsafe { full(h) }, |h, n| unsafe { part(h, n) });
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn huge_pages_are_taken_where_the_os_offers_them() {
+    let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+    let data: Vec<f32> = (0..(16 << 20)).map(|i| i as f32).collect();
+    let before = data.clone();
+    super::prefer_huge_pages(&data);
+    assert_eq!(data, before, "contents never change");
+    let huge_kb: u64 = std::fs::read_to_string("/proc/self/smaps_rollup")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AnonHugePages:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0);
+    eprintln!("thp {thp:?} huge {huge_kb} kB");
+    if !thp.contains("[never]") && !thp.is_empty() {
+        assert!(huge_kb >= 2048, "{huge_kb} kB in huge pages");
+    }
+}
