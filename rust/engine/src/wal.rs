@@ -36,7 +36,9 @@
 //! the caller's own lock so LSN order matches the caller's order); [`Wal::wait`] then makes it
 //! durable. The first waiter becomes the leader: it writes the whole queue with one `write` and,
 //! in [`SyncMode::Always`], one `fdatasync`; the others wait for it. So N concurrent writers pay
-//! for about one sync, not N. A failed write or sync poisons the log: every later call fails,
+//! for about one sync, not N. Waiters yield-spin for about one group's I/O time before they
+//! sleep, so they are back as soon as it ends (see `wait_for`). A failed write or sync poisons
+//! the log: every later call fails,
 //! since what reached the disk is no longer known (the database must be reopened, which replays
 //! what did).
 
@@ -45,8 +47,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -60,6 +63,8 @@ pub const MAX_RECORD_BYTES: usize = 64 << 20;
 /// at most this long after.
 pub const BATCH_SYNC_INTERVAL: Duration = Duration::from_millis(20);
 const HEADER: usize = 8;
+/// The longest a writer waiting for a group commit spins before it sleeps.
+const MAX_SPIN: Duration = Duration::from_micros(500);
 /// Zeros written ahead of the log's end: at least this many bytes, at most
 /// [`PREALLOCATE_MAX`] (the file's size so far, in between).
 const PREALLOCATE_MIN: u64 = 256 << 10;
@@ -177,6 +182,10 @@ pub struct Wal {
     /// A segment is sealed once it holds this many bytes ([`SEGMENT_BYTES`]; smaller in tests).
     segment_limit: u64,
     state: Mutex<State>,
+    /// Bumped (under `state`) each time a leader finishes: what spinning waiters watch.
+    epoch: AtomicU64,
+    /// A moving average of a group commit's I/O time, in µs: how long waiters spin.
+    io_micros: AtomicU64,
     done: Condvar,
     /// Serialises writers of `flushed.json`.
     marks_file: Mutex<()>,
@@ -374,6 +383,8 @@ impl Wal {
             mode,
             segment_limit: SEGMENT_BYTES,
             state: Mutex::new(state),
+            epoch: AtomicU64::new(0),
+            io_micros: AtomicU64::new(0),
             done: Condvar::new(),
             marks_file: Mutex::new(()),
         };
@@ -438,6 +449,24 @@ impl Wal {
         self.wait_for(last, true)
     }
 
+    /// How long a waiter spins before it sleeps: twice the usual group-commit I/O time, none
+    /// when that is above [`MAX_SPIN`] (a slow disk, where a wake-up costs little in
+    /// comparison and spinning would only burn CPU).
+    fn spin_limit(&self) -> Duration {
+        let io = self.io_micros.load(Ordering::Relaxed);
+        if io == 0 || io > MAX_SPIN.as_micros() as u64 {
+            return Duration::ZERO;
+        }
+        Duration::from_micros(2 * io).min(MAX_SPIN)
+    }
+
+    /// Folds one group commit's I/O time into the moving average.
+    fn note_io_time(&self, took: Duration) {
+        let took = (took.as_micros() as u64).max(1);
+        let avg = self.io_micros.load(Ordering::Relaxed);
+        self.io_micros.store(if avg == 0 { took } else { (7 * avg + took) / 8 }, Ordering::Relaxed);
+    }
+
     fn wait_for(&self, lsn: u64, synced: bool) -> Result<()> {
         let mut st = self.lock();
         loop {
@@ -448,6 +477,24 @@ impl Wal {
                 return Ok(());
             }
             if st.busy {
+                // Wait for the leader. First yield-spin for about as long as its I/O takes: a
+                // thread asleep in a futex on an idle (virtual) CPU takes tens of µs to wake, and
+                // with a GIL in between, each writer's wake-up delays the next writer's record,
+                // so the groups stay small (measured: 8 Python writer threads, 20k → 23k
+                // durable writes/s). Yielding hands the CPU to any thread that has work.
+                let seen = self.epoch.load(Ordering::Acquire);
+                let spin = self.spin_limit();
+                if !spin.is_zero() {
+                    drop(st);
+                    let began = Instant::now();
+                    while self.epoch.load(Ordering::Acquire) == seen && began.elapsed() < spin {
+                        std::thread::yield_now();
+                    }
+                    st = self.lock();
+                    if self.epoch.load(Ordering::Acquire) != seen {
+                        continue;
+                    }
+                }
                 st = self.done.wait(st).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
@@ -458,7 +505,9 @@ impl Wal {
             let rotate_to = (!queue.is_empty() && st.segment_len >= self.segment_limit).then_some(st.queue_first);
             let at = Tail { file: st.file.clone(), len: st.segment_len, allocated: st.allocated, synced: st.synced >= st.written };
             drop(st);
+            let began = Instant::now();
             let result = self.write_out(&queue, at, rotate_to, synced);
+            self.note_io_time(began.elapsed());
             st = self.lock();
             st.busy = false;
             match result {
@@ -479,6 +528,7 @@ impl Wal {
                     st.failed = Some(Error::storage(format!("the write-ahead log failed, reopen the database: {e}")));
                 }
             }
+            self.epoch.fetch_add(1, Ordering::Release);
             self.done.notify_all();
         }
     }
