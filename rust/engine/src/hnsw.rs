@@ -797,10 +797,11 @@ impl Visited {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn data(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    /// `n × dim` pseudo-random values in [-0.5, 0.5) (xorshift): test data, also for the mirror's tests.
+    pub(crate) fn data(n: usize, dim: usize, seed: u64) -> Vec<f32> {
         let mut s = seed;
         (0..n * dim)
             .map(|_| {

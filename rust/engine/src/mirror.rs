@@ -459,15 +459,7 @@ mod tests {
     const K: usize = 10;
 
     fn data(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n * DIM)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s % 10_000) as f32 / 10_000.0 - 0.5
-            })
-            .collect()
+        crate::hnsw::tests::data(n, DIM, seed)
     }
 
     fn ids(range: std::ops::Range<usize>) -> Vec<String> {
