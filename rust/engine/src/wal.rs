@@ -658,7 +658,7 @@ impl Wal {
     /// Bytes in the log not yet trimmed (for the flusher's size trigger).
     pub fn segment_bytes(&self) -> u64 {
         let st = self.lock();
-        (st.segments.len() as u64 - 1) * SEGMENT_BYTES + st.segment_len
+        (st.segments.len() as u64 - 1) * self.segment_limit + st.segment_len
     }
 }
 
