@@ -16,6 +16,7 @@ MAX_DIM: int
 MAX_K: int
 MAX_NAME_LEN: int
 MAX_ID_LEN: int
+MAX_METADATA_KEY_LEN: int
 #: engine error code → class name in agentdb.errors
 ERROR_CLASSES: Dict[int, str]
 
@@ -368,3 +369,5 @@ class Rag:
     def count(self, filter: _Filter = None) -> int: ...
     def documents(self) -> List[Tuple[str, str, int, str]]: ...
     def update_text_index(self) -> None: ...
+
+def is_metadata_key(key: str) -> bool: ...

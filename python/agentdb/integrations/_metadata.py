@@ -43,9 +43,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from .. import _native
 from .. import errors as _errors
 
 __all__ = [
@@ -61,26 +61,6 @@ __all__ = [
 #: (after ``_`` comes either ``_`` or two hex digits), so no framework key maps to it.
 SIDE_KEY = "adb__json"
 _PREFIX = "adb_"
-_MAX_KEY_LEN = 64
-# Mirrors RESERVED_KEYS in rust/engine/src/value.rs (the engine rejects these as metadata keys).
-_RESERVED = frozenset(
-    {
-        "id",
-        "vector",
-        "document",
-        "created_at",
-        "updated_at",
-        "_rowid",
-        "_rowaddr",
-        "_rowoffset",
-        "_distance",
-        "_score",
-        "_relevance_score",
-        "_row_created_at_version",
-        "_row_last_updated_at_version",
-    }
-)
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _I64 = (-(2**63), 2**63 - 1)
 _EXACT_FLOAT_INT = 2**53
 
@@ -127,15 +107,10 @@ def stored_key(key: str) -> Optional[str]:
     (the escaped name would exceed 64 characters): then its values live in the side table."""
     if not isinstance(key, str):
         raise _errors.InvalidMetadataError(f"metadata keys must be strings, got {type(key).__name__} {key!r}")
-    if (
-        _IDENT.match(key)
-        and len(key) <= _MAX_KEY_LEN
-        and key.lower() not in _RESERVED
-        and not key.lower().startswith(_PREFIX)
-    ):
+    if _native.is_metadata_key(key) and not key.lower().startswith(_PREFIX):
         return key
     escaped = _PREFIX + _escape(key)
-    return escaped if len(escaped) <= _MAX_KEY_LEN else None
+    return escaped if len(escaped) <= _native.MAX_METADATA_KEY_LEN else None
 
 
 def framework_key(stored: str) -> Optional[str]:

@@ -40,6 +40,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_K", agentdb_engine::MAX_K)?;
     m.add("MAX_NAME_LEN", agentdb_engine::MAX_NAME_LEN)?;
     m.add("MAX_ID_LEN", agentdb_engine::MAX_ID_LEN)?;
+    m.add("MAX_METADATA_KEY_LEN", agentdb_engine::MAX_METADATA_KEY_LEN)?;
+    m.add_function(wrap_pyfunction!(is_metadata_key, m)?)?;
     // Engine error code → name of its class in `agentdb.errors` (checked by the tests, so the
     // two sides cannot drift apart).
     let kinds = PyDict::new(m.py());
@@ -48,4 +50,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     m.add("ERROR_CLASSES", kinds)?;
     Ok(())
+}
+
+/// Whether the engine accepts `key` as a metadata key (an identifier of at most
+/// `MAX_METADATA_KEY_LEN` characters, not a reserved column name). The rule lives in the engine;
+/// integrations that map foreign keys ask here instead of keeping a copy.
+#[pyfunction]
+fn is_metadata_key(key: &str) -> bool {
+    agentdb_engine::validate_metadata_key(key).is_ok()
 }
