@@ -705,7 +705,6 @@ impl Collection {
     /// Compacts the collection's small Lance fragments (one per flush) once enough flushes have
     /// accumulated, and prunes table versions older than a few minutes.
     pub(crate) fn compact_if_fragmented(&self) -> Result<()> {
-        use lancedb::table::{CompactionOptions, Duration as ChronoDuration, OptimizeAction};
         if self.inner.commits.load(Ordering::Relaxed) < COMPACT_EVERY || self.ensure_open().is_err() {
             return Ok(());
         }
@@ -713,18 +712,7 @@ impl Collection {
         crate::runtime::block_on(async {
             // Compaction rewrites rows: keep flushes (and direct writes) out meanwhile.
             let _flush = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
-            let table = &self.inner.table;
-            table
-                .optimize(OptimizeAction::Compact { options: CompactionOptions::default(), remap_options: None })
-                .await?;
-            table
-                .optimize(OptimizeAction::Prune {
-                    older_than: Some(ChronoDuration::minutes(5)),
-                    delete_unverified: Some(false),
-                    error_if_tagged_old_versions: Some(false),
-                })
-                .await?;
-            Ok(())
+            crate::database::compact_table(&self.inner.table).await
         })
     }
 

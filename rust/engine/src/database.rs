@@ -657,3 +657,19 @@ fn check_not_hidden(name: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Merges a table's small fragments (one per flush; deleted rows dropped) and prunes its versions
+/// older than five minutes. The caller keeps its own writers out meanwhile (a collection holds
+/// its flush lock; the agent state runs it inside a flush).
+pub(crate) async fn compact_table(table: &lancedb::Table) -> Result<()> {
+    use lancedb::table::{CompactionOptions, Duration as ChronoDuration, OptimizeAction};
+    table.optimize(OptimizeAction::Compact { options: CompactionOptions::default(), remap_options: None }).await?;
+    table
+        .optimize(OptimizeAction::Prune {
+            older_than: Some(ChronoDuration::minutes(5)),
+            delete_unverified: Some(false),
+            error_if_tagged_old_versions: Some(false),
+        })
+        .await?;
+    Ok(())
+}

@@ -544,10 +544,7 @@ impl Table {
         let start = out.len();
         out.extend_from_slice(v);
         if self.metric == Metric::Cosine {
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                out[start..].iter_mut().for_each(|x| *x /= norm);
-            }
+            crate::kernels::normalize(&mut out[start..]);
         }
     }
 

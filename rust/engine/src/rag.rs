@@ -623,10 +623,7 @@ impl Rag {
         let mut vecs: HashMap<&str, Vec<f32>> = HashMap::new();
         for (i, id) in got.ids.iter().enumerate() {
             let mut v = got.vectors[i * dim..(i + 1) * dim].to_vec();
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                v.iter_mut().for_each(|x| *x /= norm);
-            }
+            crate::kernels::normalize(&mut v);
             vecs.insert(id.as_str(), v);
         }
         let top = hits.first().map_or(1.0, |h| h.score).max(f32::MIN_POSITIVE);

@@ -810,6 +810,15 @@ pub fn prefetch<T>(data: &[T]) {
     let _ = data;
 }
 
+/// Scales `v` to unit length (a zero vector stays zero): how cosine collections store vectors,
+/// so that a cosine distance is one dot product.
+pub fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
 /// Asks the OS to back `data` with 2 MiB pages (Linux transparent huge pages), now and as it
 /// grows. A graph search reads vectors and link lists at random across arrays of tens of MB;
 /// with 4 KiB pages nearly every read also misses the TLB and walks the page tables (the

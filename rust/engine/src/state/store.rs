@@ -295,26 +295,11 @@ impl Store {
             if let Some(table) = self.table(target, false).await? {
                 // The data is committed already: a failed compaction leaves the table as it was
                 // and is tried again after the next COMPACT_EVERY commits.
-                let _ = compact(&table).await;
+                let _ = crate::database::compact_table(&table).await;
             }
         }
         Ok(())
     }
-}
-
-/// Merges small fragments (dropping deleted rows) and prunes versions older than five minutes.
-/// Runs inside a flush, so no write of agent state races it.
-async fn compact(table: &lancedb::Table) -> Result<()> {
-    use lancedb::table::{CompactionOptions, Duration as ChronoDuration, OptimizeAction};
-    table.optimize(OptimizeAction::Compact { options: CompactionOptions::default(), remap_options: None }).await?;
-    table
-        .optimize(OptimizeAction::Prune {
-            older_than: Some(ChronoDuration::minutes(5)),
-            delete_unverified: Some(false),
-            error_if_tagged_old_versions: Some(false),
-        })
-        .await?;
-    Ok(())
 }
 
 fn predicate(d: &Delete) -> String {
