@@ -328,6 +328,8 @@ fn markdown_sections(text: &str) -> Vec<Section> {
             start = line.start;
         }
     }
+    // The heading path at the end of the text (for a trailing run of bare headings).
+    let end_path = current.clone();
     if start < text.len() {
         sections.push(Section { span: Span { start, end: text.len() }, headings: current });
     }
@@ -352,32 +354,9 @@ fn markdown_sections(text: &str) -> Vec<Section> {
     }
     if let Some(p) = pending {
         // Trailing headings with nothing after them: keep them as a section of their own.
-        merged.push(Section { span: Span { start: p, end: text.len() }, headings: current_path(text) });
+        merged.push(Section { span: Span { start: p, end: text.len() }, headings: end_path });
     }
     merged
-}
-
-/// The heading path at the end of the text (for a trailing run of bare headings).
-fn current_path(text: &str) -> Vec<String> {
-    let mut path: Vec<(usize, String)> = Vec::new();
-    let mut in_fence = false;
-    for line in lines(text, Span { start: 0, end: text.len() }) {
-        let s = &text[line.start..line.end];
-        if is_fence(s) {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
-        if let Some((level, title)) = heading_of(s) {
-            while path.last().is_some_and(|(l, _)| *l >= level) {
-                path.pop();
-            }
-            path.push((level, title));
-        }
-    }
-    path.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Paragraphs of a section: runs of non-blank lines (a fenced code block, blank lines and all,
