@@ -146,8 +146,27 @@ fn cOptStrings(allocator: Allocator, items: []const ?[:0]const u8) Allocator.Err
     return out;
 }
 
-fn text(ptr: [*c]const u8, len: usize) []const u8 {
+/// A C (pointer, length) string as a slice; a null pointer is the empty string.
+pub fn text(ptr: [*c]const u8, len: usize) []const u8 {
     return if (ptr == null) "" else ptr[0..len];
+}
+
+/// Copies a C string list into one arena of `allocator` and frees the C list (also on error).
+pub fn copyStrings(allocator: Allocator, h: ?*c.agentdb_strings) AllocError!Strings {
+    defer _ = c.agentdb_strings_free(h);
+    var n: usize = 0;
+    try check(c.agentdb_strings_count(h, &n));
+    var arena = std.heap.ArenaAllocator.init(allocator);
+    errdefer arena.deinit();
+    const a = arena.allocator();
+    const items = try a.alloc([]const u8, n);
+    for (items, 0..) |*item, i| {
+        var p: [*c]const u8 = null;
+        var len: usize = 0;
+        try check(c.agentdb_strings_get(h, i, &p, &len));
+        item.* = try a.dupe(u8, text(p, len));
+    }
+    return .{ .arena = arena, .items = items };
 }
 
 fn optText(ptr: [*c]const u8, len: usize) ?[]const u8 {
@@ -233,20 +252,7 @@ pub const Database = struct {
     pub fn listCollections(self: Database, allocator: Allocator) AllocError!Strings {
         var h: ?*c.agentdb_strings = null;
         try check(c.agentdb_list_collections(self.handle, &h));
-        defer _ = c.agentdb_strings_free(h);
-        var n: usize = 0;
-        try check(c.agentdb_strings_count(h, &n));
-        var arena = std.heap.ArenaAllocator.init(allocator);
-        errdefer arena.deinit();
-        const a = arena.allocator();
-        const items = try a.alloc([]const u8, n);
-        for (items, 0..) |*item, i| {
-            var p: [*c]const u8 = null;
-            var len: usize = 0;
-            try check(c.agentdb_strings_get(h, i, &p, &len));
-            item.* = try a.dupe(u8, text(p, len));
-        }
-        return .{ .arena = arena, .items = items };
+        return copyStrings(allocator, h);
     }
 };
 

@@ -15,13 +15,11 @@ const agentdb = @import("agentdb.zig");
 
 const c = agentdb.c;
 const check = agentdb.check;
+const copyStrings = agentdb.copyStrings;
+const span = agentdb.text;
 const Error = agentdb.Error;
 const AllocError = agentdb.AllocError;
 const Allocator = std.mem.Allocator;
-
-fn span(ptr: [*c]const u8, len: usize) []const u8 {
-    return if (ptr == null) "" else ptr[0..len];
-}
 
 fn optZ(s: ?[:0]const u8) [*c]const u8 {
     return if (s) |v| v.ptr else null;
@@ -371,23 +369,6 @@ fn copyCheckpoints(allocator: Allocator, h: ?*c.agentdb_checkpoints) AllocError!
             .metadata_json = try a.dupe(u8, std.mem.span(raw.metadata_json)),
             .created_at_us = raw.created_at_us,
         };
-    }
-    return .{ .arena = arena, .items = items };
-}
-
-fn copyStrings(allocator: Allocator, h: ?*c.agentdb_strings) AllocError!agentdb.Strings {
-    defer _ = c.agentdb_strings_free(h);
-    var n: usize = 0;
-    try check(c.agentdb_strings_count(h, &n));
-    var arena = std.heap.ArenaAllocator.init(allocator);
-    errdefer arena.deinit();
-    const a = arena.allocator();
-    const items = try a.alloc([]const u8, n);
-    for (items, 0..) |*item, i| {
-        var p: [*c]const u8 = null;
-        var len: usize = 0;
-        try check(c.agentdb_strings_get(h, i, &p, &len));
-        item.* = try a.dupe(u8, span(p, len));
     }
     return .{ .arena = arena, .items = items };
 }
