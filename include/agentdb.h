@@ -36,6 +36,13 @@
  *    ("lang = 'en' AND year >= 2020") or as JSON dict text ({"year": {"$gte": 2020}}); values in a
  *    JSON filter are always quoted by the engine, never pasted into SQL.
  *
+ *  - Counts and sizes are checked before anything is read or allocated: a batch holds at most
+ *    AGENTDB_MAX_BATCH items, and with n > 0 its required arrays must not be NULL; k is 1 to
+ *    AGENTDB_MAX_K; a vector's dim is at most AGENTDB_MAX_DIM (else AGENTDB_DIMENSION_MISMATCH) and
+ *    n * dim must not overflow; ids written are at most AGENTDB_MAX_ID_LEN bytes; JSON texts at
+ *    most AGENTDB_MAX_JSON_LEN bytes, and a metadata array has exactly one entry per item. Each
+ *    is AGENTDB_INVALID_ARGUMENT (or the status named) with a message, and nothing is written.
+ *
  *  - Bad input never crashes the library or corrupts data: NULL pointers, invalid UTF-8, a wrong
  *    dimension, a filter that does not parse, a collection name such as "../x", a freed handle: each
  *    returns a status and a message. A Rust panic inside the library is caught and returned as
@@ -74,6 +81,44 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/**
+ * The most items one call takes: the records of `agentdb_add` / `agentdb_upsert`, the ids of
+ * `agentdb_get` / `agentdb_delete` / `agentdb_memory_get` / `agentdb_memory_forget` /
+ * `agentdb_rag_delete`, the memories of `agentdb_memory_remember`, the queries of
+ * `agentdb_search_batch`, the keys of `agentdb_state_put_many`, the pending writes of
+ * `agentdb_checkpoint_put_writes` and the documents of `agentdb_rag_ingest`. A count above it is
+ * `AGENTDB_INVALID_ARGUMENT`, checked before any array is read or anything allocated: split
+ * larger batches into several calls.
+ */
+#define AGENTDB_MAX_BATCH 16777216
+
+/**
+ * The largest `k` of a search, recall or RAG retrieval (and the largest `ef`, `refine_factor`
+ * and recall `candidates`). `k` is 1 to `AGENTDB_MAX_K`; outside: `AGENTDB_INVALID_ARGUMENT`.
+ */
+#define AGENTDB_MAX_K 100000
+
+/**
+ * The largest vector dimension of a collection, memory store or RAG store. A vector argument
+ * with a larger `dim` is `AGENTDB_DIMENSION_MISMATCH` (no store has it), checked before it is
+ * read.
+ */
+#define AGENTDB_MAX_DIM 65536
+
+/**
+ * The longest id a write may give (records, memories), in bytes (ids are 1 to
+ * `AGENTDB_MAX_ID_LEN` bytes). A longer one is `AGENTDB_INVALID_ARGUMENT`, checked before it is
+ * copied.
+ */
+#define AGENTDB_MAX_ID_LEN 1024
+
+/**
+ * The largest JSON text argument, in bytes (without the NUL): `metadata_json`, `filter_json`,
+ * `value_json` / `values_json[i]` of the state calls, checkpoint and RAG document metadata.
+ * A longer text is `AGENTDB_INVALID_ARGUMENT`, checked before it is parsed.
+ */
+#define AGENTDB_MAX_JSON_LEN 268435456
 
 /**
  * What a call returns: `AGENTDB_OK` (0) on success, otherwise the kind of failure.
@@ -764,7 +809,8 @@ typedef struct agentdb_rag_options {
      */
     agentdb_rag_mode mode;
     /**
-     * Chunks to return (search) or to pack from (context). 0: 5 for search, 20 for context.
+     * Chunks to return (search) or to pack from (context), at most `AGENTDB_MAX_K`. 0: 5 for
+     * search, 20 for context.
      */
     size_t k;
     /**
@@ -1125,12 +1171,16 @@ enum agentdb_status agentdb_collection_metric(const struct agentdb_collection *c
                                               agentdb_metric *out_metric);
 
 /**
- * Adds `n` new records. Record `i` has id `ids[i]` (NUL-terminated UTF-8, 1–1024 bytes), vector
- * `vectors[i*dim .. i*dim+dim]` (`dim` must be the collection's dimension), document
- * `documents[i]` (`documents` may be NULL, and any entry may be NULL: no document), and metadata
- * `metadata_json`: NULL, or a JSON array of `n` entries, each an object (or `null`) whose keys are
- * identifiers and whose values are strings, integers, floats, booleans, lists of strings or
- * datetimes written `{"$datetime": "2024-05-01T12:00:00Z"}`.
+ * Adds `n` new records. Record `i` has id `ids[i]` (NUL-terminated UTF-8, 1 to
+ * `AGENTDB_MAX_ID_LEN` bytes), vector `vectors[i*dim .. i*dim+dim]` (`dim` must be the
+ * collection's dimension), document `documents[i]` (`documents` may be NULL, and any entry may be
+ * NULL: no document), and metadata `metadata_json`: NULL, or a JSON array of `n` entries (at most
+ * `AGENTDB_MAX_JSON_LEN` bytes), each an object (or `null`) whose keys are identifiers and whose
+ * values are strings, integers, floats, booleans, lists of strings or datetimes written
+ * `{"$datetime": "2024-05-01T12:00:00Z"}`.
+ *
+ * `n` is at most `AGENTDB_MAX_BATCH`, and with `n > 0`, `ids` and `vectors` must not be NULL
+ * (`AGENTDB_NULL_POINTER`) and `dim` must not be 0; these are checked before any array is read.
  *
  * The batch is validated whole before anything is written: a bad row (wrong dimension, NaN,
  * repeated id, an id the collection already holds → `AGENTDB_DUPLICATE_ID`, bad metadata) rejects
@@ -1170,12 +1220,13 @@ enum agentdb_status agentdb_upsert(const struct agentdb_collection *collection,
  * Reads records into a new `agentdb_records` written to `*out_records` (free it with
  * `agentdb_records_free`; on failure `*out_records` is NULL).
  *
- * With `ids` not NULL: the records with those `n_ids` ids, in that order; ids not found are left
- * out. With `ids` NULL (then `n_ids` must be 0): all records, in storage order.
+ * With `ids` not NULL: the records with those `n_ids` ids (at most `AGENTDB_MAX_BATCH`), in that
+ * order; ids not found are left out. With `ids` NULL (then `n_ids` must be 0): all records, in
+ * storage order.
  * The filter, if any, further restricts the records: give it as SQL (`filter_sql`, e.g.
  * `"lang = 'en' AND year >= 2020"`) or as a JSON dict (`filter_json`, e.g.
  * `{"year": {"$gte": 2020}}`), not both; NULL for none. At most `limit` records after skipping
- * `offset` (`limit` 0: no limit).
+ * `offset` (`limit` 0: no limit; `offset` at most `INT64_MAX`).
  *
  * # Safety
  * `ids` is NULL or points to `n_ids` pointers, each NULL or a NUL-terminated string;
@@ -1193,7 +1244,8 @@ enum agentdb_status agentdb_get(const struct agentdb_collection *collection,
 /**
  * Deletes the records with the given ids and/or matching the filter (both given: the records that
  * satisfy both; at least one must be given — a filter of `"TRUE"` clears the collection). Ids not
- * present are not an error. Writes the number deleted to `*out_deleted` if it is not NULL.
+ * present are not an error (`n_ids` is at most `AGENTDB_MAX_BATCH`). Writes the number deleted to
+ * `*out_deleted` if it is not NULL.
  *
  * # Safety
  * As for `agentdb_get`; `out_deleted` is NULL or writable.
@@ -1220,7 +1272,8 @@ enum agentdb_status agentdb_count(const struct agentdb_collection *collection,
  * Finds the `k` records nearest to the `dim` floats at `query`, closest first, among those
  * matching the filter (as in `agentdb_get`). Writes a new `agentdb_results` holding one query's
  * hits to `*out_results` (free it with `agentdb_results_free`; on failure it is NULL). Fewer than
- * `k` hits when fewer records match. `k` is 1 to 100000.
+ * `k` hits when fewer records match. `k` is 1 to `AGENTDB_MAX_K`; `dim` at most
+ * `AGENTDB_MAX_DIM` (checked before `query` is read).
  *
  * Without an index the search is exact (every record is compared). With an HNSW index
  * (`agentdb_create_index`) it walks the index with the default candidate list (max(k, 64));
@@ -1616,8 +1669,14 @@ enum agentdb_status agentdb_memory_dim(const struct agentdb_memory *memory, size
  * entry NULL: a new time-ordered id), text `texts[i]` (`texts` or the entry NULL: none),
  * importance `importance[i]` in [0, 1] (`importance` NULL: 0.5 each), creation time
  * `created_at_us[i]` (µs since the epoch; `created_at_us` NULL: now), and metadata from
- * `metadata_json` (NULL, or a JSON array of `n` objects or nulls; the keys `agent_id`,
- * `session_id`, `kind`, `importance`, `created`, `last_accessed`, `access_count` are reserved).
+ * `metadata_json` (NULL, or a JSON array of `n` objects or nulls, at most `AGENTDB_MAX_JSON_LEN`
+ * bytes; the keys `agent_id`, `session_id`, `kind`, `importance`, `created`, `last_accessed`,
+ * `access_count` are reserved).
+ *
+ * `n` is at most `AGENTDB_MAX_BATCH`; with `n > 0`, `vectors` must not be NULL
+ * (`AGENTDB_NULL_POINTER`) and `dim` not 0 (`AGENTDB_INVALID_ARGUMENT`); ids are at most
+ * `AGENTDB_MAX_ID_LEN` bytes. These are checked before any array is read or anything allocated,
+ * and a failing call stores nothing.
  *
  * The batch is checked whole: an id that exists (`AGENTDB_DUPLICATE_ID`), a wrong dimension, a
  * bad value rejects it and nothing is stored. If `out_ids` is not NULL, the ids are written to
@@ -1644,9 +1703,10 @@ enum agentdb_status agentdb_memory_remember(const struct agentdb_memory *memory,
                                             struct agentdb_strings **out_ids);
 
 /**
- * The `k` best memories for `query` (`dim` floats; NULL: rank by strength, recency and
- * importance, alone), best first, among those `filter` lets through (NULL: all), scored as
- * `options` says (NULL: the defaults; see `agentdb_recall_options`). Recalled memories get
+ * The `k` best memories for `query` (`dim` floats, at most `AGENTDB_MAX_DIM`; NULL: rank by
+ * strength, recency and importance, alone), best first (`k` is 1 to `AGENTDB_MAX_K`), among
+ * those `filter` lets through (NULL: all), scored as `options` says (NULL: the defaults; see
+ * `agentdb_recall_options`; its `candidates` at most `AGENTDB_MAX_K`). Recalled memories get
  * `last_accessed = now` and one more access unless `options->touch` is false. Writes a new
  * `*out_memories` (free with `agentdb_memories_free`; NULL on failure).
  *
@@ -1664,7 +1724,8 @@ enum agentdb_status agentdb_memory_recall(const struct agentdb_memory *memory,
 
 /**
  * The memories with ids `ids[0..n]` (in that order; ids not found are left out), with their
- * vectors. Writes a new `*out_memories` (free with `agentdb_memories_free`).
+ * vectors (`n` at most `AGENTDB_MAX_BATCH`). Writes a new `*out_memories` (free with
+ * `agentdb_memories_free`).
  *
  * # Safety
  * `ids` is NULL or `n` NUL-terminated strings; `out_memories` NULL or writable.
@@ -1687,7 +1748,8 @@ enum agentdb_status agentdb_memory_count(const struct agentdb_memory *memory,
 /**
  * Deletes the memories with ids `ids[0..n]` and/or passing `filter` (both: those matching both)
  * and writes how many to `*out_deleted` (may be NULL). With neither ids nor a condition in the
- * filter: `AGENTDB_INVALID_ARGUMENT` (that would be everything).
+ * filter: `AGENTDB_INVALID_ARGUMENT` (that would be everything). `n` is at most
+ * `AGENTDB_MAX_BATCH`.
  *
  * # Safety
  * `ids` NULL (then `n` is 0) or `n` NUL-terminated strings; `filter` NULL or a readable
@@ -1780,7 +1842,8 @@ enum agentdb_status agentdb_memories_free(struct agentdb_memories *memories);
 
 /**
  * Writes a new version of `key` in (`agent_id`, `session_id`) and writes its number to
- * `*out_version` (1 for a new key; NULL: not wanted). `value_json` is any JSON value.
+ * `*out_version` (1 for a new key; NULL: not wanted). `value_json` is any JSON value (at most
+ * `AGENTDB_MAX_JSON_LEN` bytes).
  * `ttl_seconds`: 0 for none, else this version expires that long after now.
  *
  * # Safety
@@ -1797,7 +1860,9 @@ enum agentdb_status agentdb_state_put(const struct agentdb_db *db,
 /**
  * Writes `n` keys of one session as one atomic batch (a reader sees all or none). `keys[i]` gets
  * `values_json[i]`; keys must not repeat. The new versions go to `out_versions[0..n]` (NULL: not
- * wanted).
+ * wanted). `n` is at most `AGENTDB_MAX_BATCH`, and with `n > 0` neither `keys` nor
+ * `values_json` may be NULL (`AGENTDB_NULL_POINTER`), checked before either is read; each value
+ * is at most `AGENTDB_MAX_JSON_LEN` bytes.
  *
  * # Safety
  * `keys` and `values_json` are NULL or arrays of `n` NUL-terminated strings; `out_versions` is NULL
@@ -2053,7 +2118,8 @@ enum agentdb_status agentdb_checkpoint_list(const struct agentdb_db *db,
 /**
  * Stores `n` pending writes of task `task_id` against a checkpoint, atomically. LangGraph's
  * rules: a write whose (task_id, idx) is stored already is ignored when `idx >= 0` and replaces
- * the stored one when `idx < 0`. `task_path` NULL: "".
+ * the stored one when `idx < 0`. `task_path` NULL: "". `n` is at most `AGENTDB_MAX_BATCH`,
+ * checked before `writes` is read.
  *
  * # Safety
  * The strings are NULL or NUL-terminated; `writes` is NULL (then `n` is 0) or `n` readable
@@ -2188,6 +2254,10 @@ enum agentdb_status agentdb_rag_dim(const struct agentdb_rag *rag,
  * `chunk_size` means 256), embedded by one call of `embed`, and written; all changed documents are
  * replaced in one commit. Writes what happened to `*out_stats` if it is not NULL.
  *
+ * `n` is at most `AGENTDB_MAX_BATCH`, and `docs` must not be NULL when `n > 0`
+ * (`AGENTDB_NULL_POINTER`), both checked before `docs` is read; each document's `metadata_json`
+ * is at most `AGENTDB_MAX_JSON_LEN` bytes.
+ *
  * # Safety
  * `docs` is NULL or points to `n` readable `agentdb_rag_document`s whose strings are NULL or
  * NUL-terminated; `embed` follows the contract of `agentdb_embed_fn`; `out_stats` is NULL or
@@ -2205,8 +2275,8 @@ enum agentdb_status agentdb_rag_ingest(const struct agentdb_rag *rag,
                                        struct agentdb_ingest_stats *out_stats);
 
 /**
- * Deletes documents (all their chunks) by id; writes the number of chunks deleted to
- * `*out_deleted` if it is not NULL.
+ * Deletes documents (all their chunks) by id (`n` at most `AGENTDB_MAX_BATCH`); writes the
+ * number of chunks deleted to `*out_deleted` if it is not NULL.
  *
  * # Safety
  * `doc_ids` is NULL or points to `n` NUL-terminated strings; `out_deleted` is NULL or writable.
@@ -2223,11 +2293,11 @@ struct agentdb_rag_options agentdb_rag_options_default(void);
 
 /**
  * Retrieves chunks for a query: `query_text` (NUL-terminated; NULL for vector-only search) for
- * BM25 and `query_vector` (`dim` floats, the query's embedding; NULL for text-only) for vector
- * similarity; hybrid needs both. The filter (SQL or JSON, as in `agentdb_get`) applies to both
- * retrievers, over the chunk metadata (the document's metadata plus `doc_id`, `source`,
- * `position`, …). Writes the hits, best first, to a new `*out_hits` (free with
- * `agentdb_rag_hits_free`; NULL on failure).
+ * BM25 and `query_vector` (`dim` floats, the query's embedding, `dim` at most `AGENTDB_MAX_DIM`;
+ * NULL for text-only) for vector similarity; hybrid needs both. The filter (SQL or JSON, as in
+ * `agentdb_get`) applies to both retrievers, over the chunk metadata (the document's metadata
+ * plus `doc_id`, `source`, `position`, …). Writes the hits, best first, to a new `*out_hits`
+ * (free with `agentdb_rag_hits_free`; NULL on failure).
  *
  * # Safety
  * `query_text`, `filter_sql`, `filter_json` are NULL or NUL-terminated; `query_vector` is NULL or

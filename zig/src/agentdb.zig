@@ -69,6 +69,57 @@ pub const Error = error{
 /// The errors of calls that also allocate with the caller's allocator.
 pub const AllocError = Error || Allocator.Error;
 
+// ---------------------------------------------------------------------------------------------
+// Limits (the C ABI's, see `AGENTDB_MAX_*` in agentdb.h). This layer checks every length it
+// passes to C against them and against the slices it was given, before it allocates or calls C:
+// a bad length is a Zig error here (`lastError()` is then not updated) and never reaches C.
+// ---------------------------------------------------------------------------------------------
+
+/// The most items one call takes (records, ids, memories, queries, keys, writes, documents).
+pub const max_batch: usize = c.AGENTDB_MAX_BATCH;
+/// The largest `k` of a search, recall or RAG retrieval.
+pub const max_k: usize = c.AGENTDB_MAX_K;
+/// The largest vector dimension.
+pub const max_dim: usize = c.AGENTDB_MAX_DIM;
+/// The longest id a write may give, in bytes.
+pub const max_id_len: usize = c.AGENTDB_MAX_ID_LEN;
+/// The largest JSON text argument, in bytes.
+pub const max_json_len: usize = c.AGENTDB_MAX_JSON_LEN;
+
+/// A batch of `n` items: at most `max_batch` (`error.InvalidArgument`).
+pub fn checkBatch(n: usize) Error!void {
+    if (n > max_batch) return error.InvalidArgument;
+}
+
+/// A `k`: 1 to `max_k` (`error.InvalidArgument`).
+pub fn checkK(k: usize) Error!void {
+    if (k == 0 or k > max_k) return error.InvalidArgument;
+}
+
+/// A vector dimension: at most `max_dim` (`error.DimensionMismatch`: no store has a larger one).
+pub fn checkDim(d: usize) Error!void {
+    if (d > max_dim) return error.DimensionMismatch;
+}
+
+/// The number of rows of `dim` floats in `values`, for a batch call: `values.len` must be whole
+/// rows (`error.InvalidArgument`), `dim` at most `max_dim`, the rows at most `max_batch`, and a
+/// `dim` of 0 has no rows.
+pub fn rowsOf(values: []const f32, dim: usize) Error!usize {
+    try checkDim(dim);
+    if (dim == 0) return if (values.len == 0) 0 else error.InvalidArgument;
+    if (values.len % dim != 0) return error.InvalidArgument;
+    const rows = values.len / dim;
+    try checkBatch(rows);
+    std.debug.assert(rows * dim == values.len);
+    return rows;
+}
+
+/// `rows * dim` values, or `error.InvalidArgument` when the product overflows (it is then not
+/// the length of any slice).
+pub fn valuesFor(rows: usize, dim: usize) Error!usize {
+    return std.math.mul(usize, rows, dim) catch error.InvalidArgument;
+}
+
 /// Turns an `agentdb_status` into an error.
 pub fn check(status: c.agentdb_status) Error!void {
     return switch (status) {
@@ -133,14 +184,17 @@ pub const Filter = union(enum) {
     }
 };
 
-/// A C array of string pointers for the duration of one call.
-fn cStrings(allocator: Allocator, items: []const [:0]const u8) Allocator.Error![][*c]const u8 {
+/// A C array of string pointers for the duration of one call (at most `max_batch`, checked
+/// before anything is allocated or read).
+pub fn cStrings(allocator: Allocator, items: []const [:0]const u8) AllocError![][*c]const u8 {
+    try checkBatch(items.len);
     const out = try allocator.alloc([*c]const u8, items.len);
     for (items, out) |s, *p| p.* = s.ptr;
     return out;
 }
 
-fn cOptStrings(allocator: Allocator, items: []const ?[:0]const u8) Allocator.Error![][*c]const u8 {
+fn cOptStrings(allocator: Allocator, items: []const ?[:0]const u8) AllocError![][*c]const u8 {
+    try checkBatch(items.len);
     const out = try allocator.alloc([*c]const u8, items.len);
     for (items, out) |s, *p| p.* = if (s) |v| v.ptr else null;
     return out;
@@ -277,8 +331,10 @@ pub const Strings = Owned([]const u8);
 ///
 /// The C call reads `ids.len * dim` floats and `ids.len` documents, so a `vectors` slice of another
 /// length, or a `documents` slice of another length than `ids`, is refused here with
-/// `error.InvalidArgument` before any C call (`lastError()` is then not updated). Every other
-/// check is the engine's.
+/// `error.InvalidArgument` before any C call (`lastError()` is then not updated); so are more
+/// than `max_batch` ids, a `dim` of 0 for a non-empty batch, an id longer than `max_id_len` and
+/// metadata longer than `max_json_len`, and a `dim` above `max_dim` is `error.DimensionMismatch`.
+/// Every other check is the engine's.
 pub const Records = struct {
     ids: []const [:0]const u8,
     vectors: []const f32,
@@ -413,9 +469,17 @@ pub const Collection = struct {
     }
 
     fn write(self: Collection, allocator: Allocator, r: Records, comptime f: anytype) AllocError!void {
+        // Every length first, before anything is allocated or read.
+        try checkBatch(r.ids.len);
+        if (r.ids.len > 0) {
+            try checkDim(r.dim);
+            if (r.dim == 0) return error.InvalidArgument;
+        }
         // The C call reads ids.len * dim floats: a slice of another length cannot be passed on.
-        if (r.vectors.len != r.ids.len * r.dim) return error.InvalidArgument;
+        if (r.vectors.len != try valuesFor(r.ids.len, r.dim)) return error.InvalidArgument;
         if (r.documents) |d| if (d.len != r.ids.len) return error.InvalidArgument;
+        for (r.ids) |id| if (id.len > max_id_len) return error.InvalidArgument;
+        if (r.metadata_json) |m| if (m.len > max_json_len) return error.InvalidArgument;
         const ids = try cStrings(allocator, r.ids);
         defer allocator.free(ids);
         const docs: ?[][*c]const u8 = if (r.documents) |d| try cOptStrings(allocator, d) else null;
@@ -468,6 +532,8 @@ pub const Collection = struct {
 
     /// The `k` nearest records to `query`, closest first, copied into memory owned by the caller.
     pub fn search(self: Collection, allocator: Allocator, query: []const f32, k: usize, filter: ?Filter) AllocError!SearchResults {
+        try checkK(k);
+        try checkDim(query.len);
         var h: ?*c.agentdb_results = null;
         try check(c.agentdb_search(self.handle, query.ptr, query.len, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &h));
         defer _ = c.agentdb_results_free(h);
@@ -477,9 +543,9 @@ pub const Collection = struct {
     /// `search` for several queries (`queries` row-major, `dim` values each); one list of hits
     /// per query.
     pub fn searchBatch(self: Collection, allocator: Allocator, queries: []const f32, dim_: usize, k: usize, filter: ?Filter) AllocError!SearchResults {
+        try checkK(k);
         // The C call reads n_queries * dim floats: a slice that is not whole rows cannot be passed on.
-        if (dim_ != 0 and queries.len % dim_ != 0) return error.InvalidArgument;
-        const n = if (dim_ == 0) 0 else queries.len / dim_;
+        const n = try rowsOf(queries, dim_);
         var h: ?*c.agentdb_results = null;
         try check(c.agentdb_search_batch(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &h));
         defer _ = c.agentdb_results_free(h);
@@ -488,6 +554,8 @@ pub const Collection = struct {
     /// `search` with options: the HNSW candidate list size `ef`, a forced exact scan, the threads
     /// of an exact scan, or ids and distances only.
     pub fn searchWith(self: Collection, allocator: Allocator, query: []const f32, k: usize, filter: ?Filter, opts: SearchOptions) AllocError!SearchResults {
+        try checkK(k);
+        try checkDim(query.len);
         const o = try opts.toC();
         var h: ?*c.agentdb_results = null;
         try check(c.agentdb_search_opts(self.handle, query.ptr, query.len, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &o, &h));
@@ -497,9 +565,9 @@ pub const Collection = struct {
 
     /// `searchBatch` with options (as for `searchWith`).
     pub fn searchBatchWith(self: Collection, allocator: Allocator, queries: []const f32, dim_: usize, k: usize, filter: ?Filter, opts: SearchOptions) AllocError!SearchResults {
+        try checkK(k);
         // The C call reads n_queries * dim floats: a slice that is not whole rows cannot be passed on.
-        if (dim_ != 0 and queries.len % dim_ != 0) return error.InvalidArgument;
-        const n = if (dim_ == 0) 0 else queries.len / dim_;
+        const n = try rowsOf(queries, dim_);
         const o = try opts.toC();
         var h: ?*c.agentdb_results = null;
         try check(c.agentdb_search_batch_opts(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &o, &h));

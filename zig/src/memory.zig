@@ -101,7 +101,7 @@ pub const RecallOptions = struct {
         }
         if (self.candidates) |n| {
             // The C struct's 0 means "the default".
-            if (n == 0) return error.InvalidArgument;
+            try agentdb.checkK(n);
             o.candidates = n;
         }
         return o;
@@ -233,6 +233,15 @@ pub const Records = struct {
 /// Ids returned by `remember`, owned by the caller.
 pub const Ids = agentdb.Strings;
 
+/// One item's metadata for `remember`: exactly one JSON value, an object or `null`
+/// (`error.InvalidMetadata`). `allocator` holds the validating scanner's nesting stack.
+fn checkMetadataObject(allocator: Allocator, text: []const u8) AllocError!void {
+    if (text.len > agentdb.max_json_len) return error.InvalidArgument;
+    if (!try std.json.validate(allocator, text)) return error.InvalidMetadata;
+    const t = std.mem.trim(u8, text, " \t\r\n");
+    if (!(t.len > 0 and t[0] == '{') and !std.mem.eql(u8, t, "null")) return error.InvalidMetadata;
+}
+
 /// A memory store. `deinit` frees the handle (the store stays in the database).
 pub const Memory = struct {
     handle: *c.agentdb_memory,
@@ -271,10 +280,31 @@ pub const Memory = struct {
 
     /// Stores `items` (their vectors row-major in `vectors`, `items.len * dim` floats) in one
     /// write; returns their ids. The batch is checked whole: a bad item rejects it.
+    ///
+    /// Refused here, before anything is allocated or C is called: no items, more than
+    /// `agentdb.max_batch`, `vectors` not whole rows of a dimension from 1 to `agentdb.max_dim`
+    /// (`error.InvalidArgument`; `error.DimensionMismatch` above `max_dim`), an id longer than
+    /// `agentdb.max_id_len` (`error.InvalidArgument`), and an item's `metadata_json` that is not
+    /// exactly one JSON object or `null` (`error.InvalidMetadata`: the items' metadata is joined
+    /// into one JSON array for C, so one item's text must not be able to stand for several).
     pub fn remember(self: Memory, allocator: Allocator, batch: Batch, items: []const Item, vectors: []const f32) AllocError!Ids {
         const n = items.len;
-        if (n == 0 or vectors.len % n != 0) return error.InvalidArgument;
+        if (n == 0) return error.InvalidArgument;
+        try agentdb.checkBatch(n);
+        if (vectors.len % n != 0) return error.InvalidArgument;
         const d = vectors.len / n;
+        if (d == 0) return error.InvalidArgument;
+        try agentdb.checkDim(d);
+        std.debug.assert(d * n == vectors.len);
+        var meta_len: usize = 2; // "[" ... "]"
+        for (items) |it| {
+            if (it.id) |id| if (id.len > agentdb.max_id_len) return error.InvalidArgument;
+            if (it.metadata_json) |m| {
+                try checkMetadataObject(allocator, m);
+                meta_len += m.len + 1;
+            } else meta_len += "null,".len;
+        }
+        if (meta_len > agentdb.max_json_len) return error.InvalidArgument;
         var arena = std.heap.ArenaAllocator.init(allocator);
         defer arena.deinit();
         const a = arena.allocator();
@@ -284,6 +314,7 @@ pub const Memory = struct {
         const created = try a.alloc(i64, n);
         var any_created = false;
         var meta: std.ArrayListUnmanaged(u8) = .empty;
+        try meta.ensureTotalCapacity(a, meta_len + 1);
         var any_meta = false;
         try meta.append(a, '[');
         const now: i64 = std.time.microTimestamp();
@@ -318,6 +349,9 @@ pub const Memory = struct {
             &h,
         ));
         defer _ = c.agentdb_strings_free(h);
+        var made: usize = 0;
+        try check(c.agentdb_strings_count(h, &made));
+        if (made != n) return error.Internal; // one id per memory stored
         var out = std.heap.ArenaAllocator.init(allocator);
         errdefer out.deinit();
         const o = out.allocator();
@@ -333,6 +367,8 @@ pub const Memory = struct {
 
     /// The `k` best memories for `query` (null: by strength alone), best first.
     pub fn recall(self: Memory, allocator: Allocator, query: ?[]const f32, k: usize, filter: Filter, opts: RecallOptions) AllocError!Records {
+        try agentdb.checkK(k);
+        if (query) |q| try agentdb.checkDim(q.len);
         const f = filter.toC();
         const o = try opts.toC();
         var h: ?*c.agentdb_memories = null;
@@ -351,9 +387,8 @@ pub const Memory = struct {
 
     /// The memories with these ids (in that order; missing ones left out), with vectors.
     pub fn get(self: Memory, allocator: Allocator, ids: []const [:0]const u8) AllocError!Records {
-        const cids = try allocator.alloc([*c]const u8, ids.len);
+        const cids = try agentdb.cStrings(allocator, ids);
         defer allocator.free(cids);
-        for (ids, cids) |s, *p| p.* = s.ptr;
         var h: ?*c.agentdb_memories = null;
         try check(c.agentdb_memory_get(self.handle, cids.ptr, cids.len, &h));
         defer _ = c.agentdb_memories_free(h);
@@ -369,11 +404,7 @@ pub const Memory = struct {
 
     /// Deletes memories by id and/or filter (both: those matching both); returns how many.
     pub fn forget(self: Memory, allocator: Allocator, ids: ?[]const [:0]const u8, filter: Filter) AllocError!u64 {
-        const cids: ?[][*c]const u8 = if (ids) |list| blk: {
-            const arr = try allocator.alloc([*c]const u8, list.len);
-            for (list, arr) |s, *p| p.* = s.ptr;
-            break :blk arr;
-        } else null;
+        const cids: ?[][*c]const u8 = if (ids) |list| try agentdb.cStrings(allocator, list) else null;
         defer if (cids) |arr| allocator.free(arr);
         const f = filter.toC();
         var n: u64 = 0;
@@ -398,6 +429,8 @@ pub const Memory = struct {
     };
 
     pub fn update(self: Memory, id: [:0]const u8, change: Update) Error!void {
+        if (change.vector) |v| try agentdb.checkDim(v.len);
+        if (change.metadata_json) |m| if (m.len > agentdb.max_json_len) return error.InvalidArgument;
         try check(c.agentdb_memory_update(
             self.handle,
             id.ptr,

@@ -41,7 +41,8 @@ pub const TextFormat = enum(i32) {
 /// text_weight / (rrf_k + rank_bm25)`.
 pub const Options = struct {
     mode: Mode = .hybrid,
-    /// Chunks to return (search) or to pack from (context). null: 5 for search, 20 for context.
+    /// Chunks to return (search) or to pack from (context), 1 to `agentdb.max_k`. null: 5 for
+    /// search, 20 for context.
     k: ?usize = null,
     /// Must be > 0 (use `mode` to leave a side out).
     vector_weight: f32 = 1.0,
@@ -58,7 +59,7 @@ pub const Options = struct {
 
     fn toC(self: Options) Error!c.agentdb_rag_options {
         // The C struct's 0 means "default": values that would read as 0 are refused here.
-        if (self.k) |k| if (k == 0) return error.InvalidArgument;
+        if (self.k) |k| try agentdb.checkK(k);
         if (self.candidates) |n| if (n == 0) return error.InvalidArgument;
         if (!(self.vector_weight > 0) or !(self.text_weight > 0) or !(self.rrf_k > 0)) return error.InvalidArgument;
         var o = c.agentdb_rag_options_default();
@@ -189,6 +190,8 @@ pub const Rag = struct {
     /// Ingests documents (unchanged ones are skipped; changed ones replaced in one commit).
     pub fn ingest(self: Rag, allocator: Allocator, docs: []const Document, opts: IngestOptions, embed: EmbedFn, user: ?*anyopaque) AllocError!IngestStats {
         if (opts.chunk_size == 0) return error.InvalidArgument;
+        try agentdb.checkBatch(docs.len);
+        for (docs) |d| if (d.metadata_json) |m| if (m.len > agentdb.max_json_len) return error.InvalidArgument;
         const cdocs = try allocator.alloc(c.agentdb_rag_document, docs.len);
         defer allocator.free(cdocs);
         for (docs, cdocs) |d, *cd| cd.* = .{
@@ -205,9 +208,8 @@ pub const Rag = struct {
 
     /// Deletes documents by id; returns the number of chunks deleted.
     pub fn delete(self: Rag, allocator: Allocator, doc_ids: []const [:0]const u8) AllocError!u64 {
-        const ptrs = try allocator.alloc([*c]const u8, doc_ids.len);
+        const ptrs = try agentdb.cStrings(allocator, doc_ids);
         defer allocator.free(ptrs);
-        for (doc_ids, ptrs) |s, *p| p.* = s.ptr;
         var n: u64 = 0;
         try check(c.agentdb_rag_delete(self.handle, ptrs.ptr, ptrs.len, &n));
         return n;
@@ -216,6 +218,7 @@ pub const Rag = struct {
     /// The best chunks for a query, best first: `query_text` for BM25, `query_vector` (the
     /// query's embedding) for similarity; hybrid needs both.
     pub fn search(self: Rag, allocator: Allocator, query_text: ?[:0]const u8, query_vector: ?[]const f32, opts: Options) AllocError!Hits {
+        if (query_vector) |v| try agentdb.checkDim(v.len);
         const o = try opts.toC();
         var h: ?*c.agentdb_rag_hits = null;
         try check(c.agentdb_rag_search(
@@ -260,6 +263,7 @@ pub const Rag = struct {
 
     /// The best chunks packed into `max_tokens` tokens with `[n]` citation headers.
     pub fn context(self: Rag, allocator: Allocator, query_text: ?[:0]const u8, query_vector: ?[]const f32, max_tokens: usize, opts: Options) AllocError!Context {
+        if (query_vector) |v| try agentdb.checkDim(v.len);
         const o = try opts.toC();
         var h: ?*c.agentdb_context = null;
         try check(c.agentdb_rag_context(

@@ -159,14 +159,20 @@ pub const State = struct {
 
     /// Writes a new version of `key` (`value_json`: any JSON value) and returns its number.
     pub fn put(self: State, agent: [:0]const u8, session: [:0]const u8, key: [:0]const u8, value_json: [:0]const u8, opts: PutOptions) Error!u64 {
+        if (value_json.len > agentdb.max_json_len) return error.InvalidArgument;
         var v: u64 = 0;
         try check(c.agentdb_state_put(self.db, agent.ptr, session.ptr, key.ptr, value_json.ptr, try ttlArg(opts.ttl_seconds), &v));
         return v;
     }
 
     /// Writes several keys of one session atomically; returns their versions (owned by the caller).
+    /// `names` and `values_json` of different lengths, more than `agentdb.max_batch` keys, or a
+    /// value longer than `agentdb.max_json_len` are `error.InvalidArgument`, before anything is
+    /// allocated.
     pub fn putMany(self: State, allocator: Allocator, agent: [:0]const u8, session: [:0]const u8, names: []const [:0]const u8, values_json: []const [:0]const u8, opts: PutOptions) AllocError![]u64 {
         if (names.len != values_json.len) return error.InvalidArgument;
+        try agentdb.checkBatch(names.len);
+        for (values_json) |v| if (v.len > agentdb.max_json_len) return error.InvalidArgument;
         const ttl = try ttlArg(opts.ttl_seconds);
         const kp = try allocator.alloc([*c]const u8, names.len);
         defer allocator.free(kp);
@@ -266,6 +272,7 @@ pub const State = struct {
 
     /// Stores a checkpoint (replacing one with the same thread, namespace and id).
     pub fn putCheckpoint(self: State, cp: NewCheckpoint) Error!void {
+        if (cp.metadata_json) |m| if (m.len > agentdb.max_json_len) return error.InvalidArgument;
         try check(c.agentdb_checkpoint_put(self.db, cp.thread_id.ptr, cp.namespace.ptr, cp.checkpoint_id.ptr, cp.data.ptr, cp.data.len, optZ(cp.parent_id), optZ(cp.metadata_json), cp.type_tag.ptr));
     }
 
@@ -288,6 +295,7 @@ pub const State = struct {
     /// Stores a task's pending writes against a checkpoint, atomically (LangGraph's rules: an
     /// existing (task, idx ≥ 0) is kept, an existing (task, idx < 0) is replaced).
     pub fn putWrites(self: State, allocator: Allocator, thread_id: [:0]const u8, namespace: [:0]const u8, checkpoint_id: [:0]const u8, task_id: [:0]const u8, task_path: [:0]const u8, writes: []const WriteIn) AllocError!void {
+        try agentdb.checkBatch(writes.len);
         const raw = try allocator.alloc(c.agentdb_write, writes.len);
         defer allocator.free(raw);
         for (writes, raw) |w, *r| r.* = .{ .idx = w.idx, .channel = w.channel.ptr, .type_tag = w.type_tag.ptr, .value = w.value.ptr, .value_len = w.value.len };

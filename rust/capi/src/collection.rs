@@ -5,7 +5,8 @@ use std::ffi::c_char;
 use agentdb_engine::{Records, SearchOptions, Vectors};
 
 use crate::args::{
-    filter_arg, floats_arg, metadata_arg, opt_ids, opt_str_arg, opt_str_array, out_arg, str_array, write_text,
+    batch, batch_vectors, filter_arg, floats_arg, id_array, k_arg, metadata_arg, opt_ids, opt_str_arg, opt_str_array,
+    out_arg, page_arg, write_text,
 };
 use crate::database::{agentdb_metric, metric_to_c};
 use crate::handle::{self, agentdb_collection, agentdb_records, agentdb_results};
@@ -94,16 +95,18 @@ unsafe fn write(
     metadata_json: *const c_char,
 ) -> agentdb_status {
     guard(|| {
+        // The count first, against the arrays given: nothing is read or allocated before.
+        batch(n, "records", &[("ids", ids.is_null()), ("vectors", vectors.is_null())])?;
         let c = handle::get(collection, "collection")?;
-        // SAFETY: `ids` is NULL or n string pointers (contract of agentdb_add).
-        let ids = unsafe { str_array(ids, n, "ids") }?;
         // SAFETY: `vectors` is NULL or n × dim floats (contract of agentdb_add).
-        let data = unsafe { floats_arg(vectors, n, dim, "vectors") }?;
+        let data = unsafe { batch_vectors(vectors, n, dim, "records") }?;
+        // SAFETY: `ids` is NULL or n string pointers (contract of agentdb_add).
+        let ids = unsafe { id_array(ids, n, "ids") }?;
         // SAFETY: `documents` is NULL or n nullable string pointers (contract of agentdb_add).
-        let documents = unsafe { opt_str_array(documents, n, "documents") }?;
+        let documents = unsafe { opt_str_array(documents, n, "documents", usize::MAX) }?;
         // SAFETY: `metadata_json` is NULL or NUL-terminated (contract of agentdb_add).
         let metadata = match unsafe { opt_str_arg(metadata_json, "metadata_json") }? {
-            Some(json) => Some(metadata_arg(json)?),
+            Some(json) => Some(metadata_arg(json, n, "records")?),
             None => None,
         };
         let records = Records {
@@ -120,12 +123,16 @@ unsafe fn write(
     })
 }
 
-/// Adds `n` new records. Record `i` has id `ids[i]` (NUL-terminated UTF-8, 1–1024 bytes), vector
-/// `vectors[i*dim .. i*dim+dim]` (`dim` must be the collection's dimension), document
-/// `documents[i]` (`documents` may be NULL, and any entry may be NULL: no document), and metadata
-/// `metadata_json`: NULL, or a JSON array of `n` entries, each an object (or `null`) whose keys are
-/// identifiers and whose values are strings, integers, floats, booleans, lists of strings or
-/// datetimes written `{"$datetime": "2024-05-01T12:00:00Z"}`.
+/// Adds `n` new records. Record `i` has id `ids[i]` (NUL-terminated UTF-8, 1 to
+/// `AGENTDB_MAX_ID_LEN` bytes), vector `vectors[i*dim .. i*dim+dim]` (`dim` must be the
+/// collection's dimension), document `documents[i]` (`documents` may be NULL, and any entry may be
+/// NULL: no document), and metadata `metadata_json`: NULL, or a JSON array of `n` entries (at most
+/// `AGENTDB_MAX_JSON_LEN` bytes), each an object (or `null`) whose keys are identifiers and whose
+/// values are strings, integers, floats, booleans, lists of strings or datetimes written
+/// `{"$datetime": "2024-05-01T12:00:00Z"}`.
+///
+/// `n` is at most `AGENTDB_MAX_BATCH`, and with `n > 0`, `ids` and `vectors` must not be NULL
+/// (`AGENTDB_NULL_POINTER`) and `dim` must not be 0; these are checked before any array is read.
 ///
 /// The batch is validated whole before anything is written: a bad row (wrong dimension, NaN,
 /// repeated id, an id the collection already holds → `AGENTDB_DUPLICATE_ID`, bad metadata) rejects
@@ -173,12 +180,13 @@ pub unsafe extern "C" fn agentdb_upsert(
 /// Reads records into a new `agentdb_records` written to `*out_records` (free it with
 /// `agentdb_records_free`; on failure `*out_records` is NULL).
 ///
-/// With `ids` not NULL: the records with those `n_ids` ids, in that order; ids not found are left
-/// out. With `ids` NULL (then `n_ids` must be 0): all records, in storage order.
+/// With `ids` not NULL: the records with those `n_ids` ids (at most `AGENTDB_MAX_BATCH`), in that
+/// order; ids not found are left out. With `ids` NULL (then `n_ids` must be 0): all records, in
+/// storage order.
 /// The filter, if any, further restricts the records: give it as SQL (`filter_sql`, e.g.
 /// `"lang = 'en' AND year >= 2020"`) or as a JSON dict (`filter_json`, e.g.
 /// `{"year": {"$gte": 2020}}`), not both; NULL for none. At most `limit` records after skipping
-/// `offset` (`limit` 0: no limit).
+/// `offset` (`limit` 0: no limit; `offset` at most `INT64_MAX`).
 ///
 /// # Safety
 /// `ids` is NULL or points to `n_ids` pointers, each NULL or a NUL-terminated string;
@@ -199,12 +207,12 @@ pub unsafe extern "C" fn agentdb_get(
         // SAFETY: contract of this function.
         let out = unsafe { out_arg(out_records, "out_records") }?;
         *out = std::ptr::null_mut();
+        let (limit, offset) = page_arg(limit, offset)?;
         let c = handle::get(collection, "collection")?;
         // SAFETY: contract of this function.
         let ids = unsafe { opt_ids(ids, n_ids) }?;
         // SAFETY: contract of this function.
         let filter = unsafe { filter_arg(filter_sql, filter_json) }?;
-        let limit = if limit == 0 { None } else { Some(limit) };
         let got = c.collection.get(ids.as_deref(), filter.as_ref(), limit, offset)?;
         *out = handle::new_handle(RecordsObj::new(got));
         Ok(())
@@ -213,7 +221,8 @@ pub unsafe extern "C" fn agentdb_get(
 
 /// Deletes the records with the given ids and/or matching the filter (both given: the records that
 /// satisfy both; at least one must be given — a filter of `"TRUE"` clears the collection). Ids not
-/// present are not an error. Writes the number deleted to `*out_deleted` if it is not NULL.
+/// present are not an error (`n_ids` is at most `AGENTDB_MAX_BATCH`). Writes the number deleted to
+/// `*out_deleted` if it is not NULL.
 ///
 /// # Safety
 /// As for `agentdb_get`; `out_deleted` is NULL or writable.
@@ -274,7 +283,8 @@ pub unsafe extern "C" fn agentdb_count(
 /// Finds the `k` records nearest to the `dim` floats at `query`, closest first, among those
 /// matching the filter (as in `agentdb_get`). Writes a new `agentdb_results` holding one query's
 /// hits to `*out_results` (free it with `agentdb_results_free`; on failure it is NULL). Fewer than
-/// `k` hits when fewer records match. `k` is 1 to 100000.
+/// `k` hits when fewer records match. `k` is 1 to `AGENTDB_MAX_K`; `dim` at most
+/// `AGENTDB_MAX_DIM` (checked before `query` is read).
 ///
 /// Without an index the search is exact (every record is compared). With an HNSW index
 /// (`agentdb_create_index`) it walks the index with the default candidate list (max(k, 64));
@@ -519,6 +529,8 @@ unsafe fn search(
         // SAFETY: contract of the calling function.
         let out = unsafe { out_arg(out_results, "out_results") }?;
         *out = std::ptr::null_mut();
+        k_arg(k, "k")?;
+        batch(n_queries, "queries", &[("queries", queries.is_null() && dim > 0)])?;
         let c = handle::get(collection, "collection")?;
         // SAFETY: contract of the calling function.
         let data = unsafe { floats_arg(queries, n_queries, dim, "queries") }?;

@@ -25,6 +25,7 @@ mod memory;
 mod state;
 mod rag;
 
+pub use args::{AGENTDB_MAX_BATCH, AGENTDB_MAX_DIM, AGENTDB_MAX_ID_LEN, AGENTDB_MAX_JSON_LEN, AGENTDB_MAX_K};
 pub use collection::*;
 pub use database::*;
 pub use index::*;

@@ -6,11 +6,14 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use agentdb_engine::{
-    ConsolidateOptions, MemoryFilter, MemoryHit, MemoryKind, MemoryRecord, MemoryUpdate, Metadata, NewMemory,
+    ConsolidateOptions, MemoryFilter, MemoryHit, MemoryKind, MemoryRecord, MemoryUpdate, NewMemory,
     RecallOptions, RecallWeights, Value, Vectors,
 };
 
-use crate::args::{filter_arg, floats_arg, index, metadata_arg, opt_ids, opt_str_arg, opt_str_array, out_arg, slice_arg, str_arg, str_array};
+use crate::args::{
+    batch, batch_vectors, filter_arg, floats_arg, index, json_len, k_arg, metadata_arg, opt_ids, opt_str_arg,
+    opt_str_array, out_arg, slice_arg, str_arg, str_array, AGENTDB_MAX_ID_LEN,
+};
 use crate::database::{agentdb_metric, metric_from_c};
 use crate::handle::{self, agentdb_db, agentdb_memories, agentdb_memory, agentdb_strings};
 use crate::objects::{metadata_json, StringsObj, Text};
@@ -454,8 +457,14 @@ pub unsafe extern "C" fn agentdb_memory_dim(memory: *const agentdb_memory, out_d
 /// entry NULL: a new time-ordered id), text `texts[i]` (`texts` or the entry NULL: none),
 /// importance `importance[i]` in [0, 1] (`importance` NULL: 0.5 each), creation time
 /// `created_at_us[i]` (µs since the epoch; `created_at_us` NULL: now), and metadata from
-/// `metadata_json` (NULL, or a JSON array of `n` objects or nulls; the keys `agent_id`,
-/// `session_id`, `kind`, `importance`, `created`, `last_accessed`, `access_count` are reserved).
+/// `metadata_json` (NULL, or a JSON array of `n` objects or nulls, at most `AGENTDB_MAX_JSON_LEN`
+/// bytes; the keys `agent_id`, `session_id`, `kind`, `importance`, `created`, `last_accessed`,
+/// `access_count` are reserved).
+///
+/// `n` is at most `AGENTDB_MAX_BATCH`; with `n > 0`, `vectors` must not be NULL
+/// (`AGENTDB_NULL_POINTER`) and `dim` not 0 (`AGENTDB_INVALID_ARGUMENT`); ids are at most
+/// `AGENTDB_MAX_ID_LEN` bytes. These are checked before any array is read or anything allocated,
+/// and a failing call stores nothing.
 ///
 /// The batch is checked whole: an id that exists (`AGENTDB_DUPLICATE_ID`), a wrong dimension, a
 /// bad value rejects it and nothing is stored. If `out_ids` is not NULL, the ids are written to
@@ -492,6 +501,10 @@ pub unsafe extern "C" fn agentdb_memory_remember(
             *o = std::ptr::null_mut();
             Some(o)
         };
+        // The count first, against the arrays given (only `vectors` is required): nothing is
+        // read or allocated before, and nothing after is sized by `n` without an array of `n`
+        // entries behind it.
+        batch(n, "memories", &[("vectors", vectors.is_null())])?;
         let m = get_memory(memory)?;
         // SAFETY: contract of this function (each argument as documented).
         let agent_id = unsafe { str_arg(agent_id, "agent_id") }?;
@@ -499,11 +512,11 @@ pub unsafe extern "C" fn agentdb_memory_remember(
         let session_id = unsafe { opt_str_arg(session_id, "session_id") }?;
         let kind = kind_from_c(kind)?;
         // SAFETY: as above.
-        let ids = unsafe { opt_str_array(ids, n, "ids") }?;
+        let data = unsafe { batch_vectors(vectors, n, dim, "memories") }?;
         // SAFETY: as above.
-        let texts = unsafe { opt_str_array(texts, n, "texts") }?;
+        let ids = unsafe { opt_str_array(ids, n, "ids", AGENTDB_MAX_ID_LEN) }?;
         // SAFETY: as above.
-        let data = unsafe { floats_arg(vectors, n, dim, "vectors") }?;
+        let texts = unsafe { opt_str_array(texts, n, "texts", usize::MAX) }?;
         let importance = if importance.is_null() {
             None
         } else {
@@ -517,27 +530,19 @@ pub unsafe extern "C" fn agentdb_memory_remember(
             Some(unsafe { slice_arg(created_at_us, n, "created_at_us") }?)
         };
         // SAFETY: as above.
-        let metadata = match unsafe { opt_str_arg(metadata_json, "metadata_json") }? {
-            Some(json) => {
-                let rows = metadata_arg(json)?;
-                if rows.len() != n {
-                    return Err(Fail::invalid(format!("metadata_json has {} entries for {n} memories", rows.len())));
-                }
-                rows
-            }
-            None => vec![Metadata::new(); n],
+        let mut metadata = match unsafe { opt_str_arg(metadata_json, "metadata_json") }? {
+            Some(json) => Some(metadata_arg(json, n, "memories")?.into_iter()),
+            None => None,
         };
-        let items: Vec<NewMemory> = metadata
-            .into_iter()
-            .enumerate()
-            .map(|(i, meta)| NewMemory {
+        let items: Vec<NewMemory> = (0..n)
+            .map(|i| NewMemory {
                 id: ids.as_ref().and_then(|v| v[i].clone()),
                 text: texts.as_ref().and_then(|v| v[i].clone()),
                 agent_id: agent_id.to_owned(),
                 session_id: session_id.map(str::to_owned),
                 kind,
                 importance: importance.map_or(0.5, |v| v[i]),
-                metadata: meta,
+                metadata: metadata.as_mut().and_then(Iterator::next).unwrap_or_default(),
                 created_at: created.map(|v| v[i]),
             })
             .collect();
@@ -549,9 +554,10 @@ pub unsafe extern "C" fn agentdb_memory_remember(
     })
 }
 
-/// The `k` best memories for `query` (`dim` floats; NULL: rank by strength, recency and
-/// importance, alone), best first, among those `filter` lets through (NULL: all), scored as
-/// `options` says (NULL: the defaults; see `agentdb_recall_options`). Recalled memories get
+/// The `k` best memories for `query` (`dim` floats, at most `AGENTDB_MAX_DIM`; NULL: rank by
+/// strength, recency and importance, alone), best first (`k` is 1 to `AGENTDB_MAX_K`), among
+/// those `filter` lets through (NULL: all), scored as `options` says (NULL: the defaults; see
+/// `agentdb_recall_options`; its `candidates` at most `AGENTDB_MAX_K`). Recalled memories get
 /// `last_accessed = now` and one more access unless `options->touch` is false. Writes a new
 /// `*out_memories` (free with `agentdb_memories_free`; NULL on failure).
 ///
@@ -572,6 +578,7 @@ pub unsafe extern "C" fn agentdb_memory_recall(
         // SAFETY: contract of this function.
         let out = unsafe { out_arg(out_memories, "out_memories") }?;
         *out = std::ptr::null_mut();
+        k_arg(k, "k")?;
         let m = get_memory(memory)?;
         let q = if query.is_null() {
             None
@@ -594,7 +601,7 @@ pub unsafe extern "C" fn agentdb_memory_recall(
                 };
                 opts.now = flag!(o, has_now).then(|| field!(o, now_us));
                 let c: usize = field!(o, candidates);
-                opts.candidates = (c != 0).then_some(c);
+                opts.candidates = if c == 0 { None } else { Some(k_arg(c, "options->candidates")?) };
             });
         }
         let hits = m.memory.recall(q, &opts)?;
@@ -604,7 +611,8 @@ pub unsafe extern "C" fn agentdb_memory_recall(
 }
 
 /// The memories with ids `ids[0..n]` (in that order; ids not found are left out), with their
-/// vectors. Writes a new `*out_memories` (free with `agentdb_memories_free`).
+/// vectors (`n` at most `AGENTDB_MAX_BATCH`). Writes a new `*out_memories` (free with
+/// `agentdb_memories_free`).
 ///
 /// # Safety
 /// `ids` is NULL or `n` NUL-terminated strings; `out_memories` NULL or writable.
@@ -652,7 +660,8 @@ pub unsafe extern "C" fn agentdb_memory_count(
 
 /// Deletes the memories with ids `ids[0..n]` and/or passing `filter` (both: those matching both)
 /// and writes how many to `*out_deleted` (may be NULL). With neither ids nor a condition in the
-/// filter: `AGENTDB_INVALID_ARGUMENT` (that would be everything).
+/// filter: `AGENTDB_INVALID_ARGUMENT` (that would be everything). `n` is at most
+/// `AGENTDB_MAX_BATCH`.
 ///
 /// # Safety
 /// `ids` NULL (then `n` is 0) or `n` NUL-terminated strings; `filter` NULL or a readable
@@ -715,7 +724,9 @@ pub unsafe extern "C" fn agentdb_memory_update(
         // SAFETY: contract of this function.
         let metadata = match unsafe { opt_str_arg(metadata_json, "metadata_json") }? {
             None => None,
-            Some(json) => match Value::from_json(json).map_err(|e| Fail::new(agentdb_status::AGENTDB_INVALID_METADATA, e.message()))? {
+            Some(json) => match json_len(json, "metadata_json").and_then(|()| {
+                Value::from_json(json).map_err(|e| Fail::new(agentdb_status::AGENTDB_INVALID_METADATA, e.message()))
+            })? {
                 Value::Map(m) => Some(m),
                 other => {
                     return Err(Fail::new(

@@ -8,7 +8,7 @@ use agentdb_engine::chunk::{ApproxTokens, ChunkOptions, SizeUnit, TextFormat};
 use agentdb_engine::rag::{Citation, ContextOptions, DocStatus, Document, Rag, RagHit, RetrievalMode, RetrieveOptions};
 use agentdb_engine::{Error, ErrorKind, Metadata, Value};
 
-use crate::args::{filter_arg, index, opt_str_arg, out_arg, slice_arg, str_arg};
+use crate::args::{batch, filter_arg, floats_arg, index, json_len, k_arg, opt_str_arg, out_arg, slice_arg, str_arg};
 use crate::database::{agentdb_metric, metric_from_c, metric_to_c};
 use crate::handle::{self, agentdb_db, agentdb_rag, agentdb_context, agentdb_rag_hits};
 use crate::objects::{metadata_json, Text};
@@ -241,6 +241,10 @@ pub struct agentdb_ingest_stats {
 /// `chunk_size` means 256), embedded by one call of `embed`, and written; all changed documents are
 /// replaced in one commit. Writes what happened to `*out_stats` if it is not NULL.
 ///
+/// `n` is at most `AGENTDB_MAX_BATCH`, and `docs` must not be NULL when `n > 0`
+/// (`AGENTDB_NULL_POINTER`), both checked before `docs` is read; each document's `metadata_json`
+/// is at most `AGENTDB_MAX_JSON_LEN` bytes.
+///
 /// # Safety
 /// `docs` is NULL or points to `n` readable `agentdb_rag_document`s whose strings are NULL or
 /// NUL-terminated; `embed` follows the contract of `agentdb_embed_fn`; `out_stats` is NULL or
@@ -268,6 +272,7 @@ pub unsafe extern "C" fn agentdb_rag_ingest(
             *o = agentdb_ingest_stats::default();
             Some(o)
         };
+        batch(n, "documents", &[("docs", docs.is_null())])?;
         let r = handle::get(rag, "rag")?;
         let Some(embed) = embed else { return Err(Fail::null("embed")) };
         // SAFETY: contract of this function.
@@ -290,22 +295,25 @@ pub unsafe extern "C" fn agentdb_rag_ingest(
             };
             let metadata: Metadata = match meta {
                 None => Metadata::new(),
-                Some(json) => match Value::from_json(json) {
-                    Ok(Value::Map(m)) => m,
-                    Ok(Value::Null) => Metadata::new(),
-                    Ok(v) => {
-                        return Err(Fail::new(
-                            agentdb_status::AGENTDB_INVALID_METADATA,
-                            format!("{} must be a JSON object, got a {}", what("metadata_json"), v.type_name()),
-                        ))
+                Some(json) => {
+                    json_len(json, &what("metadata_json"))?;
+                    match Value::from_json(json) {
+                        Ok(Value::Map(m)) => m,
+                        Ok(Value::Null) => Metadata::new(),
+                        Ok(v) => {
+                            return Err(Fail::new(
+                                agentdb_status::AGENTDB_INVALID_METADATA,
+                                format!("{} must be a JSON object, got a {}", what("metadata_json"), v.type_name()),
+                            ))
+                        }
+                        Err(e) => {
+                            return Err(Fail::new(
+                                agentdb_status::AGENTDB_INVALID_METADATA,
+                                format!("{}: {}", what("metadata_json"), e.message()),
+                            ))
+                        }
                     }
-                    Err(e) => {
-                        return Err(Fail::new(
-                            agentdb_status::AGENTDB_INVALID_METADATA,
-                            format!("{}: {}", what("metadata_json"), e.message()),
-                        ))
-                    }
-                },
+                }
             };
             documents.push(Document { id: id.to_owned(), text: text.to_owned(), source: source.map(str::to_owned), format, metadata });
         }
@@ -322,7 +330,11 @@ pub unsafe extern "C" fn agentdb_rag_ingest(
                 .collect::<Result<_, _>>()
                 .map_err(|_| Error::new(ErrorKind::InvalidArgument, "a chunk holds a NUL byte"))?;
             let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-            let mut out = vec![0f32; texts.len() * dim];
+            let floats = texts
+                .len()
+                .checked_mul(dim)
+                .ok_or_else(|| Error::new(ErrorKind::InvalidArgument, format!("{} chunks × {dim} floats is too many", texts.len())))?;
+            let mut out = vec![0f32; floats];
             // SAFETY: `ptrs` holds `texts.len()` valid NUL-terminated strings and `out` room for
             // `texts.len() * dim` floats, both alive for the call; the callback's own contract
             // (agentdb_embed_fn) is the caller's promise.
@@ -348,8 +360,8 @@ pub unsafe extern "C" fn agentdb_rag_ingest(
     })
 }
 
-/// Deletes documents (all their chunks) by id; writes the number of chunks deleted to
-/// `*out_deleted` if it is not NULL.
+/// Deletes documents (all their chunks) by id (`n` at most `AGENTDB_MAX_BATCH`); writes the
+/// number of chunks deleted to `*out_deleted` if it is not NULL.
 ///
 /// # Safety
 /// `doc_ids` is NULL or points to `n` NUL-terminated strings; `out_deleted` is NULL or writable.
@@ -387,7 +399,8 @@ pub struct agentdb_rag_options {
     pub struct_size: u32,
     /// `AGENTDB_RAG_HYBRID` (default), `AGENTDB_RAG_VECTOR` or `AGENTDB_RAG_TEXT`.
     pub mode: agentdb_rag_mode,
-    /// Chunks to return (search) or to pack from (context). 0: 5 for search, 20 for context.
+    /// Chunks to return (search) or to pack from (context), at most `AGENTDB_MAX_K`. 0: 5 for
+    /// search, 20 for context.
     pub k: usize,
     /// RRF weight of the vector ranking; 0: 1. (Use `mode` to leave a side out.)
     pub vector_weight: f32,
@@ -457,7 +470,7 @@ unsafe fn rag_options(p: *const agentdb_rag_options, default_k: usize) -> Res<(R
     let or = |v: f32, d: f32| if v == 0.0 { d } else { v };
     Ok((
         RetrieveOptions {
-            k: if o.k == 0 { default_k } else { o.k },
+            k: if o.k == 0 { default_k } else { k_arg(o.k, "options->k")? },
             mode,
             vector_weight: or(o.vector_weight, 1.0),
             text_weight: or(o.text_weight, 1.0),
@@ -481,17 +494,17 @@ unsafe fn query_args<'a>(text: *const c_char, vector: *const f32, dim: usize) ->
         None
     } else {
         // SAFETY: contract of this function.
-        Some(unsafe { slice_arg(vector, dim, "query_vector") }?)
+        Some(unsafe { floats_arg(vector, 1, dim, "query_vector") }?)
     };
     Ok((text, vector))
 }
 
 /// Retrieves chunks for a query: `query_text` (NUL-terminated; NULL for vector-only search) for
-/// BM25 and `query_vector` (`dim` floats, the query's embedding; NULL for text-only) for vector
-/// similarity; hybrid needs both. The filter (SQL or JSON, as in `agentdb_get`) applies to both
-/// retrievers, over the chunk metadata (the document's metadata plus `doc_id`, `source`,
-/// `position`, …). Writes the hits, best first, to a new `*out_hits` (free with
-/// `agentdb_rag_hits_free`; NULL on failure).
+/// BM25 and `query_vector` (`dim` floats, the query's embedding, `dim` at most `AGENTDB_MAX_DIM`;
+/// NULL for text-only) for vector similarity; hybrid needs both. The filter (SQL or JSON, as in
+/// `agentdb_get`) applies to both retrievers, over the chunk metadata (the document's metadata
+/// plus `doc_id`, `source`, `position`, …). Writes the hits, best first, to a new `*out_hits`
+/// (free with `agentdb_rag_hits_free`; NULL on failure).
 ///
 /// # Safety
 /// `query_text`, `filter_sql`, `filter_json` are NULL or NUL-terminated; `query_vector` is NULL or

@@ -11,7 +11,7 @@ use std::time::Duration;
 use agentdb_engine::serde_json;
 use agentdb_engine::{Checkpoint, CheckpointFilter, PendingWrite, State, StateAt, StateVersion, WriteInput};
 
-use crate::args::{index, opt_str_arg, out_arg, slice_arg, str_arg};
+use crate::args::{batch, index, json_len, opt_str_arg, out_arg, slice_arg, str_arg};
 use crate::handle::{self, agentdb_checkpoints, agentdb_db, agentdb_pending_writes, agentdb_state_entries, agentdb_state_versions, agentdb_strings};
 use crate::objects::{StringsObj, Text};
 use crate::status::{agentdb_status, guard, Fail, Res};
@@ -31,8 +31,9 @@ fn ttl_arg(secs: f64) -> Res<Option<Duration>> {
     Duration::try_from_secs_f64(secs).map(Some).map_err(|_| Fail::invalid(format!("ttl_seconds {secs} is out of range")))
 }
 
-/// JSON text argument.
+/// JSON text argument (its size checked before it is parsed).
 fn json_arg(text: &str, what: &str) -> Res<serde_json::Value> {
+    json_len(text, what)?;
     serde_json::from_str(text).map_err(|e| Fail::invalid(format!("{what} is not valid JSON: {e}")))
 }
 
@@ -173,7 +174,8 @@ fn bytes_ptr(b: &[u8]) -> *const u8 {
 // ---------------------------------------------------------------------------------------------
 
 /// Writes a new version of `key` in (`agent_id`, `session_id`) and writes its number to
-/// `*out_version` (1 for a new key; NULL: not wanted). `value_json` is any JSON value.
+/// `*out_version` (1 for a new key; NULL: not wanted). `value_json` is any JSON value (at most
+/// `AGENTDB_MAX_JSON_LEN` bytes).
 /// `ttl_seconds`: 0 for none, else this version expires that long after now.
 ///
 /// # Safety
@@ -206,7 +208,9 @@ pub unsafe extern "C" fn agentdb_state_put(
 
 /// Writes `n` keys of one session as one atomic batch (a reader sees all or none). `keys[i]` gets
 /// `values_json[i]`; keys must not repeat. The new versions go to `out_versions[0..n]` (NULL: not
-/// wanted).
+/// wanted). `n` is at most `AGENTDB_MAX_BATCH`, and with `n > 0` neither `keys` nor
+/// `values_json` may be NULL (`AGENTDB_NULL_POINTER`), checked before either is read; each value
+/// is at most `AGENTDB_MAX_JSON_LEN` bytes.
 ///
 /// # Safety
 /// `keys` and `values_json` are NULL or arrays of `n` NUL-terminated strings; `out_versions` is NULL
@@ -223,6 +227,11 @@ pub unsafe extern "C" fn agentdb_state_put_many(
     out_versions: *mut u64,
 ) -> agentdb_status {
     guard(|| {
+        // The count first, against the arrays given.
+        batch(n, "keys", &[("keys", keys.is_null()), ("values_json", values_json.is_null())])?;
+        if !out_versions.is_null() && !out_versions.is_aligned() {
+            return Err(Fail::invalid("out_versions is not aligned"));
+        }
         // SAFETY: contract of this function.
         let (agent, session) = unsafe { (str_arg(agent_id, "agent_id")?, str_arg(session_id, "session_id")?) };
         // SAFETY: contract of this function.
@@ -237,11 +246,14 @@ pub unsafe extern "C" fn agentdb_state_put_many(
             .collect::<Res<Vec<_>>>()?;
         let ttl = ttl_arg(ttl_seconds)?;
         let versions = state_of(db)?.put_many(agent, session, &items, ttl)?;
+        if versions.len() != n {
+            return Err(Fail::new(
+                agentdb_status::AGENTDB_INTERNAL,
+                format!("the engine returned {} versions for {n} keys", versions.len()),
+            ));
+        }
         if !out_versions.is_null() && n > 0 {
-            if !out_versions.is_aligned() {
-                return Err(Fail::invalid("out_versions is not aligned"));
-            }
-            // SAFETY: non-NULL, aligned, writable for `n` values by contract.
+            // SAFETY: non-NULL, aligned (checked above), writable for `n` values by contract.
             let out = unsafe { std::slice::from_raw_parts_mut(out_versions, n) };
             out.copy_from_slice(&versions);
         }
@@ -724,7 +736,8 @@ pub unsafe extern "C" fn agentdb_checkpoint_list(
 
 /// Stores `n` pending writes of task `task_id` against a checkpoint, atomically. LangGraph's
 /// rules: a write whose (task_id, idx) is stored already is ignored when `idx >= 0` and replaces
-/// the stored one when `idx < 0`. `task_path` NULL: "".
+/// the stored one when `idx < 0`. `task_path` NULL: "". `n` is at most `AGENTDB_MAX_BATCH`,
+/// checked before `writes` is read.
 ///
 /// # Safety
 /// The strings are NULL or NUL-terminated; `writes` is NULL (then `n` is 0) or `n` readable
@@ -741,6 +754,8 @@ pub unsafe extern "C" fn agentdb_checkpoint_put_writes(
     n: usize,
 ) -> agentdb_status {
     guard(|| {
+        // The count first, against the array given.
+        batch(n, "writes", &[("writes", writes.is_null())])?;
         // SAFETY: contract of this function.
         let (thread, ns, id, task, path) = unsafe {
             (
@@ -753,7 +768,7 @@ pub unsafe extern "C" fn agentdb_checkpoint_put_writes(
         };
         // SAFETY: contract of this function.
         let raw = unsafe { slice_arg(writes, n, "writes") }?;
-        let mut items = Vec::with_capacity(n);
+        let mut items = Vec::with_capacity(raw.len());
         for (i, w) in raw.iter().enumerate() {
             // SAFETY: each write's pointers follow this function's contract.
             let (channel, tag, value) = unsafe {
