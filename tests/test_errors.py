@@ -13,8 +13,10 @@ def test_every_engine_kind_has_its_class() -> None:
         assert issubclass(cls, errors.AgentDBError), name
         assert name in errors.__all__
         assert getattr(agentdb, name) is cls
-    # …and every class of the module (but the base) is some engine kind.
-    assert sorted(set(errors.__all__) - {"AgentDBError"}) == sorted(_native.ERROR_CLASSES.values())
+    # …and every class of the module (but the base, and the Python-only refinement of
+    # invalid_argument for arguments of the wrong type) is some engine kind.
+    python_only = {"AgentDBError", "InvalidArgumentTypeError"}
+    assert sorted(set(errors.__all__) - python_only) == sorted(_native.ERROR_CLASSES.values())
 
 
 def test_hierarchy() -> None:
@@ -31,8 +33,12 @@ def test_hierarchy() -> None:
     assert issubclass(errors.CollectionNotFoundError, KeyError)
     for name in ("CollectionExistsError", "ClosedError", "StorageError", "InternalError"):
         assert not issubclass(getattr(errors, name), ValueError), name
-    kinds = {getattr(errors, n).kind for n in errors.__all__}
-    assert len(kinds) == len(errors.__all__)
+    kinds = {getattr(errors, n).kind for n in errors.__all__ if n != "InvalidArgumentTypeError"}
+    assert len(kinds) == len(errors.__all__) - 1
+    # A wrong-type argument is an invalid argument that is also a TypeError.
+    cls = errors.InvalidArgumentTypeError
+    assert issubclass(cls, errors.InvalidArgumentError) and issubclass(cls, TypeError) and issubclass(cls, ValueError)
+    assert cls.kind == errors.InvalidArgumentError.kind
 
 
 def test_messages_are_plain() -> None:

@@ -24,7 +24,7 @@ the exceptions, and :mod:`agentdb.distance` for the SIMD distance kernels on num
 from __future__ import annotations
 
 from . import errors
-from ._native import __version__
+from ._native import MAX_VALUE_DEPTH, __version__
 from .collection import Collection, IndexInfo, VectorLike, VectorsLike, Where
 from .database import METRICS, SYNC_MODES, Database, connect, open
 from .distance import KernelBackends, cdist, distance, hamming, kernel_backends
@@ -38,6 +38,7 @@ from .errors import (
     DuplicateIdError,
     InternalError,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     InvalidFilterError,
     InvalidMetadataError,
     InvalidNameError,
@@ -53,6 +54,7 @@ from .state import Checkpoint, PendingWrite, State, StateVersion
 
 __all__ = [
     "__version__",
+    "MAX_VALUE_DEPTH",
     "Rag",
     "RagHit",
     "Context",
@@ -93,6 +95,7 @@ __all__ = [
     "errors",
     "AgentDBError",
     "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidNameError",
     "CollectionNotFoundError",
     "CollectionExistsError",

@@ -52,6 +52,11 @@ Vectors: a float32 C-contiguous numpy array is read in place (no copy); other dt
 lists are converted once. Metadata values: ``str``, ``int``, ``float``, ``bool``, ``datetime``,
 ``list[str]``; ``None`` means "no such key". Keys are identifiers (letters, digits, ``_``), and a
 key keeps the type of its first value (ints widen to float).
+
+Nesting: metadata and dict filters, like every value AgentDB takes, may nest at most
+:data:`agentdb.MAX_VALUE_DEPTH` (100) levels (each dict, list or tuple is one level, the record's
+metadata dict included); deeper ones, and a dict or list that contains itself, raise
+:class:`~agentdb.errors.InvalidArgumentError` before anything is read from them.
 """
 
 from __future__ import annotations
@@ -112,7 +117,7 @@ def _is_single_vector(v: Any) -> bool:
         if len(v) == 0:
             return True
         first = v[0]
-    except TypeError:
+    except (TypeError, KeyError, IndexError):  # not a sequence: the extension says what it is
         return True
     return not (hasattr(first, "__len__") and not isinstance(first, (str, bytes)))
 

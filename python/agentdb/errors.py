@@ -6,10 +6,16 @@ engine's error whichever layer noticed the problem.
 
 Errors about bad input also derive from :class:`ValueError` (through
 :class:`InvalidArgumentError`), and :class:`CollectionNotFoundError` derives from
-:class:`KeyError`, so code written against the standard exceptions keeps working::
+:class:`KeyError`, so code written against the standard exceptions keeps working. An argument of the wrong type
+(``k="5"``, an int where a name goes) raises :class:`InvalidArgumentTypeError`, which is also a
+:class:`TypeError`. Every bad argument of the public API raises one of these classes, never a
+bare ``TypeError`` / ``OverflowError`` / ``AttributeError``: an int beyond 64 bits (``k=2**63``)
+is an :class:`InvalidArgumentError`, as is a value nested more than ``agentdb.MAX_VALUE_DEPTH``
+(100) levels deep or one that contains itself::
 
     AgentDBError
     ├── InvalidArgumentError (ValueError)     an argument is out of range or malformed
+    │   ├── InvalidArgumentTypeError (TypeError)  an argument of the wrong type (a str for k)
     │   ├── InvalidNameError                  a collection name that could escape the directory
     │   ├── DimensionMismatchError            a vector of the wrong length
     │   ├── DuplicateIdError                  an id repeated in a batch, or already present on add
@@ -30,6 +36,7 @@ from __future__ import annotations
 __all__ = [
     "AgentDBError",
     "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidNameError",
     "CollectionNotFoundError",
     "CollectionExistsError",
@@ -46,6 +53,7 @@ __all__ = [
 ]
 
 
+
 class AgentDBError(Exception):
     """Base class of every error AgentDB raises.
 
@@ -58,6 +66,15 @@ class AgentDBError(Exception):
 
 class InvalidArgumentError(AgentDBError, ValueError):
     """An argument is out of range or malformed (``k=0``, an unknown metric, a bad shape...)."""
+
+    kind = "invalid_argument"
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument is of the wrong type (``k="5"``, ``mode=3``, an int where a name goes). Also a
+    :class:`TypeError` (and, as an :class:`InvalidArgumentError`, a :class:`ValueError`). Its engine
+    kind is ``invalid_argument``: the engine, C and Zig see the same error as a plain invalid
+    argument."""
 
     kind = "invalid_argument"
 

@@ -52,6 +52,7 @@ import numpy as np
 
 from . import _native
 from .embed import as_embedder
+from ._args import as_list, as_seconds, as_vector, require
 from .errors import DimensionMismatchError, InvalidArgumentError
 
 __all__ = [
@@ -89,10 +90,11 @@ class RecallWeights:
 
     @property
     def half_life_seconds(self) -> float:
-        hl = self.half_life
-        return hl.total_seconds() if isinstance(hl, timedelta) else float(hl)
+        return as_seconds("half_life", self.half_life)
 
     def _native(self) -> Tuple[float, float, float, float]:
+        for name in ("similarity", "recency", "importance"):
+            require(name, getattr(self, name), (int, float, np.integer, np.floating), "a number")
         return (float(self.similarity), float(self.recency), float(self.importance), self.half_life_seconds)
 
     def score(self, similarity: Optional[float], age_seconds: float, importance: float) -> float:
@@ -187,7 +189,7 @@ def _weights(w: Optional[RecallWeights]) -> Optional[Tuple[float, float, float, 
 def _kinds(kinds: Kinds) -> Optional[List[str]]:
     if kinds is None:
         return None
-    return [kinds] if isinstance(kinds, str) else list(kinds)
+    return [kinds] if isinstance(kinds, str) else as_list("kinds", kinds, "a str or a sequence of str")
 
 
 def _importance(i: int, v: Any) -> float:
@@ -324,7 +326,7 @@ class Memory:
         items without them. Texts without vectors are embedded in one embedder call. The batch is
         checked whole: a bad item rejects it and nothing is stored.
         """
-        items = list(items)
+        items = as_list("items", items, "a sequence of dicts")
         if not items:
             return []
         allowed = {"text", "agent_id", "session_id", "kind", "importance", "vector", "metadata", "id", "created_at"}
@@ -351,9 +353,7 @@ class Memory:
             v = it.get("vector")
             if v is None:
                 continue
-            arr = np.asarray(v, dtype=np.float32)
-            if arr.ndim != 1:
-                raise InvalidArgumentError(f"memory {i}: a vector must be 1-D, got shape {arr.shape}")
+            arr = as_vector(f"memory {i}: the vector", v)
             if arr.shape[0] != self.dim:
                 raise DimensionMismatchError(
                     f"memory {i}: the vector has dimension {arr.shape[0]}, the memory store has dimension {self.dim}"
@@ -561,7 +561,7 @@ class Memory:
         """Runs :meth:`consolidate` with these settings every ``every`` seconds on an engine
         thread (and writes pending access statistics each time), until :meth:`stop_background`
         or the database closes. Replaces a schedule already running."""
-        seconds = every.total_seconds() if isinstance(every, timedelta) else float(every)
+        seconds = as_seconds("every", every)
         self._native.start_background(
             seconds,
             agent_id=agent_id,

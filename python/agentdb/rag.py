@@ -48,6 +48,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import numpy as np
 
 from . import _native
+from ._args import as_list, as_vector, require
 from .errors import InvalidArgumentError
 from .loaders import DEFAULT_SUFFIXES, LoadedDocument, iter_files, load_file
 from .results import Metadata
@@ -332,6 +333,7 @@ class Rag:
             progress: show a tqdm progress bar (if tqdm is installed).
             total: the number of documents, for the progress bar of a generator.
         """
+        require("batch_size", batch_size, (int, np.integer), "an int")
         if batch_size < 1:
             raise InvalidArgumentError(f"batch_size must be at least 1, got {batch_size}")
         summary = IngestSummary()
@@ -471,10 +473,10 @@ class Rag:
         return Context(text, tokens, [Citation(n, d, s, h, list(p), a, b) for (n, d, s, h, p, a, b) in cites])
 
     def _query_vector(self, query: str, mode: str, given: Optional[Any]) -> Optional[np.ndarray]:
-        if not isinstance(query, str):
-            raise InvalidArgumentError(f"query must be a str, got {type(query).__name__}")
+        require("query", query, str, "a str")
+        require("mode", mode, str, 'a str ("hybrid", "vector" or "text")')
         if given is not None:
-            return np.ascontiguousarray(np.asarray(given, dtype=np.float32).reshape(-1))
+            return as_vector("query_vector", np.asarray(given).reshape(-1) if isinstance(given, np.ndarray) else given)
         if mode.lower() in ("text", "bm25", "fts", "keyword"):
             return None
         return _embed_query(self._embedder, query)
@@ -483,7 +485,7 @@ class Rag:
 
     def delete(self, doc_ids: Union[str, Sequence[str]]) -> int:
         """Deletes documents (all their chunks); returns the number of chunks deleted."""
-        ids = [doc_ids] if isinstance(doc_ids, str) else list(doc_ids)
+        ids = [doc_ids] if isinstance(doc_ids, str) else as_list("doc_ids", doc_ids, "a str or a sequence of str")
         return self._native.delete(ids)
 
     def documents(self) -> List[DocumentInfo]:

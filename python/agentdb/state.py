@@ -14,8 +14,15 @@ Reach it through :attr:`agentdb.Database.state`::
 **Versions.** Every write makes a new version (1, 2, …); nothing is overwritten. :meth:`State.delete`
 writes a tombstone version, which the history keeps; :meth:`State.purge` removes a session for good.
 Values are anything JSON can hold (``None``, ``bool``, ``int``, ``float``, ``str``, lists/tuples and
-dicts with ``str`` keys); anything else — a ``datetime``, a set, NaN — raises
-:class:`~agentdb.errors.InvalidArgumentError`. Tuples come back as lists.
+dicts with ``str`` keys); anything else — a ``datetime``, a set, NaN or ±infinity, an integer
+outside ``-2**63 … 2**64-1``, a value nested more than :data:`agentdb.MAX_VALUE_DEPTH` (100) levels
+deep or one that contains itself — raises :class:`~agentdb.errors.InvalidArgumentError`. Tuples
+come back as lists.
+
+**Exact values.** A value reads back exactly as written, from memory, the log or Lance: every
+``float`` bit for bit (subnormals, ``-0.0`` with its sign; stored in the shortest decimal form that
+parses back to the same double, and parsed exactly), every ``int`` in that range as the same
+``int``.
 
 **Time.** Each write gets its own ``written_at`` instant (UTC, microseconds, strictly increasing),
 so ``get(..., at=v.written_at)`` reads exactly version ``v``. A naive ``datetime`` is taken as UTC.
@@ -43,6 +50,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
+from ._args import as_list
+from .errors import InvalidArgumentTypeError
 
 __all__ = ["State", "StateVersion", "Checkpoint", "PendingWrite", "TTL"]
 
@@ -140,7 +149,14 @@ class State:
         self, agent_id: str, session_id: str, values: Mapping[str, Any], *, ttl: Optional[TTL] = None
     ) -> Dict[str, int]:
         """Writes several keys of one session as one atomic batch: a concurrent reader (and a
-        crash) sees all of them or none. Returns each key's new version."""
+        crash) sees all of them or none. Returns each key's new version.
+
+        Raises:
+            InvalidArgumentTypeError: ``values`` is not a mapping (a dict of key -> value).
+            InvalidArgumentError: as for :meth:`put`, for any of the values (nothing is written).
+        """
+        if not isinstance(values, Mapping):
+            raise InvalidArgumentTypeError(f"values must be a dict of key -> value, got {type(values).__name__}")
         items = dict(values)
         versions = self._native.put_many(agent_id, session_id, items, ttl)
         return dict(zip(items.keys(), versions))
@@ -297,7 +313,8 @@ class State:
         ``(idx, channel, type, value)``. LangGraph's rules: a write whose ``(task_id, idx)`` is
         already stored is ignored when ``idx >= 0`` and replaces the stored one when ``idx < 0``
         (errors, interrupts and the other special channels)."""
-        self._native.put_writes(thread_id, namespace, checkpoint_id, task_id, list(writes), task_path)
+        writes = as_list("writes", writes, "a sequence of (idx, channel, type, value) tuples")
+        self._native.put_writes(thread_id, namespace, checkpoint_id, task_id, writes, task_path)
 
     def get_writes(self, thread_id: str, namespace: str, checkpoint_id: str) -> List[PendingWrite]:
         """The pending writes of a checkpoint, ordered by (task_path, task_id, idx)."""

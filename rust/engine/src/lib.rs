@@ -55,8 +55,8 @@ pub use state::{
     Checkpoint, CheckpointFilter, PendingWrite, State, StateAt, StateVersion, WriteInput, MAX_JSON_DEPTH, MAX_STATE_NAME_LEN,
 };
 pub use value::{
-    days_from_civil, format_rfc3339_micros, parse_rfc3339_micros, validate_key as validate_metadata_key, MetaType, Metadata,
-    Value, MAX_KEY_LEN as MAX_METADATA_KEY_LEN,
+    check_json_depth, days_from_civil, format_rfc3339_micros, json_depth, parse_json, parse_rfc3339_micros,
+    validate_key as validate_metadata_key, MetaType, Metadata, Value, MAX_KEY_LEN as MAX_METADATA_KEY_LEN, MAX_VALUE_DEPTH,
 };
 
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).

@@ -6,6 +6,22 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 
+/// How deeply a value may nest, in every path that takes one: metadata, dict filters, agent-state
+/// values and checkpoint metadata, from Python objects or from JSON text. Each list or map is one
+/// level (`[]` and `{}` are 1, `[[1]]` is 2); scalars add none. Deeper input — and a Python
+/// container that holds itself — is rejected with [`ErrorKind::InvalidArgument`] before anything
+/// recurses into it, so no input can exhaust the stack.
+///
+/// [`ErrorKind::InvalidArgument`]: crate::ErrorKind::InvalidArgument
+pub const MAX_VALUE_DEPTH: usize = 100;
+
+/// The error for a value nested more than [`MAX_VALUE_DEPTH`] levels deep.
+pub fn too_deep(what: &str) -> Error {
+    Error::invalid_argument(format!(
+        "{what} is nested more than {MAX_VALUE_DEPTH} levels deep (the limit for metadata, filters and state values)"
+    ))
+}
+
 /// A dynamic value: what a metadata entry or a node of a dict filter can be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -82,14 +98,49 @@ impl Value {
         }))
     }
 
-    /// Reads JSON text (the form C and Zig use). Integers that fit i64 stay integers.
+    /// Reads JSON text (the form C and Zig use) with [`parse_json`]: numbers exactly, nesting
+    /// limited to [`MAX_VALUE_DEPTH`]. Integers that fit i64 stay integers.
     pub fn from_json(text: &str) -> Result<Value> {
-        let json: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| Error::invalid_argument(format!("invalid JSON: {e}")))?;
-        Self::from_json_value(json)
+        Self::from_json_bounded(parse_json(text)?)
     }
 
-    fn from_json_value(json: serde_json::Value) -> Result<Value> {
+    /// How deeply this value nests (see [`MAX_VALUE_DEPTH`]), computed without recursion.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack: Vec<(&Value, usize)> = vec![(self, 0)];
+        while let Some((v, d)) = stack.pop() {
+            match v {
+                Value::List(items) => {
+                    deepest = deepest.max(d + 1);
+                    stack.extend(items.iter().map(|i| (i, d + 1)));
+                }
+                Value::Map(map) => {
+                    deepest = deepest.max(d + 1);
+                    stack.extend(map.values().map(|i| (i, d + 1)));
+                }
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    /// `Err` (invalid argument) if this value nests deeper than [`MAX_VALUE_DEPTH`]; `what`
+    /// names it in the message.
+    pub fn check_depth(&self, what: &str) -> Result<()> {
+        if self.depth() > MAX_VALUE_DEPTH {
+            return Err(too_deep(what));
+        }
+        Ok(())
+    }
+
+    /// From parsed JSON, which [`parse_json`] limited to [`MAX_VALUE_DEPTH`] levels; a
+    /// `serde_json::Value` built by other means is checked first, so this recursion is bounded.
+    pub fn from_json_value(json: serde_json::Value) -> Result<Value> {
+        check_json_depth("the value", &json)?;
+        Self::from_json_bounded(json)
+    }
+
+    fn from_json_bounded(json: serde_json::Value) -> Result<Value> {
         use serde_json::Value as J;
         Ok(match json {
             J::Null => Value::Null,
@@ -102,7 +153,7 @@ impl Value {
             },
             J::String(s) => Value::Str(s),
             J::Array(items) => {
-                Value::List(items.into_iter().map(Self::from_json_value).collect::<Result<_>>()?)
+                Value::List(items.into_iter().map(Self::from_json_bounded).collect::<Result<_>>()?)
             }
             J::Object(map) => {
                 if map.len() == 1 {
@@ -112,7 +163,7 @@ impl Value {
                 }
                 Value::Map(
                     map.into_iter()
-                        .map(|(k, v)| Ok((k, Self::from_json_value(v)?)))
+                        .map(|(k, v)| Ok((k, Self::from_json_bounded(v)?)))
                         .collect::<Result<_>>()?,
                 )
             }
@@ -135,6 +186,272 @@ impl Value {
             }
             Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
             Value::Map(map) => J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+        }
+    }
+}
+
+/// How deeply a JSON value nests (each array or object one level), computed without recursion.
+pub fn json_depth(v: &serde_json::Value) -> usize {
+    use serde_json::Value as J;
+    let mut deepest = 0;
+    let mut stack: Vec<(&J, usize)> = vec![(v, 0)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            J::Array(items) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(items.iter().map(|i| (i, d + 1)));
+            }
+            J::Object(map) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(map.values().map(|i| (i, d + 1)));
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// `Err` (invalid argument) if `v` nests deeper than [`MAX_VALUE_DEPTH`]; `what` names it.
+pub fn check_json_depth(what: &str, v: &serde_json::Value) -> Result<()> {
+    if json_depth(v) > MAX_VALUE_DEPTH {
+        return Err(too_deep(what));
+    }
+    Ok(())
+}
+
+/// Parses JSON text exactly, for every value that crosses the bindings as text (C and Zig
+/// metadata and filters, agent-state values, checkpoint metadata) and for stored state values.
+///
+/// * Numbers: an integer that fits `i64` (or, if positive, `u64`) stays an integer; any other
+///   number becomes the `f64` nearest to its decimal text (Rust's `str::parse`, correctly rounded),
+///   so the shortest form serde_json writes reads back as the very same bits, subnormals and `-0.0`
+///   included. (serde_json's own parser, without its `float_roundtrip` feature, can be 1 ULP off.)
+///   `-0` reads as the float `-0.0`, and integers beyond `u64` as floats, as serde_json does; a
+///   number outside the `f64` range is an error.
+/// * Nesting is limited to [`MAX_VALUE_DEPTH`] levels, checked before descending.
+/// * Strict JSON otherwise (RFC 8259): one value, no trailing text, no comments, escapes checked,
+///   no lone surrogates, no raw control characters in strings. A repeated object key keeps its
+///   last value. All errors are invalid-argument errors naming the byte offset.
+pub fn parse_json(text: &str) -> Result<serde_json::Value> {
+    let mut p = JsonParser { text, s: text.as_bytes(), i: 0 };
+    p.ws();
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(p.err("trailing characters"));
+    }
+    Ok(v)
+}
+
+struct JsonParser<'a> {
+    text: &'a str,
+    s: &'a [u8],
+    i: usize,
+}
+
+impl JsonParser<'_> {
+    fn err(&self, what: &str) -> Error {
+        Error::invalid_argument(format!("invalid JSON: {what} at byte {}", self.i))
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn literal(&mut self, lit: &str, v: serde_json::Value) -> Result<serde_json::Value> {
+        if self.s[self.i..].starts_with(lit.as_bytes()) {
+            self.i += lit.len();
+            Ok(v)
+        } else {
+            Err(self.err("unexpected character"))
+        }
+    }
+
+    /// One value; `depth` containers enclose it. Recursion is bounded by [`MAX_VALUE_DEPTH`].
+    fn value(&mut self, depth: usize) -> Result<serde_json::Value> {
+        use serde_json::Value as J;
+        match self.peek() {
+            None => Err(self.err("unexpected end of input")),
+            Some(b'n') => self.literal("null", J::Null),
+            Some(b't') => self.literal("true", J::Bool(true)),
+            Some(b'f') => self.literal("false", J::Bool(false)),
+            Some(b'"') => Ok(J::String(self.string()?)),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(open @ (b'[' | b'{')) => {
+                if depth >= MAX_VALUE_DEPTH {
+                    return Err(too_deep("the JSON value"));
+                }
+                self.i += 1;
+                self.ws();
+                let close = if open == b'[' { b']' } else { b'}' };
+                let mut items = Vec::new();
+                let mut map = serde_json::Map::new();
+                if self.peek() == Some(close) {
+                    self.i += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        if open == b'[' {
+                            items.push(self.value(depth + 1)?);
+                        } else {
+                            if self.peek() != Some(b'"') {
+                                return Err(self.err("expected a string key"));
+                            }
+                            let key = self.string()?;
+                            self.ws();
+                            if self.peek() != Some(b':') {
+                                return Err(self.err("expected ':'"));
+                            }
+                            self.i += 1;
+                            self.ws();
+                            let v = self.value(depth + 1)?;
+                            map.insert(key, v);
+                        }
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(c) if c == close => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return Err(self.err(if open == b'[' { "expected ',' or ']'" } else { "expected ',' or '}'" })),
+                        }
+                    }
+                }
+                Ok(if open == b'[' { J::Array(items) } else { J::Object(map) })
+            }
+            Some(_) => Err(self.err("unexpected character")),
+        }
+    }
+
+    fn digits(&mut self) -> Result<()> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(self.err("invalid number"));
+        }
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        Ok(())
+    }
+
+    fn number(&mut self) -> Result<serde_json::Value> {
+        let start = self.i;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits()?,
+            _ => return Err(self.err("invalid number")),
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.digits()?;
+            integer = false;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            self.digits()?;
+            integer = false;
+        }
+        let text = &self.text[start..self.i];
+        if integer {
+            if negative {
+                // "-0" is the float -0.0 (as serde_json reads it): the sign is kept.
+                if let Ok(i) = text.parse::<i64>() {
+                    if i != 0 {
+                        return Ok(serde_json::Value::from(i));
+                    }
+                }
+            } else if let Ok(u) = text.parse::<u64>() {
+                return Ok(serde_json::Value::from(u));
+            }
+        }
+        let f: f64 = text.parse().map_err(|_| self.err("invalid number"))?;
+        serde_json::Number::from_f64(f).map(serde_json::Value::Number).ok_or_else(|| {
+            Error::invalid_argument(format!("invalid JSON: the number {text} is beyond the range of a 64-bit float"))
+        })
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let h = self.s.get(self.i..self.i + 4).ok_or_else(|| self.err("invalid \\u escape"))?;
+        let h = std::str::from_utf8(h).ok().filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let v = h.and_then(|h| u32::from_str_radix(h, 16).ok()).ok_or_else(|| self.err("invalid \\u escape"))?;
+        self.i += 4;
+        Ok(v)
+    }
+
+    /// A string; `self.i` is at its opening quote.
+    fn string(&mut self) -> Result<String> {
+        self.i += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.i;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.i += 1;
+            }
+            // Both ends sit next to ASCII bytes (or the ends of the text): char boundaries.
+            out.push_str(&self.text[start..self.i]);
+            match self.peek() {
+                None => return Err(self.err("unterminated string")),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let Some(c) = self.peek() else { return Err(self.err("unterminated string")) };
+                    self.i += 1;
+                    out.push(match c {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let code = match hi {
+                                0xD800..=0xDBFF => {
+                                    if !self.s[self.i..].starts_with(b"\\u") {
+                                        return Err(self.err("lone surrogate in \\u escape"));
+                                    }
+                                    self.i += 2;
+                                    let lo = self.hex4()?;
+                                    if !(0xDC00..=0xDFFF).contains(&lo) {
+                                        return Err(self.err("lone surrogate in \\u escape"));
+                                    }
+                                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                                }
+                                0xDC00..=0xDFFF => return Err(self.err("lone surrogate in \\u escape")),
+                                _ => hi,
+                            };
+                            char::from_u32(code).ok_or_else(|| self.err("invalid \\u escape"))?
+                        }
+                        _ => {
+                            self.i -= 1;
+                            return Err(self.err("invalid escape"));
+                        }
+                    });
+                }
+                Some(_) => return Err(self.err("control character in a string")),
+            }
         }
     }
 }
@@ -297,6 +614,99 @@ mod tests {
         for bad in ["", "1a", "a b", "a.b", "id", "ID", "_rowid", "x'--", &"k".repeat(65)] {
             assert!(validate_key(bad).is_err(), "{bad}");
         }
+    }
+
+    /// What serde_json writes for `f` (its shortest round-trip form), parsed back by [`parse_json`].
+    fn float_back(f: f64) -> f64 {
+        let text = serde_json::Value::from(serde_json::Number::from_f64(f).unwrap()).to_string();
+        parse_json(&text).unwrap().as_f64().unwrap()
+    }
+
+    #[test]
+    fn json_floats_round_trip_bit_for_bit() {
+        let mut special = vec![0.0, -0.0, 1.0, -1.0, 0.1, 1e300, -1e-300, f64::MAX, f64::MIN, f64::EPSILON];
+        special.extend([f64::MIN_POSITIVE, f64::MIN_POSITIVE / 3.0, 5e-324, -5e-324, 2.2250738585072009e-308]);
+        special.extend([9007199254740993.0, 1.7976931348623157e308, 0.30000000000000004, 123456789.12345679]);
+        for f in special {
+            assert_eq!(float_back(f).to_bits(), f.to_bits(), "{f:e}");
+        }
+        // Random bit patterns: every finite double, normal or subnormal (xorshift64*, seeded).
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut checked = 0;
+        while checked < 200_000 {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            let f = f64::from_bits(x.wrapping_mul(0x2545_F491_4F6C_DD1D));
+            if f.is_finite() {
+                assert_eq!(float_back(f).to_bits(), f.to_bits(), "{f:e}");
+                checked += 1;
+            }
+        }
+        // A float written as an integer-looking number is still a float, with its sign.
+        assert!(parse_json("-0").unwrap().as_f64().unwrap().is_sign_negative());
+        assert!(parse_json("-0.0").unwrap().as_f64().unwrap().is_sign_negative());
+        assert!(parse_json("1e400").is_err());
+        assert_eq!(parse_json("1e-400").unwrap().as_f64(), Some(0.0));
+    }
+
+    #[test]
+    fn json_integers_are_exact() {
+        for i in [0i64, 1, -1, i64::MAX, i64::MIN, 1 << 53, (1 << 53) + 1, -(1 << 53) - 1] {
+            assert_eq!(parse_json(&i.to_string()).unwrap().as_i64(), Some(i), "{i}");
+        }
+        for u in [u64::MAX, (1u64 << 63) + 1] {
+            assert_eq!(parse_json(&u.to_string()).unwrap().as_u64(), Some(u), "{u}");
+        }
+        // Beyond u64 / i64: a float, as serde_json reads it.
+        assert!(parse_json("18446744073709551616").unwrap().is_f64());
+        assert!(parse_json("-9223372036854775809").unwrap().is_f64());
+        assert_eq!(Value::from_json("9223372036854775807").unwrap(), Value::Int(i64::MAX));
+    }
+
+    #[test]
+    fn json_parses_like_serde_json() {
+        let docs = [
+            r#"{"a": [1, 2.5, "x", null, true, false, {"b": {}}], "c": []}"#,
+            r#""\u00e9\ud83d\ude00 \" \\ \/ \b\f\n\r\t""#,
+            " [ 1 , -2 , 3e2 , 4E-2 , 0.5 ] ",
+            r#"{"k": 1, "k": 2}"#,
+            "\"héllo ✓\"",
+        ];
+        for d in docs {
+            let ours = parse_json(d).unwrap();
+            let theirs: serde_json::Value = serde_json::from_str(d).unwrap();
+            assert_eq!(ours, theirs, "{d}");
+            assert_eq!(ours.to_string(), theirs.to_string(), "{d}");
+        }
+        for bad in [
+            "", "nul", "[1,]", "{\"a\" 1}", "{1: 2}", "[1 2]", "01", "1.", ".5", "1e", "-", "+1", "\"\\x\"",
+            "\"\\ud800\"", "\"\\udc00x\"", "\"a\nb\"", "\"abc", "[1] x", "{\"a\":1,}", "NaN", "Infinity", "[\"\\u12\"]",
+        ] {
+            assert!(parse_json(bad).is_err(), "{bad:?}");
+            assert!(serde_json::from_str::<serde_json::Value>(bad).is_err(), "serde accepts {bad:?}");
+        }
+    }
+
+    #[test]
+    fn depth_is_limited_without_recursion() {
+        let nested = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_json(&nested(MAX_VALUE_DEPTH)).is_ok());
+        assert!(parse_json(&nested(MAX_VALUE_DEPTH + 1)).is_err());
+        let objects = |n: usize| format!("{}{}", r#"{"a":"#.repeat(n), "}".repeat(n));
+        assert!(parse_json(&format!("{}1{}", r#"{"a":"#.repeat(MAX_VALUE_DEPTH), "}".repeat(MAX_VALUE_DEPTH))).is_ok());
+        // 100,000 levels: an error, not a stack overflow (and no partial tree to drop).
+        for deep in [nested(100_000), objects(100_000), "[".repeat(1_000_000)] {
+            let e = Value::from_json(&deep).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
+            assert!(e.message().contains("nested more than 100 levels"), "{}", e.message());
+        }
+        let v = Value::from_json(&nested(MAX_VALUE_DEPTH)).unwrap();
+        assert_eq!(v.depth(), MAX_VALUE_DEPTH);
+        assert!(v.check_depth("v").is_ok());
+        assert!(Value::List(vec![v]).check_depth("v").is_err());
+        assert_eq!(Value::Int(1).depth(), 0);
+        assert_eq!(json_depth(&serde_json::json!({"a": [1, {"b": []}], "c": 2})), 4);
     }
 
     #[test]

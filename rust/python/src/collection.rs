@@ -10,6 +10,7 @@ use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyCapsuleMethods, PyDict, PyList, PyTuple};
 
+use crate::args::{opt_i64, Flag, Int, Text};
 use crate::conversion::{
     extract_documents, extract_filter, extract_ids, extract_metadata, extract_query, extract_vectors,
     metadata_to_list, non_negative,
@@ -164,19 +165,19 @@ impl PyCollection {
     }
 
     /// `(ids, vectors (n, dim) float32, documents, metadata)`.
-    #[pyo3(signature = (ids=None, filter=None, limit=None, offset=0))]
+    #[pyo3(signature = (ids=None, filter=None, limit=None, offset=Int(0)))]
     fn get<'py>(
         &self,
         py: Python<'py>,
         ids: Option<&Bound<'py, PyAny>>,
         filter: Option<&Bound<'py, PyAny>>,
-        limit: Option<i64>,
-        offset: i64,
+        limit: Option<Int>,
+        offset: Int,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let ids = ids.filter(|i| !i.is_none()).map(extract_ids).transpose()?;
         let filter = extract_filter(filter)?;
-        let limit = limit.map(|l| non_negative("limit", l)).transpose()?;
-        let offset = non_negative("offset", offset)?;
+        let limit = opt_i64(limit).map(|l| non_negative("limit", l)).transpose()?;
+        let offset = non_negative("offset", *offset)?;
         let c = &self.inner;
         let r = py.detach(|| c.get(ids.as_deref(), filter.as_ref(), limit, offset)).or_raise()?;
         let n = r.ids.len();
@@ -204,52 +205,66 @@ impl PyCollection {
     }
 
     /// One query → `(ids, distances float32, documents, metadata)`.
-    #[pyo3(signature = (query, k, filter=None, ef=None, exact=false, threads=None, ids_only=false, nprobes=None, refine_factor=None))]
+    #[pyo3(signature = (query, k, filter=None, ef=None, exact=Flag(false), threads=None, ids_only=Flag(false), nprobes=None, refine_factor=None))]
     #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
         py: Python<'py>,
         query: &Bound<'py, PyAny>,
-        k: i64,
+        k: Int,
         filter: Option<&Bound<'py, PyAny>>,
-        ef: Option<i64>,
-        exact: bool,
-        threads: Option<i64>,
-        ids_only: bool,
-        nprobes: Option<i64>,
-        refine_factor: Option<i64>,
+        ef: Option<Int>,
+        exact: Flag,
+        threads: Option<Int>,
+        ids_only: Flag,
+        nprobes: Option<Int>,
+        refine_factor: Option<Int>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let query = extract_query(query)?;
         let q = query.as_slice()?;
-        let k = non_negative("k", k)?;
+        let k = non_negative("k", *k)?;
         let filter = extract_filter(filter)?;
-        let options = search_options(ef, exact, threads, ids_only, nprobes, refine_factor)?;
+        let options = search_options(
+            opt_i64(ef),
+            *exact,
+            opt_i64(threads),
+            *ids_only,
+            opt_i64(nprobes),
+            opt_i64(refine_factor),
+        )?;
         let c = &self.inner;
         let r = py.detach(|| c.search_with(q, k, filter.as_ref(), &options)).or_raise()?;
         search_tuple(py, r)
     }
 
     /// Many queries (one engine batch) → a list of `(ids, distances, documents, metadata)`.
-    #[pyo3(signature = (queries, k, filter=None, ef=None, exact=false, threads=None, ids_only=false, nprobes=None, refine_factor=None))]
+    #[pyo3(signature = (queries, k, filter=None, ef=None, exact=Flag(false), threads=None, ids_only=Flag(false), nprobes=None, refine_factor=None))]
     #[allow(clippy::too_many_arguments)]
     fn search_batch<'py>(
         &self,
         py: Python<'py>,
         queries: &Bound<'py, PyAny>,
-        k: i64,
+        k: Int,
         filter: Option<&Bound<'py, PyAny>>,
-        ef: Option<i64>,
-        exact: bool,
-        threads: Option<i64>,
-        ids_only: bool,
-        nprobes: Option<i64>,
-        refine_factor: Option<i64>,
+        ef: Option<Int>,
+        exact: Flag,
+        threads: Option<Int>,
+        ids_only: Flag,
+        nprobes: Option<Int>,
+        refine_factor: Option<Int>,
     ) -> PyResult<Bound<'py, PyList>> {
         let queries = extract_vectors(queries, "queries")?;
         let q = queries.as_vectors()?;
-        let k = non_negative("k", k)?;
+        let k = non_negative("k", *k)?;
         let filter = extract_filter(filter)?;
-        let options = search_options(ef, exact, threads, ids_only, nprobes, refine_factor)?;
+        let options = search_options(
+            opt_i64(ef),
+            *exact,
+            opt_i64(threads),
+            *ids_only,
+            opt_i64(nprobes),
+            opt_i64(refine_factor),
+        )?;
         let c = &self.inner;
         let results = py.detach(|| c.search_batch_with(q, k, filter.as_ref(), &options)).or_raise()?;
         PyList::new(py, results.into_iter().map(|r| search_tuple(py, r)).collect::<PyResult<Vec<_>>>()?)
@@ -257,26 +272,26 @@ impl PyCollection {
 
     /// Builds an index of `kind` (`"hnsw"` or `"ivf_pq"`), replacing any index; options that
     /// are `None` take the kind's defaults. The build runs with the GIL released.
-    #[pyo3(signature = (kind="hnsw", m=None, ef_construction=None, quantization=None, partitions=None, sub_vectors=None))]
+    #[pyo3(signature = (kind=Text::lit("hnsw"), m=None, ef_construction=None, quantization=None, partitions=None, sub_vectors=None))]
     #[allow(clippy::too_many_arguments)]
     fn create_index(
         &self,
         py: Python<'_>,
-        kind: &str,
-        m: Option<i64>,
-        ef_construction: Option<i64>,
-        quantization: Option<&str>,
-        partitions: Option<i64>,
-        sub_vectors: Option<i64>,
+        kind: Text,
+        m: Option<Int>,
+        ef_construction: Option<Int>,
+        quantization: Option<Text>,
+        partitions: Option<Int>,
+        sub_vectors: Option<Int>,
     ) -> PyResult<()> {
         let options = IndexOptions {
-            m: m.map(|v| non_negative("m", v)).transpose()?,
-            ef_construction: ef_construction.map(|v| non_negative("ef_construction", v)).transpose()?,
-            quantization,
-            partitions: partitions.map(|v| non_negative("partitions", v)).transpose()?,
-            sub_vectors: sub_vectors.map(|v| non_negative("sub_vectors", v)).transpose()?,
+            m: opt_i64(m).map(|v| non_negative("m", v)).transpose()?,
+            ef_construction: opt_i64(ef_construction).map(|v| non_negative("ef_construction", v)).transpose()?,
+            quantization: quantization.as_deref(),
+            partitions: opt_i64(partitions).map(|v| non_negative("partitions", v)).transpose()?,
+            sub_vectors: opt_i64(sub_vectors).map(|v| non_negative("sub_vectors", v)).transpose()?,
         };
-        let params = IndexParams::from_options(kind, &options).or_raise()?;
+        let params = IndexParams::from_options(&kind, &options).or_raise()?;
         let c = &self.inner;
         py.detach(|| c.create_index(params)).or_raise()
     }

@@ -71,8 +71,71 @@ fn is_instance_of_numpy(obj: &Bound<'_, PyAny>, cell: &'static PyOnceLock<Py<PyT
     }
 }
 
+/// Why a Python object is not a [`Value`]: a message, and whether the object broke the depth
+/// limit (or holds itself), which is an `InvalidArgumentError` wherever it is found, rather than
+/// being a value of an unsupported kind (whose error kind depends on where it was given).
+#[derive(Debug)]
+pub struct NotAValue {
+    pub why: String,
+    pub too_deep: bool,
+}
+
+impl NotAValue {
+    fn bad(why: impl Into<String>) -> Self {
+        NotAValue { why: why.into(), too_deep: false }
+    }
+
+    /// Adds the key it was found under (not for the depth limit: a hundred keys say nothing).
+    fn within(self, context: impl std::fmt::Display) -> Self {
+        if self.too_deep {
+            return self;
+        }
+        NotAValue { why: format!("{context}: {}", self.why), ..self }
+    }
+
+    /// The exception: of `kind` (e.g. `InvalidMetadata`), or `InvalidArgument` for the depth
+    /// limit; the message is `context: why`.
+    pub fn into_err(self, kind: ErrorKind, context: &str) -> PyErr {
+        let kind = if self.too_deep { ErrorKind::InvalidArgument } else { kind };
+        new_err(kind, format!("{context}: {}", self.why))
+    }
+}
+
+impl std::fmt::Display for NotAValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
 /// A Python object as a [`Value`], or why it cannot be one (the caller adds context and kind).
-pub fn to_value(obj: &Bound<'_, PyAny>) -> Result<Value, String> {
+/// Nesting is limited to [`agentdb_engine::MAX_VALUE_DEPTH`] levels (each list, tuple, dict or
+/// array one level), and a container that holds itself is rejected: both are checked before
+/// descending, so no input can exhaust the stack.
+pub fn to_value(obj: &Bound<'_, PyAny>) -> Result<Value, NotAValue> {
+    to_value_at(obj, &mut Vec::new())
+}
+
+/// Enters a container: `open` holds the containers around it (outermost first), so its length is
+/// the depth, and finding `obj` among them means it holds itself.
+fn enter(obj: &Bound<'_, PyAny>, open: &mut Vec<usize>) -> Result<(), NotAValue> {
+    let id = obj.as_ptr() as usize;
+    if open.contains(&id) {
+        return Err(NotAValue { why: format!("a {} that contains itself", type_name(obj)), too_deep: true });
+    }
+    if open.len() >= agentdb_engine::MAX_VALUE_DEPTH {
+        return Err(NotAValue {
+            why: format!(
+                "nested more than {} levels deep (the limit for metadata, filters and state values)",
+                agentdb_engine::MAX_VALUE_DEPTH
+            ),
+            too_deep: true,
+        });
+    }
+    open.push(id);
+    Ok(())
+}
+
+fn to_value_at(obj: &Bound<'_, PyAny>, open: &mut Vec<usize>) -> Result<Value, NotAValue> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -83,49 +146,78 @@ pub fn to_value(obj: &Bound<'_, PyAny>) -> Result<Value, String> {
         return obj
             .extract::<i64>()
             .map(Value::Int)
-            .map_err(|_| format!("the integer {obj} does not fit in 64 bits"));
+            .map_err(|_| NotAValue::bad(format!("the integer {obj} does not fit in 64 bits")));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         return Ok(Value::Float(f.value()));
     }
     if obj.is_instance_of::<PyString>() {
-        return obj.extract::<String>().map(Value::Str).map_err(|e| e.to_string());
+        return obj.extract::<String>().map(Value::Str).map_err(|e| NotAValue::bad(e.to_string()));
     }
     if let Ok(dt) = obj.cast::<PyDateTime>() {
-        return datetime_to_micros(dt).map(Value::Datetime).map_err(|e| e.to_string());
+        return datetime_to_micros(dt).map(Value::Datetime).map_err(|e| NotAValue::bad(e.to_string()));
     }
     if obj.is_instance_of::<PyDate>() {
-        return Err("a date is not supported, use a datetime (e.g. datetime(y, m, d))".into());
+        return Err(NotAValue::bad("a date is not supported, use a datetime (e.g. datetime(y, m, d))"));
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        let mut items = Vec::with_capacity(obj.len().unwrap_or(0));
-        for item in obj.try_iter().map_err(|e| e.to_string())? {
-            items.push(to_value(&item.map_err(|e| e.to_string())?)?);
+        enter(obj, open)?;
+        let mut items = Vec::with_capacity(capacity_hint(obj));
+        for item in obj.try_iter().map_err(|e| NotAValue::bad(e.to_string()))? {
+            items.push(to_value_at(&item.map_err(|e| NotAValue::bad(e.to_string()))?, open)?);
         }
+        open.pop();
         return Ok(Value::List(items));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
+        enter(obj, open)?;
         let mut map = std::collections::BTreeMap::new();
         for (k, v) in d.iter() {
-            let key = k.extract::<String>().map_err(|_| format!("dict keys must be str, got {}", type_name(&k)))?;
-            let value = to_value(&v).map_err(|e| format!("{key:?}: {e}"))?;
+            let key = k
+                .extract::<String>()
+                .map_err(|_| NotAValue::bad(format!("dict keys must be str, got {}", type_name(&k))))?;
+            let value = to_value_at(&v, open).map_err(|e| e.within(format_args!("{key:?}")))?;
             map.insert(key, value);
         }
+        open.pop();
         return Ok(Value::Map(map));
     }
-    // numpy scalars (np.int64, np.bool_, np.float32 …) and arrays (lists of strings).
-    if is_instance_of_numpy(obj, &NUMPY_BOOL, "bool_")
-        || is_instance_of_numpy(obj, &NUMPY_INTEGER, "integer")
-        || is_instance_of_numpy(obj, &NUMPY_FLOATING, "floating")
-        || obj.is_instance_of::<PyUntypedArray>()
-    {
-        let plain = obj.call_method0(if obj.is_instance_of::<PyUntypedArray>() { "tolist" } else { "item" });
-        return to_value(&plain.map_err(|e| e.to_string())?);
+    // numpy scalars (np.int64, np.bool_, np.float32 …), read directly: `item()` can return a
+    // numpy scalar again (np.longdouble does).
+    if is_instance_of_numpy(obj, &NUMPY_BOOL, "bool_") {
+        return obj.is_truthy().map(Value::Bool).map_err(|e| NotAValue::bad(e.to_string()));
     }
-    Err(format!(
+    if is_instance_of_numpy(obj, &NUMPY_INTEGER, "integer") {
+        return obj
+            .extract::<i64>()
+            .map(Value::Int)
+            .map_err(|_| NotAValue::bad(format!("the integer {obj} does not fit in 64 bits")));
+    }
+    if is_instance_of_numpy(obj, &NUMPY_FLOATING, "floating") {
+        return obj.extract::<f64>().map(Value::Float).map_err(|e| NotAValue::bad(e.to_string()));
+    }
+    // numpy arrays (lists of strings): one level, as their `tolist()`, which for an object array
+    // can hold the array itself.
+    if obj.is_instance_of::<PyUntypedArray>() {
+        enter(obj, open)?;
+        let plain = obj.call_method0("tolist").map_err(|e| NotAValue::bad(e.to_string()))?;
+        // The list `tolist()` made is this same level (its own sublists are the next ones).
+        let v = if plain.is_instance_of::<PyList>() {
+            let mut items = Vec::with_capacity(capacity_hint(&plain));
+            for item in plain.try_iter().map_err(|e| NotAValue::bad(e.to_string()))? {
+                items.push(to_value_at(&item.map_err(|e| NotAValue::bad(e.to_string()))?, open)?);
+            }
+            Value::List(items)
+        } else {
+            to_value_at(&plain, open)?
+        };
+        open.pop();
+        return Ok(v);
+    }
+    Err(NotAValue::bad(format!(
         "values of type {} are not supported (str, int, float, bool, datetime, list of str)",
         type_name(obj)
-    ))
+    )))
 }
 
 /// A [`Value`] as a Python object.
@@ -164,6 +256,13 @@ pub fn metadata_to_list<'py>(py: Python<'py>, rows: &[Metadata]) -> PyResult<Bou
     PyList::new(py, rows.iter().map(|m| metadata_to_dict(py, m)).collect::<PyResult<Vec<_>>>()?)
 }
 
+/// A capacity to reserve for the items of `obj`: its `len()`, but at most 65,536, so an object
+/// whose `__len__` claims more items than it yields cannot make us allocate for them (the vector
+/// grows with what actually comes).
+pub fn capacity_hint(obj: &Bound<'_, PyAny>) -> usize {
+    obj.len().unwrap_or(0).min(1 << 16)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Record fields
 // ---------------------------------------------------------------------------------------------
@@ -180,7 +279,7 @@ pub fn extract_ids(obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     let iter = obj
         .try_iter()
         .map_err(|_| invalid_argument(format!("ids must be a sequence of str, got {}", type_name(obj))))?;
-    let mut ids = Vec::with_capacity(obj.len().unwrap_or(0));
+    let mut ids = Vec::with_capacity(capacity_hint(obj));
     for (row, item) in iter.enumerate() {
         let item = item?;
         if !item.is_instance_of::<PyString>() {
@@ -199,7 +298,7 @@ pub fn extract_documents(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<String>>
     let iter = obj
         .try_iter()
         .map_err(|_| invalid_argument(format!("documents must be a sequence of str, got {}", type_name(obj))))?;
-    let mut docs = Vec::with_capacity(obj.len().unwrap_or(0));
+    let mut docs = Vec::with_capacity(capacity_hint(obj));
     for (row, item) in iter.enumerate() {
         let item = item?;
         if item.is_none() {
@@ -225,7 +324,7 @@ pub fn extract_metadata(obj: &Bound<'_, PyAny>, ids: &[String]) -> PyResult<Vec<
     let iter = obj
         .try_iter()
         .map_err(|_| bad(format!("metadata must be a sequence of dicts, got {}", type_name(obj))))?;
-    let mut out = Vec::with_capacity(obj.len().unwrap_or(0));
+    let mut out = Vec::with_capacity(capacity_hint(obj));
     for (row, item) in iter.enumerate() {
         let item = item?;
         let at = match ids.get(row) {
@@ -240,11 +339,14 @@ pub fn extract_metadata(obj: &Bound<'_, PyAny>, ids: &[String]) -> PyResult<Vec<
             return Err(bad(format!("{at}: metadata must be a dict or None, got {}", type_name(&item))));
         };
         let mut m = Metadata::new();
+        // The record's dict is the first level of nesting (and may not hold itself).
+        let mut open = vec![d.as_ptr() as usize];
         for (k, v) in d.iter() {
             let Ok(key) = k.extract::<String>() else {
                 return Err(bad(format!("{at}: metadata keys must be str, got {}", type_name(&k))));
             };
-            let value = to_value(&v).map_err(|why| bad(format!("{at}: key {key:?}: {why}")))?;
+            let value = to_value_at(&v, &mut open)
+                .map_err(|e| e.into_err(ErrorKind::InvalidMetadata, &format!("{at}: key {key:?}")))?;
             m.insert(key, value);
         }
         out.push(m);
@@ -260,7 +362,7 @@ pub fn extract_filter(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Filter>
         return Ok(Some(Filter::Sql(obj.extract::<String>()?)));
     }
     if obj.is_instance_of::<PyDict>() {
-        return Ok(Some(Filter::Where(to_value(obj).map_err(|why| bad(format!("invalid filter: {why}")))?)));
+        return Ok(Some(Filter::Where(to_value(obj).map_err(|e| e.into_err(ErrorKind::InvalidFilter, "invalid filter"))?)));
     }
     Err(bad(format!("a filter must be a str (SQL) or a dict, got {}", type_name(obj))))
 }
@@ -346,7 +448,22 @@ fn extract_row(row: &Bound<'_, PyAny>) -> Option<Vec<f32>> {
     if row.is_instance_of::<PyString>() {
         return None;
     }
-    row.extract::<Vec<f32>>().ok()
+    if row.is_instance_of::<PyList>() || row.is_instance_of::<PyTuple>() {
+        return row.extract::<Vec<f32>>().ok();
+    }
+    // Other sequences are iterated: their `__len__` is not trusted for an allocation.
+    if row.cast::<pyo3::types::PySequence>().is_err() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(capacity_hint(row));
+    for x in row.try_iter().ok()? {
+        let x = x.ok()?;
+        if x.is_instance_of::<PyString>() {
+            return None;
+        }
+        out.push(x.extract::<f32>().ok()?);
+    }
+    Some(out)
 }
 
 /// Vectors for `add`/`upsert` (`what` = "vectors") or a batch of queries (`what` = "queries"):
@@ -379,7 +496,7 @@ pub fn extract_vectors<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec
     let iter = obj.try_iter().map_err(|_| {
         invalid_argument(format!("{what} must be a 2-D array or a sequence of vectors, got {}", type_name(obj)))
     })?;
-    let mut rows = Vec::with_capacity(obj.len().unwrap_or(0));
+    let mut rows = Vec::with_capacity(capacity_hint(obj));
     let unit = if what == "queries" { "query" } else { "row" };
     for (i, row) in iter.enumerate() {
         let row = row?;

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use agentdb_engine::{Database, Metric, OpenOptions, SyncMode};
 use pyo3::prelude::*;
 
+use crate::args::{Flag, Int, Text};
 use crate::collection::PyCollection;
 use crate::conversion::non_negative;
-use crate::errors::OrRaise;
+use crate::errors::{type_err, OrRaise};
 
 /// An open database directory (see `agentdb.Database`).
 #[pyclass(frozen, name = "Database", module = "agentdb._native")]
@@ -32,9 +33,13 @@ impl PyDatabase {
     /// Opens (creating if needed) the database in directory `path`; `sync` is "always",
     /// "batch" or "off"; `read_only` opens without the writer lock.
     #[new]
-    #[pyo3(signature = (path, sync = "always", read_only = false))]
-    fn new(py: Python<'_>, path: PathBuf, sync: &str, read_only: bool) -> PyResult<Self> {
-        let options = OpenOptions { sync: sync.parse::<SyncMode>().or_raise()?, read_only };
+    #[pyo3(signature = (path, sync =Text::lit("always"), read_only =Flag(false)))]
+    fn new(py: Python<'_>, path: &Bound<'_, PyAny>, sync: Text, read_only: Flag) -> PyResult<Self> {
+        let path: PathBuf = path.extract().map_err(|_| {
+            let t = path.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            type_err(format!("path must be a str or an os.PathLike, got {t}"))
+        })?;
+        let options = OpenOptions { sync: sync.parse::<SyncMode>().or_raise()?, read_only: *read_only };
         let inner = py.detach(|| Database::open_with(&path, options)).or_raise()?;
         Ok(PyDatabase { inner })
     }
@@ -73,20 +78,20 @@ impl PyDatabase {
         py.detach(|| self.inner.close())
     }
 
-    fn create_collection(&self, py: Python<'_>, name: &str, dim: i64, metric: &str) -> PyResult<PyCollection> {
-        let (dim, metric) = (non_negative("dim", dim)?, parse_metric(metric)?);
-        let c = py.detach(|| self.inner.create_collection(name, dim, metric)).or_raise()?;
+    fn create_collection(&self, py: Python<'_>, name: Text, dim: Int, metric: Text) -> PyResult<PyCollection> {
+        let (dim, metric) = (non_negative("dim", *dim)?, parse_metric(&metric)?);
+        let c = py.detach(|| self.inner.create_collection(&name, dim, metric)).or_raise()?;
         Ok(PyCollection::new(c))
     }
 
-    fn get_collection(&self, py: Python<'_>, name: &str) -> PyResult<PyCollection> {
-        let c = py.detach(|| self.inner.get_collection(name)).or_raise()?;
+    fn get_collection(&self, py: Python<'_>, name: Text) -> PyResult<PyCollection> {
+        let c = py.detach(|| self.inner.get_collection(&name)).or_raise()?;
         Ok(PyCollection::new(c))
     }
 
-    fn get_or_create_collection(&self, py: Python<'_>, name: &str, dim: i64, metric: &str) -> PyResult<PyCollection> {
-        let (dim, metric) = (non_negative("dim", dim)?, parse_metric(metric)?);
-        let c = py.detach(|| self.inner.get_or_create_collection(name, dim, metric)).or_raise()?;
+    fn get_or_create_collection(&self, py: Python<'_>, name: Text, dim: Int, metric: Text) -> PyResult<PyCollection> {
+        let (dim, metric) = (non_negative("dim", *dim)?, parse_metric(&metric)?);
+        let c = py.detach(|| self.inner.get_or_create_collection(&name, dim, metric)).or_raise()?;
         Ok(PyCollection::new(c))
     }
 
@@ -94,8 +99,8 @@ impl PyDatabase {
         py.detach(|| self.inner.list_collections()).or_raise()
     }
 
-    fn drop_collection(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        py.detach(|| self.inner.drop_collection(name)).or_raise()
+    fn drop_collection(&self, py: Python<'_>, name: Text) -> PyResult<()> {
+        py.detach(|| self.inner.drop_collection(&name)).or_raise()
     }
 
     fn __repr__(&self) -> String {

@@ -15,6 +15,7 @@ use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArray};
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 
+use crate::args::Text;
 use crate::errors::{new_err, OrRaise};
 
 /// The kernels of `backend` (a name), or the default ones (best for this CPU, or
@@ -103,11 +104,11 @@ pub fn distance<'py>(
     py: Python<'py>,
     a: &Bound<'py, PyUntypedArray>,
     b: &Bound<'py, PyUntypedArray>,
-    metric: &str,
-    backend: Option<&str>,
+    metric: Text,
+    backend: Option<Text>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let metric: Metric = metric.parse().or_raise()?;
-    let k = kernels(backend)?;
+    let k = kernels(backend.as_deref())?;
     // One cast attempt, chosen by the dtype of `a` (failed casts are not free).
     let dtype = a.dtype();
     let result = match (dtype.kind(), dtype.itemsize()) {
@@ -136,9 +137,9 @@ pub fn hamming<'py>(
     py: Python<'py>,
     a: &Bound<'py, PyUntypedArray>,
     b: &Bound<'py, PyUntypedArray>,
-    backend: Option<&str>,
+    backend: Option<Text>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let k = kernels(backend)?;
+    let k = kernels(backend.as_deref())?;
     let (Ok(ta), Ok(tb)) = (a.cast::<PyArrayDyn<u8>>(), b.cast::<PyArrayDyn<u8>>()) else {
         return Err(new_err(
             ErrorKind::InvalidArgument,

@@ -73,6 +73,24 @@ pub fn new_err(kind: ErrorKind, message: impl Into<String>) -> PyErr {
     to_py(Error::new(kind, message))
 }
 
+/// The class for an argument of the wrong type: `agentdb.errors.InvalidArgumentTypeError`, an
+/// `InvalidArgumentError` (engine kind `InvalidArgument`) that is also a `TypeError`.
+const TYPE_ERROR_CLASS: &str = "InvalidArgumentTypeError";
+
+/// An `InvalidArgumentTypeError`: an argument of the wrong type (bad Python input).
+pub fn type_err(message: impl Into<String>) -> PyErr {
+    let message = message.into();
+    Python::attach(|py| {
+        let cls = MODULE
+            .get_or_try_init(py, || py.import(ERRORS_MODULE).map(Bound::unbind))
+            .and_then(|m| Ok(m.bind(py).getattr(TYPE_ERROR_CLASS)?.cast_into::<PyType>()?));
+        match cls {
+            Ok(cls) => PyErr::from_type(cls, message),
+            Err(_) => new_err(ErrorKind::InvalidArgument, message),
+        }
+    })
+}
+
 /// `result.map_err(to_py)` as a method: `engine_call().or_raise()?`.
 pub trait OrRaise<T> {
     fn or_raise(self) -> PyResult<T>;

@@ -6,6 +6,7 @@
 //! engine values and back. The Python modules hold the documented public API; this
 //! module only converts, releases the GIL, and calls the engine.
 
+mod args;
 mod collection;
 mod conversion;
 mod database;
@@ -41,6 +42,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_NAME_LEN", agentdb_engine::MAX_NAME_LEN)?;
     m.add("MAX_ID_LEN", agentdb_engine::MAX_ID_LEN)?;
     m.add("MAX_METADATA_KEY_LEN", agentdb_engine::MAX_METADATA_KEY_LEN)?;
+    m.add("MAX_VALUE_DEPTH", agentdb_engine::MAX_VALUE_DEPTH)?;
     m.add_function(wrap_pyfunction!(is_metadata_key, m)?)?;
     // Engine error code → name of its class in `agentdb.errors` (checked by the tests, so the
     // two sides cannot drift apart).

@@ -16,6 +16,7 @@ use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyList, PyString, PyTuple};
 
+use crate::args::{opt_f64, opt_i64, opt_string, Flag, Float, Int, Text};
 use crate::conversion::{
     datetime_to_micros, extract_filter, extract_ids, extract_metadata, extract_query, extract_vectors, metadata_to_dict,
     micros_to_datetime, non_negative,
@@ -221,35 +222,35 @@ impl PyMemory {
 
     /// `[(record, score, similarity or None, recency), …]`, best first.
     #[pyo3(signature = (query, k, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None,
-                        weights=None, touch=true, now=None, candidates=None, exact=false))]
+                        weights=None, touch=Flag(true), now=None, candidates=None, exact=Flag(false)))]
     #[allow(clippy::too_many_arguments)]
     fn recall<'py>(
         &self,
         py: Python<'py>,
         query: Option<&Bound<'py, PyAny>>,
-        k: i64,
-        agent_id: Option<String>,
-        session_id: Option<String>,
+        k: Int,
+        agent_id: Option<Text>,
+        session_id: Option<Text>,
         kinds: Option<&Bound<'py, PyAny>>,
         since: Option<&Bound<'py, PyAny>>,
         until: Option<&Bound<'py, PyAny>>,
         filter: Option<&Bound<'py, PyAny>>,
         weights: Option<(f64, f64, f64, f64)>,
-        touch: bool,
+        touch: Flag,
         now: Option<&Bound<'py, PyAny>>,
-        candidates: Option<i64>,
-        exact: bool,
+        candidates: Option<Int>,
+        exact: Flag,
     ) -> PyResult<Bound<'py, PyList>> {
         let query = query.filter(|q| !q.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
         let opts = RecallOptions {
-            k: non_negative("k", k)?,
-            filter: filter_arg(agent_id, session_id, kinds, since, until, filter)?,
+            k: non_negative("k", *k)?,
+            filter: filter_arg(opt_string(agent_id), opt_string(session_id), kinds, since, until, filter)?,
             weights: weights_arg(weights),
-            touch,
+            touch: *touch,
             now: micros(now, "now")?,
-            candidates: candidates.map(|c| non_negative("candidates", c)).transpose()?,
-            exact,
+            candidates: opt_i64(candidates).map(|c| non_negative("candidates", c)).transpose()?,
+            exact: *exact,
         };
         let m = &self.inner;
         let hits = py.detach(|| m.recall(q, &opts)).or_raise()?;
@@ -273,35 +274,36 @@ impl PyMemory {
     fn count(
         &self,
         py: Python<'_>,
-        agent_id: Option<String>,
-        session_id: Option<String>,
+        agent_id: Option<Text>,
+        session_id: Option<Text>,
         kinds: Option<&Bound<'_, PyAny>>,
         since: Option<&Bound<'_, PyAny>>,
         until: Option<&Bound<'_, PyAny>>,
         filter: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
-        let f = filter_arg(agent_id, session_id, kinds, since, until, filter)?;
+        let f = filter_arg(opt_string(agent_id), opt_string(session_id), kinds, since, until, filter)?;
         let m = &self.inner;
         py.detach(|| m.count(&f)).or_raise()
     }
 
     /// `set_text`: whether `text` is a change (then `None` removes the text).
-    #[pyo3(signature = (id, set_text=false, text=None, importance=None, metadata=None, vector=None))]
+    #[pyo3(signature = (id, set_text=Flag(false), text=None, importance=None, metadata=None, vector=None))]
     #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
         py: Python<'_>,
-        id: &str,
-        set_text: bool,
-        text: Option<String>,
-        importance: Option<f64>,
+        id: Text,
+        set_text: Flag,
+        text: Option<Text>,
+        importance: Option<Float>,
         metadata: Option<&Bound<'_, PyAny>>,
         vector: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
+        let (text, importance) = (opt_string(text), opt_f64(importance));
         let metadata = match metadata.filter(|m| !m.is_none()) {
             Some(m) => {
                 let list = PyList::new(py, [m])?;
-                extract_metadata(list.as_any(), &[id.to_owned()])?.pop()
+                extract_metadata(list.as_any(), &[id.0.clone()])?.pop()
             }
             None => None,
         };
@@ -311,7 +313,7 @@ impl PyMemory {
         };
         let change = MemoryUpdate { text: set_text.then_some(text), importance, metadata, vector };
         let m = &self.inner;
-        py.detach(|| m.update(id, &change)).or_raise()
+        py.detach(|| m.update(&id, &change)).or_raise()
     }
 
     #[pyo3(signature = (ids=None, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None))]
@@ -320,15 +322,15 @@ impl PyMemory {
         &self,
         py: Python<'_>,
         ids: Option<&Bound<'_, PyAny>>,
-        agent_id: Option<String>,
-        session_id: Option<String>,
+        agent_id: Option<Text>,
+        session_id: Option<Text>,
         kinds: Option<&Bound<'_, PyAny>>,
         since: Option<&Bound<'_, PyAny>>,
         until: Option<&Bound<'_, PyAny>>,
         filter: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let ids = ids.filter(|i| !i.is_none()).map(extract_ids).transpose()?;
-        let f = filter_arg(agent_id, session_id, kinds, since, until, filter)?;
+        let f = filter_arg(opt_string(agent_id), opt_string(session_id), kinds, since, until, filter)?;
         let m = &self.inner;
         py.detach(|| m.forget(ids.as_deref(), &f)).or_raise()
     }
@@ -339,13 +341,15 @@ impl PyMemory {
     fn consolidate<'py>(
         &self,
         py: Python<'py>,
-        agent_id: Option<String>,
-        min_score: Option<f64>,
-        capacity: Option<i64>,
-        dedup_threshold: Option<f64>,
+        agent_id: Option<Text>,
+        min_score: Option<Float>,
+        capacity: Option<Int>,
+        dedup_threshold: Option<Float>,
         weights: Option<(f64, f64, f64, f64)>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
+        let (agent_id, min_score, capacity) = (opt_string(agent_id), opt_f64(min_score), opt_i64(capacity));
+        let dedup_threshold = opt_f64(dedup_threshold);
         let opts = consolidate_options(agent_id, min_score, capacity, dedup_threshold, weights, now)?;
         let m = &self.inner;
         let r = py.detach(|| m.consolidate(&opts)).or_raise()?;
@@ -367,13 +371,16 @@ impl PyMemory {
     fn start_background(
         &self,
         py: Python<'_>,
-        every: f64,
-        agent_id: Option<String>,
-        min_score: Option<f64>,
-        capacity: Option<i64>,
-        dedup_threshold: Option<f64>,
+        every: Float,
+        agent_id: Option<Text>,
+        min_score: Option<Float>,
+        capacity: Option<Int>,
+        dedup_threshold: Option<Float>,
         weights: Option<(f64, f64, f64, f64)>,
     ) -> PyResult<()> {
+        let every = *every;
+        let (agent_id, min_score, capacity) = (opt_string(agent_id), opt_f64(min_score), opt_i64(capacity));
+        let dedup_threshold = opt_f64(dedup_threshold);
         if !every.is_finite() || every <= 0.0 || every > 1e9 {
             return Err(invalid(format!("every must be a positive number of seconds, got {every}")));
         }
@@ -412,14 +419,14 @@ impl PyMemory {
 pub fn open_memory(
     py: Python<'_>,
     db: &crate::database::PyDatabase,
-    name: &str,
-    dim: Option<i64>,
-    metric: Option<&str>,
+    name: Text,
+    dim: Option<Int>,
+    metric: Option<Text>,
 ) -> PyResult<PyMemory> {
-    let dim = dim.map(|d| non_negative("dim", d)).transpose()?;
+    let dim = opt_i64(dim).map(|d| non_negative("dim", d)).transpose()?;
     let metric = metric.map(|m| m.parse::<agentdb_engine::Metric>()).transpose().or_raise()?;
     let db = db.engine();
-    let m = py.detach(|| db.memory(name, dim, metric)).or_raise()?;
+    let m = py.detach(|| db.memory(&name, dim, metric)).or_raise()?;
     Ok(PyMemory::new(m))
 }
 
@@ -432,7 +439,7 @@ pub fn list_memories(py: Python<'_>, db: &crate::database::PyDatabase) -> PyResu
 
 /// Deletes a memory store and all its memories.
 #[pyfunction]
-pub fn drop_memory(py: Python<'_>, db: &crate::database::PyDatabase, name: &str) -> PyResult<()> {
+pub fn drop_memory(py: Python<'_>, db: &crate::database::PyDatabase, name: Text) -> PyResult<()> {
     let db = db.engine();
-    py.detach(|| db.drop_memory(name)).or_raise()
+    py.detach(|| db.drop_memory(&name)).or_raise()
 }

@@ -11,7 +11,10 @@ use agentdb_engine::{Error, ErrorKind, Metric};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::conversion::{extract_filter, extract_query, extract_vectors, metadata_to_dict, non_negative, to_value};
+use crate::args::{opt_f64, opt_i64, Flag, Float, Int, Text};
+use crate::conversion::{
+    extract_filter, extract_ids, extract_query, extract_vectors, metadata_to_dict, non_negative, to_value,
+};
 use crate::database::PyDatabase;
 use crate::errors::{new_err, OrRaise};
 
@@ -78,38 +81,38 @@ fn check_raised<T>(r: Result<T, Error>, raised: Raised) -> PyResult<T> {
     }
 }
 
-fn chunk_options(size: i64, overlap: i64, unit: &str) -> PyResult<ChunkOptions> {
+fn chunk_options(size: Int, overlap: Int, unit: &str) -> PyResult<ChunkOptions> {
     Ok(ChunkOptions {
-        size: non_negative("size", size)?,
-        overlap: non_negative("overlap", overlap)?,
+        size: non_negative("size", *size)?,
+        overlap: non_negative("overlap", *overlap)?,
         unit: unit.parse::<SizeUnit>().or_raise()?,
     })
 }
 
 /// `[(text, char_start, char_end, headings, tokens), …]`: `text` cut into chunks.
 #[pyfunction]
-#[pyo3(signature = (text, format="plain", size=256, overlap=32, unit="tokens", tokenizer=None))]
+#[pyo3(signature = (text, format=Text::lit("plain"), size=Int(256), overlap=Int(32), unit=Text::lit("tokens"), tokenizer=None))]
 pub fn chunk_text(
     py: Python<'_>,
-    text: &str,
-    format: &str,
-    size: i64,
-    overlap: i64,
-    unit: &str,
+    text: Text,
+    format: Text,
+    size: Int,
+    overlap: Int,
+    unit: Text,
     tokenizer: Option<Py<PyAny>>,
 ) -> PyResult<Vec<(String, usize, usize, Vec<String>, usize)>> {
-    let options = chunk_options(size, overlap, unit)?;
+    let options = chunk_options(size, overlap, &unit)?;
     let format = format.parse::<TextFormat>().or_raise()?;
     let raised = Raised::default();
-    let r = py.detach(|| with_counter(tokenizer.as_ref(), &raised, |c| chunk::chunk(text, format, &options, c)));
+    let r = py.detach(|| with_counter(tokenizer.as_ref(), &raised, |c| chunk::chunk(&text, format, &options, c)));
     let chunks = check_raised(r, raised)?;
     Ok(chunks.into_iter().map(|c| (c.text, c.char_start, c.char_end, c.headings, c.tokens)).collect())
 }
 
 /// The engine's token approximation of `text`.
 #[pyfunction]
-pub fn count_tokens(text: &str) -> usize {
-    chunk::approx_tokens(text)
+pub fn count_tokens(text: Text) -> usize {
+    chunk::approx_tokens(&text)
 }
 
 /// Names of the RAG stores of a database.
@@ -121,9 +124,9 @@ pub fn list_rags(py: Python<'_>, db: &PyDatabase) -> PyResult<Vec<String>> {
 
 /// Deletes a RAG store and its chunks.
 #[pyfunction]
-pub fn drop_rag(py: Python<'_>, db: &PyDatabase, name: &str) -> PyResult<()> {
+pub fn drop_rag(py: Python<'_>, db: &PyDatabase, name: Text) -> PyResult<()> {
     let db = db.engine();
-    py.detach(|| db.drop_rag(name)).or_raise()
+    py.detach(|| db.drop_rag(&name)).or_raise()
 }
 
 /// A RAG store (see `agentdb.rag.Rag`).
@@ -161,23 +164,23 @@ fn citation_tuple<'py>(py: Python<'py>, c: Citation) -> PyResult<Bound<'py, PyTu
 
 #[allow(clippy::too_many_arguments)]
 fn retrieve_options(
-    k: i64,
+    k: Int,
     mode: &str,
-    vector_weight: f32,
-    text_weight: f32,
-    rrf_k: f32,
-    candidates: Option<i64>,
-    mmr_lambda: Option<f32>,
+    vector_weight: Float,
+    text_weight: Float,
+    rrf_k: Float,
+    candidates: Option<Int>,
+    mmr_lambda: Option<Float>,
     filter: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<RetrieveOptions> {
     Ok(RetrieveOptions {
-        k: non_negative("k", k)?,
+        k: non_negative("k", *k)?,
         mode: mode.parse::<RetrievalMode>().or_raise()?,
-        vector_weight,
-        text_weight,
-        rrf_k,
-        candidates: candidates.map(|c| non_negative("candidates", c)).transpose()?,
-        mmr_lambda,
+        vector_weight: *vector_weight as f32,
+        text_weight: *text_weight as f32,
+        rrf_k: *rrf_k as f32,
+        candidates: opt_i64(candidates).map(|c| non_negative("candidates", c)).transpose()?,
+        mmr_lambda: opt_f64(mmr_lambda).map(|m| m as f32),
         filter: extract_filter(filter)?,
     })
 }
@@ -186,19 +189,19 @@ fn retrieve_options(
 impl PyRag {
     /// Opens RAG `name` of `db`, creating it for `dim`-dimensional embeddings if needed.
     #[new]
-    fn new(py: Python<'_>, db: &PyDatabase, name: &str, dim: i64, metric: &str) -> PyResult<Self> {
-        let dim = non_negative("dim", dim)?;
+    fn new(py: Python<'_>, db: &PyDatabase, name: Text, dim: Int, metric: Text) -> PyResult<Self> {
+        let dim = non_negative("dim", *dim)?;
         let metric = metric.parse::<Metric>().or_raise()?;
         let db = db.engine();
-        let inner = py.detach(|| db.rag(name, dim, metric)).or_raise()?;
+        let inner = py.detach(|| db.rag(&name, dim, metric)).or_raise()?;
         Ok(PyRag { inner })
     }
 
     /// Opens an existing RAG (its dimension and metric are stored).
     #[staticmethod]
-    fn open(py: Python<'_>, db: &PyDatabase, name: &str) -> PyResult<Self> {
+    fn open(py: Python<'_>, db: &PyDatabase, name: Text) -> PyResult<Self> {
         let db = db.engine();
-        let inner = py.detach(|| db.open_rag(name)).or_raise()?;
+        let inner = py.detach(|| db.open_rag(&name)).or_raise()?;
         Ok(PyRag { inner })
     }
 
@@ -219,20 +222,21 @@ impl PyRag {
 
     /// `docs`: `[(id, text, source | None, format, metadata | None), …]`; `embed(list[str])` returns
     /// an `(n, dim)` array. Returns `[(doc_id, status, chunks), …]`.
-    #[pyo3(signature = (docs, embed, size=256, overlap=32, unit="tokens", force=false, tokenizer=None))]
+    #[pyo3(signature = (docs, embed, size=Int(256), overlap=Int(32), unit=Text::lit("tokens"), force=Flag(false), tokenizer=None))]
     #[allow(clippy::too_many_arguments)]
     fn ingest(
         &self,
         py: Python<'_>,
         docs: &Bound<'_, PyList>,
         embed: Py<PyAny>,
-        size: i64,
-        overlap: i64,
-        unit: &str,
-        force: bool,
+        size: Int,
+        overlap: Int,
+        unit: Text,
+        force: Flag,
         tokenizer: Option<Py<PyAny>>,
     ) -> PyResult<Vec<(String, &'static str, usize)>> {
-        let options = chunk_options(size, overlap, unit)?;
+        let force = *force;
+        let options = chunk_options(size, overlap, &unit)?;
         let mut documents = Vec::with_capacity(docs.len());
         for (i, d) in docs.iter().enumerate() {
             let (id, text, source, format, metadata): (String, String, Option<String>, String, Option<Bound<'_, PyAny>>) =
@@ -244,7 +248,7 @@ impl PyRag {
                 Some(m) => match to_value(&m) {
                     Ok(agentdb_engine::Value::Map(m)) => m,
                     Ok(_) => return Err(new_err(ErrorKind::InvalidMetadata, format!("document {i} (id {id:?}): metadata must be a dict"))),
-                    Err(why) => return Err(new_err(ErrorKind::InvalidMetadata, format!("document {i} (id {id:?}): {why}"))),
+                    Err(e) => return Err(e.into_err(ErrorKind::InvalidMetadata, &format!("document {i} (id {id:?})"))),
                 },
             };
             let format = format.parse::<TextFormat>().or_raise()?;
@@ -286,23 +290,24 @@ impl PyRag {
 
     /// Hits as tuples `(id, doc_id, source, position, char_start, char_end, heading, text, score,
     /// vector_rank, distance, text_rank, bm25, metadata)`.
-    #[pyo3(signature = (text=None, vector=None, k=5, mode="hybrid", vector_weight=1.0, text_weight=1.0, rrf_k=60.0, candidates=None, mmr_lambda=None, filter=None))]
+    #[pyo3(signature = (text=None, vector=None, k=Int(5), mode=Text::lit("hybrid"), vector_weight=Float(1.0), text_weight=Float(1.0), rrf_k=Float(60.0), candidates=None, mmr_lambda=None, filter=None))]
     #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
         py: Python<'py>,
-        text: Option<&str>,
+        text: Option<Text>,
         vector: Option<&Bound<'py, PyAny>>,
-        k: i64,
-        mode: &str,
-        vector_weight: f32,
-        text_weight: f32,
-        rrf_k: f32,
-        candidates: Option<i64>,
-        mmr_lambda: Option<f32>,
+        k: Int,
+        mode: Text,
+        vector_weight: Float,
+        text_weight: Float,
+        rrf_k: Float,
+        candidates: Option<Int>,
+        mmr_lambda: Option<Float>,
         filter: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Vec<HitTuple<'py>>> {
-        let options = retrieve_options(k, mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
+        let text = text.as_deref();
+        let options = retrieve_options(k, &mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
         let query = vector.filter(|v| !v.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
         let rag = &self.inner;
@@ -311,27 +316,29 @@ impl PyRag {
     }
 
     /// `(text, tokens, [(number, doc_id, source, heading, positions, char_start, char_end), …])`.
-    #[pyo3(signature = (text=None, vector=None, max_tokens=2000, k=20, mode="hybrid", vector_weight=1.0, text_weight=1.0, rrf_k=60.0, candidates=None, mmr_lambda=None, filter=None, document_order=true, tokenizer=None))]
+    #[pyo3(signature = (text=None, vector=None, max_tokens=Int(2000), k=Int(20), mode=Text::lit("hybrid"), vector_weight=Float(1.0), text_weight=Float(1.0), rrf_k=Float(60.0), candidates=None, mmr_lambda=None, filter=None, document_order=Flag(true), tokenizer=None))]
     #[allow(clippy::too_many_arguments)]
     fn context<'py>(
         &self,
         py: Python<'py>,
-        text: Option<&str>,
+        text: Option<Text>,
         vector: Option<&Bound<'py, PyAny>>,
-        max_tokens: i64,
-        k: i64,
-        mode: &str,
-        vector_weight: f32,
-        text_weight: f32,
-        rrf_k: f32,
-        candidates: Option<i64>,
-        mmr_lambda: Option<f32>,
+        max_tokens: Int,
+        k: Int,
+        mode: Text,
+        vector_weight: Float,
+        text_weight: Float,
+        rrf_k: Float,
+        candidates: Option<Int>,
+        mmr_lambda: Option<Float>,
         filter: Option<&Bound<'py, PyAny>>,
-        document_order: bool,
+        document_order: Flag,
         tokenizer: Option<Py<PyAny>>,
     ) -> PyResult<(String, usize, Vec<Bound<'py, PyTuple>>)> {
-        let retrieve = retrieve_options(k, mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
-        let options = ContextOptions { max_tokens: non_negative("max_tokens", max_tokens)?, retrieve, document_order };
+        let text = text.as_deref();
+        let retrieve = retrieve_options(k, &mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
+        let options =
+            ContextOptions { max_tokens: non_negative("max_tokens", *max_tokens)?, retrieve, document_order: *document_order };
         let query = vector.filter(|v| !v.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
         let rag = &self.inner;
@@ -343,7 +350,8 @@ impl PyRag {
     }
 
     /// Deletes documents by id; returns the number of chunks deleted.
-    fn delete(&self, py: Python<'_>, doc_ids: Vec<String>) -> PyResult<u64> {
+    fn delete(&self, py: Python<'_>, doc_ids: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let doc_ids = extract_ids(doc_ids)?;
         let rag = &self.inner;
         py.detach(|| rag.delete(&doc_ids)).or_raise()
     }

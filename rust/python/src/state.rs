@@ -5,18 +5,19 @@
 
 use std::time::Duration;
 
-use agentdb_engine::serde_json::{self, Map, Number, Value as Json};
+use agentdb_engine::serde_json::{Map, Number, Value as Json};
 use agentdb_engine::{Checkpoint, CheckpointFilter, ErrorKind, PendingWrite, State, StateAt, StateVersion, WriteInput};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
+use crate::args::{opt_i64, opt_string, Int, Text};
 use crate::conversion::{datetime_to_micros, micros_to_datetime, non_negative};
 use crate::database::PyDatabase;
 use crate::errors::{new_err, OrRaise};
 
-/// How deeply a value may nest (the engine's limit too: JSON parsers limit recursion, and a
-/// container that holds itself would never end).
-const MAX_DEPTH: usize = 100;
+/// How deeply a value may nest: the engine's one limit for every value path (each list, tuple
+/// or dict one level).
+const MAX_DEPTH: usize = agentdb_engine::MAX_VALUE_DEPTH;
 
 fn invalid(message: impl Into<String>) -> PyErr {
     new_err(ErrorKind::InvalidArgument, message)
@@ -29,13 +30,18 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 /// A JSON-serialisable Python value (None, bool, int, float, str, list, tuple, dict with str
 /// keys) as JSON; anything else is an `InvalidArgumentError` naming where it was found.
 pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Json> {
-    to_json_at(obj, 0, &mut String::from("value"))
+    to_json_in(obj, &mut String::from("value"))
 }
 
-fn to_json_at(obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> PyResult<Json> {
-    if depth > MAX_DEPTH {
-        return Err(invalid(format!("{path}: nested more than {MAX_DEPTH} levels deep (or contains itself)")));
-    }
+/// [`to_json`] with `path` naming the value in messages.
+fn to_json_in(obj: &Bound<'_, PyAny>, path: &mut String) -> PyResult<Json> {
+    to_json_at(obj, &mut Vec::new(), path)
+}
+
+/// `open` holds the containers enclosing `obj` (outermost first): its length is the depth, and a
+/// container that is among them holds itself. Both are checked before descending, so the
+/// recursion is at most [`MAX_DEPTH`] deep.
+fn to_json_at(obj: &Bound<'_, PyAny>, open: &mut Vec<usize>, path: &mut String) -> PyResult<Json> {
     if obj.is_none() {
         return Ok(Json::Null);
     }
@@ -49,7 +55,9 @@ fn to_json_at(obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> PyResu
         if let Ok(u) = obj.extract::<u64>() {
             return Ok(Json::from(u));
         }
-        return Err(invalid(format!("{path}: the integer {obj} does not fit in 64 bits")));
+        return Err(invalid(format!(
+            "{path}: the integer {obj} does not fit in 64 bits (state integers range from -2**63 to 2**64-1)"
+        )));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         let v = f.value();
@@ -60,17 +68,25 @@ fn to_json_at(obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> PyResu
     if obj.is_instance_of::<PyString>() {
         return Ok(Json::String(obj.extract::<String>()?));
     }
-    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        let mut items = Vec::with_capacity(obj.len().unwrap_or(0));
-        for (i, item) in obj.try_iter()?.enumerate() {
-            let len = path.len();
-            path.push_str(&format!("[{i}]"));
-            items.push(to_json_at(&item?, depth + 1, path)?);
-            path.truncate(len);
-        }
-        return Ok(Json::Array(items));
+    let is_seq = obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>();
+    let dict = obj.cast::<PyDict>().ok();
+    if !is_seq && dict.is_none() {
+        return Err(invalid(format!(
+            "{path}: a {} is not JSON-serialisable (use None, bool, int, float, str, list, tuple or dict)",
+            type_name(obj)
+        )));
     }
-    if let Ok(d) = obj.cast::<PyDict>() {
+    let id = obj.as_ptr() as usize;
+    if open.contains(&id) {
+        return Err(invalid(format!("{path}: the value contains itself")));
+    }
+    if open.len() >= MAX_DEPTH {
+        return Err(invalid(format!(
+            "{path}: nested more than {MAX_DEPTH} levels deep (the limit for metadata, filters and state values)"
+        )));
+    }
+    open.push(id);
+    let out = if let Some(d) = dict {
         let mut map = Map::new();
         for (k, v) in d.iter() {
             let Ok(key) = k.extract::<String>() else {
@@ -78,16 +94,23 @@ fn to_json_at(obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> PyResu
             };
             let len = path.len();
             path.push_str(&format!("[{key:?}]"));
-            let value = to_json_at(&v, depth + 1, path)?;
+            let value = to_json_at(&v, open, path)?;
             path.truncate(len);
             map.insert(key, value);
         }
-        return Ok(Json::Object(map));
-    }
-    Err(invalid(format!(
-        "{path}: a {} is not JSON-serialisable (use None, bool, int, float, str, list, tuple or dict)",
-        type_name(obj)
-    )))
+        Json::Object(map)
+    } else {
+        let mut items = Vec::with_capacity(crate::conversion::capacity_hint(obj));
+        for (i, item) in obj.try_iter()?.enumerate() {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            items.push(to_json_at(&item?, open, path)?);
+            path.truncate(len);
+        }
+        Json::Array(items)
+    };
+    open.pop();
+    Ok(out)
 }
 
 /// JSON as a Python object.
@@ -118,8 +141,11 @@ pub fn from_json<'py>(py: Python<'py>, v: &Json) -> PyResult<Bound<'py, PyAny>> 
 
 /// Stored JSON text as a Python object.
 fn parse_stored<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    let v: Json = serde_json::from_str(text)
-        .map_err(|e| new_err(ErrorKind::Internal, format!("a stored agent-state value is not valid JSON: {e}")))?;
+    // Parsed exactly (serde_json's own float parsing can be 1 ULP off): a value reads back as
+    // the very bits written.
+    let v: Json = agentdb_engine::parse_json(text).map_err(|e| {
+        new_err(ErrorKind::Internal, format!("a stored agent-state value is not valid JSON: {}", e.message()))
+    })?;
     from_json(py, &v)
 }
 
@@ -213,22 +239,22 @@ impl PyState {
     fn put(
         &self,
         py: Python<'_>,
-        agent_id: &str,
-        session_id: &str,
-        key: &str,
+        agent_id: Text,
+        session_id: Text,
+        key: Text,
         value: &Bound<'_, PyAny>,
         ttl: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let (value, ttl) = (to_json(value)?, ttl_arg(ttl)?);
-        py.detach(|| self.inner.put(agent_id, session_id, key, &value, ttl)).or_raise()
+        py.detach(|| self.inner.put(&agent_id, &session_id, &key, &value, ttl)).or_raise()
     }
 
     #[pyo3(signature = (agent_id, session_id, values, ttl=None))]
     fn put_many(
         &self,
         py: Python<'_>,
-        agent_id: &str,
-        session_id: &str,
+        agent_id: Text,
+        session_id: Text,
         values: &Bound<'_, PyAny>,
         ttl: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<u64>> {
@@ -240,64 +266,64 @@ impl PyState {
             let Ok(key) = k.extract::<String>() else {
                 return Err(invalid(format!("keys must be str, got {}", type_name(&k))));
             };
-            let value = to_json_at(&v, 0, &mut format!("values[{key:?}]"))?;
+            let value = to_json_in(&v, &mut format!("values[{key:?}]"))?;
             items.push((key, value));
         }
         let ttl = ttl_arg(ttl)?;
-        py.detach(|| self.inner.put_many(agent_id, session_id, &items, ttl)).or_raise()
+        py.detach(|| self.inner.put_many(&agent_id, &session_id, &items, ttl)).or_raise()
     }
 
     #[pyo3(signature = (agent_id, session_id, key, version=None, at=None))]
     fn get<'py>(
         &self,
         py: Python<'py>,
-        agent_id: &str,
-        session_id: &str,
-        key: &str,
-        version: Option<i64>,
+        agent_id: Text,
+        session_id: Text,
+        key: Text,
+        version: Option<Int>,
         at: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let at = at_arg(at)?;
-        let which = match (version, at) {
+        let which = match (opt_i64(version), at) {
             (Some(_), Some(_)) => return Err(invalid("give version or at, not both")),
             (Some(v), None) if v < 1 => return Err(invalid(format!("version must be at least 1, got {v}"))),
             (Some(v), None) => StateAt::Version(v as u64),
             (None, Some(t)) => StateAt::Time(t),
             (None, None) => StateAt::Latest,
         };
-        let found = py.detach(|| self.inner.get(agent_id, session_id, key, which)).or_raise()?;
+        let found = py.detach(|| self.inner.get(&agent_id, &session_id, &key, which)).or_raise()?;
         found.map(|v| version_tuple(py, &v)).transpose()
     }
 
-    #[pyo3(signature = (agent_id, session_id, key, limit=100, offset=0))]
+    #[pyo3(signature = (agent_id, session_id, key, limit=Int(100), offset=Int(0)))]
     fn history<'py>(
         &self,
         py: Python<'py>,
-        agent_id: &str,
-        session_id: &str,
-        key: &str,
-        limit: i64,
-        offset: i64,
+        agent_id: Text,
+        session_id: Text,
+        key: Text,
+        limit: Int,
+        offset: Int,
     ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
-        let (limit, offset) = (non_negative("limit", limit)?, non_negative("offset", offset)?);
-        let rows = py.detach(|| self.inner.history(agent_id, session_id, key, limit, offset)).or_raise()?;
+        let (limit, offset) = (non_negative("limit", *limit)?, non_negative("offset", *offset)?);
+        let rows = py.detach(|| self.inner.history(&agent_id, &session_id, &key, limit, offset)).or_raise()?;
         rows.iter().map(|v| version_tuple(py, v)).collect()
     }
 
-    fn delete(&self, py: Python<'_>, agent_id: &str, session_id: &str, key: &str) -> PyResult<u64> {
-        py.detach(|| self.inner.delete(agent_id, session_id, key)).or_raise()
+    fn delete(&self, py: Python<'_>, agent_id: Text, session_id: Text, key: Text) -> PyResult<u64> {
+        py.detach(|| self.inner.delete(&agent_id, &session_id, &key)).or_raise()
     }
 
     #[pyo3(signature = (agent_id, session_id, at=None))]
     fn snapshot<'py>(
         &self,
         py: Python<'py>,
-        agent_id: &str,
-        session_id: &str,
+        agent_id: Text,
+        session_id: Text,
         at: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let at = at_arg(at)?;
-        let snap = py.detach(|| self.inner.snapshot(agent_id, session_id, at)).or_raise()?;
+        let snap = py.detach(|| self.inner.snapshot(&agent_id, &session_id, at)).or_raise()?;
         let d = PyDict::new(py);
         for (k, v) in &snap {
             d.set_item(k, parse_stored(py, v)?)?;
@@ -306,28 +332,28 @@ impl PyState {
     }
 
     #[pyo3(signature = (agent_id, session_id, at=None))]
-    fn keys(&self, py: Python<'_>, agent_id: &str, session_id: &str, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
+    fn keys(&self, py: Python<'_>, agent_id: Text, session_id: Text, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
         let at = at_arg(at)?;
-        py.detach(|| self.inner.keys(agent_id, session_id, at)).or_raise()
+        py.detach(|| self.inner.keys(&agent_id, &session_id, at)).or_raise()
     }
 
-    fn sessions(&self, py: Python<'_>, agent_id: &str) -> PyResult<Vec<String>> {
-        py.detach(|| self.inner.sessions(agent_id)).or_raise()
+    fn sessions(&self, py: Python<'_>, agent_id: Text) -> PyResult<Vec<String>> {
+        py.detach(|| self.inner.sessions(&agent_id)).or_raise()
     }
 
     #[pyo3(signature = (agent_id, session_id=None))]
-    fn purge(&self, py: Python<'_>, agent_id: &str, session_id: Option<&str>) -> PyResult<u64> {
-        py.detach(|| self.inner.purge(agent_id, session_id)).or_raise()
+    fn purge(&self, py: Python<'_>, agent_id: Text, session_id: Option<Text>) -> PyResult<u64> {
+        py.detach(|| self.inner.purge(&agent_id, session_id.as_deref())).or_raise()
     }
 
     #[pyo3(signature = (agent_id, session_id, ttl=None))]
-    fn set_session_ttl(&self, py: Python<'_>, agent_id: &str, session_id: &str, ttl: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn set_session_ttl(&self, py: Python<'_>, agent_id: Text, session_id: Text, ttl: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let ttl = ttl_arg(ttl)?;
-        py.detach(|| self.inner.set_session_ttl(agent_id, session_id, ttl)).or_raise()
+        py.detach(|| self.inner.set_session_ttl(&agent_id, &session_id, ttl)).or_raise()
     }
 
-    fn session_ttl(&self, py: Python<'_>, agent_id: &str, session_id: &str) -> PyResult<Option<f64>> {
-        let ttl = py.detach(|| self.inner.session_ttl(agent_id, session_id)).or_raise()?;
+    fn session_ttl(&self, py: Python<'_>, agent_id: Text, session_id: Text) -> PyResult<Option<f64>> {
+        let ttl = py.detach(|| self.inner.session_ttl(&agent_id, &session_id)).or_raise()?;
         Ok(ttl.map(|d| d.as_secs_f64()))
     }
 
@@ -339,27 +365,27 @@ impl PyState {
         py.detach(|| self.inner.flush()).or_raise()
     }
 
-    #[pyo3(signature = (thread_id, namespace, checkpoint_id, checkpoint, parent_id=None, metadata=None, type_=""))]
+    #[pyo3(signature = (thread_id, namespace, checkpoint_id, checkpoint, parent_id=None, metadata=None, type_=Text::lit("")))]
     #[allow(clippy::too_many_arguments)]
     fn put_checkpoint(
         &self,
         py: Python<'_>,
-        thread_id: &str,
-        namespace: &str,
-        checkpoint_id: &str,
+        thread_id: Text,
+        namespace: Text,
+        checkpoint_id: Text,
         checkpoint: &Bound<'_, PyAny>,
-        parent_id: Option<&str>,
+        parent_id: Option<Text>,
         metadata: Option<&Bound<'_, PyAny>>,
-        type_: &str,
+        type_: Text,
     ) -> PyResult<()> {
         let payload = bytes_arg(checkpoint, "checkpoint")?;
         let metadata = match metadata.filter(|m| !m.is_none()) {
             None => None,
-            Some(m) if m.is_instance_of::<PyDict>() => Some(to_json_at(m, 0, &mut String::from("metadata"))?),
+            Some(m) if m.is_instance_of::<PyDict>() => Some(to_json_in(m, &mut String::from("metadata"))?),
             Some(m) => return Err(invalid(format!("metadata must be a dict, got {}", type_name(m)))),
         };
         py.detach(|| {
-            self.inner.put_checkpoint(thread_id, namespace, checkpoint_id, &payload, parent_id, metadata.as_ref(), type_)
+            self.inner.put_checkpoint(&thread_id, &namespace, &checkpoint_id, &payload, parent_id.as_deref(), metadata.as_ref(), &type_)
         })
         .or_raise()
     }
@@ -368,11 +394,11 @@ impl PyState {
     fn get_checkpoint<'py>(
         &self,
         py: Python<'py>,
-        thread_id: &str,
-        namespace: &str,
-        checkpoint_id: Option<&str>,
+        thread_id: Text,
+        namespace: Text,
+        checkpoint_id: Option<Text>,
     ) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let found = py.detach(|| self.inner.get_checkpoint(thread_id, namespace, checkpoint_id)).or_raise()?;
+        let found = py.detach(|| self.inner.get_checkpoint(&thread_id, &namespace, checkpoint_id.as_deref())).or_raise()?;
         found.map(|c| checkpoint_tuple(py, &c)).transpose()
     }
 
@@ -380,40 +406,40 @@ impl PyState {
     fn list_checkpoints<'py>(
         &self,
         py: Python<'py>,
-        thread_id: Option<String>,
-        namespace: Option<String>,
-        before: Option<String>,
-        limit: Option<i64>,
+        thread_id: Option<Text>,
+        namespace: Option<Text>,
+        before: Option<Text>,
+        limit: Option<Int>,
         metadata: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
         let metadata = match metadata.filter(|m| !m.is_none()) {
             None => None,
-            Some(m) => match to_json_at(m, 0, &mut String::from("metadata"))? {
+            Some(m) => match to_json_in(m, &mut String::from("metadata"))? {
                 Json::Object(map) => Some(map),
                 _ => return Err(invalid(format!("metadata must be a dict, got {}", type_name(m)))),
             },
         };
         let filter = CheckpointFilter {
-            thread_id,
-            namespace,
-            before,
-            limit: limit.map(|l| non_negative("limit", l)).transpose()?,
+            thread_id: opt_string(thread_id),
+            namespace: opt_string(namespace),
+            before: opt_string(before),
+            limit: opt_i64(limit).map(|l| non_negative("limit", l)).transpose()?,
             metadata,
         };
         let found = py.detach(|| self.inner.list_checkpoints(&filter)).or_raise()?;
         found.iter().map(|c| checkpoint_tuple(py, c)).collect()
     }
 
-    #[pyo3(signature = (thread_id, namespace, checkpoint_id, task_id, writes, task_path=""))]
+    #[pyo3(signature = (thread_id, namespace, checkpoint_id, task_id, writes, task_path=Text::lit("")))]
     fn put_writes(
         &self,
         py: Python<'_>,
-        thread_id: &str,
-        namespace: &str,
-        checkpoint_id: &str,
-        task_id: &str,
+        thread_id: Text,
+        namespace: Text,
+        checkpoint_id: Text,
+        task_id: Text,
         writes: &Bound<'_, PyAny>,
-        task_path: &str,
+        task_path: Text,
     ) -> PyResult<()> {
         let mut items = Vec::new();
         for (i, w) in writes.try_iter().map_err(|_| invalid("writes must be a list of (idx, channel, type, value) tuples"))?.enumerate() {
@@ -429,21 +455,21 @@ impl PyState {
             let value = bytes_arg(&t.get_item(3)?, &format!("writes[{i}] value"))?;
             items.push(WriteInput { idx, channel, type_, value });
         }
-        py.detach(|| self.inner.put_writes(thread_id, namespace, checkpoint_id, task_id, &items, task_path)).or_raise()
+        py.detach(|| self.inner.put_writes(&thread_id, &namespace, &checkpoint_id, &task_id, &items, &task_path)).or_raise()
     }
 
     fn get_writes<'py>(
         &self,
         py: Python<'py>,
-        thread_id: &str,
-        namespace: &str,
-        checkpoint_id: &str,
+        thread_id: Text,
+        namespace: Text,
+        checkpoint_id: Text,
     ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
-        let found = py.detach(|| self.inner.get_writes(thread_id, namespace, checkpoint_id)).or_raise()?;
+        let found = py.detach(|| self.inner.get_writes(&thread_id, &namespace, &checkpoint_id)).or_raise()?;
         found.iter().map(|w| write_tuple(py, w)).collect()
     }
 
-    fn delete_thread(&self, py: Python<'_>, thread_id: &str) -> PyResult<()> {
-        py.detach(|| self.inner.delete_thread(thread_id)).or_raise()
+    fn delete_thread(&self, py: Python<'_>, thread_id: Text) -> PyResult<()> {
+        py.detach(|| self.inner.delete_thread(&thread_id)).or_raise()
     }
 }

@@ -213,22 +213,13 @@ fn ttl_micros(ttl: Duration) -> Result<i64> {
     i64::try_from(us).map_err(|_| Error::invalid_argument("the TTL is too long"))
 }
 
-/// How deeply a value may nest: stored JSON is parsed again on every read, and JSON parsers
-/// limit recursion (serde_json to 128 levels).
-pub const MAX_JSON_DEPTH: usize = 100;
+/// How deeply a value may nest: the one limit of every value path, [`crate::value::MAX_VALUE_DEPTH`]
+/// (each list or map one level). Stored JSON is parsed again on every read, by
+/// [`crate::value::parse_json`], which enforces the same limit.
+pub const MAX_JSON_DEPTH: usize = crate::value::MAX_VALUE_DEPTH;
 
 fn check_depth(what: &str, v: &serde_json::Value) -> Result<()> {
-    fn depth(v: &serde_json::Value) -> usize {
-        match v {
-            serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
-            serde_json::Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
-            _ => 0,
-        }
-    }
-    if depth(v) > MAX_JSON_DEPTH {
-        return Err(Error::invalid_argument(format!("{what} is nested more than {MAX_JSON_DEPTH} levels deep")));
-    }
-    Ok(())
+    crate::value::check_json_depth(what, v)
 }
 
 /// A JSON object given as text (checkpoint metadata), compacted.
@@ -789,7 +780,7 @@ fn list_rows(mem: &Mem, filter: &CheckpointFilter) -> Vec<Arc<mem::CkRow>> {
                 continue;
             }
             if let Some(want) = &filter.metadata {
-                let meta: serde_json::Value = serde_json::from_str(&c.cp.metadata).unwrap_or_default();
+                let meta = crate::value::parse_json(&c.cp.metadata).unwrap_or_default();
                 if !want.iter().all(|(k, v)| meta.get(k) == Some(v)) {
                     continue;
                 }
@@ -1030,6 +1021,63 @@ mod tests {
         assert!(stub_in(&st, "1") && stub_in(&st, "2") && !stub_in(&st, "3"));
         assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
         assert!(stub_in(&st, "1"));
+    }
+
+    /// Values read back (from memory, from the log after a restart, from Lance after a flush)
+    /// parse to exactly what was written: every double bit for bit (subnormals, -0.0), integers
+    /// up to the u64 / i64 limits; and a value nested too deep is rejected.
+    #[test]
+    fn state_values_round_trip_exactly() {
+        let mut floats = vec![0.0, -0.0, 0.1, 5e-324, -5e-324, f64::MIN_POSITIVE / 7.0, f64::MAX, f64::MIN];
+        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
+        while floats.len() < 2_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if f.is_finite() {
+                floats.push(f);
+            }
+        }
+        let ints = json!([i64::MIN, i64::MAX, u64::MAX, 1u64 << 53, (1u64 << 53) + 1, -(1i64 << 53) - 1]);
+        let value = json!({"floats": floats, "ints": ints, "nested": {"a": [-0.0, {"b": 5e-324}]}});
+        let bits = |v: &serde_json::Value| -> Vec<u64> {
+            v["floats"].as_array().unwrap().iter().map(|f| f.as_f64().unwrap().to_bits()).collect()
+        };
+        let want: Vec<u64> = floats.iter().map(|f| f.to_bits()).collect();
+        let check = |st: &State| {
+            let got = st.get("a", "s", "k", StateAt::Latest).unwrap().unwrap();
+            let back = crate::value::parse_json(got.value.as_deref().unwrap()).unwrap();
+            assert_eq!(bits(&back), want);
+            assert_eq!(back["ints"], ints);
+            assert!(back["nested"]["a"][0].as_f64().unwrap().is_sign_negative());
+            assert_eq!(back["nested"]["a"][1]["b"].as_f64(), Some(5e-324));
+            assert_eq!(back, value);
+        };
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (st, _consumer, _wal) = open(dir.path());
+            st.put("a", "s", "k", &value, None).unwrap();
+            check(&st);
+            st.inner.closed.store(true, Ordering::Release);
+        }
+        let (st, consumer, _wal) = open(dir.path()); // replayed from the log
+        check(&st);
+        consumer.flush().unwrap();
+        st.inner.closed.store(true, Ordering::Release);
+        let st = State::open(connect(dir.path()), None, true).unwrap(); // read from Lance
+        check(&st);
+
+        let mut deep = json!(1);
+        for _ in 0..MAX_JSON_DEPTH {
+            deep = json!([deep]);
+        }
+        let dir2 = tempfile::tempdir().unwrap();
+        let (st, _consumer, _wal) = open(dir2.path());
+        st.put("a", "s", "ok", &deep, None).unwrap();
+        let e = st.put("a", "s", "deep", &json!([deep]), None).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
+        assert!(e.message().contains("nested more than"), "{}", e.message());
     }
 
     /// Every flush is a commit (a fragment); the store compacts a table every COMPACT_EVERY
