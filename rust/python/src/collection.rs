@@ -39,6 +39,11 @@ impl PyCollection {
     ) -> PyResult<()> {
         let ids = extract_ids(ids)?;
         let vectors = extract_vectors(vectors, "vectors")?;
+        // Counts first, before documents and metadata are converted (the engine checks again).
+        let n = vectors.as_vectors()?.len();
+        if n != ids.len() {
+            return Err(new_err(ErrorKind::InvalidArgument, format!("{} ids but {n} vectors", ids.len())));
+        }
         let documents = documents.filter(|d| !d.is_none()).map(extract_documents).transpose()?;
         let metadata = metadata.filter(|m| !m.is_none()).map(|m| extract_metadata(m, &ids)).transpose()?;
         let records = Records {
