@@ -265,12 +265,12 @@ impl<'a> Reader<'a> {
 }
 
 /// A decoded collection record.
-enum Logged {
+pub(crate) enum Logged {
     Puts(Vec<(String, Row)>),
     Deletes(Vec<String>),
 }
 
-fn decode(payload: &[u8]) -> Result<Logged> {
+pub(crate) fn decode(payload: &[u8]) -> Result<Logged> {
     let mut r = Reader { data: payload, pos: 0 };
     let op = r.u8()?;
     let n = r.u32()? as usize;
@@ -718,7 +718,10 @@ impl Collection {
 
     /// Applies one logged record (on open).
     fn replay_record(&self, lsn: u64, payload: &[u8]) -> Result<()> {
-        let logged = decode(payload)?;
+        let mut logged = decode(payload)?;
+        if let Logged::Puts(rows) = &mut logged {
+            self.check_replayed(rows)?;
+        }
         let _write = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut ov = self.overlay();
         let mut mirror = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
@@ -798,3 +801,34 @@ mod tests {
         }
     }
 }
+/// The latest creation or update time a logged row can have: 9999-12-31T23:59:59.999999Z.
+const MAX_LOGGED_MICROS: i64 = 253_402_300_799_999_999;
+
+impl Collection {
+    /// A logged batch passed validation when it was written; one read back that would not
+    /// (another dimension, NaN, a bad id, a metadata key or type the collection does not have,
+    /// a timestamp out of range) is damaged, and is refused before it reaches the buffer, where
+    /// reads would trip on it. Metadata is normalised as when it was written.
+    fn check_replayed(&self, rows: &mut [(String, Row)]) -> Result<()> {
+        let layout = self.layout();
+        let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+        let vectors: Vec<Vec<f32>> = rows.iter().map(|(_, r)| r.vector.clone()).collect();
+        let documents: Vec<Option<String>> = rows.iter().map(|(_, r)| r.document.clone()).collect();
+        let metadata: Vec<Metadata> = rows.iter().map(|(_, r)| r.metadata.clone()).collect();
+        let batch = Records { ids: &ids, vectors: Vectors::Rows(&vectors), documents: Some(&documents), metadata: Some(&metadata) };
+        let checked = records::validate(&batch, &layout)?;
+        if let Some((key, _)) = checked.new_columns.first() {
+            return Err(Error::storage(format!("a logged row has the metadata key {key:?}, which the collection has no column for")));
+        }
+        for (id, row) in rows.iter_mut() {
+            for t in [row.created, row.updated] {
+                if !(0..=MAX_LOGGED_MICROS).contains(&t) {
+                    return Err(Error::storage(format!("the logged row {id:?} has the impossible timestamp {t} µs")));
+                }
+            }
+            row.metadata = normalise(&row.metadata, &layout);
+        }
+        Ok(())
+    }
+}
+

@@ -608,9 +608,20 @@ impl Collection {
         let version = self.inner.table.version().await?;
         if let Some(params) = params {
             let path = index_file::index_path(db, &self.inner.name);
-            if let Some(mut saved) =
-                index_file::load(&path, version, layout.dim, layout.metric, params, self.mirror_vectors_file())?
-            {
+            // The saved rows must be the table's, give or take the buffered writes.
+            let table_rows = self.inner.table.count_rows(None).await?;
+            let buffered = {
+                let ov = self.inner.overlay.lock().unwrap_or_else(|p| p.into_inner());
+                ov.active.len() + ov.flushing.as_ref().map_or(0, |l| l.len())
+            };
+            let expect = index_file::Expected {
+                lance_version: version,
+                dim: layout.dim,
+                metric: layout.metric,
+                params,
+                live_rows: table_rows.saturating_sub(buffered)..=table_rows.saturating_add(buffered),
+            };
+            if let Some(mut saved) = index_file::load(&path, &expect, self.mirror_vectors_file())? {
                 self.overlay_into_mirror(&mut saved);
                 *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(saved);
                 return Ok(());
@@ -635,9 +646,12 @@ impl Collection {
         }
         self.overlay_into_mirror(&mut mirror);
         if let Some(params) = params {
-            // The saved index was missing, damaged or stale: rebuild it from the data.
+            // The saved index was missing, damaged or stale: rebuild it from the data. Saved by
+            // a writer only: a read-only handle's files belong to the writer process.
             mirror.build_index(params);
-            index_file::save(&index_file::index_path(db, &self.inner.name), &mirror, version)?;
+            if self.inner.db.ensure_writable().is_ok() {
+                index_file::save(&index_file::index_path(db, &self.inner.name), &mirror, version)?;
+            }
             mirror.dirty = false;
         } else {
             mirror.prefer_huge_pages();

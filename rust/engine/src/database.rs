@@ -132,10 +132,15 @@ impl DbShared {
         }
         let stream = consumer.stream();
         let records = self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&stream);
-        for r in records.iter().flatten() {
-            consumer.replay(r.lsn, &r.payload).map_err(|e| {
-                Error::new(e.kind(), format!("replaying the write-ahead log (record {} of '{stream}'): {}", r.lsn, e.message()))
-            })?;
+        // A record the consumer cannot apply (sound checksum, impossible content) is a storage
+        // error naming its file and offset. Its stream's records go back to the pending ones, so
+        // a second try fails the same way and never opens the stream without them.
+        let failed = records.iter().flatten().find_map(|r| consumer.replay(r.lsn, &r.payload).err().map(|e| crate::wal::unusable_record(r, &e)));
+        if let Some(e) = failed {
+            if let Some(records) = records {
+                self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(stream, records);
+            }
+            return Err(e);
         }
         self.consumers.lock().unwrap_or_else(|p| p.into_inner()).insert(stream, consumer);
         Ok(())
@@ -432,7 +437,17 @@ impl Database {
     /// Opens every collection the log holds records for, which replays them; records of a
     /// collection that no longer exists (dropped before the crash) are discarded.
     fn replay_collections(&self) -> Result<()> {
-        let streams: Vec<String> = self.shared.pending.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        let mut streams: Vec<String> = {
+            let pending = self.shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+            // The state's stream was replayed when it registered: any stream but a collection's
+            // is unknown, and refused before anything is replayed.
+            let unknown = pending.iter().filter(|(s, _)| !s.starts_with(crate::buffer::STREAM_PREFIX));
+            if let Some(r) = unknown.filter_map(|(_, records)| records.first()).min_by_key(|r| r.lsn) {
+                return Err(crate::wal::unknown_stream(r));
+            }
+            pending.keys().cloned().collect()
+        };
+        streams.sort_unstable();
         for stream in streams {
             let Some(name) = stream.strip_prefix(crate::buffer::STREAM_PREFIX) else { continue };
             match self.get_collection_any(name) {
@@ -518,6 +533,10 @@ impl Database {
         self.shared.ensure_writable()?;
         validate_collection_name(name)?;
         if dim == 0 || dim > schema::MAX_DIM {
+                // One collection's unusable record does not keep the rest of the log from being
+                // recovered: the database opens, and that collection fails with this error
+                // until the record is repaired or the collection dropped.
+                Err(e) if crate::wal::is_unusable_record(&e) => eprintln!("agentdb: warning: {}", e.message()),
             return Err(Error::invalid_argument(format!("dim must be between 1 and {}, got {dim}", schema::MAX_DIM)));
         }
         let mut registry = self.registry();

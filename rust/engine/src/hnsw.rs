@@ -311,6 +311,8 @@ const STRIPES: usize = 1024;
 /// Batches smaller than this are inserted on the calling thread.
 const PARALLEL_BUILD_ABOVE: usize = 4096;
 const NONE: u32 = u32::MAX;
+/// The most levels a node has (`random_level` draws at most 16 above level 0).
+pub(crate) const MAX_LEVELS: usize = 17;
 
 pub(crate) struct Hnsw {
     pub params: HnswParams,
@@ -719,8 +721,14 @@ impl Hnsw {
         if nodes.len() != points.len() || (params.quantization == Quantization::Int8) != scale.is_some() {
             return None;
         }
+        // The parts come from a file: the arrays are reserved fallibly, so a count the allocator
+        // cannot serve is a rejected file (rebuilt), not an abort.
+        let n = nodes.len();
+        h.level0.try_reserve_exact(n.checked_mul(1 + 2 * params.m)?).ok()?;
+        h.upper.try_reserve_exact(n).ok()?;
+        h.levels.try_reserve_exact(n).ok()?;
         for levels in &nodes {
-            if levels.is_empty() || levels.len() > 17 {
+            if levels.is_empty() || levels.len() > MAX_LEVELS {
                 return None;
             }
             h.push_node(levels.len());
@@ -749,7 +757,8 @@ impl Hnsw {
                 return None;
             }
             let scale = Int8Scale(s);
-            let mut codes = Vec::with_capacity(points.data.len());
+            let mut codes = Vec::new();
+            codes.try_reserve_exact(points.data.len()).ok()?;
             for i in 0..points.len() {
                 scale.encode(points.row(i as u32), &mut codes);
             }

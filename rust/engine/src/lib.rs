@@ -19,6 +19,8 @@ mod collection;
 mod database;
 mod error;
 mod filter;
+#[doc(hidden)]
+pub mod fuzz;
 mod hnsw;
 mod index_file;
 pub mod kernels;

@@ -1,41 +1,58 @@
-//! One writer process per database: an exclusive advisory lock on `<db>/_agentdb/LOCK`, held for
-//! as long as the writable database is open.
+//! One writer process per database: exclusive advisory locks, held for as long as the writable
+//! database is open, on the database's internal directory `<db>/_agentdb` itself and on the
+//! file `<db>/_agentdb/LOCK`.
 //!
-//! It is `flock`-style (std's `File::try_lock`): the OS drops it when the process exits, however it
-//! exits, so a crashed writer never leaves the database locked. It is tied to the open file, so a
-//! second writable open of the same directory in the same process is refused too (open it once and
-//! share the handle). Read-only opens take no lock.
+//! They are `flock`-style (std's `File::try_lock`): the OS drops them when the process exits,
+//! however it exits, so a crashed writer never leaves the database locked. They are tied to the
+//! open file, so a second writable open of the same directory in the same process is refused
+//! too (open it once and share the handle). Read-only opens take no lock.
+//!
+//! The lock that counts is the directory's: a file can be deleted under its holder (a cleanup
+//! script, a user removing a stale-looking `LOCK`), and the next writer would then create a new
+//! file and lock that, with two writers on one log and one table. The directory cannot be
+//! replaced while it holds the log and the index files, so every writer locks the same inode.
+//! `LOCK` is still taken (second), for writers of earlier versions, which lock only it.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// Held while the database is open for writing; dropping it releases the lock.
+/// Held while the database is open for writing; dropping it releases the locks.
 pub(crate) struct DbLock {
+    _dir: File,
     _file: File,
 }
 
 impl DbLock {
-    /// Takes the lock of the database whose internal directory is `dir`, or fails at once with
-    /// [`ErrorKind::DatabaseLocked`] when another writer holds it.
+    /// Takes the locks of the database whose internal directory is `dir`, or fails at once with
+    /// [`ErrorKind::DatabaseLocked`] when another writer holds either.
     pub fn acquire(dir: &Path, db: &Path) -> Result<DbLock> {
+        // A directory opens read-only (O_RDONLY | O_DIRECTORY); flock works on it like on a file.
+        let dir_file = File::open(dir).map_err(|e| Error::storage(format!("cannot open {} to lock it: {e}", dir.display())))?;
+        if !dir_file.metadata()?.is_dir() {
+            return Err(Error::storage(format!("{} is not a directory", dir.display())));
+        }
+        lock(&dir_file, dir, db)?;
         let path = dir.join("LOCK");
         let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)?;
-        match file.try_lock() {
-            Ok(()) => Ok(DbLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
-                ErrorKind::DatabaseLocked,
-                format!(
-                    "the database {} is open for writing elsewhere (another process, or another open \
-                     handle in this one); open it read-only, or close the other writer first",
-                    db.display()
-                ),
-            )),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(Error::storage(format!("cannot lock {}: {e}", path.display())))
-            }
-        }
+        lock(&file, &path, db)?;
+        Ok(DbLock { _dir: dir_file, _file: file })
+    }
+}
+
+fn lock(file: &File, path: &Path, db: &Path) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(Error::new(
+            ErrorKind::DatabaseLocked,
+            format!(
+                "the database {} is open for writing elsewhere (another process, or another open \
+                 handle in this one); open it read-only, or close the other writer first",
+                db.display()
+            ),
+        )),
+        Err(TryLockError::Error(e)) => Err(Error::storage(format!("cannot lock {}: {e}", path.display()))),
     }
 }
 
@@ -50,6 +67,30 @@ mod tests {
         let err = DbLock::acquire(dir.path(), dir.path()).err().unwrap();
         assert_eq!(err.kind(), ErrorKind::DatabaseLocked);
         drop(first);
+        DbLock::acquire(dir.path(), dir.path()).unwrap();
+    }
+
+    #[test]
+    fn deleting_the_lock_file_does_not_let_a_second_writer_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = DbLock::acquire(dir.path(), dir.path()).unwrap();
+        std::fs::remove_file(dir.path().join("LOCK")).unwrap();
+        let err = DbLock::acquire(dir.path(), dir.path()).err().expect("a second writer got the lock");
+        assert_eq!(err.kind(), ErrorKind::DatabaseLocked);
+        drop(first);
+        DbLock::acquire(dir.path(), dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_writer_holding_only_the_lock_file_keeps_others_out() {
+        // An earlier version's writer: it locks LOCK and not the directory.
+        let dir = tempfile::tempdir().unwrap();
+        let old = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.path().join("LOCK")).unwrap();
+        old.try_lock().unwrap();
+        let err = DbLock::acquire(dir.path(), dir.path()).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::DatabaseLocked);
+        drop(old);
+        // The failed attempt released the directory lock it had taken.
         DbLock::acquire(dir.path(), dir.path()).unwrap();
     }
 }

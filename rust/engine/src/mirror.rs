@@ -144,14 +144,41 @@ impl Mirror {
         (&self.ids, &self.alive, self.vectors.as_slice(), self.dim)
     }
 
+    /// Makes room for `rows` rows read from a saved index, fallibly: `false` when the allocator
+    /// cannot serve it (the file is then not used, rather than the process aborting).
+    pub fn try_reserve_saved_rows(&mut self, rows: usize) -> bool {
+        let Some(values) = rows.checked_mul(self.dim) else { return false };
+        let vectors_ok = match &mut self.vectors {
+            VectorStore::Ram(v) => v.try_reserve_exact(values).is_ok(),
+            // A mapped file grows as rows come (and falls back to RAM if it cannot).
+            VectorStore::File(_) => true,
+        };
+        vectors_ok
+            && self.ids.try_reserve_exact(rows).is_ok()
+            && self.alive.try_reserve_exact(rows).is_ok()
+            && self.rows.try_reserve(rows).is_ok()
+    }
+
     /// Appends a row read from a saved index: its vector as the mirror stores it, live or not.
-    pub fn push_saved_row(&mut self, id: String, alive: bool, vector: &[f32]) {
+    /// `false` (and nothing appended) when the row is live and its id already has a live row: a
+    /// damaged file.
+    #[must_use]
+    pub fn push_saved_row(&mut self, id: String, alive: bool, vector: &[f32]) -> bool {
+        if vector.len() != self.dim {
+            return false;
+        }
         if alive {
-            self.rows.insert(id.clone(), self.ids.len());
+            match self.rows.entry(id.clone()) {
+                std::collections::hash_map::Entry::Occupied(_) => return false,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.ids.len());
+                }
+            }
         }
         self.ids.push(id);
         self.alive.push(alive);
         self.vectors.extend_from_slice(vector);
+        true
     }
 
     /// Installs the saved index over the rows pushed with [`Mirror::push_saved_row`].
@@ -533,7 +560,14 @@ mod tests {
         index_file::save(&saved, &mapped, 7).unwrap();
         drop(mapped);
         assert!(!file.exists());
-        let mut loaded = index_file::load(&saved, 7, DIM, Metric::Cosine, params, Some(file.clone())).unwrap().unwrap();
+        let expect = index_file::Expected {
+            lance_version: 7,
+            dim: DIM,
+            metric: Metric::Cosine,
+            params,
+            live_rows: 0..=usize::MAX,
+        };
+        let mut loaded = index_file::load(&saved, &expect, Some(file.clone())).unwrap().unwrap();
         assert!(loaded.vectors.is_file_backed() && file.exists());
         assert_same_answers(&loaded, &ram);
         upsert([&mut loaded, &mut ram], &ids(5000..5100), &data(100, 3));

@@ -31,6 +31,16 @@
 //! offset: acknowledged writes would be lost, so the database refuses to open rather than
 //! silently dropping them.
 //!
+//! A record whose checksum matches was written whole, so one whose framing is still impossible
+//! (a stream name longer than the record or not UTF-8, an LSN out of order or beyond [`MAX_LSN`])
+//! is damage wherever it is, never a torn tail to cut off. Every number read from the log is
+//! checked before it sizes anything, and a segment's bytes are allocated fallibly. A record
+//! that frames well but whose payload its consumer cannot apply (see
+//! [`unusable_record`]) fails that consumer's stream only: the database opens with every other
+//! stream recovered, and that collection's open fails with the error naming the file and offset
+//! (the agent state's, or a stream no consumer knows, fail the open), the records staying in the
+//! log.
+//!
 //! # Group commit
 //! [`Wal::submit`] encodes a record into an in-memory queue and assigns its LSN (cheap, done under
 //! the caller's own lock so LSN order matches the caller's order); [`Wal::wait`] then makes it
@@ -59,6 +69,10 @@ pub(crate) const SEGMENT_MAGIC: &[u8; 8] = b"AGDBWAL1";
 const SEGMENT_BYTES: u64 = 64 << 20;
 /// The largest record body accepted (a batch bigger than this goes straight to Lance).
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
+/// LSNs above this are never handed out (at a million writes a second it takes 146,000 years to
+/// get there): one in a record, a segment name or `flushed.json` is damage, and the log's LSN
+/// arithmetic never overflows.
+pub(crate) const MAX_LSN: u64 = 1 << 62;
 /// `sync="batch"`: how often the log is synced. A write returns once it is in the OS; it is on disk
 /// at most this long after.
 pub const BATCH_SYNC_INTERVAL: Duration = Duration::from_millis(20);
@@ -139,6 +153,46 @@ pub(crate) struct Record {
     pub lsn: u64,
     pub stream: String,
     pub payload: Vec<u8>,
+    /// The segment file and the byte offset the record starts at (for error messages).
+    pub segment: Arc<Path>,
+    pub offset: u64,
+}
+
+/// The error for a record whose framing and checksum are sound but whose payload its consumer
+/// cannot apply (`why`): a [`ErrorKind::Storage`] error naming the file and offset. The
+/// database keeps the record (and the rest of its stream) in the log, and opens every other
+/// stream; see [`is_unusable_record`].
+pub(crate) fn unusable_record(r: &Record, why: &Error) -> Error {
+    Error::storage(format!(
+        "{UNUSABLE_RECORD} {} at byte {} (LSN {}, stream '{}') cannot be applied: {}; the stream's records \
+         stay in the log and it is not opened until the record is repaired (or the collection dropped)",
+        r.segment.display(),
+        r.offset,
+        r.lsn,
+        r.stream,
+        why.message()
+    ))
+}
+
+const UNUSABLE_RECORD: &str = "the write-ahead log record in";
+
+/// The error for a record of a stream no part of this version reads (written by a newer
+/// version, or damaged): the database does not open, rather than drop it or keep the log from
+/// ever being trimmed.
+pub(crate) fn unknown_stream(r: &Record) -> Error {
+    Error::storage(format!(
+        "{UNUSABLE_RECORD} {} at byte {} (LSN {}) belongs to the stream '{}', which this version of AgentDB \
+         does not know (a newer version's log, or damage); the database does not open",
+        r.segment.display(),
+        r.offset,
+        r.lsn,
+        r.stream
+    ))
+}
+
+/// Whether `e` is an [`unusable_record`] error.
+pub(crate) fn is_unusable_record(e: &Error) -> bool {
+    e.kind() == ErrorKind::Storage && e.message().starts_with(UNUSABLE_RECORD)
 }
 
 /// Per stream: the last LSN appended and the last LSN known to be in Lance.
@@ -268,11 +322,67 @@ fn parse_at(data: &[u8], pos: usize) -> std::result::Result<(u64, std::ops::Rang
         return Err("a record checksum does not match");
     }
     let lsn = u64::from_le_bytes(data[body.start..body.start + 8].try_into().unwrap_or_default());
-    let slen = u16::from_le_bytes(data[body.start + 8..body.start + 10].try_into().unwrap_or_default()) as usize;
-    if 10 + slen > len {
-        return Err("a record stream name is cut short");
-    }
     Ok((lsn, body))
+}
+
+/// One record of a segment, as [`scan_segment`] finds it.
+#[derive(Debug)]
+pub(crate) struct Found<'a> {
+    /// Where the record starts in the segment.
+    pub offset: usize,
+    pub lsn: u64,
+    pub stream: &'a str,
+    pub payload: &'a [u8],
+}
+
+/// Reads the records of one segment's bytes (`data`, magic included). `prev` is the LSN of the
+/// last record before this segment: LSNs must go up. Returns the records, and for the last
+/// segment (`is_last`) where a torn tail or the zeros written ahead begin (`None`: the records
+/// run to the end). `Err((offset, why))`: the segment is damaged where acknowledged records may
+/// be, or holds a record whose checksum is valid but whose content is impossible (such a record
+/// was written whole, so it is never mistaken for a torn tail and cut off).
+pub(crate) fn scan_segment(
+    data: &[u8],
+    is_last: bool,
+    mut prev: u64,
+) -> std::result::Result<(Vec<Found<'_>>, Option<usize>), (usize, &'static str)> {
+    if data.len() < SEGMENT_MAGIC.len() || &data[..SEGMENT_MAGIC.len()] != SEGMENT_MAGIC {
+        return Err((0, "it does not start like a log segment"));
+    }
+    let mut found = Vec::new();
+    let mut pos = SEGMENT_MAGIC.len();
+    while pos < data.len() {
+        match parse_at(data, pos) {
+            Ok((lsn, body)) => {
+                if lsn <= prev {
+                    return Err((pos, "LSNs go backwards"));
+                }
+                if lsn > MAX_LSN {
+                    return Err((pos, "a record's LSN is impossibly large"));
+                }
+                let slen = u16::from_le_bytes([data[body.start + 8], data[body.start + 9]]) as usize;
+                let Some(name) = data.get(body.start + 10..body.start + 10 + slen).filter(|_| 10 + slen <= body.len()) else {
+                    return Err((pos, "a record's stream name is longer than the record"));
+                };
+                let stream = std::str::from_utf8(name).map_err(|_| (pos, "a stream name is not UTF-8"))?;
+                if stream.is_empty() {
+                    return Err((pos, "a record has an empty stream name"));
+                }
+                found.push(Found { offset: pos, lsn, stream, payload: &data[body.start + 10 + slen..body.end] });
+                prev = lsn;
+                pos = body.end;
+            }
+            Err(why) => {
+                if !is_last || valid_record_after(data, pos, prev) {
+                    return Err((pos, why));
+                }
+                // The zeros written ahead of the log's end, or a torn tail (the append that wrote
+                // it never returned).
+                return Ok((found, Some(pos)));
+            }
+        }
+    }
+    Ok((found, None))
 }
 
 /// Whether any valid record (with an LSN after `after`) starts after `pos`: tells a torn tail
@@ -311,47 +421,38 @@ impl Wal {
         for (i, &start) in starts.iter().enumerate() {
             let path = dir.join(segment_name(start));
             let is_last = i + 1 == starts.len();
-            let mut data = Vec::new();
-            File::open(&path)?.read_to_end(&mut data)?;
-            if data.len() < SEGMENT_MAGIC.len() || &data[..SEGMENT_MAGIC.len()] != SEGMENT_MAGIC {
-                return Err(corrupt(&path, 0, "it does not start like a log segment"));
+            if start > MAX_LSN + 1 {
+                return Err(corrupt(&path, 0, "its name is an impossibly large LSN"));
             }
+            let data = read_segment(&path)?;
             last_lsn = last_lsn.max(start.saturating_sub(1));
-            let mut pos = SEGMENT_MAGIC.len();
-            while pos < data.len() {
-                match parse_at(&data, pos) {
-                    Ok((lsn, body)) if lsn > prev_record => {
-                        let slen = u16::from_le_bytes([data[body.start + 8], data[body.start + 9]]) as usize;
-                        let stream = std::str::from_utf8(&data[body.start + 10..body.start + 10 + slen])
-                            .map_err(|_| corrupt(&path, pos as u64, "a stream name is not UTF-8"))?
-                            .to_owned();
-                        let marks = streams.entry(stream.clone()).or_default();
-                        marks.last = marks.last.max(lsn);
-                        if lsn > marks.flushed {
-                            records.push(Record { lsn, stream, payload: data[body.start + 10 + slen..body.end].to_vec() });
-                        }
-                        prev_record = lsn;
-                        last_lsn = last_lsn.max(lsn);
-                        pos = body.end;
-                    }
-                    Ok(_) => return Err(corrupt(&path, pos as u64, "LSNs go backwards")),
-                    Err(why) => {
-                        if !is_last || valid_record_after(&data, pos, prev_record) {
-                            return Err(corrupt(&path, pos as u64, why));
-                        }
-                        // The zeros written ahead of the log's end, or a torn tail (the append
-                        // that wrote it never returned). Cut it off so new records follow the last
-                        // good one.
-                        let f = OpenOptions::new().write(true).open(&path)?;
-                        f.set_len(pos as u64)?;
-                        f.sync_all()?;
-                        data.truncate(pos);
-                        break;
-                    }
+            let shared_path: Arc<Path> = Arc::from(path.as_path());
+            let (found, cut) = scan_segment(&data, is_last, prev_record).map_err(|(at, why)| corrupt(&path, at as u64, why))?;
+            for f in found {
+                let marks = streams.entry(f.stream.to_owned()).or_default();
+                marks.last = marks.last.max(f.lsn);
+                if f.lsn > marks.flushed {
+                    records.push(Record {
+                        lsn: f.lsn,
+                        stream: f.stream.to_owned(),
+                        payload: f.payload.to_vec(),
+                        segment: shared_path.clone(),
+                        offset: f.offset as u64,
+                    });
                 }
+                prev_record = f.lsn;
+                last_lsn = last_lsn.max(f.lsn);
+            }
+            let mut data_len = data.len();
+            if let Some(pos) = cut {
+                // Cut the torn tail off so new records follow the last good one.
+                let f = OpenOptions::new().write(true).open(&path)?;
+                f.set_len(pos as u64)?;
+                f.sync_all()?;
+                data_len = pos;
             }
             if is_last {
-                tail_len = data.len() as u64;
+                tail_len = data_len as u64;
             }
             segments.push(Segment { start, path });
         }
@@ -676,14 +777,31 @@ fn create_segment(dir: &Path, start: u64) -> Result<(Segment, File)> {
     Ok((Segment { start, path }, file))
 }
 
+/// A segment's bytes, read into memory allocated fallibly (the file's size is untrusted).
+fn read_segment(path: &Path) -> Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut data = Vec::new();
+    usize::try_from(len)
+        .ok()
+        .and_then(|n| data.try_reserve_exact(n).ok())
+        .ok_or_else(|| Error::storage(format!("the write-ahead log segment {} ({len} bytes) does not fit in memory", path.display())))?;
+    file.read_to_end(&mut data)?;
+    Ok(data)
+}
+
 fn read_marks(path: &Path) -> Result<HashMap<String, u64>> {
     let text = match fs::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => return Err(e.into()),
     };
-    serde_json::from_slice(&text)
-        .map_err(|e| Error::new(ErrorKind::Storage, format!("{} is damaged: {e}", path.display())))
+    let marks: HashMap<String, u64> = serde_json::from_slice(&text)
+        .map_err(|e| Error::new(ErrorKind::Storage, format!("{} is damaged: {e}", path.display())))?;
+    if let Some((stream, lsn)) = marks.iter().find(|(_, &lsn)| lsn > MAX_LSN) {
+        return Err(Error::storage(format!("{} is damaged: stream '{stream}' has the impossible LSN {lsn}", path.display())));
+    }
+    Ok(marks)
 }
 
 /// CRC-32C (Castagnoli), table-driven. Written here rather than pulled in as a dependency: it is
@@ -883,5 +1001,247 @@ mod tests {
         assert!(got.is_empty());
         // LSNs never go back, even with the log emptied.
         assert_eq!(wal.append("a", b"x").unwrap(), 11);
+    }
+
+    /// A record as [`encode`] writes it, with any LSN and stream bytes (the checksum valid).
+    fn raw_record(lsn: u64, stream: &[u8], payload: &[u8]) -> Vec<u8> {
+        let body: Vec<u8> = [&lsn.to_le_bytes()[..], &(stream.len() as u16).to_le_bytes(), stream, payload].concat();
+        [&(body.len() as u32).to_le_bytes()[..], &crc32c(&body).to_le_bytes(), &body].concat()
+    }
+
+    /// A log of three good records, then `bad` (valid checksum), as the last thing in the log.
+    fn log_ending_in(dir: &Path, bad: &[u8]) -> PathBuf {
+        {
+            let (wal, _) = Wal::open(dir, SyncMode::Always).unwrap();
+            for i in 0..3u8 {
+                wal.append("s", &[i; 10]).unwrap();
+            }
+        }
+        let seg = only_segment(dir);
+        let mut data = fs::read(&seg).unwrap();
+        let end = SEGMENT_MAGIC.len() + 3 * (HEADER + 8 + 2 + 1 + 10);
+        data.truncate(end);
+        data.extend_from_slice(bad);
+        data.resize(data.len() + 4096, 0);
+        fs::write(&seg, &data).unwrap();
+        seg
+    }
+
+    #[test]
+    fn a_sound_checksum_over_impossible_framing_is_damage_not_a_torn_tail() {
+        let end = SEGMENT_MAGIC.len() + 3 * (HEADER + 8 + 2 + 1 + 10);
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("stream name longer than the record", {
+                let mut r = raw_record(4, b"s", b"payload");
+                r[HEADER + 8..HEADER + 10].copy_from_slice(&u16::MAX.to_le_bytes());
+                let crc = crc32c(&r[HEADER..]);
+                r[4..8].copy_from_slice(&crc.to_le_bytes());
+                r
+            }),
+            ("stream name not UTF-8", raw_record(4, &[0xFF, 0xFE], b"payload")),
+            ("empty stream name", raw_record(4, b"", b"payload")),
+            ("LSN going backwards", raw_record(2, b"s", b"payload")),
+            ("LSN impossibly large", raw_record(u64::MAX, b"s", b"payload")),
+        ];
+        for (what, bad) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let seg = log_ending_in(dir.path(), &bad);
+            let before = fs::read(&seg).unwrap();
+            let err = Wal::open(dir.path(), SyncMode::Always).err().unwrap_or_else(|| panic!("{what}: opened"));
+            assert_eq!(err.kind(), ErrorKind::Storage, "{what}");
+            let m = err.message();
+            assert!(m.contains(&seg.display().to_string()) && m.contains(&format!("at byte {end}")), "{what}: {m}");
+            // Not cut off as a torn tail: the file is as it was.
+            assert_eq!(fs::read(&seg).unwrap(), before, "{what}");
+        }
+    }
+
+    #[test]
+    fn records_know_their_file_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let seg = log_ending_in(dir.path(), &raw_record(4, b"t", b"four"));
+        let (_, recs) = Wal::open(dir.path(), SyncMode::Always).unwrap();
+        assert_eq!(recs.len(), 4);
+        let last = &recs[3];
+        assert_eq!((last.lsn, last.stream.as_str(), last.payload.as_slice()), (4, "t", &b"four"[..]));
+        assert_eq!(&*last.segment, seg.as_path());
+        assert_eq!(last.offset as usize, SEGMENT_MAGIC.len() + 3 * (HEADER + 11 + 10));
+        let err = unusable_record(last, &Error::storage("bad"));
+        assert!(is_unusable_record(&err));
+        assert!(err.message().contains(&format!("at byte {}", last.offset)), "{}", err.message());
+    }
+
+    #[test]
+    fn impossible_lsns_in_names_and_marks_are_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Wal::open(dir.path(), SyncMode::Always).unwrap());
+        fs::write(dir.path().join(FLUSHED_FILE), format!(r#"{{"s": {}}}"#, u64::MAX)).unwrap();
+        assert_eq!(Wal::open(dir.path(), SyncMode::Always).err().unwrap().kind(), ErrorKind::Storage);
+        fs::remove_file(dir.path().join(FLUSHED_FILE)).unwrap();
+        create_segment(dir.path(), u64::MAX).unwrap();
+        assert_eq!(Wal::open(dir.path(), SyncMode::Always).err().unwrap().kind(), ErrorKind::Storage);
+    }
+
+    /// Random bytes and resealed random edits of a real segment: scanning never panics.
+    #[test]
+    fn scanning_arbitrary_segments_never_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let seg = log_ending_in(dir.path(), &raw_record(4, b"collection:v", &[1, 0xF0, 0xFF, 0xFF, 0xFF]));
+        let good = fs::read(seg).unwrap();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..3000 {
+            let mut data = good.clone();
+            for _ in 0..1 + next() % 3 {
+                let at = next() as usize % data.len();
+                data[at] = next() as u8;
+            }
+            if round % 3 == 0 {
+                data.truncate(next() as usize % data.len());
+            }
+            let _ = scan_segment(&data, round % 2 == 0, 0);
+            crate::fuzz::wal_decode(&data);
+        }
+    }
+
+    // ---- records whose content the database cannot apply ---------------------------------
+
+    /// A collection record putting one row, laid out as `buffer.rs` encodes it.
+    fn put_payload(id: &str, vector: &[f32], created: i64, meta: &[(&str, u8, &[u8])]) -> Vec<u8> {
+        let mut p = vec![1u8];
+        p.extend_from_slice(&1u32.to_le_bytes());
+        p.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        p.extend_from_slice(id.as_bytes());
+        p.extend_from_slice(&created.to_le_bytes());
+        p.extend_from_slice(&created.to_le_bytes());
+        p.push(0); // no document
+        p.extend_from_slice(&(vector.len() as u32).to_le_bytes());
+        for x in vector {
+            p.extend_from_slice(&x.to_le_bytes());
+        }
+        p.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+        for (k, tag, v) in meta {
+            p.extend_from_slice(&(k.len() as u32).to_le_bytes());
+            p.extend_from_slice(k.as_bytes());
+            p.push(*tag);
+            p.extend_from_slice(v);
+        }
+        p
+    }
+
+    const NOW: i64 = 1_700_000_000_000_000;
+
+    /// A database with collections `v` and `w` (dim 3) whose log then holds, as a crashed writer
+    /// leaves it: a good row of `w`, `bad` in `stream`, another good row of `w`. Returns the
+    /// database directory and the segment the records are in.
+    fn database_with_bad_record(stream: &[u8], bad: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = crate::Database::open(dir.path()).unwrap();
+            db.create_collection("v", 3, crate::Metric::L2).unwrap();
+            let w = db.create_collection("w", 3, crate::Metric::L2).unwrap();
+            let ids = vec!["in-lance".to_string()];
+            w.add(&crate::Records { ids: &ids, vectors: crate::Vectors::Flat { data: &[0.0, 0.0, 1.0], dim: 3 }, documents: None, metadata: None })
+                .unwrap();
+            db.close();
+        }
+        let wal_dir = dir.path().join("_agentdb").join("wal");
+        let (wal, _) = Wal::open(&wal_dir, SyncMode::Always).unwrap();
+        wal.append("collection:w", &put_payload("w1", &[1.0, 2.0, 3.0], NOW, &[])).unwrap();
+        let lsn = wal.append("collection:w", &put_payload("w2", &[4.0, 5.0, 6.0], NOW, &[])).unwrap();
+        drop(wal);
+        // The bad record goes between the two good ones' LSNs: write it by hand after them.
+        let mut segs: Vec<PathBuf> = fs::read_dir(&wal_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "wal"))
+            .collect();
+        segs.sort();
+        let seg = segs.pop().unwrap();
+        let mut data = fs::read(&seg).unwrap();
+        let (found, _) = scan_segment(&data, true, 0).unwrap();
+        let end = found.last().map(|f| f.offset + HEADER + 10 + f.stream.len() + f.payload.len()).unwrap();
+        data.truncate(end);
+        data.extend_from_slice(&raw_record(lsn + 1, stream, bad));
+        data.extend_from_slice(&raw_record(lsn + 2, b"collection:w", &put_payload("w3", &[7.0, 8.0, 9.0], NOW, &[])));
+        fs::write(&seg, &data).unwrap();
+        (dir, seg)
+    }
+
+    #[test]
+    fn an_unusable_collection_record_fails_that_collection_and_the_rest_is_recovered() {
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("garbage", (0..64u8).map(|i| i.wrapping_mul(37) ^ 0xA5).collect()),
+            ("a huge row count", [&[1u8][..], &0xFFFF_FFF0u32.to_le_bytes()].concat()),
+            ("a huge id length", [&[1u8][..], &1u32.to_le_bytes(), &0xFFFF_FFF0u32.to_le_bytes(), b"x"].concat()),
+            ("a huge vector length", {
+                let mut p = put_payload("v1", &[1.0, 2.0, 3.0], NOW, &[]);
+                let at = 1 + 4 + 4 + 2 + 8 + 8 + 1;
+                p[at..at + 4].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+                p
+            }),
+            ("an unknown operation", vec![9, 0, 0, 0, 0]),
+            ("trailing bytes", [put_payload("v1", &[1.0, 2.0, 3.0], NOW, &[]), vec![0; 3]].concat()),
+            ("another dimension", put_payload("v1", &[1.0, 2.0], NOW, &[])),
+            ("a NaN", put_payload("v1", &[1.0, f32::NAN, 3.0], NOW, &[])),
+            ("an empty id", put_payload("", &[1.0, 2.0, 3.0], NOW, &[])),
+            ("a negative creation time", put_payload("v1", &[1.0, 2.0, 3.0], -5, &[])),
+            ("a key without a column", put_payload("v1", &[1.0, 2.0, 3.0], NOW, &[("lang", 4, &[2, 0, 0, 0, b'e', b'n'])])),
+            ("an invalid key", put_payload("v1", &[1.0, 2.0, 3.0], NOW, &[("no spaces", 1, &[1])])),
+            ("an infinity", put_payload("v1", &[1.0, f32::INFINITY, 3.0], NOW, &[])),
+        ];
+        for (what, bad) in cases {
+            let (dir, seg) = database_with_bad_record(b"collection:v", &bad);
+            let db = crate::Database::open(dir.path()).unwrap_or_else(|e| panic!("{what}: open failed: {e}"));
+            // Everything else in the log is back, also the record after the bad one.
+            let w = db.get_collection("w").unwrap();
+            assert_eq!(w.count(None).unwrap(), 4, "{what}");
+            let ids = ["w1", "w2", "w3"].map(String::from);
+            assert_eq!(w.get(Some(&ids), None, None, 0).unwrap().ids.len(), 3, "{what}");
+            // The damaged collection fails, naming the file and the offset, every time.
+            for _ in 0..2 {
+                let err = db.get_collection("v").err().unwrap_or_else(|| panic!("{what}: v opened"));
+                assert_eq!(err.kind(), ErrorKind::Storage, "{what}: {err}");
+                let m = err.message();
+                assert!(m.contains(&seg.display().to_string()) && m.contains("at byte "), "{what}: {m}");
+            }
+            // State works; the log keeps the bad record (and so opens fail the same way again).
+            db.state().unwrap();
+            db.close();
+            let db = crate::Database::open(dir.path()).unwrap();
+            assert_eq!(db.get_collection("v").err().unwrap().kind(), ErrorKind::Storage, "{what}");
+            // Dropping the collection discards its records: the database is whole again.
+            db.drop_collection("v").unwrap();
+            db.close();
+            let db = crate::Database::open(dir.path()).unwrap();
+            assert_eq!(db.get_collection("w").unwrap().count(None).unwrap(), 4);
+            db.close();
+        }
+    }
+
+    #[test]
+    fn unusable_records_of_the_state_or_of_no_known_stream_fail_the_open_naming_them() {
+        for (stream, payload) in [(&b"state"[..], vec![0xEEu8; 20]), (&b"bogus"[..], vec![1, 2, 3])] {
+            let (dir, seg) = database_with_bad_record(stream, &payload);
+            let err = crate::Database::open(dir.path()).err().expect("opened");
+            assert_eq!(err.kind(), ErrorKind::Storage);
+            let m = err.message();
+            assert!(m.contains(&seg.display().to_string()) && m.contains("at byte "), "{m}");
+            // Nothing was lost meanwhile: a read-only open sees what Lance has.
+            let ro = crate::Database::open_with(dir.path(), crate::OpenOptions { read_only: true, ..Default::default() }).unwrap();
+            assert_eq!(ro.get_collection("w").unwrap().count(None).unwrap(), 1);
+        }
+    }
+
+    #[test]
+    fn a_record_of_a_collection_that_does_not_exist_is_discarded() {
+        let (dir, _) = database_with_bad_record(b"collection:gone", &put_payload("g", &[1.0, 2.0, 3.0], NOW, &[]));
+        let db = crate::Database::open(dir.path()).unwrap();
+        assert_eq!(db.get_collection("w").unwrap().count(None).unwrap(), 4);
     }
 }

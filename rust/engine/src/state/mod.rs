@@ -26,7 +26,7 @@
 //! without one) each write is committed to Lance before the call returns.
 
 mod mem;
-mod ops;
+pub(crate) mod ops;
 mod store;
 
 use std::collections::BTreeMap;
