@@ -747,6 +747,37 @@ impl Collection {
     }
 }
 
+/// The latest creation or update time a logged row can have: 9999-12-31T23:59:59.999999Z.
+const MAX_LOGGED_MICROS: i64 = 253_402_300_799_999_999;
+
+impl Collection {
+    /// A logged batch passed validation when it was written; one read back that would not
+    /// (another dimension, NaN, a bad id, a metadata key or type the collection does not have,
+    /// a timestamp out of range) is damaged, and is refused before it reaches the buffer, where
+    /// reads would trip on it. Metadata is normalised as when it was written.
+    fn check_replayed(&self, rows: &mut [(String, Row)]) -> Result<()> {
+        let layout = self.layout();
+        let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+        let vectors: Vec<Vec<f32>> = rows.iter().map(|(_, r)| r.vector.clone()).collect();
+        let documents: Vec<Option<String>> = rows.iter().map(|(_, r)| r.document.clone()).collect();
+        let metadata: Vec<Metadata> = rows.iter().map(|(_, r)| r.metadata.clone()).collect();
+        let batch = Records { ids: &ids, vectors: Vectors::Rows(&vectors), documents: Some(&documents), metadata: Some(&metadata) };
+        let checked = records::validate(&batch, &layout)?;
+        if let Some((key, _)) = checked.new_columns.first() {
+            return Err(Error::storage(format!("a logged row has the metadata key {key:?}, which the collection has no column for")));
+        }
+        for (id, row) in rows.iter_mut() {
+            for t in [row.created, row.updated] {
+                if !(0..=MAX_LOGGED_MICROS).contains(&t) {
+                    return Err(Error::storage(format!("the logged row {id:?} has the impossible timestamp {t} µs")));
+                }
+            }
+            row.metadata = normalise(&row.metadata, &layout);
+        }
+        Ok(())
+    }
+}
+
 impl LogConsumer for Collection {
     fn stream(&self) -> String {
         Collection::stream(self)
@@ -801,34 +832,3 @@ mod tests {
         }
     }
 }
-/// The latest creation or update time a logged row can have: 9999-12-31T23:59:59.999999Z.
-const MAX_LOGGED_MICROS: i64 = 253_402_300_799_999_999;
-
-impl Collection {
-    /// A logged batch passed validation when it was written; one read back that would not
-    /// (another dimension, NaN, a bad id, a metadata key or type the collection does not have,
-    /// a timestamp out of range) is damaged, and is refused before it reaches the buffer, where
-    /// reads would trip on it. Metadata is normalised as when it was written.
-    fn check_replayed(&self, rows: &mut [(String, Row)]) -> Result<()> {
-        let layout = self.layout();
-        let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
-        let vectors: Vec<Vec<f32>> = rows.iter().map(|(_, r)| r.vector.clone()).collect();
-        let documents: Vec<Option<String>> = rows.iter().map(|(_, r)| r.document.clone()).collect();
-        let metadata: Vec<Metadata> = rows.iter().map(|(_, r)| r.metadata.clone()).collect();
-        let batch = Records { ids: &ids, vectors: Vectors::Rows(&vectors), documents: Some(&documents), metadata: Some(&metadata) };
-        let checked = records::validate(&batch, &layout)?;
-        if let Some((key, _)) = checked.new_columns.first() {
-            return Err(Error::storage(format!("a logged row has the metadata key {key:?}, which the collection has no column for")));
-        }
-        for (id, row) in rows.iter_mut() {
-            for t in [row.created, row.updated] {
-                if !(0..=MAX_LOGGED_MICROS).contains(&t) {
-                    return Err(Error::storage(format!("the logged row {id:?} has the impossible timestamp {t} µs")));
-                }
-            }
-            row.metadata = normalise(&row.metadata, &layout);
-        }
-        Ok(())
-    }
-}
-

@@ -455,6 +455,10 @@ impl Database {
                 Err(e) if matches!(e.kind(), ErrorKind::CollectionNotFound | ErrorKind::InvalidName) => {
                     self.shared.unregister_consumer(&stream)?;
                 }
+                // One collection's unusable record does not keep the rest of the log from being
+                // recovered: the database opens, and that collection fails with this error
+                // until the record is repaired or the collection dropped.
+                Err(e) if crate::wal::is_unusable_record(&e) => eprintln!("agentdb: warning: {}", e.message()),
                 Err(e) => return Err(e),
             }
         }
@@ -533,10 +537,6 @@ impl Database {
         self.shared.ensure_writable()?;
         validate_collection_name(name)?;
         if dim == 0 || dim > schema::MAX_DIM {
-                // One collection's unusable record does not keep the rest of the log from being
-                // recovered: the database opens, and that collection fails with this error
-                // until the record is repaired or the collection dropped.
-                Err(e) if crate::wal::is_unusable_record(&e) => eprintln!("agentdb: warning: {}", e.message()),
             return Err(Error::invalid_argument(format!("dim must be between 1 and {}, got {dim}", schema::MAX_DIM)));
         }
         let mut registry = self.registry();
