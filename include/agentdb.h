@@ -484,12 +484,24 @@ typedef struct agentdb_memory_filter {
 } agentdb_memory_filter;
 
 /**
- * How `agentdb_memory_recall` scores. Start from `agentdb_recall_options_default()`.
+ * How recall combines similarity with recency and importance (`agentdb_recall_options.mode`).
+ */
+typedef int32_t agentdb_recall_mode;
+
+/**
+ * How `agentdb_memory_recall` scores. Start from `agentdb_recall_options_default()` (the
+ * engine's defaults).
  *
- * score = w_similarity · similarity + w_recency · 0.5^(age / half_life_s) + w_importance ·
- * importance, with age = now − last_accessed, and similarity = max(0, cos) (cosine stores),
- * clamp(q·v, 0, 1) (dot), 1 / (1 + squared distance) (l2). Without a query the similarity term
- * is absent.
+ * recency = 0.5^(age / half_life_s) with age = now − last_accessed; similarity = max(0, cos)
+ * (cosine stores), clamp(q·v, 0, 1) (dot), 1 / (1 + squared distance) (l2); strength =
+ * w_recency · recency + w_importance · importance.
+ * - `AGENTDB_RECALL_RELEVANCE` (default): score = sim_n · (1 − adjust · (1 − s)), with sim_n =
+ *   (similarity − lo) / (hi − lo) over the candidates (the `candidates` most similar memories
+ *   passing the filter; 1 when lo = hi) and s = strength / (w_recency + w_importance) (1 when
+ *   both are 0). w_similarity 0 leaves similarity out, any value above 0 counts it.
+ * - `AGENTDB_RECALL_LINEAR` (the old score): score = w_similarity · similarity + strength.
+ *
+ * Without a query the similarity term is absent (memories rank by strength).
  */
 typedef struct agentdb_recall_options {
     /**
@@ -521,10 +533,19 @@ typedef struct agentdb_recall_options {
     bool has_now;
     int64_t now_us;
     /**
-     * Nearest memories re-scored above max(4096, 4Mi / dim) matching ones (0: the default,
-     * max(10·k, 100)).
+     * Nearest memories re-scored above max(4096, 4Mi / dim) matching ones, and in relevance
+     * mode the candidates (0: the default, max(10·k, 100)).
      */
     size_t candidates;
+    /**
+     * `AGENTDB_RECALL_RELEVANCE` (default) or `AGENTDB_RECALL_LINEAR`.
+     */
+    agentdb_recall_mode mode;
+    /**
+     * Relevance mode: the most recency and importance together take off a score, in [0, 1]
+     * (default 0.1; 0: similarity alone).
+     */
+    double adjust;
 } agentdb_recall_options;
 
 /**
@@ -971,6 +992,17 @@ typedef struct agentdb_rag_citation {
  * How to do something.
  */
 #define AGENTDB_MEMORY_PROCEDURAL 3
+
+/**
+ * Relevance first (the default): the similarity normalised over the candidates, times an
+ * adjustment in [1 − adjust, 1] for recency and importance.
+ */
+#define AGENTDB_RECALL_RELEVANCE 0
+
+/**
+ * The old additive score: w_similarity · similarity + w_recency · recency + w_importance · importance.
+ */
+#define AGENTDB_RECALL_LINEAR 1
 
 /**
  * Vector similarity and BM25 fused by reciprocal-rank fusion (needs the query text and vector).

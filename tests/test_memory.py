@@ -29,7 +29,7 @@ from agentdb.errors import (
 
 T0 = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
 S = timedelta(seconds=1)
-W = RecallWeights(similarity=1.0, recency=1.0, importance=1.0, half_life=100.0)
+W = RecallWeights(similarity=1.0, recency=1.0, importance=1.0, half_life=100.0, mode="linear")
 
 
 def ids(hits):
@@ -69,7 +69,7 @@ def test_recall_ranks_by_the_documented_score(mem: agentdb.Memory) -> None:
         assert h.record.vector is None
         assert h.record.agent_id == "ann" and h.record.kind == "episodic"
     # Doubling w_sim with every recency now 1: a 3.2, d 3.0, c 2.914, b 2.0.
-    w2 = RecallWeights(similarity=2.0, recency=1.0, importance=1.0, half_life=timedelta(seconds=100))
+    w2 = RecallWeights(similarity=2.0, recency=1.0, importance=1.0, half_life=timedelta(seconds=100), mode="linear")
     assert ids(mem.recall([1.0, 0.0], k=4, weights=w2, now=T0, touch=False)) == ["a", "d", "c", "b"]
 
 

@@ -195,7 +195,13 @@ _RawMemory = Tuple[
 #: (merged [(kept, removed)], pruned ids, evicted ids)
 _RawReport = Tuple[List[Tuple[str, str]], List[str], List[str]]
 #: (similarity, recency, importance, half_life_seconds)
-_RawWeights = Tuple[float, float, float, float]
+#: (mode, similarity, recency, importance, half_life_secs, adjust)
+_RawWeights = Tuple[str, float, float, float, float, float]
+
+def recall_weights_default(linear: bool = False) -> Dict[str, Any]: ...
+def recall_score(
+    weights: _RawWeights, similarity: Optional[float], age_seconds: float, importance: float
+) -> Tuple[float, float, float]: ...
 
 def open_memory(db: Database, name: str, dim: Optional[int] = None, metric: Optional[str] = None) -> Memory: ...
 def list_memories(db: Database) -> List[str]: ...

@@ -15,17 +15,44 @@ A memory is text and/or a vector with an ``agent_id``, an optional ``session_id`
 creation and last-access times, an access count, and metadata. Texts are embedded by the store's
 embedder (any callable, see :mod:`agentdb.embed`); without one, pass ``vector=``.
 
-**The score** (all computed by the engine)::
+**The score** (all computed by the engine; two modes, relevance first by default)::
 
-    score      = w_sim · similarity + w_rec · recency + w_imp · importance
     recency    = 0.5 ** (age / half_life)      age = now − last_accessed  (seconds, ≥ 0)
     similarity = cosine: max(0, cos(q, v))      dot: clamp(q·v, 0, 1)      l2: 1 / (1 + ‖q − v‖²)
+    strength   = w_rec · recency + w_imp · importance
 
-with :class:`RecallWeights` defaults ``w_sim = 1``, ``w_rec = 0.5``, ``w_imp = 0.5``,
-``half_life = 7 days``. ``last_accessed`` starts as the creation time and is set to *now* each
-time the memory is recalled (``touch=True``), which also adds 1 to ``access_count``. Without a
-query, memories rank by their *strength* ``w_rec · recency + w_imp · importance``: the same
-quantity decay, capacity eviction and de-duplication compare. Ties rank by id.
+    mode="relevance" (default):
+      score      = sim_n · adjustment
+      sim_n      = (similarity − lo) / (hi − lo)   lo, hi: lowest and highest similarity among
+                                                   the candidates (1 when equal)
+      adjustment = 1 − adjust · (1 − s)            s = strength / (w_rec + w_imp), in [0, 1]
+    mode="linear" (the old score, RecallWeights.linear()):
+      score      = w_sim · similarity + strength
+
+with :class:`RecallWeights` defaults (the engine's) ``mode="relevance"``, ``w_sim = 1``,
+``w_rec = 0.5``, ``w_imp = 0.5``, ``half_life = 7 days``, ``adjust = 0.1``. In relevance mode
+the candidates are the ``candidates`` (default ``max(10·k, 100)``) memories passing the filters
+most similar to the query, and recency and importance are a factor in ``[1 − adjust, 1]``: they
+reorder only memories whose normalised similarities are within that factor of each other, so
+a relevant memory months old is not buried under recent ones (embedding similarities sit in a
+narrow band, e5: ~0.75–0.9, where the linear score's ``0.5 · recency`` outweighs relevance).
+
+Worked example (defaults; candidates with similarities 0.90, 0.85, 0.80, so ``lo = 0.80``,
+``hi = 0.90``)::
+
+    memory  similarity  age      importance  sim_n  s      adjustment  score    linear score
+    A       0.90        60 days  0.5         1.0    0.251  0.9251      0.9251   1.1513
+    B       0.85        now      0.5         0.5    0.75   0.975       0.4875   1.6
+    C       0.80        now      1.0         0.0    1.0    1.0         0.0      1.8
+
+Relevance ranks A, B, C; the linear score ranks C, B, A. Near-equal memories are still ordered by
+recency: ``sim_n`` 1.0 at 60 days (0.9251) loses to 0.95 today (0.95 · 0.975 = 0.9263).
+
+``last_accessed`` starts as the creation time and is set to *now* each time the memory is
+recalled (``touch=True``), which also adds 1 to ``access_count``. Without a query (or with
+``w_sim = 0``), memories rank by their *strength* in both modes (relevance mode reports the
+adjustment as the score): the same quantity decay, capacity eviction and de-duplication compare.
+Ties rank by id.
 
 Recall scores every memory passing the filters (one SIMD scan of the agent's vectors, which the
 store keeps together) when there are at most ``max(4096, 4Mi / dim)`` of them (10,922 at 384-d)
@@ -60,6 +87,7 @@ __all__ = [
     "MemoryRecord",
     "MemoryHit",
     "RecallWeights",
+    "RECALL_MODES",
     "ConsolidationReport",
     "KINDS",
 ]
@@ -72,36 +100,78 @@ Query = Union[str, np.ndarray, Sequence[float], None]
 Kinds = Union[str, Sequence[str], None]
 
 
+#: The engine's default recall weights (``agentdb._native.recall_weights_default()``): the
+#: defaults of :class:`RecallWeights` are read from here, never written out in Python.
+_DEFAULT_WEIGHTS: Dict[str, Any] = _native.recall_weights_default()
+#: The old linear default (``RecallWeights.linear()``).
+_LINEAR_WEIGHTS: Dict[str, Any] = _native.recall_weights_default(linear=True)
+
+#: The recall modes: ``"relevance"`` (the default) and ``"linear"`` (the old additive score).
+RECALL_MODES = ("relevance", "linear")
+
+
 @dataclass(frozen=True)
 class RecallWeights:
-    """The weights of the recall score and the recency half-life (see the module docs).
+    """The weights of the recall score and the recency half-life (see the module docs for both
+    modes and a worked example). Every default is the engine's.
 
     Attributes:
-        similarity: ``w_sim`` (≥ 0).
-        recency: ``w_rec`` (≥ 0).
-        importance: ``w_imp`` (≥ 0).
+        similarity: ``w_sim`` (≥ 0). Linear: the similarity term's weight. Relevance: 0 leaves
+            similarity out (rank by strength), any value above 0 counts it.
+        recency: ``w_rec`` (≥ 0): the recency term's weight (linear) or its share of the
+            adjustment (relevance); also in strength.
+        importance: ``w_imp`` (≥ 0): likewise for importance.
         half_life: seconds (or a ``timedelta``) after which recency halves (> 0).
+        mode: ``"relevance"`` (default: normalised similarity × an adjustment in
+            ``[1 − adjust, 1]``) or ``"linear"`` (``w_sim·sim + w_rec·recency + w_imp·importance``).
+        adjust: relevance mode's ``α`` in [0, 1]: the most recency and importance together take
+            off a score (0: similarity alone).
+
+    ``RecallWeights.linear()`` is the old default score (linear mode, the same weights).
     """
 
-    similarity: float = 1.0
-    recency: float = 0.5
-    importance: float = 0.5
-    half_life: Union[float, timedelta] = 7 * 86400.0
+    similarity: float = _DEFAULT_WEIGHTS["similarity"]
+    recency: float = _DEFAULT_WEIGHTS["recency"]
+    importance: float = _DEFAULT_WEIGHTS["importance"]
+    half_life: Union[float, timedelta] = _DEFAULT_WEIGHTS["half_life"]
+    mode: str = _DEFAULT_WEIGHTS["mode"]
+    adjust: float = _DEFAULT_WEIGHTS["adjust"]
+
+    @classmethod
+    def linear(cls, **changes: Any) -> "RecallWeights":
+        """The old default score: linear mode with the engine's linear defaults (``changes``
+        override fields)."""
+        base = {k: _LINEAR_WEIGHTS[k] for k in ("similarity", "recency", "importance", "half_life", "mode", "adjust")}
+        base.update(changes)
+        return cls(**base)
 
     @property
     def half_life_seconds(self) -> float:
         return as_seconds("half_life", self.half_life)
 
-    def _native(self) -> Tuple[float, float, float, float]:
-        for name in ("similarity", "recency", "importance"):
+    def _native(self) -> Tuple[str, float, float, float, float, float]:
+        for name in ("similarity", "recency", "importance", "adjust"):
             require(name, getattr(self, name), (int, float, np.integer, np.floating), "a number")
-        return (float(self.similarity), float(self.recency), float(self.importance), self.half_life_seconds)
+        require("mode", self.mode, (str,), "'relevance' or 'linear'")
+        return (
+            self.mode,
+            float(self.similarity),
+            float(self.recency),
+            float(self.importance),
+            self.half_life_seconds,
+            float(self.adjust),
+        )
 
     def score(self, similarity: Optional[float], age_seconds: float, importance: float) -> float:
-        """The documented formula in Python (for checking and explaining a score)."""
-        recency = 0.5 ** (max(age_seconds, 0.0) / self.half_life_seconds)
-        sim = 0.0 if similarity is None else self.similarity * similarity
-        return sim + self.recency * recency + self.importance * importance
+        """The engine's score of one memory, for checking and explaining a hit's score. In
+        relevance mode ``similarity`` is the *normalised* one, ``(sim − lo) / (hi − lo)`` over the
+        recall's candidates; in linear mode the raw one. ``None``: no query."""
+        return _native.recall_score(self._native(), similarity, float(age_seconds), float(importance))[0]
+
+    def strength(self, age_seconds: float, importance: float) -> float:
+        """``w_rec · recency + w_imp · importance`` (the engine's; both modes): the no-query
+        ranking and what consolidation compares."""
+        return _native.recall_score(self._native(), None, float(age_seconds), float(importance))[2]
 
 
 @dataclass(frozen=True)
@@ -178,7 +248,7 @@ def _report(t: Tuple[Any, ...]) -> ConsolidationReport:
     return ConsolidationReport([tuple(p) for p in merged], list(pruned), list(evicted))
 
 
-def _weights(w: Optional[RecallWeights]) -> Optional[Tuple[float, float, float, float]]:
+def _weights(w: Optional[RecallWeights]) -> Optional[Tuple[str, float, float, float, float, float]]:
     if w is None:
         return None
     if not isinstance(w, RecallWeights):

@@ -24,8 +24,10 @@ static agentdb_status fixture(agentdb_db *db, agentdb_memory **m) {
                                    "[{\"topic\": \"x\"}, null, null, null]", NULL);
 }
 
+/* Linear-mode weights (the additive score most cases here check). */
 static agentdb_recall_options weights(double sim, double rec, double imp, double half_life) {
     agentdb_recall_options o = agentdb_recall_options_default();
+    o.mode = AGENTDB_RECALL_LINEAR;
     o.w_similarity = sim;
     o.w_recency = rec;
     o.w_importance = imp;
@@ -86,6 +88,55 @@ static void test_recall_score(void) {
         }
     }
     OK(agentdb_memories_free(r));
+    OK(agentdb_memory_close(m));
+    OK(agentdb_close(db));
+}
+
+/* The default score: relevance first. Similarities a 1, b 0, c cos 45°, d 1 (lo 0, hi 1, so sim_n
+ * = similarity); with half-life 100 s, score = sim_n · (1 − 0.1 · (1 − (recency + importance) / 2)). */
+static void test_recall_relevance_default(void) {
+    agentdb_db *db;
+    agentdb_memory *m;
+    agentdb_memories *r;
+    agentdb_memory_info info;
+    size_t i;
+    float q[] = {1, 0};
+    const char *want_ids[] = {"a", "d", "c", "b"};
+    double want_scores[] = {0.96, 0.9125, 0.70710678 * 0.95, 0.0};
+    agentdb_recall_options o = agentdb_recall_options_default();
+    CHECK(o.mode == AGENTDB_RECALL_RELEVANCE && o.adjust == 0.1);
+    CHECK(o.w_similarity == 1 && o.w_recency == 0.5 && o.w_importance == 0.5);
+    o.half_life_s = 100;
+    o.has_now = true;
+    o.now_us = T0;
+    o.touch = false;
+    OK(agentdb_open(g_db_path, &db));
+    OK(fixture(db, &m));
+    OK(agentdb_memory_recall(m, q, 2, 4, NULL, &o, &r));
+    for (i = 0; i < 4; i++) {
+        OK(agentdb_memories_get(r, i, &info));
+        CHECK(strcmp(info.id, want_ids[i]) == 0);
+        CHECK_NEAR(info.score, want_scores[i]);
+    }
+    OK(agentdb_memories_free(r));
+    /* The old score, linear with the same weights: a 1.6, c 1.207, d 1.125, b 1.0. */
+    o.mode = AGENTDB_RECALL_LINEAR;
+    OK(agentdb_memory_recall(m, q, 2, 4, NULL, &o, &r));
+    {
+        const char *order[] = {"a", "c", "d", "b"};
+        double scores[] = {1.6, 0.70710678 + 0.5, 1.125, 1.0};
+        for (i = 0; i < 4; i++) {
+            OK(agentdb_memories_get(r, i, &info));
+            CHECK(strcmp(info.id, order[i]) == 0);
+            CHECK_NEAR(info.score, scores[i]);
+        }
+    }
+    OK(agentdb_memories_free(r));
+    o.mode = 7;
+    EXPECT(agentdb_memory_recall(m, q, 2, 4, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    o.mode = AGENTDB_RECALL_RELEVANCE;
+    o.adjust = 1.5;
+    EXPECT(agentdb_memory_recall(m, q, 2, 4, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
     OK(agentdb_memory_close(m));
     OK(agentdb_close(db));
 }
@@ -356,6 +407,7 @@ static void test_bad_input(void) {
 int main(int argc, char **argv) {
     static const struct test tests[] = {
         {"recall_score", test_recall_score},
+        {"recall_relevance_default", test_recall_relevance_default},
         {"statistics_persist", test_statistics_persist},
         {"filters_forget_update", test_filters_forget_update},
         {"consolidation", test_consolidation},

@@ -66,13 +66,29 @@ pub const Filter = struct {
     }
 };
 
-/// The recall score's weights: `similarity·sim + recency·0.5^(age/half_life_s) + importance·imp`.
+/// How recall combines similarity with recency and importance (see `agentdb_recall_options`).
+pub const Mode = enum(c.agentdb_recall_mode) {
+    /// Relevance first: similarity normalised over the candidates × an adjustment in
+    /// [1 − adjust, 1] for recency and importance.
+    relevance = c.AGENTDB_RECALL_RELEVANCE,
+    /// The old additive score `similarity·sim + recency·0.5^(age/half_life_s) + importance·imp`.
+    linear = c.AGENTDB_RECALL_LINEAR,
+};
+
+/// The recall score's weights (see `agentdb_recall_options` for both modes). A field left
+/// `null` takes the engine's default (from `agentdb_recall_options_default()`).
 pub const Weights = struct {
-    similarity: f64 = 1.0,
-    recency: f64 = 0.5,
-    importance: f64 = 0.5,
+    mode: ?Mode = null,
+    similarity: ?f64 = null,
+    recency: ?f64 = null,
+    importance: ?f64 = null,
     /// Seconds after which recency halves.
-    half_life_s: f64 = 7 * 86400.0,
+    half_life_s: ?f64 = null,
+    /// Relevance mode: the most recency and importance together take off a score, in [0, 1].
+    adjust: ?f64 = null,
+
+    /// The old default score: linear mode, the engine's weights.
+    pub const linear: Weights = .{ .mode = .linear };
 };
 
 /// How `recall` scores.
@@ -89,10 +105,13 @@ pub const RecallOptions = struct {
 
     fn toC(self: RecallOptions) Error!c.agentdb_recall_options {
         var o = c.agentdb_recall_options_default();
-        o.w_similarity = self.weights.similarity;
-        o.w_recency = self.weights.recency;
-        o.w_importance = self.weights.importance;
-        o.half_life_s = self.weights.half_life_s;
+        const w = self.weights;
+        if (w.mode) |m| o.mode = @intFromEnum(m);
+        if (w.similarity) |v| o.w_similarity = v;
+        if (w.recency) |v| o.w_recency = v;
+        if (w.importance) |v| o.w_importance = v;
+        if (w.half_life_s) |v| o.half_life_s = v;
+        if (w.adjust) |v| o.adjust = v;
         o.touch = self.touch;
         o.exact = self.exact;
         if (self.now_us) |t| {
@@ -135,9 +154,9 @@ pub const ConsolidateOptions = struct {
             o.has_capacity = true;
             o.capacity = n;
         }
-        o.w_recency = self.weights.recency;
-        o.w_importance = self.weights.importance;
-        o.half_life_s = self.weights.half_life_s;
+        if (self.weights.recency) |v| o.w_recency = v;
+        if (self.weights.importance) |v| o.w_importance = v;
+        if (self.weights.half_life_s) |v| o.half_life_s = v;
         if (self.now_us) |t| {
             o.has_now = true;
             o.now_us = t;

@@ -30,7 +30,37 @@ fn fixture(db: agentdb.Database) !Memory {
     return m;
 }
 
-const W = agentdb.memory.Weights{ .similarity = 1, .recency = 1, .importance = 1, .half_life_s = 100 };
+const W = agentdb.memory.Weights{ .mode = .linear, .similarity = 1, .recency = 1, .importance = 1, .half_life_s = 100 };
+
+test "memory: default recall ranks by relevance first" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var m = try fixture(db);
+    defer m.deinit();
+    // The engine's defaults (relevance, w_rec = w_imp = 0.5, adjust 0.1), half-life 100 s.
+    // sim_n = similarity here (lo 0, hi 1); score = sim_n · (1 − 0.1 · (1 − (rec + imp) / 2)).
+    var hits = try m.recall(gpa, &.{ 1, 0 }, 4, .{}, .{ .weights = .{ .half_life_s = 100 }, .now_us = T0, .touch = false });
+    defer hits.deinit();
+    const want_ids = [_][]const u8{ "a", "d", "c", "b" };
+    const want = [_]f64{ 0.96, 0.9125, std.math.sqrt1_2 * 0.95, 0.0 };
+    try testing.expectEqual(@as(usize, 4), hits.items.len);
+    for (hits.items, want_ids, want) |h, id, score| {
+        try testing.expectEqualStrings(id, h.id);
+        try testing.expectApproxEqAbs(score, h.score, 1e-6);
+    }
+    // The old score is reachable: linear mode with the engine's weights ranks c above d.
+    var old = try m.recall(gpa, &.{ 1, 0 }, 4, .{}, .{ .weights = .{ .mode = .linear, .half_life_s = 100 }, .now_us = T0, .touch = false });
+    defer old.deinit();
+    const old_ids = [_][]const u8{ "a", "c", "d", "b" };
+    const old_want = [_]f64{ 1.6, std.math.sqrt1_2 + 0.5, 1.125, 1.0 };
+    for (old.items, old_ids, old_want) |h, id, score| {
+        try testing.expectEqualStrings(id, h.id);
+        try testing.expectApproxEqAbs(score, h.score, 1e-6);
+    }
+    try testing.expectError(error.InvalidArgument, m.recall(gpa, null, 1, .{}, .{ .weights = .{ .adjust = 2 } }));
+}
 
 test "memory: recall ranks by the documented score" {
     var tmp = try TempDb.init();

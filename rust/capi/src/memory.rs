@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agentdb_engine::{
     ConsolidateOptions, MemoryFilter, MemoryHit, MemoryKind, MemoryRecord, MemoryUpdate, NewMemory,
-    RecallOptions, RecallWeights, Value, Vectors,
+    RecallMode, RecallOptions, RecallWeights, Value, Vectors,
 };
 
 use crate::args::{
@@ -40,6 +40,26 @@ fn kind_from_c(k: agentdb_memory_kind) -> Res<MemoryKind> {
 
 fn kind_to_c(k: MemoryKind) -> agentdb_memory_kind {
     MemoryKind::ALL.iter().position(|x| *x == k).unwrap_or(1) as agentdb_memory_kind
+}
+
+/// How recall combines similarity with recency and importance (`agentdb_recall_options.mode`).
+#[allow(non_camel_case_types)]
+pub type agentdb_recall_mode = i32;
+/// Relevance first (the default): the similarity normalised over the candidates, times an
+/// adjustment in [1 − adjust, 1] for recency and importance.
+pub const AGENTDB_RECALL_RELEVANCE: agentdb_recall_mode = 0;
+/// The old additive score: w_similarity · similarity + w_recency · recency + w_importance · importance.
+pub const AGENTDB_RECALL_LINEAR: agentdb_recall_mode = 1;
+
+fn mode_from_c(m: agentdb_recall_mode) -> Res<RecallMode> {
+    usize::try_from(m)
+        .ok()
+        .and_then(|i| RecallMode::ALL.get(i).copied())
+        .ok_or_else(|| Fail::invalid(format!("unknown recall mode {m}: expected AGENTDB_RECALL_RELEVANCE (0) or AGENTDB_RECALL_LINEAR (1)")))
+}
+
+fn mode_to_c(m: RecallMode) -> agentdb_recall_mode {
+    RecallMode::ALL.iter().position(|x| *x == m).unwrap_or(0) as agentdb_recall_mode
 }
 
 pub(crate) struct MemoryObj {
@@ -136,12 +156,19 @@ pub extern "C" fn agentdb_memory_filter_default() -> agentdb_memory_filter {
     }
 }
 
-/// How `agentdb_memory_recall` scores. Start from `agentdb_recall_options_default()`.
+/// How `agentdb_memory_recall` scores. Start from `agentdb_recall_options_default()` (the
+/// engine's defaults).
 ///
-/// score = w_similarity · similarity + w_recency · 0.5^(age / half_life_s) + w_importance ·
-/// importance, with age = now − last_accessed, and similarity = max(0, cos) (cosine stores),
-/// clamp(q·v, 0, 1) (dot), 1 / (1 + squared distance) (l2). Without a query the similarity term
-/// is absent.
+/// recency = 0.5^(age / half_life_s) with age = now − last_accessed; similarity = max(0, cos)
+/// (cosine stores), clamp(q·v, 0, 1) (dot), 1 / (1 + squared distance) (l2); strength =
+/// w_recency · recency + w_importance · importance.
+/// - `AGENTDB_RECALL_RELEVANCE` (default): score = sim_n · (1 − adjust · (1 − s)), with sim_n =
+///   (similarity − lo) / (hi − lo) over the candidates (the `candidates` most similar memories
+///   passing the filter; 1 when lo = hi) and s = strength / (w_recency + w_importance) (1 when
+///   both are 0). w_similarity 0 leaves similarity out, any value above 0 counts it.
+/// - `AGENTDB_RECALL_LINEAR` (the old score): score = w_similarity · similarity + strength.
+///
+/// Without a query the similarity term is absent (memories rank by strength).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 #[allow(non_camel_case_types)]
@@ -162,9 +189,14 @@ pub struct agentdb_recall_options {
     /// Measure recency at `now_us` (µs since the epoch) instead of the clock when `has_now`.
     pub has_now: bool,
     pub now_us: i64,
-    /// Nearest memories re-scored above max(4096, 4Mi / dim) matching ones (0: the default,
-    /// max(10·k, 100)).
+    /// Nearest memories re-scored above max(4096, 4Mi / dim) matching ones, and in relevance
+    /// mode the candidates (0: the default, max(10·k, 100)).
     pub candidates: usize,
+    /// `AGENTDB_RECALL_RELEVANCE` (default) or `AGENTDB_RECALL_LINEAR`.
+    pub mode: agentdb_recall_mode,
+    /// Relevance mode: the most recency and importance together take off a score, in [0, 1]
+    /// (default 0.1; 0: similarity alone).
+    pub adjust: f64,
 }
 
 /// The default recall options (the engine's default weights), `struct_size` set. Cannot fail.
@@ -182,6 +214,8 @@ pub extern "C" fn agentdb_recall_options_default() -> agentdb_recall_options {
         has_now: false,
         now_us: 0,
         candidates: 0,
+        mode: mode_to_c(w.mode),
+        adjust: w.adjust,
     }
 }
 
@@ -368,6 +402,7 @@ unsafe fn consolidate_from_c(p: *const agentdb_consolidate_options) -> Res<Conso
                 recency: field!(o, w_recency),
                 importance: field!(o, w_importance),
                 half_life_secs: field!(o, half_life_s),
+                ..RecallWeights::DEFAULT
             },
             now: flag!(o, has_now).then(|| field!(o, now_us)),
         })
@@ -594,10 +629,12 @@ pub unsafe extern "C" fn agentdb_memory_recall(
                 opts.touch = flag!(o, touch);
                 opts.exact = flag!(o, exact);
                 opts.weights = RecallWeights {
+                    mode: mode_from_c(field!(o, mode))?,
                     similarity: field!(o, w_similarity),
                     recency: field!(o, w_recency),
                     importance: field!(o, w_importance),
                     half_life_secs: field!(o, half_life_s),
+                    adjust: field!(o, adjust),
                 };
                 opts.now = flag!(o, has_now).then(|| field!(o, now_us));
                 let c: usize = field!(o, candidates);

@@ -16,27 +16,66 @@
 //! for `where` filters (evaluated by Lance's SQL engine) and for vectors returned by `get`.
 //!
 //! # The score
+//! Two modes ([`RecallMode`]); the default is relevance first.
+//!
 //! ```text
-//! score      = w_sim · similarity + w_rec · recency + w_imp · importance
 //! recency    = 0.5 ^ (age / half_life),   age = now − last_accessed (≥ 0; last_accessed starts
 //!                                          as the creation time and moves on every recall)
 //! similarity = cosine: max(0, cos(q, v))  (= clamp(1 − distance, 0, 1))
 //!              dot:    clamp(q · v, 0, 1)
 //!              l2:     1 / (1 + ‖q − v‖²)
+//! strength   = w_rec · recency + w_imp · importance
+//!
+//! relevance (default):
+//!   score      = sim_n · adjustment
+//!   sim_n      = (similarity − lo) / (hi − lo)     lo, hi: the lowest and highest similarity among
+//!                                                  the candidates (sim_n = 1 when lo = hi)
+//!   adjustment = 1 − α · (1 − s),   s = strength / (w_rec + w_imp)   (in [0, 1]; 1 if both are 0)
+//! linear (the old score):
+//!   score      = w_sim · similarity + strength
 //! ```
-//! Defaults ([`RecallWeights::default`]): `w_sim = 1`, `w_rec = 0.5`, `w_imp = 0.5`, half-life 7
-//! days. Without a query the similarity term is absent, so memories rank by their *strength*
-//! `w_rec · recency + w_imp · importance`, which is also what decay, capacity eviction and
-//! de-duplication compare. Ties rank by id.
+//! Defaults ([`RecallWeights::DEFAULT`]): relevance mode, `w_sim = 1`, `w_rec = 0.5`, `w_imp =
+//! 0.5`, half-life 7 days, `α = adjust = 0.1`. The old default is [`RecallWeights::LINEAR`]
+//! (the same weights in linear mode).
+//!
+//! In relevance mode the candidates are the `n` memories passing the filters that are most
+//! similar to the query (`n = candidates`, default `max(10·k, 100)`), whichever way they are found
+//! (exact scan or HNSW), and the ranking depends on similarity first: the adjustment is a factor
+//! in `[1 − α, 1]`, so recency and importance can only reorder memories whose normalised
+//! similarities are within a factor `1 − α` of each other, and the most similar candidate
+//! (`sim_n = 1`) scores at least `1 − α`. Embedding similarities sit in a narrow band (e5:
+//! ~0.75–0.9), where the linear score's `0.5 · recency` over weeks outweighs any difference in
+//! relevance; normalising over the candidates makes the band's width the unit instead. `w_sim`
+//! only switches similarity on (> 0) or off (0: rank by the adjustment, i.e. by strength).
+//!
+//! Worked example (defaults, so `s = (recency + importance) / 2`; three candidates with
+//! similarities 0.90, 0.85, 0.80, so `lo = 0.80`, `hi = 0.90`):
+//! ```text
+//! memory  similarity  age       importance  sim_n  recency  s      adjustment  score
+//! A       0.90        60 days   0.5         1.0    0.0026   0.251  0.9251      0.9251
+//! B       0.85        0 (now)   0.5         0.5    1.0      0.75   0.975       0.4875
+//! C       0.80        0 (now)   1.0         0.0    1.0      1.0    1.0         0.0
+//! ```
+//! A ranks first although it is two months old; in linear mode with the old defaults A scores
+//! `0.90 + 0.5·0.0026 + 0.25 = 1.1513`, B `0.85 + 0.5 + 0.25 = 1.6` and C `0.80 + 0.5 + 0.5 =
+//! 1.8`: the ranking is C, B, A, by recency and importance. Two near-equal memories do get
+//! ordered by recency: with `sim_n` 1.0 (60 days old) and 0.95 (today), the scores are 0.9251
+//! and `0.95 · 0.975 = 0.9263`, so the newer one ranks first.
+//!
+//! Without a query (or with `w_sim = 0`) there is no similarity term, so memories rank by their
+//! strength in both modes (relevance mode reports the adjustment as the score); strength is also
+//! what decay, capacity eviction and de-duplication compare, with the same weights in both modes.
+//! Ties rank by id.
 //!
 //! # Recall
 //! Each agent's vectors are also kept here, in one contiguous block per agent, so a recall
 //! filtered to an agent is one SIMD scan of that block. When the memories passing the filters
 //! number at most [`exact_max`]`(dim)` (`max(4096, 4 Mi / dim)`: 32,768 at 128-d, 10,922 at
-//! 384-d) or fewer than 5% of the store, every one is scored (exact). Above that, the
-//! `candidates` most similar ones (default `max(10·k, 100)`) are found with the store's HNSW
-//! index and re-scored; a memory outside them cannot be returned, which only matters when recency
-//! and importance could outweigh a large similarity gap. (The per-agent blocks double the memory
+//! 384-d) or fewer than 5% of the store, every one is scored (exact; in relevance mode, the best
+//! `n` by similarity are kept as the candidates). Above that, the `candidates` most similar ones
+//! (default `max(10·k, 100)`) are found with the store's HNSW index and re-scored; a memory
+//! outside them cannot be returned, which in linear mode only matters when recency and
+//! importance could outweigh a large similarity gap. (The per-agent blocks double the memory
 //! the vectors take: the collection's mirror holds them too.)
 //!
 //! Recalling updates the access statistics (`last_accessed = now`, `access_count + 1`) of the
@@ -140,24 +179,79 @@ impl std::str::FromStr for MemoryKind {
     }
 }
 
-/// The weights of the recall score and the recency half-life (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RecallWeights {
-    pub similarity: f64,
-    pub recency: f64,
-    pub importance: f64,
-    /// Seconds after which recency has halved.
-    pub half_life_secs: f64,
+/// How recall combines similarity with recency and importance (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RecallMode {
+    /// Relevance first (the default): the similarity normalised over the candidates, times a
+    /// bounded adjustment in `[1 − adjust, 1]` for recency and importance.
+    #[default]
+    Relevance,
+    /// The additive score `w_sim · similarity + w_rec · recency + w_imp · importance` (the only
+    /// score before relevance mode; [`RecallWeights::LINEAR`] is its old default).
+    Linear,
 }
 
-impl Default for RecallWeights {
-    fn default() -> Self {
-        RecallWeights { similarity: 1.0, recency: 0.5, importance: 0.5, half_life_secs: 7.0 * 86_400.0 }
+impl RecallMode {
+    pub const ALL: [RecallMode; 2] = [RecallMode::Relevance, RecallMode::Linear];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecallMode::Relevance => "relevance",
+            RecallMode::Linear => "linear",
+        }
     }
 }
 
+impl std::str::FromStr for RecallMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        RecallMode::ALL
+            .iter()
+            .copied()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| Error::invalid_argument(format!("unknown recall mode {s:?}: expected 'relevance' or 'linear'")))
+    }
+}
+
+/// The weights of the recall score and the recency half-life (see the module docs for both
+/// modes and worked examples). The bindings take their defaults from [`RecallWeights::DEFAULT`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecallWeights {
+    /// How the terms combine (default [`RecallMode::Relevance`]).
+    pub mode: RecallMode,
+    /// `w_sim`: the similarity term's weight (linear); in relevance mode 0 leaves similarity out
+    /// and any value above 0 counts it (the ranking does not depend on how much).
+    pub similarity: f64,
+    /// `w_rec`: the recency term's weight; in relevance mode its share of the adjustment.
+    pub recency: f64,
+    /// `w_imp`: the importance term's weight; in relevance mode its share of the adjustment.
+    pub importance: f64,
+    /// Seconds after which recency has halved.
+    pub half_life_secs: f64,
+    /// Relevance mode: the most that recency and importance together take off a score, as a
+    /// share of it (`α` in [0, 1]; 0 ranks by similarity alone). Not used in linear mode.
+    pub adjust: f64,
+}
+
 impl RecallWeights {
-    fn validate(&self) -> Result<()> {
+    /// The defaults: relevance first, `w_sim = 1`, `w_rec = 0.5`, `w_imp = 0.5`, half-life 7
+    /// days, `adjust = 0.1`. Strength (decay, capacity, de-duplication) uses the same weights
+    /// in both modes, so it is what it was before relevance mode.
+    pub const DEFAULT: RecallWeights = RecallWeights {
+        mode: RecallMode::Relevance,
+        similarity: 1.0,
+        recency: 0.5,
+        importance: 0.5,
+        half_life_secs: 7.0 * 86_400.0,
+        adjust: 0.1,
+    };
+
+    /// The old default score: linear, `1 · similarity + 0.5 · recency + 0.5 · importance`,
+    /// half-life 7 days.
+    pub const LINEAR: RecallWeights = RecallWeights { mode: RecallMode::Linear, ..RecallWeights::DEFAULT };
+
+    /// Checks the weights as recall and consolidation do (`InvalidArgument`).
+    pub fn validate(&self) -> Result<()> {
         for (name, w) in [("similarity", self.similarity), ("recency", self.recency), ("importance", self.importance)] {
             if !w.is_finite() || w < 0.0 {
                 return Err(Error::invalid_argument(format!("the {name} weight must be a finite number >= 0, got {w}")));
@@ -169,6 +263,9 @@ impl RecallWeights {
                 self.half_life_secs
             )));
         }
+        if !(0.0..=1.0).contains(&self.adjust) {
+            return Err(Error::invalid_argument(format!("adjust must be a number in [0, 1], got {}", self.adjust)));
+        }
         Ok(())
     }
 
@@ -178,9 +275,53 @@ impl RecallWeights {
         0.5f64.powf(age / self.half_life_secs)
     }
 
-    /// `w_sim · similarity + w_rec · recency + w_imp · importance` (no similarity term without a query).
+    /// Strength `w_rec · recency + w_imp · importance` (both modes): the no-query ranking, and
+    /// what decay, capacity eviction and de-duplication compare.
+    pub fn strength(&self, recency: f64, importance: f64) -> f64 {
+        self.recency * recency + self.importance * importance
+    }
+
+    /// Relevance mode's adjustment `1 − α · (1 − s)`, with `s = strength / (w_rec + w_imp)` in
+    /// [0, 1] (`s = 1` when both weights are 0): a factor in `[1 − α, 1]`.
+    pub fn adjustment(&self, recency: f64, importance: f64) -> f64 {
+        let total = self.recency + self.importance;
+        let s = if total > 0.0 { (self.strength(recency, importance) / total).clamp(0.0, 1.0) } else { 1.0 };
+        1.0 - self.adjust * (1.0 - s)
+    }
+
+    /// The score of one memory. `similarity` is `None` without a query; in relevance mode it is
+    /// the *normalised* similarity (see [`RecallWeights::normalized`]), in linear mode the raw
+    /// one.
+    ///
+    /// - linear: `w_sim · similarity + w_rec · recency + w_imp · importance`;
+    /// - relevance: `sim_n · adjustment`, with `sim_n = 1` without a query or when `w_sim = 0`.
     pub fn score(&self, similarity: Option<f64>, recency: f64, importance: f64) -> f64 {
-        similarity.map_or(0.0, |s| self.similarity * s) + self.recency * recency + self.importance * importance
+        match self.mode {
+            RecallMode::Linear => similarity.map_or(0.0, |s| self.similarity * s) + self.strength(recency, importance),
+            RecallMode::Relevance => {
+                let rel = match similarity {
+                    Some(s) if self.similarity > 0.0 => s,
+                    _ => 1.0,
+                };
+                rel * self.adjustment(recency, importance)
+            }
+        }
+    }
+
+    /// Relevance mode's `sim_n = (sim − lo) / (hi − lo)`, where `lo` and `hi` are the lowest and
+    /// highest similarity among the candidates (1 when they are equal).
+    pub fn normalized(similarity: f64, lo: f64, hi: f64) -> f64 {
+        if hi - lo > 1e-12 {
+            ((similarity - lo) / (hi - lo)).clamp(0.0, 1.0)
+        } else {
+            1.0
+        }
+    }
+}
+
+impl Default for RecallWeights {
+    fn default() -> Self {
+        RecallWeights::DEFAULT
     }
 }
 
@@ -287,10 +428,12 @@ pub struct RecallOptions {
     pub touch: bool,
     /// The time recency is measured at (and the new `last_accessed`); `None`: now.
     pub now: Option<i64>,
-    /// How many nearest memories are re-scored when more than [`exact_max`] pass the filters;
-    /// `None`: `max(10·k, 100)`.
+    /// How many nearest memories are re-scored when more than [`exact_max`] pass the filters,
+    /// and in relevance mode how many most similar ones are the candidates however they are
+    /// found (at least `k`); `None`: `max(10·k, 100)`.
     pub candidates: Option<usize>,
-    /// Score every memory passing the filters, however many.
+    /// Score every memory passing the filters, however many (relevance mode: find the
+    /// candidates by an exact scan instead of the graph).
     pub exact: bool,
 }
 
@@ -409,7 +552,7 @@ impl Row {
     }
 
     fn strength(&self, w: &RecallWeights, now: i64) -> f64 {
-        w.score(None, w.recency(now - self.last_accessed), self.importance)
+        w.strength(w.recency(now - self.last_accessed), self.importance)
     }
 
     /// The system fields and the user metadata, as stored in the collection.
@@ -1188,31 +1331,50 @@ impl Memory {
         // k are ranked fully and have their ids copied.
         let scored: Vec<(f64, Option<f64>, f64, String)> = {
             let t = self.table();
-            let score_slot = |s: usize, sim: Option<f64>| {
-                let r = t.row(s);
-                let rec = w.recency(now - r.last_accessed);
-                (w.score(sim, rec, r.importance), sim, rec, s)
-            };
             let allowed = t.count_matching(&compiled);
-            let mut all: Vec<(f64, Option<f64>, f64, usize)> = match query {
-                None => t.matching(&compiled).into_iter().map(|s| score_slot(s, None)).collect(),
+            let n = opts.candidates.unwrap_or_else(|| (opts.k * 10).max(100)).max(opts.k);
+            // (slot, raw similarity) of every memory that may be returned.
+            let mut cands: Vec<(usize, Option<f64>)> = match query {
+                None => t.matching(&compiled).into_iter().map(|s| (s, None)).collect(),
                 // Few enough to score them all; or so few of the store that a graph walk
                 // filtered down to them would miss many (as the collection's own search does
                 // below 5%).
-                Some(q) if allowed <= exact_max(t.dim) || allowed * 20 < t.len() || opts.exact => t
-                    .distances(q, &compiled)
-                    .into_iter()
-                    .map(|(s, d)| score_slot(s, Some(similarity(metric, d))))
-                    .collect(),
+                Some(q) if allowed <= exact_max(t.dim) || allowed * 20 < t.len() || opts.exact => {
+                    t.distances(q, &compiled).into_iter().map(|(s, d)| (s, Some(similarity(metric, d)))).collect()
+                }
                 Some(q) => {
-                    let n = opts.candidates.unwrap_or_else(|| (opts.k * 10).max(100)).max(opts.k);
                     let accept = |id: &str| t.get(id).is_some_and(|r| compiled.matches(r));
                     let hits = self.shared.collection.with_mirror(|m| m.search_where(q, n, n.max(64), &accept))?;
                     hits.into_iter()
-                        .filter_map(|(id, d)| t.slot.get(&id).map(|&s| score_slot(s, Some(similarity(metric, d)))))
+                        .filter_map(|(id, d)| t.slot.get(&id).map(|&s| (s, Some(similarity(metric, d)))))
                         .collect()
                 }
             };
+            // Relevance mode with a similarity term: the candidates are the `n` most similar
+            // (as the graph walk gives them; an exact scan keeps its best `n` too, so both paths
+            // rank the same set), and similarity is normalised over them.
+            let relevance = w.mode == RecallMode::Relevance && query.is_some() && w.similarity > 0.0;
+            let mut range = (0.0, 0.0);
+            if relevance && !cands.is_empty() {
+                if cands.len() > n {
+                    let most_similar = |a: &(usize, Option<f64>), b: &(usize, Option<f64>)| {
+                        b.1.partial_cmp(&a.1).unwrap_or(CmpOrdering::Equal).then_with(|| t.row(a.0).id.cmp(&t.row(b.0).id))
+                    };
+                    cands.select_nth_unstable_by(n - 1, most_similar);
+                    cands.truncate(n);
+                }
+                let sims = cands.iter().filter_map(|c| c.1);
+                range = sims.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s), hi.max(s)));
+            }
+            let mut all: Vec<(f64, Option<f64>, f64, usize)> = cands
+                .into_iter()
+                .map(|(s, sim)| {
+                    let r = t.row(s);
+                    let rec = w.recency(now - r.last_accessed);
+                    let term = if relevance { sim.map(|x| RecallWeights::normalized(x, range.0, range.1)) } else { sim };
+                    (w.score(term, rec, r.importance), sim, rec, s)
+                })
+                .collect();
             let best_first = |a: &(f64, Option<f64>, f64, usize), b: &(f64, Option<f64>, f64, usize)| {
                 b.0.partial_cmp(&a.0).unwrap_or(CmpOrdering::Equal).then_with(|| t.row(a.3).id.cmp(&t.row(b.3).id))
             };
@@ -1555,7 +1717,13 @@ mod tests {
 
     #[test]
     fn score_formula() {
-        let w = RecallWeights { similarity: 2.0, recency: 1.0, importance: 0.5, half_life_secs: 10.0 };
+        let w = RecallWeights {
+            similarity: 2.0,
+            recency: 1.0,
+            importance: 0.5,
+            half_life_secs: 10.0,
+            ..RecallWeights::LINEAR
+        };
         assert_eq!(w.recency(0), 1.0);
         assert!((w.recency(10_000_000) - 0.5).abs() < 1e-12);
         assert!((w.recency(20_000_000) - 0.25).abs() < 1e-12);
@@ -1566,5 +1734,42 @@ mod tests {
         assert_eq!(similarity(Metric::Cosine, 1.5), 0.0);
         assert_eq!(similarity(Metric::L2, 1.0), 0.5);
         assert_eq!(similarity(Metric::Dot, -0.5), 1.0);
+    }
+
+    #[test]
+    fn relevance_score_formula() {
+        let d = RecallWeights::default();
+        assert_eq!(d.mode, RecallMode::Relevance);
+        assert_eq!((d.similarity, d.recency, d.importance, d.adjust), (1.0, 0.5, 0.5, 0.1));
+        assert_eq!(RecallWeights::LINEAR, RecallWeights { mode: RecallMode::Linear, ..d });
+        let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} != {b}");
+        // The module docs' worked example: similarities 0.90, 0.85, 0.80.
+        let n = |s| RecallWeights::normalized(s, 0.80, 0.90);
+        close(n(0.90), 1.0);
+        close(n(0.85), 0.5);
+        close(n(0.80), 0.0);
+        let old = d.recency(60 * 86_400 * 1_000_000);
+        close(old, 0.5f64.powf(60.0 / 7.0));
+        close(d.score(Some(1.0), old, 0.5), 1.0 - 0.1 * (1.0 - (old + 0.5) / 2.0));
+        close(d.score(Some(0.5), 1.0, 0.5), 0.4875);
+        close(d.score(Some(0.0), 1.0, 1.0), 0.0);
+        close(d.score(Some(0.95), 1.0, 0.5), 0.92625);
+        // The adjustment stays in [1 − α, 1]; no similarity term: the adjustment alone.
+        close(d.adjustment(0.0, 0.0), 0.9);
+        close(d.adjustment(1.0, 1.0), 1.0);
+        close(d.score(None, 0.0, 0.0), 0.9);
+        close(RecallWeights { similarity: 0.0, ..d }.score(Some(0.2), 1.0, 1.0), 1.0);
+        // Shares: recency only; both weights 0 (s = 1); α = 0 is similarity alone.
+        let rec_only = RecallWeights { importance: 0.0, adjust: 0.5, ..d };
+        close(rec_only.score(Some(0.8), 0.5, 0.0), 0.8 * 0.75);
+        close(RecallWeights { recency: 0.0, importance: 0.0, ..d }.score(Some(0.3), 0.0, 0.0), 0.3);
+        close(RecallWeights { adjust: 0.0, ..d }.score(Some(0.3), 0.0, 0.0), 0.3);
+        // Equal similarities normalise to 1; strength is mode-independent.
+        close(RecallWeights::normalized(0.7, 0.7, 0.7), 1.0);
+        close(d.strength(0.25, 0.8), RecallWeights::LINEAR.strength(0.25, 0.8));
+        assert!(RecallWeights { adjust: 1.5, ..d }.validate().is_err());
+        assert!(RecallWeights { adjust: f64::NAN, ..d }.validate().is_err());
+        assert_eq!("linear".parse::<RecallMode>().unwrap(), RecallMode::Linear);
+        assert!("fast".parse::<RecallMode>().is_err());
     }
 }

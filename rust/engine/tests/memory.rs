@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use agentdb_engine::{
     ConsolidateOptions, Database, ErrorKind, Filter, Memory, MemoryFilter, MemoryKind, MemoryUpdate, Metadata, Metric,
-    NewMemory, RecallOptions, RecallWeights, Value, Vectors,
+    NewMemory, RecallMode, RecallOptions, RecallWeights, Value, Vectors,
 };
 
 const S: i64 = 1_000_000; // one second in µs
@@ -30,8 +30,9 @@ fn remember(m: &Memory, items: &[NewMemory], vectors: &[f32]) -> Vec<String> {
     m.remember(items, Vectors::Flat { data: vectors, dim: m.dim() }).unwrap()
 }
 
+/// Linear-mode weights (the additive score most hand-built cases here check).
 fn weights(sim: f64, rec: f64, imp: f64, half_life_secs: f64) -> RecallWeights {
-    RecallWeights { similarity: sim, recency: rec, importance: imp, half_life_secs }
+    RecallWeights { similarity: sim, recency: rec, importance: imp, half_life_secs, ..RecallWeights::LINEAR }
 }
 
 /// The error kind of a call that must fail (the value types need not be `Debug`).
@@ -92,6 +93,86 @@ fn recall_ranks_by_the_documented_score() {
     opts2.touch = false;
     let ids: Vec<String> = m.recall(Some(&[1.0, 0.0]), &opts2).unwrap().into_iter().map(|h| h.record.id).collect();
     assert_eq!(ids, ["a", "d", "c", "b"]); // 3.2, 3.0, 2.914, 2.0
+}
+
+#[test]
+fn default_recall_ranks_by_relevance_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir);
+    let m = fixture(&db);
+    // The default weights (relevance mode, w_rec = w_imp = 0.5, α = 0.1), half-life 100 s.
+    let mut opts = RecallOptions::new(4);
+    assert_eq!(opts.weights.mode, RecallMode::Relevance);
+    opts.weights.half_life_secs = 100.0;
+    opts.now = Some(T0);
+    opts.touch = false;
+    let hits = m.recall(Some(&[1.0, 0.0]), &opts).unwrap();
+    let got: Vec<(&str, f64)> = hits.iter().map(|h| (h.record.id.as_str(), h.score)).collect();
+    // Similarities a 1, b 0, c cos 45°, d 1: lo = 0, hi = 1, so sim_n = similarity.
+    // s = (recency + importance) / 2: a (1 + 0.2)/2, b (1 + 1)/2, c (0.5 + 0.5)/2, d (0.25 + 0)/2;
+    // score = sim_n · (1 − 0.1 · (1 − s)).
+    let expected = [("a", 0.96), ("d", 0.9125), ("c", std::f64::consts::FRAC_1_SQRT_2 * 0.95), ("b", 0.0)];
+    assert_eq!(got.len(), 4);
+    for ((id, score), (eid, escore)) in got.iter().zip(expected) {
+        assert_eq!(*id, eid);
+        assert!(close(*score, escore), "{id}: {score} != {escore}");
+    }
+    // The similarity reported is the raw one; the recency the one used.
+    assert!(close(hits[2].similarity.unwrap(), std::f64::consts::FRAC_1_SQRT_2));
+    assert!(close(hits[1].recency, 0.25));
+
+    // The old score is reachable: linear mode with the old defaults ranks c above d
+    // (a 1 + 0.5 + 0.1, c 0.707 + 0.25 + 0.25, d 1 + 0.125 + 0, b 0 + 0.5 + 0.5).
+    let mut linear = opts.clone();
+    linear.weights = RecallWeights { half_life_secs: 100.0, ..RecallWeights::LINEAR };
+    let got: Vec<(String, f64)> = m.recall(Some(&[1.0, 0.0]), &linear).unwrap().into_iter().map(|h| (h.record.id, h.score)).collect();
+    let expected = [("a", 1.6), ("c", std::f64::consts::FRAC_1_SQRT_2 + 0.5), ("d", 1.125), ("b", 1.0)];
+    for ((id, score), (eid, escore)) in got.iter().zip(expected) {
+        assert_eq!(id, eid);
+        assert!(close(*score, escore), "{id}: {score} != {escore}");
+    }
+
+    // The candidates are the n most similar (n = max(candidates, k)): a and d, both at
+    // similarity 1, so lo = hi and sim_n = 1: the adjustment alone orders them.
+    let mut two = opts.clone();
+    two.k = 2;
+    two.candidates = Some(2);
+    let got: Vec<(String, f64)> = m.recall(Some(&[1.0, 0.0]), &two).unwrap().into_iter().map(|h| (h.record.id, h.score)).collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0].0.as_str(), got[1].0.as_str()), ("a", "d"));
+    assert!(close(got[0].1, 0.96) && close(got[1].1, 0.9125));
+    // k = 1 of the same two: a.
+    let mut one = two.clone();
+    one.k = 1;
+    assert_eq!(m.recall(Some(&[1.0, 0.0]), &one).unwrap()[0].record.id, "a");
+
+    // α = 0: similarity alone (ties by id); w_sim = 0: strength alone, as without a query.
+    let mut sim_only = opts.clone();
+    sim_only.weights.adjust = 0.0;
+    let ids: Vec<String> = m.recall(Some(&[1.0, 0.0]), &sim_only).unwrap().into_iter().map(|h| h.record.id).collect();
+    assert_eq!(ids, ["a", "d", "c", "b"]);
+    let mut no_sim = opts.clone();
+    no_sim.weights.similarity = 0.0;
+    let with_query: Vec<String> = m.recall(Some(&[1.0, 0.0]), &no_sim).unwrap().into_iter().map(|h| h.record.id).collect();
+    let without: Vec<(String, f64)> = m.recall(None, &opts).unwrap().into_iter().map(|h| (h.record.id, h.score)).collect();
+    assert_eq!(with_query, ["b", "a", "c", "d"]);
+    assert_eq!(without.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(), ["b", "a", "c", "d"]);
+    assert!(close(without[0].1, 1.0) && close(without[3].1, 0.9125));
+
+    // Filters still apply before the candidates are chosen: without a and d.
+    let mut f = opts.clone();
+    f.filter = MemoryFilter { until: Some(T0 - 50 * S), ..MemoryFilter::agent("ann") };
+    let got: Vec<(String, f64)> = m.recall(Some(&[1.0, 0.0]), &f).unwrap().into_iter().map(|h| (h.record.id, h.score)).collect();
+    // c and d only: similarities 0.707 and 1, so sim_n 0 and 1.
+    assert_eq!(got.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(), ["d", "c"]);
+    assert!(close(got[0].1, 0.9125) && close(got[1].1, 0.0));
+
+    // Bad adjust values are refused.
+    for bad in [-0.1, 1.5, f64::NAN] {
+        let mut o = opts.clone();
+        o.weights.adjust = bad;
+        assert_eq!(m.recall(Some(&[1.0, 0.0]), &o).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    }
 }
 
 #[test]
@@ -379,7 +460,7 @@ fn large_stores_recall_through_the_index() {
         .collect();
     let items: Vec<NewMemory> = (0..n).map(|i| NewMemory { id: Some(format!("m{i:05}")), ..NewMemory::new(if i % 3 == 0 { "ann" } else { "bob" }) }).collect();
     remember(&m, &items, &v);
-    let mut found = 0;
+    let (mut found, mut found_default) = (0, 0);
     let queries = 20;
     for qi in 0..queries {
         let q = &v[qi * 37 * dim..(qi * 37 + 1) * dim];
@@ -392,6 +473,16 @@ fn large_stores_recall_through_the_index() {
         let e: Vec<String> = m.recall(Some(q), &exact).unwrap().into_iter().map(|h| h.record.id).collect();
         assert_eq!(e[0], format!("m{:05}", qi * 37), "a stored vector is its own nearest");
         found += a.iter().filter(|id| e.contains(id)).count();
+        // The default (relevance) score: the graph's candidates and the exact scan's best n
+        // are the same set up to the walk's misses, so the rankings agree as well.
+        let mut d_approx = approx.clone();
+        d_approx.weights = RecallWeights::default();
+        let mut d_exact = d_approx.clone();
+        d_exact.exact = true;
+        let da: Vec<String> = m.recall(Some(q), &d_approx).unwrap().into_iter().map(|h| h.record.id).collect();
+        let de: Vec<String> = m.recall(Some(q), &d_exact).unwrap().into_iter().map(|h| h.record.id).collect();
+        assert_eq!(de[0], format!("m{:05}", qi * 37), "a stored vector stays first by default");
+        found_default += da.iter().filter(|id| de.contains(id)).count();
         // Filtered by agent: every hit is ann's.
         let mut f = approx.clone();
         f.filter = MemoryFilter::agent("ann");
@@ -399,6 +490,8 @@ fn large_stores_recall_through_the_index() {
     }
     let recall = found as f64 / (queries * 10) as f64;
     assert!(recall >= 0.9, "recall@10 {recall}");
+    let recall = found_default as f64 / (queries * 10) as f64;
+    assert!(recall >= 0.9, "default recall@10 {recall}");
 }
 
 #[test]

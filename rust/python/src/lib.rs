@@ -27,6 +27,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(memory::open_memory, m)?)?;
     m.add_function(wrap_pyfunction!(memory::list_memories, m)?)?;
     m.add_function(wrap_pyfunction!(memory::drop_memory, m)?)?;
+    m.add_function(wrap_pyfunction!(memory::recall_weights_default, m)?)?;
+    m.add_function(wrap_pyfunction!(memory::recall_score, m)?)?;
     m.add_class::<state::PyState>()?;
     m.add_class::<rag::PyRag>()?;
     m.add_function(wrap_pyfunction!(rag::chunk_text, m)?)?;

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use agentdb_engine::{
     ConsolidateOptions, ConsolidationReport, ErrorKind, Memory, MemoryFilter, MemoryKind, MemoryRecord, MemoryUpdate,
-    NewMemory, RecallOptions, RecallWeights,
+    NewMemory, RecallMode, RecallOptions, RecallWeights,
 };
 use numpy::PyArray1;
 use pyo3::prelude::*;
-use pyo3::types::{PyDateTime, PyList, PyString, PyTuple};
+use pyo3::types::{PyDateTime, PyDict, PyList, PyString, PyTuple};
 
 use crate::args::{opt_f64, opt_i64, opt_string, Flag, Float, Int, Text};
 use crate::conversion::{
@@ -67,12 +67,56 @@ fn kinds_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<MemoryKind>>
     Ok(Some(out))
 }
 
-/// `(similarity, recency, importance, half_life_secs)` or `None` for the defaults.
-fn weights_arg(w: Option<(f64, f64, f64, f64)>) -> RecallWeights {
+/// `(mode, similarity, recency, importance, half_life_secs, adjust)`, as `RecallWeights._native()`
+/// builds it from the fields of `agentdb.RecallWeights` (whose defaults come from
+/// [`recall_weights_default`]); `None` for the engine's defaults.
+type WeightsArg = (String, f64, f64, f64, f64, f64);
+
+fn weights_arg(w: Option<WeightsArg>) -> PyResult<RecallWeights> {
     match w {
-        Some((similarity, recency, importance, half_life_secs)) => RecallWeights { similarity, recency, importance, half_life_secs },
-        None => RecallWeights::default(),
+        Some((mode, similarity, recency, importance, half_life_secs, adjust)) => Ok(RecallWeights {
+            mode: mode.parse::<RecallMode>().or_raise()?,
+            similarity,
+            recency,
+            importance,
+            half_life_secs,
+            adjust,
+        }),
+        None => Ok(RecallWeights::default()),
     }
+}
+
+fn weights_dict(py: Python<'_>, w: RecallWeights) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("mode", w.mode.as_str())?;
+    d.set_item("similarity", w.similarity)?;
+    d.set_item("recency", w.recency)?;
+    d.set_item("importance", w.importance)?;
+    d.set_item("half_life", w.half_life_secs)?;
+    d.set_item("adjust", w.adjust)?;
+    Ok(d)
+}
+
+/// The engine's recall weights: `{"mode", "similarity", "recency", "importance", "half_life"
+/// (seconds), "adjust"}`; `linear=True`: the old linear default ([`RecallWeights::LINEAR`]).
+#[pyfunction]
+#[pyo3(signature = (linear=false))]
+pub fn recall_weights_default(py: Python<'_>, linear: bool) -> PyResult<Bound<'_, PyDict>> {
+    weights_dict(py, if linear { RecallWeights::LINEAR } else { RecallWeights::DEFAULT })
+}
+
+/// The engine's score for one memory ([`RecallWeights::score`]: in relevance mode `similarity`
+/// is the normalised one), its recency for `age_seconds`, and its strength, as
+/// `(score, recency, strength)`. Validates the weights as recall does.
+#[pyfunction]
+pub fn recall_score(weights: WeightsArg, similarity: Option<f64>, age_seconds: f64, importance: f64) -> PyResult<(f64, f64, f64)> {
+    let w = weights_arg(Some(weights))?;
+    if !age_seconds.is_finite() {
+        return Err(invalid(format!("age_seconds must be a finite number, got {age_seconds}")));
+    }
+    w.validate().or_raise()?;
+    let recency = w.recency((age_seconds * 1e6) as i64);
+    Ok((w.score(similarity, recency, importance), recency, w.strength(recency, importance)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -123,7 +167,7 @@ fn consolidate_options(
     min_score: Option<f64>,
     capacity: Option<i64>,
     dedup_threshold: Option<f64>,
-    weights: Option<(f64, f64, f64, f64)>,
+    weights: Option<WeightsArg>,
     now: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ConsolidateOptions> {
     Ok(ConsolidateOptions {
@@ -131,7 +175,7 @@ fn consolidate_options(
         min_score,
         capacity: capacity.map(|c| non_negative("capacity", c)).transpose()?,
         dedup_threshold,
-        weights: weights_arg(weights),
+        weights: weights_arg(weights)?,
         now: micros(now, "now")?,
     })
 }
@@ -235,7 +279,7 @@ impl PyMemory {
         since: Option<&Bound<'py, PyAny>>,
         until: Option<&Bound<'py, PyAny>>,
         filter: Option<&Bound<'py, PyAny>>,
-        weights: Option<(f64, f64, f64, f64)>,
+        weights: Option<WeightsArg>,
         touch: Flag,
         now: Option<&Bound<'py, PyAny>>,
         candidates: Option<Int>,
@@ -246,7 +290,7 @@ impl PyMemory {
         let opts = RecallOptions {
             k: non_negative("k", *k)?,
             filter: filter_arg(opt_string(agent_id), opt_string(session_id), kinds, since, until, filter)?,
-            weights: weights_arg(weights),
+            weights: weights_arg(weights)?,
             touch: *touch,
             now: micros(now, "now")?,
             candidates: opt_i64(candidates).map(|c| non_negative("candidates", c)).transpose()?,
@@ -345,7 +389,7 @@ impl PyMemory {
         min_score: Option<Float>,
         capacity: Option<Int>,
         dedup_threshold: Option<Float>,
-        weights: Option<(f64, f64, f64, f64)>,
+        weights: Option<WeightsArg>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let (agent_id, min_score, capacity) = (opt_string(agent_id), opt_f64(min_score), opt_i64(capacity));
@@ -376,7 +420,7 @@ impl PyMemory {
         min_score: Option<Float>,
         capacity: Option<Int>,
         dedup_threshold: Option<Float>,
-        weights: Option<(f64, f64, f64, f64)>,
+        weights: Option<WeightsArg>,
     ) -> PyResult<()> {
         let every = *every;
         let (agent_id, min_score, capacity) = (opt_string(agent_id), opt_f64(min_score), opt_i64(capacity));
