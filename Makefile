@@ -20,7 +20,7 @@ NATIVE      := $(ROOT)/python/agentdb/_native.abi3.so
 STAMP       := $(VENV)/.deps-stamp
 CARGO_FLAGS := --release --locked
 
-.PHONY: all setup system-deps venv build test test-rust test-python demo bench bench-kernels bench-ann bench-rag clean help
+.PHONY: all setup system-deps venv build test test-rust test-python demo stress bench bench-kernels bench-ann bench-rag clean help
 
 all: build
 
@@ -65,6 +65,16 @@ test: build test-rust test-python test-c test-zig
 
 demo: build
 	$(PY) examples/glove_demo.py
+
+# The long modes of the randomized concurrency and crash tests (`make test` runs them short):
+# cross-process readers against a writer for AGENTDB_XPROC_SECONDS, AGENTDB_CRASH_ITERATIONS
+# SIGKILL rounds, AGENTDB_SESSION_CYCLES open-write-close sessions. Each defaults below; set one
+# to change it. Prints the figures (torn reads, per-cycle times, file counts).
+stress: build
+	AGENTDB_XPROC_SECONDS=$${AGENTDB_XPROC_SECONDS:-300} \
+	AGENTDB_CRASH_ITERATIONS=$${AGENTDB_CRASH_ITERATIONS:-300} \
+	AGENTDB_SESSION_CYCLES=$${AGENTDB_SESSION_CYCLES:-1000} \
+	  $(PY) -m pytest -q -s tests/test_cross_process.py tests/test_crash.py tests/test_compaction.py
 
 # Benchmarks measure; they are not tests and `make test` does not run them. Results land in
 # bench/results/, which the README quotes.

@@ -15,10 +15,12 @@
 //!   and such reads interleave.
 //!
 //! # Atomicity for readers
-//! A flush may take two Lance commits (delete the replaced/deleted ids, then add the rows). The
-//! collection's `gate` keeps readers out for that span: a flush holds it exclusively while it
-//! commits and retires its layer; every read holds it shared. So a reader never sees a batch in
-//! part. Lock order: flush_lock → write_lock → gate → overlay / mirror; nothing takes
+//! A flush writes its layer as one Lance commit (an append, one merge on `id`, or one delete; see
+//! `commit_layer`), so every version of the table, the ones a read-only reader in another process
+//! checks out included, holds a layer whole or not at all. In this process, the collection's
+//! `gate` keeps readers out while a flush commits and retires its layer (a flush holds it
+//! exclusively, every read holds it shared), so a read sees the layer either buffered or in
+//! Lance, never both or neither. Lock order: flush_lock → write_lock → gate → overlay / mirror; nothing takes
 //! write_lock or flush_lock while holding the gate.
 //!
 //! # Replay
@@ -31,7 +33,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard, RwLockReadGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arrow_array::{ArrayRef, RecordBatch, TimestampMicrosecondArray};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchIterator, TimestampMicrosecondArray};
 use lancedb::table::NewColumnTransform;
 
 use crate::collection::Collection;
@@ -52,8 +54,6 @@ const FLUSH_ROWS: usize = 16_384;
 /// A buffer this large is flushed by the writer itself (back-pressure when writes outrun the
 /// flusher).
 const MAX_BUFFERED_ROWS: usize = 262_144;
-/// A collection is compacted after this many flush commits.
-const COMPACT_EVERY: usize = 64;
 
 pub(crate) fn stream_name(collection: &str) -> String {
     format!("{STREAM_PREFIX}{collection}")
@@ -363,9 +363,20 @@ impl Collection {
     pub(crate) fn write_logged(&self, records: &Records<'_>, add: bool) -> Result<()> {
         let wal = self.inner.db.wal().cloned().ok_or_else(|| Error::internal("no write-ahead log"))?;
         let in_memory = self.existence_in_memory()?;
-        let guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut flush_guard = None;
+        let mut guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut layout = self.layout();
-        let checked = records::validate(records, &layout)?;
+        let mut checked = records::validate(records, &layout)?;
+        if !checked.new_columns.is_empty() {
+            // The schema commit below must not run next to a flush's commit (Lance would reject
+            // one of the two as conflicting): hold the flush lock for it, taken first as the lock
+            // order wants, and check again under both.
+            drop(guard);
+            flush_guard = Some(self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner()));
+            guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+            layout = self.layout();
+            checked = records::validate(records, &layout)?;
+        }
         let n = records.ids.len();
         if n == 0 {
             return Ok(());
@@ -405,6 +416,7 @@ impl Collection {
             // A schema-only commit, as for a direct write: new keys become nullable columns.
             layout = crate::runtime::block_on(self.add_meta_columns(&checked.new_columns))?;
         }
+        drop(flush_guard);
         let now = now_micros();
         let rows: Vec<Row> = (0..n)
             .map(|i| Row {
@@ -546,6 +558,8 @@ impl Collection {
     /// After a direct write's Lance commit: with `sync="always"`, it is on disk before the call
     /// returns, like a logged write.
     pub(crate) fn end_direct(&self) -> Result<()> {
+        // A new fragment, like a flush's: storage maintenance looks at the table next round.
+        self.inner.commits.fetch_add(1, Ordering::Relaxed);
         if self.inner.db.wal().is_some_and(|w| w.mode() == SyncMode::Always) {
             self.inner.db.sync_lance()?;
         }
@@ -589,7 +603,18 @@ impl Collection {
         Ok(Some(layer.max_lsn))
     }
 
-    /// One layer into Lance: delete the ids it deletes or replaces, then add its rows.
+    /// One layer into Lance as one Lance commit, so that every table version another process can
+    /// check out holds all of the layer or none of it:
+    /// - puts only, none of them stored yet: an append;
+    /// - anything else: one merge on `id` (stored ids updated, new ones inserted, and the
+    ///   layer's deleted ids that are stored removed: "not matched by source, delete if
+    ///   `id IN (…)`");
+    /// - deletes only: one delete.
+    ///
+    /// (It used to delete the replaced ids and then append their rows: two commits, and a
+    /// read-only reader elsewhere, which follows every commit, could land between them and see the
+    /// rows missing.) A schema-only commit adding the layer's new metadata columns may come
+    /// first; it changes no row.
     async fn commit_layer(&self, layer: &Layer) -> Result<()> {
         let mut ops: Vec<(&String, &(u64, Op))> = layer.ops.iter().collect();
         ops.sort_unstable_by_key(|(_, (seq, _))| *seq);
@@ -606,19 +631,19 @@ impl Collection {
             }
         }
         let table = &self.inner.table;
-        let mut doomed = deleted;
-        if !put_ids.is_empty() {
-            doomed.extend(self.existing(&put_ids).await?.into_keys());
-        }
-        for chunk in doomed.chunks(4096) {
-            let pred = filter::ids_predicate(chunk);
-            // A delete is a new table version: skip it when nothing matches (a delete replayed
-            // over a state that already has it).
-            if table.count_rows(Some(pred.clone())).await? > 0 {
+        // Only the deletes that match a stored record (a replayed delete may match nothing, and
+        // a delete that matches nothing would still be a new version).
+        let doomed: Vec<String> =
+            if deleted.is_empty() { Vec::new() } else { self.existing(&deleted).await?.into_keys().collect() };
+        let doomed_pred = (!doomed.is_empty()).then(|| {
+            // `id IN (…)` lists of bounded length, OR-ed: one predicate, one commit.
+            doomed.chunks(4096).map(|c| format!("({})", filter::ids_predicate(c))).collect::<Vec<_>>().join(" OR ")
+        });
+        if rows.is_empty() {
+            if let Some(pred) = doomed_pred {
                 table.delete(&pred).await?;
             }
-        }
-        if !rows.is_empty() {
+        } else {
             let mut layout = self.layout();
             let vectors: Vec<Vec<f32>> = rows.iter().map(|r| r.vector.clone()).collect();
             let documents: Vec<Option<String>> = rows.iter().map(|r| r.document.clone()).collect();
@@ -641,8 +666,18 @@ impl Collection {
             let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
             let updated = TimestampMicrosecondArray::from(rows.iter().map(|r| r.updated).collect::<Vec<_>>()).with_timezone("UTC");
             columns[at] = arrow::compute::cast(&updated, schema.field(at).data_type())?;
-            let batch = RecordBatch::try_new(schema, columns)?;
-            table.add(batch).execute().await?;
+            let batch = RecordBatch::try_new(schema.clone(), columns)?;
+            let replaces = doomed_pred.is_some() || !self.existing(&put_ids).await?.is_empty();
+            if replaces {
+                let mut merge = table.merge_insert(&[schema::ID]);
+                merge.when_matched_update_all(None).when_not_matched_insert_all();
+                if let Some(pred) = doomed_pred {
+                    merge.when_not_matched_by_source_delete(Some(pred));
+                }
+                merge.execute(Box::new(RecordBatchIterator::new(vec![Ok(batch)], schema))).await?;
+            } else {
+                table.add(batch).execute().await?;
+            }
         }
         self.inner.commits.fetch_add(1, Ordering::Relaxed);
         self.maintain_id_index().await
@@ -702,18 +737,65 @@ impl Collection {
         *self.overlay() = Overlay::default();
     }
 
-    /// Compacts the collection's small Lance fragments (one per flush) once enough flushes have
-    /// accumulated, and prunes table versions older than a few minutes.
-    pub(crate) fn compact_if_fragmented(&self) -> Result<()> {
-        if self.inner.commits.load(Ordering::Relaxed) < COMPACT_EVERY || self.ensure_open().is_err() {
+    /// Storage maintenance past the thresholds of [`crate::database::maintain_table`]: compaction
+    /// of the small fragments that flushes leave, and removal of old versions. The background
+    /// flusher calls it for collections it flushed (version cleanup at most once per
+    /// [`VERSION_GRACE`](crate::database::VERSION_GRACE) each), [`Database::close`] for every
+    /// collection it has open (`closing`), so a store opened for one write at a time is kept
+    /// compact as well.
+    pub(crate) fn maintain_storage(&self, closing: bool) -> Result<()> {
+        if self.inner.dropped.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        if !closing && (self.ensure_open().is_err() || self.inner.commits.load(Ordering::Relaxed) == 0) {
             return Ok(());
         }
         self.inner.commits.store(0, Ordering::Relaxed);
+        let prune = closing || {
+            let mut last = self.inner.pruned_at.lock().unwrap_or_else(|p| p.into_inner());
+            let due = last.is_none_or(|t| t.elapsed() >= crate::database::VERSION_GRACE);
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        };
         crate::runtime::block_on(async {
             // Compaction rewrites rows: keep flushes (and direct writes) out meanwhile.
             let _flush = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
-            crate::database::compact_table(&self.inner.table).await
+            let compacted = crate::database::maintain_table(&self.inner.table, prune).await?;
+            if compacted {
+                self.index_follows_version();
+            }
+            Ok(())
         })
+    }
+
+    /// Compacts the collection now (small fragments merged, deleted rows dropped; buffered writes
+    /// are flushed first) and removes the versions replaced more than
+    /// [`VERSION_GRACE`](crate::database::VERSION_GRACE) ago. Maintenance does this on its own
+    /// past its thresholds; this is for explicit use (say, after a bulk delete).
+    pub fn optimize(&self) -> Result<()> {
+        self.ensure_open()?;
+        self.inner.db.ensure_writable()?;
+        crate::runtime::block_on(async {
+            let _flush = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.flush_held(false).await?;
+            crate::database::compact_table(&self.inner.table).await?;
+            self.index_follows_version();
+            Ok::<(), Error>(())
+        })?;
+        self.inner.db.sync_lance()
+    }
+
+    /// After a compaction (a new Lance version, the same records): the saved HNSW index names the
+    /// Lance version it matches, so it is saved again on close rather than found stale and
+    /// rebuilt on the next open.
+    fn index_follows_version(&self) {
+        if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            if m.index.is_some() {
+                m.dirty = true;
+            }
+        }
     }
 
     /// Applies one logged record (on open).
@@ -798,6 +880,86 @@ impl LogConsumer for Collection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Database, Metric};
+
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("r{i}")).collect()
+    }
+
+    fn upsert(c: &Collection, ids: &[String], tag: f32) {
+        let data: Vec<f32> = ids.iter().flat_map(|_| [tag, 1.0]).collect();
+        let mut meta = Metadata::new();
+        meta.insert("tag".into(), Value::Float(tag as f64));
+        let metadata = vec![meta; ids.len()];
+        c.upsert(&Records { ids, vectors: Vectors::Flat { data: &data, dim: 2 }, documents: None, metadata: Some(&metadata) })
+            .unwrap();
+    }
+
+    /// A flush is one Lance version whatever it holds (new records, replaced ones, deletes), so
+    /// no version a reader elsewhere can check out holds part of it.
+    #[test]
+    fn a_flush_is_one_lance_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        let c = db.create_collection("c", 2, Metric::L2).unwrap();
+        let version = || crate::runtime::block_on(c.inner.table.version()).unwrap();
+        upsert(&c, &ids(0..100), 1.0);
+        db.flush().unwrap(); // the first flush also adds the `tag` column
+        let cases: [(&str, &dyn Fn()); 4] = [
+            ("new records", &|| upsert(&c, &ids(100..150), 2.0)),
+            ("replaced records", &|| upsert(&c, &ids(0..50), 3.0)),
+            ("deletes", &|| assert_eq!(c.delete(Some(&ids(140..150)), None).unwrap(), 10)),
+            ("replaced, new and deleted records", &|| {
+                upsert(&c, &ids(50..60), 4.0);
+                upsert(&c, &ids(150..160), 4.0);
+                assert_eq!(c.delete(Some(&ids(60..70)), None).unwrap(), 10);
+            }),
+        ];
+        for (what, write) in cases {
+            let before = version();
+            {
+                // All the writes of a case in one layer: the background flusher waits meanwhile.
+                let _hold = c.inner.flush_lock.lock().unwrap();
+                write();
+            }
+            db.flush().unwrap();
+            assert_eq!(version(), before + 1, "{what}: one commit");
+        }
+        let got = c.get(None, None, None, 0).unwrap();
+        assert_eq!(got.ids.len(), 140);
+        let tag_of = |id: &str| {
+            let i = got.ids.iter().position(|x| x == id).unwrap();
+            (got.vectors[2 * i], got.metadata[i].get("tag").cloned())
+        };
+        assert_eq!(tag_of("r0"), (3.0, Some(Value::Float(3.0))));
+        assert_eq!(tag_of("r55"), (4.0, Some(Value::Float(4.0))));
+        assert_eq!(tag_of("r75"), (1.0, Some(Value::Float(1.0))));
+        assert_eq!(tag_of("r155"), (4.0, Some(Value::Float(4.0))));
+        assert!(!got.ids.iter().any(|id| id == "r65" || id == "r145"));
+    }
+
+    /// Sessions of one small write each: closing compacts once the fragment threshold is reached.
+    #[test]
+    fn closing_compacts() {
+        let dir = tempfile::tempdir().unwrap();
+        let fragments = |db: &Database| {
+            let c = db.get_collection("c").unwrap();
+            crate::runtime::block_on(async {
+                let ds = c.inner.table.dataset().unwrap().get().await.unwrap();
+                ds.manifest().fragments.len()
+            })
+        };
+        for session in 0..(crate::database::COMPACT_SMALL_FRAGMENTS * 3) {
+            let db = Database::open(dir.path()).unwrap();
+            let c = db.get_or_create_collection("c", 2, Metric::L2).unwrap();
+            upsert(&c, &ids(session..session + 1), session as f32);
+            db.close();
+            let db = Database::open_with(dir.path(), crate::OpenOptions { read_only: true, ..Default::default() }).unwrap();
+            assert!(fragments(&db) < crate::database::COMPACT_SMALL_FRAGMENTS, "session {session}: {} fragments", fragments(&db));
+        }
+        let db = Database::open(dir.path()).unwrap();
+        assert_eq!(db.get_collection("c").unwrap().count(None).unwrap(), crate::database::COMPACT_SMALL_FRAGMENTS as u64 * 3);
+    }
 
     #[test]
     fn payloads_round_trip() {

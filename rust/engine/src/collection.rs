@@ -69,8 +69,10 @@ pub(crate) struct CollectionInner {
     pub(crate) gate: RwLock<()>,
     /// One flush (or direct write) at a time.
     pub(crate) flush_lock: Mutex<()>,
-    /// Flush commits since the last compaction.
+    /// Flush commits since storage maintenance last looked at the table.
     pub(crate) commits: std::sync::atomic::AtomicUsize,
+    /// When the background maintenance last removed old versions.
+    pub(crate) pruned_at: Mutex<Option<std::time::Instant>>,
     /// The collection's index parameters once read from `<name>.index.json` (`Some(None)`: no
     /// index), so a search does not read the file.
     index_params: RwLock<Option<Option<IndexParams>>>,
@@ -105,6 +107,7 @@ impl Collection {
                 gate: RwLock::new(()),
                 flush_lock: Mutex::new(()),
                 commits: Default::default(),
+                pruned_at: Mutex::new(None),
                 index_params: RwLock::new(None),
                 dropped: AtomicBool::new(false),
                 db,

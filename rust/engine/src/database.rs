@@ -23,6 +23,11 @@ use crate::wal::{self, LogConsumer, Record, SyncMode, Wal};
 
 /// The engine's own files live here, inside the database directory.
 pub(crate) const INTERNAL_DIR: &str = "_agentdb";
+/// Left in `_agentdb/` by a clean close of a writer, once every Lance file is on disk (per the
+/// sync mode); the next writable open takes it away again. With it, the open trusts the files
+/// present instead of syncing each again at its first flush (that walk grew with the number of
+/// files: most of the time of an open → write → close session).
+const LANCE_SYNCED: &str = "LANCE_SYNCED";
 /// Buffered writes are flushed to Lance at least this often.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// ... and as soon as the log holds this much.
@@ -205,6 +210,16 @@ impl DbShared {
         Ok(())
     }
 
+    /// See [`LANCE_SYNCED`]: written when the sync mode makes Lance files durable at all.
+    fn leave_synced_marker(&self) -> Result<()> {
+        if self.wal.as_ref().is_none_or(|w| w.mode() == SyncMode::Off) {
+            return Ok(());
+        }
+        let internal = self.path.join(INTERNAL_DIR);
+        std::fs::File::create(internal.join(LANCE_SYNCED))?.sync_all()?;
+        wal::sync_dir(&internal)
+    }
+
     /// Flushes every consumer's buffer to Lance, notes it in the log, and trims the log. Returns
     /// the first error (the others are still attempted: a failing collection must not keep the
     /// rest in the log forever).
@@ -267,11 +282,23 @@ impl DbShared {
         }
         // Stops the state's sweeper (no more writes), and without a log writes it to Lance.
         let _ = self.state.close();
-        let _ = self.flush_all();
+        let flushed = self.flush_all();
         if let Some(w) = &self.wal {
             let _ = w.sync();
         }
         let collections: Vec<Collection> = self.collections.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, c)| c).collect();
+        if !self.read_only {
+            // Compaction and version cleanup past their thresholds, so that a store opened for
+            // one request at a time does not pile up data files and versions. Nothing here can
+            // lose data: a failed step leaves the table as it was, and is retried next time.
+            for c in &collections {
+                let _ = c.maintain_storage(true);
+            }
+            let _ = self.maintain_hidden_tables(&collections);
+            if flushed.is_ok() && self.sync_lance().is_ok() {
+                let _ = self.leave_synced_marker();
+            }
+        }
         for c in &collections {
             // An index that cannot be saved is rebuilt on the next open; closing still succeeds.
             let _ = c.save_index();
@@ -280,15 +307,65 @@ impl DbShared {
         *self.lock.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    /// Background maintenance of collections: compacts those with many small fragments.
-    fn compact_all(&self) {
+    /// Background maintenance of the collections flushed since the last round (see
+    /// [`maintain_table`]).
+    fn maintain_all(&self) {
         let collections: Vec<Collection> =
             self.collections.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         for c in collections {
-            // A failed compaction leaves the table as it was; it is retried later.
-            let _ = c.compact_if_fragmented();
+            // A failed compaction or cleanup leaves the table as it was; it is retried later.
+            let _ = c.maintain_storage(false);
         }
     }
+
+    /// On close, after the last flush: maintenance of the engine's hidden tables other than the
+    /// collections in `done` (the agent state's tables, whose own compaction runs only every so
+    /// many commits of one session). Nothing writes them any more.
+    fn maintain_hidden_tables(&self, done: &[Collection]) -> Result<()> {
+        let names = block_on(self.conn.table_names().execute())?;
+        for name in names.iter().filter(|n| is_hidden(n) && !done.iter().any(|c| c.name() == n.as_str())) {
+            let table = block_on(self.conn.open_table(name).execute())?;
+            block_on(maintain_table(&table, true))?;
+        }
+        Ok(())
+    }
+}
+
+/// Every file of the database's Lance tables (not the engine's own `_agentdb/`).
+fn lance_files(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                if dir == root && entry.file_name() == INTERNAL_DIR {
+                    continue;
+                }
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// On a writable open: if the last writer closed cleanly (see [`LANCE_SYNCED`]), the Lance files
+/// present, which it made durable; the marker is removed (durably) before anything is written,
+/// so a crash of this session leaves none behind. Otherwise nothing: the first flush syncs every
+/// file.
+fn take_synced_marker(root: &Path) -> Result<HashSet<PathBuf>> {
+    let internal = root.join(INTERNAL_DIR);
+    let marker = internal.join(LANCE_SYNCED);
+    if !marker.exists() {
+        return Ok(HashSet::new());
+    }
+    let files = lance_files(root)?;
+    std::fs::remove_file(&marker)?;
+    wal::sync_dir(&internal)?;
+    Ok(files.into_iter().collect())
 }
 
 /// The background flusher: flushes every `FLUSH_INTERVAL`, or when asked, until the database
@@ -315,7 +392,7 @@ fn flusher(db: Weak<DbShared>) {
         // is retried next round.
         let _ = shared.flush_all();
         if !big {
-            shared.compact_all();
+            shared.maintain_all();
         }
     }
 }
@@ -383,6 +460,7 @@ impl Database {
             let (wal, records) = Wal::open(&internal.join("wal"), options.sync)?;
             (Some(lock), Some(Arc::new(wal)), records)
         };
+        let synced = if options.read_only { HashSet::new() } else { take_synced_marker(&path)? };
         let mut connect = lancedb::connect(&uri);
         if options.read_only {
             // See the writer's commits as they happen.
@@ -406,7 +484,7 @@ impl Database {
             consumers: Mutex::new(HashMap::new()),
             pending: Mutex::new(pending),
             flushing: Mutex::new(()),
-            synced_files: Mutex::new(HashSet::new()),
+            synced_files: Mutex::new(synced),
             flusher: Mutex::new(Vec::new()),
             wake: (Mutex::new(Wake::default()), Condvar::new()),
             state,
@@ -500,6 +578,29 @@ impl Database {
             w.sync()?;
         }
         Ok(())
+    }
+
+    /// Compacts every collection open in this database, and the engine's own tables, now
+    /// (buffered writes are flushed first), and removes their versions replaced more than
+    /// [`VERSION_GRACE`] ago. Maintenance does this on its own past its thresholds
+    /// ([`COMPACT_SMALL_FRAGMENTS`], [`PRUNE_VERSIONS`]), in the background and on close; this is
+    /// for explicit use.
+    pub fn optimize(&self) -> Result<()> {
+        self.ensure_open()?;
+        self.shared.ensure_writable()?;
+        self.shared.flush_all()?;
+        let collections: Vec<Collection> = self.registry().values().cloned().collect();
+        for c in &collections {
+            c.optimize()?;
+        }
+        // The agent state writes its tables only in a flush round: hold the round.
+        let _round = self.shared.flushing.lock().unwrap_or_else(|p| p.into_inner());
+        let names = block_on(self.shared.conn.table_names().execute())?;
+        for name in names.iter().filter(|n| is_hidden(n) && !collections.iter().any(|c| c.name() == n.as_str())) {
+            let table = block_on(self.shared.conn.open_table(name).execute())?;
+            block_on(compact_table(&table))?;
+        }
+        self.shared.sync_lance()
     }
 
     /// Closes the database: flushes buffered writes to Lance, stops the background threads,
@@ -677,18 +778,85 @@ fn check_not_hidden(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Merges a table's small fragments (one per flush; deleted rows dropped) and prunes its versions
-/// older than five minutes. The caller keeps its own writers out meanwhile (a collection holds
-/// its flush lock; the agent state runs it inside a flush).
-pub(crate) async fn compact_table(table: &lancedb::Table) -> Result<()> {
-    use lancedb::table::{CompactionOptions, Duration as ChronoDuration, OptimizeAction};
+// ---- storage maintenance ---------------------------------------------------------------------
+//
+// Every flush (and every direct write) is a Lance commit: a new data file and a new version. So
+// that a store opened for one request at a time does not pile them up, a writable database looks
+// at each collection it wrote (and at the agent state's tables) when it closes, and the
+// background flusher looks at each collection it flushed: past the thresholds below, the table is
+// compacted and its old versions are removed, with Lance's own compaction and cleanup.
+
+/// A table is compacted once it has this many fragments of fewer than [`SMALL_FRAGMENT_ROWS`]
+/// rows (each flush adds one), or once more than a tenth of its stored rows are deleted ones.
+/// So the data files of a table's current version stay below about this many small ones.
+pub(crate) const COMPACT_SMALL_FRAGMENTS: usize = 16;
+/// A fragment with fewer rows than this counts as small.
+pub(crate) const SMALL_FRAGMENT_ROWS: usize = 100_000;
+/// A table's old versions are removed once it has more than this many.
+pub(crate) const PRUNE_VERSIONS: u64 = 32;
+/// A version is removed only once a newer version has been current for this long, so a
+/// read-only reader in another process that started a read on it just before it was replaced has
+/// this long to finish that read. (Lance's cleanup also keeps the current version, tagged ones,
+/// and files no version refers to that are younger than 7 days.)
+pub(crate) const VERSION_GRACE: Duration = Duration::from_secs(10);
+
+/// Looks at a table and, past the thresholds above, compacts it (`compact`) and removes its old
+/// versions (`prune`, when allowed). Returns whether it compacted (the table has a new version).
+/// The caller keeps its own writers out meanwhile.
+pub(crate) async fn maintain_table(table: &lancedb::Table, prune: bool) -> Result<bool> {
+    let Some(dataset) = table.dataset() else { return Ok(false) };
+    let (compact, versions) = {
+        let ds = dataset.get().await?;
+        let fragments = &ds.manifest().fragments;
+        let small = fragments.iter().filter(|f| f.physical_rows.is_none_or(|r| r < SMALL_FRAGMENT_ROWS)).count();
+        let stored: usize = fragments.iter().filter_map(|f| f.physical_rows).sum();
+        let deleted: usize =
+            fragments.iter().filter_map(|f| f.deletion_file.as_ref().and_then(|d| d.num_deleted_rows)).sum();
+        let compact = small >= COMPACT_SMALL_FRAGMENTS || (deleted > 0 && deleted * 10 > stored);
+        let versions = if prune { ds.count_versions().await.map_err(lancedb::Error::from)? } else { 0 };
+        (compact, versions)
+    };
+    if compact {
+        compact_files(table).await?;
+    }
+    if prune && versions + u64::from(compact) > PRUNE_VERSIONS {
+        prune_superseded(table, VERSION_GRACE).await?;
+    }
+    Ok(compact)
+}
+
+/// Lance's compaction: merges small fragments, drops deleted rows, remaps the indexes.
+async fn compact_files(table: &lancedb::Table) -> Result<()> {
+    use lancedb::table::{CompactionOptions, OptimizeAction};
     table.optimize(OptimizeAction::Compact { options: CompactionOptions::default(), remap_options: None }).await?;
-    table
-        .optimize(OptimizeAction::Prune {
-            older_than: Some(ChronoDuration::minutes(5)),
-            delete_unverified: Some(false),
-            error_if_tagged_old_versions: Some(false),
-        })
-        .await?;
     Ok(())
+}
+
+/// Removes the versions of a table that were replaced by a newer one at least `grace` ago (and
+/// the files only they used), keeping the rest. A time limit on a version's own age would not do:
+/// a version committed long ago may have been current until a moment ago.
+pub(crate) async fn prune_superseded(table: &lancedb::Table, grace: Duration) -> Result<()> {
+    let versions = table.list_versions().await?;
+    let cutoff = std::time::SystemTime::now()
+        .checked_sub(grace)
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_micros() as i64);
+    // The newest version committed before the cutoff: every older one was replaced (by it or an
+    // earlier one) before the cutoff.
+    let Some(anchor) = versions.iter().filter(|v| v.timestamp.timestamp_micros() <= cutoff).max_by_key(|v| v.version) else {
+        return Ok(());
+    };
+    if !versions.iter().any(|v| v.version < anchor.version) {
+        return Ok(());
+    }
+    table.optimize_prune_before(anchor.timestamp, Some(false), Some(false)).await?;
+    Ok(())
+}
+
+/// Compacts a table now (merges its small fragments, drops deleted rows) and removes the versions
+/// replaced more than [`VERSION_GRACE`] ago. The caller keeps its own writers out meanwhile (a
+/// collection holds its flush lock; the agent state runs it inside a flush).
+pub(crate) async fn compact_table(table: &lancedb::Table) -> Result<()> {
+    compact_files(table).await?;
+    prune_superseded(table, VERSION_GRACE).await
 }
