@@ -334,8 +334,16 @@ impl Collection {
     /// Compiles and checks a filter, so a bad one is an [`ErrorKind::InvalidFilter`] before
     /// anything runs.
     pub(crate) async fn predicate(&self, filter: Option<&Filter>, layout: &Layout) -> Result<Option<String>> {
+        Ok(self.predicate_tree(filter, layout).await?.map(|t| t.to_sql()))
+    }
+
+    /// Like [`Collection::predicate`], as a tree, for combining with the engine's own conditions.
+    pub(crate) async fn predicate_tree(&self, filter: Option<&Filter>, layout: &Layout) -> Result<Option<filter::Expr>> {
         let Some(filter) = filter else { return Ok(None) };
-        let Some(sql) = filter::to_sql(filter, layout)? else { return Ok(None) };
+        let Some(tree) = filter::compile(filter, layout)? else { return Ok(None) };
+        // The tree is checked already; planning it in Lance catches what only Lance knows (its
+        // coercions between the column and value types).
+        let sql = tree.to_sql();
         self.inner
             .table
             .query()
@@ -345,7 +353,7 @@ impl Collection {
             .explain_plan(false)
             .await
             .map_err(|e| Error::invalid_filter(format!("invalid filter {sql:?}: {}", lance_message(&e))))?;
-        Ok(Some(sql))
+        Ok(Some(tree))
     }
 
     /// Reads records by id (in the order given; ids not found are left out), or all records that
@@ -354,7 +362,7 @@ impl Collection {
         self.ensure_open()?;
         let layout = self.layout();
         block_on(async {
-            let pred = self.predicate(filter, &layout).await?;
+            let pred = self.predicate_tree(filter, &layout).await?;
             // By ids alone: buffered writes are merged in memory; anything Lance must evaluate
             // is read after flushing them.
             let by_ids = ids.is_some() && pred.is_none();
@@ -371,14 +379,14 @@ impl Collection {
                 Some(ids) => ids
                     .chunks(IDS_PER_LOOKUP)
                     .map(|c| {
-                        let by_id = filter::ids_predicate(c);
+                        let by_id = filter::Expr::ids(c);
                         Some(match &pred {
-                            Some(p) => format!("({by_id}) AND ({p})"),
-                            None => by_id,
+                            Some(p) => by_id.and(p.clone()).to_sql(),
+                            None => by_id.to_sql(),
                         })
                     })
                     .collect(),
-                None => vec![pred],
+                None => vec![pred.map(|p| p.to_sql())],
             };
             for p in chunks {
                 let mut q = self.inner.table.query();
@@ -429,20 +437,20 @@ impl Collection {
         let layout = self.layout();
         let _direct = block_on(self.begin_direct())?;
         let deleted = block_on(async {
-            let pred = self.predicate(filter, &layout).await?;
+            let pred = self.predicate_tree(filter, &layout).await?;
             let predicates: Vec<String> = match ids {
                 Some([]) => return Ok(0),
                 Some(ids) => ids
                     .chunks(IDS_PER_LOOKUP * 8)
                     .map(|c| {
-                        let by_id = filter::ids_predicate(c);
+                        let by_id = filter::Expr::ids(c);
                         match &pred {
-                            Some(p) => format!("({by_id}) AND ({p})"),
-                            None => by_id,
+                            Some(p) => by_id.and(p.clone()).to_sql(),
+                            None => by_id.to_sql(),
                         }
                     })
                     .collect(),
-                None => vec![pred.unwrap_or_else(|| "TRUE".into())],
+                None => vec![pred.map_or_else(|| "TRUE".into(), |p| p.to_sql())],
             };
             let mut deleted = 0;
             for p in predicates {

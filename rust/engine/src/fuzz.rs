@@ -6,6 +6,17 @@
 
 use std::path::Path;
 
+/// The filter compiler on `bytes` as a SQL filter text: whatever it accepts must render to SQL
+/// that reads back as the same tree, alone and combined with an id list.
+pub fn filter_sql(bytes: &[u8]) {
+    crate::filter::fuzzing::filter_sql(bytes);
+}
+
+/// The filter compiler on `bytes` as a JSON dict filter, with the same round-trip property.
+pub fn filter_json(bytes: &[u8]) {
+    crate::filter::fuzzing::filter_json(bytes);
+}
+
 /// The write-ahead log's decoders: `bytes` as the content of the log's last segment (the record
 /// framing: lengths, checksums, LSNs, stream names, the torn-tail rule), then the payload of
 /// every record found through the decoder of its stream (a collection's rows, the agent state's
@@ -37,6 +48,30 @@ pub fn index_load(bytes: &[u8]) {
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         let _ = crate::index_file::parse_params(Path::new("fuzz.index.json"), text);
+    }
+}
+
+/// The metadata JSON parser ([`crate::Value::from_json`]: how C and Zig send metadata, dict
+/// filters and state values). Invalid UTF-8 is read lossily, so every input reaches the parser. A
+/// value it accepts nests at most [`crate::value::MAX_VALUE_DEPTH`] levels and comes back equal
+/// through `to_json` and `from_json` again (what a C caller reads back parses as what it wrote);
+/// the metadata rules (keys, value types) then run on every entry of an accepted map.
+pub fn metadata_json(bytes: &[u8]) {
+    use crate::value::{Value, MAX_VALUE_DEPTH};
+    let text = String::from_utf8_lossy(bytes);
+    let Ok(value) = Value::from_json(&text) else { return };
+    let depth = value.depth();
+    assert!(depth <= MAX_VALUE_DEPTH, "accepted a value nested {depth} levels deep");
+    let written = value.to_json().to_string();
+    match Value::from_json(&written) {
+        Ok(back) => assert_eq!(back, value, "the value changed through to_json: {written}"),
+        Err(e) => panic!("the JSON written for an accepted value does not parse: {written}: {e}"),
+    }
+    if let Value::Map(entries) = &value {
+        for (key, v) in entries {
+            let _ = crate::value::validate_key(key);
+            let _ = v.meta_type();
+        }
     }
 }
 

@@ -41,12 +41,12 @@ pub use arrow_in::OwnedRecords;
 pub use collection::{Collection, MAX_K};
 pub use database::{Database, OpenOptions};
 pub use error::{Error, ErrorKind, Result};
-pub use filter::Filter;
+pub use filter::{Filter, MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_SQL_LEN, MAX_FILTER_STRING_LEN};
 pub use hnsw::{HnswParams, IndexKind, IndexOptions, IndexParams, IvfPqParams, Quantization};
 pub use mirror::SearchOptions;
 pub use memory::{
     similarity as memory_similarity, ConsolidateOptions, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,
-    MemoryRecord, MemoryUpdate, NewMemory, RecallOptions, RecallWeights, EXACT_RECALL_MAX, MEMORY_COLLECTION_PREFIX,
+    MemoryRecord, MemoryUpdate, NewMemory, RecallMode, RecallOptions, RecallWeights, EXACT_RECALL_MAX, MEMORY_COLLECTION_PREFIX,
     SYSTEM_KEYS as MEMORY_SYSTEM_KEYS,
 };
 pub use records::{GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
