@@ -1,0 +1,2 @@
+#![no_main]
+agentdb_fuzz::fuzz_target!(agentdb_engine::fuzz::wal_decode);
