@@ -100,3 +100,6 @@ clean:
 
 # The C library, its header, the C and Zig suites, `make install`.
 include mk/capi.mk
+
+# Fuzzing: `make fuzz` (long libFuzzer runs), and the short C-ABI fuzz run of `make test`.
+include mk/fuzz.mk
