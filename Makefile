@@ -92,6 +92,13 @@ bench-ann: bench-deps
 bench-rag: bench-deps
 	$(PY) bench/rag.py --max-docs 250
 
+# Memory recall: evidence recall@k on months-long synthetic conversations for the default, the
+# similarity-only and the old linear weights, and default recall latency at 100k memories
+# (about 10 minutes here, mostly embedding; the embeddings are cached for later runs).
+.PHONY: bench-memory
+bench-memory: bench-deps
+	$(PY) bench/memory_recall.py
+
 bench: bench-kernels bench-ann bench-rag
 
 clean:

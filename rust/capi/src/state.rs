@@ -34,7 +34,9 @@ fn ttl_arg(secs: f64) -> Res<Option<Duration>> {
 /// JSON text argument (its size checked before it is parsed).
 fn json_arg(text: &str, what: &str) -> Res<serde_json::Value> {
     json_len(text, what)?;
-    serde_json::from_str(text).map_err(|e| Fail::invalid(format!("{what} is not valid JSON: {e}")))
+    // The engine's parser: exact doubles (serde_json's own is off by an ULP for some) and the
+    // engine's nesting limit.
+    agentdb_engine::parse_json(text).map_err(|e| Fail::invalid(format!("{what} is not valid JSON: {}", e.message())))
 }
 
 // ---------------------------------------------------------------------------------------------

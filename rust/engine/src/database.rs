@@ -825,9 +825,16 @@ pub(crate) async fn maintain_table(table: &lancedb::Table, prune: bool) -> Resul
     Ok(compact)
 }
 
+/// Index builds and refreshes, and compactions, of all tables are serialised: two searches must
+/// not both build the same index (Lance would accept both, the second replacing the first), and
+/// an index build that overlaps a compaction of its table fails in Lance with a commit conflict
+/// ("CreateIndex preempted by concurrent transaction Rewrite").
+pub(crate) static INDEX_MAINTENANCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Lance's compaction: merges small fragments, drops deleted rows, remaps the indexes.
 async fn compact_files(table: &lancedb::Table) -> Result<()> {
     use lancedb::table::{CompactionOptions, OptimizeAction};
+    let _guard = INDEX_MAINTENANCE.lock().unwrap_or_else(|p| p.into_inner());
     table.optimize(OptimizeAction::Compact { options: CompactionOptions::default(), remap_options: None }).await?;
     Ok(())
 }

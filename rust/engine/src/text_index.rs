@@ -7,8 +7,6 @@
 //! folds new rows in so that ranking uses exact statistics again. A text search brings the index
 //! up to date first, so results never depend on when the index was last refreshed.
 
-use std::sync::Mutex;
-
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float32Type;
 use arrow_array::RecordBatch;
@@ -26,9 +24,7 @@ use crate::runtime::block_on;
 use crate::schema;
 use crate::value::Metadata;
 
-/// Index builds and refreshes of all collections are serialised, so two searches do not both
-/// build the same index (Lance would accept both, the second replacing the first: wasted work).
-static INDEX_MAINTENANCE: Mutex<()> = Mutex::new(());
+use crate::database::INDEX_MAINTENANCE;
 
 /// The best-matching records of a text search, best first.
 #[derive(Debug, Clone, Default, PartialEq)]

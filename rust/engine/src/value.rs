@@ -566,6 +566,15 @@ pub fn parse_rfc3339_micros(s: &str) -> Result<i64> {
             _ => return Err(bad()),
         }
     }
+    // After the offset and a leap second, the instant must still be one the four-digit years of
+    // RFC 3339 can write (0000-01-01 to 9999-12-31 UTC), so that what is stored reads back.
+    let first = days_from_civil(0, 1, 1) * 86_400 * 1_000_000;
+    let end = days_from_civil(10_000, 1, 1) * 86_400 * 1_000_000;
+    if !(first..end).contains(&us) {
+        return Err(Error::invalid_argument(format!(
+            "invalid datetime {s:?}: outside the years 0000 to 9999 once in UTC"
+        )));
+    }
     Ok(us)
 }
 

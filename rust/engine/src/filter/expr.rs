@@ -184,6 +184,16 @@ impl Expr {
         Expr::Call { func, args }
     }
 
+    /// `-expr`; a number literal is negated in place, so `-(6)`, `-+6` and `-6` are one tree
+    /// (the renderer writes a negative literal with its sign).
+    pub(crate) fn neg(expr: Expr) -> Expr {
+        match expr {
+            Expr::Lit(Lit::Int(i)) if i != i64::MIN => Expr::Lit(Lit::Int(-i)),
+            Expr::Lit(Lit::Float(f)) => Expr::Lit(Lit::Float(-f)),
+            other => Expr::Neg(Box::new(other)),
+        }
+    }
+
     #[allow(clippy::should_implement_trait)]
     pub(crate) fn not(expr: Expr) -> Expr {
         Expr::Not(Box::new(expr))
@@ -355,7 +365,6 @@ impl Expr {
             Expr::Arith { .. } | Expr::Neg(_) => Prec::Arith,
             // A negative number is written with its sign, which binds like a unary minus.
             Expr::Lit(Lit::Int(i)) if *i < 0 => Prec::Arith,
-            Expr::Lit(Lit::Float(f)) if f.is_sign_negative() => Prec::Arith,
             Expr::Column(_) | Expr::Lit(_) | Expr::Call { .. } => Prec::Atom,
         }
     }

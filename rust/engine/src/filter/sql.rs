@@ -266,7 +266,7 @@ impl Parser<'_> {
             }
             let inner = self.unary(self.deeper(depth)?)?;
             self.node()?;
-            return Ok(Expr::Neg(Box::new(inner)));
+            return Ok(Expr::neg(inner));
         }
         if self.peek() == &Token::Plus {
             self.pos += 1;
