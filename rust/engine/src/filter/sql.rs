@@ -220,39 +220,40 @@ impl Parser<'_> {
     }
 
     fn sum(&mut self, depth: usize) -> Result<Expr> {
-        let mut left = self.product(depth)?;
-        let mut d = depth;
-        loop {
-            let op = match self.peek() {
-                Token::Plus => ArithOp::Add,
-                Token::Minus => ArithOp::Sub,
-                _ => return Ok(left),
-            };
-            self.pos += 1;
-            // A chain of n terms is a tree n deep: each term counts as a level.
-            d = self.deeper(d)?;
-            let right = self.product(d)?;
-            self.node()?;
-            left = Expr::Arith { left: Box::new(left), op, right: Box::new(right) };
-        }
+        self.arith_chain(depth, Self::product, |t| match t {
+            Token::Plus => Some(ArithOp::Add),
+            Token::Minus => Some(ArithOp::Sub),
+            _ => None,
+        })
     }
 
     fn product(&mut self, depth: usize) -> Result<Expr> {
-        let mut left = self.unary(depth)?;
+        self.arith_chain(depth, Self::unary, |t| match t {
+            Token::Mul => Some(ArithOp::Mul),
+            Token::Div => Some(ArithOp::Div),
+            Token::Mod => Some(ArithOp::Mod),
+            _ => None,
+        })
+    }
+
+    /// `term { op term }`, left-associative, for the operators `op_of` recognises.
+    fn arith_chain(
+        &mut self,
+        depth: usize,
+        term: fn(&mut Self, usize) -> Result<Expr>,
+        op_of: fn(&Token) -> Option<ArithOp>,
+    ) -> Result<Expr> {
+        let mut left = term(self, depth)?;
         let mut d = depth;
-        loop {
-            let op = match self.peek() {
-                Token::Mul => ArithOp::Mul,
-                Token::Div => ArithOp::Div,
-                Token::Mod => ArithOp::Mod,
-                _ => return Ok(left),
-            };
+        while let Some(op) = op_of(self.peek()) {
             self.pos += 1;
+            // A chain of n terms is a tree n deep: each term counts as a level.
             d = self.deeper(d)?;
-            let right = self.unary(d)?;
+            let right = term(self, d)?;
             self.node()?;
             left = Expr::Arith { left: Box::new(left), op, right: Box::new(right) };
         }
+        Ok(left)
     }
 
     fn unary(&mut self, depth: usize) -> Result<Expr> {
