@@ -622,6 +622,12 @@ impl Database {
         Ok(())
     }
 
+    /// What a user's handle to a part of this database (a collection, memory store, state store
+    /// or RAG) holds so the database stays open as long as the handle lives.
+    pub(crate) fn keep_alive(&self) -> Arc<OpenHandle> {
+        self.handle.clone()
+    }
+
     fn registry(&self) -> std::sync::MutexGuard<'_, HashMap<String, Collection>> {
         self.shared.collections.lock().unwrap_or_else(|p| p.into_inner())
     }
