@@ -29,7 +29,13 @@ _RawSearch = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List
 _RawGet = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List[_Metadata]]
 
 class Database:
-    def __init__(self, path: Union[str, PathLike[str]], sync: str = "always", read_only: bool = False) -> None: ...
+    def __init__(
+        self,
+        path: Union[str, PathLike[str]],
+        sync: str = "always",
+        read_only: bool = False,
+        payload_cache_bytes: Optional[int] = None,
+    ) -> None: ...
     @property
     def path(self) -> Path: ...
     @property
@@ -87,6 +93,7 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        include: Optional[List[str]] = None,
         nprobes: Optional[int] = None,
         refine_factor: Optional[int] = None,
     ) -> _RawSearch: ...
@@ -99,6 +106,7 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        include: Optional[List[str]] = None,
         nprobes: Optional[int] = None,
         refine_factor: Optional[int] = None,
     ) -> List[_RawSearch]: ...

@@ -357,6 +357,7 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        include: Optional[Sequence[str]] = None,
         nprobes: Optional[int] = None,
         refine_factor: Optional[int] = None,
     ) -> SearchResult: ...
@@ -372,6 +373,7 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        include: Optional[Sequence[str]] = None,
         nprobes: Optional[int] = None,
         refine_factor: Optional[int] = None,
     ) -> List[SearchResult]: ...
@@ -386,6 +388,7 @@ class Collection:
         exact: bool = False,
         threads: Optional[int] = None,
         ids_only: bool = False,
+        include: Optional[Sequence[str]] = None,
         nprobes: Optional[int] = None,
         refine_factor: Optional[int] = None,
     ) -> Union[SearchResult, List[SearchResult]]:
@@ -402,7 +405,13 @@ class Collection:
             exact: scan every record even when there is an index (exact results).
             threads: threads for an exact scan (default: all cores).
             ids_only: return only ids and distances (``documents`` are ``None`` and ``metadata``
-                empty), which skips reading the records from storage.
+                empty); the same as ``include=[]``.
+            include: what each hit carries besides its id and distance, as in Chroma: any of
+                ``"documents"``, ``"metadata"`` (or ``"metadatas"``), ``"distances"`` (always
+                returned). Default: documents and metadata. A part left out comes back as
+                ``None`` / ``{}``. Searches read documents and metadata from an in-memory cache
+                kept in step with every write (its limit: ``connect(payload_cache_bytes=…)``),
+                so including them costs little.
             nprobes: with an IVF_PQ index, how many partitions to search (default: Lance's
                 adaptive choice); more finds more of the true neighbours, slower. Ignored
                 otherwise.
@@ -416,8 +425,16 @@ class Collection:
         with the GIL released.
         """
         query = _as_array(query)
+        if isinstance(include, str):
+            raise _errors.InvalidArgumentError(f"include takes a list of names, e.g. [{include!r}], not a string")
         options = dict(
-            ef=ef, exact=exact, threads=threads, ids_only=ids_only, nprobes=nprobes, refine_factor=refine_factor
+            ef=ef,
+            exact=exact,
+            threads=threads,
+            ids_only=ids_only,
+            include=None if include is None else list(include),
+            nprobes=nprobes,
+            refine_factor=refine_factor,
         )
         if _is_single_vector(query):
             ids, distances, documents, metadata = self._native.search(query, k, where, **options)

@@ -72,7 +72,14 @@ class Database:
 
     __slots__ = ("_native",)
 
-    def __init__(self, path: PathLike, *, sync: str = "always", read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: PathLike,
+        *,
+        sync: str = "always",
+        read_only: bool = False,
+        payload_cache_bytes: Optional[int] = None,
+    ) -> None:
         """Opens the database in directory ``path``, creating the directory if needed.
 
         Args:
@@ -80,13 +87,18 @@ class Database:
             sync: ``"always"``, ``"batch"`` or ``"off"``: when a write counts as durable.
             read_only: open for reading only (no lock, the directory must exist; writes raise
                 :class:`~agentdb.errors.ReadOnlyError`).
+            payload_cache_bytes: the most memory each collection's search payload cache may
+                take (default 256 MiB). Searches return documents and metadata from this
+                in-memory copy, kept in step with every write; a collection whose documents and
+                metadata are larger reads them from storage per search (slower), and 0 turns the
+                cache off.
 
         Raises:
             DatabaseLockedError: another writer has the database open.
             InvalidArgumentError: an unknown ``sync`` mode.
             StorageError: the directory cannot be created, or the log is damaged.
         """
-        self._native = _native.Database(path, sync, read_only)
+        self._native = _native.Database(path, sync, read_only, payload_cache_bytes)
 
     @property
     def path(self) -> Path:
@@ -281,7 +293,9 @@ class Database:
         return isinstance(name, str) and name in self.list_collections()
 
 
-def open(path: PathLike, *, sync: str = "always", read_only: bool = False) -> Database:  # noqa: A001
+def open(  # noqa: A001
+    path: PathLike, *, sync: str = "always", read_only: bool = False, payload_cache_bytes: Optional[int] = None
+) -> Database:
     """Opens (creating if needed) the AgentDB database in directory ``path``.
 
     ``sync`` is ``"always"`` (default), ``"batch"`` or ``"off"`` (see the module documentation
@@ -291,9 +305,11 @@ def open(path: PathLike, *, sync: str = "always", read_only: bool = False) -> Da
     Raises:
         DatabaseLockedError: another writer has the database open.
     """
-    return Database(path, sync=sync, read_only=read_only)
+    return Database(path, sync=sync, read_only=read_only, payload_cache_bytes=payload_cache_bytes)
 
 
-def connect(path: PathLike, *, sync: str = "always", read_only: bool = False) -> Database:
+def connect(
+    path: PathLike, *, sync: str = "always", read_only: bool = False, payload_cache_bytes: Optional[int] = None
+) -> Database:
     """Same as :func:`open` (the name other vector databases use)."""
-    return Database(path, sync=sync, read_only=read_only)
+    return Database(path, sync=sync, read_only=read_only, payload_cache_bytes=payload_cache_bytes)

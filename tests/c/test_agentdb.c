@@ -947,6 +947,31 @@ static void test_search_options(void) {
         CHECK(strcmp(s, "{}") == 0 && len == 2);
     }
     OK(agentdb_results_free(r));
+    /* omit_documents / omit_metadata: each part of the payload can be left out alone. */
+    o = agentdb_search_options_default();
+    o.omit_documents = true;
+    OK(agentdb_search_opts(c, q, 3, 4, NULL, NULL, &o, &r));
+    CHECK(same_hits(plain, r));
+    OK(agentdb_results_document(r, 0, 0, &s, &len));
+    CHECK(s == NULL && len == 0);
+    OK(agentdb_results_metadata(r, 0, 0, &s, &len));
+    {
+        const char *want = NULL;
+        size_t want_len = 0;
+        OK(agentdb_results_metadata(plain, 0, 0, &want, &want_len));
+        CHECK(len == want_len && strcmp(s, want) == 0 && len > 2);
+    }
+    OK(agentdb_results_free(r));
+    o = agentdb_search_options_default();
+    o.omit_metadata = true;
+    OK(agentdb_search_opts(c, q, 3, 4, NULL, NULL, &o, &r));
+    OK(agentdb_results_document(r, 0, 0, &s, &len));
+    CHECK(s != NULL && strcmp(s, "alpha") == 0);
+    OK(agentdb_results_metadata(r, 0, 0, &s, &len));
+    CHECK(strcmp(s, "{}") == 0 && len == 2);
+    OK(agentdb_results_free(r));
+    o = agentdb_search_options_default();
+    o.ids_only = true;
     /* With a filter, in a batch, and through an index as well. */
     {
         const float qs[] = {1, 0, 0, 0, 1, 0};

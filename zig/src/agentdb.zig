@@ -16,7 +16,7 @@
 //! for (hits.hits()) |h| std.debug.print("{s} {d}\n", .{ h.id, h.distance });
 //!
 //! try docs.createIndex(.{ .m = 16, .ef_construction = 200 }); // HNSW; persists, follows writes
-//! var fast = try docs.searchWith(gpa, &.{ 1, 0.1, 0 }, 5, null, .{ .ef = 128 }); // .exact, .threads, .ids_only
+//! var fast = try docs.searchWith(gpa, &.{ 1, 0.1, 0 }, 5, null, .{ .ef = 128 }); // .exact, .threads, .ids_only, .omit_documents
 //! defer fast.deinit();
 //! ```
 //!
@@ -409,6 +409,10 @@ pub const SearchOptions = struct {
     /// (1 to 100000). null: rank by the compressed codes only. 0 is out of range. Ignored by
     /// other indexes.
     refine_factor: ?u32 = null,
+    /// Hits carry no document (null `document`); `ids_only` implies it.
+    omit_documents: bool = false,
+    /// Hits carry no metadata (`{}` for `metadata_json`); `ids_only` implies it.
+    omit_metadata: bool = false,
 
     /// The C struct (`struct_size` set by `agentdb_search_options_default`).
     fn toC(self: SearchOptions) Error!c.agentdb_search_options {
@@ -419,6 +423,8 @@ pub const SearchOptions = struct {
         o.ids_only = self.ids_only;
         o.nprobes = try orDefault(self.nprobes);
         o.refine_factor = if (self.refine_factor) |r| (if (r == 0) return error.InvalidArgument else r) else 0;
+        o.omit_documents = self.omit_documents;
+        o.omit_metadata = self.omit_metadata;
         return o;
     }
 

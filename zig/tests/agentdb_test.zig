@@ -501,7 +501,7 @@ fn expectSameHits(a: agentdb.SearchResults, b: agentdb.SearchResults) !void {
     }
 }
 
-test "search options: threads, ids_only" {
+test "search options: threads, ids_only, omit_documents, omit_metadata" {
     var tmp = try TempDb.init();
     defer tmp.deinit();
     var db = try agentdb.Database.open(tmp.path);
@@ -536,5 +536,17 @@ test "search options: threads, ids_only" {
         try expectHit(b.queries[0][0], "a", 0);
         try expectHit(b.queries[1][0], "d", 1);
         for (b.queries) |qh| for (qh) |h| try testing.expect(h.document == null);
+    }
+    // omit_documents / omit_metadata: each part of the payload left out alone.
+    {
+        var r = try col.searchWith(gpa, &q, 4, null, .{ .omit_documents = true });
+        defer r.deinit();
+        try expectSameHits(plain, r);
+        try testing.expectEqual(@as(?[]const u8, null), r.hits()[0].document);
+        try testing.expectEqualStrings(plain.hits()[0].metadata_json, r.hits()[0].metadata_json);
+        var m = try col.searchWith(gpa, &q, 4, null, .{ .omit_metadata = true });
+        defer m.deinit();
+        try testing.expectEqualStrings("alpha", m.hits()[0].document.?);
+        try testing.expectEqualStrings("{}", m.hits()[0].metadata_json);
     }
 }

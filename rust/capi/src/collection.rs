@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use agentdb_engine::{Records, SearchOptions, Vectors};
+use agentdb_engine::{Include, Records, SearchOptions, Vectors};
 
 use crate::args::{
     batch, batch_vectors, filter_arg, floats_arg, id_array, k_arg, metadata_arg, opt_ids, opt_str_arg, opt_str_array,
@@ -379,6 +379,14 @@ pub struct agentdb_search_options {
     /// With an IVF_PQ index: re-rank `refine_factor × k` candidates with their exact vectors
     /// (1 to 100000). 0: the default, rank by the compressed codes only. Ignored by other indexes.
     pub refine_factor: u32,
+    // -- version 3 --
+    /// `true`: hits carry no document (`agentdb_results_document` gives NULL); the documents are
+    /// not read. `false` (the default): they do. Documents and metadata come from an in-memory
+    /// cache kept in step with every write, so returning them costs little.
+    pub omit_documents: bool,
+    /// `true`: hits carry no metadata (`agentdb_results_metadata` gives `{}`). `false` (the
+    /// default): they do. `ids_only` omits both.
+    pub omit_metadata: bool,
 }
 
 /// This version's `sizeof(agentdb_search_options)`. When fields are added, the size of the first
@@ -402,6 +410,8 @@ pub extern "C" fn agentdb_search_options_default() -> agentdb_search_options {
         ids_only: false,
         nprobes: 0,
         refine_factor: 0,
+        omit_documents: false,
+        omit_metadata: false,
     }
 }
 
@@ -499,11 +509,22 @@ unsafe fn search_options_arg(p: *const agentdb_search_options) -> Res<SearchOpti
         (nprobes, refine_factor) =
             unsafe { (std::ptr::addr_of!((*p).nprobes).read(), std::ptr::addr_of!((*p).refine_factor).read()) };
     }
+    let (mut omit_documents, mut omit_metadata) = (false, false);
+    if size > std::mem::offset_of!(agentdb_search_options, omit_metadata) {
+        // SAFETY: `struct_size` covers both one-byte fields (checked just above), readable by
+        // contract; read as bytes, so any non-zero value from C is "true".
+        (omit_documents, omit_metadata) = unsafe {
+            (
+                std::ptr::addr_of!((*p).omit_documents).cast::<u8>().read() != 0,
+                std::ptr::addr_of!((*p).omit_metadata).cast::<u8>().read() != 0,
+            )
+        };
+    }
     Ok(SearchOptions {
         ef: (ef != 0).then_some(ef),
         exact,
         threads: (threads != 0).then_some(threads),
-        ids_only,
+        include: Include { documents: !(ids_only || omit_documents), metadata: !(ids_only || omit_metadata) },
         nprobes: (nprobes != 0).then_some(nprobes),
         refine_factor: (refine_factor != 0).then_some(refine_factor),
     })
@@ -566,11 +587,11 @@ mod tests {
         let d = agentdb_search_options_default();
         assert_eq!(d.struct_size as usize, std::mem::size_of::<agentdb_search_options>());
         for o in [null, read(&d).unwrap()] {
-            assert_eq!((o.ef, o.exact, o.threads, o.ids_only), (None, false, None, false));
+            assert_eq!((o.ef, o.exact, o.threads, o.include), (None, false, None, Include::ALL));
         }
         // Non-zero fields are passed on; 0 for ef or threads is "the default".
         let o = read(&agentdb_search_options { ef: 32, exact: true, threads: 2, ids_only: true, ..d }).unwrap();
-        assert_eq!((o.ef, o.exact, o.threads, o.ids_only), (Some(32), true, Some(2), true));
+        assert_eq!((o.ef, o.exact, o.threads, o.include), (Some(32), true, Some(2), Include::NONE));
         let full = agentdb_search_options { ef: 32, nprobes: 20, refine_factor: 5, ..d };
         let o = read(&full).unwrap();
         assert_eq!((o.ef, o.nprobes, o.refine_factor), (Some(32), Some(20), Some(5)));
@@ -581,6 +602,14 @@ mod tests {
         assert_eq!(SEARCH_OPTIONS_V1_SIZE, 40);
         let o = read(&agentdb_search_options { struct_size: SEARCH_OPTIONS_V1_SIZE as u32, ..full }).unwrap();
         assert_eq!((o.ef, o.nprobes, o.refine_factor), (Some(32), None, None));
+        // Version 3: either part of the payload may be left out; a version-2 caller gets both.
+        let o = read(&agentdb_search_options { omit_documents: true, ..d }).unwrap();
+        assert_eq!(o.include, Include { documents: false, metadata: true });
+        let o = read(&agentdb_search_options { omit_metadata: true, ..d }).unwrap();
+        assert_eq!(o.include, Include { documents: true, metadata: false });
+        let v2 = std::mem::offset_of!(agentdb_search_options, omit_documents) as u32;
+        let o = read(&agentdb_search_options { struct_size: v2, omit_documents: true, omit_metadata: true, ..d }).unwrap();
+        assert_eq!(o.include, Include::ALL);
         // A wrong struct_size is refused, with a message that says which way it is wrong.
         for (size, says) in [(0, "smaller"), (8, "smaller"), (d.struct_size + 8, "larger")] {
             let fail = read(&agentdb_search_options { struct_size: size, ..d }).unwrap_err();

@@ -151,7 +151,7 @@ unsafe fn open_options_arg(p: *const agentdb_open_options) -> Res<OpenOptions> {
             )))
         }
     };
-    Ok(OpenOptions { sync, read_only })
+    Ok(OpenOptions { sync, read_only, ..Default::default() })
 }
 
 /// Opens the database in directory `path` (NUL-terminated UTF-8) with `options` (NULL: the

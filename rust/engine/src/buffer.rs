@@ -306,7 +306,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Logged> {
 }
 
 /// Metadata as it reads back from Lance: nulls dropped, ints in float columns widened.
-fn normalise(meta: &Metadata, layout: &Layout) -> Metadata {
+pub(crate) fn normalise(meta: &Metadata, layout: &Layout) -> Metadata {
     meta.iter()
         .filter(|(_, v)| !matches!(v, Value::Null))
         .map(|(k, v)| {
@@ -439,11 +439,9 @@ impl Collection {
         let lsn = wal.submit(&self.stream(), &payload)?;
         let buffered = {
             let mut ov = self.overlay();
+            self.copies_put(records.ids, records.vectors, &|i| (rows[i].document.clone(), rows[i].metadata.clone()));
             for (id, row) in records.ids.iter().zip(rows) {
                 ov.active.set(id, Op::Put(row), lsn);
-            }
-            if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
-                m.upsert(records.ids, records.vectors);
             }
             ov.active.len()
         };
@@ -501,9 +499,7 @@ impl Collection {
             for id in &present {
                 ov.active.set(id, Op::Delete, lsn);
             }
-            if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
-                m.remove(present.iter().map(String::as_str));
-            }
+            self.copies_remove(&present);
             ov.active.len()
         };
         drop(guard);
@@ -732,6 +728,23 @@ impl Collection {
         }
     }
 
+    /// Applies the buffer to a freshly loaded payload cache (under the write lock and the read
+    /// gate), as [`Collection::overlay_into_mirror`] does to the mirror.
+    pub(crate) fn overlay_into_payloads(&self, cache: &mut crate::payload::PayloadCache) {
+        let ov = self.overlay();
+        let layers = ov.flushing.iter().map(|l| &**l).chain(std::iter::once(&ov.active));
+        for layer in layers {
+            let mut ops: Vec<(&String, &(u64, Op))> = layer.ops.iter().collect();
+            ops.sort_unstable_by_key(|(_, (seq, _))| *seq);
+            for (id, (_, op)) in ops {
+                match op {
+                    Op::Put(row) => cache.put(id, row.document.clone(), row.metadata.clone()),
+                    Op::Delete => cache.remove([id.as_str()]),
+                }
+            }
+        }
+    }
+
     /// Forgets the buffer (the collection was dropped).
     pub(crate) fn discard_buffer(&self) {
         *self.overlay() = Overlay::default();
@@ -806,20 +819,16 @@ impl Collection {
         }
         let _write = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut ov = self.overlay();
-        let mut mirror = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
         match logged {
             Logged::Puts(rows) => {
                 for (id, row) in rows {
-                    if let Some(m) = mirror.as_mut() {
-                        m.upsert(std::slice::from_ref(&id), Vectors::Rows(std::slice::from_ref(&row.vector)));
-                    }
+                    let ids = std::slice::from_ref(&id);
+                    self.copies_put(ids, Vectors::Rows(std::slice::from_ref(&row.vector)), &|_| (row.document.clone(), row.metadata.clone()));
                     ov.active.set(&id, Op::Put(row), lsn);
                 }
             }
             Logged::Deletes(ids) => {
-                if let Some(m) = mirror.as_mut() {
-                    m.remove(ids.iter().map(String::as_str));
-                }
+                self.copies_remove(&ids);
                 for id in ids {
                     ov.active.set(&id, Op::Delete, lsn);
                 }

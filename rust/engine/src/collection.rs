@@ -8,7 +8,7 @@
 //! nothing of its batch.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,9 +26,11 @@ use crate::filter::{self, Filter};
 use crate::hnsw::IndexParams;
 use crate::index_file;
 use crate::mirror::{Mirror, SearchOptions};
+use crate::payload::{Include, PayloadCache, Payloads};
 use crate::records::{self, GetResult, Records, SearchResult, Vectors};
 use crate::runtime::block_on;
 use crate::schema::{self, Layout, Metric};
+use crate::value::Metadata;
 
 /// Ids per `id IN (…)` lookup.
 const IDS_PER_LOOKUP: usize = 512;
@@ -63,6 +65,12 @@ pub(crate) struct CollectionInner {
     pub(crate) write_lock: Mutex<()>,
     /// Vectors in memory for exact search; `None` until the first search loads it.
     pub(crate) mirror: RwLock<Option<Mirror>>,
+    /// What searches return besides ids and distances (see `payload.rs`). Loaded only while the
+    /// mirror is; lock order: mirror → payloads.
+    pub(crate) payloads: RwLock<PayloadCache>,
+    /// The Lance version the mirror was loaded from: a read-only handle reloads it once the
+    /// writer has committed a newer one.
+    mirror_version: AtomicU64,
     /// Small writes logged but not yet in Lance (see `buffer.rs`).
     pub(crate) overlay: Mutex<crate::buffer::Overlay>,
     /// Readers share it; a flush holds it alone while it commits a layer.
@@ -103,6 +111,8 @@ impl Collection {
                 layout: RwLock::new(layout),
                 write_lock: Mutex::new(()),
                 mirror: RwLock::new(None),
+                payloads: RwLock::new(PayloadCache::Unloaded),
+                mirror_version: AtomicU64::new(0),
                 overlay: Mutex::new(Default::default()),
                 gate: RwLock::new(()),
                 flush_lock: Mutex::new(()),
@@ -234,9 +244,7 @@ impl Collection {
                     .when_not_matched_by_source_delete(Some(scope.to_string()));
                 merge.execute(Box::new(RecordBatchIterator::new(vec![Ok(batch)], schema))).await?;
                 deleted = gone.len() as u64;
-                if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
-                    m.remove(gone.iter().map(String::as_str));
-                }
+                self.copies_remove(&gone);
             } else if mode == WriteMode::Add || existing.is_empty() {
                 self.inner.table.add(batch).execute().await?;
             } else {
@@ -244,9 +252,11 @@ impl Collection {
                 merge.when_matched_update_all(None).when_not_matched_insert_all();
                 merge.execute(Box::new(RecordBatchIterator::new(vec![Ok(batch)], schema))).await?;
             }
-            if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
-                m.upsert(records.ids, records.vectors);
-            }
+            self.copies_put(records.ids, records.vectors, &|i| {
+                let document = records.documents.and_then(|d| d[i].clone());
+                let metadata = records.metadata.map(|m| crate::buffer::normalise(&m[i], &layout)).unwrap_or_default();
+                (document, metadata)
+            });
             self.maintain_id_index().await?;
             Ok(deleted)
         })
@@ -261,9 +271,7 @@ impl Collection {
             let mirrored = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some();
             let gone = if mirrored { self.matching_ids(Some(pred)).await? } else { Vec::new() };
             let n = self.inner.table.delete(pred).await?.num_deleted_rows;
-            if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
-                m.remove(gone.iter().map(String::as_str));
-            }
+            self.copies_remove(&gone);
             Ok(n)
         })
     }
@@ -438,33 +446,26 @@ impl Collection {
         let _direct = block_on(self.begin_direct())?;
         let deleted = block_on(async {
             let pred = self.predicate_tree(filter, &layout).await?;
-            let predicates: Vec<String> = match ids {
+            let by_id = match ids {
                 Some([]) => return Ok(0),
-                Some(ids) => ids
-                    .chunks(IDS_PER_LOOKUP * 8)
-                    .map(|c| {
-                        let by_id = filter::Expr::ids(c);
-                        match &pred {
-                            Some(p) => by_id.and(p.clone()).to_sql(),
-                            None => by_id.to_sql(),
-                        }
-                    })
-                    .collect(),
-                None => vec![pred.map_or_else(|| "TRUE".into(), |p| p.to_sql())],
+                // One IN list per chunk, OR-ed: one predicate, so one commit however many ids.
+                Some(ids) => Some(filter::Expr::any(ids.chunks(IDS_PER_LOOKUP * 8).map(filter::Expr::ids).collect())),
+                None => None,
             };
-            let mut deleted = 0;
-            for p in predicates {
-                // Skip the commit when nothing matches: a delete is a new table version.
-                if self.inner.table.count_rows(Some(p.clone())).await? == 0 {
-                    continue;
-                }
-                let mirrored = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some();
-                let gone = if mirrored { self.matching_ids(Some(&p)).await? } else { Vec::new() };
-                deleted += self.inner.table.delete(p.as_str()).await?.num_deleted_rows;
-                if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
-                    m.remove(gone.iter().map(String::as_str));
-                }
+            let p = match (by_id, pred) {
+                (Some(i), Some(p)) => i.and(p).to_sql(),
+                (Some(i), None) => i.to_sql(),
+                (None, Some(p)) => p.to_sql(),
+                (None, None) => "TRUE".into(),
+            };
+            // Skip the commit when nothing matches: a delete is a new table version.
+            if self.inner.table.count_rows(Some(p.clone())).await? == 0 {
+                return Ok(0);
             }
+            let mirrored = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some();
+            let gone = if mirrored { self.matching_ids(Some(&p)).await? } else { Vec::new() };
+            let deleted = self.inner.table.delete(p.as_str()).await?.num_deleted_rows;
+            self.copies_remove(&gone);
             Ok::<u64, Error>(deleted)
         })?;
         self.end_direct()?;
@@ -558,47 +559,149 @@ impl Collection {
                 }
                 None => None,
             };
-            let hits: Vec<Vec<(String, f32)>> = {
+            let include = options.include;
+            if include.any() {
+                self.load_payloads().await?;
+            }
+            {
                 let guard = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
                 let mirror = guard.as_ref().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
                 let mask = allowed.as_ref().map(|ids| mirror.mask_of(ids.iter().map(String::as_str)));
-                (0..queries.len()).map(|i| mirror.search(queries.row(i), k, mask.as_deref(), threads, options)).collect()
-            };
-            if options.ids_only {
-                return Ok(hits
-                    .into_iter()
-                    .map(|hits| {
-                        let (ids, distances): (Vec<String>, Vec<f32>) = hits.into_iter().unzip();
-                        let n = ids.len();
-                        SearchResult { ids, distances, documents: vec![None; n], metadata: vec![Default::default(); n] }
-                    })
-                    .collect());
-            }
-            let mut wanted: Vec<String> = hits.iter().flatten().map(|(id, _)| id.clone()).collect();
-            wanted.sort_unstable();
-            wanted.dedup();
-            let records = self.fetch(&wanted, &layout).await?;
-            let pos: HashMap<&str, usize> = records.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-            Ok(hits
-                .into_iter()
-                .map(|hits| {
-                    let mut out = SearchResult::default();
-                    for (id, dist) in hits {
-                        // A record deleted between the scan and the fetch is left out.
-                        let Some(&i) = pos.get(id.as_str()) else { continue };
-                        out.ids.push(id);
-                        out.distances.push(dist);
-                        out.documents.push(records.documents[i].clone());
-                        out.metadata.push(records.metadata[i].clone());
+                let hits: Vec<Vec<(String, f32)>> =
+                    (0..queries.len()).map(|i| mirror.search(queries.row(i), k, mask.as_deref(), threads, options)).collect();
+                // Read under the mirror's lock, which every write holds while it updates both:
+                // each hit's payload is the one of the vector it was found by.
+                let payloads = self.inner.payloads.read().unwrap_or_else(|p| p.into_inner());
+                match (include.any(), payloads.loaded()) {
+                    (false, _) => return Ok(hits.into_iter().map(|h| with_payload(h, include, |_| None)).collect()),
+                    (true, Some(cache)) => {
+                        let from_cache = |id: &str| Some((cache.document(id).cloned(), cache.metadata(id).cloned().unwrap_or_default()));
+                        return Ok(hits.into_iter().map(|h| with_payload(h, include, from_cache)).collect());
                     }
-                    out
-                })
-                .collect())
+                    // Past its limit: payload comes from Lance, below.
+                    (true, None) => {
+                        drop(payloads);
+                        drop(guard);
+                        let mut wanted: Vec<String> = hits.iter().flatten().map(|(id, _)| id.clone()).collect();
+                        wanted.sort_unstable();
+                        wanted.dedup();
+                        let found = self.fetch_payload(&wanted, include, &layout).await?;
+                        // A record deleted between the walk and the fetch is left out.
+                        let from_lance = |id: &str| found.get(id).cloned();
+                        Ok(hits.into_iter().map(|h| with_payload(h, include, from_lance)).collect())
+                    }
+                }
+            }
         })
+    }
+
+    /// Loads the payload cache if it is not loaded (the mirror is), under the same locks as the
+    /// mirror's load, so it misses no write.
+    async fn load_payloads(&self) -> Result<()> {
+        if !matches!(*self.inner.payloads.read().unwrap_or_else(|p| p.into_inner()), PayloadCache::Unloaded) {
+            return Ok(());
+        }
+        let limit = self.inner.db.payload_cache_bytes();
+        let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*self.inner.payloads.read().unwrap_or_else(|p| p.into_inner()), PayloadCache::Unloaded) {
+            return Ok(());
+        }
+        if self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_none() {
+            // The mirror was dropped meanwhile (an IVF_PQ index): nothing to keep in step with.
+            return Ok(());
+        }
+        let _gate = self.read_gate();
+        let layout = self.layout();
+        let mut cache = PayloadCache::Loaded(Payloads::new(limit));
+        let include = Include::ALL;
+        let columns = records::payload_columns(&layout, include);
+        let mut stream = self.inner.table.query().select(Select::columns(&columns)).execute().await?;
+        while let Some(batch) = stream.try_next().await? {
+            for (id, document, metadata) in records::read_payload(&batch, &layout, include)? {
+                cache.put(&id, document, metadata);
+            }
+            if matches!(cache, PayloadCache::OverLimit) {
+                break;
+            }
+        }
+        self.overlay_into_payloads(&mut cache);
+        *self.inner.payloads.write().unwrap_or_else(|p| p.into_inner()) = cache;
+        Ok(())
+    }
+
+    /// The documents and/or metadata of the given ids from storage (buffered writes included),
+    /// reading only the columns `include` names. Ids not found are left out.
+    async fn fetch_payload(&self, ids: &[String], include: Include, layout: &Layout) -> Result<HashMap<String, (Option<String>, Metadata)>> {
+        let _gate = self.read_gate();
+        let (buffered, rest) = self.overlay_split(ids, layout);
+        let mut out: HashMap<String, (Option<String>, Metadata)> = HashMap::with_capacity(ids.len());
+        for (i, id) in buffered.ids.into_iter().enumerate() {
+            out.insert(id, (buffered.documents[i].clone(), buffered.metadata[i].clone()));
+        }
+        let columns = records::payload_columns(layout, include);
+        for chunk in rest.chunks(IDS_PER_LOOKUP) {
+            let q = self.inner.table.query().only_if(filter::ids_predicate(chunk)).select(Select::columns(&columns));
+            let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
+            for b in &batches {
+                for (id, document, metadata) in records::read_payload(b, layout, include)? {
+                    out.insert(id, (document, metadata));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A committed put reaches the in-memory copies of the records (vector mirror and payload
+    /// cache) together, under the mirror's lock, so a search sees both changes or neither.
+    /// `payload(i)` gives record `i`'s document and normalised metadata; it is called only while
+    /// the payload cache is loaded.
+    pub(crate) fn copies_put(&self, ids: &[String], vectors: Vectors<'_>, payload: &dyn Fn(usize) -> (Option<String>, Metadata)) {
+        let mut mirror = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
+        // The payload cache is loaded only while the mirror is.
+        let Some(m) = mirror.as_mut() else { return };
+        m.upsert(ids, vectors);
+        let mut payloads = self.inner.payloads.write().unwrap_or_else(|p| p.into_inner());
+        if payloads.loaded().is_some() {
+            for (i, id) in ids.iter().enumerate() {
+                let (document, metadata) = payload(i);
+                payloads.put(id, document, metadata);
+            }
+        }
+    }
+
+    /// A committed delete reaches the in-memory copies together (see [`Collection::copies_put`]).
+    pub(crate) fn copies_remove(&self, ids: &[String]) {
+        let mut mirror = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
+        let Some(m) = mirror.as_mut() else { return };
+        m.remove(ids.iter().map(String::as_str));
+        self.inner.payloads.write().unwrap_or_else(|p| p.into_inner()).remove(ids.iter().map(String::as_str));
+    }
+
+    /// Drops the in-memory copies; the next search loads them again.
+    pub(crate) fn forget_copies(&self) {
+        let mut mirror = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
+        *mirror = None;
+        *self.inner.payloads.write().unwrap_or_else(|p| p.into_inner()) = PayloadCache::Unloaded;
+    }
+
+    /// A read-only handle's copies were loaded from the version the writer had committed then:
+    /// once it has committed another, they are dropped and loaded again, so searches see what
+    /// `get` and `count` see.
+    async fn refresh_copies_if_stale(&self) -> Result<()> {
+        if !self.inner.db.is_read_only() || self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_none() {
+            return Ok(());
+        }
+        let latest = self.inner.table.version().await?;
+        if latest != self.inner.mirror_version.load(Ordering::Acquire) {
+            let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.forget_copies();
+        }
+        Ok(())
     }
 
     /// Loads the vector mirror from Lance if this is the first search.
     pub(crate) async fn load_mirror(&self) -> Result<()> {
+        self.refresh_copies_if_stale().await?;
         if self.inner.mirror.read().unwrap_or_else(|p| p.into_inner()).is_some() {
             return Ok(());
         }
@@ -634,6 +737,7 @@ impl Collection {
             };
             if let Some(mut saved) = index_file::load(&path, &expect, self.mirror_vectors_file())? {
                 self.overlay_into_mirror(&mut saved);
+                self.inner.mirror_version.store(version, Ordering::Release);
                 *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(saved);
                 return Ok(());
             }
@@ -667,6 +771,7 @@ impl Collection {
         } else {
             mirror.prefer_huge_pages();
         }
+        self.inner.mirror_version.store(version, Ordering::Release);
         *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = Some(mirror);
         Ok(())
     }
@@ -772,7 +877,7 @@ impl Collection {
                     // The HNSW graph and the vectors in memory are not needed any more: Lance
                     // answers from disk.
                     index_file::remove_graph(db, &self.inner.name)?;
-                    *self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()) = None;
+                    self.forget_copies();
                     self.set_index_params(params)
                 }
             }
@@ -855,43 +960,27 @@ impl Collection {
             if let Some(p) = pred {
                 q = q.only_if(p);
             }
-            if options.ids_only {
-                q = q.select(Select::columns(&[schema::ID]));
-            }
+            q = q.select(Select::columns(&records::payload_columns(layout, options.include)));
             let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
-            let mut hits: Vec<(f32, usize)> = Vec::new();
-            let mut found = GetResult { dim: layout.dim, ..Default::default() };
-            let mut ids = Vec::new();
+            let mut hits: Vec<(f32, (String, Option<String>, Metadata))> = Vec::new();
             for b in &batches {
                 let dist = b
                     .column_by_name(LANCE_DISTANCE)
                     .ok_or_else(|| Error::internal("a vector search returned no distance column"))?;
                 let dist = arrow::compute::cast(dist, &arrow_schema::DataType::Float32)?;
                 let dist = dist.as_primitive::<arrow_array::types::Float32Type>();
-                let start = if options.ids_only { ids.len() } else { found.ids.len() };
-                if options.ids_only {
-                    ids.extend(records::read_ids(b)?);
-                } else {
-                    found.append(b, layout)?;
-                }
-                hits.extend((0..b.num_rows()).map(|r| (dist.value(r), start + r)));
+                hits.extend(records::read_payload(b, layout, options.include)?.into_iter().enumerate().map(|(r, p)| (dist.value(r), p)));
             }
             // Lance returns the hits ordered; sort anyway (ties by id) so the order is defined.
-            let id_of = |i: usize| if options.ids_only { &ids[i] } else { &found.ids[i] };
-            hits.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| id_of(a.1).cmp(id_of(b.1))));
+            hits.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1 .0.cmp(&b.1 .0)));
             hits.truncate(k);
             let mut r = SearchResult::default();
-            for (d, at) in hits {
-                r.ids.push(id_of(at).clone());
+            for (d, (id, document, metadata)) in hits {
+                r.ids.push(id);
                 // Rounding can take an identical pair just below 0.
                 r.distances.push(if layout.metric == Metric::Cosine { d.max(0.0) } else { d });
-                if options.ids_only {
-                    r.documents.push(None);
-                    r.metadata.push(Default::default());
-                } else {
-                    r.documents.push(found.documents[at].clone());
-                    r.metadata.push(found.metadata[at].clone());
-                }
+                r.documents.push(document);
+                r.metadata.push(metadata);
             }
             out.push(r);
         }
@@ -923,21 +1012,29 @@ impl Collection {
         }
         Ok(ids)
     }
+}
 
-    /// The records with the given ids, in no particular order.
-    /// Buffered writes included.
-    pub(crate) async fn fetch(&self, ids: &[String], layout: &Layout) -> Result<GetResult> {
-        let _gate = self.read_gate();
-        let (mut out, rest) = self.overlay_split(ids, layout);
-        for chunk in rest.chunks(IDS_PER_LOOKUP) {
-            let q = self.inner.table.query().only_if(filter::ids_predicate(chunk));
-            let batches: Vec<RecordBatch> = q.execute().await?.try_collect().await?;
-            for b in &batches {
-                out.append(b, layout)?;
-            }
-        }
-        Ok(out)
+/// One query's hits with their payload: `payload(id)` gives a hit's document and metadata, `None`
+/// for a hit no longer there (left out). Parts not in `include` are `None` / empty.
+fn with_payload(
+    hits: Vec<(String, f32)>,
+    include: Include,
+    payload: impl Fn(&str) -> Option<(Option<String>, Metadata)>,
+) -> SearchResult {
+    let mut out = SearchResult::default();
+    for (id, dist) in hits {
+        let (document, metadata) = if include.any() {
+            let Some(p) = payload(&id) else { continue };
+            p
+        } else {
+            (None, Metadata::new())
+        };
+        out.documents.push(if include.documents { document } else { None });
+        out.metadata.push(if include.metadata { metadata } else { Metadata::new() });
+        out.ids.push(id);
+        out.distances.push(dist);
     }
+    out
 }
 
 /// Lance's distance for a collection metric. Lance's conventions match the engine's: cosine

@@ -43,6 +43,11 @@ pub struct OpenOptions {
     /// appear once flushed, within about a second). Every write fails with
     /// [`ErrorKind::ReadOnly`].
     pub read_only: bool,
+    /// The most memory one collection's search payload cache may take, in bytes (`None`:
+    /// [`DEFAULT_PAYLOAD_CACHE_BYTES`](crate::DEFAULT_PAYLOAD_CACHE_BYTES), 256 MiB). Searches
+    /// return documents and metadata from this in-memory copy; a collection whose payload is
+    /// larger reads it from Lance per search (slower), and 0 turns the cache off.
+    pub payload_cache_bytes: Option<usize>,
 }
 
 /// An open database. Cheap to clone; clones share one connection, and
@@ -77,6 +82,8 @@ pub(crate) struct DbShared {
     pub(crate) memories: Mutex<HashMap<String, Arc<crate::memory::MemoryShared>>>,
     closed: AtomicBool,
     read_only: bool,
+    /// [`OpenOptions::payload_cache_bytes`], resolved.
+    payload_cache_bytes: usize,
     wal: Option<Arc<Wal>>,
     lock: Mutex<Option<DbLock>>,
     /// Every module writing through the log, by stream.
@@ -110,6 +117,15 @@ impl DbShared {
 
     pub(crate) fn wal(&self) -> Option<&Arc<Wal>> {
         self.wal.as_ref()
+    }
+
+    pub(crate) fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The limit of each collection's search payload cache (see `payload.rs`).
+    pub(crate) fn payload_cache_bytes(&self) -> usize {
+        self.payload_cache_bytes
     }
 
     pub(crate) fn ensure_writable(&self) -> Result<()> {
@@ -479,6 +495,7 @@ impl Database {
             memories: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             read_only: options.read_only,
+            payload_cache_bytes: options.payload_cache_bytes.unwrap_or(crate::payload::DEFAULT_PAYLOAD_CACHE_BYTES),
             wal,
             lock: Mutex::new(lock),
             consumers: Mutex::new(HashMap::new()),

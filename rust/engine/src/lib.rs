@@ -27,6 +27,7 @@ pub mod kernels;
 mod lock;
 mod memory;
 mod mirror;
+mod payload;
 pub mod rag;
 mod records;
 mod runtime;
@@ -44,6 +45,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use filter::{Filter, MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_SQL_LEN, MAX_FILTER_STRING_LEN};
 pub use hnsw::{HnswParams, IndexKind, IndexOptions, IndexParams, IvfPqParams, Quantization};
 pub use mirror::SearchOptions;
+pub use payload::{Include, DEFAULT_PAYLOAD_CACHE_BYTES};
 pub use memory::{
     similarity as memory_similarity, ConsolidateOptions, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,
     MemoryRecord, MemoryUpdate, NewMemory, RecallMode, RecallOptions, RecallWeights, EXACT_RECALL_MAX, MEMORY_COLLECTION_PREFIX,

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use crate::hnsw::{Hnsw, HnswParams, Points, Quantization};
 use crate::kernels::{self, Kernels};
+use crate::payload::Include;
 use crate::records::Vectors;
 use crate::schema::Metric;
 use crate::vector_store::VectorStore;
@@ -43,9 +44,9 @@ pub struct SearchOptions {
     pub exact: bool,
     /// Threads for an exact scan; `None`: all cores.
     pub threads: Option<usize>,
-    /// Return only ids and distances (documents and metadata are not read from storage, which
-    /// is most of the cost of a small search).
-    pub ids_only: bool,
+    /// What each hit carries besides its id and distance (default: document and metadata).
+    /// [`Include::NONE`] returns ids and distances only.
+    pub include: Include,
 }
 
 pub(crate) struct Mirror {

@@ -313,6 +313,31 @@ fn read_timestamps(batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
     Ok(column(batch, name)?.as_primitive::<TimestampMicrosecondType>().values().to_vec())
 }
 
+/// The columns a read of `include` needs, id first.
+pub(crate) fn payload_columns(layout: &Layout, include: crate::payload::Include) -> Vec<String> {
+    let mut cols = vec![schema::ID.to_string()];
+    if include.documents {
+        cols.push(schema::DOCUMENT.to_string());
+    }
+    if include.metadata {
+        cols.extend(layout.meta.iter().map(|(k, _)| k.clone()));
+    }
+    cols
+}
+
+/// The ids, documents and metadata of a batch read with [`payload_columns`] (a part not
+/// included reads as `None` / empty).
+pub(crate) fn read_payload(
+    batch: &RecordBatch,
+    layout: &Layout,
+    include: crate::payload::Include,
+) -> Result<Vec<(String, Option<String>, Metadata)>> {
+    let ids = read_ids(batch)?;
+    let docs = if include.documents { read_strings(batch, schema::DOCUMENT)? } else { vec![None; ids.len()] };
+    let metas = if include.metadata { read_meta(batch, layout)? } else { vec![Metadata::new(); ids.len()] };
+    Ok(ids.into_iter().zip(docs).zip(metas).map(|((id, d), m)| (id, d, m)).collect())
+}
+
 /// The `id` column of a batch.
 pub(crate) fn read_ids(batch: &RecordBatch) -> Result<Vec<String>> {
     Ok(read_strings(batch, schema::ID)?.into_iter().map(Option::unwrap_or_default).collect())

@@ -4,7 +4,7 @@
 //! the Python layer wraps in `GetResult` / `SearchResult`.
 
 use agentdb_engine::arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
-use agentdb_engine::{Collection, Error, ErrorKind, IndexOptions, IndexParams, OwnedRecords, Records, SearchOptions, SearchResult};
+use agentdb_engine::{Collection, Error, ErrorKind, Include, IndexOptions, IndexParams, OwnedRecords, Records, SearchOptions, SearchResult};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -65,6 +65,7 @@ fn search_options(
     exact: bool,
     threads: Option<i64>,
     ids_only: bool,
+    include: Option<Vec<String>>,
     nprobes: Option<i64>,
     refine_factor: Option<i64>,
 ) -> PyResult<SearchOptions> {
@@ -77,7 +78,7 @@ fn search_options(
             .transpose()?,
         exact,
         threads: threads.map(|t| non_negative("threads", t)).transpose()?,
-        ids_only,
+        include: Include::resolve(ids_only, include.as_deref()).or_raise()?,
     })
 }
 
@@ -210,7 +211,7 @@ impl PyCollection {
     }
 
     /// One query → `(ids, distances float32, documents, metadata)`.
-    #[pyo3(signature = (query, k, filter=None, ef=None, exact=Flag(false), threads=None, ids_only=Flag(false), nprobes=None, refine_factor=None))]
+    #[pyo3(signature = (query, k, filter=None, ef=None, exact=Flag(false), threads=None, ids_only=Flag(false), include=None, nprobes=None, refine_factor=None))]
     #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
@@ -222,6 +223,7 @@ impl PyCollection {
         exact: Flag,
         threads: Option<Int>,
         ids_only: Flag,
+        include: Option<Vec<String>>,
         nprobes: Option<Int>,
         refine_factor: Option<Int>,
     ) -> PyResult<Bound<'py, PyTuple>> {
@@ -234,6 +236,7 @@ impl PyCollection {
             *exact,
             opt_i64(threads),
             *ids_only,
+            include,
             opt_i64(nprobes),
             opt_i64(refine_factor),
         )?;
@@ -243,7 +246,7 @@ impl PyCollection {
     }
 
     /// Many queries (one engine batch) → a list of `(ids, distances, documents, metadata)`.
-    #[pyo3(signature = (queries, k, filter=None, ef=None, exact=Flag(false), threads=None, ids_only=Flag(false), nprobes=None, refine_factor=None))]
+    #[pyo3(signature = (queries, k, filter=None, ef=None, exact=Flag(false), threads=None, ids_only=Flag(false), include=None, nprobes=None, refine_factor=None))]
     #[allow(clippy::too_many_arguments)]
     fn search_batch<'py>(
         &self,
@@ -255,6 +258,7 @@ impl PyCollection {
         exact: Flag,
         threads: Option<Int>,
         ids_only: Flag,
+        include: Option<Vec<String>>,
         nprobes: Option<Int>,
         refine_factor: Option<Int>,
     ) -> PyResult<Bound<'py, PyList>> {
@@ -267,6 +271,7 @@ impl PyCollection {
             *exact,
             opt_i64(threads),
             *ids_only,
+            include,
             opt_i64(nprobes),
             opt_i64(refine_factor),
         )?;

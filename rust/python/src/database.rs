@@ -33,13 +33,17 @@ impl PyDatabase {
     /// Opens (creating if needed) the database in directory `path`; `sync` is "always",
     /// "batch" or "off"; `read_only` opens without the writer lock.
     #[new]
-    #[pyo3(signature = (path, sync =Text::lit("always"), read_only =Flag(false)))]
-    fn new(py: Python<'_>, path: &Bound<'_, PyAny>, sync: Text, read_only: Flag) -> PyResult<Self> {
+    #[pyo3(signature = (path, sync =Text::lit("always"), read_only =Flag(false), payload_cache_bytes=None))]
+    fn new(py: Python<'_>, path: &Bound<'_, PyAny>, sync: Text, read_only: Flag, payload_cache_bytes: Option<Int>) -> PyResult<Self> {
         let path: PathBuf = path.extract().map_err(|_| {
             let t = path.get_type().name().map(|n| n.to_string()).unwrap_or_default();
             type_err(format!("path must be a str or an os.PathLike, got {t}"))
         })?;
-        let options = OpenOptions { sync: sync.parse::<SyncMode>().or_raise()?, read_only: *read_only };
+        let options = OpenOptions {
+            sync: sync.parse::<SyncMode>().or_raise()?,
+            read_only: *read_only,
+            payload_cache_bytes: payload_cache_bytes.map(|b| non_negative("payload_cache_bytes", *b)).transpose()?,
+        };
         let inner = py.detach(|| Database::open_with(&path, options)).or_raise()?;
         Ok(PyDatabase { inner })
     }
