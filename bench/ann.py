@@ -18,7 +18,7 @@ payload, next to the peers' batched calls. Then the issue-12 targets, met or mis
 figures. Then other indexes under the same per-call harness (AgentDB int8 HNSW and IVF_PQ, the
 exact scan, LanceDB, numpy) and filtered search (``ann-glove-filtered.md``).
 
-    python bench/ann.py                            # full run (about 10 minutes on 2 cores)
+    python bench/ann.py                            # full run (about 15 minutes on 2 cores)
     python bench/ann.py --n 20000 --queries 200    # a quick check (results file gets a suffix)
     python bench/ann.py --filtered-only            # only AgentDB's filtered search
 
@@ -518,7 +518,9 @@ def fmt_qps(p: Optional[Point]) -> str:
 
 
 def fmt_mem(m: Optional[Memory]) -> str:
-    return "—" if m is None or m.anon_mb is None else f"{m.anon_mb:.0f}"
+    if m is None or m.anon_mb is None:
+        return "—"
+    return f"{m.anon_mb + 0.0:.0f}".replace("-0", "0") if abs(m.anon_mb) < 0.5 else f"{m.anon_mb:.0f}"
 
 
 def fmt_build(s: Optional[float]) -> str:
