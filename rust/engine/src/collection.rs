@@ -541,7 +541,7 @@ impl Collection {
         for i in 0..queries.len() {
             records::check_vector(queries.row(i), layout.dim, layout.metric, &|| format!("query {i}"))?;
         }
-        let threads = options.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let threads = options.threads.unwrap_or_else(crate::cores::available);
         if threads == 0 {
             return Err(Error::invalid_argument("threads must be at least 1"));
         }
@@ -575,7 +575,15 @@ impl Collection {
                 match (include.any(), payloads.loaded()) {
                     (false, _) => return Ok(hits.into_iter().map(|h| with_payload(h, include, |_| None)).collect()),
                     (true, Some(cache)) => {
-                        let from_cache = |id: &str| Some((cache.document(id).cloned(), cache.metadata(id).cloned().unwrap_or_default()));
+                        let from_cache = |id: &str| {
+                            Some(match cache.get(id) {
+                                Some((document, metadata)) => (
+                                    if include.documents { document.cloned() } else { None },
+                                    if include.metadata { metadata.clone() } else { Metadata::new() },
+                                ),
+                                None => (None, Metadata::new()),
+                            })
+                        };
                         return Ok(hits.into_iter().map(|h| with_payload(h, include, from_cache)).collect());
                     }
                     // Past its limit: payload comes from Lance, below.

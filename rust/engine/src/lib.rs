@@ -16,6 +16,7 @@ mod arrow_in;
 pub mod chunk;
 mod buffer;
 mod collection;
+mod cores;
 mod database;
 mod error;
 mod filter;

@@ -237,7 +237,7 @@ impl Mirror {
     fn index_new_rows(&mut self) {
         let Some(mut index) = self.index.take() else { return };
         if index.len() < self.ids.len() {
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let threads = crate::cores::available();
             index.add_rows(&self.points(), threads);
             self.dirty = true;
         }

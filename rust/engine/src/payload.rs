@@ -164,14 +164,9 @@ impl Payloads {
         }
     }
 
-    /// The document of `id` (`None` also for a record without one).
-    pub(crate) fn document(&self, id: &str) -> Option<&String> {
-        self.entries.get(id).and_then(|e| e.document.as_ref())
-    }
-
-    /// The metadata of `id` (`None` for a record without any).
-    pub(crate) fn metadata(&self, id: &str) -> Option<&Metadata> {
-        self.entries.get(id).map(|e| &e.metadata)
+    /// The document and metadata of `id`; `None` for a record with neither (or no record).
+    pub(crate) fn get(&self, id: &str) -> Option<(Option<&String>, &Metadata)> {
+        self.entries.get(id).map(|e| (e.document.as_ref(), &e.metadata))
     }
 
 }
@@ -207,11 +202,11 @@ mod tests {
         let one = p.bytes;
         assert!(one > 0);
         p.put("b", Some("a longer document".into()), Metadata::new());
-        assert_eq!(p.document("b").map(String::as_str), Some("a longer document"));
-        assert_eq!(p.metadata("b"), Some(&Metadata::new()));
+        let (doc, meta) = p.get("b").unwrap();
+        assert_eq!((doc.map(String::as_str), meta), (Some("a longer document"), &Metadata::new()));
         p.remove("b");
         assert_eq!(p.bytes, 0);
-        assert_eq!(p.document("b"), None);
+        assert!(p.get("b").is_none());
     }
 
     #[test]
