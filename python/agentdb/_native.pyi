@@ -225,8 +225,8 @@ class Memory:
         texts: List[Optional[str]],
         agent_ids: List[str],
         session_ids: List[Optional[str]],
-        kinds: List[str],
-        importances: List[float],
+        kinds: List[Optional[str]],
+        importances: List[Optional[float]],
         metadata: List[Optional[Mapping[str, Any]]],
         created_at: List[Any],
     ) -> List[str]: ...

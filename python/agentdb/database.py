@@ -66,8 +66,13 @@ class Database:
 
     Writes are durable when they return (see the module documentation for ``sync``). Closing
     flushes buffered writes to Lance and releases the writer lock; it makes every handle of this
-    database and of its collections raise :class:`~agentdb.errors.ClosedError`. Close a writable
-    database when done: the lock is held until then (or until the process exits).
+    database (collections, memory stores, ``state``, RAG stores) raise
+    :class:`~agentdb.errors.ClosedError`, and asking a closed database for one raises it too.
+    Close a writable database when done: the lock is held until then.
+
+    Without ``close()``, each handle keeps the database open: ``agentdb.connect(p).memory("m")``
+    is a working store, and the database closes (flushing, releasing the lock) when the last of
+    this object and its handles is garbage-collected.
     """
 
     __slots__ = ("_native",)

@@ -250,6 +250,8 @@ class Rag:
 
     Get one with :meth:`agentdb.Database.rag`. The chunks live in a hidden collection of the
     database (``_agentdb_rag_<name>``); writes are atomic per call and durable when they return.
+    The store keeps its database open (``agentdb.connect(p).rag(...)`` is usable on its own);
+    after :meth:`agentdb.Database.close` it raises :class:`~agentdb.errors.ClosedError`.
     """
 
     __slots__ = ("_native", "_embedder", "_tokenizer", "_chunk")

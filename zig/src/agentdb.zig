@@ -273,8 +273,10 @@ pub const Database = struct {
         try check(c.agentdb_flush(self.handle));
     }
 
-    /// Closes the database: flushes, releases the writer lock. Its collections then fail with
-    /// `error.Closed` (and still need their own `deinit`).
+    /// Closes the database: flushes, releases the writer lock. Every handle from it (collections,
+    /// `memory.Memory`, `rag.Rag`) then fails with `error.Closed` and still needs its own `deinit`
+    /// (which works before or after this one); a `state.State` holds this handle and gets
+    /// `error.InvalidHandle`. Call it last: a handle does not outlive its database.
     pub fn deinit(self: *Database) void {
         _ = c.agentdb_close(self.handle);
         self.* = undefined;

@@ -1101,7 +1101,10 @@ impl Memory {
 
     fn ensure_open(&self) -> Result<()> {
         if self.shared.closed.load(Ordering::Acquire) {
-            return Err(Error::new(ErrorKind::Closed, format!("memory store '{}' was closed or dropped", self.shared.name)));
+            return Err(Error::new(
+                ErrorKind::Closed,
+                format!("memory store '{}' is closed: its database was closed, or the store dropped", self.shared.name),
+            ));
         }
         self.shared.collection.ensure_open()
     }

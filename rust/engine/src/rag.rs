@@ -133,6 +133,10 @@ pub struct RetrieveOptions {
     pub filter: Option<Filter>,
 }
 
+/// MMR's λ when re-ranking by maximal marginal relevance is asked for without one (bindings
+/// whose options cannot say "not given" use it).
+pub const DEFAULT_MMR_LAMBDA: f32 = 0.5;
+
 impl Default for RetrieveOptions {
     fn default() -> Self {
         RetrieveOptions {
