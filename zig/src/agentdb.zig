@@ -276,7 +276,9 @@ pub const Database = struct {
     /// Closes the database: flushes, releases the writer lock. Every handle from it (collections,
     /// `memory.Memory`, `rag.Rag`) then fails with `error.Closed` and still needs its own `deinit`
     /// (which works before or after this one); a `state.State` holds this handle and gets
-    /// `error.InvalidHandle`. Call it last: a handle does not outlive its database.
+    /// `error.InvalidHandle`. (In C and Zig, closing and freeing a database are one call, so no
+    /// handle outlives an open database; in Python, where they are two, any handle keeps its
+    /// database open.)
     pub fn deinit(self: *Database) void {
         _ = c.agentdb_close(self.handle);
         self.* = undefined;
