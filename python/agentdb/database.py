@@ -192,9 +192,9 @@ class Database:
         dim: Optional[int] = None,
         metric: str = "cosine",
         tokenizer: Optional["Tokenizer"] = None,
-        chunk_size: int = 256,
-        chunk_overlap: int = 32,
-        chunk_unit: str = "tokens",
+        chunk_size: Optional[int] = None,
+        chunk_overlap: Optional[int] = None,
+        chunk_unit: Optional[str] = None,
     ) -> "Rag":
         """Opens RAG store ``name`` (creating it if needed): documents chunked, embedded and
         indexed for hybrid (vector + BM25) retrieval and prompt contexts. See :mod:`agentdb.rag`.
@@ -206,7 +206,8 @@ class Database:
             metric: ``"cosine"``, ``"l2"`` or ``"dot"``.
             tokenizer: ``str -> int`` token counter for chunk sizes and context budgets (default:
                 the engine's approximation, :func:`agentdb.rag.count_tokens`).
-            chunk_size, chunk_overlap, chunk_unit: chunking (``"tokens"`` or ``"chars"``).
+            chunk_size, chunk_overlap, chunk_unit: chunking (``"tokens"`` or ``"chars"``); ``None``
+                takes the engine's default (256 tokens, 32 of overlap).
 
         Raises:
             InvalidNameError: a bad name.
