@@ -855,7 +855,7 @@ typedef struct agentdb_rag_options {
      */
     bool mmr;
     /**
-     * MMR's λ in (0, 1]: 1 = relevance only, lower = more diverse; 0: 0.5.
+     * MMR's λ in (0, 1]: 1 = relevance only, lower = more diverse; 0: the engine's default, 0.5.
      */
     float mmr_lambda;
     /**
@@ -992,6 +992,11 @@ typedef struct agentdb_rag_citation {
  * How to do something.
  */
 #define AGENTDB_MEMORY_PROCEDURAL 3
+
+/**
+ * For `agentdb_memory_remember`: the engine's default kind (episodic), decided there.
+ */
+#define AGENTDB_MEMORY_KIND_DEFAULT -1
 
 /**
  * Relevance first (the default): the similarity normalised over the candidates, times an
@@ -1662,6 +1667,11 @@ struct agentdb_consolidate_options agentdb_consolidate_options_default(void);
  * A store is a hidden collection (`_agentdb_memory_<name>`) with an HNSW index; see
  * `agentdb_memory_recall` for the score.
  *
+ * Lifetime: the handle is valid until `agentdb_memory_close`, independently of the db handle.
+ * `agentdb_close(db)` closes the database with every handle from it (there is no freeing a db
+ * handle without closing it): calls on this handle then fail with `AGENTDB_CLOSED` ("memory store
+ * '<name>' is closed: ..."), and it must still be freed with `agentdb_memory_close`.
+ *
  * # Safety
  * `name` is NULL or NUL-terminated; `out_memory` is NULL or writable.
  */
@@ -1673,8 +1683,9 @@ enum agentdb_status agentdb_memory_open(const struct agentdb_db *db,
 
 /**
  * Frees a memory store handle (the store stays in the database; pending access statistics are
- * written when the database closes or on `agentdb_memory_flush`). NULL does nothing; freeing
- * twice returns `AGENTDB_INVALID_HANDLE`.
+ * written when the database closes or on `agentdb_memory_flush`). Works before or after
+ * `agentdb_close` of its database. NULL does nothing; freeing twice returns
+ * `AGENTDB_INVALID_HANDLE`.
  */
 enum agentdb_status agentdb_memory_close(struct agentdb_memory *memory);
 
@@ -1697,9 +1708,10 @@ enum agentdb_status agentdb_memory_dim(const struct agentdb_memory *memory, size
 
 /**
  * Stores `n` memories of agent `agent_id` (and session `session_id`, NULL: none), all of kind
- * `kind`. Memory `i` has vector `vectors[i*dim .. i*dim+dim]`, id `ids[i]` (`ids` NULL or an
- * entry NULL: a new time-ordered id), text `texts[i]` (`texts` or the entry NULL: none),
- * importance `importance[i]` in [0, 1] (`importance` NULL: 0.5 each), creation time
+ * `kind` (`AGENTDB_MEMORY_KIND_DEFAULT`: the engine's default, episodic). Memory `i` has vector
+ * `vectors[i*dim .. i*dim+dim]`, id `ids[i]` (`ids` NULL or an entry NULL: a new time-ordered
+ * id), text `texts[i]` (`texts` or the entry NULL: none), importance `importance[i]` in [0, 1]
+ * (`importance` NULL, or an entry NaN: the engine's default, 0.5), creation time
  * `created_at_us[i]` (µs since the epoch; `created_at_us` NULL: now), and metadata from
  * `metadata_json` (NULL, or a JSON array of `n` objects or nulls, at most `AGENTDB_MAX_JSON_LEN`
  * bytes; the keys `agent_id`, `session_id`, `kind`, `importance`, `created`, `last_accessed`,
@@ -1877,6 +1889,11 @@ enum agentdb_status agentdb_memories_free(struct agentdb_memories *memories);
  * `*out_version` (1 for a new key; NULL: not wanted). `value_json` is any JSON value (at most
  * `AGENTDB_MAX_JSON_LEN` bytes).
  * `ttl_seconds`: 0 for none, else this version expires that long after now.
+ *
+ * Every `agentdb_state_*` and `agentdb_checkpoint_*` call reaches the agent state through the db
+ * handle, so there is no state handle to outlive it: after `agentdb_close(db)` they return
+ * `AGENTDB_INVALID_HANDLE`. Result objects already read (`agentdb_state_versions`, ...) hold
+ * copies and stay readable until freed.
  *
  * # Safety
  * The strings are NULL or NUL-terminated; `out_version` is NULL or writable.
@@ -2243,6 +2260,11 @@ enum agentdb_status agentdb_pending_writes_free(struct agentdb_pending_writes *w
  * writes its handle to `*out_rag` (free it with `agentdb_rag_close`; NULL on failure). The chunks
  * live in the hidden collection `_agentdb_rag_<name>`; the same store is `db.rag(name)` in Python.
  *
+ * Lifetime: the handle is valid until `agentdb_rag_close`, independently of the db handle.
+ * `agentdb_close(db)` closes the database with every handle from it (there is no freeing a db
+ * handle without closing it): calls on this handle then fail with `AGENTDB_CLOSED` ("the database
+ * is closed"), and it must still be freed with `agentdb_rag_close`.
+ *
  * # Safety
  * `name` is NULL or NUL-terminated; `out_rag` is NULL or writable.
  */
@@ -2264,7 +2286,8 @@ enum agentdb_status agentdb_rag_open_existing(const struct agentdb_db *db,
                                               struct agentdb_rag **out_rag);
 
 /**
- * Frees a RAG handle (the store stays in the database). NULL does nothing.
+ * Frees a RAG handle (the store stays in the database). Works before or after `agentdb_close` of
+ * its database. NULL does nothing; freeing twice returns `AGENTDB_INVALID_HANDLE`.
  */
 enum agentdb_status agentdb_rag_close(struct agentdb_rag *rag);
 

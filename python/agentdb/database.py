@@ -66,8 +66,13 @@ class Database:
 
     Writes are durable when they return (see the module documentation for ``sync``). Closing
     flushes buffered writes to Lance and releases the writer lock; it makes every handle of this
-    database and of its collections raise :class:`~agentdb.errors.ClosedError`. Close a writable
-    database when done: the lock is held until then (or until the process exits).
+    database (collections, memory stores, ``state``, RAG stores) raise
+    :class:`~agentdb.errors.ClosedError`, and asking a closed database for one raises it too.
+    Close a writable database when done: the lock is held until then.
+
+    Without ``close()``, each handle keeps the database open: ``agentdb.connect(p).memory("m")``
+    is a working store, and the database closes (flushing, releasing the lock) when the last of
+    this object and its handles is garbage-collected.
     """
 
     __slots__ = ("_native",)
@@ -199,9 +204,9 @@ class Database:
         dim: Optional[int] = None,
         metric: str = "cosine",
         tokenizer: Optional["Tokenizer"] = None,
-        chunk_size: int = 256,
-        chunk_overlap: int = 32,
-        chunk_unit: str = "tokens",
+        chunk_size: Optional[int] = None,
+        chunk_overlap: Optional[int] = None,
+        chunk_unit: Optional[str] = None,
     ) -> "Rag":
         """Opens RAG store ``name`` (creating it if needed): documents chunked, embedded and
         indexed for hybrid (vector + BM25) retrieval and prompt contexts. See :mod:`agentdb.rag`.
@@ -213,7 +218,8 @@ class Database:
             metric: ``"cosine"``, ``"l2"`` or ``"dot"``.
             tokenizer: ``str -> int`` token counter for chunk sizes and context budgets (default:
                 the engine's approximation, :func:`agentdb.rag.count_tokens`).
-            chunk_size, chunk_overlap, chunk_unit: chunking (``"tokens"`` or ``"chars"``).
+            chunk_size, chunk_overlap, chunk_unit: chunking (``"tokens"`` or ``"chars"``); ``None``
+                takes the engine's default (256 tokens, 32 of overlap).
 
         Raises:
             InvalidNameError: a bad name.

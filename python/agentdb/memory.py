@@ -262,7 +262,9 @@ def _kinds(kinds: Kinds) -> Optional[List[str]]:
     return [kinds] if isinstance(kinds, str) else as_list("kinds", kinds, "a str or a sequence of str")
 
 
-def _importance(i: int, v: Any) -> float:
+def _importance(i: int, v: Any) -> Optional[float]:
+    if v is None:  # the engine's default
+        return None
     if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
         raise InvalidArgumentError(f"memory {i}: importance must be a number in [0, 1], got {v!r}")
     return float(v)
@@ -274,7 +276,10 @@ _UNSET: Any = object()
 class Memory:
     """A memory store of a :class:`~agentdb.Database` (see the module docs).
 
-    Obtain it with :meth:`Database.memory`. Handles are thread-safe and cheap; every call
+    Obtain it with :meth:`Database.memory`. The store keeps its database open
+    (``agentdb.connect(p).memory("m")`` is usable on its own; the database closes when its last
+    handle goes); after :meth:`Database.close` it raises :class:`~agentdb.errors.ClosedError`.
+    Handles are thread-safe and cheap; every call
     releases the GIL while the engine works (the embedder, a Python callable, runs with it).
     """
 
@@ -340,8 +345,8 @@ class Memory:
         *,
         agent_id: str,
         session_id: Optional[str] = None,
-        kind: str = "episodic",
-        importance: float = 0.5,
+        kind: Optional[str] = None,
+        importance: Optional[float] = None,
         vector: Any = None,
         metadata: Optional[Mapping[str, Any]] = None,
         id: Optional[str] = None,
@@ -353,8 +358,9 @@ class Memory:
             text: what to remember; embedded by the store's embedder unless ``vector`` is given.
             agent_id: whose memory it is.
             session_id: optional session it belongs to.
-            kind: ``"working"``, ``"episodic"``, ``"semantic"`` or ``"procedural"``.
-            importance: in [0, 1].
+            kind: ``"working"``, ``"episodic"``, ``"semantic"`` or ``"procedural"``
+                (``None``: the engine's default, ``"episodic"``).
+            importance: in [0, 1] (``None``: the engine's default, 0.5).
             vector: its vector (required without text or without an embedder).
             metadata: user metadata (keys are identifiers; the memory's own field names are
                 reserved).
@@ -439,8 +445,9 @@ class Memory:
             texts,
             agent_ids,
             [it.get("session_id", session_id) for it in items],
-            [it.get("kind", kind) or "episodic" for it in items],
-            [_importance(i, it.get("importance", 0.5)) for i, it in enumerate(items)],
+            # None (not given) leaves the kind and importance to the engine's defaults.
+            [it.get("kind", kind) for it in items],
+            [_importance(i, it.get("importance")) for i, it in enumerate(items)],
             [it.get("metadata") for it in items],
             [it.get("created_at") for it in items],
         )

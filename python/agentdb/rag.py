@@ -92,12 +92,13 @@ def chunk_text(
     text: str,
     *,
     format: str = "plain",
-    size: int = 256,
-    overlap: int = 32,
-    unit: str = "tokens",
+    size: Optional[int] = None,
+    overlap: Optional[int] = None,
+    unit: Optional[str] = None,
     tokenizer: Optional[Tokenizer] = None,
 ) -> List[Chunk]:
-    """Cuts ``text`` into chunks the way ingest does (see the module docs).
+    """Cuts ``text`` into chunks the way ingest does (see the module docs). Settings left
+    ``None`` take the engine's defaults (256 tokens, 32 of overlap).
 
     Args:
         format: ``"plain"`` or ``"markdown"``.
@@ -250,6 +251,8 @@ class Rag:
 
     Get one with :meth:`agentdb.Database.rag`. The chunks live in a hidden collection of the
     database (``_agentdb_rag_<name>``); writes are atomic per call and durable when they return.
+    The store keeps its database open (``agentdb.connect(p).rag(...)`` is usable on its own);
+    after :meth:`agentdb.Database.close` it raises :class:`~agentdb.errors.ClosedError`.
     """
 
     __slots__ = ("_native", "_embedder", "_tokenizer", "_chunk")
@@ -260,9 +263,9 @@ class Rag:
         embedder: Embedder,
         *,
         tokenizer: Optional[Tokenizer] = None,
-        chunk_size: int = 256,
-        chunk_overlap: int = 32,
-        chunk_unit: str = "tokens",
+        chunk_size: Optional[int] = None,
+        chunk_overlap: Optional[int] = None,
+        chunk_unit: Optional[str] = None,
     ) -> None:
         self._native = native
         self._embedder = embedder
@@ -414,18 +417,19 @@ class Rag:
     def search(
         self,
         query: str,
-        k: int = 5,
+        k: Optional[int] = None,
         *,
         mode: str = "hybrid",
         where: Where = None,
         mmr: Optional[float] = None,
-        vector_weight: float = 1.0,
-        text_weight: float = 1.0,
-        rrf_k: float = 60.0,
+        vector_weight: Optional[float] = None,
+        text_weight: Optional[float] = None,
+        rrf_k: Optional[float] = None,
         candidates: Optional[int] = None,
         query_vector: Optional[Any] = None,
     ) -> List[RagHit]:
-        """The ``k`` best chunks for ``query``, best first.
+        """The ``k`` best chunks for ``query``, best first. Options left ``None`` take the
+        engine's defaults (``k`` 5, both weights 1, ``rrf_k`` 60).
 
         Args:
             mode: ``"hybrid"`` (vector + BM25 fused by RRF), ``"vector"`` or ``"text"`` (BM25).
@@ -443,21 +447,23 @@ class Rag:
     def context(
         self,
         query: str,
-        max_tokens: int = 2000,
+        max_tokens: Optional[int] = None,
         *,
-        k: int = 20,
+        k: Optional[int] = None,
         mode: str = "hybrid",
         where: Where = None,
         mmr: Optional[float] = None,
         document_order: bool = True,
-        vector_weight: float = 1.0,
-        text_weight: float = 1.0,
-        rrf_k: float = 60.0,
+        vector_weight: Optional[float] = None,
+        text_weight: Optional[float] = None,
+        rrf_k: Optional[float] = None,
         candidates: Optional[int] = None,
         query_vector: Optional[Any] = None,
     ) -> Context:
         """The best chunks for ``query`` packed into ``max_tokens`` (counted with the RAG's
-        tokenizer, default :func:`count_tokens`), ready to paste into a prompt.
+        tokenizer, default :func:`count_tokens`), ready to paste into a prompt. Options left
+        ``None`` take the engine's defaults (``max_tokens`` 2000, ``k`` 20, both weights 1,
+        ``rrf_k`` 60).
 
         The ``k`` best chunks are candidates; they are taken in score order while they fit.
         With ``document_order`` (default), passages are grouped by document (documents in order of
@@ -555,9 +561,9 @@ def open_rag(
     dim: Optional[int] = None,
     metric: str = "cosine",
     tokenizer: Optional[Tokenizer] = None,
-    chunk_size: int = 256,
-    chunk_overlap: int = 32,
-    chunk_unit: str = "tokens",
+    chunk_size: Optional[int] = None,
+    chunk_overlap: Optional[int] = None,
+    chunk_unit: Optional[str] = None,
 ) -> Rag:
     """:meth:`agentdb.Database.rag` (see there)."""
     # Check the chunk settings before anything is created.

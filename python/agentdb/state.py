@@ -114,7 +114,9 @@ def _checkpoint(t: Tuple[Any, ...]) -> Checkpoint:
 
 
 class State:
-    """The agent state of one database (``db.state``). Thread-safe; cheap to keep around.
+    """The agent state of one database (``db.state``). Thread-safe; cheap to keep around. It
+    keeps its database open (``agentdb.connect(p).state`` is usable on its own); after
+    :meth:`~agentdb.Database.close` every call raises :class:`~agentdb.errors.ClosedError`.
 
     Agent, session and key names are non-empty strings of at most 4096 bytes.
     """

@@ -273,8 +273,12 @@ pub const Database = struct {
         try check(c.agentdb_flush(self.handle));
     }
 
-    /// Closes the database: flushes, releases the writer lock. Its collections then fail with
-    /// `error.Closed` (and still need their own `deinit`).
+    /// Closes the database: flushes, releases the writer lock. Every handle from it (collections,
+    /// `memory.Memory`, `rag.Rag`) then fails with `error.Closed` and still needs its own `deinit`
+    /// (which works before or after this one); a `state.State` holds this handle and gets
+    /// `error.InvalidHandle`. (In C and Zig, closing and freeing a database are one call, so no
+    /// handle outlives an open database; in Python, where they are two, any handle keeps its
+    /// database open.)
     pub fn deinit(self: *Database) void {
         _ = c.agentdb_close(self.handle);
         self.* = undefined;

@@ -172,7 +172,8 @@ pub const Report = struct { merged: u64, pruned: u64, evicted: u64 };
 pub const Batch = struct {
     agent_id: [:0]const u8,
     session_id: ?[:0]const u8 = null,
-    kind: Kind = .episodic,
+    /// null: the engine's default kind (episodic).
+    kind: ?Kind = null,
 };
 
 /// One memory to store (its vector is in the batch's `vectors`).
@@ -180,7 +181,8 @@ pub const Item = struct {
     /// null: a new time-ordered id.
     id: ?[:0]const u8 = null,
     text: ?[:0]const u8 = null,
-    importance: f64 = 0.5,
+    /// In [0, 1]; null: the engine's default (0.5).
+    importance: ?f64 = null,
     /// µs since the epoch; null: now.
     created_at_us: ?i64 = null,
     /// A JSON object, or null.
@@ -261,7 +263,9 @@ fn checkMetadataObject(allocator: Allocator, text: []const u8) AllocError!void {
     if (!(t.len > 0 and t[0] == '{') and !std.mem.eql(u8, t, "null")) return error.InvalidMetadata;
 }
 
-/// A memory store. `deinit` frees the handle (the store stays in the database).
+/// A memory store. `deinit` frees the handle (the store stays in the database). After
+/// `Database.deinit` (which closes the database) every call fails with `error.Closed`; `deinit`
+/// is still needed.
 pub const Memory = struct {
     handle: *c.agentdb_memory,
 
@@ -340,7 +344,7 @@ pub const Memory = struct {
         for (items, 0..) |it, i| {
             ids[i] = if (it.id) |s| s.ptr else null;
             texts[i] = if (it.text) |s| s.ptr else null;
-            imp[i] = it.importance;
+            imp[i] = it.importance orelse std.math.nan(f64); // NaN: the engine's default
             created[i] = it.created_at_us orelse now;
             if (it.created_at_us != null) any_created = true;
             if (i > 0) try meta.append(a, ',');
@@ -356,7 +360,7 @@ pub const Memory = struct {
             self.handle,
             batch.agent_id.ptr,
             if (batch.session_id) |s| s.ptr else null,
-            @intFromEnum(batch.kind),
+            if (batch.kind) |k| @intFromEnum(k) else c.AGENTDB_MEMORY_KIND_DEFAULT,
             n,
             ids.ptr,
             texts.ptr,

@@ -44,10 +44,12 @@ pub const Options = struct {
     /// Chunks to return (search) or to pack from (context), 1 to `agentdb.max_k`. null: 5 for
     /// search, 20 for context.
     k: ?usize = null,
-    /// Must be > 0 (use `mode` to leave a side out).
-    vector_weight: f32 = 1.0,
-    text_weight: f32 = 1.0,
-    rrf_k: f32 = 60.0,
+    /// Must be > 0 (use `mode` to leave a side out); null: the engine's default (1).
+    vector_weight: ?f32 = null,
+    /// Likewise; null: 1.
+    text_weight: ?f32 = null,
+    /// The RRF rank constant, > 0; null: the engine's default (60).
+    rrf_k: ?f32 = null,
     /// Chunks each retriever contributes; null: max(4k, 20).
     candidates: ?usize = null,
     /// Maximal marginal relevance λ in (0, 1] (lower: more diverse); null: off.
@@ -61,13 +63,15 @@ pub const Options = struct {
         // The C struct's 0 means "default": values that would read as 0 are refused here.
         if (self.k) |k| try agentdb.checkK(k);
         if (self.candidates) |n| if (n == 0) return error.InvalidArgument;
-        if (!(self.vector_weight > 0) or !(self.text_weight > 0) or !(self.rrf_k > 0)) return error.InvalidArgument;
+        for ([_]?f32{ self.vector_weight, self.text_weight, self.rrf_k }) |w| {
+            if (w) |v| if (!(v > 0)) return error.InvalidArgument;
+        }
         var o = c.agentdb_rag_options_default();
         o.mode = @intFromEnum(self.mode);
         o.k = self.k orelse 0;
-        o.vector_weight = self.vector_weight;
-        o.text_weight = self.text_weight;
-        o.rrf_k = self.rrf_k;
+        o.vector_weight = self.vector_weight orelse 0; // 0: the engine's default
+        o.text_weight = self.text_weight orelse 0;
+        o.rrf_k = self.rrf_k orelse 0;
         o.candidates = self.candidates orelse 0;
         if (self.mmr_lambda) |l| {
             if (!(l > 0 and l <= 1)) return error.InvalidArgument;
@@ -92,8 +96,9 @@ pub const Document = struct {
 
 /// Chunking and ingest settings.
 pub const IngestOptions = struct {
-    /// The most a chunk holds (tokens by the engine's approximation, or characters).
-    chunk_size: usize = 256,
+    /// The most a chunk holds (tokens by the engine's approximation, or characters); null: the
+    /// engine's default (256).
+    chunk_size: ?usize = null,
     chunk_overlap: usize = 32,
     chunk_chars: bool = false,
     /// Re-chunk and re-embed even documents stored unchanged.
@@ -158,7 +163,9 @@ fn span(p: [*c]const u8) []const u8 {
     return if (p == null) "" else std.mem.span(p);
 }
 
-/// A RAG store. `deinit` frees the handle (the store stays in the database).
+/// A RAG store. `deinit` frees the handle (the store stays in the database). After
+/// `Database.deinit` (which closes the database) every call fails with `error.Closed`; `deinit`
+/// is still needed.
 pub const Rag = struct {
     handle: *c.agentdb_rag,
 
@@ -189,7 +196,7 @@ pub const Rag = struct {
 
     /// Ingests documents (unchanged ones are skipped; changed ones replaced in one commit).
     pub fn ingest(self: Rag, allocator: Allocator, docs: []const Document, opts: IngestOptions, embed: EmbedFn, user: ?*anyopaque) AllocError!IngestStats {
-        if (opts.chunk_size == 0) return error.InvalidArgument;
+        if (opts.chunk_size == 0) return error.InvalidArgument; // C reads 0 as "the default"
         try agentdb.checkBatch(docs.len);
         for (docs) |d| if (d.metadata_json) |m| if (m.len > agentdb.max_json_len) return error.InvalidArgument;
         const cdocs = try allocator.alloc(c.agentdb_rag_document, docs.len);
@@ -202,7 +209,7 @@ pub const Rag = struct {
             .metadata_json = if (d.metadata_json) |m| m.ptr else null,
         };
         var stats: IngestStats = undefined;
-        try check(c.agentdb_rag_ingest(self.handle, cdocs.ptr, cdocs.len, opts.chunk_size, opts.chunk_overlap, opts.chunk_chars, opts.force, embed, user, &stats));
+        try check(c.agentdb_rag_ingest(self.handle, cdocs.ptr, cdocs.len, opts.chunk_size orelse 0, opts.chunk_overlap, opts.chunk_chars, opts.force, embed, user, &stats));
         return stats;
     }
 

@@ -149,7 +149,7 @@ pub const PutOptions = struct {
 };
 
 /// The agent state of a database. Holds the database's handle (no handle of its own): valid while
-/// the database is open.
+/// the database is open; after `Database.deinit` every call fails with `error.InvalidHandle`.
 pub const State = struct {
     db: *c.agentdb_db,
 

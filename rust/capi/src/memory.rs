@@ -30,6 +30,8 @@ pub const AGENTDB_MEMORY_EPISODIC: agentdb_memory_kind = 1;
 pub const AGENTDB_MEMORY_SEMANTIC: agentdb_memory_kind = 2;
 /// How to do something.
 pub const AGENTDB_MEMORY_PROCEDURAL: agentdb_memory_kind = 3;
+/// For `agentdb_memory_remember`: the engine's default kind (episodic), decided there.
+pub const AGENTDB_MEMORY_KIND_DEFAULT: agentdb_memory_kind = -1;
 
 fn kind_from_c(k: agentdb_memory_kind) -> Res<MemoryKind> {
     usize::try_from(k)
@@ -422,6 +424,11 @@ fn get_memory(m: *const agentdb_memory) -> Res<std::sync::Arc<MemoryObj>> {
 /// A store is a hidden collection (`_agentdb_memory_<name>`) with an HNSW index; see
 /// `agentdb_memory_recall` for the score.
 ///
+/// Lifetime: the handle is valid until `agentdb_memory_close`, independently of the db handle.
+/// `agentdb_close(db)` closes the database with every handle from it (there is no freeing a db
+/// handle without closing it): calls on this handle then fail with `AGENTDB_CLOSED` ("memory store
+/// '<name>' is closed: ..."), and it must still be freed with `agentdb_memory_close`.
+///
 /// # Safety
 /// `name` is NULL or NUL-terminated; `out_memory` is NULL or writable.
 #[no_mangle]
@@ -447,8 +454,9 @@ pub unsafe extern "C" fn agentdb_memory_open(
 }
 
 /// Frees a memory store handle (the store stays in the database; pending access statistics are
-/// written when the database closes or on `agentdb_memory_flush`). NULL does nothing; freeing
-/// twice returns `AGENTDB_INVALID_HANDLE`.
+/// written when the database closes or on `agentdb_memory_flush`). Works before or after
+/// `agentdb_close` of its database. NULL does nothing; freeing twice returns
+/// `AGENTDB_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn agentdb_memory_close(memory: *mut agentdb_memory) -> agentdb_status {
     guard(|| {
@@ -488,9 +496,10 @@ pub unsafe extern "C" fn agentdb_memory_dim(memory: *const agentdb_memory, out_d
 }
 
 /// Stores `n` memories of agent `agent_id` (and session `session_id`, NULL: none), all of kind
-/// `kind`. Memory `i` has vector `vectors[i*dim .. i*dim+dim]`, id `ids[i]` (`ids` NULL or an
-/// entry NULL: a new time-ordered id), text `texts[i]` (`texts` or the entry NULL: none),
-/// importance `importance[i]` in [0, 1] (`importance` NULL: 0.5 each), creation time
+/// `kind` (`AGENTDB_MEMORY_KIND_DEFAULT`: the engine's default, episodic). Memory `i` has vector
+/// `vectors[i*dim .. i*dim+dim]`, id `ids[i]` (`ids` NULL or an entry NULL: a new time-ordered
+/// id), text `texts[i]` (`texts` or the entry NULL: none), importance `importance[i]` in [0, 1]
+/// (`importance` NULL, or an entry NaN: the engine's default, 0.5), creation time
 /// `created_at_us[i]` (µs since the epoch; `created_at_us` NULL: now), and metadata from
 /// `metadata_json` (NULL, or a JSON array of `n` objects or nulls, at most `AGENTDB_MAX_JSON_LEN`
 /// bytes; the keys `agent_id`, `session_id`, `kind`, `importance`, `created`, `last_accessed`,
@@ -545,7 +554,7 @@ pub unsafe extern "C" fn agentdb_memory_remember(
         let agent_id = unsafe { str_arg(agent_id, "agent_id") }?;
         // SAFETY: as above.
         let session_id = unsafe { opt_str_arg(session_id, "session_id") }?;
-        let kind = kind_from_c(kind)?;
+        let kind = if kind == AGENTDB_MEMORY_KIND_DEFAULT { None } else { Some(kind_from_c(kind)?) };
         // SAFETY: as above.
         let data = unsafe { batch_vectors(vectors, n, dim, "memories") }?;
         // SAFETY: as above.
@@ -569,16 +578,20 @@ pub unsafe extern "C" fn agentdb_memory_remember(
             Some(json) => Some(metadata_arg(json, n, "memories")?.into_iter()),
             None => None,
         };
+        // What is not given takes the engine's defaults (`NewMemory::new`), decided there only.
         let items: Vec<NewMemory> = (0..n)
-            .map(|i| NewMemory {
-                id: ids.as_ref().and_then(|v| v[i].clone()),
-                text: texts.as_ref().and_then(|v| v[i].clone()),
-                agent_id: agent_id.to_owned(),
-                session_id: session_id.map(str::to_owned),
-                kind,
-                importance: importance.map_or(0.5, |v| v[i]),
-                metadata: metadata.as_mut().and_then(Iterator::next).unwrap_or_default(),
-                created_at: created.map(|v| v[i]),
+            .map(|i| {
+                let defaults = NewMemory::new(agent_id);
+                NewMemory {
+                    id: ids.as_ref().and_then(|v| v[i].clone()),
+                    text: texts.as_ref().and_then(|v| v[i].clone()),
+                    session_id: session_id.map(str::to_owned),
+                    kind: kind.unwrap_or(defaults.kind),
+                    importance: importance.map(|v| v[i]).filter(|x| !x.is_nan()).unwrap_or(defaults.importance),
+                    metadata: metadata.as_mut().and_then(Iterator::next).unwrap_or_default(),
+                    created_at: created.map(|v| v[i]),
+                    ..defaults
+                }
             })
             .collect();
         let made = m.memory.remember(&items, Vectors::Flat { data, dim })?;

@@ -5,7 +5,9 @@
 use std::ffi::{c_char, c_void, CString};
 
 use agentdb_engine::chunk::{ApproxTokens, ChunkOptions, SizeUnit, TextFormat};
-use agentdb_engine::rag::{Citation, ContextOptions, DocStatus, Document, Rag, RagHit, RetrievalMode, RetrieveOptions};
+use agentdb_engine::rag::{
+    Citation, ContextOptions, DocStatus, Document, Rag, RagHit, RetrievalMode, RetrieveOptions, DEFAULT_MMR_LAMBDA,
+};
 use agentdb_engine::{Error, ErrorKind, Metadata, Value};
 
 use crate::args::{batch, filter_arg, floats_arg, index, json_len, k_arg, opt_str_arg, out_arg, slice_arg, str_arg};
@@ -115,6 +117,11 @@ pub(crate) struct RagContextObj {
 /// writes its handle to `*out_rag` (free it with `agentdb_rag_close`; NULL on failure). The chunks
 /// live in the hidden collection `_agentdb_rag_<name>`; the same store is `db.rag(name)` in Python.
 ///
+/// Lifetime: the handle is valid until `agentdb_rag_close`, independently of the db handle.
+/// `agentdb_close(db)` closes the database with every handle from it (there is no freeing a db
+/// handle without closing it): calls on this handle then fail with `AGENTDB_CLOSED` ("the database
+/// is closed"), and it must still be freed with `agentdb_rag_close`.
+///
 /// # Safety
 /// `name` is NULL or NUL-terminated; `out_rag` is NULL or writable.
 #[no_mangle]
@@ -162,7 +169,8 @@ pub unsafe extern "C" fn agentdb_rag_open_existing(
     })
 }
 
-/// Frees a RAG handle (the store stays in the database). NULL does nothing.
+/// Frees a RAG handle (the store stays in the database). Works before or after `agentdb_close` of
+/// its database. NULL does nothing; freeing twice returns `AGENTDB_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn agentdb_rag_close(rag: *mut agentdb_rag) -> agentdb_status {
     guard(|| {
@@ -318,7 +326,7 @@ pub unsafe extern "C" fn agentdb_rag_ingest(
             documents.push(Document { id: id.to_owned(), text: text.to_owned(), source: source.map(str::to_owned), format, metadata });
         }
         let options = ChunkOptions {
-            size: if chunk_size == 0 { 256 } else { chunk_size },
+            size: if chunk_size == 0 { ChunkOptions::default().size } else { chunk_size },
             overlap: chunk_overlap,
             unit: if chunk_chars { SizeUnit::Chars } else { SizeUnit::Tokens },
         };
@@ -412,7 +420,7 @@ pub struct agentdb_rag_options {
     pub candidates: usize,
     /// `true`: re-rank by maximal marginal relevance with `mmr_lambda`.
     pub mmr: bool,
-    /// MMR's λ in (0, 1]: 1 = relevance only, lower = more diverse; 0: 0.5.
+    /// MMR's λ in (0, 1]: 1 = relevance only, lower = more diverse; 0: the engine's default, 0.5.
     pub mmr_lambda: f32,
     /// Context only: `true` puts passages in score order, unmerged, instead of grouped by
     /// document in reading order with overlapping chunks merged (the default).
@@ -439,11 +447,12 @@ pub extern "C" fn agentdb_rag_options_default() -> agentdb_rag_options {
     }
 }
 
-/// The options at `p` (NULL: defaults) as the engine's, with `default_k` for `k = 0`.
+/// The options at `p` (NULL: defaults) as the engine's: a field left 0 takes its value from
+/// `defaults` (the engine's defaults for the call).
 ///
 /// # Safety
 /// `p` is NULL or points to a readable `agentdb_rag_options` of at least `p->struct_size` bytes.
-unsafe fn rag_options(p: *const agentdb_rag_options, default_k: usize) -> Res<(RetrieveOptions, bool)> {
+unsafe fn rag_options(p: *const agentdb_rag_options, defaults: RetrieveOptions) -> Res<(RetrieveOptions, bool)> {
     let o = if p.is_null() {
         agentdb_rag_options_default()
     } else {
@@ -468,16 +477,17 @@ unsafe fn rag_options(p: *const agentdb_rag_options, default_k: usize) -> Res<(R
         other => return Err(Fail::invalid(format!("unknown RAG mode {other}"))),
     };
     let or = |v: f32, d: f32| if v == 0.0 { d } else { v };
+    let d = defaults;
     Ok((
         RetrieveOptions {
-            k: if o.k == 0 { default_k } else { k_arg(o.k, "options->k")? },
+            k: if o.k == 0 { d.k } else { k_arg(o.k, "options->k")? },
             mode,
-            vector_weight: or(o.vector_weight, 1.0),
-            text_weight: or(o.text_weight, 1.0),
-            rrf_k: or(o.rrf_k, 60.0),
-            candidates: if o.candidates == 0 { None } else { Some(o.candidates) },
-            mmr_lambda: if o.mmr { Some(or(o.mmr_lambda, 0.5)) } else { None },
-            filter: None,
+            vector_weight: or(o.vector_weight, d.vector_weight),
+            text_weight: or(o.text_weight, d.text_weight),
+            rrf_k: or(o.rrf_k, d.rrf_k),
+            candidates: if o.candidates == 0 { d.candidates } else { Some(o.candidates) },
+            mmr_lambda: if o.mmr { Some(or(o.mmr_lambda, d.mmr_lambda.unwrap_or(DEFAULT_MMR_LAMBDA))) } else { None },
+            filter: d.filter,
         },
         o.score_order,
     ))
@@ -530,7 +540,7 @@ pub unsafe extern "C" fn agentdb_rag_search(
         // SAFETY: contract of this function.
         let (text, vector) = unsafe { query_args(query_text, query_vector, dim) }?;
         // SAFETY: contract of this function.
-        let (mut opts, _) = unsafe { rag_options(options, 5) }?;
+        let (mut opts, _) = unsafe { rag_options(options, RetrieveOptions::default()) }?;
         // SAFETY: contract of this function.
         opts.filter = unsafe { filter_arg(filter_sql, filter_json) }?;
         let hits = r.rag.search(text, vector, &opts)?;
@@ -661,7 +671,7 @@ pub unsafe extern "C" fn agentdb_rag_context(
         // SAFETY: contract of this function.
         let (text, vector) = unsafe { query_args(query_text, query_vector, dim) }?;
         // SAFETY: contract of this function.
-        let (mut retrieve, score_order) = unsafe { rag_options(options, 20) }?;
+        let (mut retrieve, score_order) = unsafe { rag_options(options, ContextOptions::default().retrieve) }?;
         // SAFETY: contract of this function.
         retrieve.filter = unsafe { filter_arg(filter_sql, filter_json) }?;
         let opts = ContextOptions { max_tokens, retrieve, document_order: !score_order };

@@ -180,6 +180,11 @@ fn bytes_ptr(b: &[u8]) -> *const u8 {
 /// `AGENTDB_MAX_JSON_LEN` bytes).
 /// `ttl_seconds`: 0 for none, else this version expires that long after now.
 ///
+/// Every `agentdb_state_*` and `agentdb_checkpoint_*` call reaches the agent state through the db
+/// handle, so there is no state handle to outlive it: after `agentdb_close(db)` they return
+/// `AGENTDB_INVALID_HANDLE`. Result objects already read (`agentdb_state_versions`, ...) hold
+/// copies and stay readable until freed.
+///
 /// # Safety
 /// The strings are NULL or NUL-terminated; `out_version` is NULL or writable.
 #[no_mangle]

@@ -836,10 +836,16 @@ impl Table {
 // -------------------------------------------------------------------------------------------
 
 /// A memory store. Cheap to clone; clones share one state (also with every other handle to the
-/// same store of the same [`Database`]).
+/// same store of the same [`Database`]). A handle keeps its database open: dropping every
+/// [`Database`] handle while a `Memory` lives leaves the store usable, and the database closes
+/// when the last of them goes. [`Database::close`] still closes it, and the store then fails
+/// with [`ErrorKind::Closed`].
 #[derive(Clone)]
 pub struct Memory {
     shared: Arc<MemoryShared>,
+    /// A user's handle keeps the database open (see [`Database`]); the background thread's
+    /// transient handle does not, or the database could never close while it runs.
+    _keep: Option<Arc<crate::database::OpenHandle>>,
 }
 
 impl std::fmt::Debug for Memory {
@@ -1017,7 +1023,7 @@ impl Database {
                 }
             }
         };
-        let m = Memory { shared };
+        let m = Memory { shared, _keep: Some(self.keep_alive()) };
         if let Some(d) = dim {
             if d != m.dim() {
                 return Err(Error::new(
@@ -1095,7 +1101,10 @@ impl Memory {
 
     fn ensure_open(&self) -> Result<()> {
         if self.shared.closed.load(Ordering::Acquire) {
-            return Err(Error::new(ErrorKind::Closed, format!("memory store '{}' was closed or dropped", self.shared.name)));
+            return Err(Error::new(
+                ErrorKind::Closed,
+                format!("memory store '{}' is closed: its database was closed, or the store dropped", self.shared.name),
+            ));
         }
         self.shared.collection.ensure_open()
     }
@@ -1669,7 +1678,7 @@ impl Memory {
                     }
                 }
                 let Some(shared) = weak.upgrade() else { return };
-                let m = Memory { shared };
+                let m = Memory { shared, _keep: None };
                 if m.ensure_open().is_err() {
                     return;
                 }
@@ -1771,5 +1780,26 @@ mod tests {
         assert!(RecallWeights { adjust: f64::NAN, ..d }.validate().is_err());
         assert_eq!("linear".parse::<RecallMode>().unwrap(), RecallMode::Linear);
         assert!("fast".parse::<RecallMode>().is_err());
+    }
+
+    /// A store outlives the database handle it came from, keeps the database open (and locked)
+    /// while it lives, and closes it when it goes; an explicit close still closes it.
+    #[test]
+    fn a_store_keeps_its_database_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Database::open(dir.path()).unwrap().memory("m", Some(2), None).unwrap();
+        let copy = m.clone();
+        m.remember(&[NewMemory { text: Some("kept".into()), ..NewMemory::new("a") }], Vectors::Flat { data: &[1.0, 0.0], dim: 2 })
+            .unwrap();
+        assert_eq!(Database::open(dir.path()).err().map(|e| e.kind()), Some(ErrorKind::DatabaseLocked));
+        drop(m);
+        assert_eq!(copy.count(&MemoryFilter::default()).unwrap(), 1);
+        drop(copy);
+        let db = Database::open(dir.path()).unwrap();
+        let m = db.memory("m", None, None).unwrap();
+        assert_eq!(m.count(&MemoryFilter::default()).unwrap(), 1);
+        db.close();
+        assert_eq!(m.count(&MemoryFilter::default()).unwrap_err().kind(), ErrorKind::Closed);
+        Database::open(dir.path()).unwrap();
     }
 }

@@ -133,6 +133,10 @@ pub struct RetrieveOptions {
     pub filter: Option<Filter>,
 }
 
+/// MMR's λ when re-ranking by maximal marginal relevance is asked for without one (bindings
+/// whose options cannot say "not given" use it).
+pub const DEFAULT_MMR_LAMBDA: f32 = 0.5;
+
 impl Default for RetrieveOptions {
     fn default() -> Self {
         RetrieveOptions {
@@ -224,7 +228,10 @@ impl Default for ContextOptions {
     }
 }
 
-/// A RAG store. Cheap to clone.
+/// A RAG store. Cheap to clone. A handle keeps its database open (its chunk collection is a
+/// user's handle, see [`Collection`]): the database closes when the last handle to it or to any
+/// of its parts goes, or on [`Database::close`], after which the store fails with
+/// [`ErrorKind::Closed`].
 #[derive(Clone)]
 pub struct Rag {
     name: String,
@@ -267,11 +274,11 @@ impl Database {
                         metric.as_str()
                     )));
                 }
-                Ok(Rag { name: name.to_owned(), chunks })
+                Ok(self.rag_handle(name, chunks))
             }
             Err(e) if e.kind() == ErrorKind::CollectionNotFound => {
                 let chunks = self.get_or_create_collection_any(&full, dim, metric)?;
-                Ok(Rag { name: name.to_owned(), chunks })
+                Ok(self.rag_handle(name, chunks))
             }
             Err(e) => Err(e),
         }
@@ -286,7 +293,12 @@ impl Database {
                 e
             }
         })?;
-        Ok(Rag { name: name.to_owned(), chunks })
+        Ok(self.rag_handle(name, chunks))
+    }
+
+    /// The user's handle to a RAG: it keeps the database open.
+    fn rag_handle(&self, name: &str, chunks: Collection) -> Rag {
+        Rag { name: name.to_owned(), chunks: chunks.kept_by(self.keep_alive()) }
     }
 
     /// Deletes RAG `name` and all its chunks.
@@ -920,5 +932,24 @@ mod tests {
         let ctx = pack_context(hits[..1].to_vec(), &ContextOptions { max_tokens: 50, ..Default::default() }, &ApproxTokens);
         assert!(ctx.tokens <= 50 && ctx.tokens > 30, "{}", ctx.tokens);
         assert!(ctx.text.ends_with("word…"), "{}", ctx.text);
+    }
+
+    /// A RAG handle outlives the database handle it came from and keeps the database open; the
+    /// database closes when the last handle goes.
+    #[test]
+    fn a_rag_keeps_its_database_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let rag = Database::open(dir.path()).unwrap().rag("r", 2, Metric::Cosine).unwrap();
+        let doc = Document { id: "d".into(), text: "one paragraph".into(), ..Default::default() };
+        let mut embed = |texts: &[String]| Ok(texts.iter().flat_map(|_| [1.0f32, 0.0]).collect());
+        rag.ingest(&[doc], &ChunkOptions::default(), &ApproxTokens, false, &mut embed).unwrap();
+        assert_eq!(Database::open(dir.path()).err().map(|e| e.kind()), Some(ErrorKind::DatabaseLocked));
+        assert_eq!(rag.count_chunks(None).unwrap(), 1);
+        drop(rag);
+        let db = Database::open(dir.path()).unwrap();
+        let rag = db.open_rag("r").unwrap();
+        assert_eq!(rag.count_chunks(None).unwrap(), 1);
+        db.close();
+        assert_eq!(rag.count_chunks(None).unwrap_err().kind(), ErrorKind::Closed);
     }
 }

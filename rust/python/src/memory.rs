@@ -207,7 +207,8 @@ impl PyMemory {
     }
 
     /// Stores memories. Every list argument has one entry per memory (vectors: a 2-D array or a
-    /// sequence of vectors). Returns the ids.
+    /// sequence of vectors). Returns the ids. A `None` kind or importance is the engine's default
+    /// (`NewMemory::new`), decided there only.
     #[allow(clippy::too_many_arguments)]
     fn remember(
         &self,
@@ -242,20 +243,26 @@ impl PyMemory {
         for (i, meta) in meta.into_iter().enumerate() {
             let agent_id: String =
                 agent_ids.get_item(i)?.extract().map_err(|_| invalid(format!("memory {i}: agent_id must be a str")))?;
-            let kind: String = kinds.get_item(i)?.extract().map_err(|_| invalid(format!("memory {i}: kind must be a str")))?;
-            let importance: f64 = importances
-                .get_item(i)?
-                .extract()
-                .map_err(|_| invalid(format!("memory {i}: importance must be a number")))?;
+            let defaults = NewMemory::new(agent_id);
+            let kind = match opt_str(kinds, i, "kind")? {
+                Some(k) => parse_kind(&k)?,
+                None => defaults.kind,
+            };
+            let importance = importances.get_item(i)?;
+            let importance: f64 = if importance.is_none() {
+                defaults.importance
+            } else {
+                importance.extract().map_err(|_| invalid(format!("memory {i}: importance must be a number")))?
+            };
             items.push(NewMemory {
                 id: opt_str(ids, i, "id")?,
                 text: opt_str(texts, i, "text")?,
-                agent_id,
                 session_id: opt_str(session_ids, i, "session_id")?,
-                kind: parse_kind(&kind)?,
+                kind,
                 importance,
                 metadata: meta,
                 created_at: micros(Some(&created_at.get_item(i)?), "created_at")?,
+                ..defaults
             });
         }
         let vectors = extract_vectors(vectors, "vectors")?;

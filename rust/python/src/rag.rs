@@ -1,7 +1,8 @@
 //! `agentdb._native.Rag` and the chunking functions: the binding of [`agentdb_engine::rag`] and
 //! [`agentdb_engine::chunk`] that `agentdb/rag.py` wraps. Engine calls run with the GIL released;
 //! the embedder and an optional tokenizer are Python callables the engine calls back (re-taking
-//! the GIL for each call). An exception raised by a callback is re-raised as it is.
+//! the GIL for each call). An exception raised by a callback is re-raised as it is. An option
+//! left `None` takes the engine's default (`ChunkOptions`, `RetrieveOptions`, `ContextOptions`).
 
 use std::sync::Mutex;
 
@@ -81,27 +82,28 @@ fn check_raised<T>(r: Result<T, Error>, raised: Raised) -> PyResult<T> {
     }
 }
 
-fn chunk_options(size: Int, overlap: Int, unit: &str) -> PyResult<ChunkOptions> {
+fn chunk_options(size: Option<Int>, overlap: Option<Int>, unit: Option<Text>) -> PyResult<ChunkOptions> {
+    let d = ChunkOptions::default();
     Ok(ChunkOptions {
-        size: non_negative("size", *size)?,
-        overlap: non_negative("overlap", *overlap)?,
-        unit: unit.parse::<SizeUnit>().or_raise()?,
+        size: opt_i64(size).map_or(Ok(d.size), |s| non_negative("size", s))?,
+        overlap: opt_i64(overlap).map_or(Ok(d.overlap), |o| non_negative("overlap", o))?,
+        unit: unit.map_or(Ok(d.unit), |u| u.parse::<SizeUnit>()).or_raise()?,
     })
 }
 
 /// `[(text, char_start, char_end, headings, tokens), …]`: `text` cut into chunks.
 #[pyfunction]
-#[pyo3(signature = (text, format=Text::lit("plain"), size=Int(256), overlap=Int(32), unit=Text::lit("tokens"), tokenizer=None))]
+#[pyo3(signature = (text, format=Text::lit("plain"), size=None, overlap=None, unit=None, tokenizer=None))]
 pub fn chunk_text(
     py: Python<'_>,
     text: Text,
     format: Text,
-    size: Int,
-    overlap: Int,
-    unit: Text,
+    size: Option<Int>,
+    overlap: Option<Int>,
+    unit: Option<Text>,
     tokenizer: Option<Py<PyAny>>,
 ) -> PyResult<Vec<(String, usize, usize, Vec<String>, usize)>> {
-    let options = chunk_options(size, overlap, &unit)?;
+    let options = chunk_options(size, overlap, unit)?;
     let format = format.parse::<TextFormat>().or_raise()?;
     let raised = Raised::default();
     let r = py.detach(|| with_counter(tokenizer.as_ref(), &raised, |c| chunk::chunk(&text, format, &options, c)));
@@ -162,25 +164,32 @@ fn citation_tuple<'py>(py: Python<'py>, c: Citation) -> PyResult<Bound<'py, PyTu
     (c.number, c.doc_id, c.source, c.heading, c.positions, c.char_start, c.char_end).into_pyobject(py)
 }
 
+/// The retrieval options given, the rest from `defaults` (the engine's for the call).
 #[allow(clippy::too_many_arguments)]
 fn retrieve_options(
-    k: Int,
-    mode: &str,
-    vector_weight: Float,
-    text_weight: Float,
-    rrf_k: Float,
+    defaults: RetrieveOptions,
+    k: Option<Int>,
+    mode: Option<Text>,
+    vector_weight: Option<Float>,
+    text_weight: Option<Float>,
+    rrf_k: Option<Float>,
     candidates: Option<Int>,
     mmr_lambda: Option<Float>,
     filter: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<RetrieveOptions> {
+    let d = defaults;
+    let f32_or = |v: Option<Float>, default: f32| opt_f64(v).map_or(default, |x| x as f32);
     Ok(RetrieveOptions {
-        k: non_negative("k", *k)?,
-        mode: mode.parse::<RetrievalMode>().or_raise()?,
-        vector_weight: *vector_weight as f32,
-        text_weight: *text_weight as f32,
-        rrf_k: *rrf_k as f32,
-        candidates: opt_i64(candidates).map(|c| non_negative("candidates", c)).transpose()?,
-        mmr_lambda: opt_f64(mmr_lambda).map(|m| m as f32),
+        k: opt_i64(k).map_or(Ok(d.k), |k| non_negative("k", k))?,
+        mode: mode.map_or(Ok(d.mode), |m| m.parse::<RetrievalMode>()).or_raise()?,
+        vector_weight: f32_or(vector_weight, d.vector_weight),
+        text_weight: f32_or(text_weight, d.text_weight),
+        rrf_k: f32_or(rrf_k, d.rrf_k),
+        candidates: match opt_i64(candidates) {
+            Some(c) => Some(non_negative("candidates", c)?),
+            None => d.candidates,
+        },
+        mmr_lambda: opt_f64(mmr_lambda).map(|m| m as f32).or(d.mmr_lambda),
         filter: extract_filter(filter)?,
     })
 }
@@ -222,21 +231,21 @@ impl PyRag {
 
     /// `docs`: `[(id, text, source | None, format, metadata | None), …]`; `embed(list[str])` returns
     /// an `(n, dim)` array. Returns `[(doc_id, status, chunks), …]`.
-    #[pyo3(signature = (docs, embed, size=Int(256), overlap=Int(32), unit=Text::lit("tokens"), force=Flag(false), tokenizer=None))]
+    #[pyo3(signature = (docs, embed, size=None, overlap=None, unit=None, force=Flag(false), tokenizer=None))]
     #[allow(clippy::too_many_arguments)]
     fn ingest(
         &self,
         py: Python<'_>,
         docs: &Bound<'_, PyList>,
         embed: Py<PyAny>,
-        size: Int,
-        overlap: Int,
-        unit: Text,
+        size: Option<Int>,
+        overlap: Option<Int>,
+        unit: Option<Text>,
         force: Flag,
         tokenizer: Option<Py<PyAny>>,
     ) -> PyResult<Vec<(String, &'static str, usize)>> {
         let force = *force;
-        let options = chunk_options(size, overlap, &unit)?;
+        let options = chunk_options(size, overlap, unit)?;
         let mut documents = Vec::with_capacity(docs.len());
         for (i, d) in docs.iter().enumerate() {
             let (id, text, source, format, metadata): (String, String, Option<String>, String, Option<Bound<'_, PyAny>>) =
@@ -290,24 +299,34 @@ impl PyRag {
 
     /// Hits as tuples `(id, doc_id, source, position, char_start, char_end, heading, text, score,
     /// vector_rank, distance, text_rank, bm25, metadata)`.
-    #[pyo3(signature = (text=None, vector=None, k=Int(5), mode=Text::lit("hybrid"), vector_weight=Float(1.0), text_weight=Float(1.0), rrf_k=Float(60.0), candidates=None, mmr_lambda=None, filter=None))]
+    #[pyo3(signature = (text=None, vector=None, k=None, mode=None, vector_weight=None, text_weight=None, rrf_k=None, candidates=None, mmr_lambda=None, filter=None))]
     #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
         py: Python<'py>,
         text: Option<Text>,
         vector: Option<&Bound<'py, PyAny>>,
-        k: Int,
-        mode: Text,
-        vector_weight: Float,
-        text_weight: Float,
-        rrf_k: Float,
+        k: Option<Int>,
+        mode: Option<Text>,
+        vector_weight: Option<Float>,
+        text_weight: Option<Float>,
+        rrf_k: Option<Float>,
         candidates: Option<Int>,
         mmr_lambda: Option<Float>,
         filter: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Vec<HitTuple<'py>>> {
         let text = text.as_deref();
-        let options = retrieve_options(k, &mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
+        let options = retrieve_options(
+            RetrieveOptions::default(),
+            k,
+            mode,
+            vector_weight,
+            text_weight,
+            rrf_k,
+            candidates,
+            mmr_lambda,
+            filter,
+        )?;
         let query = vector.filter(|v| !v.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
         let rag = &self.inner;
@@ -316,29 +335,34 @@ impl PyRag {
     }
 
     /// `(text, tokens, [(number, doc_id, source, heading, positions, char_start, char_end), …])`.
-    #[pyo3(signature = (text=None, vector=None, max_tokens=Int(2000), k=Int(20), mode=Text::lit("hybrid"), vector_weight=Float(1.0), text_weight=Float(1.0), rrf_k=Float(60.0), candidates=None, mmr_lambda=None, filter=None, document_order=Flag(true), tokenizer=None))]
+    #[pyo3(signature = (text=None, vector=None, max_tokens=None, k=None, mode=None, vector_weight=None, text_weight=None, rrf_k=None, candidates=None, mmr_lambda=None, filter=None, document_order=None, tokenizer=None))]
     #[allow(clippy::too_many_arguments)]
     fn context<'py>(
         &self,
         py: Python<'py>,
         text: Option<Text>,
         vector: Option<&Bound<'py, PyAny>>,
-        max_tokens: Int,
-        k: Int,
-        mode: Text,
-        vector_weight: Float,
-        text_weight: Float,
-        rrf_k: Float,
+        max_tokens: Option<Int>,
+        k: Option<Int>,
+        mode: Option<Text>,
+        vector_weight: Option<Float>,
+        text_weight: Option<Float>,
+        rrf_k: Option<Float>,
         candidates: Option<Int>,
         mmr_lambda: Option<Float>,
         filter: Option<&Bound<'py, PyAny>>,
-        document_order: Flag,
+        document_order: Option<Flag>,
         tokenizer: Option<Py<PyAny>>,
     ) -> PyResult<(String, usize, Vec<Bound<'py, PyTuple>>)> {
         let text = text.as_deref();
-        let retrieve = retrieve_options(k, &mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
-        let options =
-            ContextOptions { max_tokens: non_negative("max_tokens", *max_tokens)?, retrieve, document_order: *document_order };
+        let d = ContextOptions::default();
+        let retrieve =
+            retrieve_options(d.retrieve, k, mode, vector_weight, text_weight, rrf_k, candidates, mmr_lambda, filter)?;
+        let options = ContextOptions {
+            max_tokens: opt_i64(max_tokens).map_or(Ok(d.max_tokens), |m| non_negative("max_tokens", m))?,
+            retrieve,
+            document_order: document_order.map_or(d.document_order, |f| *f),
+        };
         let query = vector.filter(|v| !v.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
         let rag = &self.inner;

@@ -134,10 +134,16 @@ pub struct CheckpointFilter {
 }
 
 /// Agent state of one database (from [`Database::state`](crate::Database::state)). Cheap to
-/// clone; clones share everything.
+/// clone; clones share everything. A handle keeps its database open: the database closes when
+/// the last handle to it or to any of its parts goes, or on
+/// [`Database::close`](crate::Database::close), after which every call fails with
+/// [`ErrorKind::Closed`].
 #[derive(Clone)]
 pub struct State {
     inner: Arc<Inner>,
+    /// A user's handle keeps the database open; the database's own copy and the sweeper's do
+    /// not, or the database could never close.
+    _keep: Option<Arc<crate::database::OpenHandle>>,
 }
 
 /// How writes become durable.
@@ -272,11 +278,18 @@ impl State {
                 sweeper: Mutex::new(None),
                 stop: Arc::new((Mutex::new(false), Condvar::new())),
             }),
+            _keep: None,
         };
         if has_ttl {
             state.ensure_sweeper();
         }
         Ok(state)
+    }
+
+    /// This state as a user's handle, which keeps the database open while it lives.
+    pub(crate) fn kept_by(mut self, handle: Arc<crate::database::OpenHandle>) -> Self {
+        self._keep = Some(handle);
+        self
     }
 
     /// The log consumer to register with the database (replay and flush).
@@ -393,7 +406,7 @@ impl State {
             }
             let Some(inner) = weak.upgrade() else { return };
             // A failed sweep is retried on the next tick; reads enforce TTL meanwhile.
-            let _ = State { inner }.sweep();
+            let _ = State { inner, _keep: None }.sweep();
         });
         // Without a thread (out of threads), reads still enforce TTL; rows go at the next sweep().
         if let Ok(h) = spawned {
@@ -1141,5 +1154,26 @@ mod tests {
             assert_eq!(rows(&conn, "_agentdb_writes"), 2);
             st.inner.closed.store(true, Ordering::Release);
         }
+    }
+
+    /// The agent state outlives the database handle it came from and keeps the database open
+    /// (its writes go to a log nobody else writes); the database closes when the last handle
+    /// goes, and an explicit close makes the state fail with `Closed`.
+    #[test]
+    fn the_state_keeps_its_database_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = crate::Database::open(dir.path()).unwrap().state().unwrap();
+        assert_eq!(st.put("a", "s", "k", &json!(1), None).unwrap(), 1);
+        assert_eq!(crate::Database::open(dir.path()).err().map(|e| e.kind()), Some(ErrorKind::DatabaseLocked));
+        assert_eq!(st.put("a", "s", "k", &json!(2), None).unwrap(), 2);
+        drop(st);
+        let db = crate::Database::open(dir.path()).unwrap();
+        let st = db.state().unwrap();
+        assert_eq!(st.get("a", "s", "k", StateAt::Latest).unwrap().unwrap().version, 2);
+        db.close();
+        assert_eq!(st.get("a", "s", "k", StateAt::Latest).unwrap_err().kind(), ErrorKind::Closed);
+        drop(st);
+        drop(db);
+        crate::Database::open(dir.path()).unwrap();
     }
 }
