@@ -60,16 +60,16 @@ pub struct Database {
     handle: Arc<OpenHandle>,
 }
 
-/// Shared by the user's handles (databases and collections) but not by the engine's own
-/// registries, so the database closes when the user lets go of it even though its parts refer to
-/// each other.
-pub(crate) struct OpenHandle(Weak<DbShared>);
+/// Shared by the user's handles (databases, collections, memory stores, agent state, RAG) but
+/// not by the engine's own registries, so the database closes when the user lets go of it even
+/// though its parts refer to each other. It holds the database strongly: the last handle to go
+/// closes it, whatever else (a background thread between two rounds, a handle without a
+/// collection such as the agent state) holds or does not hold it at that moment.
+pub(crate) struct OpenHandle(Arc<DbShared>);
 
 impl Drop for OpenHandle {
     fn drop(&mut self) {
-        if let Some(shared) = self.0.upgrade() {
-            shared.close();
-        }
+        self.0.close();
     }
 }
 
@@ -506,7 +506,7 @@ impl Database {
             wake: (Mutex::new(Wake::default()), Condvar::new()),
             state,
         });
-        let db = Database { handle: Arc::new(OpenHandle(Arc::downgrade(&shared))), shared };
+        let db = Database { handle: Arc::new(OpenHandle(shared.clone())), shared };
         if !options.read_only {
             db.shared.register_consumer(db.shared.state.consumer())?;
             db.replay_collections()?;
@@ -582,7 +582,7 @@ impl Database {
     /// The agent state of this database (versioned key/values, checkpoints).
     pub fn state(&self) -> Result<State> {
         self.ensure_open()?;
-        Ok(self.shared.state.clone())
+        Ok(self.shared.state.clone().kept_by(self.keep_alive()))
     }
 
     /// Writes every buffered write to Lance now (one commit per collection / module) and trims
