@@ -391,6 +391,17 @@ typedef struct agentdb_search_options {
      * (1 to 100000). 0: the default, rank by the compressed codes only. Ignored by other indexes.
      */
     uint32_t refine_factor;
+    /**
+     * `true`: hits carry no document (`agentdb_results_document` gives NULL); the documents are
+     * not read. `false` (the default): they do. Documents and metadata come from an in-memory
+     * cache kept in step with every write, so returning them costs little.
+     */
+    bool omit_documents;
+    /**
+     * `true`: hits carry no metadata (`agentdb_results_metadata` gives `{}`). `false` (the
+     * default): they do. `ids_only` omits both.
+     */
+    bool omit_metadata;
 } agentdb_search_options;
 
 /**
