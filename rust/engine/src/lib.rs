@@ -30,6 +30,7 @@ mod mirror;
 pub mod rag;
 mod records;
 mod runtime;
+pub use runtime::on_live_thread;
 mod schema;
 mod state;
 mod text_index;
