@@ -1054,7 +1054,8 @@ extern "C" {
  * string; `""` if no call has failed on this thread yet. Calls that succeed leave it as it is.
  *
  * The pointer stays valid until the next failing AgentDB call on the same thread (or until the
- * thread exits). Never NULL; do not free it.
+ * thread exits). Never NULL; do not free it. Calls made after the thread's thread-locals are
+ * destroyed (from an `atexit` handler) share one message for all such threads instead.
  */
 const char *agentdb_errmsg(void);
 
@@ -1118,6 +1119,9 @@ enum agentdb_status agentdb_flush(const struct agentdb_db *db);
  * write-ahead log and are replayed by the next open).
  * `agentdb_close(NULL)` does nothing and returns `AGENTDB_OK`; closing a handle twice returns
  * `AGENTDB_INVALID_HANDLE`.
+ * It may be called from an `atexit` handler, after the thread's thread-locals are destroyed (as
+ * may every other call): it then runs on a short-lived helper thread while the caller waits, and
+ * flushes as usual.
  */
 enum agentdb_status agentdb_close(struct agentdb_db *db);
 

@@ -205,6 +205,9 @@ pub extern "C" fn agentdb_flush(db: *const agentdb_db) -> agentdb_status {
 /// write-ahead log and are replayed by the next open).
 /// `agentdb_close(NULL)` does nothing and returns `AGENTDB_OK`; closing a handle twice returns
 /// `AGENTDB_INVALID_HANDLE`.
+/// It may be called from an `atexit` handler, after the thread's thread-locals are destroyed (as
+/// may every other call): it then runs on a short-lived helper thread while the caller waits, and
+/// flushes as usual.
 #[no_mangle]
 pub extern "C" fn agentdb_close(db: *mut agentdb_db) -> agentdb_status {
     guard(|| {

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
 
 use agentdb_engine::{Error, ErrorKind};
 
@@ -141,16 +142,42 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
+/// The last message of calls made on threads whose thread-locals are gone (from an `atexit`
+/// handler), which `LAST_ERROR` cannot hold any more.
+static EXIT_ERROR: Mutex<Option<CString>> = Mutex::new(None);
+
 fn set_last_error(message: &str) {
     // A message cannot hold NUL bytes as a C string; show them instead of cutting the text.
-    let text = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    let _ = LAST_ERROR.try_with(|last| *last.borrow_mut() = text);
+    let mut text = Some(CString::new(message.replace('\0', "\\0")).unwrap_or_default());
+    if LAST_ERROR.try_with(|last| *last.borrow_mut() = text.take().unwrap_or_default()).is_err() {
+        *EXIT_ERROR.lock().unwrap_or_else(|p| p.into_inner()) = text;
+    }
+}
+
+/// A call's body, which `on_live_thread` moves to a helper thread when the calling thread's
+/// thread-locals are gone (the engine's async runtime needs its own on the thread that runs it).
+struct Body<F>(F);
+
+// SAFETY: the body runs on exactly one thread. When that is the helper, the calling thread waits
+// in the scoped join for the helper's whole life, so what the body captures (the C arguments, raw
+// pointers and scalars, and borrows of the C function's frame) is never used by two threads at
+// once; everything not `Send` that the body makes (lock guards) is made and dropped on the
+// helper. What C can tell apart is only that a callback it gave (a RAG embedder) runs on the
+// helper thread during such a call.
+unsafe impl<F> Send for Body<F> {}
+
+impl<F: FnOnce() -> Res> Body<F> {
+    // A method, so that a closure calling it captures the whole `Body` and not its field.
+    fn run(self) -> Res {
+        (self.0)()
+    }
 }
 
 /// Runs the body of one C call: returns `AGENTDB_OK`, or records the failure's message for this
 /// thread and returns its status. A panic is caught here and becomes `AGENTDB_PANIC`.
 pub(crate) fn guard(body: impl FnOnce() -> Res) -> agentdb_status {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    let body = Body(body);
+    match catch_unwind(AssertUnwindSafe(move || agentdb_engine::on_live_thread(move || body.run()))) {
         Ok(Ok(())) => AGENTDB_OK,
         Ok(Err(fail)) => {
             set_last_error(&fail.message);
@@ -174,10 +201,15 @@ pub(crate) fn guard(body: impl FnOnce() -> Res) -> agentdb_status {
 /// string; `""` if no call has failed on this thread yet. Calls that succeed leave it as it is.
 ///
 /// The pointer stays valid until the next failing AgentDB call on the same thread (or until the
-/// thread exits). Never NULL; do not free it.
+/// thread exits). Never NULL; do not free it. Calls made after the thread's thread-locals are
+/// destroyed (from an `atexit` handler) share one message for all such threads instead.
 #[no_mangle]
 pub extern "C" fn agentdb_errmsg() -> *const c_char {
-    LAST_ERROR.try_with(|last| last.borrow().as_ptr()).unwrap_or(c"".as_ptr())
+    LAST_ERROR.try_with(|last| last.borrow().as_ptr()).unwrap_or_else(|_| {
+        let exit = EXIT_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+        // The `CString`'s buffer stays where it is until the next failure at exit replaces it.
+        exit.as_ref().map_or(c"".as_ptr(), |m| m.as_ptr())
+    })
 }
 
 /// The name of a status code as a static NUL-terminated string (e.g. `"AGENTDB_DIMENSION_MISMATCH"`),

@@ -32,6 +32,7 @@ mod payload;
 pub mod rag;
 mod records;
 mod runtime;
+pub use runtime::on_live_thread;
 mod schema;
 mod state;
 mod text_index;

@@ -243,11 +243,18 @@ static uint64_t count_all(agentdb_collection *c, const char *call) {
     return n;
 }
 
-/* At exit: the database directory goes. The handles are not closed here: an atexit handler runs
- * after the main thread's thread-locals are gone, and agentdb_close then panics inside the
- * engine's async runtime (AGENTDB_PANIC; a finding of its own, see rust/fuzz/RESULTS.md and
- * tests/c/fuzz/repro_atexit_close.c). Unflushed writes are in the write-ahead log anyway. */
+/* At exit: the handles are closed (from an atexit handler, after the main thread's thread-locals
+ * are gone: finding 3 of rust/fuzz/RESULTS.md, tests/c/test_exit.c), then the database directory
+ * goes. */
 static void cleanup(void) {
+    for (size_t i = 0; i < N_COLLS; i++) {
+        if (!check(agentdb_collection_close(colls[i].c), "agentdb_collection_close (at exit)")) finding("exit", "close failed");
+        colls[i].c = NULL;
+    }
+    if (!check(agentdb_memory_close(mem), "agentdb_memory_close (at exit)")) finding("exit", "close failed");
+    if (!check(agentdb_close(db), "agentdb_close (at exit)")) finding("exit", "close failed");
+    mem = NULL;
+    db = NULL;
     if (db_dir[0] != '\0' && getenv("AGENTDB_FUZZ_KEEP") == NULL) {
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", db_dir);
