@@ -350,7 +350,7 @@ fn ivf_pq_through_lance() {
     assert!(hit.distances[0] < 1e-5);
     assert_eq!(hit.documents, docs);
     assert_eq!(hit.metadata, meta);
-    let ids_only = c.search_with(&far, 1, None, &SearchOptions { ids_only: true, ..full }).unwrap();
+    let ids_only = c.search_with(&far, 1, None, &SearchOptions { include: agentdb_engine::Include::NONE, ..full }).unwrap();
     assert_eq!((ids_only.ids, ids_only.documents), (new.clone(), vec![None]));
     let only_x = Filter::from_json(r#"{"tag": "x"}"#).unwrap();
     assert_eq!(c.search_with(&queries[..dim], 5, Some(&only_x), &full).unwrap().ids, new);
