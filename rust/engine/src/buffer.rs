@@ -714,33 +714,31 @@ impl Collection {
 
     /// Applies the buffer to a freshly loaded mirror (under the write lock and the read gate).
     pub(crate) fn overlay_into_mirror(&self, mirror: &mut crate::mirror::Mirror) {
-        let ov = self.overlay();
-        let layers = ov.flushing.iter().map(|l| &**l).chain(std::iter::once(&ov.active));
-        for layer in layers {
-            let mut ops: Vec<(&String, &(u64, Op))> = layer.ops.iter().collect();
-            ops.sort_unstable_by_key(|(_, (seq, _))| *seq);
-            for (id, (_, op)) in ops {
-                match op {
-                    Op::Put(row) => mirror.upsert(std::slice::from_ref(id), Vectors::Rows(std::slice::from_ref(&row.vector))),
-                    Op::Delete => mirror.remove([id.as_str()]),
-                }
-            }
-        }
+        self.for_each_buffered_op(|id, op| match op {
+            Op::Put(row) => mirror.upsert(std::slice::from_ref(id), Vectors::Rows(std::slice::from_ref(&row.vector))),
+            Op::Delete => mirror.remove([id.as_str()]),
+        });
     }
 
     /// Applies the buffer to a freshly loaded payload cache (under the write lock and the read
     /// gate), as [`Collection::overlay_into_mirror`] does to the mirror.
     pub(crate) fn overlay_into_payloads(&self, cache: &mut crate::payload::PayloadCache) {
+        self.for_each_buffered_op(|id, op| match op {
+            Op::Put(row) => cache.put(id, row.document.clone(), row.metadata.clone()),
+            Op::Delete => cache.remove([id.as_str()]),
+        });
+    }
+
+    /// Every buffered operation in the order it was written: the layers being flushed, oldest
+    /// first, then the active one.
+    fn for_each_buffered_op(&self, mut f: impl FnMut(&String, &Op)) {
         let ov = self.overlay();
         let layers = ov.flushing.iter().map(|l| &**l).chain(std::iter::once(&ov.active));
         for layer in layers {
             let mut ops: Vec<(&String, &(u64, Op))> = layer.ops.iter().collect();
             ops.sort_unstable_by_key(|(_, (seq, _))| *seq);
             for (id, (_, op)) in ops {
-                match op {
-                    Op::Put(row) => cache.put(id, row.document.clone(), row.metadata.clone()),
-                    Op::Delete => cache.remove([id.as_str()]),
-                }
+                f(id, op);
             }
         }
     }
