@@ -348,6 +348,53 @@ static void test_background(void) {
     OK(agentdb_memory_close(m));
 }
 
+/* Times at the ends of int64 (the C-ABI fuzzer's finding 6, rust/fuzz/RESULTS.md): a memory
+ * created at INT64_MIN recalled at INT64_MAX is as old as can be (recency 0); one created later
+ * than the time of the recall has age 0 (recency 1). `now - last_accessed` overflowed: a panic
+ * (AGENTDB_PANIC) with overflow checks, a wrapped age (recency 1 for the oldest memory) without. */
+static void test_extreme_times(void) {
+    agentdb_db *db;
+    agentdb_memory *m;
+    agentdb_memories *r;
+    agentdb_memory_info info;
+    const char *ids[] = {"old", "new"};
+    float v[] = {1, 0, 0, 1};
+    int64_t created[] = {INT64_MIN, INT64_MAX};
+    float q[] = {1, 0};
+    size_t n = 0, i;
+    agentdb_recall_options o = weights(0, 1, 0, 100);
+    agentdb_status st;
+    OK(agentdb_open(g_db_path, &db));
+    OK(agentdb_memory_open(db, "mem", 2, AGENTDB_METRIC_COSINE, &m));
+    st = agentdb_memory_remember(m, "ann", NULL, AGENTDB_MEMORY_EPISODIC, 2, ids, NULL, v, 2, NULL, created, NULL, NULL);
+    if (st == AGENTDB_OK) {
+        int64_t nows[] = {INT64_MAX, INT64_MIN};
+        int k;
+        o.touch = false;
+        for (k = 0; k < 2; k++) {
+            o.now_us = nows[k];
+            OK(agentdb_memory_recall(m, q, 2, 2, NULL, &o, &r));
+            OK(agentdb_memories_count(r, &n));
+            CHECK(n == 2);
+            for (i = 0; i < n; i++) {
+                OK(agentdb_memories_get(r, i, &info));
+                /* At INT64_MIN both were last accessed "later" (age 0); at INT64_MAX only "new". */
+                if (k == 1 || strcmp(info.id, "new") == 0) {
+                    CHECK(info.recency == 1.0);
+                } else {
+                    CHECK(info.recency < 1e-12);
+                }
+            }
+            OK(agentdb_memories_free(r));
+        }
+    } else {
+        /* Rejecting such times is fine too, as long as it is a bad-argument status. */
+        CHECK(st == AGENTDB_INVALID_ARGUMENT);
+    }
+    OK(agentdb_memory_close(m));
+    OK(agentdb_close(db));
+}
+
 static void test_bad_input(void) {
     agentdb_db *db;
     agentdb_memory *m, *m2;
@@ -412,6 +459,7 @@ int main(int argc, char **argv) {
         {"filters_forget_update", test_filters_forget_update},
         {"consolidation", test_consolidation},
         {"background", test_background},
+        {"extreme_times", test_extreme_times},
         {"bad_input", test_bad_input},
     };
     return run_tests("memory", tests, sizeof tests / sizeof tests[0], argc, argv);

@@ -537,6 +537,10 @@ impl Collection {
     /// replayed after it.
     pub(crate) async fn begin_direct(&self) -> Result<DirectWrite<'_>> {
         let flush = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Dropped while this waited for the lock: its table is gone.
+        if self.inner.dropped.load(Ordering::Acquire) {
+            return Err(Error::new(ErrorKind::Closed, format!("collection '{}' was dropped", self.inner.name)));
+        }
         let write = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(wal) = self.inner.db.wal().cloned() {
             let stream = self.stream();
@@ -569,6 +573,11 @@ impl Collection {
 
     pub(crate) async fn flush_buffer_async(&self) -> Result<Option<u64>> {
         let _flush = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Dropped while this waited for the lock: its table is gone (a commit would recreate
+        // its directory).
+        if self.inner.dropped.load(Ordering::Acquire) {
+            return Ok(None);
+        }
         self.flush_held(false).await
     }
 
@@ -633,7 +642,7 @@ impl Collection {
             if deleted.is_empty() { Vec::new() } else { self.existing(&deleted).await?.into_keys().collect() };
         let doomed_pred = (!doomed.is_empty()).then(|| {
             // `id IN (…)` lists of bounded length, OR-ed: one predicate, one commit.
-            doomed.chunks(4096).map(|c| format!("({})", filter::ids_predicate(c))).collect::<Vec<_>>().join(" OR ")
+            filter::Expr::any(doomed.chunks(4096).map(filter::Expr::ids).collect()).to_sql()
         });
         if rows.is_empty() {
             if let Some(pred) = doomed_pred {
@@ -773,6 +782,9 @@ impl Collection {
         crate::runtime::block_on(async {
             // Compaction rewrites rows: keep flushes (and direct writes) out meanwhile.
             let _flush = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
+            if self.inner.dropped.load(Ordering::Acquire) {
+                return Ok(());
+            }
             let compacted = crate::database::maintain_table(&self.inner.table, prune).await?;
             if compacted {
                 self.index_follows_version();

@@ -767,17 +767,33 @@ impl Database {
         if !self.all_collection_names()?.iter().any(|n| n == name) {
             return Err(Error::new(ErrorKind::CollectionNotFound, format!("collection '{name}' does not exist")));
         }
-        if let Some(c) = registry.get(name) {
+        // A flush, compaction or index build of the collection already running on another thread
+        // (the background flusher) would write into the table's directory while Lance removes
+        // it, and the drop would fail half-way ("Directory not empty"). Marked dropped, none
+        // starts; holding its flush and write locks (in the buffer's lock order) waits for the
+        // one running.
+        let open = registry.get(name).cloned();
+        let _quiet = open.as_ref().map(|c| {
             c.inner.dropped.store(true, Ordering::Release);
+            let flush = c.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
+            (flush, c.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner()))
+        });
+        if let Err(e) = block_on(self.shared.conn.drop_table(name, &[])) {
+            // Not dropped: the open handles go on working (and the next open is not handed a
+            // dropped collection).
+            if let Some(c) = &open {
+                c.inner.dropped.store(false, Ordering::Release);
+            }
+            return Err(e.into());
         }
-        block_on(self.shared.conn.drop_table(name, &[]))?;
+        // The table is gone: so is the collection, even if a step below fails.
+        if let Some(c) = registry.remove(name) {
+            c.discard_buffer();
+        }
         crate::index_file::remove(&self.shared.path, name)?;
         // After the table is gone: a crash in between replays records of a collection that no
         // longer exists, which are discarded.
         self.shared.unregister_consumer(&crate::buffer::stream_name(name))?;
-        if let Some(c) = registry.remove(name) {
-            c.discard_buffer();
-        }
         Ok(())
     }
 }

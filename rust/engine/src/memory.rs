@@ -552,7 +552,7 @@ impl Row {
     }
 
     fn strength(&self, w: &RecallWeights, now: i64) -> f64 {
-        w.strength(w.recency(now - self.last_accessed), self.importance)
+        w.strength(w.recency(now.saturating_sub(self.last_accessed)), self.importance)
     }
 
     /// The system fields and the user metadata, as stored in the collection.
@@ -1379,7 +1379,7 @@ impl Memory {
                 .into_iter()
                 .map(|(s, sim)| {
                     let r = t.row(s);
-                    let rec = w.recency(now - r.last_accessed);
+                    let rec = w.recency(now.saturating_sub(r.last_accessed));
                     let term = if relevance { sim.map(|x| RecallWeights::normalized(x, range.0, range.1)) } else { sim };
                     (w.score(term, rec, r.importance), sim, rec, s)
                 })

@@ -168,6 +168,24 @@ impl Expr {
         Expr::Lit(Lit::Bool(b))
     }
 
+    pub(crate) fn int(i: i64) -> Expr {
+        Expr::Lit(Lit::Int(i))
+    }
+
+    /// `column = value`.
+    pub(crate) fn column_eq(name: &str, value: Expr) -> Expr {
+        Expr::cmp(Expr::column(name), CmpOp::Eq, value)
+    }
+
+    /// `column IN (values…)`; one value is `column = value`, none is `FALSE`.
+    pub(crate) fn column_in(name: &str, mut values: Vec<Expr>) -> Expr {
+        match values.len() {
+            0 => Expr::bool(false),
+            1 => Expr::column_eq(name, values.pop().expect("one value")),
+            _ => Expr::in_list(Expr::column(name), values, false),
+        }
+    }
+
     pub(crate) fn cmp(left: Expr, op: CmpOp, right: Expr) -> Expr {
         Expr::Cmp { left: Box::new(left), op, right: Box::new(right) }
     }
@@ -451,7 +469,7 @@ fn write_lit(out: &mut String, lit: &Lit) {
 
 /// A SQL string literal: single quotes, embedded quotes doubled. Nothing else is special in
 /// Lance's dialect (no backslash escapes).
-pub(crate) fn write_str(out: &mut String, s: &str) {
+fn write_str(out: &mut String, s: &str) {
     out.push('\'');
     for c in s.chars() {
         if c == '\'' {
@@ -476,6 +494,18 @@ mod tests {
         assert_eq!(Expr::not(or).to_sql(), "NOT (`a` = 1 OR `b` > -2)");
         assert_eq!(Expr::not(Expr::not(a)).to_sql(), "NOT NOT `a` = 1");
         assert_eq!(Expr::str("x' OR '1'='1").to_sql(), "'x'' OR ''1''=''1'");
+    }
+
+    #[test]
+    fn column_predicates_quote_their_values() {
+        let odd = r"it's (a) \ key') OR ('1'='1";
+        assert_eq!(Expr::column_eq("k", Expr::str(odd)).to_sql(), r"`k` = 'it''s (a) \ key'') OR (''1''=''1'");
+        assert_eq!(Expr::column_eq("idx", Expr::int(-3)).to_sql(), "`idx` = -3");
+        assert_eq!(Expr::column_in("k", vec![]), Expr::bool(false));
+        assert_eq!(Expr::column_in("k", vec![Expr::str("a")]), Expr::column_eq("k", Expr::str("a")));
+        assert_eq!(Expr::column_in("k", vec![Expr::str("a"), Expr::str("b'")]).to_sql(), "`k` IN ('a', 'b''')");
+        let le = Expr::cmp(Expr::column("lsn"), CmpOp::LtEq, Expr::int(7));
+        assert_eq!(Expr::column_eq("a", Expr::str("x")).and(le).to_sql(), "`a` = 'x' AND `lsn` <= 7");
     }
 
     #[test]

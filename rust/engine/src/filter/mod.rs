@@ -21,7 +21,7 @@ mod dict;
 mod expr;
 mod sql;
 
-pub(crate) use expr::Expr;
+pub(crate) use expr::{CmpOp, Expr};
 use expr::{Func, Lit};
 
 use crate::error::{Error, Result};
@@ -88,13 +88,6 @@ fn compile_unbounded(filter: &Filter, layout: &Layout) -> Result<Option<Expr>> {
 /// `id IN (…)` as SQL, for the engine's own lookups by id.
 pub(crate) fn ids_predicate(ids: &[String]) -> String {
     Expr::ids(ids).to_sql()
-}
-
-/// A SQL string literal (quotes doubled), for the engine's own predicates on its hidden tables.
-pub(crate) fn quote_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    expr::write_str(&mut out, s);
-    out
 }
 
 /// Counts a filter's terms against [`MAX_FILTER_NODES`] while it is built.
