@@ -693,15 +693,27 @@ impl Wal {
     /// Notes (durably) that every record of `stream` up to `lsn` is in Lance, so replay skips them
     /// and [`Wal::trim`] may drop them.
     pub fn set_flushed(&self, stream: &str, lsn: u64) -> Result<()> {
+        self.set_flushed_many(&[(stream.to_owned(), lsn)])
+    }
+
+    /// [`Wal::set_flushed`] for several streams at once: one durable write of the marks file
+    /// (a flush round of many collections would otherwise sync it once per collection).
+    pub fn set_flushed_many(&self, marks: &[(String, u64)]) -> Result<()> {
         let _file = self.marks_file.lock().unwrap_or_else(|p| p.into_inner());
         let marks: BTreeMap<String, u64> = {
             let mut st = self.lock();
-            let m = st.streams.entry(stream.to_owned()).or_default();
-            if m.flushed >= lsn {
+            let mut changed = false;
+            for (stream, lsn) in marks {
+                let m = st.streams.entry(stream.clone()).or_default();
+                if m.flushed < *lsn {
+                    m.flushed = *lsn;
+                    m.last = m.last.max(*lsn);
+                    changed = true;
+                }
+            }
+            if !changed {
                 return Ok(());
             }
-            m.flushed = lsn;
-            m.last = m.last.max(lsn);
             st.streams.iter().filter(|(_, m)| m.flushed > 0).map(|(s, m)| (s.clone(), m.flushed)).collect()
         };
         let json = serde_json::to_vec(&marks).map_err(|e| Error::internal(format!("cannot encode log marks: {e}")))?;
