@@ -86,6 +86,8 @@ pub(crate) struct DbShared {
     payload_cache_bytes: usize,
     wal: Option<Arc<Wal>>,
     lock: Mutex<Option<DbLock>>,
+    /// A read-only database's shared lock on the database directory (see [`hold_reader_lock`]).
+    reader_lock: Mutex<Option<std::fs::File>>,
     /// Every module writing through the log, by stream.
     consumers: Mutex<HashMap<String, Arc<dyn LogConsumer>>>,
     /// Logged records of streams whose module has not registered yet, replayed when it does.
@@ -305,8 +307,10 @@ impl DbShared {
             for c in &collections {
                 let _ = c.maintain_storage(true);
             }
-            let _ = self.maintain_hidden_tables(&collections);
+            let hidden = self.maintain_hidden_tables(&collections);
             if flushed.is_ok() && self.sync_lance().is_ok() {
+                // After the sync: what the cleanup keeps is on disk before what it replaced goes.
+                let _ = self.prune_unread(&collections, &hidden);
                 let _ = self.leave_synced_marker();
             }
         }
@@ -316,6 +320,7 @@ impl DbShared {
         }
         self.consumers.lock().unwrap_or_else(|p| p.into_inner()).clear();
         *self.lock.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.reader_lock.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Background maintenance of the collections flushed since the last round (see
@@ -331,14 +336,40 @@ impl DbShared {
 
     /// On close, after the last flush: maintenance of the engine's hidden tables other than the
     /// collections in `done` (the agent state's tables, whose own compaction runs only every so
-    /// many commits of one session). Nothing writes them any more.
-    fn maintain_hidden_tables(&self, done: &[Collection]) -> Result<()> {
-        let names = block_on(self.conn.table_names().execute())?;
+    /// many commits of one session). Nothing writes them any more. Returns the tables it opened.
+    fn maintain_hidden_tables(&self, done: &[Collection]) -> Vec<lancedb::Table> {
+        let Ok(names) = block_on(self.conn.table_names().execute()) else { return Vec::new() };
+        let mut tables = Vec::new();
         for name in names.iter().filter(|n| is_hidden(n) && !done.iter().any(|c| c.name() == n.as_str())) {
-            let table = block_on(self.conn.open_table(name).execute())?;
-            block_on(maintain_table(&table, true))?;
+            let Ok(table) = block_on(self.conn.open_table(name).execute()) else { continue };
+            // A failed step leaves the table as it was, and is retried next time.
+            let _ = block_on(maintain_table(&table, true));
+            tables.push(table);
         }
-        Ok(())
+        tables
+    }
+
+    /// On close, when no read-only reader has the database open (see [`hold_reader_lock`]): removes
+    /// every version but the current one of each table, once at least [`PRUNE_VERSIONS`] can go,
+    /// without waiting out [`VERSION_GRACE`], which only protects readers. So a store opened for
+    /// one write at a time keeps a few versions and files whatever the pace of its sessions (with
+    /// the grace alone it kept every version of the last 10 s, and each open, flush and close
+    /// walked them). Readers that open meanwhile wait for the lock, then see the current version.
+    fn prune_unread(&self, collections: &[Collection], hidden: &[lancedb::Table]) -> Result<()> {
+        let Some(_readers_out) = lock_out_readers(&self.path) else { return Ok(()) };
+        // This process's own reads of the collections run under their read gates, and none
+        // starts once the database is closed: wait for those still running.
+        for c in collections {
+            drop(c.inner.gate.write().unwrap_or_else(|p| p.into_inner()));
+        }
+        let tables = collections.iter().filter(|c| !c.inner.dropped.load(Ordering::Acquire)).map(|c| &c.inner.table);
+        let mut first_err = None;
+        for table in tables.chain(hidden) {
+            if let Err(e) = block_on(prune_superseded(table, Duration::ZERO, PRUNE_VERSIONS)) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
     }
 }
 
@@ -409,6 +440,37 @@ fn sync_all(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(paths.into_iter().zip(present).filter_map(|(p, there)| there.then_some(p)).collect())
+}
+
+/// Read-only openers hold a shared `flock` on the database directory itself for as long as they
+/// are open, taken before they read anything; a closing writer that can take it exclusively knows
+/// that no reader in any process has the database open, and removes old versions without waiting
+/// out [`VERSION_GRACE`] (see [`DbShared::prune_unread`]). The directory cannot be replaced while
+/// it holds the data, so every process locks the same inode (a lock file could be deleted under
+/// its holders). The writer's own locks are on `_agentdb/` (see `lock.rs`), not on this.
+///
+/// This takes the reader's lock, waiting while a closing writer holds it exclusively (for the
+/// length of a cleanup). Where `flock` is not supported, the writer cannot take the lock either and
+/// keeps the grace; a reader that cannot open the directory to lock it says so on stderr.
+fn hold_reader_lock(root: &Path) -> Option<std::fs::File> {
+    match std::fs::File::open(root).and_then(|dir| dir.lock_shared().map(|()| dir)) {
+        Ok(dir) => Some(dir),
+        Err(e) => {
+            eprintln!(
+                "agentdb: warning: cannot lock {} for reading ({e}): a writer's cleanup may remove a version while this reader reads it",
+                root.display()
+            );
+            None
+        }
+    }
+}
+
+/// The exclusive lock of [`hold_reader_lock`], if no reader holds it now; readers opening meanwhile
+/// wait until it is dropped.
+fn lock_out_readers(root: &Path) -> Option<std::fs::File> {
+    let dir = std::fs::File::open(root).ok()?;
+    dir.try_lock().ok()?;
+    Some(dir)
 }
 
 /// On a writable open: if the last writer closed cleanly (see [`LANCE_SYNCED`]), the Lance files
@@ -506,6 +568,8 @@ impl Database {
                 .map_err(|e| Error::storage(format!("cannot create database directory {}: {e}", path.display())))?;
         }
         let path = path.canonicalize()?;
+        // Before anything of the database is read: see hold_reader_lock.
+        let reader_lock = if options.read_only { hold_reader_lock(&path) } else { None };
         let uri = path
             .to_str()
             .ok_or_else(|| Error::invalid_argument(format!("the path {} is not valid UTF-8", path.display())))?
@@ -541,6 +605,7 @@ impl Database {
             payload_cache_bytes: options.payload_cache_bytes.unwrap_or(crate::payload::DEFAULT_PAYLOAD_CACHE_BYTES),
             wal,
             lock: Mutex::new(lock),
+            reader_lock: Mutex::new(reader_lock),
             consumers: Mutex::new(HashMap::new()),
             pending: Mutex::new(pending),
             flushing: Mutex::new(()),
@@ -951,7 +1016,7 @@ pub(crate) async fn prune_superseded(table: &lancedb::Table, grace: Duration, ba
                 .map(|v| (v.version, std::time::SystemTime::from(v.timestamp)))
                 .collect(),
         };
-        let cutoff = std::time::SystemTime::now().checked_sub(grace).unwrap_or(std::time::UNIX_EPOCH);
+        let cutoff = std::time::SystemTime::now().checked_sub(grace + MTIME_SLACK).unwrap_or(std::time::UNIX_EPOCH);
         let Some(anchor) = prune_anchor(&versions, cutoff, batch) else { return Ok(()) };
         // Lance's cleanup removes the versions committed before a time: the anchor's own commit
         // time, from its manifest (the one manifest read here). Every version before the anchor
@@ -961,6 +1026,11 @@ pub(crate) async fn prune_superseded(table: &lancedb::Table, grace: Duration, ba
     table.optimize_prune_before(before, Some(false), Some(false)).await?;
     Ok(())
 }
+
+/// File systems stamp modification times from a coarse clock (one scheduler tick, up to 10 ms, on
+/// Linux): a manifest's time may be that much before it was written. The cutoff moves back by
+/// more than that.
+const MTIME_SLACK: Duration = Duration::from_millis(50);
 
 /// The directory of a dataset on local disk, from its URI (`None` for other object stores).
 fn local_dir(uri: &str) -> Option<PathBuf> {
@@ -1098,7 +1168,13 @@ mod tests {
         listed.sort_by_key(|(v, _)| *v);
         assert_eq!(listed.iter().map(|(v, _)| *v).collect::<Vec<_>>(), lance.iter().map(|v| v.version).collect::<Vec<_>>());
         for ((_, written), v) in listed.iter().zip(&lance) {
-            assert!(*written >= SystemTime::from(v.timestamp) - Duration::from_millis(5), "version {}", v.version);
+            let stamped = SystemTime::from(v.timestamp);
+            assert!(
+                *written + MTIME_SLACK >= stamped,
+                "version {}: file written {:?} before its manifest's time",
+                v.version,
+                stamped.duration_since(*written).unwrap_or_default()
+            );
         }
         // An explicit cleanup with no grace keeps the current version only.
         block_on(prune_superseded(&table, Duration::ZERO, 1)).unwrap();
@@ -1106,5 +1182,76 @@ mod tests {
         assert_eq!(left.len(), 1);
         assert_eq!(c.count(None).unwrap(), 5);
         db.close();
+    }
+
+    fn session(path: &Path, i: usize) {
+        let db = Database::open(path).unwrap();
+        let c = db.get_or_create_collection("c", 2, Metric::L2).unwrap();
+        let ids = vec![format!("r{i}")];
+        let data = [i as f32, 1.0];
+        c.add(&crate::records::Records {
+            ids: &ids,
+            vectors: crate::records::Vectors::Flat { data: &data, dim: 2 },
+            documents: None,
+            metadata: None,
+        })
+        .unwrap();
+        db.close();
+    }
+
+    fn version_count(path: &Path) -> usize {
+        listed_versions(&path.join("c.lance").join("_versions")).unwrap().len()
+    }
+
+    /// With no reader open, a close removes the replaced versions at once (past the batch of
+    /// PRUNE_VERSIONS); with one open, the grace holds, and the reader reads on.
+    #[test]
+    fn readers_keep_the_grace_and_only_they() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        let sessions = PRUNE_VERSIONS * 2;
+        for i in 0..sessions {
+            session(path, i);
+            assert!(version_count(path) <= PRUNE_VERSIONS + 2, "session {i}: {} versions", version_count(path));
+        }
+        let reader = Database::open_with(path, OpenOptions { read_only: true, ..Default::default() }).unwrap();
+        let before = version_count(path);
+        let start = Instant::now();
+        for i in sessions..sessions * 2 {
+            session(path, i);
+            assert_eq!(reader.get_collection("c").unwrap().count(None).unwrap(), i as u64 + 1);
+        }
+        // (Past the grace, the writer may remove the first versions the reader no longer reads.)
+        if start.elapsed() < VERSION_GRACE {
+            assert!(version_count(path) >= before + sessions, "{} versions, {before} before", version_count(path));
+        }
+        reader.close();
+        session(path, sessions * 2);
+        assert!(version_count(path) <= PRUNE_VERSIONS + 2, "{} versions after the reader closed", version_count(path));
+        let db = Database::open(path).unwrap();
+        assert_eq!(db.get_collection("c").unwrap().count(None).unwrap(), sessions as u64 * 2 + 1);
+    }
+
+    /// A reader opening while a closing writer holds the readers out waits, then opens.
+    #[test]
+    fn a_reader_waits_for_the_cleanup() {
+        let dir = tempfile::tempdir().unwrap();
+        session(dir.path(), 0);
+        let held = lock_out_readers(dir.path()).expect("no reader holds the lock");
+        assert!(lock_out_readers(dir.path()).is_none(), "the exclusive lock is taken once");
+        let path = dir.path().to_path_buf();
+        let opened = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = opened.clone();
+        let t = std::thread::spawn(move || {
+            let r = Database::open_with(&path, OpenOptions { read_only: true, ..Default::default() }).unwrap();
+            flag.store(true, Ordering::SeqCst);
+            assert!(lock_out_readers(&path).is_none(), "an open reader keeps the writer's cleanup out");
+            r.get_collection("c").unwrap().count(None).unwrap()
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!opened.load(Ordering::SeqCst), "the reader opened under the writer's exclusive lock");
+        drop(held);
+        assert_eq!(t.join().unwrap(), 1);
+        assert!(lock_out_readers(dir.path()).is_some(), "a closed reader lets the writer's cleanup in");
     }
 }
