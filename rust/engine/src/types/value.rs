@@ -557,7 +557,8 @@ pub fn parse_rfc3339_micros(s: &str) -> Result<i64> {
         }
         match &s[i..] {
             "" | "Z" | "z" => {}
-            off if off.len() == 6 && (off.starts_with('+') || off.starts_with('-')) && &off[3..4] == ":" => {
+            // Bytes, not a `&str` slice: a multi-byte character there is not a char boundary.
+            off if off.len() == 6 && (off.starts_with('+') || off.starts_with('-')) && off.as_bytes()[3] == b':' => {
                 let oh = num(i + 1..i + 3)?;
                 let om = num(i + 4..i + 6)?;
                 let sign = if off.starts_with('+') { 1 } else { -1 };

@@ -11,6 +11,25 @@ fn datetime_round_trips() {
     assert!(parse_rfc3339_micros("yesterday").is_err());
 }
 
+/// A multi-byte character anywhere in a datetime is an error, never a panic on a slice that is not
+/// at a char boundary (the metadata_json fuzzer found `...59-0ϼ00`).
+#[test]
+fn non_ascii_anywhere_in_a_datetime_is_an_error() {
+    let good = "9999-12-31T23:59:59.123456-05:00";
+    assert!(parse_rfc3339_micros(good).is_err(), "past 9999 after the offset");
+    for base in [good, "2024-02-29T12:00:00+01:00", "2024-02-29T12:00:00Z", "2024-02-29"] {
+        for at in 0..=base.len() {
+            for c in ['ϼ', '€', '😀', 'é'] {
+                let replaced = format!("{}{c}{}", &base[..at], base.get(at + 1..).unwrap_or(""));
+                let inserted = format!("{}{c}{}", &base[..at], &base[at..]);
+                for s in [replaced, inserted] {
+                    assert!(parse_rfc3339_micros(&s).is_err(), "{s:?} parsed");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn keys_are_identifiers() {
     assert!(validate_key("year").is_ok());
