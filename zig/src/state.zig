@@ -230,7 +230,7 @@ pub const State = struct {
             var kl: usize = 0;
             var vp: [*c]const u8 = null;
             var vl: usize = 0;
-            try check(c.agentdb_state_entries_at(h, i, &kp, &kl, &vp, &vl));
+            try check(c.agentdb_state_entries_get(h, i, &kp, &kl, &vp, &vl));
             e.* = .{ .key = try a.dupe(u8, span(kp, kl)), .value_json = try a.dupe(u8, span(vp, vl)) };
         }
         return .{ .arena = arena, .items = items };
@@ -315,7 +315,7 @@ pub const State = struct {
         const items = try a.alloc(PendingWrite, n);
         for (items, 0..) |*w, i| {
             var raw: c.agentdb_pending_write = undefined;
-            try check(c.agentdb_pending_writes_at(h, i, &raw));
+            try check(c.agentdb_pending_writes_get(h, i, &raw));
             w.* = .{
                 .task_id = try a.dupe(u8, std.mem.span(raw.task_id)),
                 .idx = raw.idx,
@@ -344,7 +344,7 @@ fn copyVersions(allocator: Allocator, h: ?*c.agentdb_state_versions) AllocError!
     const items = try a.alloc(Version, n);
     for (items, 0..) |*v, i| {
         var raw: c.agentdb_state_version = undefined;
-        try check(c.agentdb_state_versions_at(h, i, &raw));
+        try check(c.agentdb_state_versions_get(h, i, &raw));
         v.* = .{
             .version = raw.version,
             .value_json = if (raw.value_json == null) null else try a.dupe(u8, raw.value_json[0..raw.value_len]),
@@ -366,7 +366,7 @@ fn copyCheckpoints(allocator: Allocator, h: ?*c.agentdb_checkpoints) AllocError!
     const items = try a.alloc(Checkpoint, n);
     for (items, 0..) |*cp, i| {
         var raw: c.agentdb_checkpoint = undefined;
-        try check(c.agentdb_checkpoints_at(h, i, &raw));
+        try check(c.agentdb_checkpoints_get(h, i, &raw));
         cp.* = .{
             .thread_id = try a.dupe(u8, std.mem.span(raw.thread_id)),
             .namespace = try a.dupe(u8, std.mem.span(raw.namespace_)),

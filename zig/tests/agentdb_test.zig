@@ -21,7 +21,7 @@ const meta =
 ;
 
 fn fixture(db: agentdb.Database) !agentdb.Collection {
-    var col = try db.createCollection("docs", 3, .l2);
+    var col = try db.createCollection("docs", .{ .dim = 3, .metric = .l2 });
     errdefer col.deinit();
     try col.add(gpa, .{ .ids = &ids, .vectors = &vecs, .dim = 3, .documents = &docs, .metadata_json = meta });
     return col;
@@ -54,7 +54,7 @@ test "write, search, reopen" {
         try testing.expectEqual(@as(u64, 2), try col.count(.{ .json = "{\"year\": {\"$gte\": 2021}}" }));
 
         {
-            var r = try col.search(gpa, &.{ 1, 0, 0 }, 2, null);
+            var r = try col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 2 });
             defer r.deinit();
             try testing.expectEqual(@as(usize, 2), r.hits().len);
             try expectHit(r.hits()[0], "a", 0);
@@ -64,26 +64,26 @@ test "write, search, reopen" {
             try testing.expect(std.mem.indexOf(u8, r.hits()[1].metadata_json, "{\"$datetime\":\"2024-05-01T12:00:00") != null);
         }
         {
-            var r = try col.search(gpa, &.{ 0, 0, 1 }, 10, null);
+            var r = try col.search(gpa, &.{ 0, 0, 1 }, .{ .k = 10 });
             defer r.deinit();
             try testing.expectEqual(@as(usize, 4), r.hits().len);
             try expectHit(r.hits()[0], "c", 0);
             try testing.expect(r.hits()[0].document == null);
         }
         {
-            var r = try col.search(gpa, &.{ 1, 0, 0 }, 10, .{ .json = "{\"lang\": \"en\", \"year\": {\"$lt\": 2021}}" });
+            var r = try col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 10, .filter = .{ .json = "{\"lang\": \"en\", \"year\": {\"$lt\": 2021}}" } });
             defer r.deinit();
             try testing.expectEqual(@as(usize, 2), r.hits().len);
             try expectHit(r.hits()[0], "a", 0);
             try expectHit(r.hits()[1], "d", 1);
         }
         {
-            var r = try col.search(gpa, &.{ 1, 0, 0 }, 10, .{ .json = "{\"lang\": \"x' OR 1=1 --\"}" });
+            var r = try col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 10, .filter = .{ .json = "{\"lang\": \"x' OR 1=1 --\"}" } });
             defer r.deinit();
             try testing.expectEqual(@as(usize, 0), r.hits().len);
         }
         {
-            var r = try col.searchBatch(gpa, &.{ 1, 0, 0, 0, 0.9, 0.1 }, 3, 1, null);
+            var r = try col.searchBatch(gpa, .{ .values = &.{ 1, 0, 0, 0, 0.9, 0.1 }, .dim = 3 }, .{ .k = 1 });
             defer r.deinit();
             try testing.expectEqual(@as(usize, 2), r.queries.len);
             try expectHit(r.queries[0][0], "a", 0);
@@ -115,7 +115,7 @@ test "write, search, reopen" {
         });
         try testing.expectEqual(@as(u64, 5), try col.count(null));
         {
-            var r = try col.search(gpa, &.{ 1, 0, 0 }, 2, null);
+            var r = try col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 2 });
             defer r.deinit();
             try expectHit(r.hits()[0], "e", 0.25);
             try expectHit(r.hits()[1], "d", 1);
@@ -134,22 +134,22 @@ test "write, search, reopen" {
         try testing.expectEqualStrings("docs", names.items[0]);
     }
     {
-        var col = try db.getCollection("docs");
+        var col = try db.openCollection("docs");
         defer col.deinit();
-        var r = try col.search(gpa, &.{ 0, 1, 1 }, 3, null);
+        var r = try col.search(gpa, &.{ 0, 1, 1 }, .{ .k = 3 });
         defer r.deinit();
         try expectHit(r.hits()[0], "a", 0);
         try expectHit(r.hits()[1], "c", 1);
         try expectHit(r.hits()[2], "e", 4.25);
     }
     {
-        var col = try db.getOrCreateCollection("docs", 3, .l2);
+        var col = try db.openOrCreateCollection("docs", .{ .dim = 3, .metric = .l2 });
         defer col.deinit();
         try testing.expectEqual(@as(u64, 3), try col.count(null));
     }
-    try testing.expectError(error.InvalidArgument, db.getOrCreateCollection("docs", 4, .l2));
+    try testing.expectError(error.InvalidArgument, db.openOrCreateCollection("docs", .{ .dim = 4, .metric = .l2 }));
     try db.dropCollection("docs");
-    try testing.expectError(error.CollectionNotFound, db.getCollection("docs"));
+    try testing.expectError(error.CollectionNotFound, db.openCollection("docs"));
 }
 
 test "cosine and dot" {
@@ -157,17 +157,17 @@ test "cosine and dot" {
     defer tmp.deinit();
     var db = try agentdb.Database.open(tmp.path);
     defer db.deinit();
-    var cos = try db.createCollection("cos", 2, .cosine);
+    var cos = try db.createCollection("cos", .{ .dim = 2, .metric = .cosine });
     defer cos.deinit();
     try cos.add(gpa, .{ .ids = &.{ "x", "y" }, .vectors = &.{ 1, 0, 0, 2 }, .dim = 2 });
-    var r = try cos.search(gpa, &.{ 3, 0 }, 2, null);
+    var r = try cos.search(gpa, &.{ 3, 0 }, .{ .k = 2 });
     defer r.deinit();
     try expectHit(r.hits()[0], "x", 0);
     try expectHit(r.hits()[1], "y", 1);
-    var dot = try db.createCollection("dot", 2, .dot);
+    var dot = try db.createCollection("dot", .{ .dim = 2, .metric = .dot });
     defer dot.deinit();
     try dot.add(gpa, .{ .ids = &.{ "x", "y" }, .vectors = &.{ 1, 0, 0, 2 }, .dim = 2 });
-    var r2 = try dot.search(gpa, &.{ 0, 1 }, 2, null);
+    var r2 = try dot.search(gpa, &.{ 0, 1 }, .{ .k = 2 });
     defer r2.deinit();
     try expectHit(r2.hits()[0], "y", -1);
     try expectHit(r2.hits()[1], "x", 1);
@@ -182,11 +182,11 @@ test "bad input: wrong dimension" {
     defer col.deinit();
     try testing.expectError(error.DimensionMismatch, col.add(gpa, .{ .ids = &.{ "p", "q" }, .vectors = &.{ 1, 0, 0, 1 }, .dim = 2 }));
     try testing.expect(std.mem.indexOf(u8, agentdb.lastError(), "dimension") != null);
-    try testing.expectError(error.DimensionMismatch, col.search(gpa, &.{ 1, 0, 0, 0 }, 1, null));
-    try testing.expectError(error.DimensionMismatch, col.searchBatch(gpa, &.{ 1, 0, 0, 0 }, 2, 1, null));
+    try testing.expectError(error.DimensionMismatch, col.search(gpa, &.{ 1, 0, 0, 0 }, .{ .k = 1 }));
+    try testing.expectError(error.DimensionMismatch, col.searchBatch(gpa, .{ .values = &.{ 1, 0, 0, 0 }, .dim = 2 }, .{ .k = 1 }));
     // A slice that is not ids.len * dim values is refused before the C call reads it.
     try testing.expectError(error.InvalidArgument, col.add(gpa, .{ .ids = &.{ "p", "q" }, .vectors = &.{ 1, 0, 0 }, .dim = 3 }));
-    try testing.expectError(error.InvalidArgument, db.createCollection("zero", 0, .l2));
+    try testing.expectError(error.InvalidArgument, db.createCollection("zero", .{ .dim = 0, .metric = .l2 }));
     try testing.expectEqual(@as(u64, 4), try col.count(null));
 }
 
@@ -212,7 +212,7 @@ test "bad input: filters" {
     defer db.deinit();
     var col = try fixture(db);
     defer col.deinit();
-    try testing.expectError(error.InvalidFilter, col.search(gpa, &.{ 1, 0, 0 }, 2, .{ .sql = "lang = = 'en'" }));
+    try testing.expectError(error.InvalidFilter, col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 2, .filter = .{ .sql = "lang = = 'en'" } }));
     try testing.expectError(error.InvalidFilter, col.count(.{ .sql = "no_such_column > 3" }));
     try testing.expectError(error.InvalidFilter, col.count(.{ .json = "{not json" }));
     try testing.expectError(error.InvalidFilter, col.count(.{ .json = "{\"year\": {\"$like\": 1}}" }));
@@ -228,15 +228,15 @@ test "bad input: names" {
     var db = try agentdb.Database.open(tmp.path);
     defer db.deinit();
     for ([_][:0]const u8{ "../escape", "..", "a/b", "/abs", "", ".hidden", "sp ace" }) |bad| {
-        try testing.expectError(error.InvalidName, db.createCollection(bad, 3, .l2));
-        try testing.expectError(error.InvalidName, db.getCollection(bad));
+        try testing.expectError(error.InvalidName, db.createCollection(bad, .{ .dim = 3, .metric = .l2 }));
+        try testing.expectError(error.InvalidName, db.openCollection(bad));
         try testing.expectError(error.InvalidName, db.dropCollection(bad));
     }
     try testing.expectError(error.FileNotFound, tmp.tmp.dir.access("escape", .{}));
-    try testing.expectError(error.CollectionNotFound, db.getCollection("missing"));
-    var col = try db.createCollection("dup", 3, .l2);
+    try testing.expectError(error.CollectionNotFound, db.openCollection("missing"));
+    var col = try db.createCollection("dup", .{ .dim = 3, .metric = .l2 });
     defer col.deinit();
-    try testing.expectError(error.CollectionExists, db.createCollection("dup", 3, .l2));
+    try testing.expectError(error.CollectionExists, db.createCollection("dup", .{ .dim = 3, .metric = .l2 }));
 }
 
 test "bad input: invalid UTF-8 and metadata" {
@@ -246,7 +246,7 @@ test "bad input: invalid UTF-8 and metadata" {
     defer db.deinit();
     var col = try fixture(db);
     defer col.deinit();
-    try testing.expectError(error.InvalidUtf8, db.createCollection("na\xffme", 3, .l2));
+    try testing.expectError(error.InvalidUtf8, db.createCollection("na\xffme", .{ .dim = 3, .metric = .l2 }));
     try testing.expectError(error.InvalidUtf8, col.add(gpa, .{ .ids = &.{"bad\xff"}, .vectors = &.{ 1, 1, 1 }, .dim = 3 }));
     try testing.expect(std.mem.indexOf(u8, agentdb.lastError(), "ids[0]") != null);
     try testing.expectError(error.InvalidMetadata, col.add(gpa, .{ .ids = &.{"m"}, .vectors = &.{ 1, 1, 1 }, .dim = 3, .metadata_json = "not json" }));
@@ -257,10 +257,10 @@ test "bad input: invalid UTF-8 and metadata" {
 
 test "bad input: NULL pointers reach the C layer as errors" {
     var db: ?*agentdb.c.agentdb_db = null;
-    try testing.expectError(error.NullPointer, agentdb.check(agentdb.c.agentdb_open(null, &db)));
+    try testing.expectError(error.NullPointer, agentdb.check(agentdb.c.agentdb_db_open(null, &db)));
     try testing.expectEqualStrings("path is NULL", agentdb.lastError());
-    try testing.expectError(error.NullPointer, agentdb.check(agentdb.c.agentdb_open("x", null)));
-    try testing.expectError(error.NullPointer, agentdb.check(agentdb.c.agentdb_create_collection(null, "x", 3, 9, null)));
+    try testing.expectError(error.NullPointer, agentdb.check(agentdb.c.agentdb_db_open("x", null)));
+    try testing.expectError(error.NullPointer, agentdb.check(agentdb.c.agentdb_collection_create(null, "x", 3, 9, null)));
     try testing.expectError(error.InvalidHandle, agentdb.check(agentdb.c.agentdb_results_free(@ptrFromInt(0x1230))));
 }
 
@@ -271,12 +271,12 @@ test "closed and freed handles" {
     var col = try fixture(db);
     defer col.deinit();
     // A copy of a handle outlives the one that was freed: using it is detected.
-    var other = try db.getCollection("docs");
+    var other = try db.openCollection("docs");
     const stale = other;
     other.deinit();
     try testing.expectError(error.InvalidHandle, stale.count(null));
     // A dropped collection reports Closed.
-    var tmpc = try db.createCollection("tmp", 3, .l2);
+    var tmpc = try db.createCollection("tmp", .{ .dim = 3, .metric = .l2 });
     defer tmpc.deinit();
     try db.dropCollection("tmp");
     try testing.expectError(error.Closed, tmpc.count(null));
@@ -284,12 +284,12 @@ test "closed and freed handles" {
     const stale_db = db;
     db.deinit();
     try testing.expectError(error.Closed, col.count(null));
-    try testing.expectError(error.Closed, col.search(gpa, &.{ 1, 0, 0 }, 1, null));
-    try testing.expectError(error.InvalidHandle, stale_db.getCollection("docs"));
+    try testing.expectError(error.Closed, col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 1 }));
+    try testing.expectError(error.InvalidHandle, stale_db.openCollection("docs"));
     // The data is intact.
     var db2 = try agentdb.Database.open(tmp.path);
     defer db2.deinit();
-    var again = try db2.getCollection("docs");
+    var again = try db2.openCollection("docs");
     defer again.deinit();
     try testing.expectEqual(@as(u64, 4), try again.count(null));
 }
@@ -314,7 +314,7 @@ test "threads share handles" {
                 v[3 * i + 2] = 1;
             }
             c.add(std.heap.page_allocator, .{ .ids = &ids_, .vectors = &v, .dim = 3 }) catch return;
-            var r = c.search(std.heap.page_allocator, v[0..3], 1, null) catch return;
+            var r = c.search(std.heap.page_allocator, v[0..3], .{ .k = 1 }) catch return;
             defer r.deinit();
             if (!std.mem.eql(u8, r.hits()[0].id, ids_[0])) return;
             ok.* = true;
@@ -353,7 +353,7 @@ const IndexData = struct {
 
 fn indexFixture(db: agentdb.Database, data: *IndexData) !agentdb.Collection {
     data.init();
-    var col = try db.createCollection("vecs", idx_dim, .l2);
+    var col = try db.createCollection("vecs", .{ .dim = idx_dim, .metric = .l2 });
     errdefer col.deinit();
     try col.add(gpa, .{ .ids = &data.ids, .vectors = &data.vecs, .dim = idx_dim });
     return col;
@@ -369,21 +369,21 @@ test "index: create, search with options, follow writes, reopen, drop" {
         var col = try indexFixture(db, &data);
         defer col.deinit();
 
-        try testing.expectEqual(@as(?agentdb.IndexParams, null), try col.indexParams());
+        try testing.expectEqual(@as(?agentdb.HnswInfo, null), try col.indexParams());
         try col.createIndex(.{});
-        try testing.expectEqual(agentdb.IndexParams{ .m = 16, .ef_construction = 200 }, (try col.indexParams()).?);
+        try testing.expectEqual(agentdb.HnswInfo{ .m = 16, .ef_construction = 200, .quantization = .none }, (try col.indexParams()).?);
 
         // A stored vector finds itself first, at distance 0: default, small and large ef, exact.
         var i: usize = 0;
         while (i < idx_n) : (i += 37) {
-            const opts = [_]agentdb.SearchOptions{ .{}, .{ .ef = 8 }, .{ .ef = 500 }, .{ .exact = true } };
+            const opts = [_]agentdb.SearchOptions{ .{ .k = 5 }, .{ .k = 5, .ef = 8 }, .{ .k = 5, .ef = 500 }, .{ .k = 5, .exact = true } };
             for (opts) |o| {
-                var r = try col.searchWith(gpa, data.row(i), 5, null, o);
+                var r = try col.search(gpa, data.row(i), o);
                 defer r.deinit();
                 try testing.expectEqual(@as(usize, 5), r.hits().len);
                 try expectHit(r.hits()[0], data.ids[i], 0);
             }
-            var plain = try col.search(gpa, data.row(i), 1, null);
+            var plain = try col.search(gpa, data.row(i), .{ .k = 1 });
             defer plain.deinit();
             try expectHit(plain.hits()[0], data.ids[i], 0);
         }
@@ -392,9 +392,9 @@ test "index: create, search with options, follow writes, reopen, drop" {
         const rows = [_]usize{ 3, 50, 120, 299 };
         var queries: [rows.len * idx_dim]f32 = undefined;
         for (rows, 0..) |r, q| @memcpy(queries[q * idx_dim .. (q + 1) * idx_dim], data.row(r));
-        var approx = try col.searchBatchWith(gpa, &queries, idx_dim, 10, null, .{ .ef = 300 });
+        var approx = try col.searchBatch(gpa, .{ .values = &queries, .dim = idx_dim }, .{ .k = 10, .ef = 300 });
         defer approx.deinit();
-        var exact = try col.searchBatchWith(gpa, &queries, idx_dim, 10, null, .{ .exact = true });
+        var exact = try col.searchBatch(gpa, .{ .values = &queries, .dim = idx_dim }, .{ .k = 10, .exact = true });
         defer exact.deinit();
         try testing.expectEqual(rows.len, approx.queries.len);
         var same: usize = 0;
@@ -411,19 +411,19 @@ test "index: create, search with options, follow writes, reopen, drop" {
         const far = [_]f32{5} ** idx_dim;
         try col.add(gpa, .{ .ids = &.{"new"}, .vectors = &far, .dim = idx_dim });
         {
-            var r = try col.searchWith(gpa, &far, 1, null, .{});
+            var r = try col.search(gpa, &far, .{ .k = 1 });
             defer r.deinit();
             try expectHit(r.hits()[0], "new", 0);
         }
         try testing.expectEqual(@as(u64, 1), try col.delete(gpa, &.{"v7"}, null));
         {
-            var r = try col.searchWith(gpa, data.row(7), 3, null, .{});
+            var r = try col.search(gpa, data.row(7), .{ .k = 3 });
             defer r.deinit();
             for (r.hits()) |h| try testing.expect(!std.mem.eql(u8, h.id, "v7"));
         }
         // Filters apply to indexed search.
         {
-            var r = try col.searchWith(gpa, data.row(0), 3, .{ .sql = "id = 'v200'" }, .{ .ef = 64 });
+            var r = try col.search(gpa, data.row(0), .{ .k = 3, .filter = .{ .sql = "id = 'v200'" }, .ef = 64 });
             defer r.deinit();
             try testing.expectEqual(@as(usize, 1), r.hits().len);
             try testing.expectEqualStrings("v200", r.hits()[0].id);
@@ -435,19 +435,19 @@ test "index: create, search with options, follow writes, reopen, drop" {
         // The index survives reopening.
         var db = try agentdb.Database.open(tmp.path);
         defer db.deinit();
-        var col = try db.getCollection("vecs");
+        var col = try db.openCollection("vecs");
         defer col.deinit();
-        try testing.expectEqual(agentdb.IndexParams{ .m = 8, .ef_construction = 64 }, (try col.indexParams()).?);
+        try testing.expectEqual(agentdb.HnswInfo{ .m = 8, .ef_construction = 64, .quantization = .none }, (try col.indexParams()).?);
         {
-            var r = try col.searchWith(gpa, data.row(42), 1, null, .{ .ef = 32 });
+            var r = try col.search(gpa, data.row(42), .{ .k = 1, .ef = 32 });
             defer r.deinit();
             try expectHit(r.hits()[0], "v42", 0);
         }
         // Dropped: search is exact again; dropping twice is fine.
         try col.dropIndex();
-        try testing.expectEqual(@as(?agentdb.IndexParams, null), try col.indexParams());
+        try testing.expectEqual(@as(?agentdb.HnswInfo, null), try col.indexParams());
         try col.dropIndex();
-        var r = try col.searchWith(gpa, data.row(42), 1, null, .{ .ef = 16 });
+        var r = try col.search(gpa, data.row(42), .{ .k = 1, .ef = 16 });
         defer r.deinit();
         try expectHit(r.hits()[0], "v42", 0);
         try testing.expectEqual(@as(u64, idx_n), try col.count(null));
@@ -469,25 +469,25 @@ test "index: bad parameters" {
     // 0 is out of range here (in C it means "the default").
     try testing.expectError(error.InvalidArgument, col.createIndex(.{ .m = 0 }));
     try testing.expectError(error.InvalidArgument, col.createIndex(.{ .ef_construction = 0 }));
-    try testing.expectEqual(@as(?agentdb.IndexParams, null), try col.indexParams());
+    try testing.expectEqual(@as(?agentdb.HnswInfo, null), try col.indexParams());
     // A failed rebuild keeps the index that exists.
     try col.createIndex(.{ .m = 4, .ef_construction = 10 });
     try testing.expectError(error.InvalidArgument, col.createIndex(.{ .m = 1 }));
-    try testing.expectEqual(agentdb.IndexParams{ .m = 4, .ef_construction = 10 }, (try col.indexParams()).?);
+    try testing.expectEqual(agentdb.HnswInfo{ .m = 4, .ef_construction = 10, .quantization = .none }, (try col.indexParams()).?);
     // Search options out of range.
-    try testing.expectError(error.InvalidArgument, col.searchWith(gpa, &.{ 1, 0, 0 }, 1, null, .{ .ef = 100001 }));
+    try testing.expectError(error.InvalidArgument, col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 1, .ef = 100001 }));
     try testing.expect(std.mem.indexOf(u8, agentdb.lastError(), "ef must be") != null);
-    try testing.expectError(error.InvalidArgument, col.searchWith(gpa, &.{ 1, 0, 0 }, 1, null, .{ .ef = 0 }));
-    try testing.expectError(error.InvalidArgument, col.searchWith(gpa, &.{ 1, 0, 0 }, 1, null, .{ .threads = 0 }));
-    try testing.expectError(error.InvalidArgument, col.searchBatchWith(gpa, &.{ 1, 0, 0 }, 3, 1, null, .{ .exact = true, .threads = 0 }));
-    try testing.expectError(error.InvalidArgument, col.searchBatchWith(gpa, &.{ 1, 0, 0 }, 3, 0, null, .{}));
-    try testing.expectError(error.DimensionMismatch, col.searchWith(gpa, &.{ 1, 0 }, 1, null, .{ .exact = true }));
+    try testing.expectError(error.InvalidArgument, col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 1, .ef = 0 }));
+    try testing.expectError(error.InvalidArgument, col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 1, .threads = 0 }));
+    try testing.expectError(error.InvalidArgument, col.searchBatch(gpa, .{ .values = &.{ 1, 0, 0 }, .dim = 3 }, .{ .k = 1, .exact = true, .threads = 0 }));
+    try testing.expectError(error.InvalidArgument, col.searchBatch(gpa, .{ .values = &.{ 1, 0, 0 }, .dim = 3 }, .{ .k = 0 }));
+    try testing.expectError(error.DimensionMismatch, col.search(gpa, &.{ 1, 0 }, .{ .k = 1, .exact = true }));
     // After the database is closed: Closed.
     db.deinit();
     try testing.expectError(error.Closed, col.createIndex(.{}));
     try testing.expectError(error.Closed, col.dropIndex());
     try testing.expectError(error.Closed, col.indexParams());
-    try testing.expectError(error.Closed, col.searchWith(gpa, &.{ 1, 0, 0 }, 1, null, .{}));
+    try testing.expectError(error.Closed, col.search(gpa, &.{ 1, 0, 0 }, .{ .k = 1 }));
 }
 
 fn expectSameHits(a: agentdb.SearchResults, b: agentdb.SearchResults) !void {
@@ -510,19 +510,19 @@ test "search options: threads, ids_only, omit_documents, omit_metadata" {
     defer col.deinit();
     const q = [_]f32{ 1, 0, 0 };
 
-    var plain = try col.search(gpa, &q, 4, null);
+    var plain = try col.search(gpa, &q, .{ .k = 4 });
     defer plain.deinit();
     try testing.expectEqualStrings("alpha", plain.hits()[0].document.?);
     // The defaults, and an exact scan on one thread: the same hits.
-    for ([_]agentdb.SearchOptions{ .{}, .{ .exact = true, .threads = 1 }, .{ .exact = true, .threads = 3 } }) |o| {
-        var r = try col.searchWith(gpa, &q, 4, null, o);
+    for ([_]agentdb.SearchOptions{ .{ .k = 4 }, .{ .k = 4, .exact = true, .threads = 1 }, .{ .k = 4, .exact = true, .threads = 3 } }) |o| {
+        var r = try col.search(gpa, &q, o);
         defer r.deinit();
         try expectSameHits(plain, r);
     }
     // ids_only: the same ids and distances, no documents, `{}` metadata; with or without an index.
     for ([_]bool{ false, true }) |indexed| {
         if (indexed) try col.createIndex(.{});
-        var r = try col.searchWith(gpa, &q, 4, null, .{ .ids_only = true });
+        var r = try col.search(gpa, &q, .{ .k = 4, .ids_only = true });
         defer r.deinit();
         try expectSameHits(plain, r);
         for (r.hits()) |h| {
@@ -530,7 +530,7 @@ test "search options: threads, ids_only, omit_documents, omit_metadata" {
             try testing.expectEqualStrings("{}", h.metadata_json);
         }
         // In a batch, with a filter.
-        var b = try col.searchBatchWith(gpa, &.{ 1, 0, 0, 0, 1, 0 }, 3, 2, .{ .sql = "lang = 'en'" }, .{ .ids_only = true });
+        var b = try col.searchBatch(gpa, .{ .values = &.{ 1, 0, 0, 0, 1, 0 }, .dim = 3 }, .{ .k = 2, .filter = .{ .sql = "lang = 'en'" }, .ids_only = true });
         defer b.deinit();
         try testing.expectEqual(@as(usize, 2), b.queries.len);
         try expectHit(b.queries[0][0], "a", 0);
@@ -539,12 +539,12 @@ test "search options: threads, ids_only, omit_documents, omit_metadata" {
     }
     // omit_documents / omit_metadata: each part of the payload left out alone.
     {
-        var r = try col.searchWith(gpa, &q, 4, null, .{ .omit_documents = true });
+        var r = try col.search(gpa, &q, .{ .k = 4, .omit_documents = true });
         defer r.deinit();
         try expectSameHits(plain, r);
         try testing.expectEqual(@as(?[]const u8, null), r.hits()[0].document);
         try testing.expectEqualStrings(plain.hits()[0].metadata_json, r.hits()[0].metadata_json);
-        var m = try col.searchWith(gpa, &q, 4, null, .{ .omit_metadata = true });
+        var m = try col.search(gpa, &q, .{ .k = 4, .omit_metadata = true });
         defer m.deinit();
         try testing.expectEqualStrings("alpha", m.hits()[0].document.?);
         try testing.expectEqualStrings("{}", m.hits()[0].metadata_json);
