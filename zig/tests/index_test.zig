@@ -84,7 +84,7 @@ test "index kinds: hnsw int8 and ivf_pq, options, describe, drop" {
     try testing.expectError(error.InvalidArgument, col.createIndexWith(.{ .ivf_pq = .{ .sub_vectors = 5 } }));
     try col.createIndexWith(.{ .ivf_pq = .{ .partitions = 8, .sub_vectors = 4 } });
     try testing.expectEqualDeep(agentdb.IndexInfo{ .ivf_pq = .{ .partitions = 8, .sub_vectors = 4 } }, (try col.indexConfig()).?);
-    try testing.expectEqual(@as(?agentdb.IndexParams, null), try col.indexParams());
+    try testing.expectEqual(@as(?agentdb.HnswInfo, null), try col.indexParams());
     try testing.expect(try recall(col, &data, .{ .k = 10, .nprobes = 8, .refine_factor = 50 }) >= 0.99);
     try testing.expectError(error.InvalidArgument, col.search(gpa, data.row(0), .{ .k = 3, .nprobes = 0 }));
     try testing.expectError(error.InvalidArgument, col.search(gpa, data.row(0), .{ .k = 3, .refine_factor = 0 }));
