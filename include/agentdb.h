@@ -1835,10 +1835,10 @@ enum agentdb_status agentdb_memory_dim(const struct agentdb_memory *memory, size
 
 /**
  * Stores `n` memories of agent `agent_id` (and session `session_id`, NULL: none), all of kind
- * `kind` (`AGENTDB_MEMORY_KIND_DEFAULT`: the engine's default, episodic). Memory `i` has vector
+ * `kind` (`AGENTDB_MEMORY_KIND_DEFAULT`: the engine's default). Memory `i` has vector
  * `vectors[i*dim .. i*dim+dim]`, id `ids[i]` (`ids` NULL or an entry NULL: a new time-ordered
  * id), text `texts[i]` (`texts` or the entry NULL: none), importance `importance[i]` in [0, 1]
- * (`importance` NULL, or an entry NaN: the engine's default, 0.5), creation time
+ * (`importance` NULL, or an entry NaN: the engine's default), creation time
  * `created_at_us[i]` (µs since the epoch; `created_at_us` NULL: now), and metadata from
  * `metadata_json` (NULL, or a JSON array of `n` objects or nulls, at most `AGENTDB_MAX_JSON_LEN`
  * bytes; the keys `agent_id`, `session_id`, `kind`, `importance`, `created`, `last_accessed`,

@@ -4,7 +4,7 @@
 
 use std::ffi::c_char;
 
-use agentdb_engine::{Include, SearchOptions};
+use agentdb_engine::{Include, SearchOptions, Vectors};
 
 use crate::args::{batch, filter_arg, floats_arg, k_arg, out_arg};
 use crate::handle::{self, agentdb_collection, agentdb_results};

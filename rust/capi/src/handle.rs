@@ -252,7 +252,8 @@ pub(crate) unsafe fn count<H: Handle>(
     guard(|| {
         // SAFETY: contract of this function.
         let out = unsafe { out_arg(out_count, "out_count") }?;
-        *out = len(&get(handle, arg)?);
+        let obj = get(handle, arg)?;
+        *out = len(&obj);
         Ok(())
     })
 }

@@ -6,7 +6,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use agentdb_engine::{MemoryUpdate, NewMemory, RecallOptions, RecallWeights, Value, Vectors};
+use agentdb_engine::{MemoryUpdate, NewMemory, Value, Vectors};
 
 use crate::args::{
     batch, batch_vectors, floats_arg, json_len, k_arg, metadata_arg, opt_ids, opt_str_arg, opt_str_array, out_arg, slice_arg,
@@ -17,7 +17,7 @@ use crate::handle::{self, agentdb_db, agentdb_memories, agentdb_memory, agentdb_
 use crate::memories::{MemoriesObj, MemoryItem};
 use crate::memory_options::{
     agentdb_consolidate_options, agentdb_consolidation_report, agentdb_memory_filter, agentdb_memory_kind, agentdb_recall_options,
-    consolidate_from_c, filter_from_c, kind_from_c, mode_from_c, AGENTDB_MEMORY_KIND_DEFAULT,
+    consolidate_from_c, filter_from_c, kind_from_c, recall_from_c, AGENTDB_MEMORY_KIND_DEFAULT,
 };
 use crate::status::{agentdb_status, guard, Fail, Res};
 use crate::strings::StringsObj;
@@ -142,10 +142,10 @@ pub unsafe extern "C" fn agentdb_memory_dim(memory: *const agentdb_memory, out_d
 }
 
 /// Stores `n` memories of agent `agent_id` (and session `session_id`, NULL: none), all of kind
-/// `kind` (`AGENTDB_MEMORY_KIND_DEFAULT`: the engine's default, episodic). Memory `i` has vector
+/// `kind` (`AGENTDB_MEMORY_KIND_DEFAULT`: the engine's default). Memory `i` has vector
 /// `vectors[i*dim .. i*dim+dim]`, id `ids[i]` (`ids` NULL or an entry NULL: a new time-ordered
 /// id), text `texts[i]` (`texts` or the entry NULL: none), importance `importance[i]` in [0, 1]
-/// (`importance` NULL, or an entry NaN: the engine's default, 0.5), creation time
+/// (`importance` NULL, or an entry NaN: the engine's default), creation time
 /// `created_at_us[i]` (µs since the epoch; `created_at_us` NULL: now), and metadata from
 /// `metadata_json` (NULL, or a JSON array of `n` objects or nulls, at most `AGENTDB_MAX_JSON_LEN`
 /// bytes; the keys `agent_id`, `session_id`, `kind`, `importance`, `created`, `last_accessed`,

@@ -340,7 +340,7 @@ pub unsafe extern "C" fn agentdb_rag_delete(
     guard(|| {
         let r = handle::get(rag, "rag")?;
         // SAFETY: contract of this function.
-        let ids = unsafe { crate::args::str_array(doc_ids, n, "doc_ids") }?;
+        let ids = unsafe { str_array(doc_ids, n, "doc_ids") }?;
         let deleted = r.rag.delete(&ids)?;
         if !out_deleted.is_null() {
             // SAFETY: contract of this function.

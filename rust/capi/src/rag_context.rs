@@ -64,7 +64,7 @@ pub unsafe extern "C" fn agentdb_context_get_text(
             *unsafe { out_arg(out_tokens, "out_tokens") }? = c.tokens;
         }
         // SAFETY: contract of this function; the text lives in the registered object.
-        unsafe { crate::args::write_text(Some(&c.text), out_text, out_len) }
+        unsafe { write_text(Some(&c.text), out_text, out_len) }
     })
 }
 

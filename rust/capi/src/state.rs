@@ -112,9 +112,9 @@ pub unsafe extern "C" fn agentdb_state_put_many(
         // SAFETY: contract of this function.
         let (agent, session) = unsafe { (str_arg(agent_id, "agent_id")?, str_arg(session_id, "session_id")?) };
         // SAFETY: contract of this function.
-        let keys = unsafe { crate::args::str_array(keys, n, "keys") }?;
+        let keys = unsafe { str_array(keys, n, "keys") }?;
         // SAFETY: contract of this function.
-        let values = unsafe { crate::args::str_array(values_json, n, "values_json") }?;
+        let values = unsafe { str_array(values_json, n, "values_json") }?;
         let items = keys
             .into_iter()
             .zip(values.iter())

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use crate::args::{index, out_arg, write_text};
+use crate::args::{index, write_text};
 use crate::handle::{self, agentdb_state_entries};
 use crate::status::{agentdb_status, guard};
 use crate::text::Text;
@@ -41,8 +41,8 @@ pub unsafe extern "C" fn agentdb_state_entries_get(
         let (k, v) = &obj.items[index(i, obj.items.len(), "i")?];
         // SAFETY: contract of this function; the texts live in the registered object.
         unsafe {
-            crate::args::write_text(Some(k), out_key, out_key_len)?;
-            crate::args::write_text(Some(v), out_value_json, out_value_len)
+            write_text(Some(k), out_key, out_key_len)?;
+            write_text(Some(v), out_value_json, out_value_len)
         }
     })
 }

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use crate::args::{index, out_arg, write_text};
+use crate::args::{index, write_text};
 use crate::handle::{self, agentdb_strings};
 use crate::status::{agentdb_status, guard};
 use crate::text::Text;
