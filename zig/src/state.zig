@@ -110,6 +110,13 @@ pub const Checkpoint = struct {
 pub const Checkpoints = agentdb.Owned(Checkpoint);
 
 /// Filters of `State.listCheckpoints` (null: no filter).
+/// Which versions `history` returns: at most `limit` (null: all) after skipping `offset` (null:
+/// none).
+pub const HistoryOptions = struct {
+    limit: ?usize = null,
+    offset: ?usize = null,
+};
+
 pub const ListOptions = struct {
     thread_id: ?[:0]const u8 = null,
     namespace: ?[:0]const u8 = null,
@@ -199,10 +206,12 @@ pub const State = struct {
         return copyVersions(allocator, h);
     }
 
-    /// The versions of `key`, newest first (tombstones included).
-    pub fn history(self: State, allocator: Allocator, agent: [:0]const u8, session: [:0]const u8, key: [:0]const u8, limit: usize, offset: usize) AllocError!Versions {
+    /// The versions of `key`, newest first (tombstones included), paged as `opts` says.
+    pub fn history(self: State, allocator: Allocator, agent: [:0]const u8, session: [:0]const u8, key: [:0]const u8, opts: HistoryOptions) AllocError!Versions {
+        // The C call reads a limit of 0 as "no limit": an explicit 0 is refused here.
+        const limit: usize = if (opts.limit) |l| (if (l == 0) return error.InvalidArgument else l) else 0;
         var h: ?*c.agentdb_state_versions = null;
-        try check(c.agentdb_state_history(self.db, agent.ptr, session.ptr, key.ptr, limit, offset, &h));
+        try check(c.agentdb_state_history(self.db, agent.ptr, session.ptr, key.ptr, limit, opts.offset orelse 0, &h));
         return copyVersions(allocator, h);
     }
 

@@ -36,7 +36,7 @@ test "versions, history, time travel, snapshot, delete, purge" {
     defer none.deinit();
     try testing.expect(none.one() == null);
 
-    var hist = try st.history(gpa, "agent", "s1", "plan", 10, 0);
+    var hist = try st.history(gpa, "agent", "s1", "plan", .{ .limit = 10 });
     defer hist.deinit();
     try testing.expectEqual(@as(usize, 3), hist.items.len);
     try testing.expectEqual(@as(u64, 3), hist.items[0].version);
