@@ -27,8 +27,11 @@
  *    agentdb_collection_search_batch_with, agentdb_collection_create_index_with). Every options
  *    struct starts with `struct_size` and is made by `agentdb_<x>_options_default()` (the RAG
  *    options by agentdb_rag_search_options_default() / agentdb_rag_context_options_default(), the
- *    memory filter by agentdb_memory_filter_default()), which fills it with the engine's defaults:
- *    this header writes no default number down; read them from the struct.
+ *    memory filter by agentdb_memory_filter_default()), which fills it with the engine's defaults
+ *    (read them from the struct: they are decided once, in the engine, not copied here). A field
+ *    the engine decides per call (from k, the data, the cores) is 0 there, "the engine decides";
+ *    agentdb_index_options_default() leaves every parameter 0 (one struct serves every index
+ *    kind, and a parameter of another kind is refused, so no kind's numbers can be filled in).
  *
  * Handles
  *
