@@ -1,24 +1,60 @@
 /*
  * agentdb.h: the C API of AgentDB, an embeddable vector database.
  *
- * Conventions
+ * Names (while the version is 0.x this pattern is the rule; old names were renamed outright, with
+ * no aliases: a program written against 0.1's names fails to compile instead of silently calling
+ * something else; see "Renamed in 0.x" below)
  *
- *  - Handles are opaque: agentdb_db, agentdb_collection, agentdb_results, agentdb_records,
- *    agentdb_strings. Each object the library gives you has exactly one free call:
- *        agentdb_db          -> agentdb_close
- *        agentdb_collection  -> agentdb_collection_close
- *        agentdb_results     -> agentdb_results_free
- *        agentdb_records     -> agentdb_records_free
- *        agentdb_strings     -> agentdb_strings_free
+ *  - agentdb_<object>_<verb>: the object is the handle a call acts on, and its prefix is the handle
+ *    type's name: agentdb_db_*, agentdb_collection_*, agentdb_memory_*, agentdb_rag_*, and for the
+ *    result lists agentdb_results_*, agentdb_records_*, agentdb_strings_*, agentdb_memories_*,
+ *    agentdb_state_versions_*, agentdb_state_entries_*, agentdb_checkpoints_*,
+ *    agentdb_pending_writes_*, agentdb_rag_hits_*, agentdb_context_*. Agent state and checkpoints
+ *    have no handle of their own: agentdb_state_* and agentdb_checkpoint_* take the agentdb_db.
+ *    Library-wide calls: agentdb_version, agentdb_errmsg, agentdb_status_name.
+ *  - Stores (collections, memory stores, RAG stores) are opened the same way, with their own
+ *    prefix, from the db handle: agentdb_<store>_open(db, name, &out) opens an existing store
+ *    (AGENTDB_COLLECTION_NOT_FOUND if there is none; its dimension and metric are stored),
+ *    agentdb_<store>_open_or_create(db, name, dim, metric, &out) creates it when absent, and
+ *    agentdb_collection_create fails if it exists. agentdb_<store>_close frees a store handle;
+ *    agentdb_db_open / agentdb_db_close open and close the database itself.
+ *  - Result lists are read one way: agentdb_<list>_count(list, &n), then
+ *    agentdb_<list>_get(list, i, &item) filling a struct, or agentdb_<list>_get_<field>(list, i, ...)
+ *    for one field, and freed by agentdb_<list>_free(list).
+ *  - Options: a call with an optional options struct has it as a `const agentdb_<x>_options *`
+ *    argument (NULL: the defaults); where a short form exists too, the form taking options is the
+ *    same name with the suffix `_with` (agentdb_db_open_with, agentdb_collection_search_with,
+ *    agentdb_collection_search_batch_with, agentdb_collection_create_index_with). Every options
+ *    struct starts with `struct_size` and is made by `agentdb_<x>_options_default()` (the RAG
+ *    options by agentdb_rag_search_options_default() / agentdb_rag_context_options_default(), the
+ *    memory filter by agentdb_memory_filter_default()), which fills it with the engine's defaults
+ *    (read them from the struct: they are decided once, in the engine, not copied here). A field
+ *    the engine decides per call (from k, the data, the cores) is 0 there, "the engine decides";
+ *    agentdb_index_options_default() leaves every parameter 0 (one struct serves every index
+ *    kind, and a parameter of another kind is refused, so no kind's numbers can be filled in).
+ *
+ * Handles
+ *
+ *  - Handles are opaque. Each object the library gives you has exactly one free call:
+ *        agentdb_db             -> agentdb_db_close
+ *        agentdb_collection     -> agentdb_collection_close
+ *        agentdb_memory         -> agentdb_memory_close
+ *        agentdb_rag            -> agentdb_rag_close
+ *        agentdb_results        -> agentdb_results_free
+ *        agentdb_records        -> agentdb_records_free
+ *        agentdb_strings        -> agentdb_strings_free
+ *        agentdb_memories       -> agentdb_memories_free
  *        agentdb_state_versions -> agentdb_state_versions_free
  *        agentdb_state_entries  -> agentdb_state_entries_free
  *        agentdb_checkpoints    -> agentdb_checkpoints_free
  *        agentdb_pending_writes -> agentdb_pending_writes_free
- *        agentdb_memory      -> agentdb_memory_close
- *        agentdb_memories    -> agentdb_memories_free
+ *        agentdb_rag_hits       -> agentdb_rag_hits_free
+ *        agentdb_context        -> agentdb_context_free
  *    Free calls accept NULL (and do nothing). A handle that was already freed or closed, or that is
  *    not a handle of the expected type, is detected and reported as AGENTDB_INVALID_HANDLE: the
  *    library never reads freed memory (handles are keys into a registry, not pointers).
+ *
+ * Conventions
  *
  *  - Every call returns an agentdb_status: AGENTDB_OK (0) or an error code. After an error,
  *    agentdb_errmsg() gives a message for people, per thread. Results come back through
@@ -58,18 +94,45 @@
  *  another thread frees finishes safely; the strings it handed out do not outlive the free).
  *  agentdb_errmsg() is per thread.
  *
+ * Renamed in 0.x (old -> new)
+ *
+ *    agentdb_open / _open_with / _flush / _close        -> agentdb_db_open / _open_with / _flush / _close
+ *    agentdb_create_collection / agentdb_get_collection  -> agentdb_collection_create / _open
+ *    agentdb_get_or_create_collection                    -> agentdb_collection_open_or_create
+ *    agentdb_drop_collection / agentdb_list_collections  -> agentdb_collection_drop / _list
+ *    agentdb_add / _upsert / _get / _delete / _count     -> agentdb_collection_add / ... / _count
+ *    agentdb_search / _search_batch                      -> agentdb_collection_search / _search_batch
+ *    agentdb_search_opts / _search_batch_opts            -> agentdb_collection_search_with / _search_batch_with
+ *    agentdb_create_index / _create_index_with           -> agentdb_collection_create_index / _create_index_with
+ *    agentdb_drop_index / _index_params / _index_describe -> agentdb_collection_drop_index / ...
+ *    agentdb_results_id / _distance / _document / _metadata -> agentdb_results_get_id / ...
+ *    agentdb_records_id / _vector / _document / _metadata / _timestamps -> agentdb_records_get_id / ...
+ *    agentdb_state_versions_at, agentdb_state_entries_at, agentdb_checkpoints_at,
+ *      agentdb_pending_writes_at                         -> ..._get
+ *    agentdb_memory_open(db, name, dim, metric, out)     -> agentdb_memory_open_or_create (same
+ *                                                           arguments); dim 0 ("must exist") ->
+ *                                                           agentdb_memory_open(db, name, out)
+ *    agentdb_rag_open / agentdb_rag_open_existing        -> agentdb_rag_open_or_create / agentdb_rag_open
+ *    agentdb_rag_hit_get                                 -> agentdb_rag_hits_get
+ *    agentdb_rag_context_text / _citation_count / _citation / _free
+ *                                                        -> agentdb_context_get_text / _count / _get / _free
+ *    agentdb_rag_options_default                         -> agentdb_rag_search_options_default (and
+ *                                                           agentdb_rag_context_options_default)
+ *    agentdb_rag_ingest(..., chunk_size, chunk_overlap, chunk_chars, force, ...)
+ *                                                        -> agentdb_rag_ingest(..., &agentdb_ingest_options, ...)
+ *
  * Example
  *
  *    agentdb_db *db; agentdb_collection *c; agentdb_results *r;
- *    if (agentdb_open("/tmp/db", &db) != AGENTDB_OK) { puts(agentdb_errmsg()); return 1; }
- *    agentdb_get_or_create_collection(db, "docs", 3, AGENTDB_METRIC_COSINE, &c);
+ *    if (agentdb_db_open("/tmp/db", &db) != AGENTDB_OK) { puts(agentdb_errmsg()); return 1; }
+ *    agentdb_collection_open_or_create(db, "docs", 3, AGENTDB_METRIC_COSINE, &c);
  *    const char *ids[] = {"a", "b"};
  *    float vecs[] = {1, 0, 0,  0, 1, 0};
- *    agentdb_add(c, ids, 2, vecs, 3, NULL, "[{\"lang\": \"en\"}, null]");
+ *    agentdb_collection_add(c, ids, 2, vecs, 3, NULL, "[{\"lang\": \"en\"}, null]");
  *    float q[] = {1, 0.1f, 0};
- *    agentdb_search(c, q, 3, 5, "lang = 'en'", NULL, &r);
- *    ... agentdb_results_count(r, 0, &n); agentdb_results_id(r, 0, i, &id, NULL); ...
- *    agentdb_results_free(r); agentdb_collection_close(c); agentdb_close(db);
+ *    agentdb_collection_search(c, q, 3, 5, "lang = 'en'", NULL, &r);
+ *    ... agentdb_results_count(r, 0, &n); agentdb_results_get_id(r, 0, i, &id, NULL); ...
+ *    agentdb_results_free(r); agentdb_collection_close(c); agentdb_db_close(db);
  */
 
 
@@ -83,10 +146,10 @@
 #include <stdint.h>
 
 /**
- * The most items one call takes: the records of `agentdb_add` / `agentdb_upsert`, the ids of
- * `agentdb_get` / `agentdb_delete` / `agentdb_memory_get` / `agentdb_memory_forget` /
+ * The most items one call takes: the records of `agentdb_collection_add` / `agentdb_collection_upsert`, the ids of
+ * `agentdb_collection_get` / `agentdb_collection_delete` / `agentdb_memory_get` / `agentdb_memory_forget` /
  * `agentdb_rag_delete`, the memories of `agentdb_memory_remember`, the queries of
- * `agentdb_search_batch`, the keys of `agentdb_state_put_many`, the pending writes of
+ * `agentdb_collection_search_batch`, the keys of `agentdb_state_put_many`, the pending writes of
  * `agentdb_checkpoint_put_writes` and the documents of `agentdb_rag_ingest`. A count above it is
  * `AGENTDB_INVALID_ARGUMENT`, checked before any array is read or anything allocated: split
  * larger batches into several calls.
@@ -156,7 +219,7 @@ typedef enum agentdb_status {
      */
     AGENTDB_DIMENSION_MISMATCH = 5,
     /**
-     * An id repeats within a batch, or `agentdb_add` names an id the collection already holds.
+     * An id repeats within a batch, or `agentdb_collection_add` names an id the collection already holds.
      */
     AGENTDB_DUPLICATE_ID = 6,
     /**
@@ -173,7 +236,7 @@ typedef enum agentdb_status {
      */
     AGENTDB_INVALID_FILTER = 9,
     /**
-     * The database was closed (`agentdb_close`) or the collection was dropped.
+     * The database was closed (`agentdb_db_close`) or the collection was dropped.
      */
     AGENTDB_CLOSED = 10,
     /**
@@ -203,7 +266,7 @@ typedef enum agentdb_status {
     AGENTDB_PANIC = 16,
     /**
      * Another writer (another process, or another open handle) has the database open for
-     * writing. Open it read-only (`agentdb_open_with`, `read_only = 1`) or close the other writer.
+     * writing. Open it read-only (`agentdb_db_open_with`, `read_only = 1`) or close the other writer.
      */
     AGENTDB_DATABASE_LOCKED = 17,
     /**
@@ -219,18 +282,18 @@ typedef enum agentdb_status {
 typedef struct agentdb_checkpoints agentdb_checkpoints;
 
 /**
- * A handle to one collection (from `agentdb_create_collection`, `agentdb_get_collection` or
- * `agentdb_get_or_create_collection`, freed by `agentdb_collection_close`).
+ * A handle to one collection (from `agentdb_collection_create`, `agentdb_collection_open` or
+ * `agentdb_collection_open_or_create`, freed by `agentdb_collection_close`).
  */
 typedef struct agentdb_collection agentdb_collection;
 
 /**
- * A packed context from `agentdb_rag_context`, freed by `agentdb_rag_context_free`.
+ * A packed context from `agentdb_rag_context`, freed by `agentdb_context_free`.
  */
 typedef struct agentdb_context agentdb_context;
 
 /**
- * An open database (from `agentdb_open`, freed by `agentdb_close`).
+ * An open database (from `agentdb_db_open`, freed by `agentdb_db_close`).
  */
 typedef struct agentdb_db agentdb_db;
 
@@ -240,7 +303,7 @@ typedef struct agentdb_db agentdb_db;
 typedef struct agentdb_memories agentdb_memories;
 
 /**
- * A memory store (from `agentdb_memory_open`, freed by `agentdb_memory_close`).
+ * A memory store (from `agentdb_memory_open_or_create`, freed by `agentdb_memory_close`).
  */
 typedef struct agentdb_memory agentdb_memory;
 
@@ -251,7 +314,7 @@ typedef struct agentdb_memory agentdb_memory;
 typedef struct agentdb_pending_writes agentdb_pending_writes;
 
 /**
- * A RAG store (from `agentdb_rag_open`, freed by `agentdb_rag_close`).
+ * A RAG store (from `agentdb_rag_open_or_create`, freed by `agentdb_rag_close`).
  */
 typedef struct agentdb_rag agentdb_rag;
 
@@ -261,12 +324,12 @@ typedef struct agentdb_rag agentdb_rag;
 typedef struct agentdb_rag_hits agentdb_rag_hits;
 
 /**
- * Records read by `agentdb_get`, freed by `agentdb_records_free`.
+ * Records read by `agentdb_collection_get`, freed by `agentdb_records_free`.
  */
 typedef struct agentdb_records agentdb_records;
 
 /**
- * The results of `agentdb_search` (one query) or `agentdb_search_batch` (several), freed by
+ * The results of `agentdb_collection_search` (one query) or `agentdb_collection_search_batch` (several), freed by
  * `agentdb_results_free`.
  */
 typedef struct agentdb_results agentdb_results;
@@ -284,7 +347,7 @@ typedef struct agentdb_state_entries agentdb_state_entries;
 typedef struct agentdb_state_versions agentdb_state_versions;
 
 /**
- * A list of strings (from `agentdb_list_collections`), freed by `agentdb_strings_free`.
+ * A list of strings (from `agentdb_collection_list`), freed by `agentdb_strings_free`.
  */
 typedef struct agentdb_strings agentdb_strings;
 
@@ -295,12 +358,12 @@ typedef struct agentdb_strings agentdb_strings;
 typedef int32_t agentdb_sync;
 
 /**
- * How `agentdb_open_with` opens a database. Start from `agentdb_open_options_default()`:
+ * How `agentdb_db_open_with` opens a database. Start from `agentdb_open_options_default()`:
  *
  * ```c
  * agentdb_open_options o = agentdb_open_options_default();
  * o.read_only = true;
- * agentdb_open_with("/tmp/db", &o, &db);
+ * agentdb_db_open_with("/tmp/db", &o, &db);
  * ```
  *
  * Versioned like `agentdb_search_options`: fields are only added at the end, each one's zero
@@ -312,14 +375,14 @@ typedef struct agentdb_open_options {
      */
     uint32_t struct_size;
     /**
-     * One of `AGENTDB_SYNC_ALWAYS` (0, the default), `AGENTDB_SYNC_BATCH`, `AGENTDB_SYNC_OFF`.
+     * One of `AGENTDB_SYNC_ALWAYS`, `AGENTDB_SYNC_BATCH`, `AGENTDB_SYNC_OFF`.
      */
     agentdb_sync sync;
     /**
      * `true`: open for reading only. No lock is taken (readers may open next to the one
      * writer), the directory must exist, the write-ahead log is not replayed (the reader sees
      * what the writer has committed to Lance, within about a second of each write, at once after
-     * `agentdb_flush`), and every write fails with `AGENTDB_READ_ONLY`.
+     * `agentdb_db_flush`), and every write fails with `AGENTDB_READ_ONLY`.
      */
     bool read_only;
 } agentdb_open_options;
@@ -332,7 +395,7 @@ typedef struct agentdb_open_options {
 typedef int32_t agentdb_metric;
 
 /**
- * Options for `agentdb_search_opts` and `agentdb_search_batch_opts`.
+ * Options for `agentdb_collection_search_with` and `agentdb_collection_search_batch_with`.
  *
  * Start from `agentdb_search_options_default()` and set the fields you need, so that
  * `struct_size` is right and every other field keeps its default:
@@ -340,7 +403,7 @@ typedef int32_t agentdb_metric;
  * ```c
  * agentdb_search_options o = agentdb_search_options_default();
  * o.ef = 128;
- * agentdb_search_opts(c, q, 3, 5, NULL, NULL, &o, &r);
+ * agentdb_collection_search_with(c, q, 3, 5, NULL, NULL, &o, &r);
  * ```
  *
  * (A zeroed struct with `struct_size = sizeof(agentdb_search_options)` is the same.)
@@ -376,12 +439,12 @@ typedef struct agentdb_search_options {
     size_t threads;
     /**
      * `true`: return only ids and distances; documents and metadata are not read from storage
-     * (most of the cost of a small search), so `agentdb_results_document` gives NULL and
-     * `agentdb_results_metadata` gives `{}` for every hit. `false` (the default): return them.
+     * (most of the cost of a small search), so `agentdb_results_get_document` gives NULL and
+     * `agentdb_results_get_metadata` gives `{}` for every hit. `false` (the default): return them.
      */
     bool ids_only;
     /**
-     * With an IVF_PQ index (`agentdb_create_index_with`, kind "ivf_pq"): how many partitions to
+     * With an IVF_PQ index (`agentdb_collection_create_index_with`, kind "ivf_pq"): how many partitions to
      * search; more finds more of the true neighbours and runs slower. 0: Lance's adaptive
      * default. Ignored by other indexes.
      */
@@ -392,20 +455,20 @@ typedef struct agentdb_search_options {
      */
     uint32_t refine_factor;
     /**
-     * `true`: hits carry no document (`agentdb_results_document` gives NULL); the documents are
+     * `true`: hits carry no document (`agentdb_results_get_document` gives NULL); the documents are
      * not read. `false` (the default): they do. Documents and metadata come from an in-memory
      * cache kept in step with every write, so returning them costs little.
      */
     bool omit_documents;
     /**
-     * `true`: hits carry no metadata (`agentdb_results_metadata` gives `{}`). `false` (the
+     * `true`: hits carry no metadata (`agentdb_results_get_metadata` gives `{}`). `false` (the
      * default): they do. `ids_only` omits both.
      */
     bool omit_metadata;
 } agentdb_search_options;
 
 /**
- * Options of `agentdb_create_index_with`, and what `agentdb_index_describe` reports.
+ * Options of `agentdb_collection_create_index_with`, and what `agentdb_collection_index_describe` reports.
  *
  * Start from `agentdb_index_options_default()` (an HNSW index with the default parameters) and
  * set the fields you need:
@@ -414,7 +477,7 @@ typedef struct agentdb_search_options {
  * agentdb_index_options o = agentdb_index_options_default();
  * o.kind = "ivf_pq";
  * o.partitions = 64;
- * agentdb_create_index_with(c, &o);
+ * agentdb_collection_create_index_with(c, &o);
  * ```
  *
  * Numbers are 0 and strings NULL for "the default"; a parameter of another kind than `kind`
@@ -433,11 +496,11 @@ typedef struct agentdb_index_options {
      */
     const char *kind;
     /**
-     * HNSW: links per node, 2 to 128 (0: 16).
+     * HNSW: links per node, 2 to 128 (0: the engine's default, `HnswParams::default()`).
      */
     size_t m;
     /**
-     * HNSW: candidate list size while building, 1 to 10000 (0: 200).
+     * HNSW: candidate list size while building, 1 to 10000 (0: the engine's default).
      */
     size_t ef_construction;
     /**
@@ -488,7 +551,7 @@ typedef struct agentdb_memory_filter {
     int64_t until_us;
     /**
      * A filter on metadata and fields as SQL text, or as JSON dict text (at most one of the
-     * two; NULL: none), as for `agentdb_search`.
+     * two; NULL: none), as for `agentdb_collection_search`.
      */
     const char *filter_sql;
     const char *filter_json;
@@ -500,8 +563,9 @@ typedef struct agentdb_memory_filter {
 typedef int32_t agentdb_recall_mode;
 
 /**
- * How `agentdb_memory_recall` scores. Start from `agentdb_recall_options_default()` (the
- * engine's defaults).
+ * How `agentdb_memory_recall` scores. Start from `agentdb_recall_options_default()`, which
+ * fills every field with the engine's default (read them there: this header writes no default
+ * number down).
  *
  * recency = 0.5^(age / half_life_s) with age = now − last_accessed; similarity = max(0, cos)
  * (cosine stores), clamp(q·v, 0, 1) (dot), 1 / (1 + squared distance) (l2); strength =
@@ -520,22 +584,22 @@ typedef struct agentdb_recall_options {
      */
     uint32_t struct_size;
     /**
-     * Update the access statistics of the memories returned (default true).
+     * Update the access statistics of the memories returned.
      */
     bool touch;
     /**
-     * Score every memory passing the filter, however many (default false: above
-     * max(4096, 4Mi / dim) of them, only the `candidates` most similar are scored).
+     * Score every memory passing the filter, however many (false: above max(4096, 4Mi / dim) of
+     * them, only the `candidates` most similar are scored).
      */
     bool exact;
     /**
-     * Weights (default 1, 0.5, 0.5), each ≥ 0.
+     * Weights, each ≥ 0.
      */
     double w_similarity;
     double w_recency;
     double w_importance;
     /**
-     * Seconds after which recency halves (default 7 days), > 0.
+     * Seconds after which recency halves, > 0.
      */
     double half_life_s;
     /**
@@ -554,7 +618,7 @@ typedef struct agentdb_recall_options {
     agentdb_recall_mode mode;
     /**
      * Relevance mode: the most recency and importance together take off a score, in [0, 1]
-     * (default 0.1; 0: similarity alone).
+     * (0: similarity alone).
      */
     double adjust;
 } agentdb_recall_options;
@@ -655,7 +719,7 @@ typedef struct agentdb_memory_info {
 } agentdb_memory_info;
 
 /**
- * One version of a key, as `agentdb_state_versions_at` hands it out. The strings point into the
+ * One version of a key, as `agentdb_state_versions_get` hands it out. The strings point into the
  * `agentdb_state_versions` object and live until its free.
  */
 typedef struct agentdb_state_version {
@@ -707,7 +771,7 @@ typedef struct agentdb_write {
 } agentdb_write;
 
 /**
- * One checkpoint, as `agentdb_checkpoints_at` hands it out. Strings and bytes point into the
+ * One checkpoint, as `agentdb_checkpoints_get` hands it out. Strings and bytes point into the
  * `agentdb_checkpoints` object and live until its free.
  */
 typedef struct agentdb_checkpoint {
@@ -738,7 +802,7 @@ typedef struct agentdb_checkpoint {
 } agentdb_checkpoint;
 
 /**
- * A stored pending write, as `agentdb_pending_writes_at` hands it out.
+ * A stored pending write, as `agentdb_pending_writes_get` hands it out.
  */
 typedef struct agentdb_pending_write {
     const char *task_id;
@@ -752,6 +816,35 @@ typedef struct agentdb_pending_write {
     size_t value_len;
     const char *task_path;
 } agentdb_pending_write;
+
+/**
+ * How `agentdb_rag_ingest` cuts documents into chunks. Start from
+ * `agentdb_ingest_options_default()`, which fills every field with the engine's default
+ * (`ChunkOptions::default()`), and set what you need. Versioned by `struct_size` like every
+ * options struct.
+ */
+typedef struct agentdb_ingest_options {
+    /**
+     * `sizeof(agentdb_ingest_options)`, set by `agentdb_ingest_options_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * The most a chunk holds, in units (see `chunk_chars`); 1 to the engine's maximum.
+     */
+    size_t chunk_size;
+    /**
+     * How much trailing text of a chunk the next one repeats, in units; below `chunk_size`.
+     */
+    size_t chunk_overlap;
+    /**
+     * `true`: units are characters; `false`: tokens by the engine's approximation.
+     */
+    bool chunk_chars;
+    /**
+     * `true`: re-ingest documents stored unchanged (same hash) instead of skipping them.
+     */
+    bool force;
+} agentdb_ingest_options;
 
 /**
  * How a document's text is structured (an `int32_t`).
@@ -825,40 +918,41 @@ typedef int32_t agentdb_rag_mode;
 
 /**
  * Options of `agentdb_rag_search` and `agentdb_rag_context`. Start from
- * `agentdb_rag_options_default()`; a zeroed struct with `struct_size` set is the same. Fields are
- * only ever added at the end, and each one's zero value means its default.
+ * `agentdb_rag_search_options_default()` or `agentdb_rag_context_options_default()` (the
+ * engine's defaults differ between the two calls, in `k` and `score_order`), and set what you
+ * need. Each field's zero value also means "the call's default", so a zeroed struct with
+ * `struct_size` set works for both. Versioned by `struct_size` like every options struct.
  *
  * Hybrid score (reciprocal-rank fusion): `vector_weight / (rrf_k + rank_vector) + text_weight /
  * (rrf_k + rank_bm25)`, a side that did not return the chunk adding 0.
  */
 typedef struct agentdb_rag_options {
     /**
-     * `sizeof(agentdb_rag_options)`.
+     * `sizeof(agentdb_rag_options)`, set by the `*_default()` functions.
      */
     uint32_t struct_size;
     /**
-     * `AGENTDB_RAG_HYBRID` (default), `AGENTDB_RAG_VECTOR` or `AGENTDB_RAG_TEXT`.
+     * `AGENTDB_RAG_HYBRID`, `AGENTDB_RAG_VECTOR` or `AGENTDB_RAG_TEXT`.
      */
     agentdb_rag_mode mode;
     /**
-     * Chunks to return (search) or to pack from (context), at most `AGENTDB_MAX_K`. 0: 5 for
-     * search, 20 for context.
+     * Chunks to return (search) or to pack from (context), at most `AGENTDB_MAX_K`.
      */
     size_t k;
     /**
-     * RRF weight of the vector ranking; 0: 1. (Use `mode` to leave a side out.)
+     * RRF weight of the vector ranking. (Use `mode` to leave a side out.)
      */
     float vector_weight;
     /**
-     * RRF weight of the BM25 ranking; 0: 1.
+     * RRF weight of the BM25 ranking.
      */
     float text_weight;
     /**
-     * RRF rank constant; 0: 60.
+     * RRF rank constant.
      */
     float rrf_k;
     /**
-     * Chunks each retriever contributes before fusion; 0: max(4k, 20).
+     * Chunks each retriever contributes before fusion; 0: the engine decides from `k`.
      */
     size_t candidates;
     /**
@@ -866,18 +960,18 @@ typedef struct agentdb_rag_options {
      */
     bool mmr;
     /**
-     * MMR's λ in (0, 1]: 1 = relevance only, lower = more diverse; 0: the engine's default, 0.5.
+     * MMR's λ in (0, 1]: 1 = relevance only, lower = more diverse.
      */
     float mmr_lambda;
     /**
      * Context only: `true` puts passages in score order, unmerged, instead of grouped by
-     * document in reading order with overlapping chunks merged (the default).
+     * document in reading order with overlapping chunks merged.
      */
     bool score_order;
 } agentdb_rag_options;
 
 /**
- * One retrieved chunk, as `agentdb_rag_hit_get` fills it. The strings point into the hits object
+ * One retrieved chunk, as `agentdb_rag_hits_get` fills it. The strings point into the hits object
  * and are valid until `agentdb_rag_hits_free`.
  */
 typedef struct agentdb_rag_hit {
@@ -929,7 +1023,7 @@ typedef struct agentdb_rag_hit {
 
 /**
  * Where passage `[number]` of a context comes from. Strings valid until
- * `agentdb_rag_context_free`.
+ * `agentdb_context_free`.
  */
 typedef struct agentdb_rag_citation {
     /**
@@ -990,7 +1084,7 @@ typedef struct agentdb_rag_citation {
 #define AGENTDB_MEMORY_WORKING 0
 
 /**
- * Something that happened (the default kind).
+ * Something that happened.
  */
 #define AGENTDB_MEMORY_EPISODIC 1
 
@@ -1005,7 +1099,7 @@ typedef struct agentdb_rag_citation {
 #define AGENTDB_MEMORY_PROCEDURAL 3
 
 /**
- * For `agentdb_memory_remember`: the engine's default kind (episodic), decided there.
+ * For `agentdb_memory_remember`: the engine's default kind, decided there.
  */
 #define AGENTDB_MEMORY_KIND_DEFAULT -1
 
@@ -1021,6 +1115,16 @@ typedef struct agentdb_rag_citation {
 #define AGENTDB_RECALL_LINEAR 1
 
 /**
+ * Paragraphs separated by blank lines.
+ */
+#define AGENTDB_TEXT_PLAIN 0
+
+/**
+ * Markdown: `#` headings open sections, which chunks never span.
+ */
+#define AGENTDB_TEXT_MARKDOWN 1
+
+/**
  * Vector similarity and BM25 fused by reciprocal-rank fusion (needs the query text and vector).
  */
 #define AGENTDB_RAG_HYBRID 0
@@ -1034,16 +1138,6 @@ typedef struct agentdb_rag_citation {
  * BM25 full-text only (needs the query text).
  */
 #define AGENTDB_RAG_TEXT 2
-
-/**
- * Paragraphs separated by blank lines.
- */
-#define AGENTDB_TEXT_PLAIN 0
-
-/**
- * Markdown: `#` headings open sections, which chunks never span.
- */
-#define AGENTDB_TEXT_MARKDOWN 1
 
 #ifdef __cplusplus
 extern "C" {
@@ -1072,24 +1166,24 @@ const char *agentdb_version(void);
 
 /**
  * Opens the database in directory `path` (NUL-terminated UTF-8), creating the directory if it does
- * not exist, and writes its handle to `*out_db`. Free it with `agentdb_close`.
+ * not exist, and writes its handle to `*out_db`. Free it with `agentdb_db_close`.
  * On failure `*out_db` is set to NULL.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string; `out_db` is NULL or writable.
  */
-enum agentdb_status agentdb_open(const char *path, struct agentdb_db **out_db);
+enum agentdb_status agentdb_db_open(const char *path, struct agentdb_db **out_db);
 
 /**
- * The default open options (what `agentdb_open` uses): `sync = AGENTDB_SYNC_ALWAYS`, writable,
- * `struct_size = sizeof(agentdb_open_options)`. Cannot fail.
+ * The default open options, the engine's `OpenOptions::default()` (what `agentdb_db_open`
+ * uses), with `struct_size = sizeof(agentdb_open_options)`. Cannot fail.
  */
 struct agentdb_open_options agentdb_open_options_default(void);
 
 /**
  * Opens the database in directory `path` (NUL-terminated UTF-8) with `options` (NULL: the
- * defaults, which makes this `agentdb_open`) and writes its handle to `*out_db`. Free it with
- * `agentdb_close`. On failure `*out_db` is set to NULL.
+ * defaults, which makes this `agentdb_db_open`) and writes its handle to `*out_db`. Free it with
+ * `agentdb_db_close`. On failure `*out_db` is set to NULL.
  *
  * One process writes a database at a time: a writable open while another writer (another
  * process, or another open handle in this one) has it fails with `AGENTDB_DATABASE_LOCKED`.
@@ -1100,16 +1194,16 @@ struct agentdb_open_options agentdb_open_options_default(void);
  * `path` is NULL or a NUL-terminated string; `options` is NULL or points to a readable
  * `agentdb_open_options` of at least `options->struct_size` bytes; `out_db` is NULL or writable.
  */
-enum agentdb_status agentdb_open_with(const char *path,
-                                      const struct agentdb_open_options *options,
-                                      struct agentdb_db **out_db);
+enum agentdb_status agentdb_db_open_with(const char *path,
+                                         const struct agentdb_open_options *options,
+                                         struct agentdb_db **out_db);
 
 /**
  * Writes every buffered write to Lance now (one commit per collection) and trims the
  * write-ahead log. Writes are already durable when their call returns; flushing makes them
  * visible to read-only openers at once. Does nothing on a read-only database.
  */
-enum agentdb_status agentdb_flush(const struct agentdb_db *db);
+enum agentdb_status agentdb_db_flush(const struct agentdb_db *db);
 
 /**
  * Closes a database and frees its handle: buffered writes are flushed to Lance and the writer
@@ -1117,13 +1211,13 @@ enum agentdb_status agentdb_flush(const struct agentdb_db *db);
  * then on, but must still be freed with `agentdb_collection_close`. Writes are durable when
  * their call returns, so closing loses nothing (if the final flush fails, they stay in the
  * write-ahead log and are replayed by the next open).
- * `agentdb_close(NULL)` does nothing and returns `AGENTDB_OK`; closing a handle twice returns
+ * `agentdb_db_close(NULL)` does nothing and returns `AGENTDB_OK`; closing a handle twice returns
  * `AGENTDB_INVALID_HANDLE`.
  * It may be called from an `atexit` handler, after the thread's thread-locals are destroyed (as
  * may every other call): it then runs on a short-lived helper thread while the caller waits, and
  * flushes as usual.
  */
-enum agentdb_status agentdb_close(struct agentdb_db *db);
+enum agentdb_status agentdb_db_close(struct agentdb_db *db);
 
 /**
  * Creates an empty collection `name` of `dim`-dimensional vectors compared by `metric`, and writes
@@ -1134,7 +1228,7 @@ enum agentdb_status agentdb_close(struct agentdb_db *db);
  * # Safety
  * `name` is NULL or a NUL-terminated string; `out_collection` is NULL or writable.
  */
-enum agentdb_status agentdb_create_collection(const struct agentdb_db *db,
+enum agentdb_status agentdb_collection_create(const struct agentdb_db *db,
                                               const char *name,
                                               size_t dim,
                                               agentdb_metric metric,
@@ -1147,9 +1241,9 @@ enum agentdb_status agentdb_create_collection(const struct agentdb_db *db,
  * # Safety
  * `name` is NULL or a NUL-terminated string; `out_collection` is NULL or writable.
  */
-enum agentdb_status agentdb_get_collection(const struct agentdb_db *db,
-                                           const char *name,
-                                           struct agentdb_collection **out_collection);
+enum agentdb_status agentdb_collection_open(const struct agentdb_db *db,
+                                            const char *name,
+                                            struct agentdb_collection **out_collection);
 
 /**
  * Opens collection `name`, creating it if it does not exist. An existing collection must have the
@@ -1159,11 +1253,11 @@ enum agentdb_status agentdb_get_collection(const struct agentdb_db *db,
  * # Safety
  * `name` is NULL or a NUL-terminated string; `out_collection` is NULL or writable.
  */
-enum agentdb_status agentdb_get_or_create_collection(const struct agentdb_db *db,
-                                                     const char *name,
-                                                     size_t dim,
-                                                     agentdb_metric metric,
-                                                     struct agentdb_collection **out_collection);
+enum agentdb_status agentdb_collection_open_or_create(const struct agentdb_db *db,
+                                                      const char *name,
+                                                      size_t dim,
+                                                      agentdb_metric metric,
+                                                      struct agentdb_collection **out_collection);
 
 /**
  * Deletes collection `name` and all its records. Open handles to it fail with `AGENTDB_CLOSED`
@@ -1172,7 +1266,7 @@ enum agentdb_status agentdb_get_or_create_collection(const struct agentdb_db *db
  * # Safety
  * `name` is NULL or a NUL-terminated string.
  */
-enum agentdb_status agentdb_drop_collection(const struct agentdb_db *db, const char *name);
+enum agentdb_status agentdb_collection_drop(const struct agentdb_db *db, const char *name);
 
 /**
  * Writes the names of all collections, sorted, as a new `agentdb_strings` to `*out_names`
@@ -1182,8 +1276,8 @@ enum agentdb_status agentdb_drop_collection(const struct agentdb_db *db, const c
  * # Safety
  * `out_names` is NULL or writable.
  */
-enum agentdb_status agentdb_list_collections(const struct agentdb_db *db,
-                                             struct agentdb_strings **out_names);
+enum agentdb_status agentdb_collection_list(const struct agentdb_db *db,
+                                            struct agentdb_strings **out_names);
 
 /**
  * Frees a collection handle. The collection and its data stay in the database.
@@ -1245,28 +1339,28 @@ enum agentdb_status agentdb_collection_metric(const struct agentdb_collection *c
  * a NUL-terminated string; `metadata_json` is NULL or a NUL-terminated string. All stay valid and
  * unchanged during the call.
  */
-enum agentdb_status agentdb_add(const struct agentdb_collection *collection,
-                                const char *const *ids,
-                                size_t n,
-                                const float *vectors,
-                                size_t dim,
-                                const char *const *documents,
-                                const char *metadata_json);
+enum agentdb_status agentdb_collection_add(const struct agentdb_collection *collection,
+                                           const char *const *ids,
+                                           size_t n,
+                                           const float *vectors,
+                                           size_t dim,
+                                           const char *const *documents,
+                                           const char *metadata_json);
 
 /**
- * Like `agentdb_add`, but a record whose id exists replaces the stored one (vector, document and
+ * Like `agentdb_collection_add`, but a record whose id exists replaces the stored one (vector, document and
  * metadata are all replaced; its creation time is kept).
  *
  * # Safety
- * As for `agentdb_add`.
+ * As for `agentdb_collection_add`.
  */
-enum agentdb_status agentdb_upsert(const struct agentdb_collection *collection,
-                                   const char *const *ids,
-                                   size_t n,
-                                   const float *vectors,
-                                   size_t dim,
-                                   const char *const *documents,
-                                   const char *metadata_json);
+enum agentdb_status agentdb_collection_upsert(const struct agentdb_collection *collection,
+                                              const char *const *ids,
+                                              size_t n,
+                                              const float *vectors,
+                                              size_t dim,
+                                              const char *const *documents,
+                                              const char *metadata_json);
 
 /**
  * Reads records into a new `agentdb_records` written to `*out_records` (free it with
@@ -1284,14 +1378,14 @@ enum agentdb_status agentdb_upsert(const struct agentdb_collection *collection,
  * `ids` is NULL or points to `n_ids` pointers, each NULL or a NUL-terminated string;
  * `filter_sql` and `filter_json` are NULL or NUL-terminated; `out_records` is NULL or writable.
  */
-enum agentdb_status agentdb_get(const struct agentdb_collection *collection,
-                                const char *const *ids,
-                                size_t n_ids,
-                                const char *filter_sql,
-                                const char *filter_json,
-                                size_t limit,
-                                size_t offset,
-                                struct agentdb_records **out_records);
+enum agentdb_status agentdb_collection_get(const struct agentdb_collection *collection,
+                                           const char *const *ids,
+                                           size_t n_ids,
+                                           const char *filter_sql,
+                                           const char *filter_json,
+                                           size_t limit,
+                                           size_t offset,
+                                           struct agentdb_records **out_records);
 
 /**
  * Deletes the records with the given ids and/or matching the filter (both given: the records that
@@ -1300,14 +1394,14 @@ enum agentdb_status agentdb_get(const struct agentdb_collection *collection,
  * `*out_deleted` if it is not NULL.
  *
  * # Safety
- * As for `agentdb_get`; `out_deleted` is NULL or writable.
+ * As for `agentdb_collection_get`; `out_deleted` is NULL or writable.
  */
-enum agentdb_status agentdb_delete(const struct agentdb_collection *collection,
-                                   const char *const *ids,
-                                   size_t n_ids,
-                                   const char *filter_sql,
-                                   const char *filter_json,
-                                   uint64_t *out_deleted);
+enum agentdb_status agentdb_collection_delete(const struct agentdb_collection *collection,
+                                              const char *const *ids,
+                                              size_t n_ids,
+                                              const char *filter_sql,
+                                              const char *filter_json,
+                                              uint64_t *out_deleted);
 
 /**
  * Writes the number of records (matching the filter, if one is given) to `*out_count`.
@@ -1315,144 +1409,150 @@ enum agentdb_status agentdb_delete(const struct agentdb_collection *collection,
  * # Safety
  * `filter_sql` and `filter_json` are NULL or NUL-terminated; `out_count` is NULL or writable.
  */
-enum agentdb_status agentdb_count(const struct agentdb_collection *collection,
-                                  const char *filter_sql,
-                                  const char *filter_json,
-                                  uint64_t *out_count);
+enum agentdb_status agentdb_collection_count(const struct agentdb_collection *collection,
+                                             const char *filter_sql,
+                                             const char *filter_json,
+                                             uint64_t *out_count);
 
 /**
  * Finds the `k` records nearest to the `dim` floats at `query`, closest first, among those
- * matching the filter (as in `agentdb_get`). Writes a new `agentdb_results` holding one query's
+ * matching the filter (as in `agentdb_collection_get`). Writes a new `agentdb_results` holding one query's
  * hits to `*out_results` (free it with `agentdb_results_free`; on failure it is NULL). Fewer than
  * `k` hits when fewer records match. `k` is 1 to `AGENTDB_MAX_K`; `dim` at most
  * `AGENTDB_MAX_DIM` (checked before `query` is read).
  *
  * Without an index the search is exact (every record is compared). With an HNSW index
- * (`agentdb_create_index`) it walks the index with the default candidate list (max(k, 64));
- * `agentdb_search_opts` sets that list's size, forces an exact scan, sets the threads of an exact
+ * (`agentdb_collection_create_index`) it walks the index with the default candidate list (max(k, 64));
+ * `agentdb_collection_search_with` sets that list's size, forces an exact scan, sets the threads of an exact
  * scan, or skips documents and metadata (`agentdb_search_options`).
  *
  * # Safety
  * `query` is NULL or points to `dim` floats; `filter_sql` and `filter_json` are NULL or
  * NUL-terminated; `out_results` is NULL or writable.
  */
-enum agentdb_status agentdb_search(const struct agentdb_collection *collection,
-                                   const float *query,
-                                   size_t dim,
-                                   size_t k,
-                                   const char *filter_sql,
-                                   const char *filter_json,
-                                   struct agentdb_results **out_results);
+enum agentdb_status agentdb_collection_search(const struct agentdb_collection *collection,
+                                              const float *query,
+                                              size_t dim,
+                                              size_t k,
+                                              const char *filter_sql,
+                                              const char *filter_json,
+                                              struct agentdb_results **out_results);
 
 /**
- * `agentdb_search` for `n_queries` queries at once, stored row-major at `queries`
+ * `agentdb_collection_search` for `n_queries` queries at once, stored row-major at `queries`
  * (`n_queries * dim` floats); they run concurrently. The results hold one list of hits per
  * query, in the order of the queries.
  *
  * # Safety
- * `queries` is NULL or points to `n_queries * dim` floats; otherwise as for `agentdb_search`.
+ * `queries` is NULL or points to `n_queries * dim` floats; otherwise as for `agentdb_collection_search`.
  */
-enum agentdb_status agentdb_search_batch(const struct agentdb_collection *collection,
-                                         const float *queries,
-                                         size_t n_queries,
-                                         size_t dim,
-                                         size_t k,
-                                         const char *filter_sql,
-                                         const char *filter_json,
-                                         struct agentdb_results **out_results);
+enum agentdb_status agentdb_collection_search_batch(const struct agentdb_collection *collection,
+                                                    const float *queries,
+                                                    size_t n_queries,
+                                                    size_t dim,
+                                                    size_t k,
+                                                    const char *filter_sql,
+                                                    const char *filter_json,
+                                                    struct agentdb_results **out_results);
 
 /**
- * The default search options (what `agentdb_search` uses), with `struct_size` set to
- * `sizeof(agentdb_search_options)` and every other field 0 / `false`. Cannot fail.
+ * The default search options, the engine's `SearchOptions::default()` (what
+ * `agentdb_collection_search` uses), with `struct_size` set to `sizeof(agentdb_search_options)`.
+ * The engine leaves `ef`, `threads`, `nprobes` and `refine_factor` to be decided per search (from
+ * `k`, the cores, the index): they are 0, "the engine decides". Cannot fail.
  */
 struct agentdb_search_options agentdb_search_options_default(void);
 
 /**
- * Finds the `k` records nearest to the `dim` floats at `query`, as `agentdb_search` does, with the
+ * Finds the `k` records nearest to the `dim` floats at `query`, as `agentdb_collection_search` does, with the
  * search options at `options` (see `agentdb_search_options`; NULL: the defaults, which makes this
- * call `agentdb_search`). The options are read during the call and not kept.
+ * call `agentdb_collection_search`). The options are read during the call and not kept.
  *
  * Options out of range (`ef` or `refine_factor` above 100000, a wrong `struct_size`) are
  * `AGENTDB_INVALID_ARGUMENT`.
  *
  * # Safety
- * As for `agentdb_search`; `options` is NULL or points to a readable `agentdb_search_options` of
+ * As for `agentdb_collection_search`; `options` is NULL or points to a readable `agentdb_search_options` of
  * at least `options->struct_size` bytes.
  */
-enum agentdb_status agentdb_search_opts(const struct agentdb_collection *collection,
-                                        const float *query,
-                                        size_t dim,
-                                        size_t k,
-                                        const char *filter_sql,
-                                        const char *filter_json,
-                                        const struct agentdb_search_options *options,
-                                        struct agentdb_results **out_results);
+enum agentdb_status agentdb_collection_search_with(const struct agentdb_collection *collection,
+                                                   const float *query,
+                                                   size_t dim,
+                                                   size_t k,
+                                                   const char *filter_sql,
+                                                   const char *filter_json,
+                                                   const struct agentdb_search_options *options,
+                                                   struct agentdb_results **out_results);
 
 /**
- * `agentdb_search_batch` with the options of `agentdb_search_opts` (NULL: the defaults), applied
+ * `agentdb_collection_search_batch` with the options of `agentdb_collection_search_with` (NULL: the defaults), applied
  * to every query.
  *
  * # Safety
- * As for `agentdb_search_batch`, and `options` as for `agentdb_search_opts`.
+ * As for `agentdb_collection_search_batch`, and `options` as for `agentdb_collection_search_with`.
  */
-enum agentdb_status agentdb_search_batch_opts(const struct agentdb_collection *collection,
-                                              const float *queries,
-                                              size_t n_queries,
-                                              size_t dim,
-                                              size_t k,
-                                              const char *filter_sql,
-                                              const char *filter_json,
-                                              const struct agentdb_search_options *options,
-                                              struct agentdb_results **out_results);
+enum agentdb_status agentdb_collection_search_batch_with(const struct agentdb_collection *collection,
+                                                         const float *queries,
+                                                         size_t n_queries,
+                                                         size_t dim,
+                                                         size_t k,
+                                                         const char *filter_sql,
+                                                         const char *filter_json,
+                                                         const struct agentdb_search_options *options,
+                                                         struct agentdb_results **out_results);
 
 /**
  * Builds an HNSW index over the collection's vectors (replacing any index it has), saves it next
  * to the collection's data, and keeps it current with every later add, upsert and delete; search
- * uses it from then on (see `agentdb_search_opts` for `ef` and forced exact search). The index
+ * uses it from then on (see `agentdb_collection_search_with` for `ef` and forced exact search). The index
  * persists: reopening the database does not rebuild it.
  *
- * - `m`: links per node (2 to 128; 0: the default, 16). More links: better recall, more memory.
- * - `ef_construction`: the candidate list size while building (1 to 10000; 0: the default, 200).
+ * - `m`: links per node (2 to 128; 0: the engine's default). More links: better recall, more memory.
+ * - `ef_construction`: the candidate list size while building (1 to 10000; 0: the engine's default).
  *   Larger builds slower and finds better links.
  *
  * Out-of-range values return `AGENTDB_INVALID_ARGUMENT` and leave any existing index as it was.
  * Building takes time that grows with the number of records; searches and writes on the same
  * collection wait until it is built.
  */
-enum agentdb_status agentdb_create_index(const struct agentdb_collection *collection,
-                                         size_t m,
-                                         size_t ef_construction);
+enum agentdb_status agentdb_collection_create_index(const struct agentdb_collection *collection,
+                                                    size_t m,
+                                                    size_t ef_construction);
 
 /**
  * Removes the collection's index (and its file); search compares every record again. A collection
  * without an index is not an error.
  */
-enum agentdb_status agentdb_drop_index(const struct agentdb_collection *collection);
+enum agentdb_status agentdb_collection_drop_index(const struct agentdb_collection *collection);
 
 /**
  * Tells whether the collection has an index and with which parameters: writes `true` or `false`
  * to `*out_has_index` and, when it has one, its `m` and `ef_construction` to `*out_m` and
  * `*out_ef_construction` (0 when it has none, or when its index is not HNSW: see
- * `agentdb_index_describe` for every kind). `out_m` and `out_ef_construction` may be NULL when
+ * `agentdb_collection_index_describe` for every kind). `out_m` and `out_ef_construction` may be NULL when
  * not wanted.
  *
  * # Safety
  * `out_has_index` is NULL or writable; `out_m` and `out_ef_construction` are NULL or writable.
  */
-enum agentdb_status agentdb_index_params(const struct agentdb_collection *collection,
-                                         bool *out_has_index,
-                                         size_t *out_m,
-                                         size_t *out_ef_construction);
+enum agentdb_status agentdb_collection_index_params(const struct agentdb_collection *collection,
+                                                    bool *out_has_index,
+                                                    size_t *out_m,
+                                                    size_t *out_ef_construction);
 
 /**
- * The default index options (an HNSW index, m = 16, ef_construction = 200, no quantization),
- * with `struct_size` set. Cannot fail.
+ * The default index options, with `struct_size` set: every parameter 0 / NULL, which the engine
+ * reads as its default (`IndexParams::from_options`: an HNSW index with `HnswParams::default()`).
+ * Unlike the other `*_default()` functions, this one does not write the engine's numbers into
+ * the struct: one struct describes every kind, and a parameter set for another kind than
+ * `kind` is refused (`m` for "ivf_pq"), so the defaults of one kind cannot be filled in. Read
+ * a built index's parameters with `agentdb_collection_index_describe`. Cannot fail.
  */
 struct agentdb_index_options agentdb_index_options_default(void);
 
 /**
  * Builds an index of the kind and with the parameters in `*options` (NULL: the defaults, an
- * HNSW index), replacing any index, as `agentdb_create_index` does. An unknown kind or
+ * HNSW index), replacing any index, as `agentdb_collection_create_index` does. An unknown kind or
  * quantization, a parameter out of range or of another kind, or (for "ivf_pq") too few records
  * is `AGENTDB_INVALID_ARGUMENT`, and leaves any existing index as it was. The options are read
  * during the call and not kept.
@@ -1461,8 +1561,8 @@ struct agentdb_index_options agentdb_index_options_default(void);
  * `options` is NULL or points to a readable `agentdb_index_options` whose `kind` and
  * `quantization` are NULL or NUL-terminated strings.
  */
-enum agentdb_status agentdb_create_index_with(const struct agentdb_collection *collection,
-                                              const struct agentdb_index_options *options);
+enum agentdb_status agentdb_collection_create_index_with(const struct agentdb_collection *collection,
+                                                         const struct agentdb_index_options *options);
 
 /**
  * Tells whether the collection has an index (`*out_has_index`) and, when it has one, fills
@@ -1470,19 +1570,19 @@ enum agentdb_status agentdb_create_index_with(const struct agentdb_collection *c
  * by starting from `agentdb_index_options_default()`). The strings written (`kind`,
  * `quantization`) are static: valid for the life of the program, never freed. Without an
  * index, `*out_options` is set to the defaults. Parameters of another kind are 0 / NULL; for
- * "ivf_pq", `partitions` and `sub_vectors` are what `agentdb_create_index_with` was given
+ * "ivf_pq", `partitions` and `sub_vectors` are what `agentdb_collection_create_index_with` was given
  * (0: chosen by Lance).
  *
  * # Safety
  * `out_has_index` is NULL or writable; `out_options` is NULL or points to a writable
  * `agentdb_index_options` whose `struct_size` is set.
  */
-enum agentdb_status agentdb_index_describe(const struct agentdb_collection *collection,
-                                           bool *out_has_index,
-                                           struct agentdb_index_options *out_options);
+enum agentdb_status agentdb_collection_index_describe(const struct agentdb_collection *collection,
+                                                      bool *out_has_index,
+                                                      struct agentdb_index_options *out_options);
 
 /**
- * Writes the number of queries the results hold to `*out_count` (1 for `agentdb_search`).
+ * Writes the number of queries the results hold to `*out_count` (1 for `agentdb_collection_search`).
  *
  * # Safety
  * `out_count` is NULL or writable.
@@ -1491,7 +1591,7 @@ enum agentdb_status agentdb_results_query_count(const struct agentdb_results *re
                                                 size_t *out_count);
 
 /**
- * Writes the number of hits of query `query` (0 for `agentdb_search`) to `*out_count`.
+ * Writes the number of hits of query `query` (0 for `agentdb_collection_search`) to `*out_count`.
  *
  * # Safety
  * `out_count` is NULL or writable.
@@ -1507,11 +1607,11 @@ enum agentdb_status agentdb_results_count(const struct agentdb_results *results,
  * # Safety
  * `out_id` is NULL or writable; `out_len` is NULL or writable.
  */
-enum agentdb_status agentdb_results_id(const struct agentdb_results *results,
-                                       size_t query,
-                                       size_t row,
-                                       const char **out_id,
-                                       size_t *out_len);
+enum agentdb_status agentdb_results_get_id(const struct agentdb_results *results,
+                                           size_t query,
+                                           size_t row,
+                                           const char **out_id,
+                                           size_t *out_len);
 
 /**
  * Writes the distance of hit `row` of query `query` to `*out_distance` (smaller is closer; see
@@ -1520,10 +1620,10 @@ enum agentdb_status agentdb_results_id(const struct agentdb_results *results,
  * # Safety
  * `out_distance` is NULL or writable.
  */
-enum agentdb_status agentdb_results_distance(const struct agentdb_results *results,
-                                             size_t query,
-                                             size_t row,
-                                             float *out_distance);
+enum agentdb_status agentdb_results_get_distance(const struct agentdb_results *results,
+                                                 size_t query,
+                                                 size_t row,
+                                                 float *out_distance);
 
 /**
  * Writes the document of hit `row` of query `query` to `*out_document`, or NULL if the record has
@@ -1532,11 +1632,11 @@ enum agentdb_status agentdb_results_distance(const struct agentdb_results *resul
  * # Safety
  * `out_document` is NULL or writable; `out_len` is NULL or writable.
  */
-enum agentdb_status agentdb_results_document(const struct agentdb_results *results,
-                                             size_t query,
-                                             size_t row,
-                                             const char **out_document,
-                                             size_t *out_len);
+enum agentdb_status agentdb_results_get_document(const struct agentdb_results *results,
+                                                 size_t query,
+                                                 size_t row,
+                                                 const char **out_document,
+                                                 size_t *out_len);
 
 /**
  * Writes the metadata of hit `row` of query `query` as a JSON object (`{}` when it has none;
@@ -1545,11 +1645,11 @@ enum agentdb_status agentdb_results_document(const struct agentdb_results *resul
  * # Safety
  * `out_json` is NULL or writable; `out_len` is NULL or writable.
  */
-enum agentdb_status agentdb_results_metadata(const struct agentdb_results *results,
-                                             size_t query,
-                                             size_t row,
-                                             const char **out_json,
-                                             size_t *out_len);
+enum agentdb_status agentdb_results_get_metadata(const struct agentdb_results *results,
+                                                 size_t query,
+                                                 size_t row,
+                                                 const char **out_json,
+                                                 size_t *out_len);
 
 /**
  * Frees search results and every string obtained from them. `agentdb_results_free(NULL)` does
@@ -1572,10 +1672,10 @@ enum agentdb_status agentdb_records_count(const struct agentdb_records *records,
  * # Safety
  * `out_id` is NULL or writable; `out_len` is NULL or writable.
  */
-enum agentdb_status agentdb_records_id(const struct agentdb_records *records,
-                                       size_t row,
-                                       const char **out_id,
-                                       size_t *out_len);
+enum agentdb_status agentdb_records_get_id(const struct agentdb_records *records,
+                                           size_t row,
+                                           const char **out_id,
+                                           size_t *out_len);
 
 /**
  * Writes a pointer to the vector of record `row` (`*out_dim` floats, the collection's dimension)
@@ -1584,10 +1684,10 @@ enum agentdb_status agentdb_records_id(const struct agentdb_records *records,
  * # Safety
  * `out_vector` is NULL or writable; `out_dim` is NULL or writable.
  */
-enum agentdb_status agentdb_records_vector(const struct agentdb_records *records,
-                                           size_t row,
-                                           const float **out_vector,
-                                           size_t *out_dim);
+enum agentdb_status agentdb_records_get_vector(const struct agentdb_records *records,
+                                               size_t row,
+                                               const float **out_vector,
+                                               size_t *out_dim);
 
 /**
  * Writes the document of record `row` to `*out_document`, or NULL if it has none. Valid until
@@ -1596,22 +1696,22 @@ enum agentdb_status agentdb_records_vector(const struct agentdb_records *records
  * # Safety
  * `out_document` is NULL or writable; `out_len` is NULL or writable.
  */
-enum agentdb_status agentdb_records_document(const struct agentdb_records *records,
-                                             size_t row,
-                                             const char **out_document,
-                                             size_t *out_len);
+enum agentdb_status agentdb_records_get_document(const struct agentdb_records *records,
+                                                 size_t row,
+                                                 const char **out_document,
+                                                 size_t *out_len);
 
 /**
  * Writes the metadata of record `row` as a JSON object to `*out_json` (see
- * `agentdb_results_metadata`). Valid until `agentdb_records_free`.
+ * `agentdb_results_get_metadata`). Valid until `agentdb_records_free`.
  *
  * # Safety
  * `out_json` is NULL or writable; `out_len` is NULL or writable.
  */
-enum agentdb_status agentdb_records_metadata(const struct agentdb_records *records,
-                                             size_t row,
-                                             const char **out_json,
-                                             size_t *out_len);
+enum agentdb_status agentdb_records_get_metadata(const struct agentdb_records *records,
+                                                 size_t row,
+                                                 const char **out_json,
+                                                 size_t *out_len);
 
 /**
  * Writes when record `row` was created and last updated, in microseconds since the Unix epoch
@@ -1620,10 +1720,10 @@ enum agentdb_status agentdb_records_metadata(const struct agentdb_records *recor
  * # Safety
  * `out_created_at` and `out_updated_at` are each NULL or writable.
  */
-enum agentdb_status agentdb_records_timestamps(const struct agentdb_records *records,
-                                               size_t row,
-                                               int64_t *out_created_at,
-                                               int64_t *out_updated_at);
+enum agentdb_status agentdb_records_get_timestamps(const struct agentdb_records *records,
+                                                   size_t row,
+                                                   int64_t *out_created_at,
+                                                   int64_t *out_updated_at);
 
 /**
  * Frees records and every string and vector obtained from them. `agentdb_records_free(NULL)` does
@@ -1658,32 +1758,33 @@ enum agentdb_status agentdb_strings_get(const struct agentdb_strings *strings,
 enum agentdb_status agentdb_strings_free(struct agentdb_strings *strings);
 
 /**
- * A filter that lets every memory through, with `struct_size` set. Cannot fail.
+ * A filter that lets every memory through (the engine's `MemoryFilter::default()`), with
+ * `struct_size` set. Cannot fail.
  */
 struct agentdb_memory_filter agentdb_memory_filter_default(void);
 
 /**
- * The default recall options (the engine's default weights), `struct_size` set. Cannot fail.
+ * The default recall options: the engine's (`RecallOptions::new`, `RecallWeights::default()`),
+ * with `struct_size` set. Cannot fail.
  */
 struct agentdb_recall_options agentdb_recall_options_default(void);
 
 /**
- * Consolidation options with no step enabled and the default weights. Cannot fail.
+ * The engine's consolidation options (`ConsolidateOptions::default()`: no step enabled, the
+ * default weights), with `struct_size` set. Cannot fail.
  */
 struct agentdb_consolidate_options agentdb_consolidate_options_default(void);
 
 /**
- * Opens memory store `name` of `db` and writes its handle to `*out_memory` (free it with
- * `agentdb_memory_close`; NULL on failure). With `dim` > 0 the store is created if it does not
- * exist (vectors of `dim` floats compared by `metric`), and an existing store must have that
- * dimension (`AGENTDB_DIMENSION_MISMATCH`) and metric (`AGENTDB_INVALID_ARGUMENT`). With `dim` 0
- * the store must exist (`AGENTDB_COLLECTION_NOT_FOUND`) and `metric` is ignored.
+ * Opens the existing memory store `name` of `db` (its dimension and metric are stored) and writes
+ * its handle to `*out_memory` (free it with `agentdb_memory_close`; NULL on failure).
+ * `AGENTDB_COLLECTION_NOT_FOUND` if there is none.
  *
  * A store is a hidden collection (`_agentdb_memory_<name>`) with an HNSW index; see
  * `agentdb_memory_recall` for the score.
  *
  * Lifetime: the handle is valid until `agentdb_memory_close`, independently of the db handle.
- * `agentdb_close(db)` closes the database with every handle from it (there is no freeing a db
+ * `agentdb_db_close(db)` closes the database with every handle from it (there is no freeing a db
  * handle without closing it): calls on this handle then fail with `AGENTDB_CLOSED` ("memory store
  * '<name>' is closed: ..."), and it must still be freed with `agentdb_memory_close`.
  *
@@ -1692,14 +1793,28 @@ struct agentdb_consolidate_options agentdb_consolidate_options_default(void);
  */
 enum agentdb_status agentdb_memory_open(const struct agentdb_db *db,
                                         const char *name,
-                                        size_t dim,
-                                        agentdb_metric metric,
                                         struct agentdb_memory **out_memory);
+
+/**
+ * Opens memory store `name` of `db`, creating it if it does not exist (vectors of `dim` floats
+ * compared by `metric`), and writes its handle to `*out_memory` (free it with
+ * `agentdb_memory_close`; NULL on failure). An existing store must have that dimension
+ * (`AGENTDB_DIMENSION_MISMATCH`) and metric (`AGENTDB_INVALID_ARGUMENT`). Lifetime as for
+ * `agentdb_memory_open`.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out_memory` is NULL or writable.
+ */
+enum agentdb_status agentdb_memory_open_or_create(const struct agentdb_db *db,
+                                                  const char *name,
+                                                  size_t dim,
+                                                  agentdb_metric metric,
+                                                  struct agentdb_memory **out_memory);
 
 /**
  * Frees a memory store handle (the store stays in the database; pending access statistics are
  * written when the database closes or on `agentdb_memory_flush`). Works before or after
- * `agentdb_close` of its database. NULL does nothing; freeing twice returns
+ * `agentdb_db_close` of its database. NULL does nothing; freeing twice returns
  * `AGENTDB_INVALID_HANDLE`.
  */
 enum agentdb_status agentdb_memory_close(struct agentdb_memory *memory);
@@ -1723,10 +1838,10 @@ enum agentdb_status agentdb_memory_dim(const struct agentdb_memory *memory, size
 
 /**
  * Stores `n` memories of agent `agent_id` (and session `session_id`, NULL: none), all of kind
- * `kind` (`AGENTDB_MEMORY_KIND_DEFAULT`: the engine's default, episodic). Memory `i` has vector
+ * `kind` (`AGENTDB_MEMORY_KIND_DEFAULT`: the engine's default). Memory `i` has vector
  * `vectors[i*dim .. i*dim+dim]`, id `ids[i]` (`ids` NULL or an entry NULL: a new time-ordered
  * id), text `texts[i]` (`texts` or the entry NULL: none), importance `importance[i]` in [0, 1]
- * (`importance` NULL, or an entry NaN: the engine's default, 0.5), creation time
+ * (`importance` NULL, or an entry NaN: the engine's default), creation time
  * `created_at_us[i]` (µs since the epoch; `created_at_us` NULL: now), and metadata from
  * `metadata_json` (NULL, or a JSON array of `n` objects or nulls, at most `AGENTDB_MAX_JSON_LEN`
  * bytes; the keys `agent_id`, `session_id`, `kind`, `importance`, `created`, `last_accessed`,
@@ -1853,7 +1968,7 @@ enum agentdb_status agentdb_memory_consolidate(const struct agentdb_memory *memo
 /**
  * Runs `agentdb_memory_consolidate` with `options` every `interval_ms` milliseconds on a thread
  * of the library (writing pending access statistics each time), until
- * `agentdb_memory_stop_background`, `agentdb_memory_drop` or `agentdb_close`. Replaces a schedule
+ * `agentdb_memory_stop_background`, `agentdb_memory_drop` or `agentdb_db_close`. Replaces a schedule
  * already running.
  *
  * # Safety
@@ -1906,7 +2021,7 @@ enum agentdb_status agentdb_memories_free(struct agentdb_memories *memories);
  * `ttl_seconds`: 0 for none, else this version expires that long after now.
  *
  * Every `agentdb_state_*` and `agentdb_checkpoint_*` call reaches the agent state through the db
- * handle, so there is no state handle to outlive it: after `agentdb_close(db)` they return
+ * handle, so there is no state handle to outlive it: after `agentdb_db_close(db)` they return
  * `AGENTDB_INVALID_HANDLE`. Result objects already read (`agentdb_state_versions`, ...) hold
  * copies and stay readable until freed.
  *
@@ -2094,9 +2209,9 @@ enum agentdb_status agentdb_state_versions_count(const struct agentdb_state_vers
  * # Safety
  * `out` is NULL or writable.
  */
-enum agentdb_status agentdb_state_versions_at(const struct agentdb_state_versions *versions,
-                                              size_t i,
-                                              struct agentdb_state_version *out);
+enum agentdb_status agentdb_state_versions_get(const struct agentdb_state_versions *versions,
+                                               size_t i,
+                                               struct agentdb_state_version *out);
 
 /**
  * Frees an `agentdb_state_versions` (NULL: nothing).
@@ -2119,12 +2234,12 @@ enum agentdb_status agentdb_state_entries_count(const struct agentdb_state_entri
  * # Safety
  * `out_key` and `out_value_json` are NULL or writable; the length pointers NULL or writable.
  */
-enum agentdb_status agentdb_state_entries_at(const struct agentdb_state_entries *entries,
-                                             size_t i,
-                                             const char **out_key,
-                                             size_t *out_key_len,
-                                             const char **out_value_json,
-                                             size_t *out_value_len);
+enum agentdb_status agentdb_state_entries_get(const struct agentdb_state_entries *entries,
+                                              size_t i,
+                                              const char **out_key,
+                                              size_t *out_key_len,
+                                              const char **out_value_json,
+                                              size_t *out_value_len);
 
 /**
  * Frees an `agentdb_state_entries` (NULL: nothing).
@@ -2235,9 +2350,9 @@ enum agentdb_status agentdb_checkpoints_count(const struct agentdb_checkpoints *
  * # Safety
  * `out` is NULL or writable.
  */
-enum agentdb_status agentdb_checkpoints_at(const struct agentdb_checkpoints *checkpoints,
-                                           size_t i,
-                                           struct agentdb_checkpoint *out);
+enum agentdb_status agentdb_checkpoints_get(const struct agentdb_checkpoints *checkpoints,
+                                            size_t i,
+                                            struct agentdb_checkpoint *out);
 
 /**
  * Frees an `agentdb_checkpoints` (NULL: nothing).
@@ -2260,9 +2375,9 @@ enum agentdb_status agentdb_pending_writes_count(const struct agentdb_pending_wr
  * # Safety
  * `out` is NULL or writable.
  */
-enum agentdb_status agentdb_pending_writes_at(const struct agentdb_pending_writes *writes,
-                                              size_t i,
-                                              struct agentdb_pending_write *out);
+enum agentdb_status agentdb_pending_writes_get(const struct agentdb_pending_writes *writes,
+                                               size_t i,
+                                               struct agentdb_pending_write *out);
 
 /**
  * Frees an `agentdb_pending_writes` (NULL: nothing).
@@ -2276,32 +2391,32 @@ enum agentdb_status agentdb_pending_writes_free(struct agentdb_pending_writes *w
  * live in the hidden collection `_agentdb_rag_<name>`; the same store is `db.rag(name)` in Python.
  *
  * Lifetime: the handle is valid until `agentdb_rag_close`, independently of the db handle.
- * `agentdb_close(db)` closes the database with every handle from it (there is no freeing a db
+ * `agentdb_db_close(db)` closes the database with every handle from it (there is no freeing a db
  * handle without closing it): calls on this handle then fail with `AGENTDB_CLOSED` ("the database
  * is closed"), and it must still be freed with `agentdb_rag_close`.
  *
  * # Safety
  * `name` is NULL or NUL-terminated; `out_rag` is NULL or writable.
  */
-enum agentdb_status agentdb_rag_open(const struct agentdb_db *db,
-                                     const char *name,
-                                     size_t dim,
-                                     agentdb_metric metric,
-                                     struct agentdb_rag **out_rag);
+enum agentdb_status agentdb_rag_open_or_create(const struct agentdb_db *db,
+                                               const char *name,
+                                               size_t dim,
+                                               agentdb_metric metric,
+                                               struct agentdb_rag **out_rag);
 
 /**
  * Opens an existing RAG store (its dimension and metric are stored); `AGENTDB_COLLECTION_NOT_FOUND`
  * if there is none.
  *
  * # Safety
- * As for `agentdb_rag_open`.
+ * As for `agentdb_rag_open_or_create`.
  */
-enum agentdb_status agentdb_rag_open_existing(const struct agentdb_db *db,
-                                              const char *name,
-                                              struct agentdb_rag **out_rag);
+enum agentdb_status agentdb_rag_open(const struct agentdb_db *db,
+                                     const char *name,
+                                     struct agentdb_rag **out_rag);
 
 /**
- * Frees a RAG handle (the store stays in the database). Works before or after `agentdb_close` of
+ * Frees a RAG handle (the store stays in the database). Works before or after `agentdb_db_close` of
  * its database. NULL does nothing; freeing twice returns `AGENTDB_INVALID_HANDLE`.
  */
 enum agentdb_status agentdb_rag_close(struct agentdb_rag *rag);
@@ -2318,28 +2433,31 @@ enum agentdb_status agentdb_rag_dim(const struct agentdb_rag *rag,
                                     agentdb_metric *out_metric);
 
 /**
- * Ingests `n` documents: each is hashed and skipped if stored unchanged (unless `force`), else cut
- * into chunks of at most `chunk_size` units with up to `chunk_overlap` units of overlap (units:
- * tokens by the engine's approximation if `chunk_chars` is false, characters if true; 0 for
- * `chunk_size` means 256), embedded by one call of `embed`, and written; all changed documents are
- * replaced in one commit. Writes what happened to `*out_stats` if it is not NULL.
+ * The engine's chunking defaults (`ChunkOptions::default()`), `force` off, `struct_size` set.
+ * Cannot fail.
+ */
+struct agentdb_ingest_options agentdb_ingest_options_default(void);
+
+/**
+ * Ingests `n` documents: each is hashed and skipped if stored unchanged (unless
+ * `options->force`), else cut into chunks as `options` says (NULL: the engine's defaults, see
+ * `agentdb_ingest_options_default`), embedded by one call of `embed`, and written; all changed
+ * documents are replaced in one commit. Writes what happened to `*out_stats` if it is not NULL.
  *
  * `n` is at most `AGENTDB_MAX_BATCH`, and `docs` must not be NULL when `n > 0`
  * (`AGENTDB_NULL_POINTER`), both checked before `docs` is read; each document's `metadata_json`
- * is at most `AGENTDB_MAX_JSON_LEN` bytes.
+ * is at most `AGENTDB_MAX_JSON_LEN` bytes. Chunk sizes out of range are the engine's
+ * `AGENTDB_INVALID_ARGUMENT`.
  *
  * # Safety
  * `docs` is NULL or points to `n` readable `agentdb_rag_document`s whose strings are NULL or
- * NUL-terminated; `embed` follows the contract of `agentdb_embed_fn`; `out_stats` is NULL or
- * writable.
+ * NUL-terminated; `options` is NULL or a readable `agentdb_ingest_options`; `embed` follows the
+ * contract of `agentdb_embed_fn`; `out_stats` is NULL or writable.
  */
 enum agentdb_status agentdb_rag_ingest(const struct agentdb_rag *rag,
                                        const struct agentdb_rag_document *docs,
                                        size_t n,
-                                       size_t chunk_size,
-                                       size_t chunk_overlap,
-                                       bool chunk_chars,
-                                       bool force,
+                                       const struct agentdb_ingest_options *options,
                                        agentdb_embed_fn embed,
                                        void *user,
                                        struct agentdb_ingest_stats *out_stats);
@@ -2357,15 +2475,22 @@ enum agentdb_status agentdb_rag_delete(const struct agentdb_rag *rag,
                                        uint64_t *out_deleted);
 
 /**
- * The default RAG options, with `struct_size` set. Cannot fail.
+ * The engine's defaults for `agentdb_rag_search` (`RetrieveOptions::default()`), `struct_size`
+ * set. Cannot fail.
  */
-struct agentdb_rag_options agentdb_rag_options_default(void);
+struct agentdb_rag_options agentdb_rag_search_options_default(void);
+
+/**
+ * The engine's defaults for `agentdb_rag_context` (`ContextOptions::default()`: its retrieval,
+ * and its packing order), `struct_size` set. Cannot fail.
+ */
+struct agentdb_rag_options agentdb_rag_context_options_default(void);
 
 /**
  * Retrieves chunks for a query: `query_text` (NUL-terminated; NULL for vector-only search) for
  * BM25 and `query_vector` (`dim` floats, the query's embedding, `dim` at most `AGENTDB_MAX_DIM`;
  * NULL for text-only) for vector similarity; hybrid needs both. The filter (SQL or JSON, as in
- * `agentdb_get`) applies to both retrievers, over the chunk metadata (the document's metadata
+ * `agentdb_collection_get`) applies to both retrievers, over the chunk metadata (the document's metadata
  * plus `doc_id`, `source`, `position`, …). Writes the hits, best first, to a new `*out_hits`
  * (free with `agentdb_rag_hits_free`; NULL on failure).
  *
@@ -2384,34 +2509,11 @@ enum agentdb_status agentdb_rag_search(const struct agentdb_rag *rag,
                                        struct agentdb_rag_hits **out_hits);
 
 /**
- * Frees search hits. NULL does nothing.
- */
-enum agentdb_status agentdb_rag_hits_free(struct agentdb_rag_hits *hits);
-
-/**
- * Writes the number of hits to `*out_count`.
- *
- * # Safety
- * `out_count` is NULL or writable.
- */
-enum agentdb_status agentdb_rag_hits_count(const struct agentdb_rag_hits *hits, size_t *out_count);
-
-/**
- * Fills `*out_hit` with hit `i` (0-based, best first).
- *
- * # Safety
- * `out_hit` is NULL or writable.
- */
-enum agentdb_status agentdb_rag_hit_get(const struct agentdb_rag_hits *hits,
-                                        size_t i,
-                                        struct agentdb_rag_hit *out_hit);
-
-/**
  * Packs the best chunks for a query into at most `max_tokens` tokens (the engine's token
  * approximation), ready to paste into a prompt: passages headed `[n] source § heading (chunk i)`,
  * grouped by document in reading order with overlapping chunks merged (unless
  * `options->score_order`). Query, options and filter as for `agentdb_rag_search` (`k` is the pool
- * of candidates, default 20). Writes a new `*out_context` (free with `agentdb_rag_context_free`;
+ * of candidates; NULL options: `agentdb_rag_context_options_default()`). Writes a new `*out_context` (free with `agentdb_context_free`;
  * NULL on failure).
  *
  * # Safety
@@ -2428,19 +2530,37 @@ enum agentdb_status agentdb_rag_context(const struct agentdb_rag *rag,
                                         struct agentdb_context **out_context);
 
 /**
- * Frees a context. NULL does nothing.
+ * Writes the number of hits to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
  */
-enum agentdb_status agentdb_rag_context_free(struct agentdb_context *context);
+enum agentdb_status agentdb_rag_hits_count(const struct agentdb_rag_hits *hits, size_t *out_count);
+
+/**
+ * Fills `*out_hit` with hit `i` (0-based, best first).
+ *
+ * # Safety
+ * `out_hit` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_hits_get(const struct agentdb_rag_hits *hits,
+                                         size_t i,
+                                         struct agentdb_rag_hit *out_hit);
+
+/**
+ * Frees search hits. NULL does nothing.
+ */
+enum agentdb_status agentdb_rag_hits_free(struct agentdb_rag_hits *hits);
 
 /**
  * Writes the context text (NUL-terminated; empty when nothing matched) to `*out_text`, its length
  * in bytes to `*out_len` and its token count to `*out_tokens` (each out-pointer but `out_text`
- * may be NULL). Valid until `agentdb_rag_context_free`.
+ * may be NULL). Valid until `agentdb_context_free`.
  *
  * # Safety
  * `out_text` is NULL or writable; `out_len` and `out_tokens` are NULL or writable.
  */
-enum agentdb_status agentdb_rag_context_text(const struct agentdb_context *context,
+enum agentdb_status agentdb_context_get_text(const struct agentdb_context *context,
                                              const char **out_text,
                                              size_t *out_len,
                                              size_t *out_tokens);
@@ -2451,8 +2571,7 @@ enum agentdb_status agentdb_rag_context_text(const struct agentdb_context *conte
  * # Safety
  * `out_count` is NULL or writable.
  */
-enum agentdb_status agentdb_rag_context_citation_count(const struct agentdb_context *context,
-                                                       size_t *out_count);
+enum agentdb_status agentdb_context_count(const struct agentdb_context *context, size_t *out_count);
 
 /**
  * Fills `*out_citation` with citation `i` (0-based; its `number` is `i + 1`).
@@ -2460,9 +2579,14 @@ enum agentdb_status agentdb_rag_context_citation_count(const struct agentdb_cont
  * # Safety
  * `out_citation` is NULL or writable.
  */
-enum agentdb_status agentdb_rag_context_citation(const struct agentdb_context *context,
-                                                 size_t i,
-                                                 struct agentdb_rag_citation *out_citation);
+enum agentdb_status agentdb_context_get(const struct agentdb_context *context,
+                                        size_t i,
+                                        struct agentdb_rag_citation *out_citation);
+
+/**
+ * Frees a context. NULL does nothing.
+ */
+enum agentdb_status agentdb_context_free(struct agentdb_context *context);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -65,16 +65,16 @@ int main(int argc, char **argv) {
     k = (size_t)strtoul(argv[3], NULL, 10);
     for (i = 0; i < (size_t)(argc - 4) && i < MAX_DIM; i++) query[i] = strtof(argv[4 + i], NULL);
 
-    if ((s = agentdb_open(argv[1], &db)) != AGENTDB_OK) return fail("open", s);
-    if ((s = agentdb_get_or_create_collection(db, "vectors", dim, AGENTDB_METRIC_COSINE, &col)) != AGENTDB_OK) {
+    if ((s = agentdb_db_open(argv[1], &db)) != AGENTDB_OK) return fail("open", s);
+    if ((s = agentdb_collection_open_or_create(db, "vectors", dim, AGENTDB_METRIC_COSINE, &col)) != AGENTDB_OK) {
         fail("collection", s);
         goto out;
     }
-    if ((s = agentdb_upsert(col, ids, n, vectors, dim, NULL, NULL)) != AGENTDB_OK) {
+    if ((s = agentdb_collection_upsert(col, ids, n, vectors, dim, NULL, NULL)) != AGENTDB_OK) {
         fail("upsert", s);
         goto out;
     }
-    if ((s = agentdb_search(col, query, (size_t)(argc - 4), k, NULL, NULL, &res)) != AGENTDB_OK) {
+    if ((s = agentdb_collection_search(col, query, (size_t)(argc - 4), k, NULL, NULL, &res)) != AGENTDB_OK) {
         fail("search", s);
         goto out;
     }
@@ -83,14 +83,14 @@ int main(int argc, char **argv) {
     for (i = 0; i < hits; i++) {
         const char *id;
         float dist;
-        agentdb_results_id(res, 0, i, &id, NULL);
-        agentdb_results_distance(res, 0, i, &dist);
+        agentdb_results_get_id(res, 0, i, &id, NULL);
+        agentdb_results_get_distance(res, 0, i, &dist);
         printf("  %-10s %.4f\n", id, (double)dist);
     }
     rc = 0;
 out:
     agentdb_results_free(res);
     agentdb_collection_close(col);
-    agentdb_close(db);
+    agentdb_db_close(db);
     return rc;
 }

@@ -99,6 +99,16 @@ static inline int path_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+/* Options for agentdb_rag_ingest: the engine's defaults (agentdb_ingest_options_default), with
+ * the chunk overlap and `force` a test needs. A per-thread copy, valid until the next call of this
+ * helper on the same thread (each test passes it straight to one call). */
+static inline const agentdb_ingest_options *ingest_opts(size_t chunk_overlap, bool force) {
+    static _Thread_local agentdb_ingest_options o;
+    o = agentdb_ingest_options_default();
+    o.chunk_overlap = chunk_overlap;
+    o.force = force;
+    return &o;
+}
 
 /* ---------------------------------------------------------------------------------------------- */
 /* The runner: each test gets a fresh temporary directory.                                        */

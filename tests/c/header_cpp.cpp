@@ -12,14 +12,14 @@ static_assert(offsetof(agentdb_search_options, struct_size) == 0, "struct_size c
 
 int main() {
     agentdb_db *db = nullptr;
-    agentdb_status s = agentdb_open(nullptr, &db);
+    agentdb_status s = agentdb_db_open(nullptr, &db);
     if (s != AGENTDB_NULL_POINTER || db != nullptr || std::strlen(agentdb_errmsg()) == 0) {
         std::printf("C++ header check failed: %s\n", agentdb_errmsg());
         return 1;
     }
     bool has_index = true; // the header's bool (<stdbool.h>) is C++'s bool
-    if (agentdb_index_params(nullptr, &has_index, nullptr, nullptr) != AGENTDB_NULL_POINTER || has_index) {
-        std::printf("C++ header check failed: agentdb_index_params: %s\n", agentdb_errmsg());
+    if (agentdb_collection_index_params(nullptr, &has_index, nullptr, nullptr) != AGENTDB_NULL_POINTER || has_index) {
+        std::printf("C++ header check failed: agentdb_collection_index_params: %s\n", agentdb_errmsg());
         return 1;
     }
     // The options struct: a standard-layout C struct, returned by value.
@@ -31,8 +31,8 @@ int main() {
     o.ids_only = true;
     agentdb_results *r = nullptr;
     const float q[] = {1, 0, 0};
-    if (agentdb_search_opts(nullptr, q, 3, 1, nullptr, nullptr, &o, &r) != AGENTDB_NULL_POINTER || r != nullptr) {
-        std::printf("C++ header check failed: agentdb_search_opts: %s\n", agentdb_errmsg());
+    if (agentdb_collection_search_with(nullptr, q, 3, 1, nullptr, nullptr, &o, &r) != AGENTDB_NULL_POINTER || r != nullptr) {
+        std::printf("C++ header check failed: agentdb_collection_search_with: %s\n", agentdb_errmsg());
         return 1;
     }
     agentdb_metric m = AGENTDB_METRIC_COSINE;

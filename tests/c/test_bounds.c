@@ -30,9 +30,9 @@ static int open_five(agentdb_db **db, agentdb_collection **c) {
         v[3 * i + 1] = 0;
         v[3 * i + 2] = 1;
     }
-    if (agentdb_open(g_db_path, db) != AGENTDB_OK) return 0;
-    if (agentdb_create_collection(*db, "five", 3, AGENTDB_METRIC_L2, c) != AGENTDB_OK) return 0;
-    return agentdb_add(*c, R_IDS, 5, v, 3, NULL, "[{\"n\": 1}, {\"n\": 2}, {\"n\": 3}, {\"n\": 4}, {\"n\": 5}]") ==
+    if (agentdb_db_open(g_db_path, db) != AGENTDB_OK) return 0;
+    if (agentdb_collection_create(*db, "five", 3, AGENTDB_METRIC_L2, c) != AGENTDB_OK) return 0;
+    return agentdb_collection_add(*c, R_IDS, 5, v, 3, NULL, "[{\"n\": 1}, {\"n\": 2}, {\"n\": 3}, {\"n\": 4}, {\"n\": 5}]") ==
            AGENTDB_OK;
 }
 
@@ -42,8 +42,8 @@ static int five_intact(agentdb_collection *c) {
     uint64_t count = 0;
     size_t n = 0, i;
     int ok = 1;
-    if (agentdb_count(c, NULL, NULL, &count) != AGENTDB_OK || count != 5) return 0;
-    if (agentdb_get(c, R_IDS, 5, NULL, NULL, 0, 0, &rec) != AGENTDB_OK) return 0;
+    if (agentdb_collection_count(c, NULL, NULL, &count) != AGENTDB_OK || count != 5) return 0;
+    if (agentdb_collection_get(c, R_IDS, 5, NULL, NULL, 0, 0, &rec) != AGENTDB_OK) return 0;
     if (agentdb_records_count(rec, &n) != AGENTDB_OK || n != 5) ok = 0;
     for (i = 0; ok && i < 5; i++) {
         const char *id = NULL, *meta = NULL;
@@ -51,10 +51,10 @@ static int five_intact(agentdb_collection *c) {
         size_t dim = 0;
         char want[32];
         snprintf(want, sizeof want, "{\"n\":%zu}", i + 1);
-        if (agentdb_records_id(rec, i, &id, NULL) != AGENTDB_OK || strcmp(id, R_IDS[i]) != 0) ok = 0;
-        if (ok && (agentdb_records_vector(rec, i, &v, &dim) != AGENTDB_OK || dim != 3)) ok = 0;
+        if (agentdb_records_get_id(rec, i, &id, NULL) != AGENTDB_OK || strcmp(id, R_IDS[i]) != 0) ok = 0;
+        if (ok && (agentdb_records_get_vector(rec, i, &v, &dim) != AGENTDB_OK || dim != 3)) ok = 0;
         if (ok && (v[0] != (float)(i + 1) || v[1] != 0 || v[2] != 1)) ok = 0;
-        if (ok && (agentdb_records_metadata(rec, i, &meta, NULL) != AGENTDB_OK || strcmp(meta, want) != 0)) ok = 0;
+        if (ok && (agentdb_records_get_metadata(rec, i, &meta, NULL) != AGENTDB_OK || strcmp(meta, want) != 0)) ok = 0;
     }
     agentdb_records_free(rec);
     return ok;
@@ -89,8 +89,8 @@ static void test_remember_huge_count(void) {
     const float v[] = {1, 0, 0, 1, 1, 1};
     size_t n = 0;
 
-    OK(agentdb_open(g_db_path, &db));
-    OK(agentdb_memory_open(db, "mem", 2, AGENTDB_METRIC_COSINE, &m));
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_memory_open_or_create(db, "mem", 2, AGENTDB_METRIC_COSINE, &m));
     OK(agentdb_memory_remember(m, "agent", NULL, AGENTDB_MEMORY_EPISODIC, 3, mine, NULL, v, 2, NULL, NULL, NULL, NULL));
 
     /* n = 2^40 with every array NULL (0 items given): allocated n metadata maps, then aborted. */
@@ -143,14 +143,14 @@ static void test_remember_huge_count(void) {
     CHECK(n == 3);
     OK(agentdb_memories_free(got));
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 
     /* And after reopening. */
-    OK(agentdb_open(g_db_path, &db));
-    OK(agentdb_memory_open(db, "mem", 0, 0, &m));
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_memory_open(db, "mem", &m));
     CHECK(memory_count(m) == 3);
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 static void test_memory_other_counts(void) {
@@ -163,8 +163,8 @@ static void test_memory_other_counts(void) {
     char long_id[AGENTDB_MAX_ID_LEN + 2];
     const char *long_ids[] = {long_id};
 
-    OK(agentdb_open(g_db_path, &db));
-    OK(agentdb_memory_open(db, "mem", 2, AGENTDB_METRIC_COSINE, &m));
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_memory_open_or_create(db, "mem", 2, AGENTDB_METRIC_COSINE, &m));
     OK(agentdb_memory_remember(m, "agent", NULL, AGENTDB_MEMORY_EPISODIC, 3, mine, NULL, v, 2, NULL, NULL, NULL, NULL));
 
     EXPECT(agentdb_memory_get(m, NULL, HUGE_N, &got), AGENTDB_INVALID_ARGUMENT);
@@ -207,7 +207,7 @@ static void test_memory_other_counts(void) {
         OK(agentdb_memories_free(got));
     }
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -222,42 +222,42 @@ static void test_write_counts(void) {
     const char *long_ids[] = {long_id};
 
     CHECK(open_five(&db, &c));
-    EXPECT(agentdb_add(c, NULL, HUGE_N, NULL, 0, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_add(c, NULL, HUGE_N, NULL, 0, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("AGENTDB_MAX_BATCH");
-    EXPECT(agentdb_upsert(c, NULL, HUGE_N, NULL, 0, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_add(c, NULL, HUGER_N, NULL, 3, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_upsert(c, NULL, HUGE_N, NULL, 0, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_add(c, NULL, HUGER_N, NULL, 3, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
     /* Real arrays of 2 behind a lying count: refused before they are read. */
-    EXPECT(agentdb_upsert(c, two, HUGE_N, v, 3, two, "[{}, {}]"), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_upsert(c, two, AGENTDB_MAX_BATCH + 1, v, 3, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_upsert(c, two, SIZE_MAX, v, 3, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_upsert(c, two, HUGE_N, v, 3, two, "[{}, {}]"), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_upsert(c, two, AGENTDB_MAX_BATCH + 1, v, 3, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_upsert(c, two, SIZE_MAX, v, 3, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
     /* Arrays that are required for n > 0. */
-    EXPECT(agentdb_upsert(c, NULL, 2, v, 3, NULL, NULL), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_collection_upsert(c, NULL, 2, v, 3, NULL, NULL), AGENTDB_NULL_POINTER);
     CHECK_MSG("ids");
-    EXPECT(agentdb_upsert(c, two, 2, NULL, 3, NULL, NULL), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_collection_upsert(c, two, 2, NULL, 3, NULL, NULL), AGENTDB_NULL_POINTER);
     CHECK_MSG("vectors");
-    EXPECT(agentdb_upsert(c, two, 2, NULL, 0, NULL, NULL), AGENTDB_NULL_POINTER);
-    EXPECT(agentdb_upsert(c, two, 2, v, 0, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_upsert(c, two, 2, NULL, 0, NULL, NULL), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_collection_upsert(c, two, 2, v, 0, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("dim is 0");
     /* dim past AGENTDB_MAX_DIM; n × dim overflowing. */
-    EXPECT(agentdb_upsert(c, two, 2, v, AGENTDB_MAX_DIM + 1, NULL, NULL), AGENTDB_DIMENSION_MISMATCH);
-    EXPECT(agentdb_upsert(c, two, 2, v, SIZE_MAX / 2 + 1, NULL, NULL), AGENTDB_DIMENSION_MISMATCH);
+    EXPECT(agentdb_collection_upsert(c, two, 2, v, AGENTDB_MAX_DIM + 1, NULL, NULL), AGENTDB_DIMENSION_MISMATCH);
+    EXPECT(agentdb_collection_upsert(c, two, 2, v, SIZE_MAX / 2 + 1, NULL, NULL), AGENTDB_DIMENSION_MISMATCH);
     /* Metadata for another number of records. */
-    EXPECT(agentdb_upsert(c, two, 2, v, 3, NULL, "[{}]"), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_upsert(c, two, 2, v, 3, NULL, "[{}]"), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("1 entries for n = 2");
-    EXPECT(agentdb_upsert(c, two, 2, v, 3, NULL, "[{}, {}, {}]"), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_upsert(c, two, 2, v, 3, NULL, "[{}, {}, {}]"), AGENTDB_INVALID_ARGUMENT);
     /* An id past AGENTDB_MAX_ID_LEN. */
     memset(long_id, 'y', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = '\0';
-    EXPECT(agentdb_add(c, long_ids, 1, v, 3, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_add(c, long_ids, 1, v, 3, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("1025 bytes");
     long_id[AGENTDB_MAX_ID_LEN] = '\0'; /* exactly the limit: accepted */
-    OK(agentdb_add(c, long_ids, 1, v, 3, NULL, NULL));
-    OK(agentdb_delete(c, long_ids, 1, NULL, NULL, NULL));
+    OK(agentdb_collection_add(c, long_ids, 1, v, 3, NULL, NULL));
+    OK(agentdb_collection_delete(c, long_ids, 1, NULL, NULL, NULL));
     /* n = 0 needs no arrays. */
-    OK(agentdb_upsert(c, NULL, 0, NULL, 0, NULL, NULL));
+    OK(agentdb_collection_upsert(c, NULL, 0, NULL, 0, NULL, NULL));
     CHECK(five_intact(c));
     OK(agentdb_collection_close(c));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 static void test_read_counts(void) {
@@ -273,52 +273,52 @@ static void test_read_counts(void) {
 
     CHECK(open_five(&db, &c));
     /* get / delete by ids: the count is checked before the ids are read. */
-    EXPECT(agentdb_get(c, NULL, HUGE_N, NULL, NULL, 0, 0, &rec), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_get(c, NULL, HUGE_N, NULL, NULL, 0, 0, &rec), AGENTDB_INVALID_ARGUMENT);
     CHECK(rec == NULL);
-    EXPECT(agentdb_get(c, three, HUGER_N, NULL, NULL, 0, 0, &rec), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_delete(c, NULL, HUGE_N, NULL, NULL, &deleted), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_get(c, three, HUGER_N, NULL, NULL, 0, 0, &rec), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_delete(c, NULL, HUGE_N, NULL, NULL, &deleted), AGENTDB_INVALID_ARGUMENT);
     CHECK(deleted == 0);
-    EXPECT(agentdb_delete(c, three, HUGER_N, "TRUE", NULL, &deleted), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_delete(c, three, AGENTDB_MAX_BATCH + 1, NULL, NULL, &deleted), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_delete(c, three, HUGER_N, "TRUE", NULL, &deleted), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_delete(c, three, AGENTDB_MAX_BATCH + 1, NULL, NULL, &deleted), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("AGENTDB_MAX_BATCH");
     /* limit + offset overflowing: the limit is clamped, not wrapped around (which returned 0). */
-    OK(agentdb_get(c, three, 3, NULL, NULL, SIZE_MAX, 1, &rec));
+    OK(agentdb_collection_get(c, three, 3, NULL, NULL, SIZE_MAX, 1, &rec));
     OK(agentdb_records_count(rec, &n));
     CHECK(n == 2);
-    OK(agentdb_records_id(rec, 0, &id, NULL));
+    OK(agentdb_records_get_id(rec, 0, &id, NULL));
     CHECK(strcmp(id, "r2") == 0);
     OK(agentdb_records_free(rec));
     rec = NULL;
-    OK(agentdb_get(c, NULL, 0, NULL, NULL, SIZE_MAX, 2, &rec));
+    OK(agentdb_collection_get(c, NULL, 0, NULL, NULL, SIZE_MAX, 2, &rec));
     OK(agentdb_records_count(rec, &n));
     CHECK(n == 3);
     OK(agentdb_records_free(rec));
     rec = NULL;
-    EXPECT(agentdb_get(c, NULL, 0, NULL, NULL, 1, SIZE_MAX, &rec), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_get(c, NULL, 0, NULL, NULL, 1, SIZE_MAX, &rec), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("offset");
     /* Search: k, the number of queries, the dimension. */
-    EXPECT(agentdb_search(c, q, 3, AGENTDB_MAX_K + 1, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_search(c, q, 3, AGENTDB_MAX_K + 1, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("k must be between 1 and 100000");
-    EXPECT(agentdb_search(c, q, 3, SIZE_MAX, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_search_batch(c, NULL, HUGE_N, 3, 1, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_search(c, q, 3, SIZE_MAX, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_search_batch(c, NULL, HUGE_N, 3, 1, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("AGENTDB_MAX_BATCH");
-    EXPECT(agentdb_search_batch(c, q, HUGER_N, 3, 1, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_search_batch(c, q, AGENTDB_MAX_BATCH + 1, 3, 1, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_search_batch(c, NULL, 2, 3, 1, NULL, NULL, &r), AGENTDB_NULL_POINTER);
-    EXPECT(agentdb_search(c, q, SIZE_MAX, 1, NULL, NULL, &r), AGENTDB_DIMENSION_MISMATCH);
+    EXPECT(agentdb_collection_search_batch(c, q, HUGER_N, 3, 1, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_search_batch(c, q, AGENTDB_MAX_BATCH + 1, 3, 1, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_search_batch(c, NULL, 2, 3, 1, NULL, NULL, &r), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_collection_search(c, q, SIZE_MAX, 1, NULL, NULL, &r), AGENTDB_DIMENSION_MISMATCH);
     CHECK_MSG("AGENTDB_MAX_DIM");
-    EXPECT(agentdb_search_batch(c, q, 2, AGENTDB_MAX_DIM + 1, 1, NULL, NULL, &r), AGENTDB_DIMENSION_MISMATCH);
+    EXPECT(agentdb_collection_search_batch(c, q, 2, AGENTDB_MAX_DIM + 1, 1, NULL, NULL, &r), AGENTDB_DIMENSION_MISMATCH);
     CHECK(r == NULL);
     /* The limits themselves are accepted. */
-    OK(agentdb_search_batch(c, q, 2, 3, AGENTDB_MAX_K, NULL, NULL, &r));
+    OK(agentdb_collection_search_batch(c, q, 2, 3, AGENTDB_MAX_K, NULL, NULL, &r));
     OK(agentdb_results_count(r, 1, &n));
     CHECK(n == 5);
-    OK(agentdb_results_id(r, 1, 0, &id, NULL));
+    OK(agentdb_results_get_id(r, 1, 0, &id, NULL));
     CHECK(strcmp(id, "r2") == 0);
     OK(agentdb_results_free(r));
     CHECK(five_intact(c));
     OK(agentdb_collection_close(c));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 /* A JSON text past AGENTDB_MAX_JSON_LEN is refused before it is parsed; one at the limit is read. */
@@ -333,16 +333,16 @@ static void test_json_size(void) {
     CHECK(big != NULL);
 
     CHECK(open_five(&db, &c));
-    EXPECT(agentdb_add(c, two, 2, v, 3, NULL, big), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_add(c, two, 2, v, 3, NULL, big), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("AGENTDB_MAX_JSON_LEN");
-    EXPECT(agentdb_get(c, NULL, 0, NULL, big, 0, 0, &rec), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_get(c, NULL, 0, NULL, big, 0, 0, &rec), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("filter_json");
     EXPECT(agentdb_state_put(db, "agent", "s", "k", big, 0, NULL), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("value_json");
     /* At the limit: parsed (an empty array is a JSON value, but no metadata for 2 records). */
     big[AGENTDB_MAX_JSON_LEN - 1] = ']';
     big[AGENTDB_MAX_JSON_LEN] = '\0';
-    EXPECT(agentdb_add(c, two, 2, v, 3, NULL, big), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_add(c, two, 2, v, 3, NULL, big), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("0 entries for n = 2");
     free(big);
     OK(agentdb_state_get(db, "agent", "s", "k", &ver));
@@ -354,7 +354,7 @@ static void test_json_size(void) {
     OK(agentdb_state_versions_free(ver));
     CHECK(five_intact(c));
     OK(agentdb_collection_close(c));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -370,7 +370,7 @@ static void test_state_counts(void) {
     agentdb_write w = {0, "chan", NULL, (const uint8_t *)"v", 1};
     size_t n = 0;
 
-    OK(agentdb_open(g_db_path, &db));
+    OK(agentdb_db_open(g_db_path, &db));
     OK(agentdb_state_put_many(db, "agent", "s", keys, values, 2, 0, versions));
     CHECK(versions[0] == 1 && versions[1] == 1);
     OK(agentdb_checkpoint_put(db, "t", "", "c1", (const uint8_t *)"x", 1, NULL, NULL, NULL));
@@ -399,7 +399,7 @@ static void test_state_counts(void) {
     OK(agentdb_pending_writes_count(pw, &n));
     CHECK(n == 1);
     OK(agentdb_pending_writes_free(pw));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -422,7 +422,7 @@ static int32_t embed4(void *user, const char *const *texts, size_t n, size_t dim
 
 static size_t rag_hits(agentdb_rag *rag) {
     agentdb_rag_hits *hits = NULL;
-    agentdb_rag_options o = agentdb_rag_options_default();
+    agentdb_rag_options o = agentdb_rag_search_options_default();
     const float q[RDIM] = {1, 1, 0, 0};
     size_t n = SIZE_MAX;
     o.mode = AGENTDB_RAG_VECTOR;
@@ -446,20 +446,20 @@ static void test_rag_counts(void) {
     const char *doc_ids[] = {"d1", "d2"};
     const float q[RDIM] = {1, 1, 0, 0};
     uint64_t deleted = 99;
-    agentdb_rag_options o = agentdb_rag_options_default();
+    agentdb_rag_options o = agentdb_rag_search_options_default();
 
-    OK(agentdb_open(g_db_path, &db));
-    OK(agentdb_rag_open(db, "kb", RDIM, AGENTDB_METRIC_COSINE, &rag));
-    OK(agentdb_rag_ingest(rag, docs, 2, 0, 0, false, false, embed4, NULL, &st));
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_rag_open_or_create(db, "kb", RDIM, AGENTDB_METRIC_COSINE, &rag));
+    OK(agentdb_rag_ingest(rag, docs, 2, ingest_opts(0, false), embed4, NULL, &st));
     CHECK(st.added == 2);
     CHECK(rag_hits(rag) == 2);
 
-    EXPECT(agentdb_rag_ingest(rag, NULL, HUGE_N, 0, 0, false, false, embed4, NULL, &st), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_rag_ingest(rag, NULL, HUGE_N, ingest_opts(0, false), embed4, NULL, &st), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("AGENTDB_MAX_BATCH");
     CHECK(st.added == 0);
     /* 2^50 documents of 40 bytes fit a slice; 2^50 decoded ones were allocated first: abort. */
-    EXPECT(agentdb_rag_ingest(rag, docs, ALLOC_N, 0, 0, false, true, embed4, NULL, &st), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_rag_ingest(rag, NULL, 1, 0, 0, false, true, embed4, NULL, &st), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_rag_ingest(rag, docs, ALLOC_N, ingest_opts(0, true), embed4, NULL, &st), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_rag_ingest(rag, NULL, 1, ingest_opts(0, true), embed4, NULL, &st), AGENTDB_NULL_POINTER);
     EXPECT(agentdb_rag_delete(rag, NULL, HUGE_N, &deleted), AGENTDB_INVALID_ARGUMENT);
     EXPECT(agentdb_rag_delete(rag, doc_ids, HUGER_N, &deleted), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("AGENTDB_MAX_BATCH");
@@ -479,7 +479,7 @@ static void test_rag_counts(void) {
 
     CHECK(rag_hits(rag) == 2);
     OK(agentdb_rag_close(rag));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -493,28 +493,28 @@ static void test_filter_cannot_widen_delete(void) {
 
     CHECK(open_five(&db, &c));
     /* Pasted inside the engine's parentheses, the `)` closed them: all 5 records were deleted. */
-    EXPECT(agentdb_delete(c, r1, 1, "FALSE) OR (TRUE", NULL, &deleted), AGENTDB_INVALID_FILTER);
+    EXPECT(agentdb_collection_delete(c, r1, 1, "FALSE) OR (TRUE", NULL, &deleted), AGENTDB_INVALID_FILTER);
     CHECK(deleted == 0);
     CHECK(five_intact(c));
     /* The same shape with a filter alone, and in reads. */
-    EXPECT(agentdb_delete(c, NULL, 0, "FALSE) OR (TRUE", NULL, &deleted), AGENTDB_INVALID_FILTER);
+    EXPECT(agentdb_collection_delete(c, NULL, 0, "FALSE) OR (TRUE", NULL, &deleted), AGENTDB_INVALID_FILTER);
     {
         agentdb_records *rec = NULL;
         agentdb_results *r = NULL;
         uint64_t n = 0;
         const float q[] = {1, 0, 1};
-        EXPECT(agentdb_get(c, r1, 1, "FALSE) OR (TRUE", NULL, 0, 0, &rec), AGENTDB_INVALID_FILTER);
+        EXPECT(agentdb_collection_get(c, r1, 1, "FALSE) OR (TRUE", NULL, 0, 0, &rec), AGENTDB_INVALID_FILTER);
         CHECK(rec == NULL);
-        EXPECT(agentdb_count(c, "FALSE) OR (TRUE", NULL, &n), AGENTDB_INVALID_FILTER);
-        EXPECT(agentdb_search(c, q, 3, 5, "FALSE) OR (TRUE", NULL, &r), AGENTDB_INVALID_FILTER);
+        EXPECT(agentdb_collection_count(c, "FALSE) OR (TRUE", NULL, &n), AGENTDB_INVALID_FILTER);
+        EXPECT(agentdb_collection_search(c, q, 3, 5, "FALSE) OR (TRUE", NULL, &r), AGENTDB_INVALID_FILTER);
         CHECK(r == NULL);
     }
     /* A genuine filter next to ids still works: the intersection. */
-    OK(agentdb_delete(c, r1, 1, "n = 2", NULL, &deleted));
+    OK(agentdb_collection_delete(c, r1, 1, "n = 2", NULL, &deleted));
     CHECK(deleted == 0);
     CHECK(five_intact(c));
     OK(agentdb_collection_close(c));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 static void test_filter_trailing_text(void) {
@@ -524,14 +524,14 @@ static void test_filter_trailing_text(void) {
 
     CHECK(open_five(&db, &c));
     /* Trailing text was ignored: "TRUE garbage" counted 5, "n = 1 n = 2" counted 1. */
-    EXPECT(agentdb_count(c, "TRUE garbage", NULL, &n), AGENTDB_INVALID_FILTER);
+    EXPECT(agentdb_collection_count(c, "TRUE garbage", NULL, &n), AGENTDB_INVALID_FILTER);
     CHECK(n == 0);
-    EXPECT(agentdb_count(c, "n = 1 n = 2", NULL, &n), AGENTDB_INVALID_FILTER);
-    OK(agentdb_count(c, "n = 1 OR n = 2", NULL, &n));
+    EXPECT(agentdb_collection_count(c, "n = 1 n = 2", NULL, &n), AGENTDB_INVALID_FILTER);
+    OK(agentdb_collection_count(c, "n = 1 OR n = 2", NULL, &n));
     CHECK(n == 2);
     CHECK(five_intact(c));
     OK(agentdb_collection_close(c));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 int main(int argc, char **argv) {

@@ -17,7 +17,7 @@ static volatile int g_stop;
 
 static void *flush_forever(void *arg) {
     (void)arg;
-    while (!g_stop) agentdb_flush(g_race_db);
+    while (!g_stop) agentdb_db_flush(g_race_db);
     return NULL;
 }
 
@@ -37,24 +37,24 @@ static void test_drop_while_flushing(void) {
     int i, failed = 0;
     agentdb_open_options o = agentdb_open_options_default();
     o.sync = AGENTDB_SYNC_OFF;
-    OK(agentdb_open_with(g_db_path, &o, &g_race_db));
+    OK(agentdb_db_open_with(g_db_path, &o, &g_race_db));
     g_stop = 0;
     CHECK(pthread_create(&flusher, NULL, flush_forever, NULL) == 0);
     for (i = 0; i < 2000 && now_s() < until && !failed; i++) {
         agentdb_collection *c = NULL;
         uint64_t n = 99;
-        agentdb_status st = agentdb_get_or_create_collection(g_race_db, "x", 3, AGENTDB_METRIC_L2, &c);
-        if (st == AGENTDB_OK) st = agentdb_count(c, NULL, NULL, &n);
+        agentdb_status st = agentdb_collection_open_or_create(g_race_db, "x", 3, AGENTDB_METRIC_L2, &c);
+        if (st == AGENTDB_OK) st = agentdb_collection_count(c, NULL, NULL, &n);
         if (st != AGENTDB_OK || n != 0) {
             fprintf(stderr, "    round %d: re-created collection: %s (%s), %llu records\n", i,
                     agentdb_status_name((int32_t)st), agentdb_errmsg(), (unsigned long long)n);
             failed = 1;
         }
         if (c != NULL) {
-            agentdb_add(c, ids, (size_t)(1 + i % 8), V, 3, NULL, NULL);
-            agentdb_add(c, ids + 4, 4, V + 12, 3, NULL, NULL);
+            agentdb_collection_add(c, ids, (size_t)(1 + i % 8), V, 3, NULL, NULL);
+            agentdb_collection_add(c, ids + 4, 4, V + 12, 3, NULL, NULL);
         }
-        st = agentdb_drop_collection(g_race_db, "x");
+        st = agentdb_collection_drop(g_race_db, "x");
         if (st != AGENTDB_OK) {
             fprintf(stderr, "    round %d: drop: %s (%s)\n", i, agentdb_status_name((int32_t)st), agentdb_errmsg());
             failed = 1;
@@ -63,7 +63,7 @@ static void test_drop_while_flushing(void) {
     }
     g_stop = 1;
     pthread_join(flusher, NULL);
-    OK(agentdb_close(g_race_db));
+    OK(agentdb_db_close(g_race_db));
     CHECK(!failed);
     CHECK(i > 0);
 }

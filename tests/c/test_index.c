@@ -1,6 +1,6 @@
 /*
- * Index kinds through the C ABI: agentdb_create_index_with (HNSW with int8 quantization, Lance's
- * IVF_PQ), agentdb_index_describe, and the version-2 fields of agentdb_search_options (nprobes,
+ * Index kinds through the C ABI: agentdb_collection_create_index_with (HNSW with int8 quantization, Lance's
+ * IVF_PQ), agentdb_collection_index_describe, and the version-2 fields of agentdb_search_options (nprobes,
  * refine_factor), including a caller built against the version-1 struct.
  */
 #include "harness.h"
@@ -40,16 +40,16 @@ static int overlap(agentdb_collection *c, const agentdb_search_options *opts, in
     *out = 0;
     for (q = 0; q < N; q += 50) {
         agentdb_results *got = NULL, *want = NULL;
-        if (agentdb_search_opts(c, &g_vecs[q * DIM], DIM, 10, NULL, NULL, opts, &got) != AGENTDB_OK) return -1;
-        if (agentdb_search_opts(c, &g_vecs[q * DIM], DIM, 10, NULL, NULL, &exact, &want) != AGENTDB_OK) return -1;
+        if (agentdb_collection_search_with(c, &g_vecs[q * DIM], DIM, 10, NULL, NULL, opts, &got) != AGENTDB_OK) return -1;
+        if (agentdb_collection_search_with(c, &g_vecs[q * DIM], DIM, 10, NULL, NULL, &exact, &want) != AGENTDB_OK) return -1;
         agentdb_results_count(got, 0, &na);
         agentdb_results_count(want, 0, &nb);
         for (a = 0; a < na; a++) {
             const char *ga;
-            agentdb_results_id(got, 0, a, &ga, NULL);
+            agentdb_results_get_id(got, 0, a, &ga, NULL);
             for (b = 0; b < nb; b++) {
                 const char *wb;
-                agentdb_results_id(want, 0, b, &wb, NULL);
+                agentdb_results_get_id(want, 0, b, &wb, NULL);
                 if (strcmp(ga, wb) == 0) (*out)++;
             }
         }
@@ -64,14 +64,14 @@ static agentdb_collection *g_c;
 
 static int open_filled(void) {
     make_data();
-    if (agentdb_open(g_db_path, &g_db) != AGENTDB_OK) return -1;
-    if (agentdb_create_collection(g_db, "vecs", DIM, AGENTDB_METRIC_L2, &g_c) != AGENTDB_OK) return -1;
-    return agentdb_add(g_c, g_ids, N, g_vecs, DIM, NULL, NULL) == AGENTDB_OK ? 0 : -1;
+    if (agentdb_db_open(g_db_path, &g_db) != AGENTDB_OK) return -1;
+    if (agentdb_collection_create(g_db, "vecs", DIM, AGENTDB_METRIC_L2, &g_c) != AGENTDB_OK) return -1;
+    return agentdb_collection_add(g_c, g_ids, N, g_vecs, DIM, NULL, NULL) == AGENTDB_OK ? 0 : -1;
 }
 
 static void close_all(void) {
     agentdb_collection_close(g_c);
-    agentdb_close(g_db);
+    agentdb_db_close(g_db);
 }
 
 static void test_hnsw_int8(void) {
@@ -80,12 +80,12 @@ static void test_hnsw_int8(void) {
     bool has = true;
     int hits = 0;
     CHECK(open_filled() == 0);
-    OK(agentdb_index_describe(g_c, &has, &d));
+    OK(agentdb_collection_index_describe(g_c, &has, &d));
     CHECK(!has);
     o.m = 12;
     o.quantization = "int8";
-    OK(agentdb_create_index_with(g_c, &o));
-    OK(agentdb_index_describe(g_c, &has, &d));
+    OK(agentdb_collection_create_index_with(g_c, &o));
+    OK(agentdb_collection_index_describe(g_c, &has, &d));
     CHECK(has && strcmp(d.kind, "hnsw") == 0 && strcmp(d.quantization, "int8") == 0);
     CHECK(d.m == 12 && d.ef_construction == 200 && d.partitions == 0);
     s.ef = 64;
@@ -94,24 +94,24 @@ static void test_hnsw_int8(void) {
     /* Bad kind / quantization / parameter of another kind / wrong struct_size. */
     o = agentdb_index_options_default();
     o.kind = "flat";
-    EXPECT(agentdb_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("supported kinds");
     o.kind = NULL;
     o.quantization = "int4";
-    EXPECT(agentdb_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
     o.quantization = NULL;
     o.partitions = 4;
-    EXPECT(agentdb_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("partitions does not apply");
     o = agentdb_index_options_default();
     o.struct_size = 8;
-    EXPECT(agentdb_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_index_describe(g_c, &has, NULL), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_collection_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_index_describe(g_c, &has, NULL), AGENTDB_NULL_POINTER);
     /* The index is unchanged by the failures; NULL options: the default HNSW. */
-    OK(agentdb_index_describe(g_c, &has, &d));
+    OK(agentdb_collection_index_describe(g_c, &has, &d));
     CHECK(has && strcmp(d.quantization, "int8") == 0);
-    OK(agentdb_create_index_with(g_c, NULL));
-    OK(agentdb_index_describe(g_c, &has, &d));
+    OK(agentdb_collection_create_index_with(g_c, NULL));
+    OK(agentdb_collection_index_describe(g_c, &has, &d));
     CHECK(has && d.m == 16 && strcmp(d.quantization, "none") == 0);
     close_all();
 }
@@ -137,14 +137,14 @@ static void test_ivf_pq(void) {
     CHECK(open_filled() == 0);
     o.kind = "ivf_pq";
     o.sub_vectors = 5; /* does not divide 16 */
-    EXPECT(agentdb_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_create_index_with(g_c, &o), AGENTDB_INVALID_ARGUMENT);
     o.sub_vectors = 4;
     o.partitions = 8;
-    OK(agentdb_create_index_with(g_c, &o));
-    OK(agentdb_index_describe(g_c, &has, &d));
+    OK(agentdb_collection_create_index_with(g_c, &o));
+    OK(agentdb_collection_index_describe(g_c, &has, &d));
     CHECK(has && strcmp(d.kind, "ivf_pq") == 0 && d.partitions == 8 && d.sub_vectors == 4 && d.quantization == NULL);
     /* The old inspection call: an index, but not HNSW (m is 0). */
-    OK(agentdb_index_params(g_c, &has, &m, NULL));
+    OK(agentdb_collection_index_params(g_c, &has, &m, NULL));
     CHECK(has && m == 0);
     /* Every partition probed, a wide re-rank: the exact neighbours. */
     s.nprobes = 8;
@@ -154,18 +154,18 @@ static void test_ivf_pq(void) {
     s.refine_factor = 0;
     s.nprobes = 0;
     /* A version-1 caller (smaller struct_size) still works, with the defaults for the new fields. */
-    OK(agentdb_search_opts(g_c, g_vecs, DIM, 3, NULL, NULL, (const agentdb_search_options *)&v1, &r));
+    OK(agentdb_collection_search_with(g_c, g_vecs, DIM, 3, NULL, NULL, (const agentdb_search_options *)&v1, &r));
     OK(agentdb_results_count(r, 0, &n));
     CHECK(n == 3);
     agentdb_results_free(r);
     r = NULL;
     s.struct_size = (uint32_t)sizeof(agentdb_search_options) + 8;
-    EXPECT(agentdb_search_opts(g_c, g_vecs, DIM, 3, NULL, NULL, &s, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_search_with(g_c, g_vecs, DIM, 3, NULL, NULL, &s, &r), AGENTDB_INVALID_ARGUMENT);
     s = agentdb_search_options_default();
     s.refine_factor = 100001;
-    EXPECT(agentdb_search_opts(g_c, g_vecs, DIM, 3, NULL, NULL, &s, &r), AGENTDB_INVALID_ARGUMENT);
-    OK(agentdb_drop_index(g_c));
-    OK(agentdb_index_describe(g_c, &has, &d));
+    EXPECT(agentdb_collection_search_with(g_c, g_vecs, DIM, 3, NULL, NULL, &s, &r), AGENTDB_INVALID_ARGUMENT);
+    OK(agentdb_collection_drop_index(g_c));
+    OK(agentdb_collection_index_describe(g_c, &has, &d));
     CHECK(!has && d.kind == NULL);
     close_all();
 }

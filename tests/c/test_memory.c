@@ -18,7 +18,7 @@ static agentdb_status fixture(agentdb_db *db, agentdb_memory **m) {
     float v[] = {1, 0, 0, 1, 1, 1, 1, 0};
     double imp[] = {0.2, 1.0, 0.5, 0.0};
     int64_t created[] = {T0, T0, T0 - 100 * SEC, T0 - 200 * SEC};
-    agentdb_status s = agentdb_memory_open(db, "mem", 2, AGENTDB_METRIC_COSINE, m);
+    agentdb_status s = agentdb_memory_open_or_create(db, "mem", 2, AGENTDB_METRIC_COSINE, m);
     if (s != AGENTDB_OK) return s;
     return agentdb_memory_remember(*m, "ann", NULL, AGENTDB_MEMORY_EPISODIC, 4, ids, texts, v, 2, imp, created,
                                    "[{\"topic\": \"x\"}, null, null, null]", NULL);
@@ -47,7 +47,7 @@ static void test_recall_score(void) {
     const char *want_ids[] = {"a", "b", "c", "d"};
     double want_scores[] = {2.2, 2.0, 0.70710678 + 1.0, 1.25};
     agentdb_recall_options o = weights(1, 1, 1, 100);
-    OK(agentdb_open(g_db_path, &db));
+    OK(agentdb_db_open(g_db_path, &db));
     OK(fixture(db, &m));
     OK(agentdb_memory_recall(m, q, 2, 4, NULL, &o, &r));
     OK(agentdb_memories_count(r, &n));
@@ -89,7 +89,7 @@ static void test_recall_score(void) {
     }
     OK(agentdb_memories_free(r));
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 /* The default score: relevance first. Similarities a 1, b 0, c cos 45°, d 1 (lo 0, hi 1, so sim_n
@@ -110,7 +110,7 @@ static void test_recall_relevance_default(void) {
     o.has_now = true;
     o.now_us = T0;
     o.touch = false;
-    OK(agentdb_open(g_db_path, &db));
+    OK(agentdb_db_open(g_db_path, &db));
     OK(fixture(db, &m));
     OK(agentdb_memory_recall(m, q, 2, 4, NULL, &o, &r));
     for (i = 0; i < 4; i++) {
@@ -138,7 +138,7 @@ static void test_recall_relevance_default(void) {
     o.adjust = 1.5;
     EXPECT(agentdb_memory_recall(m, q, 2, 4, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 static void test_statistics_persist(void) {
@@ -150,15 +150,15 @@ static void test_statistics_persist(void) {
     const char *ids[] = {"b", "a"};
     agentdb_recall_options o = weights(1, 0.5, 0.5, 3600);
     o.now_us = T0 + 5 * SEC;
-    OK(agentdb_open(g_db_path, &db));
+    OK(agentdb_db_open(g_db_path, &db));
     OK(fixture(db, &m));
     OK(agentdb_memory_recall(m, q, 2, 1, NULL, &o, &r));
     OK(agentdb_memories_free(r));
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db)); /* writes the pending statistics */
+    OK(agentdb_db_close(db)); /* writes the pending statistics */
 
-    OK(agentdb_open(g_db_path, &db));
-    OK(agentdb_memory_open(db, "mem", 0, 0, &m));
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_memory_open(db, "mem", &m));
     OK(agentdb_memory_get(m, ids, 2, &r));
     OK(agentdb_memories_get(r, 0, &info));
     CHECK(strcmp(info.id, "b") == 0 && info.access_count == 1 && info.last_accessed_us == T0 + 5 * SEC);
@@ -169,11 +169,11 @@ static void test_statistics_persist(void) {
     OK(agentdb_memories_free(r));
     {
         agentdb_memory *other;
-        EXPECT(agentdb_memory_open(db, "mem", 3, AGENTDB_METRIC_COSINE, &other), AGENTDB_DIMENSION_MISMATCH);
+        EXPECT(agentdb_memory_open_or_create(db, "mem", 3, AGENTDB_METRIC_COSINE, &other), AGENTDB_DIMENSION_MISMATCH);
         CHECK(other == NULL);
     }
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 static void test_filters_forget_update(void) {
@@ -190,7 +190,7 @@ static void test_filters_forget_update(void) {
     const char *c_id[] = {"c"};
     const char *p;
     agentdb_memory_filter f = agentdb_memory_filter_default();
-    OK(agentdb_open(g_db_path, &db));
+    OK(agentdb_db_open(g_db_path, &db));
     OK(fixture(db, &m));
     OK(agentdb_memory_remember(m, "bob", "s1", AGENTDB_MEMORY_SEMANTIC, 2, NULL, texts, v2, 2, imp, NULL, NULL, &made));
     OK(agentdb_strings_count(made, &n));
@@ -265,7 +265,7 @@ static void test_filters_forget_update(void) {
     OK(agentdb_memory_count(m, NULL, &count));
     CHECK(count == 3);
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 static void test_consolidation(void) {
@@ -274,7 +274,7 @@ static void test_consolidation(void) {
     agentdb_consolidation_report rep;
     agentdb_consolidate_options o = agentdb_consolidate_options_default();
     uint64_t count;
-    OK(agentdb_open(g_db_path, &db));
+    OK(agentdb_db_open(g_db_path, &db));
     OK(fixture(db, &m));
     o.w_recency = 1;
     o.w_importance = 1;
@@ -318,7 +318,7 @@ static void test_consolidation(void) {
     EXPECT(agentdb_memory_consolidate(m, &o, &rep), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("struct_size");
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 static void test_background(void) {
@@ -327,7 +327,7 @@ static void test_background(void) {
     agentdb_consolidate_options o = agentdb_consolidate_options_default();
     uint64_t count = 4;
     int tries;
-    OK(agentdb_open(g_db_path, &db));
+    OK(agentdb_db_open(g_db_path, &db));
     OK(fixture(db, &m));
     o.has_capacity = true;
     o.capacity = 2;
@@ -343,7 +343,7 @@ static void test_background(void) {
     EXPECT(agentdb_memory_start_background(m, 0, &o), AGENTDB_INVALID_ARGUMENT);
     /* Closing the database stops a schedule still running. */
     OK(agentdb_memory_start_background(m, 3600000, NULL));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
     EXPECT(agentdb_memory_count(m, NULL, &count), AGENTDB_CLOSED);
     OK(agentdb_memory_close(m));
 }
@@ -364,8 +364,8 @@ static void test_extreme_times(void) {
     size_t n = 0, i;
     agentdb_recall_options o = weights(0, 1, 0, 100);
     agentdb_status st;
-    OK(agentdb_open(g_db_path, &db));
-    OK(agentdb_memory_open(db, "mem", 2, AGENTDB_METRIC_COSINE, &m));
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_memory_open_or_create(db, "mem", 2, AGENTDB_METRIC_COSINE, &m));
     st = agentdb_memory_remember(m, "ann", NULL, AGENTDB_MEMORY_EPISODIC, 2, ids, NULL, v, 2, NULL, created, NULL, NULL);
     if (st == AGENTDB_OK) {
         int64_t nows[] = {INT64_MAX, INT64_MIN};
@@ -392,7 +392,7 @@ static void test_extreme_times(void) {
         CHECK(st == AGENTDB_INVALID_ARGUMENT);
     }
     OK(agentdb_memory_close(m));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 static void test_bad_input(void) {
@@ -403,14 +403,14 @@ static void test_bad_input(void) {
     float v[] = {1, 0, 0};
     const char *dup[] = {"a"};
     agentdb_recall_options o = agentdb_recall_options_default();
-    OK(agentdb_open(g_db_path, &db));
-    EXPECT(agentdb_memory_open(db, "absent", 0, 0, &m), AGENTDB_COLLECTION_NOT_FOUND);
+    OK(agentdb_db_open(g_db_path, &db));
+    EXPECT(agentdb_memory_open(db, "absent", &m), AGENTDB_COLLECTION_NOT_FOUND);
     CHECK(m == NULL);
-    EXPECT(agentdb_memory_open(db, "../x", 2, AGENTDB_METRIC_COSINE, &m), AGENTDB_INVALID_NAME);
-    EXPECT(agentdb_memory_open(db, "mem", 2, 9, &m), AGENTDB_INVALID_ARGUMENT);
-    EXPECT(agentdb_memory_open(db, NULL, 2, 0, &m), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_memory_open_or_create(db, "../x", 2, AGENTDB_METRIC_COSINE, &m), AGENTDB_INVALID_NAME);
+    EXPECT(agentdb_memory_open_or_create(db, "mem", 2, 9, &m), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_memory_open_or_create(db, NULL, 2, 0, &m), AGENTDB_NULL_POINTER);
     OK(fixture(db, &m));
-    EXPECT(agentdb_memory_open(db, "mem", 2, AGENTDB_METRIC_L2, &m2), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_memory_open_or_create(db, "mem", 2, AGENTDB_METRIC_L2, &m2), AGENTDB_INVALID_ARGUMENT);
     EXPECT(agentdb_memory_remember(m, "ann", NULL, 9, 1, NULL, NULL, v, 2, NULL, NULL, NULL, NULL), AGENTDB_INVALID_ARGUMENT);
     EXPECT(agentdb_memory_remember(m, "ann", NULL, 1, 1, NULL, NULL, v, 3, NULL, NULL, NULL, NULL), AGENTDB_DIMENSION_MISMATCH);
     EXPECT(agentdb_memory_remember(m, "ann", NULL, 1, 1, dup, NULL, v, 2, NULL, NULL, NULL, NULL), AGENTDB_DUPLICATE_ID);
@@ -426,12 +426,12 @@ static void test_bad_input(void) {
     o.struct_size = 8;
     EXPECT(agentdb_memory_recall(m, NULL, 0, 1, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
     /* The store's collection is hidden: not listed, not reachable as a collection. */
-    EXPECT(agentdb_get_collection(db, "_agentdb_memory_mem", &c), AGENTDB_INVALID_NAME);
-    EXPECT(agentdb_create_collection(db, "_agentdb_mine", 2, AGENTDB_METRIC_L2, &c), AGENTDB_INVALID_NAME);
+    EXPECT(agentdb_collection_open(db, "_agentdb_memory_mem", &c), AGENTDB_INVALID_NAME);
+    EXPECT(agentdb_collection_create(db, "_agentdb_mine", 2, AGENTDB_METRIC_L2, &c), AGENTDB_INVALID_NAME);
     {
         agentdb_strings *names;
         size_t n;
-        OK(agentdb_list_collections(db, &names));
+        OK(agentdb_collection_list(db, &names));
         OK(agentdb_strings_count(names, &n));
         CHECK(n == 0);
         OK(agentdb_strings_free(names));
@@ -448,7 +448,7 @@ static void test_bad_input(void) {
     EXPECT(agentdb_memory_drop(db, "mem"), AGENTDB_COLLECTION_NOT_FOUND);
     OK(agentdb_memories_free(NULL));
     OK(agentdb_memory_close(NULL));
-    OK(agentdb_close(db));
+    OK(agentdb_db_close(db));
 }
 
 int main(int argc, char **argv) {

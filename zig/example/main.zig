@@ -18,7 +18,7 @@ pub fn main() !void {
         return err;
     };
     defer db.deinit();
-    var notes = try db.getOrCreateCollection("notes", 3, .cosine);
+    var notes = try db.openOrCreateCollection("notes", .{ .dim = 3, .metric = .cosine });
     defer notes.deinit();
 
     try notes.upsert(gpa, .{
@@ -31,7 +31,7 @@ pub fn main() !void {
         ,
     });
 
-    var results = try notes.search(gpa, &.{ 1.0, 0.2, 0.0 }, 2, .{ .json = "{\"topic\": {\"$ne\": \"travel\"}}" });
+    var results = try notes.search(gpa, &.{ 1.0, 0.2, 0.0 }, .{ .k = 2, .filter = .{ .json = "{\"topic\": {\"$ne\": \"travel\"}}" } });
     defer results.deinit();
     const out = std.io.getStdOut().writer();
     try out.print("agentdb {s}: {d} notes; nearest to (1, 0.2, 0) outside travel:\n", .{ agentdb.version(), try notes.count(null) });

@@ -8,17 +8,22 @@
 //! ```zig
 //! var db = try agentdb.Database.open("/tmp/my-db");
 //! defer db.deinit();
-//! var docs = try db.getOrCreateCollection("docs", 3, .cosine);
+//! var docs = try db.openOrCreateCollection("docs", .{ .dim = 3, .metric = .cosine });
 //! defer docs.deinit();
 //! try docs.add(gpa, .{ .ids = &.{ "a", "b" }, .vectors = &.{ 1, 0, 0, 0, 1, 0 }, .dim = 3 });
-//! var hits = try docs.search(gpa, &.{ 1, 0.1, 0 }, 5, .{ .sql = "lang = 'en'" });
+//! var hits = try docs.search(gpa, &.{ 1, 0.1, 0 }, .{ .k = 5, .filter = .{ .sql = "lang = 'en'" } });
 //! defer hits.deinit();
 //! for (hits.hits()) |h| std.debug.print("{s} {d}\n", .{ h.id, h.distance });
 //!
-//! try docs.createIndex(.{ .m = 16, .ef_construction = 200 }); // HNSW; persists, follows writes
-//! var fast = try docs.searchWith(gpa, &.{ 1, 0.1, 0 }, 5, null, .{ .ef = 128 }); // .exact, .threads, .ids_only, .omit_documents
+//! try docs.createIndex(.{}); // HNSW with the engine's parameters; persists, follows writes
+//! var fast = try docs.search(gpa, &.{ 1, 0.1, 0 }, .{ .k = 5, .ef = 128 }); // .exact, .threads, .ids_only, .omit_documents
 //! defer fast.deinit();
 //! ```
+//!
+//! Style (after TigerBeetle's): every call that allocates takes the allocator, nothing else
+//! allocates; options are structs whose unset (null) fields take the engine's defaults, read from
+//! the C `*_options_default()` functions (no default is written down in this layer); lengths are
+//! checked before anything is allocated or C is called, and what C guarantees is asserted.
 //!
 //! Threads: as in C, every handle may be used from several threads at once; `lastError()` is per
 //! thread. Do not `deinit` a handle while another thread still uses it.
@@ -238,12 +243,29 @@ pub const Sync = enum(i32) {
     off = c.AGENTDB_SYNC_OFF,
 };
 
-/// How `Database.openWith` opens a database.
+/// How `Database.openWith` opens a database; null fields take the engine's defaults
+/// (`agentdb_open_options_default`).
 pub const OpenOptions = struct {
-    sync: Sync = .always,
+    sync: ?Sync = null,
     /// Open for reading only: no lock, sees what the writer committed; writes fail with
     /// `error.ReadOnly`.
-    read_only: bool = false,
+    read_only: ?bool = null,
+
+    /// The C struct: the engine's defaults, then the fields set here.
+    pub fn toC(self: OpenOptions) c.agentdb_open_options {
+        var o = c.agentdb_open_options_default();
+        std.debug.assert(o.struct_size == @sizeOf(c.agentdb_open_options));
+        if (self.sync) |s| o.sync = @intFromEnum(s);
+        if (self.read_only) |r| o.read_only = r;
+        return o;
+    }
+};
+
+/// The shape of a new store (collection, memory store, RAG store): its vector dimension and how
+/// vectors are compared. Both are required: the engine has no default shape.
+pub const StoreOptions = struct {
+    dim: usize,
+    metric: Metric,
 };
 
 pub const Database = struct {
@@ -253,24 +275,23 @@ pub const Database = struct {
     /// holding it gives `error.DatabaseLocked`.
     pub fn open(path: [:0]const u8) Error!Database {
         var h: ?*c.agentdb_db = null;
-        try check(c.agentdb_open(path.ptr, &h));
+        try check(c.agentdb_db_open(path.ptr, &h));
+        std.debug.assert(h != null);
         return .{ .handle = h.? };
     }
 
     /// Opens the database in directory `path` with `options` (durability, read-only).
     pub fn openWith(path: [:0]const u8, options: OpenOptions) Error!Database {
-        var o = c.agentdb_open_options_default();
-        o.sync = @intFromEnum(options.sync);
-        o.read_only = options.read_only;
+        const o = options.toC();
         var h: ?*c.agentdb_db = null;
-        try check(c.agentdb_open_with(path.ptr, &o, &h));
+        try check(c.agentdb_db_open_with(path.ptr, &o, &h));
         return .{ .handle = h.? };
     }
 
     /// Writes buffered writes to Lance now and trims the write-ahead log (writes are already
     /// durable when they return; this makes them visible to read-only openers at once).
     pub fn flush(self: Database) Error!void {
-        try check(c.agentdb_flush(self.handle));
+        try check(c.agentdb_db_flush(self.handle));
     }
 
     /// Closes the database: flushes, releases the writer lock. Every handle from it (collections,
@@ -280,36 +301,40 @@ pub const Database = struct {
     /// handle outlives an open database; in Python, where they are two, any handle keeps its
     /// database open.)
     pub fn deinit(self: *Database) void {
-        _ = c.agentdb_close(self.handle);
+        _ = c.agentdb_db_close(self.handle);
         self.* = undefined;
     }
 
-    pub fn createCollection(self: Database, name: [:0]const u8, dim: usize, metric: Metric) Error!Collection {
+    /// Creates collection `name` of the given shape (`error.CollectionExists` if it exists).
+    pub fn createCollection(self: Database, name: [:0]const u8, shape: StoreOptions) Error!Collection {
         var h: ?*c.agentdb_collection = null;
-        try check(c.agentdb_create_collection(self.handle, name.ptr, dim, @intFromEnum(metric), &h));
+        try check(c.agentdb_collection_create(self.handle, name.ptr, shape.dim, @intFromEnum(shape.metric), &h));
         return .{ .handle = h.? };
     }
 
-    pub fn getCollection(self: Database, name: [:0]const u8) Error!Collection {
+    /// Opens the existing collection `name` (`error.CollectionNotFound` if there is none).
+    pub fn openCollection(self: Database, name: [:0]const u8) Error!Collection {
         var h: ?*c.agentdb_collection = null;
-        try check(c.agentdb_get_collection(self.handle, name.ptr, &h));
+        try check(c.agentdb_collection_open(self.handle, name.ptr, &h));
         return .{ .handle = h.? };
     }
 
-    pub fn getOrCreateCollection(self: Database, name: [:0]const u8, dim: usize, metric: Metric) Error!Collection {
+    /// Opens collection `name`, creating it with `shape` if it does not exist (an existing one
+    /// must have that shape: `error.InvalidArgument`).
+    pub fn openOrCreateCollection(self: Database, name: [:0]const u8, shape: StoreOptions) Error!Collection {
         var h: ?*c.agentdb_collection = null;
-        try check(c.agentdb_get_or_create_collection(self.handle, name.ptr, dim, @intFromEnum(metric), &h));
+        try check(c.agentdb_collection_open_or_create(self.handle, name.ptr, shape.dim, @intFromEnum(shape.metric), &h));
         return .{ .handle = h.? };
     }
 
     pub fn dropCollection(self: Database, name: [:0]const u8) Error!void {
-        try check(c.agentdb_drop_collection(self.handle, name.ptr));
+        try check(c.agentdb_collection_drop(self.handle, name.ptr));
     }
 
     /// The names of all collections, sorted, owned by the caller (`deinit` frees them).
     pub fn listCollections(self: Database, allocator: Allocator) AllocError!Strings {
         var h: ?*c.agentdb_strings = null;
-        try check(c.agentdb_list_collections(self.handle, &h));
+        try check(c.agentdb_collection_list(self.handle, &h));
         return copyStrings(allocator, h);
     }
 };
@@ -366,77 +391,106 @@ pub const Quantization = enum {
     int8,
 };
 
-/// The parameters of a collection's HNSW index (see `agentdb_create_index_with`).
+/// The parameters of a new HNSW index; null fields take the engine's defaults (the C layer
+/// passes 0 / NULL on, which the engine reads as its `HnswParams::default()`).
 pub const IndexParams = struct {
     /// Links per node, 2 to 128. More links: better recall, more memory.
-    m: usize = 16,
+    m: ?usize = null,
     /// The candidate list size while building, 1 to 10000. Larger builds slower and finds
     /// better links.
-    ef_construction: usize = 200,
-    quantization: Quantization = .none,
+    ef_construction: ?usize = null,
+    quantization: ?Quantization = null,
 };
 
-/// The parameters of Lance's IVF_PQ index: searched on disk, for collections larger than memory
-/// (at least 256 records). 0: chosen from the data.
+/// The parameters of a new IVF_PQ index (Lance's: searched on disk, for collections larger than
+/// memory, at least 256 records); null: chosen from the data by the engine and Lance.
 pub const IvfPqParams = struct {
-    /// Partitions (0: about the square root of the number of records).
-    partitions: usize = 0,
-    /// PQ sub-vectors, dividing the dimension (0: Lance's default).
-    sub_vectors: usize = 0,
+    /// Partitions.
+    partitions: ?usize = null,
+    /// PQ sub-vectors, dividing the dimension.
+    sub_vectors: ?usize = null,
 };
 
-/// A collection's index: its kind and parameters.
+/// A new index: its kind and parameters (`createIndexWith`).
 pub const IndexConfig = union(enum) {
     hnsw: IndexParams,
     ivf_pq: IvfPqParams,
 };
 
-/// How `searchWith` / `searchBatchWith` search (see `agentdb_search_options`).
+/// The parameters of a built HNSW index, as the engine reports them.
+pub const HnswInfo = struct {
+    m: usize,
+    ef_construction: usize,
+    quantization: Quantization,
+};
+
+/// The parameters of a built IVF_PQ index (0: chosen by Lance when it was built).
+pub const IvfPqInfo = struct {
+    partitions: usize,
+    sub_vectors: usize,
+};
+
+/// A collection's index as the engine reports it (`indexConfig`).
+pub const IndexInfo = union(enum) {
+    hnsw: HnswInfo,
+    ivf_pq: IvfPqInfo,
+};
+
+/// How `search` / `searchBatch` search (see `agentdb_search_options`). `k` is required; the other
+/// fields left null take the engine's defaults (from `agentdb_search_options_default`).
 pub const SearchOptions = struct {
+    /// How many hits (per query): 1 to `max_k`.
+    k: usize,
+    /// Only records matching this filter.
+    filter: ?Filter = null,
     /// The candidate list size when the HNSW index is walked (1 to 100000; larger: better
-    /// recall, slower). null: the default, max(k, 64). Ignored without an index. 0 is out of
-    /// range (`error.InvalidArgument`, refused before the C call, whose 0 means "the default").
+    /// recall, slower). Ignored without an index. 0 is out of range (`error.InvalidArgument`,
+    /// refused before the C call, whose 0 means "the engine decides").
     ef: ?usize = null,
     /// Compare every record even when the collection has an index.
-    exact: bool = false,
+    exact: ?bool = null,
     /// The threads an exact scan of a large collection may use (small ones are scanned on one
-    /// thread). null: all cores. 0 is out of range (`error.InvalidArgument`, refused before the
-    /// C call, whose 0 means "the default").
+    /// thread). 0 is out of range (`error.InvalidArgument`).
     threads: ?usize = null,
     /// Return only ids and distances: documents and metadata are not read, so every hit has a
     /// null `document` and `{}` for `metadata_json`.
-    ids_only: bool = false,
-    /// With an IVF_PQ index: partitions to search (more: better recall, slower). null: Lance's
-    /// adaptive default. 0 is out of range (`error.InvalidArgument`). Ignored by other indexes.
+    ids_only: ?bool = null,
+    /// With an IVF_PQ index: partitions to search (more: better recall, slower). 0 is out of
+    /// range (`error.InvalidArgument`). Ignored by other indexes.
     nprobes: ?usize = null,
     /// With an IVF_PQ index: re-rank `refine_factor × k` candidates with their exact vectors
-    /// (1 to 100000). null: rank by the compressed codes only. 0 is out of range. Ignored by
-    /// other indexes.
+    /// (1 to 100000). 0 is out of range. Ignored by other indexes.
     refine_factor: ?u32 = null,
     /// Hits carry no document (null `document`); `ids_only` implies it.
-    omit_documents: bool = false,
+    omit_documents: ?bool = null,
     /// Hits carry no metadata (`{}` for `metadata_json`); `ids_only` implies it.
-    omit_metadata: bool = false,
+    omit_metadata: ?bool = null,
 
-    /// The C struct (`struct_size` set by `agentdb_search_options_default`).
+    /// The C struct: the engine's defaults, then the fields set here.
     fn toC(self: SearchOptions) Error!c.agentdb_search_options {
         var o = c.agentdb_search_options_default();
-        o.ef = try orDefault(self.ef);
-        o.exact = self.exact;
-        o.threads = try orDefault(self.threads);
-        o.ids_only = self.ids_only;
-        o.nprobes = try orDefault(self.nprobes);
-        o.refine_factor = if (self.refine_factor) |r| (if (r == 0) return error.InvalidArgument else r) else 0;
-        o.omit_documents = self.omit_documents;
-        o.omit_metadata = self.omit_metadata;
+        std.debug.assert(o.struct_size == @sizeOf(c.agentdb_search_options));
+        if (self.ef) |v| o.ef = try nonZero(v);
+        if (self.exact) |v| o.exact = v;
+        if (self.threads) |v| o.threads = try nonZero(v);
+        if (self.ids_only) |v| o.ids_only = v;
+        if (self.nprobes) |v| o.nprobes = try nonZero(v);
+        if (self.refine_factor) |v| o.refine_factor = try nonZero(v);
+        if (self.omit_documents) |v| o.omit_documents = v;
+        if (self.omit_metadata) |v| o.omit_metadata = v;
         return o;
     }
+};
 
-    /// null → 0 (the C default); 0 → `error.InvalidArgument`.
-    fn orDefault(v: ?usize) Error!usize {
-        if (v) |x| return if (x == 0) error.InvalidArgument else x;
-        return 0;
-    }
+/// A value given explicitly that C would read as "the default" when 0: refused here.
+fn nonZero(v: anytype) Error!@TypeOf(v) {
+    return if (v == 0) error.InvalidArgument else v;
+}
+
+/// Several query vectors for `searchBatch`: row-major, `dim` values each.
+pub const Queries = struct {
+    values: []const f32,
+    dim: usize,
 };
 
 /// A handle to a collection. `deinit` frees the handle (the collection stays in the database).
@@ -468,14 +522,14 @@ pub const Collection = struct {
         return std.meta.intToEnum(Metric, m) catch error.Unknown;
     }
 
-    /// Adds new records (see `agentdb_add`). `allocator` holds the C pointer arrays during the call.
+    /// Adds new records (see `agentdb_collection_add`). `allocator` holds the C pointer arrays during the call.
     pub fn add(self: Collection, allocator: Allocator, records: Records) AllocError!void {
-        return self.write(allocator, records, c.agentdb_add);
+        return self.write(allocator, records, c.agentdb_collection_add);
     }
 
-    /// Adds or replaces records (see `agentdb_upsert`).
+    /// Adds or replaces records (see `agentdb_collection_upsert`).
     pub fn upsert(self: Collection, allocator: Allocator, records: Records) AllocError!void {
-        return self.write(allocator, records, c.agentdb_upsert);
+        return self.write(allocator, records, c.agentdb_collection_upsert);
     }
 
     fn write(self: Collection, allocator: Allocator, r: Records, comptime f: anytype) AllocError!void {
@@ -503,7 +557,7 @@ pub const Collection = struct {
         const ids: ?[][*c]const u8 = if (opts.ids) |i| try cStrings(allocator, i) else null;
         defer if (ids) |i| allocator.free(i);
         var h: ?*c.agentdb_records = null;
-        try check(c.agentdb_get(
+        try check(c.agentdb_collection_get(
             self.handle,
             if (ids) |i| i.ptr else null,
             if (ids) |i| i.len else 0,
@@ -522,7 +576,7 @@ pub const Collection = struct {
         const cids: ?[][*c]const u8 = if (ids) |i| try cStrings(allocator, i) else null;
         defer if (cids) |i| allocator.free(i);
         var n: u64 = 0;
-        try check(c.agentdb_delete(
+        try check(c.agentdb_collection_delete(
             self.handle,
             if (cids) |i| i.ptr else null,
             if (cids) |i| i.len else 0,
@@ -536,59 +590,38 @@ pub const Collection = struct {
     /// The number of records (matching `filter`, if given).
     pub fn count(self: Collection, filter: ?Filter) Error!u64 {
         var n: u64 = 0;
-        try check(c.agentdb_count(self.handle, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &n));
+        try check(c.agentdb_collection_count(self.handle, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &n));
         return n;
     }
 
-    /// The `k` nearest records to `query`, closest first, copied into memory owned by the caller.
-    pub fn search(self: Collection, allocator: Allocator, query: []const f32, k: usize, filter: ?Filter) AllocError!SearchResults {
-        try checkK(k);
+    /// The `opts.k` nearest records to `query` (matching `opts.filter`), closest first, copied
+    /// into memory owned by the caller.
+    pub fn search(self: Collection, allocator: Allocator, query: []const f32, opts: SearchOptions) AllocError!SearchResults {
+        try checkK(opts.k);
         try checkDim(query.len);
+        const o = try opts.toC();
         var h: ?*c.agentdb_results = null;
-        try check(c.agentdb_search(self.handle, query.ptr, query.len, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &h));
+        try check(c.agentdb_collection_search_with(self.handle, query.ptr, query.len, opts.k, Filter.sqlPtr(opts.filter), Filter.jsonPtr(opts.filter), &o, &h));
         defer _ = c.agentdb_results_free(h);
         return SearchResults.copy(allocator, h);
     }
 
-    /// `search` for several queries (`queries` row-major, `dim` values each); one list of hits
-    /// per query.
-    pub fn searchBatch(self: Collection, allocator: Allocator, queries: []const f32, dim_: usize, k: usize, filter: ?Filter) AllocError!SearchResults {
-        try checkK(k);
+    /// `search` for several queries at once; one list of hits per query, in their order.
+    pub fn searchBatch(self: Collection, allocator: Allocator, queries: Queries, opts: SearchOptions) AllocError!SearchResults {
+        try checkK(opts.k);
         // The C call reads n_queries * dim floats: a slice that is not whole rows cannot be passed on.
-        const n = try rowsOf(queries, dim_);
-        var h: ?*c.agentdb_results = null;
-        try check(c.agentdb_search_batch(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &h));
-        defer _ = c.agentdb_results_free(h);
-        return SearchResults.copy(allocator, h);
-    }
-    /// `search` with options: the HNSW candidate list size `ef`, a forced exact scan, the threads
-    /// of an exact scan, or ids and distances only.
-    pub fn searchWith(self: Collection, allocator: Allocator, query: []const f32, k: usize, filter: ?Filter, opts: SearchOptions) AllocError!SearchResults {
-        try checkK(k);
-        try checkDim(query.len);
+        const n = try rowsOf(queries.values, queries.dim);
         const o = try opts.toC();
         var h: ?*c.agentdb_results = null;
-        try check(c.agentdb_search_opts(self.handle, query.ptr, query.len, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &o, &h));
-        defer _ = c.agentdb_results_free(h);
-        return SearchResults.copy(allocator, h);
-    }
-
-    /// `searchBatch` with options (as for `searchWith`).
-    pub fn searchBatchWith(self: Collection, allocator: Allocator, queries: []const f32, dim_: usize, k: usize, filter: ?Filter, opts: SearchOptions) AllocError!SearchResults {
-        try checkK(k);
-        // The C call reads n_queries * dim floats: a slice that is not whole rows cannot be passed on.
-        const n = try rowsOf(queries, dim_);
-        const o = try opts.toC();
-        var h: ?*c.agentdb_results = null;
-        try check(c.agentdb_search_batch_opts(self.handle, queries.ptr, n, dim_, k, Filter.sqlPtr(filter), Filter.jsonPtr(filter), &o, &h));
+        try check(c.agentdb_collection_search_batch_with(self.handle, queries.values.ptr, n, queries.dim, opts.k, Filter.sqlPtr(opts.filter), Filter.jsonPtr(opts.filter), &o, &h));
         defer _ = c.agentdb_results_free(h);
         return SearchResults.copy(allocator, h);
     }
 
     /// Builds an HNSW index over the collection (replacing any index); search uses it from then
     /// on, writes keep it current, and it persists across reopening. `createIndex(.{})` uses the
-    /// defaults (m = 16, ef_construction = 200, no quantization). Out-of-range parameters:
-    /// `error.InvalidArgument` (0 is refused here, before the C call, whose 0 means "the default").
+    /// engine's parameters. Out-of-range parameters: `error.InvalidArgument` (0 is refused here,
+    /// before the C call, whose 0 means "the default").
     pub fn createIndex(self: Collection, params: IndexParams) Error!void {
         return self.createIndexWith(.{ .hnsw = params });
     }
@@ -599,45 +632,45 @@ pub const Collection = struct {
     /// records for IVF_PQ: `error.InvalidArgument`.
     pub fn createIndexWith(self: Collection, config: IndexConfig) Error!void {
         var o = c.agentdb_index_options_default();
+        std.debug.assert(o.struct_size == @sizeOf(c.agentdb_index_options));
         switch (config) {
             .hnsw => |p| {
-                // The C call reads 0 as "the default": pass 0 on as out of range.
-                if (p.m == 0 or p.ef_construction == 0) return error.InvalidArgument;
                 o.kind = "hnsw";
-                o.m = p.m;
-                o.ef_construction = p.ef_construction;
-                o.quantization = @tagName(p.quantization).ptr;
+                if (p.m) |v| o.m = try nonZero(v);
+                if (p.ef_construction) |v| o.ef_construction = try nonZero(v);
+                if (p.quantization) |q| o.quantization = @tagName(q).ptr;
             },
             .ivf_pq => |p| {
                 o.kind = "ivf_pq";
-                o.partitions = p.partitions;
-                o.sub_vectors = p.sub_vectors;
+                if (p.partitions) |v| o.partitions = try nonZero(v);
+                if (p.sub_vectors) |v| o.sub_vectors = try nonZero(v);
             },
         }
-        try check(c.agentdb_create_index_with(self.handle, &o));
+        try check(c.agentdb_collection_create_index_with(self.handle, &o));
     }
 
     /// Removes the index (search is exact again). No index is not an error.
     pub fn dropIndex(self: Collection) Error!void {
-        try check(c.agentdb_drop_index(self.handle));
+        try check(c.agentdb_collection_drop_index(self.handle));
     }
 
     /// The parameters of the collection's HNSW index, or null when it has none (or its index is
     /// not HNSW: see `indexConfig`).
-    pub fn indexParams(self: Collection) Error!?IndexParams {
-        const config = (try self.indexConfig()) orelse return null;
-        return switch (config) {
+    pub fn indexParams(self: Collection) Error!?HnswInfo {
+        const info = (try self.indexConfig()) orelse return null;
+        return switch (info) {
             .hnsw => |p| p,
             else => null,
         };
     }
 
     /// The kind and parameters of the collection's index, or null when it has none.
-    pub fn indexConfig(self: Collection) Error!?IndexConfig {
+    pub fn indexConfig(self: Collection) Error!?IndexInfo {
         var has = false;
         var o = c.agentdb_index_options_default();
-        try check(c.agentdb_index_describe(self.handle, &has, &o));
+        try check(c.agentdb_collection_index_describe(self.handle, &has, &o));
         if (!has) return null;
+        std.debug.assert(o.kind != null); // an index has a kind
         const kind = std.mem.span(o.kind);
         if (std.mem.eql(u8, kind, "ivf_pq")) return .{ .ivf_pq = .{ .partitions = o.partitions, .sub_vectors = o.sub_vectors } };
         const quantization = std.meta.stringToEnum(Quantization, std.mem.span(o.quantization)) orelse return error.Internal;
@@ -683,12 +716,12 @@ pub const SearchResults = struct {
             for (hs, 0..) |*hit, i| {
                 var p: [*c]const u8 = null;
                 var len: usize = 0;
-                try check(c.agentdb_results_id(h, qi, i, &p, &len));
+                try check(c.agentdb_results_get_id(h, qi, i, &p, &len));
                 hit.id = try a.dupe(u8, text(p, len));
-                try check(c.agentdb_results_distance(h, qi, i, &hit.distance));
-                try check(c.agentdb_results_document(h, qi, i, &p, &len));
+                try check(c.agentdb_results_get_distance(h, qi, i, &hit.distance));
+                try check(c.agentdb_results_get_document(h, qi, i, &p, &len));
                 hit.document = if (optText(p, len)) |d| try a.dupe(u8, d) else null;
-                try check(c.agentdb_results_metadata(h, qi, i, &p, &len));
+                try check(c.agentdb_results_get_metadata(h, qi, i, &p, &len));
                 hit.metadata_json = try a.dupe(u8, text(p, len));
             }
             q.* = hs;
@@ -740,15 +773,15 @@ pub const RecordSet = struct {
         for (0..n) |i| {
             var p: [*c]const u8 = null;
             var len_: usize = 0;
-            try check(c.agentdb_records_id(h, i, &p, &len_));
+            try check(c.agentdb_records_get_id(h, i, &p, &len_));
             ids[i] = try a.dupe(u8, text(p, len_));
-            try check(c.agentdb_records_document(h, i, &p, &len_));
+            try check(c.agentdb_records_get_document(h, i, &p, &len_));
             docs[i] = if (optText(p, len_)) |doc| try a.dupe(u8, doc) else null;
-            try check(c.agentdb_records_metadata(h, i, &p, &len_));
+            try check(c.agentdb_records_get_metadata(h, i, &p, &len_));
             meta[i] = try a.dupe(u8, text(p, len_));
-            try check(c.agentdb_records_timestamps(h, i, &created[i], &updated[i]));
+            try check(c.agentdb_records_get_timestamps(h, i, &created[i], &updated[i]));
             var v: [*c]const f32 = null;
-            try check(c.agentdb_records_vector(h, i, &v, &d));
+            try check(c.agentdb_records_get_vector(h, i, &v, &d));
             try vectors.appendSlice(a, v[0..d]);
         }
         return .{

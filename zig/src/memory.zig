@@ -4,11 +4,11 @@
 //! background. The score and every rule are the engine's; see `agentdb_memory_recall`.
 //!
 //! ```zig
-//! var mem = try agentdb.memory.Memory.open(db, "memory", 384, .cosine);
+//! var mem = try agentdb.memory.Memory.openOrCreate(db, "memory", .{ .dim = 384, .metric = .cosine });
 //! defer mem.deinit();
 //! var ids = try mem.remember(gpa, .{ .agent_id = "bot" }, &.{.{ .text = "Alice likes tea", .importance = 0.8 }}, vecs);
 //! defer ids.deinit();
-//! var hits = try mem.recall(gpa, query_vec, 5, .{ .agent_id = "bot" }, .{});
+//! var hits = try mem.recall(gpa, query_vec, .{ .k = 5, .filter = .{ .agent_id = "bot" } });
 //! defer hits.deinit();
 //! for (hits.items) |h| std.debug.print("{d:.3} {s}\n", .{ h.score, h.text orelse "" });
 //! ```
@@ -44,6 +44,7 @@ pub const Filter = struct {
 
     fn toC(self: Filter) c.agentdb_memory_filter {
         var f = c.agentdb_memory_filter_default();
+        std.debug.assert(f.struct_size == @sizeOf(c.agentdb_memory_filter));
         f.agent_id = if (self.agent_id) |a| a.ptr else null;
         f.session_id = if (self.session_id) |s| s.ptr else null;
         if (self.kinds) |ks| {
@@ -91,20 +92,26 @@ pub const Weights = struct {
     pub const linear: Weights = .{ .mode = .linear };
 };
 
-/// How `recall` scores.
+/// What `recall` returns and how it scores. `k` is required; the other fields left null take the
+/// engine's defaults (from `agentdb_recall_options_default`).
 pub const RecallOptions = struct {
+    /// How many memories: 1 to `agentdb.max_k`.
+    k: usize,
+    /// Which memories may be recalled (default: all).
+    filter: Filter = .{},
     weights: Weights = .{},
     /// Update the access statistics of the memories returned.
-    touch: bool = true,
+    touch: ?bool = null,
     /// Measure recency at this time (µs since the epoch) instead of the clock.
     now_us: ?i64 = null,
     /// Nearest memories re-scored when more than max(4096, 4Mi / dim) match; null: max(10·k, 100).
     candidates: ?usize = null,
     /// Score every matching memory however many.
-    exact: bool = false,
+    exact: ?bool = null,
 
     fn toC(self: RecallOptions) Error!c.agentdb_recall_options {
         var o = c.agentdb_recall_options_default();
+        std.debug.assert(o.struct_size == @sizeOf(c.agentdb_recall_options));
         const w = self.weights;
         if (w.mode) |m| o.mode = @intFromEnum(m);
         if (w.similarity) |v| o.w_similarity = v;
@@ -112,8 +119,8 @@ pub const RecallOptions = struct {
         if (w.importance) |v| o.w_importance = v;
         if (w.half_life_s) |v| o.half_life_s = v;
         if (w.adjust) |v| o.adjust = v;
-        o.touch = self.touch;
-        o.exact = self.exact;
+        if (self.touch) |v| o.touch = v;
+        if (self.exact) |v| o.exact = v;
         if (self.now_us) |t| {
             o.has_now = true;
             o.now_us = t;
@@ -141,6 +148,7 @@ pub const ConsolidateOptions = struct {
 
     fn toC(self: ConsolidateOptions) c.agentdb_consolidate_options {
         var o = c.agentdb_consolidate_options_default();
+        std.debug.assert(o.struct_size == @sizeOf(c.agentdb_consolidate_options));
         o.agent_id = if (self.agent_id) |a| a.ptr else null;
         if (self.dedup_threshold) |t| {
             o.dedup = true;
@@ -172,7 +180,7 @@ pub const Report = struct { merged: u64, pruned: u64, evicted: u64 };
 pub const Batch = struct {
     agent_id: [:0]const u8,
     session_id: ?[:0]const u8 = null,
-    /// null: the engine's default kind (episodic).
+    /// null: the engine's default kind.
     kind: ?Kind = null,
 };
 
@@ -181,7 +189,7 @@ pub const Item = struct {
     /// null: a new time-ordered id.
     id: ?[:0]const u8 = null,
     text: ?[:0]const u8 = null,
-    /// In [0, 1]; null: the engine's default (0.5).
+    /// In [0, 1]; null: the engine's default.
     importance: ?f64 = null,
     /// µs since the epoch; null: now.
     created_at_us: ?i64 = null,
@@ -269,19 +277,18 @@ fn checkMetadataObject(allocator: Allocator, text: []const u8) AllocError!void {
 pub const Memory = struct {
     handle: *c.agentdb_memory,
 
-    /// Opens store `name`, creating it with `dim`-dimensional vectors compared by `metric` if it
-    /// does not exist. An existing store must have that dimension (`error.DimensionMismatch`).
-    pub fn open(db: agentdb.Database, name: [:0]const u8, dimension: usize, metric: agentdb.Metric) Error!Memory {
-        if (dimension == 0) return error.InvalidArgument; // C reads 0 as "open an existing store"
+    /// Opens the existing store `name` (`error.CollectionNotFound` if there is none).
+    pub fn open(db: agentdb.Database, name: [:0]const u8) Error!Memory {
         var h: ?*c.agentdb_memory = null;
-        try check(c.agentdb_memory_open(db.handle, name.ptr, dimension, @intFromEnum(metric), &h));
+        try check(c.agentdb_memory_open(db.handle, name.ptr, &h));
         return .{ .handle = h.? };
     }
 
-    /// Opens an existing store (`error.CollectionNotFound` if there is none).
-    pub fn openExisting(db: agentdb.Database, name: [:0]const u8) Error!Memory {
+    /// Opens store `name`, creating it with `shape` if it does not exist. An existing store must
+    /// have that dimension (`error.DimensionMismatch`) and metric (`error.InvalidArgument`).
+    pub fn openOrCreate(db: agentdb.Database, name: [:0]const u8, shape: agentdb.StoreOptions) Error!Memory {
         var h: ?*c.agentdb_memory = null;
-        try check(c.agentdb_memory_open(db.handle, name.ptr, 0, 0, &h));
+        try check(c.agentdb_memory_open_or_create(db.handle, name.ptr, shape.dim, @intFromEnum(shape.metric), &h));
         return .{ .handle = h.? };
     }
 
@@ -388,18 +395,19 @@ pub const Memory = struct {
         return .{ .arena = out, .items = items_out };
     }
 
-    /// The `k` best memories for `query` (null: by strength alone), best first.
-    pub fn recall(self: Memory, allocator: Allocator, query: ?[]const f32, k: usize, filter: Filter, opts: RecallOptions) AllocError!Records {
-        try agentdb.checkK(k);
+    /// The `opts.k` best memories for `query` (null: by strength alone) among those
+    /// `opts.filter` lets through, best first.
+    pub fn recall(self: Memory, allocator: Allocator, query: ?[]const f32, opts: RecallOptions) AllocError!Records {
+        try agentdb.checkK(opts.k);
         if (query) |q| try agentdb.checkDim(q.len);
-        const f = filter.toC();
+        const f = opts.filter.toC();
         const o = try opts.toC();
         var h: ?*c.agentdb_memories = null;
         try check(c.agentdb_memory_recall(
             self.handle,
             if (query) |q| q.ptr else null,
             if (query) |q| q.len else 0,
-            k,
+            opts.k,
             &f,
             &o,
             &h,

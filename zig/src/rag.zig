@@ -3,12 +3,12 @@
 //! prompt context with citations. Chunking, hashing, fusion and packing are the engine's.
 //!
 //! ```zig
-//! var rag = try agentdb.rag.Rag.open(db, "docs", 384, .cosine);
+//! var rag = try agentdb.rag.Rag.openOrCreate(db, "docs", .{ .dim = 384, .metric = .cosine });
 //! defer rag.deinit();
 //! _ = try rag.ingest(gpa, &.{.{ .id = "guide", .text = md, .format = .markdown }}, .{}, myEmbed, null);
 //! var hits = try rag.search(gpa, "reset password", query_vec, .{ .k = 3 });
 //! defer hits.deinit();
-//! var ctx = try rag.context(gpa, "reset password", query_vec, 800, .{});
+//! var ctx = try rag.context(gpa, "reset password", query_vec, .{ .max_tokens = 800 });
 //! defer ctx.deinit();
 //! ```
 const std = @import("std");
@@ -38,49 +38,59 @@ pub const TextFormat = enum(i32) {
 };
 
 /// How `search` and `context` retrieve. RRF score: `vector_weight / (rrf_k + rank_vector) +
-/// text_weight / (rrf_k + rank_bm25)`.
+/// text_weight / (rrf_k + rank_bm25)`. Fields left null take the engine's defaults for the call
+/// (from `agentdb_rag_search_options_default` or `agentdb_rag_context_options_default`: they
+/// differ, e.g. in `k`).
 pub const Options = struct {
-    mode: Mode = .hybrid,
-    /// Chunks to return (search) or to pack from (context), 1 to `agentdb.max_k`. null: 5 for
-    /// search, 20 for context.
+    mode: ?Mode = null,
+    /// Chunks to return (search) or to pack from (context), 1 to `agentdb.max_k`.
     k: ?usize = null,
-    /// Must be > 0 (use `mode` to leave a side out); null: the engine's default (1).
+    /// Must be > 0 (use `mode` to leave a side out).
     vector_weight: ?f32 = null,
-    /// Likewise; null: 1.
+    /// Must be > 0.
     text_weight: ?f32 = null,
-    /// The RRF rank constant, > 0; null: the engine's default (60).
+    /// The RRF rank constant, > 0.
     rrf_k: ?f32 = null,
-    /// Chunks each retriever contributes; null: max(4k, 20).
+    /// Chunks each retriever contributes (null: the engine decides from `k`).
     candidates: ?usize = null,
     /// Maximal marginal relevance λ in (0, 1] (lower: more diverse); null: off.
     mmr_lambda: ?f32 = null,
     /// Over chunk metadata (the document's metadata plus `doc_id`, `source`, `position`, …).
     filter: ?agentdb.Filter = null,
-    /// Context only: passages in score order, unmerged (default: by document, reading order).
-    score_order: bool = false,
+    /// Context only: passages in score order, unmerged, instead of by document in reading order.
+    score_order: ?bool = null,
 
-    fn toC(self: Options) Error!c.agentdb_rag_options {
+    /// The C struct: `base` (the engine's defaults for the call), then the fields set here.
+    fn toC(self: Options, base: c.agentdb_rag_options) Error!c.agentdb_rag_options {
+        std.debug.assert(base.struct_size == @sizeOf(c.agentdb_rag_options));
         // The C struct's 0 means "default": values that would read as 0 are refused here.
         if (self.k) |k| try agentdb.checkK(k);
         if (self.candidates) |n| if (n == 0) return error.InvalidArgument;
         for ([_]?f32{ self.vector_weight, self.text_weight, self.rrf_k }) |w| {
             if (w) |v| if (!(v > 0)) return error.InvalidArgument;
         }
-        var o = c.agentdb_rag_options_default();
-        o.mode = @intFromEnum(self.mode);
-        o.k = self.k orelse 0;
-        o.vector_weight = self.vector_weight orelse 0; // 0: the engine's default
-        o.text_weight = self.text_weight orelse 0;
-        o.rrf_k = self.rrf_k orelse 0;
-        o.candidates = self.candidates orelse 0;
+        var o = base;
+        if (self.mode) |m| o.mode = @intFromEnum(m);
+        if (self.k) |k| o.k = k;
+        if (self.vector_weight) |v| o.vector_weight = v;
+        if (self.text_weight) |v| o.text_weight = v;
+        if (self.rrf_k) |v| o.rrf_k = v;
+        if (self.candidates) |n| o.candidates = n;
         if (self.mmr_lambda) |l| {
             if (!(l > 0 and l <= 1)) return error.InvalidArgument;
             o.mmr = true;
             o.mmr_lambda = l;
         }
-        o.score_order = self.score_order;
+        if (self.score_order) |s| o.score_order = s;
         return o;
     }
+};
+
+/// What `context` packs: at most `max_tokens` tokens (required: the budget is the caller's),
+/// from chunks retrieved as `retrieval` says.
+pub const ContextOptions = struct {
+    max_tokens: usize,
+    retrieval: Options = .{},
 };
 
 /// A document to ingest.
@@ -94,15 +104,28 @@ pub const Document = struct {
     metadata_json: ?[:0]const u8 = null,
 };
 
-/// Chunking and ingest settings.
+/// Chunking and ingest settings; null fields take the engine's defaults (from
+/// `agentdb_ingest_options_default`).
 pub const IngestOptions = struct {
-    /// The most a chunk holds (tokens by the engine's approximation, or characters); null: the
-    /// engine's default (256).
+    /// The most a chunk holds (tokens by the engine's approximation, or characters).
     chunk_size: ?usize = null,
-    chunk_overlap: usize = 32,
-    chunk_chars: bool = false,
+    /// How much of a chunk the next one repeats, below `chunk_size`.
+    chunk_overlap: ?usize = null,
+    /// Sizes in characters instead of tokens.
+    chunk_chars: ?bool = null,
     /// Re-chunk and re-embed even documents stored unchanged.
-    force: bool = false,
+    force: ?bool = null,
+
+    /// The C struct: the engine's defaults, then the fields set here.
+    fn toC(self: IngestOptions) c.agentdb_ingest_options {
+        var o = c.agentdb_ingest_options_default();
+        std.debug.assert(o.struct_size == @sizeOf(c.agentdb_ingest_options));
+        if (self.chunk_size) |v| o.chunk_size = v;
+        if (self.chunk_overlap) |v| o.chunk_overlap = v;
+        if (self.chunk_chars) |v| o.chunk_chars = v;
+        if (self.force) |v| o.force = v;
+        return o;
+    }
 };
 
 /// What `ingest` did.
@@ -169,17 +192,18 @@ fn span(p: [*c]const u8) []const u8 {
 pub const Rag = struct {
     handle: *c.agentdb_rag,
 
-    /// Opens store `name`, creating it for `dimension`-dimensional embeddings if needed.
-    pub fn open(db: agentdb.Database, name: [:0]const u8, dimension: usize, metric: agentdb.Metric) Error!Rag {
+    /// Opens store `name`, creating it with `shape` (the embeddings' dimension and metric) if
+    /// needed; an existing store must have that shape.
+    pub fn openOrCreate(db: agentdb.Database, name: [:0]const u8, shape: agentdb.StoreOptions) Error!Rag {
         var h: ?*c.agentdb_rag = null;
-        try check(c.agentdb_rag_open(db.handle, name.ptr, dimension, @intFromEnum(metric), &h));
+        try check(c.agentdb_rag_open_or_create(db.handle, name.ptr, shape.dim, @intFromEnum(shape.metric), &h));
         return .{ .handle = h.? };
     }
 
     /// Opens an existing store (`error.CollectionNotFound` if there is none).
-    pub fn openExisting(db: agentdb.Database, name: [:0]const u8) Error!Rag {
+    pub fn open(db: agentdb.Database, name: [:0]const u8) Error!Rag {
         var h: ?*c.agentdb_rag = null;
-        try check(c.agentdb_rag_open_existing(db.handle, name.ptr, &h));
+        try check(c.agentdb_rag_open(db.handle, name.ptr, &h));
         return .{ .handle = h.? };
     }
 
@@ -196,7 +220,6 @@ pub const Rag = struct {
 
     /// Ingests documents (unchanged ones are skipped; changed ones replaced in one commit).
     pub fn ingest(self: Rag, allocator: Allocator, docs: []const Document, opts: IngestOptions, embed: EmbedFn, user: ?*anyopaque) AllocError!IngestStats {
-        if (opts.chunk_size == 0) return error.InvalidArgument; // C reads 0 as "the default"
         try agentdb.checkBatch(docs.len);
         for (docs) |d| if (d.metadata_json) |m| if (m.len > agentdb.max_json_len) return error.InvalidArgument;
         const cdocs = try allocator.alloc(c.agentdb_rag_document, docs.len);
@@ -208,8 +231,9 @@ pub const Rag = struct {
             .format = @intFromEnum(d.format),
             .metadata_json = if (d.metadata_json) |m| m.ptr else null,
         };
+        const o = opts.toC();
         var stats: IngestStats = undefined;
-        try check(c.agentdb_rag_ingest(self.handle, cdocs.ptr, cdocs.len, opts.chunk_size orelse 0, opts.chunk_overlap, opts.chunk_chars, opts.force, embed, user, &stats));
+        try check(c.agentdb_rag_ingest(self.handle, cdocs.ptr, cdocs.len, &o, embed, user, &stats));
         return stats;
     }
 
@@ -226,7 +250,7 @@ pub const Rag = struct {
     /// query's embedding) for similarity; hybrid needs both.
     pub fn search(self: Rag, allocator: Allocator, query_text: ?[:0]const u8, query_vector: ?[]const f32, opts: Options) AllocError!Hits {
         if (query_vector) |v| try agentdb.checkDim(v.len);
-        const o = try opts.toC();
+        const o = try opts.toC(c.agentdb_rag_search_options_default());
         var h: ?*c.agentdb_rag_hits = null;
         try check(c.agentdb_rag_search(
             self.handle,
@@ -247,7 +271,7 @@ pub const Rag = struct {
         const items = try a.alloc(Hit, n);
         for (items, 0..) |*item, i| {
             var x: c.agentdb_rag_hit = undefined;
-            try check(c.agentdb_rag_hit_get(h, i, &x));
+            try check(c.agentdb_rag_hits_get(h, i, &x));
             item.* = .{
                 .id = try a.dupe(u8, span(x.id)),
                 .doc_id = try a.dupe(u8, span(x.doc_id)),
@@ -268,37 +292,37 @@ pub const Rag = struct {
         return .{ .arena = arena, .items = items };
     }
 
-    /// The best chunks packed into `max_tokens` tokens with `[n]` citation headers.
-    pub fn context(self: Rag, allocator: Allocator, query_text: ?[:0]const u8, query_vector: ?[]const f32, max_tokens: usize, opts: Options) AllocError!Context {
+    /// The best chunks packed into `opts.max_tokens` tokens with `[n]` citation headers.
+    pub fn context(self: Rag, allocator: Allocator, query_text: ?[:0]const u8, query_vector: ?[]const f32, opts: ContextOptions) AllocError!Context {
         if (query_vector) |v| try agentdb.checkDim(v.len);
-        const o = try opts.toC();
+        const o = try opts.retrieval.toC(c.agentdb_rag_context_options_default());
         var h: ?*c.agentdb_context = null;
         try check(c.agentdb_rag_context(
             self.handle,
             if (query_text) |t| t.ptr else null,
             if (query_vector) |v| v.ptr else null,
             if (query_vector) |v| v.len else 0,
-            max_tokens,
+            opts.max_tokens,
             &o,
-            agentdb.Filter.sqlPtr(opts.filter),
-            agentdb.Filter.jsonPtr(opts.filter),
+            agentdb.Filter.sqlPtr(opts.retrieval.filter),
+            agentdb.Filter.jsonPtr(opts.retrieval.filter),
             &h,
         ));
-        defer _ = c.agentdb_rag_context_free(h);
+        defer _ = c.agentdb_context_free(h);
         var arena = std.heap.ArenaAllocator.init(allocator);
         errdefer arena.deinit();
         const a = arena.allocator();
         var p: [*c]const u8 = null;
         var len: usize = 0;
         var tokens: usize = 0;
-        try check(c.agentdb_rag_context_text(h, &p, &len, &tokens));
+        try check(c.agentdb_context_get_text(h, &p, &len, &tokens));
         const body = try a.dupe(u8, if (p == null) "" else p[0..len]);
         var n: usize = 0;
-        try check(c.agentdb_rag_context_citation_count(h, &n));
+        try check(c.agentdb_context_count(h, &n));
         const cites = try a.alloc(Citation, n);
         for (cites, 0..) |*ct, i| {
             var x: c.agentdb_rag_citation = undefined;
-            try check(c.agentdb_rag_context_citation(h, i, &x));
+            try check(c.agentdb_context_get(h, i, &x));
             ct.* = .{
                 .number = x.number,
                 .doc_id = try a.dupe(u8, span(x.doc_id)),

@@ -110,6 +110,13 @@ pub const Checkpoint = struct {
 pub const Checkpoints = agentdb.Owned(Checkpoint);
 
 /// Filters of `State.listCheckpoints` (null: no filter).
+/// Which versions `history` returns: at most `limit` (null: all) after skipping `offset` (null:
+/// none).
+pub const HistoryOptions = struct {
+    limit: ?usize = null,
+    offset: ?usize = null,
+};
+
 pub const ListOptions = struct {
     thread_id: ?[:0]const u8 = null,
     namespace: ?[:0]const u8 = null,
@@ -199,10 +206,12 @@ pub const State = struct {
         return copyVersions(allocator, h);
     }
 
-    /// The versions of `key`, newest first (tombstones included).
-    pub fn history(self: State, allocator: Allocator, agent: [:0]const u8, session: [:0]const u8, key: [:0]const u8, limit: usize, offset: usize) AllocError!Versions {
+    /// The versions of `key`, newest first (tombstones included), paged as `opts` says.
+    pub fn history(self: State, allocator: Allocator, agent: [:0]const u8, session: [:0]const u8, key: [:0]const u8, opts: HistoryOptions) AllocError!Versions {
+        // The C call reads a limit of 0 as "no limit": an explicit 0 is refused here.
+        const limit: usize = if (opts.limit) |l| (if (l == 0) return error.InvalidArgument else l) else 0;
         var h: ?*c.agentdb_state_versions = null;
-        try check(c.agentdb_state_history(self.db, agent.ptr, session.ptr, key.ptr, limit, offset, &h));
+        try check(c.agentdb_state_history(self.db, agent.ptr, session.ptr, key.ptr, limit, opts.offset orelse 0, &h));
         return copyVersions(allocator, h);
     }
 
@@ -230,7 +239,7 @@ pub const State = struct {
             var kl: usize = 0;
             var vp: [*c]const u8 = null;
             var vl: usize = 0;
-            try check(c.agentdb_state_entries_at(h, i, &kp, &kl, &vp, &vl));
+            try check(c.agentdb_state_entries_get(h, i, &kp, &kl, &vp, &vl));
             e.* = .{ .key = try a.dupe(u8, span(kp, kl)), .value_json = try a.dupe(u8, span(vp, vl)) };
         }
         return .{ .arena = arena, .items = items };
@@ -315,7 +324,7 @@ pub const State = struct {
         const items = try a.alloc(PendingWrite, n);
         for (items, 0..) |*w, i| {
             var raw: c.agentdb_pending_write = undefined;
-            try check(c.agentdb_pending_writes_at(h, i, &raw));
+            try check(c.agentdb_pending_writes_get(h, i, &raw));
             w.* = .{
                 .task_id = try a.dupe(u8, std.mem.span(raw.task_id)),
                 .idx = raw.idx,
@@ -344,7 +353,7 @@ fn copyVersions(allocator: Allocator, h: ?*c.agentdb_state_versions) AllocError!
     const items = try a.alloc(Version, n);
     for (items, 0..) |*v, i| {
         var raw: c.agentdb_state_version = undefined;
-        try check(c.agentdb_state_versions_at(h, i, &raw));
+        try check(c.agentdb_state_versions_get(h, i, &raw));
         v.* = .{
             .version = raw.version,
             .value_json = if (raw.value_json == null) null else try a.dupe(u8, raw.value_json[0..raw.value_len]),
@@ -366,7 +375,7 @@ fn copyCheckpoints(allocator: Allocator, h: ?*c.agentdb_checkpoints) AllocError!
     const items = try a.alloc(Checkpoint, n);
     for (items, 0..) |*cp, i| {
         var raw: c.agentdb_checkpoint = undefined;
-        try check(c.agentdb_checkpoints_at(h, i, &raw));
+        try check(c.agentdb_checkpoints_get(h, i, &raw));
         cp.* = .{
             .thread_id = try a.dupe(u8, std.mem.span(raw.thread_id)),
             .namespace = try a.dupe(u8, std.mem.span(raw.namespace_)),

@@ -23,7 +23,7 @@ fn overlong(comptime T: type, one: *const T, len: usize) []const T {
 
 /// Makes a C call fail and returns a copy of its message (the caller frees it).
 fn cFailure(db: agentdb.Database) ![]u8 {
-    try testing.expectError(error.CollectionNotFound, db.getCollection("no_such_collection"));
+    try testing.expectError(error.CollectionNotFound, db.openCollection("no_such_collection"));
     const msg = agentdb.lastError();
     try testing.expect(msg.len > 0);
     return gpa.dupe(u8, msg);
@@ -50,7 +50,7 @@ test "bounds: collection writes and reads refuse bad lengths before C" {
     defer tmp.deinit();
     var db = try agentdb.Database.open(tmp.path);
     defer db.deinit();
-    var col = try db.createCollection("docs", 3, .l2);
+    var col = try db.createCollection("docs", .{ .dim = 3, .metric = .l2 });
     defer col.deinit();
     try col.add(gpa, .{ .ids = &two_ids, .vectors = &two_vecs, .dim = 3 });
 
@@ -74,22 +74,22 @@ test "bounds: collection writes and reads refuse bad lengths before C" {
     @memset(long_id, 'x');
     try testing.expectError(error.InvalidArgument, col.add(gpa, .{ .ids = &.{long_id}, .vectors = two_vecs[0..3], .dim = 3 }));
     // k and the query dimension.
-    try testing.expectError(error.InvalidArgument, col.search(gpa, two_vecs[0..3], 0, null));
-    try testing.expectError(error.InvalidArgument, col.search(gpa, two_vecs[0..3], agentdb.max_k + 1, null));
-    try testing.expectError(error.InvalidArgument, col.searchWith(gpa, two_vecs[0..3], std.math.maxInt(usize), null, .{}));
+    try testing.expectError(error.InvalidArgument, col.search(gpa, two_vecs[0..3], .{ .k = 0 }));
+    try testing.expectError(error.InvalidArgument, col.search(gpa, two_vecs[0..3], .{ .k = agentdb.max_k + 1 }));
+    try testing.expectError(error.InvalidArgument, col.search(gpa, two_vecs[0..3], .{ .k = std.math.maxInt(usize) }));
     const wide = try gpa.alloc(f32, agentdb.max_dim + 1);
     defer gpa.free(wide);
     @memset(wide, 1);
-    try testing.expectError(error.DimensionMismatch, col.search(gpa, wide, 1, null));
-    try testing.expectError(error.DimensionMismatch, col.searchBatch(gpa, wide, agentdb.max_dim + 1, 1, null));
-    try testing.expectError(error.DimensionMismatch, col.searchBatch(gpa, &two_vecs, std.math.maxInt(usize), 1, null));
-    try testing.expectError(error.InvalidArgument, col.searchBatch(gpa, &two_vecs, 0, 1, null));
-    try testing.expectError(error.InvalidArgument, col.searchBatchWith(gpa, two_vecs[0..5], 3, 1, null, .{}));
-    try testing.expectError(error.InvalidArgument, col.searchBatch(gpa, &two_vecs, 3, agentdb.max_k + 1, null));
+    try testing.expectError(error.DimensionMismatch, col.search(gpa, wide, .{ .k = 1 }));
+    try testing.expectError(error.DimensionMismatch, col.searchBatch(gpa, .{ .values = wide, .dim = agentdb.max_dim + 1 }, .{ .k = 1 }));
+    try testing.expectError(error.DimensionMismatch, col.searchBatch(gpa, .{ .values = &two_vecs, .dim = std.math.maxInt(usize) }, .{ .k = 1 }));
+    try testing.expectError(error.InvalidArgument, col.searchBatch(gpa, .{ .values = &two_vecs, .dim = 0 }, .{ .k = 1 }));
+    try testing.expectError(error.InvalidArgument, col.searchBatch(gpa, .{ .values = two_vecs[0..5], .dim = 3 }, .{ .k = 1 }));
+    try testing.expectError(error.InvalidArgument, col.searchBatch(gpa, .{ .values = &two_vecs, .dim = 3 }, .{ .k = agentdb.max_k + 1 }));
     try expectNoCCall(msg);
 
     // The limits themselves pass through to C (which answers for the data).
-    var hits = try col.searchBatch(gpa, &two_vecs, 3, agentdb.max_k, null);
+    var hits = try col.searchBatch(gpa, .{ .values = &two_vecs, .dim = 3 }, .{ .k = agentdb.max_k });
     defer hits.deinit();
     try testing.expectEqual(@as(usize, 2), hits.queries.len);
     try testing.expectEqualStrings("b", hits.queries[1][0].id);
@@ -101,7 +101,7 @@ test "bounds: memory refuses bad lengths and metadata that is not one object" {
     defer tmp.deinit();
     var db = try agentdb.Database.open(tmp.path);
     defer db.deinit();
-    var m = try agentdb.memory.Memory.open(db, "mem", 2, .cosine);
+    var m = try agentdb.memory.Memory.openOrCreate(db, "mem", .{ .dim = 2, .metric = .cosine });
     defer m.deinit();
     {
         var ids = try m.remember(gpa, .{ .agent_id = "ann" }, &.{ .{ .id = "m1", .metadata_json = "{\"a\": 1}" }, .{ .id = "m2", .metadata_json = " null " } }, &.{ 1, 0, 0, 1 });
@@ -132,12 +132,12 @@ test "bounds: memory refuses bad lengths and metadata that is not one object" {
     @memset(long_id, 'x');
     try testing.expectError(error.InvalidArgument, m.remember(gpa, B, &.{.{ .id = long_id }}, vec[0..2]));
     // k, candidates, dimensions.
-    try testing.expectError(error.InvalidArgument, m.recall(gpa, vec[0..2], agentdb.max_k + 1, .{}, .{}));
-    try testing.expectError(error.InvalidArgument, m.recall(gpa, vec[0..2], 1, .{}, .{ .candidates = agentdb.max_k + 1 }));
+    try testing.expectError(error.InvalidArgument, m.recall(gpa, vec[0..2], .{ .k = agentdb.max_k + 1 }));
+    try testing.expectError(error.InvalidArgument, m.recall(gpa, vec[0..2], .{ .k = 1, .candidates = agentdb.max_k + 1 }));
     const wide = try gpa.alloc(f32, agentdb.max_dim + 1);
     defer gpa.free(wide);
     @memset(wide, 1);
-    try testing.expectError(error.DimensionMismatch, m.recall(gpa, wide, 1, .{}, .{}));
+    try testing.expectError(error.DimensionMismatch, m.recall(gpa, wide, .{ .k = 1 }));
     try testing.expectError(error.DimensionMismatch, m.update("m1", .{ .vector = wide }));
     try testing.expectError(error.DimensionMismatch, m.remember(gpa, B, &.{.{}}, wide));
     try expectNoCCall(msg);
@@ -170,7 +170,7 @@ test "bounds: state and RAG refuse bad lengths before C" {
     const st = agentdb.state.State.of(db);
     const versions = try st.putMany(gpa, "agent", "s", &.{ "a", "b" }, &.{ "1", "2" }, .{});
     gpa.free(versions);
-    var rag = try agentdb.rag.Rag.open(db, "kb", 4, .cosine);
+    var rag = try agentdb.rag.Rag.openOrCreate(db, "kb", .{ .dim = 4, .metric = .cosine });
     defer rag.deinit();
     _ = try rag.ingest(gpa, &.{.{ .id = "d1", .text = "The first document." }}, .{}, embed4, null);
     const msg = try cFailure(db);
@@ -187,7 +187,7 @@ test "bounds: state and RAG refuse bad lengths before C" {
     try testing.expectError(error.InvalidArgument, rag.delete(gpa, many));
     const q = [_]f32{ 1, 1, 0, 0 };
     try testing.expectError(error.InvalidArgument, rag.search(gpa, null, &q, .{ .mode = .vector, .k = agentdb.max_k + 1 }));
-    try testing.expectError(error.InvalidArgument, rag.context(gpa, null, &q, 100, .{ .mode = .vector, .k = 0 }));
+    try testing.expectError(error.InvalidArgument, rag.context(gpa, null, &q, .{ .max_tokens = 100, .retrieval = .{ .mode = .vector, .k = 0 } }));
     const wide = try gpa.alloc(f32, agentdb.max_dim + 1);
     defer gpa.free(wide);
     @memset(wide, 1);

@@ -1,5 +1,5 @@
 //! Handle lifetimes through the Zig layer. `Database.deinit` closes the database (as
-//! `agentdb_close` does in C): a memory store or RAG opened from it then fails with
+//! `agentdb_db_close` does in C): a memory store or RAG opened from it then fails with
 //! `error.Closed`, is still freed by its own `deinit`, and the database is closed for real (a new
 //! writer opens it and finds everything written). Also: what `remember` is not given (kind,
 //! importance) is the engine's default.
@@ -28,8 +28,8 @@ test "handles: memory and RAG report error.Closed after Database.deinit, and the
     defer t.deinit();
 
     var db = try agentdb.Database.open(t.path);
-    var m = try Memory.open(db, "mem", DIM, .cosine);
-    var rag = try Rag.open(db, "kb", DIM, .cosine);
+    var m = try Memory.openOrCreate(db, "mem", .{ .dim = DIM, .metric = .cosine });
+    var rag = try Rag.openOrCreate(db, "kb", .{ .dim = DIM, .metric = .cosine });
     var ids = try m.remember(gpa, .{ .agent_id = "ann" }, &.{.{ .id = "m1" }}, &.{ 1, 0, 0, 0 });
     ids.deinit();
     _ = try rag.ingest(gpa, &docs, .{}, &embed, null);
@@ -46,7 +46,7 @@ test "handles: memory and RAG report error.Closed after Database.deinit, and the
     // Closed for real: a new writer opens it and finds the memory and the state.
     var again = try agentdb.Database.open(t.path);
     defer again.deinit();
-    var m2 = try Memory.openExisting(again, "mem");
+    var m2 = try Memory.open(again, "mem");
     defer m2.deinit();
     try testing.expectEqual(@as(u64, 1), try m2.count(.{}));
     var v = try State.of(again).get(gpa, "ann", "s", "k", .latest);
@@ -63,7 +63,7 @@ test "handles: remember leaves kind and importance not given to the engine" {
     defer t.deinit();
     var db = try agentdb.Database.open(t.path);
     defer db.deinit();
-    var m = try Memory.open(db, "mem", DIM, .cosine);
+    var m = try Memory.openOrCreate(db, "mem", .{ .dim = DIM, .metric = .cosine });
     defer m.deinit();
     var ids = try m.remember(gpa, .{ .agent_id = "ann" }, &.{ .{ .id = "a" }, .{ .id = "b", .importance = 0.9 } }, &.{ 1, 0, 0, 0, 0, 1, 0, 0 });
     ids.deinit();

@@ -37,12 +37,13 @@ const Data = struct {
 
 /// Share of the exact 10 nearest that `opts` finds, over 20 stored vectors as queries.
 fn recall(col: agentdb.Collection, data: *const Data, opts: agentdb.SearchOptions) !f64 {
+    std.debug.assert(opts.k == 10); // compared with the exact 10 nearest
     var same: usize = 0;
     var i: usize = 0;
     while (i < n) : (i += 50) {
-        var got = try col.searchWith(gpa, data.row(i), 10, null, opts);
+        var got = try col.search(gpa, data.row(i), opts);
         defer got.deinit();
-        var want = try col.searchWith(gpa, data.row(i), 10, null, .{ .exact = true });
+        var want = try col.search(gpa, data.row(i), .{ .k = 10, .exact = true });
         defer want.deinit();
         for (got.hits()) |g| for (want.hits()) |w| {
             if (std.mem.eql(u8, g.id, w.id)) same += 1;
@@ -63,16 +64,16 @@ test "index kinds: hnsw int8 and ivf_pq, options, describe, drop" {
     data.init();
     var db = try agentdb.Database.open(path);
     defer db.deinit();
-    var col = try db.createCollection("vecs", dim, .l2);
+    var col = try db.createCollection("vecs", .{ .dim = dim, .metric = .l2 });
     defer col.deinit();
     try col.add(gpa, .{ .ids = &data.ids, .vectors = &data.vecs, .dim = dim });
 
     // HNSW on int8 codes: described as such, recall high, distances re-ranked exactly.
     try col.createIndexWith(.{ .hnsw = .{ .m = 12, .ef_construction = 100, .quantization = .int8 } });
-    try testing.expectEqualDeep(agentdb.IndexConfig{ .hnsw = .{ .m = 12, .ef_construction = 100, .quantization = .int8 } }, (try col.indexConfig()).?);
-    try testing.expect(try recall(col, &data, .{ .ef = 64 }) >= 0.9);
+    try testing.expectEqualDeep(agentdb.IndexInfo{ .hnsw = .{ .m = 12, .ef_construction = 100, .quantization = .int8 } }, (try col.indexConfig()).?);
+    try testing.expect(try recall(col, &data, .{ .k = 10, .ef = 64 }) >= 0.9);
     {
-        var r = try col.searchWith(gpa, data.row(5), 1, null, .{});
+        var r = try col.search(gpa, data.row(5), .{ .k = 1 });
         defer r.deinit();
         try testing.expectEqualStrings("v5", r.hits()[0].id);
         try testing.expectEqual(@as(f32, 0), r.hits()[0].distance);
@@ -82,12 +83,12 @@ test "index kinds: hnsw int8 and ivf_pq, options, describe, drop" {
     // a wide re-rank give the exact neighbours.
     try testing.expectError(error.InvalidArgument, col.createIndexWith(.{ .ivf_pq = .{ .sub_vectors = 5 } }));
     try col.createIndexWith(.{ .ivf_pq = .{ .partitions = 8, .sub_vectors = 4 } });
-    try testing.expectEqualDeep(agentdb.IndexConfig{ .ivf_pq = .{ .partitions = 8, .sub_vectors = 4 } }, (try col.indexConfig()).?);
-    try testing.expectEqual(@as(?agentdb.IndexParams, null), try col.indexParams());
-    try testing.expect(try recall(col, &data, .{ .nprobes = 8, .refine_factor = 50 }) >= 0.99);
-    try testing.expectError(error.InvalidArgument, col.searchWith(gpa, data.row(0), 3, null, .{ .nprobes = 0 }));
-    try testing.expectError(error.InvalidArgument, col.searchWith(gpa, data.row(0), 3, null, .{ .refine_factor = 0 }));
+    try testing.expectEqualDeep(agentdb.IndexInfo{ .ivf_pq = .{ .partitions = 8, .sub_vectors = 4 } }, (try col.indexConfig()).?);
+    try testing.expectEqual(@as(?agentdb.HnswInfo, null), try col.indexParams());
+    try testing.expect(try recall(col, &data, .{ .k = 10, .nprobes = 8, .refine_factor = 50 }) >= 0.99);
+    try testing.expectError(error.InvalidArgument, col.search(gpa, data.row(0), .{ .k = 3, .nprobes = 0 }));
+    try testing.expectError(error.InvalidArgument, col.search(gpa, data.row(0), .{ .k = 3, .refine_factor = 0 }));
 
     try col.dropIndex();
-    try testing.expectEqual(@as(?agentdb.IndexConfig, null), try col.indexConfig());
+    try testing.expectEqual(@as(?agentdb.IndexInfo, null), try col.indexConfig());
 }

@@ -16,7 +16,7 @@ const TempDb = @import("temp_db.zig").TempDb;
 /// Four memories of agent "ann" in 2-d (cosine), created 0, 0, 100 and 200 s before T0:
 ///   a (1,0) imp 0.2   b (0,1) imp 1.0   c (1,1) imp 0.5   d (1,0) imp 0.0
 fn fixture(db: agentdb.Database) !Memory {
-    var m = try Memory.open(db, "mem", 2, .cosine);
+    var m = try Memory.openOrCreate(db, "mem", .{ .dim = 2, .metric = .cosine });
     errdefer m.deinit();
     var ids = try m.remember(gpa, .{ .agent_id = "ann" }, &.{
         .{ .id = "a", .text = "text of a", .importance = 0.2, .created_at_us = T0, .metadata_json = "{\"topic\": \"x\"}" },
@@ -41,7 +41,7 @@ test "memory: default recall ranks by relevance first" {
     defer m.deinit();
     // The engine's defaults (relevance, w_rec = w_imp = 0.5, adjust 0.1), half-life 100 s.
     // sim_n = similarity here (lo 0, hi 1); score = sim_n · (1 − 0.1 · (1 − (rec + imp) / 2)).
-    var hits = try m.recall(gpa, &.{ 1, 0 }, 4, .{}, .{ .weights = .{ .half_life_s = 100 }, .now_us = T0, .touch = false });
+    var hits = try m.recall(gpa, &.{ 1, 0 }, .{ .k = 4, .weights = .{ .half_life_s = 100 }, .now_us = T0, .touch = false });
     defer hits.deinit();
     const want_ids = [_][]const u8{ "a", "d", "c", "b" };
     const want = [_]f64{ 0.96, 0.9125, std.math.sqrt1_2 * 0.95, 0.0 };
@@ -51,7 +51,7 @@ test "memory: default recall ranks by relevance first" {
         try testing.expectApproxEqAbs(score, h.score, 1e-6);
     }
     // The old score is reachable: linear mode with the engine's weights ranks c above d.
-    var old = try m.recall(gpa, &.{ 1, 0 }, 4, .{}, .{ .weights = .{ .mode = .linear, .half_life_s = 100 }, .now_us = T0, .touch = false });
+    var old = try m.recall(gpa, &.{ 1, 0 }, .{ .k = 4, .weights = .{ .mode = .linear, .half_life_s = 100 }, .now_us = T0, .touch = false });
     defer old.deinit();
     const old_ids = [_][]const u8{ "a", "c", "d", "b" };
     const old_want = [_]f64{ 1.6, std.math.sqrt1_2 + 0.5, 1.125, 1.0 };
@@ -59,7 +59,7 @@ test "memory: default recall ranks by relevance first" {
         try testing.expectEqualStrings(id, h.id);
         try testing.expectApproxEqAbs(score, h.score, 1e-6);
     }
-    try testing.expectError(error.InvalidArgument, m.recall(gpa, null, 1, .{}, .{ .weights = .{ .adjust = 2 } }));
+    try testing.expectError(error.InvalidArgument, m.recall(gpa, null, .{ .k = 1, .weights = .{ .adjust = 2 } }));
 }
 
 test "memory: recall ranks by the documented score" {
@@ -72,7 +72,7 @@ test "memory: recall ranks by the documented score" {
     try testing.expectEqual(@as(usize, 2), try m.dim());
 
     {
-        var hits = try m.recall(gpa, &.{ 1, 0 }, 4, .{}, .{ .weights = W, .now_us = T0 });
+        var hits = try m.recall(gpa, &.{ 1, 0 }, .{ .k = 4, .weights = W, .now_us = T0 });
         defer hits.deinit();
         const want_ids = [_][]const u8{ "a", "b", "c", "d" };
         const want = [_]f64{ 2.2, 2.0, std.math.sqrt1_2 + 1.0, 1.25 };
@@ -93,7 +93,7 @@ test "memory: recall ranks by the documented score" {
     }
     {
         // No query, 100 s later, all accessed at T0: b 1.5, c 1.0, a 0.7, d 0.5.
-        var hits = try m.recall(gpa, null, 4, .{}, .{ .weights = W, .now_us = T0 + 100 * SEC, .touch = false });
+        var hits = try m.recall(gpa, null, .{ .k = 4, .weights = W, .now_us = T0 + 100 * SEC, .touch = false });
         defer hits.deinit();
         const want_ids = [_][]const u8{ "b", "c", "a", "d" };
         const want = [_]f64{ 1.5, 1.0, 0.7, 0.5 };
@@ -133,7 +133,7 @@ test "memory: filters, forget, update" {
     try testing.expectError(error.InvalidArgument, m.count(.{ .kinds = &.{} }));
     try testing.expectError(error.InvalidFilter, m.count(.{ .where = .{ .json = "{\"topic\": {\"$bogus\": 1}}" } }));
     {
-        var hits = try m.recall(gpa, &.{ 1, 0 }, 10, .{ .session_id = "s1" }, .{ .touch = false });
+        var hits = try m.recall(gpa, &.{ 1, 0 }, .{ .k = 10, .filter = .{ .session_id = "s1" }, .touch = false });
         defer hits.deinit();
         try testing.expectEqual(@as(usize, 2), hits.items.len);
         for (hits.items) |h| try testing.expectEqualStrings("bob", h.agent_id);
@@ -179,7 +179,7 @@ test "memory: consolidation and background runs" {
     o.capacity = 1;
     try testing.expectEqual(agentdb.memory.Report{ .merged = 0, .pruned = 0, .evicted = 1 }, try m.consolidate(o));
     {
-        var left = try m.recall(gpa, null, 10, .{}, .{ .touch = false });
+        var left = try m.recall(gpa, null, .{ .k = 10, .touch = false });
         defer left.deinit();
         try testing.expectEqual(@as(usize, 1), left.items.len);
         try testing.expectEqualStrings("b", left.items[0].id);
@@ -205,29 +205,29 @@ test "memory: errors and persistence" {
     {
         var db = try agentdb.Database.open(tmp.path);
         defer db.deinit();
-        try testing.expectError(error.CollectionNotFound, Memory.openExisting(db, "mem"));
-        try testing.expectError(error.InvalidName, Memory.open(db, "../x", 2, .cosine));
-        try testing.expectError(error.InvalidArgument, Memory.open(db, "mem", 0, .cosine));
+        try testing.expectError(error.CollectionNotFound, Memory.open(db, "mem"));
+        try testing.expectError(error.InvalidName, Memory.openOrCreate(db, "../x", .{ .dim = 2, .metric = .cosine }));
+        try testing.expectError(error.InvalidArgument, Memory.openOrCreate(db, "mem", .{ .dim = 0, .metric = .cosine }));
         var m = try fixture(db);
         defer m.deinit();
-        try testing.expectError(error.DimensionMismatch, Memory.open(db, "mem", 3, .cosine));
-        try testing.expectError(error.InvalidArgument, Memory.open(db, "mem", 2, .l2));
+        try testing.expectError(error.DimensionMismatch, Memory.openOrCreate(db, "mem", .{ .dim = 3, .metric = .cosine }));
+        try testing.expectError(error.InvalidArgument, Memory.openOrCreate(db, "mem", .{ .dim = 2, .metric = .l2 }));
         try testing.expectError(error.DuplicateId, m.remember(gpa, .{ .agent_id = "ann" }, &.{.{ .id = "a" }}, &.{ 1, 0 }));
         try testing.expectError(error.DimensionMismatch, m.remember(gpa, .{ .agent_id = "ann" }, &.{.{}}, &.{ 1, 0, 0 }));
         try testing.expectError(error.InvalidArgument, m.remember(gpa, .{ .agent_id = "ann" }, &.{.{ .importance = 1.5 }}, &.{ 1, 0 }));
         try testing.expectError(error.InvalidMetadata, m.remember(gpa, .{ .agent_id = "ann" }, &.{.{ .metadata_json = "{\"kind\": 1}" }}, &.{ 1, 0 }));
-        try testing.expectError(error.DimensionMismatch, m.recall(gpa, &.{ 1, 0, 0 }, 1, .{}, .{}));
-        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, 0, .{}, .{}));
-        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, 1, .{}, .{ .weights = .{ .half_life_s = 0 } }));
-        try testing.expectError(error.InvalidName, db.getCollection("_agentdb_memory_mem"));
+        try testing.expectError(error.DimensionMismatch, m.recall(gpa, &.{ 1, 0, 0 }, .{ .k = 1 }));
+        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, .{ .k = 0 }));
+        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, .{ .k = 1, .weights = .{ .half_life_s = 0 } }));
+        try testing.expectError(error.InvalidName, db.openCollection("_agentdb_memory_mem"));
         // One access of b, written when the database closes.
-        var hits = try m.recall(gpa, &.{ 0, 1 }, 1, .{}, .{ .now_us = T0 + 5 * SEC });
+        var hits = try m.recall(gpa, &.{ 0, 1 }, .{ .k = 1, .now_us = T0 + 5 * SEC });
         hits.deinit();
     }
     {
         var db = try agentdb.Database.open(tmp.path);
         defer db.deinit();
-        var m = try Memory.openExisting(db, "mem");
+        var m = try Memory.open(db, "mem");
         defer m.deinit();
         var got = try m.get(gpa, &.{"b"});
         defer got.deinit();

@@ -78,7 +78,7 @@ test "rag: ingest, skip unchanged, search, context" {
 
     var db = try agentdb.Database.open(path);
     defer db.deinit();
-    var rag = try Rag.open(db, "kb", DIM, .cosine);
+    var rag = try Rag.openOrCreate(db, "kb", .{ .dim = DIM, .metric = .cosine });
     defer rag.deinit();
     try testing.expectEqual(@as(usize, DIM), try rag.dim());
 
@@ -116,7 +116,7 @@ test "rag: ingest, skip unchanged, search, context" {
         try testing.expect(hits.items[0].vector_rank == null);
     }
     {
-        var ctx = try rag.context(gpa, "reset forgotten password", &q, 80, .{});
+        var ctx = try rag.context(gpa, "reset forgotten password", &q, .{ .max_tokens = 80 });
         defer ctx.deinit();
         try testing.expect(ctx.tokens <= 80);
         try testing.expect(std.mem.startsWith(u8, ctx.text, "[1] handbook/auth.md"));
@@ -139,6 +139,6 @@ test "rag: ingest, skip unchanged, search, context" {
     try testing.expectError(error.InvalidArgument, rag.search(gpa, "x", null, .{}));
     try testing.expectError(error.InvalidArgument, rag.ingest(gpa, &changed, .{ .force = true }, &failingEmbed, null));
     try testing.expectError(error.InvalidFilter, rag.search(gpa, "x", null, .{ .mode = .text, .filter = .{ .json = "{\"lang\": {\"$bad\": 1}}" } }));
-    try testing.expectError(error.DimensionMismatch, Rag.open(db, "kb", DIM + 1, .cosine));
-    try testing.expectError(error.CollectionNotFound, Rag.openExisting(db, "nope"));
+    try testing.expectError(error.DimensionMismatch, Rag.openOrCreate(db, "kb", .{ .dim = DIM + 1, .metric = .cosine }));
+    try testing.expectError(error.CollectionNotFound, Rag.open(db, "nope"));
 }

@@ -15,7 +15,7 @@ test "sync modes, buffered writes visible at once, flush, reopen" {
     inline for (.{ agentdb.Sync.always, agentdb.Sync.batch, agentdb.Sync.off }, 0..) |mode, i| {
         var db = try agentdb.Database.openWith(tmp.path, .{ .sync = mode });
         defer db.deinit();
-        var col = try db.getOrCreateCollection("w", 2, .l2);
+        var col = try db.openOrCreateCollection("w", .{ .dim = 2, .metric = .l2 });
         defer col.deinit();
         const id = [_][:0]const u8{switch (i) {
             0 => "always",
@@ -29,7 +29,7 @@ test "sync modes, buffered writes visible at once, flush, reopen" {
     }
     var db = try agentdb.Database.open(tmp.path);
     defer db.deinit();
-    var col = try db.getCollection("w");
+    var col = try db.openCollection("w");
     defer col.deinit();
     try testing.expectEqual(@as(u64, 3), try col.count(null));
 }
@@ -40,7 +40,7 @@ test "one writer; read-only opens read and cannot write" {
     var writer = try agentdb.Database.open(tmp.path);
     {
         defer writer.deinit();
-        var col = try writer.createCollection("w", 2, .l2);
+        var col = try writer.createCollection("w", .{ .dim = 2, .metric = .l2 });
         defer col.deinit();
         try col.add(gpa, .{ .ids = &.{"a"}, .vectors = &.{ 1, 0 }, .dim = 2 });
         try writer.flush();
@@ -50,11 +50,11 @@ test "one writer; read-only opens read and cannot write" {
 
         var ro = try agentdb.Database.openWith(tmp.path, .{ .read_only = true });
         defer ro.deinit();
-        var rc = try ro.getCollection("w");
+        var rc = try ro.openCollection("w");
         defer rc.deinit();
         try testing.expectEqual(@as(u64, 1), try rc.count(null));
         try testing.expectError(error.ReadOnly, rc.add(gpa, .{ .ids = &.{"b"}, .vectors = &.{ 0, 1 }, .dim = 2 }));
-        try testing.expectError(error.ReadOnly, ro.createCollection("x", 2, .l2));
+        try testing.expectError(error.ReadOnly, ro.createCollection("x", .{ .dim = 2, .metric = .l2 }));
         try ro.flush();
     }
     // Closed: the lock is free again.

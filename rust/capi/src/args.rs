@@ -12,17 +12,17 @@ use std::ffi::{c_char, CStr};
 
 use agentdb_engine::{Filter, Metadata, Value};
 
-use crate::objects::Text;
+use crate::text::Text;
 use crate::status::{agentdb_status, Fail, Res};
 
 // ---------------------------------------------------------------------------------------------
 // Limits (exported in agentdb.h)
 // ---------------------------------------------------------------------------------------------
 
-/// The most items one call takes: the records of `agentdb_add` / `agentdb_upsert`, the ids of
-/// `agentdb_get` / `agentdb_delete` / `agentdb_memory_get` / `agentdb_memory_forget` /
+/// The most items one call takes: the records of `agentdb_collection_add` / `agentdb_collection_upsert`, the ids of
+/// `agentdb_collection_get` / `agentdb_collection_delete` / `agentdb_memory_get` / `agentdb_memory_forget` /
 /// `agentdb_rag_delete`, the memories of `agentdb_memory_remember`, the queries of
-/// `agentdb_search_batch`, the keys of `agentdb_state_put_many`, the pending writes of
+/// `agentdb_collection_search_batch`, the keys of `agentdb_state_put_many`, the pending writes of
 /// `agentdb_checkpoint_put_writes` and the documents of `agentdb_rag_ingest`. A count above it is
 /// `AGENTDB_INVALID_ARGUMENT`, checked before any array is read or anything allocated: split
 /// larger batches into several calls.
@@ -314,6 +314,71 @@ pub(crate) fn metadata_arg(json: &str, n: usize, items: &str) -> Res<Vec<Metadat
         })
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Options structs
+// ---------------------------------------------------------------------------------------------
+//
+// Every options struct starts with `uint32_t struct_size`, which the caller sets (through the
+// struct's `*_default()` function) to the `sizeof` its header declared, so that a program built
+// against another version of agentdb.h is refused instead of read past its struct. Fields are
+// read one by one (`field!`), and `bool` fields as bytes (`flag!`): a C `bool` holding another
+// value than 0 or 1 must not become an invalid Rust `bool`.
+
+/// Checks a caller's options struct of type `T` before any field is read: aligned, and
+/// `struct_size` equal to this library's `sizeof(T)`. `what` names the argument ("options"),
+/// `default_fn` the call that fills one ("agentdb_open_options_default").
+///
+/// # Safety
+/// `p` is non-NULL and, when aligned, its first four bytes (`struct_size`) are readable.
+pub(crate) unsafe fn check_struct_size<T>(p: *const T, what: &str, default_fn: &str) -> Res<()> {
+    if !p.is_aligned() {
+        return Err(Fail::invalid(format!("{what} is not aligned for its type")));
+    }
+    // SAFETY: non-NULL and aligned (checked above; `T`'s alignment is at least `u32`'s, as it
+    // starts with one), and every options struct starts with its `u32 struct_size`, readable by
+    // this function's contract.
+    let size = unsafe { p.cast::<u32>().read() } as usize;
+    let expected = std::mem::size_of::<T>();
+    if size != expected {
+        return Err(Fail::invalid(format!(
+            "{what}->struct_size is {size}, not this library's sizeof = {expected} bytes: start from {default_fn}()"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads a versioned options struct of one version: checks `struct_size` (see
+/// [`check_struct_size`]), then runs `$body` with `$r` bound to the pointer, whose fields it reads
+/// with [`field!`] and [`flag!`]. Callers have checked the pointer for NULL.
+macro_rules! read_opts {
+    ($p:expr, $ty:ty, $what:literal, $default_fn:literal, |$r:ident| $body:expr) => {{
+        let p: *const $ty = $p;
+        // SAFETY: `p` is non-NULL (checked by the callers) and points to a struct whose
+        // `struct_size` is readable (the callers' contract).
+        unsafe { $crate::args::check_struct_size(p, $what, $default_fn) }?;
+        let $r = p;
+        $body
+    }};
+}
+
+/// Reads field `f` of `*p` (a plain integer, float or pointer).
+macro_rules! field {
+    ($p:expr, $f:ident) => {
+        // SAFETY: `$p` points to a whole readable struct (struct_size checked by read_opts!).
+        unsafe { std::ptr::addr_of!((*$p).$f).read() }
+    };
+}
+
+/// Reads bool field `f` of `*p` as a byte (any non-zero value is true).
+macro_rules! flag {
+    ($p:expr, $f:ident) => {
+        // SAFETY: as for field!, read as a byte: any value is valid.
+        unsafe { std::ptr::addr_of!((*$p).$f).cast::<u8>().read() != 0 }
+    };
+}
+
+pub(crate) use {field, flag, read_opts};
 
 /// A required out-pointer.
 ///

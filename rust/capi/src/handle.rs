@@ -9,45 +9,56 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
-use crate::objects::{CollectionObj, DbObj, RecordsObj, ResultsObj, StringsObj};
-use crate::memory::{MemoriesObj, MemoryObj};
-use crate::state::{CheckpointsObj, EntriesObj, VersionsObj, WritesObj};
-use crate::rag::{RagContextObj, RagHitsObj, RagObj};
-use crate::status::{agentdb_status, Fail, Res};
+use crate::checkpoints::CheckpointsObj;
+use crate::collection::CollectionObj;
+use crate::database::DbObj;
+use crate::memories::MemoriesObj;
+use crate::memory::MemoryObj;
+use crate::pending_writes::WritesObj;
+use crate::rag::RagObj;
+use crate::rag_context::RagContextObj;
+use crate::rag_hits::RagHitsObj;
+use crate::records::RecordsObj;
+use crate::results::ResultsObj;
+use crate::state_entries::EntriesObj;
+use crate::state_versions::VersionsObj;
+use crate::strings::StringsObj;
+use crate::args::out_arg;
+use crate::status::{agentdb_status, guard, Fail, Res};
 
-/// An open database (from `agentdb_open`, freed by `agentdb_close`).
+/// An open database (from `agentdb_db_open`, freed by `agentdb_db_close`).
 #[allow(non_camel_case_types)]
 pub struct agentdb_db {
     _opaque: [u8; 0],
 }
 
-/// A handle to one collection (from `agentdb_create_collection`, `agentdb_get_collection` or
-/// `agentdb_get_or_create_collection`, freed by `agentdb_collection_close`).
+/// A handle to one collection (from `agentdb_collection_create`, `agentdb_collection_open` or
+/// `agentdb_collection_open_or_create`, freed by `agentdb_collection_close`).
 #[allow(non_camel_case_types)]
 pub struct agentdb_collection {
     _opaque: [u8; 0],
 }
 
-/// The results of `agentdb_search` (one query) or `agentdb_search_batch` (several), freed by
+/// The results of `agentdb_collection_search` (one query) or `agentdb_collection_search_batch` (several), freed by
 /// `agentdb_results_free`.
 #[allow(non_camel_case_types)]
 pub struct agentdb_results {
     _opaque: [u8; 0],
 }
 
-/// Records read by `agentdb_get`, freed by `agentdb_records_free`.
+/// Records read by `agentdb_collection_get`, freed by `agentdb_records_free`.
 #[allow(non_camel_case_types)]
 pub struct agentdb_records {
     _opaque: [u8; 0],
 }
 
-/// A list of strings (from `agentdb_list_collections`), freed by `agentdb_strings_free`.
+/// A list of strings (from `agentdb_collection_list`), freed by `agentdb_strings_free`.
 #[allow(non_camel_case_types)]
 pub struct agentdb_strings {
     _opaque: [u8; 0],
 }
 
-/// A RAG store (from `agentdb_rag_open`, freed by `agentdb_rag_close`).
+/// A RAG store (from `agentdb_rag_open_or_create`, freed by `agentdb_rag_close`).
 #[allow(non_camel_case_types)]
 pub struct agentdb_rag {
     _opaque: [u8; 0],
@@ -59,7 +70,7 @@ pub struct agentdb_rag_hits {
     _opaque: [u8; 0],
 }
 
-/// A packed context from `agentdb_rag_context`, freed by `agentdb_rag_context_free`.
+/// A packed context from `agentdb_rag_context`, freed by `agentdb_context_free`.
 #[allow(non_camel_case_types)]
 pub struct agentdb_context {
     _opaque: [u8; 0],
@@ -93,7 +104,7 @@ pub struct agentdb_pending_writes {
     _opaque: [u8; 0],
 }
 
-/// A memory store (from `agentdb_memory_open`, freed by `agentdb_memory_close`).
+/// A memory store (from `agentdb_memory_open_or_create`, freed by `agentdb_memory_close`).
 #[allow(non_camel_case_types)]
 pub struct agentdb_memory {
     _opaque: [u8; 0],
@@ -225,6 +236,32 @@ pub(crate) fn take<H: Handle>(handle: *mut H, arg: &str) -> Res<Option<Arc<H::Ob
         }
         None => Err(invalid::<H>(arg)),
     }
+}
+
+/// The body of every result list's `*_count` call: writes the number of items of the live object
+/// behind `handle` (named `arg` in messages) to `*out_count`.
+///
+/// # Safety
+/// `out_count` is NULL or writable.
+pub(crate) unsafe fn count<H: Handle>(
+    handle: *const H,
+    arg: &str,
+    out_count: *mut usize,
+    len: impl FnOnce(&H::Obj) -> usize,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let out = unsafe { out_arg(out_count, "out_count") }?;
+        let obj = get(handle, arg)?;
+        *out = len(&obj);
+        Ok(())
+    })
+}
+
+/// The body of every `*_free` / `*_close` call of a handle: NULL does nothing, a handle that is
+/// not live is `AGENTDB_INVALID_HANDLE`, and the object is dropped once no call still uses it.
+pub(crate) fn free<H: Handle>(handle: *mut H, arg: &str) -> agentdb_status {
+    guard(|| take(handle, arg).map(drop))
 }
 
 #[cfg(test)]

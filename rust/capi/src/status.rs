@@ -32,7 +32,7 @@ pub enum agentdb_status {
     AGENTDB_COLLECTION_EXISTS = 4,
     /// A vector's length differs from the collection's dimension.
     AGENTDB_DIMENSION_MISMATCH = 5,
-    /// An id repeats within a batch, or `agentdb_add` names an id the collection already holds.
+    /// An id repeats within a batch, or `agentdb_collection_add` names an id the collection already holds.
     AGENTDB_DUPLICATE_ID = 6,
     /// A vector holds NaN or infinity (or is all zeros in a cosine collection).
     AGENTDB_INVALID_VECTOR = 7,
@@ -41,7 +41,7 @@ pub enum agentdb_status {
     AGENTDB_INVALID_METADATA = 8,
     /// A filter does not parse, names an unknown column, or compares values of the wrong type.
     AGENTDB_INVALID_FILTER = 9,
-    /// The database was closed (`agentdb_close`) or the collection was dropped.
+    /// The database was closed (`agentdb_db_close`) or the collection was dropped.
     AGENTDB_CLOSED = 10,
     /// The storage layer (LanceDB, the file system) failed.
     AGENTDB_STORAGE = 11,
@@ -57,7 +57,7 @@ pub enum agentdb_status {
     /// A bug in AgentDB: the call panicked. The panic was caught; the library stays usable.
     AGENTDB_PANIC = 16,
     /// Another writer (another process, or another open handle) has the database open for
-    /// writing. Open it read-only (`agentdb_open_with`, `read_only = 1`) or close the other writer.
+    /// writing. Open it read-only (`agentdb_db_open_with`, `read_only = 1`) or close the other writer.
     AGENTDB_DATABASE_LOCKED = 17,
     /// A write on a database opened read-only.
     AGENTDB_READ_ONLY = 18,

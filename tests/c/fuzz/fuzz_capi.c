@@ -232,14 +232,14 @@ static char db_dir[4096];
 
 static void open_coll(Coll *c) {
     agentdb_collection *h = NULL;
-    int32_t st = agentdb_get_or_create_collection(db, c->name, c->dim, c->metric, &h);
-    if (!check(st, "agentdb_get_or_create_collection (setup)")) finding("setup", "cannot open a collection");
+    int32_t st = agentdb_collection_open_or_create(db, c->name, c->dim, c->metric, &h);
+    if (!check(st, "agentdb_collection_open_or_create (setup)")) finding("setup", "cannot open a collection");
     c->c = h;
 }
 
 static uint64_t count_all(agentdb_collection *c, const char *call) {
     uint64_t n = 0;
-    if (!check(agentdb_count(c, NULL, NULL, &n), call)) finding(call, "count without a filter failed");
+    if (!check(agentdb_collection_count(c, NULL, NULL, &n), call)) finding(call, "count without a filter failed");
     return n;
 }
 
@@ -252,7 +252,7 @@ static void cleanup(void) {
         colls[i].c = NULL;
     }
     if (!check(agentdb_memory_close(mem), "agentdb_memory_close (at exit)")) finding("exit", "close failed");
-    if (!check(agentdb_close(db), "agentdb_close (at exit)")) finding("exit", "close failed");
+    if (!check(agentdb_db_close(db), "agentdb_db_close (at exit)")) finding("exit", "close failed");
     mem = NULL;
     db = NULL;
     if (db_dir[0] != '\0' && getenv("AGENTDB_FUZZ_KEEP") == NULL) {
@@ -276,9 +276,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     o.sync = AGENTDB_SYNC_OFF;
     char path[4200];
     snprintf(path, sizeof path, "%s/db", db_dir);
-    if (!check(agentdb_open_with(path, &o, &db), "agentdb_open_with (setup)")) finding("setup", "cannot open");
+    if (!check(agentdb_db_open_with(path, &o, &db), "agentdb_db_open_with (setup)")) finding("setup", "cannot open");
     for (size_t i = 0; i < N_COLLS; i++) open_coll(&colls[i]);
-    if (!check(agentdb_memory_open(db, "fz_mem", MEM_DIM, AGENTDB_METRIC_COSINE, &mem), "agentdb_memory_open (setup)"))
+    if (!check(agentdb_memory_open_or_create(db, "fz_mem", MEM_DIM, AGENTDB_METRIC_COSINE, &mem), "agentdb_memory_open_or_create (setup)"))
         finding("setup", "cannot open the memory store");
     atexit(cleanup);
     return 0;
@@ -289,7 +289,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 /* ----------------------------------------------------------------------------------------- */
 
 static void op_write(In *in, Coll *c, bool upsert) {
-    const char *call = upsert ? "agentdb_upsert" : "agentdb_add";
+    const char *call = upsert ? "agentdb_collection_upsert" : "agentdb_collection_add";
     size_t n = big_count(in);
     const char **ids = strings(in, n, true);
     size_t dim = dim_arg(in, c->dim);
@@ -298,8 +298,8 @@ static void op_write(In *in, Coll *c, bool upsert) {
     const char **docs = strings(in, n, false);
     const char *meta = str(in);
     uint64_t before = count_all(c->c, call);
-    int32_t st = upsert ? agentdb_upsert(c->c, ids, n, vectors, dim, docs, meta)
-                        : agentdb_add(c->c, ids, n, vectors, dim, docs, meta);
+    int32_t st = upsert ? agentdb_collection_upsert(c->c, ids, n, vectors, dim, docs, meta)
+                        : agentdb_collection_add(c->c, ids, n, vectors, dim, docs, meta);
     bool ok = check(st, call);
     uint64_t after = count_all(c->c, call);
     if (!ok && after != before) finding(call, "a rejected batch changed the record count");
@@ -311,14 +311,14 @@ static void op_write(In *in, Coll *c, bool upsert) {
     if (ok && n > 0 && ids != NULL) {
         /* Every id written is found by get. */
         agentdb_records *r = NULL;
-        bool got = check(agentdb_get(c->c, ids, n, NULL, NULL, 0, 0, &r), "agentdb_get (after a write)");
-        CHECK_OUT(got, r, "agentdb_get (after a write)");
+        bool got = check(agentdb_collection_get(c->c, ids, n, NULL, NULL, 0, 0, &r), "agentdb_collection_get (after a write)");
+        CHECK_OUT(got, r, "agentdb_collection_get (after a write)");
         if (got) {
             size_t m = 0;
             check(agentdb_records_count(r, &m), "agentdb_records_count");
-            if (m > n) finding("agentdb_get", "more records than ids");
+            if (m > n) finding("agentdb_collection_get", "more records than ids");
             /* ids may repeat only for upsert (the last one wins); each distinct id is there. */
-            if (!upsert && m != n) finding("agentdb_get", "an added record is missing");
+            if (!upsert && m != n) finding("agentdb_collection_get", "an added record is missing");
         }
         agentdb_records_free(r);
     }
@@ -331,22 +331,22 @@ static void op_get(In *in, Coll *c) {
     const char *json = u8(in) < 128 ? str(in) : NULL;
     size_t limit = big_count(in), offset = big_count(in);
     agentdb_records *r = NULL;
-    bool ok = check(agentdb_get(c->c, ids, n, sql, json, limit, offset, &r), "agentdb_get");
-    CHECK_OUT(ok, r, "agentdb_get");
+    bool ok = check(agentdb_collection_get(c->c, ids, n, sql, json, limit, offset, &r), "agentdb_collection_get");
+    CHECK_OUT(ok, r, "agentdb_collection_get");
     if (ok) {
         size_t m = 0;
         check(agentdb_records_count(r, &m), "agentdb_records_count");
-        if (ids != NULL && m > n) finding("agentdb_get", "more records than ids");
-        if (limit != 0 && m > limit) finding("agentdb_get", "more records than the limit");
+        if (ids != NULL && m > n) finding("agentdb_collection_get", "more records than ids");
+        if (limit != 0 && m > limit) finding("agentdb_collection_get", "more records than the limit");
         if (m > 0) {
             const char *id = NULL;
             size_t len = 0;
-            if (check(agentdb_records_id(r, m - 1, &id, &len), "agentdb_records_id") && (id == NULL || strlen(id) != len))
-                finding("agentdb_records_id", "the id and its length disagree");
+            if (check(agentdb_records_get_id(r, m - 1, &id, &len), "agentdb_records_get_id") && (id == NULL || strlen(id) != len))
+                finding("agentdb_records_get_id", "the id and its length disagree");
         }
         /* Out of range rows are errors, not reads. */
         const char *id = NULL;
-        if (agentdb_records_id(r, m, &id, NULL) == AGENTDB_OK) finding("agentdb_records_id", "row past the end");
+        if (agentdb_records_get_id(r, m, &id, NULL) == AGENTDB_OK) finding("agentdb_records_get_id", "row past the end");
     }
     if (agentdb_records_free(r) != AGENTDB_OK) finding("agentdb_records_free", "freeing failed");
 }
@@ -356,31 +356,31 @@ static void op_delete(In *in, Coll *c) {
     const char **ids = strings(in, n, true);
     const char *sql = u8(in) < 128 ? str(in) : NULL;
     const char *json = u8(in) < 128 ? str(in) : NULL;
-    uint64_t before = count_all(c->c, "agentdb_delete");
+    uint64_t before = count_all(c->c, "agentdb_collection_delete");
     uint64_t deleted = UINT64_MAX;
-    bool ok = check(agentdb_delete(c->c, ids, n, sql, json, u8(in) < 32 ? NULL : &deleted), "agentdb_delete");
-    uint64_t after = count_all(c->c, "agentdb_delete");
-    if (!ok && after != before) finding("agentdb_delete", "a failed delete changed the record count");
+    bool ok = check(agentdb_collection_delete(c->c, ids, n, sql, json, u8(in) < 32 ? NULL : &deleted), "agentdb_collection_delete");
+    uint64_t after = count_all(c->c, "agentdb_collection_delete");
+    if (!ok && after != before) finding("agentdb_collection_delete", "a failed delete changed the record count");
     if (ok) {
-        if (after > before) finding("agentdb_delete", "the count grew");
+        if (after > before) finding("agentdb_collection_delete", "the count grew");
         if (deleted != UINT64_MAX && before - after != deleted)
-            finding("agentdb_delete", "the count dropped by another number than reported deleted");
+            finding("agentdb_collection_delete", "the count dropped by another number than reported deleted");
         /* The issue-11 invariant: with ids, a filter can only narrow what is deleted. */
-        if (ids != NULL && before - after > n) finding("agentdb_delete", "deleted more records than ids given");
+        if (ids != NULL && before - after > n) finding("agentdb_collection_delete", "deleted more records than ids given");
     }
 }
 
 static void op_count(In *in, Coll *c) {
     const char *sql = u8(in) < 128 ? str(in) : NULL;
     const char *json = u8(in) < 128 ? str(in) : NULL;
-    uint64_t all = count_all(c->c, "agentdb_count");
+    uint64_t all = count_all(c->c, "agentdb_collection_count");
     uint64_t m = UINT64_MAX;
-    if (check(agentdb_count(c->c, sql, json, u8(in) < 16 ? NULL : &m), "agentdb_count") && m != UINT64_MAX && m > all)
-        finding("agentdb_count", "a filter counted more records than there are");
+    if (check(agentdb_collection_count(c->c, sql, json, u8(in) < 16 ? NULL : &m), "agentdb_collection_count") && m != UINT64_MAX && m > all)
+        finding("agentdb_collection_count", "a filter counted more records than there are");
 }
 
 static void op_search(In *in, Coll *c, bool batch) {
-    const char *call = batch ? "agentdb_search_batch" : "agentdb_search";
+    const char *call = batch ? "agentdb_collection_search_batch" : "agentdb_collection_search";
     size_t q = batch ? big_count(in) : 1;
     size_t dim = dim_arg(in, c->dim);
     size_t nf = (q <= 16 && dim <= 64) ? q * dim : 0;
@@ -398,11 +398,11 @@ static void op_search(In *in, Coll *c, bool batch) {
     agentdb_results *r = NULL;
     int32_t st;
     if (batch)
-        st = opts ? agentdb_search_batch_opts(c->c, query, q, dim, k, sql, json, &o, &r)
-                  : agentdb_search_batch(c->c, query, q, dim, k, sql, json, &r);
+        st = opts ? agentdb_collection_search_batch_with(c->c, query, q, dim, k, sql, json, &o, &r)
+                  : agentdb_collection_search_batch(c->c, query, q, dim, k, sql, json, &r);
     else
-        st = opts ? agentdb_search_opts(c->c, query, dim, k, sql, json, &o, &r)
-                  : agentdb_search(c->c, query, dim, k, sql, json, &r);
+        st = opts ? agentdb_collection_search_with(c->c, query, dim, k, sql, json, &o, &r)
+                  : agentdb_collection_search(c->c, query, dim, k, sql, json, &r);
     bool ok = check(st, call);
     CHECK_OUT(ok, r, call);
     if (ok) {
@@ -417,7 +417,7 @@ static void op_search(In *in, Coll *c, bool batch) {
             float prev = -INFINITY;
             for (size_t j = 0; j < m; j++) {
                 float d = 0;
-                check(agentdb_results_distance(r, i, j, &d), "agentdb_results_distance");
+                check(agentdb_results_get_distance(r, i, j, &d), "agentdb_results_get_distance");
                 if (!opts || o.exact) {
                     if (d < prev && !(isnan(d) || isnan(prev))) finding(call, "hits not closest first");
                 }
@@ -433,28 +433,28 @@ static void op_search(In *in, Coll *c, bool batch) {
 static void op_index(In *in, Coll *c) {
     switch (u8(in) % 3) {
     case 0:
-        check(agentdb_create_index(c->c, u8(in) % 40, big_count(in) % 64), "agentdb_create_index");
+        check(agentdb_collection_create_index(c->c, u8(in) % 40, big_count(in) % 64), "agentdb_collection_create_index");
         break;
     case 1:
-        check(agentdb_drop_index(c->c), "agentdb_drop_index");
+        check(agentdb_collection_drop_index(c->c), "agentdb_collection_drop_index");
         break;
     default: {
         bool has = false;
         size_t m = 0, ef = 0;
-        check(agentdb_index_params(c->c, &has, &m, &ef), "agentdb_index_params");
+        check(agentdb_collection_index_params(c->c, &has, &m, &ef), "agentdb_collection_index_params");
     }
     }
 }
 
 static void op_drop(In *in, Coll *c) {
     (void)in;
-    check(agentdb_drop_collection(db, c->name), "agentdb_drop_collection");
+    check(agentdb_collection_drop(db, c->name), "agentdb_collection_drop");
     uint64_t n = 0;
-    if (agentdb_count(c->c, NULL, NULL, &n) != AGENTDB_CLOSED) finding("agentdb_count", "a dropped collection's handle still works");
+    if (agentdb_collection_count(c->c, NULL, NULL, &n) != AGENTDB_CLOSED) finding("agentdb_collection_count", "a dropped collection's handle still works");
     if (!check(agentdb_collection_close(c->c), "agentdb_collection_close")) finding("close", "closing failed");
     c->c = NULL;
     open_coll(c);
-    if (count_all(c->c, "agentdb_drop_collection") != 0) finding("agentdb_drop_collection", "a re-created collection is not empty");
+    if (count_all(c->c, "agentdb_collection_drop") != 0) finding("agentdb_collection_drop", "a re-created collection is not empty");
 }
 
 static void op_create(In *in) {
@@ -462,33 +462,33 @@ static void op_create(In *in) {
     size_t dim = big_count(in);
     agentdb_metric metric = (agentdb_metric)(int8_t)u8(in) % 5;
     agentdb_collection *h = NULL;
-    bool ok = check(agentdb_create_collection(db, name, dim, metric, &h), "agentdb_create_collection");
-    CHECK_OUT(ok, h, "agentdb_create_collection");
+    bool ok = check(agentdb_collection_create(db, name, dim, metric, &h), "agentdb_collection_create");
+    CHECK_OUT(ok, h, "agentdb_collection_create");
     if (ok) {
         for (size_t i = 0; i < N_COLLS; i++)
-            if (strcmp(name, colls[i].name) == 0) finding("agentdb_create_collection", "created an existing collection");
-        check(agentdb_drop_collection(db, name), "agentdb_drop_collection");
+            if (strcmp(name, colls[i].name) == 0) finding("agentdb_collection_create", "created an existing collection");
+        check(agentdb_collection_drop(db, name), "agentdb_collection_drop");
         check(agentdb_collection_close(h), "agentdb_collection_close");
         if (agentdb_collection_close(h) != AGENTDB_INVALID_HANDLE) finding("agentdb_collection_close", "a second close was not AGENTDB_INVALID_HANDLE");
     }
     agentdb_strings *names = NULL;
-    if (check(agentdb_list_collections(db, &names), "agentdb_list_collections")) {
+    if (check(agentdb_collection_list(db, &names), "agentdb_collection_list")) {
         size_t m = 0;
         check(agentdb_strings_count(names, &m), "agentdb_strings_count");
-        if (m < N_COLLS) finding("agentdb_list_collections", "a collection is missing");
+        if (m < N_COLLS) finding("agentdb_collection_list", "a collection is missing");
     }
     agentdb_strings_free(names);
 }
 
 static void op_twice(In *in, Coll *c) {
     agentdb_collection *h = NULL;
-    if (!check(agentdb_get_collection(db, c->name, &h), "agentdb_get_collection")) finding("agentdb_get_collection", "an open collection is not found");
+    if (!check(agentdb_collection_open(db, c->name, &h), "agentdb_collection_open")) finding("agentdb_collection_open", "an open collection is not found");
     agentdb_records *r = NULL;
-    if (u8(in) & 1) check(agentdb_get(h, NULL, 0, NULL, NULL, 1, 0, &r), "agentdb_get");
+    if (u8(in) & 1) check(agentdb_collection_get(h, NULL, 0, NULL, NULL, 1, 0, &r), "agentdb_collection_get");
     check(agentdb_collection_close(h), "agentdb_collection_close");
     if (agentdb_collection_close(h) != AGENTDB_INVALID_HANDLE) finding("agentdb_collection_close", "a second close was not AGENTDB_INVALID_HANDLE");
     uint64_t n = 0;
-    if (agentdb_count(h, NULL, NULL, &n) != AGENTDB_INVALID_HANDLE) finding("agentdb_count", "a freed handle was used");
+    if (agentdb_collection_count(h, NULL, NULL, &n) != AGENTDB_INVALID_HANDLE) finding("agentdb_collection_count", "a freed handle was used");
     if (r != NULL) {
         check(agentdb_records_free(r), "agentdb_records_free");
         if (agentdb_records_free(r) != AGENTDB_INVALID_HANDLE) finding("agentdb_records_free", "a second free was not AGENTDB_INVALID_HANDLE");
@@ -665,7 +665,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 10: op_twice(&in, c); break;
         case 11: case 12: op_memory(&in); break;
         case 13: case 14: op_state(&in); break;
-        default: check(agentdb_flush(db), "agentdb_flush"); break;
+        default: check(agentdb_db_flush(db), "agentdb_db_flush"); break;
         }
     }
     for (size_t i = 0; i < in.n_owned; i++) free(in.owned[i]);
@@ -673,7 +673,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < N_COLLS; i++)
         if (count_all(colls[i].c, "count (housekeeping)") > 2000) {
             uint64_t d = 0;
-            check(agentdb_delete(colls[i].c, NULL, 0, "TRUE", NULL, &d), "agentdb_delete (housekeeping)");
+            check(agentdb_collection_delete(colls[i].c, NULL, 0, "TRUE", NULL, &d), "agentdb_collection_delete (housekeeping)");
         }
     return 0;
 }

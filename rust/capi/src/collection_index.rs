@@ -1,28 +1,28 @@
-//! A collection's vector index (AgentDB's HNSW graph or Lance's IVF_PQ): create, drop, inspect.
-//! Searching with it is `agentdb_search` and `agentdb_search_opts` (in `collection.rs`).
+//! A collection's vector index (AgentDB's HNSW graph or Lance's IVF_PQ): create, drop, inspect
+//! (`agentdb_collection_*index*`). Searching with it is `collection_search.rs`.
 
 use std::ffi::{c_char, CStr};
 
 use agentdb_engine::{HnswParams, IndexOptions, IndexParams, Quantization};
 
-use crate::args::{opt_str_arg, out_arg};
+use crate::args::{check_struct_size, opt_str_arg, out_arg};
 use crate::handle::{self, agentdb_collection};
 use crate::status::{agentdb_status, guard, Fail, Res};
 
 /// Builds an HNSW index over the collection's vectors (replacing any index it has), saves it next
 /// to the collection's data, and keeps it current with every later add, upsert and delete; search
-/// uses it from then on (see `agentdb_search_opts` for `ef` and forced exact search). The index
+/// uses it from then on (see `agentdb_collection_search_with` for `ef` and forced exact search). The index
 /// persists: reopening the database does not rebuild it.
 ///
-/// - `m`: links per node (2 to 128; 0: the default, 16). More links: better recall, more memory.
-/// - `ef_construction`: the candidate list size while building (1 to 10000; 0: the default, 200).
+/// - `m`: links per node (2 to 128; 0: the engine's default). More links: better recall, more memory.
+/// - `ef_construction`: the candidate list size while building (1 to 10000; 0: the engine's default).
 ///   Larger builds slower and finds better links.
 ///
 /// Out-of-range values return `AGENTDB_INVALID_ARGUMENT` and leave any existing index as it was.
 /// Building takes time that grows with the number of records; searches and writes on the same
 /// collection wait until it is built.
 #[no_mangle]
-pub extern "C" fn agentdb_create_index(collection: *const agentdb_collection, m: usize, ef_construction: usize) -> agentdb_status {
+pub extern "C" fn agentdb_collection_create_index(collection: *const agentdb_collection, m: usize, ef_construction: usize) -> agentdb_status {
     guard(|| {
         let c = handle::get(collection, "collection")?;
         let default = HnswParams::default();
@@ -39,7 +39,7 @@ pub extern "C" fn agentdb_create_index(collection: *const agentdb_collection, m:
 /// Removes the collection's index (and its file); search compares every record again. A collection
 /// without an index is not an error.
 #[no_mangle]
-pub extern "C" fn agentdb_drop_index(collection: *const agentdb_collection) -> agentdb_status {
+pub extern "C" fn agentdb_collection_drop_index(collection: *const agentdb_collection) -> agentdb_status {
     guard(|| {
         handle::get(collection, "collection")?.collection.drop_index()?;
         Ok(())
@@ -49,13 +49,13 @@ pub extern "C" fn agentdb_drop_index(collection: *const agentdb_collection) -> a
 /// Tells whether the collection has an index and with which parameters: writes `true` or `false`
 /// to `*out_has_index` and, when it has one, its `m` and `ef_construction` to `*out_m` and
 /// `*out_ef_construction` (0 when it has none, or when its index is not HNSW: see
-/// `agentdb_index_describe` for every kind). `out_m` and `out_ef_construction` may be NULL when
+/// `agentdb_collection_index_describe` for every kind). `out_m` and `out_ef_construction` may be NULL when
 /// not wanted.
 ///
 /// # Safety
 /// `out_has_index` is NULL or writable; `out_m` and `out_ef_construction` are NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn agentdb_index_params(
+pub unsafe extern "C" fn agentdb_collection_index_params(
     collection: *const agentdb_collection,
     out_has_index: *mut bool,
     out_m: *mut usize,
@@ -96,7 +96,7 @@ pub unsafe extern "C" fn agentdb_index_params(
     })
 }
 
-/// Options of `agentdb_create_index_with`, and what `agentdb_index_describe` reports.
+/// Options of `agentdb_collection_create_index_with`, and what `agentdb_collection_index_describe` reports.
 ///
 /// Start from `agentdb_index_options_default()` (an HNSW index with the default parameters) and
 /// set the fields you need:
@@ -105,7 +105,7 @@ pub unsafe extern "C" fn agentdb_index_params(
 /// agentdb_index_options o = agentdb_index_options_default();
 /// o.kind = "ivf_pq";
 /// o.partitions = 64;
-/// agentdb_create_index_with(c, &o);
+/// agentdb_collection_create_index_with(c, &o);
 /// ```
 ///
 /// Numbers are 0 and strings NULL for "the default"; a parameter of another kind than `kind`
@@ -121,9 +121,9 @@ pub struct agentdb_index_options {
     /// IVF_PQ index, searched on disk, for collections larger than memory (at least 256 records;
     /// searches take `nprobes` and `refine_factor` in `agentdb_search_options`).
     pub kind: *const c_char,
-    /// HNSW: links per node, 2 to 128 (0: 16).
+    /// HNSW: links per node, 2 to 128 (0: the engine's default, `HnswParams::default()`).
     pub m: usize,
-    /// HNSW: candidate list size while building, 1 to 10000 (0: 200).
+    /// HNSW: candidate list size while building, 1 to 10000 (0: the engine's default).
     pub ef_construction: usize,
     /// HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
     /// and the candidates re-ranked with the float vectors.
@@ -136,8 +136,12 @@ pub struct agentdb_index_options {
 
 const INDEX_OPTIONS_SIZE: usize = std::mem::size_of::<agentdb_index_options>();
 
-/// The default index options (an HNSW index, m = 16, ef_construction = 200, no quantization),
-/// with `struct_size` set. Cannot fail.
+/// The default index options, with `struct_size` set: every parameter 0 / NULL, which the engine
+/// reads as its default (`IndexParams::from_options`: an HNSW index with `HnswParams::default()`).
+/// Unlike the other `*_default()` functions, this one does not write the engine's numbers into
+/// the struct: one struct describes every kind, and a parameter set for another kind than
+/// `kind` is refused (`m` for "ivf_pq"), so the defaults of one kind cannot be filled in. Read
+/// a built index's parameters with `agentdb_collection_index_describe`. Cannot fail.
 #[no_mangle]
 pub extern "C" fn agentdb_index_options_default() -> agentdb_index_options {
     agentdb_index_options {
@@ -155,21 +159,14 @@ pub extern "C" fn agentdb_index_options_default() -> agentdb_index_options {
 /// Checks `struct_size` of a caller's `agentdb_index_options`.
 ///
 /// # Safety
-/// `p` is non-NULL, aligned, and its `struct_size` readable.
-unsafe fn index_options_size(p: *const agentdb_index_options) -> Res<()> {
+/// `p` is non-NULL and its `struct_size` readable.
+unsafe fn index_options_size(p: *const agentdb_index_options, what: &str) -> Res<()> {
     // SAFETY: contract of this function.
-    let size = unsafe { std::ptr::addr_of!((*p).struct_size).read() } as usize;
-    if size != INDEX_OPTIONS_SIZE {
-        return Err(Fail::invalid(format!(
-            "options->struct_size is {size}, not sizeof(agentdb_index_options) = {INDEX_OPTIONS_SIZE}: \
-             start from agentdb_index_options_default()"
-        )));
-    }
-    Ok(())
+    unsafe { check_struct_size(p, what, "agentdb_index_options_default") }
 }
 
 /// Builds an index of the kind and with the parameters in `*options` (NULL: the defaults, an
-/// HNSW index), replacing any index, as `agentdb_create_index` does. An unknown kind or
+/// HNSW index), replacing any index, as `agentdb_collection_create_index` does. An unknown kind or
 /// quantization, a parameter out of range or of another kind, or (for "ivf_pq") too few records
 /// is `AGENTDB_INVALID_ARGUMENT`, and leaves any existing index as it was. The options are read
 /// during the call and not kept.
@@ -178,7 +175,7 @@ unsafe fn index_options_size(p: *const agentdb_index_options) -> Res<()> {
 /// `options` is NULL or points to a readable `agentdb_index_options` whose `kind` and
 /// `quantization` are NULL or NUL-terminated strings.
 #[no_mangle]
-pub unsafe extern "C" fn agentdb_create_index_with(
+pub unsafe extern "C" fn agentdb_collection_create_index_with(
     collection: *const agentdb_collection,
     options: *const agentdb_index_options,
 ) -> agentdb_status {
@@ -187,11 +184,8 @@ pub unsafe extern "C" fn agentdb_create_index_with(
         let params = if options.is_null() {
             IndexParams::Hnsw(HnswParams::default())
         } else {
-            if !options.is_aligned() {
-                return Err(Fail::invalid("options is not aligned for agentdb_index_options"));
-            }
-            // SAFETY: non-NULL, aligned, readable by contract.
-            unsafe { index_options_size(options) }?;
+            // SAFETY: non-NULL, readable by contract.
+            unsafe { index_options_size(options, "options") }?;
             // SAFETY: the size check says the caller's struct is this version's, readable whole.
             let o = unsafe { options.read() };
             // SAFETY: contract of this function (NULL or NUL-terminated).
@@ -232,14 +226,14 @@ fn c_name(name: &str) -> *const c_char {
 /// by starting from `agentdb_index_options_default()`). The strings written (`kind`,
 /// `quantization`) are static: valid for the life of the program, never freed. Without an
 /// index, `*out_options` is set to the defaults. Parameters of another kind are 0 / NULL; for
-/// "ivf_pq", `partitions` and `sub_vectors` are what `agentdb_create_index_with` was given
+/// "ivf_pq", `partitions` and `sub_vectors` are what `agentdb_collection_create_index_with` was given
 /// (0: chosen by Lance).
 ///
 /// # Safety
 /// `out_has_index` is NULL or writable; `out_options` is NULL or points to a writable
 /// `agentdb_index_options` whose `struct_size` is set.
 #[no_mangle]
-pub unsafe extern "C" fn agentdb_index_describe(
+pub unsafe extern "C" fn agentdb_collection_index_describe(
     collection: *const agentdb_collection,
     out_has_index: *mut bool,
     out_options: *mut agentdb_index_options,
@@ -251,11 +245,8 @@ pub unsafe extern "C" fn agentdb_index_describe(
         if out_options.is_null() {
             return Err(Fail::null("out_options"));
         }
-        if !out_options.is_aligned() {
-            return Err(Fail::invalid("out_options is not aligned for agentdb_index_options"));
-        }
-        // SAFETY: non-NULL, aligned, `struct_size` readable by contract.
-        unsafe { index_options_size(out_options) }?;
+        // SAFETY: non-NULL, `struct_size` readable by contract.
+        unsafe { index_options_size(out_options, "out_options") }?;
         // SAFETY: contract of this function; the size check says it is this version's struct.
         let out = unsafe { out_arg(out_options, "out_options") }?;
         *out = agentdb_index_options_default();
