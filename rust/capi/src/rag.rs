@@ -320,7 +320,7 @@ pub unsafe extern "C" fn agentdb_rag_ingest(
                 o.chunks += rep.chunks;
             }
         }
-        r.rag.update_text_index()?;
+        // (The engine's ingest has brought the full-text index up to date.)
         Ok(())
     })
 }
