@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set, Tuple
 
@@ -110,6 +111,11 @@ def test_recall_without_touch_uses_the_engine_default(db: agentdb.Database) -> N
     assert mem.get([i])[0].access_count == expected
     mem.recall([1.0, 0.0], k=1, touch=not _native.DEFAULT_RECALL_TOUCH)
     assert mem.get([i])[0].access_count == expected  # the opposite setting does the opposite
+    # exact=None is the engine's setting: the same hits as saying it.
+    q, now = [0.6, 0.8], datetime(2030, 1, 1, tzinfo=timezone.utc)
+    assert [(h.id, h.score) for h in mem.recall(q, k=1, touch=False, now=now)] == [
+        (h.id, h.score) for h in mem.recall(q, k=1, touch=False, now=now, exact=_native.DEFAULT_RECALL_EXACT)
+    ]
 
 
 LONG = "\n\n".join(
@@ -264,7 +270,7 @@ ENGINE_DECIDED = {
     "sub_vectors", "k", "ef", "nprobes", "refine_factor", "threads", "mode", "vector_weight", "text_weight",
     "rrf_k", "candidates", "mmr", "max_tokens", "document_order", "format", "size", "overlap", "unit",
     "chunk_size", "chunk_overlap", "chunk_unit", "importance", "weights", "touch", "min_score", "capacity",
-    "dedup_threshold", "limit",
+    "dedup_threshold", "limit", "exact",
 }
 
 #: The literal defaults that stay, each with its reason (the engine has no default to read).
@@ -282,6 +288,8 @@ KNOWN_LITERALS = {
     ("agentdb.rag.open_rag", "metric"): "cosine",
     # No engine default index kind.
     ("agentdb.collection.Collection.create_index", "kind"): "hnsw",
+    # An off switch of the call (SearchOptions::default().exact is false; the flag stays a bool).
+    ("agentdb.collection.Collection.search", "exact"): False,
 }
 
 

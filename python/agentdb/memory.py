@@ -527,7 +527,7 @@ class Memory:
         touch: Optional[bool] = None,
         now: Optional[datetime] = None,
         candidates: Optional[int] = None,
-        exact: bool = False,
+        exact: Optional[bool] = None,
     ) -> List[MemoryHit]:
         """The ``k`` best memories, best first (see the module docs for the score).
 
@@ -546,7 +546,8 @@ class Memory:
             now: the time recency is measured at (default: now); also the new ``last_accessed``.
             candidates: above ``max(4096, 4Mi / dim)`` matching memories, how many nearest
                 ones are re-scored (default ``max(10·k, 100)``).
-            exact: score every matching memory however many there are.
+            exact: score every matching memory however many there are (``None``: the engine's
+                default, ``{DEFAULT_RECALL_EXACT}``).
         """
         if isinstance(query, str):
             emb = self._need_embedder("a text query")
