@@ -65,7 +65,7 @@ test-rust: setup
 # judge it.
 .PHONY: test-stub
 test-stub: build
-	cd $(ROOT)/python && $(PY) -m mypy.stubtest agentdb._native
+	cd $(ROOT)/python && MYPY_CACHE_DIR=$(VENV)/.mypy_cache $(PY) -m mypy.stubtest agentdb._native
 
 test-python: build test-stub
 	$(PY) -m pytest -q tests
