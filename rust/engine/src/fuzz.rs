@@ -9,12 +9,12 @@ use std::path::Path;
 /// The filter compiler on `bytes` as a SQL filter text: whatever it accepts must render to SQL
 /// that reads back as the same tree, alone and combined with an id list.
 pub fn filter_sql(bytes: &[u8]) {
-    crate::filter::fuzzing::filter_sql(bytes);
+    crate::types::filter::fuzzing::filter_sql(bytes);
 }
 
 /// The filter compiler on `bytes` as a JSON dict filter, with the same round-trip property.
 pub fn filter_json(bytes: &[u8]) {
-    crate::filter::fuzzing::filter_json(bytes);
+    crate::types::filter::fuzzing::filter_json(bytes);
 }
 
 /// The write-ahead log's decoders: `bytes` as the content of the log's last segment (the record
@@ -23,16 +23,16 @@ pub fn filter_json(bytes: &[u8]) {
 /// operations); and `bytes` itself through both payload decoders, which a fuzzer could otherwise
 /// only reach through a valid CRC.
 pub fn wal_decode(bytes: &[u8]) {
-    if let Ok((found, _)) = crate::wal::scan_segment(bytes, true, 0) {
+    if let Ok((found, _)) = crate::storage::wal::scan_segment(bytes, true, 0) {
         for f in found {
-            if f.stream.starts_with(crate::buffer::STREAM_PREFIX) {
-                let _ = crate::buffer::decode(f.payload);
+            if f.stream.starts_with(crate::collection::buffer::STREAM_PREFIX) {
+                let _ = crate::collection::buffer::decode(f.payload);
             } else {
                 let _ = crate::state::ops::decode(f.payload);
             }
         }
     }
-    let _ = crate::buffer::decode(bytes);
+    let _ = crate::collection::buffer::decode(bytes);
     let _ = crate::state::ops::decode(bytes);
 }
 
@@ -41,23 +41,23 @@ pub fn wal_decode(bytes: &[u8]) {
 /// is searched once, so a graph that passes the checks must also be walkable. Then `bytes` as
 /// the text of `<name>.index.json`.
 pub fn index_load(bytes: &[u8]) {
-    let expect = crate::index_file::expected_from_header(bytes);
-    if let Ok(mirror) = crate::index_file::parse(bytes, &expect, None) {
+    let expect = crate::index::index_file::expected_from_header(bytes);
+    if let Ok(mirror) = crate::index::index_file::parse(bytes, &expect, None) {
         let query = vec![0.5f32; expect.dim];
         let _ = mirror.search_where(&query, 10, 32, &|_: &str| true);
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
-        let _ = crate::index_file::parse_params(Path::new("fuzz.index.json"), text);
+        let _ = crate::index::index_file::parse_params(Path::new("fuzz.index.json"), text);
     }
 }
 
 /// The metadata JSON parser ([`crate::Value::from_json`]: how C and Zig send metadata, dict
 /// filters and state values). Invalid UTF-8 is read lossily, so every input reaches the parser. A
-/// value it accepts nests at most [`crate::value::MAX_VALUE_DEPTH`] levels and comes back equal
+/// value it accepts nests at most [`crate::types::value::MAX_VALUE_DEPTH`] levels and comes back equal
 /// through `to_json` and `from_json` again (what a C caller reads back parses as what it wrote);
 /// the metadata rules (keys, value types) then run on every entry of an accepted map.
 pub fn metadata_json(bytes: &[u8]) {
-    use crate::value::{Value, MAX_VALUE_DEPTH};
+    use crate::types::value::{Value, MAX_VALUE_DEPTH};
     let text = String::from_utf8_lossy(bytes);
     let Ok(value) = Value::from_json(&text) else { return };
     let depth = value.depth();
@@ -69,7 +69,7 @@ pub fn metadata_json(bytes: &[u8]) {
     }
     if let Value::Map(entries) = &value {
         for (key, v) in entries {
-            let _ = crate::value::validate_key(key);
+            let _ = crate::types::value::validate_key(key);
             let _ = v.meta_type();
         }
     }
@@ -99,7 +99,7 @@ mod tests {
         let mut seg = b"AGDBWAL1".to_vec();
         let body: Vec<u8> = [1u64.to_le_bytes().as_slice(), &5u16.to_le_bytes(), b"state", &[0xFF; 40]].concat();
         seg.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        seg.extend_from_slice(&crate::wal::crc32c(&body).to_le_bytes());
+        seg.extend_from_slice(&crate::util::checksum::crc32c(&body).to_le_bytes());
         seg.extend_from_slice(&body);
         inputs.push(seg);
         // Payloads claiming 2^32 - 16 rows / ops.

@@ -12,55 +12,47 @@
 //! # Ok::<(), agentdb_engine::Error>(())
 //! ```
 
-mod arrow_in;
-pub mod chunk;
-mod buffer;
-mod collection;
-mod cores;
-mod database;
+// The layers, lowest first: each module imports only from the ones above it in this list (and
+// `error`); `tests/layers.rs` fails the build's tests on an upward import or a circle.
 mod error;
-mod filter;
+mod util;
+pub mod kernels;
+mod types;
+mod index;
+mod storage;
+mod collection;
+mod db;
+mod state;
+mod memory;
+pub mod rag;
+mod open;
 #[doc(hidden)]
 pub mod fuzz;
-mod hnsw;
-mod index_file;
-pub mod kernels;
-mod lock;
-mod memory;
-mod mirror;
-mod payload;
-pub mod rag;
-mod records;
-mod runtime;
-pub use runtime::on_live_thread;
-mod schema;
-mod state;
-mod text_index;
-mod value;
-mod vector_store;
-mod wal;
 
-pub use arrow_in::OwnedRecords;
+pub use rag::chunk;
+pub use storage::runtime::on_live_thread;
+
+pub use types::arrow_in::OwnedRecords;
 pub use collection::{Collection, MAX_K};
-pub use database::{Database, OpenOptions};
+pub use db::{Database, OpenOptions};
 pub use error::{Error, ErrorKind, Result};
-pub use filter::{Filter, MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_SQL_LEN, MAX_FILTER_STRING_LEN};
-pub use hnsw::{HnswParams, IndexKind, IndexOptions, IndexParams, IvfPqParams, Quantization};
-pub use mirror::SearchOptions;
-pub use payload::{Include, DEFAULT_PAYLOAD_CACHE_BYTES};
+pub use types::filter::{Filter, MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_SQL_LEN, MAX_FILTER_STRING_LEN};
+pub use index::params::{HnswParams, IndexKind, IndexOptions, IndexParams, IvfPqParams, Quantization};
+pub use index::mirror::SearchOptions;
+pub use collection::payload::DEFAULT_PAYLOAD_CACHE_BYTES;
 pub use memory::{
-    similarity as memory_similarity, ConsolidateOptions, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,
+    similarity as memory_similarity, ConsolidateOptions, DEFAULT_IMPORTANCE as MEMORY_DEFAULT_IMPORTANCE, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,
     MemoryRecord, MemoryUpdate, NewMemory, RecallMode, RecallOptions, RecallWeights, EXACT_RECALL_MAX, MEMORY_COLLECTION_PREFIX,
     SYSTEM_KEYS as MEMORY_SYSTEM_KEYS,
 };
-pub use records::{GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
-pub use text_index::TextSearchResult;
-pub use schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};
-pub use wal::SyncMode;
+pub use types::records::{Include, GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
+pub use collection::text_index::TextSearchResult;
+pub use types::schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};
+pub use storage::wal::SyncMode;
 pub use state::{
     Checkpoint, CheckpointFilter, PendingWrite, State, StateAt, StateVersion, WriteInput, MAX_JSON_DEPTH, MAX_STATE_NAME_LEN,
 };
-pub use value::{
+pub use types::value::{
     check_json_depth, days_from_civil, format_rfc3339_micros, json_depth, parse_json, parse_rfc3339_micros,
     validate_key as validate_metadata_key, MetaType, Metadata, Value, MAX_KEY_LEN as MAX_METADATA_KEY_LEN, MAX_VALUE_DEPTH,
 };

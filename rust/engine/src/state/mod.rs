@@ -25,6 +25,8 @@
 //! accumulated to Lance in one commit per table. Without a log (read-only, or an engine built
 //! without one) each write is committed to Lance before the call returns.
 
+mod checkpoints;
+mod kv;
 mod mem;
 pub(crate) mod ops;
 mod store;
@@ -32,14 +34,17 @@ mod store;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use mem::{key_expired, Mem, Pending};
 use ops::{Op, WriteItem};
 
+use crate::db::{Database, Service};
+use crate::util::time::now_micros;
 use crate::error::{Error, ErrorKind, Result};
-use crate::runtime::block_on;
-use crate::wal::{LogConsumer, Wal};
+use crate::storage::context::KeepAlive;
+use crate::storage::runtime::block_on;
+use crate::storage::wal::{LogConsumer, Wal};
 
 /// The log stream of agent state.
 pub(crate) const STREAM: &str = "state";
@@ -143,7 +148,7 @@ pub struct State {
     inner: Arc<Inner>,
     /// A user's handle keeps the database open; the database's own copy and the sweeper's do
     /// not, or the database could never close.
-    _keep: Option<Arc<crate::database::OpenHandle>>,
+    _keep: Option<KeepAlive>,
 }
 
 /// How writes become durable.
@@ -190,10 +195,6 @@ struct Inner {
     stop: Arc<(Mutex<bool>, Condvar)>,
 }
 
-fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
-}
-
 fn check_name(what: &str, s: &str) -> Result<()> {
     if s.is_empty() {
         return Err(Error::invalid_argument(format!("{what} is empty")));
@@ -219,13 +220,13 @@ fn ttl_micros(ttl: Duration) -> Result<i64> {
     i64::try_from(us).map_err(|_| Error::invalid_argument("the TTL is too long"))
 }
 
-/// How deeply a value may nest: the one limit of every value path, [`crate::value::MAX_VALUE_DEPTH`]
+/// How deeply a value may nest: the one limit of every value path, [`crate::types::value::MAX_VALUE_DEPTH`]
 /// (each list or map one level). Stored JSON is parsed again on every read, by
-/// [`crate::value::parse_json`], which enforces the same limit.
-pub const MAX_JSON_DEPTH: usize = crate::value::MAX_VALUE_DEPTH;
+/// [`crate::types::value::parse_json`], which enforces the same limit.
+pub const MAX_JSON_DEPTH: usize = crate::types::value::MAX_VALUE_DEPTH;
 
 fn check_depth(what: &str, v: &serde_json::Value) -> Result<()> {
-    crate::value::check_json_depth(what, v)
+    crate::types::value::check_json_depth(what, v)
 }
 
 /// A JSON object given as text (checkpoint metadata), compacted.
@@ -287,7 +288,7 @@ impl State {
     }
 
     /// This state as a user's handle, which keeps the database open while it lives.
-    pub(crate) fn kept_by(mut self, handle: Arc<crate::database::OpenHandle>) -> Self {
+    pub(crate) fn kept_by(mut self, handle: KeepAlive) -> Self {
         self._keep = Some(handle);
         self
     }
@@ -414,363 +415,6 @@ impl State {
         }
     }
 
-    // ---------------------------------------------------------------------------------------
-    // Key/value state
-    // ---------------------------------------------------------------------------------------
-
-    /// Writes a new version of `key` and returns its number (1 for a new key, or for a key whose
-    /// earlier life expired). With `ttl`, this version expires that long after now.
-    pub fn put(&self, agent: &str, session: &str, key: &str, value: &serde_json::Value, ttl: Option<Duration>) -> Result<u64> {
-        let versions = self.put_many(agent, session, &[(key.to_owned(), value.clone())], ttl)?;
-        versions.into_iter().next().ok_or_else(|| Error::internal("put wrote no version"))
-    }
-
-    /// Writes several keys of one session as one atomic batch (readers see all of it or none) and
-    /// returns the new version of each, in order. Keys must not repeat.
-    pub fn put_many(
-        &self,
-        agent: &str,
-        session: &str,
-        items: &[(String, serde_json::Value)],
-        ttl: Option<Duration>,
-    ) -> Result<Vec<u64>> {
-        check_name("agent_id", agent)?;
-        check_name("session_id", session)?;
-        let mut seen = std::collections::HashSet::new();
-        for (k, v) in items {
-            check_name("key", k)?;
-            check_depth(&format!("the value of {k:?}"), v)?;
-            if !seen.insert(k.as_str()) {
-                return Err(Error::invalid_argument(format!("key {k:?} appears twice in one batch")));
-            }
-        }
-        let ttl = ttl.map(ttl_micros).transpose()?;
-        let values: Vec<(String, Option<String>)> = items.iter().map(|(k, v)| (k.clone(), Some(v.to_string()))).collect();
-        self.commit(|mem, now| Ok(write_ops(mem, now, agent, session, values, ttl)))
-    }
-
-    /// Deletes `key`: writes a tombstone version (the history keeps it) and returns its number;
-    /// 0 when the key has no current value (nothing is written then).
-    pub fn delete(&self, agent: &str, session: &str, key: &str) -> Result<u64> {
-        check_name("agent_id", agent)?;
-        check_name("session_id", session)?;
-        check_name("key", key)?;
-        self.commit(|mem, now| {
-            let live = current(mem, agent, session, key, now).is_some_and(|r| r.value.is_some());
-            if !live {
-                return Ok((Vec::new(), vec![0]));
-            }
-            Ok(write_ops(mem, now, agent, session, vec![(key.to_owned(), None)], None))
-        })
-        .map(|v| v[0])
-    }
-
-    /// The version of `key` selected by `at` (see [`StateAt`]), or `None` if there is none: the
-    /// key never existed, expired, or (for [`StateAt::Time`]) had no version yet or was deleted
-    /// or expired at that time. A tombstone is returned as such for [`StateAt::Latest`] and
-    /// [`StateAt::Version`] (check [`StateVersion::deleted`]).
-    pub fn get(&self, agent: &str, session: &str, key: &str, at: StateAt) -> Result<Option<StateVersion>> {
-        let mem = self.read()?;
-        let now = now_micros();
-        let Some(rows) = live_rows(&mem, agent, session, key, now) else { return Ok(None) };
-        Ok(match at {
-            StateAt::Latest => rows.last().map(mem::Row::to_version),
-            StateAt::Version(v) => rows.iter().find(|r| r.version == v).map(mem::Row::to_version),
-            StateAt::Time(t) => at_time(rows, t).map(mem::Row::to_version),
-        })
-    }
-
-    /// The versions of `key`, newest first, tombstones included: at most `limit` after skipping
-    /// `offset`. Empty for a key that never existed or expired.
-    pub fn history(&self, agent: &str, session: &str, key: &str, limit: usize, offset: usize) -> Result<Vec<StateVersion>> {
-        let mem = self.read()?;
-        let Some(rows) = live_rows(&mem, agent, session, key, now_micros()) else { return Ok(Vec::new()) };
-        Ok(rows.iter().rev().skip(offset).take(limit).map(mem::Row::to_version).collect())
-    }
-
-    /// Every key of a session with its value (JSON text), now or at time `at` (microseconds since
-    /// the epoch), sorted by key. Deleted and expired keys are left out.
-    pub fn snapshot(&self, agent: &str, session: &str, at: Option<i64>) -> Result<BTreeMap<String, Arc<str>>> {
-        let mem = self.read()?;
-        let now = now_micros();
-        let mut out = BTreeMap::new();
-        let Some(s) = mem.session(agent, session) else { return Ok(out) };
-        if s.expired(now) {
-            return Ok(out);
-        }
-        for (key, rows) in &s.keys {
-            if key_expired(rows, now) {
-                continue;
-            }
-            let row = match at {
-                None => rows.last(),
-                Some(t) => at_time(rows, t),
-            };
-            if let Some(v) = row.and_then(|r| r.value.clone()) {
-                out.insert(key.clone(), v);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The keys [`State::snapshot`] would return.
-    pub fn keys(&self, agent: &str, session: &str, at: Option<i64>) -> Result<Vec<String>> {
-        Ok(self.snapshot(agent, session, at)?.into_keys().collect())
-    }
-
-    /// The sessions of `agent` that hold anything (a key, even deleted, or a TTL setting) and have
-    /// not expired, sorted.
-    pub fn sessions(&self, agent: &str) -> Result<Vec<String>> {
-        let mem = self.read()?;
-        let now = now_micros();
-        let Some(sessions) = mem.agents.get(agent) else { return Ok(Vec::new()) };
-        Ok(sessions
-            .iter()
-            .filter(|(_, s)| !s.expired(now) && (!s.settings.is_empty() || s.keys.values().any(|r| !key_expired(r, now))))
-            .map(|(name, _)| name.clone())
-            .collect())
-    }
-
-    /// Removes a session (or, with `session = None`, every session of the agent) for good: every
-    /// version of every key and the TTL setting. Returns how many key versions were removed.
-    pub fn purge(&self, agent: &str, session: Option<&str>) -> Result<u64> {
-        check_name("agent_id", agent)?;
-        if let Some(s) = session {
-            check_name("session_id", s)?;
-        }
-        self.commit(|mem, _| {
-            let n = mem.count_rows(agent, session);
-            let exists = match session {
-                Some(s) => mem.session(agent, s).is_some(),
-                None => mem.agents.contains_key(agent),
-            };
-            if !exists {
-                return Ok((Vec::new(), 0));
-            }
-            let op = Op::Drop { agent: agent.into(), session: session.map(Into::into), key: None, keys_only: false, upto: None };
-            Ok((vec![op], n))
-        })
-    }
-
-    /// Sets (or with `None` removes) the session's TTL: the session expires `ttl` after its last
-    /// write. Setting it counts as a write.
-    pub fn set_session_ttl(&self, agent: &str, session: &str, ttl: Option<Duration>) -> Result<()> {
-        check_name("agent_id", agent)?;
-        check_name("session_id", session)?;
-        let ttl = ttl.map(ttl_micros).transpose()?;
-        self.commit(|mem, now| {
-            let mut ops = Vec::new();
-            let s = mem.session(agent, session);
-            if s.is_some_and(|s| s.expired(now) && !s.keys.is_empty()) {
-                ops.push(Op::Drop { agent: agent.into(), session: Some(session.into()), key: None, keys_only: true, upto: None });
-            }
-            let version = s.and_then(|s| s.settings.last()).map_or(1, |r| r.version + 1);
-            ops.push(Op::SessionTtl { agent: agent.into(), session: session.into(), version, ttl, written_at: now });
-            Ok((ops, ()))
-        })
-    }
-
-    /// The session's TTL, if it has one.
-    pub fn session_ttl(&self, agent: &str, session: &str) -> Result<Option<Duration>> {
-        let mem = self.read()?;
-        Ok(mem.session(agent, session).and_then(|s| s.ttl()).map(|us| Duration::from_micros(us as u64)))
-    }
-
-    /// Removes the rows of expired keys and sessions now (the background sweep does this every
-    /// second). Returns how many key versions were removed.
-    pub fn sweep(&self) -> Result<u64> {
-        if matches!(self.inner.log, Log::ReadOnly) {
-            return Ok(0);
-        }
-        if self.mem().ttl_rows == 0 {
-            return Ok(0);
-        }
-        self.commit(|mem, now| {
-            let ops = mem.expired(now);
-            let mut n = 0;
-            for op in &ops {
-                if let Op::Drop { agent, session: Some(s), key, .. } = op {
-                    let sess = mem.session(agent, s);
-                    n += match key {
-                        Some(k) => sess.and_then(|x| x.keys.get(k)).map_or(0, |r| r.len() as u64),
-                        None => sess.map_or(0, |x| x.keys.values().map(|r| r.len() as u64).sum()),
-                    };
-                }
-            }
-            Ok((ops, n))
-        })
-    }
-
-    // ---------------------------------------------------------------------------------------
-    // Checkpoints
-    // ---------------------------------------------------------------------------------------
-
-    /// Stores a checkpoint (replacing one with the same thread, namespace and id).
-    #[allow(clippy::too_many_arguments)]
-    pub fn put_checkpoint(
-        &self,
-        thread_id: &str,
-        namespace: &str,
-        checkpoint_id: &str,
-        checkpoint: &[u8],
-        parent_id: Option<&str>,
-        metadata: Option<&serde_json::Value>,
-        type_: &str,
-    ) -> Result<()> {
-        check_name("thread_id", thread_id)?;
-        check_len("namespace", namespace)?;
-        check_name("checkpoint_id", checkpoint_id)?;
-        if let Some(p) = parent_id {
-            check_name("parent_id", p)?;
-        }
-        check_len("type", type_)?;
-        let metadata = metadata_text(metadata)?;
-        self.commit(|_, now| {
-            let op = Op::Checkpoint {
-                thread: thread_id.into(),
-                namespace: namespace.into(),
-                id: checkpoint_id.into(),
-                parent: parent_id.map(Into::into),
-                type_: type_.into(),
-                payload: checkpoint.to_vec(),
-                metadata,
-                created_at: now,
-            };
-            Ok((vec![op], ()))
-        })
-    }
-
-    /// The checkpoint `checkpoint_id` of (thread, namespace), or with `None` the latest one (the
-    /// greatest id).
-    pub fn get_checkpoint(&self, thread_id: &str, namespace: &str, checkpoint_id: Option<&str>) -> Result<Option<Checkpoint>> {
-        let found = self.with_payloads(|mem| {
-            let Some(per) = mem.checkpoints.get(&(thread_id.to_owned(), namespace.to_owned())) else { return Vec::new() };
-            match checkpoint_id {
-                Some(id) => per.get(id).cloned().into_iter().collect(),
-                None => per.values().next_back().cloned().into_iter().collect(),
-            }
-        })?;
-        Ok(found.into_iter().next())
-    }
-
-    /// The checkpoints `select` picks from memory, with their payloads: those not held in memory
-    /// are read from Lance. A row replaced (and flushed) between the two steps is picked again.
-    fn with_payloads(&self, select: impl Fn(&Mem) -> Vec<Arc<mem::CkRow>>) -> Result<Vec<Checkpoint>> {
-        for _ in 0..8 {
-            let rows = {
-                let mem = self.read()?;
-                select(&mem)
-            };
-            let stubs: Vec<mem::CkKey> = rows
-                .iter()
-                .filter(|r| r.stub)
-                .map(|r| (r.cp.thread_id.clone(), r.cp.namespace.clone(), r.cp.checkpoint_id.clone(), r.lsn))
-                .collect();
-            let payloads = if stubs.is_empty() { Default::default() } else { block_on(self.inner.store.payloads(&stubs))? };
-            if payloads.len() < stubs.len() {
-                continue;
-            }
-            if !payloads.is_empty() {
-                let mut mem = self.inner.mem.write().unwrap_or_else(|p| p.into_inner());
-                for (key, payload) in &payloads {
-                    mem.cache_latest(key, payload);
-                }
-            }
-            return Ok(rows
-                .into_iter()
-                .map(|r| {
-                    let mut cp = r.cp.clone();
-                    if r.stub {
-                        let key = (cp.thread_id.clone(), cp.namespace.clone(), cp.checkpoint_id.clone(), r.lsn);
-                        cp.checkpoint = payloads[&key].clone();
-                    }
-                    cp
-                })
-                .collect());
-        }
-        Err(Error::storage("checkpoints kept changing while being read; try again"))
-    }
-
-    /// Checkpoints matching `filter`, newest (greatest id) first.
-    pub fn list_checkpoints(&self, filter: &CheckpointFilter) -> Result<Vec<Checkpoint>> {
-        self.with_payloads(|mem| list_rows(mem, filter))
-    }
-
-    /// Stores the pending writes of task `task_id` against a checkpoint, as one atomic batch.
-    /// LangGraph's rules: a write whose (task_id, idx) is already stored is ignored when
-    /// `idx >= 0` (a retried task writes the same thing) and replaces the stored one when
-    /// `idx < 0` (the special channels: error, scheduled, interrupt, resume); within one call,
-    /// likewise the first regular and the last special write of an idx count.
-    pub fn put_writes(
-        &self,
-        thread_id: &str,
-        namespace: &str,
-        checkpoint_id: &str,
-        task_id: &str,
-        writes: &[WriteInput],
-        task_path: &str,
-    ) -> Result<()> {
-        check_name("thread_id", thread_id)?;
-        check_len("namespace", namespace)?;
-        check_name("checkpoint_id", checkpoint_id)?;
-        check_len("task_id", task_id)?;
-        check_len("task_path", task_path)?;
-        for w in writes {
-            check_len("channel", &w.channel)?;
-            check_len("type", &w.type_)?;
-        }
-        // The same rules within one call, as LangGraph's in-memory saver applies them: of writes
-        // sharing an idx, the first regular one counts and the last special one.
-        let mut items: Vec<&WriteInput> = Vec::with_capacity(writes.len());
-        for w in writes {
-            match items.iter().position(|x| x.idx == w.idx) {
-                Some(i) if w.idx < 0 => items[i] = w,
-                Some(_) => {}
-                None => items.push(w),
-            }
-        }
-        if items.is_empty() {
-            self.ensure_open()?;
-            return Ok(());
-        }
-        self.commit(|_, now| {
-            let op = Op::Writes {
-                thread: thread_id.into(),
-                namespace: namespace.into(),
-                checkpoint: checkpoint_id.into(),
-                task_id: task_id.into(),
-                task_path: task_path.into(),
-                items: items
-                    .iter()
-                    .map(|w| WriteItem { idx: w.idx, channel: w.channel.clone(), type_: w.type_.clone(), value: w.value.clone() })
-                    .collect(),
-                written_at: now,
-            };
-            Ok((vec![op], ()))
-        })
-    }
-
-    /// The pending writes stored against a checkpoint, in LangGraph's order: by task path, task
-    /// id, then idx.
-    pub fn get_writes(&self, thread_id: &str, namespace: &str, checkpoint_id: &str) -> Result<Vec<PendingWrite>> {
-        let mem = self.read()?;
-        let key = (thread_id.to_owned(), namespace.to_owned(), checkpoint_id.to_owned());
-        let mut out: Vec<PendingWrite> =
-            mem.writes.get(&key).map(|per| per.values().map(|w| w.w.clone()).collect()).unwrap_or_default();
-        out.sort_by(|a, b| (&a.task_path, &a.task_id, a.idx).cmp(&(&b.task_path, &b.task_id, b.idx)));
-        Ok(out)
-    }
-
-    /// Removes every checkpoint and pending write of a thread (all namespaces).
-    pub fn delete_thread(&self, thread_id: &str) -> Result<()> {
-        check_name("thread_id", thread_id)?;
-        self.commit(|mem, _| {
-            let any = mem.checkpoints.keys().any(|(t, _)| t == thread_id) || mem.writes.keys().any(|(t, _, _)| t == thread_id);
-            let ops = if any { vec![Op::DeleteThread { thread: thread_id.into() }] } else { Vec::new() };
-            Ok((ops, ()))
-        })
-    }
-
     /// Writes what is buffered to Lance now (the database's flusher does this in the background).
     pub fn flush(&self) -> Result<()> {
         self.ensure_open()?;
@@ -779,64 +423,6 @@ impl State {
         }
         self.inner.flush().map(|_| ())
     }
-}
-
-/// The checkpoint rows matching `filter`, newest first.
-fn list_rows(mem: &Mem, filter: &CheckpointFilter) -> Vec<Arc<mem::CkRow>> {
-    let mut found: Vec<&Arc<mem::CkRow>> = Vec::new();
-    for ((thread, ns), per) in &mem.checkpoints {
-        if filter.thread_id.as_ref().is_some_and(|t| t != thread) || filter.namespace.as_ref().is_some_and(|n| n != ns) {
-            continue;
-        }
-        for (id, c) in per.iter().rev() {
-            if filter.before.as_ref().is_some_and(|b| id.as_str() >= b.as_str()) {
-                continue;
-            }
-            if let Some(want) = &filter.metadata {
-                let meta = crate::value::parse_json(&c.cp.metadata).unwrap_or_default();
-                if !want.iter().all(|(k, v)| meta.get(k) == Some(v)) {
-                    continue;
-                }
-            }
-            found.push(c);
-        }
-    }
-    found.sort_by(|a, b| {
-        let (a, b) = (&a.cp, &b.cp);
-        b.checkpoint_id
-            .cmp(&a.checkpoint_id)
-            .then_with(|| a.thread_id.cmp(&b.thread_id))
-            .then_with(|| a.namespace.cmp(&b.namespace))
-    });
-    let limit = filter.limit.unwrap_or(usize::MAX);
-    found.into_iter().take(limit).cloned().collect()
-}
-
-/// The rows of a key, unless it, or its session, expired.
-fn live_rows<'m>(mem: &'m Mem, agent: &str, session: &str, key: &str, now: i64) -> Option<&'m [mem::Row]> {
-    let s = mem.session(agent, session)?;
-    if s.expired(now) {
-        return None;
-    }
-    let rows = s.keys.get(key)?;
-    if key_expired(rows, now) {
-        return None;
-    }
-    Some(rows)
-}
-
-fn current<'m>(mem: &'m Mem, agent: &str, session: &str, key: &str, now: i64) -> Option<&'m mem::Row> {
-    live_rows(mem, agent, session, key, now)?.last()
-}
-
-/// The version in force at `t`: the last written at or before `t`, unless it is a tombstone or
-/// had expired by `t`.
-fn at_time(rows: &[mem::Row], t: i64) -> Option<&mem::Row> {
-    let r = rows.iter().rev().find(|r| r.written_at <= t)?;
-    if r.value.is_none() || r.expires_at.is_some_and(|e| e <= t) {
-        return None;
-    }
-    Some(r)
 }
 
 /// The operations of writing `values` (`None`: a tombstone) to keys of one session at `now`.
@@ -970,210 +556,43 @@ impl LogConsumer for Consumer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wal::SyncMode;
-    use serde_json::json;
+/// The database's own copy of its agent state, closed with it.
+struct StateService(State);
 
-    fn connect(dir: &std::path::Path) -> lancedb::Connection {
-        block_on(lancedb::connect(dir.to_str().unwrap()).execute()).unwrap()
-    }
-
-    fn rows(conn: &lancedb::Connection, table: &str) -> usize {
-        block_on(async { conn.open_table(table).execute().await.unwrap().count_rows(None).await.unwrap() })
-    }
-
-    /// A state over `dir` with its log replayed, as the database opens it.
-    fn open(dir: &std::path::Path) -> (State, Arc<dyn LogConsumer>, Arc<Wal>) {
-        let (wal, records) = Wal::open(&dir.join("wal"), SyncMode::Always).unwrap();
-        let wal = Arc::new(wal);
-        let st = State::open(connect(dir), Some(wal.clone()), false).unwrap();
-        let consumer = st.consumer();
-        for r in records.iter().filter(|r| r.stream == STREAM) {
-            consumer.replay(r.lsn, &r.payload).unwrap();
-        }
-        (st, consumer, wal)
-    }
-
-    /// Flushed checkpoint payloads leave memory and are read back from Lance on demand.
-    #[test]
-    fn flushed_checkpoint_payloads_are_read_from_lance() {
-        let dir = tempfile::tempdir().unwrap();
-        let (st, consumer, _wal) = open(dir.path());
-        let big = vec![7u8; 100_000];
-        st.put_checkpoint("t", "", "1", &big, None, None, "raw").unwrap();
-        st.put_checkpoint("t", "", "2", b"small", Some("1"), None, "raw").unwrap();
-        let stub_in = |st: &State, id: &str| st.inner.mem.read().unwrap().checkpoints[&("t".to_string(), String::new())][id].stub;
-        let stub = |id: &str| stub_in(&st, id);
-        assert!(!stub("1"));
-        consumer.flush().unwrap();
-        // The latest checkpoint of the thread keeps its payload in memory.
-        assert!(stub("1") && !stub("2"));
-        assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], &big[..]);
-        let all = st.list_checkpoints(&CheckpointFilter::default()).unwrap();
-        assert_eq!(all.iter().map(|c| c.checkpoint.len()).collect::<Vec<_>>(), vec![5, 100_000]);
-        // Replaced after the flush: the new payload is in memory until the next flush.
-        st.put_checkpoint("t", "", "1", b"new", None, None, "raw").unwrap();
-        assert!(!stub("1"));
-        assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
-        consumer.flush().unwrap();
-        assert!(stub("1") && !stub("2"));
-        assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
-        // A newer checkpoint takes over as the one kept in memory once it is flushed.
-        st.put_checkpoint("t", "", "3", b"three", Some("2"), None, "raw").unwrap();
-        consumer.flush().unwrap();
-        assert!(stub("1") && stub("2") && !stub("3"));
-        assert_eq!(&st.get_checkpoint("t", "", Some("2")).unwrap().unwrap().checkpoint[..], b"small");
-        st.inner.closed.store(true, Ordering::Release);
-        // On open, payloads are not loaded.
-        let st = State::open(connect(dir.path()), None, true).unwrap();
-        assert!(stub_in(&st, "1") && stub_in(&st, "2") && stub_in(&st, "3"));
-        assert_eq!(&st.get_checkpoint("t", "", None).unwrap().unwrap().checkpoint[..], b"three");
-        // Read once, the latest stays in memory; older ones do not.
-        assert!(stub_in(&st, "1") && stub_in(&st, "2") && !stub_in(&st, "3"));
-        assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"new");
-        assert!(stub_in(&st, "1"));
-    }
-
-    /// Values read back (from memory, from the log after a restart, from Lance after a flush)
-    /// parse to exactly what was written: every double bit for bit (subnormals, -0.0), integers
-    /// up to the u64 / i64 limits; and a value nested too deep is rejected.
-    #[test]
-    fn state_values_round_trip_exactly() {
-        let mut floats = vec![0.0, -0.0, 0.1, 5e-324, -5e-324, f64::MIN_POSITIVE / 7.0, f64::MAX, f64::MIN];
-        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
-        while floats.len() < 2_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let f = f64::from_bits(x);
-            if f.is_finite() {
-                floats.push(f);
-            }
-        }
-        let ints = json!([i64::MIN, i64::MAX, u64::MAX, 1u64 << 53, (1u64 << 53) + 1, -(1i64 << 53) - 1]);
-        let value = json!({"floats": floats, "ints": ints, "nested": {"a": [-0.0, {"b": 5e-324}]}});
-        let bits = |v: &serde_json::Value| -> Vec<u64> {
-            v["floats"].as_array().unwrap().iter().map(|f| f.as_f64().unwrap().to_bits()).collect()
-        };
-        let want: Vec<u64> = floats.iter().map(|f| f.to_bits()).collect();
-        let check = |st: &State| {
-            let got = st.get("a", "s", "k", StateAt::Latest).unwrap().unwrap();
-            let back = crate::value::parse_json(got.value.as_deref().unwrap()).unwrap();
-            assert_eq!(bits(&back), want);
-            assert_eq!(back["ints"], ints);
-            assert!(back["nested"]["a"][0].as_f64().unwrap().is_sign_negative());
-            assert_eq!(back["nested"]["a"][1]["b"].as_f64(), Some(5e-324));
-            assert_eq!(back, value);
-        };
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let (st, _consumer, _wal) = open(dir.path());
-            st.put("a", "s", "k", &value, None).unwrap();
-            check(&st);
-            st.inner.closed.store(true, Ordering::Release);
-        }
-        let (st, consumer, _wal) = open(dir.path()); // replayed from the log
-        check(&st);
-        consumer.flush().unwrap();
-        st.inner.closed.store(true, Ordering::Release);
-        let st = State::open(connect(dir.path()), None, true).unwrap(); // read from Lance
-        check(&st);
-
-        let mut deep = json!(1);
-        for _ in 0..MAX_JSON_DEPTH {
-            deep = json!([deep]);
-        }
-        let dir2 = tempfile::tempdir().unwrap();
-        let (st, _consumer, _wal) = open(dir2.path());
-        st.put("a", "s", "ok", &deep, None).unwrap();
-        let e = st.put("a", "s", "deep", &json!([deep]), None).unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
-        assert!(e.message().contains("nested more than"), "{}", e.message());
-    }
-
-    /// Every flush is a commit (a fragment); the store compacts a table every COMPACT_EVERY
-    /// commits, and the rows survive it.
-    #[test]
-    fn flushed_tables_are_compacted() {
-        let dir = tempfile::tempdir().unwrap();
-        let (st, consumer, _wal) = open(dir.path());
-        for i in 0..70 {
-            st.put("a", "s", "k", &json!(i), None).unwrap();
-            consumer.flush().unwrap();
-        }
-        let conn = connect(dir.path());
-        let fragments = block_on(async {
-            let t = conn.open_table("_agentdb_state").execute().await.unwrap();
-            t.stats().await.unwrap().fragment_stats.num_fragments
-        });
-        assert!(fragments < 10, "{fragments} fragments after compaction");
-        assert_eq!(rows(&conn, "_agentdb_state"), 70);
-        st.inner.closed.store(true, Ordering::Release);
-        let st = State::open(connect(dir.path()), None, true).unwrap();
-        let h = st.history("a", "s", "k", 100, 0).unwrap();
-        assert_eq!(h.iter().map(|v| v.version).collect::<Vec<_>>(), (1..=70).rev().collect::<Vec<u64>>());
-    }
-
-    /// A crash after the Lance commit but before the log noted it: replay sees records whose rows
-    /// are already in Lance, and must neither duplicate them nor undo later deletions.
-    #[test]
-    fn replay_after_flush_is_idempotent() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let (st, consumer, _wal) = open(dir.path());
-            st.put("a", "s", "k", &json!(1), None).unwrap();
-            st.put("a", "s", "k", &json!(2), None).unwrap();
-            st.put("a", "s", "gone", &json!(0), None).unwrap();
-            st.put_checkpoint("t", "", "1", b"one", None, None, "").unwrap();
-            st.put_checkpoint("t", "", "1", b"one again", None, None, "").unwrap();
-            let w = |idx, v: &str| WriteInput { idx, channel: "c".into(), type_: "".into(), value: v.as_bytes().to_vec() };
-            st.put_writes("t", "", "1", "task", &[w(0, "a"), w(-1, "e1")], "").unwrap();
-            st.put_writes("t", "", "1", "task", &[w(0, "b"), w(-1, "e2")], "").unwrap();
-            consumer.flush().unwrap(); // in Lance, but the log is never told
-            st.purge("a", Some("s")).unwrap();
-            st.put("a", "s", "k", &json!(3), None).unwrap();
-            consumer.flush().unwrap();
-            st.put("a", "s", "k", &json!(4), None).unwrap(); // only in the log
-            st.inner.closed.store(true, Ordering::Release);
-        }
-        for _ in 0..2 {
-            let (st, consumer, _wal) = open(dir.path());
-            let h = st.history("a", "s", "k", 10, 0).unwrap();
-            assert_eq!(h.iter().map(|v| v.version).collect::<Vec<_>>(), vec![2, 1]);
-            assert_eq!(h[0].value.as_deref(), Some("4"));
-            assert!(st.get("a", "s", "gone", StateAt::Latest).unwrap().is_none());
-            assert_eq!(&st.get_checkpoint("t", "", Some("1")).unwrap().unwrap().checkpoint[..], b"one again");
-            let writes = st.get_writes("t", "", "1").unwrap();
-            assert_eq!(writes.iter().map(|w| (w.idx, &w.value[..])).collect::<Vec<_>>(), vec![(-1, &b"e2"[..]), (0, &b"a"[..])]);
-            consumer.flush().unwrap();
-            let conn = connect(dir.path());
-            assert_eq!(rows(&conn, "_agentdb_state"), 2);
-            assert_eq!(rows(&conn, "_agentdb_checkpoints"), 1);
-            assert_eq!(rows(&conn, "_agentdb_writes"), 2);
-            st.inner.closed.store(true, Ordering::Release);
-        }
-    }
-
-    /// The agent state outlives the database handle it came from and keeps the database open
-    /// (its writes go to a log nobody else writes); the database closes when the last handle
-    /// goes, and an explicit close makes the state fail with `Closed`.
-    #[test]
-    fn the_state_keeps_its_database_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let st = crate::Database::open(dir.path()).unwrap().state().unwrap();
-        assert_eq!(st.put("a", "s", "k", &json!(1), None).unwrap(), 1);
-        assert_eq!(crate::Database::open(dir.path()).err().map(|e| e.kind()), Some(ErrorKind::DatabaseLocked));
-        assert_eq!(st.put("a", "s", "k", &json!(2), None).unwrap(), 2);
-        drop(st);
-        let db = crate::Database::open(dir.path()).unwrap();
-        let st = db.state().unwrap();
-        assert_eq!(st.get("a", "s", "k", StateAt::Latest).unwrap().unwrap().version, 2);
-        db.close();
-        assert_eq!(st.get("a", "s", "k", StateAt::Latest).unwrap_err().kind(), ErrorKind::Closed);
-        drop(st);
-        drop(db);
-        crate::Database::open(dir.path()).unwrap();
+impl Service for StateService {
+    fn finish(&self) {
+        // Stops the sweeper (no more writes), and without a log writes the state to Lance.
+        let _ = self.0.close();
     }
 }
+
+const SERVICE_KEY: &str = "state";
+
+/// Loads the agent state of a database being opened, registers it with the database, and
+/// replays its logged writes (see [`crate::Database::open_with`]).
+pub(crate) fn attach(db: &Database) -> Result<()> {
+    let shared = db.shared();
+    let state = State::open(shared.conn.clone(), shared.store.wal().cloned(), db.is_read_only())?;
+    let consumer = state.consumer();
+    // Registered before its replay, so a failed open still closes it.
+    db.services().insert(SERVICE_KEY, Arc::new(StateService(state)));
+    if !db.is_read_only() {
+        shared.register_consumer(consumer)?;
+    }
+    Ok(())
+}
+
+impl Database {
+    /// The agent state of this database (versioned key/values, checkpoints).
+    pub fn state(&self) -> Result<State> {
+        self.ensure_open()?;
+        let service = self
+            .services()
+            .get::<StateService>(SERVICE_KEY)
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "the database is closed"))?;
+        Ok(service.0.clone().kept_by(self.keep_alive()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@
 //! The encoding is a small hand-written binary format (length-prefixed fields): checkpoint payloads
 //! are arbitrary bytes, and JSON would need base64 for them.
 
+use crate::util::bytes::ByteReader;
 use crate::error::{Error, Result};
 
 /// Leading byte of every record, so a record of a future format is refused instead of misread.
@@ -105,10 +106,7 @@ impl Writer {
     }
 }
 
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
+struct Reader<'a>(ByteReader<'a>);
 
 fn corrupt(what: &str) -> Error {
     Error::internal(format!("agent state log record is corrupt ({what})"))
@@ -116,10 +114,7 @@ fn corrupt(what: &str) -> Error {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len()).ok_or_else(|| corrupt("truncated"))?;
-        let out = &self.data[self.pos..end];
-        self.pos = end;
-        Ok(out)
+        self.0.take(n).ok_or_else(|| corrupt("truncated"))
     }
     fn u8(&mut self) -> Result<u8> {
         Ok(self.take(1)?[0])
@@ -233,7 +228,7 @@ pub(crate) fn encode(ops: &[Op]) -> Vec<u8> {
 }
 
 pub(crate) fn decode(data: &[u8]) -> Result<Vec<Op>> {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader(ByteReader::new(data));
     if r.u8()? != FORMAT {
         return Err(corrupt("unknown format"));
     }
@@ -283,7 +278,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Vec<Op>> {
         };
         ops.push(op);
     }
-    if r.pos != data.len() {
+    if r.0.remaining() != 0 {
         return Err(corrupt("trailing bytes"));
     }
     Ok(ops)

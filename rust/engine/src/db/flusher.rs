@@ -1,0 +1,59 @@
+//! The database's background threads: the flusher, which turns buffered writes into Lance commits
+//! and runs maintenance, and under `sync="batch"` the log syncer.
+
+use std::sync::Weak;
+use std::time::Instant;
+
+use super::{DbShared, FLUSH_INTERVAL, FLUSH_LOG_BYTES};
+use crate::storage::wal;
+
+/// The background flusher: flushes every `FLUSH_INTERVAL`, or when asked, until the database
+/// closes. Holds only a weak reference, so it never keeps a database alive.
+pub(super) fn flusher(db: Weak<DbShared>) {
+    let mut last = Instant::now();
+    loop {
+        let Some(shared) = db.upgrade() else { return };
+        {
+            let store = &shared.store;
+            let mut wake = store.wake_lock();
+            let deadline = last + FLUSH_INTERVAL;
+            while !wake.stop && !wake.flush && Instant::now() < deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                wake = store.wait_wake(wake, left);
+            }
+            if wake.stop {
+                return;
+            }
+            wake.flush = false;
+        }
+        last = Instant::now();
+        let big = shared.store.wal().is_some_and(|w| w.segment_bytes() > FLUSH_LOG_BYTES);
+        // A failed flush keeps the records in the log (durable, replayed on the next open) and
+        // is retried next round.
+        let _ = shared.flush_all();
+        if !big {
+            shared.maintain_all();
+        }
+    }
+}
+
+/// `sync="batch"`: syncs the log every `BATCH_SYNC_INTERVAL`.
+pub(super) fn batch_syncer(db: Weak<DbShared>) {
+    loop {
+        let Some(shared) = db.upgrade() else { return };
+        {
+            let wake = shared.store.wake_lock();
+            if wake.stop {
+                return;
+            }
+            let wake = shared.store.wait_wake(wake, wal::BATCH_SYNC_INTERVAL);
+            if wake.stop {
+                return;
+            }
+        }
+        if let Some(w) = shared.store.wal() {
+            let _ = w.sync();
+        }
+    }
+}
+

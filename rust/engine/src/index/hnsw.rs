@@ -1,0 +1,637 @@
+//! AgentDB's HNSW graph (Malkov & Yashunin, 2016) over the rows of a collection's vector mirror.
+//!
+//! Nodes are mirror rows. Rows are never rewritten while an index exists: an upsert appends a new
+//! row and tombstones the old one, and a delete tombstones. Tombstoned nodes are still walked
+//! through (so the graph stays connected) but never returned. Distances come from the SIMD
+//! kernels.
+//!
+//! # Layout and speed
+//! A search spends its time waiting for memory: each expanded node costs one read of its link
+//! list and one read of every unvisited neighbour's vector. So layer 0 (where almost all the work
+//! happens) keeps every node's links in one fixed-size block of one flat array (count, then up to
+//! 2m links), the neighbours' vectors are prefetched before their distances are computed, the
+//! visited set and heaps are per-thread and reused across queries, and heap entries are single
+//! `u64` keys (ordered distance bits, node) so comparisons are one integer compare.
+//!
+//! # Building in parallel
+//! Link slots are atomics, so several threads insert nodes at once (as hnswlib does): a writer
+//! holds the node's (striped) lock while it rewrites a list, storing the links before the count;
+//! readers walk without locks and may see a list mid-rewrite, which only ever holds valid node
+//! numbers. A node that raises the top level holds the global lock for its whole insertion.
+//!
+//! # int8 quantization
+//! With [`Quantization::Int8`] the graph is built and walked on `i8` codes (one global symmetric
+//! scale, `code = round(x / scale)`), a quarter of the memory traffic of `f32`; the `ef`
+//! candidates the walk finds are then re-ranked with the exact `f32` distances. Those few reads
+//! are all the walk needs of the `f32` rows, so the mirror keeps them in a memory-mapped file
+//! under such an index (see [`crate::index::vector_store`]).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::index::params::{HnswParams, Quantization};
+use crate::kernels::{self, Kernels};
+
+/// An element type the graph can be walked on.
+pub(crate) trait Elem: Copy + Send + Sync + 'static {
+    fn dist(kern: Kernels, metric: kernels::Metric, a: &[Self], b: &[Self]) -> f32;
+}
+
+impl Elem for f32 {
+    #[inline(always)]
+    fn dist(kern: Kernels, metric: kernels::Metric, a: &[f32], b: &[f32]) -> f32 {
+        kern.pair_f32(metric, a, b)
+    }
+}
+
+impl Elem for i8 {
+    #[inline(always)]
+    fn dist(kern: Kernels, metric: kernels::Metric, a: &[i8], b: &[i8]) -> f32 {
+        kern.pair_i8(metric, a, b)
+    }
+}
+
+/// The vectors the graph's nodes refer to (the mirror's rows, or their `i8` codes).
+pub(crate) struct Points<'a, T = f32> {
+    pub data: &'a [T],
+    pub dim: usize,
+    pub metric: kernels::Metric,
+}
+
+impl<T: Elem> Points<'_, T> {
+    #[inline(always)]
+    fn row(&self, i: u32) -> &[T] {
+        let i = i as usize;
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    #[inline(always)]
+    fn dist(&self, kern: Kernels, q: &[T], i: u32) -> f32 {
+        T::dist(kern, self.metric, q, self.row(i))
+    }
+
+    fn len(&self) -> usize {
+        self.data.len() / self.dim
+    }
+}
+
+/// (distance, node) ordered by distance, then node.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) struct Scored(pub f32, pub u32);
+
+impl Eq for Scored {}
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scored {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
+    }
+}
+
+/// A heap key: the distance's bits mapped to an order-preserving `u32` (the order of
+/// `f32::total_cmp`), then the node. One integer compare orders two candidates.
+#[inline(always)]
+fn key(d: f32, node: u32) -> u64 {
+    let b = d.to_bits();
+    let ord = if b >> 31 == 1 { !b } else { b | 0x8000_0000 };
+    (ord as u64) << 32 | node as u64
+}
+
+#[inline(always)]
+fn key_dist(k: u64) -> f32 {
+    let o = (k >> 32) as u32;
+    f32::from_bits(if o >> 31 == 1 { o & 0x7fff_ffff } else { !o })
+}
+
+#[inline(always)]
+fn key_node(k: u64) -> u32 {
+    k as u32
+}
+
+/// The global symmetric `i8` scale of [`Quantization::Int8`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Int8Scale(pub f32);
+
+impl Int8Scale {
+    /// The scale that maps the largest magnitude in `data` to 127.
+    fn fit(data: &[f32]) -> Int8Scale {
+        let max = data.iter().fold(0f32, |m, x| if x.is_finite() { m.max(x.abs()) } else { m });
+        Int8Scale(if max > 0.0 { max / 127.0 } else { 1.0 })
+    }
+
+    fn encode(self, v: &[f32], out: &mut Vec<i8>) {
+        let inv = 1.0 / self.0;
+        // Values beyond the fitted range (rows added after the build) saturate.
+        out.extend(v.iter().map(|x| (x * inv).round().clamp(-127.0, 127.0) as i8));
+    }
+}
+
+/// Links of one node: a count, then up to the level's capacity of node numbers.
+type Block = [AtomicU32];
+
+/// Lock stripes guarding link-list rewrites while building.
+const STRIPES: usize = 1024;
+/// Batches smaller than this are inserted on the calling thread.
+const PARALLEL_BUILD_ABOVE: usize = 4096;
+const NONE: u32 = u32::MAX;
+/// The most levels a node has (`random_level` draws at most 16 above level 0).
+pub(crate) const MAX_LEVELS: usize = 17;
+
+pub(crate) struct Hnsw {
+    pub params: HnswParams,
+    /// Layer 0: node `i`'s block is `level0[i * (1 + 2m) ..][.. 1 + 2m]`.
+    level0: Vec<AtomicU32>,
+    /// Layers 1…: node `i` has `levels[i] - 1` blocks of `1 + m` slots (none for most nodes).
+    upper: Vec<Box<Block>>,
+    /// Levels per node (≥ 1).
+    levels: Vec<u8>,
+    entry: AtomicU32,
+    /// Guards raising the entry point while building in parallel.
+    top_lock: Mutex<()>,
+    rng: u64,
+    /// The `i8` codes of every node (row-major) and their scale, with [`Quantization::Int8`].
+    quant: Option<(Int8Scale, Vec<i8>)>,
+}
+
+/// Per-thread search state, reused across queries so a search allocates nothing.
+#[derive(Default)]
+struct Scratch {
+    visited: Visited,
+    candidates: BinaryHeap<Reverse<u64>>,
+    results: BinaryHeap<u64>,
+    links: Vec<u32>,
+    fresh: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+impl Hnsw {
+    pub fn new(params: HnswParams) -> Self {
+        Hnsw {
+            params,
+            level0: Vec::new(),
+            upper: Vec::new(),
+            levels: Vec::new(),
+            entry: AtomicU32::new(NONE),
+            top_lock: Mutex::new(()),
+            rng: 0x9E37_79B9_7F4A_7C15,
+            quant: None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.levels.len()
+    }
+
+    pub fn entry(&self) -> Option<u32> {
+        match self.entry.load(Ordering::Acquire) {
+            NONE => None,
+            e => Some(e),
+        }
+    }
+
+    /// The `i8` scale, with [`Quantization::Int8`] once a row was added.
+    /// Huge pages under the level-0 links and the codes, the arrays a search reads at random.
+    pub fn prefer_huge_pages(&self) {
+        kernels::prefer_huge_pages(&self.level0);
+        if let Some((_, codes)) = &self.quant {
+            kernels::prefer_huge_pages(codes);
+        }
+    }
+
+    pub fn int8_scale(&self) -> Option<f32> {
+        self.quant.as_ref().map(|(s, _)| s.0)
+    }
+
+    fn cap(&self, level: usize) -> usize {
+        if level == 0 {
+            2 * self.params.m
+        } else {
+            self.params.m
+        }
+    }
+
+    pub fn levels(&self, node: u32) -> usize {
+        self.levels[node as usize] as usize
+    }
+
+    #[inline(always)]
+    fn block(&self, node: u32, level: usize) -> &Block {
+        if level == 0 {
+            let stride = 1 + 2 * self.params.m;
+            let at = node as usize * stride;
+            &self.level0[at..at + stride]
+        } else {
+            let stride = 1 + self.params.m;
+            &self.upper[node as usize][(level - 1) * stride..level * stride]
+        }
+    }
+
+    /// Copies the links of `node` on `level` into `out` (replacing its contents).
+    #[inline(always)]
+    fn read_links(&self, node: u32, level: usize, out: &mut Vec<u32>) {
+        let b = self.block(node, level);
+        // The count is stored after the links (Release), so the links it covers are visible.
+        let n = (b[0].load(Ordering::Acquire) as usize).min(b.len() - 1);
+        out.clear();
+        out.extend(b[1..=n].iter().map(|l| l.load(Ordering::Relaxed)));
+    }
+
+    /// The links of `node` on `level`.
+    pub fn links(&self, node: u32, level: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.read_links(node, level, &mut out);
+        out
+    }
+
+    /// Stores a link list (the caller holds the node's lock, or is the only thread).
+    fn write_links(&self, node: u32, level: usize, links: &[u32]) {
+        let b = self.block(node, level);
+        debug_assert!(links.len() < b.len());
+        for (slot, &l) in b[1..].iter().zip(links) {
+            slot.store(l, Ordering::Relaxed);
+        }
+        b[0].store(links.len() as u32, Ordering::Release);
+    }
+
+    /// A level drawn from the geometric distribution with factor 1/ln(m).
+    fn random_level(&mut self) -> usize {
+        // xorshift64*: deterministic, so the same inserts draw the same levels.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let u = ((r >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        let ml = 1.0 / (self.params.m as f64).ln();
+        ((-u.ln() * ml) as usize).min(16)
+    }
+
+    /// Makes room for a node with `levels` levels (its lists empty).
+    fn push_node(&mut self, levels: usize) {
+        let m = self.params.m;
+        self.level0.extend((0..1 + 2 * m).map(|_| AtomicU32::new(0)));
+        self.upper.push((0..(levels - 1) * (1 + m)).map(|_| AtomicU32::new(0)).collect());
+        self.levels.push(levels as u8);
+    }
+
+    /// Adds the rows of `points` the graph does not have yet, on up to `threads` threads.
+    pub fn add_rows(&mut self, points: &Points<'_, f32>, threads: usize) {
+        let start = self.len();
+        let end = points.len();
+        if start >= end {
+            return;
+        }
+        if self.params.quantization == Quantization::Int8 {
+            let (scale, codes) = self.quant.get_or_insert_with(|| (Int8Scale::fit(&points.data[start * points.dim..]), Vec::new()));
+            for i in start..end {
+                scale.encode(points.row(i as u32), codes);
+            }
+        }
+        for _ in start..end {
+            let level = self.random_level();
+            self.push_node(level + 1);
+        }
+        let this = &*self;
+        match &this.quant {
+            Some((_, codes)) => this.insert_range(&Points { data: codes, dim: points.dim, metric: points.metric }, start, end, threads),
+            None => this.insert_range(points, start, end, threads),
+        }
+    }
+
+    fn insert_range<T: Elem>(&self, points: &Points<'_, T>, mut start: usize, end: usize, threads: usize) {
+        if self.entry().is_none() {
+            self.entry.store(start as u32, Ordering::Release);
+            start += 1;
+        }
+        let locks: Vec<Mutex<()>> = (0..STRIPES).map(|_| Mutex::new(())).collect();
+        let threads = if end - start < PARALLEL_BUILD_ABOVE { 1 } else { threads.max(1) };
+        if threads == 1 {
+            for node in start..end {
+                self.insert(points, node as u32, &locks);
+            }
+            return;
+        }
+        let next = AtomicUsize::new(start);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| loop {
+                    let node = next.fetch_add(1, Ordering::Relaxed);
+                    if node >= end {
+                        break;
+                    }
+                    self.insert(points, node as u32, &locks);
+                });
+            }
+        });
+    }
+
+    /// Links node `node` (already allocated, vector in `points`) into the graph.
+    fn insert<T: Elem>(&self, points: &Points<'_, T>, node: u32, locks: &[Mutex<()>]) {
+        let kern = Kernels::get();
+        let level = self.levels(node) - 1;
+        let lock = |n: u32| locks[n as usize % STRIPES].lock().unwrap_or_else(|p| p.into_inner());
+        let mut entry = self.entry.load(Ordering::Acquire);
+        // A node that may become the new top holds the global lock throughout, so that two such
+        // nodes do not both take the top and leave one unreachable from the entry.
+        let _top = if level + 1 > self.levels(entry) {
+            let g = self.top_lock.lock().unwrap_or_else(|p| p.into_inner());
+            entry = self.entry.load(Ordering::Acquire);
+            (level + 1 > self.levels(entry)).then_some(g)
+        } else {
+            None
+        };
+        let top = self.levels(entry) - 1;
+        let q = points.row(node);
+        let mut links = Vec::new();
+        let mut ep = Scored(points.dist(kern, q, entry), entry);
+        for l in (level + 1..=top).rev() {
+            ep = self.greedy(points, kern, q, ep, l, &mut links);
+        }
+        let mut eps = vec![ep];
+        for l in (0..=level.min(top)).rev() {
+            let found = SCRATCH.with(|s| {
+                self.search_layer(points, kern, q, &eps, self.params.ef_construction, l, &mut s.borrow_mut(), &|_| true)
+            });
+            let chosen = self.select(points, kern, &found, self.cap(l));
+            let ids: Vec<u32> = chosen.iter().map(|s| s.1).collect();
+            {
+                let _g = lock(node);
+                self.write_links(node, l, &ids);
+            }
+            for &nb in &ids {
+                let _g = lock(nb);
+                self.read_links(nb, l, &mut links);
+                if links.contains(&node) {
+                    continue;
+                }
+                links.push(node);
+                if links.len() > self.cap(l) {
+                    // Too many: re-select among the old links and the new node.
+                    let base = points.row(nb);
+                    let mut cands: Vec<Scored> = links.iter().map(|&n| Scored(points.dist(kern, base, n), n)).collect();
+                    cands.sort_unstable();
+                    links = self.select(points, kern, &cands, self.cap(l)).into_iter().map(|s| s.1).collect();
+                }
+                self.write_links(nb, l, &links);
+            }
+            eps = found;
+        }
+        if _top.is_some() {
+            self.entry.store(node, Ordering::Release);
+        }
+    }
+
+    /// The neighbour-selection heuristic: take candidates closest first, skipping one that is
+    /// closer to an already chosen neighbour than to the base point (it is reachable through it),
+    /// then fill up with the skipped ones so nodes keep enough links for filtered walks.
+    fn select<T: Elem>(&self, points: &Points<'_, T>, kern: Kernels, sorted: &[Scored], m: usize) -> Vec<Scored> {
+        let mut chosen: Vec<Scored> = Vec::with_capacity(m);
+        let mut skipped = Vec::new();
+        for &c in sorted {
+            if chosen.len() >= m {
+                break;
+            }
+            let diverse = chosen.iter().all(|r| points.dist(kern, points.row(c.1), r.1) > c.0);
+            if diverse {
+                chosen.push(c);
+            } else {
+                skipped.push(c);
+            }
+        }
+        for c in skipped {
+            if chosen.len() >= m {
+                break;
+            }
+            chosen.push(c);
+        }
+        chosen
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn greedy<T: Elem>(&self, points: &Points<'_, T>, kern: Kernels, q: &[T], mut best: Scored, level: usize, links: &mut Vec<u32>) -> Scored {
+        loop {
+            let mut improved = false;
+            self.read_links(best.1, level, links);
+            for &n in links.iter() {
+                let d = points.dist(kern, q, n);
+                if d < best.0 {
+                    best = Scored(d, n);
+                    improved = true;
+                }
+            }
+            if !improved {
+                return best;
+            }
+        }
+    }
+
+    /// Best-first search of one layer. Every reached node is expanded, but only those `accept`
+    /// allows enter the result list (at most `ef`), closest first.
+    #[allow(clippy::too_many_arguments)]
+    fn search_layer<T: Elem, F: Fn(u32) -> bool + ?Sized>(
+        &self,
+        points: &Points<'_, T>,
+        kern: Kernels,
+        q: &[T],
+        entries: &[Scored],
+        ef: usize,
+        level: usize,
+        s: &mut Scratch,
+        accept: &F,
+    ) -> Vec<Scored> {
+        let Scratch { visited, candidates, results, links, fresh } = s;
+        visited.reset(self.len());
+        candidates.clear();
+        results.clear();
+        for &e in entries {
+            if visited.insert(e.1) {
+                candidates.push(Reverse(key(e.0, e.1)));
+                if accept(e.1) {
+                    results.push(key(e.0, e.1));
+                }
+            }
+        }
+        while results.len() > ef {
+            results.pop();
+        }
+        let dim = points.dim;
+        while let Some(Reverse(c)) = candidates.pop() {
+            if results.len() >= ef && results.peek().is_some_and(|&w| c > w) {
+                break;
+            }
+            self.read_links(key_node(c), level, links);
+            // Mark the new neighbours and start loading their vectors, so the loads overlap
+            // instead of each distance waiting for its own cache misses.
+            fresh.clear();
+            for &n in links.iter() {
+                if visited.insert(n) {
+                    fresh.push(n);
+                    kernels::prefetch(&points.data[n as usize * dim..(n as usize + 1) * dim]);
+                }
+            }
+            if let Some(&Reverse(next)) = candidates.peek() {
+                kernels::prefetch(self.block(key_node(next), level));
+            }
+            for &n in fresh.iter() {
+                let d = points.dist(kern, q, n);
+                let kd = key(d, n);
+                if results.len() < ef || results.peek().is_some_and(|&w| kd < w) {
+                    candidates.push(Reverse(kd));
+                    if accept(n) {
+                        results.push(kd);
+                        if results.len() > ef {
+                            results.pop();
+                        }
+                    }
+                }
+            }
+        }
+        let mut out: Vec<Scored> = results.drain().map(|k| Scored(key_dist(k), key_node(k))).collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The `k` accepted nodes nearest to `q` found with a candidate list of `ef` (≥ k).
+    /// `points` are the `f32` rows; a quantized index walks its codes and re-ranks with them.
+    pub fn search<F: Fn(u32) -> bool>(&self, points: &Points<'_, f32>, q: &[f32], k: usize, ef: usize, accept: F) -> Vec<Scored> {
+        let ef = ef.max(k);
+        match &self.quant {
+            None => {
+                let mut found = self.walk(points, q, ef, &accept);
+                found.truncate(k);
+                found
+            }
+            Some((scale, codes)) => {
+                let mut qc = Vec::with_capacity(q.len());
+                scale.encode(q, &mut qc);
+                let coded = Points { data: codes.as_slice(), dim: points.dim, metric: points.metric };
+                let kern = Kernels::get();
+                let mut found: Vec<Scored> =
+                    self.walk(&coded, &qc, ef, &accept).into_iter().map(|s| Scored(points.dist(kern, q, s.1), s.1)).collect();
+                found.sort_unstable();
+                found.truncate(k);
+                found
+            }
+        }
+    }
+
+    fn walk<T: Elem, F: Fn(u32) -> bool>(&self, points: &Points<'_, T>, q: &[T], ef: usize, accept: &F) -> Vec<Scored> {
+        let Some(entry) = self.entry() else { return Vec::new() };
+        let kern = Kernels::get();
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            let mut ep = Scored(points.dist(kern, q, entry), entry);
+            for l in (1..self.levels(entry)).rev() {
+                ep = self.greedy(points, kern, q, ep, l, &mut s.links);
+            }
+            self.search_layer(points, kern, q, &[ep], ef, 0, s, accept)
+        })
+    }
+
+    /// Rebuilds a graph from saved parts: per node its link lists (one per level), the entry
+    /// point, and the `i8` scale (codes are re-derived from `points`). `None` when the parts
+    /// are inconsistent (a list too long, a link to a node missing on that level, a wrong entry).
+    pub fn from_parts(
+        params: HnswParams,
+        entry: Option<u32>,
+        nodes: Vec<Vec<Vec<u32>>>,
+        scale: Option<f32>,
+        points: &Points<'_, f32>,
+    ) -> Option<Hnsw> {
+        let mut h = Hnsw::new(params);
+        if nodes.len() != points.len() || (params.quantization == Quantization::Int8) != scale.is_some() {
+            return None;
+        }
+        // The parts come from a file: the arrays are reserved fallibly, so a count the allocator
+        // cannot serve is a rejected file (rebuilt), not an abort.
+        let n = nodes.len();
+        h.level0.try_reserve_exact(n.checked_mul(1 + 2 * params.m)?).ok()?;
+        h.upper.try_reserve_exact(n).ok()?;
+        h.levels.try_reserve_exact(n).ok()?;
+        for levels in &nodes {
+            if levels.is_empty() || levels.len() > MAX_LEVELS {
+                return None;
+            }
+            h.push_node(levels.len());
+        }
+        for (node, levels) in nodes.iter().enumerate() {
+            for (l, links) in levels.iter().enumerate() {
+                if links.len() > h.cap(l) || links.iter().any(|&n| n as usize >= nodes.len() || nodes[n as usize].len() <= l) {
+                    return None;
+                }
+                h.write_links(node as u32, l, links);
+            }
+        }
+        match entry {
+            None if nodes.is_empty() => {}
+            Some(e) if (e as usize) < nodes.len() && nodes.iter().all(|n| n.len() <= nodes[e as usize].len()) => {
+                h.entry.store(e, Ordering::Release)
+            }
+            _ => return None,
+        }
+        // Later inserts draw levels from a generator that depends on how many were drawn.
+        for _ in 0..nodes.len() {
+            h.random_level();
+        }
+        if let Some(s) = scale {
+            if !(s.is_finite() && s > 0.0) {
+                return None;
+            }
+            let scale = Int8Scale(s);
+            let mut codes = Vec::new();
+            codes.try_reserve_exact(points.data.len()).ok()?;
+            for i in 0..points.len() {
+                scale.encode(points.row(i as u32), &mut codes);
+            }
+            h.quant = Some((scale, codes));
+        }
+        Some(h)
+    }
+}
+
+/// A visited set over node numbers: a bitset, cleared through the list of nodes it set (or
+/// wholesale when that list is long), and reused across searches.
+#[derive(Default)]
+struct Visited {
+    bits: Vec<u64>,
+    set: Vec<u32>,
+}
+
+impl Visited {
+    fn reset(&mut self, n: usize) {
+        if self.set.len() > self.bits.len() / 8 {
+            self.bits.iter_mut().for_each(|w| *w = 0);
+        } else {
+            for &n in &self.set {
+                self.bits[n as usize / 64] = 0;
+            }
+        }
+        self.set.clear();
+        if self.bits.len() < n.div_ceil(64) {
+            self.bits.resize(n.div_ceil(64), 0);
+        }
+    }
+
+    /// True if `n` was not yet visited.
+    #[inline(always)]
+    fn insert(&mut self, n: u32) -> bool {
+        let (w, b) = (n as usize / 64, n % 64);
+        let word = &mut self.bits[w];
+        if *word >> b & 1 == 1 {
+            return false;
+        }
+        *word |= 1 << b;
+        self.set.push(n);
+        true
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
