@@ -58,7 +58,16 @@ build: setup
 test-rust: setup
 	$(CARGO) test $(CARGO_FLAGS) --workspace
 
-test-python: build
+# The native module's stub (python/agentdb/_native.pyi) checked against the built module by mypy's
+# stubtest, as pydantic-core does: a name, parameter, default or constant's type that differs fails
+# the suite. No allowlist: stubtest judges every name today. Should one ever be needed, it goes in
+# rust/python/stubtest-allowlist.txt (`--allowlist`), each entry with the reason stubtest cannot
+# judge it.
+.PHONY: test-stub
+test-stub: build
+	cd $(ROOT)/python && MYPY_CACHE_DIR=$(VENV)/.mypy_cache $(PY) -m mypy.stubtest agentdb._native
+
+test-python: build test-stub
 	$(PY) -m pytest -q tests
 
 test: build test-rust test-python test-c test-zig

@@ -129,6 +129,8 @@ bad_ttl = st.sampled_from([0, -1, "1", float("nan"), float("inf"), True, [1], 1e
 bad_ids = st.sampled_from([5, [5], [None], ["a", 5], [b"a"], object(), [["a"]], [1.5]])
 bad_documents = st.sampled_from([5, [5], ["one", "two"], [b"doc"], object(), "doc", [["doc"]]])
 bad_flag = st.sampled_from(["yes", 1, 0, 2.5, [True], None, object()])
+#: A flag whose None means "the engine's default" (recall's touch).
+bad_opt_flag = st.sampled_from(["yes", 1, 0, 2.5, [True], object()])
 
 
 # -- the store under test ----------------------------------------------------------------------
@@ -213,7 +215,7 @@ CALLS: List[Tuple[str, st.SearchStrategy[Any], Callable[[Env, Any], Any]]] = [
     ("recall candidates", bad_count, lambda e, b: e.m.recall("cat", candidates=b)),
     ("recall kinds", st.sampled_from([5, ["bogus"], [5], "bogus", object()]), lambda e, b: e.m.recall("cat", kinds=b)),
     ("recall since", st.sampled_from(["2024-01-01", 5, object()]), lambda e, b: e.m.recall("cat", since=b)),
-    ("recall touch", bad_flag, lambda e, b: e.m.recall("cat", touch=b)),
+    ("recall touch", bad_opt_flag, lambda e, b: e.m.recall("cat", touch=b)),
     ("remember agent", bad_str, lambda e, b: e.m.remember("new memory", agent_id=b)),
     ("remember kind", st.sampled_from(NOT_STRS + ["bogus"]), lambda e, b: e.m.remember("new memory", agent_id="ag", kind=b)),
     ("remember importance", st.sampled_from(NOT_FLOATS + [2.0, -0.5, float("nan"), True]), lambda e, b: e.m.remember("new", agent_id="ag", importance=b)),
@@ -232,7 +234,7 @@ CALLS: List[Tuple[str, st.SearchStrategy[Any], Callable[[Env, Any], Any]]] = [
     ("memory name", bad_name, lambda e, b: e.db.memory(b, embedder=HashingEmbedder(DIM))),
     # RAG
     ("rag search k", bad_k, lambda e, b: e.r.search("cats", k=b)),
-    ("rag search mode", st.sampled_from(NOT_STRS + ["bogus", None]), lambda e, b: e.r.search("cats", mode=b)),
+    ("rag search mode", st.sampled_from(NOT_STRS + ["bogus"]), lambda e, b: e.r.search("cats", mode=b)),
     ("rag search query", st.sampled_from([5, None, b"cats", ["cats"], object()]), lambda e, b: e.r.search(b)),
     ("rag search where", bad_where, lambda e, b: e.r.search("cats", where=b)),
     ("rag search weight", bad_float, lambda e, b: e.r.search("cats", vector_weight=b)),
@@ -325,7 +327,7 @@ def test_every_call_is_exercised(env: Env) -> None:
 
 def test_issue_22_item_7_regressions(env: Env) -> None:
     """The reported cases: ints ≥ 2**63 for k, limit and dim raised OverflowError, a non-string
-    rag.search(mode=…) AttributeError."""
+    rag.search(mode=…) AttributeError (``mode=None`` is the engine's default mode since issue 13)."""
     for big in (2**63, 2**64, 10**30):
         for call in (
             lambda: env.c.search(env.q, k=big),
@@ -338,7 +340,7 @@ def test_issue_22_item_7_regressions(env: Env) -> None:
             with pytest.raises(InvalidArgumentError, match="out of range") as info:
                 call()
             assert not isinstance(info.value, (OverflowError, InvalidArgumentTypeError))
-    for mode in (3, None, ["text"]):
+    for mode in (3, ["text"]):
         with pytest.raises(InvalidArgumentTypeError, match="mode") as info:
             env.r.search("cats", mode=mode)
         assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)

@@ -1,14 +1,44 @@
 """Argument checks shared by the Python layer, so that a bad argument raises an
 :mod:`agentdb.errors` class (never a bare ``TypeError``, ``AttributeError`` or numpy's
-``ValueError``). The native extension checks the arguments it receives the same way."""
+``ValueError``). The native extension checks the arguments it receives the same way.
+
+Also the engine's defaults in docstrings: an argument left ``None`` is decided by the engine, and
+:func:`engine_defaults` writes the engine's value into the docstring that names it (from the
+``DEFAULT_…`` attributes the extension exports), so no docstring keeps a copy that can go stale."""
 
 from __future__ import annotations
 
-from typing import Any, List, Tuple, Type, Union
+import re
+from typing import Any, List, Optional, Tuple, Type, TypeVar, Union
 
 import numpy as np
 
+from . import _native
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, InvalidVectorError
+
+_T = TypeVar("_T")
+#: ``{DEFAULT_RAG_K}`` (the value as str) or ``{DEFAULT_MEMORY_KIND!r}`` (its repr).
+_DEFAULT_FIELD = re.compile(r"\{(DEFAULT_[A-Z0-9_]+)(!r)?\}")
+
+
+def fill_defaults(doc: Optional[str]) -> Optional[str]:
+    """``doc`` with each ``{DEFAULT_…}`` field replaced by that attribute of ``agentdb._native``
+    (the engine's default). A name the extension does not export raises ``AttributeError`` at
+    import, so a docstring cannot name a default that does not exist."""
+    if not doc:
+        return doc  # python -OO strips docstrings
+
+    def value(m: "re.Match[str]") -> str:
+        v = getattr(_native, m.group(1))
+        return repr(v) if m.group(2) else str(v)
+
+    return _DEFAULT_FIELD.sub(value, doc)
+
+
+def engine_defaults(obj: _T) -> _T:
+    """Decorator: fills the engine's defaults into ``obj``'s docstring (see :func:`fill_defaults`)."""
+    obj.__doc__ = fill_defaults(obj.__doc__)
+    return obj
 
 
 def type_name(value: Any) -> str:

@@ -2,14 +2,77 @@
 
 Internal: use :mod:`agentdb` (``agentdb.connect``), which wraps these classes. Errors are raised
 as the classes of :mod:`agentdb.errors`.
+
+Checked against the built module by mypy's stubtest (``make test-python``). A default written
+``= ...`` is one the runtime signature cannot show (PyO3 renders a non-literal default as
+``...``); ``None`` means the engine decides (see the ``DEFAULT_…`` attributes). The classes are
+PyO3 classes: constructed through ``__new__``, not subclassable.
 """
 
 from os import PathLike
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
+
+__all__ = [
+    "Collection",
+    "DEFAULT_CHUNK_OVERLAP",
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_CHUNK_UNIT",
+    "DEFAULT_CONTEXT_DOCUMENT_ORDER",
+    "DEFAULT_CONTEXT_K",
+    "DEFAULT_CONTEXT_MAX_TOKENS",
+    "DEFAULT_HNSW_EF_CONSTRUCTION",
+    "DEFAULT_HNSW_M",
+    "DEFAULT_HNSW_QUANTIZATION",
+    "DEFAULT_IMPORTANCE",
+    "DEFAULT_IVF_PQ_PARTITIONS",
+    "DEFAULT_IVF_PQ_SUB_VECTORS",
+    "DEFAULT_MEMORY_KIND",
+    "DEFAULT_PAYLOAD_CACHE_BYTES",
+    "DEFAULT_RAG_K",
+    "DEFAULT_RAG_MODE",
+    "DEFAULT_RAG_RRF_K",
+    "DEFAULT_RAG_TEXT_WEIGHT",
+    "DEFAULT_RAG_VECTOR_WEIGHT",
+    "DEFAULT_RECALL_EXACT",
+    "DEFAULT_RECALL_TOUCH",
+    "DEFAULT_SYNC",
+    "DEFAULT_TEXT_FORMAT",
+    "Database",
+    "ERROR_CLASSES",
+    "INDEX_KINDS",
+    "MAX_DIM",
+    "MAX_ID_LEN",
+    "MAX_K",
+    "MAX_METADATA_KEY_LEN",
+    "MAX_NAME_LEN",
+    "MAX_VALUE_DEPTH",
+    "MEMORY_KINDS",
+    "Memory",
+    "QUANTIZATIONS",
+    "RECALL_MODES",
+    "Rag",
+    "State",
+    "__version__",
+    "chunk_text",
+    "count_tokens",
+    "distance",
+    "drop_memory",
+    "drop_rag",
+    "hamming",
+    "is_metadata_key",
+    "kernel_backends",
+    "list_memories",
+    "list_rags",
+    "open_memory",
+    "recall_score",
+    "recall_weights_default",
+    "retrieval_mode",
+]
 
 __version__: str
 MAX_DIM: int
@@ -21,6 +84,41 @@ MAX_VALUE_DEPTH: int
 #: engine error code → class name in agentdb.errors
 ERROR_CLASSES: Dict[int, str]
 
+# The engine's defaults and value lists, exported by each binding file's `add_defaults` from the
+# engine's `Default` impls and constants (an argument left None below is filled from the same).
+# database.rs: OpenOptions::default(), DEFAULT_PAYLOAD_CACHE_BYTES
+DEFAULT_SYNC: str
+DEFAULT_PAYLOAD_CACHE_BYTES: int
+# collection.rs: IndexKind::ALL, Quantization::ALL, HnswParams::default(), IvfPqParams::default()
+INDEX_KINDS: Tuple[str, ...]
+QUANTIZATIONS: Tuple[str, ...]
+DEFAULT_HNSW_M: int
+DEFAULT_HNSW_EF_CONSTRUCTION: int
+DEFAULT_HNSW_QUANTIZATION: str
+DEFAULT_IVF_PQ_PARTITIONS: int
+DEFAULT_IVF_PQ_SUB_VECTORS: int
+# memory.rs: MemoryKind::ALL, RecallMode::ALL, NewMemory::new, RecallOptions::new
+MEMORY_KINDS: Tuple[str, ...]
+RECALL_MODES: Tuple[str, ...]
+DEFAULT_MEMORY_KIND: str
+DEFAULT_IMPORTANCE: float
+DEFAULT_RECALL_TOUCH: bool
+DEFAULT_RECALL_EXACT: bool
+# rag.rs: RetrieveOptions::default(), ContextOptions::default(), ChunkOptions::default(),
+# TextFormat::default()
+DEFAULT_RAG_K: int
+DEFAULT_RAG_MODE: str
+DEFAULT_RAG_VECTOR_WEIGHT: float
+DEFAULT_RAG_TEXT_WEIGHT: float
+DEFAULT_RAG_RRF_K: float
+DEFAULT_CONTEXT_MAX_TOKENS: int
+DEFAULT_CONTEXT_K: int
+DEFAULT_CONTEXT_DOCUMENT_ORDER: bool
+DEFAULT_CHUNK_SIZE: int
+DEFAULT_CHUNK_OVERLAP: int
+DEFAULT_CHUNK_UNIT: str
+DEFAULT_TEXT_FORMAT: str
+
 _Filter = Union[str, Mapping[str, Any], None]
 _Metadata = Dict[str, Any]
 #: (ids, distances float32 (n,), documents, metadata)
@@ -28,14 +126,15 @@ _RawSearch = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List
 #: (ids, vectors float32 (n, dim), documents, metadata)
 _RawGet = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List[_Metadata]]
 
+@final
 class Database:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         path: Union[str, PathLike[str]],
-        sync: str = "always",
-        read_only: bool = False,
+        sync: Optional[str] = None,
+        read_only: bool = ...,
         payload_cache_bytes: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def path(self) -> Path: ...
     @property
@@ -52,6 +151,7 @@ class Database:
     def list_collections(self) -> List[str]: ...
     def drop_collection(self, name: str) -> None: ...
 
+@final
 class Collection:
     @property
     def name(self) -> str: ...
@@ -80,7 +180,7 @@ class Collection:
         ids: Optional[Sequence[str]] = None,
         filter: _Filter = None,
         limit: Optional[int] = None,
-        offset: int = 0,
+        offset: int = ...,
     ) -> _RawGet: ...
     def delete(self, ids: Optional[Sequence[str]] = None, filter: _Filter = None) -> int: ...
     def count(self, filter: _Filter = None) -> int: ...
@@ -90,9 +190,9 @@ class Collection:
         k: int,
         filter: _Filter = None,
         ef: Optional[int] = None,
-        exact: bool = False,
+        exact: bool = ...,
         threads: Optional[int] = None,
-        ids_only: bool = False,
+        ids_only: bool = ...,
         include: Optional[List[str]] = None,
         nprobes: Optional[int] = None,
         refine_factor: Optional[int] = None,
@@ -103,16 +203,16 @@ class Collection:
         k: int,
         filter: _Filter = None,
         ef: Optional[int] = None,
-        exact: bool = False,
+        exact: bool = ...,
         threads: Optional[int] = None,
-        ids_only: bool = False,
+        ids_only: bool = ...,
         include: Optional[List[str]] = None,
         nprobes: Optional[int] = None,
         refine_factor: Optional[int] = None,
     ) -> List[_RawSearch]: ...
     def create_index(
         self,
-        kind: str = "hnsw",
+        kind: str,
         m: Optional[int] = None,
         ef_construction: Optional[int] = None,
         quantization: Optional[str] = None,
@@ -146,14 +246,15 @@ _RawCheckpoint = Tuple[str, str, str, Optional[str], str, bytes, Dict[str, Any],
 #: (task_id, idx, channel, type, value, task_path)
 _RawWrite = Tuple[str, int, str, str, bytes, str]
 
+@final
 class State:
-    def __init__(self, db: Database) -> None: ...
+    def __new__(cls, db: Database) -> Self: ...
     def put(self, agent_id: str, session_id: str, key: str, value: Any, ttl: Any = None) -> int: ...
     def put_many(self, agent_id: str, session_id: str, values: Dict[str, Any], ttl: Any = None) -> List[int]: ...
     def get(
         self, agent_id: str, session_id: str, key: str, version: Optional[int] = None, at: Any = None
     ) -> Optional[_RawVersion]: ...
-    def history(self, agent_id: str, session_id: str, key: str, limit: int = 100, offset: int = 0) -> List[_RawVersion]: ...
+    def history(self, agent_id: str, session_id: str, key: str, limit: int, offset: int) -> List[_RawVersion]: ...
     def delete(self, agent_id: str, session_id: str, key: str) -> int: ...
     def snapshot(self, agent_id: str, session_id: str, at: Any = None) -> Dict[str, Any]: ...
     def keys(self, agent_id: str, session_id: str, at: Any = None) -> List[str]: ...
@@ -171,7 +272,7 @@ class State:
         checkpoint: Union[bytes, bytearray, memoryview],
         parent_id: Optional[str] = None,
         metadata: Optional[Dict[str, Any]] = None,
-        type_: str = "",
+        type_: str = ...,
     ) -> None: ...
     def get_checkpoint(self, thread_id: str, namespace: str, checkpoint_id: Optional[str] = None) -> Optional[_RawCheckpoint]: ...
     def list_checkpoints(
@@ -189,7 +290,7 @@ class State:
         checkpoint_id: str,
         task_id: str,
         writes: List[Tuple[int, str, str, bytes]],
-        task_path: str = "",
+        task_path: str = ...,
     ) -> None: ...
     def get_writes(self, thread_id: str, namespace: str, checkpoint_id: str) -> List[_RawWrite]: ...
     def delete_thread(self, thread_id: str) -> None: ...
@@ -202,7 +303,6 @@ _RawMemory = Tuple[
 ]
 #: (merged [(kept, removed)], pruned ids, evicted ids)
 _RawReport = Tuple[List[Tuple[str, str]], List[str], List[str]]
-#: (similarity, recency, importance, half_life_seconds)
 #: (mode, similarity, recency, importance, half_life_secs, adjust)
 _RawWeights = Tuple[str, float, float, float, float, float]
 
@@ -215,6 +315,7 @@ def open_memory(db: Database, name: str, dim: Optional[int] = None, metric: Opti
 def list_memories(db: Database) -> List[str]: ...
 def drop_memory(db: Database, name: str) -> None: ...
 
+@final
 class Memory:
     @property
     def name(self) -> str: ...
@@ -249,10 +350,10 @@ class Memory:
         until: Any = None,
         filter: _Filter = None,
         weights: Optional[_RawWeights] = None,
-        touch: bool = True,
+        touch: Optional[bool] = None,
         now: Any = None,
         candidates: Optional[int] = None,
-        exact: bool = False,
+        exact: Optional[bool] = None,
     ) -> List[Tuple[_RawMemory, float, Optional[float], float]]: ...
     def get(self, ids: Sequence[str]) -> List[_RawMemory]: ...
     def count(
@@ -267,7 +368,7 @@ class Memory:
     def update(
         self,
         id: str,
-        set_text: bool = False,
+        set_text: bool = ...,
         text: Optional[str] = None,
         importance: Optional[float] = None,
         metadata: Optional[Mapping[str, Any]] = None,
@@ -316,23 +417,26 @@ _RawRagHit = Tuple[
 ]
 #: (number, doc_id, source, heading, positions, char_start, char_end)
 _RawCitation = Tuple[int, str, str, str, List[int], int, int]
-#: (id, text, source, format, metadata)
-_RawDocument = Tuple[str, str, Optional[str], str, Optional[Mapping[str, Any]]]
+#: (id, text, source, format or None for the engine's default, metadata)
+_RawDocument = Tuple[str, str, Optional[str], Optional[str], Optional[Mapping[str, Any]]]
 
 def chunk_text(
     text: str,
-    format: str = "plain",
+    format: Optional[str] = None,
     size: Optional[int] = None,
     overlap: Optional[int] = None,
     unit: Optional[str] = None,
     tokenizer: Optional[Callable[[str], int]] = None,
 ) -> List[_RawChunk]: ...
 def count_tokens(text: str) -> int: ...
+#: the canonical name ("hybrid", "vector", "text") of a retrieval mode; None: the default mode
+def retrieval_mode(mode: Optional[str] = None) -> str: ...
 def list_rags(db: Database) -> List[str]: ...
 def drop_rag(db: Database, name: str) -> None: ...
 
+@final
 class Rag:
-    def __init__(self, db: Database, name: str, dim: int, metric: str) -> None: ...
+    def __new__(cls, db: Database, name: str, dim: int, metric: str) -> Self: ...
     @staticmethod
     def open(db: Database, name: str) -> Rag: ...
     @property
@@ -348,7 +452,7 @@ class Rag:
         size: Optional[int] = None,
         overlap: Optional[int] = None,
         unit: Optional[str] = None,
-        force: bool = False,
+        force: bool = ...,
         tokenizer: Optional[Callable[[str], int]] = None,
     ) -> List[Tuple[str, str, int]]: ...
     def search(

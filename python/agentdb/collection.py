@@ -68,9 +68,15 @@ import numpy as np
 
 from . import _native
 from . import errors as _errors
+from ._args import engine_defaults
 from .results import GetResult, SearchResult
 
-__all__ = ["Collection", "IndexInfo", "INDEX_KINDS", "Where", "VectorLike", "VectorsLike"]
+__all__ = ["Collection", "IndexInfo", "INDEX_KINDS", "QUANTIZATIONS", "Where", "VectorLike", "VectorsLike"]
+
+#: The index kinds :meth:`Collection.create_index` builds (the engine's ``IndexKind::ALL``).
+INDEX_KINDS: Tuple[str, ...] = tuple(_native.INDEX_KINDS)
+#: The vector encodings an HNSW index walks (the engine's ``Quantization::ALL``).
+QUANTIZATIONS: Tuple[str, ...] = tuple(_native.QUANTIZATIONS)
 
 #: A filter: a SQL string or a dict (see the module documentation), or None for "all records".
 Where = Union[str, Mapping[str, Any], None]
@@ -291,6 +297,7 @@ class Collection:
 
     # -- index ----------------------------------------------------------------------------
 
+    @engine_defaults
     def create_index(
         self,
         kind: str = "hnsw",
@@ -310,15 +317,17 @@ class Collection:
                 ``"ivf_pq"``: Lance's IVF_PQ index, stored and searched on disk, for collections
                 larger than memory (needs at least 256 records to train on); tune searches with
                 ``nprobes`` and ``refine_factor``.
-            m: HNSW: links per node on the upper layers, twice as many on layer 0 (2 … 128,
-                default 16). Larger gives better recall at a given ``ef`` and a bigger,
-                slower-to-build graph.
-            ef_construction: HNSW: candidate list size while building (1 … 10000, default 200).
-                Larger builds slower and finds better links.
-            quantization: HNSW: ``"none"`` (default) or ``"int8"``: the graph is built and walked
-                on int8 codes of the vectors (a quarter of the memory traffic) and the candidates
-                are re-ranked with the float32 vectors, which move from memory to a
-                memory-mapped cache file the OS can evict (back to memory without the index).
+            m: HNSW: links per node on the upper layers, twice as many on layer 0 (2 … 128;
+                ``None``: the engine's default, {DEFAULT_HNSW_M}). Larger gives better recall at
+                a given ``ef`` and a bigger, slower-to-build graph.
+            ef_construction: HNSW: candidate list size while building (1 … 10000; ``None``: the
+                engine's default, {DEFAULT_HNSW_EF_CONSTRUCTION}). Larger builds slower and finds
+                better links.
+            quantization: HNSW: one of :data:`QUANTIZATIONS`, ``"none"`` or ``"int8"`` (``None``:
+                the engine's default, ``{DEFAULT_HNSW_QUANTIZATION!r}``). ``"int8"``: the graph is
+                built and walked on int8 codes of the vectors (a quarter of the memory traffic)
+                and the candidates are re-ranked with the float32 vectors, which move from memory
+                to a memory-mapped cache file the OS can evict (back to memory without the index).
             partitions: IVF_PQ: number of partitions (default: about √n).
             sub_vectors: IVF_PQ: PQ sub-vectors per vector; must divide ``dim`` (default: Lance's).
 

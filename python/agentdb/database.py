@@ -9,9 +9,9 @@ once; a background thread turns them into one Lance commit per collection about 
 then. Larger batches are committed to Lance directly. After a crash, opening the database
 replays the log: every write that returned is there, none twice, none in part.
 
-``sync`` says when a write returns:
+``sync`` says when a write returns (``None``: the engine's default, ``{DEFAULT_SYNC!r}``):
 
-* ``"always"`` (default): after its log record is on disk (``fdatasync``). Concurrent writers
+* ``"always"``: after its log record is on disk (``fdatasync``). Concurrent writers
   share one sync (group commit). Survives a process crash and a power loss.
 * ``"batch"``: once the record is written to the operating system; the log is synced every
   20 ms. Survives a process crash; a power loss can lose the last ~20 ms of writes.
@@ -37,6 +37,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, List, Optional, Type, Union
 
 from . import _native
+from ._args import engine_defaults, fill_defaults
 from .collection import Collection
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -77,11 +78,12 @@ class Database:
 
     __slots__ = ("_native",)
 
+    @engine_defaults
     def __init__(
         self,
         path: PathLike,
         *,
-        sync: str = "always",
+        sync: Optional[str] = None,
         read_only: bool = False,
         payload_cache_bytes: Optional[int] = None,
     ) -> None:
@@ -89,14 +91,15 @@ class Database:
 
         Args:
             path: the database directory.
-            sync: ``"always"``, ``"batch"`` or ``"off"``: when a write counts as durable.
+            sync: ``"always"``, ``"batch"`` or ``"off"``: when a write counts as durable
+                (``None``: the engine's default, ``{DEFAULT_SYNC!r}``).
             read_only: open for reading only (no lock, the directory must exist; writes raise
                 :class:`~agentdb.errors.ReadOnlyError`).
             payload_cache_bytes: the most memory each collection's search payload cache may
-                take (default 256 MiB). Searches return documents and metadata from this
-                in-memory copy, kept in step with every write; a collection whose documents and
-                metadata are larger reads them from storage per search (slower), and 0 turns the
-                cache off.
+                take (``None``: the engine's default, ``{DEFAULT_PAYLOAD_CACHE_BYTES}`` bytes).
+                Searches return documents and metadata from this in-memory copy, kept in step
+                with every write; a collection whose documents and metadata are larger reads them
+                from storage per search (slower), and 0 turns the cache off.
 
         Raises:
             DatabaseLockedError: another writer has the database open.
@@ -196,6 +199,7 @@ class Database:
         """
         self._native.drop_collection(name)
 
+    @engine_defaults
     def rag(
         self,
         name: str = "rag",
@@ -219,7 +223,8 @@ class Database:
             tokenizer: ``str -> int`` token counter for chunk sizes and context budgets (default:
                 the engine's approximation, :func:`agentdb.rag.count_tokens`).
             chunk_size, chunk_overlap, chunk_unit: chunking (``"tokens"`` or ``"chars"``); ``None``
-                takes the engine's default (256 tokens, 32 of overlap).
+                takes the engine's default ({DEFAULT_CHUNK_SIZE} {DEFAULT_CHUNK_UNIT},
+                {DEFAULT_CHUNK_OVERLAP} of overlap).
 
         Raises:
             InvalidNameError: a bad name.
@@ -299,13 +304,15 @@ class Database:
         return isinstance(name, str) and name in self.list_collections()
 
 
+@engine_defaults
 def open(  # noqa: A001
-    path: PathLike, *, sync: str = "always", read_only: bool = False, payload_cache_bytes: Optional[int] = None
+    path: PathLike, *, sync: Optional[str] = None, read_only: bool = False, payload_cache_bytes: Optional[int] = None
 ) -> Database:
     """Opens (creating if needed) the AgentDB database in directory ``path``.
 
-    ``sync`` is ``"always"`` (default), ``"batch"`` or ``"off"`` (see the module documentation
-    for what each guarantees); ``read_only=True`` opens without taking the writer lock. The
+    ``sync`` is ``"always"``, ``"batch"`` or ``"off"`` (``None``: the engine's default,
+    ``{DEFAULT_SYNC!r}``; see the module documentation for what each guarantees);
+    ``read_only=True`` opens without taking the writer lock. The
     returned :class:`Database` is also a context manager that closes it on exit.
 
     Raises:
@@ -315,7 +322,10 @@ def open(  # noqa: A001
 
 
 def connect(
-    path: PathLike, *, sync: str = "always", read_only: bool = False, payload_cache_bytes: Optional[int] = None
+    path: PathLike, *, sync: Optional[str] = None, read_only: bool = False, payload_cache_bytes: Optional[int] = None
 ) -> Database:
     """Same as :func:`open` (the name other vector databases use)."""
     return Database(path, sync=sync, read_only=read_only, payload_cache_bytes=payload_cache_bytes)
+
+
+__doc__ = fill_defaults(__doc__)

@@ -29,7 +29,9 @@ embedder (any callable, see :mod:`agentdb.embed`); without one, pass ``vector=``
     mode="linear" (the old score, RecallWeights.linear()):
       score      = w_sim · similarity + strength
 
-with :class:`RecallWeights` defaults (the engine's) ``mode="relevance"``, ``w_sim = 1``,
+with :class:`RecallWeights` defaults (the engine's ``RecallWeights::DEFAULT``, read through
+``agentdb._native.recall_weights_default()``; the worked example below is checked against them by
+the tests) ``mode="relevance"``, ``w_sim = 1``,
 ``w_rec = 0.5``, ``w_imp = 0.5``, ``half_life = 7 days``, ``adjust = 0.1``. In relevance mode
 the candidates are the ``candidates`` (default ``max(10·k, 100)``) memories passing the filters
 most similar to the query, and recency and importance are a factor in ``[1 − adjust, 1]``: they
@@ -79,7 +81,7 @@ import numpy as np
 
 from . import _native
 from .embed import as_embedder
-from ._args import as_list, as_seconds, as_vector, require
+from ._args import as_list, as_seconds, as_vector, engine_defaults, require
 from .errors import DimensionMismatchError, InvalidArgumentError
 
 __all__ = [
@@ -92,8 +94,8 @@ __all__ = [
     "KINDS",
 ]
 
-#: The kinds a memory can have.
-KINDS = ("working", "episodic", "semantic", "procedural")
+#: The kinds a memory can have (the engine's ``MemoryKind::ALL``).
+KINDS: Tuple[str, ...] = tuple(_native.MEMORY_KINDS)
 
 Where = Union[str, Mapping[str, Any], None]
 Query = Union[str, np.ndarray, Sequence[float], None]
@@ -106,8 +108,9 @@ _DEFAULT_WEIGHTS: Dict[str, Any] = _native.recall_weights_default()
 #: The old linear default (``RecallWeights.linear()``).
 _LINEAR_WEIGHTS: Dict[str, Any] = _native.recall_weights_default(linear=True)
 
-#: The recall modes: ``"relevance"`` (the default) and ``"linear"`` (the old additive score).
-RECALL_MODES = ("relevance", "linear")
+#: The recall modes (the engine's ``RecallMode::ALL``): ``"relevance"`` (the default) and
+#: ``"linear"`` (the old additive score).
+RECALL_MODES: Tuple[str, ...] = tuple(_native.RECALL_MODES)
 
 
 @dataclass(frozen=True)
@@ -339,6 +342,7 @@ class Memory:
 
     # -- writes ---------------------------------------------------------------------------
 
+    @engine_defaults
     def remember(
         self,
         text: Optional[str] = None,
@@ -358,9 +362,9 @@ class Memory:
             text: what to remember; embedded by the store's embedder unless ``vector`` is given.
             agent_id: whose memory it is.
             session_id: optional session it belongs to.
-            kind: ``"working"``, ``"episodic"``, ``"semantic"`` or ``"procedural"``
-                (``None``: the engine's default, ``"episodic"``).
-            importance: in [0, 1] (``None``: the engine's default, 0.5).
+            kind: one of :data:`KINDS`, the engine's kinds (``None``: the engine's default,
+                ``{DEFAULT_MEMORY_KIND!r}``).
+            importance: in [0, 1] (``None``: the engine's default, ``{DEFAULT_IMPORTANCE}``).
             vector: its vector (required without text or without an embedder).
             metadata: user metadata (keys are identifiers; the memory's own field names are
                 reserved).
@@ -507,6 +511,7 @@ class Memory:
 
     # -- reads ----------------------------------------------------------------------------
 
+    @engine_defaults
     def recall(
         self,
         query: Query = None,
@@ -519,10 +524,10 @@ class Memory:
         until: Optional[datetime] = None,
         where: Where = None,
         weights: Optional[RecallWeights] = None,
-        touch: bool = True,
+        touch: Optional[bool] = None,
         now: Optional[datetime] = None,
         candidates: Optional[int] = None,
-        exact: bool = False,
+        exact: Optional[bool] = None,
     ) -> List[MemoryHit]:
         """The ``k`` best memories, best first (see the module docs for the score).
 
@@ -534,12 +539,15 @@ class Memory:
             kinds: a kind or a list of kinds.
             since, until: created at or after ``since`` and before ``until``.
             where: a filter on metadata and fields, as for collections (SQL or dict).
-            weights: the score's :class:`RecallWeights`.
-            touch: update the access statistics of the memories returned.
+            weights: the score's :class:`RecallWeights` (``None``: the engine's defaults, those of
+                ``RecallWeights()``).
+            touch: update the access statistics of the memories returned (``None``: the
+                engine's default, ``{DEFAULT_RECALL_TOUCH}``).
             now: the time recency is measured at (default: now); also the new ``last_accessed``.
             candidates: above ``max(4096, 4Mi / dim)`` matching memories, how many nearest
                 ones are re-scored (default ``max(10·k, 100)``).
-            exact: score every matching memory however many there are.
+            exact: score every matching memory however many there are (``None``: the engine's
+                default, ``{DEFAULT_RECALL_EXACT}``).
         """
         if isinstance(query, str):
             emb = self._need_embedder("a text query")

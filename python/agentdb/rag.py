@@ -25,9 +25,11 @@ How it works (all of it in the Rust engine, see ``rust/engine/src/rag.rs``):
 - **Search** is hybrid by default: the chunks nearest to the query's embedding and the best BM25
   matches (Lance's full-text index on the chunk text) are fused by reciprocal-rank fusion,
   ``score = vector_weight / (rrf_k + rank_vector) + text_weight / (rrf_k + rank_bm25)`` with
-  ``rrf_k = 60`` and both weights 1 by default; a side that did not return a chunk adds 0. Each
-  side contributes ``candidates`` chunks (default ``max(4k, 20)``). ``where`` filters both sides
-  before ranking. ``mmr=λ`` re-ranks for diversity (maximal marginal relevance).
+  the engine's defaults (``RetrieveOptions::default()``) ``rrf_k = {DEFAULT_RAG_RRF_K}``,
+  ``vector_weight = {DEFAULT_RAG_VECTOR_WEIGHT}`` and ``text_weight = {DEFAULT_RAG_TEXT_WEIGHT}``;
+  a side that did not return a chunk adds 0. Each side contributes ``candidates`` chunks
+  (default ``max(4k, 20)``). ``where`` filters both sides before ranking. ``mmr=λ`` re-ranks
+  for diversity (maximal marginal relevance).
 - **Context** packs the best chunks into ``max_tokens``: passages grouped by document and in
   reading order, overlapping neighbours merged, each under a header ``[n] source § heading
   (chunk i)`` that the answer can cite.
@@ -48,7 +50,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import numpy as np
 
 from . import _native
-from ._args import as_list, as_vector, require
+from ._args import as_list, as_vector, engine_defaults, fill_defaults, require
 from .errors import InvalidArgumentError
 from .loaders import DEFAULT_SUFFIXES, LoadedDocument, iter_files, load_file
 from .results import Metadata
@@ -88,17 +90,19 @@ class Chunk:
     tokens: int
 
 
+@engine_defaults
 def chunk_text(
     text: str,
     *,
-    format: str = "plain",
+    format: Optional[str] = None,
     size: Optional[int] = None,
     overlap: Optional[int] = None,
     unit: Optional[str] = None,
     tokenizer: Optional[Tokenizer] = None,
 ) -> List[Chunk]:
     """Cuts ``text`` into chunks the way ingest does (see the module docs). Settings left
-    ``None`` take the engine's defaults (256 tokens, 32 of overlap).
+    ``None`` take the engine's defaults (``ChunkOptions::default()``: {DEFAULT_CHUNK_SIZE}
+    {DEFAULT_CHUNK_UNIT}, {DEFAULT_CHUNK_OVERLAP} of overlap; format {DEFAULT_TEXT_FORMAT!r}).
 
     Args:
         format: ``"plain"`` or ``"markdown"``.
@@ -231,14 +235,15 @@ def _embed_query(embedder: Embedder, text: str) -> np.ndarray:
     return np.ascontiguousarray(v.reshape(-1))
 
 
-def _as_document(d: DocumentLike, i: int) -> Tuple[str, str, Optional[str], str, Optional[Metadata]]:
+def _as_document(d: DocumentLike, i: int) -> Tuple[str, str, Optional[str], Optional[str], Optional[Metadata]]:
     if isinstance(d, LoadedDocument):
         return (d.id, d.text, d.source, d.format, d.metadata)
     if isinstance(d, tuple) and len(d) == 2:
-        return (str(d[0]), d[1], None, "plain", None)
+        return (str(d[0]), d[1], None, None, None)
     if isinstance(d, Mapping):
         try:
-            return (d["id"], d["text"], d.get("source"), d.get("format") or "plain", d.get("metadata"))
+            # No format (or an empty one): the engine's default.
+            return (d["id"], d["text"], d.get("source"), d.get("format") or None, d.get("metadata"))
         except KeyError as e:
             raise InvalidArgumentError(f"document {i}: a dict document needs 'id' and 'text'") from e
     raise InvalidArgumentError(
@@ -289,13 +294,14 @@ class Rag:
 
     # -- ingest ---------------------------------------------------------------------------------
 
+    @engine_defaults
     def ingest(
         self,
         text: str,
         *,
         id: Optional[str] = None,
         source: Optional[str] = None,
-        format: str = "plain",
+        format: Optional[str] = None,
         metadata: Optional[Metadata] = None,
         force: bool = False,
     ) -> IngestResult:
@@ -305,7 +311,8 @@ class Rag:
             id: the document id (default: ``"sha256:"`` + the first 16 hex digits of the text's
                 SHA-256, so the same text is one document). Re-ingesting an id replaces it.
             source: cited in contexts (default: the id).
-            format: ``"plain"`` or ``"markdown"``.
+            format: ``"plain"`` or ``"markdown"`` (``None``: the engine's default,
+                ``{DEFAULT_TEXT_FORMAT!r}``).
             metadata: copied onto every chunk (filterable with ``where``); keys ``doc_id``,
                 ``source``, ``position``, ``char_start``, ``char_end``, ``heading``, ``tokens``,
                 ``content_hash`` and ``ingest_hash`` are reserved.
@@ -342,7 +349,7 @@ class Rag:
         summary = IngestSummary()
         bar = _progress(progress, total if total is not None else _len_or_none(docs), "ingest")
         try:
-            batch: List[Tuple[str, str, Optional[str], str, Optional[Metadata]]] = []
+            batch: List[Tuple[str, str, Optional[str], Optional[str], Optional[Metadata]]] = []
             for i, d in enumerate(docs):
                 batch.append(_as_document(d, i))
                 if len(batch) == batch_size:
@@ -414,12 +421,13 @@ class Rag:
 
     # -- retrieval ------------------------------------------------------------------------------
 
+    @engine_defaults
     def search(
         self,
         query: str,
         k: Optional[int] = None,
         *,
-        mode: str = "hybrid",
+        mode: Optional[str] = None,
         where: Where = None,
         mmr: Optional[float] = None,
         vector_weight: Optional[float] = None,
@@ -429,7 +437,9 @@ class Rag:
         query_vector: Optional[Any] = None,
     ) -> List[RagHit]:
         """The ``k`` best chunks for ``query``, best first. Options left ``None`` take the
-        engine's defaults (``k`` 5, both weights 1, ``rrf_k`` 60).
+        engine's defaults (``RetrieveOptions::default()``: ``k`` {DEFAULT_RAG_K}, ``mode``
+        {DEFAULT_RAG_MODE!r}, ``vector_weight`` {DEFAULT_RAG_VECTOR_WEIGHT}, ``text_weight``
+        {DEFAULT_RAG_TEXT_WEIGHT}, ``rrf_k`` {DEFAULT_RAG_RRF_K}, no MMR).
 
         Args:
             mode: ``"hybrid"`` (vector + BM25 fused by RRF), ``"vector"`` or ``"text"`` (BM25).
@@ -444,16 +454,17 @@ class Rag:
         raw = self._native.search(query, vec, k, mode, vector_weight, text_weight, rrf_k, candidates, mmr, where)
         return [RagHit(*r) for r in raw]
 
+    @engine_defaults
     def context(
         self,
         query: str,
         max_tokens: Optional[int] = None,
         *,
         k: Optional[int] = None,
-        mode: str = "hybrid",
+        mode: Optional[str] = None,
         where: Where = None,
         mmr: Optional[float] = None,
-        document_order: bool = True,
+        document_order: Optional[bool] = None,
         vector_weight: Optional[float] = None,
         text_weight: Optional[float] = None,
         rrf_k: Optional[float] = None,
@@ -462,11 +473,12 @@ class Rag:
     ) -> Context:
         """The best chunks for ``query`` packed into ``max_tokens`` (counted with the RAG's
         tokenizer, default :func:`count_tokens`), ready to paste into a prompt. Options left
-        ``None`` take the engine's defaults (``max_tokens`` 2000, ``k`` 20, both weights 1,
-        ``rrf_k`` 60).
+        ``None`` take the engine's defaults (``ContextOptions::default()``: ``max_tokens``
+        {DEFAULT_CONTEXT_MAX_TOKENS}, ``k`` {DEFAULT_CONTEXT_K}, ``document_order``
+        {DEFAULT_CONTEXT_DOCUMENT_ORDER}, and the retrieval defaults of :meth:`search`).
 
         The ``k`` best chunks are candidates; they are taken in score order while they fit.
-        With ``document_order`` (default), passages are grouped by document (documents in order of
+        With ``document_order``, passages are grouped by document (documents in order of
         their best chunk) and in reading order within one, and overlapping or adjacent chunks are
         merged into one passage; each passage is headed ``[n] source § heading (chunk i)``. If
         not even the best chunk fits, its beginning is given, cut at a word and marked ``…``.
@@ -478,12 +490,14 @@ class Rag:
         )
         return Context(text, tokens, [Citation(n, d, s, h, list(p), a, b) for (n, d, s, h, p, a, b) in cites])
 
-    def _query_vector(self, query: str, mode: str, given: Optional[Any]) -> Optional[np.ndarray]:
+    def _query_vector(self, query: str, mode: Optional[str], given: Optional[Any]) -> Optional[np.ndarray]:
         require("query", query, str, "a str")
-        require("mode", mode, str, 'a str ("hybrid", "vector" or "text")')
+        if mode is not None:
+            require("mode", mode, str, 'a str ("hybrid", "vector" or "text")')
         if given is not None:
             return as_vector("query_vector", np.asarray(given).reshape(-1) if isinstance(given, np.ndarray) else given)
-        if mode.lower() in ("text", "bm25", "fts", "keyword"):
+        # The engine names the mode (its spellings and its default): BM25 alone needs no vector.
+        if _native.retrieval_mode(mode) == "text":
             return None
         return _embed_query(self._embedder, query)
 
@@ -567,9 +581,12 @@ def open_rag(
 ) -> Rag:
     """:meth:`agentdb.Database.rag` (see there)."""
     # Check the chunk settings before anything is created.
-    _native.chunk_text("", "plain", chunk_size, chunk_overlap, chunk_unit, None)
+    _native.chunk_text("", None, chunk_size, chunk_overlap, chunk_unit, None)
     emb = _resolve_embedder(embedder)
     if dim is None:
         dim = _embedder_dim(emb)
     native = _native.Rag(db_native, name, dim, metric)
     return Rag(native, emb, tokenizer=tokenizer, chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit)
+
+
+__doc__ = fill_defaults(__doc__)

@@ -4,7 +4,10 @@
 //! the Python layer wraps in `GetResult` / `SearchResult`.
 
 use agentdb_engine::arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
-use agentdb_engine::{Collection, Error, ErrorKind, Include, IndexOptions, IndexParams, OwnedRecords, Records, SearchOptions, SearchResult};
+use agentdb_engine::{
+    Collection, Error, ErrorKind, HnswParams, Include, IndexKind, IndexOptions, IndexParams, IvfPqParams, OwnedRecords,
+    Quantization, Records, SearchOptions, SearchResult,
+};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -16,6 +19,23 @@ use crate::conversion::{
     metadata_to_list, non_negative,
 };
 use crate::errors::{new_err, OrRaise};
+
+/// The engine's index kinds, quantizations and index parameter defaults, as attributes of
+/// `agentdb._native` (`agentdb/collection.py` reads them instead of keeping copies).
+pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("INDEX_KINDS", PyTuple::new(py, IndexKind::ALL.iter().map(|k| k.as_str()))?)?;
+    m.add("QUANTIZATIONS", PyTuple::new(py, Quantization::ALL.iter().map(|q| q.as_str()))?)?;
+    let hnsw = HnswParams::default();
+    m.add("DEFAULT_HNSW_M", hnsw.m)?;
+    m.add("DEFAULT_HNSW_EF_CONSTRUCTION", hnsw.ef_construction)?;
+    m.add("DEFAULT_HNSW_QUANTIZATION", hnsw.quantization.as_str())?;
+    // 0: chosen from the data (partitions) / by Lance (sub-vectors).
+    let ivf_pq = IvfPqParams::default();
+    m.add("DEFAULT_IVF_PQ_PARTITIONS", ivf_pq.partitions)?;
+    m.add("DEFAULT_IVF_PQ_SUB_VECTORS", ivf_pq.sub_vectors)?;
+    Ok(())
+}
 
 /// A collection handle (see `agentdb.Collection`).
 #[pyclass(frozen, name = "Collection", module = "agentdb._native")]
@@ -280,9 +300,10 @@ impl PyCollection {
         PyList::new(py, results.into_iter().map(|r| search_tuple(py, r)).collect::<PyResult<Vec<_>>>()?)
     }
 
-    /// Builds an index of `kind` (`"hnsw"` or `"ivf_pq"`), replacing any index; options that
-    /// are `None` take the kind's defaults. The build runs with the GIL released.
-    #[pyo3(signature = (kind=Text::lit("hnsw"), m=None, ef_construction=None, quantization=None, partitions=None, sub_vectors=None))]
+    /// Builds an index of `kind` (`"hnsw"` or `"ivf_pq"`, always given: the engine has no default
+    /// kind), replacing any index; options that are `None` take the kind's defaults
+    /// (`IndexParams::from_options`). The build runs with the GIL released.
+    #[pyo3(signature = (kind, m=None, ef_construction=None, quantization=None, partitions=None, sub_vectors=None))]
     #[allow(clippy::too_many_arguments)]
     fn create_index(
         &self,

@@ -24,6 +24,16 @@ impl PyDatabase {
     }
 }
 
+/// The engine's defaults for opening a database, as attributes of `agentdb._native` (read by
+/// `agentdb/database.py` and its docstrings instead of copies).
+pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let d = OpenOptions::default();
+    m.add("DEFAULT_SYNC", d.sync.as_str())?;
+    // `OpenOptions::payload_cache_bytes` `None` stands for this limit.
+    m.add("DEFAULT_PAYLOAD_CACHE_BYTES", agentdb_engine::DEFAULT_PAYLOAD_CACHE_BYTES)?;
+    Ok(())
+}
+
 fn parse_metric(metric: &str) -> PyResult<Metric> {
     metric.parse::<Metric>().or_raise()
 }
@@ -31,18 +41,29 @@ fn parse_metric(metric: &str) -> PyResult<Metric> {
 #[pymethods]
 impl PyDatabase {
     /// Opens (creating if needed) the database in directory `path`; `sync` is "always",
-    /// "batch" or "off"; `read_only` opens without the writer lock.
+    /// "batch" or "off"; `read_only` opens without the writer lock. Options left `None` take the
+    /// engine's defaults (`OpenOptions::default()`).
     #[new]
-    #[pyo3(signature = (path, sync =Text::lit("always"), read_only =Flag(false), payload_cache_bytes=None))]
-    fn new(py: Python<'_>, path: &Bound<'_, PyAny>, sync: Text, read_only: Flag, payload_cache_bytes: Option<Int>) -> PyResult<Self> {
+    #[pyo3(signature = (path, sync=None, read_only=Flag(false), payload_cache_bytes=None))]
+    fn new(
+        py: Python<'_>,
+        path: &Bound<'_, PyAny>,
+        sync: Option<Text>,
+        read_only: Flag,
+        payload_cache_bytes: Option<Int>,
+    ) -> PyResult<Self> {
         let path: PathBuf = path.extract().map_err(|_| {
             let t = path.get_type().name().map(|n| n.to_string()).unwrap_or_default();
             type_err(format!("path must be a str or an os.PathLike, got {t}"))
         })?;
+        let d = OpenOptions::default();
         let options = OpenOptions {
-            sync: sync.parse::<SyncMode>().or_raise()?,
+            sync: sync.map_or(Ok(d.sync), |s| s.parse::<SyncMode>()).or_raise()?,
             read_only: *read_only,
-            payload_cache_bytes: payload_cache_bytes.map(|b| non_negative("payload_cache_bytes", *b)).transpose()?,
+            payload_cache_bytes: match payload_cache_bytes {
+                Some(b) => Some(non_negative("payload_cache_bytes", *b)?),
+                None => d.payload_cache_bytes,
+            },
         };
         let inner = py.detach(|| Database::open_with(&path, options)).or_raise()?;
         Ok(PyDatabase { inner })

@@ -1,10 +1,18 @@
 //! `agentdb._native`: the PyO3 binding of the AgentDB engine.
 //!
 //! Layers mirror the Python package: `database.rs` ↔ `agentdb/database.py`, `collection.rs` ↔
-//! `agentdb/collection.py`, `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on numpy
-//! arrays), `errors.rs` ↔ `agentdb/errors.py`; `conversion.rs` turns Python objects into
-//! engine values and back. The Python modules hold the documented public API; this
-//! module only converts, releases the GIL, and calls the engine.
+//! `agentdb/collection.py`, `memory.rs` ↔ `agentdb/memory.py`, `state.rs` ↔ `agentdb/state.py`,
+//! `rag.rs` ↔ `agentdb/rag.py`, `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on
+//! numpy arrays), `errors.rs` ↔ `agentdb/errors.py`, `args.rs` ↔ `agentdb/_args.py` (argument
+//! checks); `conversion.rs` turns Python objects into engine values and back. The Python modules
+//! hold the documented public API; this module only converts, releases the GIL, and calls the
+//! engine.
+//!
+//! Defaults are the engine's: an argument left `None` is filled from the engine's `Default`
+//! impls and constants, never from a number written here, and each binding file exports the
+//! defaults of its part as module attributes (`add_defaults`: `DEFAULT_RAG_K`, `MEMORY_KINDS`,
+//! `DEFAULT_HNSW_M`, …) for the Python layer and its docstrings to read. The stub
+//! `agentdb/_native.pyi` is checked against this module by mypy's stubtest (`make test-python`).
 
 mod args;
 mod collection;
@@ -35,6 +43,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rag::count_tokens, m)?)?;
     m.add_function(wrap_pyfunction!(rag::list_rags, m)?)?;
     m.add_function(wrap_pyfunction!(rag::drop_rag, m)?)?;
+    m.add_function(wrap_pyfunction!(rag::retrieval_mode, m)?)?;
     m.add_function(wrap_pyfunction!(distance::distance, m)?)?;
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
@@ -46,6 +55,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_METADATA_KEY_LEN", agentdb_engine::MAX_METADATA_KEY_LEN)?;
     m.add("MAX_VALUE_DEPTH", agentdb_engine::MAX_VALUE_DEPTH)?;
     m.add_function(wrap_pyfunction!(is_metadata_key, m)?)?;
+    database::add_defaults(m)?;
+    collection::add_defaults(m)?;
+    memory::add_defaults(m)?;
+    rag::add_defaults(m)?;
     // Engine error code → name of its class in `agentdb.errors` (checked by the tests, so the
     // two sides cannot drift apart).
     let kinds = PyDict::new(m.py());

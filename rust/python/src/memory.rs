@@ -69,21 +69,35 @@ fn kinds_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<MemoryKind>>
 
 /// `(mode, similarity, recency, importance, half_life_secs, adjust)`, as `RecallWeights._native()`
 /// builds it from the fields of `agentdb.RecallWeights` (whose defaults come from
-/// [`recall_weights_default`]); `None` for the engine's defaults.
+/// [`recall_weights_default`]); `None` for the defaults of the engine's options
+/// (`RecallOptions`, `ConsolidateOptions`).
 type WeightsArg = (String, f64, f64, f64, f64, f64);
 
-fn weights_arg(w: Option<WeightsArg>) -> PyResult<RecallWeights> {
-    match w {
-        Some((mode, similarity, recency, importance, half_life_secs, adjust)) => Ok(RecallWeights {
-            mode: mode.parse::<RecallMode>().or_raise()?,
-            similarity,
-            recency,
-            importance,
-            half_life_secs,
-            adjust,
-        }),
-        None => Ok(RecallWeights::default()),
-    }
+fn weights_arg(w: WeightsArg) -> PyResult<RecallWeights> {
+    let (mode, similarity, recency, importance, half_life_secs, adjust) = w;
+    Ok(RecallWeights { mode: mode.parse::<RecallMode>().or_raise()?, similarity, recency, importance, half_life_secs, adjust })
+}
+
+/// The given weights, else `default` (the engine's for the call).
+fn weights_or(w: Option<WeightsArg>, default: RecallWeights) -> PyResult<RecallWeights> {
+    w.map_or(Ok(default), weights_arg)
+}
+
+/// The engine's memory kinds, recall modes and defaults of a new memory and of recall, as
+/// attributes of `agentdb._native` (`agentdb/memory.py` reads them instead of keeping copies).
+pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("MEMORY_KINDS", PyTuple::new(py, MemoryKind::ALL.iter().map(|k| k.as_str()))?)?;
+    m.add("RECALL_MODES", PyTuple::new(py, RecallMode::ALL.iter().map(|k| k.as_str()))?)?;
+    // A memory given without kind or importance (`remember` fills them from `NewMemory::new`).
+    let new = NewMemory::new(String::new());
+    m.add("DEFAULT_MEMORY_KIND", new.kind.as_str())?;
+    m.add("DEFAULT_IMPORTANCE", new.importance)?;
+    // Recall's defaults besides `k` (which `RecallOptions::new` takes, so any k shows them).
+    let recall = RecallOptions::new(1);
+    m.add("DEFAULT_RECALL_TOUCH", recall.touch)?;
+    m.add("DEFAULT_RECALL_EXACT", recall.exact)?;
+    Ok(())
 }
 
 fn weights_dict(py: Python<'_>, w: RecallWeights) -> PyResult<Bound<'_, PyDict>> {
@@ -110,7 +124,7 @@ pub fn recall_weights_default(py: Python<'_>, linear: bool) -> PyResult<Bound<'_
 /// `(score, recency, strength)`. Validates the weights as recall does.
 #[pyfunction]
 pub fn recall_score(weights: WeightsArg, similarity: Option<f64>, age_seconds: f64, importance: f64) -> PyResult<(f64, f64, f64)> {
-    let w = weights_arg(Some(weights))?;
+    let w = weights_arg(weights)?;
     if !age_seconds.is_finite() {
         return Err(invalid(format!("age_seconds must be a finite number, got {age_seconds}")));
     }
@@ -161,6 +175,8 @@ fn report_tuple<'py>(py: Python<'py>, r: ConsolidationReport) -> PyResult<Bound<
     (r.merged, r.pruned, r.evicted).into_pyobject(py)
 }
 
+/// The consolidation settings given, the rest from `ConsolidateOptions::default()` (where each
+/// step is off and the weights are the recall defaults).
 #[allow(clippy::too_many_arguments)]
 fn consolidate_options(
     agent_id: Option<String>,
@@ -170,13 +186,17 @@ fn consolidate_options(
     weights: Option<WeightsArg>,
     now: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ConsolidateOptions> {
+    let d = ConsolidateOptions::default();
     Ok(ConsolidateOptions {
-        agent_id,
-        min_score,
-        capacity: capacity.map(|c| non_negative("capacity", c)).transpose()?,
-        dedup_threshold,
-        weights: weights_arg(weights)?,
-        now: micros(now, "now")?,
+        agent_id: agent_id.or(d.agent_id),
+        min_score: min_score.or(d.min_score),
+        capacity: match capacity {
+            Some(c) => Some(non_negative("capacity", c)?),
+            None => d.capacity,
+        },
+        dedup_threshold: dedup_threshold.or(d.dedup_threshold),
+        weights: weights_or(weights, d.weights)?,
+        now: micros(now, "now")?.or(d.now),
     })
 }
 
@@ -271,9 +291,10 @@ impl PyMemory {
         py.detach(|| m.remember(&items, v)).or_raise()
     }
 
-    /// `[(record, score, similarity or None, recency), …]`, best first.
+    /// `[(record, score, similarity or None, recency), …]`, best first. Options left `None`
+    /// take the engine's defaults (`RecallOptions::new(k)`).
     #[pyo3(signature = (query, k, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None,
-                        weights=None, touch=Flag(true), now=None, candidates=None, exact=Flag(false)))]
+                        weights=None, touch=None, now=None, candidates=None, exact=None))]
     #[allow(clippy::too_many_arguments)]
     fn recall<'py>(
         &self,
@@ -287,21 +308,25 @@ impl PyMemory {
         until: Option<&Bound<'py, PyAny>>,
         filter: Option<&Bound<'py, PyAny>>,
         weights: Option<WeightsArg>,
-        touch: Flag,
+        touch: Option<Flag>,
         now: Option<&Bound<'py, PyAny>>,
         candidates: Option<Int>,
-        exact: Flag,
+        exact: Option<Flag>,
     ) -> PyResult<Bound<'py, PyList>> {
         let query = query.filter(|q| !q.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
+        let d = RecallOptions::new(non_negative("k", *k)?);
         let opts = RecallOptions {
-            k: non_negative("k", *k)?,
             filter: filter_arg(opt_string(agent_id), opt_string(session_id), kinds, since, until, filter)?,
-            weights: weights_arg(weights)?,
-            touch: *touch,
-            now: micros(now, "now")?,
-            candidates: opt_i64(candidates).map(|c| non_negative("candidates", c)).transpose()?,
-            exact: *exact,
+            weights: weights_or(weights, d.weights)?,
+            touch: touch.map_or(d.touch, |t| *t),
+            now: micros(now, "now")?.or(d.now),
+            candidates: match opt_i64(candidates) {
+                Some(c) => Some(non_negative("candidates", c)?),
+                None => d.candidates,
+            },
+            exact: exact.map_or(d.exact, |e| *e),
+            ..d
         };
         let m = &self.inner;
         let hits = py.detach(|| m.recall(q, &opts)).or_raise()?;

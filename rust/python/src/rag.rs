@@ -82,6 +82,66 @@ fn check_raised<T>(r: Result<T, Error>, raised: Raised) -> PyResult<T> {
     }
 }
 
+/// The engine's name of a chunk unit (as `SizeUnit`'s `FromStr` reads it).
+fn unit_name(u: SizeUnit) -> &'static str {
+    match u {
+        SizeUnit::Tokens => "tokens",
+        SizeUnit::Chars => "chars",
+    }
+}
+
+/// The engine's name of a text format (as `TextFormat`'s `FromStr` reads it).
+fn format_name(f: TextFormat) -> &'static str {
+    match f {
+        TextFormat::Plain => "plain",
+        TextFormat::Markdown => "markdown",
+    }
+}
+
+/// The engine's name of a retrieval mode (as `RetrievalMode`'s `FromStr` reads it).
+fn mode_name(m: RetrievalMode) -> &'static str {
+    match m {
+        RetrievalMode::Hybrid => "hybrid",
+        RetrievalMode::Vector => "vector",
+        RetrievalMode::Text => "text",
+    }
+}
+
+/// `format` parsed by the engine; `None`: `TextFormat::default()`.
+fn text_format(format: Option<&str>) -> PyResult<TextFormat> {
+    format.map_or(Ok(TextFormat::default()), str::parse::<TextFormat>).or_raise()
+}
+
+/// The engine's RAG retrieval, context and chunking defaults, as attributes of
+/// `agentdb._native` (`agentdb/rag.py` and its docstrings read them instead of keeping copies).
+pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let r = RetrieveOptions::default();
+    m.add("DEFAULT_RAG_K", r.k)?;
+    m.add("DEFAULT_RAG_MODE", mode_name(r.mode))?;
+    m.add("DEFAULT_RAG_VECTOR_WEIGHT", f64::from(r.vector_weight))?;
+    m.add("DEFAULT_RAG_TEXT_WEIGHT", f64::from(r.text_weight))?;
+    m.add("DEFAULT_RAG_RRF_K", f64::from(r.rrf_k))?;
+    let c = ContextOptions::default();
+    m.add("DEFAULT_CONTEXT_MAX_TOKENS", c.max_tokens)?;
+    m.add("DEFAULT_CONTEXT_K", c.retrieve.k)?;
+    m.add("DEFAULT_CONTEXT_DOCUMENT_ORDER", c.document_order)?;
+    let ch = ChunkOptions::default();
+    m.add("DEFAULT_CHUNK_SIZE", ch.size)?;
+    m.add("DEFAULT_CHUNK_OVERLAP", ch.overlap)?;
+    m.add("DEFAULT_CHUNK_UNIT", unit_name(ch.unit))?;
+    m.add("DEFAULT_TEXT_FORMAT", format_name(TextFormat::default()))?;
+    Ok(())
+}
+
+/// The retrieval mode `mode` names (any spelling the engine accepts, e.g. `"bm25"`) as its
+/// canonical name, `"hybrid"`, `"vector"` or `"text"`; `None`: the engine's default mode.
+#[pyfunction]
+#[pyo3(signature = (mode=None))]
+pub fn retrieval_mode(mode: Option<Text>) -> PyResult<&'static str> {
+    let m = mode.map_or(Ok(RetrieveOptions::default().mode), |m| m.parse::<RetrievalMode>()).or_raise()?;
+    Ok(mode_name(m))
+}
+
 fn chunk_options(size: Option<Int>, overlap: Option<Int>, unit: Option<Text>) -> PyResult<ChunkOptions> {
     let d = ChunkOptions::default();
     Ok(ChunkOptions {
@@ -93,18 +153,18 @@ fn chunk_options(size: Option<Int>, overlap: Option<Int>, unit: Option<Text>) ->
 
 /// `[(text, char_start, char_end, headings, tokens), …]`: `text` cut into chunks.
 #[pyfunction]
-#[pyo3(signature = (text, format=Text::lit("plain"), size=None, overlap=None, unit=None, tokenizer=None))]
+#[pyo3(signature = (text, format=None, size=None, overlap=None, unit=None, tokenizer=None))]
 pub fn chunk_text(
     py: Python<'_>,
     text: Text,
-    format: Text,
+    format: Option<Text>,
     size: Option<Int>,
     overlap: Option<Int>,
     unit: Option<Text>,
     tokenizer: Option<Py<PyAny>>,
 ) -> PyResult<Vec<(String, usize, usize, Vec<String>, usize)>> {
     let options = chunk_options(size, overlap, unit)?;
-    let format = format.parse::<TextFormat>().or_raise()?;
+    let format = text_format(format.as_deref())?;
     let raised = Raised::default();
     let r = py.detach(|| with_counter(tokenizer.as_ref(), &raised, |c| chunk::chunk(&text, format, &options, c)));
     let chunks = check_raised(r, raised)?;
@@ -229,7 +289,8 @@ impl PyRag {
         self.inner.metric().as_str()
     }
 
-    /// `docs`: `[(id, text, source | None, format, metadata | None), …]`; `embed(list[str])` returns
+    /// `docs`: `[(id, text, source | None, format | None, metadata | None), …]` (a `None` format:
+    /// the engine's default); `embed(list[str])` returns
     /// an `(n, dim)` array. Returns `[(doc_id, status, chunks), …]`.
     #[pyo3(signature = (docs, embed, size=None, overlap=None, unit=None, force=Flag(false), tokenizer=None))]
     #[allow(clippy::too_many_arguments)]
@@ -248,7 +309,7 @@ impl PyRag {
         let options = chunk_options(size, overlap, unit)?;
         let mut documents = Vec::with_capacity(docs.len());
         for (i, d) in docs.iter().enumerate() {
-            let (id, text, source, format, metadata): (String, String, Option<String>, String, Option<Bound<'_, PyAny>>) =
+            let (id, text, source, format, metadata): (String, String, Option<String>, Option<String>, Option<Bound<'_, PyAny>>) =
                 d.extract().map_err(|_| {
                     new_err(ErrorKind::InvalidArgument, format!("document {i}: expected (id, text, source, format, metadata)"))
                 })?;
@@ -260,7 +321,7 @@ impl PyRag {
                     Err(e) => return Err(e.into_err(ErrorKind::InvalidMetadata, &format!("document {i} (id {id:?})"))),
                 },
             };
-            let format = format.parse::<TextFormat>().or_raise()?;
+            let format = text_format(format.as_deref())?;
             documents.push(Document { id, text, source, format, metadata });
         }
         let raised = Raised::default();

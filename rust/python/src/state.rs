@@ -295,7 +295,8 @@ impl PyState {
         found.map(|v| version_tuple(py, &v)).transpose()
     }
 
-    #[pyo3(signature = (agent_id, session_id, key, limit=Int(100), offset=Int(0)))]
+    /// Versions newest first; `limit` and `offset` are always given (the engine has no default
+    /// page size).
     fn history<'py>(
         &self,
         py: Python<'py>,

@@ -145,7 +145,7 @@ class AgentDBSaver(BaseCheckpointSaver[Union[int, float, str]]):
         path: Union[str, "os.PathLike[str]"],
         *,
         serde: Optional[SerializerProtocol] = None,
-        sync: str = "always",
+        sync: Optional[str] = None,
         read_only: bool = False,
     ) -> "AgentDBSaver":
         """Opens (creating if needed) the database at ``path`` for this saver alone (``sync`` and

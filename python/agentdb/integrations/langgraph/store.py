@@ -333,7 +333,7 @@ class AgentDBStore(BaseStore):
         cls,
         path: Union[str, "os.PathLike[str]"],
         *,
-        sync: str = "always",
+        sync: Optional[str] = None,
         read_only: bool = False,
         **kwargs: Any,
     ) -> "AgentDBStore":
