@@ -360,9 +360,7 @@ class Rag:
         finally:
             if bar is not None:
                 bar.close()
-        if summary.chunks:
-            # Build or refresh the full-text index now rather than in the first search.
-            self._native.update_text_index()
+        # (Each batch's ingest in the engine has brought the full-text index up to date.)
         return summary
 
     def _ingest_batch(self, batch: list, force: bool, summary: IngestSummary, bar: Any) -> None:
