@@ -30,8 +30,11 @@ STATIC_LIBS      := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 AGENTDB_VERSION  := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' $(ROOT)/Cargo.toml | head -n1)
 # Each tests/c/test_*.c is one test program.
 C_TESTS          := $(basename $(notdir $(wildcard $(ROOT)/tests/c/test_*.c)))
+# --fair-sched: valgrind runs one thread at a time, and its default lock is unfair, so a thread that
+# spins without a blocking call (test_drop_race's flusher) can starve the others for minutes; one
+# CI run hung there. The fair lock hands the CPU round in order.
 VALGRIND_FLAGS   := --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
-                    --errors-for-leak-kinds=definite,indirect,possible --track-fds=no \
+                    --errors-for-leak-kinds=definite,indirect,possible --track-fds=no --fair-sched=yes \
                     --suppressions=$(ROOT)/tests/c/valgrind.supp --num-callers=40
 
 cbindgen-tool:
