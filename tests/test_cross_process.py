@@ -18,7 +18,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import IO, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -31,12 +31,13 @@ SECONDS = float(os.environ.get("AGENTDB_XPROC_SECONDS", "12"))
 READERS = 2
 
 
-def spawn(*args: str) -> subprocess.Popen:
+def spawn(*args: str, stdout: Optional[IO[str]] = None) -> subprocess.Popen:
+    """A child process; its output goes to a pipe, or to `stdout` (a file)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent / "python"), env.get("PYTHONPATH")]))
     return subprocess.Popen(
         [sys.executable, str(HERE / "cross_process_child.py"), *args],
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE if stdout is None else stdout,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
@@ -68,9 +69,17 @@ def test_readers_in_other_processes_see_whole_commits(tmp_path: Path) -> None:
     assert setup.returncode == 0, err
 
     writer = spawn("writer", path, str(seed), str(SECONDS))
-    readers = [spawn("reader", path, str(SECONDS + 1)) for _ in range(READERS)]
+    # The readers write their lines to files: a pipe nobody reads while the writer runs fills
+    # after about 800 lines and stops its reader (every run before this one read that little).
+    files = [open(tmp_path / f"reader{i}.out", "w+") for i in range(READERS)]
+    readers = [spawn("reader", path, str(SECONDS + 1), stdout=f) for f in files]
     w_out, w_err = writer.communicate(timeout=SECONDS + 300)
-    outs = [r.communicate(timeout=SECONDS + 300) for r in readers]
+    outs = []
+    for r, f in zip(readers, files):
+        _, err = r.communicate(timeout=SECONDS + 300)
+        f.seek(0)
+        outs.append((f.read(), err))
+        f.close()
     assert writer.returncode == 0, f"seed {seed}: the writer failed:\n{w_err}"
     for r, (_, err) in zip(readers, outs):
         assert r.returncode == 0, f"seed {seed}: a reader failed:\n{err}"
