@@ -29,6 +29,7 @@ use crate::storage::wal::{LogConsumer, Record, SyncMode, Wal};
 
 pub use collections::is_hidden;
 pub(crate) use services::{Service, Services};
+
 /// Buffered writes are flushed to Lance at least this often.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// ... and as soon as the log holds this much.
