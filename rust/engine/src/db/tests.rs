@@ -14,15 +14,7 @@ fn listed_versions_match_lance() {
     let db = Database::open(dir.path()).unwrap();
     let c = db.create_collection("c", 2, Metric::L2).unwrap();
     for i in 0..5 {
-        let ids = vec![format!("r{i}")];
-        let data = [i as f32, 1.0];
-        c.add(&crate::types::records::Records {
-            ids: &ids,
-            vectors: crate::types::records::Vectors::Flat { data: &data, dim: 2 },
-            documents: None,
-            metadata: None,
-        })
-        .unwrap();
+        add_one(&c, i);
         db.flush().unwrap();
     }
     let table = block_on(db.shared.conn.open_table("c").execute()).unwrap();
@@ -47,9 +39,8 @@ fn listed_versions_match_lance() {
     db.close();
 }
 
-fn session(path: &Path, i: usize) {
-    let db = Database::open(path).unwrap();
-    let c = db.get_or_create_collection("c", 2, Metric::L2).unwrap();
+/// Adds record `r{i}` to a 2-dimensional collection.
+fn add_one(c: &Collection, i: usize) {
     let ids = vec![format!("r{i}")];
     let data = [i as f32, 1.0];
     c.add(&crate::types::records::Records {
@@ -59,6 +50,12 @@ fn session(path: &Path, i: usize) {
         metadata: None,
     })
     .unwrap();
+}
+
+/// One open → add one record → close session.
+fn session(path: &Path, i: usize) {
+    let db = Database::open(path).unwrap();
+    add_one(&db.get_or_create_collection("c", 2, Metric::L2).unwrap(), i);
     db.close();
 }
 

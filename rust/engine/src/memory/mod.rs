@@ -373,9 +373,16 @@ impl Database {
     /// Deletes a memory store and all its memories.
     pub fn drop_memory(&self, name: &str) -> Result<()> {
         validate_store_name(name)?;
-        let registered = self.services().get::<MemoryShared>(&service_key(name));
+        // Taken out of the registry under one lock, so a concurrent open cannot get it meanwhile.
+        let registered = {
+            let mut services = self.services();
+            let s = services.get::<MemoryShared>(&service_key(name));
+            if s.is_some() {
+                services.remove(&service_key(name));
+            }
+            s
+        };
         if let Some(s) = registered {
-            self.services().remove(&service_key(name));
             stop_background(&s.background);
             s.closed.store(true, Ordering::Release);
         }
