@@ -59,11 +59,11 @@ pub use types::value::{
     validate_key as validate_metadata_key, MetaType, Metadata, Value, MAX_KEY_LEN as MAX_METADATA_KEY_LEN, MAX_VALUE_DEPTH,
 };
 
-pub use ops::{DbStats, Health, StoreStats};
+pub use ops::{DbStats, Health, RagStats, StoreStats};
 pub use collection::stats::{CollectionStats, IndexStats};
 pub use storage::stats::TableStats;
 pub use db::WalStats;
-pub use memory::MemoryHealth;
+pub use memory::{MemoryHealth, MemoryStats};
 pub use util::metrics::LastError;
 
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).

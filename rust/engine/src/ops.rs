@@ -13,7 +13,7 @@ use crate::collection::stats::CollectionStats;
 use crate::db::{Database, WalStats};
 use crate::error::Result;
 use crate::memory::{MemoryHealth, MEMORY_COLLECTION_PREFIX};
-use crate::rag::RAG_COLLECTION_PREFIX;
+use crate::rag::{Rag, RAG_COLLECTION_PREFIX};
 use crate::storage::runtime::block_on;
 use crate::storage::stats::{table_stats, TableStats};
 use crate::util::metrics::{error_kind_name, family, label_value, LastError, PREFIX};
@@ -137,6 +137,27 @@ impl Health {
             })),
             "uptime_seconds": self.uptime_seconds,
         })
+    }
+}
+
+/// What [`Rag::stats`] returns: the RAG store's chunk collection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RagStats {
+    pub name: String,
+    /// Chunks in Lance are `chunks.rows` (flushed) plus `chunks.buffered_writes`.
+    pub chunks: CollectionStats,
+}
+
+impl RagStats {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "name": self.name, "chunks": self.chunks.to_json() })
+    }
+}
+
+impl Rag {
+    /// See [`RagStats`]. Cheap: Lance's manifest and in-memory counts.
+    pub fn stats(&self) -> Result<RagStats> {
+        Ok(RagStats { name: self.name().to_owned(), chunks: self.collection().stats()? })
     }
 }
 
@@ -302,10 +323,107 @@ impl Database {
     pub fn metrics_enabled(&self) -> bool {
         self.shared().store.metrics().is_enabled()
     }
+
+    /// The agent state's tables (kind `state` in [`Database::stats`]).
+    pub fn state_stats(&self) -> Result<Vec<StoreStats>> {
+        Ok(self.stats()?.stores.into_iter().filter(|s| s.kind == "state").collect())
+    }
 }
 
 /// For tests: the calls and errors recorded for an operation on user collections.
 #[cfg(test)]
 pub(crate) fn op_counts(db: &Database, op: crate::util::metrics::Op) -> (u64, u64) {
     db.shared().store.metrics().counts(op, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::records::{Records, Vectors};
+    use crate::types::schema::Metric;
+    use crate::util::metrics::Op;
+
+    fn add(c: &crate::collection::Collection, from: usize, n: usize) {
+        let ids: Vec<String> = (from..from + n).map(|i| format!("r{i}")).collect();
+        let data: Vec<f32> = (from..from + n).flat_map(|i| [i as f32, 1.0]).collect();
+        c.add(&Records { ids: &ids, vectors: Vectors::Flat { data: &data, dim: 2 }, documents: None, metadata: None }).unwrap();
+    }
+
+    /// The figures are what the data holds: rows flushed and buffered, one store per table, the
+    /// sums over the stores.
+    #[test]
+    fn stats_match_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        let c = db.create_collection("c", 2, Metric::L2).unwrap();
+        add(&c, 0, 7);
+        let before = c.stats().unwrap();
+        assert_eq!(before.buffered_writes + before.table.rows, 7);
+        db.flush().unwrap();
+        add(&c, 7, 3);
+        db.flush().unwrap();
+        let s = c.stats().unwrap();
+        assert_eq!((s.table.rows, s.buffered_writes, s.dim, s.metric), (10, 0, 2, Metric::L2));
+        assert!(s.table.fragments >= 1 && s.table.disk_bytes > 0 && s.table.version >= 2);
+        assert_eq!(s.index.state, "none");
+        c.delete(Some(&["r0".to_owned()]), None).unwrap();
+        db.flush().unwrap();
+        assert_eq!(c.stats().unwrap().table.rows, 9);
+        let d = db.stats().unwrap();
+        let store = d.stores.iter().find(|s| s.name == "c").unwrap();
+        assert_eq!((store.kind, store.table.rows), ("collection", 9));
+        assert!(store.open.is_some());
+        assert_eq!(d.rows, d.stores.iter().map(|s| s.table.rows).sum::<u64>());
+        assert!(d.total_disk_bytes >= d.disk_bytes && d.open_collections >= 1);
+        assert!(d.wal.is_some());
+        db.close();
+        // A table not open in this process is still counted, from its manifest.
+        let db = Database::open(dir.path()).unwrap();
+        let d = db.stats().unwrap();
+        let store = d.stores.iter().find(|s| s.name == "c").unwrap();
+        assert_eq!((store.table.rows, store.open.is_none()), (9, true));
+        db.close();
+    }
+
+    /// Each call a user makes is counted once under its operation, failures under their kind.
+    #[test]
+    fn metrics_count_the_calls_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        let c = db.create_collection("c", 2, Metric::L2).unwrap();
+        add(&c, 0, 4);
+        add(&c, 4, 4);
+        for _ in 0..5 {
+            c.search(&[1.0, 1.0], 3, None).unwrap();
+        }
+        assert!(c.search(&[1.0], 3, None).is_err());
+        assert_eq!(op_counts(&db, Op::Add), (2, 0));
+        // (calls, of which failed)
+        assert_eq!(op_counts(&db, Op::Search), (6, 1));
+        let text = db.metrics_text().unwrap();
+        assert!(text.contains("agentdb_operations_total{op=\"search\",kind=\"collection\"} 6"), "{text}");
+        assert!(text.contains("agentdb_operation_items_total{op=\"add\",kind=\"collection\"} 8"), "{text}");
+        assert!(text.contains("agentdb_up 1"), "{text}");
+        db.set_metrics_enabled(false);
+        c.search(&[1.0, 1.0], 3, None).unwrap();
+        assert_eq!(op_counts(&db, Op::Search), (6, 1));
+        db.close();
+    }
+
+    #[test]
+    fn health_reports_open_closed_and_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        let h = db.health();
+        assert_eq!((h.status, h.open, h.writable, h.wal_replay), ("ok", true, true, "done"));
+        assert!(h.last_error.is_none());
+        db.close();
+        let h = db.health();
+        assert_eq!((h.status, h.open, h.writable), ("closed", false, false));
+        let ro = Database::open_with(dir.path(), crate::db::OpenOptions { read_only: true, ..Default::default() }).unwrap();
+        let h = ro.health();
+        assert_eq!((h.status, h.writable, h.wal_replay, h.flusher_alive), ("ok", false, "none", None));
+        assert!(ro.stats().unwrap().wal.is_none());
+        ro.close();
+    }
 }

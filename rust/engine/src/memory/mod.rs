@@ -86,7 +86,7 @@
 
 mod consolidate;
 mod health;
-pub use health::MemoryHealth;
+pub use health::{MemoryHealth, MemoryStats};
 mod recall;
 mod store;
 mod table;

@@ -411,7 +411,8 @@ mod tests {
         assert_eq!(bucket_of(1001), 1);
         assert_eq!(bucket_of(2000), 1);
         assert_eq!(bucket_of(2001), 2);
-        assert_eq!(bucket_of(1_000_000), 20); // 1 s ≤ 2^20 µs
+        assert_eq!(bucket_of(1_000_000), 10); // 1 ms ≤ 2^10 µs
+        assert_eq!(bucket_of(1_000_000_000), 20); // 1 s ≤ 2^20 µs
         assert_eq!(bucket_of(u64::MAX), BUCKETS);
     }
 
