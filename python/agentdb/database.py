@@ -34,10 +34,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type, Union, cast
 
 from . import _native
 from ._args import engine_defaults, fill_defaults
+from .ops import DbStats, Health
 from .collection import Collection
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -141,6 +142,35 @@ class Database:
         again does nothing. If the final flush fails, nothing is lost: the writes stay in the log
         and are replayed on the next open."""
         self._native.close()
+
+    # -- operations (see agentdb.ops) ------------------------------------------------------
+
+    def stats(self) -> DbStats:
+        """What every table holds (rows, fragments, Lance versions, bytes on disk), the log's
+        size and flush lag, open handles, and the in-memory figures of the collections open in
+        this process. Cheap: no row is read. See :class:`agentdb.ops.DbStats`."""
+        return cast("DbStats", _native.db_stats(self._native))
+
+    def health(self) -> Health:
+        """Whether the database can serve: open, writable, log replayed, background threads
+        alive, the last storage error. No disk access; works on a closed database (status
+        ``"closed"``). See :class:`agentdb.ops.Health`."""
+        return cast("Health", _native.db_health(self._native))
+
+    def metrics_text(self) -> str:
+        """Call counters, latency histograms, errors by kind and gauges from :meth:`stats`, in
+        the Prometheus text exposition format (version 0.0.4)."""
+        return _native.metrics_text(self._native)
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether calls are recorded in the metrics (on unless ``AGENTDB_METRICS=off``).
+        Setting it to ``False`` stops recording; the counters keep what they had."""
+        return _native.metrics_enabled(self._native)
+
+    @metrics_enabled.setter
+    def metrics_enabled(self, on: bool) -> None:
+        _native.set_metrics_enabled(self._native, bool(on))
 
     def __enter__(self) -> "Database":
         return self

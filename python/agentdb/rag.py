@@ -45,13 +45,14 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 
 from . import _native
 from ._args import as_list, as_vector, engine_defaults, fill_defaults, require
 from .errors import InvalidArgumentError
+from .ops import RagStats
 from .loaders import DEFAULT_SUFFIXES, LoadedDocument, iter_files, load_file
 from .results import Metadata
 
@@ -517,6 +518,11 @@ class Rag:
     def __len__(self) -> int:
         """The number of chunks."""
         return self.count()
+
+    def stats(self) -> RagStats:
+        """The chunk collection's rows, bytes, fragments, index and caches. Cheap: no row is
+        read. See :class:`agentdb.ops.RagStats`."""
+        return cast("RagStats", _native.rag_stats(self._native))
 
     def update_text_index(self) -> None:
         """Builds or refreshes the full-text index now (ingest and search do it when needed)."""

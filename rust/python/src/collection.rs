@@ -51,6 +51,11 @@ impl PyCollection {
         PyCollection { inner }
     }
 
+    /// The engine's handle, for the other binding files (stats).
+    pub(crate) fn engine(&self) -> &Collection {
+        &self.inner
+    }
+
     fn write(
         &self,
         py: Python<'_>,
