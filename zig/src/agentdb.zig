@@ -45,6 +45,10 @@ pub const state = @import("state.zig");
 /// consolidate (see `memory.zig`).
 pub const memory = @import("memory.zig");
 
+/// Operations: stats, health and metrics of a database and its stores, and the log callback
+/// (see `ops.zig`).
+pub const ops = @import("ops.zig");
+
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
     InvalidArgument,
