@@ -1237,6 +1237,15 @@ enum agentdb_status agentdb_db_open_with(const char *path,
 enum agentdb_status agentdb_db_flush(const struct agentdb_db *db);
 
 /**
+ * Compacts every collection open in this database and the engine's own tables now (buffered
+ * writes are flushed first; small fragments merged, deleted rows dropped) and removes Lance
+ * versions replaced more than the retention grace ago. The database does this in the
+ * background past its thresholds; this is for explicit use. `AGENTDB_READ_ONLY` when
+ * read-only.
+ */
+enum agentdb_status agentdb_db_optimize(const struct agentdb_db *db);
+
+/**
  * Closes a database and frees its handle: buffered writes are flushed to Lance and the writer
  * lock is released. Every collection handle obtained from it fails with `AGENTDB_CLOSED` from
  * then on, but must still be freed with `agentdb_collection_close`. Writes are durable when
@@ -1433,6 +1442,12 @@ enum agentdb_status agentdb_collection_delete(const struct agentdb_collection *c
                                               const char *filter_sql,
                                               const char *filter_json,
                                               uint64_t *out_deleted);
+
+/**
+ * Compacts the collection now (buffered writes flushed, small fragments merged, deleted rows
+ * dropped) and removes old Lance versions past the retention grace.
+ */
+enum agentdb_status agentdb_collection_optimize(const struct agentdb_collection *collection);
 
 /**
  * Writes the number of records (matching the filter, if one is given) to `*out_count`.

@@ -96,6 +96,19 @@ def test_stats_of_a_store_not_open_come_from_its_manifest(db_path: Path) -> None
         assert st["table"]["rows"] == 2 and st["open"] is None
 
 
+def test_get_rag_opens_an_existing_store_without_an_embedder(db: agentdb.Database) -> None:
+    db.rag("kb", embedder=HashingEmbedder(16)).ingest("Lance stores columns on disk.", id="d")
+    r = db.get_rag("kb")
+    assert (r.dim, r.count()) == (16, 1)
+    assert [h.doc_id for h in r.search("columns", mode="text")] == ["d"]
+    with pytest.raises(agentdb.InvalidArgumentError, match="without an embedder"):
+        r.search("columns", mode="vector")
+    with pytest.raises(agentdb.InvalidArgumentError, match="without an embedder"):
+        r.ingest("more text", id="e")
+    with pytest.raises(agentdb.CollectionNotFoundError):
+        db.get_rag("nope")
+
+
 def test_health(db_path: Path) -> None:
     db = agentdb.connect(db_path)
     h = db.health()
@@ -184,3 +197,29 @@ def test_logging_is_quiet_by_default(db_path: Path, caplog: pytest.LogCaptureFix
             db.create_collection("c", dim=4).add(ids=["a"], vectors=vectors(1))
         ops.flush_logs()
     assert [r for r in caplog.records if r.name.startswith("agentdb")] == []
+
+
+EXIT_WHILE_LOGGING = """
+import logging, sys
+import numpy as np
+import agentdb
+logging.basicConfig(level=logging.DEBUG, stream=open("/dev/null", "w"))
+db = agentdb.connect(sys.argv[1])
+c = db.get_or_create_collection("c", dim=2)
+for i in range(20):
+    c.upsert(ids=[f"x{i}"], vectors=np.ones((1, 2), dtype=np.float32))
+    db.flush()
+# No close: the interpreter finalizes while the engine still logs (flusher, close on collection).
+"""
+
+
+def test_exiting_while_the_engine_logs_is_clean(tmp_path: Path) -> None:
+    """The records' hand-over must not touch the interpreter as it finalizes: an engine thread
+    asking for the GIL then is ended by CPython and aborts the process (this run used to exit
+    with SIGABRT about one time in ten)."""
+    import subprocess
+    import sys
+
+    for i in range(8):
+        p = subprocess.run([sys.executable, "-c", EXIT_WHILE_LOGGING, str(tmp_path / f"db{i}")], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, (p.returncode, p.stderr[-2000:])

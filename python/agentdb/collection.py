@@ -296,6 +296,12 @@ class Collection:
         """The number of records, or of those matching ``where``."""
         return self._native.count(where)
 
+    def optimize(self) -> None:
+        """Compacts the collection now (buffered writes flushed, small fragments merged, deleted
+        rows dropped) and removes old Lance versions past the retention grace. Done in the
+        background past thresholds anyway; this is for explicit use after bulk changes."""
+        self._native.optimize()
+
     def stats(self) -> CollectionStats:
         """Rows, fragments, versions and bytes on disk from Lance's manifest, plus the buffer,
         mirror, payload cache and index in this process. Cheap: no row is read. See

@@ -137,6 +137,18 @@ class Database:
         """
         self._native.flush()
 
+    def optimize(self) -> None:
+        """Compacts every collection open in this process and the engine's own tables now
+        (buffered writes are flushed first: small fragments merged, deleted rows dropped) and
+        removes Lance versions replaced more than the retention grace ago. The database does
+        this on its own in the background past its thresholds; this is for explicit use, say
+        after a bulk delete. ``agentdb compact PATH`` does it for every collection.
+
+        Raises:
+            ReadOnlyError: the database is open read-only.
+        """
+        self._native.optimize()
+
     def close(self) -> None:
         """Flushes buffered writes, releases the writer lock and closes the database. Calling it
         again does nothing. If the final flush fails, nothing is lost: the writes stay in the log
@@ -268,6 +280,31 @@ class Database:
 
         return open_rag(
             self._native, name, embedder=embedder, dim=dim, metric=metric, tokenizer=tokenizer,
+            chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit,
+        )
+
+    def get_rag(
+        self,
+        name: str,
+        *,
+        embedder: Optional["Embedder"] = None,
+        tokenizer: Optional["Tokenizer"] = None,
+        chunk_size: Optional[int] = None,
+        chunk_overlap: Optional[int] = None,
+        chunk_unit: Optional[str] = None,
+    ) -> "Rag":
+        """Opens the existing RAG store ``name`` with the dimension and metric it was created
+        with. Without an ``embedder`` it still answers full-text searches (``mode="text"``),
+        counts, documents, deletes and stats; ingesting or searching by vector then raises
+        :class:`~agentdb.errors.InvalidArgumentError`.
+
+        Raises:
+            CollectionNotFoundError: no RAG store has that name.
+        """
+        from .rag import get_rag
+
+        return get_rag(
+            self._native, name, embedder=embedder, tokenizer=tokenizer,
             chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit,
         )
 

@@ -20,15 +20,23 @@ in-memory counters; nothing scans rows, flushes buffers or opens a store that is
   records) go to Python's :mod:`logging` under the ``agentdb`` logger (``agentdb.db``,
   ``agentdb.collection.maintenance``, …). Quiet by default: at Python's default level only
   warnings and errors show; ``logging.getLogger("agentdb").setLevel(logging.DEBUG)`` shows the
-  rest. Records are handed over by a background thread; :func:`flush_logs` waits for it.
+  rest. Records are handed over by a background thread within moments; :func:`flush_logs`
+  hands over what is queued at once.
 """
 
 from __future__ import annotations
 
-import atexit
-from typing import List, Optional, TypedDict
+import json
+import logging
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, List, Optional, TypedDict
 
 from . import _native
+
+if TYPE_CHECKING:
+    from .database import Database
 
 __all__ = [
     "TableStats",
@@ -43,6 +51,8 @@ __all__ = [
     "LastError",
     "Health",
     "flush_logs",
+    "MetricsServer",
+    "serve_metrics",
 ]
 
 
@@ -201,10 +211,132 @@ class Health(TypedDict):
     uptime_seconds: float
 
 
+_emit_lock = threading.Lock()
+
+
+def _emit_queued() -> None:
+    """Hands the engine's queued log records to :mod:`logging` (in the order they were logged:
+    one drain at a time)."""
+    with _emit_lock:
+        dropped, records = _native.log_drain()
+        if dropped:
+            logging.getLogger("agentdb").warning(
+                "agentdb: %d log record(s) dropped (Python's logging fell behind)", dropped
+            )
+        for level, name, message in records:
+            logger = logging.getLogger(name)
+            if logger.isEnabledFor(level):
+                logger.log(level, message)
+
+
 def flush_logs() -> None:
-    """Waits until every engine log record so far has reached Python's :mod:`logging`."""
-    _native.flush_logs()
+    """Hands every engine log record so far to Python's :mod:`logging` now, on this thread (a
+    background thread does it anyway within moments; tests and short scripts call this)."""
+    _emit_queued()
 
 
-# A background thread must not take the GIL while the interpreter finalizes.
-atexit.register(_native.stop_logging)
+def _pump(fd: int) -> None:
+    # Blocks in CPython's own os.read with the GIL released, so the interpreter may finalize
+    # around it at any time (see rust/python/src/ops.rs for why no engine thread does this).
+    while True:
+        try:
+            if not os.read(fd, 4096):
+                return
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+        try:
+            _emit_queued()
+        except Exception:  # a broken handler must not stop the forwarding
+            pass
+
+
+def _start_pump() -> None:
+    fd = _native.log_wake_fd()
+    if fd is not None:
+        threading.Thread(target=_pump, args=(fd,), name="agentdb-log", daemon=True).start()
+
+
+_start_pump()
+
+
+#: The Prometheus text exposition format's content type.
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class MetricsServer:
+    """An HTTP server on a background thread: ``GET /metrics`` answers
+    :meth:`Database.metrics_text`, ``GET /health`` answers :meth:`Database.health` as JSON
+    (status 200 when ``ok``, 503 otherwise). Made by :func:`serve_metrics`."""
+
+    def __init__(self, db: "Database", host: str, port: int) -> None:
+        self._db = db
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                path = self.path.split("?", 1)[0]
+                try:
+                    if path == "/metrics":
+                        body, ctype, code = server._db.metrics_text().encode(), PROMETHEUS_CONTENT_TYPE, 200
+                    elif path == "/health":
+                        h = server._db.health()
+                        body, ctype = json.dumps(h).encode(), "application/json"
+                        code = 200 if h["status"] == "ok" else 503
+                    else:
+                        body, ctype, code = b"not found: try /metrics or /health\n", "text/plain", 404
+                except Exception as e:  # a closed database, a storage error: say so, keep serving
+                    body, ctype, code = f"{type(e).__name__}: {e}\n".encode(), "text/plain", 500
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # scrapes every few seconds would flood stderr
+
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self.host: str = str(self._httpd.server_address[0])
+        self.port: int = int(self._httpd.server_address[1])
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="agentdb-metrics", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT/metrics``."""
+        return f"http://{self.host}:{self.port}/metrics"
+
+    def wait(self) -> None:
+        """Blocks until the server is closed (or the process interrupted)."""
+        while self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def close(self) -> None:
+        """Stops serving and frees the port."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> "MetricsServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def serve_metrics(db: "Database", port: int = 9464, host: str = "127.0.0.1") -> MetricsServer:
+    """Serves ``db``'s metrics for Prometheus at ``http://host:port/metrics`` (and its health at
+    ``/health``) from a background thread of this process, so the counters are this process's
+    calls. Loopback only by default; ``port=0`` picks a free port (see ``server.port``).
+
+    Example::
+
+        server = agentdb.ops.serve_metrics(db, port=9464)
+        ...
+        server.close()
+    """
+    return MetricsServer(db, host, port)
+

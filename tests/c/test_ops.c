@@ -101,6 +101,37 @@ static void test_metrics(void) {
     OK(agentdb_db_close(db));
 }
 
+/* Compaction merges the fragments of many small writes and keeps every record. */
+static void test_optimize(void) {
+    static char buf[1 << 16];
+    agentdb_db *db;
+    agentdb_collection *c;
+    agentdb_report *r;
+    uint64_t n;
+    int i;
+    const char *p;
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_collection_open_or_create(db, "docs", 2, AGENTDB_METRIC_L2, &c));
+    for (i = 0; i < 6; i++) {
+        char id[16];
+        const char *ids[1];
+        float v[2] = {(float)i, 1};
+        snprintf(id, sizeof id, "r%d", i);
+        ids[0] = id;
+        OK(agentdb_collection_add(c, ids, 1, v, 2, NULL, NULL));
+        OK(agentdb_db_flush(db));
+    }
+    OK(agentdb_collection_optimize(c));
+    OK(agentdb_db_optimize(db));
+    OK(agentdb_collection_count(c, NULL, NULL, &n));
+    CHECK(n == 6);
+    CHECK(read_report(agentdb_collection_stats(c, &r), &r, buf, sizeof buf));
+    p = strstr(buf, "\"fragments\":");
+    CHECK(p && atoi(p + strlen("\"fragments\":")) == 1);
+    OK(agentdb_collection_close(c));
+    OK(agentdb_db_close(db));
+}
+
 static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_opened_lines, g_info_lines, g_bad_lines;
 
@@ -159,6 +190,7 @@ int main(int argc, char **argv) {
         {"stats", test_stats},
         {"health", test_health},
         {"metrics", test_metrics},
+        {"optimize", test_optimize},
         {"log_callback", test_log_callback},
         {"bad_input", test_bad_input},
     };

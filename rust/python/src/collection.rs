@@ -236,6 +236,12 @@ impl PyCollection {
         py.detach(|| c.delete(ids.as_deref(), filter.as_ref())).or_raise()
     }
 
+    /// Compacts the collection now.
+    fn optimize(&self, py: Python<'_>) -> PyResult<()> {
+        let c = &self.inner;
+        py.detach(|| c.optimize()).or_raise()
+    }
+
     #[pyo3(signature = (filter=None))]
     fn count(&self, py: Python<'_>, filter: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
         let filter = extract_filter(filter)?;

@@ -57,8 +57,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::collection_stats, m)?)?;
     m.add_function(wrap_pyfunction!(ops::memory_stats, m)?)?;
     m.add_function(wrap_pyfunction!(ops::rag_stats, m)?)?;
-    m.add_function(wrap_pyfunction!(ops::flush_logs, m)?)?;
-    m.add_function(wrap_pyfunction!(ops::stop_logging, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::log_wake_fd, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::log_drain, m)?)?;
     ops::install_logging();
     m.add("__version__", agentdb_engine::VERSION)?;
     m.add("MAX_DIM", agentdb_engine::MAX_DIM)?;

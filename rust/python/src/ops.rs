@@ -4,17 +4,19 @@
 //! The figures cross as the engine's own JSON (`to_json` on each stats type) turned into Python
 //! dicts, so a field added in the engine reaches Python without a change here.
 //!
-//! Logging: engine threads (the flusher, compaction, consolidation) must never wait for the GIL
-//! — a Python thread holding it may be waiting for them (closing a database joins its flusher),
-//! which is how a bridge that takes the GIL in `log()` can deadlock. So `log()` only queues the
-//! record (bounded; the oldest are dropped and counted when Python falls behind) and one
-//! forwarder thread takes the GIL to hand records to `logging.getLogger("agentdb…")`, where
-//! Python's own levels and handlers decide what is shown. Quiet by default: Python's default
-//! level (WARNING) shows only the engine's warnings and errors.
+//! Logging: engine threads (the flusher, compaction, consolidation) never touch Python. A
+//! bridge that takes the GIL in `log()` can deadlock (a Python thread holding the GIL may be
+//! waiting for that engine thread: closing a database joins its flusher), and a Rust thread
+//! that asks for the GIL while the interpreter finalizes is ended by CPython with a forced
+//! unwind, which aborts the process. So `log()` only queues the record (bounded; the oldest are
+//! dropped and counted when Python falls behind) and writes one wake-up byte to a pipe; a Python
+//! daemon thread (`agentdb/ops.py`) blocks on the pipe in CPython's own `os.read`, drains the
+//! queue and hands the records to `logging.getLogger("agentdb…")`, where Python's levels and
+//! handlers decide what is shown. Quiet by default: at Python's default level (WARNING) only
+//! the engine's warnings and errors show.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -93,32 +95,29 @@ pub fn rag_stats<'py>(py: Python<'py>, rag: PyRef<'py, PyRag>) -> PyResult<Bound
 
 // ---- logging ----
 
-/// Records queued for Python at most; past it the oldest go (counted in `dropped`).
+/// Records queued for Python at most; past it the oldest go (counted, and reported as a
+/// warning with the next batch).
 const QUEUE_LIMIT: usize = 10_000;
 
-struct Entry {
-    /// Python's level number (`logging.DEBUG` = 10 … `logging.ERROR` = 40).
-    level: u8,
-    /// `agentdb` plus the engine module the record comes from (`agentdb.db`, …).
-    logger: String,
-    message: String,
-}
+/// One record: Python's level number (`logging.DEBUG` = 10 … `logging.ERROR` = 40), the logger
+/// name (`agentdb` plus the engine module: `agentdb.db`, …) and the message.
+type Entry = (u8, String, String);
 
 #[derive(Default)]
 struct Queue {
     entries: VecDeque<Entry>,
-    /// The forwarder is handing a batch to Python (for `flush_logs`).
-    busy: bool,
+    dropped: u64,
+    /// A wake-up byte is in the pipe and not yet answered by a drain: at most one is ever
+    /// pending, so the pipe never fills and a logging thread never blocks on it.
+    wake_pending: bool,
 }
 
 struct Bridge {
     queue: Mutex<Queue>,
-    /// Signalled when records arrive (wakes the forwarder) and when a batch is done (wakes
-    /// `flush_logs`).
-    changed: Condvar,
-    dropped: AtomicU64,
-    /// Set at interpreter exit: from then on nothing takes the GIL.
-    stopped: AtomicBool,
+    /// Written (one byte) when records arrive; Python's pump thread waits on the read end.
+    wake: Mutex<std::io::PipeWriter>,
+    /// Kept open for the life of the process: Python reads its file descriptor.
+    read_end: std::io::PipeReader,
 }
 
 static BRIDGE: OnceLock<&'static Bridge> = OnceLock::new();
@@ -142,116 +141,62 @@ fn logger_name(target: &str) -> String {
 
 impl log::Log for Bridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.target().starts_with("agentdb") && !self.stopped.load(Ordering::Relaxed)
+        metadata.target().starts_with("agentdb")
     }
 
     fn log(&self, record: &log::Record<'_>) {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let entry = Entry {
-            level: python_level(record.level()),
-            logger: logger_name(record.target()),
-            message: record.args().to_string(),
+        let entry = (python_level(record.level()), logger_name(record.target()), record.args().to_string());
+        let wake = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if q.entries.len() >= QUEUE_LIMIT {
+                q.entries.pop_front();
+                q.dropped += 1;
+            }
+            q.entries.push_back(entry);
+            !std::mem::replace(&mut q.wake_pending, true)
         };
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        if q.entries.len() >= QUEUE_LIMIT {
-            q.entries.pop_front();
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+        if wake {
+            use std::io::Write as _;
+            // A failed write only delays the records to the next drain (`flush_logs`, or the
+            // next wake-up).
+            let _ = self.wake.lock().unwrap_or_else(|p| p.into_inner()).write_all(&[1]);
         }
-        q.entries.push_back(entry);
-        self.changed.notify_all();
     }
 
     fn flush(&self) {}
 }
 
-impl Bridge {
-    fn forward(&'static self) {
-        loop {
-            let batch: Vec<Entry> = {
-                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                q.busy = false;
-                self.changed.notify_all();
-                while q.entries.is_empty() {
-                    q = self.changed.wait(q).unwrap_or_else(|p| p.into_inner());
-                }
-                q.busy = true;
-                q.entries.drain(..).collect()
-            };
-            if self.stopped.load(Ordering::Relaxed) {
-                continue;
-            }
-            let dropped = self.dropped.swap(0, Ordering::Relaxed);
-            Python::attach(|py| {
-                // A failing handler must not stop the forwarding; Python reports its own
-                // handler errors through `logging.raiseExceptions`.
-                let _ = emit(py, dropped, &batch);
-            });
-        }
-    }
-}
-
-fn emit(py: Python<'_>, dropped: u64, batch: &[Entry]) -> PyResult<()> {
-    let logging = py.import("logging")?;
-    if dropped > 0 {
-        let msg = format!("agentdb: {dropped} log record(s) dropped (Python's logging fell behind)");
-        logging.call_method1("getLogger", ("agentdb",))?.call_method1("log", (30u8, msg))?;
-    }
-    for e in batch {
-        let logger = logging.call_method1("getLogger", (e.logger.as_str(),))?;
-        if logger.call_method1("isEnabledFor", (e.level,))?.is_truthy()? {
-            logger.call_method1("log", (e.level, e.message.as_str()))?;
-        }
-    }
-    Ok(())
-}
-
 /// Installs the bridge (once per process; the module's init calls it). When another logger is
 /// already installed (an embedding application's), the engine's records go there instead.
 pub fn install_logging() {
+    let Ok((read_end, write_end)) = std::io::pipe() else { return };
     let bridge: &'static Bridge = BRIDGE.get_or_init(|| {
-        Box::leak(Box::new(Bridge {
-            queue: Mutex::new(Queue::default()),
-            changed: Condvar::new(),
-            dropped: AtomicU64::new(0),
-            stopped: AtomicBool::new(false),
-        }))
+        Box::leak(Box::new(Bridge { queue: Mutex::new(Queue::default()), wake: Mutex::new(write_end), read_end }))
     });
-    if log::set_logger(bridge).is_err() {
-        return;
-    }
-    // Every record reaches the queue; Python's levels filter them (the engine logs a few lines
-    // per open, flush and compaction, so formatting them all costs nothing measurable).
-    log::set_max_level(log::LevelFilter::Debug);
-    let spawned = std::thread::Builder::new().name("agentdb-log".into()).spawn(move || bridge.forward());
-    if spawned.is_err() {
-        bridge.stopped.store(true, Ordering::Relaxed);
+    if log::set_logger(bridge).is_ok() {
+        // Every record reaches the queue; Python's levels filter them (the engine logs a few
+        // lines per open, flush and compaction, so formatting them all costs nothing measurable).
+        log::set_max_level(log::LevelFilter::Debug);
     }
 }
 
-/// Waits until every record logged so far has been handed to Python's `logging` (tests, and
-/// programs that want the engine's lines before they go on).
+/// The file descriptor Python's pump thread reads wake-up bytes from (`None`: no bridge).
 #[pyfunction]
-pub fn flush_logs(py: Python<'_>) {
-    let Some(bridge) = BRIDGE.get() else { return };
-    if bridge.stopped.load(Ordering::Relaxed) {
-        return;
-    }
-    py.detach(|| {
-        let mut q = bridge.queue.lock().unwrap_or_else(|p| p.into_inner());
-        while !q.entries.is_empty() || q.busy {
-            q = bridge.changed.wait(q).unwrap_or_else(|p| p.into_inner());
-        }
-    });
+pub fn log_wake_fd() -> Option<i32> {
+    use std::os::fd::AsRawFd as _;
+    BRIDGE.get().map(|b| b.read_end.as_raw_fd())
 }
 
-/// Stops handing records to Python (registered with `atexit`: a thread must not take the GIL
-/// while the interpreter finalizes).
+/// Takes every queued record: `(dropped, [(level, logger, message), ...])`. Never blocks on the
+/// engine: the queue's lock is held only to move the records out.
 #[pyfunction]
-pub fn stop_logging() {
-    if let Some(bridge) = BRIDGE.get() {
-        bridge.stopped.store(true, Ordering::Relaxed);
-        bridge.changed.notify_all();
-    }
+pub fn log_drain() -> (u64, Vec<Entry>) {
+    let Some(bridge) = BRIDGE.get() else { return (0, Vec::new()) };
+    let mut q = bridge.queue.lock().unwrap_or_else(|p| p.into_inner());
+    q.wake_pending = false;
+    let dropped = std::mem::take(&mut q.dropped);
+    (dropped, q.entries.drain(..).collect())
 }
