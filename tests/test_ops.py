@@ -223,3 +223,22 @@ def test_exiting_while_the_engine_logs_is_clean(tmp_path: Path) -> None:
     for i in range(8):
         p = subprocess.run([sys.executable, "-c", EXIT_WHILE_LOGGING, str(tmp_path / f"db{i}")], capture_output=True, text=True, timeout=120)
         assert p.returncode == 0, (p.returncode, p.stderr[-2000:])
+
+
+def test_grafana_dashboard_uses_only_metrics_the_engine_exports(db: agentdb.Database) -> None:
+    """examples/grafana/agentdb-dashboard.json cannot drift from the metric names: every name its
+    queries use is in the exposition text of a database that did some work."""
+    import json
+    import re
+
+    dash = json.loads((Path(__file__).resolve().parents[1] / "examples" / "grafana" / "agentdb-dashboard.json").read_text())
+    c = db.create_collection("c", dim=2)
+    c.add(ids=["a"], vectors=np.ones((1, 2), dtype=np.float32))
+    c.search(np.ones(2, dtype=np.float32))
+    exported = {s[0] for s in samples(db.metrics_text())}
+    used = set()
+    for panel in dash["panels"]:
+        for target in panel["targets"]:
+            used |= set(re.findall(r"\b(agentdb_[a-z_]+)", target["expr"]))
+    assert used, "the dashboard queries no metric"
+    assert used <= exported, sorted(used - exported)

@@ -86,9 +86,13 @@ test "ops: metrics count the calls made" {
     var r = try coll.search(gpa, &.{ 1, 0 }, .{ .k = 2 });
     r.deinit();
     try ops.setMetricsEnabled(db, true);
+    try coll.optimize();
+    try db.optimize();
     const again = try ops.metricsText(gpa, db);
     defer gpa.free(again);
     try expectContains(again, "agentdb_operations_total{op=\"search\",kind=\"collection\"} 3\n");
+    // Histograms are rendered only for operations that ran.
+    try expectContains(again, "agentdb_operation_duration_seconds_count{op=\"compaction\",kind=\"db\"}");
 }
 
 var opened_lines = std.atomic.Value(u32).init(0);
