@@ -191,6 +191,19 @@ def test_engine_logs_reach_python_logging(db_path: Path, caplog: pytest.LogCaptu
     assert any(r.levelno == logging.DEBUG and "flushed" in r.getMessage() for r in records)
 
 
+def test_an_index_rebuild_is_logged(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with agentdb.connect(db_path) as db:
+        c = db.create_collection("v", dim=4)
+        c.add(ids=[f"r{i}" for i in range(40)], vectors=vectors(40))
+        c.create_index()
+    (db_path / "_agentdb" / "v.hnsw").unlink()
+    with caplog.at_level(logging.INFO, logger="agentdb"):
+        with agentdb.connect(db_path) as db:
+            assert len(db.get_collection("v").search(vectors(1)[0]).ids) == 10
+        ops.flush_logs()
+    assert any("rebuilt the HNSW index of 'v' (40 rows)" in r.getMessage() for r in caplog.records)
+
+
 def test_logging_is_quiet_by_default(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="agentdb"):
         with agentdb.connect(db_path) as db:
