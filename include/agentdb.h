@@ -9,9 +9,11 @@
  *    type's name: agentdb_db_*, agentdb_collection_*, agentdb_memory_*, agentdb_rag_*, and for the
  *    result lists agentdb_results_*, agentdb_records_*, agentdb_strings_*, agentdb_memories_*,
  *    agentdb_state_versions_*, agentdb_state_entries_*, agentdb_checkpoints_*,
- *    agentdb_pending_writes_*, agentdb_rag_hits_*, agentdb_context_*. Agent state and checkpoints
+ *    agentdb_pending_writes_*, agentdb_rag_hits_*, agentdb_context_*, and agentdb_report_* for the
+ *    text reports of stats, health and metrics (JSON or Prometheus text). Agent state and checkpoints
  *    have no handle of their own: agentdb_state_* and agentdb_checkpoint_* take the agentdb_db.
- *    Library-wide calls: agentdb_version, agentdb_errmsg, agentdb_status_name.
+ *    Library-wide calls: agentdb_version, agentdb_errmsg, agentdb_status_name,
+ *    agentdb_log_set_callback.
  *  - Stores (collections, memory stores, RAG stores) are opened the same way, with their own
  *    prefix, from the db handle: agentdb_<store>_open(db, name, &out) opens an existing store
  *    (AGENTDB_COLLECTION_NOT_FOUND if there is none; its dimension and metric are stored),
@@ -50,6 +52,7 @@
  *        agentdb_pending_writes -> agentdb_pending_writes_free
  *        agentdb_rag_hits       -> agentdb_rag_hits_free
  *        agentdb_context        -> agentdb_context_free
+ *        agentdb_report         -> agentdb_report_free
  *    Free calls accept NULL (and do nothing). A handle that was already freed or closed, or that is
  *    not a handle of the expected type, is detected and reported as AGENTDB_INVALID_HANDLE: the
  *    library never reads freed memory (handles are keys into a registry, not pointers).
@@ -182,6 +185,22 @@
  * A longer text is `AGENTDB_INVALID_ARGUMENT`, checked before it is parsed.
  */
 #define AGENTDB_MAX_JSON_LEN 268435456
+
+/**
+ * Log levels (an `int32_t`): a record is passed to the callback when its level is at most the
+ * `max_level` given to `agentdb_log_set_callback`.
+ */
+#define AGENTDB_LOG_OFF 0
+
+#define AGENTDB_LOG_ERROR 1
+
+#define AGENTDB_LOG_WARN 2
+
+#define AGENTDB_LOG_INFO 3
+
+#define AGENTDB_LOG_DEBUG 4
+
+#define AGENTDB_LOG_TRACE 5
 
 /**
  * What a call returns: `AGENTDB_OK` (0) on success, otherwise the kind of failure.
@@ -327,6 +346,11 @@ typedef struct agentdb_rag_hits agentdb_rag_hits;
  * Records read by `agentdb_collection_get`, freed by `agentdb_records_free`.
  */
 typedef struct agentdb_records agentdb_records;
+
+/**
+ * A text report (stats or health JSON, Prometheus metrics), freed by `agentdb_report_free`.
+ */
+typedef struct agentdb_report agentdb_report;
 
 /**
  * The results of `agentdb_collection_search` (one query) or `agentdb_collection_search_batch` (several), freed by
@@ -1046,6 +1070,13 @@ typedef struct agentdb_rag_citation {
 } agentdb_rag_citation;
 
 /**
+ * A log callback: `level` (one of `AGENTDB_LOG_*`), `target` (the engine module, e.g.
+ * `agentdb_engine::db`), `message` (NUL-terminated UTF-8, valid only during the call) and the
+ * `user` pointer given to `agentdb_log_set_callback`.
+ */
+typedef void (*agentdb_log_fn)(int32_t level, const char *target, const char *message, void *user);
+
+/**
  * Cosine distance, `1 - cos(a, b)`.
  */
 #define AGENTDB_METRIC_COSINE 0
@@ -1204,6 +1235,15 @@ enum agentdb_status agentdb_db_open_with(const char *path,
  * visible to read-only openers at once. Does nothing on a read-only database.
  */
 enum agentdb_status agentdb_db_flush(const struct agentdb_db *db);
+
+/**
+ * Compacts every collection open in this database and the engine's own tables now (buffered
+ * writes are flushed first; small fragments merged, deleted rows dropped) and removes Lance
+ * versions replaced more than the retention grace ago. The database does this in the
+ * background past its thresholds; this is for explicit use. `AGENTDB_READ_ONLY` when
+ * read-only.
+ */
+enum agentdb_status agentdb_db_optimize(const struct agentdb_db *db);
 
 /**
  * Closes a database and frees its handle: buffered writes are flushed to Lance and the writer
@@ -1402,6 +1442,12 @@ enum agentdb_status agentdb_collection_delete(const struct agentdb_collection *c
                                               const char *filter_sql,
                                               const char *filter_json,
                                               uint64_t *out_deleted);
+
+/**
+ * Compacts the collection now (buffered writes flushed, small fragments merged, deleted rows
+ * dropped) and removes old Lance versions past the retention grace.
+ */
+enum agentdb_status agentdb_collection_optimize(const struct agentdb_collection *collection);
 
 /**
  * Writes the number of records (matching the filter, if one is given) to `*out_count`.
@@ -2587,6 +2633,119 @@ enum agentdb_status agentdb_context_get(const struct agentdb_context *context,
  * Frees a context. NULL does nothing.
  */
 enum agentdb_status agentdb_context_free(struct agentdb_context *context);
+
+/**
+ * Writes the report's text (NUL-terminated UTF-8: JSON for stats and health, the Prometheus
+ * text exposition format for metrics) to `*out_text` and, if `out_len` is not NULL, its length
+ * in bytes. Valid until `agentdb_report_free`.
+ *
+ * # Safety
+ * `out_text` is NULL or writable; `out_len` is NULL or writable.
+ */
+enum agentdb_status agentdb_report_get_text(const struct agentdb_report *report,
+                                            const char **out_text,
+                                            size_t *out_len);
+
+/**
+ * Frees a report and its text. `agentdb_report_free(NULL)` does nothing and returns
+ * `AGENTDB_OK`; freeing twice returns `AGENTDB_INVALID_HANDLE`.
+ */
+enum agentdb_status agentdb_report_free(struct agentdb_report *report);
+
+/**
+ * Writes the database's stats as a JSON report to `*out_report`: every table (rows, fragments,
+ * Lance versions, bytes on disk; and buffers, mirror, caches and index of the collections open
+ * in this process), the write-ahead log's size and flush lag (`null` when read-only), open
+ * handles. Cheap: no row is read.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_stats(const struct agentdb_db *db,
+                                     struct agentdb_report **out_report);
+
+/**
+ * Writes the database's health as a JSON report to `*out_report`: `status` (`ok`, `degraded`,
+ * `closed`), writable, log replay, background threads alive, the last storage error. No disk
+ * access: cheap enough to call every second.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_health(const struct agentdb_db *db,
+                                      struct agentdb_report **out_report);
+
+/**
+ * Writes the database's metrics in the Prometheus text exposition format (0.0.4) as a report to
+ * `*out_report`: per-operation call counters and latency histograms, errors by kind, gauges from
+ * the stats. Every name starts with `agentdb_`.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_metrics_text(const struct agentdb_db *db,
+                                            struct agentdb_report **out_report);
+
+/**
+ * Turns the recording of metrics on or off for this database (on by default, off when the
+ * environment has `AGENTDB_METRICS=off` at open). The counters keep what they had.
+ */
+enum agentdb_status agentdb_db_set_metrics_enabled(const struct agentdb_db *db, bool enabled);
+
+/**
+ * Writes the agent state's tables (a JSON array of stores, as in `agentdb_db_stats`) as a report
+ * to `*out_report`.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_stats(const struct agentdb_db *db,
+                                        struct agentdb_report **out_report);
+
+/**
+ * Writes a collection's stats as a JSON report to `*out_report`: rows, fragments, versions and
+ * bytes on disk from Lance's manifest, buffered writes, mirror, payload cache and index.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_collection_stats(const struct agentdb_collection *collection,
+                                             struct agentdb_report **out_report);
+
+/**
+ * Writes a memory store's stats as a JSON report to `*out_report`: the memories it holds, its
+ * collection's figures and its background consolidation.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_memory_stats(const struct agentdb_memory *memory,
+                                         struct agentdb_report **out_report);
+
+/**
+ * Writes a RAG store's stats (its chunk collection's figures) as a JSON report to `*out_report`.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_stats(const struct agentdb_rag *rag,
+                                      struct agentdb_report **out_report);
+
+/**
+ * Sets the callback that receives the engine's log records of level `max_level` and more severe
+ * (`AGENTDB_LOG_ERROR` … `AGENTDB_LOG_TRACE`); a NULL `callback` or `AGENTDB_LOG_OFF` stops
+ * logging. The callback runs on the thread that logs — often one of the engine's background
+ * threads — so it and `user` must be safe to use from any thread; it should return quickly and
+ * must not call `agentdb_log_set_callback`. One callback serves the whole process (the log
+ * facade is global); setting another replaces it.
+ *
+ * Returns `AGENTDB_INVALID_ARGUMENT` for a level outside 0…5. When the program already installed
+ * another Rust logger (a Rust program linking the library), the records go there instead and
+ * this returns `AGENTDB_INVALID_ARGUMENT` with a message saying so.
+ */
+enum agentdb_status agentdb_log_set_callback(agentdb_log_fn callback,
+                                             int32_t max_level,
+                                             void *user);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -34,10 +34,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type, Union, cast
 
 from . import _native
 from ._args import engine_defaults, fill_defaults
+from .ops import DbStats, Health
 from .collection import Collection
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -136,11 +137,52 @@ class Database:
         """
         self._native.flush()
 
+    def optimize(self) -> None:
+        """Compacts every collection open in this process and the engine's own tables now
+        (buffered writes are flushed first: small fragments merged, deleted rows dropped) and
+        removes Lance versions replaced more than the retention grace ago. The database does
+        this on its own in the background past its thresholds; this is for explicit use, say
+        after a bulk delete. ``agentdb compact PATH`` does it for every collection.
+
+        Raises:
+            ReadOnlyError: the database is open read-only.
+        """
+        self._native.optimize()
+
     def close(self) -> None:
         """Flushes buffered writes, releases the writer lock and closes the database. Calling it
         again does nothing. If the final flush fails, nothing is lost: the writes stay in the log
         and are replayed on the next open."""
         self._native.close()
+
+    # -- operations (see agentdb.ops) ------------------------------------------------------
+
+    def stats(self) -> DbStats:
+        """What every table holds (rows, fragments, Lance versions, bytes on disk), the log's
+        size and flush lag, open handles, and the in-memory figures of the collections open in
+        this process. Cheap: no row is read. See :class:`agentdb.ops.DbStats`."""
+        return cast("DbStats", _native.db_stats(self._native))
+
+    def health(self) -> Health:
+        """Whether the database can serve: open, writable, log replayed, background threads
+        alive, the last storage error. No disk access; works on a closed database (status
+        ``"closed"``). See :class:`agentdb.ops.Health`."""
+        return cast("Health", _native.db_health(self._native))
+
+    def metrics_text(self) -> str:
+        """Call counters, latency histograms, errors by kind and gauges from :meth:`stats`, in
+        the Prometheus text exposition format (version 0.0.4)."""
+        return _native.metrics_text(self._native)
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether calls are recorded in the metrics (on unless ``AGENTDB_METRICS=off``).
+        Setting it to ``False`` stops recording; the counters keep what they had."""
+        return _native.metrics_enabled(self._native)
+
+    @metrics_enabled.setter
+    def metrics_enabled(self, on: bool) -> None:
+        _native.set_metrics_enabled(self._native, bool(on))
 
     def __enter__(self) -> "Database":
         return self
@@ -238,6 +280,31 @@ class Database:
 
         return open_rag(
             self._native, name, embedder=embedder, dim=dim, metric=metric, tokenizer=tokenizer,
+            chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit,
+        )
+
+    def get_rag(
+        self,
+        name: str,
+        *,
+        embedder: Optional["Embedder"] = None,
+        tokenizer: Optional["Tokenizer"] = None,
+        chunk_size: Optional[int] = None,
+        chunk_overlap: Optional[int] = None,
+        chunk_unit: Optional[str] = None,
+    ) -> "Rag":
+        """Opens the existing RAG store ``name`` with the dimension and metric it was created
+        with. Without an ``embedder`` it still answers full-text searches (``mode="text"``),
+        counts, documents, deletes and stats; ingesting or searching by vector then raises
+        :class:`~agentdb.errors.InvalidArgumentError`.
+
+        Raises:
+            CollectionNotFoundError: no RAG store has that name.
+        """
+        from .rag import get_rag
+
+        return get_rag(
+            self._native, name, embedder=embedder, tokenizer=tokenizer,
             chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit,
         )
 

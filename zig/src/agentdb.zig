@@ -45,6 +45,10 @@ pub const state = @import("state.zig");
 /// consolidate (see `memory.zig`).
 pub const memory = @import("memory.zig");
 
+/// Operations: stats, health and metrics of a database and its stores, and the log callback
+/// (see `ops.zig`).
+pub const ops = @import("ops.zig");
+
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
     InvalidArgument,
@@ -294,6 +298,11 @@ pub const Database = struct {
         try check(c.agentdb_db_flush(self.handle));
     }
 
+    /// Compacts the open collections and the engine's own tables now (see `agentdb_db_optimize`).
+    pub fn optimize(self: Database) Error!void {
+        try check(c.agentdb_db_optimize(self.handle));
+    }
+
     /// Closes the database: flushes, releases the writer lock. Every handle from it (collections,
     /// `memory.Memory`, `rag.Rag`) then fails with `error.Closed` and still needs its own `deinit`
     /// (which works before or after this one); a `state.State` holds this handle and gets
@@ -500,6 +509,11 @@ pub const Collection = struct {
     pub fn deinit(self: *Collection) void {
         _ = c.agentdb_collection_close(self.handle);
         self.* = undefined;
+    }
+
+    /// Compacts the collection now (see `agentdb_collection_optimize`).
+    pub fn optimize(self: Collection) Error!void {
+        try check(c.agentdb_collection_optimize(self.handle));
     }
 
     /// The collection's name (owned by the handle: valid until `deinit`).

@@ -26,6 +26,7 @@ mod state;
 mod memory;
 pub mod rag;
 mod open;
+mod ops;
 #[doc(hidden)]
 pub mod fuzz;
 
@@ -57,6 +58,13 @@ pub use types::value::{
     check_json_depth, days_from_civil, format_rfc3339_micros, json_depth, parse_json, parse_rfc3339_micros,
     validate_key as validate_metadata_key, MetaType, Metadata, Value, MAX_KEY_LEN as MAX_METADATA_KEY_LEN, MAX_VALUE_DEPTH,
 };
+
+pub use ops::{DbStats, Health, RagStats, StoreStats};
+pub use collection::stats::{CollectionStats, IndexStats};
+pub use storage::stats::TableStats;
+pub use db::WalStats;
+pub use memory::{MemoryHealth, MemoryStats};
+pub use util::metrics::LastError;
 
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).
 pub use arrow;

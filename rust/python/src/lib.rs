@@ -2,7 +2,7 @@
 //!
 //! Layers mirror the Python package: `database.rs` ↔ `agentdb/database.py`, `collection.rs` ↔
 //! `agentdb/collection.py`, `memory.rs` ↔ `agentdb/memory.py`, `state.rs` ↔ `agentdb/state.py`,
-//! `rag.rs` ↔ `agentdb/rag.py`, `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on
+//! `rag.rs` ↔ `agentdb/rag.py`, `ops.rs` ↔ `agentdb/ops.py` (stats, health, metrics, logging), `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on
 //! numpy arrays), `errors.rs` ↔ `agentdb/errors.py`, `args.rs` ↔ `agentdb/_args.py` (argument
 //! checks); `conversion.rs` turns Python objects into engine values and back. The Python modules
 //! hold the documented public API; this module only converts, releases the GIL, and calls the
@@ -21,6 +21,7 @@ mod database;
 mod distance;
 mod errors;
 mod memory;
+mod ops;
 mod state;
 mod rag;
 
@@ -47,6 +48,18 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distance::distance, m)?)?;
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::db_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::db_health, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::metrics_text, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::set_metrics_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::metrics_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::state_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::collection_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::memory_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::rag_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::log_wake_fd, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::log_drain, m)?)?;
+    ops::install_logging();
     m.add("__version__", agentdb_engine::VERSION)?;
     m.add("MAX_DIM", agentdb_engine::MAX_DIM)?;
     m.add("MAX_K", agentdb_engine::MAX_K)?;

@@ -7,13 +7,13 @@ impl Collection {
     /// Inserts new records. Fails with [`ErrorKind::DuplicateId`] if any id already exists (or
     /// repeats within the batch); then nothing is written.
     pub fn add(&self, records: &Records<'_>) -> Result<()> {
-        self.write(records, WriteMode::Add).map(|_| ())
+        self.timed(Op::Add, records.ids.len(), || self.write(records, WriteMode::Add).map(|_| ()))
     }
 
     /// Inserts records, replacing those whose id exists (vector, document and metadata are all
     /// replaced; the creation time is kept).
     pub fn upsert(&self, records: &Records<'_>) -> Result<()> {
-        self.write(records, WriteMode::Upsert).map(|_| ())
+        self.timed(Op::Upsert, records.ids.len(), || self.write(records, WriteMode::Upsert).map(|_| ()))
     }
 
     /// Replaces, in one Lance commit, every record matching `scope` with `records`: records whose
@@ -148,6 +148,10 @@ impl Collection {
     /// Deletes the records with the given ids and/or matching `filter` (both given: records that
     /// satisfy both). Returns how many were deleted; ids not present are not an error.
     pub fn delete(&self, ids: Option<&[String]>, filter: Option<&Filter>) -> Result<u64> {
+        self.timed(Op::Delete, ids.map_or(0, <[String]>::len), || self.delete_untimed(ids, filter))
+    }
+
+    fn delete_untimed(&self, ids: Option<&[String]>, filter: Option<&Filter>) -> Result<u64> {
         self.ensure_open()?;
         if ids.is_none() && filter.is_none() {
             return Err(Error::invalid_argument("delete needs ids or a filter (use a filter that matches all to clear)"));

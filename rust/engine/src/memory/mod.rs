@@ -85,6 +85,8 @@
 //! closed: recall itself does not commit. A crash loses at most the statistics not yet written.
 
 mod consolidate;
+mod health;
+pub use health::{MemoryHealth, MemoryStats};
 mod recall;
 mod store;
 mod table;

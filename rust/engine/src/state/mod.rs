@@ -196,6 +196,8 @@ struct Inner {
     /// The sweeper thread: started with the first TTL, stopped by `close`.
     sweeper: Mutex<Option<std::thread::JoinHandle<()>>>,
     stop: Arc<(Mutex<bool>, Condvar)>,
+    /// The database's metrics registry, once attached to a database (see [`attach`]).
+    metrics: std::sync::OnceLock<Arc<crate::util::metrics::Metrics>>,
 }
 
 fn check_name(what: &str, s: &str) -> Result<()> {
@@ -277,6 +279,7 @@ impl State {
                 }),
                 store,
                 flushing: Mutex::new(()),
+                metrics: std::sync::OnceLock::new(),
                 log,
                 closed: AtomicBool::new(false),
                 sweeper: Mutex::new(None),
@@ -576,6 +579,7 @@ const SERVICE_KEY: &str = "state";
 pub(crate) fn attach(db: &Database) -> Result<()> {
     let shared = db.shared();
     let state = State::open(shared.conn.clone(), shared.store.wal().cloned(), db.is_read_only())?;
+    let _ = state.inner.metrics.set(shared.store.metrics().clone());
     let consumer = state.consumer();
     // Registered before its replay, so a failed open still closes it.
     db.services().insert(SERVICE_KEY, Arc::new(StateService(state)));
@@ -599,3 +603,19 @@ impl Database {
 
 #[cfg(test)]
 mod tests;
+
+impl State {
+    /// Runs `f` as one `op` in the database's metrics (nothing is recorded before [`attach`]).
+    #[inline]
+    fn timed<T>(&self, op: crate::util::metrics::Op, items: usize, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        match self.inner.metrics.get() {
+            Some(m) => m.time(op, false, items as u64, f),
+            None => f(),
+        }
+    }
+}
+
+/// Whether `table` is one of the agent state's tables (for the database's stats).
+pub(crate) fn is_state_table(table: &str) -> bool {
+    store::TABLES.contains(&table)
+}
