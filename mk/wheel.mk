@@ -89,5 +89,5 @@ test-wheel: check-sdist wheel-install
 notebook: wheel-install
 	@tmp=$$(mktemp -d)
 	cd $$tmp
-	$(WHEEL_PY) -c 'import sys, nbformat; from nbclient import NotebookClient; nb = nbformat.read(sys.argv[1], as_version=4); NotebookClient(nb, timeout=600, kernel_name="python3").execute(); nbformat.write(nb, sys.argv[1])' $(ROOT)/examples/quickstart.ipynb
+	$(WHEEL_PY) -c 'import sys, nbformat; from nbclient import NotebookClient; nb = nbformat.read(sys.argv[1], as_version=4); NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False).execute(); nbformat.write(nb, sys.argv[1])' $(ROOT)/examples/quickstart.ipynb
 	rm -rf $$tmp

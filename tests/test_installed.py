@@ -96,6 +96,9 @@ def test_wheel_carries_every_package_file(source_root: Path) -> None:
     expected = tracked | {"agentdb/_native.abi3.so"}
     missing = expected - installed
     assert not missing, f"not in the wheel: {sorted(missing)}"
+    site = Path(agentdb.__file__).resolve().parent.parent
+    gone = sorted(f for f in expected if not (site / f).is_file())
+    assert not gone, f"recorded but not on disk in {site}: {gone}"
     extra = {f for f in _package_files(installed) if "__pycache__" not in f} - expected
     assert not extra, f"in the wheel but not tracked in python/agentdb: {sorted(extra)}"
     # Every subpackage is importable from the install (its __init__ is there, and imports resolve).
