@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -202,3 +203,15 @@ def test_sdist_alone_builds_the_same_wheel() -> None:
     sdist_wheel = _one(_env_path("AGENTDB_SDIST_WHEEL"), "*.whl")
     assert "-cp310-abi3-" in sdist_wheel.name, sdist_wheel.name
     assert _package_files(_wheel_files(sdist_wheel)) == _package_files(_wheel_files(dist_wheel))
+
+
+def test_install_hints_name_this_distribution() -> None:
+    # `pip install agentdb[...]` would fetch the unrelated project that owns that name on PyPI.
+    pkg = Path(agentdb.__file__).resolve().parent
+    wrong = [
+        f"{p.relative_to(pkg)}:{i}"
+        for p in sorted(pkg.rglob("*.py"))
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"\bagentdb\[\w", line) and "agentdb-embedded[" not in line
+    ]
+    assert not wrong, wrong

