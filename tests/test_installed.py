@@ -50,8 +50,13 @@ def source_root() -> Path:
 
 
 def _tracked(root: Path, *dirs: str) -> List[str]:
-    """Files git tracks under ``dirs`` (what a clone has), as paths relative to ``root``."""
-    out = subprocess.run(["git", "-C", str(root), "ls-files", "--", *dirs], check=True, capture_output=True, text=True)
+    """The files under ``dirs`` that git tracks or would add (not ignored): what maturin packs."""
+    out = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "--cached", "--others", "--exclude-standard", "--", *dirs],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     files = [f for f in out.stdout.splitlines() if f]
     assert files, f"git tracks nothing under {dirs}"
     return files
@@ -89,8 +94,8 @@ def test_imported_from_this_venv_not_the_source_tree(source_root: Path) -> None:
 
 
 def test_wheel_carries_every_package_file(source_root: Path) -> None:
-    # What pip installed (the RECORD) must hold every file git tracks under python/agentdb, and the
-    # extension; and nothing else under agentdb/ (a stray build product would ship to users).
+    # What pip installed (the RECORD) must hold every file of python/agentdb that git tracks or would
+    # add, and the extension; and nothing else under agentdb/ (a stray build product would ship).
     tracked = {f[len("python/"):] for f in _tracked(source_root, "python/agentdb")}
     assert {"agentdb/_native.pyi", "agentdb/py.typed", "agentdb/__init__.py"} <= tracked
     installed = {str(f) for f in (md.files(DIST_NAME) or [])}
@@ -101,7 +106,7 @@ def test_wheel_carries_every_package_file(source_root: Path) -> None:
     gone = sorted(f for f in expected if not (site / f).is_file())
     assert not gone, f"recorded but not on disk in {site}: {gone}"
     extra = {f for f in _package_files(installed) if "__pycache__" not in f} - expected
-    assert not extra, f"in the wheel but not tracked in python/agentdb: {sorted(extra)}"
+    assert not extra, f"in the wheel but not in python/agentdb: {sorted(extra)}"
     # Every subpackage is importable from the install (its __init__ is there, and imports resolve).
     for init in sorted(f for f in tracked if f.endswith("/__init__.py")):
         assert (Path(agentdb.__file__).parent.parent / init).is_file(), init
