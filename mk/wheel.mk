@@ -18,7 +18,7 @@
 # `cargo build` does not, so each switch between the two rebuilds pyo3, numpy and our two crates
 # (~20 s for maturin, ~30 s back for cargo here). The sdist build also reuses the target directory:
 # cargo hashes path crates by their path inside the workspace, so the unpacked tree in /tmp maps to
-# the same artifacts (~20 s).
+# the same artifacts (10-20 s here, most of it pip installing maturin into the isolated build env).
 
 .PHONY: wheel check-sdist test-wheel wheel-venv wheel-install notebook
 
