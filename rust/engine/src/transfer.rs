@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Vectors are written as the decimal of each float32 (widened to float64, which prints the
-//! shortest text that reads back to the same float32), so an import restores them bit for bit;
+//! shortest text that reads back to the same float64) and read with the engine's exact number
+//! parser, so an import restores them bit for bit;
 //! metadata as the engine's JSON (datetimes `{"$datetime": "…"}`). A memory or RAG store is its
 //! hidden collection's rows: memories keep their agent, session, kind, importance and access
 //! statistics, chunks their document ids and positions. Creation times are kept; update times
@@ -34,7 +35,7 @@ use crate::memory::MEMORY_COLLECTION_PREFIX;
 use crate::rag::RAG_COLLECTION_PREFIX;
 use crate::types::records::{Records, Vectors};
 use crate::types::schema::Metric;
-use crate::types::value::{Metadata, Value};
+use crate::types::value::{parse_json, Metadata, Value};
 
 /// The header's `format` and `format_version`.
 pub const EXPORT_FORMAT: &str = "agentdb-export";
@@ -203,8 +204,7 @@ impl Database {
         let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
         let mut lines = BufReader::new(file).lines();
         let header_text = lines.next().ok_or_else(|| bad_file(path, 1, "empty file"))?.map_err(|e| io_err(path, e))?;
-        let header: serde_json::Value =
-            serde_json::from_str(&header_text).map_err(|e| bad_file(path, 1, format!("the header is not JSON ({e})")))?;
+        let header = parse_json(&header_text).map_err(|e| bad_file(path, 1, format!("the header is not JSON ({})", e.message())))?;
         if header.get("format").and_then(|v| v.as_str()) != Some(EXPORT_FORMAT) {
             return Err(bad_file(path, 1, format!("not an AgentDB export (no \"format\": \"{EXPORT_FORMAT}\")")));
         }
@@ -280,7 +280,9 @@ struct Batch {
 
 impl Batch {
     fn push(&mut self, line: &str, dim: usize) -> Result<()> {
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| Error::invalid_argument(format!("not JSON ({e})")))?;
+        // The engine's parser: numbers exactly (serde_json's own can be one unit in the last
+        // place off), so floats come back bit for bit.
+        let v = parse_json(line).map_err(|e| Error::invalid_argument(format!("not JSON ({})", e.message())))?;
         let obj = v.as_object().ok_or_else(|| Error::invalid_argument("a record must be a JSON object"))?;
         let id = obj.get("id").and_then(|v| v.as_str()).ok_or_else(|| Error::invalid_argument("\"id\" must be a string"))?;
         let vector = obj.get("vector").and_then(|v| v.as_array()).ok_or_else(|| Error::invalid_argument("\"vector\" must be a list of numbers"))?;
