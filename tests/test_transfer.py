@@ -105,7 +105,7 @@ def test_bad_files_are_refused_and_leave_nothing(tmp_path: Path, db: agentdb.Dat
         with pytest.raises(agentdb.InvalidArgumentError, match="line 4"):
             other.import_store(bad)
         bad.write_text("\n".join(lines + ['{"id": "z", "vector": [1, 2, 3]}']) + "\n")
-        with pytest.raises(agentdb.InvalidArgumentError, match="3 values"):
+        with pytest.raises(agentdb.DimensionMismatchError, match="line 4: .*3 values"):
             other.import_store(bad)
         bad.write_text("\n".join(lines + ["not json"]) + "\n")
         with pytest.raises(agentdb.InvalidArgumentError, match="not JSON"):

@@ -244,7 +244,8 @@ impl Database {
                 if line.trim().is_empty() {
                     continue;
                 }
-                batch.push(&line, dim).map_err(|e| bad_file(path, number, e.message()))?;
+                // The record's own kind of error (a wrong dimension, bad metadata), located.
+                batch.push(&line, dim).map_err(|e| Error::new(e.kind(), format!("{} line {number}: {}", path.display(), e.message())))?;
                 if batch.ids.len() >= IMPORT_BATCH {
                     done += batch.write(&c)?;
                     progress(done, total.max(done));

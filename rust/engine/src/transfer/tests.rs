@@ -71,7 +71,7 @@ fn a_bad_line_leaves_nothing_behind() {
     std::fs::write(&file, text).unwrap();
     let other = Database::open(dir.path().join("b")).unwrap();
     let e = other.import_store(&file, None, &mut |_, _| {}).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{}", e.message());
+    assert_eq!(e.kind(), ErrorKind::DimensionMismatch, "{}", e.message());
     assert!(e.message().contains("line 5002") && e.message().contains("2 values"), "{}", e.message());
     assert!(other.list_collections().unwrap().is_empty(), "the half-imported store was dropped");
 
