@@ -140,3 +140,49 @@ def test_cli_export_and_import(tmp_path: Path) -> None:
     assert p.returncode == 2 and "CollectionExistsError" in p.stderr
     with agentdb.connect(tmp_path / "b", read_only=True) as db:
         assert sorted(db.get_collection("copy").get().documents) == ["x", "y"]
+
+
+def test_a_table_written_by_lancedb_becomes_a_collection(tmp_path: Path, db: agentdb.Database) -> None:
+    lancedb = pytest.importorskip("lancedb")
+    rng = np.random.default_rng(3)
+    vecs = rng.standard_normal((300, 6)).astype(np.float32)
+    ldb = lancedb.connect(tmp_path / "lance")
+    ldb.create_table("papers", data=[
+        {"id": i, "vector": vecs[i].tolist(), "text": f"paper {i}", "year": 2000 + i % 20, "score": i / 3, "open": i % 2 == 0}
+        for i in range(300)
+    ])
+    r = db.import_lancedb(tmp_path / "lance", "papers", text_column="text", metric="l2", progress=False)
+    assert r == {"kind": "collection", "name": "papers", "records": 300}
+    c = db.get_collection("papers")
+    assert (c.dim, c.metric, c.count()) == (6, "l2", 300)
+    got = c.get(["17"])
+    assert got.vectors[0].tobytes() == vecs[17].tobytes()
+    assert got.documents == ["paper 17"]
+    assert got.metadata[0] == {"year": 2017, "score": 17 / 3, "open": False}
+    hits = c.search(vecs[42], k=1, where={"year": 2002})
+    assert hits.ids == ["42"]
+    with pytest.raises(agentdb.InvalidArgumentError, match="no column 'emb'"):
+        db.import_lancedb(tmp_path / "lance", "papers", name="x", vector_column="emb")
+    with pytest.raises(agentdb.CollectionNotFoundError):
+        db.import_lancedb(tmp_path / "lance", "nope")
+    assert db.list_collections() == ["papers"]
+    p = subprocess.run([sys.executable, "-m", "agentdb", "import", str(tmp_path / "cli-db"), "--lancedb", str(tmp_path / "lance"),
+                        "--table", "papers", "--text-column", "text", "--json"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["records"] == 300
+    r = db.import_lancedb(tmp_path / "lance", "papers", name="slim", metadata_columns=["year"], progress=False)
+    assert db.get_collection("slim").get(["3"]).metadata == [{"year": 2003}]
+    assert db.get_collection("slim").get(["3"]).documents == [None]
+
+
+def test_another_agentdb_collection_imports_as_a_lancedb_table(tmp_path: Path) -> None:
+    """Every AgentDB collection is a LanceDB table: its own time columns are left out by naming
+    the metadata columns."""
+    with agentdb.connect(tmp_path / "a") as a:
+        a.create_collection("docs", dim=2).add(ids=["x", "y"], vectors=np.eye(2, dtype=np.float32), documents=["d1", "d2"], metadata=[{"k": 1}, {"k": 2}])
+    with agentdb.connect(tmp_path / "b") as b:
+        with pytest.raises(agentdb.InvalidMetadataError, match="reserved"):
+            b.import_lancedb(tmp_path / "a", "docs", text_column="document")
+        b.import_lancedb(tmp_path / "a", "docs", text_column="document", metadata_columns=["k"])
+        got = b.get_collection("docs").get(["x", "y"])
+        assert got.documents == ["d1", "d2"] and got.metadata == [{"k": 1}, {"k": 2}]

@@ -78,6 +78,7 @@ __all__ = [
     "drop_rag",
     "export_store",
     "hamming",
+    "import_lance_table",
     "import_store",
     "is_metadata_key",
     "kernel_backends",
@@ -553,3 +554,15 @@ def import_store(
     db: Database, path: Any, name: Optional[str] = None, progress: Optional[Callable[[int, int], None]] = None
 ) -> Dict[str, Any]: ...
 def store_kind(db: Database, name: str) -> str: ...
+def import_lance_table(
+    db: Database,
+    uri: str,
+    table: str,
+    name: Optional[str] = None,
+    id_column: Optional[str] = None,
+    vector_column: Optional[str] = None,
+    text_column: Optional[str] = None,
+    metadata_columns: Optional[Sequence[str]] = None,
+    metric: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> Dict[str, Any]: ...

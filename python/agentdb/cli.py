@@ -341,9 +341,22 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if (args.file is None) == (args.lancedb is None):
+        raise InvalidArgumentError("give an export FILE, or --lancedb URI --table TABLE")
+    if args.lancedb is not None and not args.table:
+        raise InvalidArgumentError("--lancedb needs --table")
     with open_db(args.db, write=True, create=True) as db:
-        r = db.import_store(args.file, name=args.name, progress=not args.json)
-        emit(args, r, lambda: f"imported {r['kind']} {r['name']!r}: {r['records']} records from {args.file}")
+        if args.lancedb is not None:
+            r = db.import_lancedb(
+                args.lancedb, args.table, name=args.name, id_column=args.id_column, vector_column=args.vector_column,
+                text_column=args.text_column, metadata_columns=args.metadata_columns, metric=args.metric,
+                progress=not args.json,
+            )
+            source = f"{args.lancedb} table {args.table}"
+        else:
+            r = db.import_store(args.file, name=args.name, progress=not args.json)
+            source = args.file
+        emit(args, r, lambda: f"imported {r['kind']} {r['name']!r}: {r['records']} records from {source}")
     return EXIT_OK
 
 
@@ -415,10 +428,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("store", metavar="STORE")
     p.add_argument("file", metavar="FILE", help="the JSONL file to write (replaced whole when complete)")
     p.add_argument("--kind", choices=["collection", "memory", "rag"], help="when stores of several kinds share the name")
-    p = verb("import", cmd_import, "Create a store from a JSONL export (the database is created if needed).")
+    p = verb("import", cmd_import, "Create a store from a JSONL export, or a collection from a LanceDB table (the database is created if needed).")
     p.add_argument("db", metavar="PATH")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--name", help="create the store under this name instead of the file's")
+    p.add_argument("file", metavar="FILE", nargs="?", help="a JSONL export")
+    p.add_argument("--name", help="create the store under this name instead of the file's (or the table's)")
+    p.add_argument("--lancedb", metavar="URI", help="import table --table of the LanceDB database at URI instead")
+    p.add_argument("--table", help="the LanceDB table")
+    p.add_argument("--id-column", help="LanceDB: the id column (default id)")
+    p.add_argument("--vector-column", help="LanceDB: the vector column (default vector)")
+    p.add_argument("--text-column", help="LanceDB: the document column (default none)")
+    p.add_argument("--metadata-column", dest="metadata_columns", action="append",
+                   help="LanceDB: a column to keep as metadata (repeat; default every other column)")
+    p.add_argument("--metric", help="LanceDB: the new collection's metric (default: the engine's)")
     p = verb("metrics", cmd_metrics, "Print the Prometheus metrics, or serve them on a loopback port.")
     p.add_argument("db", metavar="PATH", nargs="?")
     p.add_argument("--db", dest="db_opt", metavar="PATH", help="the database directory (instead of PATH)")

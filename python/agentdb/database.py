@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type, Union, cast
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Type, Union, cast
 
 from . import _native
 from ._args import engine_defaults, fill_defaults
@@ -204,6 +204,37 @@ class Database:
         from .transfer import import_store
 
         return import_store(self._native, path, name, progress)
+
+    def import_lancedb(
+        self,
+        uri: Union[str, "os.PathLike[str]"],
+        table: str,
+        *,
+        name: Optional[str] = None,
+        id_column: Optional[str] = None,
+        vector_column: Optional[str] = None,
+        text_column: Optional[str] = None,
+        metadata_columns: Optional[Sequence[str]] = None,
+        metric: Optional[str] = None,
+        progress: "ProgressArg" = True,
+    ) -> "TransferReport":
+        """Creates collection ``name`` (default: the table's name) from table ``table`` of the
+        LanceDB database at ``uri`` (a directory): ids from ``id_column`` (default ``"id"``;
+        integers become text), vectors from ``vector_column`` (default ``"vector"``, a
+        fixed-size list of floats), documents from ``text_column`` (default: none), and as
+        metadata keys the ``metadata_columns`` (default: every other column). All or nothing.
+
+        Raises:
+            CollectionNotFoundError: no such table.
+            CollectionExistsError: the collection exists.
+            InvalidArgumentError: a column is missing or of a type that cannot be read.
+        """
+        from .transfer import import_lancedb
+
+        return import_lancedb(
+            self._native, uri, table, name=name, id_column=id_column, vector_column=vector_column,
+            text_column=text_column, metadata_columns=metadata_columns, metric=metric, progress=progress,
+        )
 
     # -- operations (see agentdb.ops) ------------------------------------------------------
 

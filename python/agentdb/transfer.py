@@ -17,7 +17,12 @@ failed import leaves nothing behind.
     other.import_store("docs.jsonl")                 # creates "docs"
     other.import_store("docs.jsonl", name="docs2")   # under another name
 
-``agentdb export PATH STORE FILE`` and ``agentdb import PATH FILE`` do the same from the shell.
+A table of another LanceDB database (written by LanceDB, pylance or any Lance writer) becomes a
+collection with :meth:`Database.import_lancedb <agentdb.Database.import_lancedb>`: ids, vectors
+and documents from the columns named, every other column as a metadata key.
+
+``agentdb export PATH STORE FILE``, ``agentdb import PATH FILE`` and
+``agentdb import PATH --lancedb URI --table T`` do the same from the shell.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional, Tuple, TypedDict, Union
+from typing import Any, Callable, Optional, Sequence, Tuple, TypedDict, Union
 
 from . import _native
 
@@ -74,6 +79,29 @@ def export_store(db_native: Any, name: str, path: Union[str, os.PathLike], kind:
     callback, close = progress_callback(progress, f"export {name}")
     try:
         return _native.export_store(db_native, name, Path(path), kind, callback)  # type: ignore[return-value]
+    finally:
+        close()
+
+
+def import_lancedb(
+    db_native: Any,
+    uri: Union[str, os.PathLike],
+    table: str,
+    *,
+    name: Optional[str],
+    id_column: Optional[str],
+    vector_column: Optional[str],
+    text_column: Optional[str],
+    metadata_columns: Optional[Sequence[str]],
+    metric: Optional[str],
+    progress: ProgressArg,
+) -> TransferReport:
+    callback, close = progress_callback(progress, f"import {table}")
+    columns = None if metadata_columns is None else [metadata_columns] if isinstance(metadata_columns, str) else list(metadata_columns)
+    try:
+        return _native.import_lance_table(  # type: ignore[return-value]
+            db_native, os.fspath(uri), table, name, id_column, vector_column, text_column, columns, metric, callback
+        )
     finally:
         close()
 

@@ -269,6 +269,144 @@ impl Database {
     }
 }
 
+/// Where [`Database::import_lance_table`] reads, and how its columns map onto records.
+#[derive(Debug, Clone)]
+pub struct LanceImport {
+    /// The LanceDB database: a directory (what `lancedb.connect(uri)` takes).
+    pub uri: String,
+    pub table: String,
+    /// The collection to create (`None`: the table's name).
+    pub name: Option<String>,
+    /// The column of record ids (strings, or integers written as text).
+    pub id_column: String,
+    /// The column of vectors: a fixed-size or variable list of floats.
+    pub vector_column: String,
+    /// The column of documents, if any.
+    pub text_column: Option<String>,
+    /// The columns that become metadata keys (`None`: every other column).
+    pub metadata_columns: Option<Vec<String>>,
+    pub metric: Metric,
+}
+
+impl LanceImport {
+    /// LanceDB's usual column names: `id`, `vector`, and `text` as the document when present.
+    pub fn new(uri: &str, table: &str) -> LanceImport {
+        LanceImport {
+            uri: uri.to_owned(),
+            table: table.to_owned(),
+            name: None,
+            id_column: schema_names::ID.to_owned(),
+            vector_column: schema_names::VECTOR.to_owned(),
+            text_column: None,
+            metadata_columns: None,
+            metric: Metric::default(),
+        }
+    }
+}
+
+use crate::types::schema as schema_names;
+
+impl Database {
+    /// Creates a collection from a table of another LanceDB database (any LanceDB or Lance
+    /// writer's table): ids, vectors and documents from the named columns, every other column
+    /// as a metadata key (names must be valid metadata keys). All or nothing, like
+    /// [`Database::import_store`].
+    pub fn import_lance_table(&self, opts: &LanceImport, progress: Progress<'_>) -> Result<TransferReport> {
+        use arrow_schema::{DataType, Field, Schema};
+        use futures::TryStreamExt;
+        use lancedb::query::ExecutableQuery;
+
+        use crate::storage::runtime::block_on;
+        use crate::types::arrow_in::OwnedRecords;
+
+        self.ensure_open()?;
+        let conn = block_on(lancedb::connect(&opts.uri).execute())?;
+        let table = block_on(conn.open_table(&opts.table).execute()).map_err(|e| match e {
+            lancedb::Error::TableNotFound { .. } => {
+                Error::new(ErrorKind::CollectionNotFound, format!("no table '{}' in the LanceDB database {}", opts.table, opts.uri))
+            }
+            e => e.into(),
+        })?;
+        let schema = block_on(table.schema())?;
+        let missing = |c: &str| Error::invalid_argument(format!("table '{}' has no column '{c}'", opts.table));
+        let vector_field = schema.field_with_name(&opts.vector_column).map_err(|_| missing(&opts.vector_column))?;
+        schema.field_with_name(&opts.id_column).map_err(|_| missing(&opts.id_column))?;
+        let text_column = match &opts.text_column {
+            Some(t) => {
+                schema.field_with_name(t).map_err(|_| missing(t))?;
+                Some(t.clone())
+            }
+            None => None,
+        };
+        let dim = match vector_field.data_type() {
+            DataType::FixedSizeList(_, n) if *n > 0 => *n as usize,
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "column '{}' is {other}, not a fixed-size list of floats (a vector column)",
+                    opts.vector_column
+                )))
+            }
+        };
+        // The table's columns under the names the engine's Arrow reader takes.
+        let rename = |name: &str| -> String {
+            if name == opts.id_column {
+                schema_names::ID.to_owned()
+            } else if name == opts.vector_column {
+                schema_names::VECTOR.to_owned()
+            } else if text_column.as_deref() == Some(name) {
+                schema_names::DOCUMENT.to_owned()
+            } else {
+                name.to_owned()
+            }
+        };
+        if let Some(cols) = &opts.metadata_columns {
+            for col in cols {
+                schema.field_with_name(col).map_err(|_| missing(col))?;
+            }
+        }
+        let keep = |name: &str| {
+            name == opts.id_column
+                || name == opts.vector_column
+                || text_column.as_deref() == Some(name)
+                || opts.metadata_columns.as_ref().is_none_or(|cols| cols.iter().any(|c| c == name))
+        };
+        let kept: Vec<usize> = (0..schema.fields().len()).filter(|&i| keep(schema.field(i).name())).collect();
+        let renamed = std::sync::Arc::new(Schema::new(
+            kept.iter().map(|&i| {
+                let f = schema.field(i);
+                Field::new(rename(f.name()), f.data_type().clone(), true)
+            }).collect::<Vec<_>>(),
+        ));
+        let total = block_on(table.count_rows(None))? as u64;
+        let name = opts.name.clone().unwrap_or_else(|| opts.table.clone());
+        let c = self.create_collection(&name, dim, opts.metric)?;
+        let written = (|| -> Result<u64> {
+            let mut stream = Box::pin(block_on(table.query().execute())?);
+            let mut done = 0u64;
+            // One batch at a time (each write runs the engine's runtime itself).
+            while let Some(batch) = block_on(stream.try_next())? {
+                let columns = kept.iter().map(|&i| batch.column(i).clone()).collect();
+                let batch = arrow_array::RecordBatch::try_new(renamed.clone(), columns)?;
+                let mut owned = OwnedRecords::default();
+                owned.extend_from_arrow(&batch)?;
+                let now = crate::util::time::now_micros();
+                c.add_with_created(&owned.as_records(), &vec![now; owned.ids.len()])?;
+                done += owned.ids.len() as u64;
+                progress(done, total.max(done));
+            }
+            Ok(done)
+        })();
+        match written {
+            Ok(records) => Ok(TransferReport { kind: StoreKind::Collection, name, records }),
+            Err(e) => {
+                drop(c);
+                let _ = self.drop_collection_any(&name);
+                Err(e)
+            }
+        }
+    }
+}
+
 /// Records read from the file, not yet written.
 #[derive(Default)]
 struct Batch {

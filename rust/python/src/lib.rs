@@ -64,6 +64,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transfer::export_store, m)?)?;
     m.add_function(wrap_pyfunction!(transfer::import_store, m)?)?;
     m.add_function(wrap_pyfunction!(transfer::store_kind, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::import_lance_table, m)?)?;
     transfer::add_defaults(m)?;
     ops::install_logging();
     m.add("__version__", agentdb_engine::VERSION)?;

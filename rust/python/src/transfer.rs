@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use agentdb_engine::StoreKind;
+use agentdb_engine::{LanceImport, StoreKind};
 use pyo3::prelude::*;
 
 use crate::args::Text;
@@ -60,6 +60,41 @@ pub fn import_store<'py>(
     let db = db.engine().clone();
     let mut report = reporter(progress);
     let r = py.detach(|| db.import_store(&path, name.as_ref().map(|n| n.0.as_str()), &mut report)).or_raise()?;
+    from_json(py, &r.to_json())
+}
+
+/// `Database.import_lancedb`: a table of another LanceDB database as a new collection. Column
+/// names left `None` are the engine's (`LanceImport::new`).
+#[pyfunction]
+#[pyo3(signature = (db, uri, table, name=None, id_column=None, vector_column=None, text_column=None, metadata_columns=None, metric=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn import_lance_table<'py>(
+    py: Python<'py>,
+    db: PyRef<'py, PyDatabase>,
+    uri: Text,
+    table: Text,
+    name: Option<Text>,
+    id_column: Option<Text>,
+    vector_column: Option<Text>,
+    text_column: Option<Text>,
+    metadata_columns: Option<Vec<String>>,
+    metric: Option<Text>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut opts = LanceImport::new(&uri, &table);
+    opts.name = name.map(|n| n.0);
+    if let Some(c) = id_column {
+        opts.id_column = c.0;
+    }
+    if let Some(c) = vector_column {
+        opts.vector_column = c.0;
+    }
+    opts.text_column = text_column.map(|c| c.0);
+    opts.metadata_columns = metadata_columns;
+    opts.metric = crate::database::parse_metric(metric)?;
+    let db = db.engine().clone();
+    let mut report = reporter(progress);
+    let r = py.detach(|| db.import_lance_table(&opts, &mut report)).or_raise()?;
     from_json(py, &r.to_json())
 }
 

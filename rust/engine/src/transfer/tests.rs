@@ -81,3 +81,63 @@ fn a_bad_line_leaves_nothing_behind() {
     let e = other.export_store("nope", None, &file, &mut |_, _| {}).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::CollectionNotFound);
 }
+
+/// A table written by LanceDB itself, with its own column names and types, becomes a collection.
+#[test]
+fn a_lancedb_table_is_imported() {
+    use arrow_array::types::Float32Type;
+    use arrow_array::{FixedSizeListArray, Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    use crate::storage::runtime::block_on;
+
+    let dir = tempfile::tempdir().unwrap();
+    let lance_dir = dir.path().join("lance");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("emb", DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, true)), 3), true),
+        Field::new("body", DataType::Utf8, true),
+        Field::new("year", DataType::Int64, true),
+        Field::new("score", DataType::Float64, true),
+    ]));
+    let n = 2500usize;
+    let vectors: Vec<Option<Vec<Option<f32>>>> = (0..n).map(|i| Some(vec![Some(i as f32 / 7.0), Some(0.5), Some(-1.0)])).collect();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from_iter_values(0..n as i64)),
+            Arc::new(FixedSizeListArray::from_iter_primitive::<Float32Type, _, _>(vectors, 3)),
+            Arc::new(StringArray::from_iter((0..n).map(|i| (i % 2 == 0).then(|| format!("body {i}"))))),
+            Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| 2000 + i % 25))),
+            Arc::new(Float64Array::from_iter_values((0..n).map(|i| i as f64 * 0.1))),
+        ],
+    )
+    .unwrap();
+    let conn = block_on(lancedb::connect(lance_dir.to_str().unwrap()).execute()).unwrap();
+    block_on(conn.create_table("papers", batch).execute()).unwrap();
+
+    let db = Database::open(dir.path().join("db")).unwrap();
+    let mut opts = LanceImport::new(lance_dir.to_str().unwrap(), "papers");
+    opts.vector_column = "emb".into();
+    opts.text_column = Some("body".into());
+    opts.metric = Metric::L2;
+    let r = db.import_lance_table(&opts, &mut |_, _| {}).unwrap();
+    assert_eq!((r.name.as_str(), r.records), ("papers", n as u64));
+    let c = db.get_collection("papers").unwrap();
+    let g = c.get(Some(&["7".to_owned(), "8".to_owned()]), None, None, 0).unwrap();
+    assert_eq!(g.ids, ["7", "8"]);
+    assert_eq!(g.vectors[0].to_bits(), (7.0f32 / 7.0).to_bits());
+    assert_eq!(g.documents, [None, Some("body 8".to_owned())]);
+    assert_eq!(g.metadata[1].get("year"), Some(&Value::Int(2008)));
+    assert_eq!(g.metadata[1].get("score"), Some(&Value::Float(8.0 * 0.1)));
+
+    // A missing column or table is refused, and nothing is created.
+    let mut bad = LanceImport::new(lance_dir.to_str().unwrap(), "papers");
+    bad.name = Some("other".into());
+    let e = db.import_lance_table(&bad, &mut |_, _| {}).unwrap_err();
+    assert!(e.message().contains("no column 'vector'"), "{}", e.message());
+    let e = db.import_lance_table(&LanceImport::new(lance_dir.to_str().unwrap(), "nope"), &mut |_, _| {}).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::CollectionNotFound);
+    assert_eq!(db.list_collections().unwrap(), ["papers"]);
+}
