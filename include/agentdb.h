@@ -2800,6 +2800,34 @@ enum agentdb_status agentdb_db_import_store(const struct agentdb_db *db,
                                             void *user,
                                             struct agentdb_report **out_report);
 
+/**
+ * Creates collection `name` (NULL: the table's name) from table `table` of the LanceDB database
+ * at `uri` (a directory), and writes a report `{"kind", "name", "records"}` to `*out_report`:
+ * ids from `id_column` (NULL: `"id"`; integers become text), vectors from `vector_column`
+ * (NULL: `"vector"`, a fixed-size list of floats), documents from `text_column` (NULL: none),
+ * and as metadata keys the `n_metadata_columns` names in `metadata_columns` (NULL: every other
+ * column). All or nothing.
+ *
+ * # Safety
+ * `uri` and `table` are NUL-terminated; `name`, `id_column`, `vector_column`, `text_column` are
+ * NULL or NUL-terminated; `metadata_columns` is NULL or holds `n_metadata_columns`
+ * NUL-terminated strings; `out_report` is NULL or writable; `progress`, if not NULL, is a
+ * function of that type.
+ */
+enum agentdb_status agentdb_db_import_lance_table(const struct agentdb_db *db,
+                                                  const char *uri,
+                                                  const char *table,
+                                                  const char *name,
+                                                  const char *id_column,
+                                                  const char *vector_column,
+                                                  const char *text_column,
+                                                  const char *const *metadata_columns,
+                                                  size_t n_metadata_columns,
+                                                  agentdb_metric metric,
+                                                  agentdb_progress_fn progress,
+                                                  void *user,
+                                                  struct agentdb_report **out_report);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -102,10 +102,55 @@ static void test_bad_input(void) {
     OK(agentdb_db_close(db));
 }
 
+/* Every AgentDB collection is a LanceDB table: import one as a table, keeping chosen columns. */
+static void test_lance_table(void) {
+    char src[600], dst[600];
+    agentdb_db *a, *b;
+    agentdb_collection *c;
+    agentdb_report *r;
+    agentdb_records *rec;
+    const char *ids[] = {"x", "y"};
+    const char *docs[] = {"d1", "d2"};
+    const char *keep[] = {"k"};
+    const char *want[] = {"y"};
+    const char *doc, *meta;
+    float v[] = {1, 0, 0, 1};
+    size_t n;
+    snprintf(src, sizeof src, "%s/a", g_dir);
+    snprintf(dst, sizeof dst, "%s/b", g_dir);
+    OK(agentdb_db_open(src, &a));
+    OK(agentdb_collection_open_or_create(a, "docs", 2, AGENTDB_METRIC_L2, &c));
+    OK(agentdb_collection_add(c, ids, 2, v, 2, docs, "[{\"k\": 1}, {\"k\": 2}]"));
+    OK(agentdb_collection_close(c));
+    OK(agentdb_db_close(a));
+    OK(agentdb_db_open(dst, &b));
+    /* Its own time columns are reserved metadata keys: refused whole. */
+    EXPECT(agentdb_db_import_lance_table(b, src, "docs", NULL, NULL, NULL, "document", NULL, 0, AGENTDB_METRIC_L2, NULL, NULL, &r),
+           AGENTDB_INVALID_METADATA);
+    OK(agentdb_db_import_lance_table(b, src, "docs", "copy", NULL, NULL, "document", keep, 1, AGENTDB_METRIC_L2, NULL, NULL, &r));
+    CHECK(report_has(r, "\"records\":2"));
+    EXPECT(agentdb_db_import_lance_table(b, src, "nope", NULL, NULL, NULL, NULL, NULL, 0, AGENTDB_METRIC_L2, NULL, NULL, &r),
+           AGENTDB_COLLECTION_NOT_FOUND);
+    EXPECT(agentdb_db_import_lance_table(b, src, "docs", "z", NULL, "emb", NULL, NULL, 0, AGENTDB_METRIC_L2, NULL, NULL, &r),
+           AGENTDB_INVALID_ARGUMENT);
+    CHECK_MSG("no column 'emb'");
+    OK(agentdb_collection_open(b, "copy", &c));
+    OK(agentdb_collection_get(c, want, 1, NULL, NULL, 0, 0, &rec));
+    OK(agentdb_records_count(rec, &n));
+    CHECK(n == 1);
+    OK(agentdb_records_get_document(rec, 0, &doc, NULL));
+    OK(agentdb_records_get_metadata(rec, 0, &meta, NULL));
+    CHECK(strcmp(doc, "d2") == 0 && strcmp(meta, "{\"k\":2}") == 0);
+    OK(agentdb_records_free(rec));
+    OK(agentdb_collection_close(c));
+    OK(agentdb_db_close(b));
+}
+
 int main(int argc, char **argv) {
     static const struct test tests[] = {
         {"round_trip", test_round_trip},
         {"bad_input", test_bad_input},
+        {"lance_table", test_lance_table},
     };
     return run_tests("transfer", tests, sizeof tests / sizeof tests[0], argc, argv);
 }

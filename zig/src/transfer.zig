@@ -47,3 +47,43 @@ pub fn importStore(allocator: Allocator, db: agentdb.Database, path: [:0]const u
     const n: [*c]const u8 = if (name) |s| s.ptr else null;
     return take(allocator, c.agentdb_db_import_store(db.handle, path.ptr, n, null, null, &r), r);
 }
+
+/// How `importLanceTable` maps a LanceDB table's columns (null: the engine's defaults, `id` and
+/// `vector`; no document; every other column as metadata).
+pub const LanceColumns = struct {
+    name: ?[:0]const u8 = null,
+    id_column: ?[:0]const u8 = null,
+    vector_column: ?[:0]const u8 = null,
+    text_column: ?[:0]const u8 = null,
+    metadata_columns: ?[]const [:0]const u8 = null,
+    metric: agentdb.Metric = .cosine,
+};
+
+fn optPtr(s: ?[:0]const u8) [*c]const u8 {
+    return if (s) |v| v.ptr else null;
+}
+
+/// Creates a collection from table `table` of the LanceDB database at `uri` (see
+/// `agentdb_db_import_lance_table`); returns the report JSON. `allocator` also holds the column
+/// list's C pointers during the call.
+pub fn importLanceTable(allocator: Allocator, db: agentdb.Database, uri: [:0]const u8, table: [:0]const u8, cols: LanceColumns) AllocError![]u8 {
+    const meta: ?[][*c]const u8 = if (cols.metadata_columns) |m| try agentdb.cStrings(allocator, m) else null;
+    defer if (meta) |m| allocator.free(m);
+    var r: ?*c.agentdb_report = null;
+    const status = c.agentdb_db_import_lance_table(
+        db.handle,
+        uri.ptr,
+        table.ptr,
+        optPtr(cols.name),
+        optPtr(cols.id_column),
+        optPtr(cols.vector_column),
+        optPtr(cols.text_column),
+        if (meta) |m| m.ptr else null,
+        if (meta) |m| m.len else 0,
+        @intFromEnum(cols.metric),
+        null,
+        null,
+        &r,
+    );
+    return take(allocator, status, r);
+}

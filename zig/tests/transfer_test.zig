@@ -42,3 +42,24 @@ test "transfer: a collection round-trips through a file" {
     try testing.expectEqualStrings("a", hits.hits()[0].id);
     try testing.expectEqual(@as(f32, 0), hits.hits()[0].distance);
 }
+
+test "transfer: a LanceDB table (an AgentDB collection's) becomes a collection" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    const base = std.fs.path.dirname(tmp.path).?;
+    const other_path = try std.fs.path.joinZ(gpa, &.{ base, "other" });
+    defer gpa.free(other_path);
+    {
+        var db = try agentdb.Database.open(tmp.path);
+        defer db.deinit();
+        var coll = try db.openOrCreateCollection("docs", .{ .dim = 2, .metric = .l2 });
+        defer coll.deinit();
+        try coll.add(gpa, .{ .ids = &.{ "a", "b" }, .vectors = &.{ 1, 0, 0, 1 }, .dim = 2, .metadata_json = "[{\"k\": 1}, {\"k\": 2}]" });
+    }
+    var other = try agentdb.Database.open(other_path);
+    defer other.deinit();
+    const r = try transfer.importLanceTable(gpa, other, tmp.path, "docs", .{ .text_column = "document", .metadata_columns = &.{"k"}, .metric = .l2 });
+    defer gpa.free(r);
+    try testing.expect(std.mem.indexOf(u8, r, "\"records\":2") != null);
+    try testing.expectError(error.CollectionNotFound, transfer.importLanceTable(gpa, other, tmp.path, "nope", .{}));
+}

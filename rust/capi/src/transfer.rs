@@ -6,9 +6,10 @@
 use std::ffi::{c_char, c_void};
 use std::path::Path;
 
-use agentdb_engine::StoreKind;
+use agentdb_engine::{LanceImport, StoreKind};
 
-use crate::args::{opt_str_arg, out_arg, str_arg};
+use crate::args::{opt_str_arg, out_arg, str_arg, str_array};
+use crate::database::{agentdb_metric, metric_from_c};
 use crate::handle::{self, agentdb_db, agentdb_report};
 use crate::report::ReportObj;
 use crate::status::{agentdb_status, guard, Fail};
@@ -109,6 +110,69 @@ pub unsafe extern "C" fn agentdb_db_import_store(
         let name = unsafe { opt_str_arg(name, "name") }?;
         let mut report = reporter(progress, user);
         let r = db.db.import_store(Path::new(path), name, &mut report)?;
+        *out = handle::new_handle(ReportObj { text: Text::new(&r.to_json().to_string()) });
+        Ok(())
+    })
+}
+
+/// Creates collection `name` (NULL: the table's name) from table `table` of the LanceDB database
+/// at `uri` (a directory), and writes a report `{"kind", "name", "records"}` to `*out_report`:
+/// ids from `id_column` (NULL: `"id"`; integers become text), vectors from `vector_column`
+/// (NULL: `"vector"`, a fixed-size list of floats), documents from `text_column` (NULL: none),
+/// and as metadata keys the `n_metadata_columns` names in `metadata_columns` (NULL: every other
+/// column). All or nothing.
+///
+/// # Safety
+/// `uri` and `table` are NUL-terminated; `name`, `id_column`, `vector_column`, `text_column` are
+/// NULL or NUL-terminated; `metadata_columns` is NULL or holds `n_metadata_columns`
+/// NUL-terminated strings; `out_report` is NULL or writable; `progress`, if not NULL, is a
+/// function of that type.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn agentdb_db_import_lance_table(
+    db: *const agentdb_db,
+    uri: *const c_char,
+    table: *const c_char,
+    name: *const c_char,
+    id_column: *const c_char,
+    vector_column: *const c_char,
+    text_column: *const c_char,
+    metadata_columns: *const *const c_char,
+    n_metadata_columns: usize,
+    metric: agentdb_metric,
+    progress: agentdb_progress_fn,
+    user: *mut c_void,
+    out_report: *mut *mut agentdb_report,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let out = unsafe { out_arg(out_report, "out_report") }?;
+        *out = std::ptr::null_mut();
+        let db = handle::get(db, "db")?;
+        // SAFETY: contract of this function.
+        let uri = unsafe { str_arg(uri, "uri") }?;
+        // SAFETY: contract of this function.
+        let table = unsafe { str_arg(table, "table") }?;
+        let mut opts = LanceImport::new(uri, table);
+        // SAFETY: contract of this function.
+        opts.name = unsafe { opt_str_arg(name, "name") }?.map(str::to_owned);
+        // SAFETY: contract of this function.
+        if let Some(c) = unsafe { opt_str_arg(id_column, "id_column") }? {
+            opts.id_column = c.to_owned();
+        }
+        // SAFETY: contract of this function.
+        if let Some(c) = unsafe { opt_str_arg(vector_column, "vector_column") }? {
+            opts.vector_column = c.to_owned();
+        }
+        // SAFETY: contract of this function.
+        opts.text_column = unsafe { opt_str_arg(text_column, "text_column") }?.map(str::to_owned);
+        if !metadata_columns.is_null() {
+            // SAFETY: contract of this function.
+            opts.metadata_columns = Some(unsafe { str_array(metadata_columns, n_metadata_columns, "metadata_columns") }?);
+        }
+        opts.metric = metric_from_c(metric)?;
+        let mut report = reporter(progress, user);
+        let r = db.db.import_lance_table(&opts, &mut report)?;
         *out = handle::new_handle(ReportObj { text: Text::new(&r.to_json().to_string()) });
         Ok(())
     })
