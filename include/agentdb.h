@@ -203,6 +203,18 @@
 #define AGENTDB_LOG_TRACE 5
 
 /**
+ * Which kind of store (an `int32_t`): `AGENTDB_STORE_ANY` lets the engine find the one store of
+ * that name.
+ */
+#define AGENTDB_STORE_ANY 0
+
+#define AGENTDB_STORE_COLLECTION 1
+
+#define AGENTDB_STORE_MEMORY 2
+
+#define AGENTDB_STORE_RAG 3
+
+/**
  * What a call returns: `AGENTDB_OK` (0) on success, otherwise the kind of failure.
  * `agentdb_errmsg()` then gives a message for people.
  *
@@ -1075,6 +1087,12 @@ typedef struct agentdb_rag_citation {
  * `user` pointer given to `agentdb_log_set_callback`.
  */
 typedef void (*agentdb_log_fn)(int32_t level, const char *target, const char *message, void *user);
+
+/**
+ * Progress of an export or import: records `done` of `total`, and the `user` pointer given.
+ * Called on the calling thread between batches.
+ */
+typedef void (*agentdb_progress_fn)(uint64_t done, uint64_t total, void *user);
 
 /**
  * Cosine distance, `1 - cos(a, b)`.
@@ -2746,6 +2764,69 @@ enum agentdb_status agentdb_rag_stats(const struct agentdb_rag *rag,
 enum agentdb_status agentdb_log_set_callback(agentdb_log_fn callback,
                                              int32_t max_level,
                                              void *user);
+
+/**
+ * Writes store `name` (of `kind`, or `AGENTDB_STORE_ANY`) to the JSONL file `path` (created,
+ * or replaced whole once complete), every record as of one Lance version, and a report
+ * `{"kind", "name", "records"}` to `*out_report` (NULL on failure). `progress` (may be NULL)
+ * is called between batches.
+ *
+ * # Safety
+ * `name` and `path` are NUL-terminated; `out_report` is NULL or writable; `progress`, if not
+ * NULL, is a function of that type.
+ */
+enum agentdb_status agentdb_db_export_store(const struct agentdb_db *db,
+                                            const char *name,
+                                            int32_t kind,
+                                            const char *path,
+                                            agentdb_progress_fn progress,
+                                            void *user,
+                                            struct agentdb_report **out_report);
+
+/**
+ * Creates a store from the JSONL file `path` (an export), named as in the file or `name` (NULL:
+ * the file's), and writes a report `{"kind", "name", "records"}` to `*out_report`. The store
+ * must not exist (`AGENTDB_COLLECTION_EXISTS`); on any error it is dropped again, so a failed
+ * import leaves nothing. A malformed line is `AGENTDB_INVALID_ARGUMENT` with its line number.
+ *
+ * # Safety
+ * `path` is NUL-terminated; `name` is NULL or NUL-terminated; `out_report` is NULL or
+ * writable; `progress`, if not NULL, is a function of that type.
+ */
+enum agentdb_status agentdb_db_import_store(const struct agentdb_db *db,
+                                            const char *path,
+                                            const char *name,
+                                            agentdb_progress_fn progress,
+                                            void *user,
+                                            struct agentdb_report **out_report);
+
+/**
+ * Creates collection `name` (NULL: the table's name) from table `table` of the LanceDB database
+ * at `uri` (a directory), and writes a report `{"kind", "name", "records"}` to `*out_report`:
+ * ids from `id_column` (NULL: `"id"`; integers become text), vectors from `vector_column`
+ * (NULL: `"vector"`, a fixed-size list of floats), documents from `text_column` (NULL: none),
+ * and as metadata keys the `n_metadata_columns` names in `metadata_columns` (NULL: every other
+ * column). All or nothing.
+ *
+ * # Safety
+ * `uri` and `table` are NUL-terminated; `name`, `id_column`, `vector_column`, `text_column` are
+ * NULL or NUL-terminated; `metadata_columns` is NULL or holds `n_metadata_columns`
+ * NUL-terminated strings; `out_report` is NULL or writable; `progress`, if not NULL, is a
+ * function of that type.
+ */
+enum agentdb_status agentdb_db_import_lance_table(const struct agentdb_db *db,
+                                                  const char *uri,
+                                                  const char *table,
+                                                  const char *name,
+                                                  const char *id_column,
+                                                  const char *vector_column,
+                                                  const char *text_column,
+                                                  const char *const *metadata_columns,
+                                                  size_t n_metadata_columns,
+                                                  agentdb_metric metric,
+                                                  agentdb_progress_fn progress,
+                                                  void *user,
+                                                  struct agentdb_report **out_report);
 
 #ifdef __cplusplus
 }  // extern "C"

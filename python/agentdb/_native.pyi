@@ -50,6 +50,7 @@ __all__ = [
     "DEFAULT_TEXT_FORMAT",
     "Database",
     "ERROR_CLASSES",
+    "EXPORT_FORMAT",
     "INDEX_KINDS",
     "MAX_DIM",
     "MAX_ID_LEN",
@@ -63,6 +64,7 @@ __all__ = [
     "QUANTIZATIONS",
     "RECALL_MODES",
     "Rag",
+    "STORE_KINDS",
     "SYNC_MODES",
     "State",
     "__version__",
@@ -74,7 +76,10 @@ __all__ = [
     "distance",
     "drop_memory",
     "drop_rag",
+    "export_store",
     "hamming",
+    "import_lance_table",
+    "import_store",
     "is_metadata_key",
     "kernel_backends",
     "list_memories",
@@ -91,6 +96,7 @@ __all__ = [
     "retrieval_mode",
     "set_metrics_enabled",
     "state_stats",
+    "store_kind",
 ]
 
 __version__: str
@@ -537,3 +543,26 @@ def memory_stats(memory: Memory) -> Dict[str, Any]: ...
 def rag_stats(rag: Rag) -> Dict[str, Any]: ...
 def log_wake_fd() -> Optional[int]: ...
 def log_drain() -> Tuple[int, List[Tuple[int, str, str]]]: ...
+
+# transfer.rs: export and import of stores (see agentdb.transfer)
+EXPORT_FORMAT: str
+STORE_KINDS: List[str]
+def export_store(
+    db: Database, name: str, path: Any, kind: Optional[str] = None, progress: Optional[Callable[[int, int], None]] = None
+) -> Dict[str, Any]: ...
+def import_store(
+    db: Database, path: Any, name: Optional[str] = None, progress: Optional[Callable[[int, int], None]] = None
+) -> Dict[str, Any]: ...
+def store_kind(db: Database, name: str) -> str: ...
+def import_lance_table(
+    db: Database,
+    uri: str,
+    table: str,
+    name: Optional[str] = None,
+    id_column: Optional[str] = None,
+    vector_column: Optional[str] = None,
+    text_column: Optional[str] = None,
+    metadata_columns: Optional[Sequence[str]] = None,
+    metric: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> Dict[str, Any]: ...

@@ -12,7 +12,7 @@ Exit codes:
     130 interrupted (Ctrl-C)
 
 Verbs: ``info``, ``ls``, ``inspect``, ``stats``, ``health``, ``search``, ``compact``,
-``metrics``, plus those registered by :mod:`agentdb._cli_admin` (``backup``, ``restore``,
+``export``, ``import``, ``metrics``, plus those registered by :mod:`agentdb._cli_admin` (``backup``, ``restore``,
 ``verify``) when present. ``agentdb VERB --help`` describes each.
 """
 
@@ -85,10 +85,12 @@ def progress(items: List[Any], desc: str, args: argparse.Namespace) -> Iterable[
 
 # -- opening -------------------------------------------------------------------------------------
 
-def open_db(path: str, *, write: bool = False) -> Database:
+def open_db(path: str, *, write: bool = False, create: bool = False) -> Database:
     """Opens an existing database (read-only unless ``write``); a missing directory is an error
-    here rather than a new, empty database."""
+    here rather than a new, empty database, unless ``create``."""
     p = Path(path)
+    if create:
+        return connect(p)
     if not p.is_dir():
         raise InvalidArgumentError(f"no database at {path!r} (not a directory)")
     return connect(p, read_only=not write)
@@ -331,6 +333,33 @@ def cmd_compact(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    with open_db(args.db) as db:
+        r = db.export_store(args.store, args.file, kind=args.kind, progress=not args.json)
+        emit(args, r, lambda: f"exported {r['kind']} {r['name']!r}: {r['records']} records to {args.file}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    if (args.file is None) == (args.lancedb is None):
+        raise InvalidArgumentError("give an export FILE, or --lancedb URI --table TABLE")
+    if args.lancedb is not None and not args.table:
+        raise InvalidArgumentError("--lancedb needs --table")
+    with open_db(args.db, write=True, create=True) as db:
+        if args.lancedb is not None:
+            r = db.import_lancedb(
+                args.lancedb, args.table, name=args.name, id_column=args.id_column, vector_column=args.vector_column,
+                text_column=args.text_column, metadata_columns=args.metadata_columns, metric=args.metric,
+                progress=not args.json,
+            )
+            source = f"{args.lancedb} table {args.table}"
+        else:
+            r = db.import_store(args.file, name=args.name, progress=not args.json)
+            source = args.file
+        emit(args, r, lambda: f"imported {r['kind']} {r['name']!r}: {r['records']} records from {source}")
+    return EXIT_OK
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
     from .ops import serve_metrics
 
@@ -394,6 +423,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--where", help="a metadata filter as JSON, e.g. '{\"lang\": \"en\"}'")
     p = verb("compact", cmd_compact, "Compact every store now (merge small fragments, drop deleted rows, prune old versions).")
     p.add_argument("db", metavar="PATH")
+    p = verb("export", cmd_export, "Write a collection, memory store or RAG store to a JSONL file (see agentdb.transfer).")
+    p.add_argument("db", metavar="PATH")
+    p.add_argument("store", metavar="STORE")
+    p.add_argument("file", metavar="FILE", help="the JSONL file to write (replaced whole when complete)")
+    p.add_argument("--kind", choices=["collection", "memory", "rag"], help="when stores of several kinds share the name")
+    p = verb("import", cmd_import, "Create a store from a JSONL export, or a collection from a LanceDB table (the database is created if needed).")
+    p.add_argument("db", metavar="PATH")
+    p.add_argument("file", metavar="FILE", nargs="?", help="a JSONL export")
+    p.add_argument("--name", help="create the store under this name instead of the file's (or the table's)")
+    p.add_argument("--lancedb", metavar="URI", help="import table --table of the LanceDB database at URI instead")
+    p.add_argument("--table", help="the LanceDB table")
+    p.add_argument("--id-column", help="LanceDB: the id column (default id)")
+    p.add_argument("--vector-column", help="LanceDB: the vector column (default vector)")
+    p.add_argument("--text-column", help="LanceDB: the document column (default none)")
+    p.add_argument("--metadata-column", dest="metadata_columns", action="append",
+                   help="LanceDB: a column to keep as metadata (repeat; default every other column)")
+    p.add_argument("--metric", help="LanceDB: the new collection's metric (default: the engine's)")
     p = verb("metrics", cmd_metrics, "Print the Prometheus metrics, or serve them on a loopback port.")
     p.add_argument("db", metavar="PATH", nargs="?")
     p.add_argument("--db", dest="db_opt", metavar="PATH", help="the database directory (instead of PATH)")

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type, Union, cast
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Type, Union, cast
 
 from . import _native
 from ._args import engine_defaults, fill_defaults
@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from .memory import Memory
     from .rag import Embedder, Rag, Tokenizer
     from .state import State
+    from .transfer import ProgressArg, TransferReport
 
 __all__ = ["Database", "connect", "open", "METRICS", "SYNC_MODES"]
 
@@ -154,6 +155,86 @@ class Database:
         again does nothing. If the final flush fails, nothing is lost: the writes stay in the log
         and are replayed on the next open."""
         self._native.close()
+
+    # -- export and import (see agentdb.transfer) ------------------------------------------
+
+    def store_kind(self, name: str) -> str:
+        """The kind of the store called ``name``: ``"collection"``, ``"memory"`` or ``"rag"``.
+
+        Raises:
+            CollectionNotFoundError: no store has that name.
+            InvalidArgumentError: stores of several kinds have that name.
+        """
+        return _native.store_kind(self._native, name)
+
+    def export_store(
+        self,
+        name: str,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        kind: Optional[str] = None,
+        progress: "ProgressArg" = True,
+    ) -> "TransferReport":
+        """Writes store ``name`` to the JSONL file ``path`` (created or replaced whole: the file
+        appears when it is complete), every record as of one Lance version. ``kind``: one of
+        ``"collection"``, ``"memory"``, ``"rag"`` (``None``: whichever kind has that name).
+        ``progress``: a bar on a terminal (``True``), none, or a ``(done, total)`` callable.
+        See :mod:`agentdb.transfer` for the format."""
+        from .transfer import export_store
+
+        return export_store(self._native, name, path, kind, progress)
+
+    def import_store(
+        self,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        name: Optional[str] = None,
+        progress: "ProgressArg" = True,
+    ) -> "TransferReport":
+        """Creates a store from the JSONL file ``path`` (written by :meth:`export_store`, here or
+        from C or Zig), named as in the file or ``name``; a collection's index is rebuilt. All or
+        nothing: on any error the store is dropped again.
+
+        Raises:
+            CollectionExistsError: the store exists.
+            InvalidArgumentError: the file is not an export, or a line is malformed (the message
+                names the line).
+            DimensionMismatchError: a vector of the wrong length.
+        """
+        from .transfer import import_store
+
+        return import_store(self._native, path, name, progress)
+
+    def import_lancedb(
+        self,
+        uri: Union[str, "os.PathLike[str]"],
+        table: str,
+        *,
+        name: Optional[str] = None,
+        id_column: Optional[str] = None,
+        vector_column: Optional[str] = None,
+        text_column: Optional[str] = None,
+        metadata_columns: Optional[Sequence[str]] = None,
+        metric: Optional[str] = None,
+        progress: "ProgressArg" = True,
+    ) -> "TransferReport":
+        """Creates collection ``name`` (default: the table's name) from table ``table`` of the
+        LanceDB database at ``uri`` (a directory): ids from ``id_column`` (default ``"id"``;
+        integers become text), vectors from ``vector_column`` (default ``"vector"``, a
+        fixed-size list of floats), documents from ``text_column`` (default: none), and as
+        metadata keys the ``metadata_columns`` (default: every other column). All or nothing.
+
+        Raises:
+            CollectionNotFoundError: no such table.
+            CollectionExistsError: the collection exists.
+            InvalidArgumentError: a column is missing or of a type that cannot be read.
+        """
+        from .transfer import import_lancedb
+
+        return import_lancedb(
+            self._native, uri, table, name=name, id_column=id_column, vector_column=vector_column,
+            text_column=text_column, metadata_columns=metadata_columns, metric=metric, progress=progress,
+        )
 
     # -- operations (see agentdb.ops) ------------------------------------------------------
 

@@ -49,6 +49,9 @@ pub const memory = @import("memory.zig");
 /// (see `ops.zig`).
 pub const ops = @import("ops.zig");
 
+/// Export and import of stores to and from JSONL files (see `transfer.zig`).
+pub const transfer = @import("transfer.zig");
+
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
     InvalidArgument,

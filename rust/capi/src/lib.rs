@@ -46,6 +46,7 @@ mod rag_context;
 mod report;
 mod ops;
 mod log;
+mod transfer;
 
 pub use args::{AGENTDB_MAX_BATCH, AGENTDB_MAX_DIM, AGENTDB_MAX_ID_LEN, AGENTDB_MAX_JSON_LEN, AGENTDB_MAX_K};
 pub use handle::{
@@ -57,5 +58,5 @@ pub use status::{agentdb_errmsg, agentdb_status, agentdb_status_name};
 pub use {
     checkpoint::*, checkpoints::*, collection::*, collection_index::*, collection_search::*, database::*, memories::*,
     memory::*, memory_options::*, pending_writes::*, rag::*, rag_context::*, rag_hits::*, rag_search::*, records::*,
-    results::*, state::*, state_entries::*, state_versions::*, strings::*, report::*, ops::*, log::*,
+    results::*, state::*, state_entries::*, state_versions::*, strings::*, report::*, ops::*, log::*, transfer::*,
 };

@@ -27,6 +27,7 @@ mod memory;
 pub mod rag;
 mod open;
 mod ops;
+mod transfer;
 #[doc(hidden)]
 pub mod fuzz;
 
@@ -60,6 +61,7 @@ pub use types::value::{
 };
 
 pub use ops::{DbStats, Health, RagStats, StoreStats};
+pub use transfer::{LanceImport, StoreKind, TransferReport, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
 pub use collection::stats::{CollectionStats, IndexStats};
 pub use storage::stats::TableStats;
 pub use db::WalStats;

@@ -16,7 +16,7 @@ use crate::memory::{MemoryHealth, MEMORY_COLLECTION_PREFIX};
 use crate::rag::{Rag, RAG_COLLECTION_PREFIX};
 use crate::storage::runtime::block_on;
 use crate::storage::stats::{table_stats, TableStats};
-use crate::util::metrics::{error_kind_name, family, label_value, LastError, PREFIX};
+use crate::util::metrics::{family, label_value, LastError, PREFIX};
 
 /// One Lance table of the database and what it holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,7 +131,7 @@ impl Health {
             "consolidation_alive": self.consolidation_alive,
             "last_error": self.last_error.as_ref().map(|e| serde_json::json!({
                 "operation": e.operation,
-                "kind": error_kind_name(e.kind),
+                "kind": e.kind.name(),
                 "message": e.message,
                 "at_micros": e.at_micros,
             })),

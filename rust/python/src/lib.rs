@@ -2,7 +2,8 @@
 //!
 //! Layers mirror the Python package: `database.rs` ↔ `agentdb/database.py`, `collection.rs` ↔
 //! `agentdb/collection.py`, `memory.rs` ↔ `agentdb/memory.py`, `state.rs` ↔ `agentdb/state.py`,
-//! `rag.rs` ↔ `agentdb/rag.py`, `ops.rs` ↔ `agentdb/ops.py` (stats, health, metrics, logging), `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on
+//! `rag.rs` ↔ `agentdb/rag.py`, `ops.rs` ↔ `agentdb/ops.py` (stats, health, metrics, logging), `transfer.rs` ↔
+//! `agentdb/transfer.py` (export and import), `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on
 //! numpy arrays), `errors.rs` ↔ `agentdb/errors.py`, `args.rs` ↔ `agentdb/_args.py` (argument
 //! checks); `conversion.rs` turns Python objects into engine values and back. The Python modules
 //! hold the documented public API; this module only converts, releases the GIL, and calls the
@@ -23,6 +24,7 @@ mod errors;
 mod memory;
 mod ops;
 mod state;
+mod transfer;
 mod rag;
 
 use pyo3::prelude::*;
@@ -59,6 +61,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ops::rag_stats, m)?)?;
     m.add_function(wrap_pyfunction!(ops::log_wake_fd, m)?)?;
     m.add_function(wrap_pyfunction!(ops::log_drain, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::export_store, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::import_store, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::store_kind, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::import_lance_table, m)?)?;
+    transfer::add_defaults(m)?;
     ops::install_logging();
     m.add("__version__", agentdb_engine::VERSION)?;
     m.add("MAX_DIM", agentdb_engine::MAX_DIM)?;

@@ -16,6 +16,7 @@ mod read;
 mod search;
 pub(crate) mod stats;
 pub(crate) mod text_index;
+mod transfer;
 mod write;
 
 use std::collections::HashMap;

@@ -19,14 +19,13 @@
 //! # Storage
 //! Everything is held in memory (the [`mem`] index, rebuilt on open) and stored in three hidden
 //! Lance tables (see [`store`]), except the payloads of checkpoints already in Lance: those are
-//! read from Lance when asked for, since checkpoints can be large and many. A write is one record of the database's write-ahead log (a batch
-//! of [`ops::Op`]s): it is applied to memory under one lock, so a reader sees a batch whole or not
-//! at all, and it is durable when the call returns; the database's flusher later writes what
-//! accumulated to Lance in one commit per table. Without a log (read-only, or an engine built
+//! read from Lance when asked for, since checkpoints can be large and many.
+//!
+//! A write is one record of the database's write-ahead log (a batch of [`ops::Op`]s): it is
+//! applied to memory under one lock, so a reader sees a batch whole or not at all, and it is
+//! durable when the call returns; the database's flusher later writes what accumulated to Lance
+//! in one commit per table. Without a log (read-only, or an engine built
 //! without one) each write is committed to Lance before the call returns.
-
-/// The versions a binding's `history` returns when its caller gives no limit (one page).
-pub const DEFAULT_HISTORY_LIMIT: usize = 100;
 
 mod checkpoints;
 mod kv;
@@ -55,6 +54,8 @@ pub(crate) const STREAM: &str = "state";
 pub const MAX_STATE_NAME_LEN: usize = 4096;
 /// How often the background sweep looks for expired keys and sessions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// The versions a binding's `history` returns when its caller gives no limit (one page).
+pub const DEFAULT_HISTORY_LIMIT: usize = 100;
 
 /// One version of a key.
 #[derive(Debug, Clone, PartialEq)]

@@ -160,44 +160,6 @@ fn slot_key(s: usize) -> (Op, Kind) {
     }
 }
 
-/// The error kinds, for `agentdb_errors_total{kind=…}` (indexed by the kind's number).
-const ERROR_KINDS: [ErrorKind; 14] = [
-    ErrorKind::InvalidArgument,
-    ErrorKind::InvalidName,
-    ErrorKind::CollectionNotFound,
-    ErrorKind::CollectionExists,
-    ErrorKind::DimensionMismatch,
-    ErrorKind::DuplicateId,
-    ErrorKind::InvalidVector,
-    ErrorKind::InvalidMetadata,
-    ErrorKind::InvalidFilter,
-    ErrorKind::Closed,
-    ErrorKind::Storage,
-    ErrorKind::Internal,
-    ErrorKind::DatabaseLocked,
-    ErrorKind::ReadOnly,
-];
-
-/// The machine name of an error kind (the C and Python names use the same words).
-pub(crate) fn error_kind_name(k: ErrorKind) -> &'static str {
-    match k {
-        ErrorKind::InvalidArgument => "invalid_argument",
-        ErrorKind::InvalidName => "invalid_name",
-        ErrorKind::CollectionNotFound => "collection_not_found",
-        ErrorKind::CollectionExists => "collection_exists",
-        ErrorKind::DimensionMismatch => "dimension_mismatch",
-        ErrorKind::DuplicateId => "duplicate_id",
-        ErrorKind::InvalidVector => "invalid_vector",
-        ErrorKind::InvalidMetadata => "invalid_metadata",
-        ErrorKind::InvalidFilter => "invalid_filter",
-        ErrorKind::Closed => "closed",
-        ErrorKind::Storage => "storage",
-        ErrorKind::Internal => "internal",
-        ErrorKind::DatabaseLocked => "database_locked",
-        ErrorKind::ReadOnly => "read_only",
-    }
-}
-
 /// The last failure of the database itself (a storage or internal error, in a call or in the
 /// background): what [`Database::health`](crate::Database::health) reports. Caller mistakes
 /// (a bad argument, a missing collection) are counted but are not the database's health.
@@ -215,7 +177,7 @@ pub struct LastError {
 pub(crate) struct Metrics {
     enabled: AtomicBool,
     series: [Series; SLOTS],
-    errors_by_kind: [AtomicU64; ERROR_KINDS.len() + 1],
+    errors_by_kind: [AtomicU64; ErrorKind::ALL.len() + 1],
     last_error: Mutex<Option<LastError>>,
     /// Records replayed from the log when the database opened, and how long the open took.
     pub(crate) replayed_records: AtomicU64,
@@ -297,7 +259,7 @@ impl Metrics {
     /// Counts an error by kind and, when it is the database's own failure, keeps it as the last
     /// error. (Also for failures outside a timed call: a background flush.)
     pub(crate) fn note_error(&self, op: Op, e: &Error) {
-        let k = ERROR_KINDS.iter().position(|k| *k == e.kind()).unwrap_or(ERROR_KINDS.len());
+        let k = ErrorKind::ALL.iter().position(|k| *k == e.kind()).unwrap_or(ErrorKind::ALL.len());
         self.errors_by_kind[k].fetch_add(1, Ordering::Relaxed);
         if matches!(e.kind(), ErrorKind::Storage | ErrorKind::Internal) {
             *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(LastError {
@@ -369,8 +331,8 @@ impl Metrics {
             let _ = writeln!(out, "{PREFIX}operation_duration_seconds_count{{{labels}}} {cum}");
         }
         family(out, "errors_total", "counter", "Failed calls, by error kind.");
-        for (i, k) in ERROR_KINDS.iter().enumerate() {
-            let _ = writeln!(out, "{PREFIX}errors_total{{kind=\"{}\"}} {}", error_kind_name(*k), self.errors_by_kind[i].load(Ordering::Relaxed));
+        for (i, k) in ErrorKind::ALL.iter().enumerate() {
+            let _ = writeln!(out, "{PREFIX}errors_total{{kind=\"{}\"}} {}", k.name(), self.errors_by_kind[i].load(Ordering::Relaxed));
         }
         family(out, "wal_replayed_records", "gauge", "Log records replayed when the database opened.");
         let _ = writeln!(out, "{PREFIX}wal_replayed_records {}", self.replayed_records.load(Ordering::Relaxed));
