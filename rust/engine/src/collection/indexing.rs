@@ -220,6 +220,28 @@ impl Collection {
         Ok(())
     }
 
+    /// Whether the index in memory has changes its saved file does not (the file is then behind
+    /// the table's version by design, and saved on close).
+    pub(crate) fn index_unsaved(&self) -> bool {
+        let slot = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref().is_some_and(|m| m.dirty && m.index.is_some())
+    }
+
+    /// Writes the index file now from the index in memory, or, when none is loaded, loads it
+    /// (rebuilding it from Lance, and saving it, when its file is missing, stale or damaged):
+    /// verify's repair of an index file.
+    pub(crate) fn rewrite_index(&self) -> Result<()> {
+        self.ensure_open()?;
+        {
+            let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
+            if let Some(m) = slot.as_mut().filter(|m| m.index.is_some()) {
+                m.dirty = true;
+            }
+        }
+        block_on(self.load_mirror())?;
+        self.save_index()
+    }
+
     /// The ids of the records matching a compiled predicate (all when `None`).
     pub(super) async fn matching_ids(&self, pred: Option<&str>) -> Result<Vec<String>> {
         let mut q = self.inner.table.query().select(Select::columns(&[schema::ID]));
