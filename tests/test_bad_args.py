@@ -180,7 +180,7 @@ CALLS: List[Tuple[str, st.SearchStrategy[Any], Callable[[Env, Any], Any]]] = [
     ("search_batch k", bad_k, lambda e, b: e.c.search(np.stack([e.q, e.q]), k=b)),
     ("search ef", bad_k, lambda e, b: e.c.search(e.q, k=2, ef=b)),
     ("search threads", bad_count, lambda e, b: e.c.search(e.q, k=2, exact=True, threads=b)),
-    ("search exact", bad_flag, lambda e, b: e.c.search(e.q, k=2, exact=b)),
+    ("search exact", bad_opt_flag, lambda e, b: e.c.search(e.q, k=2, exact=b)),
     ("search ids_only", bad_flag, lambda e, b: e.c.search(e.q, k=2, ids_only=b)),
     ("search query", bad_vector, lambda e, b: e.c.search(b, k=2)),
     ("search where", bad_where, lambda e, b: e.c.search(e.q, k=2, where=b)),

@@ -118,6 +118,35 @@ def test_recall_without_touch_uses_the_engine_default(db: agentdb.Database) -> N
     ]
 
 
+def test_search_without_k_or_exact_uses_the_engine_defaults(db: agentdb.Database) -> None:
+    c = db.create_collection("c", dim=2)  # no metric: the engine's
+    assert c.metric == _native.DEFAULT_METRIC
+    n = 3 * _native.DEFAULT_SEARCH_K
+    vecs = np.random.default_rng(2).random((n, 2), dtype=np.float32)
+    c.add([f"r{i}" for i in range(n)], vecs)
+    c.create_index(m=4, ef_construction=8)  # no kind: the engine's
+    assert c.index is not None and c.index.kind == _native.DEFAULT_INDEX_KIND
+    q = np.array([0.5, 0.5], dtype=np.float32)
+    default = c.search(q)
+    assert len(default.ids) == _native.DEFAULT_SEARCH_K
+    explicit = c.search(q, _native.DEFAULT_SEARCH_K, exact=_native.DEFAULT_SEARCH_EXACT)
+    assert default.ids == explicit.ids
+    assert [len(r.ids) for r in c.search(np.stack([q, q]))] == [_native.DEFAULT_SEARCH_K] * 2
+    assert len(c.search(q, k=_native.DEFAULT_SEARCH_K + 1).ids) == _native.DEFAULT_SEARCH_K + 1
+
+
+def test_recall_and_history_without_k_or_limit_use_the_engine_defaults(db: agentdb.Database) -> None:
+    mem = db.memory("m", dim=2)
+    mem.remember_many([{"vector": [1.0, float(i)], "agent_id": "a"} for i in range(2 * _native.DEFAULT_RECALL_K)])
+    assert len(mem.recall([1.0, 0.0], touch=False)) == _native.DEFAULT_RECALL_K
+    st = db.state
+    for v in range(_native.DEFAULT_HISTORY_LIMIT + 3):
+        st.put("a", "s", "key", v)
+    versions = st.history("a", "s", "key")
+    assert len(versions) == _native.DEFAULT_HISTORY_LIMIT
+    assert len(st.history("a", "s", "key", limit=_native.DEFAULT_HISTORY_LIMIT + 3)) == _native.DEFAULT_HISTORY_LIMIT + 3
+
+
 LONG = "\n\n".join(
     f"Paragraph {p}. " + " ".join(f"Sentence {p}.{s} talks about topic{p} and item{s} at length." for s in range(12))
     for p in range(30)
@@ -250,6 +279,9 @@ def test_docstrings_are_filled_with_the_engine_values() -> None:
     assert f"the engine's default, {_native.DEFAULT_HNSW_M})" in (agentdb.Collection.create_index.__doc__ or "")
     assert repr(_native.DEFAULT_MEMORY_KIND) in (agentdb.Memory.remember.__doc__ or "")
     assert f"``rrf_k = {_native.DEFAULT_RAG_RRF_K}``" in (agentdb.rag.__doc__ or "")
+    assert f"the engine's default,\n                {_native.DEFAULT_SEARCH_K})" in (agentdb.Collection.search.__doc__ or "")
+    assert f"the engine's default, {_native.DEFAULT_RECALL_K})" in (agentdb.Memory.recall.__doc__ or "")
+    assert f"the engine's default, {_native.DEFAULT_HISTORY_LIMIT})" in (agentdb.State.history.__doc__ or "")
 
 
 def test_a_default_the_engine_does_not_export_fails_loudly() -> None:
@@ -274,46 +306,38 @@ ENGINE_DECIDED = {
 }
 
 #: The literal defaults that stay, each with its reason (the engine has no default to read).
-KNOWN_LITERALS = {
-    # The engine's search takes k from every caller; 10 is the Python API's (Chroma's) choice.
-    ("agentdb.collection.Collection.search", "k"): 10,
-    # RecallOptions::new(k) takes k; 5 is the Python API's choice.
-    ("agentdb.memory.Memory.recall", "k"): 5,
-    # State::history takes a limit from every caller.
-    ("agentdb.state.State.history", "limit"): 100,
-    # No engine default metric for a new collection or RAG store (memory stores have one).
-    ("agentdb.database.Database.create_collection", "metric"): "cosine",
-    ("agentdb.database.Database.get_or_create_collection", "metric"): "cosine",
-    ("agentdb.database.Database.rag", "metric"): "cosine",
-    ("agentdb.rag.open_rag", "metric"): "cosine",
-    # No engine default index kind.
-    ("agentdb.collection.Collection.create_index", "kind"): "hnsw",
-    # An off switch of the call (SearchOptions::default().exact is false; the flag stays a bool).
-    ("agentdb.collection.Collection.search", "exact"): False,
-}
+KNOWN_LITERALS: Dict[Tuple[str, str], Any] = {}
 
 
 #: Classes whose defaults are read from the engine at import (checked above).
 READ_FROM_ENGINE = ("agentdb.memory.RecallWeights.",)
 
 
-def test_no_signature_writes_an_engine_default() -> None:
+def _literal_defaults(documented: Iterator[Tuple[str, Any]]) -> Dict[Tuple[str, str], Any]:
     found = {}
-    for where, obj in _documented():
+    for where, obj in documented:
         if not callable(obj) or inspect.ismodule(obj) or where.startswith(READ_FROM_ENGINE):
             continue
         for p in inspect.signature(obj).parameters.values():
             if p.name in ENGINE_DECIDED and p.default is not inspect.Parameter.empty and p.default is not None:
                 found[(where, p.name)] = p.default
-    assert found == KNOWN_LITERALS
+    return found
+
+
+def test_no_signature_writes_an_engine_default() -> None:
+    assert _literal_defaults(_documented()) == KNOWN_LITERALS
 
 
 def test_the_check_above_sees_literal_defaults() -> None:
-    # The walk reaches the methods it should (so an empty result would mean something).
+    # The walk reaches the methods it should, and a literal default would be found (so an empty
+    # result means something).
     names = {where for where, _ in _documented()}
-    assert {"agentdb.rag.Rag.search", "agentdb.memory.Memory.recall", "agentdb.database.open"} <= names
-    sig = inspect.signature(agentdb.Collection.search)
-    assert sig.parameters["k"].default == 10 and sig.parameters["ef"].default is None
+    assert {"agentdb.rag.Rag.search", "agentdb.memory.Memory.recall", "agentdb.database.open",
+            "agentdb.collection.Collection.search", "agentdb.state.State.history"} <= names
+
+    def search(query: Any, k: int = 10, *, exact: bool = False, ids_only: bool = False) -> None: ...
+
+    assert _literal_defaults(iter([("x.search", search)])) == {("x.search", "k"): 10, ("x.search", "exact"): False}
 
 
 def test_exported_defaults_are_plain_values() -> None:

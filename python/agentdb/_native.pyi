@@ -25,13 +25,16 @@ __all__ = [
     "DEFAULT_CONTEXT_DOCUMENT_ORDER",
     "DEFAULT_CONTEXT_K",
     "DEFAULT_CONTEXT_MAX_TOKENS",
+    "DEFAULT_HISTORY_LIMIT",
     "DEFAULT_HNSW_EF_CONSTRUCTION",
     "DEFAULT_HNSW_M",
     "DEFAULT_HNSW_QUANTIZATION",
     "DEFAULT_IMPORTANCE",
+    "DEFAULT_INDEX_KIND",
     "DEFAULT_IVF_PQ_PARTITIONS",
     "DEFAULT_IVF_PQ_SUB_VECTORS",
     "DEFAULT_MEMORY_KIND",
+    "DEFAULT_METRIC",
     "DEFAULT_PAYLOAD_CACHE_BYTES",
     "DEFAULT_RAG_K",
     "DEFAULT_RAG_MODE",
@@ -39,7 +42,10 @@ __all__ = [
     "DEFAULT_RAG_TEXT_WEIGHT",
     "DEFAULT_RAG_VECTOR_WEIGHT",
     "DEFAULT_RECALL_EXACT",
+    "DEFAULT_RECALL_K",
     "DEFAULT_RECALL_TOUCH",
+    "DEFAULT_SEARCH_EXACT",
+    "DEFAULT_SEARCH_K",
     "DEFAULT_SYNC",
     "DEFAULT_TEXT_FORMAT",
     "Database",
@@ -52,10 +58,12 @@ __all__ = [
     "MAX_NAME_LEN",
     "MAX_VALUE_DEPTH",
     "MEMORY_KINDS",
+    "METRICS",
     "Memory",
     "QUANTIZATIONS",
     "RECALL_MODES",
     "Rag",
+    "SYNC_MODES",
     "State",
     "__version__",
     "chunk_text",
@@ -86,24 +94,33 @@ ERROR_CLASSES: Dict[int, str]
 
 # The engine's defaults and value lists, exported by each binding file's `add_defaults` from the
 # engine's `Default` impls and constants (an argument left None below is filled from the same).
-# database.rs: OpenOptions::default(), DEFAULT_PAYLOAD_CACHE_BYTES
+# database.rs: OpenOptions::default(), DEFAULT_PAYLOAD_CACHE_BYTES, SyncMode::ALL, Metric::ALL,
+# Metric::default()
 DEFAULT_SYNC: str
 DEFAULT_PAYLOAD_CACHE_BYTES: int
-# collection.rs: IndexKind::ALL, Quantization::ALL, HnswParams::default(), IvfPqParams::default()
+SYNC_MODES: Tuple[str, ...]
+METRICS: Tuple[str, ...]
+DEFAULT_METRIC: str
+# collection.rs: IndexKind::ALL, Quantization::ALL, HnswParams::default(), IvfPqParams::default(),
+# IndexKind::default(), DEFAULT_SEARCH_K, SearchOptions::default()
 INDEX_KINDS: Tuple[str, ...]
 QUANTIZATIONS: Tuple[str, ...]
+DEFAULT_INDEX_KIND: str
+DEFAULT_SEARCH_K: int
+DEFAULT_SEARCH_EXACT: bool
 DEFAULT_HNSW_M: int
 DEFAULT_HNSW_EF_CONSTRUCTION: int
 DEFAULT_HNSW_QUANTIZATION: str
 DEFAULT_IVF_PQ_PARTITIONS: int
 DEFAULT_IVF_PQ_SUB_VECTORS: int
-# memory.rs: MemoryKind::ALL, RecallMode::ALL, NewMemory::new, RecallOptions::new
+# memory.rs: MemoryKind::ALL, RecallMode::ALL, NewMemory::new, RecallOptions::new, DEFAULT_RECALL_K
 MEMORY_KINDS: Tuple[str, ...]
 RECALL_MODES: Tuple[str, ...]
 DEFAULT_MEMORY_KIND: str
 DEFAULT_IMPORTANCE: float
 DEFAULT_RECALL_TOUCH: bool
 DEFAULT_RECALL_EXACT: bool
+DEFAULT_RECALL_K: int
 # rag.rs: RetrieveOptions::default(), ContextOptions::default(), ChunkOptions::default(),
 # TextFormat::default()
 DEFAULT_RAG_K: int
@@ -118,6 +135,8 @@ DEFAULT_CHUNK_SIZE: int
 DEFAULT_CHUNK_OVERLAP: int
 DEFAULT_CHUNK_UNIT: str
 DEFAULT_TEXT_FORMAT: str
+# state.rs: DEFAULT_HISTORY_LIMIT
+DEFAULT_HISTORY_LIMIT: int
 
 _Filter = Union[str, Mapping[str, Any], None]
 _Metadata = Dict[str, Any]
@@ -145,9 +164,9 @@ class Database:
     def sync(self) -> Optional[str]: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
-    def create_collection(self, name: str, dim: int, metric: str) -> Collection: ...
+    def create_collection(self, name: str, dim: int, metric: Optional[str] = None) -> Collection: ...
     def get_collection(self, name: str) -> Collection: ...
-    def get_or_create_collection(self, name: str, dim: int, metric: str) -> Collection: ...
+    def get_or_create_collection(self, name: str, dim: int, metric: Optional[str] = None) -> Collection: ...
     def list_collections(self) -> List[str]: ...
     def drop_collection(self, name: str) -> None: ...
 
@@ -187,10 +206,10 @@ class Collection:
     def search(
         self,
         query: Any,
-        k: int,
+        k: Optional[int] = None,
         filter: _Filter = None,
         ef: Optional[int] = None,
-        exact: bool = ...,
+        exact: Optional[bool] = None,
         threads: Optional[int] = None,
         ids_only: bool = ...,
         include: Optional[List[str]] = None,
@@ -200,10 +219,10 @@ class Collection:
     def search_batch(
         self,
         queries: Any,
-        k: int,
+        k: Optional[int] = None,
         filter: _Filter = None,
         ef: Optional[int] = None,
-        exact: bool = ...,
+        exact: Optional[bool] = None,
         threads: Optional[int] = None,
         ids_only: bool = ...,
         include: Optional[List[str]] = None,
@@ -212,7 +231,7 @@ class Collection:
     ) -> List[_RawSearch]: ...
     def create_index(
         self,
-        kind: str,
+        kind: Optional[str] = None,
         m: Optional[int] = None,
         ef_construction: Optional[int] = None,
         quantization: Optional[str] = None,
@@ -254,7 +273,9 @@ class State:
     def get(
         self, agent_id: str, session_id: str, key: str, version: Optional[int] = None, at: Any = None
     ) -> Optional[_RawVersion]: ...
-    def history(self, agent_id: str, session_id: str, key: str, limit: int, offset: int) -> List[_RawVersion]: ...
+    def history(
+        self, agent_id: str, session_id: str, key: str, limit: Optional[int] = None, offset: int = ...
+    ) -> List[_RawVersion]: ...
     def delete(self, agent_id: str, session_id: str, key: str) -> int: ...
     def snapshot(self, agent_id: str, session_id: str, at: Any = None) -> Dict[str, Any]: ...
     def keys(self, agent_id: str, session_id: str, at: Any = None) -> List[str]: ...
@@ -342,7 +363,7 @@ class Memory:
     def recall(
         self,
         query: Any,
-        k: int,
+        k: Optional[int] = None,
         agent_id: Optional[str] = None,
         session_id: Optional[str] = None,
         kinds: Optional[List[str]] = None,
@@ -436,7 +457,7 @@ def drop_rag(db: Database, name: str) -> None: ...
 
 @final
 class Rag:
-    def __new__(cls, db: Database, name: str, dim: int, metric: str) -> Self: ...
+    def __new__(cls, db: Database, name: str, dim: int, metric: Optional[str] = None) -> Self: ...
     @staticmethod
     def open(db: Database, name: str) -> Rag: ...
     @property

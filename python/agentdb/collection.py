@@ -300,7 +300,7 @@ class Collection:
     @engine_defaults
     def create_index(
         self,
-        kind: str = "hnsw",
+        kind: Optional[str] = None,
         *,
         m: Optional[int] = None,
         ef_construction: Optional[int] = None,
@@ -312,7 +312,8 @@ class Collection:
         uses it from then on.
 
         Args:
-            kind: ``"hnsw"``: AgentDB's hierarchical navigable small-world graph, in memory (the
+            kind: one of :data:`INDEX_KINDS` (``None``: the engine's default,
+                ``{DEFAULT_INDEX_KIND!r}``). ``"hnsw"``: AgentDB's hierarchical navigable small-world graph, in memory (the
                 fastest; the collection's vectors are held in memory anyway for search).
                 ``"ivf_pq"``: Lance's IVF_PQ index, stored and searched on disk, for collections
                 larger than memory (needs at least 256 records to train on); tune searches with
@@ -359,11 +360,11 @@ class Collection:
     def search(
         self,
         query: VectorLike,
-        k: int = 10,
+        k: Optional[int] = None,
         where: Where = None,
         *,
         ef: Optional[int] = None,
-        exact: bool = False,
+        exact: Optional[bool] = None,
         threads: Optional[int] = None,
         ids_only: bool = False,
         include: Optional[Sequence[str]] = None,
@@ -375,11 +376,11 @@ class Collection:
     def search(
         self,
         query: VectorsLike,
-        k: int = 10,
+        k: Optional[int] = None,
         where: Where = None,
         *,
         ef: Optional[int] = None,
-        exact: bool = False,
+        exact: Optional[bool] = None,
         threads: Optional[int] = None,
         ids_only: bool = False,
         include: Optional[Sequence[str]] = None,
@@ -387,14 +388,15 @@ class Collection:
         refine_factor: Optional[int] = None,
     ) -> List[SearchResult]: ...
 
+    @engine_defaults
     def search(
         self,
         query: Union[VectorLike, VectorsLike],
-        k: int = 10,
+        k: Optional[int] = None,
         where: Where = None,
         *,
         ef: Optional[int] = None,
-        exact: bool = False,
+        exact: Optional[bool] = None,
         threads: Optional[int] = None,
         ids_only: bool = False,
         include: Optional[Sequence[str]] = None,
@@ -406,12 +408,14 @@ class Collection:
         Args:
             query: one vector (1-D) → one :class:`SearchResult`; or a 2-D array / sequence of
                 vectors → a list with one :class:`SearchResult` per query (run as one batch).
-            k: how many neighbours (1 … 100000). Fewer come back when fewer records match.
+            k: how many neighbours (1 … 100000; ``None``: the engine's default,
+                {DEFAULT_SEARCH_K}). Fewer come back when fewer records match.
             where: only consider records matching this filter (SQL string or dict).
             ef: with an HNSW index, the candidate list size of the graph walk (1 … 100000;
                 default ``max(k, 64)``): larger is slower and finds more of the true neighbours.
                 Ignored without an index.
-            exact: scan every record even when there is an index (exact results).
+            exact: scan every record even when there is an index (exact results; ``None``: the
+                engine's default, ``{DEFAULT_SEARCH_EXACT}``).
             threads: threads for an exact scan (default: all cores).
             ids_only: return only ids and distances (``documents`` are ``None`` and ``metadata``
                 empty); the same as ``include=[]``.

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, List, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type, Union
 
 from . import _native
 from ._args import engine_defaults, fill_defaults
@@ -48,10 +48,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["Database", "connect", "open", "METRICS", "SYNC_MODES"]
 
 #: The metrics a collection can use (see :mod:`agentdb.collection` for their distances).
-METRICS = ("cosine", "l2", "dot")
+METRICS: Tuple[str, ...] = _native.METRICS
 
 #: The durability settings of :func:`open` (see the module documentation).
-SYNC_MODES = ("always", "batch", "off")
+SYNC_MODES: Tuple[str, ...] = _native.SYNC_MODES
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -157,14 +157,15 @@ class Database:
         state = ", closed" if self.closed else (", read_only" if self.read_only else "")
         return f"Database({str(self.path)!r}{state})"
 
-    def create_collection(self, name: str, dim: int, metric: str = "cosine") -> Collection:
+    @engine_defaults
+    def create_collection(self, name: str, dim: int, metric: Optional[str] = None) -> Collection:
         """Creates an empty collection of ``dim``-dimensional vectors.
 
         Args:
             name: 1–128 ASCII letters, digits, ``_`` or ``-`` (not starting with ``-``).
             dim: the vector dimension (1 … 65536).
             metric: ``"cosine"`` (distance ``1 - cos``), ``"l2"`` (squared Euclidean) or
-                ``"dot"`` (``1 - a·b``).
+                ``"dot"`` (``1 - a·b``); ``None``: the engine's default, ``{DEFAULT_METRIC!r}``.
 
         Raises:
             CollectionExistsError: the collection exists.
@@ -181,9 +182,11 @@ class Database:
         """
         return Collection(self._native.get_collection(name))
 
-    def get_or_create_collection(self, name: str, dim: int, metric: str = "cosine") -> Collection:
+    @engine_defaults
+    def get_or_create_collection(self, name: str, dim: int, metric: Optional[str] = None) -> Collection:
         """Opens the collection, creating it if it does not exist. An existing collection must
-        have the same ``dim`` and ``metric`` (else :class:`~agentdb.errors.InvalidArgumentError`)."""
+        have the same ``dim`` and ``metric`` (else :class:`~agentdb.errors.InvalidArgumentError`;
+        ``None``: the engine's default, ``{DEFAULT_METRIC!r}``)."""
         return Collection(self._native.get_or_create_collection(name, dim, metric))
 
     def list_collections(self) -> List[str]:
@@ -206,7 +209,7 @@ class Database:
         *,
         embedder: Optional["Embedder"] = None,
         dim: Optional[int] = None,
-        metric: str = "cosine",
+        metric: Optional[str] = None,
         tokenizer: Optional["Tokenizer"] = None,
         chunk_size: Optional[int] = None,
         chunk_overlap: Optional[int] = None,
@@ -219,7 +222,8 @@ class Database:
             embedder: callable ``list[str] -> (n, dim)`` array (with ``embed_query(str)`` if
                 queries are embedded differently); default: ``agentdb.embed.default_embedder()``.
             dim: the embedding dimension (default: ``embedder.dim``, else one probe call).
-            metric: ``"cosine"``, ``"l2"`` or ``"dot"``.
+            metric: ``"cosine"``, ``"l2"`` or ``"dot"`` (``None``: the engine's default,
+                ``{DEFAULT_METRIC!r}``).
             tokenizer: ``str -> int`` token counter for chunk sizes and context budgets (default:
                 the engine's approximation, :func:`agentdb.rag.count_tokens`).
             chunk_size, chunk_overlap, chunk_unit: chunking (``"tokens"`` or ``"chars"``); ``None``

@@ -515,7 +515,7 @@ class Memory:
     def recall(
         self,
         query: Query = None,
-        k: int = 5,
+        k: Optional[int] = None,
         *,
         agent_id: Optional[str] = None,
         session_id: Optional[str] = None,
@@ -534,7 +534,7 @@ class Memory:
         Args:
             query: a text (embedded with the embedder's ``embed_query`` when it has one), a
                 vector, or ``None`` to rank by strength (recency and importance) alone.
-            k: how many (1 … 100000).
+            k: how many (1 … 100000; ``None``: the engine's default, {DEFAULT_RECALL_K}).
             agent_id, session_id: only this agent's / session's memories.
             kinds: a kind or a list of kinds.
             since, until: created at or after ``since`` and before ``until``.

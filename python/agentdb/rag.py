@@ -571,7 +571,7 @@ def open_rag(
     *,
     embedder: Optional[Embedder] = None,
     dim: Optional[int] = None,
-    metric: str = "cosine",
+    metric: Optional[str] = None,
     tokenizer: Optional[Tokenizer] = None,
     chunk_size: Optional[int] = None,
     chunk_overlap: Optional[int] = None,

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
-from ._args import as_list
+from ._args import as_list, engine_defaults
 from .errors import InvalidArgumentTypeError
 
 __all__ = ["State", "StateVersion", "Checkpoint", "PendingWrite", "TTL"]
@@ -199,11 +199,13 @@ class State:
         found = self._native.get(agent_id, session_id, key, version, at)
         return None if found is None else _version(found)
 
+    @engine_defaults
     def history(
-        self, agent_id: str, session_id: str, key: str, *, limit: int = 100, offset: int = 0
+        self, agent_id: str, session_id: str, key: str, *, limit: Optional[int] = None, offset: int = 0
     ) -> List[StateVersion]:
-        """The versions of ``key``, newest first, tombstones included: at most ``limit`` after
-        skipping ``offset``. Empty for a key that never existed or expired."""
+        """The versions of ``key``, newest first, tombstones included: at most ``limit``
+        (``None``: the engine's default, {DEFAULT_HISTORY_LIMIT}) after skipping ``offset``.
+        Empty for a key that never existed or expired."""
         return [_version(t) for t in self._native.history(agent_id, session_id, key, limit, offset)]
 
     def delete(self, agent_id: str, session_id: str, key: str) -> int:

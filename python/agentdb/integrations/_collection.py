@@ -9,6 +9,7 @@ from typing import Any, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from .. import _native
 from .. import errors as _errors
 from ..collection import Collection
 from ..database import Database, PathLike, connect
@@ -61,7 +62,7 @@ class LazyCollection:
     def effective_metric(self) -> str:
         """The metric of the collection, or the one it will be created with."""
         found = self.get()
-        return found.metric if found is not None else (self.metric or "cosine")
+        return found.metric if found is not None else (self.metric or _native.DEFAULT_METRIC)
 
     def get_or_create(self, dim: int) -> Collection:
         """The collection, created with dimension ``dim`` if it does not exist yet."""
@@ -70,7 +71,7 @@ class LazyCollection:
             if found is not None:
                 return found
             try:
-                self.db.create_collection(self.name, dim, self.metric or "cosine")
+                self.db.create_collection(self.name, dim, self.metric)
             except _errors.CollectionExistsError:  # created meanwhile, by another store or process
                 pass
             found = self.get()

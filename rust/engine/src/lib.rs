@@ -38,10 +38,10 @@ pub use db::{Database, OpenOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use types::filter::{Filter, MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_SQL_LEN, MAX_FILTER_STRING_LEN};
 pub use index::params::{HnswParams, IndexKind, IndexOptions, IndexParams, IvfPqParams, Quantization};
-pub use index::mirror::SearchOptions;
+pub use index::mirror::{SearchOptions, DEFAULT_K as DEFAULT_SEARCH_K};
 pub use collection::payload::DEFAULT_PAYLOAD_CACHE_BYTES;
 pub use memory::{
-    similarity as memory_similarity, ConsolidateOptions, DEFAULT_IMPORTANCE as MEMORY_DEFAULT_IMPORTANCE, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,
+    similarity as memory_similarity, ConsolidateOptions, DEFAULT_IMPORTANCE as MEMORY_DEFAULT_IMPORTANCE, DEFAULT_RECALL_K, default_recall_candidates, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,
     MemoryRecord, MemoryUpdate, NewMemory, RecallMode, RecallOptions, RecallWeights, EXACT_RECALL_MAX, MEMORY_COLLECTION_PREFIX,
     SYSTEM_KEYS as MEMORY_SYSTEM_KEYS,
 };
@@ -50,7 +50,8 @@ pub use collection::text_index::TextSearchResult;
 pub use types::schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};
 pub use storage::wal::SyncMode;
 pub use state::{
-    Checkpoint, CheckpointFilter, PendingWrite, State, StateAt, StateVersion, WriteInput, MAX_JSON_DEPTH, MAX_STATE_NAME_LEN,
+    Checkpoint, CheckpointFilter, PendingWrite, State, StateAt, StateVersion, WriteInput, DEFAULT_HISTORY_LIMIT, MAX_JSON_DEPTH,
+    MAX_STATE_NAME_LEN,
 };
 pub use types::value::{
     check_json_depth, days_from_civil, format_rfc3339_micros, json_depth, parse_json, parse_rfc3339_micros,

@@ -26,6 +26,9 @@ pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("INDEX_KINDS", PyTuple::new(py, IndexKind::ALL.iter().map(|k| k.as_str()))?)?;
     m.add("QUANTIZATIONS", PyTuple::new(py, Quantization::ALL.iter().map(|q| q.as_str()))?)?;
+    m.add("DEFAULT_INDEX_KIND", IndexKind::default().as_str())?;
+    m.add("DEFAULT_SEARCH_K", agentdb_engine::DEFAULT_SEARCH_K)?;
+    m.add("DEFAULT_SEARCH_EXACT", SearchOptions::default().exact)?;
     let hnsw = HnswParams::default();
     m.add("DEFAULT_HNSW_M", hnsw.m)?;
     m.add("DEFAULT_HNSW_EF_CONSTRUCTION", hnsw.ef_construction)?;
@@ -82,7 +85,7 @@ impl PyCollection {
 #[allow(clippy::too_many_arguments)]
 fn search_options(
     ef: Option<i64>,
-    exact: bool,
+    exact: Option<bool>,
     threads: Option<i64>,
     ids_only: bool,
     include: Option<Vec<String>>,
@@ -96,10 +99,15 @@ fn search_options(
             // Too large for u32 is out of range anyway; the engine says so.
             .map(|r| non_negative("refine_factor", r).map(|r| u32::try_from(r).unwrap_or(u32::MAX)))
             .transpose()?,
-        exact,
+        exact: exact.unwrap_or(SearchOptions::default().exact),
         threads: threads.map(|t| non_negative("threads", t)).transpose()?,
         include: Include::resolve(ids_only, include.as_deref()).or_raise()?,
     })
+}
+
+/// `k` of a search; `None`: the engine's [`DEFAULT_SEARCH_K`](agentdb_engine::DEFAULT_SEARCH_K).
+fn search_k(k: Option<Int>) -> PyResult<usize> {
+    k.map_or(Ok(agentdb_engine::DEFAULT_SEARCH_K), |k| non_negative("k", *k))
 }
 
 /// `(ids, distances, documents, metadata)` of one search.
@@ -231,16 +239,16 @@ impl PyCollection {
     }
 
     /// One query → `(ids, distances float32, documents, metadata)`.
-    #[pyo3(signature = (query, k, filter=None, ef=None, exact=Flag(false), threads=None, ids_only=Flag(false), include=None, nprobes=None, refine_factor=None))]
+    #[pyo3(signature = (query, k=None, filter=None, ef=None, exact=None, threads=None, ids_only=Flag(false), include=None, nprobes=None, refine_factor=None))]
     #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
         py: Python<'py>,
         query: &Bound<'py, PyAny>,
-        k: Int,
+        k: Option<Int>,
         filter: Option<&Bound<'py, PyAny>>,
         ef: Option<Int>,
-        exact: Flag,
+        exact: Option<Flag>,
         threads: Option<Int>,
         ids_only: Flag,
         include: Option<Vec<String>>,
@@ -249,11 +257,11 @@ impl PyCollection {
     ) -> PyResult<Bound<'py, PyTuple>> {
         let query = extract_query(query)?;
         let q = query.as_slice()?;
-        let k = non_negative("k", *k)?;
+        let k = search_k(k)?;
         let filter = extract_filter(filter)?;
         let options = search_options(
             opt_i64(ef),
-            *exact,
+            exact.map(|e| *e),
             opt_i64(threads),
             *ids_only,
             include,
@@ -266,16 +274,16 @@ impl PyCollection {
     }
 
     /// Many queries (one engine batch) → a list of `(ids, distances, documents, metadata)`.
-    #[pyo3(signature = (queries, k, filter=None, ef=None, exact=Flag(false), threads=None, ids_only=Flag(false), include=None, nprobes=None, refine_factor=None))]
+    #[pyo3(signature = (queries, k=None, filter=None, ef=None, exact=None, threads=None, ids_only=Flag(false), include=None, nprobes=None, refine_factor=None))]
     #[allow(clippy::too_many_arguments)]
     fn search_batch<'py>(
         &self,
         py: Python<'py>,
         queries: &Bound<'py, PyAny>,
-        k: Int,
+        k: Option<Int>,
         filter: Option<&Bound<'py, PyAny>>,
         ef: Option<Int>,
-        exact: Flag,
+        exact: Option<Flag>,
         threads: Option<Int>,
         ids_only: Flag,
         include: Option<Vec<String>>,
@@ -284,11 +292,11 @@ impl PyCollection {
     ) -> PyResult<Bound<'py, PyList>> {
         let queries = extract_vectors(queries, "queries")?;
         let q = queries.as_vectors()?;
-        let k = non_negative("k", *k)?;
+        let k = search_k(k)?;
         let filter = extract_filter(filter)?;
         let options = search_options(
             opt_i64(ef),
-            *exact,
+            exact.map(|e| *e),
             opt_i64(threads),
             *ids_only,
             include,
@@ -303,12 +311,12 @@ impl PyCollection {
     /// Builds an index of `kind` (`"hnsw"` or `"ivf_pq"`, always given: the engine has no default
     /// kind), replacing any index; options that are `None` take the kind's defaults
     /// (`IndexParams::from_options`). The build runs with the GIL released.
-    #[pyo3(signature = (kind, m=None, ef_construction=None, quantization=None, partitions=None, sub_vectors=None))]
+    #[pyo3(signature = (kind=None, m=None, ef_construction=None, quantization=None, partitions=None, sub_vectors=None))]
     #[allow(clippy::too_many_arguments)]
     fn create_index(
         &self,
         py: Python<'_>,
-        kind: Text,
+        kind: Option<Text>,
         m: Option<Int>,
         ef_construction: Option<Int>,
         quantization: Option<Text>,
@@ -322,7 +330,8 @@ impl PyCollection {
             partitions: opt_i64(partitions).map(|v| non_negative("partitions", v)).transpose()?,
             sub_vectors: opt_i64(sub_vectors).map(|v| non_negative("sub_vectors", v)).transpose()?,
         };
-        let params = IndexParams::from_options(&kind, &options).or_raise()?;
+        let kind = kind.as_deref().unwrap_or(IndexKind::default().as_str());
+        let params = IndexParams::from_options(kind, &options).or_raise()?;
         let c = &self.inner;
         py.detach(|| c.create_index(params)).or_raise()
     }

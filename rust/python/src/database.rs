@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use agentdb_engine::{Database, Metric, OpenOptions, SyncMode};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
 use crate::args::{Flag, Int, Text};
 use crate::collection::PyCollection;
@@ -27,15 +28,20 @@ impl PyDatabase {
 /// The engine's defaults for opening a database, as attributes of `agentdb._native` (read by
 /// `agentdb/database.py` and its docstrings instead of copies).
 pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
     let d = OpenOptions::default();
     m.add("DEFAULT_SYNC", d.sync.as_str())?;
+    m.add("SYNC_MODES", PyTuple::new(py, SyncMode::ALL.iter().map(|s| s.as_str()))?)?;
+    m.add("METRICS", PyTuple::new(py, Metric::ALL.iter().map(|s| s.as_str()))?)?;
+    m.add("DEFAULT_METRIC", Metric::default().as_str())?;
     // `OpenOptions::payload_cache_bytes` `None` stands for this limit.
     m.add("DEFAULT_PAYLOAD_CACHE_BYTES", agentdb_engine::DEFAULT_PAYLOAD_CACHE_BYTES)?;
     Ok(())
 }
 
-fn parse_metric(metric: &str) -> PyResult<Metric> {
-    metric.parse::<Metric>().or_raise()
+/// `metric` parsed by the engine; `None`: the engine's default ([`Metric::default`]).
+pub(crate) fn parse_metric(metric: Option<Text>) -> PyResult<Metric> {
+    metric.map_or(Ok(Metric::default()), |m| m.parse::<Metric>()).or_raise()
 }
 
 #[pymethods]
@@ -103,8 +109,9 @@ impl PyDatabase {
         py.detach(|| self.inner.close())
     }
 
-    fn create_collection(&self, py: Python<'_>, name: Text, dim: Int, metric: Text) -> PyResult<PyCollection> {
-        let (dim, metric) = (non_negative("dim", *dim)?, parse_metric(&metric)?);
+    #[pyo3(signature = (name, dim, metric=None))]
+    fn create_collection(&self, py: Python<'_>, name: Text, dim: Int, metric: Option<Text>) -> PyResult<PyCollection> {
+        let (dim, metric) = (non_negative("dim", *dim)?, parse_metric(metric)?);
         let c = py.detach(|| self.inner.create_collection(&name, dim, metric)).or_raise()?;
         Ok(PyCollection::new(c))
     }
@@ -114,8 +121,9 @@ impl PyDatabase {
         Ok(PyCollection::new(c))
     }
 
-    fn get_or_create_collection(&self, py: Python<'_>, name: Text, dim: Int, metric: Text) -> PyResult<PyCollection> {
-        let (dim, metric) = (non_negative("dim", *dim)?, parse_metric(&metric)?);
+    #[pyo3(signature = (name, dim, metric=None))]
+    fn get_or_create_collection(&self, py: Python<'_>, name: Text, dim: Int, metric: Option<Text>) -> PyResult<PyCollection> {
+        let (dim, metric) = (non_negative("dim", *dim)?, parse_metric(metric)?);
         let c = py.detach(|| self.inner.get_or_create_collection(&name, dim, metric)).or_raise()?;
         Ok(PyCollection::new(c))
     }

@@ -59,6 +59,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     collection::add_defaults(m)?;
     memory::add_defaults(m)?;
     rag::add_defaults(m)?;
+    state::add_defaults(m)?;
     // Engine error code → name of its class in `agentdb.errors` (checked by the tests, so the
     // two sides cannot drift apart).
     let kinds = PyDict::new(m.py());

@@ -94,6 +94,7 @@ pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_MEMORY_KIND", new.kind.as_str())?;
     m.add("DEFAULT_IMPORTANCE", new.importance)?;
     // Recall's defaults besides `k` (which `RecallOptions::new` takes, so any k shows them).
+    m.add("DEFAULT_RECALL_K", agentdb_engine::DEFAULT_RECALL_K)?;
     let recall = RecallOptions::new(1);
     m.add("DEFAULT_RECALL_TOUCH", recall.touch)?;
     m.add("DEFAULT_RECALL_EXACT", recall.exact)?;
@@ -293,14 +294,14 @@ impl PyMemory {
 
     /// `[(record, score, similarity or None, recency), …]`, best first. Options left `None`
     /// take the engine's defaults (`RecallOptions::new(k)`).
-    #[pyo3(signature = (query, k, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None,
+    #[pyo3(signature = (query, k=None, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None,
                         weights=None, touch=None, now=None, candidates=None, exact=None))]
     #[allow(clippy::too_many_arguments)]
     fn recall<'py>(
         &self,
         py: Python<'py>,
         query: Option<&Bound<'py, PyAny>>,
-        k: Int,
+        k: Option<Int>,
         agent_id: Option<Text>,
         session_id: Option<Text>,
         kinds: Option<&Bound<'py, PyAny>>,
@@ -315,7 +316,8 @@ impl PyMemory {
     ) -> PyResult<Bound<'py, PyList>> {
         let query = query.filter(|q| !q.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
-        let d = RecallOptions::new(non_negative("k", *k)?);
+        let k = k.map_or(Ok(agentdb_engine::DEFAULT_RECALL_K), |k| non_negative("k", *k))?;
+        let d = RecallOptions::new(k);
         let opts = RecallOptions {
             filter: filter_arg(opt_string(agent_id), opt_string(session_id), kinds, since, until, filter)?,
             weights: weights_or(weights, d.weights)?,

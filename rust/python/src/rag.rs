@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use agentdb_engine::chunk::{self, ApproxTokens, ChunkOptions, SizeUnit, TextFormat, TokenCounter};
 use agentdb_engine::rag::{Citation, ContextOptions, Document, RagHit, RetrievalMode, RetrieveOptions};
-use agentdb_engine::{Error, ErrorKind, Metric};
+use agentdb_engine::{Error, ErrorKind};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -82,31 +82,6 @@ fn check_raised<T>(r: Result<T, Error>, raised: Raised) -> PyResult<T> {
     }
 }
 
-/// The engine's name of a chunk unit (as `SizeUnit`'s `FromStr` reads it).
-fn unit_name(u: SizeUnit) -> &'static str {
-    match u {
-        SizeUnit::Tokens => "tokens",
-        SizeUnit::Chars => "chars",
-    }
-}
-
-/// The engine's name of a text format (as `TextFormat`'s `FromStr` reads it).
-fn format_name(f: TextFormat) -> &'static str {
-    match f {
-        TextFormat::Plain => "plain",
-        TextFormat::Markdown => "markdown",
-    }
-}
-
-/// The engine's name of a retrieval mode (as `RetrievalMode`'s `FromStr` reads it).
-fn mode_name(m: RetrievalMode) -> &'static str {
-    match m {
-        RetrievalMode::Hybrid => "hybrid",
-        RetrievalMode::Vector => "vector",
-        RetrievalMode::Text => "text",
-    }
-}
-
 /// `format` parsed by the engine; `None`: `TextFormat::default()`.
 fn text_format(format: Option<&str>) -> PyResult<TextFormat> {
     format.map_or(Ok(TextFormat::default()), str::parse::<TextFormat>).or_raise()
@@ -117,7 +92,7 @@ fn text_format(format: Option<&str>) -> PyResult<TextFormat> {
 pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let r = RetrieveOptions::default();
     m.add("DEFAULT_RAG_K", r.k)?;
-    m.add("DEFAULT_RAG_MODE", mode_name(r.mode))?;
+    m.add("DEFAULT_RAG_MODE", r.mode.as_str())?;
     m.add("DEFAULT_RAG_VECTOR_WEIGHT", f64::from(r.vector_weight))?;
     m.add("DEFAULT_RAG_TEXT_WEIGHT", f64::from(r.text_weight))?;
     m.add("DEFAULT_RAG_RRF_K", f64::from(r.rrf_k))?;
@@ -128,8 +103,8 @@ pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let ch = ChunkOptions::default();
     m.add("DEFAULT_CHUNK_SIZE", ch.size)?;
     m.add("DEFAULT_CHUNK_OVERLAP", ch.overlap)?;
-    m.add("DEFAULT_CHUNK_UNIT", unit_name(ch.unit))?;
-    m.add("DEFAULT_TEXT_FORMAT", format_name(TextFormat::default()))?;
+    m.add("DEFAULT_CHUNK_UNIT", ch.unit.as_str())?;
+    m.add("DEFAULT_TEXT_FORMAT", TextFormat::default().as_str())?;
     Ok(())
 }
 
@@ -139,7 +114,7 @@ pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[pyo3(signature = (mode=None))]
 pub fn retrieval_mode(mode: Option<Text>) -> PyResult<&'static str> {
     let m = mode.map_or(Ok(RetrieveOptions::default().mode), |m| m.parse::<RetrievalMode>()).or_raise()?;
-    Ok(mode_name(m))
+    Ok(m.as_str())
 }
 
 fn chunk_options(size: Option<Int>, overlap: Option<Int>, unit: Option<Text>) -> PyResult<ChunkOptions> {
@@ -258,9 +233,10 @@ fn retrieve_options(
 impl PyRag {
     /// Opens RAG `name` of `db`, creating it for `dim`-dimensional embeddings if needed.
     #[new]
-    fn new(py: Python<'_>, db: &PyDatabase, name: Text, dim: Int, metric: Text) -> PyResult<Self> {
+    #[pyo3(signature = (db, name, dim, metric=None))]
+    fn new(py: Python<'_>, db: &PyDatabase, name: Text, dim: Int, metric: Option<Text>) -> PyResult<Self> {
         let dim = non_negative("dim", *dim)?;
-        let metric = metric.parse::<Metric>().or_raise()?;
+        let metric = crate::database::parse_metric(metric)?;
         let db = db.engine();
         let inner = py.detach(|| db.rag(&name, dim, metric)).or_raise()?;
         Ok(PyRag { inner })

@@ -220,6 +220,12 @@ fn write_tuple<'py>(py: Python<'py>, w: &PendingWrite) -> PyResult<Bound<'py, Py
     (&w.task_id, w.idx, &w.channel, &w.type_, PyBytes::new(py, &w.value), &w.task_path).into_pyobject(py)
 }
 
+/// The engine's state defaults, as attributes of `agentdb._native`.
+pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("DEFAULT_HISTORY_LIMIT", agentdb_engine::DEFAULT_HISTORY_LIMIT)?;
+    Ok(())
+}
+
 /// The agent state of a database (see `agentdb.state.State`).
 #[pyclass(frozen, name = "State", module = "agentdb._native")]
 pub struct PyState {
@@ -295,18 +301,19 @@ impl PyState {
         found.map(|v| version_tuple(py, &v)).transpose()
     }
 
-    /// Versions newest first; `limit` and `offset` are always given (the engine has no default
-    /// page size).
+    /// Versions newest first; `limit` `None`: the engine's `DEFAULT_HISTORY_LIMIT`.
+    #[pyo3(signature = (agent_id, session_id, key, limit=None, offset=Int(0)))]
     fn history<'py>(
         &self,
         py: Python<'py>,
         agent_id: Text,
         session_id: Text,
         key: Text,
-        limit: Int,
+        limit: Option<Int>,
         offset: Int,
     ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
-        let (limit, offset) = (non_negative("limit", *limit)?, non_negative("offset", *offset)?);
+        let limit = limit.map_or(Ok(agentdb_engine::DEFAULT_HISTORY_LIMIT), |l| non_negative("limit", *l))?;
+        let offset = non_negative("offset", *offset)?;
         let rows = py.detach(|| self.inner.history(&agent_id, &session_id, &key, limit, offset)).or_raise()?;
         rows.iter().map(|v| version_tuple(py, v)).collect()
     }

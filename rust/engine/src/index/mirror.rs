@@ -30,6 +30,9 @@ const PARALLEL_ABOVE: usize = 32_768;
 /// it anyway, and the scan's recall is 1.
 const EXACT_BELOW_SHARE: usize = 20;
 
+/// The number of neighbours a binding asks for when its caller names none (Chroma's choice).
+pub const DEFAULT_K: usize = 10;
+
 /// How one search runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SearchOptions {

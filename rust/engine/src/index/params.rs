@@ -4,10 +4,13 @@
 
 
 /// The kinds of vector index a collection can have. Bindings parse user text with
-/// [`std::str::FromStr`], so the list of kinds and its error message live here only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// [`std::str::FromStr`], so the list of kinds and its error message live here only. An index
+/// built without a kind is HNSW ([`IndexKind::default`]), the fastest while the vectors fit in
+/// memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IndexKind {
     /// AgentDB's in-memory HNSW graph ([`HnswParams`]).
+    #[default]
     Hnsw,
     /// Lance's own IVF_PQ index ([`IvfPqParams`]): on disk, for collections larger than memory.
     IvfPq,

@@ -28,7 +28,7 @@ impl Memory {
         let scored: Vec<(f64, Option<f64>, f64, String)> = {
             let t = self.table();
             let allowed = t.count_matching(&compiled);
-            let n = opts.candidates.unwrap_or_else(|| (opts.k * 10).max(100)).max(opts.k);
+            let n = opts.candidates.unwrap_or_else(|| default_recall_candidates(opts.k)).max(opts.k);
             // (slot, raw similarity) of every memory that may be returned.
             let mut cands: Vec<(usize, Option<f64>)> = match query {
                 None => t.matching(&compiled).into_iter().map(|s| (s, None)).collect(),

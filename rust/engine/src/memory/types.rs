@@ -310,6 +310,14 @@ pub struct RecallOptions {
     pub exact: bool,
 }
 
+/// The number of memories a binding recalls when its caller names none: a few, for a prompt.
+pub const DEFAULT_RECALL_K: usize = 5;
+
+/// The candidates re-scored when [`RecallOptions::candidates`] is `None`: `max(10·k, 100)`.
+pub fn default_recall_candidates(k: usize) -> usize {
+    (k * 10).max(100)
+}
+
 impl RecallOptions {
     pub fn new(k: usize) -> RecallOptions {
         RecallOptions {

@@ -27,6 +27,15 @@ pub enum SizeUnit {
     Chars,
 }
 
+impl SizeUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeUnit::Tokens => "tokens",
+            SizeUnit::Chars => "chars",
+        }
+    }
+}
+
 impl std::str::FromStr for SizeUnit {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -47,6 +56,15 @@ pub enum TextFormat {
     /// Markdown: ATX headings (`#` … `######`) open sections; fenced code blocks are never split
     /// at blank lines inside them.
     Markdown,
+}
+
+impl TextFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextFormat::Plain => "plain",
+            TextFormat::Markdown => "markdown",
+        }
+    }
 }
 
 impl std::str::FromStr for TextFormat {

@@ -55,21 +55,14 @@ impl Rag {
                 }
             }
         }
-        let unit = match options.unit {
-            SizeUnit::Tokens => "tokens",
-            SizeUnit::Chars => "chars",
-        };
-        let settings = format!("{}:{}:{unit}", options.size, options.overlap);
+        let settings = format!("{}:{}:{}", options.size, options.overlap, options.unit.as_str());
         let mut reports = Vec::with_capacity(docs.len());
         let mut changed: Vec<&str> = Vec::new();
         let (mut rec_ids, mut texts, mut metas) = (Vec::new(), Vec::new(), Vec::new());
         for d in docs {
             let content_hash = sha256_hex(&[d.text.as_bytes()]);
             let source = d.source.clone().unwrap_or_else(|| d.id.clone());
-            let format = match d.format {
-                TextFormat::Plain => "plain",
-                TextFormat::Markdown => "markdown",
-            };
+            let format = d.format.as_str();
             let ingest_hash = sha256_hex(&[
                 content_hash.as_bytes(),
                 source.as_bytes(),

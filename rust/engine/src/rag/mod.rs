@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
-use crate::rag::chunk::{ChunkOptions, SizeUnit, TextFormat, TokenCounter};
+use crate::rag::chunk::{ChunkOptions, TextFormat, TokenCounter};
 use crate::collection::{Collection, MAX_K};
 use crate::db::Database;
 use crate::error::{Error, ErrorKind, Result};

@@ -116,7 +116,7 @@ impl Rag {
 
 /// The candidates each retriever contributes.
 pub(super) fn candidates(options: &RetrieveOptions) -> usize {
-    options.candidates.unwrap_or_else(|| (options.k * 4).max(20)).max(options.k).min(MAX_K)
+    options.candidates.unwrap_or_else(|| default_candidates(options.k)).max(options.k).min(MAX_K)
 }
 
 /// One chunk as returned by a retriever, before fusion.

@@ -58,6 +58,16 @@ pub enum RetrievalMode {
     Text,
 }
 
+impl RetrievalMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetrievalMode::Hybrid => "hybrid",
+            RetrievalMode::Vector => "vector",
+            RetrievalMode::Text => "text",
+        }
+    }
+}
+
 impl std::str::FromStr for RetrievalMode {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -68,6 +78,12 @@ impl std::str::FromStr for RetrievalMode {
             _ => Err(Error::invalid_argument(format!("unknown retrieval mode {s:?}: expected 'hybrid', 'vector' or 'text'"))),
         }
     }
+}
+
+/// The chunks each retriever contributes when [`RetrieveOptions::candidates`] is `None`:
+/// `max(4·k, 20)`, enough for fusion to lift a chunk one retriever ranks low.
+pub fn default_candidates(k: usize) -> usize {
+    (k * 4).max(20)
 }
 
 /// How a search runs.
@@ -82,7 +98,7 @@ pub struct RetrieveOptions {
     pub text_weight: f32,
     /// RRF's rank constant.
     pub rrf_k: f32,
-    /// Chunks each retriever contributes before fusion; `None`: max(4·k, 20).
+    /// Chunks each retriever contributes before fusion; `None`: [`default_candidates`].
     pub candidates: Option<usize>,
     /// Maximal marginal relevance: `Some(λ)` re-ranks the fused candidates by
     /// `λ·relevance − (1−λ)·max cosine similarity to the chunks already picked` (λ in [0, 1];

@@ -25,6 +25,9 @@
 //! accumulated to Lance in one commit per table. Without a log (read-only, or an engine built
 //! without one) each write is committed to Lance before the call returns.
 
+/// The versions a binding's `history` returns when its caller gives no limit (one page).
+pub const DEFAULT_HISTORY_LIMIT: usize = 100;
+
 mod checkpoints;
 mod kv;
 mod mem;

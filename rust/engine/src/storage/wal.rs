@@ -109,6 +109,8 @@ pub enum SyncMode {
 }
 
 impl SyncMode {
+    pub const ALL: [SyncMode; 3] = [SyncMode::Always, SyncMode::Batch, SyncMode::Off];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SyncMode::Always => "always",

@@ -26,14 +26,19 @@ pub const MAX_DIM: usize = 65_536;
 
 /// How vectors are compared. Distances follow Lance's conventions, smaller is closer:
 /// cosine → `1 - cos(a, b)`, l2 → squared Euclidean distance, dot → `1 - a·b`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A collection created without a metric uses cosine ([`Metric::default`]), the metric text
+/// embeddings are trained for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Metric {
+    #[default]
     Cosine,
     L2,
     Dot,
 }
 
 impl Metric {
+    pub const ALL: [Metric; 3] = [Metric::Cosine, Metric::L2, Metric::Dot];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Metric::Cosine => "cosine",
