@@ -164,10 +164,29 @@ fn safe_relative(p: &str) -> bool {
 /// copies at once only halve each other's speed.
 static BACKUP_RUNNING: Mutex<()> = Mutex::new(());
 
+/// Whether a backup runs in this process now (its tags are not leftovers).
+pub(crate) fn backup_running() -> bool {
+    matches!(BACKUP_RUNNING.try_lock(), Err(std::sync::TryLockError::WouldBlock))
+}
+
+/// Whether the process that made a backup tag may still be running it: only a tag whose process
+/// is known to be gone is a leftover (on Linux, from `/proc`; elsewhere one older than a day).
+pub(crate) fn tag_may_be_live(tag: &str) -> bool {
+    let Some((pid, started)) = tag.strip_prefix(BACKUP_TAG_PREFIX).and_then(|r| r.split_once('-')) else { return false };
+    let (Ok(pid), Ok(started)) = (pid.parse::<u32>(), started.parse::<i64>()) else { return false };
+    if pid == std::process::id() {
+        return backup_running();
+    }
+    if cfg!(target_os = "linux") {
+        return Path::new("/proc").join(pid.to_string()).exists();
+    }
+    now_micros().saturating_sub(started) < 86_400_000_000
+}
+
 /// The versions a running backup pinned, untagged when it ends (also on error).
 struct Pins {
     tag: String,
-    tables: Vec<(String, lance::Dataset)>,
+    tables: Vec<(String, std::sync::Arc<lance::Dataset>)>,
 }
 
 impl Drop for Pins {
@@ -228,9 +247,12 @@ impl Database {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && !immutable => continue,
                 Err(e) => return Err(Error::storage(format!("backup: cannot read {}: {e}", src.display()))),
             };
+            // A manifest is named by its version number, which another database backed up into
+            // the same directory may share: it is compared by checksum (it is small).
+            let by_name = immutable && !rel.contains("/_versions/");
             let reuse = if !incremental {
                 None
-            } else if immutable {
+            } else if by_name {
                 known.get(&(rel.clone(), size, None)).cloned()
             } else {
                 let (size, sum) = hash_file(&src)?;
@@ -302,7 +324,7 @@ pub(crate) async fn version_files(ds: &lance::Dataset) -> Result<Vec<String>> {
     let manifest = ds.manifest_location().path.filename().map(str::to_owned);
     let manifest = manifest.ok_or_else(|| Error::storage(format!("the manifest of {} has no file name", ds.uri())))?;
     out.push(format!("_versions/{manifest}"));
-    for f in &ds.manifest().fragments {
+    for f in ds.manifest().fragments.iter() {
         if !f.overlays.is_empty() {
             return Err(Error::storage(format!("{}: fragment {} has data overlay files, which backup does not know", ds.uri(), f.id)));
         }
@@ -313,6 +335,7 @@ pub(crate) async fn version_files(ds: &lance::Dataset) -> Result<Vec<String>> {
             out.push(format!("data/{}", file.path));
         }
         if let Some(d) = &f.deletion_file {
+            // Lance's `relative_deletion_file_path` (lance-table, not re-exported by lance).
             out.push(format!("_deletions/{}-{}-{}.{}", f.id, d.read_version, d.id, d.file_type.suffix()));
         }
     }

@@ -1,14 +1,11 @@
-//! Running a database in production: online backup and restore, verification (and repair), and
-//! moving data in and out as JSONL. Built on the database and its services, below nothing but
+//! Running a database in production: online backup and restore, verification (and repair). Built on the database and its services, below nothing but
 //! `open`: it reads Lance's versions and the engine's own files, and writes only through the
 //! database's ordinary paths (collections' writes, index saves) or into directories of its own.
 
 mod backup;
-mod transfer;
 mod verify;
 
 pub use backup::{list_backups, restore, verify_backup, BackupFile, BackupPoint, BACKUP_TAG_PREFIX};
-pub use transfer::{ExportReport, ImportReport, EXPORT_FORMAT};
 pub use verify::{Problem, ProblemKind, VerifyReport};
 
 use sha2::{Digest, Sha256};
@@ -67,3 +64,6 @@ pub(crate) fn copy_hashed(from: &Path, to: &Path) -> Result<(u64, String)> {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -208,7 +208,7 @@ impl Database {
         if let Err(e) = ds.validate().await {
             report.add(ProblemKind::DamagedData, name, rel_dir.clone(), lancedb_message(e));
         }
-        for f in &ds.manifest().fragments {
+        for f in ds.manifest().fragments.iter() {
             let files: Vec<String> = f.files.iter().map(|d| format!("{rel_dir}/data/{}", d.path)).collect();
             let file = files.join(", ");
             if files.iter().any(|p| report.problems.iter().any(|q| &q.file == p && q.kind == ProblemKind::MissingFile)) {
@@ -239,9 +239,8 @@ impl Database {
         }
         // Tags of backups that did not finish (one running in this process is not leftover).
         if let Ok(tags) = ds.tags().list().await {
-            let running = format!("{BACKUP_TAG_PREFIX}{}-", std::process::id());
             for tag in tags.keys().filter(|t| t.starts_with(BACKUP_TAG_PREFIX)) {
-                if tag.starts_with(&running) && super::backup::backup_running() {
+                if super::backup::tag_may_be_live(tag) {
                     continue;
                 }
                 report.add(ProblemKind::LeftoverBackupTag, name, format!("{rel_dir}/_refs/tags/{tag}.json"), "keeps its version from cleanup");
