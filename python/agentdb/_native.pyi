@@ -66,6 +66,7 @@ __all__ = [
     "SYNC_MODES",
     "State",
     "__version__",
+    "backup",
     "chunk_text",
     "count_tokens",
     "distance",
@@ -74,12 +75,16 @@ __all__ = [
     "hamming",
     "is_metadata_key",
     "kernel_backends",
+    "list_backups",
     "list_memories",
     "list_rags",
     "open_memory",
     "recall_score",
     "recall_weights_default",
+    "restore",
     "retrieval_mode",
+    "verify",
+    "verify_backup",
 ]
 
 __version__: str
@@ -511,3 +516,10 @@ class Rag:
     def update_text_index(self) -> None: ...
 
 def is_metadata_key(key: str) -> bool: ...
+
+# Backup, restore and verify (rust/python/src/admin.rs; wrapped by agentdb/admin.py).
+def backup(db: Database, dest: Union[str, PathLike[str]], incremental: bool = ...) -> Dict[str, Any]: ...
+def restore(src: Union[str, PathLike[str]], path: Union[str, PathLike[str]], at: Optional[int] = None) -> Dict[str, Any]: ...
+def list_backups(src: Union[str, PathLike[str]]) -> List[Dict[str, Any]]: ...
+def verify_backup(src: Union[str, PathLike[str]], at: Optional[int] = None) -> List[Tuple[str, str]]: ...
+def verify(db: Database, repair: bool = ...) -> Dict[str, Any]: ...
