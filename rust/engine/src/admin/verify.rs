@@ -204,10 +204,9 @@ impl Database {
                 }
             }
         }
-        // The current version, read whole, fragment by fragment so damage names its file.
-        if let Err(e) = ds.validate().await {
-            report.add(ProblemKind::DamagedData, name, rel_dir.clone(), lancedb_message(e));
-        }
+        // The current version, read whole, fragment by fragment so damage names its file; then
+        // Lance's own validation of the manifest (reported when the reads found nothing).
+        let before = report.problems.len();
         for f in ds.manifest().fragments.iter() {
             let files: Vec<String> = f.files.iter().map(|d| format!("{rel_dir}/data/{}", d.path)).collect();
             let file = files.join(", ");
@@ -235,6 +234,11 @@ impl Database {
                     }
                 }
                 Err(e) => report.add(ProblemKind::DamagedData, name, file, lancedb_message(e)),
+            }
+        }
+        if report.problems.len() == before {
+            if let Err(e) = ds.validate().await {
+                report.add(ProblemKind::DamagedData, name, rel_dir.clone(), lancedb_message(e));
             }
         }
         // Tags of backups that did not finish (one running in this process is not leftover).
