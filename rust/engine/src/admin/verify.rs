@@ -184,6 +184,7 @@ impl Database {
                     continue;
                 }
             };
+            let manifest = files.first().cloned().unwrap_or_default();
             for f in files {
                 if !seen.insert(f.clone()) {
                     continue;
@@ -197,6 +198,9 @@ impl Database {
                             }
                         }
                     }
+                    // An old version a writer's cleanup removed while this ran (its manifest is
+                    // gone too) is not damage: only a file of a version still there is.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && v.version != ds.version().version && !dir.join(&manifest).exists() => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         report.add(ProblemKind::MissingFile, name, format!("{rel_dir}/{f}"), format!("named by version {}, not on disk", v.version));
                     }
@@ -337,7 +341,9 @@ impl Database {
             if open.is_some_and(|c| c.index_unsaved()) {
                 return Ok(None);
             }
-            return Ok(Some((ProblemKind::StaleIndex, format!("saved at Lance version {saved_at}, the table is at {current}"))));
+            // A read-only opener cannot see a writer's index in memory: say so.
+            let writer = if self.is_read_only() { " (if a writer has the database open, it saves the index when it closes)" } else { "" };
+            return Ok(Some((ProblemKind::StaleIndex, format!("saved at Lance version {saved_at}, the table is at {current}{writer}"))));
         }
         let c = self.get_collection_any(collection)?;
         let layout = c.layout();
