@@ -22,7 +22,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
-use futures::TryStreamExt;
+use futures::{FutureExt, TryStreamExt};
 
 use super::backup::{version_files, BACKUP_TAG_PREFIX};
 use crate::db::Database;
@@ -142,7 +142,11 @@ impl Database {
             let Some(dataset) = table.dataset() else { continue };
             let ds = block_on(dataset.get())?.clone();
             versions_now.insert(name.clone(), ds.version().version);
-            block_on(self.verify_table(&root, name, &ds, &mut report, repair))?;
+            let checked = block_on(std::panic::AssertUnwindSafe(self.verify_table(&root, name, &ds, &mut report, repair)).catch_unwind());
+            match checked {
+                Ok(r) => r?,
+                Err(p) => report.add(ProblemKind::DamagedData, name, format!("{name}.lance"), lancedb_message(panicked(p))),
+            }
         }
         verify_wal(&root, &mut report)?;
         self.verify_index_files(&root, &names, &versions_now, &mut report, repair)?;
@@ -227,6 +231,8 @@ impl Database {
                 }
                 Ok::<u64, lance::Error>(rows)
             };
+            // Lance panics on some damage (a length read from a damaged page): that is a finding.
+            let read = async { std::panic::AssertUnwindSafe(read).catch_unwind().await.unwrap_or_else(|p| Err(panicked(p))) };
             match read.await {
                 Ok(rows) => {
                     report.rows += rows;
@@ -358,6 +364,12 @@ impl Database {
             Err(index_file::Reject::Damaged(why)) => Some((ProblemKind::DamagedIndex, why.to_owned())),
         })
     }
+}
+
+/// A panic of Lance's while reading damaged files, as an error.
+fn panicked(p: Box<dyn std::any::Any + Send>) -> lance::Error {
+    let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+    lance::Error::io(format!("reading it failed inside Lance (a panic): {what}"))
 }
 
 fn lancedb_message(e: lance::Error) -> String {
