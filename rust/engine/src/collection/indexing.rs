@@ -50,12 +50,16 @@ impl Collection {
                 IndexParams::Hnsw(p) => {
                     self.load_mirror().await?;
                     let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+                    // Writes still buffered will be flushed as a new Lance version, which the file
+                    // saved now does not name: it stays to be saved again (on close), or the next
+                    // open would find it stale and rebuild the index (verify reported it).
+                    let buffered = !self.inner.overlay.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
                     let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
                     let mirror = slot.as_mut().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
                     mirror.build_index(p);
                     let version = self.inner.table.version().await?;
                     index_file::save(&index_file::index_path(db, &self.inner.name), mirror, version)?;
-                    mirror.dirty = false;
+                    mirror.dirty = buffered;
                     drop(slot);
                     self.drop_lance_vector_index().await?;
                     self.set_index_params(params)
