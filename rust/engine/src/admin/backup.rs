@@ -26,9 +26,10 @@
 //! point names may then go).
 //!
 //! The engine's own files are copied too where they cannot be rebuilt cheaply: each collection's
-//! index parameters (`_agentdb/<name>.index.json`) and its saved HNSW graph (`<name>.hnsw`, which
-//! records the Lance version it matches: one saved at another version than the one backed up is
-//! rebuilt on the restored database's first search). The write-ahead log is not copied: it
+//! index parameters (`_agentdb/<name>.index.json`, read in the flush round, so they say which
+//! index each collection had at the point) and its saved HNSW graph (`<name>.hnsw`, which records
+//! the Lance version it matches: one saved at another version than the one backed up is rebuilt
+//! on the restored database's first search). The write-ahead log is not copied: it
 //! holds nothing the flush did not put in Lance.
 //!
 //! A database opened read-only can be backed up too (e.g. by the CLI next to a running writer):
@@ -51,7 +52,7 @@ use std::sync::Mutex;
 use lance::index::DatasetIndexExt;
 use serde_json::{json, Value as Json};
 
-use super::{copy_hashed, hash_file};
+use super::{copy_hashed, hash_file, sha256_hex};
 use crate::db::Database;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::context::INTERNAL_DIR;
@@ -63,6 +64,7 @@ const MARKER: &str = "AGENTDB_BACKUP";
 const POINTS_DIR: &str = "points";
 const FILES_DIR: &str = "files";
 const FORMAT: u64 = 1;
+const PARAMS_SUFFIX: &str = ".index.json";
 /// The prefix of the Lance tags a running backup pins its versions with. One left behind by a
 /// backup that was killed keeps its version from cleanup; `verify` reports it and `--repair`
 /// deletes it.
@@ -187,6 +189,8 @@ pub(crate) fn tag_may_be_live(tag: &str) -> bool {
 struct Pins {
     tag: String,
     tables: Vec<(String, std::sync::Arc<lance::Dataset>)>,
+    /// The collections' index parameter files, read in the flush round: (relative path, bytes).
+    params: Vec<(String, Vec<u8>)>,
 }
 
 impl Drop for Pins {
@@ -211,7 +215,7 @@ impl Database {
         let earlier = list_backups(dest)?;
         let seq = earlier.last().map_or(1, |p| p.seq + 1);
         let time_micros = now_micros();
-        let pins = self.pin_tables(time_micros)?;
+        let mut pins = self.pin_tables(time_micros)?;
         let root = self.path().to_path_buf();
 
         // What earlier points hold, by database path: (size, checksum) → stored copy.
@@ -235,10 +239,33 @@ impl Database {
                 sources.push((format!("{dir}/{rel}"), true));
             }
         }
-        for name in engine_files(&root)? {
+        for name in engine_files(&root)?.into_iter().filter(|n| !n.ends_with(PARAMS_SUFFIX)) {
             sources.push((format!("{INTERNAL_DIR}/{name}"), false));
         }
         let mut dirs: HashSet<PathBuf> = HashSet::new();
+        // The index parameters as read in the flush round: which collections have which index
+        // at the point (a saved graph names its own Lance version, and one of another version is
+        // rebuilt on the restored database's first search, so graphs are copied as they are).
+        for (rel, bytes) in std::mem::take(&mut pins.params) {
+            let sum = sha256_hex(&bytes);
+            let reuse = if incremental { known.get(&(rel.clone(), bytes.len() as u64, Some(sum.clone()))).cloned() } else { None };
+            let file = match reuse {
+                Some(f) => f,
+                None => {
+                    let stored = format!("{FILES_DIR}/{seq:06}/{rel}");
+                    let to = dest.join(&stored);
+                    if let Some(d) = to.parent() {
+                        std::fs::create_dir_all(d)?;
+                        dirs.insert(d.to_path_buf());
+                    }
+                    write_atomic(&to, &bytes)?;
+                    point.copied_files += 1;
+                    point.copied_bytes += bytes.len() as u64;
+                    BackupFile { path: rel, stored, size: bytes.len() as u64, sha256: sum }
+                }
+            };
+            point.files.push(file);
+        }
         for (rel, immutable) in sources {
             let src = root.join(&rel);
             let size = match src.metadata() {
@@ -293,7 +320,7 @@ impl Database {
     fn pin_tables(&self, started: i64) -> Result<Pins> {
         let shared = self.shared();
         let tag = format!("{BACKUP_TAG_PREFIX}{}-{started}", std::process::id());
-        let mut pins = Pins { tag: tag.clone(), tables: Vec::new() };
+        let mut pins = Pins { tag: tag.clone(), tables: Vec::new(), params: Vec::new() };
         let _round = shared.flush_all_holding()?;
         let names = block_on(shared.conn.table_names().execute())?;
         for name in names {
@@ -303,6 +330,15 @@ impl Database {
             let version = ds.version().version;
             block_on(ds.tags().create(&tag, version)).map_err(lancedb::Error::from)?;
             pins.tables.push((name, ds));
+        }
+        let root = self.path();
+        for name in engine_files(root)?.into_iter().filter(|n| n.ends_with(PARAMS_SUFFIX)) {
+            match std::fs::read(root.join(INTERNAL_DIR).join(&name)) {
+                Ok(bytes) => pins.params.push((format!("{INTERNAL_DIR}/{name}"), bytes)),
+                // Dropped meanwhile: not part of the point.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(pins)
     }
