@@ -210,6 +210,13 @@ impl Database {
     pub fn backup(&self, dest: impl AsRef<Path>, incremental: bool) -> Result<BackupPoint> {
         self.ensure_open()?;
         let dest = dest.as_ref();
+        if absolute(dest)?.starts_with(self.path()) {
+            return Err(Error::invalid_argument(format!(
+                "the backup destination {} is inside the database directory {}",
+                dest.display(),
+                self.path().display()
+            )));
+        }
         let _one = BACKUP_RUNNING.lock().unwrap_or_else(|p| p.into_inner());
         prepare_dest(dest)?;
         let earlier = list_backups(dest)?;
@@ -419,6 +426,26 @@ fn engine_files(root: &Path) -> Result<Vec<String>> {
         .collect();
     out.sort();
     Ok(out)
+}
+
+/// `path` made absolute through its nearest existing ancestor (symbolic links resolved), whether
+/// or not it exists yet.
+fn absolute(path: &Path) -> Result<PathBuf> {
+    let path = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) };
+    let mut rest = Vec::new();
+    let mut at = path.as_path();
+    loop {
+        match at.canonicalize() {
+            Ok(base) => return Ok(rest.iter().rev().fold(base, |p, c| p.join(c))),
+            Err(_) => match (at.parent(), at.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    at = parent;
+                }
+                _ => return Ok(path),
+            },
+        }
+    }
 }
 
 fn prepare_dest(dest: &Path) -> Result<()> {

@@ -74,6 +74,9 @@ fn backup_restores_what_was_written_and_refuses_bad_targets() {
     std::fs::create_dir_all(dir.path().join("other")).unwrap();
     std::fs::write(dir.path().join("other/file"), b"x").unwrap();
     assert_eq!(db.backup(dir.path().join("other"), false).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    // Nor into the database's own directory.
+    assert_eq!(db.backup(path.join("bk"), false).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert!(!path.join("bk").exists());
     assert_eq!(restore(dir.path().join("other"), dir.path().join("y"), None).unwrap_err().kind(), ErrorKind::InvalidArgument);
     db.close();
 }

@@ -311,7 +311,9 @@ impl Database {
                     }
                 }
                 "graph" => {
-                    let Some(why) = self.check_graph(&path, collection, versions.get(collection).copied())? else { continue };
+                    // A collection that does not open (an unusable log record of its stream) is
+                    // reported through the log's check; its graph cannot be judged then.
+                    let Ok(Some(why)) = self.check_graph(&path, collection, versions.get(collection).copied()) else { continue };
                     report.add(why.0, collection, rel, why.1);
                     if repair {
                         let fixed = index_file::remove_graph(root, collection)
@@ -330,7 +332,10 @@ impl Database {
 
     /// What is wrong with a saved HNSW file, if anything.
     fn check_graph(&self, path: &Path, collection: &str, table_version: Option<u64>) -> Result<Option<(ProblemKind, String)>> {
-        let bytes = std::fs::read(path)?;
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return Ok(Some((ProblemKind::DamagedIndex, format!("it does not read: {e}")))),
+        };
         if bytes.len() < 16 + 8 || &bytes[..8] != b"AGDBHNS2" {
             return Ok(Some((ProblemKind::DamagedIndex, "not an index file of this format".into())));
         }
