@@ -158,6 +158,12 @@ def test_damaged_backup_is_refused(tmp_path: Path) -> None:
     data.write_bytes(bytes(raw))
     bad = agentdb.admin.verify_backup(dest)
     assert len(bad) == 1 and bad[0][0].endswith(data.name) and "SHA-256" in bad[0][1]
+    # `agentdb verify` on a backup directory checks its files.
+    r = run_cli("verify", str(dest), "--json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert json.loads(r.stdout)["points"][0]["damaged"][0]["file"] == bad[0][0]
+    r = run_cli("verify", str(dest))
+    assert r.returncode == 1 and "damaged_backup_file" in r.stdout
     with pytest.raises(StorageError, match="damaged"):
         agentdb.restore(dest, tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -204,6 +210,8 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["ok"] and out["point"]["seq"] == 2 and out["point"]["incremental"] and out["point"]["copied_bytes"] < out["point"]["total_bytes"]
+    r = run_cli("verify", str(tmp_path / "bk"))
+    assert r.returncode == 0 and "ok: no problems found" in r.stdout, r.stdout + r.stderr
     r = run_cli("restore", str(tmp_path / "bk"), "--list", "--json")
     assert [p["seq"] for p in json.loads(r.stdout)["points"]] == [1, 2]
     r = run_cli("restore", str(tmp_path / "bk"), str(tmp_path / "out"), "--at", "1")

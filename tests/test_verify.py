@@ -178,3 +178,15 @@ def test_cli_handlers_directly(db_path: Path, capsys: pytest.CaptureFixture[str]
     args = parser.parse_args(["verify", str(db_path / "missing"), "--json"])
     assert args.handler(args) == _cli_admin.EXIT_ERROR
     assert json.loads(capsys.readouterr().out)["ok"] is False
+
+
+def test_orphan_index_files_are_named_and_removed_by_repair(db_path: Path) -> None:
+    make_db(db_path)
+    ghost = db_path / "_agentdb" / "ghost.hnsw"
+    shutil.copy(db_path / "_agentdb" / "docs.hnsw", ghost)
+    assert kinds(db_path) == ["orphan_index"]
+    assert ghost.exists(), "verify without repair removed a file"
+    with agentdb.connect(db_path) as db:
+        report = db.verify(repair=True)
+    assert [(p.kind, p.store, p.repaired) for p in report.problems] == [("orphan_index", "ghost", True)]
+    assert not ghost.exists() and kinds(db_path) == []

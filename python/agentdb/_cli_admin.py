@@ -144,10 +144,42 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _verify_backup(args: argparse.Namespace) -> int:
+    """``agentdb verify BACKUP_DIR``: every file of every point against its SHA-256."""
+    from .admin import list_backups, verify_backup
+
+    try:
+        points = list_backups(args.path)
+        damaged = {p.seq: verify_backup(args.path, at=p.seq) for p in points}
+    except (AgentDBError, OSError) as e:
+        return _fail(args, "verify", e)
+    bad = {seq: files for seq, files in damaged.items() if files}
+    payload = {
+        "ok": not bad,
+        "path": args.path,
+        "backup": True,
+        "points": [{"seq": seq, "damaged": [{"file": f, "detail": d} for f, d in files]} for seq, files in damaged.items()],
+    }
+
+    def human() -> None:
+        print(f"{args.path}: a backup of {len(points)} points, every file checked against its SHA-256")
+        for seq, files in bad.items():
+            for f, d in files:
+                print(f"  point {seq}: damaged_backup_file {f}\n    {d}")
+        print("ok: no problems found" if not bad else f"{sum(len(f) for f in bad.values())} damaged files in {len(bad)} points")
+
+    _emit(args, payload, human)
+    return EXIT_OK if not bad else EXIT_PROBLEMS
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    """``agentdb verify PATH [--repair]``."""
+    """``agentdb verify PATH [--repair]`` (PATH a database, or a backup directory)."""
     from .database import Database
 
+    if os.path.exists(os.path.join(args.path, "AGENTDB_BACKUP")):
+        if args.repair:
+            return _fail(args, "verify", ValueError("--repair does not apply to a backup (restore another point)"))
+        return _verify_backup(args)
     try:
         if args.repair:
             db = _open(args.path, True, "verify", args)
@@ -221,13 +253,14 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
     p = subparsers.add_parser(
         "verify",
-        help="check a database's files, log and indexes",
+        help="check a database's files, log and indexes (or a backup's files)",
         description="Reads every table's manifests and fragments, the write-ahead log's checksums and the saved "
         "index files, and reports problems by kind without changing anything. --repair rebuilds what can be "
-        "rebuilt (index files, leftover backup tags); it needs the database not open elsewhere.",
+        "rebuilt (index files, leftover backup tags); it needs the database not open elsewhere. Given a backup "
+        "directory, checks every file of every point against its recorded SHA-256.",
         epilog=_EXIT_CODES,
     )
-    p.add_argument("path", metavar="PATH", help="the database directory")
+    p.add_argument("path", metavar="PATH", help="the database directory, or a backup directory")
     p.add_argument("--repair", action="store_true", help="rebuild what can be rebuilt")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_verify)
