@@ -94,6 +94,8 @@ static void test_backup_and_restore_points(void) {
     EXPECT(agentdb_restore(dest, out2, 0, NULL), AGENTDB_INVALID_ARGUMENT); /* not empty */
     CHECK_MSG("not empty");
     EXPECT(agentdb_restore(dest, out3, 9, NULL), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_restore(NULL, out3, 0, NULL), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_restore(dest, NULL, 0, NULL), AGENTDB_NULL_POINTER);
     CHECK(!path_exists(out3));
 
     /* A damaged file of the backup: refused, nothing left behind. */
@@ -126,6 +128,7 @@ static void test_verify(void) {
     CHECK(tables == 1 && files >= 2 && rows == 20);
     OK(agentdb_problems_checked(problems, NULL, NULL, NULL));
     EXPECT(agentdb_problems_get(problems, 0, &p), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_problems_get(problems, 0, NULL), AGENTDB_NULL_POINTER);
     OK(agentdb_problems_free(problems));
     EXPECT(agentdb_problems_free(problems), AGENTDB_INVALID_HANDLE);
     EXPECT(agentdb_db_verify(db, false, NULL), AGENTDB_NULL_POINTER);

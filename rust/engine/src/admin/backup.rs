@@ -331,7 +331,12 @@ impl Database {
         let _round = shared.flush_all_holding()?;
         let names = block_on(shared.conn.table_names().execute())?;
         for name in names {
-            let table = block_on(shared.conn.open_table(&name).execute())?;
+            let table = match block_on(shared.conn.open_table(&name).execute()) {
+                Ok(t) => t,
+                // Dropped since it was listed (the flush round does not keep drops out).
+                Err(_) if !self.path().join(format!("{name}.lance")).exists() => continue,
+                Err(e) => return Err(e.into()),
+            };
             let dataset = table.dataset().ok_or_else(|| Error::internal("a local table has no dataset"))?;
             let ds = block_on(dataset.get())?.clone();
             let version = ds.version().version;

@@ -1,6 +1,12 @@
-//! Running a database in production: online backup and restore, verification (and repair). Built on the database and its services, below nothing but
-//! `open`: it reads Lance's versions and the engine's own files, and writes only through the
-//! database's ordinary paths (collections' writes, index saves) or into directories of its own.
+//! Running a database in production: online backup and restore, and verification (with repair).
+//! Built on the database (the layer above `db`): it reads Lance's versions and the engine's own
+//! files, and writes only through the database's ordinary paths (flushes, index saves, Lance tags)
+//! or into directories of its own (a backup, a restored database).
+//!
+//! Lance is used where it meets the guarantees: its versions are the consistent snapshots, its
+//! tags pin them against cleanup while a backup copies them, its immutable data files make
+//! incremental backups a matter of file names. Checksums are AgentDB's own (SHA-256 per file in a
+//! backup point), since Lance keeps none for its data files.
 
 mod backup;
 mod verify;

@@ -133,6 +133,8 @@ impl Database {
         for name in &names {
             let table = match block_on(conn.open_table(name).execute()) {
                 Ok(t) => t,
+                // Dropped since it was listed.
+                Err(_) if !root.join(format!("{name}.lance")).exists() => continue,
                 Err(e) => {
                     report.add(ProblemKind::BadManifest, name, format!("{name}.lance/_versions"), crate::error::Error::from(e).message().to_owned());
                     continue;
