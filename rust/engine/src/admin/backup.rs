@@ -7,6 +7,7 @@
 //! dest/points/<seq, 6 digits>.json one per point: time, each table's Lance version, every file
 //!                                  (database-relative path, where it is stored, size, SHA-256)
 //! dest/files/<seq>/<path>          the files copied by point <seq>
+//! dest/LOCK                        held (flock) by the backup writing into the directory
 //! ```
 //! A point's JSON is written last (atomically), so a backup that fails or is killed leaves no
 //! point behind, only files no point names.
@@ -65,6 +66,7 @@ const POINTS_DIR: &str = "points";
 const FILES_DIR: &str = "files";
 const FORMAT: u64 = 1;
 const PARAMS_SUFFIX: &str = ".index.json";
+const LOCK: &str = "LOCK";
 /// The prefix of the Lance tags a running backup pins its versions with. One left behind by a
 /// backup that was killed keeps its version from cleanup; `verify` reports it and `--repair`
 /// deletes it.
@@ -219,6 +221,19 @@ impl Database {
         }
         let _one = BACKUP_RUNNING.lock().unwrap_or_else(|p| p.into_inner());
         prepare_dest(dest)?;
+        // One backup at a time per backup directory, across processes: two would pick the same
+        // point number. Released when the file closes (also when the process dies).
+        let lock = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dest.join(LOCK))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::new(
+                    ErrorKind::DatabaseLocked,
+                    format!("another backup is writing into {} now; try again when it is done", dest.display()),
+                ))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::storage(format!("cannot lock {}: {e}", dest.join(LOCK).display()))),
+        }
         let earlier = list_backups(dest)?;
         let seq = earlier.last().map_or(1, |p| p.seq + 1);
         let time_micros = now_micros();

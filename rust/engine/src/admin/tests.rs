@@ -74,6 +74,12 @@ fn backup_restores_what_was_written_and_refuses_bad_targets() {
     std::fs::create_dir_all(dir.path().join("other")).unwrap();
     std::fs::write(dir.path().join("other/file"), b"x").unwrap();
     assert_eq!(db.backup(dir.path().join("other"), false).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    // One backup at a time per backup directory (another process's holds its lock).
+    let held = std::fs::File::open(dest.join("LOCK")).unwrap();
+    held.try_lock().unwrap();
+    assert_eq!(db.backup(&dest, true).unwrap_err().kind(), ErrorKind::DatabaseLocked);
+    drop(held);
+    assert_eq!(db.backup(&dest, true).unwrap().seq, 2);
     // Nor into the database's own directory.
     assert_eq!(db.backup(path.join("bk"), false).unwrap_err().kind(), ErrorKind::InvalidArgument);
     assert!(!path.join("bk").exists());
