@@ -13,7 +13,8 @@
  *    text reports of stats, health and metrics (JSON or Prometheus text). Agent state and checkpoints
  *    have no handle of their own: agentdb_state_* and agentdb_checkpoint_* take the agentdb_db.
  *    Library-wide calls: agentdb_version, agentdb_errmsg, agentdb_status_name,
- *    agentdb_log_set_callback.
+ *    agentdb_log_set_callback, agentdb_restore (a backup into a new directory; agentdb_db_backup /
+ *    agentdb_db_verify take the agentdb_db, and verify's result list is agentdb_problems_*).
  *  - Stores (collections, memory stores, RAG stores) are opened the same way, with their own
  *    prefix, from the db handle: agentdb_<store>_open(db, name, &out) opens an existing store
  *    (AGENTDB_COLLECTION_NOT_FOUND if there is none; its dimension and metric are stored),
@@ -343,6 +344,11 @@ typedef struct agentdb_memory agentdb_memory;
  * `agentdb_pending_writes_free`.
  */
 typedef struct agentdb_pending_writes agentdb_pending_writes;
+
+/**
+ * Problems found by `agentdb_db_verify`, freed by `agentdb_problems_free`.
+ */
+typedef struct agentdb_problems agentdb_problems;
 
 /**
  * A RAG store (from `agentdb_rag_open_or_create`, freed by `agentdb_rag_close`).
@@ -1093,6 +1099,58 @@ typedef void (*agentdb_log_fn)(int32_t level, const char *target, const char *me
  * Called on the calling thread between batches.
  */
 typedef void (*agentdb_progress_fn)(uint64_t done, uint64_t total, void *user);
+
+/**
+ * A backup point, as `agentdb_db_backup` and `agentdb_restore` fill it.
+ */
+typedef struct agentdb_backup_point {
+    /**
+     * 1, 2, 3… in the order taken: what `agentdb_restore`'s `at` names.
+     */
+    uint64_t seq;
+    /**
+     * When the backup began (its consistency point), microseconds since the Unix epoch.
+     */
+    int64_t time_micros;
+    bool incremental;
+    /**
+     * The point's files and their bytes (what a restore writes).
+     */
+    uint64_t files;
+    uint64_t total_bytes;
+    /**
+     * What this point copied itself (the rest it shares with earlier points).
+     */
+    uint64_t copied_files;
+    uint64_t copied_bytes;
+} agentdb_backup_point;
+
+/**
+ * One problem, as `agentdb_problems_get` fills it. The strings point into the problems object and
+ * are valid until `agentdb_problems_free`.
+ */
+typedef struct agentdb_problem {
+    /**
+     * What is wrong: "bad_manifest", "missing_file", "damaged_file", "damaged_data",
+     * "damaged_wal", "damaged_index", "stale_index", "orphan_index", "damaged_index_params" or
+     * "leftover_backup_tag".
+     */
+    const char *kind;
+    /**
+     * The table (collection or engine table), or "wal".
+     */
+    const char *store;
+    /**
+     * The file, relative to the database directory.
+     */
+    const char *file;
+    const char *detail;
+    /**
+     * Whether repair can rebuild it, and whether it did.
+     */
+    bool repairable;
+    bool repaired;
+} agentdb_problem;
 
 /**
  * Cosine distance, `1 - cos(a, b)`.
@@ -2827,6 +2885,86 @@ enum agentdb_status agentdb_db_import_lance_table(const struct agentdb_db *db,
                                                   agentdb_progress_fn progress,
                                                   void *user,
                                                   struct agentdb_report **out_report);
+
+/**
+ * Backs the database up into directory `dest` (NUL-terminated UTF-8; created if missing) as a new
+ * restorable point, while other threads keep writing: every write acknowledged before the call is
+ * in the point, and none is half in. With `incremental`, files that earlier points of `dest`
+ * already hold are not copied again. Fills `*out_point` (NULL: not wanted).
+ * `AGENTDB_INVALID_ARGUMENT` when `dest` is not empty and not a backup directory.
+ *
+ * # Safety
+ * `dest` is NULL or a NUL-terminated string; `out_point` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_backup(const struct agentdb_db *db,
+                                      const char *dest,
+                                      bool incremental,
+                                      struct agentdb_backup_point *out_point);
+
+/**
+ * Restores point `at` (0: the latest) of the backup directory `src` into `path`, a directory that
+ * must not exist or be empty, checking every file against the SHA-256 its point recorded. Fills
+ * `*out_point` (NULL: not wanted). `AGENTDB_STORAGE` when a file is missing or damaged (nothing is
+ * left in `path`); `AGENTDB_INVALID_ARGUMENT` when `src` is not a backup, has no point `at`, or
+ * `path` is not empty.
+ *
+ * # Safety
+ * `src` and `path` are NULL or NUL-terminated strings; `out_point` is NULL or writable.
+ */
+enum agentdb_status agentdb_restore(const char *src,
+                                    const char *path,
+                                    uint64_t at,
+                                    struct agentdb_backup_point *out_point);
+
+/**
+ * Verifies the database: every table's manifests and fragments (each fragment of the current
+ * version read whole), the write-ahead log's checksums, and the saved index files against their
+ * tables' Lance versions. Writes the problems found to `*out_problems` (none: the database is
+ * sound); free it with `agentdb_problems_free`. Nothing is changed unless `repair`, which rebuilds
+ * what can be rebuilt (index files, leftover backup tags) and marks it repaired;
+ * `AGENTDB_READ_ONLY` for `repair` on a read-only database. On failure `*out_problems` is NULL.
+ *
+ * # Safety
+ * `out_problems` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_verify(const struct agentdb_db *db,
+                                      bool repair,
+                                      struct agentdb_problems **out_problems);
+
+/**
+ * Writes the number of problems to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_problems_count(const struct agentdb_problems *problems,
+                                           size_t *out_count);
+
+/**
+ * Fills `*out` with problem `i`.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_problems_get(const struct agentdb_problems *problems,
+                                         size_t i,
+                                         struct agentdb_problem *out);
+
+/**
+ * Writes what the verification looked at: tables, files and rows read (each NULL: not wanted).
+ *
+ * # Safety
+ * Each out pointer is NULL or writable.
+ */
+enum agentdb_status agentdb_problems_checked(const struct agentdb_problems *problems,
+                                             uint64_t *out_tables,
+                                             uint64_t *out_files,
+                                             uint64_t *out_rows);
+
+/**
+ * Frees an `agentdb_problems` (NULL: nothing).
+ */
+enum agentdb_status agentdb_problems_free(struct agentdb_problems *problems);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -60,7 +60,7 @@ def populated(db_path: Path) -> Path:
 
 def test_help_and_version() -> None:
     p = run("--help")
-    for verb in ("info", "ls", "inspect", "stats", "health", "search", "compact", "metrics"):
+    for verb in ("info", "ls", "inspect", "stats", "health", "search", "compact", "export", "import", "metrics", "backup", "restore", "verify"):
         assert verb in p.stdout
     assert run("--version").stdout.strip() == f"agentdb {agentdb.__version__}"
     for verb in ("info", "search", "metrics"):

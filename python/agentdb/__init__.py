@@ -51,6 +51,8 @@ from .rag import Citation, Context, IngestResult, IngestSummary, Rag, RagHit
 from .memory import ConsolidationReport, Memory, MemoryHit, MemoryRecord, RecallWeights
 from . import embed
 from .state import Checkpoint, PendingWrite, State, StateVersion
+from . import admin
+from .admin import BackupPoint, Problem, VerifyReport, list_backups, restore
 
 __all__ = [
     "__version__",
@@ -109,4 +111,10 @@ __all__ = [
     "InternalError",
     "DatabaseLockedError",
     "ReadOnlyError",
+    "admin",
+    "BackupPoint",
+    "Problem",
+    "VerifyReport",
+    "restore",
+    "list_backups",
 ]

@@ -68,6 +68,7 @@ __all__ = [
     "SYNC_MODES",
     "State",
     "__version__",
+    "backup",
     "chunk_text",
     "collection_stats",
     "count_tokens",
@@ -82,6 +83,7 @@ __all__ = [
     "import_store",
     "is_metadata_key",
     "kernel_backends",
+    "list_backups",
     "list_memories",
     "list_rags",
     "log_drain",
@@ -93,10 +95,13 @@ __all__ = [
     "rag_stats",
     "recall_score",
     "recall_weights_default",
+    "restore",
     "retrieval_mode",
     "set_metrics_enabled",
     "state_stats",
     "store_kind",
+    "verify",
+    "verify_backup",
 ]
 
 __version__: str
@@ -566,3 +571,10 @@ def import_lance_table(
     metric: Optional[str] = None,
     progress: Optional[Callable[[int, int], None]] = None,
 ) -> Dict[str, Any]: ...
+
+# Backup, restore and verify (rust/python/src/admin.rs; wrapped by agentdb/admin.py).
+def backup(db: Database, dest: Union[str, PathLike[str]], incremental: bool = ...) -> Dict[str, Any]: ...
+def restore(src: Union[str, PathLike[str]], path: Union[str, PathLike[str]], at: Optional[int] = None) -> Dict[str, Any]: ...
+def list_backups(src: Union[str, PathLike[str]]) -> List[Dict[str, Any]]: ...
+def verify_backup(src: Union[str, PathLike[str]], at: Optional[int] = None) -> List[Tuple[str, str]]: ...
+def verify(db: Database, repair: bool = ...) -> Dict[str, Any]: ...

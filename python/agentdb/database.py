@@ -42,6 +42,7 @@ from .ops import DbStats, Health
 from .collection import Collection
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .admin import BackupPoint, VerifyReport
     from .memory import Memory
     from .rag import Embedder, Rag, Tokenizer
     from .state import State
@@ -450,6 +451,32 @@ class Database:
             CollectionNotFoundError: there is no such store.
         """
         _native.drop_memory(self._native, name)
+
+    def backup(self, dest: PathLike, incremental: bool = False) -> "BackupPoint":
+        """Backs the database up into directory ``dest`` as a new restorable point while writers
+        keep writing (every write acknowledged before the call is in it, none half in);
+        ``incremental=True`` copies only what earlier points of ``dest`` lack. See
+        :mod:`agentdb.admin`; restore with :func:`agentdb.restore`.
+
+        Raises:
+            InvalidArgumentError: ``dest`` is not empty and not a backup directory.
+            StorageError: a file cannot be read or written.
+        """
+        from .admin import backup
+
+        return backup(self, dest, incremental)
+
+    def verify(self, repair: bool = False) -> "VerifyReport":
+        """Checks every table's manifests and fragments, the write-ahead log's checksums and the
+        index files, and reports problems by kind without changing anything; ``repair=True``
+        rebuilds what can be rebuilt. See :mod:`agentdb.admin`.
+
+        Raises:
+            ReadOnlyError: ``repair`` on a read-only database.
+        """
+        from .admin import verify
+
+        return verify(self, repair)
 
     def __contains__(self, name: object) -> bool:
         """``"docs" in db``: whether a collection of that name exists."""

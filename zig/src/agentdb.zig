@@ -51,6 +51,8 @@ pub const ops = @import("ops.zig");
 
 /// Export and import of stores to and from JSONL files (see `transfer.zig`).
 pub const transfer = @import("transfer.zig");
+/// Backup, restore and verify (see `admin.zig`).
+pub const admin = @import("admin.zig");
 
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
@@ -348,6 +350,16 @@ pub const Database = struct {
         var h: ?*c.agentdb_strings = null;
         try check(c.agentdb_collection_list(self.handle, &h));
         return copyStrings(allocator, h);
+    }
+
+    /// Backs the database up into directory `dest` as a new restorable point (see `admin.backup`).
+    pub fn backup(self: Database, dest: [:0]const u8, options: admin.BackupOptions) Error!admin.BackupPoint {
+        return admin.backup(self, dest, options);
+    }
+
+    /// Verifies the database, reporting problems by kind (see `admin.verify`).
+    pub fn verify(self: Database, allocator: Allocator, options: admin.VerifyOptions) AllocError!admin.Report {
+        return admin.verify(allocator, self, options);
     }
 };
 

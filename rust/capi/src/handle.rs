@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
+use crate::admin::ProblemsObj;
 use crate::checkpoints::CheckpointsObj;
 use crate::collection::CollectionObj;
 use crate::database::DbObj;
@@ -123,6 +124,12 @@ pub struct agentdb_report {
     _opaque: [u8; 0],
 }
 
+/// Problems found by `agentdb_db_verify`, freed by `agentdb_problems_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_problems {
+    _opaque: [u8; 0],
+}
+
 pub(crate) enum Object {
     Memory(Arc<MemoryObj>),
     Memories(Arc<MemoriesObj>),
@@ -139,6 +146,7 @@ pub(crate) enum Object {
     Checkpoints(Arc<CheckpointsObj>),
     PendingWrites(Arc<WritesObj>),
     Report(Arc<ReportObj>),
+    Problems(Arc<ProblemsObj>),
 }
 
 /// Ties each opaque C type to the object it stands for.
@@ -183,6 +191,7 @@ handle!(agentdb_rag, RagObj, Rag, "agentdb_rag");
 handle!(agentdb_rag_hits, RagHitsObj, RagHits, "agentdb_rag_hits");
 handle!(agentdb_context, RagContextObj, RagContext, "agentdb_context");
 handle!(agentdb_report, ReportObj, Report, "agentdb_report");
+handle!(agentdb_problems, ProblemsObj, Problems, "agentdb_problems");
 
 static REGISTRY: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Handle numbers are never reused (a 64-bit counter does not wrap in practice). They are

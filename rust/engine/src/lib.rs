@@ -25,6 +25,7 @@ mod db;
 mod state;
 mod memory;
 pub mod rag;
+mod admin;
 mod open;
 mod ops;
 mod transfer;
@@ -77,3 +78,4 @@ pub use serde_json;
 
 /// The engine's version (the workspace version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use admin::{list_backups, restore, verify_backup, BackupFile, BackupPoint, Problem, ProblemKind, VerifyReport, BACKUP_TAG_PREFIX};

@@ -15,6 +15,7 @@
 //! `DEFAULT_HNSW_M`, …) for the Python layer and its docstrings to read. The stub
 //! `agentdb/_native.pyi` is checked against this module by mypy's stubtest (`make test-python`).
 
+mod admin;
 mod args;
 mod collection;
 mod conversion;
@@ -67,6 +68,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transfer::import_lance_table, m)?)?;
     transfer::add_defaults(m)?;
     ops::install_logging();
+    m.add_function(wrap_pyfunction!(admin::backup, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::restore, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::list_backups, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::verify_backup, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::verify, m)?)?;
     m.add("__version__", agentdb_engine::VERSION)?;
     m.add("MAX_DIM", agentdb_engine::MAX_DIM)?;
     m.add("MAX_K", agentdb_engine::MAX_K)?;

@@ -136,8 +136,21 @@ impl DbShared {
     /// the first error (the others are still attempted: a failing collection must not keep the
     /// rest in the log forever).
     pub(crate) fn flush_all(&self) -> Result<()> {
-        let Some(wal) = self.store.wal() else { return Ok(()) };
         let _round = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
+        self.flush_in_round()
+    }
+
+    /// [`DbShared::flush_all`], returning the flush round still held: no flush commits to any
+    /// table until the guard goes, so a backup sees every table at one point (every write
+    /// acknowledged before the call is in Lance, and no later flush is half in).
+    pub(crate) fn flush_all_holding(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        let round = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
+        self.flush_in_round()?;
+        Ok(round)
+    }
+
+    fn flush_in_round(&self) -> Result<()> {
+        let Some(wal) = self.store.wal() else { return Ok(()) };
         let start = std::time::Instant::now();
         let consumers: Vec<Arc<dyn LogConsumer>> =
             self.consumers.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
