@@ -219,6 +219,18 @@ pub fn text(ptr: [*c]const u8, len: usize) []const u8 {
     return if (ptr == null) "" else ptr[0..len];
 }
 
+/// Copies the text of the `agentdb_report` a C call made (stats, health, metrics, transfers)
+/// into `allocator`'s memory and frees the report (also on error).
+pub fn takeReport(allocator: Allocator, status: c.agentdb_status, report: ?*c.agentdb_report) AllocError![]u8 {
+    defer _ = c.agentdb_report_free(report);
+    try check(status);
+    std.debug.assert(report != null);
+    var p: [*c]const u8 = null;
+    var len: usize = 0;
+    try check(c.agentdb_report_get_text(report, &p, &len));
+    return allocator.dupe(u8, text(p, len));
+}
+
 /// Copies a C string list into one arena of `allocator` and frees the C list (also on error).
 pub fn copyStrings(allocator: Allocator, h: ?*c.agentdb_strings) AllocError!Strings {
     defer _ = c.agentdb_strings_free(h);

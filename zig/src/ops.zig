@@ -19,17 +19,7 @@ const Error = agentdb.Error;
 const AllocError = agentdb.AllocError;
 const Allocator = std.mem.Allocator;
 
-/// Copies the text of the report a C call made into `allocator`'s memory and frees the report
-/// (also on error).
-fn take(allocator: Allocator, status: c.agentdb_status, report: ?*c.agentdb_report) AllocError![]u8 {
-    defer _ = c.agentdb_report_free(report);
-    try check(status);
-    std.debug.assert(report != null);
-    var p: [*c]const u8 = null;
-    var len: usize = 0;
-    try check(c.agentdb_report_get_text(report, &p, &len));
-    return allocator.dupe(u8, agentdb.text(p, len));
-}
+const take = agentdb.takeReport;
 
 /// The database's stats as JSON (see `agentdb_db_stats`); free it with `allocator.free`.
 pub fn dbStats(allocator: Allocator, db: agentdb.Database) AllocError![]u8 {

@@ -24,15 +24,7 @@ pub const Kind = enum(i32) {
     rag = c.AGENTDB_STORE_RAG,
 };
 
-fn take(allocator: Allocator, status: c.agentdb_status, report: ?*c.agentdb_report) AllocError![]u8 {
-    defer _ = c.agentdb_report_free(report);
-    try check(status);
-    std.debug.assert(report != null);
-    var p: [*c]const u8 = null;
-    var len: usize = 0;
-    try check(c.agentdb_report_get_text(report, &p, &len));
-    return allocator.dupe(u8, agentdb.text(p, len));
-}
+const take = agentdb.takeReport;
 
 /// Writes store `name` to the JSONL file `path`; returns the report JSON
 /// (`{"kind","name","records"}`) in `allocator`'s memory.

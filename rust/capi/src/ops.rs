@@ -3,26 +3,10 @@
 //! The JSON has the same fields as Python's `agentdb.ops` dicts (both come from the engine's
 //! `to_json`), documented there and in the README's operations section.
 
-use crate::args::out_arg;
 use crate::handle::{self, agentdb_collection, agentdb_db, agentdb_memory, agentdb_rag, agentdb_report};
-use crate::report::ReportObj;
-use crate::status::{agentdb_status, guard, Res};
-use crate::text::Text;
+use crate::report::new_report;
+use crate::status::{agentdb_status, guard};
 
-/// Runs `make` and writes its text as a new report to `*out` (NULL on failure).
-///
-/// # Safety
-/// `out` is NULL or writable.
-unsafe fn report(out: *mut *mut agentdb_report, make: impl FnOnce() -> Res<String>) -> agentdb_status {
-    guard(|| {
-        // SAFETY: forwarded contract of this function.
-        let out = unsafe { out_arg(out, "out_report") }?;
-        *out = std::ptr::null_mut();
-        let text = make()?;
-        *out = handle::new_handle(ReportObj { text: Text::new(&text) });
-        Ok(())
-    })
-}
 
 /// Writes the database's stats as a JSON report to `*out_report`: every table (rows, fragments,
 /// Lance versions, bytes on disk; and buffers, mirror, caches and index of the collections open
@@ -34,7 +18,7 @@ unsafe fn report(out: *mut *mut agentdb_report, make: impl FnOnce() -> Res<Strin
 #[no_mangle]
 pub unsafe extern "C" fn agentdb_db_stats(db: *const agentdb_db, out_report: *mut *mut agentdb_report) -> agentdb_status {
     // SAFETY: contract of this function.
-    unsafe { report(out_report, || Ok(handle::get(db, "db")?.db.stats()?.to_json().to_string())) }
+    unsafe { new_report(out_report, || Ok(handle::get(db, "db")?.db.stats()?.to_json().to_string())) }
 }
 
 /// Writes the database's health as a JSON report to `*out_report`: `status` (`ok`, `degraded`,
@@ -46,7 +30,7 @@ pub unsafe extern "C" fn agentdb_db_stats(db: *const agentdb_db, out_report: *mu
 #[no_mangle]
 pub unsafe extern "C" fn agentdb_db_health(db: *const agentdb_db, out_report: *mut *mut agentdb_report) -> agentdb_status {
     // SAFETY: contract of this function.
-    unsafe { report(out_report, || Ok(handle::get(db, "db")?.db.health().to_json().to_string())) }
+    unsafe { new_report(out_report, || Ok(handle::get(db, "db")?.db.health().to_json().to_string())) }
 }
 
 /// Writes the database's metrics in the Prometheus text exposition format (0.0.4) as a report to
@@ -58,7 +42,7 @@ pub unsafe extern "C" fn agentdb_db_health(db: *const agentdb_db, out_report: *m
 #[no_mangle]
 pub unsafe extern "C" fn agentdb_db_metrics_text(db: *const agentdb_db, out_report: *mut *mut agentdb_report) -> agentdb_status {
     // SAFETY: contract of this function.
-    unsafe { report(out_report, || Ok(handle::get(db, "db")?.db.metrics_text()?)) }
+    unsafe { new_report(out_report, || Ok(handle::get(db, "db")?.db.metrics_text()?)) }
 }
 
 /// Turns the recording of metrics on or off for this database (on by default, off when the
@@ -80,7 +64,7 @@ pub extern "C" fn agentdb_db_set_metrics_enabled(db: *const agentdb_db, enabled:
 pub unsafe extern "C" fn agentdb_state_stats(db: *const agentdb_db, out_report: *mut *mut agentdb_report) -> agentdb_status {
     // SAFETY: contract of this function.
     unsafe {
-        report(out_report, || {
+        new_report(out_report, || {
             let stores = handle::get(db, "db")?.db.state_stats()?;
             Ok(agentdb_engine::serde_json::Value::Array(stores.iter().map(|s| s.to_json()).collect()).to_string())
         })
@@ -98,7 +82,7 @@ pub unsafe extern "C" fn agentdb_collection_stats(
     out_report: *mut *mut agentdb_report,
 ) -> agentdb_status {
     // SAFETY: contract of this function.
-    unsafe { report(out_report, || Ok(handle::get(collection, "collection")?.collection.stats()?.to_json().to_string())) }
+    unsafe { new_report(out_report, || Ok(handle::get(collection, "collection")?.collection.stats()?.to_json().to_string())) }
 }
 
 /// Writes a memory store's stats as a JSON report to `*out_report`: the memories it holds, its
@@ -109,7 +93,7 @@ pub unsafe extern "C" fn agentdb_collection_stats(
 #[no_mangle]
 pub unsafe extern "C" fn agentdb_memory_stats(memory: *const agentdb_memory, out_report: *mut *mut agentdb_report) -> agentdb_status {
     // SAFETY: contract of this function.
-    unsafe { report(out_report, || Ok(handle::get(memory, "memory")?.memory.stats()?.to_json().to_string())) }
+    unsafe { new_report(out_report, || Ok(handle::get(memory, "memory")?.memory.stats()?.to_json().to_string())) }
 }
 
 /// Writes a RAG store's stats (its chunk collection's figures) as a JSON report to `*out_report`.
@@ -119,5 +103,5 @@ pub unsafe extern "C" fn agentdb_memory_stats(memory: *const agentdb_memory, out
 #[no_mangle]
 pub unsafe extern "C" fn agentdb_rag_stats(rag: *const agentdb_rag, out_report: *mut *mut agentdb_report) -> agentdb_status {
     // SAFETY: contract of this function.
-    unsafe { report(out_report, || Ok(handle::get(rag, "rag")?.rag.stats()?.to_json().to_string())) }
+    unsafe { new_report(out_report, || Ok(handle::get(rag, "rag")?.rag.stats()?.to_json().to_string())) }
 }

@@ -4,9 +4,9 @@
 
 use std::ffi::c_char;
 
-use crate::args::write_text;
+use crate::args::{out_arg, write_text};
 use crate::handle::{self, agentdb_report};
-use crate::status::{agentdb_status, guard};
+use crate::status::{agentdb_status, guard, Res};
 use crate::text::Text;
 
 pub(crate) struct ReportObj {
@@ -37,4 +37,19 @@ pub unsafe extern "C" fn agentdb_report_get_text(
 #[no_mangle]
 pub extern "C" fn agentdb_report_free(report: *mut agentdb_report) -> agentdb_status {
     handle::free(report, "report")
+}
+
+/// Runs `make` and writes its text as a new report to `*out` (NULL on failure).
+///
+/// # Safety
+/// `out` is NULL or writable.
+pub(crate) unsafe fn new_report(out: *mut *mut agentdb_report, make: impl FnOnce() -> Res<String>) -> agentdb_status {
+    guard(|| {
+        // SAFETY: forwarded contract of this function.
+        let out = unsafe { out_arg(out, "out_report") }?;
+        *out = std::ptr::null_mut();
+        let text = make()?;
+        *out = handle::new_handle(ReportObj { text: Text::new(&text) });
+        Ok(())
+    })
 }

@@ -8,12 +8,11 @@ use std::path::Path;
 
 use agentdb_engine::{LanceImport, StoreKind};
 
-use crate::args::{opt_str_arg, out_arg, str_arg, str_array};
+use crate::args::{opt_str_arg, str_arg, str_array};
 use crate::database::{agentdb_metric, metric_from_c};
 use crate::handle::{self, agentdb_db, agentdb_report};
-use crate::report::ReportObj;
-use crate::status::{agentdb_status, guard, Fail};
-use crate::text::Text;
+use crate::report::new_report;
+use crate::status::{agentdb_status, Fail};
 
 /// Which kind of store (an `int32_t`): `AGENTDB_STORE_ANY` lets the engine find the one store of
 /// that name.
@@ -65,10 +64,7 @@ pub unsafe extern "C" fn agentdb_db_export_store(
     user: *mut c_void,
     out_report: *mut *mut agentdb_report,
 ) -> agentdb_status {
-    guard(|| {
-        // SAFETY: contract of this function.
-        let out = unsafe { out_arg(out_report, "out_report") }?;
-        *out = std::ptr::null_mut();
+    let make = || {
         let db = handle::get(db, "db")?;
         // SAFETY: contract of this function.
         let name = unsafe { str_arg(name, "name") }?;
@@ -77,9 +73,10 @@ pub unsafe extern "C" fn agentdb_db_export_store(
         let kind = kind_arg(kind)?;
         let mut report = reporter(progress, user);
         let r = db.db.export_store(name, kind, Path::new(path), &mut report)?;
-        *out = handle::new_handle(ReportObj { text: Text::new(&r.to_json().to_string()) });
-        Ok(())
-    })
+        Ok(r.to_json().to_string())
+    };
+    // SAFETY: contract of this function (`out_report`).
+    unsafe { new_report(out_report, make) }
 }
 
 /// Creates a store from the JSONL file `path` (an export), named as in the file or `name` (NULL:
@@ -99,10 +96,7 @@ pub unsafe extern "C" fn agentdb_db_import_store(
     user: *mut c_void,
     out_report: *mut *mut agentdb_report,
 ) -> agentdb_status {
-    guard(|| {
-        // SAFETY: contract of this function.
-        let out = unsafe { out_arg(out_report, "out_report") }?;
-        *out = std::ptr::null_mut();
+    let make = || {
         let db = handle::get(db, "db")?;
         // SAFETY: contract of this function.
         let path = unsafe { str_arg(path, "path") }?;
@@ -110,9 +104,10 @@ pub unsafe extern "C" fn agentdb_db_import_store(
         let name = unsafe { opt_str_arg(name, "name") }?;
         let mut report = reporter(progress, user);
         let r = db.db.import_store(Path::new(path), name, &mut report)?;
-        *out = handle::new_handle(ReportObj { text: Text::new(&r.to_json().to_string()) });
-        Ok(())
-    })
+        Ok(r.to_json().to_string())
+    };
+    // SAFETY: contract of this function (`out_report`).
+    unsafe { new_report(out_report, make) }
 }
 
 /// Creates collection `name` (NULL: the table's name) from table `table` of the LanceDB database
@@ -144,10 +139,7 @@ pub unsafe extern "C" fn agentdb_db_import_lance_table(
     user: *mut c_void,
     out_report: *mut *mut agentdb_report,
 ) -> agentdb_status {
-    guard(|| {
-        // SAFETY: contract of this function.
-        let out = unsafe { out_arg(out_report, "out_report") }?;
-        *out = std::ptr::null_mut();
+    let make = || {
         let db = handle::get(db, "db")?;
         // SAFETY: contract of this function.
         let uri = unsafe { str_arg(uri, "uri") }?;
@@ -173,7 +165,8 @@ pub unsafe extern "C" fn agentdb_db_import_lance_table(
         opts.metric = metric_from_c(metric)?;
         let mut report = reporter(progress, user);
         let r = db.db.import_lance_table(&opts, &mut report)?;
-        *out = handle::new_handle(ReportObj { text: Text::new(&r.to_json().to_string()) });
-        Ok(())
-    })
+        Ok(r.to_json().to_string())
+    };
+    // SAFETY: contract of this function (`out_report`).
+    unsafe { new_report(out_report, make) }
 }
