@@ -152,7 +152,7 @@ impl Database {
             "metric": c.metric().as_str(),
             "records": total,
             "index": index,
-            "agentdb_version": crate::VERSION,
+            "agentdb_version": env!("CARGO_PKG_VERSION"),
             "exported_at_us": crate::util::time::now_micros(),
         });
         // Written beside the target and renamed over it when complete: a reader never sees half
