@@ -14,6 +14,7 @@
 //! `DEFAULT_HNSW_M`, …) for the Python layer and its docstrings to read. The stub
 //! `agentdb/_native.pyi` is checked against this module by mypy's stubtest (`make test-python`).
 
+mod aio;
 mod args;
 mod collection;
 mod conversion;
@@ -47,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distance::distance, m)?)?;
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
+    m.add_class::<aio::PyWorkerPool>()?;
     m.add("__version__", agentdb_engine::VERSION)?;
     m.add("MAX_DIM", agentdb_engine::MAX_DIM)?;
     m.add("MAX_K", agentdb_engine::MAX_K)?;
