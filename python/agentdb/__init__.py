@@ -51,6 +51,8 @@ from .rag import Citation, Context, IngestResult, IngestSummary, Rag, RagHit
 from .memory import ConsolidationReport, Memory, MemoryHit, MemoryRecord, RecallWeights
 from . import embed
 from .state import Checkpoint, PendingWrite, State, StateVersion
+from . import aio
+from .aio import AsyncCollection, AsyncDatabase, AsyncMemory, AsyncRag, AsyncState, connect_async
 
 __all__ = [
     "__version__",
@@ -109,4 +111,11 @@ __all__ = [
     "InternalError",
     "DatabaseLockedError",
     "ReadOnlyError",
+    "aio",
+    "connect_async",
+    "AsyncDatabase",
+    "AsyncCollection",
+    "AsyncMemory",
+    "AsyncState",
+    "AsyncRag",
 ]

@@ -65,6 +65,7 @@ __all__ = [
     "Rag",
     "SYNC_MODES",
     "State",
+    "WorkerPool",
     "__version__",
     "chunk_text",
     "count_tokens",
@@ -511,3 +512,23 @@ class Rag:
     def update_text_index(self) -> None: ...
 
 def is_metadata_key(key: str) -> bool: ...
+
+@final
+class WorkerPool:
+    def __new__(cls, threads: int, resolve: Callable[[Any, bool, Any], None]) -> Self: ...
+    def submit(
+        self,
+        event_loop: Any,
+        future: Any,
+        call: Callable[..., Any],
+        args: Tuple[Any, ...],
+        kwargs: Optional[Dict[str, Any]] = None,
+    ) -> None: ...
+    def shutdown(self, event_loop: Any, future: Any) -> None: ...
+    def join(self) -> None: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
