@@ -78,24 +78,27 @@ impl Shared {
     }
 }
 
+/// A worker thread: attached to the interpreter for its whole life (a thread state made once,
+/// not per job: attaching a new thread per call cost about as much as a small search), the GIL
+/// released while it waits.
 fn worker(shared: Arc<Shared>) {
-    loop {
-        let job = {
-            let mut q = shared.lock();
-            loop {
-                if let Some(job) = q.jobs.pop_front() {
-                    break Some(job);
+    Python::attach(|py| {
+        loop {
+            let job = py.detach(|| {
+                let mut q = shared.lock();
+                loop {
+                    if let Some(job) = q.jobs.pop_front() {
+                        break Some(job);
+                    }
+                    if q.closed {
+                        break None;
+                    }
+                    q.idle += 1;
+                    q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
+                    q.idle -= 1;
                 }
-                if q.closed {
-                    break None;
-                }
-                q.idle += 1;
-                q = shared.ready.wait(q).unwrap_or_else(|p| p.into_inner());
-                q.idle -= 1;
-            }
-        };
-        let Some(job) = job else { break };
-        Python::attach(|py| {
+            });
+            let Some(job) = job else { break };
             let args = job.args.bind(py);
             let kwargs = job.kwargs.as_ref().map(|k| k.bind(py));
             let (ok, value) = match job.call.bind(py).call(args, kwargs) {
@@ -104,16 +107,16 @@ fn worker(shared: Arc<Shared>) {
             };
             shared.settle(py, &job.event_loop, &job.future, ok, value);
             drop(job);
-        });
-    }
-    let drained = {
-        let mut q = shared.lock();
-        q.live -= 1;
-        if q.live == 0 { q.drained.take() } else { None }
-    };
-    if let Some(d) = drained {
-        Python::attach(|py| shared.settle(py, &d.event_loop, &d.future, true, py.None()));
-    }
+        }
+        let drained = {
+            let mut q = shared.lock();
+            q.live -= 1;
+            if q.live == 0 { q.drained.take() } else { None }
+        };
+        if let Some(d) = drained {
+            shared.settle(py, &d.event_loop, &d.future, true, py.None());
+        }
+    });
 }
 
 /// A pool of engine-call threads (see `agentdb.aio`).
