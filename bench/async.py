@@ -49,6 +49,46 @@ K = 10
 HEARTBEAT = 0.005
 
 
+NOTES = """\
+The thread-pool rows time one call inside a pool of at most 64 threads (no queueing in the
+figure); the async rows time from the task's await to its result, so at 100 and 1,000 concurrent
+tasks they include the wait behind the other tasks (p50 ≈ concurrency / throughput). The machine
+is shared (2 cores; other builds ran at the same time): compare rows of one run, not runs.
+
+## What was chosen, and why
+
+The engine API is synchronous (each call blocks on the engine's own tokio runtime), so an async
+call is the sync call run off the event loop; what differs between the options is only how the
+call gets to a thread and back.
+
+- **(a) chosen: a native worker pool** (`agentdb._native.WorkerPool`, `rust/python/src/aio.rs`):
+  std threads that stay attached to the interpreter (GIL released while they wait), take
+  `(callable, args)` jobs from a queue and settle the asyncio future with
+  `loop.call_soon_threadsafe`. Faster than `asyncio.to_thread` for search at every concurrency
+  in both runs so far (by 14–67 %), within ±4 % for recall (whose cost is the recall itself), with
+  the same or lower loop lag, and each `AsyncDatabase` owns its pool, so `close()` ends its threads.
+  A first version attached a fresh Python thread state per job (`Python::attach` on a thread
+  without one): in the same `--quick` run it was *slower* than `to_thread` — search at 100 tasks
+  13,735/s vs 24,806/s — so the threads now attach once.
+- **(b) `asyncio.to_thread` / `run_in_executor`**: the rows above; also what the framework
+  integrations used before.
+- **(c) `pyo3-async-runtimes` 0.30** (what LanceDB's Python package uses) was not built. Adding it
+  would not recompile LanceDB: `cargo tree -e features -i tokio` shows tokio already built with
+  `full`, a superset of the `rt`, `rt-multi-thread`, `time` it asks for. But it would only move
+  the same blocking call onto `spawn_blocking` threads of a second tokio runtime: those threads
+  have no lasting Python thread state (the per-job attach cost measured in (a)'s first version),
+  and the engine's internal `block_on` would run inside a tokio context. LanceDB's own
+  `AsyncTable` (native async on that design) is the slowest row here for this workload.
+
+## Cancellation
+
+A job handed to the pool runs to completion; cancelling the awaiting task (or an
+`asyncio.wait_for` timeout) only drops its result. So a cancelled write is done, in full (the
+engine commits each batch atomically), never half: `tests/test_async.py` cancels four 20,000-row
+adds mid-flight and times one out, then finds every batch complete after `close()`.
+"""
+
+
 def _pct(xs: List[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -210,7 +250,7 @@ def main() -> None:
     for op, method, c, r in rows:
         lag = "—" if r["lag"] != r["lag"] else f"{r['lag']:.1f}"
         lines.append(f"| {op} | {method} | {c} | {r['qps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {lag} |")
-    lines.append("")
+    lines += ["", NOTES]
     out.write_text("\n".join(lines))
     print(f"wrote {out}")
 
