@@ -286,6 +286,7 @@ async def test_rag_twins(tmp_path: Path) -> None:
     files.mkdir()
     # No sentence repeats: equal chunks would tie, and ties may rank in any order.
     (files / "one.txt").write_text(" ".join(f"Fact {i}: Paris is the capital of France, {i} times over." for i in range(20)))
+    (tmp_path / "alone.txt").write_text(" ".join(f"Berlin note {i}: the river Spree, bridge {i}." for i in range(15)))
     (files / "two.md").write_text("# Rust\n\n" + " ".join(f"Rust point {i} is about systems language {i}." for i in range(20)))
     async with aio.connect_async(tmp_path / "db") as db:
         ra = await db.rag("a", embedder=HashingEmbedder(DIM), chunk_size=40)
@@ -294,7 +295,7 @@ async def test_rag_twins(tmp_path: Path) -> None:
         await t.write(ra, rs, "ingest", " ".join(f"Cat {i} is a small feline." for i in range(30)), id="cats", metadata={"topic": "pets"})
         docs = [{"id": f"d{i}", "text": " ".join(f"Document {i} line {j} talks about topic {i % 3}." for j in range(10))} for i in range(6)]
         await t.write(ra, rs, "ingest_documents", docs, batch_size=4)
-        await t.write(ra, rs, "ingest_file", files / "one.txt", id="one")
+        await t.write(ra, rs, "ingest_file", tmp_path / "alone.txt", id="alone")
         await t.write(ra, rs, "ingest_directory", files, progress=False)
         await t.write(ra, rs, "update_text_index")
         await t.write(ra, rs, "search", "capital of France", k=4)

@@ -195,15 +195,17 @@ def _sync_embedder(embedder: Any, loop: asyncio.AbstractEventLoop) -> Any:
 # -- the wrappers ------------------------------------------------------------------------------
 
 
-def _async_method(cls: type, name: str, wrap: Optional[str]) -> Callable[..., Any]:
-    sync_fn = getattr(cls._sync_class, name)
+def _async_method(sync_class: type, name: str, wrap: Optional[str]) -> Callable[..., Any]:
+    """The async twin of ``sync_class.name``: the sync method run on the handle's worker pool,
+    its result wrapped as ``_WRAPPERS[wrap]`` (if given); signature and docs are the sync one's."""
+    sync_fn = getattr(sync_class, name)
 
     @functools.wraps(sync_fn)
     async def method(self: "_AsyncHandle", *args: Any, **kwargs: Any) -> Any:
         result = await self._runner.run(self._call, name, args, kwargs)
         return result if wrap is None else _WRAPPERS[wrap](result, self._runner)
 
-    method.__doc__ = f"Async :meth:`{cls._sync_class.__module__}.{cls._sync_class.__qualname__}.{name}`.\n\n" + (
+    method.__doc__ = f"Async :meth:`{sync_class.__module__}.{sync_class.__qualname__}.{name}`.\n\n" + (
         sync_fn.__doc__ or ""
     )
     return method
@@ -239,7 +241,7 @@ class _AsyncHandle:
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         for name, wrap in cls._METHODS.items():
-            setattr(cls, name, _async_method(cls, name, wrap))
+            setattr(cls, name, _async_method(cls._sync_class, name, wrap))
         for name, member in vars(cls._sync_class).items():
             if isinstance(member, property) and not name.startswith("_") and name not in cls.__dict__:
                 setattr(cls, name, _forward_property(name, cls._sync_class))

@@ -82,7 +82,9 @@ impl Shared {
 /// not per job: attaching a new thread per call cost about as much as a small search), the GIL
 /// released while it waits.
 fn worker(shared: Arc<Shared>) {
-    Python::attach(|py| {
+    // `move`: the last `Arc` (and the Python objects in `Shared`) may be dropped here, and must be
+    // dropped while attached.
+    Python::attach(move |py| {
         loop {
             let job = py.detach(|| {
                 let mut q = shared.lock();
