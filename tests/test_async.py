@@ -27,8 +27,16 @@ _CLOCK_FIELDS = {"created_at", "updated_at", "accessed_at", "last_accessed", "wr
 
 
 def _threads() -> int:
-    """OS threads of this process (Rust threads included, unlike ``threading.active_count``)."""
-    return len(os.listdir("/proc/self/task"))
+    """The async worker threads of this process (the pool names its OS threads ``agentdb-aio``;
+    ``threading`` does not see Rust threads, and the engine's runtime grows and shrinks its own
+    blocking threads, so all threads would not make a stable count)."""
+    n = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            n += Path(f"/proc/self/task/{task}/comm").read_text().strip() == "agentdb-aio"
+        except OSError:  # the thread ended meanwhile
+            pass
+    return n
 
 
 def _norm(x: Any) -> Any:
