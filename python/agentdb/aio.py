@@ -49,7 +49,7 @@ import functools
 import inspect
 import os
 import threading
-from typing import Any, AsyncIterator, Callable, ClassVar, Dict, Mapping, Optional, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar, Dict, Mapping, Optional, Tuple, TypeVar
 
 from . import _native
 from .collection import Collection, Where
@@ -231,6 +231,11 @@ class _AsyncHandle:
     _EXCLUDED: ClassVar[Mapping[str, str]] = {}
 
     __slots__ = ("_sync", "_factory", "_lock", "_runner")
+
+    if TYPE_CHECKING:
+        # The generated methods are invisible to type checkers; this lets them through (as
+        # ``Any``). A generated ``aio.pyi`` would type them exactly.
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, sync: Any, runner: _Runner, *, factory: Optional[Callable[[], Any]] = None) -> None:
         self._sync = sync
