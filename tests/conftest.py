@@ -1,11 +1,14 @@
 """Shared pytest fixtures for the Python API tests.
 
 The package is used from the source tree (``make venv`` puts ``python/`` on the path; this file
-does the same for a bare ``pytest`` run), with the extension module built by ``make build``.
+does the same for a bare ``pytest`` run), with the extension module built by ``make build`` —
+except under ``make test-wheel`` (``AGENTDB_TEST_INSTALLED=1``), which tests the installed wheel
+from a copy of ``tests/`` and must not see the source tree (``tests/test_installed.py``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Iterator
@@ -13,7 +16,7 @@ from typing import Iterator
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT / "python") not in sys.path:
+if os.environ.get("AGENTDB_TEST_INSTALLED") != "1" and str(ROOT / "python") not in sys.path:
     sys.path.insert(0, str(ROOT / "python"))
 
 import agentdb  # noqa: E402

@@ -53,6 +53,8 @@ from . import embed
 from .state import Checkpoint, PendingWrite, State, StateVersion
 from . import aio
 from .aio import AsyncCollection, AsyncDatabase, AsyncMemory, AsyncRag, AsyncState, connect_async
+from . import admin
+from .admin import BackupPoint, Problem, VerifyReport, list_backups, restore
 
 __all__ = [
     "__version__",
@@ -118,4 +120,10 @@ __all__ = [
     "AsyncMemory",
     "AsyncState",
     "AsyncRag",
+    "admin",
+    "BackupPoint",
+    "Problem",
+    "VerifyReport",
+    "restore",
+    "list_backups",
 ]

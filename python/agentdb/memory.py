@@ -2,7 +2,7 @@
 
 Open a store with :meth:`agentdb.Database.memory`::
 
-    from agentdb.embed import default_embedder      # pip install agentdb[embed]
+    from agentdb.embed import default_embedder      # pip install agentdb-embedded[embed]
 
     mem = db.memory("memory", embedder=default_embedder())
     mem.remember("Alice prefers tea over coffee", agent_id="bot", kind="semantic", importance=0.8)
@@ -75,7 +75,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 
@@ -83,6 +83,7 @@ from . import _native
 from .embed import as_embedder
 from ._args import as_list, as_seconds, as_vector, engine_defaults, require
 from .errors import DimensionMismatchError, InvalidArgumentError
+from .ops import MemoryStats
 
 __all__ = [
     "Memory",
@@ -673,6 +674,11 @@ class Memory:
     def flush(self) -> None:
         """Writes the pending access statistics now (one upsert)."""
         self._native.flush()
+
+    def stats(self) -> MemoryStats:
+        """The memories held, the store's collection (rows, bytes, index, mirror) and its
+        background consolidation. Cheap: no row is read. See :class:`agentdb.ops.MemoryStats`."""
+        return cast("MemoryStats", _native.memory_stats(self._native))
 
 
 def open_memory(

@@ -7,7 +7,7 @@ Quick start::
 
     with agentdb.connect("./kb") as db:
         rag = db.rag("docs", embedder=default_embedder())
-        rag.ingest_directory("./handbook")          # .txt .md .html (.pdf with agentdb[pdf])
+        rag.ingest_directory("./handbook")          # .txt .md .html (.pdf with agentdb-embedded[pdf])
         for hit in rag.search("how do I reset my password?", k=3):
             print(hit.source, hit.position, hit.score)
         ctx = rag.context("how do I reset my password?", max_tokens=800)
@@ -45,13 +45,14 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 
 from . import _native
 from ._args import as_list, as_vector, engine_defaults, fill_defaults, require
 from .errors import InvalidArgumentError
+from .ops import RagStats
 from .loaders import DEFAULT_SUFFIXES, LoadedDocument, iter_files, load_file
 from .results import Metadata
 
@@ -265,7 +266,7 @@ class Rag:
     def __init__(
         self,
         native: "_native.Rag",
-        embedder: Embedder,
+        embedder: Optional[Embedder],
         *,
         tokenizer: Optional[Tokenizer] = None,
         chunk_size: Optional[int] = None,
@@ -365,7 +366,7 @@ class Rag:
 
     def _ingest_batch(self, batch: list, force: bool, summary: IngestSummary, bar: Any) -> None:
         size, overlap, unit = self._chunk
-        embedder = self._embedder
+        embedder = self._need_embedder("ingest")
         raw = self._native.ingest(
             batch, lambda texts: _embed_passages(embedder, texts), size, overlap, unit, force, self._tokenizer
         )
@@ -383,7 +384,7 @@ class Rag:
         format: Optional[str] = None,
         force: bool = False,
     ) -> IngestResult:
-        """Ingests one file (``.txt``, ``.md``, ``.html``; ``.pdf`` with ``agentdb[pdf]``), see
+        """Ingests one file (``.txt``, ``.md``, ``.html``; ``.pdf`` with ``agentdb-embedded[pdf]``), see
         :func:`agentdb.loaders.load_file`. The id defaults to the path as given."""
         doc = load_file(path, id=id, metadata=metadata, encoding=encoding, format=format)
         return self.ingest_documents([doc], force=force).results[0]
@@ -497,7 +498,14 @@ class Rag:
         # The engine names the mode (its spellings and its default): BM25 alone needs no vector.
         if _native.retrieval_mode(mode) == "text":
             return None
-        return _embed_query(self._embedder, query)
+        return _embed_query(self._need_embedder("search with vectors (mode 'text' needs none)"), query)
+
+    def _need_embedder(self, what: str) -> Embedder:
+        if self._embedder is None:
+            raise InvalidArgumentError(
+                f"RAG {self.name!r} was opened without an embedder: pass embedder=… to {what}"
+            )
+        return self._embedder
 
     # -- management -----------------------------------------------------------------------------
 
@@ -517,6 +525,11 @@ class Rag:
     def __len__(self) -> int:
         """The number of chunks."""
         return self.count()
+
+    def stats(self) -> RagStats:
+        """The chunk collection's rows, bytes, fragments, index and caches. Cheap: no row is
+        read. See :class:`agentdb.ops.RagStats`."""
+        return cast("RagStats", _native.rag_stats(self._native))
 
     def update_text_index(self) -> None:
         """Builds or refreshes the full-text index now (ingest and search do it when needed)."""
@@ -563,6 +576,25 @@ def _embedder_dim(embedder: Embedder) -> int:
     if probe.ndim != 2 or probe.shape[0] != 1:
         raise InvalidArgumentError(f"the embedder must return an (n, dim) array, got shape {probe.shape}")
     return int(probe.shape[1])
+
+
+def get_rag(
+    db_native: "_native.Database",
+    name: str,
+    *,
+    embedder: Optional[Embedder] = None,
+    tokenizer: Optional[Tokenizer] = None,
+    chunk_size: Optional[int] = None,
+    chunk_overlap: Optional[int] = None,
+    chunk_unit: Optional[str] = None,
+) -> Rag:
+    """Opens the existing RAG store ``name`` with its stored dimension and metric. See
+    :meth:`agentdb.Database.get_rag`."""
+    _native.chunk_text("", None, chunk_size, chunk_overlap, chunk_unit, None)
+    if embedder is not None and not callable(embedder):
+        raise InvalidArgumentError(f"embedder must be callable (list[str] -> array), got {type(embedder).__name__}")
+    native = _native.Rag.open(db_native, name)
+    return Rag(native, embedder, tokenizer=tokenizer, chunk_size=chunk_size, chunk_overlap=chunk_overlap, chunk_unit=chunk_unit)
 
 
 def open_rag(

@@ -2,7 +2,7 @@
 
 Both are column-oriented (``.ids``, ``.documents``, ``.metadata`` are lists; vectors and
 distances are numpy arrays) and iterate row by row as named tuples. ``to_arrow()`` and
-``to_pandas()`` import pyarrow / pandas only when called (``pip install agentdb[pandas]``).
+``to_pandas()`` import pyarrow / pandas only when called (``pip install agentdb-embedded[pandas]``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _import_pyarrow() -> Any:
     try:
         import pyarrow
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("to_arrow()/to_pandas() need pyarrow: pip install 'agentdb[arrow]'") from e
+        raise ImportError("to_arrow()/to_pandas() need pyarrow: pip install 'agentdb-embedded[arrow]'") from e
     return pyarrow
 
 

@@ -47,11 +47,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 from . import _native
 from ._args import as_list, engine_defaults
 from .errors import InvalidArgumentTypeError
+from .ops import StoreStats
 
 __all__ = ["State", "StateVersion", "Checkpoint", "PendingWrite", "TTL"]
 
@@ -249,6 +250,11 @@ class State:
         """Writes buffered state to the Lance tables now (the database does it in the
         background; writes are durable in the log before that)."""
         self._native.flush()
+
+    def stats(self) -> List[StoreStats]:
+        """The agent state's Lance tables (values, checkpoints, pending writes): rows,
+        fragments, versions, bytes on disk. See :class:`agentdb.ops.StoreStats`."""
+        return cast("List[StoreStats]", _native.state_stats(self._native))
 
     # ----------------------------------------------------------------------------------------
     # Checkpoints

@@ -45,6 +45,15 @@ pub const state = @import("state.zig");
 /// consolidate (see `memory.zig`).
 pub const memory = @import("memory.zig");
 
+/// Operations: stats, health and metrics of a database and its stores, and the log callback
+/// (see `ops.zig`).
+pub const ops = @import("ops.zig");
+
+/// Export and import of stores to and from JSONL files (see `transfer.zig`).
+pub const transfer = @import("transfer.zig");
+/// Backup, restore and verify (see `admin.zig`).
+pub const admin = @import("admin.zig");
+
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
     InvalidArgument,
@@ -294,6 +303,11 @@ pub const Database = struct {
         try check(c.agentdb_db_flush(self.handle));
     }
 
+    /// Compacts the open collections and the engine's own tables now (see `agentdb_db_optimize`).
+    pub fn optimize(self: Database) Error!void {
+        try check(c.agentdb_db_optimize(self.handle));
+    }
+
     /// Closes the database: flushes, releases the writer lock. Every handle from it (collections,
     /// `memory.Memory`, `rag.Rag`) then fails with `error.Closed` and still needs its own `deinit`
     /// (which works before or after this one); a `state.State` holds this handle and gets
@@ -336,6 +350,16 @@ pub const Database = struct {
         var h: ?*c.agentdb_strings = null;
         try check(c.agentdb_collection_list(self.handle, &h));
         return copyStrings(allocator, h);
+    }
+
+    /// Backs the database up into directory `dest` as a new restorable point (see `admin.backup`).
+    pub fn backup(self: Database, dest: [:0]const u8, options: admin.BackupOptions) Error!admin.BackupPoint {
+        return admin.backup(self, dest, options);
+    }
+
+    /// Verifies the database, reporting problems by kind (see `admin.verify`).
+    pub fn verify(self: Database, allocator: Allocator, options: admin.VerifyOptions) AllocError!admin.Report {
+        return admin.verify(allocator, self, options);
     }
 };
 
@@ -500,6 +524,11 @@ pub const Collection = struct {
     pub fn deinit(self: *Collection) void {
         _ = c.agentdb_collection_close(self.handle);
         self.* = undefined;
+    }
+
+    /// Compacts the collection now (see `agentdb_collection_optimize`).
+    pub fn optimize(self: Collection) Error!void {
+        try check(c.agentdb_collection_optimize(self.handle));
     }
 
     /// The collection's name (owned by the handle: valid until `deinit`).

@@ -2,8 +2,8 @@
 ``import agentdb`` never needs them installed.
 
 - :mod:`agentdb.integrations.langchain`: ``AgentDBVectorStore``, a LangChain vector store
-  (``pip install 'agentdb[langchain]'``).
+  (``pip install 'agentdb-embedded[langchain]'``).
 - :mod:`agentdb.integrations.llamaindex`: ``AgentDBVectorStore``, a LlamaIndex vector store
-  (``pip install 'agentdb[llamaindex]'``).
+  (``pip install 'agentdb-embedded[llamaindex]'``).
 
 Both store framework metadata with the convention of :mod:`agentdb.integrations._metadata`."""

@@ -1,4 +1,4 @@
-"""LangChain vector store backed by an AgentDB collection (``pip install 'agentdb[langchain]'``).
+"""LangChain vector store backed by an AgentDB collection (``pip install 'agentdb-embedded[langchain]'``).
 
 ::
 
@@ -44,7 +44,9 @@ try:
     from langchain_core.vectorstores import VectorStore
     from langchain_core.vectorstores.utils import maximal_marginal_relevance
 except ImportError as e:  # pragma: no cover - depends on the environment
-    raise ImportError("agentdb.integrations.langchain needs langchain-core: pip install 'agentdb[langchain]'") from e
+    raise ImportError(
+        "agentdb.integrations.langchain needs langchain-core: pip install 'agentdb-embedded[langchain]'"
+    ) from e
 
 from .. import aio as _aio
 from .. import errors as _errors

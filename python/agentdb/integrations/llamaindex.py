@@ -1,4 +1,4 @@
-"""LlamaIndex vector store backed by an AgentDB collection (``pip install 'agentdb[llamaindex]'``).
+"""LlamaIndex vector store backed by an AgentDB collection (``pip install 'agentdb-embedded[llamaindex]'``).
 
 ::
 
@@ -53,7 +53,7 @@ try:
     from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "agentdb.integrations.llamaindex needs llama-index-core: pip install 'agentdb[llamaindex]'"
+        "agentdb.integrations.llamaindex needs llama-index-core: pip install 'agentdb-embedded[llamaindex]'"
     ) from e
 
 from .. import aio as _aio

@@ -391,6 +391,16 @@ pub unsafe extern "C" fn agentdb_collection_delete(
     })
 }
 
+/// Compacts the collection now (buffered writes flushed, small fragments merged, deleted rows
+/// dropped) and removes old Lance versions past the retention grace.
+#[no_mangle]
+pub extern "C" fn agentdb_collection_optimize(collection: *const agentdb_collection) -> agentdb_status {
+    guard(|| {
+        handle::get(collection, "collection")?.collection.optimize()?;
+        Ok(())
+    })
+}
+
 /// Writes the number of records (matching the filter, if one is given) to `*out_count`.
 ///
 /// # Safety

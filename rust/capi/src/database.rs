@@ -202,6 +202,19 @@ pub extern "C" fn agentdb_db_flush(db: *const agentdb_db) -> agentdb_status {
     })
 }
 
+/// Compacts every collection open in this database and the engine's own tables now (buffered
+/// writes are flushed first; small fragments merged, deleted rows dropped) and removes Lance
+/// versions replaced more than the retention grace ago. The database does this in the
+/// background past its thresholds; this is for explicit use. `AGENTDB_READ_ONLY` when
+/// read-only.
+#[no_mangle]
+pub extern "C" fn agentdb_db_optimize(db: *const agentdb_db) -> agentdb_status {
+    guard(|| {
+        handle::get(db, "db")?.db.optimize()?;
+        Ok(())
+    })
+}
+
 /// Closes a database and frees its handle: buffered writes are flushed to Lance and the writer
 /// lock is released. Every collection handle obtained from it fails with `AGENTDB_CLOSED` from
 /// then on, but must still be freed with `agentdb_collection_close`. Writes are durable when

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
+use crate::admin::ProblemsObj;
 use crate::checkpoints::CheckpointsObj;
 use crate::collection::CollectionObj;
 use crate::database::DbObj;
@@ -23,6 +24,7 @@ use crate::results::ResultsObj;
 use crate::state_entries::EntriesObj;
 use crate::state_versions::VersionsObj;
 use crate::strings::StringsObj;
+use crate::report::ReportObj;
 use crate::args::out_arg;
 use crate::status::{agentdb_status, guard, Fail, Res};
 
@@ -116,6 +118,18 @@ pub struct agentdb_memories {
     _opaque: [u8; 0],
 }
 
+/// A text report (stats or health JSON, Prometheus metrics), freed by `agentdb_report_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_report {
+    _opaque: [u8; 0],
+}
+
+/// Problems found by `agentdb_db_verify`, freed by `agentdb_problems_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_problems {
+    _opaque: [u8; 0],
+}
+
 pub(crate) enum Object {
     Memory(Arc<MemoryObj>),
     Memories(Arc<MemoriesObj>),
@@ -131,6 +145,8 @@ pub(crate) enum Object {
     StateEntries(Arc<EntriesObj>),
     Checkpoints(Arc<CheckpointsObj>),
     PendingWrites(Arc<WritesObj>),
+    Report(Arc<ReportObj>),
+    Problems(Arc<ProblemsObj>),
 }
 
 /// Ties each opaque C type to the object it stands for.
@@ -174,6 +190,8 @@ handle!(agentdb_pending_writes, WritesObj, PendingWrites, "agentdb_pending_write
 handle!(agentdb_rag, RagObj, Rag, "agentdb_rag");
 handle!(agentdb_rag_hits, RagHitsObj, RagHits, "agentdb_rag_hits");
 handle!(agentdb_context, RagContextObj, RagContext, "agentdb_context");
+handle!(agentdb_report, ReportObj, Report, "agentdb_report");
+handle!(agentdb_problems, ProblemsObj, Problems, "agentdb_problems");
 
 static REGISTRY: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Handle numbers are never reused (a 64-bit counter does not wrap in practice). They are

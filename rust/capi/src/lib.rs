@@ -43,16 +43,23 @@ mod rag;
 mod rag_search;
 mod rag_hits;
 mod rag_context;
+mod report;
+mod ops;
+mod log;
+mod transfer;
+mod admin;
 
 pub use args::{AGENTDB_MAX_BATCH, AGENTDB_MAX_DIM, AGENTDB_MAX_ID_LEN, AGENTDB_MAX_JSON_LEN, AGENTDB_MAX_K};
 pub use handle::{
     agentdb_checkpoints, agentdb_collection, agentdb_context, agentdb_db, agentdb_memories, agentdb_memory,
     agentdb_pending_writes, agentdb_rag, agentdb_rag_hits, agentdb_records, agentdb_results, agentdb_state_entries,
-    agentdb_state_versions, agentdb_strings,
+    agentdb_state_versions, agentdb_strings, agentdb_report,
 };
+pub use handle::agentdb_problems;
+pub use admin::*;
 pub use status::{agentdb_errmsg, agentdb_status, agentdb_status_name};
 pub use {
     checkpoint::*, checkpoints::*, collection::*, collection_index::*, collection_search::*, database::*, memories::*,
     memory::*, memory_options::*, pending_writes::*, rag::*, rag_context::*, rag_hits::*, rag_search::*, records::*,
-    results::*, state::*, state_entries::*, state_versions::*, strings::*,
+    results::*, state::*, state_entries::*, state_versions::*, strings::*, report::*, ops::*, log::*, transfer::*,
 };

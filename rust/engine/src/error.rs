@@ -36,6 +36,46 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order of their numeric codes.
+    pub const ALL: [ErrorKind; 14] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::InvalidName,
+        ErrorKind::CollectionNotFound,
+        ErrorKind::CollectionExists,
+        ErrorKind::DimensionMismatch,
+        ErrorKind::DuplicateId,
+        ErrorKind::InvalidVector,
+        ErrorKind::InvalidMetadata,
+        ErrorKind::InvalidFilter,
+        ErrorKind::Closed,
+        ErrorKind::Storage,
+        ErrorKind::Internal,
+        ErrorKind::DatabaseLocked,
+        ErrorKind::ReadOnly,
+    ];
+
+    /// The kind as an identifier (`invalid_argument`, `dimension_mismatch`, …): metric labels,
+    /// error codes in bindings.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::InvalidName => "invalid_name",
+            ErrorKind::CollectionNotFound => "collection_not_found",
+            ErrorKind::CollectionExists => "collection_exists",
+            ErrorKind::DimensionMismatch => "dimension_mismatch",
+            ErrorKind::DuplicateId => "duplicate_id",
+            ErrorKind::InvalidVector => "invalid_vector",
+            ErrorKind::InvalidMetadata => "invalid_metadata",
+            ErrorKind::InvalidFilter => "invalid_filter",
+            ErrorKind::Closed => "closed",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Internal => "internal",
+            ErrorKind::DatabaseLocked => "database_locked",
+            ErrorKind::ReadOnly => "read_only",
+        }
+    }
+
+    /// For people, in messages.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::InvalidArgument => "invalid argument",

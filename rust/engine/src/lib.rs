@@ -25,7 +25,10 @@ mod db;
 mod state;
 mod memory;
 pub mod rag;
+mod admin;
 mod open;
+mod ops;
+mod transfer;
 #[doc(hidden)]
 pub mod fuzz;
 
@@ -58,6 +61,14 @@ pub use types::value::{
     validate_key as validate_metadata_key, MetaType, Metadata, Value, MAX_KEY_LEN as MAX_METADATA_KEY_LEN, MAX_VALUE_DEPTH,
 };
 
+pub use ops::{DbStats, Health, RagStats, StoreStats};
+pub use transfer::{LanceImport, StoreKind, TransferReport, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
+pub use collection::stats::{CollectionStats, IndexStats};
+pub use storage::stats::TableStats;
+pub use db::WalStats;
+pub use memory::{MemoryHealth, MemoryStats};
+pub use util::metrics::LastError;
+
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).
 pub use arrow;
 pub use arrow_array;
@@ -67,3 +78,4 @@ pub use serde_json;
 
 /// The engine's version (the workspace version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use admin::{list_backups, restore, verify_backup, BackupFile, BackupPoint, Problem, ProblemKind, VerifyReport, BACKUP_TAG_PREFIX};

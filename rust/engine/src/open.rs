@@ -21,11 +21,21 @@ impl Database {
     /// write-ahead log: every write that returned before a crash is there again. A read-only open
     /// needs the directory to exist.
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Database> {
+        let start = std::time::Instant::now();
         let db = Database::open_storage(path.as_ref(), &options)?;
         // The agent state is loaded on open, and its logged writes replayed before the
         // collections' (a record of a stream no module registered is refused).
         crate::state::attach(&db)?;
         db.start(&options)?;
+        let metrics = db.shared().store.metrics();
+        metrics.open_micros.store(start.elapsed().as_micros() as u64, std::sync::atomic::Ordering::Relaxed);
+        log::info!(
+            "agentdb: opened {}{} in {:?} ({} log record(s) replayed)",
+            db.path().display(),
+            if options.read_only { " read-only" } else { "" },
+            start.elapsed(),
+            metrics.replayed_records.load(std::sync::atomic::Ordering::Relaxed)
+        );
         Ok(db)
     }
 }

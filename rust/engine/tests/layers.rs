@@ -20,7 +20,8 @@ const LAYERS: &[&[&str]] = &[
     &["collection"],               // one collection: writes, reads, search, indexes, text index
     &["db"],                       // a database: its collections, flushes, services, close
     &["state", "memory", "rag"],   // services built on a database, independent of each other
-    &["open", "fuzz"],             // opening a database with its services; fuzzing entry points
+    &["admin"],                    // backup, restore, verify: over the database and its files
+    &["open", "fuzz", "ops", "transfer"], // opening a database with its services; fuzzing entry points; stats, health, metrics; export and import
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -51,6 +51,11 @@ impl PyCollection {
         PyCollection { inner }
     }
 
+    /// The engine's handle, for the other binding files (stats).
+    pub(crate) fn engine(&self) -> &Collection {
+        &self.inner
+    }
+
     fn write(
         &self,
         py: Python<'_>,
@@ -229,6 +234,12 @@ impl PyCollection {
         let filter = extract_filter(filter)?;
         let c = &self.inner;
         py.detach(|| c.delete(ids.as_deref(), filter.as_ref())).or_raise()
+    }
+
+    /// Compacts the collection now.
+    fn optimize(&self, py: Python<'_>) -> PyResult<()> {
+        let c = &self.inner;
+        py.detach(|| c.optimize()).or_raise()
     }
 
     #[pyo3(signature = (filter=None))]

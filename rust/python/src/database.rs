@@ -92,6 +92,11 @@ impl PyDatabase {
         py.detach(|| self.inner.flush()).or_raise()
     }
 
+    /// Compacts the open collections and the engine's own tables now.
+    fn optimize(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.optimize()).or_raise()
+    }
+
     /// The database directory, absolute.
     #[getter]
     fn path(&self) -> PathBuf {

@@ -33,23 +33,8 @@ pub fn class_name(kind: ErrorKind) -> &'static str {
     }
 }
 
-/// Every kind, in the order of their numeric codes (for the `ERROR_KINDS` table of the module).
-pub const ALL_KINDS: [ErrorKind; 14] = [
-    ErrorKind::InvalidArgument,
-    ErrorKind::InvalidName,
-    ErrorKind::CollectionNotFound,
-    ErrorKind::CollectionExists,
-    ErrorKind::DimensionMismatch,
-    ErrorKind::DuplicateId,
-    ErrorKind::InvalidVector,
-    ErrorKind::InvalidMetadata,
-    ErrorKind::InvalidFilter,
-    ErrorKind::Closed,
-    ErrorKind::Storage,
-    ErrorKind::Internal,
-    ErrorKind::DatabaseLocked,
-    ErrorKind::ReadOnly,
-];
+/// Every kind, in the order of their numeric codes (for the `ERROR_CLASSES` table of the module).
+pub const ALL_KINDS: [ErrorKind; 14] = ErrorKind::ALL;
 
 static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 

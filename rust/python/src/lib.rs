@@ -2,7 +2,8 @@
 //!
 //! Layers mirror the Python package: `database.rs` ↔ `agentdb/database.py`, `collection.rs` ↔
 //! `agentdb/collection.py`, `memory.rs` ↔ `agentdb/memory.py`, `state.rs` ↔ `agentdb/state.py`,
-//! `rag.rs` ↔ `agentdb/rag.py`, `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on
+//! `rag.rs` ↔ `agentdb/rag.py`, `ops.rs` ↔ `agentdb/ops.py` (stats, health, metrics, logging), `transfer.rs` ↔
+//! `agentdb/transfer.py` (export and import), `distance.rs` ↔ `agentdb/distance.py` (the SIMD kernels on
 //! numpy arrays), `errors.rs` ↔ `agentdb/errors.py`, `args.rs` ↔ `agentdb/_args.py` (argument
 //! checks); `conversion.rs` turns Python objects into engine values and back. The Python modules
 //! hold the documented public API; this module only converts, releases the GIL, and calls the
@@ -14,6 +15,7 @@
 //! `DEFAULT_HNSW_M`, …) for the Python layer and its docstrings to read. The stub
 //! `agentdb/_native.pyi` is checked against this module by mypy's stubtest (`make test-python`).
 
+mod admin;
 mod aio;
 mod args;
 mod collection;
@@ -22,7 +24,9 @@ mod database;
 mod distance;
 mod errors;
 mod memory;
+mod ops;
 mod state;
+mod transfer;
 mod rag;
 
 use pyo3::prelude::*;
@@ -49,6 +53,28 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
     m.add_class::<aio::PyWorkerPool>()?;
+    m.add_function(wrap_pyfunction!(ops::db_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::db_health, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::metrics_text, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::set_metrics_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::metrics_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::state_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::collection_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::memory_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::rag_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::log_wake_fd, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::log_drain, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::export_store, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::import_store, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::store_kind, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::import_lance_table, m)?)?;
+    transfer::add_defaults(m)?;
+    ops::install_logging();
+    m.add_function(wrap_pyfunction!(admin::backup, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::restore, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::list_backups, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::verify_backup, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::verify, m)?)?;
     m.add("__version__", agentdb_engine::VERSION)?;
     m.add("MAX_DIM", agentdb_engine::MAX_DIM)?;
     m.add("MAX_K", agentdb_engine::MAX_K)?;

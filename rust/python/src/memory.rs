@@ -33,6 +33,11 @@ impl PyMemory {
     pub fn new(inner: Memory) -> Self {
         PyMemory { inner }
     }
+
+    /// The engine's handle, for the other binding files (stats).
+    pub(crate) fn engine(&self) -> &Memory {
+        &self.inner
+    }
 }
 
 fn invalid(message: String) -> PyErr {

@@ -172,6 +172,13 @@ pub struct PyRag {
     inner: agentdb_engine::rag::Rag,
 }
 
+impl PyRag {
+    /// The engine's RAG store, for the other binding files (stats).
+    pub(crate) fn engine(&self) -> &agentdb_engine::rag::Rag {
+        &self.inner
+    }
+}
+
 type HitTuple<'py> = Bound<'py, PyTuple>;
 
 fn hit_tuple<'py>(py: Python<'py>, h: RagHit) -> PyResult<HitTuple<'py>> {

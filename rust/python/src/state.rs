@@ -230,6 +230,14 @@ pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[pyclass(frozen, name = "State", module = "agentdb._native")]
 pub struct PyState {
     inner: State,
+    /// The database the state belongs to (its stats are the database's state tables).
+    db: agentdb_engine::Database,
+}
+
+impl PyState {
+    pub(crate) fn database(&self) -> &agentdb_engine::Database {
+        &self.db
+    }
 }
 
 #[pymethods]
@@ -238,7 +246,7 @@ impl PyState {
     fn new(py: Python<'_>, db: PyRef<'_, PyDatabase>) -> PyResult<Self> {
         let db = db.engine().clone();
         let inner = py.detach(|| db.state()).or_raise()?;
-        Ok(PyState { inner })
+        Ok(PyState { inner, db })
     }
 
     #[pyo3(signature = (agent_id, session_id, key, value, ttl=None))]

@@ -1,4 +1,4 @@
-"""LangGraph integration (``pip install 'agentdb[langgraph]'``).
+"""LangGraph integration (``pip install 'agentdb-embedded[langgraph]'``).
 
 * :class:`AgentDBSaver` — a checkpointer (``BaseCheckpointSaver``, sync and async) on AgentDB's
   checkpoint store: graphs resume, time-travel and fork from checkpoints kept in the database.

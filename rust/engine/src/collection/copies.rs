@@ -116,7 +116,14 @@ impl Collection {
         if let Some(params) = params {
             // The saved index was missing, damaged or stale: rebuild it from the data. Saved by
             // a writer only: a read-only handle's files belong to the writer process.
+            let start = std::time::Instant::now();
             mirror.build_index(params);
+            log::info!(
+                "agentdb: rebuilt the HNSW index of '{}' ({} rows) in {:?}: its saved index was missing, damaged or stale",
+                self.inner.name,
+                mirror.footprint().rows,
+                start.elapsed()
+            );
             if self.inner.store.ensure_writable().is_ok() {
                 index_file::save(&index_file::index_path(db, &self.inner.name), &mirror, version)?;
             }

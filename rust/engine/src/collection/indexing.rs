@@ -50,12 +50,16 @@ impl Collection {
                 IndexParams::Hnsw(p) => {
                     self.load_mirror().await?;
                     let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+                    // Writes still buffered will be flushed as a new Lance version, which the file
+                    // saved now does not name: it stays to be saved again (on close), or the next
+                    // open would find it stale and rebuild the index (verify reported it).
+                    let buffered = !self.inner.overlay.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
                     let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
                     let mirror = slot.as_mut().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
                     mirror.build_index(p);
                     let version = self.inner.table.version().await?;
                     index_file::save(&index_file::index_path(db, &self.inner.name), mirror, version)?;
-                    mirror.dirty = false;
+                    mirror.dirty = buffered;
                     drop(slot);
                     self.drop_lance_vector_index().await?;
                     self.set_index_params(params)
@@ -218,6 +222,28 @@ impl Collection {
         index_file::save(&index_file::index_path(self.inner.store.path(), &self.inner.name), mirror, version)?;
         mirror.dirty = false;
         Ok(())
+    }
+
+    /// Whether the index in memory has changes its saved file does not (the file is then behind
+    /// the table's version by design, and saved on close).
+    pub(crate) fn index_unsaved(&self) -> bool {
+        let slot = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref().is_some_and(|m| m.dirty && m.index.is_some())
+    }
+
+    /// Writes the index file now from the index in memory, or, when none is loaded, loads it
+    /// (rebuilding it from Lance, and saving it, when its file is missing, stale or damaged):
+    /// verify's repair of an index file.
+    pub(crate) fn rewrite_index(&self) -> Result<()> {
+        self.ensure_open()?;
+        {
+            let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
+            if let Some(m) = slot.as_mut().filter(|m| m.index.is_some()) {
+                m.dirty = true;
+            }
+        }
+        block_on(self.load_mirror())?;
+        self.save_index()
     }
 
     /// The ids of the records matching a compiled predicate (all when `None`).

@@ -32,8 +32,19 @@ impl Collection {
             if self.inner.dropped.load(Ordering::Acquire) {
                 return Ok(());
             }
-            let compacted = crate::storage::lance::maintain_table(&self.inner.table, prune).await?;
+            let start = std::time::Instant::now();
+            let compacted = crate::storage::lance::maintain_table(&self.inner.table, prune).await;
+            let compacted = match compacted {
+                Ok(c) => c,
+                Err(e) => {
+                    self.metrics().record(crate::util::metrics::Op::Compaction, self.is_internal(), 0, start, Some(&e));
+                    log::warn!("agentdb: compaction of '{}' failed (retried later): {}", self.inner.name, e.message());
+                    return Err(e);
+                }
+            };
             if compacted {
+                self.metrics().record(crate::util::metrics::Op::Compaction, self.is_internal(), 0, start, None);
+                log::debug!("agentdb: compacted '{}'", self.inner.name);
                 self.index_follows_version();
             }
             Ok(())
@@ -45,6 +56,10 @@ impl Collection {
     /// [`VERSION_GRACE`](crate::storage::lance::VERSION_GRACE) ago. Maintenance does this on its own
     /// past its thresholds; this is for explicit use (say, after a bulk delete).
     pub fn optimize(&self) -> Result<()> {
+        self.timed(crate::util::metrics::Op::Compaction, 0, || self.optimize_untimed())
+    }
+
+    fn optimize_untimed(&self) -> Result<()> {
         self.ensure_open()?;
         self.inner.store.ensure_writable()?;
         crate::storage::runtime::block_on(async {

@@ -14,7 +14,9 @@ mod maintenance;
 pub(crate) mod payload;
 mod read;
 mod search;
+pub(crate) mod stats;
 pub(crate) mod text_index;
+mod transfer;
 mod write;
 
 use std::collections::HashMap;
@@ -43,6 +45,7 @@ use crate::types::records::{self, GetResult, Records, SearchResult, Vectors};
 use crate::storage::runtime::block_on;
 use crate::types::schema::{self, Layout, Metric};
 use crate::types::value::Metadata;
+use crate::util::metrics::Op;
 
 /// Ids per `id IN (…)` lookup.
 const IDS_PER_LOOKUP: usize = 512;

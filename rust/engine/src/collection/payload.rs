@@ -68,6 +68,14 @@ impl PayloadCache {
         }
     }
 
+    /// The cache's size in bytes (0 unless loaded), for stats.
+    pub(crate) fn bytes(&self) -> usize {
+        match self {
+            PayloadCache::Loaded(p) => p.bytes,
+            _ => 0,
+        }
+    }
+
     pub(crate) fn loaded(&self) -> Option<&Payloads> {
         match self {
             PayloadCache::Loaded(p) => Some(p),

@@ -67,6 +67,10 @@ impl Collection {
     /// Reads records by id (in the order given; ids not found are left out), or all records that
     /// match `filter`, at most `limit` after skipping `offset`.
     pub fn get(&self, ids: Option<&[String]>, filter: Option<&Filter>, limit: Option<usize>, offset: usize) -> Result<GetResult> {
+        self.timed(Op::Get, ids.map_or(0, <[String]>::len), || self.get_untimed(ids, filter, limit, offset))
+    }
+
+    fn get_untimed(&self, ids: Option<&[String]>, filter: Option<&Filter>, limit: Option<usize>, offset: usize) -> Result<GetResult> {
         self.ensure_open()?;
         let layout = self.layout();
         block_on(async {

@@ -33,6 +33,17 @@ impl Collection {
         filter: Option<&Filter>,
         options: &SearchOptions,
     ) -> Result<Vec<SearchResult>> {
+        let n = queries.len();
+        self.timed(Op::Search, n, || self.search_batch_untimed(queries, k, filter, options))
+    }
+
+    fn search_batch_untimed(
+        &self,
+        queries: Vectors<'_>,
+        k: usize,
+        filter: Option<&Filter>,
+        options: &SearchOptions,
+    ) -> Result<Vec<SearchResult>> {
         self.ensure_open()?;
         if k == 0 || k > MAX_K {
             return Err(Error::invalid_argument(format!("k must be between 1 and {MAX_K}, got {k}")));

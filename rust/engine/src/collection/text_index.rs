@@ -50,6 +50,10 @@ impl Collection {
     /// matching `filter` (applied before ranking). Records without a document never match; an
     /// empty collection or a query with no indexable word gives no results.
     pub fn text_search(&self, query: &str, k: usize, filter: Option<&Filter>) -> Result<TextSearchResult> {
+        self.timed(crate::util::metrics::Op::TextSearch, 1, || self.text_search_untimed(query, k, filter))
+    }
+
+    fn text_search_untimed(&self, query: &str, k: usize, filter: Option<&Filter>) -> Result<TextSearchResult> {
         self.ensure_open()?;
         if k == 0 || k > MAX_K {
             return Err(Error::invalid_argument(format!("k must be between 1 and {MAX_K}, got {k}")));

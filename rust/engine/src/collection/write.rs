@@ -7,13 +7,13 @@ impl Collection {
     /// Inserts new records. Fails with [`ErrorKind::DuplicateId`] if any id already exists (or
     /// repeats within the batch); then nothing is written.
     pub fn add(&self, records: &Records<'_>) -> Result<()> {
-        self.write(records, WriteMode::Add).map(|_| ())
+        self.timed(Op::Add, records.ids.len(), || self.write(records, WriteMode::Add).map(|_| ()))
     }
 
     /// Inserts records, replacing those whose id exists (vector, document and metadata are all
     /// replaced; the creation time is kept).
     pub fn upsert(&self, records: &Records<'_>) -> Result<()> {
-        self.write(records, WriteMode::Upsert).map(|_| ())
+        self.timed(Op::Upsert, records.ids.len(), || self.write(records, WriteMode::Upsert).map(|_| ()))
     }
 
     /// Replaces, in one Lance commit, every record matching `scope` with `records`: records whose
@@ -36,13 +36,14 @@ impl Collection {
         if !matches!(mode, WriteMode::Replace(_)) && self.logs(records.ids.len()) {
             return self.write_logged(records, mode == WriteMode::Add).map(|()| 0);
         }
-        let n = self.write_direct(records, mode)?;
+        let n = self.write_direct(records, mode, None)?;
         self.end_direct()?;
         Ok(n)
     }
 
-    /// A write as one Lance commit of its own (large batches, `replace`).
-    pub(crate) fn write_direct(&self, records: &Records<'_>, mode: WriteMode<'_>) -> Result<u64> {
+    /// A write as one Lance commit of its own (large batches, `replace`). `created_at` gives the
+    /// new rows' creation times (an import); `None`: now, and kept for rows that exist.
+    pub(crate) fn write_direct(&self, records: &Records<'_>, mode: WriteMode<'_>, created_at: Option<&[i64]>) -> Result<u64> {
         let _direct = block_on(self.begin_direct())?;
         let mut layout = self.layout();
         let checked = records::validate(records, &layout)?;
@@ -68,7 +69,10 @@ impl Collection {
                 layout = self.add_meta_columns(&checked.new_columns).await?;
             }
             let now = now_micros();
-            let created: Vec<i64> = records.ids.iter().map(|id| existing.get(id).copied().unwrap_or(now)).collect();
+            let created: Vec<i64> = match created_at {
+                Some(given) => given.to_vec(),
+                None => records.ids.iter().map(|id| existing.get(id).copied().unwrap_or(now)).collect(),
+            };
             let schema = self.inner.table.schema().await?;
             let batch = records::to_batch(records, &layout, schema.clone(), &created, now)?;
             let mut deleted = 0;
@@ -148,6 +152,10 @@ impl Collection {
     /// Deletes the records with the given ids and/or matching `filter` (both given: records that
     /// satisfy both). Returns how many were deleted; ids not present are not an error.
     pub fn delete(&self, ids: Option<&[String]>, filter: Option<&Filter>) -> Result<u64> {
+        self.timed(Op::Delete, ids.map_or(0, <[String]>::len), || self.delete_untimed(ids, filter))
+    }
+
+    fn delete_untimed(&self, ids: Option<&[String]>, filter: Option<&Filter>) -> Result<u64> {
         self.ensure_open()?;
         if ids.is_none() && filter.is_none() {
             return Err(Error::invalid_argument("delete needs ids or a filter (use a filter that matches all to clear)"));

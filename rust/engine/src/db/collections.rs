@@ -162,7 +162,7 @@ impl Database {
 
 /// Collections whose names start with this are the engine's own (memory stores, RAG chunks):
 /// users cannot create, open or drop them by name, and `list_collections` does not show them.
-pub const HIDDEN_PREFIX: &str = "_agentdb_";
+pub const HIDDEN_PREFIX: &str = crate::storage::context::HIDDEN_PREFIX;
 
 /// Whether a collection name is one of the engine's hidden ones.
 pub fn is_hidden(name: &str) -> bool {

@@ -34,6 +34,7 @@ pub(super) fn flusher(db: Weak<DbShared>) {
         if !big {
             shared.maintain_all();
         }
+        shared.store.metrics().flusher_heartbeat.store(crate::util::time::now_micros().max(0) as u64, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -52,7 +53,7 @@ pub(super) fn batch_syncer(db: Weak<DbShared>) {
             }
         }
         if let Some(w) = shared.store.wal() {
-            let _ = w.sync();
+            let _ = shared.store.metrics().time(crate::util::metrics::Op::WalSync, false, 0, || w.sync());
         }
     }
 }

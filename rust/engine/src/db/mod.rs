@@ -8,6 +8,7 @@
 
 mod collections;
 mod flusher;
+mod health;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -29,6 +30,7 @@ use crate::storage::wal::{LogConsumer, Record, SyncMode, Wal};
 
 pub use collections::is_hidden;
 pub(crate) use services::{Service, Services};
+pub use health::WalStats;
 
 /// Buffered writes are flushed to Lance at least this often.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
@@ -134,8 +136,22 @@ impl DbShared {
     /// the first error (the others are still attempted: a failing collection must not keep the
     /// rest in the log forever).
     pub(crate) fn flush_all(&self) -> Result<()> {
-        let Some(wal) = self.store.wal() else { return Ok(()) };
         let _round = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
+        self.flush_in_round()
+    }
+
+    /// [`DbShared::flush_all`], returning the flush round still held: no flush commits to any
+    /// table until the guard goes, so a backup sees every table at one point (every write
+    /// acknowledged before the call is in Lance, and no later flush is half in).
+    pub(crate) fn flush_all_holding(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        let round = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
+        self.flush_in_round()?;
+        Ok(round)
+    }
+
+    fn flush_in_round(&self) -> Result<()> {
+        let Some(wal) = self.store.wal() else { return Ok(()) };
+        let start = std::time::Instant::now();
         let consumers: Vec<Arc<dyn LogConsumer>> =
             self.consumers.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         let mut first_err = None;
@@ -160,10 +176,22 @@ impl DbShared {
             wal.set_flushed_many(&done)?;
             wal.trim()
         })();
-        match (first_err, result) {
+        let out = match (first_err, result) {
             (Some(e), _) | (None, Err(e)) => Err(e),
             (None, Ok(())) => Ok(()),
+        };
+        // A round with nothing to write is not a flush (the flusher looks every second).
+        if !done.is_empty() || out.is_err() {
+            self.store.metrics().record(crate::util::metrics::Op::Flush, false, done.len() as u64, start, out.as_ref().err());
+            if out.is_ok() {
+                self.store.metrics().last_flush.store(crate::util::time::now_micros().max(0) as u64, Ordering::Relaxed);
+            }
+            match &out {
+                Ok(()) => log::debug!("agentdb: flushed {} stream(s) of {} in {:?}", done.len(), self.store.path().display(), start.elapsed()),
+                Err(e) => log::warn!("agentdb: flush of {} failed (the writes stay in the log): {}", self.store.path().display(), e.message()),
+            }
         }
+        out
     }
 
     /// See [`Database::close`].
@@ -315,6 +343,7 @@ impl Database {
         for r in records {
             pending.entry(r.stream.clone()).or_default().push(r);
         }
+        let replayed: u64 = pending.values().map(|r| r.len() as u64).sum();
         let payload_cache_bytes = options.payload_cache_bytes.unwrap_or(crate::collection::payload::DEFAULT_PAYLOAD_CACHE_BYTES);
         let shared = Arc::new(DbShared {
             store: Arc::new(StoreContext::new(path, options.read_only, payload_cache_bytes, wal, synced)),
@@ -328,6 +357,7 @@ impl Database {
             flushing: Mutex::new(()),
             flusher: Mutex::new(Vec::new()),
         });
+        shared.store.metrics().replayed_records.store(replayed, Ordering::Relaxed);
         Ok(Database { handle: Arc::new(OpenHandle(shared.clone())), shared })
     }
 
@@ -380,7 +410,10 @@ impl Database {
                 // One collection's unusable record does not keep the rest of the log from being
                 // recovered: the database opens, and that collection fails with this error
                 // until the record is repaired or the collection dropped.
-                Err(e) if crate::storage::wal::is_unusable_record(&e) => eprintln!("agentdb: warning: {}", e.message()),
+                Err(e) if crate::storage::wal::is_unusable_record(&e) => {
+                    log::error!("agentdb: damaged log record, collection '{name}' left unusable: {}", e.message());
+                    eprintln!("agentdb: warning: {}", e.message())
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -413,7 +446,7 @@ impl Database {
         self.ensure_open()?;
         self.shared.flush_all()?;
         if let Some(w) = self.shared.store.wal() {
-            w.sync()?;
+            self.shared.store.metrics().time(crate::util::metrics::Op::WalSync, false, 0, || w.sync())?;
         }
         Ok(())
     }

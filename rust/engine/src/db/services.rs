@@ -47,6 +47,11 @@ impl Services {
         Some(self.entries.remove(at).service)
     }
 
+    /// The keys of every registered service, in registration order (for stats and health).
+    pub(crate) fn keys(&self) -> Vec<String> {
+        self.entries.iter().map(|e| e.key.clone()).collect()
+    }
+
     /// Unregisters every service (the database closes), in registration order.
     pub(crate) fn take_all(&mut self) -> Vec<Arc<dyn Service>> {
         std::mem::take(&mut self.entries).into_iter().map(|e| e.service).collect()

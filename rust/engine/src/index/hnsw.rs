@@ -173,6 +173,13 @@ thread_local! {
 }
 
 impl Hnsw {
+    /// The graph's memory (links, levels, int8 codes), for stats.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        let upper: usize = self.upper.iter().map(|b| b.len() * 4 + 2 * std::mem::size_of::<usize>()).sum();
+        let quant = self.quant.as_ref().map_or(0, |(_, codes)| codes.len());
+        self.level0.len() * 4 + upper + self.levels.len() + quant
+    }
+
     pub fn new(params: HnswParams) -> Self {
         Hnsw {
             params,

@@ -60,7 +60,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Records that the collection has an index with these parameters.
 pub(crate) fn save_params(path: &Path, params: IndexParams) -> Result<()> {
-    let text = match params {
+    write_atomically(path, params_json(params).as_bytes())
+}
+
+/// The parameters as the JSON object of `<name>.index.json` (also in export files).
+pub(crate) fn params_json(params: IndexParams) -> String {
+    match params {
         IndexParams::Hnsw(p) => format!(
             r#"{{"kind": "hnsw", "m": {}, "ef_construction": {}, "quantization": "{}"}}"#,
             p.m,
@@ -70,8 +75,7 @@ pub(crate) fn save_params(path: &Path, params: IndexParams) -> Result<()> {
         IndexParams::IvfPq(p) => {
             format!(r#"{{"kind": "ivf_pq", "partitions": {}, "sub_vectors": {}}}"#, p.partitions, p.sub_vectors)
         }
-    };
-    write_atomically(path, text.as_bytes())
+    }
 }
 
 /// The parameters of the collection's index, `None` if it has none.

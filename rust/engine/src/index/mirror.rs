@@ -92,7 +92,38 @@ impl Ord for Hit {
     }
 }
 
+/// What a mirror holds in memory, for stats (approximate: allocator overhead left out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct MirrorFootprint {
+    /// Live rows.
+    pub rows: usize,
+    /// Rows, ids and the id map in anonymous memory.
+    pub bytes: usize,
+    /// Rows mapped from the cache file (page cache, evictable) instead of anonymous memory.
+    pub mapped_bytes: usize,
+    /// The HNSW graph (and its int8 codes), when there is one.
+    pub index_bytes: usize,
+    /// Whether the index changed since it was last saved.
+    pub index_dirty: bool,
+}
+
 impl Mirror {
+    /// See [`MirrorFootprint`].
+    pub(crate) fn footprint(&self) -> MirrorFootprint {
+        let vectors = self.vectors.as_slice().len() * std::mem::size_of::<f32>();
+        let (ram, mapped) = if matches!(self.vectors, VectorStore::File(_)) { (0, vectors) } else { (vectors, 0) };
+        let ids: usize = self.ids.iter().map(|s| s.capacity() + std::mem::size_of::<String>()).sum();
+        // The map holds a second copy of each live id, a row number and about one byte of control.
+        let map: usize = self.rows.keys().map(|k| k.capacity() + std::mem::size_of::<String>() + std::mem::size_of::<usize>() + 1).sum();
+        MirrorFootprint {
+            rows: self.rows.len(),
+            bytes: ram + ids + map + self.alive.len(),
+            mapped_bytes: mapped,
+            index_bytes: self.index.as_ref().map_or(0, |h| h.memory_bytes()),
+            index_dirty: self.dirty,
+        }
+    }
+
     /// An empty mirror with its rows in RAM; `vectors_file` is where they go under an int8 index.
     pub fn new(dim: usize, metric: Metric, vectors_file: Option<PathBuf>) -> Self {
         Mirror {

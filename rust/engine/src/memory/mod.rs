@@ -85,6 +85,8 @@
 //! closed: recall itself does not commit. A crash loses at most the statistics not yet written.
 
 mod consolidate;
+mod health;
+pub use health::{MemoryHealth, MemoryStats};
 mod recall;
 mod store;
 mod table;
@@ -218,7 +220,7 @@ fn stop_background(slot: &Mutex<Option<Background>>) {
     }
 }
 
-fn validate_store_name(name: &str) -> Result<()> {
+pub(crate) fn validate_store_name(name: &str) -> Result<()> {
     let max = MAX_NAME_LEN - MEMORY_COLLECTION_PREFIX.len();
     let ok = !name.is_empty()
         && name.len() <= max

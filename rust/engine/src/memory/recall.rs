@@ -6,6 +6,10 @@ impl Memory {
     /// The `opts.k` best memories for `query` (or, without a query, the strongest), best first,
     /// among those passing `opts.filter`. See the module docs for the score.
     pub fn recall(&self, query: Option<&[f32]>, opts: &RecallOptions) -> Result<Vec<MemoryHit>> {
+        self.shared.collection.metrics().time(crate::util::metrics::Op::Recall, false, 1, || self.recall_untimed(query, opts))
+    }
+
+    fn recall_untimed(&self, query: Option<&[f32]>, opts: &RecallOptions) -> Result<Vec<MemoryHit>> {
         self.ensure_open()?;
         if opts.k == 0 || opts.k > MAX_K {
             return Err(Error::invalid_argument(format!("k must be between 1 and {MAX_K}, got {}", opts.k)));

@@ -10,6 +10,10 @@ impl Memory {
     /// metadata keys not reserved, vectors of the store's dimension): a bad item rejects it and
     /// nothing is stored.
     pub fn remember(&self, items: &[NewMemory], vectors: Vectors<'_>) -> Result<Vec<String>> {
+        self.shared.collection.metrics().time(crate::util::metrics::Op::Remember, false, items.len() as u64, || self.remember_untimed(items, vectors))
+    }
+
+    fn remember_untimed(&self, items: &[NewMemory], vectors: Vectors<'_>) -> Result<Vec<String>> {
         self.ensure_open()?;
         if vectors.len() != items.len() {
             return Err(Error::invalid_argument(format!("{} memories but {} vectors", items.len(), vectors.len())));
@@ -146,6 +150,10 @@ impl Memory {
     /// both). Returns how many were deleted. With neither, fails (an empty filter would delete
     /// everything; use `forget(None, &MemoryFilter::agent(a))` and the like).
     pub fn forget(&self, ids: Option<&[String]>, filter: &MemoryFilter) -> Result<u64> {
+        self.shared.collection.metrics().time(crate::util::metrics::Op::Forget, false, ids.map_or(0, <[String]>::len) as u64, || self.forget_untimed(ids, filter))
+    }
+
+    fn forget_untimed(&self, ids: Option<&[String]>, filter: &MemoryFilter) -> Result<u64> {
         self.ensure_open()?;
         if ids.is_none() && filter.is_empty() {
             return Err(Error::invalid_argument("forget needs ids or a filter"));

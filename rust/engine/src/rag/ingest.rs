@@ -17,6 +17,17 @@ impl Rag {
         force: bool,
         embed: &mut dyn FnMut(&[String]) -> Result<Vec<f32>>,
     ) -> Result<Vec<IngestReport>> {
+        self.collection().metrics().time(crate::util::metrics::Op::Ingest, false, docs.len() as u64, || self.ingest_untimed(docs, options, counter, force, embed))
+    }
+
+    fn ingest_untimed(
+        &self,
+        docs: &[Document],
+        options: &ChunkOptions,
+        counter: &dyn TokenCounter,
+        force: bool,
+        embed: &mut dyn FnMut(&[String]) -> Result<Vec<f32>>,
+    ) -> Result<Vec<IngestReport>> {
         options.validate()?;
         let mut seen = HashSet::new();
         for (i, d) in docs.iter().enumerate() {

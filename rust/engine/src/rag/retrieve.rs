@@ -7,6 +7,10 @@ impl Rag {
     /// Retrieves chunks for a query: `text` for BM25, `vector` (the query's embedding) for
     /// similarity; hybrid needs both.
     pub fn search(&self, text: Option<&str>, vector: Option<&[f32]>, options: &RetrieveOptions) -> Result<Vec<RagHit>> {
+        self.collection().metrics().time(crate::util::metrics::Op::Retrieve, false, 1, || self.search_untimed(text, vector, options))
+    }
+
+    fn search_untimed(&self, text: Option<&str>, vector: Option<&[f32]>, options: &RetrieveOptions) -> Result<Vec<RagHit>> {
         if options.k == 0 || options.k > MAX_K {
             return Err(Error::invalid_argument(format!("k must be between 1 and {MAX_K}, got {}", options.k)));
         }

@@ -20,6 +20,16 @@ impl State {
         items: &[(String, serde_json::Value)],
         ttl: Option<Duration>,
     ) -> Result<Vec<u64>> {
+        self.timed(crate::util::metrics::Op::StatePut, items.len(), || self.put_many_untimed(agent, session, items, ttl))
+    }
+
+    fn put_many_untimed(
+        &self,
+        agent: &str,
+        session: &str,
+        items: &[(String, serde_json::Value)],
+        ttl: Option<Duration>,
+    ) -> Result<Vec<u64>> {
         check_name("agent_id", agent)?;
         check_name("session_id", session)?;
         let mut seen = std::collections::HashSet::new();
@@ -56,6 +66,10 @@ impl State {
     /// or expired at that time. A tombstone is returned as such for [`StateAt::Latest`] and
     /// [`StateAt::Version`] (check [`StateVersion::deleted`]).
     pub fn get(&self, agent: &str, session: &str, key: &str, at: StateAt) -> Result<Option<StateVersion>> {
+        self.timed(crate::util::metrics::Op::StateGet, 1, || self.get_untimed(agent, session, key, at))
+    }
+
+    fn get_untimed(&self, agent: &str, session: &str, key: &str, at: StateAt) -> Result<Option<StateVersion>> {
         let mem = self.read()?;
         let now = now_micros();
         let Some(rows) = live_rows(&mem, agent, session, key, now) else { return Ok(None) };

@@ -19,14 +19,13 @@
 //! # Storage
 //! Everything is held in memory (the [`mem`] index, rebuilt on open) and stored in three hidden
 //! Lance tables (see [`store`]), except the payloads of checkpoints already in Lance: those are
-//! read from Lance when asked for, since checkpoints can be large and many. A write is one record of the database's write-ahead log (a batch
-//! of [`ops::Op`]s): it is applied to memory under one lock, so a reader sees a batch whole or not
-//! at all, and it is durable when the call returns; the database's flusher later writes what
-//! accumulated to Lance in one commit per table. Without a log (read-only, or an engine built
+//! read from Lance when asked for, since checkpoints can be large and many.
+//!
+//! A write is one record of the database's write-ahead log (a batch of [`ops::Op`]s): it is
+//! applied to memory under one lock, so a reader sees a batch whole or not at all, and it is
+//! durable when the call returns; the database's flusher later writes what accumulated to Lance
+//! in one commit per table. Without a log (read-only, or an engine built
 //! without one) each write is committed to Lance before the call returns.
-
-/// The versions a binding's `history` returns when its caller gives no limit (one page).
-pub const DEFAULT_HISTORY_LIMIT: usize = 100;
 
 mod checkpoints;
 mod kv;
@@ -55,6 +54,8 @@ pub(crate) const STREAM: &str = "state";
 pub const MAX_STATE_NAME_LEN: usize = 4096;
 /// How often the background sweep looks for expired keys and sessions.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// The versions a binding's `history` returns when its caller gives no limit (one page).
+pub const DEFAULT_HISTORY_LIMIT: usize = 100;
 
 /// One version of a key.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,6 +197,8 @@ struct Inner {
     /// The sweeper thread: started with the first TTL, stopped by `close`.
     sweeper: Mutex<Option<std::thread::JoinHandle<()>>>,
     stop: Arc<(Mutex<bool>, Condvar)>,
+    /// The database's metrics registry, once attached to a database (see [`attach`]).
+    metrics: std::sync::OnceLock<Arc<crate::util::metrics::Metrics>>,
 }
 
 fn check_name(what: &str, s: &str) -> Result<()> {
@@ -277,6 +280,7 @@ impl State {
                 }),
                 store,
                 flushing: Mutex::new(()),
+                metrics: std::sync::OnceLock::new(),
                 log,
                 closed: AtomicBool::new(false),
                 sweeper: Mutex::new(None),
@@ -576,6 +580,7 @@ const SERVICE_KEY: &str = "state";
 pub(crate) fn attach(db: &Database) -> Result<()> {
     let shared = db.shared();
     let state = State::open(shared.conn.clone(), shared.store.wal().cloned(), db.is_read_only())?;
+    let _ = state.inner.metrics.set(shared.store.metrics().clone());
     let consumer = state.consumer();
     // Registered before its replay, so a failed open still closes it.
     db.services().insert(SERVICE_KEY, Arc::new(StateService(state)));
@@ -599,3 +604,19 @@ impl Database {
 
 #[cfg(test)]
 mod tests;
+
+impl State {
+    /// Runs `f` as one `op` in the database's metrics (nothing is recorded before [`attach`]).
+    #[inline]
+    fn timed<T>(&self, op: crate::util::metrics::Op, items: usize, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        match self.inner.metrics.get() {
+            Some(m) => m.time(op, false, items as u64, f),
+            None => f(),
+        }
+    }
+}
+
+/// Whether `table` is one of the agent state's tables (for the database's stats).
+pub(crate) fn is_state_table(table: &str) -> bool {
+    store::TABLES.contains(&table)
+}

@@ -12,9 +12,13 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::wal::{SyncMode, Wal};
+use crate::util::metrics::Metrics;
 
 /// The engine's own files live here, inside the database directory.
 pub(crate) const INTERNAL_DIR: &str = "_agentdb";
+/// The names of the engine's own collections (behind memory stores, RAG, the agent state) start
+/// with this; here, below both the database and the collections, so both can tell them apart.
+pub(crate) const HIDDEN_PREFIX: &str = "_agentdb_";
 /// Left in `_agentdb/` by a clean close of a writer, once every Lance file is on disk (per the
 /// sync mode); the next writable open takes it away again. With it, the open trusts the files
 /// present instead of syncing each again at its first flush (that walk grew with the number of
@@ -44,6 +48,8 @@ pub(crate) struct StoreContext {
     /// Lance files already synced to disk (they never change once written).
     synced_files: Mutex<HashSet<PathBuf>>,
     wake: (Mutex<Wake>, Condvar),
+    /// The database's metrics registry: every layer above records into it through this context.
+    metrics: Arc<Metrics>,
 }
 
 impl StoreContext {
@@ -56,7 +62,12 @@ impl StoreContext {
             wal,
             synced_files: Mutex::new(synced),
             wake: (Mutex::new(Wake::default()), Condvar::new()),
+            metrics: Arc::new(Metrics::new(crate::util::metrics::enabled_by_env())),
         }
+    }
+
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     pub(crate) fn path(&self) -> &Path {

@@ -7,3 +7,4 @@ pub(crate) mod runtime;
 pub(crate) mod wal;
 pub(crate) mod context;
 pub(crate) mod lance;
+pub(crate) mod stats;

@@ -6,3 +6,4 @@ pub(crate) mod checksum;
 pub(crate) mod cores;
 pub(crate) mod fs;
 pub(crate) mod time;
+pub(crate) mod metrics;

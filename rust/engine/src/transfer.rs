@@ -1,0 +1,492 @@
+//! Moving a store's data out of a database and into one: export to a JSONL file, import from
+//! one. Here, above the stores, because a file names its store by kind (collection, memory
+//! store, RAG store), which the layers below do not know.
+//!
+//! # The file
+//! Line 1 is a header object; each further line one record:
+//!
+//! ```text
+//! {"format":"agentdb-export","format_version":1,"kind":"collection","name":"docs","dim":3,"metric":"l2",
+//!  "records":2,"index":{"kind":"hnsw","m":16,"ef_construction":200,"quantization":"none"},
+//!  "agentdb_version":"0.1.0","exported_at_us":1733500000000000}
+//! {"id":"a","vector":[1.0,0.0,0.0],"document":"first","metadata":{"lang":"en"},"created_at_us":1733400000000000}
+//! ```
+//!
+//! Vectors are written as the decimal of each float32 (widened to float64, which prints the
+//! shortest text that reads back to the same float64) and read with the engine's exact number
+//! parser, so an import restores them bit for bit;
+//! metadata as the engine's JSON (datetimes `{"$datetime": "…"}`). A memory or RAG store is its
+//! hidden collection's rows: memories keep their agent, session, kind, importance and access
+//! statistics, chunks their document ids and positions. Creation times are kept; update times
+//! become the import's.
+//!
+//! Export reads every record as of one Lance version (writers go on meanwhile). Import creates
+//! the store (it must not exist), writes it in batches, and on any error drops what it created,
+//! so a failed import leaves nothing behind.
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use crate::collection::Collection;
+use crate::db::Database;
+use crate::error::{Error, ErrorKind, Result};
+use crate::index::index_file;
+use crate::memory::MEMORY_COLLECTION_PREFIX;
+use crate::rag::RAG_COLLECTION_PREFIX;
+use crate::types::records::{Records, Vectors};
+use crate::types::schema::Metric;
+use crate::types::value::{parse_json, Metadata, Value};
+
+/// The header's `format` and `format_version`.
+pub const EXPORT_FORMAT: &str = "agentdb-export";
+pub const EXPORT_FORMAT_VERSION: i64 = 1;
+/// Records per import commit.
+const IMPORT_BATCH: usize = 2048;
+
+/// The kinds of store a file can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Collection,
+    Memory,
+    Rag,
+}
+
+impl StoreKind {
+    pub const ALL: [StoreKind; 3] = [StoreKind::Collection, StoreKind::Memory, StoreKind::Rag];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Collection => "collection",
+            StoreKind::Memory => "memory",
+            StoreKind::Rag => "rag",
+        }
+    }
+
+    /// The Lance table behind store `name` of this kind.
+    fn table_name(self, name: &str) -> String {
+        match self {
+            StoreKind::Collection => name.to_owned(),
+            StoreKind::Memory => format!("{MEMORY_COLLECTION_PREFIX}{name}"),
+            StoreKind::Rag => format!("{RAG_COLLECTION_PREFIX}{name}"),
+        }
+    }
+}
+
+impl std::str::FromStr for StoreKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<StoreKind> {
+        StoreKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            Error::invalid_argument(format!("unknown store kind {s:?}: expected collection, memory or rag"))
+        })
+    }
+}
+
+/// What an export or an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferReport {
+    pub kind: StoreKind,
+    /// The store's name (for an import: the name it was created under).
+    pub name: String,
+    pub records: u64,
+}
+
+impl TransferReport {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "kind": self.kind.as_str(), "name": self.name, "records": self.records })
+    }
+}
+
+/// Progress of a long export or import: `(records done, records in all)`.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::storage(format!("{}: {e}", path.display()))
+}
+
+fn bad_file(path: &Path, line: usize, what: impl std::fmt::Display) -> Error {
+    Error::invalid_argument(format!("{} line {line}: {what}", path.display()))
+}
+
+impl Database {
+    /// The kind of the store called `name`, when exactly one store (collection, memory store or
+    /// RAG store) has that name.
+    pub fn store_kind(&self, name: &str) -> Result<StoreKind> {
+        let tables = self.all_collection_names()?;
+        let found: Vec<StoreKind> = StoreKind::ALL.into_iter().filter(|k| tables.contains(&k.table_name(name))).collect();
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(Error::new(ErrorKind::CollectionNotFound, format!("no collection, memory store or RAG store is named '{name}'"))),
+            many => Err(Error::invalid_argument(format!(
+                "'{name}' names a store of each of these kinds: {}; say which",
+                many.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    /// Writes store `name` (of `kind`; `None`: whichever kind has that name) to the JSONL file
+    /// `path` (created or replaced). See the module comment for the format.
+    pub fn export_store(&self, name: &str, kind: Option<StoreKind>, path: &Path, progress: Progress<'_>) -> Result<TransferReport> {
+        self.ensure_open()?;
+        let kind = match kind {
+            Some(k) => k,
+            None => self.store_kind(name)?,
+        };
+        let c = self.get_collection_any(&kind.table_name(name)).map_err(|e| {
+            if e.kind() == ErrorKind::CollectionNotFound {
+                Error::new(ErrorKind::CollectionNotFound, format!("no {} is named '{name}'", kind.as_str()))
+            } else {
+                e
+            }
+        })?;
+        let total = c.count(None)?;
+        let index = match c.index_params()? {
+            Some(p) => serde_json::from_str::<serde_json::Value>(&index_file::params_json(p)).map_err(|e| Error::internal(e.to_string()))?,
+            None => serde_json::Value::Null,
+        };
+        let header = serde_json::json!({
+            "format": EXPORT_FORMAT,
+            "format_version": EXPORT_FORMAT_VERSION,
+            "kind": kind.as_str(),
+            "name": name,
+            "dim": c.dim(),
+            "metric": c.metric().as_str(),
+            "records": total,
+            "index": index,
+            "agentdb_version": crate::VERSION,
+            "exported_at_us": crate::util::time::now_micros(),
+        });
+        // Written beside the target and renamed over it when complete: a reader never sees half
+        // a file, and a failed export leaves the old file.
+        let tmp = path.with_extension("agentdb-export-part");
+        let file = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+        let mut out = BufWriter::new(file);
+        let result = (|| -> Result<u64> {
+            writeln!(out, "{header}").map_err(|e| io_err(&tmp, e))?;
+            let mut done = 0u64;
+            c.scan(&mut |part| {
+                for i in 0..part.ids.len() {
+                    let vector: Vec<f64> = part.vectors[i * part.dim..(i + 1) * part.dim].iter().map(|&x| f64::from(x)).collect();
+                    let line = serde_json::json!({
+                        "id": part.ids[i],
+                        "vector": vector,
+                        "document": part.documents[i],
+                        "metadata": Value::Map(part.metadata[i].clone()).to_json(),
+                        "created_at_us": part.created_at[i],
+                    });
+                    writeln!(out, "{line}").map_err(|e| io_err(&tmp, e))?;
+                }
+                done += part.ids.len() as u64;
+                progress(done, total.max(done));
+                Ok(())
+            })?;
+            let file = out.into_inner().map_err(|e| io_err(&tmp, e.error()))?;
+            file.sync_all().map_err(|e| io_err(&tmp, e))?;
+            Ok(done)
+        })();
+        match result {
+            Ok(records) => {
+                std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
+                Ok(TransferReport { kind, name: name.to_owned(), records })
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Creates a store from the JSONL file `path` (see the module comment), named as in the file
+    /// or `rename`. The store must not exist (`CollectionExists`); a collection's index is built
+    /// again with the file's parameters. On any error (a bad line, a wrong dimension) the store
+    /// is dropped again: nothing of a failed import stays.
+    pub fn import_store(&self, path: &Path, rename: Option<&str>, progress: Progress<'_>) -> Result<TransferReport> {
+        self.ensure_open()?;
+        let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+        let mut lines = BufReader::new(file).lines();
+        let header_text = lines.next().ok_or_else(|| bad_file(path, 1, "empty file"))?.map_err(|e| io_err(path, e))?;
+        let header = parse_json(&header_text).map_err(|e| bad_file(path, 1, format!("the header is not JSON ({})", e.message())))?;
+        if header.get("format").and_then(|v| v.as_str()) != Some(EXPORT_FORMAT) {
+            return Err(bad_file(path, 1, format!("not an AgentDB export (no \"format\": \"{EXPORT_FORMAT}\")")));
+        }
+        match header.get("format_version").and_then(|v| v.as_i64()) {
+            Some(EXPORT_FORMAT_VERSION) => {}
+            other => return Err(bad_file(path, 1, format!("format_version {other:?}: this AgentDB reads {EXPORT_FORMAT_VERSION}"))),
+        }
+        let field = |k: &str| header.get(k).ok_or_else(|| bad_file(path, 1, format!("the header has no \"{k}\"")));
+        let kind: StoreKind = field("kind")?.as_str().unwrap_or("").parse()?;
+        let name = match rename {
+            Some(n) => n.to_owned(),
+            None => field("name")?.as_str().ok_or_else(|| bad_file(path, 1, "\"name\" is not a string"))?.to_owned(),
+        };
+        let dim = field("dim")?.as_u64().ok_or_else(|| bad_file(path, 1, "\"dim\" is not a number"))? as usize;
+        let metric: Metric = field("metric")?.as_str().unwrap_or("").parse()?;
+        let total = header.get("records").and_then(|v| v.as_u64()).unwrap_or(0);
+        let index = match header.get("index") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(index_file::parse_params(path, &v.to_string())?),
+        };
+        let table = kind.table_name(&name);
+        // Each kind's own name rules first (the hidden table's name alone is laxer).
+        let c = match kind {
+            StoreKind::Collection => self.create_collection(&name, dim, metric)?,
+            StoreKind::Memory => {
+                crate::memory::validate_store_name(&name)?;
+                self.create_collection_any(&table, dim, metric)?
+            }
+            StoreKind::Rag => self.create_collection_any(&crate::rag::collection_name(&name)?, dim, metric)?,
+        };
+        let written = (|| -> Result<u64> {
+            let mut done = 0u64;
+            let mut batch = Batch::default();
+            for (i, line) in lines.enumerate() {
+                let number = i + 2;
+                let line = line.map_err(|e| io_err(path, e))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                // The record's own kind of error (a wrong dimension, bad metadata), located.
+                batch.push(&line, dim).map_err(|e| Error::new(e.kind(), format!("{} line {number}: {}", path.display(), e.message())))?;
+                if batch.ids.len() >= IMPORT_BATCH {
+                    done += batch.write(&c)?;
+                    progress(done, total.max(done));
+                }
+            }
+            done += batch.write(&c)?;
+            progress(done, total.max(done));
+            if let Some(p) = index {
+                c.create_index(p)?;
+            }
+            Ok(done)
+        })();
+        match written {
+            Ok(records) => Ok(TransferReport { kind, name, records }),
+            Err(e) => {
+                drop(c);
+                let _ = self.drop_collection_any(&table);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Where [`Database::import_lance_table`] reads, and how its columns map onto records.
+#[derive(Debug, Clone)]
+pub struct LanceImport {
+    /// The LanceDB database: a directory (what `lancedb.connect(uri)` takes).
+    pub uri: String,
+    pub table: String,
+    /// The collection to create (`None`: the table's name).
+    pub name: Option<String>,
+    /// The column of record ids (strings, or integers written as text).
+    pub id_column: String,
+    /// The column of vectors: a fixed-size or variable list of floats.
+    pub vector_column: String,
+    /// The column of documents, if any.
+    pub text_column: Option<String>,
+    /// The columns that become metadata keys (`None`: every other column).
+    pub metadata_columns: Option<Vec<String>>,
+    pub metric: Metric,
+}
+
+impl LanceImport {
+    /// LanceDB's usual column names: `id`, `vector`, and `text` as the document when present.
+    pub fn new(uri: &str, table: &str) -> LanceImport {
+        LanceImport {
+            uri: uri.to_owned(),
+            table: table.to_owned(),
+            name: None,
+            id_column: schema_names::ID.to_owned(),
+            vector_column: schema_names::VECTOR.to_owned(),
+            text_column: None,
+            metadata_columns: None,
+            metric: Metric::default(),
+        }
+    }
+}
+
+use crate::types::schema as schema_names;
+
+impl Database {
+    /// Creates a collection from a table of another LanceDB database (any LanceDB or Lance
+    /// writer's table): ids, vectors and documents from the named columns, every other column
+    /// as a metadata key (names must be valid metadata keys). All or nothing, like
+    /// [`Database::import_store`].
+    pub fn import_lance_table(&self, opts: &LanceImport, progress: Progress<'_>) -> Result<TransferReport> {
+        use arrow_schema::{DataType, Field, Schema};
+        use futures::TryStreamExt;
+        use lancedb::query::ExecutableQuery;
+
+        use crate::storage::runtime::block_on;
+        use crate::types::arrow_in::OwnedRecords;
+
+        self.ensure_open()?;
+        let conn = block_on(lancedb::connect(&opts.uri).execute())?;
+        let table = block_on(conn.open_table(&opts.table).execute()).map_err(|e| match e {
+            lancedb::Error::TableNotFound { .. } => {
+                Error::new(ErrorKind::CollectionNotFound, format!("no table '{}' in the LanceDB database {}", opts.table, opts.uri))
+            }
+            e => e.into(),
+        })?;
+        let schema = block_on(table.schema())?;
+        let missing = |c: &str| Error::invalid_argument(format!("table '{}' has no column '{c}'", opts.table));
+        let vector_field = schema.field_with_name(&opts.vector_column).map_err(|_| missing(&opts.vector_column))?;
+        schema.field_with_name(&opts.id_column).map_err(|_| missing(&opts.id_column))?;
+        let text_column = match &opts.text_column {
+            Some(t) => {
+                schema.field_with_name(t).map_err(|_| missing(t))?;
+                Some(t.clone())
+            }
+            None => None,
+        };
+        let dim = match vector_field.data_type() {
+            DataType::FixedSizeList(_, n) if *n > 0 => *n as usize,
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "column '{}' is {other}, not a fixed-size list of floats (a vector column)",
+                    opts.vector_column
+                )))
+            }
+        };
+        // The table's columns under the names the engine's Arrow reader takes.
+        let rename = |name: &str| -> String {
+            if name == opts.id_column {
+                schema_names::ID.to_owned()
+            } else if name == opts.vector_column {
+                schema_names::VECTOR.to_owned()
+            } else if text_column.as_deref() == Some(name) {
+                schema_names::DOCUMENT.to_owned()
+            } else {
+                name.to_owned()
+            }
+        };
+        if let Some(cols) = &opts.metadata_columns {
+            for col in cols {
+                schema.field_with_name(col).map_err(|_| missing(col))?;
+            }
+        }
+        let keep = |name: &str| {
+            name == opts.id_column
+                || name == opts.vector_column
+                || text_column.as_deref() == Some(name)
+                || opts.metadata_columns.as_ref().is_none_or(|cols| cols.iter().any(|c| c == name))
+        };
+        let kept: Vec<usize> = (0..schema.fields().len()).filter(|&i| keep(schema.field(i).name())).collect();
+        let renamed = std::sync::Arc::new(Schema::new(
+            kept.iter().map(|&i| {
+                let f = schema.field(i);
+                Field::new(rename(f.name()), f.data_type().clone(), true)
+            }).collect::<Vec<_>>(),
+        ));
+        let total = block_on(table.count_rows(None))? as u64;
+        let name = opts.name.clone().unwrap_or_else(|| opts.table.clone());
+        let c = self.create_collection(&name, dim, opts.metric)?;
+        let written = (|| -> Result<u64> {
+            let mut stream = Box::pin(block_on(table.query().execute())?);
+            let mut done = 0u64;
+            // One batch at a time (each write runs the engine's runtime itself).
+            while let Some(batch) = block_on(stream.try_next())? {
+                let columns = kept.iter().map(|&i| batch.column(i).clone()).collect();
+                let batch = arrow_array::RecordBatch::try_new(renamed.clone(), columns)?;
+                let mut owned = OwnedRecords::default();
+                owned.extend_from_arrow(&batch)?;
+                let now = crate::util::time::now_micros();
+                c.add_with_created(&owned.as_records(), &vec![now; owned.ids.len()])?;
+                done += owned.ids.len() as u64;
+                progress(done, total.max(done));
+            }
+            Ok(done)
+        })();
+        match written {
+            Ok(records) => Ok(TransferReport { kind: StoreKind::Collection, name, records }),
+            Err(e) => {
+                drop(c);
+                let _ = self.drop_collection_any(&name);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Records read from the file, not yet written.
+#[derive(Default)]
+struct Batch {
+    ids: Vec<String>,
+    vectors: Vec<f32>,
+    documents: Vec<Option<String>>,
+    metadata: Vec<Metadata>,
+    created_at: Vec<i64>,
+}
+
+impl Batch {
+    fn push(&mut self, line: &str, dim: usize) -> Result<()> {
+        // The engine's parser: numbers exactly (serde_json's own can be one unit in the last
+        // place off), so floats come back bit for bit.
+        let v = parse_json(line).map_err(|e| Error::invalid_argument(format!("not JSON ({})", e.message())))?;
+        let obj = v.as_object().ok_or_else(|| Error::invalid_argument("a record must be a JSON object"))?;
+        let id = obj.get("id").and_then(|v| v.as_str()).ok_or_else(|| Error::invalid_argument("\"id\" must be a string"))?;
+        let vector = obj.get("vector").and_then(|v| v.as_array()).ok_or_else(|| Error::invalid_argument("\"vector\" must be a list of numbers"))?;
+        if vector.len() != dim {
+            return Err(Error::new(ErrorKind::DimensionMismatch, format!("record {id:?} has {} values, the store {dim}", vector.len())));
+        }
+        let start = self.vectors.len();
+        for x in vector {
+            match x.as_f64() {
+                Some(f) => self.vectors.push(f as f32),
+                None => {
+                    self.vectors.truncate(start);
+                    return Err(Error::invalid_argument(format!("record {id:?}: \"vector\" holds a non-number")));
+                }
+            }
+        }
+        let document = match obj.get("document") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                self.vectors.truncate(start);
+                return Err(Error::invalid_argument(format!("record {id:?}: \"document\" must be a string or null")));
+            }
+        };
+        let metadata = match obj.get("metadata") {
+            None | Some(serde_json::Value::Null) => Metadata::new(),
+            Some(m) => match Value::from_json_value(m.clone()) {
+                Ok(Value::Map(m)) => m,
+                Ok(_) => {
+                    self.vectors.truncate(start);
+                    return Err(Error::new(ErrorKind::InvalidMetadata, format!("record {id:?}: \"metadata\" must be an object")));
+                }
+                Err(e) => {
+                    self.vectors.truncate(start);
+                    return Err(e);
+                }
+            },
+        };
+        let created = obj.get("created_at_us").and_then(|v| v.as_i64()).unwrap_or_else(crate::util::time::now_micros);
+        self.ids.push(id.to_owned());
+        self.documents.push(document);
+        self.metadata.push(metadata);
+        self.created_at.push(created);
+        Ok(())
+    }
+
+    /// Writes the batch (one commit) and empties it.
+    fn write(&mut self, c: &Collection) -> Result<u64> {
+        if self.ids.is_empty() {
+            return Ok(0);
+        }
+        let n = self.ids.len() as u64;
+        c.add_with_created(
+            &Records {
+                ids: &self.ids,
+                vectors: Vectors::Flat { data: &self.vectors, dim: c.dim() },
+                documents: Some(&self.documents),
+                metadata: Some(&self.metadata),
+            },
+            &self.created_at,
+        )?;
+        *self = Batch::default();
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,188 @@
+"""Export and import (agentdb.transfer): every kind of store round-trips exactly (vectors bit for
+bit, documents, metadata with types, creation times, index parameters; memories with their
+agent, kind, importance and access statistics; RAG chunks searchable again), a failed import
+leaves nothing, bad files give clear errors, and the CLI verbs drive the same calls."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import agentdb
+from agentdb.embed import HashingEmbedder
+
+
+def everything(c: agentdb.Collection) -> list:
+    g = c.get()
+    got = c._native.get(None, None, None, 0)
+    rows = sorted(zip(g.ids, [v.tobytes() for v in g.vectors], g.documents, [json.dumps(m, sort_keys=True, default=str) for m in g.metadata]))
+    assert len(got[0]) == len(rows)
+    return rows
+
+
+def test_a_collection_round_trips_exactly(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    vecs = rng.standard_normal((700, 8)).astype(np.float32)
+    vecs[0] = [np.float32(1) / 3, np.nextafter(np.float32(0), np.float32(1)), -0.0, 1e-30, 3.4e38, -1, 0.1, 0.2]
+    with agentdb.connect(tmp_path / "a") as db:
+        c = db.create_collection("docs", dim=8, metric="dot")
+        c.add(
+            ids=[f"r{i}" for i in range(700)],
+            vectors=vecs,
+            documents=[None if i % 3 else f"line {i}\nwith \"quotes\" and ünïcode" for i in range(700)],
+            metadata=[{"n": i, "x": i / 7, "ok": i % 2 == 0, "tags": ["a", "b"], "at": datetime(2024, 5, 1, tzinfo=timezone.utc)} for i in range(700)],
+        )
+        c.create_index(m=8, ef_construction=64)
+        before = everything(c)
+        index = c.index
+        seen = []
+        r = db.export_store("docs", tmp_path / "docs.jsonl", progress=lambda d, t: seen.append((d, t)))
+        assert r == {"kind": "collection", "name": "docs", "records": 700}
+        assert seen[-1] == (700, 700)
+    header = json.loads((tmp_path / "docs.jsonl").read_text().splitlines()[0])
+    assert (header["format"], header["kind"], header["dim"], header["metric"], header["records"]) == ("agentdb-export", "collection", 8, "dot", 700)
+    with agentdb.connect(tmp_path / "b") as db:
+        assert db.import_store(tmp_path / "docs.jsonl", progress=False) == {"kind": "collection", "name": "docs", "records": 700}
+        c = db.get_collection("docs")
+        assert everything(c) == before
+        assert c.index == index and c.metric == "dot"
+        with pytest.raises(agentdb.CollectionExistsError):
+            db.import_store(tmp_path / "docs.jsonl")
+        assert db.import_store(tmp_path / "docs.jsonl", name="again")["name"] == "again"
+
+
+def test_a_memory_store_round_trips_with_its_ranking(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    with agentdb.connect(tmp_path / "a") as db:
+        m = db.memory("notes", dim=4)
+        for i in range(30):
+            m.remember(f"note {i}", agent_id="ann" if i % 2 else "bob", kind="semantic" if i % 3 else "episodic",
+                       importance=i / 30, vector=rng.standard_normal(4).astype(np.float32))
+        m.recall(np.ones(4, dtype=np.float32), agent_id="ann")  # access statistics
+        m.flush()
+        q = np.array([1, 0.5, 0, -1], dtype=np.float32)
+        now = datetime.now(timezone.utc)
+        want = [(h.record.id, h.record.kind, h.record.agent_id, round(h.score, 6)) for h in m.recall(q, k=10, agent_id="ann", touch=False, now=now)]
+        assert db.store_kind("notes") == "memory"
+        db.export_store("notes", tmp_path / "notes.jsonl")
+    with agentdb.connect(tmp_path / "b") as db:
+        assert db.import_store(tmp_path / "notes.jsonl")["kind"] == "memory"
+        m = db.memory("notes")
+        assert m.count() == 30
+        got = [(h.record.id, h.record.kind, h.record.agent_id, round(h.score, 6)) for h in m.recall(q, k=10, agent_id="ann", touch=False, now=now)]
+        assert got == want
+
+
+def test_a_rag_store_round_trips_and_answers_again(tmp_path: Path) -> None:
+    emb = HashingEmbedder(32)
+    with agentdb.connect(tmp_path / "a") as db:
+        r = db.rag("kb", embedder=emb)
+        r.ingest("# Reset\nTo reset a password open settings.\n\n# Billing\nInvoices are monthly.", id="guide", format="markdown")
+        want = [(h.id, h.doc_id) for h in r.search("reset password", k=3)]
+        db.export_store("kb", tmp_path / "kb.jsonl", kind="rag")
+    with agentdb.connect(tmp_path / "b") as db:
+        db.import_store(tmp_path / "kb.jsonl")
+        r = db.rag("kb", embedder=emb)
+        assert [(h.id, h.doc_id) for h in r.search("reset password", k=3)] == want
+        assert [d.doc_id for d in r.documents()] == ["guide"]
+
+
+def test_bad_files_are_refused_and_leave_nothing(tmp_path: Path, db: agentdb.Database) -> None:
+    c = db.create_collection("c", dim=2)
+    c.add(ids=["a", "b"], vectors=np.eye(2, dtype=np.float32))
+    f = tmp_path / "c.jsonl"
+    db.export_store("c", f)
+    lines = f.read_text().splitlines()
+    with agentdb.connect(tmp_path / "other") as other:
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text("\n".join(lines + ['{"id": "z", "vector": [1, "x"]}']) + "\n")
+        with pytest.raises(agentdb.InvalidArgumentError, match="line 4"):
+            other.import_store(bad)
+        bad.write_text("\n".join(lines + ['{"id": "z", "vector": [1, 2, 3]}']) + "\n")
+        with pytest.raises(agentdb.DimensionMismatchError, match="line 4: .*3 values"):
+            other.import_store(bad)
+        bad.write_text("\n".join(lines + ["not json"]) + "\n")
+        with pytest.raises(agentdb.InvalidArgumentError, match="not JSON"):
+            other.import_store(bad)
+        bad.write_text('{"hello": 1}\n')
+        with pytest.raises(agentdb.InvalidArgumentError, match="not an AgentDB export"):
+            other.import_store(bad)
+        with pytest.raises(agentdb.StorageError):
+            other.import_store(tmp_path / "missing.jsonl")
+        assert other.list_collections() == []
+        bad.write_text(lines[0].replace('"name":"c"', '"name":"../x"') + "\n")
+        with pytest.raises(agentdb.InvalidNameError):
+            other.import_store(bad)
+    with pytest.raises(agentdb.CollectionNotFoundError):
+        db.export_store("nope", f)
+    with pytest.raises(agentdb.InvalidArgumentError):
+        db.export_store("c", f, kind="table")
+    assert f.read_text().splitlines() == lines, "a failed export left the old file"
+
+
+def test_cli_export_and_import(tmp_path: Path) -> None:
+    with agentdb.connect(tmp_path / "a") as db:
+        db.create_collection("c", dim=2).add(ids=["a", "b"], vectors=np.eye(2, dtype=np.float32), documents=["x", "y"])
+    cli = [sys.executable, "-m", "agentdb"]
+    p = subprocess.run(cli + ["export", str(tmp_path / "a"), "c", str(tmp_path / "c.jsonl"), "--json"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {"kind": "collection", "name": "c", "records": 2}
+    p = subprocess.run(cli + ["import", str(tmp_path / "b"), str(tmp_path / "c.jsonl"), "--name", "copy"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "imported collection 'copy': 2 records" in p.stdout
+    p = subprocess.run(cli + ["import", str(tmp_path / "b"), str(tmp_path / "c.jsonl"), "--name", "copy"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "CollectionExistsError" in p.stderr
+    with agentdb.connect(tmp_path / "b", read_only=True) as db:
+        assert sorted(db.get_collection("copy").get().documents) == ["x", "y"]
+
+
+def test_a_table_written_by_lancedb_becomes_a_collection(tmp_path: Path, db: agentdb.Database) -> None:
+    lancedb = pytest.importorskip("lancedb")
+    rng = np.random.default_rng(3)
+    vecs = rng.standard_normal((300, 6)).astype(np.float32)
+    ldb = lancedb.connect(tmp_path / "lance")
+    ldb.create_table("papers", data=[
+        {"id": i, "vector": vecs[i].tolist(), "text": f"paper {i}", "year": 2000 + i % 20, "score": i / 3, "open": i % 2 == 0}
+        for i in range(300)
+    ])
+    r = db.import_lancedb(tmp_path / "lance", "papers", text_column="text", metric="l2", progress=False)
+    assert r == {"kind": "collection", "name": "papers", "records": 300}
+    c = db.get_collection("papers")
+    assert (c.dim, c.metric, c.count()) == (6, "l2", 300)
+    got = c.get(["17"])
+    assert got.vectors[0].tobytes() == vecs[17].tobytes()
+    assert got.documents == ["paper 17"]
+    assert got.metadata[0] == {"year": 2017, "score": 17 / 3, "open": False}
+    hits = c.search(vecs[42], k=1, where={"year": 2002})
+    assert hits.ids == ["42"]
+    with pytest.raises(agentdb.InvalidArgumentError, match="no column 'emb'"):
+        db.import_lancedb(tmp_path / "lance", "papers", name="x", vector_column="emb")
+    with pytest.raises(agentdb.CollectionNotFoundError):
+        db.import_lancedb(tmp_path / "lance", "nope")
+    assert db.list_collections() == ["papers"]
+    p = subprocess.run([sys.executable, "-m", "agentdb", "import", str(tmp_path / "cli-db"), "--lancedb", str(tmp_path / "lance"),
+                        "--table", "papers", "--text-column", "text", "--json"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["records"] == 300
+    r = db.import_lancedb(tmp_path / "lance", "papers", name="slim", metadata_columns=["year"], progress=False)
+    assert db.get_collection("slim").get(["3"]).metadata == [{"year": 2003}]
+    assert db.get_collection("slim").get(["3"]).documents == [None]
+
+
+def test_another_agentdb_collection_imports_as_a_lancedb_table(tmp_path: Path) -> None:
+    """Every AgentDB collection is a LanceDB table: its own time columns are left out by naming
+    the metadata columns."""
+    with agentdb.connect(tmp_path / "a") as a:
+        a.create_collection("docs", dim=2).add(ids=["x", "y"], vectors=np.eye(2, dtype=np.float32), documents=["d1", "d2"], metadata=[{"k": 1}, {"k": 2}])
+    with agentdb.connect(tmp_path / "b") as b:
+        with pytest.raises(agentdb.InvalidMetadataError, match="reserved"):
+            b.import_lancedb(tmp_path / "a", "docs", text_column="document")
+        b.import_lancedb(tmp_path / "a", "docs", text_column="document", metadata_columns=["k"])
+        got = b.get_collection("docs").get(["x", "y"])
+        assert got.documents == ["d1", "d2"] and got.metadata == [{"k": 1}, {"k": 2}]

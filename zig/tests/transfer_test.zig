@@ -1,0 +1,65 @@
+//! Export and import through the Zig layer: a collection round-trips into another database, an
+//! existing store is refused, a missing store is not found. `std.testing.allocator` fails any
+//! test that leaks.
+const std = @import("std");
+const agentdb = @import("agentdb");
+const transfer = agentdb.transfer;
+
+const testing = std.testing;
+const gpa = testing.allocator;
+
+const TempDb = @import("temp_db.zig").TempDb;
+
+test "transfer: a collection round-trips through a file" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    const base = std.fs.path.dirname(tmp.path).?;
+    const file = try std.fs.path.joinZ(gpa, &.{ base, "docs.jsonl" });
+    defer gpa.free(file);
+    const other_path = try std.fs.path.joinZ(gpa, &.{ base, "other" });
+    defer gpa.free(other_path);
+
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var coll = try db.openOrCreateCollection("docs", .{ .dim = 2, .metric = .l2 });
+    defer coll.deinit();
+    try coll.add(gpa, .{ .ids = &.{ "a", "b" }, .vectors = &.{ 0.1, 0.2, 1.0 / 3.0, -4 }, .dim = 2 });
+    const out = try transfer.exportStore(gpa, db, "docs", .any, file);
+    defer gpa.free(out);
+    try testing.expect(std.mem.indexOf(u8, out, "\"records\":2") != null);
+    try testing.expectError(error.CollectionNotFound, transfer.exportStore(gpa, db, "nope", .collection, file));
+
+    var other = try agentdb.Database.open(other_path);
+    defer other.deinit();
+    const in = try transfer.importStore(gpa, other, file, "copy");
+    defer gpa.free(in);
+    try testing.expect(std.mem.indexOf(u8, in, "\"name\":\"copy\"") != null);
+    try testing.expectError(error.CollectionExists, transfer.importStore(gpa, other, file, "copy"));
+    var copy = try other.openCollection("copy");
+    defer copy.deinit();
+    var hits = try copy.search(gpa, &.{ 0.1, 0.2 }, .{ .k = 1 });
+    defer hits.deinit();
+    try testing.expectEqualStrings("a", hits.hits()[0].id);
+    try testing.expectEqual(@as(f32, 0), hits.hits()[0].distance);
+}
+
+test "transfer: a LanceDB table (an AgentDB collection's) becomes a collection" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    const base = std.fs.path.dirname(tmp.path).?;
+    const other_path = try std.fs.path.joinZ(gpa, &.{ base, "other" });
+    defer gpa.free(other_path);
+    {
+        var db = try agentdb.Database.open(tmp.path);
+        defer db.deinit();
+        var coll = try db.openOrCreateCollection("docs", .{ .dim = 2, .metric = .l2 });
+        defer coll.deinit();
+        try coll.add(gpa, .{ .ids = &.{ "a", "b" }, .vectors = &.{ 1, 0, 0, 1 }, .dim = 2, .metadata_json = "[{\"k\": 1}, {\"k\": 2}]" });
+    }
+    var other = try agentdb.Database.open(other_path);
+    defer other.deinit();
+    const r = try transfer.importLanceTable(gpa, other, tmp.path, "docs", .{ .text_column = "document", .metadata_columns = &.{"k"}, .metric = .l2 });
+    defer gpa.free(r);
+    try testing.expect(std.mem.indexOf(u8, r, "\"records\":2") != null);
+    try testing.expectError(error.CollectionNotFound, transfer.importLanceTable(gpa, other, tmp.path, "nope", .{}));
+}
