@@ -51,6 +51,8 @@ from .rag import Citation, Context, IngestResult, IngestSummary, Rag, RagHit
 from .memory import ConsolidationReport, Memory, MemoryHit, MemoryRecord, RecallWeights
 from . import embed
 from .state import Checkpoint, PendingWrite, State, StateVersion
+from . import aio
+from .aio import AsyncCollection, AsyncDatabase, AsyncMemory, AsyncRag, AsyncState, connect_async
 from . import admin
 from .admin import BackupPoint, Problem, VerifyReport, list_backups, restore
 
@@ -111,6 +113,13 @@ __all__ = [
     "InternalError",
     "DatabaseLockedError",
     "ReadOnlyError",
+    "aio",
+    "connect_async",
+    "AsyncDatabase",
+    "AsyncCollection",
+    "AsyncMemory",
+    "AsyncState",
+    "AsyncRag",
     "admin",
     "BackupPoint",
     "Problem",

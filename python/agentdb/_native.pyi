@@ -67,6 +67,7 @@ __all__ = [
     "STORE_KINDS",
     "SYNC_MODES",
     "State",
+    "WorkerPool",
     "__version__",
     "backup",
     "chunk_text",
@@ -536,6 +537,25 @@ class Rag:
 
 def is_metadata_key(key: str) -> bool: ...
 
+@final
+class WorkerPool:
+    def __new__(cls, threads: int, resolve: Callable[[Any, bool, Any], None]) -> Self: ...
+    def submit(
+        self,
+        event_loop: Any,
+        future: Any,
+        call: Callable[..., Any],
+        args: Tuple[Any, ...],
+        kwargs: Optional[Dict[str, Any]] = None,
+    ) -> None: ...
+    def shutdown(self, event_loop: Any, future: Any) -> None: ...
+    def join(self) -> None: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
 # ops.rs: stats, health, metrics and the log bridge (see agentdb.ops for the dicts' fields)
 def db_stats(db: Database) -> Dict[str, Any]: ...
 def db_health(db: Database) -> Dict[str, Any]: ...

@@ -27,12 +27,11 @@ $contains $exists`` and ``$and $or $not``), or a SQL string over the stored colu
 
 Async methods are real coroutines: embeddings go through the embedder's own async methods
 (``aembed_documents`` / ``aembed_query``) and every engine call runs in a worker thread
-(:func:`asyncio.to_thread`; the engine releases the GIL), so the event loop is never blocked.
+(:func:`agentdb.aio.run`, AgentDB's worker pool; the engine releases the GIL), so the event loop is never blocked.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
@@ -49,6 +48,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
         "agentdb.integrations.langchain needs langchain-core: pip install 'agentdb-embedded[langchain]'"
     ) from e
 
+from .. import aio as _aio
 from .. import errors as _errors
 from ..collection import Collection, Where
 from ..database import Database, PathLike
@@ -190,7 +190,7 @@ class AgentDBVectorStore(VectorStore):
         texts, metadatas, ids = _batch(texts, metadatas, ids)
         for lo, hi in _chunks(len(texts), batch_size):
             vectors = await self._embedding.aembed_documents(texts[lo:hi])
-            await asyncio.to_thread(self._write, ids[lo:hi], vectors, texts[lo:hi], metadatas[lo:hi])
+            await _aio.run(self._write, ids[lo:hi], vectors, texts[lo:hi], metadatas[lo:hi])
         return ids
 
     def _write(self, ids: List[str], vectors: Any, texts: List[str], metadatas: List[Optional[dict]]) -> None:
@@ -219,7 +219,7 @@ class AgentDBVectorStore(VectorStore):
 
     async def adelete(self, ids: Optional[List[str]] = None, **kwargs: Any) -> bool:
         """Async :meth:`delete` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.delete, ids, **kwargs)
+        return await _aio.run(self.delete, ids, **kwargs)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -234,7 +234,7 @@ class AgentDBVectorStore(VectorStore):
 
     async def aget_by_ids(self, ids: Sequence[str], /) -> List[Document]:
         """Async :meth:`get_by_ids` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.get_by_ids, ids)
+        return await _aio.run(self.get_by_ids, ids)
 
     def similarity_search_with_score_by_vector(
         self, embedding: Sequence[float], k: int = 4, filter: Where = None, **kwargs: Any
@@ -282,13 +282,13 @@ class AgentDBVectorStore(VectorStore):
     ) -> List[Tuple[Document, float]]:
         """Async :meth:`similarity_search_with_score` (``aembed_query``, then a worker thread)."""
         embedding = await self._embedding.aembed_query(query)
-        return await asyncio.to_thread(self.similarity_search_with_score_by_vector, embedding, k, filter, **kwargs)
+        return await _aio.run(self.similarity_search_with_score_by_vector, embedding, k, filter, **kwargs)
 
     async def asimilarity_search_by_vector(
         self, embedding: List[float], k: int = 4, filter: Where = None, **kwargs: Any
     ) -> List[Document]:
         """Async :meth:`similarity_search_by_vector` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.similarity_search_by_vector, embedding, k, filter, **kwargs)
+        return await _aio.run(self.similarity_search_by_vector, embedding, k, filter, **kwargs)
 
     async def asimilarity_search(self, query: str, k: int = 4, filter: Where = None, **kwargs: Any) -> List[Document]:
         """Async :meth:`similarity_search` (``aembed_query``, then a worker thread)."""
@@ -352,7 +352,7 @@ class AgentDBVectorStore(VectorStore):
         **kwargs: Any,
     ) -> List[Document]:
         """Async :meth:`max_marginal_relevance_search_by_vector` (runs in a worker thread)."""
-        return await asyncio.to_thread(
+        return await _aio.run(
             self.max_marginal_relevance_search_by_vector, embedding, k, fetch_k, lambda_mult, filter, **kwargs
         )
 
@@ -398,7 +398,7 @@ class AgentDBVectorStore(VectorStore):
         **kwargs: Any,
     ) -> VST:
         """Async :meth:`from_texts` (opening the database runs in a worker thread)."""
-        store = await asyncio.to_thread(lambda: cls(embedding, **kwargs))
+        store = await _aio.run(lambda: cls(embedding, **kwargs))
         await store.aadd_texts(texts, metadatas, ids=ids)
         return store
 

@@ -29,12 +29,11 @@ Similarities (higher is closer): cosine ``cos(q, v)``, dot ``q·v`` (both ``1 - 
 l2 ``1 / (1 + ‖q - v‖²)``. Query modes: ``default`` and ``mmr`` (``mmr_threshold`` from the
 query or the ``mmr_threshold`` keyword; ``mmr_prefetch_k`` or ``mmr_prefetch_factor`` size the
 candidate set). The async methods run the engine calls in a worker thread
-(:func:`asyncio.to_thread`; the engine releases the GIL), never on the event loop.
+(:func:`agentdb.aio.run`, AgentDB's worker pool; the engine releases the GIL), never on the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Dict, List, Optional, Sequence
 
 try:
@@ -57,6 +56,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
         "agentdb.integrations.llamaindex needs llama-index-core: pip install 'agentdb-embedded[llamaindex]'"
     ) from e
 
+from .. import aio as _aio
 from .. import errors as _errors
 from ..collection import Collection
 from ..database import Database, PathLike
@@ -145,7 +145,7 @@ class AgentDBVectorStore(BasePydanticVectorStore):
 
     async def async_add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> List[str]:
         """Async :meth:`add` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.add, nodes, **add_kwargs)
+        return await _aio.run(self.add, nodes, **add_kwargs)
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
         """Deletes every node of the source document ``ref_doc_id``."""
@@ -155,7 +155,7 @@ class AgentDBVectorStore(BasePydanticVectorStore):
 
     async def adelete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
         """Async :meth:`delete` (runs in a worker thread)."""
-        await asyncio.to_thread(self.delete, ref_doc_id, **delete_kwargs)
+        await _aio.run(self.delete, ref_doc_id, **delete_kwargs)
 
     def delete_nodes(
         self,
@@ -179,7 +179,7 @@ class AgentDBVectorStore(BasePydanticVectorStore):
         **delete_kwargs: Any,
     ) -> None:
         """Async :meth:`delete_nodes` (runs in a worker thread)."""
-        await asyncio.to_thread(self.delete_nodes, node_ids, filters, **delete_kwargs)
+        await _aio.run(self.delete_nodes, node_ids, filters, **delete_kwargs)
 
     def clear(self) -> None:
         """Deletes every node (the collection stays)."""
@@ -189,7 +189,7 @@ class AgentDBVectorStore(BasePydanticVectorStore):
 
     async def aclear(self) -> None:
         """Async :meth:`clear` (runs in a worker thread)."""
-        await asyncio.to_thread(self.clear)
+        await _aio.run(self.clear)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ class AgentDBVectorStore(BasePydanticVectorStore):
         filters: Optional[MetadataFilters] = None,
     ) -> List[BaseNode]:
         """Async :meth:`get_nodes` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.get_nodes, node_ids, filters)
+        return await _aio.run(self.get_nodes, node_ids, filters)
 
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         """The ``similarity_top_k`` nodes nearest to ``query.query_embedding`` among those that
@@ -268,7 +268,7 @@ class AgentDBVectorStore(BasePydanticVectorStore):
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         """Async :meth:`query` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.query, query, **kwargs)
+        return await _aio.run(self.query, query, **kwargs)
 
 
 # -- filters ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 //! `agentdb/_native.pyi` is checked against this module by mypy's stubtest (`make test-python`).
 
 mod admin;
+mod aio;
 mod args;
 mod collection;
 mod conversion;
@@ -51,6 +52,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distance::distance, m)?)?;
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
+    m.add_class::<aio::PyWorkerPool>()?;
     m.add_function(wrap_pyfunction!(ops::db_stats, m)?)?;
     m.add_function(wrap_pyfunction!(ops::db_health, m)?)?;
     m.add_function(wrap_pyfunction!(ops::metrics_text, m)?)?;

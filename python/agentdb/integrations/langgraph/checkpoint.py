@@ -24,13 +24,12 @@ Storage mapping (one AgentDB checkpoint row per LangGraph checkpoint):
   already exists is kept (LangGraph's rule: a task's first result wins). The engine applies
   these rules and returns writes in LangGraph's replay order.
 
-The async methods run the same code in a worker thread (``asyncio.to_thread``): they never block
+The async methods run the same code in a worker thread (:func:`agentdb.aio.run`, AgentDB's worker pool): they never block
 the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -48,6 +47,8 @@ from langgraph.checkpoint.base import (
     get_checkpoint_id,
     get_serializable_checkpoint_metadata,
 )
+
+from ... import aio as _aio
 
 __all__ = ["AgentDBSaver"]
 
@@ -178,7 +179,7 @@ class AgentDBSaver(BaseCheckpointSaver[Union[int, float, str]]):
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await asyncio.to_thread(self.close)
+        await _aio.run(self.close)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -375,7 +376,7 @@ class AgentDBSaver(BaseCheckpointSaver[Union[int, float, str]]):
 
     async def aget_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
         """Async :meth:`get_tuple` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.get_tuple, config)
+        return await _aio.run(self.get_tuple, config)
 
     async def alist(
         self,
@@ -386,9 +387,9 @@ class AgentDBSaver(BaseCheckpointSaver[Union[int, float, str]]):
         limit: Optional[int] = None,
     ) -> AsyncIterator[CheckpointTuple]:
         """Async :meth:`list` (reads run in a worker thread)."""
-        rows = await asyncio.to_thread(self._list_rows, config, filter, before, limit)
+        rows = await _aio.run(self._list_rows, config, filter, before, limit)
         for row, checkpoint, metadata in rows:
-            yield await asyncio.to_thread(self._tuple, row, checkpoint, metadata)
+            yield await _aio.run(self._tuple, row, checkpoint, metadata)
 
     async def aput(
         self,
@@ -398,7 +399,7 @@ class AgentDBSaver(BaseCheckpointSaver[Union[int, float, str]]):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Async :meth:`put` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
+        return await _aio.run(self.put, config, checkpoint, metadata, new_versions)
 
     async def aput_writes(
         self,
@@ -408,12 +409,12 @@ class AgentDBSaver(BaseCheckpointSaver[Union[int, float, str]]):
         task_path: str = "",
     ) -> None:
         """Async :meth:`put_writes` (runs in a worker thread)."""
-        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+        await _aio.run(self.put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async :meth:`delete_thread` (runs in a worker thread)."""
-        await asyncio.to_thread(self.delete_thread, thread_id)
+        await _aio.run(self.delete_thread, thread_id)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Async :meth:`copy_thread` (runs in a worker thread)."""
-        await asyncio.to_thread(self.copy_thread, source_thread_id, target_thread_id)
+        await _aio.run(self.copy_thread, source_thread_id, target_thread_id)

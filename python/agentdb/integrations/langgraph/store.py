@@ -73,6 +73,7 @@ from langgraph.store.base import (
     tokenize_path,
 )
 
+from ... import aio as _aio
 from ...errors import DuplicateIdError
 
 try:  # langgraph >= 0.3: checks labels of ops that reach batch() directly
@@ -368,7 +369,7 @@ class AgentDBStore(BaseStore):
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await asyncio.to_thread(self.close)
+        await _aio.run(self.close)
 
     # -- the backend: every call into AgentDB memory goes through these few methods ---------
 
@@ -488,7 +489,7 @@ class AgentDBStore(BaseStore):
         texts = [t for p in plans for _, t in p.texts]
         if texts:
             self._assign(plans, self._as_matrix(await self.embeddings.aembed_documents(texts), len(texts)))
-        return await asyncio.to_thread(self._run, ops, vectors, plans)
+        return await _aio.run(self._run, ops, vectors, plans)
 
     def _check(self, ops: list[Op]) -> None:
         for op in ops:
@@ -733,7 +734,7 @@ class AgentDBStore(BaseStore):
 
     async def asweep_ttl(self) -> int:
         """Async :meth:`sweep_ttl` (runs in a worker thread)."""
-        return await asyncio.to_thread(self.sweep_ttl)
+        return await _aio.run(self.sweep_ttl)
 
     def start_ttl_sweeper(self, sweep_interval_minutes: Optional[float] = None) -> None:
         """Starts a daemon thread that calls :meth:`sweep_ttl` every ``sweep_interval_minutes``
