@@ -118,7 +118,9 @@ def main() -> None:
         "",
         "What is recorded per call: a relaxed load of the on/off flag, one `Instant::now()` before and",
         "after, and four relaxed atomic adds (histogram bucket, duration sum, items, errors on failure).",
-        "Differences within about ±1 % are the machine's noise between blocks, not the metrics.",
+        "Differences of a percent or two either way are the machine's noise between blocks, not the
+metrics: a one-row `add` waits for the log's group commit, whose timing varies most (a `--quick`
+run while builds shared the two cores put it at +8 %, this quiet full run at -2 %).",
         "",
     ]
     RESULTS.mkdir(exist_ok=True)
