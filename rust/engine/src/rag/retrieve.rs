@@ -42,23 +42,32 @@ impl Rag {
         let n = candidates(options);
         let filter = options.filter.as_ref();
         let mut pool: HashMap<String, (Candidate, RagHitRanks)> = HashMap::new();
+        // Ranks are taken after ordering each list by (score, chunk id): equal scores (the same
+        // text twice, in two documents) come back from the searches in any order, and their
+        // ranks must not change from one call to the next, or neither would the fused order.
         if use_vec {
             let r = self.chunks.search(vector.unwrap_or_default(), n, filter)?;
-            for (i, id) in r.ids.into_iter().enumerate() {
+            let mut order: Vec<usize> = (0..r.ids.len()).collect();
+            order.sort_by(|&a, &b| r.distances[a].total_cmp(&r.distances[b]).then_with(|| r.ids[a].cmp(&r.ids[b])));
+            for (rank, i) in order.into_iter().enumerate() {
+                let id = r.ids[i].clone();
                 let e = pool.entry(id.clone()).or_insert_with(|| {
                     (Candidate { id, text: r.documents[i].clone(), metadata: r.metadata[i].clone() }, RagHitRanks::default())
                 });
-                e.1.vector_rank = i + 1;
+                e.1.vector_rank = rank + 1;
                 e.1.distance = r.distances[i];
             }
         }
         if use_text {
             let r = self.chunks.text_search(text.unwrap_or_default(), n, filter)?;
-            for (i, id) in r.ids.into_iter().enumerate() {
+            let mut order: Vec<usize> = (0..r.ids.len()).collect();
+            order.sort_by(|&a, &b| r.scores[b].total_cmp(&r.scores[a]).then_with(|| r.ids[a].cmp(&r.ids[b])));
+            for (rank, i) in order.into_iter().enumerate() {
+                let id = r.ids[i].clone();
                 let e = pool.entry(id.clone()).or_insert_with(|| {
                     (Candidate { id, text: r.documents[i].clone(), metadata: r.metadata[i].clone() }, RagHitRanks::default())
                 });
-                e.1.text_rank = i + 1;
+                e.1.text_rank = rank + 1;
                 e.1.bm25 = r.scores[i];
             }
         }
