@@ -2966,6 +2966,29 @@ enum agentdb_status agentdb_problems_checked(const struct agentdb_problems *prob
  */
 enum agentdb_status agentdb_problems_free(struct agentdb_problems *problems);
 
+/**
+ * Writes the points of the backup directory `src` as a JSON report to `*out_report`: an array,
+ * oldest first, of `{"seq", "time_micros", "incremental", "tables": {table: Lance version},
+ * "files", "bytes", "copied_files", "copied_bytes"}` (`files`/`bytes`: what a restore of the
+ * point writes). `AGENTDB_INVALID_ARGUMENT` when `src` is not a backup directory.
+ *
+ * # Safety
+ * `src` is NULL or a NUL-terminated string; `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_list_backups(const char *src, struct agentdb_report **out_report);
+
+/**
+ * Checks every file of point `at` (0: the latest) of the backup directory `src` against the
+ * size and SHA-256 its point recorded, changing nothing, and writes the problems as a JSON
+ * report to `*out_report`: an array of `{"path", "problem"}`, empty when the point is sound.
+ *
+ * # Safety
+ * `src` is NULL or a NUL-terminated string; `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_verify_backup(const char *src,
+                                          uint64_t at,
+                                          struct agentdb_report **out_report);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -97,6 +97,20 @@ static void test_backup_and_restore_points(void) {
     EXPECT(agentdb_restore(NULL, out3, 0, NULL), AGENTDB_NULL_POINTER);
     EXPECT(agentdb_restore(dest, NULL, 0, NULL), AGENTDB_NULL_POINTER);
     CHECK(!path_exists(out3));
+    {
+        agentdb_report *rep;
+        const char *text;
+        OK(agentdb_list_backups(dest, &rep));
+        OK(agentdb_report_get_text(rep, &text, NULL));
+        CHECK(text[0] == '[' && strstr(text, "\"seq\":1") && strstr(text, "\"seq\":3") && strstr(text, "\"incremental\":true"));
+        OK(agentdb_report_free(rep));
+        OK(agentdb_verify_backup(dest, 0, &rep));
+        OK(agentdb_report_get_text(rep, &text, NULL));
+        CHECK(strcmp(text, "[]") == 0);
+        OK(agentdb_report_free(rep));
+        EXPECT(agentdb_list_backups(g_dir, &rep), AGENTDB_INVALID_ARGUMENT);
+        EXPECT(agentdb_verify_backup(NULL, 0, &rep), AGENTDB_NULL_POINTER);
+    }
 
     /* A damaged file of the backup: refused, nothing left behind. */
     g_best_size = 0;
@@ -106,6 +120,14 @@ static void test_backup_and_restore_points(void) {
     EXPECT(agentdb_restore(dest, out3, 1, NULL), AGENTDB_STORAGE);
     CHECK_MSG("damaged");
     CHECK(!path_exists(out3));
+    {
+        agentdb_report *rep;
+        const char *text;
+        OK(agentdb_verify_backup(dest, 1, &rep));
+        OK(agentdb_report_get_text(rep, &text, NULL));
+        CHECK(strstr(text, "\"path\"") && strstr(text, "/data/"));
+        OK(agentdb_report_free(rep));
+    }
 }
 
 static void test_verify(void) {

@@ -144,3 +144,17 @@ pub fn verify(allocator: Allocator, db: agentdb.Database, options: VerifyOptions
     try check(c.agentdb_problems_checked(h, &report.tables, &report.files, &report.rows));
     return report;
 }
+
+/// The points of the backup directory `src` as JSON (see `agentdb_list_backups`), in
+/// `allocator`'s memory.
+pub fn listBackups(allocator: Allocator, src: [:0]const u8) AllocError![]u8 {
+    var r: ?*c.agentdb_report = null;
+    return agentdb.takeReport(allocator, c.agentdb_list_backups(src.ptr, &r), r);
+}
+
+/// The files of point `at` (null: the latest) of `src` that fail their recorded size or SHA-256,
+/// as a JSON array of `{"path", "problem"}` (`[]`: sound). Changes nothing.
+pub fn verifyBackup(allocator: Allocator, src: [:0]const u8, at: ?u64) AllocError![]u8 {
+    var r: ?*c.agentdb_report = null;
+    return agentdb.takeReport(allocator, c.agentdb_verify_backup(src.ptr, at orelse 0, &r), r);
+}

@@ -57,6 +57,13 @@ test "backup points restore what each held; bad targets are refused" {
     try testing.expectEqual(@as(u64, 30), try countIn(out2));
     try testing.expectError(error.InvalidArgument, agentdb.admin.restore(dest, out2, .{}));
     try testing.expectError(error.InvalidArgument, agentdb.admin.restore(dest, out1, .{ .at = 0 }));
+    const points = try agentdb.admin.listBackups(gpa, dest);
+    defer gpa.free(points);
+    try testing.expect(std.mem.indexOf(u8, points, "\"seq\":2") != null);
+    const problems = try agentdb.admin.verifyBackup(gpa, dest, null);
+    defer gpa.free(problems);
+    try testing.expectEqualStrings("[]", problems);
+    try testing.expectError(error.InvalidArgument, agentdb.admin.listBackups(gpa, out1));
 }
 
 test "verify: a sound database, then a removed data file" {

@@ -11,6 +11,9 @@ use crate::args::{index, out_arg, str_arg};
 use crate::handle::{self, agentdb_db, agentdb_problems};
 use crate::status::{agentdb_status, guard, Res};
 use crate::text::Text;
+use crate::handle::agentdb_report;
+use crate::report::new_report;
+use agentdb_engine::serde_json;
 
 /// A backup point, as `agentdb_db_backup` and `agentdb_restore` fill it.
 #[repr(C)]
@@ -216,4 +219,58 @@ pub unsafe extern "C" fn agentdb_problems_checked(
 #[no_mangle]
 pub extern "C" fn agentdb_problems_free(problems: *mut agentdb_problems) -> agentdb_status {
     handle::free(problems, "problems")
+}
+
+/// Writes the points of the backup directory `src` as a JSON report to `*out_report`: an array,
+/// oldest first, of `{"seq", "time_micros", "incremental", "tables": {table: Lance version},
+/// "files", "bytes", "copied_files", "copied_bytes"}` (`files`/`bytes`: what a restore of the
+/// point writes). `AGENTDB_INVALID_ARGUMENT` when `src` is not a backup directory.
+///
+/// # Safety
+/// `src` is NULL or a NUL-terminated string; `out_report` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_list_backups(src: *const c_char, out_report: *mut *mut agentdb_report) -> agentdb_status {
+    let make = || {
+        // SAFETY: contract of this function.
+        let src = unsafe { str_arg(src, "src") }?;
+        let points = agentdb_engine::list_backups(src)?;
+        let items: Vec<serde_json::Value> = points
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "seq": p.seq,
+                    "time_micros": p.time_micros,
+                    "incremental": p.incremental,
+                    "tables": p.tables,
+                    "files": p.files.len(),
+                    "bytes": p.total_bytes(),
+                    "copied_files": p.copied_files,
+                    "copied_bytes": p.copied_bytes,
+                })
+            })
+            .collect();
+        Ok(serde_json::Value::Array(items).to_string())
+    };
+    // SAFETY: contract of this function (`out_report`).
+    unsafe { new_report(out_report, make) }
+}
+
+/// Checks every file of point `at` (0: the latest) of the backup directory `src` against the
+/// size and SHA-256 its point recorded, changing nothing, and writes the problems as a JSON
+/// report to `*out_report`: an array of `{"path", "problem"}`, empty when the point is sound.
+///
+/// # Safety
+/// `src` is NULL or a NUL-terminated string; `out_report` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_verify_backup(src: *const c_char, at: u64, out_report: *mut *mut agentdb_report) -> agentdb_status {
+    let make = || {
+        // SAFETY: contract of this function.
+        let src = unsafe { str_arg(src, "src") }?;
+        let bad = agentdb_engine::verify_backup(src, (at != 0).then_some(at))?;
+        let items: Vec<serde_json::Value> =
+            bad.iter().map(|(path, problem)| serde_json::json!({"path": path, "problem": problem})).collect();
+        Ok(serde_json::Value::Array(items).to_string())
+    };
+    // SAFETY: contract of this function (`out_report`).
+    unsafe { new_report(out_report, make) }
 }
