@@ -186,3 +186,40 @@ def test_another_agentdb_collection_imports_as_a_lancedb_table(tmp_path: Path) -
         b.import_lancedb(tmp_path / "a", "docs", text_column="document", metadata_columns=["k"])
         got = b.get_collection("docs").get(["x", "y"])
         assert got.documents == ["d1", "d2"] and got.metadata == [{"k": 1}, {"k": 2}]
+
+
+def test_a_chroma_directory_becomes_a_collection(tmp_path: Path, db: agentdb.Database) -> None:
+    chromadb = pytest.importorskip("chromadb")
+    rng = np.random.default_rng(5)
+    vecs = rng.standard_normal((250, 5)).astype(np.float32)
+    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
+    src = client.create_collection("notes", metadata={"hnsw:space": "cosine"})
+    src.add(
+        ids=[f"n{i}" for i in range(250)],
+        embeddings=vecs.tolist(),
+        documents=[f"note {i}" for i in range(250)],
+        metadatas=[{"topic": "a" if i % 2 else "b", "n": i, "w": i / 4, "ok": i % 3 == 0} for i in range(250)],
+    )
+    # What Chroma hands back (its storage rounds some float32 values by a unit in the last place):
+    # the import must keep exactly that.
+    chroma_7 = np.asarray(src.get(ids=["n7"], include=["embeddings"])["embeddings"][0], dtype=np.float32)
+    del client
+    seen = []
+    r = db.import_chroma(tmp_path / "chroma", "notes", progress=lambda d, t: seen.append((d, t)))
+    assert r == {"kind": "collection", "name": "notes", "records": 250} and seen[-1] == (250, 250)
+    c = db.get_collection("notes")
+    assert (c.dim, c.metric, c.count()) == (5, "cosine", 250)
+    got = c.get(["n7"])
+    assert got.vectors[0].tobytes() == chroma_7.tobytes()
+    assert np.allclose(got.vectors[0], vecs[7], atol=1e-6)
+    assert got.documents == ["note 7"] and got.metadata[0] == {"topic": "a", "n": 7, "w": 7 / 4, "ok": False}
+    assert c.search(vecs[42], k=1).ids == ["n42"]
+    with pytest.raises(agentdb.CollectionExistsError):
+        db.import_chroma(tmp_path / "chroma", "notes")
+    with pytest.raises(agentdb.CollectionNotFoundError):
+        db.import_chroma(tmp_path / "chroma", "nope", name="x")
+    assert db.list_collections() == ["notes"]
+    p = subprocess.run([sys.executable, "-m", "agentdb", "import", str(tmp_path / "cli-db"), "--chroma", str(tmp_path / "chroma"),
+                        "--collection", "notes", "--json"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {"kind": "collection", "name": "notes", "records": 250}

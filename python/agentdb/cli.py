@@ -341,12 +341,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    if (args.file is None) == (args.lancedb is None):
-        raise InvalidArgumentError("give an export FILE, or --lancedb URI --table TABLE")
+    sources = [s for s in (args.file, args.lancedb, args.chroma) if s is not None]
+    if len(sources) != 1:
+        raise InvalidArgumentError("give one source: an export FILE, --lancedb URI --table TABLE, or --chroma DIR --collection NAME")
     if args.lancedb is not None and not args.table:
         raise InvalidArgumentError("--lancedb needs --table")
+    if args.chroma is not None and not args.collection:
+        raise InvalidArgumentError("--chroma needs --collection")
     with open_db(args.db, write=True, create=True) as db:
-        if args.lancedb is not None:
+        if args.chroma is not None:
+            r = db.import_chroma(args.chroma, args.collection, name=args.name, progress=not args.json)
+            source = f"{args.chroma} collection {args.collection}"
+        elif args.lancedb is not None:
             r = db.import_lancedb(
                 args.lancedb, args.table, name=args.name, id_column=args.id_column, vector_column=args.vector_column,
                 text_column=args.text_column, metadata_columns=args.metadata_columns, metric=args.metric,
@@ -434,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="create the store under this name instead of the file's (or the table's)")
     p.add_argument("--lancedb", metavar="URI", help="import table --table of the LanceDB database at URI instead")
     p.add_argument("--table", help="the LanceDB table")
+    p.add_argument("--chroma", metavar="DIR", help="import collection --collection of the Chroma PersistentClient directory DIR instead")
+    p.add_argument("--collection", help="the Chroma collection")
     p.add_argument("--id-column", help="LanceDB: the id column (default id)")
     p.add_argument("--vector-column", help="LanceDB: the vector column (default vector)")
     p.add_argument("--text-column", help="LanceDB: the document column (default none)")

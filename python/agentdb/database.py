@@ -237,6 +237,28 @@ class Database:
             text_column=text_column, metadata_columns=metadata_columns, metric=metric, progress=progress,
         )
 
+    def import_chroma(
+        self,
+        path: Union[str, "os.PathLike[str]"],
+        collection: str,
+        *,
+        name: Optional[str] = None,
+        progress: "ProgressArg" = True,
+    ) -> "TransferReport":
+        """Creates collection ``name`` (default: the same name) from collection ``collection`` of
+        the Chroma ``PersistentClient`` directory ``path``: ids, embeddings, documents and
+        metadata, with the metric of its ``hnsw:space`` (``l2``, ``cosine``, ``ip`` → ``dot``).
+        Needs the ``chromadb`` package. All or nothing.
+
+        Raises:
+            CollectionNotFoundError: no such Chroma collection.
+            CollectionExistsError: the AgentDB collection exists.
+            InvalidArgumentError: chromadb is not installed, or the collection is empty.
+        """
+        from .transfer import import_chroma
+
+        return import_chroma(self, path, collection, name=name, progress=progress)
+
     # -- operations (see agentdb.ops) ------------------------------------------------------
 
     def stats(self) -> DbStats:

@@ -32,6 +32,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Tuple, TypedDict, Union
 
+import numpy as np
+
 from . import _native
 
 __all__ = ["EXPORT_FORMAT", "STORE_KINDS", "TransferReport", "ProgressArg"]
@@ -104,6 +106,74 @@ def import_lancedb(
         )
     finally:
         close()
+
+
+#: Chroma's ``hnsw:space`` → AgentDB's metric (the distances match: Chroma's ``l2`` is squared
+#: Euclidean like AgentDB's, its ``ip`` is ``1 - a·b`` like ``dot``).
+CHROMA_METRICS = {"l2": "l2", "cosine": "cosine", "ip": "dot"}
+#: Records read from Chroma per page.
+CHROMA_PAGE = 1000
+
+
+def import_chroma(
+    db: Any,
+    path: Union[str, os.PathLike],
+    collection: str,
+    *,
+    name: Optional[str],
+    progress: ProgressArg,
+) -> TransferReport:
+    """See :meth:`agentdb.Database.import_chroma`. Chroma's storage is its own (SQLite plus its
+    HNSW segments), so it is read through its own client, page by page, and written through the
+    ordinary ``add``; the engine's all-or-nothing rule is kept by dropping the new collection on
+    any error."""
+    try:
+        import chromadb
+    except ImportError as e:
+        from .errors import InvalidArgumentError
+
+        raise InvalidArgumentError("importing from Chroma needs the chromadb package (pip install chromadb)") from e
+    from .errors import CollectionNotFoundError, InvalidArgumentError
+
+    client = chromadb.PersistentClient(path=os.fspath(path))
+    try:
+        source = client.get_collection(collection)
+    except Exception as e:  # chromadb raises its own NotFoundError / ValueError by version
+        raise CollectionNotFoundError(f"no Chroma collection {collection!r} in {os.fspath(path)!r}: {e}") from None
+    space = (source.configuration_json or {}).get("hnsw", {}) or {}
+    space_name = space.get("space") or (source.metadata or {}).get("hnsw:space", "l2")
+    metric = CHROMA_METRICS.get(space_name)
+    if metric is None:
+        raise InvalidArgumentError(f"Chroma space {space_name!r} has no AgentDB metric")
+    total = source.count()
+    first = source.get(limit=1, include=["embeddings"])
+    if not first["ids"]:
+        raise InvalidArgumentError(f"Chroma collection {collection!r} is empty: its dimension is unknown")
+    dim = len(first["embeddings"][0])
+    target = name or collection
+    coll = db.create_collection(target, dim=dim, metric=metric)
+    callback, close = progress_callback(progress, f"import {collection}")
+    done = 0
+    try:
+        for offset in range(0, total, CHROMA_PAGE):
+            page = source.get(limit=CHROMA_PAGE, offset=offset, include=["embeddings", "documents", "metadatas"])
+            if not page["ids"]:
+                break
+            coll.add(
+                ids=list(page["ids"]),
+                vectors=np.asarray(page["embeddings"], dtype=np.float32),
+                documents=list(page["documents"]) if page.get("documents") is not None else None,
+                metadata=[dict(m) if m else {} for m in page["metadatas"]] if page.get("metadatas") is not None else None,
+            )
+            done += len(page["ids"])
+            if callback is not None:
+                callback(done, max(total, done))
+    except BaseException:
+        db.drop_collection(target)
+        raise
+    finally:
+        close()
+    return {"kind": "collection", "name": target, "records": done}
 
 
 def import_store(db_native: Any, path: Union[str, os.PathLike], name: Optional[str], progress: ProgressArg) -> TransferReport:
