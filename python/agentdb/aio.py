@@ -415,6 +415,7 @@ class AsyncDatabase(_AsyncHandle):
         "export_store": None,
         "import_store": None,
         "import_lancedb": None,
+        "import_chroma": None,
         "stats": None,
         "health": None,
         "metrics_text": None,
