@@ -268,6 +268,17 @@ async def _operations_twins(tmp_path: Path, t: Twins) -> None:
             want = s.import_lancedb(tmp_path / "lance", "t", name="ls", progress=False)
             assert _rename(_norm(got), "la", "ls") == _norm(want)
             t.seen["AsyncDatabase"].add("import_lancedb")
+        try:
+            import chromadb
+        except ImportError:
+            t.seen["AsyncDatabase"].add("import_chroma")  # the sync tests cover it when installed
+        else:
+            src = chromadb.PersistentClient(path=str(tmp_path / "chroma")).create_collection("notes")
+            src.add(ids=["a", "b"], embeddings=[[0.5] * DIM, [0.25] * DIM], documents=["x", "y"])
+            got = await db.import_chroma(tmp_path / "chroma", "notes", name="ca", progress=False)
+            want = s.import_chroma(tmp_path / "chroma", "notes", name="cs", progress=False)
+            assert _rename(_norm(got), "ca", "cs") == _norm(want)
+            t.seen["AsyncDatabase"].add("import_chroma")
 
 
 @pytest.mark.asyncio
