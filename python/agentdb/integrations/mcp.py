@@ -206,10 +206,13 @@ def build_server(db: Database, *, read_only: Optional[bool] = None, embedder: Em
 
         return register
 
-    def open_memory(store: str, text: Optional[str], vector: Optional[List[float]]) -> Any:
+    def open_memory(store: str, text: Optional[str], vector: Optional[List[float]], required: bool = True) -> Any:
         # The embedder only where a text is to be embedded: a vector call on a store of another
-        # dimension than the embedder's must still work.
-        e = emb.get("a text without a vector") if text is not None and vector is None else None
+        # dimension than the embedder's must still work. `required=False` (update): without an
+        # embedder, Memory.update keeps the old vector.
+        e = None
+        if text is not None and vector is None and (required or emb.enabled):
+            e = emb.get("a text without a vector")
         dim = len(vector) if vector is not None and e is None else None
         return db.memory(store, embedder=e, dim=dim)
 
@@ -292,9 +295,9 @@ def build_server(db: Database, *, read_only: Optional[bool] = None, embedder: Em
         vector: Optional[List[float]] = None,
     ) -> Dict[str, Any]:
         """Change memory `id` of memory store `store`; fields not given stay. A new `text`
-        without a `vector` is re-embedded by the server's embedder; `metadata` replaces the
-        memory's metadata whole."""
-        m = open_memory(store, text, vector)
+        without a `vector` is re-embedded by the server's embedder (without one, the old vector
+        stays); `metadata` replaces the memory's metadata whole."""
+        m = open_memory(store, text, vector, required=False)
         kwargs: Dict[str, Any] = {"importance": importance, "metadata": metadata, "vector": vector}
         if text is not None:
             kwargs["text"] = text
