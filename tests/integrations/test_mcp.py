@@ -228,6 +228,7 @@ async def test_read_only_serves_only_reads(db_path: Path) -> None:
         assert hits[0]["id"] == "m1"
         assert (await call(client, "state_get", {"agent_id": "ada", "session_id": "s", "key": "k"}))["value"] == [1]
         assert (await call(client, "list_stores", {}))["read_only"] is True
+        assert [h["id"] for h in (await call(client, "memory_recall", {"kinds": "episodic"}))["hits"]] == ["m1"]
     with agentdb.connect(db_path, read_only=True) as db:
         # touch=True asked of a read-only server changed nothing
         assert db.memory("memory").get("m1")[0].access_count == 0
@@ -298,3 +299,14 @@ def test_cli_refuses_what_it_cannot_serve(tmp_path: Path) -> None:
     assert r.returncode == 2 and "required" in r.stderr
     r = run(str(tmp_path / "a"), "--db", str(tmp_path / "b"))
     assert r.returncode == 2 and "once" in r.stderr
+
+
+def test_cli_without_the_mcp_package(tmp_path: Path) -> None:
+    # As if agentdb-embedded[mcp] were not installed: a clear error, exit code 2, no traceback.
+    code = ("import sys; sys.modules['mcp'] = None; from agentdb.cli import main; "
+            f"sys.exit(main(['mcp', '--db', {str(tmp_path / 'db')!r}]))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=str(ROOT), capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 2, r.stderr
+    assert "agentdb-embedded[mcp]" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "db").exists()
