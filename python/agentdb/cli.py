@@ -12,7 +12,7 @@ Exit codes:
     130 interrupted (Ctrl-C)
 
 Verbs: ``info``, ``ls``, ``inspect``, ``stats``, ``health``, ``search``, ``compact``,
-``export``, ``import``, ``metrics``, plus those registered by :mod:`agentdb._cli_admin` (``backup``, ``restore``,
+``export``, ``import``, ``metrics``, ``mcp``, plus those registered by :mod:`agentdb._cli_admin` (``backup``, ``restore``,
 ``verify``) when present. ``agentdb VERB --help`` describes each.
 """
 
@@ -386,6 +386,15 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    try:
+        from .integrations.mcp import serve
+    except ImportError as e:
+        raise InvalidArgumentError(f"{e} (the MCP server is the extra agentdb-embedded[mcp])") from None
+    serve(args.db, read_only=args.read_only, embedder=args.embedder, http=args.http, host=args.host, port=args.port)
+    return EXIT_OK
+
+
 # -- the parser ------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -454,6 +463,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="serve http://HOST:PORT/metrics until interrupted (0: any free port)")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1, loopback only)")
     p.add_argument("--write", action="store_true", help="open for writing (default read-only)")
+    p = verb("mcp", cmd_mcp, "Serve the database to agents over MCP (stdio; --http for a loopback port). Needs agentdb-embedded[mcp].")
+    p.add_argument("db", metavar="PATH", nargs="?")
+    p.add_argument("--db", dest="db_opt", metavar="PATH", help="the database directory (instead of PATH; created if missing)")
+    p.add_argument("--read-only", action="store_true", help="open read-only and expose only the read tools")
+    p.add_argument("--embedder", choices=["auto", "default", "none"], default="auto",
+                   help="for texts: auto (the default embedder when agentdb-embedded[embed] is installed), default, none")
+    p.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
+    p.add_argument("--host", default="127.0.0.1", help="with --http: a loopback address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="with --http: the port (default 8765)")
 
     try:
         from . import _cli_admin

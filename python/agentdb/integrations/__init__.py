@@ -5,5 +5,7 @@
   (``pip install 'agentdb-embedded[langchain]'``).
 - :mod:`agentdb.integrations.llamaindex`: ``AgentDBVectorStore``, a LlamaIndex vector store
   (``pip install 'agentdb-embedded[llamaindex]'``).
+- :mod:`agentdb.integrations.mcp`: an MCP server (``agentdb mcp --db PATH``;
+  ``pip install 'agentdb-embedded[mcp]'``).
 
 Both store framework metadata with the convention of :mod:`agentdb.integrations._metadata`."""
