@@ -61,6 +61,7 @@ __all__ = [
     "MEMORY_KINDS",
     "METRICS",
     "Memory",
+    "PROBLEM_KINDS",
     "QUANTIZATIONS",
     "RECALL_MODES",
     "Rag",
@@ -593,6 +594,7 @@ def import_lance_table(
 ) -> Dict[str, Any]: ...
 
 # Backup, restore and verify (rust/python/src/admin.rs; wrapped by agentdb/admin.py).
+PROBLEM_KINDS: Dict[str, str]
 def backup(db: Database, dest: Union[str, PathLike[str]], incremental: bool = ...) -> Dict[str, Any]: ...
 def restore(src: Union[str, PathLike[str]], path: Union[str, PathLike[str]], at: Optional[int] = None) -> Dict[str, Any]: ...
 def list_backups(src: Union[str, PathLike[str]]) -> List[Dict[str, Any]]: ...

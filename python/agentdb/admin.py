@@ -52,18 +52,7 @@ __all__ = [
 PathLike = Union[str, "os.PathLike[str]"]
 
 #: The kinds of problem :func:`verify` reports, and what each means.
-PROBLEM_KINDS: Dict[str, str] = {
-    "bad_manifest": "a Lance version's manifest does not open",
-    "missing_file": "a file a Lance version names is not on disk (e.g. a missing fragment)",
-    "damaged_file": "a file is of another size than its manifest records, or cannot be read",
-    "damaged_data": "a fragment of the current version does not read whole",
-    "damaged_wal": "a write-ahead log record fails its checksum or framing",
-    "damaged_index": "a saved index file fails its checksum or structure (repairable)",
-    "stale_index": "a saved index file matches another Lance version than its table's (repairable)",
-    "orphan_index": "an index or cache file of no table (repairable)",
-    "damaged_index_params": "a collection's index parameters file does not parse",
-    "leftover_backup_tag": "a Lance tag of a backup that did not finish (repairable)",
-}
+PROBLEM_KINDS: Dict[str, str] = dict(_native.PROBLEM_KINDS)
 
 
 @dataclass(frozen=True)

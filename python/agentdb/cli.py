@@ -29,7 +29,7 @@ import numpy as np
 
 from . import __version__
 from .database import Database, connect
-from .errors import AgentDBError, CollectionNotFoundError, InvalidArgumentError
+from .errors import AgentDBError, InvalidArgumentError
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -97,14 +97,10 @@ def open_db(path: str, *, write: bool = False, create: bool = False) -> Database
 
 
 def find_store(db: Database, name: str) -> Dict[str, Any]:
-    """The stats entry of the store the user named (a collection, memory store or RAG store)."""
-    stores = [s for s in db.stats()["stores"] if s["name"] == name and s["kind"] in ("collection", "memory", "rag")]
-    if not stores:
-        raise CollectionNotFoundError(f"no collection, memory store or RAG store named {name!r}")
-    if len(stores) > 1:
-        kinds = ", ".join(s["kind"] for s in stores)
-        raise InvalidArgumentError(f"{name!r} names several stores ({kinds}); pass --kind")
-    return stores[0]
+    """The stats entry of the store the user named (the engine decides which store that is:
+    :meth:`Database.store_kind`)."""
+    kind = db.store_kind(name)
+    return next(s for s in db.stats()["stores"] if s["name"] == name and s["kind"] == kind)
 
 
 # -- verbs ---------------------------------------------------------------------------------------

@@ -114,3 +114,11 @@ pub fn verify<'py>(py: Python<'py>, db: &PyDatabase, repair: Flag) -> PyResult<B
     let report = py.detach(|| db.verify(*repair)).or_raise()?;
     report_dict(py, &report)
 }
+
+pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let kinds = PyDict::new(m.py());
+    for k in agentdb_engine::ProblemKind::ALL {
+        kinds.set_item(k.as_str(), k.describe())?;
+    }
+    m.add("PROBLEM_KINDS", kinds)
+}

@@ -69,6 +69,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transfer::store_kind, m)?)?;
     m.add_function(wrap_pyfunction!(transfer::import_lance_table, m)?)?;
     transfer::add_defaults(m)?;
+    admin::add_defaults(m)?;
     ops::install_logging();
     m.add_function(wrap_pyfunction!(admin::backup, m)?)?;
     m.add_function(wrap_pyfunction!(admin::restore, m)?)?;

@@ -59,6 +59,35 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    pub const ALL: [ProblemKind; 10] = [
+        ProblemKind::BadManifest,
+        ProblemKind::MissingFile,
+        ProblemKind::DamagedFile,
+        ProblemKind::DamagedData,
+        ProblemKind::DamagedWal,
+        ProblemKind::DamagedIndex,
+        ProblemKind::StaleIndex,
+        ProblemKind::OrphanIndex,
+        ProblemKind::DamagedIndexParams,
+        ProblemKind::LeftoverBackupTag,
+    ];
+
+    /// What the kind means, for people (reports, `--help`, the bindings' tables).
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProblemKind::BadManifest => "a Lance version's manifest does not open",
+            ProblemKind::MissingFile => "a file a Lance version names is not on disk (e.g. a missing fragment)",
+            ProblemKind::DamagedFile => "a file is of another size than its manifest records, or cannot be read",
+            ProblemKind::DamagedData => "a fragment of the current version does not read whole",
+            ProblemKind::DamagedWal => "a write-ahead log record fails its checksum or framing",
+            ProblemKind::DamagedIndex => "a saved index file fails its checksum or structure (repairable)",
+            ProblemKind::StaleIndex => "a saved index file matches another Lance version than its table's (repairable)",
+            ProblemKind::OrphanIndex => "an index or cache file of no table (repairable)",
+            ProblemKind::DamagedIndexParams => "a collection's index parameters file does not parse",
+            ProblemKind::LeftoverBackupTag => "a Lance tag of a backup that did not finish (repairable)",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProblemKind::BadManifest => "bad_manifest",
