@@ -263,6 +263,10 @@ def build_server(db: Database, *, read_only: Optional[bool] = None, embedder: Em
         times), `where` (metadata filter: {"field": value} or {"field": {"$gt": 1}}, or SQL).
         `touch` updates access statistics (engine default; never on a read-only server)."""
         one_query(query, vector, "query")
+        # A read never creates a store (opening one with a dimension would): a missing store is
+        # the same error as for the other read tools.
+        if store not in db.list_memories():
+            raise CollectionNotFoundError(f"no memory store named {store!r}")
         m = open_memory(store, query, vector) if (query is not None or vector is not None) else db.memory(store)
         hits = m.recall(query if query is not None else vector, k, agent_id=agent_id, session_id=session_id,
                         kinds=kinds, since=since, until=until, where=where, touch=False if ro else touch)
