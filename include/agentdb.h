@@ -2978,6 +2978,21 @@ enum agentdb_status agentdb_problems_free(struct agentdb_problems *problems);
 enum agentdb_status agentdb_list_backups(const char *src, struct agentdb_report **out_report);
 
 /**
+ * The backup retention setting: keeps the newest `keep` points (at least 1) of the backup
+ * directory `dest`, removes the older ones and deletes the copied files no remaining point names
+ * (files a kept incremental point shares stay), and writes what it removed as a JSON report to
+ * `*out_report`: `{"removed_points": [seq, ...], "removed_files", "freed_bytes"}`. Crash-safe:
+ * point records go before any file. `AGENTDB_INVALID_ARGUMENT` when `keep` is 0 or `dest` is not
+ * a backup directory; `AGENTDB_DATABASE_LOCKED` while a backup or prune writes into `dest`.
+ *
+ * # Safety
+ * `dest` is NULL or a NUL-terminated string; `out_report` is NULL or writable.
+ */
+enum agentdb_status agentdb_prune_backups(const char *dest,
+                                          uint64_t keep,
+                                          struct agentdb_report **out_report);
+
+/**
  * Checks every file of point `at` (0: the latest) of the backup directory `src` against the
  * size and SHA-256 its point recorded, changing nothing, and writes the problems as a JSON
  * report to `*out_report`: an array of `{"path", "problem"}`, empty when the point is sound.

@@ -225,3 +225,51 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
     assert not (tmp_path / "nope").exists()
     r = run_cli("backup")
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_prune_keeps_the_newest_points_exactly(tmp_path: Path) -> None:
+    dest = tmp_path / "bk"
+    rng = np.random.default_rng(11)
+    expected = {}
+    with agentdb.connect(tmp_path / "db") as db:
+        docs = db.create_collection("docs", 8)
+        for seq in range(1, 5):
+            docs.add([f"p{seq}-{i}" for i in range(50)], rng.random((50, 8), dtype=np.float32))
+            db.state.put("a", "s", "step", seq)
+            assert db.backup(dest, incremental=seq > 1).seq == seq
+            expected[seq] = state_of(db)
+    with pytest.raises(InvalidArgumentError):
+        agentdb.prune_backups(dest, 0)
+    with pytest.raises(InvalidArgumentError):
+        agentdb.prune_backups(dest, -3)
+    with pytest.raises(InvalidArgumentError):
+        agentdb.prune_backups(tmp_path / "db", 1)
+    stored_before = {p for p in (dest / "files").rglob("*") if p.is_file()}
+    report = agentdb.prune_backups(dest, 2)
+    assert report["removed_points"] == [1, 2]
+    assert [p.seq for p in agentdb.list_backups(dest)] == [3, 4]
+    stored_after = {p for p in (dest / "files").rglob("*") if p.is_file()}
+    assert len(stored_before - stored_after) == report["removed_files"] > 0
+    # Point 3 is incremental: it still shares files point 1 copied, and those stayed.
+    assert any(p.is_relative_to(dest / "files" / "000001") for p in stored_after)
+    for seq in (3, 4):
+        assert agentdb.admin.verify_backup(dest, at=seq) == []
+        out = tmp_path / f"r{seq}"
+        agentdb.restore(dest, out, at=seq)
+        with agentdb.connect(out) as db:
+            assert state_of(db) == expected[seq]
+    assert agentdb.prune_backups(dest, 5) == {"removed_points": [], "removed_files": 0, "freed_bytes": 0}
+
+
+def test_cli_backup_keep(tmp_path: Path) -> None:
+    with agentdb.connect(tmp_path / "db") as db:
+        db.create_collection("docs", 3).add(["a", "b", "c"], np.eye(3, dtype=np.float32))
+    for _ in range(3):
+        r = run_cli("backup", str(tmp_path / "db"), str(tmp_path / "bk"), "--incremental", "--keep", "2")
+        assert r.returncode == 0, r.stderr
+    assert "kept the newest 2 points; removed points: 1" in r.stdout
+    assert [p.seq for p in agentdb.list_backups(tmp_path / "bk")] == [2, 3]
+    # A bad count is a usage error, refused before any backup is taken.
+    r = run_cli("backup", str(tmp_path / "db"), str(tmp_path / "bk"), "--keep", "0", "--json")
+    assert r.returncode == 2 and "keep must be at least 1" in r.stderr, r.stdout + r.stderr
+    assert [p.seq for p in agentdb.list_backups(tmp_path / "bk")] == [2, 3]

@@ -54,7 +54,7 @@ from .state import Checkpoint, PendingWrite, State, StateVersion
 from . import aio
 from .aio import AsyncCollection, AsyncDatabase, AsyncMemory, AsyncRag, AsyncState, connect_async
 from . import admin
-from .admin import BackupPoint, Problem, VerifyReport, list_backups, restore
+from .admin import BackupPoint, Problem, PruneReport, VerifyReport, list_backups, prune_backups, restore
 
 __all__ = [
     "__version__",
@@ -122,8 +122,10 @@ __all__ = [
     "AsyncRag",
     "admin",
     "BackupPoint",
+    "PruneReport",
     "Problem",
     "VerifyReport",
     "restore",
     "list_backups",
+    "prune_backups",
 ]

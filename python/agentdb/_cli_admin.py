@@ -81,16 +81,33 @@ def _open(path: str, writable_needed: bool, verb: str, args: argparse.Namespace)
         return Database(path, read_only=True)
 
 
+def _point_count(text: str) -> int:
+    """``--keep``'s type: refused as a usage error before the backup is taken (a refusal after it
+    would leave a point the user asked to be pruned away)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"keep must be at least 1 point, got {text!r}")
+    return n
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
-    """``agentdb backup DB DEST [--incremental]``."""
+    """``agentdb backup DB DEST [--incremental] [--keep N]``."""
+    from .admin import prune_backups
+
+    pruned = None
     try:
         with _open(args.db, False, "backup", args) as db:
             started = time.perf_counter()
             point = db.backup(args.dest, incremental=args.incremental)
             seconds = time.perf_counter() - started
+        if args.keep is not None:
+            pruned = prune_backups(args.dest, args.keep)
     except (AgentDBError, OSError) as e:
         return _fail(args, "backup", e)
-    payload = {"ok": True, "dest": args.dest, "seconds": round(seconds, 3), "point": asdict(point)}
+    payload = {"ok": True, "dest": args.dest, "seconds": round(seconds, 3), "point": asdict(point), "pruned": pruned}
 
     def human() -> None:
         kind = "incremental" if point.incremental else "full"
@@ -101,6 +118,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
         )
         for table, version in sorted(point.tables.items()):
             print(f"  {table}: Lance version {version}")
+        if pruned is not None:
+            removed = ", ".join(str(s) for s in pruned["removed_points"]) or "none"
+            print(
+                f"kept the newest {args.keep} points; removed points: {removed} "
+                f"({pruned['removed_files']} files, {_size(pruned['freed_bytes'])})"
+            )
 
     _emit(args, payload, human)
     return EXIT_OK
@@ -233,6 +256,12 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     p.add_argument("db", metavar="DB", help="the database directory")
     p.add_argument("dest", metavar="DEST", help="the backup directory (created if missing)")
     p.add_argument("--incremental", action="store_true", help="copy only files earlier points of DEST lack")
+    p.add_argument(
+        "--keep",
+        type=_point_count,
+        metavar="N",
+        help="retention: after the backup, keep only the newest N points of DEST (and the files they name)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_backup)
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, TypedDict, Union, cast
 
 from . import _native
 
@@ -45,6 +45,8 @@ __all__ = [
     "backup",
     "restore",
     "list_backups",
+    "prune_backups",
+    "PruneReport",
     "verify",
     "verify_backup",
 ]
@@ -152,6 +154,31 @@ def list_backups(src: PathLike) -> List[BackupPoint]:
         StorageError: a point's record is damaged.
     """
     return [BackupPoint._from_native(p) for p in _native.list_backups(src)]
+
+
+class PruneReport(TypedDict):
+    """What :func:`prune_backups` removed."""
+
+    removed_points: List[int]
+    """The sequence numbers of the points removed, oldest first."""
+    removed_files: int
+    """Copied files no remaining point names, deleted."""
+    freed_bytes: int
+
+
+def prune_backups(dest: PathLike, keep: int) -> PruneReport:
+    """The backup retention setting: keeps the newest ``keep`` points of the backup directory
+    ``dest`` and removes the older ones, then deletes every copied file no remaining point names.
+
+    Files an older point copied that a kept incremental point shares stay, so every kept point
+    still restores exactly. Crash-safe: point records are removed before any file, so no point
+    ever names a missing file. ``agentdb backup --keep N`` prunes after each backup.
+
+    Raises:
+        InvalidArgumentError: ``keep`` is less than 1, or ``dest`` is not a backup directory.
+        DatabaseLockedError: a backup or another prune is writing into ``dest`` now.
+    """
+    return cast(PruneReport, _native.prune_backups(dest, keep))
 
 
 def verify_backup(src: PathLike, at: Optional[int] = None) -> List[Tuple[str, str]]:

@@ -110,6 +110,15 @@ static void test_backup_and_restore_points(void) {
         OK(agentdb_report_free(rep));
         EXPECT(agentdb_list_backups(g_dir, &rep), AGENTDB_INVALID_ARGUMENT);
         EXPECT(agentdb_verify_backup(NULL, 0, &rep), AGENTDB_NULL_POINTER);
+        /* Retention: keeping as many points as there are removes nothing; 0 is refused. */
+        OK(agentdb_prune_backups(dest, 3, &rep));
+        OK(agentdb_report_get_text(rep, &text, NULL));
+        CHECK(strstr(text, "\"removed_points\":[]") && strstr(text, "\"removed_files\":0"));
+        OK(agentdb_report_free(rep));
+        EXPECT(agentdb_prune_backups(dest, 0, &rep), AGENTDB_INVALID_ARGUMENT);
+        CHECK_MSG("at least 1");
+        EXPECT(agentdb_prune_backups(NULL, 1, &rep), AGENTDB_NULL_POINTER);
+        EXPECT(agentdb_prune_backups(g_dir, 1, &rep), AGENTDB_INVALID_ARGUMENT);
     }
 
     /* A damaged file of the backup: refused, nothing left behind. */
@@ -126,6 +135,15 @@ static void test_backup_and_restore_points(void) {
         OK(agentdb_verify_backup(dest, 1, &rep));
         OK(agentdb_report_get_text(rep, &text, NULL));
         CHECK(strstr(text, "\"path\"") && strstr(text, "/data/"));
+        OK(agentdb_report_free(rep));
+        /* Keep the newest point only: points 1 and 2 go, and the list says so. */
+        OK(agentdb_prune_backups(dest, 1, &rep));
+        OK(agentdb_report_get_text(rep, &text, NULL));
+        CHECK(strstr(text, "\"removed_points\":[1,2]") != NULL);
+        OK(agentdb_report_free(rep));
+        OK(agentdb_list_backups(dest, &rep));
+        OK(agentdb_report_get_text(rep, &text, NULL));
+        CHECK(strstr(text, "\"seq\":3") && !strstr(text, "\"seq\":1,") && !strstr(text, "\"seq\":2,"));
         OK(agentdb_report_free(rep));
     }
 }

@@ -126,6 +126,17 @@ async def test_every_tool_and_restart(db_path: Path) -> None:
         assert await call(client, "memory_forget", {"ids": ["bob-1"]}) == {"forgotten": 1}
         assert await call(client, "memory_forget", {"agent_id": "nobody"}) == {"forgotten": 0}
 
+        # Collection writes: a new collection takes the vectors' dimension; upsert replaces.
+        assert await call(client, "collection_upsert", {
+            "collection": "notes", "ids": ["n1", "n2"], "vectors": [[1, 0, 0], [0, 1, 0]],
+            "texts": ["first", "second"], "metadata": [{"tag": "a"}, None]}) == {"upserted": 2, "collection": "notes"}
+        await call(client, "collection_upsert", {"collection": "notes", "ids": ["n2"], "vectors": [[0, 0, 1]], "texts": ["third"]})
+        near = (await call(client, "collection_search", {"collection": "notes", "vector": [0, 0, 1], "k": 1}))["hits"]
+        assert near[0]["id"] == "n2" and near[0]["document"] == "third"
+        assert await call(client, "collection_delete", {"collection": "notes", "where": {"tag": "a"}}) == {"deleted": 1}
+        with agentdb.connect(db_path, read_only=True) as ro_db:
+            assert ro_db.get_collection("notes").get().ids == ["n2"]
+
         assert await call(client, "state_put", {"agent_id": "ada", "session_id": "s1", "key": "plan",
                                                 "value": {"step": 1}}) == {"version": 1}
         assert await call(client, "state_put", {"agent_id": "ada", "session_id": "s1", "key": "plan",
@@ -156,7 +167,7 @@ async def test_every_tool_and_restart(db_path: Path) -> None:
         assert "Green tea" in ctx["text"] and ctx["citations"][0]["doc_id"] == "tea" and 0 < ctx["tokens"] <= 200
 
         stores = (await call(client, "list_stores", {}))["stores"]
-        assert {(s["name"], s["kind"]) for s in stores} == {("docs", "collection"), ("kb", "rag"), ("memory", "memory")}
+        assert {(s["name"], s["kind"]) for s in stores} == {("docs", "collection"), ("kb", "rag"), ("memory", "memory"), ("notes", "collection")}
         assert next(s for s in stores if s["kind"] == "memory")["count"] == 2
 
     # A new server process on the same directory: what MCP wrote is there.
@@ -205,6 +216,12 @@ async def test_bad_arguments_are_tool_errors_and_the_server_survives(db_path: Pa
             ("rag_search", {"query": "tea", "store": "kb", "mode": "sideways"}, "InvalidArgumentError"),
             ("rag_search", {"query": "tea", "store": "kb"}, "needs an embedder"),
             ("rag_context", {"query": "tea", "store": "missing", "mode": "text"}, "CollectionNotFoundError"),
+            ("collection_upsert", {"collection": "docs", "ids": ["x"]}, "give vectors or texts"),
+            ("collection_upsert", {"collection": "docs", "ids": ["x"], "vectors": [[1, 0]]}, "DimensionMismatchError"),
+            ("collection_upsert", {"collection": "docs", "ids": ["x"], "texts": ["t"]}, "needs an embedder"),
+            ("collection_delete", {"collection": "docs"}, "InvalidArgumentError"),
+            ("collection_delete", {"collection": "nope", "ids": ["x"]}, "CollectionNotFoundError"),
+            ("rag_ingest", {"documents": [{"id": "d", "text": "t"}]}, "needs an embedder"),
         ]
         for tool, args, expected in cases:
             text = await error(client, tool, args)
@@ -256,6 +273,16 @@ async def test_texts_with_the_default_embedder(tmp_path: Path) -> None:
         assert hits[0]["text"] == "The user prefers green tea in the morning"
         rag = (await call(client, "rag_search", {"query": "how hot should the water be for tea?", "store": "kb"}))["hits"]
         assert rag[0]["doc_id"] == "tea"
+        out = await call(client, "rag_ingest", {"store": "kb", "documents": [
+            {"id": "coffee", "text": "Espresso is brewed by forcing hot water through finely ground coffee.", "source": "coffee.md"},
+            {"id": "tea", "text": DOCS["tea"]}]})
+        assert out["added"] == 1 and out["unchanged"] == 1 and out["documents"][0] == {"id": "coffee", "status": "added", "chunks": 1}
+        rag = (await call(client, "rag_search", {"query": "how is espresso made?", "store": "kb"}))["hits"]
+        assert rag[0]["doc_id"] == "coffee"
+        await call(client, "collection_upsert", {"collection": "notes", "ids": ["a", "b"],
+                                                 "texts": ["the cat sleeps on the sofa", "quarterly revenue grew"]})
+        hit = (await call(client, "collection_search", {"collection": "notes", "text": "where is the cat?", "k": 1}))["hits"]
+        assert hit[0]["id"] == "a" and hit[0]["document"] == "the cat sleeps on the sofa"
         stores = {s["name"]: s for s in (await call(client, "list_stores", {}))["stores"]}
         assert stores["memory"]["dim"] == 384
 

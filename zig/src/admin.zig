@@ -152,6 +152,15 @@ pub fn listBackups(allocator: Allocator, src: [:0]const u8) AllocError![]u8 {
     return agentdb.takeReport(allocator, c.agentdb_list_backups(src.ptr, &r), r);
 }
 
+/// The backup retention setting: keeps the newest `keep` points (at least 1) of the backup
+/// directory `dest` and removes the older ones and the files only they named (see
+/// `agentdb_prune_backups`). Returns `{"removed_points", "removed_files", "freed_bytes"}` as JSON
+/// in `allocator`'s memory.
+pub fn pruneBackups(allocator: Allocator, dest: [:0]const u8, keep: u64) AllocError![]u8 {
+    var r: ?*c.agentdb_report = null;
+    return agentdb.takeReport(allocator, c.agentdb_prune_backups(dest.ptr, keep, &r), r);
+}
+
 /// The files of point `at` (null: the latest) of `src` that fail their recorded size or SHA-256,
 /// as a JSON array of `{"path", "problem"}` (`[]`: sound). Changes nothing.
 pub fn verifyBackup(allocator: Allocator, src: [:0]const u8, at: ?u64) AllocError![]u8 {

@@ -64,6 +64,17 @@ test "backup points restore what each held; bad targets are refused" {
     defer gpa.free(problems);
     try testing.expectEqualStrings("[]", problems);
     try testing.expectError(error.InvalidArgument, agentdb.admin.listBackups(gpa, out1));
+    // Retention: keep the newest point; point 1 goes and every file of point 2 is still there.
+    try testing.expectError(error.InvalidArgument, agentdb.admin.pruneBackups(gpa, dest, 0));
+    const pruned = try agentdb.admin.pruneBackups(gpa, dest, 1);
+    defer gpa.free(pruned);
+    try testing.expect(std.mem.indexOf(u8, pruned, "\"removed_points\":[1]") != null);
+    const left = try agentdb.admin.listBackups(gpa, dest);
+    defer gpa.free(left);
+    try testing.expect(std.mem.indexOf(u8, left, "\"seq\":1,") == null and std.mem.indexOf(u8, left, "\"seq\":2") != null);
+    const sound = try agentdb.admin.verifyBackup(gpa, dest, 2);
+    defer gpa.free(sound);
+    try testing.expectEqualStrings("[]", sound);
 }
 
 test "verify: a sound database, then a removed data file" {

@@ -57,7 +57,15 @@ READ_TOOLS = (
     "list_stores",
 )
 #: The tools only a writable server registers.
-WRITE_TOOLS = ("memory_remember", "memory_forget", "memory_update", "state_put")
+WRITE_TOOLS = (
+    "memory_remember",
+    "memory_forget",
+    "memory_update",
+    "state_put",
+    "collection_upsert",
+    "collection_delete",
+    "rag_ingest",
+)
 
 Where = Optional[Union[Dict[str, Any], str]]
 EmbedderChoice = Literal["auto", "default", "none"]
@@ -268,7 +276,7 @@ def build_server(db: Database, *, read_only: Optional[bool] = None, embedder: Em
         times), `where` (metadata filter: {"field": value} or {"field": {"$gt": 1}}, or SQL).
         `touch` updates access statistics (engine default; never on a read-only server)."""
         one_query(query, vector, "query")
-        m = open_memory(store, query, vector) if (query is not None or vector is not None) else db.memory(store)
+        m = open_memory(store, query, vector)
         hits = m.recall(query if query is not None else vector, k, agent_id=agent_id, session_id=session_id,
                         kinds=kinds, since=since, until=until, where=where, touch=False if ro else touch)
         return {"hits": [_memory_hit(h) for h in hits]}
@@ -361,6 +369,47 @@ def build_server(db: Database, *, read_only: Optional[bool] = None, embedder: Em
         res = c.search(q, k=k, where=where)
         return {"hits": [_json({"id": i, "distance": float(dist), "document": doc, "metadata": meta})
                          for i, dist, doc, meta in res]}
+
+    @tool(write)
+    def collection_upsert(
+        collection: str,
+        ids: List[str],
+        vectors: Optional[List[List[float]]] = None,
+        texts: Optional[List[str]] = None,
+        metadata: Optional[List[Optional[Dict[str, Any]]]] = None,
+    ) -> Dict[str, Any]:
+        """Insert or replace records `ids` of collection `collection` (created if missing, with
+        the vectors' dimension). Give `vectors` (one per id; `texts` then are the records'
+        documents) or only `texts` (embedded by the server's embedder, and stored as documents).
+        `metadata`: one flat JSON object (or null) per id. Returns how many were written."""
+        if vectors is None and texts is None:
+            raise InvalidArgumentError("give vectors or texts (one per id)")
+        vecs: Any = vectors if vectors is not None else emb.get("texts without vectors")(texts)
+        if collection in db.list_collections():
+            c = db.get_collection(collection)
+        else:
+            dim = len(vecs[0]) if len(vecs) > 0 else 0
+            c = db.create_collection(collection, dim)
+        c.upsert(ids, vecs, documents=texts, metadata=metadata)
+        return {"upserted": len(ids), "collection": collection}
+
+    @tool(destructive)
+    def collection_delete(collection: str, ids: Optional[List[str]] = None, where: Where = None) -> Dict[str, Any]:
+        """Delete records of collection `collection` by `ids` and/or a metadata filter `where`
+        (both: those matching both); returns how many were deleted. A call with neither is
+        refused; `where="TRUE"` deletes every record."""
+        return {"deleted": db.get_collection(collection).delete(ids, where=where)}
+
+    @tool(write)
+    def rag_ingest(documents: List[Dict[str, Any]], store: str = "rag", force: bool = False) -> Dict[str, Any]:
+        """Ingest documents into RAG store `store` (created if missing): each
+        {"id", "text", optional "source", "format" ("plain" or "markdown"), "metadata"}; chunked,
+        embedded by the server's embedder and indexed for vector and BM25 search. A document whose
+        text is unchanged is skipped unless `force`. Returns each document's status and chunks."""
+        summary = db.rag(store, embedder=emb.get("ingesting documents")).ingest_documents(documents, force=force)
+        return {"store": store, "added": summary.added, "replaced": summary.replaced, "unchanged": summary.unchanged,
+                "chunks": summary.chunks,
+                "documents": [{"id": r.doc_id, "status": r.status, "chunks": r.chunks} for r in summary.results]}
 
     def open_rag(store: str, query: str, mode: Optional[str], query_vector: Optional[List[float]]) -> Any:
         # Full-text search and a given query vector need no embedder.

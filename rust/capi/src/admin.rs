@@ -255,6 +255,33 @@ pub unsafe extern "C" fn agentdb_list_backups(src: *const c_char, out_report: *m
     unsafe { new_report(out_report, make) }
 }
 
+/// The backup retention setting: keeps the newest `keep` points (at least 1) of the backup
+/// directory `dest`, removes the older ones and deletes the copied files no remaining point names
+/// (files a kept incremental point shares stay), and writes what it removed as a JSON report to
+/// `*out_report`: `{"removed_points": [seq, ...], "removed_files", "freed_bytes"}`. Crash-safe:
+/// point records go before any file. `AGENTDB_INVALID_ARGUMENT` when `keep` is 0 or `dest` is not
+/// a backup directory; `AGENTDB_DATABASE_LOCKED` while a backup or prune writes into `dest`.
+///
+/// # Safety
+/// `dest` is NULL or a NUL-terminated string; `out_report` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_prune_backups(dest: *const c_char, keep: u64, out_report: *mut *mut agentdb_report) -> agentdb_status {
+    let make = || {
+        // SAFETY: contract of this function.
+        let dest = unsafe { str_arg(dest, "dest") }?;
+        // A count past usize keeps every point, as any count above the number of points does.
+        let report = agentdb_engine::prune_backups(dest, usize::try_from(keep).unwrap_or(usize::MAX))?;
+        Ok(serde_json::json!({
+            "removed_points": report.removed_points,
+            "removed_files": report.removed_files,
+            "freed_bytes": report.freed_bytes,
+        })
+        .to_string())
+    };
+    // SAFETY: contract of this function (`out_report`).
+    unsafe { new_report(out_report, make) }
+}
+
 /// Checks every file of point `at` (0: the latest) of the backup directory `src` against the
 /// size and SHA-256 its point recorded, changing nothing, and writes the problems as a JSON
 /// report to `*out_report`: an array of `{"path", "problem"}`, empty when the point is sound.

@@ -78,4 +78,4 @@ pub use serde_json;
 
 /// The engine's version (the workspace version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-pub use admin::{list_backups, restore, verify_backup, BackupFile, BackupPoint, Problem, ProblemKind, VerifyReport, BACKUP_TAG_PREFIX};
+pub use admin::{list_backups, prune_backups, restore, verify_backup, BackupFile, BackupPoint, Problem, ProblemKind, PruneReport, VerifyReport, BACKUP_TAG_PREFIX};

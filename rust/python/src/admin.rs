@@ -97,6 +97,21 @@ pub fn list_backups<'py>(py: Python<'py>, src: &Bound<'py, PyAny>) -> PyResult<V
     points.iter().map(|p| point_dict(py, p)).collect()
 }
 
+/// Keeps the newest `keep` points of the backup `dest` and removes the older ones and the files
+/// only they named; returns {"removed_points", "removed_files", "freed_bytes"}.
+#[pyfunction]
+pub fn prune_backups<'py>(py: Python<'py>, dest: &Bound<'py, PyAny>, keep: Int) -> PyResult<Bound<'py, PyDict>> {
+    let dest = path_arg("dest", dest)?;
+    // A negative count is refused by the engine's own check, as 0 is.
+    let keep = usize::try_from(keep.0).unwrap_or(0);
+    let report = py.detach(|| agentdb_engine::prune_backups(&dest, keep)).or_raise()?;
+    let d = PyDict::new(py);
+    d.set_item("removed_points", report.removed_points)?;
+    d.set_item("removed_files", report.removed_files)?;
+    d.set_item("freed_bytes", report.freed_bytes)?;
+    Ok(d)
+}
+
 /// The files of point `at` of the backup `src` that fail their recorded size or SHA-256, as
 /// (stored path, what is wrong).
 #[pyfunction]

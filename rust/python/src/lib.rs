@@ -74,6 +74,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(admin::backup, m)?)?;
     m.add_function(wrap_pyfunction!(admin::restore, m)?)?;
     m.add_function(wrap_pyfunction!(admin::list_backups, m)?)?;
+    m.add_function(wrap_pyfunction!(admin::prune_backups, m)?)?;
     m.add_function(wrap_pyfunction!(admin::verify_backup, m)?)?;
     m.add_function(wrap_pyfunction!(admin::verify, m)?)?;
     m.add("__version__", agentdb_engine::VERSION)?;

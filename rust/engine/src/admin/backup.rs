@@ -23,8 +23,8 @@
 //!
 //! Retention: the source keeps a backed-up version only while its backup runs (the tag); after
 //! that the point's own copies are what restores it, so no old version need stay in the database.
-//! Points stay in `dest` until removed by hand (delete `points/<seq>.json`; files no remaining
-//! point names may then go).
+//! Points stay in `dest` until [`prune_backups`] (`keep` = how many of the newest points stay; the
+//! CLI's `backup --keep N`) removes the older ones and the files only they named.
 //!
 //! The engine's own files are copied too where they cannot be rebuilt cheaply: each collection's
 //! index parameters (`_agentdb/<name>.index.json`, read in the flush round, so they say which
@@ -221,19 +221,7 @@ impl Database {
         }
         let _one = BACKUP_RUNNING.lock().unwrap_or_else(|p| p.into_inner());
         prepare_dest(dest)?;
-        // One backup at a time per backup directory, across processes: two would pick the same
-        // point number. Released when the file closes (also when the process dies).
-        let lock = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dest.join(LOCK))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::new(
-                    ErrorKind::DatabaseLocked,
-                    format!("another backup is writing into {} now; try again when it is done", dest.display()),
-                ))
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::storage(format!("cannot lock {}: {e}", dest.join(LOCK).display()))),
-        }
+        let _lock = lock_dest(dest)?;
         let earlier = list_backups(dest)?;
         let seq = earlier.last().map_or(1, |p| p.seq + 1);
         let time_micros = now_micros();
@@ -331,9 +319,8 @@ impl Database {
         for d in &dirs {
             sync_dir(d)?;
         }
-        let points = dest.join(POINTS_DIR);
         let text = serde_json::to_vec_pretty(&point.to_json()).map_err(|e| Error::internal(format!("backup point JSON: {e}")))?;
-        write_atomic(&points.join(format!("{seq:06}.json")), &text)?;
+        write_atomic(&point_path(dest, seq), &text)?;
         Ok(point)
     }
 
@@ -486,6 +473,93 @@ fn prepare_dest(dest: &Path) -> Result<()> {
     }
     std::fs::create_dir_all(dest.join(POINTS_DIR))?;
     write_atomic(&marker, format!("{{\"format\": {FORMAT}}}\n").as_bytes())
+}
+
+/// Holds the backup directory's `LOCK` (flock) while the returned file is open: one writer at a
+/// time per backup directory, across processes (two backups would pick the same point number; a
+/// prune beside a backup could delete a file the new point names). Released when the file closes,
+/// also when the process dies.
+fn lock_dest(dest: &Path) -> Result<std::fs::File> {
+    let lock = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dest.join(LOCK))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
+            ErrorKind::DatabaseLocked,
+            format!("another backup or prune is writing into {} now; try again when it is done", dest.display()),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::storage(format!("cannot lock {}: {e}", dest.join(LOCK).display()))),
+    }
+}
+
+/// What [`prune_backups`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// The sequence numbers of the points removed, oldest first.
+    pub removed_points: Vec<u64>,
+    /// Copied files no remaining point names, deleted.
+    pub removed_files: u64,
+    pub freed_bytes: u64,
+}
+
+/// The backup retention setting: keeps the newest `keep` points of the backup directory `dest`
+/// (`keep` ≥ 1) and removes the older ones, then deletes every copied file no remaining point
+/// names. A file an older point copied and a kept incremental point shares stays, so every kept
+/// point still restores exactly (`restore`/`verify_backup` check each file's SHA-256).
+///
+/// Crash-safe by order: a point's JSON is removed (and the directory synced) before any file,
+/// so no point ever names a missing file; a prune cut short leaves only files no point names,
+/// which the next prune deletes. Holds the directory's lock, so it cannot run beside a backup
+/// into the same directory (`DatabaseLocked`).
+pub fn prune_backups(dest: impl AsRef<Path>, keep: usize) -> Result<PruneReport> {
+    let dest = dest.as_ref();
+    if keep == 0 {
+        return Err(Error::invalid_argument("keep must be at least 1: a backup directory with no point restores nothing"));
+    }
+    // Listed first only to refuse a directory that is no backup before creating a lock in it;
+    // listed again under the lock, as a backup may have added a point meanwhile.
+    list_backups(dest)?;
+    let _lock = lock_dest(dest)?;
+    let points = list_backups(dest)?;
+    let mut report = PruneReport::default();
+    let cut = points.len().saturating_sub(keep);
+    for p in &points[..cut] {
+        std::fs::remove_file(point_path(dest, p.seq))?;
+        report.removed_points.push(p.seq);
+    }
+    sync_dir(&dest.join(POINTS_DIR))?;
+    let named: HashSet<&str> = points[cut..].iter().flat_map(|p| p.files.iter().map(|f| f.stored.as_str())).collect();
+    let files = dest.join(FILES_DIR);
+    if files.is_dir() {
+        for rel in files_under(&files)? {
+            let stored = format!("{FILES_DIR}/{rel}");
+            if !named.contains(stored.as_str()) {
+                let path = files.join(&rel);
+                report.freed_bytes += path.metadata()?.len();
+                std::fs::remove_file(&path)?;
+                report.removed_files += 1;
+            }
+        }
+        remove_empty_dirs(&files)?;
+    }
+    Ok(report)
+}
+
+fn point_path(dest: &Path, seq: u64) -> PathBuf {
+    dest.join(POINTS_DIR).join(format!("{seq:06}.json"))
+}
+
+/// Removes the empty directories under `dir` (not `dir` itself), deepest first.
+fn remove_empty_dirs(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            remove_empty_dirs(&path)?;
+            if std::fs::read_dir(&path)?.next().is_none() {
+                std::fs::remove_dir(&path)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The points of the backup directory `src`, oldest first.

@@ -11,7 +11,7 @@
 mod backup;
 mod verify;
 
-pub use backup::{list_backups, restore, verify_backup, BackupFile, BackupPoint, BACKUP_TAG_PREFIX};
+pub use backup::{list_backups, prune_backups, restore, verify_backup, BackupFile, BackupPoint, PruneReport, BACKUP_TAG_PREFIX};
 pub use verify::{Problem, ProblemKind, VerifyReport};
 
 use sha2::{Digest, Sha256};

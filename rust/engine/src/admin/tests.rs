@@ -7,7 +7,7 @@ use crate::index::params::HnswParams;
 use crate::types::records::{Records, Vectors};
 use crate::types::schema::Metric;
 
-use super::{list_backups, restore, verify_backup, ProblemKind};
+use super::{list_backups, prune_backups, restore, verify_backup, ProblemKind};
 
 fn add(c: &Collection, from: usize, to: usize) {
     let ids: Vec<String> = (from..to).map(|i| format!("r{i}")).collect();
@@ -257,5 +257,59 @@ fn leftover_backup_tag_is_reported_and_removed() {
     assert_eq!(report.problems.iter().map(|p| p.kind).collect::<Vec<_>>(), vec![ProblemKind::LeftoverBackupTag]);
     assert!(db.verify(true).unwrap().is_ok());
     assert!(db.verify(false).unwrap().problems.is_empty());
+    db.close();
+}
+
+#[test]
+fn prune_keeps_the_newest_points_restorable_and_frees_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, dest) = (dir.path().join("db"), dir.path().join("bk"));
+    let db = Database::open(&path).unwrap();
+    let c = db.create_collection("docs", 3, Metric::L2).unwrap();
+    // Point 1 full, points 2..4 incremental: the later points share files point 1 copied.
+    add(&c, 0, 40);
+    db.backup(&dest, false).unwrap();
+    for (seq, n) in [(2, 60), (3, 80), (4, 100)] {
+        add(&c, n - 20, n);
+        assert_eq!(db.backup(&dest, true).unwrap().seq, seq);
+    }
+    let before = list_backups(&dest).unwrap();
+    assert_eq!(prune_backups(&dest, 0).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(prune_backups(dir.path(), 1).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert!(!dir.path().join("LOCK").exists(), "a directory that is no backup got a lock file");
+    // Nothing to prune: nothing removed.
+    assert_eq!(prune_backups(&dest, 4).unwrap(), super::PruneReport::default());
+
+    let report = prune_backups(&dest, 2).unwrap();
+    assert_eq!(report.removed_points, vec![1, 2]);
+    let left = list_backups(&dest).unwrap();
+    assert_eq!(left.iter().map(|p| p.seq).collect::<Vec<_>>(), vec![3, 4]);
+    // Exactly the files no kept point names are gone, and what is left is what kept points name.
+    let named: std::collections::HashSet<String> = left.iter().flat_map(|p| p.files.iter().map(|f| f.stored.clone())).collect();
+    let dropped: std::collections::HashSet<String> =
+        before.iter().flat_map(|p| p.files.iter().map(|f| f.stored.clone())).filter(|s| !named.contains(s)).collect();
+    assert!(!dropped.is_empty());
+    assert_eq!(report.removed_files as usize, dropped.len());
+    for s in &dropped {
+        assert!(!dest.join(s).exists(), "{s} should be deleted");
+    }
+    // A kept incremental point still names files point 1 copied; those stayed.
+    assert!(named.iter().any(|s| s.starts_with("files/000001/")));
+    for (seq, n) in [(3, 80), (4, 100)] {
+        assert!(verify_backup(&dest, Some(seq)).unwrap().is_empty());
+        let out = dir.path().join(format!("restored{seq}"));
+        restore(&dest, &out, Some(seq)).unwrap();
+        let r = Database::open(&out).unwrap();
+        assert_eq!(ids_of(&r, "docs"), expected(n));
+        r.close();
+    }
+    // Numbering goes on after a prune: a new point does not reuse a removed number.
+    assert_eq!(db.backup(&dest, true).unwrap().seq, 5);
+    // Not beside a backup or another prune (the directory's lock).
+    let held = std::fs::File::open(dest.join("LOCK")).unwrap();
+    held.try_lock().unwrap();
+    assert_eq!(prune_backups(&dest, 1).unwrap_err().kind(), ErrorKind::DatabaseLocked);
+    drop(held);
+    assert_eq!(prune_backups(&dest, 1).unwrap().removed_points, vec![3, 4]);
     db.close();
 }
