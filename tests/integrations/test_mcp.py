@@ -200,8 +200,10 @@ async def test_bad_arguments_are_tool_errors_and_the_server_survives(db_path: Pa
             ("memory_remember", {"agent_id": "ada", "text": "needs an embedder"}, "needs an embedder"),
             ("memory_recall", {"vector": [1, 0, 0, 0], "query": "both"}, "not both"),
             ("memory_recall", {"store": "no_such_store"}, "CollectionNotFoundError"),
-            # A read with a vector must not create the store it names.
+            # a vector would let db.memory create the store: a read must refuse, not create it
             ("memory_recall", {"store": "no_such_store", "vector": [1, 0, 0, 0]}, "CollectionNotFoundError"),
+            ("memory_update", {"id": "m1", "store": "no_such_store", "vector": [1, 0, 0, 0]},
+             "CollectionNotFoundError"),
             ("memory_recall", {"vector": [1, 0, 0, 0], "where": "no_such_field = 1"}, "InvalidFilterError"),
             ("memory_forget", {}, "InvalidArgumentError"),
             ("memory_update", {"id": "missing", "importance": 0.5}, "InvalidArgumentError"),
@@ -232,7 +234,8 @@ async def test_bad_arguments_are_tool_errors_and_the_server_survives(db_path: Pa
         # The same process still serves, and nothing bad was stored.
         hits = (await call(client, "memory_recall", {"vector": [1, 0, 0, 0], "k": 10}))["hits"]
         assert [h["id"] for h in hits] == ["m1"]
-        assert "no_such_store" not in {s["name"] for s in (await call(client, "list_stores", {}))["stores"]}
+        stores = (await call(client, "list_stores", {}))["stores"]
+        assert "no_such_store" not in {s["name"] for s in stores}
 
 
 async def test_read_only_serves_only_reads(db_path: Path) -> None:

@@ -214,10 +214,15 @@ def build_server(db: Database, *, read_only: Optional[bool] = None, embedder: Em
 
         return register
 
-    def open_memory(store: str, text: Optional[str], vector: Optional[List[float]], required: bool = True) -> Any:
+    def open_memory(store: str, text: Optional[str], vector: Optional[List[float]], required: bool = True,
+                    create: bool = False) -> Any:
         # The embedder only where a text is to be embedded: a vector call on a store of another
         # dimension than the embedder's must still work. `required=False` (update): without an
-        # embedder, Memory.update keeps the old vector.
+        # embedder, Memory.update keeps the old vector. Only `remember` creates a store: given a
+        # vector or an embedder, db.memory would create a missing one, and a recall (a read, even
+        # on a writable server) or an update must not leave an empty store behind.
+        if not create and store not in db.list_memories():
+            raise CollectionNotFoundError(f"no memory store named {store!r}")
         e = None
         if text is not None and vector is None and (required or emb.enabled):
             e = emb.get("a text without a vector")
@@ -246,7 +251,7 @@ def build_server(db: Database, *, read_only: Optional[bool] = None, embedder: Em
         return its id. Give `text` (embedded by the server's embedder) and/or `vector`.
         `kind`: "episodic", "semantic", "procedural" or "working" (default episodic);
         `importance` in [0, 1]; `metadata`: flat JSON object of extra fields (filterable)."""
-        m = open_memory(store, text, vector)
+        m = open_memory(store, text, vector, create=True)
         mid = m.remember(text, agent_id=agent_id, session_id=session_id, kind=kind, importance=importance,
                          vector=vector, metadata=metadata, id=id)
         return {"id": mid, "store": store}
@@ -271,11 +276,7 @@ def build_server(db: Database, *, read_only: Optional[bool] = None, embedder: Em
         times), `where` (metadata filter: {"field": value} or {"field": {"$gt": 1}}, or SQL).
         `touch` updates access statistics (engine default; never on a read-only server)."""
         one_query(query, vector, "query")
-        # A read never creates a store (opening one with a dimension would): a missing store is
-        # the same error as for the other read tools.
-        if store not in db.list_memories():
-            raise CollectionNotFoundError(f"no memory store named {store!r}")
-        m = open_memory(store, query, vector) if (query is not None or vector is not None) else db.memory(store)
+        m = open_memory(store, query, vector)
         hits = m.recall(query if query is not None else vector, k, agent_id=agent_id, session_id=session_id,
                         kinds=kinds, since=since, until=until, where=where, touch=False if ro else touch)
         return {"hits": [_memory_hit(h) for h in hits]}
