@@ -2824,8 +2824,8 @@ enum agentdb_status agentdb_log_set_callback(agentdb_log_fn callback,
                                              void *user);
 
 /**
- * Writes store `name` (of `kind`, or `AGENTDB_STORE_ANY`) to the JSONL file `path` (created,
- * or replaced whole once complete), every record as of one Lance version, and a report
+ * Writes store `name` (of `kind`, or `AGENTDB_STORE_ANY`) to the file `path` (Parquet if its
+ * name ends in `.parquet`, else JSONL; created, or replaced whole once complete), every record as of one Lance version, and a report
  * `{"kind", "name", "records"}` to `*out_report` (NULL on failure). `progress` (may be NULL)
  * is called between batches.
  *
@@ -2842,10 +2842,10 @@ enum agentdb_status agentdb_db_export_store(const struct agentdb_db *db,
                                             struct agentdb_report **out_report);
 
 /**
- * Creates a store from the JSONL file `path` (an export), named as in the file or `name` (NULL:
+ * Creates a store from the export `path` (JSONL or Parquet, told apart by content), named as in the file or `name` (NULL:
  * the file's), and writes a report `{"kind", "name", "records"}` to `*out_report`. The store
  * must not exist (`AGENTDB_COLLECTION_EXISTS`); on any error it is dropped again, so a failed
- * import leaves nothing. A malformed line is `AGENTDB_INVALID_ARGUMENT` with its line number.
+ * import leaves nothing. A malformed line (row) is `AGENTDB_INVALID_ARGUMENT` naming it.
  *
  * # Safety
  * `path` is NUL-terminated; `name` is NULL or NUL-terminated; `out_report` is NULL or

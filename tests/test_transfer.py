@@ -26,7 +26,19 @@ def everything(c: agentdb.Collection) -> list:
     return rows
 
 
-def test_a_collection_round_trips_exactly(tmp_path: Path) -> None:
+def export_header(path: Path) -> dict:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return json.loads(pq.read_metadata(path).metadata[b"agentdb-export"])
+    return json.loads(path.read_text().splitlines()[0])
+
+
+FORMATS = pytest.mark.parametrize("ext", ["jsonl", "parquet"])
+
+
+@FORMATS
+def test_a_collection_round_trips_exactly(tmp_path: Path, ext: str) -> None:
     rng = np.random.default_rng(7)
     vecs = rng.standard_normal((700, 8)).astype(np.float32)
     vecs[0] = [np.float32(1) / 3, np.nextafter(np.float32(0), np.float32(1)), -0.0, 1e-30, 3.4e38, -1, 0.1, 0.2]
@@ -42,22 +54,23 @@ def test_a_collection_round_trips_exactly(tmp_path: Path) -> None:
         before = everything(c)
         index = c.index
         seen = []
-        r = db.export_store("docs", tmp_path / "docs.jsonl", progress=lambda d, t: seen.append((d, t)))
+        r = db.export_store("docs", tmp_path / f"docs.{ext}", progress=lambda d, t: seen.append((d, t)))
         assert r == {"kind": "collection", "name": "docs", "records": 700}
         assert seen[-1] == (700, 700)
-    header = json.loads((tmp_path / "docs.jsonl").read_text().splitlines()[0])
+    header = export_header(tmp_path / f"docs.{ext}")
     assert (header["format"], header["kind"], header["dim"], header["metric"], header["records"]) == ("agentdb-export", "collection", 8, "dot", 700)
     with agentdb.connect(tmp_path / "b") as db:
-        assert db.import_store(tmp_path / "docs.jsonl", progress=False) == {"kind": "collection", "name": "docs", "records": 700}
+        assert db.import_store(tmp_path / f"docs.{ext}", progress=False) == {"kind": "collection", "name": "docs", "records": 700}
         c = db.get_collection("docs")
         assert everything(c) == before
         assert c.index == index and c.metric == "dot"
         with pytest.raises(agentdb.CollectionExistsError):
-            db.import_store(tmp_path / "docs.jsonl")
-        assert db.import_store(tmp_path / "docs.jsonl", name="again")["name"] == "again"
+            db.import_store(tmp_path / f"docs.{ext}")
+        assert db.import_store(tmp_path / f"docs.{ext}", name="again")["name"] == "again"
 
 
-def test_a_memory_store_round_trips_with_its_ranking(tmp_path: Path) -> None:
+@FORMATS
+def test_a_memory_store_round_trips_with_its_ranking(tmp_path: Path, ext: str) -> None:
     rng = np.random.default_rng(1)
     with agentdb.connect(tmp_path / "a") as db:
         m = db.memory("notes", dim=4)
@@ -70,27 +83,47 @@ def test_a_memory_store_round_trips_with_its_ranking(tmp_path: Path) -> None:
         now = datetime.now(timezone.utc)
         want = [(h.record.id, h.record.kind, h.record.agent_id, round(h.score, 6)) for h in m.recall(q, k=10, agent_id="ann", touch=False, now=now)]
         assert db.store_kind("notes") == "memory"
-        db.export_store("notes", tmp_path / "notes.jsonl")
+        db.export_store("notes", tmp_path / f"notes.{ext}")
     with agentdb.connect(tmp_path / "b") as db:
-        assert db.import_store(tmp_path / "notes.jsonl")["kind"] == "memory"
+        assert db.import_store(tmp_path / f"notes.{ext}")["kind"] == "memory"
         m = db.memory("notes")
         assert m.count() == 30
         got = [(h.record.id, h.record.kind, h.record.agent_id, round(h.score, 6)) for h in m.recall(q, k=10, agent_id="ann", touch=False, now=now)]
         assert got == want
 
 
-def test_a_rag_store_round_trips_and_answers_again(tmp_path: Path) -> None:
+@FORMATS
+def test_a_rag_store_round_trips_and_answers_again(tmp_path: Path, ext: str) -> None:
     emb = HashingEmbedder(32)
     with agentdb.connect(tmp_path / "a") as db:
         r = db.rag("kb", embedder=emb)
         r.ingest("# Reset\nTo reset a password open settings.\n\n# Billing\nInvoices are monthly.", id="guide", format="markdown")
         want = [(h.id, h.doc_id) for h in r.search("reset password", k=3)]
-        db.export_store("kb", tmp_path / "kb.jsonl", kind="rag")
+        db.export_store("kb", tmp_path / f"kb.{ext}", kind="rag")
     with agentdb.connect(tmp_path / "b") as db:
-        db.import_store(tmp_path / "kb.jsonl")
+        db.import_store(tmp_path / f"kb.{ext}")
         r = db.rag("kb", embedder=emb)
         assert [(h.id, h.doc_id) for h in r.search("reset password", k=3)] == want
         assert [d.doc_id for d in r.documents()] == ["guide"]
+
+
+def test_a_parquet_export_is_a_table_other_readers_take(tmp_path: Path, db: agentdb.Database) -> None:
+    """pyarrow reads the export as a plain table: the records' columns, exact float32 vectors."""
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(3)
+    vecs = rng.standard_normal((5000, 6)).astype(np.float32)
+    c = db.create_collection("t", dim=6)
+    c.add(ids=[f"r{i}" for i in range(5000)], vectors=vecs, documents=[f"d{i}" if i % 2 else None for i in range(5000)],
+          metadata=[{"n": i} for i in range(5000)])
+    db.export_store("t", tmp_path / "t.parquet", progress=False)
+    table = pq.read_table(tmp_path / "t.parquet")
+    assert table.column_names == ["id", "vector", "document", "metadata", "created_at_us"]
+    order = np.argsort([int(i[1:]) for i in table.column("id").to_pylist()])
+    got = np.stack(table.column("vector").to_numpy(zero_copy_only=False))[order]
+    assert got.dtype == np.float32 and np.array_equal(got, vecs)
+    assert [json.loads(m)["n"] for m in np.array(table.column("metadata").to_pylist())[order][:3]] == [0, 1, 2]
+    assert table.column("document").null_count == 2500
 
 
 def test_bad_files_are_refused_and_leave_nothing(tmp_path: Path, db: agentdb.Database) -> None:

@@ -176,8 +176,9 @@ class Database:
         kind: Optional[str] = None,
         progress: "ProgressArg" = True,
     ) -> "TransferReport":
-        """Writes store ``name`` to the JSONL file ``path`` (created or replaced whole: the file
-        appears when it is complete), every record as of one Lance version. ``kind``: one of
+        """Writes store ``name`` to the file ``path`` — Parquet when its name ends in ``.parquet``,
+        else JSONL — (created or replaced whole: the file appears when it is complete), every
+        record as of one Lance version. ``kind``: one of
         ``"collection"``, ``"memory"``, ``"rag"`` (``None``: whichever kind has that name).
         ``progress``: a bar on a terminal (``True``), none, or a ``(done, total)`` callable.
         See :mod:`agentdb.transfer` for the format."""
@@ -192,14 +193,14 @@ class Database:
         name: Optional[str] = None,
         progress: "ProgressArg" = True,
     ) -> "TransferReport":
-        """Creates a store from the JSONL file ``path`` (written by :meth:`export_store`, here or
-        from C or Zig), named as in the file or ``name``; a collection's index is rebuilt. All or
+        """Creates a store from the export ``path`` (JSONL or Parquet, told apart by content;
+        written by :meth:`export_store`, here or from C or Zig), named as in the file or ``name``; a collection's index is rebuilt. All or
         nothing: on any error the store is dropped again.
 
         Raises:
             CollectionExistsError: the store exists.
-            InvalidArgumentError: the file is not an export, or a line is malformed (the message
-                names the line).
+            InvalidArgumentError: the file is not an export, or a line (row) is malformed (the
+                message names it).
             DimensionMismatchError: a vector of the wrong length.
         """
         from .transfer import import_store

@@ -1,12 +1,17 @@
 """Moving data out of a database and into one: a store (collection, memory store or RAG store)
-exported to a JSONL file and imported from one, exactly.
+exported to a JSONL or a Parquet file and imported from one, exactly.
 
-The file's first line is a header (kind, name, dimension, metric, record count, index
+A JSONL file's first line is a header (kind, name, dimension, metric, record count, index
 parameters); each further line is one record: ``id``, ``vector``, ``document``, ``metadata``
 and ``created_at_us``. Vectors come back bit for bit, metadata with its types (datetimes as
 ``{"$datetime": ...}``), creation times as they were; memories keep their agent, session, kind,
 importance and access statistics, RAG chunks their documents and positions. The format is the
 engine's, so a file written from Python imports from C or Zig and back.
+
+A path ending in ``.parquet`` is written as Parquet: the same header (key-value metadata
+``agentdb-export``) and the same records as columns ``id``, ``vector`` (fixed-size list of
+float32), ``document``, ``metadata`` (JSON text) and ``created_at_us``, so pyarrow, DuckDB or
+Polars read an export as a table. Import tells the formats apart by the file's content.
 
 Export reads every record as of one Lance version while writers go on. Import creates the store
 (it must not exist: :class:`~agentdb.errors.CollectionExistsError`), writes it in batches and
@@ -16,6 +21,7 @@ failed import leaves nothing behind.
     db.export_store("docs", "docs.jsonl")            # the kind is found from the name
     other.import_store("docs.jsonl")                 # creates "docs"
     other.import_store("docs.jsonl", name="docs2")   # under another name
+    db.export_store("docs", "docs.parquet")          # Parquet: chosen by the name
 
 A table of another LanceDB database (written by LanceDB, pylance or any Lance writer) becomes a
 collection with :meth:`Database.import_lancedb <agentdb.Database.import_lancedb>`: ids, vectors

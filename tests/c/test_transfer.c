@@ -21,7 +21,8 @@ static int report_has(agentdb_report *r, const char *needle) {
     return found;
 }
 
-static void test_round_trip(void) {
+/* The same round trip through either encoding: `ext` "jsonl" or "parquet" (chosen by the name). */
+static void round_trip(const char *ext) {
     char src[600], dst[600], file[600];
     agentdb_db *a, *b;
     agentdb_collection *c;
@@ -32,9 +33,9 @@ static void test_round_trip(void) {
     const char *docs[] = {"first \"doc\"\n", NULL, "third"};
     const char *want_ids[] = {"x", "y", "z"};
     size_t n, i;
-    snprintf(src, sizeof src, "%s/a", g_dir);
-    snprintf(dst, sizeof dst, "%s/b", g_dir);
-    snprintf(file, sizeof file, "%s/c.jsonl", g_dir);
+    snprintf(src, sizeof src, "%s/a_%s", g_dir, ext);
+    snprintf(dst, sizeof dst, "%s/b_%s", g_dir, ext);
+    snprintf(file, sizeof file, "%s/c.%s", g_dir, ext);
     OK(agentdb_db_open(src, &a));
     OK(agentdb_collection_open_or_create(a, "docs", 2, AGENTDB_METRIC_L2, &c));
     OK(agentdb_collection_add(c, ids, 3, v, 2, docs, "[{\"n\": 1, \"f\": 0.1}, null, {\"tags\": [\"a\"]}]"));
@@ -72,6 +73,19 @@ static void test_round_trip(void) {
     OK(agentdb_records_free(rec));
     OK(agentdb_collection_close(c));
     OK(agentdb_db_close(b));
+}
+
+static void test_round_trip(void) { round_trip("jsonl"); }
+
+static void test_round_trip_parquet(void) {
+    char file[600];
+    FILE *f;
+    char magic[4] = {0};
+    round_trip("parquet");
+    snprintf(file, sizeof file, "%s/c.parquet", g_dir);
+    f = fopen(file, "rb");
+    CHECK(f != NULL && fread(magic, 1, 4, f) == 4 && memcmp(magic, "PAR1", 4) == 0);
+    if (f) fclose(f);
 }
 
 static void test_bad_input(void) {
@@ -149,6 +163,7 @@ static void test_lance_table(void) {
 int main(int argc, char **argv) {
     static const struct test tests[] = {
         {"round_trip", test_round_trip},
+        {"round_trip_parquet", test_round_trip_parquet},
         {"bad_input", test_bad_input},
         {"lance_table", test_lance_table},
     };

@@ -1,6 +1,6 @@
 //! Export and import of stores for Zig, over `agentdb_db_export_store` / `agentdb_db_import_store`:
-//! the engine's JSONL files (one header line, one record per line), the same files Python and C
-//! read and write.
+//! the engine's JSONL files (one header line, one record per line) and Parquet files (a path
+//! ending in `.parquet`), the same files Python and C read and write.
 //!
 //! ```zig
 //! const out = try agentdb.transfer.exportStore(gpa, db, "docs", .any, "/tmp/docs.jsonl");
@@ -26,14 +26,14 @@ pub const Kind = enum(i32) {
 
 const take = agentdb.takeReport;
 
-/// Writes store `name` to the JSONL file `path`; returns the report JSON
+/// Writes store `name` to the file `path` (Parquet if it ends in `.parquet`, else JSONL); returns the report JSON
 /// (`{"kind","name","records"}`) in `allocator`'s memory.
 pub fn exportStore(allocator: Allocator, db: agentdb.Database, name: [:0]const u8, kind: Kind, path: [:0]const u8) AllocError![]u8 {
     var r: ?*c.agentdb_report = null;
     return take(allocator, c.agentdb_db_export_store(db.handle, name.ptr, @intFromEnum(kind), path.ptr, null, null, &r), r);
 }
 
-/// Creates a store from the JSONL file `path`, named as in the file or `name`; all or nothing.
+/// Creates a store from the export `path` (JSONL or Parquet), named as in the file or `name`; all or nothing.
 pub fn importStore(allocator: Allocator, db: agentdb.Database, path: [:0]const u8, name: ?[:0]const u8) AllocError![]u8 {
     var r: ?*c.agentdb_report = null;
     const n: [*c]const u8 = if (name) |s| s.ptr else null;

@@ -10,11 +10,20 @@ const gpa = testing.allocator;
 
 const TempDb = @import("temp_db.zig").TempDb;
 
-test "transfer: a collection round-trips through a file" {
+test "transfer: a collection round-trips through a JSONL file" {
+    try roundTrip("docs.jsonl");
+}
+
+test "transfer: a collection round-trips through a Parquet file" {
+    try roundTrip("docs.parquet");
+}
+
+/// Export to `name` (its extension picks the encoding), import into another database, search.
+fn roundTrip(name: []const u8) !void {
     var tmp = try TempDb.init();
     defer tmp.deinit();
     const base = std.fs.path.dirname(tmp.path).?;
-    const file = try std.fs.path.joinZ(gpa, &.{ base, "docs.jsonl" });
+    const file = try std.fs.path.joinZ(gpa, &.{ base, name });
     defer gpa.free(file);
     const other_path = try std.fs.path.joinZ(gpa, &.{ base, "other" });
     defer gpa.free(other_path);

@@ -1,5 +1,5 @@
 //! Export and import of stores (`agentdb_db_export_store`, `agentdb_db_import_store`): the
-//! engine's JSONL files (the format is described in the engine's `transfer` module and the
+//! engine's JSONL and Parquet files (the formats is described in the engine's `transfer` module and the
 //! README), each call's outcome handed out as an `agentdb_report` holding
 //! `{"kind", "name", "records"}`.
 
@@ -46,8 +46,8 @@ fn reporter(progress: agentdb_progress_fn, user: *mut c_void) -> impl FnMut(u64,
     }
 }
 
-/// Writes store `name` (of `kind`, or `AGENTDB_STORE_ANY`) to the JSONL file `path` (created,
-/// or replaced whole once complete), every record as of one Lance version, and a report
+/// Writes store `name` (of `kind`, or `AGENTDB_STORE_ANY`) to the file `path` (Parquet if its
+/// name ends in `.parquet`, else JSONL; created, or replaced whole once complete), every record as of one Lance version, and a report
 /// `{"kind", "name", "records"}` to `*out_report` (NULL on failure). `progress` (may be NULL)
 /// is called between batches.
 ///
@@ -79,10 +79,10 @@ pub unsafe extern "C" fn agentdb_db_export_store(
     unsafe { new_report(out_report, make) }
 }
 
-/// Creates a store from the JSONL file `path` (an export), named as in the file or `name` (NULL:
+/// Creates a store from the export `path` (JSONL or Parquet, told apart by content), named as in the file or `name` (NULL:
 /// the file's), and writes a report `{"kind", "name", "records"}` to `*out_report`. The store
 /// must not exist (`AGENTDB_COLLECTION_EXISTS`); on any error it is dropped again, so a failed
-/// import leaves nothing. A malformed line is `AGENTDB_INVALID_ARGUMENT` with its line number.
+/// import leaves nothing. A malformed line (row) is `AGENTDB_INVALID_ARGUMENT` naming it.
 ///
 /// # Safety
 /// `path` is NUL-terminated; `name` is NULL or NUL-terminated; `out_report` is NULL or

@@ -1,8 +1,8 @@
-//! Moving a store's data out of a database and into one: export to a JSONL file, import from
-//! one. Here, above the stores, because a file names its store by kind (collection, memory
-//! store, RAG store), which the layers below do not know.
+//! Moving a store's data out of a database and into one: export to a JSONL or a Parquet file,
+//! import from either. Here, above the stores, because a file names its store by kind
+//! (collection, memory store, RAG store), which the layers below do not know.
 //!
-//! # The file
+//! # The JSONL file
 //! Line 1 is a header object; each further line one record:
 //!
 //! ```text
@@ -19,6 +19,14 @@
 //! hidden collection's rows: memories keep their agent, session, kind, importance and access
 //! statistics, chunks their document ids and positions. Creation times are kept; update times
 //! become the import's.
+//!
+//! # The Parquet file
+//! An export path ending in `.parquet` is written as Parquet instead (see [`parquet_file`]): the
+//! same header, as the file's key-value metadata under `agentdb-export`, and the same records as
+//! columns `id`, `vector` (fixed-size list of float32: exact by construction), `document`,
+//! `metadata` (the engine's JSON text, as in the JSONL file) and `created_at_us`, so DuckDB,
+//! Polars or pyarrow read an export as a table. Import tells the two apart by the file's first
+//! bytes (Parquet's `PAR1`), not by its name.
 //!
 //! Export reads every record as of one Lance version (writers go on meanwhile). Import creates
 //! the store (it must not exist), writes it in batches, and on any error drops what it created,
@@ -41,7 +49,7 @@ use crate::types::value::{parse_json, Metadata, Value};
 pub const EXPORT_FORMAT: &str = "agentdb-export";
 pub const EXPORT_FORMAT_VERSION: i64 = 1;
 /// Records per import commit.
-const IMPORT_BATCH: usize = 2048;
+pub(crate) const IMPORT_BATCH: usize = 2048;
 
 /// The kinds of store a file can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,8 +131,9 @@ impl Database {
         }
     }
 
-    /// Writes store `name` (of `kind`; `None`: whichever kind has that name) to the JSONL file
-    /// `path` (created or replaced). See the module comment for the format.
+    /// Writes store `name` (of `kind`; `None`: whichever kind has that name) to the file `path`
+    /// (created or replaced): Parquet when its name ends in `.parquet`, else JSONL. See the
+    /// module comment for the formats.
     pub fn export_store(&self, name: &str, kind: Option<StoreKind>, path: &Path, progress: Progress<'_>) -> Result<TransferReport> {
         self.ensure_open()?;
         let kind = match kind {
@@ -159,30 +168,11 @@ impl Database {
         // a file, and a failed export leaves the old file.
         let tmp = path.with_extension("agentdb-export-part");
         let file = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
-        let mut out = BufWriter::new(file);
-        let result = (|| -> Result<u64> {
-            writeln!(out, "{header}").map_err(|e| io_err(&tmp, e))?;
-            let mut done = 0u64;
-            c.scan(&mut |part| {
-                for i in 0..part.ids.len() {
-                    let vector: Vec<f64> = part.vectors[i * part.dim..(i + 1) * part.dim].iter().map(|&x| f64::from(x)).collect();
-                    let line = serde_json::json!({
-                        "id": part.ids[i],
-                        "vector": vector,
-                        "document": part.documents[i],
-                        "metadata": Value::Map(part.metadata[i].clone()).to_json(),
-                        "created_at_us": part.created_at[i],
-                    });
-                    writeln!(out, "{line}").map_err(|e| io_err(&tmp, e))?;
-                }
-                done += part.ids.len() as u64;
-                progress(done, total.max(done));
-                Ok(())
-            })?;
-            let file = out.into_inner().map_err(|e| io_err(&tmp, e.error()))?;
-            file.sync_all().map_err(|e| io_err(&tmp, e))?;
-            Ok(done)
-        })();
+        let result = if is_parquet_path(path) {
+            parquet_file::write(file, &tmp, &header, &c, total, progress)
+        } else {
+            write_jsonl(file, &tmp, &header, &c, total, progress)
+        };
         match result {
             Ok(records) => {
                 std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
@@ -195,15 +185,23 @@ impl Database {
         }
     }
 
-    /// Creates a store from the JSONL file `path` (see the module comment), named as in the file
+    /// Creates a store from the export `path` (JSONL or Parquet, told apart by content; see the
+    /// module comment), named as in the file
     /// or `rename`. The store must not exist (`CollectionExists`); a collection's index is built
     /// again with the file's parameters. On any error (a bad line, a wrong dimension) the store
     /// is dropped again: nothing of a failed import stays.
     pub fn import_store(&self, path: &Path, rename: Option<&str>, progress: Progress<'_>) -> Result<TransferReport> {
         self.ensure_open()?;
-        let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
-        let mut lines = BufReader::new(file).lines();
-        let header_text = lines.next().ok_or_else(|| bad_file(path, 1, "empty file"))?.map_err(|e| io_err(path, e))?;
+        // The header (the first line, or the Parquet file's metadata), then the records.
+        let (header_text, mut source) = if parquet_file::is_parquet_file(path)? {
+            let reader = parquet_file::open(path)?;
+            (reader.header_text.clone(), Source::Parquet(reader))
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+            let mut lines = BufReader::new(file).lines();
+            let first = lines.next().ok_or_else(|| bad_file(path, 1, "empty file"))?.map_err(|e| io_err(path, e))?;
+            (first, Source::Jsonl(lines))
+        };
         let header = parse_json(&header_text).map_err(|e| bad_file(path, 1, format!("the header is not JSON ({})", e.message())))?;
         if header.get("format").and_then(|v| v.as_str()) != Some(EXPORT_FORMAT) {
             return Err(bad_file(path, 1, format!("not an AgentDB export (no \"format\": \"{EXPORT_FORMAT}\")")));
@@ -238,18 +236,40 @@ impl Database {
         let written = (|| -> Result<u64> {
             let mut done = 0u64;
             let mut batch = Batch::default();
-            for (i, line) in lines.enumerate() {
-                let number = i + 2;
-                let line = line.map_err(|e| io_err(path, e))?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                // The record's own kind of error (a wrong dimension, bad metadata), located.
-                batch.push(&line, dim).map_err(|e| Error::new(e.kind(), format!("{} line {number}: {}", path.display(), e.message())))?;
+            // The record's own kind of error (a wrong dimension, bad metadata), located.
+            let locate = |e: Error, at: String| Error::new(e.kind(), format!("{} {at}: {}", path.display(), e.message()));
+            let mut full = |batch: &mut Batch, done: &mut u64| -> Result<()> {
                 if batch.ids.len() >= IMPORT_BATCH {
-                    done += batch.write(&c)?;
-                    progress(done, total.max(done));
+                    *done += batch.write(&c)?;
+                    progress(*done, total.max(*done));
                 }
+                Ok(())
+            };
+            match &mut source {
+                Source::Jsonl(lines) => {
+                    for (i, line) in lines.enumerate() {
+                        let line = line.map_err(|e| io_err(path, e))?;
+                        if line.trim().is_empty() {
+                            continue;
+                        }
+                        batch.push_json(&line, dim).map_err(|e| locate(e, format!("line {}", i + 2)))?;
+                        full(&mut batch, &mut done)?;
+                    }
+                }
+                Source::Parquet(_) => {
+                    let Source::Parquet(reader) = std::mem::replace(&mut source, Source::Done) else { unreachable!() };
+                    reader.for_each_row(path, dim, &mut |number, row| {
+                        let metadata = parse_json(row.metadata)
+                            .map_err(|e| Error::new(ErrorKind::InvalidMetadata, format!("\"metadata\" is not JSON ({})", e.message())))
+                            .and_then(|m| metadata_from_json(Some(&m), row.id));
+                        let pushed = metadata.and_then(|m| {
+                            batch.push(row.id.to_owned(), row.vector, row.document.map(str::to_owned), m, row.created_at_us, dim)
+                        });
+                        pushed.map_err(|e| locate(e, format!("row {number}")))?;
+                        full(&mut batch, &mut done)
+                    })?;
+                }
+                Source::Done => {}
             }
             done += batch.write(&c)?;
             progress(done, total.max(done));
@@ -407,6 +427,32 @@ impl Database {
     }
 }
 
+/// Writes the JSONL export: the header line, then one line per record of `c`.
+fn write_jsonl(file: std::fs::File, tmp: &Path, header: &serde_json::Value, c: &Collection, total: u64, progress: Progress<'_>) -> Result<u64> {
+    let mut out = BufWriter::new(file);
+    writeln!(out, "{header}").map_err(|e| io_err(tmp, e))?;
+    let mut done = 0u64;
+    c.scan(&mut |part| {
+        for i in 0..part.ids.len() {
+            let vector: Vec<f64> = part.vectors[i * part.dim..(i + 1) * part.dim].iter().map(|&x| f64::from(x)).collect();
+            let line = serde_json::json!({
+                "id": part.ids[i],
+                "vector": vector,
+                "document": part.documents[i],
+                "metadata": Value::Map(part.metadata[i].clone()).to_json(),
+                "created_at_us": part.created_at[i],
+            });
+            writeln!(out, "{line}").map_err(|e| io_err(tmp, e))?;
+        }
+        done += part.ids.len() as u64;
+        progress(done, total.max(done));
+        Ok(())
+    })?;
+    let file = out.into_inner().map_err(|e| io_err(tmp, e.error()))?;
+    file.sync_all().map_err(|e| io_err(tmp, e))?;
+    Ok(done)
+}
+
 /// Records read from the file, not yet written.
 #[derive(Default)]
 struct Batch {
@@ -417,51 +463,56 @@ struct Batch {
     created_at: Vec<i64>,
 }
 
+/// Where an import reads its records.
+enum Source {
+    Jsonl(std::io::Lines<BufReader<std::fs::File>>),
+    Parquet(parquet_file::Reader),
+    /// A Parquet reader, once consumed.
+    Done,
+}
+
+/// A record's metadata from its JSON (absent or null: none).
+fn metadata_from_json(m: Option<&serde_json::Value>, id: &str) -> Result<Metadata> {
+    match m {
+        None | Some(serde_json::Value::Null) => Ok(Metadata::new()),
+        Some(m) => match Value::from_json_value(m.clone())? {
+            Value::Map(m) => Ok(m),
+            _ => Err(Error::new(ErrorKind::InvalidMetadata, format!("record {id:?}: \"metadata\" must be an object"))),
+        },
+    }
+}
+
 impl Batch {
-    fn push(&mut self, line: &str, dim: usize) -> Result<()> {
+    /// Adds one JSONL record line.
+    fn push_json(&mut self, line: &str, dim: usize) -> Result<()> {
         // The engine's parser: numbers exactly (serde_json's own can be one unit in the last
         // place off), so floats come back bit for bit.
         let v = parse_json(line).map_err(|e| Error::invalid_argument(format!("not JSON ({})", e.message())))?;
         let obj = v.as_object().ok_or_else(|| Error::invalid_argument("a record must be a JSON object"))?;
         let id = obj.get("id").and_then(|v| v.as_str()).ok_or_else(|| Error::invalid_argument("\"id\" must be a string"))?;
-        let vector = obj.get("vector").and_then(|v| v.as_array()).ok_or_else(|| Error::invalid_argument("\"vector\" must be a list of numbers"))?;
-        if vector.len() != dim {
-            return Err(Error::new(ErrorKind::DimensionMismatch, format!("record {id:?} has {} values, the store {dim}", vector.len())));
-        }
-        let start = self.vectors.len();
-        for x in vector {
-            match x.as_f64() {
-                Some(f) => self.vectors.push(f as f32),
-                None => {
-                    self.vectors.truncate(start);
-                    return Err(Error::invalid_argument(format!("record {id:?}: \"vector\" holds a non-number")));
-                }
-            }
-        }
+        let values = obj.get("vector").and_then(|v| v.as_array()).ok_or_else(|| Error::invalid_argument("\"vector\" must be a list of numbers"))?;
+        let vector = values
+            .iter()
+            .map(|x| x.as_f64().map(|f| f as f32))
+            .collect::<Option<Vec<f32>>>()
+            .ok_or_else(|| Error::invalid_argument(format!("record {id:?}: \"vector\" holds a non-number")))?;
         let document = match obj.get("document") {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                self.vectors.truncate(start);
-                return Err(Error::invalid_argument(format!("record {id:?}: \"document\" must be a string or null")));
-            }
+            Some(_) => return Err(Error::invalid_argument(format!("record {id:?}: \"document\" must be a string or null"))),
         };
-        let metadata = match obj.get("metadata") {
-            None | Some(serde_json::Value::Null) => Metadata::new(),
-            Some(m) => match Value::from_json_value(m.clone()) {
-                Ok(Value::Map(m)) => m,
-                Ok(_) => {
-                    self.vectors.truncate(start);
-                    return Err(Error::new(ErrorKind::InvalidMetadata, format!("record {id:?}: \"metadata\" must be an object")));
-                }
-                Err(e) => {
-                    self.vectors.truncate(start);
-                    return Err(e);
-                }
-            },
-        };
+        let metadata = metadata_from_json(obj.get("metadata"), id)?;
         let created = obj.get("created_at_us").and_then(|v| v.as_i64()).unwrap_or_else(crate::util::time::now_micros);
-        self.ids.push(id.to_owned());
+        self.push(id.to_owned(), &vector, document, metadata, created, dim)
+    }
+
+    /// Adds one record, after checking its vector has the store's `dim` values.
+    fn push(&mut self, id: String, vector: &[f32], document: Option<String>, metadata: Metadata, created: i64, dim: usize) -> Result<()> {
+        if vector.len() != dim {
+            return Err(Error::new(ErrorKind::DimensionMismatch, format!("record {id:?} has {} values, the store {dim}", vector.len())));
+        }
+        self.ids.push(id);
+        self.vectors.extend_from_slice(vector);
         self.documents.push(document);
         self.metadata.push(metadata);
         self.created_at.push(created);
@@ -487,6 +538,9 @@ impl Batch {
         Ok(n)
     }
 }
+
+mod parquet_file;
+pub use parquet_file::is_parquet_path;
 
 #[cfg(test)]
 mod tests;

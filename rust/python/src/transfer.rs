@@ -1,4 +1,4 @@
-//! Export and import of stores (`agentdb/transfer.py`): the engine's JSONL files, with progress
+//! Export and import of stores (`agentdb/transfer.py`): the engine's JSONL and Parquet files, with progress
 //! reported to a Python callable.
 
 use std::path::PathBuf;
