@@ -61,6 +61,8 @@ import base64
 import datetime as _dt
 import json
 import math
+import os
+import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -79,7 +81,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 from .. import aio as _aio
 from .. import errors as _errors
 from ..collection import Collection
-from ..database import Database, PathLike
+from ..database import Database, PathLike, connect
 from ..results import GetResult
 from . import _metadata
 from ._collection import LazyCollection, as_matrix
@@ -360,6 +362,35 @@ def _similarity(metric: str, distance: float, scale: bool) -> float:
     return 1.0 / (1.0 + math.exp(-score / 100.0))
 
 
+# A database has one writer at a time, and Haystack deserializes every component's store on its
+# own (a YAML pipeline with a writer and a retriever on one path makes two stores): stores opened
+# by path in one process share one handle, closed when the last of them lets go.
+_OPEN_LOCK = threading.Lock()
+_OPEN: Dict[str, List[Any]] = {}  # real path -> [Database, number of stores using it]
+
+
+def _acquire(path: PathLike) -> Database:
+    key = os.path.realpath(os.fspath(path))
+    with _OPEN_LOCK:
+        entry = _OPEN.get(key)
+        if entry is None or entry[0].closed:
+            entry = [connect(path), 0]
+            _OPEN[key] = entry
+        entry[1] += 1
+        return entry[0]
+
+
+def _release(db: Database) -> None:
+    with _OPEN_LOCK:
+        for key, entry in list(_OPEN.items()):
+            if entry[0] is db:
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del _OPEN[key]
+                    db.close()
+                return
+
+
 class AgentDBDocumentStore:
     """A Haystack document store over one AgentDB collection.
 
@@ -387,19 +418,27 @@ class AgentDBDocumentStore:
         embedding_dim: Optional[int] = None,
         metric: Optional[str] = None,
     ) -> None:
-        if embedding_dim is not None and (isinstance(embedding_dim, bool) or not isinstance(embedding_dim, int) or embedding_dim < 1):
+        if embedding_dim is not None and (
+            isinstance(embedding_dim, bool) or not isinstance(embedding_dim, int) or embedding_dim < 1
+        ):
             raise _errors.InvalidArgumentError(f"embedding_dim must be a positive int, got {embedding_dim!r}")
-        self._store = LazyCollection(db, path, collection_name, metric)
+        if (db is None) == (path is None):
+            raise _errors.InvalidArgumentError("pass exactly one of path= and db= (an open Database)")
+        self._shared: Optional[Database] = None if path is None else _acquire(path)
+        try:
+            self._store = LazyCollection(db if path is None else self._shared, None, collection_name, metric)
+            found = self._store.get()
+            if found is not None and embedding_dim is not None and found.dim != embedding_dim:
+                raise _errors.InvalidArgumentError(
+                    f"collection {collection_name!r} holds {found.dim}-dimensional vectors, not {embedding_dim}"
+                )
+        except BaseException:
+            self.close()
+            raise
         self.path = str(self._store.db.path)
         self.collection_name = collection_name
         self.embedding_dim = embedding_dim
         self.metric = metric
-        found = self._store.get()
-        if found is not None and embedding_dim is not None and found.dim != embedding_dim:
-            self._store.close()
-            raise _errors.InvalidArgumentError(
-                f"collection {collection_name!r} holds {found.dim}-dimensional vectors, not {embedding_dim}"
-            )
 
     # -- the collection -------------------------------------------------------------------------
 
@@ -414,8 +453,11 @@ class AgentDBDocumentStore:
         return self._store.get()
 
     def close(self) -> None:
-        """Closes the database if the store opened it (``path=``); otherwise does nothing."""
-        self._store.close()
+        """Lets go of the database if the store opened it (``path=``): it closes when no other
+        store of this process uses it. Calling it again does nothing; with ``db=`` it does nothing."""
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            _release(shared)
 
     def to_dict(self) -> Dict[str, Any]:
         """Serializes the store (its database path, collection and settings)."""
@@ -826,9 +868,7 @@ class AgentDBDocumentStore:
         got: GetResult = collection.get(ids=ids)
         out = []
         for i, text, meta, vector in zip(got.ids, got.documents, got.metadata, got.vectors):
-            doc = _document(i, text, meta, vector if return_embedding else None)
-            doc.score = scores[i]
-            out.append(doc)
+            out.append(_document(i, text, meta, vector if return_embedding else None, score=scores[i]))
         return out
 
 
@@ -858,7 +898,7 @@ def _metadata_of(stored: Dict[str, Any]) -> Dict[str, Any]:
     return _metadata.decode({k: v for k, v in stored.items() if k not in _HIDDEN})
 
 
-def _document(id_: str, text: Optional[str], stored: Dict[str, Any], vector: Any) -> Document:
+def _document(id_: str, text: Optional[str], stored: Dict[str, Any], vector: Any, score: Optional[float] = None) -> Document:
     extra = json.loads(stored[EXTRA_KEY]) if isinstance(stored.get(EXTRA_KEY), str) else {}
     blob = None
     if "blob" in extra:
@@ -869,7 +909,13 @@ def _document(id_: str, text: Optional[str], stored: Dict[str, Any], vector: Any
     if vector is not None and not stored.get(NO_EMBEDDING_KEY):
         embedding = [float(x) for x in vector]
     return Document(
-        id=id_, content=text, blob=blob, meta=_metadata_of(stored), embedding=embedding, sparse_embedding=sparse
+        id=id_,
+        content=text,
+        blob=blob,
+        meta=_metadata_of(stored),
+        score=score,
+        embedding=embedding,
+        sparse_embedding=sparse,
     )
 
 
