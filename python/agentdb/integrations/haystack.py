@@ -395,9 +395,10 @@ class AgentDBDocumentStore:
     """A Haystack document store over one AgentDB collection.
 
     Args:
-        path: a database directory to open (the store owns it: :meth:`close` closes it). Or:
+        path: a database directory to open. Stores of one process opened on one path share a
+            handle (a database has one writer), closed when the last of them is closed. Or:
         db: an open :class:`agentdb.Database` (not closed by the store; ``to_dict`` records its
-            path).
+            path, so ``from_dict`` opens it by path).
         collection_name: the collection (created on the first write if it does not exist).
         embedding_dim: the vectors' dimension for a new collection (default: the first
             embedding written); an existing collection must have it unless it is None.
@@ -489,6 +490,8 @@ class AgentDBDocumentStore:
             DuplicateDocumentError: see above.
             DocumentStoreError: a document AgentDB cannot store (its message says why: an
                 embedding of another dimension, NaN, all zeros for cosine, ...).
+            InvalidMetadataError: a meta (or blob meta) value that is neither an AgentDB type
+                nor JSON-serializable.
         """
         if not isinstance(documents, list) or not all(isinstance(d, Document) for d in documents):
             raise ValueError("write_documents takes a list of haystack Document objects")
