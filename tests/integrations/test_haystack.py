@@ -467,3 +467,26 @@ def test_async_pipeline_and_store_stay_off_the_event_loop(store: AgentDBDocument
     assert [d.id for d in out["retriever"]["documents"]] == ["bird"]
     assert engine_call_threads  # the spies saw the engine calls
     assert store.count_documents() == 3
+
+
+def test_values_of_another_type_than_the_column_are_invisible_to_filters(store: AgentDBDocumentStore) -> None:
+    # Documented difference from Haystack: "x" in an int key lives in the JSON side entry.
+    store.write_documents([Document(id="i", content="a", meta={"n": 1}), Document(id="s", content="b", meta={"n": "x"})])
+    assert {d.id: d.meta["n"] for d in store.filter_documents()} == {"i": 1, "s": "x"}
+    assert store.filter_documents({"field": "meta.n", "operator": "==", "value": "x"}) == []
+    assert [d.id for d in store.filter_documents({"field": "meta.n", "operator": "!=", "value": "x"})] == ["i", "s"]
+    assert [d.id for d in store.filter_documents({"field": "meta.n", "operator": "==", "value": None})] == ["s"]
+
+
+def test_stores_on_one_path_share_the_database(tmp_path: Path) -> None:
+    a = AgentDBDocumentStore(path=tmp_path / "db", collection_name="c", embedding_dim=DIM)
+    b = AgentDBDocumentStore(path=tmp_path / "db", collection_name="c")
+    assert a.db is b.db
+    a.write_documents([Document(id="1", content="x")])
+    a.close()
+    a.close()  # a second close does not let go twice
+    assert b.count_documents() == 1
+    b.close()
+    assert b.db.closed
+    with agentdb.connect(tmp_path / "db") as db:  # the writer lock was released
+        assert db.get_collection("c").count() == 1

@@ -33,11 +33,16 @@ filter and evaluated inside the engine, with the semantics of Haystack's referen
 strings with date strings (as text: the same format orders as the dates do) and with datetime
 metadata (as instants); ``in`` / ``not in`` need a list; ``NOT`` is "not all of". Fields are
 ``id``, ``content`` and ``meta.<key>`` (a bare name that is not a ``Document`` field is a meta
-key, as in Haystack's legacy filters). A condition on a value of another type than the key's
-column (``meta.page == 100`` where ``page`` holds strings) matches nothing, as in Haystack.
-Refused with ``FilterError``: nested meta fields (``meta.a.b``: nested values are JSON), the
-fields ``embedding``, ``blob``, ``sparse_embedding`` and ``score``, ordering on a list field,
-and (what :mod:`._metadata` says filters cannot see) values kept in the side entry.
+key, as in Haystack's legacy filters). Refused with ``FilterError``: nested meta fields
+(``meta.a.b``: nested values are JSON), the fields ``embedding``, ``blob``,
+``sparse_embedding`` and ``score``, and ordering on a list field.
+
+Where AgentDB differs: filters see only the values stored in a key's typed column (see
+:mod:`._metadata`). A value of another type than the column's (``"x"`` where ``n`` holds ints,
+``True`` where it holds numbers) sits in the JSON side entry: ``meta.n == "x"`` matches nothing
+and ``meta.n != "x"`` matches every document, where Haystack would find that one. Strings are
+compared as text (``"2024-01-02"`` and ``"2024-01-02T00:00:00"`` differ), where Haystack parses
+both as dates.
 
 Duplicate policies: ``FAIL`` (and ``NONE``, as in ``InMemoryDocumentStore``) raise
 ``DuplicateDocumentError`` and write nothing; ``SKIP`` writes the new ids only; ``OVERWRITE``
@@ -49,7 +54,9 @@ inside the engine; scores: cosine similarity, dot product, or ``1 / (1 + d²)`` 
 :meth:`AgentDBDocumentStore.bm25_retrieval` (the engine's full-text index on the collection's
 documents, Lance's BM25). Components: :class:`AgentDBEmbeddingRetriever`,
 :class:`AgentDBBM25Retriever` and :class:`AgentDBHybridRetriever` (both, fused with Haystack's own
-reciprocal-rank fusion, ``DocumentJoiner``).
+reciprocal-rank fusion, ``DocumentJoiner``). BM25 calls ``Collection.text_search(query, k,
+where)`` (the engine's ``Collection::text_search``), which the Python package does not bind yet:
+until it does, BM25 and hybrid retrieval raise ``DocumentStoreError``.
 
 Async: every ``*_async`` method runs the engine call in AgentDB's worker pool
 (:func:`agentdb.aio.run`; the engine releases the GIL), never on the event loop.
