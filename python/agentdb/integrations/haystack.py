@@ -65,6 +65,7 @@ Async: every ``*_async`` method runs the engine call in AgentDB's worker pool
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -158,6 +159,14 @@ def _not(part: Where) -> Where:
     if isinstance(part, _Const):
         return FALSE if part.value else TRUE
     return {"$not": part}
+
+
+def _engine_where(where: Where) -> Optional[Dict[str, Any]]:
+    """A folded filter as the engine takes it (TRUE: no filter); FALSE never gets this far."""
+    if isinstance(where, _Const):
+        assert where.value, "a filter that matches nothing is answered without the engine"
+        return None
+    return where
 
 
 def to_where(filters: Optional[Dict[str, Any]], schema: Dict[str, str]) -> Where:
@@ -621,7 +630,7 @@ class AgentDBDocumentStore:
         if where is FALSE:
             return 0
         with _filter_errors():
-            return collection.delete(where="TRUE" if where is TRUE else where)
+            return collection.delete(where=_engine_where(where) or "TRUE")
 
     async def delete_by_filter_async(self, filters: Dict[str, Any]) -> int:
         """Async :meth:`delete_by_filter` (runs in a worker thread)."""
@@ -636,7 +645,7 @@ class AgentDBDocumentStore:
         docs = self.filter_documents(filters)
         if not docs or not meta:
             return len(docs)
-        updated = [_replace(d, meta={**d.meta, **meta}) for d in docs]
+        updated = [dataclasses.replace(d, meta={**d.meta, **meta}) for d in docs]
         collection = self._store.get()
         assert collection is not None, "documents were read from it"
         self._write(collection, updated, upsert=True)
@@ -663,7 +672,7 @@ class AgentDBDocumentStore:
         if collection is None or where is FALSE:
             return 0
         with _filter_errors():
-            return collection.count(None if where is TRUE else where)
+            return collection.count(_engine_where(where))
 
     async def count_documents_by_filter_async(self, filters: Dict[str, Any]) -> int:
         """Async :meth:`count_documents_by_filter` (runs in a worker thread)."""
@@ -686,7 +695,7 @@ class AgentDBDocumentStore:
         if collection is None or where is FALSE:
             return []
         with _filter_errors():
-            got = collection.get(where=None if where is TRUE else where)
+            got = collection.get(where=_engine_where(where))
         return list(zip(got.ids, got.documents, got.metadata, got.vectors))
 
     # -- metadata statistics (Haystack's optional store methods) --------------------------------
@@ -808,7 +817,7 @@ class AgentDBDocumentStore:
             return []
         where = _and([where, {NO_EMBEDDING_KEY: {"$exists": False}}])
         with _filter_errors():
-            hits = collection.search(np.asarray(query_embedding, dtype=np.float32), top_k, where, include=[])
+            hits = collection.search(np.asarray(query_embedding, dtype=np.float32), top_k, _engine_where(where), include=[])
         scores = {i: _similarity(collection.metric, float(d), scale_score) for i, d in zip(hits.ids, hits.distances)}
         return self._documents(collection, list(hits.ids), scores, return_embedding)
 
@@ -854,7 +863,7 @@ class AgentDBDocumentStore:
                 "is not exposed to Python yet), so BM25 retrieval is unavailable"
             )
         with _filter_errors():
-            hits = text_search(query, top_k, None if where is TRUE else where)
+            hits = text_search(query, top_k, _engine_where(where))
         scale = (lambda s: 1.0 / (1.0 + math.exp(-s / 8.0))) if scale_score else (lambda s: s)
         scores = {i: scale(float(s)) for i, s in zip(hits.ids, hits.scores)}
         return self._documents(collection, list(hits.ids), scores, return_embedding)
@@ -929,20 +938,6 @@ def _document(id_: str, text: Optional[str], stored: Dict[str, Any], vector: Any
     )
 
 
-def _replace(d: Document, **changes: Any) -> Document:
-    fields = {
-        "id": d.id,
-        "content": d.content,
-        "blob": d.blob,
-        "meta": d.meta,
-        "score": d.score,
-        "embedding": d.embedding,
-        "sparse_embedding": d.sparse_embedding,
-    }
-    fields.update(changes)
-    return Document(**fields)
-
-
 def _meta_key(field: str) -> str:
     return field[len("meta.") :] if field.startswith("meta.") else field
 
@@ -963,37 +958,16 @@ class _filter_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         if isinstance(exc, _errors.InvalidFilterError):
             raise FilterError(str(exc)) from exc
-        return False
 
 
 # -- components ---------------------------------------------------------------------------------
 
 
-def _check_store(store: Any) -> None:
-    if not isinstance(store, AgentDBDocumentStore):
-        raise TypeError(f"document_store must be an AgentDBDocumentStore, got {type(store).__name__}")
-
-
-def _check_top_k(top_k: int) -> None:
-    if top_k <= 0:
-        raise ValueError(f"top_k must be greater than 0, got {top_k}")
-
-
-def _retriever_from_dict(cls: Any, data: Dict[str, Any]) -> Any:
-    params = data.get("init_parameters", {})
-    params["document_store"] = AgentDBDocumentStore.from_dict(params["document_store"])
-    if "filter_policy" in params:
-        params["filter_policy"] = FilterPolicy.from_str(params["filter_policy"])
-    return default_from_dict(cls, data)
-
-
-@component
-class AgentDBEmbeddingRetriever:
-    """Retrieves the documents nearest to a query embedding from an :class:`AgentDBDocumentStore`
-    (see :meth:`AgentDBDocumentStore.embedding_retrieval`).
+class _Retriever:
+    """What the three retrievers share: settings, their checks, and (de)serialization.
 
     Args:
         document_store: the store.
@@ -1002,6 +976,10 @@ class AgentDBEmbeddingRetriever:
         scale_score: scale scores to [0, 1].
         return_embedding: return the documents' embeddings.
         filter_policy: ``REPLACE`` (a run's filters replace these) or ``MERGE`` (both apply).
+
+    Raises:
+        TypeError: ``document_store`` is not an :class:`AgentDBDocumentStore`.
+        ValueError: ``top_k`` is not positive.
     """
 
     def __init__(
@@ -1011,10 +989,12 @@ class AgentDBEmbeddingRetriever:
         top_k: int = 10,
         scale_score: bool = False,
         return_embedding: bool = False,
-        filter_policy: FilterPolicy = FilterPolicy.REPLACE,
+        filter_policy: Union[FilterPolicy, str] = FilterPolicy.REPLACE,
     ) -> None:
-        _check_store(document_store)
-        _check_top_k(top_k)
+        if not isinstance(document_store, AgentDBDocumentStore):
+            raise TypeError(f"document_store must be an AgentDBDocumentStore, got {type(document_store).__name__}")
+        if top_k <= 0:
+            raise ValueError(f"top_k must be greater than 0, got {top_k}")
         self.document_store = document_store
         self.filters = filters
         self.top_k = top_k
@@ -1035,9 +1015,13 @@ class AgentDBEmbeddingRetriever:
         )
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "AgentDBEmbeddingRetriever":
+    def from_dict(cls, data: Dict[str, Any]) -> Any:
         """The component from :meth:`to_dict`'s output."""
-        return _retriever_from_dict(cls, data)
+        params = data.get("init_parameters", {})
+        params["document_store"] = AgentDBDocumentStore.from_dict(params["document_store"])
+        if "filter_policy" in params:
+            params["filter_policy"] = FilterPolicy.from_str(params["filter_policy"])
+        return default_from_dict(cls, data)
 
     def _args(self, filters: Any, top_k: Any, scale_score: Any, return_embedding: Any) -> Dict[str, Any]:
         top_k = self.top_k if top_k is None else top_k
@@ -1049,6 +1033,14 @@ class AgentDBEmbeddingRetriever:
             "scale_score": self.scale_score if scale_score is None else scale_score,
             "return_embedding": self.return_embedding if return_embedding is None else return_embedding,
         }
+
+
+@component
+class AgentDBEmbeddingRetriever(_Retriever):
+    """Retrieves the documents nearest to a query embedding from an :class:`AgentDBDocumentStore`
+    (see :meth:`AgentDBDocumentStore.embedding_retrieval`). Arguments: ``document_store``,
+    ``filters=None``, ``top_k=10``, ``scale_score=False``, ``return_embedding=False``,
+    ``filter_policy=REPLACE`` (see :class:`_Retriever`)."""
 
     @component.output_types(documents=List[Document])
     def run(
@@ -1079,36 +1071,10 @@ class AgentDBEmbeddingRetriever:
 
 
 @component
-class AgentDBBM25Retriever:
+class AgentDBBM25Retriever(_Retriever):
     """Retrieves the documents that best match a text query by BM25 from an
     :class:`AgentDBDocumentStore` (see :meth:`AgentDBDocumentStore.bm25_retrieval`). Same
     arguments as :class:`AgentDBEmbeddingRetriever`."""
-
-    def __init__(
-        self,
-        document_store: AgentDBDocumentStore,
-        filters: Optional[Dict[str, Any]] = None,
-        top_k: int = 10,
-        scale_score: bool = False,
-        return_embedding: bool = False,
-        filter_policy: FilterPolicy = FilterPolicy.REPLACE,
-    ) -> None:
-        _check_store(document_store)
-        _check_top_k(top_k)
-        self.document_store = document_store
-        self.filters = filters
-        self.top_k = top_k
-        self.scale_score = scale_score
-        self.return_embedding = return_embedding
-        self.filter_policy = FilterPolicy.from_str(filter_policy) if isinstance(filter_policy, str) else filter_policy
-
-    to_dict = AgentDBEmbeddingRetriever.to_dict
-    _args = AgentDBEmbeddingRetriever._args
-
-    @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "AgentDBBM25Retriever":
-        """The component from :meth:`to_dict`'s output."""
-        return _retriever_from_dict(cls, data)
 
     @component.output_types(documents=List[Document])
     def run(
@@ -1138,37 +1104,11 @@ class AgentDBBM25Retriever:
 
 
 @component
-class AgentDBHybridRetriever:
+class AgentDBHybridRetriever(_Retriever):
     """Embedding and BM25 retrieval from one :class:`AgentDBDocumentStore`, fused by
     reciprocal-rank fusion with Haystack's own ``DocumentJoiner`` (each side returns ``top_k``
     candidates; the fused list keeps ``top_k``). Same arguments as
     :class:`AgentDBEmbeddingRetriever` (``scale_score`` applies to each side before fusion)."""
-
-    def __init__(
-        self,
-        document_store: AgentDBDocumentStore,
-        filters: Optional[Dict[str, Any]] = None,
-        top_k: int = 10,
-        scale_score: bool = False,
-        return_embedding: bool = False,
-        filter_policy: FilterPolicy = FilterPolicy.REPLACE,
-    ) -> None:
-        _check_store(document_store)
-        _check_top_k(top_k)
-        self.document_store = document_store
-        self.filters = filters
-        self.top_k = top_k
-        self.scale_score = scale_score
-        self.return_embedding = return_embedding
-        self.filter_policy = FilterPolicy.from_str(filter_policy) if isinstance(filter_policy, str) else filter_policy
-
-    to_dict = AgentDBEmbeddingRetriever.to_dict
-    _args = AgentDBEmbeddingRetriever._args
-
-    @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "AgentDBHybridRetriever":
-        """The component from :meth:`to_dict`'s output."""
-        return _retriever_from_dict(cls, data)
 
     def _fuse(self, dense: List[Document], sparse: List[Document], top_k: int) -> Dict[str, List[Document]]:
         joiner = DocumentJoiner(join_mode="reciprocal_rank_fusion", top_k=top_k)
