@@ -117,11 +117,11 @@ def _corpus(rng: random.Random) -> List[Document]:
 def _random_leaf(rng: random.Random) -> Dict[str, Any]:
     field = rng.choice(["meta.n", "meta.f", "meta.s", "meta.b", "meta.d", "meta.tags", "meta.file name", "id", "content", "meta.absent", "n"])
     eq_values: Dict[str, List[Any]] = {
-        "meta.n": [-3, 0, 1, 2, 2.0, 0.5, "1", None],
+        "meta.n": [-3, 0, 1, 2, 2.0, 0.5, "1", True, None],
         "n": [0, 1, None],
         "meta.f": [0.0, 0.25, 2, 3.75, None, "x"],
         "meta.s": ["a", "ab", "", "zz", None, 1],
-        "meta.b": [True, False, None],
+        "meta.b": [True, False, 1, 0.0, 2, None],
         "meta.d": ["1972-12-11T19:54:58", "2024-02-29T00:00:00", None],
         "meta.tags": ["x", None],
         "meta.file name": ["p.txt", None],
@@ -132,9 +132,10 @@ def _random_leaf(rng: random.Random) -> Dict[str, Any]:
     order_values: Dict[str, List[Any]] = {
         "meta.n": [-1, 0, 2, 1.5, None],
         "n": [0, None],
-        "meta.f": [0, 0.25, 2.5, None],
         "meta.d": ["1972-12-11T19:54:58", "1980-01-01T00:00:00", dt.datetime(1972, 12, 11, 19, 54, 58), None],
         "meta.absent": [1, None],
+        "meta.b": [False, True, 0, 0.5, 1, None],
+        "meta.f": [0, 0.25, 2.5, True, None],
     }
     if field in order_values and rng.random() < 0.4:
         return {"field": field, "operator": rng.choice([">", ">=", "<", "<="]), "value": rng.choice(order_values[field])}

@@ -69,6 +69,7 @@ import dataclasses
 import datetime as _dt
 import json
 import math
+import operator
 import os
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -112,6 +113,7 @@ _HIDDEN = (NO_EMBEDDING_KEY, EXTRA_KEY)
 
 _DOCUMENT_FIELDS = ("id", "content", "blob", "meta", "score", "embedding", "sparse_embedding")
 _ORDERING = {">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
+_PY_ORDER = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _COMPARISONS = ("==", "!=", "in", "not in", *_ORDERING)
 _LOGICAL = ("AND", "OR", "NOT")
 
@@ -298,14 +300,19 @@ def _column_value(type_: Optional[str], value: Any) -> Tuple[bool, Any]:
         if isinstance(value, _dt.datetime):
             return True, value.isoformat()
         return False, None
+    # Python's equality, which Haystack's reference store uses: True == 1 and False == 0.0.
     if type_ in ("int", "float"):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if isinstance(value, float) and not math.isfinite(value):
-                return False, None
-            return True, value
+        if isinstance(value, bool):
+            return True, int(value)
+        if isinstance(value, (int, float)):
+            return (True, value) if math.isfinite(value) else (False, None)
         return False, None
     if type_ == "bool":
-        return (True, value) if isinstance(value, bool) else (False, None)
+        if isinstance(value, bool):
+            return True, value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return True, bool(value)
+        return False, None
     if type_ == "datetime":
         if isinstance(value, _dt.datetime):
             return True, value
@@ -352,7 +359,14 @@ def _ordering(f: _Field, engine_op: str, op: str, value: Any) -> Where:
     if f.type in ("int", "float", "bool"):
         if is_date:
             raise FilterError(f"operator {op!r}: cannot compare the numbers of {f.column!r} with a date")
-        return f.holds(engine_op, value)
+        if f.type == "bool":
+            # The engine does not order booleans; a bool column holds two values, so the
+            # comparison is the set of those that pass it (False < True, as in Python).
+            passing = [b for b in (False, True) if _PY_ORDER[op](b, value)]
+            if not passing:
+                return FALSE
+            return f.present if len(passing) == 2 else f.holds("$eq", passing[0])
+        return f.holds(engine_op, int(value) if isinstance(value, bool) else value)
     if f.type == "str":
         if not is_date:
             raise FilterError(f"operator {op!r}: cannot compare the strings of {f.column!r} with {value!r}")
