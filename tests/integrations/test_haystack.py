@@ -491,3 +491,15 @@ def test_stores_on_one_path_share_the_database(tmp_path: Path) -> None:
     assert b.db.closed
     with agentdb.connect(tmp_path / "db") as db:  # the writer lock was released
         assert db.get_collection("c").count() == 1
+
+
+def test_a_store_dropped_without_close_lets_the_database_go(tmp_path: Path) -> None:
+    import gc
+
+    a = AgentDBDocumentStore(path=tmp_path / "db", collection_name="c", embedding_dim=DIM)
+    b = AgentDBDocumentStore(path=tmp_path / "db", collection_name="c")
+    a.write_documents([Document(id="1", content="x")])
+    del a, b
+    gc.collect()
+    with agentdb.connect(tmp_path / "db") as db:
+        assert db.get_collection("c").count() == 1

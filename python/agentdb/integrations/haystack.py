@@ -72,6 +72,7 @@ import math
 import operator
 import os
 import threading
+import weakref
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -394,31 +395,35 @@ def _similarity(metric: str, distance: float, scale: bool) -> float:
 
 # A database has one writer at a time, and Haystack deserializes every component's store on its
 # own (a YAML pipeline with a writer and a retriever on one path makes two stores): stores opened
-# by path in one process share one handle, closed when the last of them lets go.
+# by path in one process share one handle. The registry holds it weakly, so stores dropped
+# without close() let the database go as every other AgentDB handle does; close() closes it
+# when no other open store uses it.
+class _Shared:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.users = 0
+
+
 _OPEN_LOCK = threading.Lock()
-_OPEN: Dict[str, List[Any]] = {}  # real path -> [Database, number of stores using it]
+_OPEN: "weakref.WeakValueDictionary[str, _Shared]" = weakref.WeakValueDictionary()
 
 
-def _acquire(path: PathLike) -> Database:
+def _acquire(path: PathLike) -> _Shared:
     key = os.path.realpath(os.fspath(path))
     with _OPEN_LOCK:
-        entry = _OPEN.get(key)
-        if entry is None or entry[0].closed:
-            entry = [connect(path), 0]
-            _OPEN[key] = entry
-        entry[1] += 1
-        return entry[0]
+        shared = _OPEN.get(key)
+        if shared is None or shared.db.closed:
+            shared = _Shared(connect(path))
+            _OPEN[key] = shared
+        shared.users += 1
+        return shared
 
 
-def _release(db: Database) -> None:
+def _release(shared: _Shared) -> None:
     with _OPEN_LOCK:
-        for key, entry in list(_OPEN.items()):
-            if entry[0] is db:
-                entry[1] -= 1
-                if entry[1] <= 0:
-                    del _OPEN[key]
-                    db.close()
-                return
+        shared.users -= 1
+        if shared.users <= 0:
+            shared.db.close()
 
 
 class AgentDBDocumentStore:
@@ -455,9 +460,9 @@ class AgentDBDocumentStore:
             raise _errors.InvalidArgumentError(f"embedding_dim must be a positive int, got {embedding_dim!r}")
         if (db is None) == (path is None):
             raise _errors.InvalidArgumentError("pass exactly one of path= and db= (an open Database)")
-        self._shared: Optional[Database] = None if path is None else _acquire(path)
+        self._shared: Optional[_Shared] = None if path is None else _acquire(path)
         try:
-            self._store = LazyCollection(db if path is None else self._shared, None, collection_name, metric)
+            self._store = LazyCollection(db if self._shared is None else self._shared.db, None, collection_name, metric)
             found = self._store.get()
             if found is not None and embedding_dim is not None and found.dim != embedding_dim:
                 raise _errors.InvalidArgumentError(
