@@ -433,7 +433,8 @@ class AgentDBDocumentStore:
         path: a database directory to open. Stores of one process opened on one path share a
             handle (a database has one writer), closed when the last of them is closed. Or:
         db: an open :class:`agentdb.Database` (not closed by the store; ``to_dict`` records its
-            path, so ``from_dict`` opens it by path).
+            path, so ``from_dict`` opens it by path, which fails while this ``Database`` is still
+            open in the process).
         collection_name: the collection (created on the first write if it does not exist).
         embedding_dim: the vectors' dimension for a new collection (default: the first
             embedding written); an existing collection must have it unless it is None.
