@@ -27,8 +27,7 @@ compare-and-set yet). Message contents must be JSON-serialisable (LangChain's ow
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 try:
     from langchain_core.chat_history import BaseChatMessageHistory
@@ -42,20 +41,9 @@ from .. import aio as _aio
 from .. import errors as _errors
 from ..database import Database, PathLike, connect
 from ..state import State
+from ._conversation import conversation_lock
 
 __all__ = ["AgentDBChatMessageHistory"]
-
-# One lock per conversation in this process: two history objects for the same conversation must
-# not interleave their read-append-write.
-_locks: Dict[Tuple[str, str, str, str], threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock_for(db: Database, agent_id: str, session_id: str, key: str) -> threading.Lock:
-    ident = (str(getattr(db, "path", id(db))), agent_id, session_id, key)
-    with _locks_guard:
-        return _locks.setdefault(ident, threading.Lock())
-
 
 class AgentDBChatMessageHistory(BaseChatMessageHistory):
     """A LangChain chat message history kept in AgentDB state (see the module documentation).
@@ -90,7 +78,7 @@ class AgentDBChatMessageHistory(BaseChatMessageHistory):
         self.session_id = session_id
         self.agent_id = agent_id
         self.key = key
-        self._lock = _lock_for(self._db, agent_id, session_id, key)
+        self._lock = conversation_lock(self._db, agent_id, session_id, key)
 
     @property
     def state(self) -> State:

@@ -63,7 +63,9 @@ from ..database import Database, PathLike
 from . import _metadata
 from ._collection import LazyCollection, as_matrix
 
-__all__ = ["AgentDBVectorStore", "to_where"]
+from .llamaindex_chat import AgentDBChatStore
+
+__all__ = ["AgentDBVectorStore", "AgentDBChatStore", "to_where"]
 
 _DEFAULT_MMR_PREFETCH_FACTOR = 4.0
 
