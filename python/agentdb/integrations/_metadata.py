@@ -295,3 +295,19 @@ def translate_where(where: Any, reserved: Sequence[str] = ()) -> Any:
                 )
             out[skey] = value
     return out
+
+
+#: The metadata keys the engine writes on every RAG chunk (``rag::CHUNK_KEYS`` in the engine,
+#: not exported to Python yet); integrations over a RAG store pass them as ``reserved`` so a
+#: framework's own ``source`` or ``doc_id`` is kept apart from the engine's.
+RAG_CHUNK_KEYS = (
+    "doc_id",
+    "source",
+    "position",
+    "char_start",
+    "char_end",
+    "heading",
+    "tokens",
+    "content_hash",
+    "ingest_hash",
+)

@@ -66,19 +66,9 @@ from . import _metadata
 
 __all__ = ["AgentDBHybridRetriever", "EmbeddingsAdapter", "RAG_RESERVED_KEYS"]
 
-#: Metadata keys the engine writes on every chunk (its ``CHUNK_KEYS``); a document's own keys
-#: with these names are stored escaped (see the module documentation).
-RAG_RESERVED_KEYS = (
-    "doc_id",
-    "source",
-    "position",
-    "char_start",
-    "char_end",
-    "heading",
-    "tokens",
-    "content_hash",
-    "ingest_hash",
-)
+#: Metadata keys the engine writes on every chunk; a document's own keys with these names are
+#: stored escaped (see the module documentation).
+RAG_RESERVED_KEYS = _metadata.RAG_CHUNK_KEYS
 
 #: The per-call options of :meth:`agentdb.Rag.search` a retriever field or an ``invoke``
 #: keyword may set (``filter`` is LangChain's name for ``where``).
