@@ -243,3 +243,14 @@ def test_owned_database_and_arguments(tmp_path: Path, embeddings: BagOfWords) ->
         AgentDBHybridRetriever.from_embeddings(embeddings, path=tmp_path / "x", chunk_size=0)
     adapter = EmbeddingsAdapter(embeddings)
     assert adapter(["cat"]).shape == (1, len(VOCABULARY) + 1) and adapter(["cat"]).dtype == np.float32
+
+
+def test_reserved_keys_are_the_engines(db: agentdb.Database) -> None:
+    from agentdb.integrations import _metadata
+
+    rag = db.rag("reserved", embedder=lambda texts: [[1.0, 0.0]] * len(texts))
+    for key in _metadata.RAG_CHUNK_KEYS:  # the engine refuses each as a document's own key ...
+        with pytest.raises(InvalidArgumentError, match=key):
+            rag.ingest("text", id="x", metadata={key: "v"})
+    rag.ingest("text", id="x", metadata={"title": "v"})  # ... and takes others
+    assert rag.count() == 1
