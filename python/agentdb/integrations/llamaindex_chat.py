@@ -80,7 +80,7 @@ class AgentDBChatStore(BaseChatStore):
         for name, value in (("agent_id", agent_id), ("state_key", state_key)):
             if not isinstance(value, str) or not value:
                 raise _errors.InvalidArgumentError(f"{name} must be a non-empty str, got {value!r}")
-        super().__init__(agent_id=agent_id, state_key=state_key, **kwargs)
+        super().__init__(agent_id=agent_id, state_key=state_key, **kwargs)  # type: ignore[call-arg]
         self._owns_db = db is None
         self._db = connect(path) if db is None else db  # type: ignore[arg-type]
 

@@ -138,7 +138,7 @@ class AgentDBRagRetriever(BaseRetriever):
         self._where = (
             to_where_rag(filters) if filters is not None else _metadata.translate_where(where, _metadata.RAG_CHUNK_KEYS)
         )
-        self.fusion = {"vector_weight": vector_weight, "text_weight": text_weight, "rrf_k": rrf_k, "candidates": candidates}
+        self.fusion: Dict[str, Any] = {"vector_weight": vector_weight, "text_weight": text_weight, "rrf_k": rrf_k, "candidates": candidates}
         self.embed_model = embed_model
         self._owned_db: Optional[Database] = None
         super().__init__(callback_manager=callback_manager, verbose=verbose)
