@@ -17,6 +17,8 @@ Keys
     ``adb_adb__x``. The mapping is one-to-one, so it reverses exactly. Filters name keys as the
     framework does (``{"id": 1}``); the integration applies the same mapping. An escaped name
     longer than 64 characters cannot be a column: such a key is kept in the side table below.
+    A store may reserve more names for itself (a RAG store's chunk keys, :data:`RAG_CHUNK_KEYS`:
+    ``source``, ``doc_id``, ...): with ``reserved=`` those are escaped the same way.
 
 Values
     ``str``, ``int`` (64-bit), finite ``float``, ``bool``, ``datetime`` and a non-empty ``list``

@@ -25,7 +25,9 @@ chunk: ``id`` is the chunk id (``"<doc id>#<position>"``), ``page_content`` the 
 ``metadata`` the document's metadata as given, plus (unless ``hit_info_key`` is None) an entry
 ``"agentdb"`` with what the engine made of the chunk: ``doc_id``, ``source``, ``position``,
 ``heading``, ``char_start``, ``char_end``, the fused ``score``, and ``vector_rank`` /
-``distance`` / ``text_rank`` / ``bm25`` (``None`` where that side did not return it).
+``distance`` / ``text_rank`` / ``bm25`` (``None`` where that side did not return it). That entry
+replaces a stored key of the same name in the returned document (the stored one is untouched);
+``hit_info_key=`` names it otherwise.
 
 Metadata is stored with the convention of :mod:`agentdb.integrations._metadata`, and the keys
 the engine writes on every chunk (``doc_id``, ``source``, ``position``, ...) are escaped like
