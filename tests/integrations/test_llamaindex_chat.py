@@ -1,6 +1,8 @@
-"""AgentDBChatStore: LlamaIndex's BaseChatStore on AgentDB state, checked operation by
-operation against LlamaIndex's reference SimpleChatStore, used by a ChatMemoryBuffer and a chat
-engine with LlamaIndex's MockLLM, across restarts, versions, threads and async."""
+"""AgentDBChatStore (LlamaIndex's BaseChatStore) and AgentDBAsyncChatStore (the AsyncDBChatStore
+behind LlamaIndex's Memory) on AgentDB state, checked operation by operation against LlamaIndex's
+reference stores (SimpleChatStore, SQLAlchemyChatStore on in-memory SQLite), used by a
+ChatMemoryBuffer, a chat engine with LlamaIndex's MockLLM and a Memory that archives, across
+restarts, versions, threads and async."""
 
 from __future__ import annotations
 
@@ -14,12 +16,15 @@ import pytest
 from llama_index.core.base.llms.types import ImageBlock, TextBlock
 from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.llms import ChatMessage, MessageRole, MockLLM
-from llama_index.core.memory import ChatMemoryBuffer
+from llama_index.core.memory import ChatMemoryBuffer, Memory
+from llama_index.core.memory.memory_blocks import StaticMemoryBlock
 from llama_index.core.storage.chat_store import SimpleChatStore
+from llama_index.core.storage.chat_store.base_db import MessageStatus
+from llama_index.core.storage.chat_store.sql import SQLAlchemyChatStore
 
 import agentdb
 from agentdb.errors import InvalidArgumentError
-from agentdb.integrations.llamaindex import AgentDBChatStore
+from agentdb.integrations.llamaindex import AgentDBAsyncChatStore, AgentDBChatStore
 
 
 def _msg(i: int) -> ChatMessage:
@@ -167,3 +172,99 @@ def test_bad_arguments(db: agentdb.Database, tmp_path: Path) -> None:
     db.state.put("llamaindex", "odd", "messages", "a string")
     with pytest.raises(InvalidArgumentError, match="not a list"):
         store.get_messages("odd")
+
+
+# -- AgentDBAsyncChatStore: the store of LlamaIndex's Memory --------------------------------------
+
+async def test_async_store_behaves_as_sqlalchemy_chat_store(db: agentdb.Database) -> None:
+    # Message ids are left out: SQLite reuses the highest row id after a delete, ours never do
+    # (delete_message is tested on its own below).
+    ours = AgentDBAsyncChatStore(db=db)
+    reference = SQLAlchemyChatStore(table_name="reference")  # in-memory SQLite (aiosqlite)
+    keys = ["k", "j"]
+    rng = random.Random(17)
+    counter = 0
+    statuses = [MessageStatus.ACTIVE, MessageStatus.ARCHIVED, None]
+    for step in range(200):
+        key = rng.choice(keys)
+        op = rng.choice(["add", "add_many", "set", "delete_status", "oldest", "archive", "get"])
+        if op in ("add", "add_many", "set"):
+            batch = [_msg(counter + j) for j in range(1 if op == "add" else rng.randint(0, 3))]
+            counter += len(batch)
+            status = rng.choice(statuses[:2])
+            if op == "add":
+                await ours.add_message(key, batch[0], status)
+                await reference.add_message(key, batch[0], status)
+            elif op == "add_many":
+                if not batch:
+                    continue  # the reference cannot insert no rows
+                await ours.add_messages(key, batch, status)
+                await reference.add_messages(key, batch, status)
+            else:
+                await ours.set_messages(key, batch, status)
+                await reference.set_messages(key, batch, status)
+        elif op == "delete_status":
+            status = rng.choice(statuses)
+            await ours.delete_messages(key, status)
+            await reference.delete_messages(key, status)
+        elif op in ("oldest", "archive"):
+            n = rng.randint(0, 3)
+            call = "delete_oldest_messages" if op == "oldest" else "archive_oldest_messages"
+            assert await getattr(ours, call)(key, n) == await getattr(reference, call)(key, n), step
+        for k in keys:
+            for status in statuses:
+                assert await ours.get_messages(k, status) == await reference.get_messages(k, status), (step, op, k)
+                assert await ours.count_messages(k, status) == await reference.count_messages(k, status)
+        offset, limit = rng.randint(0, 3), rng.choice([None, 1, 2])
+        assert await ours.get_messages(key, MessageStatus.ACTIVE, limit, offset) == await reference.get_messages(
+            key, MessageStatus.ACTIVE, limit, offset
+        )
+        assert await ours.get_keys() == sorted(await reference.get_keys()), step
+
+
+async def test_memory_with_the_async_store(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    store = AgentDBAsyncChatStore(path=path)
+    # A small token limit makes Memory archive its oldest messages (flushing them to its blocks).
+    memory = Memory.from_defaults(
+        session_id="ada", chat_store=store, token_limit=60, token_flush_size=20,
+        memory_blocks=[StaticMemoryBlock(name="profile", static_content="The user is Ada.")],
+    )
+    sent = [ChatMessage(role="user" if i % 2 == 0 else "assistant", content=f"message number {i} " * 3)
+            for i in range(12)]
+    for message in sent:
+        await memory.aput(message)
+    active = await store.get_messages("ada", MessageStatus.ACTIVE)
+    archived = await store.get_messages("ada", MessageStatus.ARCHIVED)
+    assert archived and active and archived + active == sent  # the queue moved, nothing was lost
+    assert await memory.aget_all() == sent and await memory.aget_all(MessageStatus.ACTIVE) == active
+    context = await memory.aget()
+    assert "The user is Ada." in str(context[0].content)
+    store.close()
+
+    again = AgentDBAsyncChatStore(path=path)  # survives a restart
+    assert await again.get_messages("ada", None) == sent
+    await Memory.from_defaults(session_id="ada", chat_store=again).areset()
+    assert await again.get_messages("ada", None) == [] and await again.get_keys() == []
+    again.close()
+
+
+async def test_async_store_keys_ids_and_arguments(db: agentdb.Database) -> None:
+    store = AgentDBAsyncChatStore(db=db)
+    await store.add_messages("a", [_msg(1), _msg(2)])
+    await store.add_message("b", _msg(3))
+    assert await store.get_keys() == ["a", "b"]
+    assert await store.delete_message("a", 1) == _msg(1)
+    await store.delete_messages("a")
+    await store.add_message("a", _msg(4))
+    assert await store.delete_message("a", 3) == _msg(4)  # ids are never reused in a conversation
+    assert await store.get_keys() == ["b"]
+    with pytest.raises(InvalidArgumentError):
+        AgentDBAsyncChatStore()
+    with pytest.raises(InvalidArgumentError):
+        await store.get_messages("")
+    with pytest.raises(InvalidArgumentError):
+        await store.add_message("b", "not a message")  # type: ignore[arg-type]
+    db.state.put("llamaindex_memory", "odd", "messages", [1, 2])
+    with pytest.raises(InvalidArgumentError, match="message queue"):
+        await store.get_messages("odd")

@@ -34,8 +34,9 @@ query or the ``mmr_threshold`` keyword; ``mmr_prefetch_k`` or ``mmr_prefetch_fac
 candidate set). ``hybrid``, ``text_search`` and ``sparse`` rank by BM25, which the engine keeps
 for RAG stores: they raise :class:`~agentdb.errors.InvalidArgumentError` here and are answered
 by :class:`AgentDBRagRetriever` (:mod:`agentdb.integrations.llamaindex_retriever`), a LlamaIndex
-retriever over an :class:`agentdb.Rag`. Also here: :class:`AgentDBChatStore`, a chat store on
-AgentDB state (:mod:`agentdb.integrations.llamaindex_chat`). The async methods run the engine calls in a worker thread
+retriever over an :class:`agentdb.Rag`. Also here: :class:`AgentDBChatStore` (a ``BaseChatStore``)
+and :class:`AgentDBAsyncChatStore` (the ``AsyncDBChatStore`` behind LlamaIndex's ``Memory``), chat
+stores on AgentDB state (:mod:`agentdb.integrations.llamaindex_chat`). The async methods run the engine calls in a worker thread
 (:func:`agentdb.aio.run`, AgentDB's worker pool; the engine releases the GIL), never on the event loop.
 """
 
@@ -70,10 +71,10 @@ from ..database import Database, PathLike
 from . import _metadata
 from ._collection import LazyCollection, as_matrix
 
-from .llamaindex_chat import AgentDBChatStore
+from .llamaindex_chat import AgentDBAsyncChatStore, AgentDBChatStore
 from .llamaindex_retriever import AgentDBRagRetriever
 
-__all__ = ["AgentDBVectorStore", "AgentDBChatStore", "AgentDBRagRetriever", "to_where"]
+__all__ = ["AgentDBVectorStore", "AgentDBChatStore", "AgentDBAsyncChatStore", "AgentDBRagRetriever", "to_where"]
 
 _DEFAULT_MMR_PREFETCH_FACTOR = 4.0
 #: Modes that rank by words (BM25): the engine has them for RAG stores (AgentDBRagRetriever).
