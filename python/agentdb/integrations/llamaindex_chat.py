@@ -1,4 +1,6 @@
-"""LlamaIndex chat store on AgentDB state (``pip install 'agentdb-embedded[llamaindex]'``).
+"""LlamaIndex chat stores on AgentDB state (``pip install 'agentdb-embedded[llamaindex]'``):
+:class:`AgentDBChatStore`, a ``BaseChatStore`` (for ``ChatMemoryBuffer`` and the chat engines),
+and :class:`AgentDBAsyncChatStore`, an ``AsyncDBChatStore`` (for LlamaIndex's ``Memory``).
 
 ::
 
