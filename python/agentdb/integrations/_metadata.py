@@ -17,6 +17,8 @@ Keys
     ``adb_adb__x``. The mapping is one-to-one, so it reverses exactly. Filters name keys as the
     framework does (``{"id": 1}``); the integration applies the same mapping. An escaped name
     longer than 64 characters cannot be a column: such a key is kept in the side table below.
+    A store may reserve more names for itself (a RAG store's chunk keys, :data:`RAG_CHUNK_KEYS`:
+    ``source``, ``doc_id``, ...): with ``reserved=`` those are escaped the same way.
 
 Values
     ``str``, ``int`` (64-bit), finite ``float``, ``bool``, ``datetime`` and a non-empty ``list``
@@ -102,12 +104,14 @@ def _unescape(text: str) -> Optional[str]:
         return None
 
 
-def stored_key(key: str) -> Optional[str]:
+def stored_key(key: str, reserved: Sequence[str] = ()) -> Optional[str]:
     """The AgentDB metadata key that holds framework key ``key``, or None when no column can
-    (the escaped name would exceed 64 characters): then its values live in the side table."""
+    (the escaped name would exceed 64 characters): then its values live in the side table.
+    ``reserved``: further names the store keeps for itself (a RAG store's chunk keys), escaped
+    like AgentDB's own reserved names."""
     if not isinstance(key, str):
         raise _errors.InvalidMetadataError(f"metadata keys must be strings, got {type(key).__name__} {key!r}")
-    if _native.is_metadata_key(key) and not key.lower().startswith(_PREFIX):
+    if _native.is_metadata_key(key) and not key.lower().startswith(_PREFIX) and key not in reserved:
         return key
     escaped = _PREFIX + _escape(key)
     return escaped if len(escaped) <= _native.MAX_METADATA_KEY_LEN else None
@@ -147,13 +151,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _planned_types(rows: Sequence[Mapping[str, Any]], schema: Mapping[str, str]) -> Dict[str, str]:
+def _planned_types(
+    rows: Sequence[Mapping[str, Any]], schema: Mapping[str, str], reserved: Sequence[str] = ()
+) -> Dict[str, str]:
     """The column type each new key will get from this batch, as the engine decides it: the type
     of the first value sent, widened from int to float if a later one is a float."""
     planned: Dict[str, str] = {}
     for row in rows:
         for key, value in row.items():
-            skey = stored_key(key)
+            skey = stored_key(key, reserved)
             t = _native_type(_plain(value))
             if skey is None or t is None or skey in schema:
                 continue
@@ -163,14 +169,14 @@ def _planned_types(rows: Sequence[Mapping[str, Any]], schema: Mapping[str, str])
     return planned
 
 
-def _encode_row(row: Mapping[str, Any], types: Mapping[str, str]) -> Dict[str, Any]:
+def _encode_row(row: Mapping[str, Any], types: Mapping[str, str], reserved: Sequence[str] = ()) -> Dict[str, Any]:
     native: Dict[str, Any] = {}
     side_values: Dict[str, Any] = {}
     as_int: List[str] = []
     naive: List[str] = []
     for key, raw in row.items():
         value = _plain(raw)
-        skey = stored_key(key)
+        skey = stored_key(key, reserved)
         t = _native_type(value)
         column = types.get(skey) if skey is not None else None
         if skey is not None and t is not None and column is not None:
@@ -211,9 +217,11 @@ def _json_ok(value: Any) -> bool:
     return True
 
 
-def encode_batch(rows: Sequence[Optional[Mapping[str, Any]]], schema: Mapping[str, str]) -> List[Dict[str, Any]]:
+def encode_batch(
+    rows: Sequence[Optional[Mapping[str, Any]]], schema: Mapping[str, str], reserved: Sequence[str] = ()
+) -> List[Dict[str, Any]]:
     """Framework metadata dicts → AgentDB metadata dicts for one write, given the collection's
-    current ``metadata_schema`` (stored key → type name).
+    current ``metadata_schema`` (stored key → type name); ``reserved`` as for :func:`stored_key`.
 
     Raises:
         InvalidMetadataError: a key is not a string, or a value is neither storable natively
@@ -224,8 +232,8 @@ def encode_batch(rows: Sequence[Optional[Mapping[str, Any]]], schema: Mapping[st
         if not isinstance(row, Mapping):
             raise _errors.InvalidMetadataError(f"metadata must be a dict, got {type(row).__name__}")
     types = dict(schema)
-    types.update(_planned_types(plain_rows, schema))
-    return [_encode_row(row, types) for row in plain_rows]
+    types.update(_planned_types(plain_rows, schema, reserved))
+    return [_encode_row(row, types, reserved) for row in plain_rows]
 
 
 def decode(stored: Mapping[str, Any]) -> Dict[str, Any]:
@@ -258,9 +266,10 @@ def decode(stored: Mapping[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def translate_where(where: Any) -> Any:
+def translate_where(where: Any, reserved: Sequence[str] = ()) -> Any:
     """A dict filter naming framework keys → the same filter naming stored keys (see the module
-    documentation). SQL strings and None pass through unchanged: SQL names stored columns.
+    documentation; ``reserved`` as for :func:`stored_key`). SQL strings and None pass through
+    unchanged: SQL names stored columns.
 
     Raises:
         InvalidFilterError: a key that has no column, or a filter that is neither a dict, a
@@ -275,16 +284,32 @@ def translate_where(where: Any) -> Any:
     out: Dict[str, Any] = {}
     for key, value in where.items():
         if key in ("$and", "$or") and isinstance(value, (list, tuple)):
-            out[key] = [translate_where(w) for w in value]
+            out[key] = [translate_where(w, reserved) for w in value]
         elif key == "$not":
-            out[key] = translate_where(value)
+            out[key] = translate_where(value, reserved)
         elif isinstance(key, str) and key.startswith("$"):
             out[key] = value  # the engine names the unknown operator
         else:
-            skey = stored_key(key)
+            skey = stored_key(key, reserved)
             if skey is None:
                 raise _errors.InvalidFilterError(
                     f"metadata key {key!r} is too long to have a column, so it cannot be filtered on"
                 )
             out[skey] = value
     return out
+
+
+#: The metadata keys the engine writes on every RAG chunk (``rag::CHUNK_KEYS`` in the engine,
+#: not exported to Python yet); integrations over a RAG store pass them as ``reserved`` so a
+#: framework's own ``source`` or ``doc_id`` is kept apart from the engine's.
+RAG_CHUNK_KEYS = (
+    "doc_id",
+    "source",
+    "position",
+    "char_start",
+    "char_end",
+    "heading",
+    "tokens",
+    "content_hash",
+    "ingest_hash",
+)

@@ -11,6 +11,11 @@
     store.similarity_search("vectors", k=1, filter={"source": "readme"})
     retriever = store.as_retriever(search_type="mmr", search_kwargs={"k": 4})
 
+Also here: :class:`AgentDBHybridRetriever` (vector + BM25 retrieval fused by the engine, over
+an AgentDB RAG store; :mod:`agentdb.integrations.langchain_retriever`) and
+:class:`AgentDBChatMessageHistory` (a ``BaseChatMessageHistory`` on AgentDB state;
+:mod:`agentdb.integrations.langchain_chat`).
+
 Mapping: one vector store is one AgentDB collection; a LangChain id is the record id (a uuid4 is
 generated for documents without one), ``page_content`` is the record's document, and metadata
 is stored in typed columns with the convention of :mod:`agentdb.integrations._metadata` (keys
@@ -55,7 +60,10 @@ from ..database import Database, PathLike
 from . import _metadata
 from ._collection import LazyCollection, as_matrix
 
-__all__ = ["AgentDBVectorStore"]
+from .langchain_chat import AgentDBChatMessageHistory
+from .langchain_retriever import AgentDBHybridRetriever
+
+__all__ = ["AgentDBVectorStore", "AgentDBHybridRetriever", "AgentDBChatMessageHistory"]
 
 VST = TypeVar("VST", bound="AgentDBVectorStore")
 

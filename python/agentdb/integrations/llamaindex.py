@@ -22,13 +22,21 @@ dimension of the first embedding.
 missing key matches ``!=`` and ``nin`` only; ``is_empty`` matches a missing key, ``""`` and
 ``[]``; ``any`` / ``all`` / ``contains`` / ``text_match`` test membership in a list of strings
 or substrings of a string; conditions ``and``, ``or`` and ``not`` (none of the filters holds)
-nest. ``text_match_insensitive`` is refused (:class:`~agentdb.errors.InvalidFilterError`): the
+nest. One difference: an empty list is not stored in a column (see
+:mod:`agentdb.integrations._metadata`), so conditions other than ``is_empty`` see such a key as
+missing, and ``all`` of an empty list does not hold for it (SimpleVectorStore holds it for
+``[]``). ``text_match_insensitive`` is refused (:class:`~agentdb.errors.InvalidFilterError`): the
 engine has no case-insensitive operator yet.
 
 Similarities (higher is closer): cosine ``cos(q, v)``, dot ``q·v`` (both ``1 - distance``),
 l2 ``1 / (1 + ‖q - v‖²)``. Query modes: ``default`` and ``mmr`` (``mmr_threshold`` from the
 query or the ``mmr_threshold`` keyword; ``mmr_prefetch_k`` or ``mmr_prefetch_factor`` size the
-candidate set). The async methods run the engine calls in a worker thread
+candidate set). ``hybrid``, ``text_search`` and ``sparse`` rank by BM25, which the engine keeps
+for RAG stores: they raise :class:`~agentdb.errors.InvalidArgumentError` here and are answered
+by :class:`AgentDBRagRetriever` (:mod:`agentdb.integrations.llamaindex_retriever`), a LlamaIndex
+retriever over an :class:`agentdb.Rag`. Also here: :class:`AgentDBChatStore` (a ``BaseChatStore``)
+and :class:`AgentDBAsyncChatStore` (the ``AsyncDBChatStore`` behind LlamaIndex's ``Memory``), chat
+stores on AgentDB state (:mod:`agentdb.integrations.llamaindex_chat`). The async methods run the engine calls in a worker thread
 (:func:`agentdb.aio.run`, AgentDB's worker pool; the engine releases the GIL), never on the event loop.
 """
 
@@ -63,9 +71,14 @@ from ..database import Database, PathLike
 from . import _metadata
 from ._collection import LazyCollection, as_matrix
 
-__all__ = ["AgentDBVectorStore", "to_where"]
+from .llamaindex_chat import AgentDBAsyncChatStore, AgentDBChatStore
+from .llamaindex_retriever import AgentDBRagRetriever
+
+__all__ = ["AgentDBVectorStore", "AgentDBChatStore", "AgentDBAsyncChatStore", "AgentDBRagRetriever", "to_where"]
 
 _DEFAULT_MMR_PREFETCH_FACTOR = 4.0
+#: Modes that rank by words (BM25): the engine has them for RAG stores (AgentDBRagRetriever).
+_TEXT_MODES = (VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.TEXT_SEARCH, VectorStoreQueryMode.SPARSE)
 
 
 class AgentDBVectorStore(BasePydanticVectorStore):
@@ -224,6 +237,12 @@ class AgentDBVectorStore(BasePydanticVectorStore):
             InvalidArgumentError: no query embedding, or a mode other than default and mmr.
             InvalidFilterError: a filter the engine cannot evaluate (see the module docs).
         """
+        if query.mode in _TEXT_MODES:
+            raise _errors.InvalidArgumentError(
+                f"query mode {query.mode.value!r} needs BM25 over the collection, which AgentDB's Python API "
+                "offers on RAG stores only: use agentdb.integrations.llamaindex.AgentDBRagRetriever "
+                "(HYBRID, TEXT_SEARCH, SPARSE, DEFAULT, MMR over an agentdb.Rag)"
+            )
         if query.mode not in (VectorStoreQueryMode.DEFAULT, VectorStoreQueryMode.MMR):
             raise _errors.InvalidArgumentError(f"query mode {query.mode.value!r} is not supported (default, mmr)")
         if query.query_embedding is None:
@@ -274,20 +293,28 @@ class AgentDBVectorStore(BasePydanticVectorStore):
 # -- filters ------------------------------------------------------------------------------------
 
 
-def to_where(filters: Optional[MetadataFilters], schema: Dict[str, str]) -> Optional[Dict[str, Any]]:
+def to_where(
+    filters: Optional[MetadataFilters], schema: Optional[Dict[str, str]], reserved: Sequence[str] = ()
+) -> Optional[Dict[str, Any]]:
     """LlamaIndex ``MetadataFilters`` → an AgentDB dict filter with the same meaning, given the
-    collection's ``metadata_schema`` (stored key → type); None when there is nothing to filter.
+    collection's ``metadata_schema`` (stored key → type; None when the store does not expose
+    it); None when there is nothing to filter. ``reserved``: keys the store keeps for itself,
+    escaped (see :func:`agentdb.integrations._metadata.stored_key`).
 
     The engine's conditions follow SQL (a condition on a missing key is unknown, and so is its
     negation); every leaf is made two-valued here (it holds only where the key is present) so
     that ``not`` and the missing-key rules of LlamaIndex come out right.
 
     Raises:
-        InvalidFilterError: ``text_match_insensitive``, or a key too long to have a column.
+        InvalidFilterError: ``text_match_insensitive``; ``is_empty`` without a schema; a key too
+            long to have a column; an unknown operator or condition.
     """
     if filters is None or not filters.filters:
         return None
-    parts = [to_where(f, schema) if isinstance(f, MetadataFilters) else _leaf(f, schema) for f in filters.filters]
+    parts = [
+        to_where(f, schema, reserved) if isinstance(f, MetadataFilters) else _leaf(f, schema, reserved)
+        for f in filters.filters
+    ]
     parts = [p for p in parts if p is not None]
     if not parts:
         return None
@@ -301,8 +328,8 @@ def to_where(filters: Optional[MetadataFilters], schema: Dict[str, str]) -> Opti
     raise _errors.InvalidFilterError(f"unknown filter condition {condition!r}")
 
 
-def _leaf(f: MetadataFilter, schema: Dict[str, str]) -> Dict[str, Any]:
-    key = _metadata.stored_key(f.key)
+def _leaf(f: MetadataFilter, schema: Optional[Dict[str, str]], reserved: Sequence[str] = ()) -> Dict[str, Any]:
+    key = _metadata.stored_key(f.key, reserved)
     if key is None:
         raise _errors.InvalidFilterError(f"metadata key {f.key!r} is too long to have a column")
     op, value = f.operator, f.value
@@ -313,6 +340,10 @@ def _leaf(f: MetadataFilter, schema: Dict[str, str]) -> Dict[str, Any]:
         return {"$and": [present, cond]}
 
     if op == FilterOperator.IS_EMPTY:
+        if schema is None:  # whether "" can be compared depends on the column's type
+            raise _errors.InvalidFilterError(
+                "filter operator 'is_empty' needs the store's column types, which this store does not expose"
+            )
         # Empty lists never reach a column (the metadata convention keeps them aside).
         return {"$or": [missing, when_present({key: ""})]} if schema.get(key) == "str" else missing
     simple = {
