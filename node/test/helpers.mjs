@@ -6,9 +6,10 @@ import { createRequire } from 'node:module'
 import { after } from 'node:test'
 
 const require = createRequire(import.meta.url)
-/** @type {typeof import('../index')} */
+/** @type {typeof import('../index.js')} */
 export const adb = require('../index.js')
 
+/** @type {string[]} */
 const dirs = []
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -21,7 +22,11 @@ export function tempDir() {
   return join(d, 'db')
 }
 
-/** `n` deterministic `dim`-d vectors as one flat Float32Array. */
+/**
+ * `n` deterministic `dim`-d vectors as one flat Float32Array.
+ * @param {number} n
+ * @param {number} dim
+ */
 export function vectors(n, dim, seed = 1) {
   const out = new Float32Array(n * dim)
   let x = seed >>> 0 || 1
@@ -46,7 +51,8 @@ export async function rejects(p, cls, message) {
     err = e
   }
   if (!(err instanceof cls)) {
-    throw new Error(`expected ${cls.name}, got ${err === undefined ? 'no error' : String(err && err.constructor && err.constructor.name) + ': ' + String(err && err.message)}`)
+    const e = /** @type {any} */ (err)
+    throw new Error(`expected ${cls.name}, got ${e === undefined ? 'no error' : String(e?.constructor?.name) + ': ' + String(e?.message)}`)
   }
   if (!(err instanceof adb.AgentDBError)) throw new Error('not an AgentDBError')
   if (cls.code && /** @type {any} */ (err).code !== cls.code) throw new Error(`code ${/** @type {any} */ (err).code}, expected ${cls.code}`)

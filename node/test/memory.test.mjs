@@ -30,7 +30,7 @@ test('remember, recall, count, update, forget, and reopen', async () => {
   assert.equal(hits[0].record.kind, 'semantic')
   assert.deepEqual(hits[0].record.metadata, { topic: 'drinks' })
   assert.ok(hits[0].score >= hits[1].score)
-  assert.equal(hits[0].similarity !== null && hits[0].similarity > 0.99, true)
+  assert.ok((hits[0].similarity ?? 0) > 0.99)
   // Without a query: by recency and importance alone.
   const noQuery = await m.recall(null, { agentId: 'u1', kinds: ['episodic'] })
   assert.deepEqual(noQuery.map((h) => h.record.text), ['met Bob on Monday'])
