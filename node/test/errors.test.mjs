@@ -35,3 +35,10 @@ test('module surface: version, limits, sync functions stay sync', () => {
   assert.ok(!('setErrorFactory' in adb))
   assert.throws(() => /** @type {any} */ (adb.limits)(1, 2, 3).nope.nope, TypeError)
 })
+
+test('the ES module entry names every export of the CommonJS one', async () => {
+  const esm = await import('../index.mjs')
+  assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), Object.keys(adb).sort())
+  assert.equal(esm.default, adb)
+  assert.equal(esm.connect, adb.connect)
+})
