@@ -531,9 +531,6 @@ export interface SearchOptions {
   refineFactor?: number
 }
 
-/** Installs the factory that builds the JS error of an engine error (called once by `index.js`). */
-export declare function setErrorFactory(factory: (arg: [string, string]) => unknown): void
-
 /** One version of a key. */
 export interface StateVersion {
   version: number

@@ -24,8 +24,9 @@ pub fn error_codes() -> Vec<&'static str> {
     ErrorKind::ALL.iter().map(|k| k.name()).collect()
 }
 
-/// Installs the factory that builds the JS error of an engine error (called once by `index.js`).
-#[napi]
+/// Installs the factory that builds the JS error of an engine error (called once by `index.js`,
+/// which does not export it; so it is left out of the declarations).
+#[napi(skip_typescript)]
 pub fn set_error_factory(env: Env, factory: Function<FnArgs<(String, String)>, Unknown<'static>>) -> napi::Result<()> {
     let factory = factory.create_ref()?;
     env.set_instance_data(Errors { factory }, (), |_| {})
