@@ -218,3 +218,47 @@ test('many concurrent Promises: writes and searches interleave, the event loop k
   for (const m of mixed) if (m.status === 'rejected') assert.ok(m.reason instanceof adb.DimensionMismatchError)
   await db.close()
 })
+
+test('a long call does not block the event loop: the call returns at once, timers fire meanwhile', async () => {
+  const db = await adb.connect(tempDir())
+  const c = await db.createCollection('long', 32)
+  const n = 6000
+  await c.add(Array.from({ length: n }, (_, i) => `v${i}`), vectors(n, 32, 11))
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 1)
+  const t0 = performance.now()
+  const p = c.createIndex({ kind: 'hnsw', m: 16, efConstruction: 200 })
+  const returned = performance.now() - t0
+  const ticksAtReturn = ticks
+  await p
+  const total = performance.now() - t0
+  clearInterval(timer)
+  // A blocking call would return only when done, with no timer run in between.
+  assert.ok(returned < total / 4, `the call took ${returned.toFixed(1)} ms of ${total.toFixed(1)} ms to return its Promise`)
+  assert.equal(ticksAtReturn, 0)
+  assert.ok(ticks >= 3, `${ticks} timer ticks during ${total.toFixed(1)} ms`)
+  assert.equal((await c.indexParams())?.kind, 'hnsw')
+  await db.close()
+})
+
+test('a process killed without close() keeps every acknowledged write', async () => {
+  const { execFileSync } = await import('node:child_process')
+  const path = tempDir()
+  const script = `
+    const adb = require(${JSON.stringify(new URL('../index.js', import.meta.url).pathname)})
+    ;(async () => {
+      const db = await adb.connect(${JSON.stringify(path)})
+      const c = await db.createCollection('k', 2)
+      for (let i = 0; i < 20; i++) await c.add(['r' + i], new Float32Array([1, i]), null, [{ i }])
+      const s = await db.state()
+      await s.put('a', 's', 'last', 19)
+      process.kill(process.pid, 'SIGKILL')
+    })()`
+  assert.throws(() => execFileSync(process.execPath, ['-e', script], { stdio: 'pipe' }), /SIGKILL/)
+  const db = await adb.connect(path)
+  const c = await db.getCollection('k')
+  assert.equal(await c.count(), 20)
+  assert.equal(await c.count({ i: 19 }), 1)
+  assert.equal((await (await db.state()).get('a', 's', 'last'))?.value, 19)
+  await db.close()
+})
