@@ -42,3 +42,35 @@ test('the ES module entry names every export of the CommonJS one', async () => {
   assert.equal(esm.default, adb)
   assert.equal(esm.connect, adb.connect)
 })
+
+test('no Promise method throws: any bad call rejects with an AgentDBError', async () => {
+  const { readFileSync } = await import('node:fs')
+  const { tempDir } = await import('./helpers.mjs')
+  const dts = readFileSync(new URL('../native.d.ts', import.meta.url), 'utf8')
+  const db = await adb.connect(tempDir())
+  /** @type {Record<string, any>} */
+  const objects = {
+    Database: db,
+    Collection: await db.createCollection('c', 2),
+    Memory: await db.memory('m', { dim: 2 }),
+    State: await db.state(),
+    Rag: await db.rag('r', 2),
+  }
+  let checked = 0
+  for (const [cls, obj] of Object.entries(objects)) {
+    const body = dts.split(`export declare class ${cls} {`)[1].split('\n}\n')[0]
+    for (const m of body.matchAll(/^ {2}(\w+)\(([^\n]*)\): Promise</gm)) {
+      if (m[1] === 'close' || m[2] === '') continue // takes no arguments: nothing to get wrong
+      const bad = [Symbol('x'), Symbol('y'), Symbol('z'), Symbol('w'), Symbol('v'), Symbol('u')]
+      /** @type {any} */
+      let p
+      assert.doesNotThrow(() => { p = obj[m[1]](...bad) }, `${cls}.${m[1]} threw`)
+      assert.ok(p instanceof Promise, `${cls}.${m[1]} returned no Promise`)
+      await assert.rejects(p, (/** @type {any} */ e) => e instanceof adb.AgentDBError && typeof e.code === 'string', `${cls}.${m[1]}`)
+      checked++
+    }
+  }
+  assert.ok(checked >= 40, `${checked} methods checked`)
+  await assert.rejects(/** @type {any} */ (adb.connect)(Symbol('p')), adb.InvalidArgumentError)
+  await db.close()
+})

@@ -231,7 +231,7 @@ impl Collection {
     /// Adds records; an id the collection already holds is a `DuplicateIdError`. `vectors` is
     /// one flat `Float32Array` of `ids.length × dim` values (read in place: do not modify it
     /// until the Promise settles) or one `Float32Array` per record.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn add(
         &self,
         ids: Vec<String>,
@@ -243,7 +243,7 @@ impl Collection {
     }
 
     /// Adds records, replacing those whose id exists.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn upsert(
         &self,
         ids: Vec<String>,
@@ -255,7 +255,7 @@ impl Collection {
     }
 
     /// Records by id and/or filter, `limit`/`offset` paging.
-    #[napi(ts_return_type = "Promise<Rows>")]
+    #[napi(strict, ts_return_type = "Promise<Rows>")]
     pub fn get(&self, opts: Option<GetOptions<'_>>) -> Promise<Rows> {
         let c = self.inner.clone();
         let args = (|| {
@@ -268,7 +268,7 @@ impl Collection {
     }
 
     /// Deletes the records matching `ids` and/or `filter`; resolves to how many were deleted.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn delete(&self, opts: DeleteOptions<'_>) -> Promise<f64> {
         let c = self.inner.clone();
         let ids = opts.ids;
@@ -276,7 +276,7 @@ impl Collection {
     }
 
     /// The number of records (matching `filter`).
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn count(
         &self,
         #[napi(ts_arg_type = "string | Record<string, unknown> | null")] filter: Option<Unknown<'_>>,
@@ -287,7 +287,7 @@ impl Collection {
 
     /// The `k` nearest records to `query` (read in place: do not modify it until the Promise
     /// settles).
-    #[napi(ts_return_type = "Promise<SearchHits>")]
+    #[napi(strict, ts_return_type = "Promise<SearchHits>")]
     pub fn search(&self, query: Float32Array, opts: Option<SearchOptions<'_>>) -> Promise<SearchHits> {
         let c = self.inner.clone();
         task::with(search_args(opts), move |s| Ok(hits(c.search_with(&query, s.k, s.filter.as_ref(), &s.options)?)))
@@ -295,7 +295,7 @@ impl Collection {
 
     /// Many queries in one engine batch (a flat `Float32Array` of `n × dim` values, or one per
     /// query); one result per query, in order.
-    #[napi(ts_return_type = "Promise<SearchHits[]>")]
+    #[napi(strict, ts_return_type = "Promise<SearchHits[]>")]
     pub fn search_batch(
         &self,
         queries: Either<Float32Array, Vec<Float32Array>>,
@@ -310,7 +310,7 @@ impl Collection {
     }
 
     /// Builds an index (replacing any); options left out take the kind's defaults.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn create_index(&self, opts: Option<IndexOptionsArg>) -> Promise<()> {
         let c = self.inner.clone();
         let args = (|| {
@@ -335,14 +335,14 @@ impl Collection {
     }
 
     /// Removes the index, if any.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn drop_index(&self) -> Promise<()> {
         let c = self.inner.clone();
         task::run(move || c.drop_index())
     }
 
     /// The index's kind and parameters, or null without one.
-    #[napi(ts_return_type = "Promise<IndexInfo | null>")]
+    #[napi(strict, ts_return_type = "Promise<IndexInfo | null>")]
     pub fn index_params(&self) -> Promise<Option<IndexInfo>> {
         let c = self.inner.clone();
         task::run(move || {
@@ -372,7 +372,7 @@ impl Collection {
     }
 
     /// Compacts the collection now.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn optimize(&self) -> Promise<()> {
         let c = self.inner.clone();
         task::run(move || c.optimize())

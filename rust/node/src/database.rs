@@ -46,7 +46,7 @@ fn open_options(opts: Option<ConnectOptions>) -> Result<OpenOptions> {
 }
 
 /// Opens (creating if needed) the database in directory `path`.
-#[napi(ts_return_type = "Promise<Database>")]
+#[napi(strict, ts_return_type = "Promise<Database>")]
 pub fn connect(path: String, opts: Option<ConnectOptions>) -> Promise<Database> {
     task::with(open_options(opts), move |options| Ok(Database { inner: EngineDb::open_with(&path, options)? }))
 }
@@ -84,7 +84,7 @@ impl Database {
     }
 
     /// Flushes buffered writes and closes the database and every handle from it. Idempotent.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn close(&self) -> Promise<()> {
         let db = self.inner.clone();
         task::run(move || {
@@ -94,21 +94,21 @@ impl Database {
     }
 
     /// Writes buffered writes to Lance and trims the log.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn flush(&self) -> Promise<()> {
         let db = self.inner.clone();
         task::run(move || db.flush())
     }
 
     /// Compacts the open collections and the engine's own tables now.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn optimize(&self) -> Promise<()> {
         let db = self.inner.clone();
         task::run(move || db.optimize())
     }
 
     /// Creates collection `name` of `dim`-dimensional vectors (`metric`: "cosine", "l2" or "dot").
-    #[napi(ts_return_type = "Promise<Collection>")]
+    #[napi(strict, ts_return_type = "Promise<Collection>")]
     pub fn create_collection(&self, name: String, dim: f64, metric: Option<String>) -> Promise<Collection> {
         let db = self.inner.clone();
         let args = non_negative("dim", dim).and_then(|d| Ok((d, parse_metric(metric.as_deref())?)));
@@ -116,34 +116,34 @@ impl Database {
     }
 
     /// Opens existing collection `name` (`CollectionNotFoundError` otherwise).
-    #[napi(ts_return_type = "Promise<Collection>")]
+    #[napi(strict, ts_return_type = "Promise<Collection>")]
     pub fn get_collection(&self, name: String) -> Promise<Collection> {
         let db = self.inner.clone();
         task::run(move || Ok(Collection::new(db.get_collection(&name)?)))
     }
 
     /// Opens collection `name`, creating it when missing; an existing one must match `dim`.
-    #[napi(ts_return_type = "Promise<Collection>")]
+    #[napi(strict, ts_return_type = "Promise<Collection>")]
     pub fn get_or_create_collection(&self, name: String, dim: f64, metric: Option<String>) -> Promise<Collection> {
         let db = self.inner.clone();
         let args = non_negative("dim", dim).and_then(|d| Ok((d, parse_metric(metric.as_deref())?)));
         task::with(args, move |(dim, metric)| Ok(Collection::new(db.get_or_create_collection(&name, dim, metric)?)))
     }
 
-    #[napi(ts_return_type = "Promise<string[]>")]
+    #[napi(strict, ts_return_type = "Promise<string[]>")]
     pub fn list_collections(&self) -> Promise<Vec<String>> {
         let db = self.inner.clone();
         task::run(move || db.list_collections())
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn drop_collection(&self, name: String) -> Promise<()> {
         let db = self.inner.clone();
         task::run(move || db.drop_collection(&name))
     }
 
     /// Opens memory store `name`, creating it when it does not exist (then `dim` is required).
-    #[napi(ts_return_type = "Promise<Memory>")]
+    #[napi(strict, ts_return_type = "Promise<Memory>")]
     pub fn memory(&self, name: String, opts: Option<MemoryOpenOptions>) -> Promise<Memory> {
         let db = self.inner.clone();
         let (dim, metric) = opts.map_or((None, None), |o| (o.dim, o.metric));
@@ -152,27 +152,27 @@ impl Database {
         task::with(args, move |(dim, metric)| Ok(Memory::new(db.memory(&name, dim, metric)?)))
     }
 
-    #[napi(ts_return_type = "Promise<string[]>")]
+    #[napi(strict, ts_return_type = "Promise<string[]>")]
     pub fn list_memories(&self) -> Promise<Vec<String>> {
         let db = self.inner.clone();
         task::run(move || db.list_memories())
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn drop_memory(&self, name: String) -> Promise<()> {
         let db = self.inner.clone();
         task::run(move || db.drop_memory(&name))
     }
 
     /// The agent state of this database (versioned key/values, checkpoints).
-    #[napi(ts_return_type = "Promise<State>")]
+    #[napi(strict, ts_return_type = "Promise<State>")]
     pub fn state(&self) -> Promise<State> {
         let db = self.inner.clone();
         task::run(move || Ok(State::new(db.state()?)))
     }
 
     /// Opens RAG store `name`, creating it (for `dim`-d embeddings) when it does not exist.
-    #[napi(ts_return_type = "Promise<Rag>")]
+    #[napi(strict, ts_return_type = "Promise<Rag>")]
     pub fn rag(&self, name: String, dim: f64, metric: Option<String>) -> Promise<Rag> {
         let db = self.inner.clone();
         let args = non_negative("dim", dim).and_then(|d| Ok((d, parse_metric(metric.as_deref())?)));
@@ -180,19 +180,19 @@ impl Database {
     }
 
     /// Opens existing RAG store `name`.
-    #[napi(ts_return_type = "Promise<Rag>")]
+    #[napi(strict, ts_return_type = "Promise<Rag>")]
     pub fn open_rag(&self, name: String) -> Promise<Rag> {
         let db = self.inner.clone();
         task::run(move || Ok(Rag::new(db.open_rag(&name)?)))
     }
 
-    #[napi(ts_return_type = "Promise<string[]>")]
+    #[napi(strict, ts_return_type = "Promise<string[]>")]
     pub fn list_rags(&self) -> Promise<Vec<String>> {
         let db = self.inner.clone();
         task::run(move || db.list_rags())
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn drop_rag(&self, name: String) -> Promise<()> {
         let db = self.inner.clone();
         task::run(move || db.drop_rag(&name))

@@ -226,7 +226,7 @@ impl Memory {
 
     /// Stores memories with their embeddings (`vectors`: one flat `Float32Array` of
     /// `items.length × dim` values, or one per item); resolves to their ids.
-    #[napi(ts_return_type = "Promise<string[]>")]
+    #[napi(strict, ts_return_type = "Promise<string[]>")]
     pub fn remember(&self, items: Vec<NewMemoryArg<'_>>, vectors: Either<Float32Array, Vec<Float32Array>>) -> Promise<Vec<String>> {
         let m = self.inner.clone();
         let vectors = VectorsArg::new(vectors);
@@ -255,7 +255,7 @@ impl Memory {
 
     /// The best memories for `query` (or, with null, by recency and importance alone), best
     /// first.
-    #[napi(ts_return_type = "Promise<MemoryHit[]>")]
+    #[napi(strict, ts_return_type = "Promise<MemoryHit[]>")]
     pub fn recall(&self, query: Option<Float32Array>, opts: Option<RecallOptionsArg<'_>>) -> Promise<Vec<MemoryHit>> {
         let m = self.inner.clone();
         let args = (|| {
@@ -281,21 +281,21 @@ impl Memory {
     }
 
     /// The memories of `ids` found (with their vectors), in the order given.
-    #[napi(ts_return_type = "Promise<MemoryRecord[]>")]
+    #[napi(strict, ts_return_type = "Promise<MemoryRecord[]>")]
     pub fn get(&self, ids: Vec<String>) -> Promise<Vec<MemoryRecord>> {
         let m = self.inner.clone();
         task::run(move || Ok(m.get(&ids)?.into_iter().map(|r| record_out(r, true)).collect()))
     }
 
     /// How many memories match (`ids` is not used here).
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn count(&self, query: Option<MemoryQuery<'_>>) -> Promise<f64> {
         let m = self.inner.clone();
         task::with(query_arg(query), move |(_, filter)| Ok(m.count(&filter)? as f64))
     }
 
     /// Changes one memory.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn update(&self, id: String, change: MemoryChange<'_>) -> Promise<()> {
         let m = self.inner.clone();
         let args = (|| {
@@ -311,7 +311,7 @@ impl Memory {
     }
 
     /// Deletes the memories matching `query` (ids and/or filters); resolves to how many.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn forget(&self, query: MemoryQuery<'_>) -> Promise<f64> {
         let m = self.inner.clone();
         task::with(query_arg(Some(query)), move |(ids, filter)| Ok(m.forget(ids.as_deref(), &filter)? as f64))
@@ -319,7 +319,7 @@ impl Memory {
 
     /// Merges near-duplicates, prunes decayed memories and enforces a capacity (each step only
     /// when its option is given).
-    #[napi(ts_return_type = "Promise<Consolidation>")]
+    #[napi(strict, ts_return_type = "Promise<Consolidation>")]
     pub fn consolidate(&self, opts: Option<ConsolidateOptionsArg>) -> Promise<Consolidation> {
         let m = self.inner.clone();
         let args = (|| {
@@ -337,7 +337,7 @@ impl Memory {
         task::with(args, move |opts| Ok(report_out(m.consolidate(&opts)?)))
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn flush(&self) -> Promise<()> {
         let m = self.inner.clone();
         task::run(move || m.flush())

@@ -270,6 +270,7 @@ impl Rag {
     /// Chunks, embeds (with `embed`) and stores documents; unchanged ones are skipped. Resolves
     /// to one report per document, in order.
     #[napi(
+        strict,
         ts_args_type = "docs: DocumentArg[], embed: (texts: string[]) => Float32Array[] | Float32Array | Promise<Float32Array[] | Float32Array>, opts?: IngestOptions | undefined | null",
         ts_return_type = "Promise<IngestReport[]>"
     )]
@@ -332,7 +333,7 @@ impl Rag {
     }
 
     /// The best chunks for a query text and/or vector.
-    #[napi(ts_return_type = "Promise<RagSearchHit[]>")]
+    #[napi(strict, ts_return_type = "Promise<RagSearchHit[]>")]
     pub fn search(&self, opts: RagSearchOptions<'_>) -> Promise<Vec<RagSearchHit>> {
         let rag = self.inner.clone();
         task::with(query_arg(opts, RetrieveOptions::default()), move |q| {
@@ -341,7 +342,7 @@ impl Rag {
     }
 
     /// The best chunks packed into a token budget, each passage under a citation header.
-    #[napi(ts_return_type = "Promise<RagContext>")]
+    #[napi(strict, ts_return_type = "Promise<RagContext>")]
     pub fn context(&self, opts: RagSearchOptions<'_>) -> Promise<RagContext> {
         let rag = self.inner.clone();
         let d = ContextOptions::default();
@@ -362,14 +363,14 @@ impl Rag {
     }
 
     /// Deletes documents (all their chunks); resolves to how many chunks were deleted.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn delete(&self, doc_ids: Vec<String>) -> Promise<f64> {
         let rag = self.inner.clone();
         task::run(move || Ok(rag.delete(&doc_ids)? as f64))
     }
 
     /// The number of chunks (matching `filter`).
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn count(
         &self,
         #[napi(ts_arg_type = "string | Record<string, unknown> | null")] filter: Option<Unknown<'_>>,

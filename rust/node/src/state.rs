@@ -174,7 +174,7 @@ impl State {
 #[napi]
 impl State {
     /// Writes `value` (any JSON-shaped value) under `key`; resolves to the new version number.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn put(
         &self,
         agent_id: String,
@@ -189,7 +189,7 @@ impl State {
     }
 
     /// Writes every key of `values` in one commit; resolves to their versions.
-    #[napi(ts_return_type = "Promise<number[]>")]
+    #[napi(strict, ts_return_type = "Promise<number[]>")]
     pub fn put_many(
         &self,
         agent_id: String,
@@ -212,7 +212,7 @@ impl State {
 
     /// The latest version of `key`, or the one given by `version` or current `at` a time; null
     /// when there is none.
-    #[napi(ts_return_type = "Promise<StateVersion | null>")]
+    #[napi(strict, ts_return_type = "Promise<StateVersion | null>")]
     pub fn get(
         &self,
         agent_id: String,
@@ -237,7 +237,7 @@ impl State {
     }
 
     /// Versions of `key`, newest first.
-    #[napi(ts_return_type = "Promise<StateVersion[]>")]
+    #[napi(strict, ts_return_type = "Promise<StateVersion[]>")]
     pub fn history(
         &self,
         agent_id: String,
@@ -259,14 +259,14 @@ impl State {
     }
 
     /// Deletes `key` (a new, deleted version); resolves to that version.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn delete(&self, agent_id: String, session_id: String, key: String) -> Promise<f64> {
         let s = self.inner.clone();
         task::run(move || Ok(s.delete(&agent_id, &session_id, &key)? as f64))
     }
 
     /// Every live key of the session and its value, now or `at` a time (ms since the epoch).
-    #[napi(ts_return_type = "Promise<Record<string, unknown>>")]
+    #[napi(strict, ts_return_type = "Promise<Record<string, unknown>>")]
     pub fn snapshot(&self, agent_id: String, session_id: String, at: Option<f64>) -> Promise<HashMap<String, J>> {
         let s = self.inner.clone();
         task::with(at_arg(at), move |at| {
@@ -275,40 +275,40 @@ impl State {
         })
     }
 
-    #[napi(ts_return_type = "Promise<string[]>")]
+    #[napi(strict, ts_return_type = "Promise<string[]>")]
     pub fn keys(&self, agent_id: String, session_id: String, at: Option<f64>) -> Promise<Vec<String>> {
         let s = self.inner.clone();
         task::with(at_arg(at), move |at| s.keys(&agent_id, &session_id, at))
     }
 
-    #[napi(ts_return_type = "Promise<string[]>")]
+    #[napi(strict, ts_return_type = "Promise<string[]>")]
     pub fn sessions(&self, agent_id: String) -> Promise<Vec<String>> {
         let s = self.inner.clone();
         task::run(move || s.sessions(&agent_id))
     }
 
     /// Removes an agent's state (one session, or all); resolves to the rows removed.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn purge(&self, agent_id: String, session_id: Option<String>) -> Promise<f64> {
         let s = self.inner.clone();
         task::run(move || Ok(s.purge(&agent_id, session_id.as_deref())? as f64))
     }
 
     /// Removes expired keys now; resolves to how many.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(strict, ts_return_type = "Promise<number>")]
     pub fn sweep(&self) -> Promise<f64> {
         let s = self.inner.clone();
         task::run(move || Ok(s.sweep()? as f64))
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn flush(&self) -> Promise<()> {
         let s = self.inner.clone();
         task::run(move || s.flush())
     }
 
     /// Stores a checkpoint (its bytes as given).
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn put_checkpoint(
         &self,
         thread_id: String,
@@ -328,7 +328,7 @@ impl State {
     }
 
     /// Checkpoint `checkpointId` of the thread and namespace, or its latest; null when none.
-    #[napi(ts_return_type = "Promise<Checkpoint | null>")]
+    #[napi(strict, ts_return_type = "Promise<Checkpoint | null>")]
     pub fn get_checkpoint(
         &self,
         thread_id: String,
@@ -342,7 +342,7 @@ impl State {
     }
 
     /// Checkpoints, newest first.
-    #[napi(ts_return_type = "Promise<Checkpoint[]>")]
+    #[napi(strict, ts_return_type = "Promise<Checkpoint[]>")]
     pub fn list_checkpoints(&self, opts: Option<ListCheckpointsOptions<'_>>) -> Promise<Vec<Checkpoint>> {
         let s = self.inner.clone();
         let args = (|| {
@@ -359,7 +359,7 @@ impl State {
     }
 
     /// Stores a task's pending writes for a checkpoint.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn put_writes(
         &self,
         thread_id: String,
@@ -378,14 +378,14 @@ impl State {
         task::run(move || s.put_writes(&thread_id, &namespace, &checkpoint_id, &task_id, &items, &task_path))
     }
 
-    #[napi(ts_return_type = "Promise<PendingWrite[]>")]
+    #[napi(strict, ts_return_type = "Promise<PendingWrite[]>")]
     pub fn get_writes(&self, thread_id: String, namespace: String, checkpoint_id: String) -> Promise<Vec<PendingWrite>> {
         let s = self.inner.clone();
         task::run(move || Ok(s.get_writes(&thread_id, &namespace, &checkpoint_id)?.iter().map(write_out).collect()))
     }
 
     /// Deletes a thread's checkpoints and writes.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(strict, ts_return_type = "Promise<void>")]
     pub fn delete_thread(&self, thread_id: String) -> Promise<()> {
         let s = self.inner.clone();
         task::run(move || s.delete_thread(&thread_id))
