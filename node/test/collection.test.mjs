@@ -262,3 +262,32 @@ test('a process killed without close() keeps every acknowledged write', async ()
   assert.equal((await (await db.state()).get('a', 's', 'last'))?.value, 19)
   await db.close()
 })
+
+test('worker threads load the addon too, each with its own error classes', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const path = tempDir()
+  const index = new URL('../index.js', import.meta.url).pathname
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const adb = require(workerData.index)
+    ;(async () => {
+      const db = await adb.connect(workerData.path)
+      const c = await db.createCollection('w', 2)
+      await c.add(['a'], new Float32Array([1, 0]))
+      let code = null
+      try { await c.add(['a'], new Float32Array([1, 0])) } catch (e) { code = e instanceof adb.DuplicateIdError && e.code }
+      const hits = await c.search(new Float32Array([1, 0]), { k: 1 })
+      await db.close()
+      parentPort.postMessage({ id: hits.ids[0], code })
+    })().catch((e) => parentPort.postMessage({ error: String(e) }))`
+  const result = await new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData: { index, path } })
+    w.once('message', resolve)
+    w.once('error', reject)
+  })
+  assert.deepEqual(result, { id: 'a', code: 'duplicate_id' })
+  // The main thread's classes still work after the worker's env went away.
+  const db = await adb.connect(path)
+  await rejects(db.createCollection('w', 2), adb.CollectionExistsError)
+  await db.close()
+})

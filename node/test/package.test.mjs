@@ -28,7 +28,7 @@ test('npm pack, install the tarball into an empty directory, run the example the
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: pkgDir, encoding: 'utf8' })
     const [info] = JSON.parse(out)
     const files = info.files.map((/** @type {{ path: string }} */ f) => f.path).sort()
-    assert.deepEqual(files, ['agentdb.node', 'errors.d.ts', 'errors.js', 'index.d.ts', 'index.js', 'index.mjs', 'native.d.ts', 'package.json'])
+    assert.deepEqual(files, ['README.md', 'agentdb.node', 'errors.d.ts', 'errors.js', 'index.d.ts', 'index.js', 'index.mjs', 'native.d.ts', 'package.json'])
     const app = join(work, 'app')
     execFileSync('mkdir', ['-p', app])
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
