@@ -1,11 +1,12 @@
 // AgentDB from Node.js: a collection, a filtered search, an agent's memory and state.
 // Run: node examples/node/quickstart.mjs   (after `npm install agentdb-embedded`, or `make build-node`)
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect, DuplicateIdError } from 'agentdb-embedded'
 
-const db = await connect(mkdtempSync(join(tmpdir(), 'agentdb-')))
+const dir = mkdtempSync(join(tmpdir(), 'agentdb-'))
+const db = await connect(dir)
 try {
   const docs = await db.createCollection('docs', 3)
   await docs.add(
@@ -34,4 +35,5 @@ try {
   console.log((await state.get('user-1', 'session-1', 'plan'))?.value) // { step: 2 }
 } finally {
   await db.close()
+  rmSync(dir, { recursive: true }) // a throwaway database
 }
