@@ -1,0 +1,551 @@
+/* Generated from rust/node by napi-derive (node/scripts/typegen.mjs): do not edit. */
+/** A collection of (id, vector, document, metadata) records. */
+export declare class Collection {
+  get name(): string
+  get dim(): number
+  get metric(): string
+  /** Every metadata key seen so far and its storage type. */
+  metadataSchema(): Array<MetadataField>
+  /**
+   * Adds records; an id the collection already holds is a `DuplicateIdError`. `vectors` is
+   * one flat `Float32Array` of `ids.length × dim` values (read in place: do not modify it
+   * until the Promise settles) or one `Float32Array` per record.
+   */
+  add(ids: Array<string>, vectors: Float32Array | Array<Float32Array>, documents?: Array<string | undefined | null> | undefined | null, metadata?: Array<Record<string, unknown> | null> | null): Promise<void>
+  /** Adds records, replacing those whose id exists. */
+  upsert(ids: Array<string>, vectors: Float32Array | Array<Float32Array>, documents?: Array<string | undefined | null> | undefined | null, metadata?: Array<Record<string, unknown> | null> | null): Promise<void>
+  /** Records by id and/or filter, `limit`/`offset` paging. */
+  get(opts?: GetOptions | undefined | null): Promise<Rows>
+  /** Deletes the records matching `ids` and/or `filter`; resolves to how many were deleted. */
+  delete(opts: DeleteOptions): Promise<number>
+  /** The number of records (matching `filter`). */
+  count(filter?: string | Record<string, unknown> | null): Promise<number>
+  /**
+   * The `k` nearest records to `query` (read in place: do not modify it until the Promise
+   * settles).
+   */
+  search(query: Float32Array, opts?: SearchOptions | undefined | null): Promise<SearchHits>
+  /**
+   * Many queries in one engine batch (a flat `Float32Array` of `n × dim` values, or one per
+   * query); one result per query, in order.
+   */
+  searchBatch(queries: Float32Array | Array<Float32Array>, opts?: SearchOptions | undefined | null): Promise<SearchHits[]>
+  /** Builds an index (replacing any); options left out take the kind's defaults. */
+  createIndex(opts?: IndexOptionsArg | undefined | null): Promise<void>
+  /** Removes the index, if any. */
+  dropIndex(): Promise<void>
+  /** The index's kind and parameters, or null without one. */
+  indexParams(): Promise<IndexInfo | null>
+  /** Compacts the collection now. */
+  optimize(): Promise<void>
+}
+
+/**
+ * An open database directory. Close it with `close()` (or `await using`): that flushes
+ * buffered writes and releases the writer lock. Handles from it stop working once it is closed.
+ */
+export declare class Database {
+  /** The database directory, absolute. */
+  get path(): string
+  get readOnly(): boolean
+  /** The sync mode ("always", "batch", "off"); null when read-only. */
+  get sync(): string | null
+  /** Whether `close()` was called. */
+  get closed(): boolean
+  /** Flushes buffered writes and closes the database and every handle from it. Idempotent. */
+  close(): Promise<void>
+  /** Writes buffered writes to Lance and trims the log. */
+  flush(): Promise<void>
+  /** Compacts the open collections and the engine's own tables now. */
+  optimize(): Promise<void>
+  /** Creates collection `name` of `dim`-dimensional vectors (`metric`: "cosine", "l2" or "dot"). */
+  createCollection(name: string, dim: number, metric?: string | undefined | null): Promise<Collection>
+  /** Opens existing collection `name` (`CollectionNotFoundError` otherwise). */
+  getCollection(name: string): Promise<Collection>
+  /** Opens collection `name`, creating it when missing; an existing one must match `dim`. */
+  getOrCreateCollection(name: string, dim: number, metric?: string | undefined | null): Promise<Collection>
+  listCollections(): Promise<string[]>
+  dropCollection(name: string): Promise<void>
+  /** Opens memory store `name`, creating it when it does not exist (then `dim` is required). */
+  memory(name: string, opts?: MemoryOpenOptions | undefined | null): Promise<Memory>
+  listMemories(): Promise<string[]>
+  dropMemory(name: string): Promise<void>
+  /** The agent state of this database (versioned key/values, checkpoints). */
+  state(): Promise<State>
+  /** Opens RAG store `name`, creating it (for `dim`-d embeddings) when it does not exist. */
+  rag(name: string, dim: number, metric?: string | undefined | null): Promise<Rag>
+  /** Opens existing RAG store `name`. */
+  openRag(name: string): Promise<Rag>
+  listRags(): Promise<string[]>
+  dropRag(name: string): Promise<void>
+}
+
+/** A memory store (`db.memory(name, { dim })`). */
+export declare class Memory {
+  get name(): string
+  get dim(): number
+  get metric(): string
+  /**
+   * Stores memories with their embeddings (`vectors`: one flat `Float32Array` of
+   * `items.length × dim` values, or one per item); resolves to their ids.
+   */
+  remember(items: Array<NewMemoryArg>, vectors: Float32Array | Array<Float32Array>): Promise<string[]>
+  /**
+   * The best memories for `query` (or, with null, by recency and importance alone), best
+   * first.
+   */
+  recall(query?: Float32Array | undefined | null, opts?: RecallOptionsArg | undefined | null): Promise<MemoryHit[]>
+  /** The memories of `ids` found (with their vectors), in the order given. */
+  get(ids: Array<string>): Promise<MemoryRecord[]>
+  /** How many memories match (`ids` is not used here). */
+  count(query?: MemoryQuery | undefined | null): Promise<number>
+  /** Changes one memory. */
+  update(id: string, change: MemoryChange): Promise<void>
+  /** Deletes the memories matching `query` (ids and/or filters); resolves to how many. */
+  forget(query: MemoryQuery): Promise<number>
+  /**
+   * Merges near-duplicates, prunes decayed memories and enforces a capacity (each step only
+   * when its option is given).
+   */
+  consolidate(opts?: ConsolidateOptionsArg | undefined | null): Promise<Consolidation>
+  flush(): Promise<void>
+}
+
+/** A RAG store (`db.rag(name, dim)`). */
+export declare class Rag {
+  get name(): string
+  get dim(): number
+  get metric(): string
+  /**
+   * Chunks, embeds (with `embed`) and stores documents; unchanged ones are skipped. Resolves
+   * to one report per document, in order.
+   */
+  ingest(docs: DocumentArg[], embed: (texts: string[]) => Float32Array[] | Float32Array | Promise<Float32Array[] | Float32Array>, opts?: IngestOptions | undefined | null): Promise<IngestReport[]>
+  /** The best chunks for a query text and/or vector. */
+  search(opts: RagSearchOptions): Promise<RagSearchHit[]>
+  /** The best chunks packed into a token budget, each passage under a citation header. */
+  context(opts: RagSearchOptions): Promise<RagContext>
+  /** Deletes documents (all their chunks); resolves to how many chunks were deleted. */
+  delete(docIds: Array<string>): Promise<number>
+  /** The number of chunks (matching `filter`). */
+  count(filter?: string | Record<string, unknown> | null): Promise<number>
+}
+
+/** The agent state of a database (`db.state()`). */
+export declare class State {
+  /** Writes `value` (any JSON-shaped value) under `key`; resolves to the new version number. */
+  put(agentId: string, sessionId: string, key: string, value: unknown, ttlSeconds?: number | undefined | null): Promise<number>
+  /** Writes every key of `values` in one commit; resolves to their versions. */
+  putMany(agentId: string, sessionId: string, values: Record<string, unknown>, ttlSeconds?: number | undefined | null): Promise<number[]>
+  /**
+   * The latest version of `key`, or the one given by `version` or current `at` a time; null
+   * when there is none.
+   */
+  get(agentId: string, sessionId: string, key: string, opts?: GetStateOptions | undefined | null): Promise<StateVersion | null>
+  /** Versions of `key`, newest first. */
+  history(agentId: string, sessionId: string, key: string, opts?: HistoryOptions | undefined | null): Promise<StateVersion[]>
+  /** Deletes `key` (a new, deleted version); resolves to that version. */
+  delete(agentId: string, sessionId: string, key: string): Promise<number>
+  /** Every live key of the session and its value, now or `at` a time (ms since the epoch). */
+  snapshot(agentId: string, sessionId: string, at?: number | undefined | null): Promise<Record<string, unknown>>
+  keys(agentId: string, sessionId: string, at?: number | undefined | null): Promise<string[]>
+  sessions(agentId: string): Promise<string[]>
+  /** Removes an agent's state (one session, or all); resolves to the rows removed. */
+  purge(agentId: string, sessionId?: string | undefined | null): Promise<number>
+  /** Removes expired keys now; resolves to how many. */
+  sweep(): Promise<number>
+  flush(): Promise<void>
+  /** Stores a checkpoint (its bytes as given). */
+  putCheckpoint(threadId: string, namespace: string, checkpointId: string, checkpoint: Uint8Array, opts?: PutCheckpointOptions | undefined | null): Promise<void>
+  /** Checkpoint `checkpointId` of the thread and namespace, or its latest; null when none. */
+  getCheckpoint(threadId: string, namespace: string, checkpointId?: string | undefined | null): Promise<Checkpoint | null>
+  /** Checkpoints, newest first. */
+  listCheckpoints(opts?: ListCheckpointsOptions | undefined | null): Promise<Checkpoint[]>
+  /** Stores a task's pending writes for a checkpoint. */
+  putWrites(threadId: string, namespace: string, checkpointId: string, taskId: string, writes: Array<WriteArg>, taskPath?: string | undefined | null): Promise<void>
+  getWrites(threadId: string, namespace: string, checkpointId: string): Promise<PendingWrite[]>
+  /** Deletes a thread's checkpoints and writes. */
+  deleteThread(threadId: string): Promise<void>
+}
+
+export interface Checkpoint {
+  threadId: string
+  namespace: string
+  checkpointId: string
+  parentId?: string
+  type: string
+  checkpoint: Buffer
+  metadata: Record<string, unknown>
+  /** Milliseconds since the epoch. */
+  createdAt: number
+}
+
+/** Opens (creating if needed) the database in directory `path`. */
+export declare function connect(path: string, opts?: ConnectOptions | undefined | null): Promise<Database>
+
+/** How to open a database; each option left out takes the engine's default. */
+export interface ConnectOptions {
+  /** When a write is durable: "always", "batch" or "off". */
+  sync?: string
+  /** Open without the writer lock; every write then fails with `ReadOnlyError`. */
+  readOnly?: boolean
+  /** The most memory one collection's search payload cache may take, in bytes (0: off). */
+  payloadCacheBytes?: number
+}
+
+export interface ConsolidateOptionsArg {
+  agentId?: string
+  minScore?: number
+  capacity?: number
+  dedupThreshold?: number
+  weights?: RecallWeightsArg
+  now?: number
+}
+
+export interface Consolidation {
+  /** `[kept, removed]` pairs: `removed` was merged into `kept`. */
+  merged: Array<Array<string>>
+  pruned: Array<string>
+  evicted: Array<string>
+}
+
+/** Which records `delete` removes: by id, by filter, or both (records matching both). */
+export interface DeleteOptions {
+  ids?: Array<string>
+  filter?: string | Record<string, unknown> | null
+}
+
+export interface DocumentArg {
+  id: string
+  text: string
+  source?: string
+  /** "plain" or "markdown" (engine default when left out). */
+  format?: string
+  metadata?: Record<string, unknown> | null
+}
+
+/** The engine's version (the workspace version). */
+export declare function engineVersion(): string
+
+/**
+ * The engine's error codes, in the order of their numbers (`errors.js` has a class for each,
+ * checked by the tests).
+ */
+export declare function errorCodes(): Array<string>
+
+/** Options of `get`. */
+export interface GetOptions {
+  ids?: Array<string>
+  filter?: string | Record<string, unknown> | null
+  limit?: number
+  offset?: number
+}
+
+/** Which version `get` reads: the latest, a version number, or the one current at a time. */
+export interface GetStateOptions {
+  version?: number
+  /** Milliseconds since the epoch. */
+  at?: number
+}
+
+export interface HistoryOptions {
+  limit?: number
+  offset?: number
+}
+
+/** The index's kind and parameters (the kind's own keys set). */
+export interface IndexInfo {
+  kind: string
+  m?: number
+  efConstruction?: number
+  quantization?: string
+  partitions?: number
+  subVectors?: number
+}
+
+/** Options of `createIndex`; each left out takes the kind's default. */
+export interface IndexOptionsArg {
+  /** "hnsw" or "ivf_pq". */
+  kind?: string
+  m?: number
+  efConstruction?: number
+  /** HNSW vector encoding (e.g. "none", "sq8"). */
+  quantization?: string
+  partitions?: number
+  subVectors?: number
+}
+
+export interface IngestOptions {
+  /** Chunk size, in `unit`s. */
+  size?: number
+  overlap?: number
+  /** "tokens" or "chars". */
+  unit?: string
+  /** Re-ingest documents whose text is unchanged. */
+  force?: boolean
+}
+
+export interface IngestReport {
+  docId: string
+  /** "added", "replaced" or "unchanged". */
+  status: string
+  chunks: number
+}
+
+export declare function limits(): Limits
+
+/** The engine's limits, for callers that check sizes up front (the engine checks them anyway). */
+export interface Limits {
+  maxDim: number
+  maxK: number
+  maxNameLen: number
+  maxIdLen: number
+  maxMetadataKeyLen: number
+  maxValueDepth: number
+}
+
+export interface ListCheckpointsOptions {
+  threadId?: string
+  namespace?: string
+  /** Only checkpoints before this id. */
+  before?: string
+  limit?: number
+  /** Only checkpoints whose metadata holds these key/values. */
+  metadata?: Record<string, unknown> | null
+}
+
+/** A change to one memory; fields left out stay as they are. */
+export interface MemoryChange {
+  text?: string
+  /** Remove the text. */
+  clearText?: boolean
+  importance?: number
+  metadata?: Record<string, unknown> | null
+  vector?: Float32Array
+}
+
+export interface MemoryHit {
+  record: MemoryRecord
+  score: number
+  similarity?: number
+  recency: number
+}
+
+/** Options of `Database.memory()`. */
+export interface MemoryOpenOptions {
+  /** The vector dimension: required to create the store; must match an existing one. */
+  dim?: number
+  /** "cosine", "l2" or "dot" (engine default when left out). */
+  metric?: string
+}
+
+/** Which memories: every condition given must hold. */
+export interface MemoryQuery {
+  ids?: Array<string>
+  agentId?: string
+  sessionId?: string
+  kinds?: Array<string>
+  /** Formed at or after (ms since the epoch). */
+  since?: number
+  /** Formed before (ms since the epoch). */
+  until?: number
+  /** A collection filter over the memory columns (SQL text or a dict). */
+  filter?: string | Record<string, unknown> | null
+}
+
+export interface MemoryRecord {
+  id: string
+  text?: string
+  agentId: string
+  sessionId?: string
+  kind: string
+  importance: number
+  /** Milliseconds since the epoch. */
+  createdAt: number
+  lastAccessed: number
+  accessCount: number
+  metadata: Record<string, unknown>
+  /** Set by `get`; null in recall hits. */
+  vector?: Float32Array
+}
+
+/** One metadata key and its storage type. */
+export interface MetadataField {
+  key: string
+  type: string
+}
+
+/**
+ * A memory to store. Left out: the engine's defaults (a generated id, kind "episodic",
+ * importance 0.5, formed now).
+ */
+export interface NewMemoryArg {
+  agentId: string
+  id?: string
+  text?: string
+  sessionId?: string
+  kind?: string
+  importance?: number
+  metadata?: Record<string, unknown> | null
+  /** When the memory was formed, ms since the epoch. */
+  createdAt?: number
+}
+
+export interface PendingWrite {
+  taskId: string
+  idx: number
+  channel: string
+  type: string
+  value: Buffer
+  taskPath: string
+}
+
+export interface PutCheckpointOptions {
+  parentId?: string
+  metadata?: Record<string, unknown> | null
+  type?: string
+}
+
+export interface RagCitation {
+  number: number
+  docId: string
+  source: string
+  heading: string
+  positions: Array<number>
+  charStart: number
+  charEnd: number
+}
+
+export interface RagContext {
+  text: string
+  tokens: number
+  citations: Array<RagCitation>
+}
+
+export interface RagSearchHit {
+  id: string
+  docId: string
+  source: string
+  position: number
+  charStart: number
+  charEnd: number
+  heading: string
+  text: string
+  score: number
+  vectorRank?: number
+  distance?: number
+  textRank?: number
+  bm25?: number
+  metadata: Record<string, unknown>
+}
+
+/** How a search runs; each option left out takes the engine's default. */
+export interface RagSearchOptions {
+  /** Query text (for the BM25 side). */
+  text?: string
+  /** Query embedding (for the vector side). */
+  vector?: Float32Array
+  k?: number
+  /** "hybrid", "vector" or "text". */
+  mode?: string
+  vectorWeight?: number
+  textWeight?: number
+  rrfK?: number
+  candidates?: number
+  mmrLambda?: number
+  filter?: string | Record<string, unknown> | null
+  /** `context` only: the token budget. */
+  maxTokens?: number
+  /** `context` only: passages in document order rather than by score. */
+  documentOrder?: boolean
+}
+
+export interface RecallOptionsArg {
+  k?: number
+  agentId?: string
+  sessionId?: string
+  kinds?: Array<string>
+  since?: number
+  until?: number
+  filter?: string | Record<string, unknown> | null
+  weights?: RecallWeightsArg
+  /** Update the access statistics of the memories returned. */
+  touch?: boolean
+  /** The time recency is measured at (ms since the epoch). */
+  now?: number
+  candidates?: number
+  exact?: boolean
+}
+
+/** Recall weights; each left out takes the engine's default. */
+export interface RecallWeightsArg {
+  /** "relevance" or "linear". */
+  mode?: string
+  similarity?: number
+  recency?: number
+  importance?: number
+  halfLifeSecs?: number
+  adjust?: number
+}
+
+/** Records read by `get`. */
+export interface Rows {
+  ids: Array<string>
+  /** Row-major, `ids.length × dim` values. */
+  vectors: Float32Array
+  dim: number
+  documents: Array<string | undefined | null>
+  metadata: Array<Record<string, unknown>>
+  /** Milliseconds since the epoch, per record. */
+  createdAt: Array<number>
+  updatedAt: Array<number>
+}
+
+/** One search's neighbours, nearest first. */
+export interface SearchHits {
+  ids: Array<string>
+  distances: Float32Array
+  documents: Array<string | undefined | null>
+  metadata: Array<Record<string, unknown>>
+}
+
+/** Options of `search` and `searchBatch`; each left out takes the engine's default. */
+export interface SearchOptions {
+  /** How many neighbours (engine default when left out). */
+  k?: number
+  /** SQL text (`"lang = 'en'"`) or a dict filter (`{ lang: "en", year: { $gte: 2020 } }`). */
+  filter?: string | Record<string, unknown> | null
+  /** HNSW search breadth. */
+  ef?: number
+  /** Scan every vector instead of the index. */
+  exact?: boolean
+  /** Threads of a batch search. */
+  threads?: number
+  /** Return ids and distances only. */
+  idsOnly?: boolean
+  /** Which payload to return: any of "documents", "metadata". */
+  include?: Array<string>
+  /** IVF-PQ partitions probed. */
+  nprobes?: number
+  /** IVF-PQ re-ranking factor. */
+  refineFactor?: number
+}
+
+/** One version of a key. */
+export interface StateVersion {
+  version: number
+  /** The value; null for a deletion. */
+  value: unknown
+  /** Milliseconds since the epoch. */
+  writtenAt: number
+  deleted: boolean
+  expiresAt?: number
+}
+
+/** A pending write to store. */
+export interface WriteArg {
+  idx: number
+  channel: string
+  type: string
+  value: Uint8Array
+}

@@ -1,0 +1,381 @@
+//! `Collection`: the binding of [`agentdb_engine::Collection`]. Arguments are converted on the
+//! JS thread (see `conversion.rs`); the engine call runs on the worker pool. Query vectors are
+//! read in place from their `Float32Array`; result distances and vectors come back as
+//! `Float32Array`s over the engine's own buffers (no copy).
+
+use agentdb_engine::serde_json::Value as J;
+use agentdb_engine::{
+    Collection as EngineCollection, Filter, GetResult, Include, IndexKind, IndexOptions, IndexParams, Records, Result,
+    SearchOptions as EngineSearchOptions, SearchResult,
+};
+use napi::bindgen_prelude::{Either, Float32Array, Unknown};
+use napi_derive::napi;
+
+use crate::conversion::{filter_arg, metadata_arg, metadata_out, micros_to_ms, opt_usize, VectorsArg};
+use crate::errors::invalid;
+use crate::task::{self, Promise};
+
+/// Options of `search` and `searchBatch`; each left out takes the engine's default.
+#[napi(object)]
+pub struct SearchOptions<'a> {
+    /// How many neighbours (engine default when left out).
+    pub k: Option<f64>,
+    /// SQL text (`"lang = 'en'"`) or a dict filter (`{ lang: "en", year: { $gte: 2020 } }`).
+    #[napi(ts_type = "string | Record<string, unknown> | null")]
+    pub filter: Option<Unknown<'a>>,
+    /// HNSW search breadth.
+    pub ef: Option<f64>,
+    /// Scan every vector instead of the index.
+    pub exact: Option<bool>,
+    /// Threads of a batch search.
+    pub threads: Option<f64>,
+    /// Return ids and distances only.
+    pub ids_only: Option<bool>,
+    /// Which payload to return: any of "documents", "metadata".
+    pub include: Option<Vec<String>>,
+    /// IVF-PQ partitions probed.
+    pub nprobes: Option<f64>,
+    /// IVF-PQ re-ranking factor.
+    pub refine_factor: Option<f64>,
+}
+
+/// One search's neighbours, nearest first.
+#[napi(object, object_from_js = false)]
+pub struct SearchHits {
+    pub ids: Vec<String>,
+    pub distances: Float32Array,
+    pub documents: Vec<Option<String>>,
+    #[napi(ts_type = "Array<Record<string, unknown>>")]
+    pub metadata: Vec<J>,
+}
+
+/// Records read by `get`.
+#[napi(object, object_from_js = false)]
+pub struct Rows {
+    pub ids: Vec<String>,
+    /// Row-major, `ids.length × dim` values.
+    pub vectors: Float32Array,
+    pub dim: u32,
+    pub documents: Vec<Option<String>>,
+    #[napi(ts_type = "Array<Record<string, unknown>>")]
+    pub metadata: Vec<J>,
+    /// Milliseconds since the epoch, per record.
+    pub created_at: Vec<f64>,
+    pub updated_at: Vec<f64>,
+}
+
+/// Options of `get`.
+#[napi(object)]
+pub struct GetOptions<'a> {
+    pub ids: Option<Vec<String>>,
+    #[napi(ts_type = "string | Record<string, unknown> | null")]
+    pub filter: Option<Unknown<'a>>,
+    pub limit: Option<f64>,
+    pub offset: Option<f64>,
+}
+
+/// Which records `delete` removes: by id, by filter, or both (records matching both).
+#[napi(object)]
+pub struct DeleteOptions<'a> {
+    pub ids: Option<Vec<String>>,
+    #[napi(ts_type = "string | Record<string, unknown> | null")]
+    pub filter: Option<Unknown<'a>>,
+}
+
+/// Options of `createIndex`; each left out takes the kind's default.
+#[napi(object)]
+pub struct IndexOptionsArg {
+    /// "hnsw" or "ivf_pq".
+    pub kind: Option<String>,
+    pub m: Option<f64>,
+    pub ef_construction: Option<f64>,
+    /// HNSW vector encoding (e.g. "none", "sq8").
+    pub quantization: Option<String>,
+    pub partitions: Option<f64>,
+    pub sub_vectors: Option<f64>,
+}
+
+/// The index's kind and parameters (the kind's own keys set).
+#[napi(object, object_from_js = false)]
+pub struct IndexInfo {
+    pub kind: String,
+    pub m: Option<u32>,
+    pub ef_construction: Option<u32>,
+    pub quantization: Option<String>,
+    pub partitions: Option<u32>,
+    pub sub_vectors: Option<u32>,
+}
+
+/// One metadata key and its storage type.
+#[napi(object, object_from_js = false)]
+pub struct MetadataField {
+    pub key: String,
+    #[napi(js_name = "type")]
+    pub type_: String,
+}
+
+/// A search's converted arguments.
+struct Search {
+    k: usize,
+    filter: Option<Filter>,
+    options: EngineSearchOptions,
+}
+
+fn search_args(opts: Option<SearchOptions<'_>>) -> Result<Search> {
+    let d = EngineSearchOptions::default();
+    let Some(o) = opts else {
+        return Ok(Search { k: agentdb_engine::DEFAULT_SEARCH_K, filter: None, options: d });
+    };
+    Ok(Search {
+        k: opt_usize("k", o.k)?.unwrap_or(agentdb_engine::DEFAULT_SEARCH_K),
+        filter: filter_arg(o.filter)?,
+        options: EngineSearchOptions {
+            ef: opt_usize("ef", o.ef)?,
+            nprobes: opt_usize("nprobes", o.nprobes)?,
+            // Too large for u32 is out of range anyway; the engine says so.
+            refine_factor: opt_usize("refineFactor", o.refine_factor)?.map(|r| u32::try_from(r).unwrap_or(u32::MAX)),
+            exact: o.exact.unwrap_or(d.exact),
+            threads: opt_usize("threads", o.threads)?,
+            include: Include::resolve(o.ids_only.unwrap_or(false), o.include.as_deref())?,
+        },
+    })
+}
+
+fn hits(r: SearchResult) -> SearchHits {
+    SearchHits {
+        metadata: r.metadata.iter().map(metadata_out).collect(),
+        ids: r.ids,
+        distances: Float32Array::new(r.distances),
+        documents: r.documents,
+    }
+}
+
+fn rows(r: GetResult) -> Rows {
+    Rows {
+        metadata: r.metadata.iter().map(metadata_out).collect(),
+        ids: r.ids,
+        vectors: Float32Array::new(r.vectors),
+        dim: u32::try_from(r.dim).unwrap_or(u32::MAX),
+        documents: r.documents,
+        created_at: r.created_at.into_iter().map(micros_to_ms).collect(),
+        updated_at: r.updated_at.into_iter().map(micros_to_ms).collect(),
+    }
+}
+
+fn small(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+/// A collection of (id, vector, document, metadata) records.
+#[napi]
+pub struct Collection {
+    inner: EngineCollection,
+}
+
+impl Collection {
+    pub fn new(inner: EngineCollection) -> Self {
+        Collection { inner }
+    }
+
+    fn write(
+        &self,
+        ids: Vec<String>,
+        vectors: Either<Float32Array, Vec<Float32Array>>,
+        documents: Option<Vec<Option<String>>>,
+        metadata: Option<Unknown<'_>>,
+        upsert: bool,
+    ) -> Promise<()> {
+        let c = self.inner.clone();
+        let vectors = VectorsArg::new(vectors);
+        task::with(metadata_arg(metadata), move |metadata| {
+            let v = vectors.as_vectors(c.dim())?;
+            if v.len() != ids.len() {
+                return Err(invalid(
+                    agentdb_engine::ErrorKind::InvalidArgument,
+                    format!("{} ids but {} vectors", ids.len(), v.len()),
+                ));
+            }
+            let records = Records { ids: &ids, vectors: v, documents: documents.as_deref(), metadata: metadata.as_deref() };
+            if upsert {
+                c.upsert(&records)
+            } else {
+                c.add(&records)
+            }
+        })
+    }
+}
+
+#[napi]
+impl Collection {
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_owned()
+    }
+
+    #[napi(getter)]
+    pub fn dim(&self) -> u32 {
+        small(self.inner.dim())
+    }
+
+    #[napi(getter)]
+    pub fn metric(&self) -> &'static str {
+        self.inner.metric().as_str()
+    }
+
+    /// Every metadata key seen so far and its storage type.
+    #[napi]
+    pub fn metadata_schema(&self) -> Vec<MetadataField> {
+        self.inner.metadata_schema().into_iter().map(|(key, t)| MetadataField { key, type_: t.name().to_owned() }).collect()
+    }
+
+    /// Adds records; an id the collection already holds is a `DuplicateIdError`. `vectors` is
+    /// one flat `Float32Array` of `ids.length × dim` values (read in place: do not modify it
+    /// until the Promise settles) or one `Float32Array` per record.
+    #[napi(strict, ts_return_type = "Promise<void>")]
+    pub fn add(
+        &self,
+        ids: Vec<String>,
+        vectors: Either<Float32Array, Vec<Float32Array>>,
+        documents: Option<Vec<Option<String>>>,
+        #[napi(ts_arg_type = "Array<Record<string, unknown> | null> | null")] metadata: Option<Unknown<'_>>,
+    ) -> Promise<()> {
+        self.write(ids, vectors, documents, metadata, false)
+    }
+
+    /// Adds records, replacing those whose id exists.
+    #[napi(strict, ts_return_type = "Promise<void>")]
+    pub fn upsert(
+        &self,
+        ids: Vec<String>,
+        vectors: Either<Float32Array, Vec<Float32Array>>,
+        documents: Option<Vec<Option<String>>>,
+        #[napi(ts_arg_type = "Array<Record<string, unknown> | null> | null")] metadata: Option<Unknown<'_>>,
+    ) -> Promise<()> {
+        self.write(ids, vectors, documents, metadata, true)
+    }
+
+    /// Records by id and/or filter, `limit`/`offset` paging.
+    #[napi(strict, ts_return_type = "Promise<Rows>")]
+    pub fn get(&self, opts: Option<GetOptions<'_>>) -> Promise<Rows> {
+        let c = self.inner.clone();
+        let args = (|| {
+            let Some(o) = opts else { return Ok((None, None, None, 0)) };
+            Ok((o.ids, filter_arg(o.filter)?, opt_usize("limit", o.limit)?, opt_usize("offset", o.offset)?.unwrap_or(0)))
+        })();
+        task::with(args, move |(ids, filter, limit, offset)| {
+            Ok(rows(c.get(ids.as_deref(), filter.as_ref(), limit, offset)?))
+        })
+    }
+
+    /// Deletes the records matching `ids` and/or `filter`; resolves to how many were deleted.
+    #[napi(strict, ts_return_type = "Promise<number>")]
+    pub fn delete(&self, opts: DeleteOptions<'_>) -> Promise<f64> {
+        let c = self.inner.clone();
+        let ids = opts.ids;
+        task::with(filter_arg(opts.filter), move |filter| Ok(c.delete(ids.as_deref(), filter.as_ref())? as f64))
+    }
+
+    /// The number of records (matching `filter`).
+    #[napi(strict, ts_return_type = "Promise<number>")]
+    pub fn count(
+        &self,
+        #[napi(ts_arg_type = "string | Record<string, unknown> | null")] filter: Option<Unknown<'_>>,
+    ) -> Promise<f64> {
+        let c = self.inner.clone();
+        task::with(filter_arg(filter), move |filter| Ok(c.count(filter.as_ref())? as f64))
+    }
+
+    /// The `k` nearest records to `query` (read in place: do not modify it until the Promise
+    /// settles).
+    #[napi(strict, ts_return_type = "Promise<SearchHits>")]
+    pub fn search(&self, query: Float32Array, opts: Option<SearchOptions<'_>>) -> Promise<SearchHits> {
+        let c = self.inner.clone();
+        task::with(search_args(opts), move |s| Ok(hits(c.search_with(&query, s.k, s.filter.as_ref(), &s.options)?)))
+    }
+
+    /// Many queries in one engine batch (a flat `Float32Array` of `n × dim` values, or one per
+    /// query); one result per query, in order.
+    #[napi(strict, ts_return_type = "Promise<SearchHits[]>")]
+    pub fn search_batch(
+        &self,
+        queries: Either<Float32Array, Vec<Float32Array>>,
+        opts: Option<SearchOptions<'_>>,
+    ) -> Promise<Vec<SearchHits>> {
+        let c = self.inner.clone();
+        let queries = VectorsArg::new(queries);
+        task::with(search_args(opts), move |s| {
+            let q = queries.as_vectors(c.dim())?;
+            Ok(c.search_batch_with(q, s.k, s.filter.as_ref(), &s.options)?.into_iter().map(hits).collect())
+        })
+    }
+
+    /// Builds an index (replacing any); options left out take the kind's defaults.
+    #[napi(strict, ts_return_type = "Promise<void>")]
+    pub fn create_index(&self, opts: Option<IndexOptionsArg>) -> Promise<()> {
+        let c = self.inner.clone();
+        let args = (|| {
+            let o = opts.unwrap_or(IndexOptionsArg {
+                kind: None,
+                m: None,
+                ef_construction: None,
+                quantization: None,
+                partitions: None,
+                sub_vectors: None,
+            });
+            let options = IndexOptions {
+                m: opt_usize("m", o.m)?,
+                ef_construction: opt_usize("efConstruction", o.ef_construction)?,
+                quantization: o.quantization.as_deref(),
+                partitions: opt_usize("partitions", o.partitions)?,
+                sub_vectors: opt_usize("subVectors", o.sub_vectors)?,
+            };
+            IndexParams::from_options(o.kind.as_deref().unwrap_or(IndexKind::default().as_str()), &options)
+        })();
+        task::with(args, move |params| c.create_index(params))
+    }
+
+    /// Removes the index, if any.
+    #[napi(strict, ts_return_type = "Promise<void>")]
+    pub fn drop_index(&self) -> Promise<()> {
+        let c = self.inner.clone();
+        task::run(move || c.drop_index())
+    }
+
+    /// The index's kind and parameters, or null without one.
+    #[napi(strict, ts_return_type = "Promise<IndexInfo | null>")]
+    pub fn index_params(&self) -> Promise<Option<IndexInfo>> {
+        let c = self.inner.clone();
+        task::run(move || {
+            Ok(c.index_params()?.map(|p| {
+                let mut info = IndexInfo {
+                    kind: p.kind().as_str().to_owned(),
+                    m: None,
+                    ef_construction: None,
+                    quantization: None,
+                    partitions: None,
+                    sub_vectors: None,
+                };
+                match p {
+                    IndexParams::Hnsw(h) => {
+                        info.m = Some(small(h.m));
+                        info.ef_construction = Some(small(h.ef_construction));
+                        info.quantization = Some(h.quantization.as_str().to_owned());
+                    }
+                    IndexParams::IvfPq(q) => {
+                        info.partitions = Some(small(q.partitions));
+                        info.sub_vectors = Some(small(q.sub_vectors));
+                    }
+                }
+                info
+            }))
+        })
+    }
+
+    /// Compacts the collection now.
+    #[napi(strict, ts_return_type = "Promise<void>")]
+    pub fn optimize(&self) -> Promise<()> {
+        let c = self.inner.clone();
+        task::run(move || c.optimize())
+    }
+}
+
