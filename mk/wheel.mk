@@ -35,6 +35,18 @@ wheel: setup
 	$(VENV)/bin/maturin build --release --locked --out $(DIST)
 	echo ">> wheel built in $$((SECONDS - start)) s"
 	$(VENV)/bin/maturin sdist --out $(DIST)
+	# maturin keeps only the workspace members the extension needs (rust/node goes) but copies the
+	# whole Cargo.lock, and a --locked build of that sdist then fails ("cannot update the lock
+	# file": maturin issue #2609). So the sdist's lock is trimmed to what its workspace reaches:
+	# `cargo update --workspace --offline` removes the unreachable entries and changes no other
+	# (test_installed.py checks every entry left is the checkout's, byte for byte).
+	sdist=$$(ls $(DIST)/*.tar.gz)
+	unpacked=$$(mktemp -d)
+	top=$$(basename $$sdist .tar.gz)
+	tar -xzf $$sdist -C $$unpacked
+	(cd $$unpacked/$$top && $(CARGO) update --workspace --offline --quiet)
+	tar -czf $$sdist -C $$unpacked $$top
+	rm -rf $$unpacked
 	whl=$$(ls $(DIST)/*.whl)
 	case "$$(basename $$whl)" in
 	  *-cp310-abi3-manylinux_*_x86_64.whl|*-cp310-abi3-manylinux_*_aarch64.whl) ;;
