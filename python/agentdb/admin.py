@@ -198,8 +198,10 @@ def verify(db: "Database", repair: bool = False) -> VerifyReport:
     their tables' Lance versions. Nothing is changed unless ``repair``, which rebuilds what can be
     rebuilt and marks those problems ``repaired``.
 
-    Lance data files carry no checksums of their own: a flipped bit inside a column's values that
-    still decodes is not visible here (a backup's SHA-256 catches it in the backup).
+    Lance data files carry no checksums of their own: the engine sums each data file once it is
+    committed (after each background flush and at close) and verify sums it again, so a flipped
+    bit inside a column's values that still decodes is a ``damaged_file`` problem. A file
+    committed since the last such upkeep is checked by its size only.
 
     Raises:
         ReadOnlyError: ``repair`` on a database opened read-only.

@@ -193,10 +193,27 @@ fn verify_names_each_kind_of_damage() {
     db.close();
     std::fs::remove_file(&graph).unwrap();
 
-    // A flipped byte in a data file's structure (its footer: Lance data files carry no checksum
-    // of their values, see the module comment of verify).
+    // A flipped byte among a data file's values: it still decodes (as another value), and only
+    // the checksum the table upkeep took after the commit tells.
     let victim = data_files(&path, "docs")[0].clone();
     let clean = std::fs::read(&victim).unwrap();
+    let mut bytes = clean.clone();
+    bytes[clean.len() / 3] ^= 0x10;
+    std::fs::write(&victim, &bytes).unwrap();
+    let db = Database::open_with(&path, crate::db::OpenOptions { read_only: true, ..Default::default() }).unwrap();
+    let report = db.verify(false).unwrap();
+    let name = victim.file_name().unwrap().to_str().unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.kind == ProblemKind::DamagedFile && p.file.ends_with(name) && p.detail.contains("changed since it was committed")),
+        "{report:?}"
+    );
+    db.close();
+    std::fs::write(&victim, &clean).unwrap();
+    let db = Database::open_with(&path, crate::db::OpenOptions { read_only: true, ..Default::default() }).unwrap();
+    assert!(kinds(&db).is_empty(), "the file put back is sound again");
+    db.close();
+
+    // A flipped byte in a data file's structure (its footer): the read of the fragment fails too.
     let mut bytes = clean.clone();
     let at = bytes.len() - 2;
     bytes[at] ^= 0xff;

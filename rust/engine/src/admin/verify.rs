@@ -6,7 +6,9 @@
 //!   deletion and index files) is there with its recorded size; the current version passes
 //!   Lance's `validate` and every fragment is read whole (a scan of all its columns), so a data
 //!   file whose structure is damaged fails. Lance data files carry no checksums of their own, so
-//!   a flipped bit inside a column's values is invisible here (a backup's SHA-256 catches it);
+//!   each file is also summed against the CRC-32C the table upkeep took after its commit
+//!   (`storage::checksums`): a flipped bit inside a column's values, which still decodes, is
+//!   caught there (a file committed since the last upkeep has no checksum yet: its size only);
 //! - the write-ahead log: every segment's records against their CRC-32C and framing, with the
 //!   recovery's own rules (only a torn tail at the very end is not damage);
 //! - the saved HNSW indexes (`_agentdb/<name>.hnsw`): checksum and structure, and the Lance
@@ -28,6 +30,7 @@ use super::backup::{version_files, BACKUP_TAG_PREFIX};
 use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::index::index_file;
+use crate::storage::checksums;
 use crate::storage::context::INTERNAL_DIR;
 use crate::storage::runtime::block_on;
 use crate::storage::wal::{scan_segment, SEGMENT_MAGIC};
@@ -40,7 +43,8 @@ pub enum ProblemKind {
     BadManifest,
     /// A file a version names is not there.
     MissingFile,
-    /// A file is there but of another size than its manifest records, or does not read.
+    /// A file is there but of another size than its manifest records, its bytes differ from the
+    /// checksum taken after its commit, or it does not read.
     DamagedFile,
     /// A fragment of the current version does not read whole (or Lance's validation fails).
     DamagedData,
@@ -77,7 +81,7 @@ impl ProblemKind {
         match self {
             ProblemKind::BadManifest => "a Lance version's manifest does not open",
             ProblemKind::MissingFile => "a file a Lance version names is not on disk (e.g. a missing fragment)",
-            ProblemKind::DamagedFile => "a file is of another size than its manifest records, or cannot be read",
+            ProblemKind::DamagedFile => "a file is of another size than its manifest records, its bytes changed since it was committed (checksum), or it cannot be read",
             ProblemKind::DamagedData => "a fragment of the current version does not read whole",
             ProblemKind::DamagedWal => "a write-ahead log record fails its checksum or framing",
             ProblemKind::DamagedIndex => "a saved index file fails its checksum or structure (repairable)",
@@ -195,6 +199,15 @@ impl Database {
                 Vec::new()
             }
         };
+        // The checksums taken when the files were committed: a file whose bytes changed since
+        // reads back as other values, which no read below would notice.
+        let sums = match checksums::read_ledger(&dir) {
+            Ok(s) => s,
+            Err(e) => {
+                report.add(ProblemKind::DamagedFile, name, format!("{rel_dir}/{}", checksums::LEDGER_FILE), e.message().to_owned());
+                Default::default()
+            }
+        };
         let mut seen: HashSet<String> = HashSet::new();
         for v in &versions {
             report.versions += 1;
@@ -230,6 +243,22 @@ impl Database {
                         if let Some(&want) = sizes.get(&f) {
                             if m.len() != want {
                                 report.add(ProblemKind::DamagedFile, name, format!("{rel_dir}/{f}"), format!("{} bytes, the manifest of version {} records {want}", m.len(), v.version));
+                                continue;
+                            }
+                        }
+                        if let Some(want) = sums.get(&f) {
+                            match checksums::sum_file(&dir.join(&f)) {
+                                Ok(got) if got == *want => {}
+                                Ok(got) => report.add(
+                                    ProblemKind::DamagedFile,
+                                    name,
+                                    format!("{rel_dir}/{f}"),
+                                    format!(
+                                        "its bytes changed since it was committed (CRC-32C {:08x} over {} bytes, then {:08x} over {})",
+                                        got.crc32c, got.size, want.crc32c, want.size
+                                    ),
+                                ),
+                                Err(e) => report.add(ProblemKind::DamagedFile, name, format!("{rel_dir}/{f}"), e.to_string()),
                             }
                         }
                     }

@@ -32,8 +32,9 @@ pub(crate) const PRUNE_VERSIONS: usize = 32;
 pub(crate) const VERSION_GRACE: Duration = Duration::from_secs(10);
 
 /// Looks at a table and, past the thresholds above, compacts it (`compact`) and removes its old
-/// versions (`prune`, when allowed). Returns whether it compacted (the table has a new version).
-/// The caller keeps its own writers out meanwhile.
+/// versions (`prune`, when allowed), then brings the checksums of its data files up to date
+/// ([`super::checksums`]). Returns whether it compacted (the table has a new version). The
+/// caller keeps its own writers out meanwhile.
 ///
 /// Looking is cheap and does not grow with the table's history: the fragment list of the current
 /// manifest (in memory), and for `prune` one listing of the table's `_versions/` directory, whose
@@ -56,6 +57,9 @@ pub(crate) async fn maintain_table(table: &lancedb::Table, prune: bool) -> Resul
     if prune {
         prune_superseded(table, VERSION_GRACE, PRUNE_VERSIONS).await?;
     }
+    // The files the current version names, now complete, get their checksums (see checksums).
+    let ds = dataset.get().await?;
+    super::checksums::seal(&ds)?;
     Ok(compact)
 }
 

@@ -1,10 +1,11 @@
 //! What keeps data on disk: the write-ahead log, the writer lock, the async runtime that drives
-//! LanceDB, and the Lance table upkeep (compaction, version cleanup) shared by every table the
-//! engine writes.
+//! LanceDB, and the Lance table upkeep (compaction, version cleanup, data-file checksums) shared
+//! by every table the engine writes.
 
 pub(crate) mod lock;
 pub(crate) mod runtime;
 pub(crate) mod wal;
 pub(crate) mod context;
 pub(crate) mod lance;
+pub(crate) mod checksums;
 pub(crate) mod stats;

@@ -3,6 +3,12 @@
 /// CRC-32C (Castagnoli), table-driven. Written here rather than pulled in as a dependency: it is
 /// a few lines, and records are small.
 pub(crate) fn crc32c(data: &[u8]) -> u32 {
+    crc32c_append(0, data)
+}
+
+/// CRC-32C of the bytes summed so far (`crc`, 0 for none) followed by `data`: a file is summed
+/// a buffer at a time.
+pub(crate) fn crc32c_append(crc: u32, data: &[u8]) -> u32 {
     const TABLE: [u32; 256] = {
         let mut t = [0u32; 256];
         let mut i = 0;
@@ -18,7 +24,7 @@ pub(crate) fn crc32c(data: &[u8]) -> u32 {
         }
         t
     };
-    let mut crc = !0u32;
+    let mut crc = !crc;
     for &b in data {
         crc = TABLE[((crc ^ b as u32) & 0xFF) as usize] ^ (crc >> 8);
     }
@@ -43,5 +49,6 @@ mod tests {
     #[test]
     fn crc32c_known_value() {
         assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+        assert_eq!(crc32c_append(crc32c(b"1234"), b"56789"), 0xE306_9283);
     }
 }
