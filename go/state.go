@@ -184,14 +184,19 @@ func (s State) GetAt(ctx context.Context, agent, session, key string, t time.Tim
 	}))
 }
 
-// History is key's versions, newest first, tombstones included: at most limit (0: all) after
-// skipping offset.
+// History is key's versions, newest first, tombstones included: at most limit after skipping
+// offset. limit 0 is "all" (as for Get and ListCheckpoints); the C call takes 0 literally, so it
+// is passed as the largest size.
 func (s State) History(ctx context.Context, agent, session, key string, limit, offset int) ([]StateVersion, error) {
 	if limit < 0 || offset < 0 {
 		return nil, argError(CodeInvalidArgument, "limit and offset must not be negative")
 	}
+	climit := C.size_t(limit)
+	if limit == 0 {
+		climit = ^C.size_t(0)
+	}
 	return s.versions(ctx, agent, session, key, func(k stateKey, out **C.agentdb_state_versions) C.enum_agentdb_status {
-		return C.agentdb_state_history(s.db.h.p, k.agent, k.session, k.key, C.size_t(limit), C.size_t(offset), out)
+		return C.agentdb_state_history(s.db.h.p, k.agent, k.session, k.key, climit, C.size_t(offset), out)
 	})
 }
 
