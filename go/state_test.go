@@ -39,7 +39,7 @@ func TestState(t *testing.T) {
 	if vs["a"] != 1 || vs["b"] != 1 {
 		t.Fatal(vs)
 	}
-	if b := must(s.Get(bg, "ann", "s1", "b")); b.ExpiresAt.Before(time.Now().Add(59*time.Minute)) {
+	if b := must(s.Get(bg, "ann", "s1", "b")); b.ExpiresAt.Before(time.Now().Add(59 * time.Minute)) {
 		t.Fatalf("%+v", b)
 	}
 	if v := must(s.Delete(bg, "ann", "s1", "a")); v != 2 {
