@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 	"unsafe"
 )
@@ -165,4 +166,119 @@ func (s State) DeleteThread(ctx context.Context, thread string) error {
 	defer free(t)
 	defer pin()()
 	return status(C.agentdb_checkpoint_delete_thread(s.db.h.p, t))
+}
+
+// Write is one pending write of a task (input of PutWrites).
+type Write struct {
+	Idx     int64 // position in the task's writes; negative for LangGraph's special channels
+	Channel string
+	TypeTag string // the serializer's type tag of Value
+	Value   []byte
+}
+
+// PendingWrite is a stored pending write (from GetWrites).
+type PendingWrite struct {
+	TaskID   string
+	TaskPath string
+	Write
+}
+
+// PutWrites stores pending writes of task taskID against a checkpoint, atomically (LangGraph's
+// rules: a stored (task, idx) is kept when idx >= 0 and replaced when idx < 0).
+func (s State) PutWrites(ctx context.Context, thread, namespace, checkpointID, taskID, taskPath string, writes []Write) error {
+	if err := ready(ctx); err != nil {
+		return err
+	}
+	var strs []*C.char
+	var blobs []unsafe.Pointer
+	defer func() {
+		for _, p := range strs {
+			free(p)
+		}
+		for _, b := range blobs {
+			C.free(b)
+		}
+	}()
+	arg := func(v, what string, opt bool) *C.char {
+		var p *C.char
+		var err error
+		if opt {
+			p, err = optCstr(v, what)
+		} else {
+			p, err = cstr(v, what)
+		}
+		if err != nil {
+			panic(err)
+		}
+		strs = append(strs, p)
+		return p
+	}
+	var err error
+	var t, ns, cp, task, path *C.char
+	var cw []C.agentdb_write
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = r.(error)
+			}
+		}()
+		t, ns, cp = arg(thread, "thread_id", false), arg(namespace, "namespace", false), arg(checkpointID, "checkpoint_id", false)
+		task, path = arg(taskID, "task_id", false), arg(taskPath, "task_path", true)
+		// The write structs are Go memory, so what they point to must be C memory (cgo's rule).
+		cw = make([]C.agentdb_write, len(writes))
+		for i, w := range writes {
+			cw[i].idx = C.int64_t(w.Idx)
+			cw[i].channel = arg(w.Channel, fmt.Sprintf("writes[%d].channel", i), false)
+			cw[i].type_tag = arg(w.TypeTag, fmt.Sprintf("writes[%d].type_tag", i), true)
+			if len(w.Value) > 0 {
+				b := C.CBytes(w.Value)
+				blobs = append(blobs, b)
+				cw[i].value, cw[i].value_len = (*C.uint8_t)(b), C.size_t(len(w.Value))
+			}
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	var pw *C.agentdb_write
+	if len(cw) > 0 {
+		pw = &cw[0]
+	}
+	defer pin()()
+	return status(C.agentdb_checkpoint_put_writes(s.db.h.p, t, ns, cp, task, path, pw, C.size_t(len(cw))))
+}
+
+// GetWrites reads a checkpoint's pending writes, ordered by (task path, task id, idx).
+func (s State) GetWrites(ctx context.Context, thread, namespace, checkpointID string) ([]PendingWrite, error) {
+	if err := ready(ctx); err != nil {
+		return nil, err
+	}
+	k, err := newStateKey(thread, namespace, checkpointID)
+	if err != nil {
+		return nil, err
+	}
+	defer k.free()
+	defer pin()()
+	var p *C.agentdb_pending_writes
+	if err := status(C.agentdb_checkpoint_get_writes(s.db.h.p, k.agent, k.session, k.key, &p)); err != nil {
+		return nil, err
+	}
+	defer C.agentdb_pending_writes_free(p)
+	var n C.size_t
+	if err := status(C.agentdb_pending_writes_count(p, &n)); err != nil {
+		return nil, err
+	}
+	out := make([]PendingWrite, n)
+	for i := range out {
+		var w C.agentdb_pending_write
+		if err := status(C.agentdb_pending_writes_get(p, C.size_t(i), &w)); err != nil {
+			return nil, err
+		}
+		out[i] = PendingWrite{TaskID: goCString(w.task_id), TaskPath: goCString(w.task_path),
+			Write: Write{Idx: int64(w.idx), Channel: goCString(w.channel), TypeTag: goCString(w.type_tag)}}
+		if w.value != nil {
+			out[i].Value = C.GoBytes(unsafe.Pointer(w.value), C.int(w.value_len))
+		}
+	}
+	return out, nil
 }

@@ -91,7 +91,25 @@ func TestState(t *testing.T) {
 	if cps := must(s.ListCheckpoints(bg, agentdb.CheckpointFilter{Metadata: json.RawMessage(`{"step":0}`)})); len(cps) != 1 || cps[0].CheckpointID != "c1" {
 		t.Fatalf("%+v", cps)
 	}
+	ok(t, s.PutWrites(bg, "th", "", "c2", "task1", "", []agentdb.Write{{Idx: 0, Channel: "messages", TypeTag: "json", Value: []byte(`"hi"`)},
+		{Idx: -1, Channel: "__error__", Value: nil}}))
+	// idx >= 0 stored already: kept; idx < 0: replaced.
+	ok(t, s.PutWrites(bg, "th", "", "c2", "task1", "", []agentdb.Write{{Idx: 0, Channel: "messages", Value: []byte("other")},
+		{Idx: -1, Channel: "__error__", Value: []byte("boom")}}))
+	pw := must(s.GetWrites(bg, "th", "", "c2"))
+	if len(pw) != 2 {
+		t.Fatalf("%+v", pw)
+	}
+	for _, w := range pw {
+		if w.TaskID != "task1" || (w.Idx == 0 && string(w.Value) != `"hi"`) || (w.Idx == -1 && string(w.Value) != "boom") {
+			t.Fatalf("%+v", pw)
+		}
+	}
+	expect(t, s.PutWrites(bg, "th", "", "c2", "task\x00", "", nil), agentdb.ErrInvalidArgument, "")
 	ok(t, s.DeleteThread(bg, "th"))
+	if pw := must(s.GetWrites(bg, "th", "", "c2")); len(pw) != 0 {
+		t.Fatalf("%+v", pw)
+	}
 	if cp := must(s.GetCheckpoint(bg, "th", "", "")); cp != nil {
 		t.Fatalf("%+v", cp)
 	}
