@@ -62,7 +62,8 @@ func BenchmarkSearch(b *testing.B) {
 	for _, mode := range []struct {
 		name string
 		opts *agentdb.SearchOptions
-	}{{"default", nil}, {"ids_only", &agentdb.SearchOptions{IDsOnly: true}}} {
+	}{{"default", &agentdb.SearchOptions{}}, {"omit_metadata", &agentdb.SearchOptions{OmitMetadata: true}},
+		{"ids_only", &agentdb.SearchOptions{IDsOnly: true}}} {
 		b.Run("go/"+mode.name, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
@@ -74,7 +75,7 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		})
 		b.Run("c/"+mode.name, func(b *testing.B) {
-			d, err := cbench.SearchLoop(agentdb.RawCollection(c), flat(queries), benchDim, benchK, mode.opts != nil, b.N)
+			d, err := cbench.SearchLoop(agentdb.RawCollection(c), flat(queries), benchDim, benchK, mode.opts.IDsOnly, mode.opts.OmitMetadata, b.N)
 			if err != nil {
 				b.Fatal(err)
 			}

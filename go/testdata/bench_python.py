@@ -34,6 +34,7 @@ def main():
         vecs = rng.uniform(-1, 1, (N, DIM)).astype(np.float32)
         c.add([f"r{i:05d}" for i in range(N)], vecs, [f"document {i}" for i in range(N)],
               [{"bucket": i % 100, "tag": "t"} for i in range(N)])
+        db.flush()  # as the Go benchmark does before it searches
         qs = rng.uniform(-1, 1, (256, DIM)).astype(np.float32)
         print(f"search/default  {best(lambda i: c.search(qs[i % 256], k=K)):.1f} us")
         print(f"search/ids_only {best(lambda i: c.search(qs[i % 256], k=K, ids_only=True)):.1f} us")

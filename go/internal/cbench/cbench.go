@@ -14,11 +14,12 @@ package cbench
 // One search per iteration on the collection handle the Go benchmark opened, reading every field of every hit as the Go layer does (id,
 // distance, document, metadata), then freeing the results. Returns the elapsed ns, or -status.
 static int64_t search_loop(const void *handle, const float *queries, size_t nq, size_t dim, size_t k,
-		int ids_only, int64_t iters) {
+		int ids_only, int omit_metadata, int64_t iters) {
 	const agentdb_collection *c = handle;
 	int st = 0;
 	agentdb_search_options o = agentdb_search_options_default();
 	o.ids_only = ids_only != 0;
+	o.omit_metadata = omit_metadata != 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int64_t i = 0; i < iters && st == 0; i++) {
@@ -63,13 +64,16 @@ import (
 
 // SearchLoop times iters searches in C on collection (the C handle of an *agentdb.Collection),
 // cycling through queries (row-major, dim each).
-func SearchLoop(collection unsafe.Pointer, queries []float32, dim, k int, idsOnly bool, iters int) (time.Duration, error) {
-	ids := 0
+func SearchLoop(collection unsafe.Pointer, queries []float32, dim, k int, idsOnly, omitMetadata bool, iters int) (time.Duration, error) {
+	ids, omit := 0, 0
 	if idsOnly {
 		ids = 1
 	}
+	if omitMetadata {
+		omit = 1
+	}
 	ns := C.search_loop(collection, (*C.float)(unsafe.Pointer(&queries[0])), C.size_t(len(queries)/dim), C.size_t(dim),
-		C.size_t(k), C.int(ids), C.int64_t(iters))
+		C.size_t(k), C.int(ids), C.int(omit), C.int64_t(iters))
 	if ns < 0 {
 		return 0, fmt.Errorf("C search loop: status %d: %s", -ns, C.GoString(C.agentdb_errmsg()))
 	}
