@@ -59,3 +59,23 @@ func TestBackupRestoreVerify(t *testing.T) {
 		t.Fatal(s)
 	}
 }
+
+func TestExportImport(t *testing.T) {
+	db, _, _ := openFixture(t)
+	file := filepath.Join(t.TempDir(), "docs.jsonl")
+	var rep map[string]any
+	ok(t, json.Unmarshal([]byte(must(db.ExportStore(bg, "docs", agentdb.AnyStore, file))), &rep))
+	if rep["records"] != float64(4) || rep["kind"] != "collection" {
+		t.Fatal(rep)
+	}
+	_, err := db.ImportStore(bg, file, "")
+	expect(t, err, agentdb.ErrExists, "")
+	must(db.ImportStore(bg, file, "copy"))
+	c := must(db.OpenCollection(bg, "copy"))
+	defer c.Close()
+	if hits := must(c.Search(bg, []float32{1, 0, 0}, 1, nil)); hits[0].ID != "a" || hits[0].Document != "alpha" {
+		t.Fatalf("%+v", hits)
+	}
+	_, err = db.ExportStore(bg, "nope", agentdb.AnyStore, file)
+	expect(t, err, agentdb.ErrNotFound, "")
+}
