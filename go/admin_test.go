@@ -3,6 +3,7 @@ package agentdb_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	agentdb "github.com/agentdb/agentdb/go"
@@ -78,4 +79,28 @@ func TestExportImport(t *testing.T) {
 	}
 	_, err = db.ExportStore(bg, "nope", agentdb.AnyStore, file)
 	expect(t, err, agentdb.ErrNotFound, "")
+}
+
+func TestLogger(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	ok(t, agentdb.SetLogger(agentdb.LogDebug, func(level agentdb.LogLevel, target, message string) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, target+": "+message)
+	}))
+	db := must(agentdb.Open(bg, t.TempDir(), nil))
+	c := must(db.CreateCollection(bg, "logged", 3, agentdb.L2))
+	ok(t, c.Close())
+	ok(t, db.Close())
+	ok(t, agentdb.SetLogger(agentdb.LogOff, nil))
+	mu.Lock()
+	n := len(got)
+	mu.Unlock()
+	if n == 0 {
+		t.Fatal("no log records at debug level")
+	}
+	if err := agentdb.SetLogger(agentdb.LogLevel(9), func(agentdb.LogLevel, string, string) {}); err == nil {
+		t.Fatal("level 9 accepted")
+	}
 }

@@ -6,6 +6,13 @@
 // errors.As(err, &e)); results are copied into Go values and the C lists freed before a method
 // returns, so the only objects to Close are the handles: DB, Collection, Memory and Rag.
 //
+// Coverage, as the Zig API's: databases (open, flush, optimize, stats, health, metrics, backup,
+// restore, verify, export and import of stores, the log callback), collections (add, upsert,
+// get, delete, count, search, batch search, SQL and JSON filters, HNSW and IVF_PQ indexes),
+// memory (remember, recall, get, count, forget, update, consolidate, background consolidation),
+// agent state (put, get at a version or a time, history, snapshot, keys, sessions, TTLs,
+// checkpoints and pending writes) and RAG (ingest with a Go embedder, search, context).
+//
 //	db, err := agentdb.Open(ctx, "/tmp/my-db", nil)
 //	docs, err := db.OpenOrCreateCollection(ctx, "docs", 3, agentdb.Cosine)
 //	err = docs.Add(ctx, []agentdb.Record{{ID: "a", Vector: []float32{1, 0, 0}}})
