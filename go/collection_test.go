@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	agentdb "github.com/agentdb/agentdb/go"
@@ -405,6 +406,50 @@ func TestConcurrency(t *testing.T) {
 		t.Error(err)
 	}
 	if n := must(c.Count(bg, agentdb.Filter{})); n != 4+8*8 {
+		t.Fatal(n)
+	}
+}
+
+// TestCloseWhileInUse: a handle closed while other goroutines still call it. The C ABI lets a
+// running call finish and refuses later ones (handles are registry keys), so every call either
+// succeeds or returns ErrInvalidHandle, and nothing crashes or races.
+func TestCloseWhileInUse(t *testing.T) {
+	db, _, _ := openFixture(t)
+	c := must(db.OpenCollection(bg, "docs"))
+	var wg sync.WaitGroup
+	var after atomic.Int64
+	start := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			<-start
+			for i := 0; i < 200; i++ {
+				var err error
+				if g%2 == 0 {
+					_, err = c.Search(bg, []float32{1, 0, 0}, 2, nil)
+				} else {
+					err = c.Upsert(bg, []agentdb.Record{{ID: fmt.Sprintf("g%d-%d", g, i), Vector: []float32{1, 2, 3}}})
+				}
+				if errors.Is(err, agentdb.ErrInvalidHandle) {
+					after.Add(1)
+				} else if err != nil {
+					t.Errorf("goroutine %d: %v", g, err)
+					return
+				}
+			}
+		}(g)
+	}
+	close(start)
+	ok(t, c.Close())
+	wg.Wait()
+	if after.Load() == 0 {
+		t.Log("every call finished before the close (timing); the refusal itself is tested in TestClosedHandles")
+	}
+	// The database and a fresh handle are unaffected.
+	c2 := must(db.OpenCollection(bg, "docs"))
+	defer c2.Close()
+	if n := must(c2.Count(bg, agentdb.Filter{})); n < 4 {
 		t.Fatal(n)
 	}
 }

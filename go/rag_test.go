@@ -3,9 +3,11 @@ package agentdb_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"unicode"
@@ -157,4 +159,38 @@ func must2[A, B any](a A, b B, err error) (A, B) {
 		panic(err)
 	}
 	return a, b
+}
+
+// TestRagConcurrent: ingests and searches from many goroutines at once on one store, each with
+// its own embedder call (the cgo callback runs on the goroutine that called Ingest).
+func TestRagConcurrent(t *testing.T) {
+	db := must(agentdb.Open(bg, t.TempDir(), nil))
+	defer db.Close()
+	r := must(db.OpenOrCreateRag(bg, "kb", ragDim, agentdb.Cosine))
+	defer r.Close()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			var c counter
+			for i := 0; i < 5; i++ {
+				id := fmt.Sprintf("doc-%d-%d", g, i)
+				if _, err := r.Ingest(bg, []agentdb.Document{{ID: id, Text: fmt.Sprintf("goroutine %d writes note %d about topic%d", g, i, g)}}, nil, c.embed); err != nil {
+					t.Error(err)
+					return
+				}
+				hits, err := r.Search(bg, agentdb.RagQuery{Text: fmt.Sprintf("topic%d", g)}, &agentdb.RagOptions{Mode: agentdb.TextOnly, K: 10})
+				if err != nil || len(hits) == 0 || !strings.HasPrefix(hits[0].DocID, fmt.Sprintf("doc-%d-", g)) {
+					t.Errorf("goroutine %d: %v %+v", g, err, hits)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	hits := must(r.Search(bg, agentdb.RagQuery{Text: "goroutine writes note"}, &agentdb.RagOptions{Mode: agentdb.TextOnly, K: 100}))
+	if len(hits) != 20 {
+		t.Fatal(len(hits))
+	}
 }
