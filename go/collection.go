@@ -16,10 +16,13 @@ import (
 // from many goroutines at once.
 type Collection struct {
 	h handle[*C.agentdb_collection]
+	// Keeps the DB reachable while the store is: the DB's leak net must not close it under a
+	// store still in use.
+	db *DB
 }
 
-func newCollection(p *C.agentdb_collection) *Collection {
-	c := &Collection{}
+func newCollection(db *DB, p *C.agentdb_collection) *Collection {
+	c := &Collection{db: db}
 	c.h.p = p
 	c.h.cleanup = runtime.AddCleanup(c, func(p *C.agentdb_collection) { C.agentdb_collection_close(p) }, p)
 	return c
@@ -44,7 +47,7 @@ func (db *DB) openCollection(ctx context.Context, name string, fn func(*C.char, 
 	if err := status(fn(cname, &p)); err != nil {
 		return nil, err
 	}
-	return newCollection(p), nil
+	return newCollection(db, p), nil
 }
 
 // CreateCollection creates a collection of vectors of dim values; ErrExists if there is one.

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	agentdb "github.com/agentdb/agentdb/go"
 )
@@ -451,5 +453,43 @@ func TestCloseWhileInUse(t *testing.T) {
 	defer c2.Close()
 	if n := must(c2.Count(bg, agentdb.Filter{})); n < 4 {
 		t.Fatal(n)
+	}
+}
+
+// TestLeakNet: a DB no longer referenced, but with a collection in use, is not closed by its
+// cleanup (the collection keeps it reachable); a collection dropped unclosed is closed by its own.
+func TestLeakNet(t *testing.T) {
+	dir := t.TempDir()
+	c := func() *agentdb.Collection {
+		db := must(agentdb.Open(bg, dir, nil))
+		return must(db.CreateCollection(bg, "docs", 3, agentdb.L2))
+	}()
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+	}
+	time.Sleep(10 * time.Millisecond)
+	ok(t, c.Add(bg, fixture))
+	if n := must(c.Count(bg, agentdb.Filter{})); n != 4 {
+		t.Fatal(n)
+	}
+	c = nil
+	// Both now unreachable: their cleanups close them, and the directory's lock goes with the DB.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		db, err := agentdb.Open(bg, dir, nil)
+		if err == nil {
+			c2 := must(db.OpenCollection(bg, "docs"))
+			if n := must(c2.Count(bg, agentdb.Filter{})); n != 4 {
+				t.Fatal(n)
+			}
+			ok(t, c2.Close())
+			ok(t, db.Close())
+			return
+		}
+		if !errors.Is(err, agentdb.ErrDatabaseLocked) || time.Now().After(deadline) {
+			t.Fatalf("the leaked DB was not closed by its cleanup: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -29,10 +29,13 @@ const (
 // Memory is an agent-memory store. Its methods may run from many goroutines at once.
 type Memory struct {
 	h handle[*C.agentdb_memory]
+	// Keeps the DB reachable while the store is: the DB's leak net must not close it under a
+	// store still in use.
+	db *DB
 }
 
-func newMemory(p *C.agentdb_memory) *Memory {
-	m := &Memory{}
+func newMemory(db *DB, p *C.agentdb_memory) *Memory {
+	m := &Memory{db: db}
 	m.h.p = p
 	m.h.cleanup = runtime.AddCleanup(m, func(p *C.agentdb_memory) { C.agentdb_memory_close(p) }, p)
 	return m
@@ -71,7 +74,7 @@ func (db *DB) openMemory(ctx context.Context, name string, fn func(*C.char, **C.
 	if err := status(fn(cname, &p)); err != nil {
 		return nil, err
 	}
-	return newMemory(p), nil
+	return newMemory(db, p), nil
 }
 
 // DropMemory deletes a memory store and its data.

@@ -31,10 +31,13 @@ import (
 // both. Its methods may run from many goroutines at once.
 type Rag struct {
 	h handle[*C.agentdb_rag]
+	// Keeps the DB reachable while the store is: the DB's leak net must not close it under a
+	// store still in use.
+	db *DB
 }
 
-func newRag(p *C.agentdb_rag) *Rag {
-	r := &Rag{}
+func newRag(db *DB, p *C.agentdb_rag) *Rag {
+	r := &Rag{db: db}
 	r.h.p = p
 	r.h.cleanup = runtime.AddCleanup(r, func(p *C.agentdb_rag) { C.agentdb_rag_close(p) }, p)
 	return r
@@ -59,7 +62,7 @@ func (db *DB) openRag(ctx context.Context, name string, fn func(*C.char, **C.age
 	if err := status(fn(cname, &p)); err != nil {
 		return nil, err
 	}
-	return newRag(p), nil
+	return newRag(db, p), nil
 }
 
 // OpenRag opens an existing RAG store; ErrNotFound if there is none.
