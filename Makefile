@@ -72,7 +72,7 @@ test-python: build test-stub
 
 # The Python suite runs once, against the installed wheel (test-wheel, mk/wheel.mk; its
 # test_installed.py runs stubtest on the installed stub); `make test-python` runs it on the source tree.
-test: build test-rust test-wheel test-c test-zig test-node
+test: build test-rust test-wheel test-c test-zig test-node test-go
 
 demo: build
 	$(PY) examples/glove_demo.py
@@ -127,3 +127,6 @@ include mk/wheel.mk
 
 # The Node.js package (napi-rs addon rust/node) and its suite.
 include mk/node.mk
+
+# The Go module over the C ABI, its tests and its example (`make test-go`, `make bench-go`).
+include mk/go.mk

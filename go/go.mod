@@ -1,0 +1,3 @@
+module github.com/agentdb/agentdb/go
+
+go 1.26

@@ -1,0 +1,61 @@
+package agentdb
+
+/*
+#include <stdlib.h>
+#include "agentdb.h"
+*/
+import "C"
+
+import "context"
+
+// StoreKind names which kind of store an export reads.
+type StoreKind int32
+
+const (
+	AnyStore        StoreKind = C.AGENTDB_STORE_ANY // the one store of that name
+	CollectionStore StoreKind = C.AGENTDB_STORE_COLLECTION
+	MemoryStore     StoreKind = C.AGENTDB_STORE_MEMORY
+	RagStore        StoreKind = C.AGENTDB_STORE_RAG
+)
+
+// ExportStore writes store name to the JSONL file path (replaced whole once complete), every
+// record as of one version, and returns the report {"kind", "name", "records"} as JSON text.
+func (db *DB) ExportStore(ctx context.Context, name string, kind StoreKind, path string) (string, error) {
+	if err := ready(ctx); err != nil {
+		return "", err
+	}
+	n, err := cstr(name, "name")
+	if err != nil {
+		return "", err
+	}
+	defer free(n)
+	p, err := cstr(path, "path")
+	if err != nil {
+		return "", err
+	}
+	defer free(p)
+	defer pin()()
+	var r *C.agentdb_report
+	return takeReport(C.agentdb_db_export_store(db.h.p, n, C.int32_t(kind), p, nil, nil, &r), r)
+}
+
+// ImportStore creates a store from an export file, named as in the file (name "") or name; a
+// failed import leaves nothing. Returns the report as JSON text.
+func (db *DB) ImportStore(ctx context.Context, path, name string) (string, error) {
+	if err := ready(ctx); err != nil {
+		return "", err
+	}
+	p, err := cstr(path, "path")
+	if err != nil {
+		return "", err
+	}
+	defer free(p)
+	n, err := optCstr(name, "name")
+	if err != nil {
+		return "", err
+	}
+	defer free(n)
+	defer pin()()
+	var r *C.agentdb_report
+	return takeReport(C.agentdb_db_import_store(db.h.p, p, n, nil, nil, &r), r)
+}
