@@ -208,8 +208,8 @@ pub const State = struct {
 
     /// The versions of `key`, newest first (tombstones included), paged as `opts` says.
     pub fn history(self: State, allocator: Allocator, agent: [:0]const u8, session: [:0]const u8, key: [:0]const u8, opts: HistoryOptions) AllocError!Versions {
-        // The C call reads a limit of 0 as "no limit": an explicit 0 is refused here.
-        const limit: usize = if (opts.limit) |l| (if (l == 0) return error.InvalidArgument else l) else 0;
+        // The C call takes `limit` literally (0 gives no version): "all" is the largest count.
+        const limit: usize = opts.limit orelse std.math.maxInt(usize);
         var h: ?*c.agentdb_state_versions = null;
         try check(c.agentdb_state_history(self.db, agent.ptr, session.ptr, key.ptr, limit, opts.offset orelse 0, &h));
         return copyVersions(allocator, h);

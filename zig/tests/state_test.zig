@@ -39,6 +39,13 @@ test "versions, history, time travel, snapshot, delete, purge" {
     var hist = try st.history(gpa, "agent", "s1", "plan", .{ .limit = 10 });
     defer hist.deinit();
     try testing.expectEqual(@as(usize, 3), hist.items.len);
+    // The default options: every version (the C call's limit is literal; null is not 0).
+    var all = try st.history(gpa, "agent", "s1", "plan", .{});
+    defer all.deinit();
+    try testing.expectEqual(@as(usize, 3), all.items.len);
+    var paged = try st.history(gpa, "agent", "s1", "plan", .{ .offset = 2 });
+    defer paged.deinit();
+    try testing.expectEqual(@as(u64, 1), paged.items[0].version);
     try testing.expectEqual(@as(u64, 3), hist.items[0].version);
     try testing.expectEqual(@as(u64, 1), hist.items[2].version);
     try testing.expect(hist.items[0].written_at_us > hist.items[1].written_at_us);
