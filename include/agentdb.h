@@ -216,6 +216,11 @@
 #define AGENTDB_STORE_RAG 3
 
 /**
+ * The database's agent state (exported under the name "state"; JSONL only).
+ */
+#define AGENTDB_STORE_STATE 4
+
+/**
  * What a call returns: `AGENTDB_OK` (0) on success, otherwise the kind of failure.
  * `agentdb_errmsg()` then gives a message for people.
  *

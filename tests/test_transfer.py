@@ -256,3 +256,24 @@ def test_a_chroma_directory_becomes_a_collection(tmp_path: Path, db: agentdb.Dat
                         "--collection", "notes", "--json"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == {"kind": "collection", "name": "notes", "records": 250}
+
+
+def test_the_agent_state_round_trips_exactly(tmp_path: Path) -> None:
+    with agentdb.connect(tmp_path / "a") as db:
+        st = db.state
+        st.put("ann", "s1", "plan", {"step": 1, "x": 0.1})
+        st.put("ann", "s1", "plan", {"step": 2, "big": 12345678901234567890})
+        st.put("ann", "s1", "gone", "soon")
+        st.delete("ann", "s1", "gone")
+        want = {k: [(v.version, v.value, v.written_at, v.deleted) for v in st.history("ann", "s1", k)] for k in ("plan", "gone")}
+        assert db.store_kind("state") == "state"
+        r = db.export_store("state", tmp_path / "state.jsonl", progress=False)
+        assert r == {"kind": "state", "name": "state", "records": 4}
+        with pytest.raises(agentdb.InvalidArgumentError, match="JSONL only"):
+            db.export_store("state", tmp_path / "state.parquet", kind="state")
+    with agentdb.connect(tmp_path / "b") as db:
+        assert db.import_store(tmp_path / "state.jsonl", progress=False)["kind"] == "state"
+        got = {k: [(v.version, v.value, v.written_at, v.deleted) for v in db.state.history("ann", "s1", k)] for k in ("plan", "gone")}
+        assert got == want
+        with pytest.raises(agentdb.CollectionExistsError, match="not empty"):
+            db.import_store(tmp_path / "state.jsonl")

@@ -160,7 +160,8 @@ class Database:
     # -- export and import (see agentdb.transfer) ------------------------------------------
 
     def store_kind(self, name: str) -> str:
-        """The kind of the store called ``name``: ``"collection"``, ``"memory"`` or ``"rag"``.
+        """The kind of the store called ``name``: ``"collection"``, ``"memory"``, ``"rag"`` or
+        ``"state"`` (the agent state, named ``"state"``).
 
         Raises:
             CollectionNotFoundError: no store has that name.
@@ -179,7 +180,8 @@ class Database:
         """Writes store ``name`` to the file ``path`` — Parquet when its name ends in ``.parquet``,
         else JSONL — (created or replaced whole: the file appears when it is complete), every
         record as of one Lance version. ``kind``: one of
-        ``"collection"``, ``"memory"``, ``"rag"`` (``None``: whichever kind has that name).
+        ``"collection"``, ``"memory"``, ``"rag"``, ``"state"`` (``None``: whichever kind has that
+        name). The agent state is exported under the name ``"state"``, as JSONL.
         ``progress``: a bar on a terminal (``True``), none, or a ``(done, total)`` callable.
         See :mod:`agentdb.transfer` for the format."""
         from .transfer import export_store

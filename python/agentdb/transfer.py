@@ -46,7 +46,7 @@ __all__ = ["EXPORT_FORMAT", "STORE_KINDS", "TransferReport", "ProgressArg"]
 
 #: The header's ``format`` value.
 EXPORT_FORMAT: str = _native.EXPORT_FORMAT
-#: The kinds of store a file holds: ``("collection", "memory", "rag")``.
+#: The kinds of store a file holds: ``("collection", "memory", "rag", "state")``.
 STORE_KINDS: Tuple[str, ...] = tuple(_native.STORE_KINDS)
 
 #: ``True``: a progress bar on stderr when it is a terminal and ``tqdm`` is installed;

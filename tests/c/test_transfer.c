@@ -88,6 +88,36 @@ static void test_round_trip_parquet(void) {
     if (f) fclose(f);
 }
 
+/* The agent state: exported under the name "state" (JSONL), imported into an empty one. */
+static void test_state(void) {
+    char src[600], dst[600], file[600];
+    agentdb_db *a, *b;
+    agentdb_report *r;
+    agentdb_state_versions *h;
+    uint64_t version;
+    size_t n;
+    snprintf(src, sizeof src, "%s/state_a", g_dir);
+    snprintf(dst, sizeof dst, "%s/state_b", g_dir);
+    snprintf(file, sizeof file, "%s/state.jsonl", g_dir);
+    OK(agentdb_db_open(src, &a));
+    OK(agentdb_state_put(a, "ann", "s1", "plan", "{\"step\": 1}", 0, &version));
+    OK(agentdb_state_put(a, "ann", "s1", "plan", "{\"step\": 2}", 0, &version));
+    CHECK(version == 2);
+    OK(agentdb_db_export_store(a, "state", AGENTDB_STORE_STATE, file, NULL, NULL, &r));
+    CHECK(report_has(r, "\"kind\":\"state\",\"name\":\"state\",\"records\":2"));
+    OK(agentdb_db_close(a));
+    OK(agentdb_db_open(dst, &b));
+    OK(agentdb_db_import_store(b, file, NULL, NULL, NULL, &r));
+    CHECK(report_has(r, "\"kind\":\"state\""));
+    EXPECT(agentdb_db_import_store(b, file, NULL, NULL, NULL, &r), AGENTDB_COLLECTION_EXISTS);
+    OK(agentdb_state_history(b, "ann", "s1", "plan", 10, 0, &h));
+    OK(agentdb_state_versions_count(h, &n));
+    CHECK(n == 2);
+    OK(agentdb_state_versions_free(h));
+    EXPECT(agentdb_db_export_store(b, "state", 5, file, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+    OK(agentdb_db_close(b));
+}
+
 static void test_bad_input(void) {
     char file[600];
     agentdb_db *db;
@@ -166,6 +196,7 @@ int main(int argc, char **argv) {
         {"round_trip_parquet", test_round_trip_parquet},
         {"bad_input", test_bad_input},
         {"lance_table", test_lance_table},
+        {"state", test_state},
     };
     return run_tests("transfer", tests, sizeof tests / sizeof tests[0], argc, argv);
 }

@@ -22,6 +22,8 @@ pub const Kind = enum(i32) {
     collection = c.AGENTDB_STORE_COLLECTION,
     memory = c.AGENTDB_STORE_MEMORY,
     rag = c.AGENTDB_STORE_RAG,
+    /// The database's agent state (name "state"; JSONL only).
+    state = c.AGENTDB_STORE_STATE,
 };
 
 const take = agentdb.takeReport;

@@ -72,3 +72,31 @@ test "transfer: a LanceDB table (an AgentDB collection's) becomes a collection" 
     try testing.expect(std.mem.indexOf(u8, r, "\"records\":2") != null);
     try testing.expectError(error.CollectionNotFound, transfer.importLanceTable(gpa, other, tmp.path, "nope", .{}));
 }
+
+test "transfer: the agent state round-trips through a JSONL file" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    const base = std.fs.path.dirname(tmp.path).?;
+    const file = try std.fs.path.joinZ(gpa, &.{ base, "state.jsonl" });
+    defer gpa.free(file);
+    const other_path = try std.fs.path.joinZ(gpa, &.{ base, "state-other" });
+    defer gpa.free(other_path);
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    const st = agentdb.state.State.of(db);
+    _ = try st.put("ann", "s1", "plan", "{\"step\":1}", .{});
+    _ = try st.put("ann", "s1", "plan", "{\"step\":2}", .{});
+    const out = try transfer.exportStore(gpa, db, "state", .state, file);
+    defer gpa.free(out);
+    try testing.expect(std.mem.indexOf(u8, out, "\"records\":2") != null);
+
+    var other = try agentdb.Database.open(other_path);
+    defer other.deinit();
+    const in = try transfer.importStore(gpa, other, file, null);
+    defer gpa.free(in);
+    try testing.expect(std.mem.indexOf(u8, in, "\"kind\":\"state\"") != null);
+    try testing.expectError(error.CollectionExists, transfer.importStore(gpa, other, file, null));
+    var hist = try agentdb.state.State.of(other).history(gpa, "ann", "s1", "plan", .{});
+    defer hist.deinit();
+    try testing.expectEqual(@as(usize, 2), hist.items.len);
+}

@@ -20,6 +20,8 @@ pub const AGENTDB_STORE_ANY: i32 = 0;
 pub const AGENTDB_STORE_COLLECTION: i32 = 1;
 pub const AGENTDB_STORE_MEMORY: i32 = 2;
 pub const AGENTDB_STORE_RAG: i32 = 3;
+/// The database's agent state (exported under the name "state"; JSONL only).
+pub const AGENTDB_STORE_STATE: i32 = 4;
 
 /// Progress of an export or import: records `done` of `total`, and the `user` pointer given.
 /// Called on the calling thread between batches.
@@ -32,7 +34,8 @@ fn kind_arg(kind: i32) -> Result<Option<StoreKind>, Fail> {
         AGENTDB_STORE_COLLECTION => Ok(Some(StoreKind::Collection)),
         AGENTDB_STORE_MEMORY => Ok(Some(StoreKind::Memory)),
         AGENTDB_STORE_RAG => Ok(Some(StoreKind::Rag)),
-        other => Err(Fail::invalid(format!("kind {other} is not one of AGENTDB_STORE_ANY (0) … AGENTDB_STORE_RAG (3)"))),
+        AGENTDB_STORE_STATE => Ok(Some(StoreKind::State)),
+        other => Err(Fail::invalid(format!("kind {other} is not one of AGENTDB_STORE_ANY (0) … AGENTDB_STORE_STATE (4)"))),
     }
 }
 

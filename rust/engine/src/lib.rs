@@ -62,7 +62,7 @@ pub use types::value::{
 };
 
 pub use ops::{DbStats, Health, RagStats, StoreStats};
-pub use transfer::{LanceImport, StoreKind, TransferReport, EXPORT_FORMAT, EXPORT_FORMAT_VERSION};
+pub use transfer::{LanceImport, StoreKind, TransferReport, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, STATE_STORE_NAME};
 pub use collection::stats::{CollectionStats, IndexStats};
 pub use storage::stats::TableStats;
 pub use db::WalStats;

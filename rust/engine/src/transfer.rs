@@ -57,16 +57,24 @@ pub enum StoreKind {
     Collection,
     Memory,
     Rag,
+    /// The database's agent state (one per database, named `state`).
+    State,
 }
 
+/// The name an agent-state export goes by (a database has one agent state).
+pub const STATE_STORE_NAME: &str = "state";
+/// State records per import commit (one log record each; checkpoints can be large).
+const STATE_IMPORT_BATCH: usize = 512;
+
 impl StoreKind {
-    pub const ALL: [StoreKind; 3] = [StoreKind::Collection, StoreKind::Memory, StoreKind::Rag];
+    pub const ALL: [StoreKind; 4] = [StoreKind::Collection, StoreKind::Memory, StoreKind::Rag, StoreKind::State];
 
     pub fn as_str(self) -> &'static str {
         match self {
             StoreKind::Collection => "collection",
             StoreKind::Memory => "memory",
             StoreKind::Rag => "rag",
+            StoreKind::State => "state",
         }
     }
 
@@ -76,6 +84,8 @@ impl StoreKind {
             StoreKind::Collection => name.to_owned(),
             StoreKind::Memory => format!("{MEMORY_COLLECTION_PREFIX}{name}"),
             StoreKind::Rag => format!("{RAG_COLLECTION_PREFIX}{name}"),
+            // Not one table (see `store_kind`); the versions table stands for it.
+            StoreKind::State => crate::state::STATE_TABLES[0].to_owned(),
         }
     }
 }
@@ -84,7 +94,7 @@ impl std::str::FromStr for StoreKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<StoreKind> {
         StoreKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            Error::invalid_argument(format!("unknown store kind {s:?}: expected collection, memory or rag"))
+            Error::invalid_argument(format!("unknown store kind {s:?}: expected collection, memory, rag or state"))
         })
     }
 }
@@ -116,14 +126,21 @@ fn bad_file(path: &Path, line: usize, what: impl std::fmt::Display) -> Error {
 }
 
 impl Database {
-    /// The kind of the store called `name`, when exactly one store (collection, memory store or
-    /// RAG store) has that name.
+    /// The kind of the store called `name`, when exactly one store (collection, memory store,
+    /// RAG store, or the agent state under the name `state`) has that name.
     pub fn store_kind(&self, name: &str) -> Result<StoreKind> {
         let tables = self.all_collection_names()?;
-        let found: Vec<StoreKind> = StoreKind::ALL.into_iter().filter(|k| tables.contains(&k.table_name(name))).collect();
+        let found: Vec<StoreKind> = StoreKind::ALL
+            .into_iter()
+            .filter(|k| match k {
+                // "state" names the agent state once it holds anything (written or only logged).
+                StoreKind::State => name == STATE_STORE_NAME && self.state().and_then(|s| s.is_empty()).is_ok_and(|empty| !empty),
+                k => tables.contains(&k.table_name(name)),
+            })
+            .collect();
         match found.as_slice() {
             [one] => Ok(*one),
-            [] => Err(Error::new(ErrorKind::CollectionNotFound, format!("no collection, memory store or RAG store is named '{name}'"))),
+            [] => Err(Error::new(ErrorKind::CollectionNotFound, format!("no collection, memory store, RAG store or agent state is named '{name}'"))),
             many => Err(Error::invalid_argument(format!(
                 "'{name}' names a store of each of these kinds: {}; say which",
                 many.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
@@ -140,6 +157,9 @@ impl Database {
             Some(k) => k,
             None => self.store_kind(name)?,
         };
+        if kind == StoreKind::State {
+            return self.export_state(name, path, progress);
+        }
         let c = self.get_collection_any(&kind.table_name(name)).map_err(|e| {
             if e.kind() == ErrorKind::CollectionNotFound {
                 Error::new(ErrorKind::CollectionNotFound, format!("no {} is named '{name}'", kind.as_str()))
@@ -212,6 +232,13 @@ impl Database {
         }
         let field = |k: &str| header.get(k).ok_or_else(|| bad_file(path, 1, format!("the header has no \"{k}\"")));
         let kind: StoreKind = field("kind")?.as_str().unwrap_or("").parse()?;
+        if kind == StoreKind::State {
+            let Source::Jsonl(lines) = source else {
+                return Err(bad_file(path, 1, "an agent-state export is a JSONL file"));
+            };
+            let total = header.get("records").and_then(|v| v.as_u64()).unwrap_or(0);
+            return self.import_state(path, rename, lines, total, progress);
+        }
         let name = match rename {
             Some(n) => n.to_owned(),
             None => field("name")?.as_str().ok_or_else(|| bad_file(path, 1, "\"name\" is not a string"))?.to_owned(),
@@ -232,6 +259,7 @@ impl Database {
                 self.create_collection_any(&table, dim, metric)?
             }
             StoreKind::Rag => self.create_collection_any(&crate::rag::collection_name(&name)?, dim, metric)?,
+            StoreKind::State => unreachable!("agent-state files are imported by import_state"),
         };
         let written = (|| -> Result<u64> {
             let mut done = 0u64;
@@ -425,6 +453,122 @@ impl Database {
             }
         }
     }
+}
+
+impl Database {
+    /// Writes the agent state to the JSONL file `path`: the header, then one line per stored row
+    /// as the operation that wrote it (see `state::transfer`). Read as of one moment.
+    fn export_state(&self, name: &str, path: &Path, progress: Progress<'_>) -> Result<TransferReport> {
+        if name != STATE_STORE_NAME {
+            return Err(Error::invalid_argument(format!("the agent state is exported under the name '{STATE_STORE_NAME}', not '{name}'")));
+        }
+        if is_parquet_path(path) {
+            return Err(Error::invalid_argument(format!(
+                "{}: the agent state is exported as JSONL only (its rows are of four shapes, not one table's)",
+                path.display()
+            )));
+        }
+        let ops = self.state()?.export_ops()?;
+        let total = ops.len() as u64;
+        let header = serde_json::json!({
+            "format": EXPORT_FORMAT,
+            "format_version": EXPORT_FORMAT_VERSION,
+            "kind": StoreKind::State.as_str(),
+            "name": STATE_STORE_NAME,
+            "records": total,
+            "agentdb_version": env!("CARGO_PKG_VERSION"),
+            "exported_at_us": crate::util::time::now_micros(),
+        });
+        let tmp = path.with_extension("agentdb-export-part");
+        let result = (|| -> Result<()> {
+            let mut out = BufWriter::new(std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?);
+            writeln!(out, "{header}").map_err(|e| io_err(&tmp, e))?;
+            for (i, op) in ops.iter().enumerate() {
+                writeln!(out, "{op}").map_err(|e| io_err(&tmp, e))?;
+                if (i + 1) % IMPORT_BATCH == 0 {
+                    progress(i as u64 + 1, total);
+                }
+            }
+            progress(total, total);
+            let file = out.into_inner().map_err(|e| io_err(&tmp, e.error()))?;
+            file.sync_all().map_err(|e| io_err(&tmp, e))
+        })();
+        match result {
+            Ok(()) => {
+                std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
+                Ok(TransferReport { kind: StoreKind::State, name: STATE_STORE_NAME.to_owned(), records: total })
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Rebuilds the agent state from an agent-state export, into a database whose agent state
+    /// is empty (else `CollectionExists`). In batches, each logged and durable; on any error what
+    /// was imported is removed again.
+    fn import_state(
+        &self,
+        path: &Path,
+        rename: Option<&str>,
+        lines: std::io::Lines<BufReader<std::fs::File>>,
+        total: u64,
+        progress: Progress<'_>,
+    ) -> Result<TransferReport> {
+        if let Some(n) = rename.filter(|n| *n != STATE_STORE_NAME) {
+            return Err(Error::invalid_argument(format!("a database has one agent state: it cannot be imported under the name '{n}'")));
+        }
+        let state = self.state()?;
+        if !state.is_empty()? {
+            return Err(Error::new(ErrorKind::CollectionExists, "the database's agent state is not empty: an agent-state export imports only into an empty one"));
+        }
+        let (mut agents, mut threads) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+        let result = (|| -> Result<u64> {
+            let mut done = 0u64;
+            let mut batch = Vec::new();
+            for (i, line) in lines.enumerate() {
+                let line = line.map_err(|e| io_err(path, e))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let v = parse_json(&line).map_err(|e| bad_file(path, i + 2, format!("not JSON ({})", e.message())))?;
+                let (agent, thread) = crate::state::op_owner(&v);
+                agents.extend(agent.map(str::to_owned));
+                threads.extend(thread.map(str::to_owned));
+                batch.push((i + 2, v));
+                if batch.len() >= STATE_IMPORT_BATCH {
+                    done += import_state_batch(&state, path, &mut batch)?;
+                    progress(done, total.max(done));
+                }
+            }
+            done += import_state_batch(&state, path, &mut batch)?;
+            progress(done, total.max(done));
+            Ok(done)
+        })();
+        match result {
+            Ok(records) => Ok(TransferReport { kind: StoreKind::State, name: STATE_STORE_NAME.to_owned(), records }),
+            Err(e) => {
+                let agents: Vec<String> = agents.into_iter().collect();
+                let threads: Vec<String> = threads.into_iter().collect();
+                let _ = state.purge_imported(&agents, &threads);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Imports one batch of state records (`(line number, record)`), emptying it.
+fn import_state_batch(state: &crate::state::State, path: &Path, batch: &mut Vec<(usize, serde_json::Value)>) -> Result<u64> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let first = batch[0].0;
+    let ops: Vec<serde_json::Value> = batch.drain(..).map(|(_, v)| v).collect();
+    let n = ops.len() as u64;
+    // A bad record is found before anything of its batch is written; the message says where.
+    state.import_ops(&ops).map_err(|e| Error::new(e.kind(), format!("{} (the batch from line {first}): {}", path.display(), e.message())))?;
+    Ok(n)
 }
 
 /// Writes the JSONL export: the header line, then one line per record of `c`.

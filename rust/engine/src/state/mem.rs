@@ -66,7 +66,7 @@ impl Session {
         self.last_activity = keys.chain(settings).max().unwrap_or(i64::MIN);
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.keys.is_empty() && self.settings.is_empty()
     }
 }

@@ -32,6 +32,9 @@ mod kv;
 mod mem;
 pub(crate) mod ops;
 mod store;
+mod transfer;
+pub(crate) use store::TABLES as STATE_TABLES;
+pub use transfer::op_owner;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

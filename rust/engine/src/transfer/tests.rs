@@ -215,3 +215,69 @@ fn a_lancedb_table_is_imported() {
     assert_eq!(e.kind(), ErrorKind::CollectionNotFound);
     assert_eq!(db.list_collections().unwrap(), ["papers"]);
 }
+
+/// The agent state comes back exactly: every version with its number, value text and times
+/// (tombstones, TTLs, session TTLs), checkpoints with their payloads (those already flushed to
+/// Lance too) and pending writes; time travel answers the same.
+#[test]
+fn the_agent_state_round_trips_exactly() {
+    use crate::state::{CheckpointFilter, StateAt, WriteInput};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path().join("a")).unwrap();
+    let st = db.state().unwrap();
+    st.put("ann", "s1", "plan", &serde_json::json!({"step": 1, "x": 0.1}), None).unwrap();
+    st.put("ann", "s1", "plan", &serde_json::json!({"step": 2}), None).unwrap();
+    st.put("ann", "s1", "note", &serde_json::json!("kept an hour"), Some(Duration::from_secs(3600))).unwrap();
+    st.delete("ann", "s1", "note").unwrap();
+    st.put("bob", "s2", "k", &serde_json::json!([1, 2, 3]), None).unwrap();
+    st.set_session_ttl("bob", "s2", Some(Duration::from_secs(86_400))).unwrap();
+    let payload: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+    st.put_checkpoint("t1", "", "c1", &payload, None, Some(&serde_json::json!({"step": 1})), "msgpack").unwrap();
+    db.flush().unwrap(); // c1 now in Lance: its payload may be read from there
+    st.put_checkpoint("t1", "", "c2", b"second", Some("c1"), None, "msgpack").unwrap();
+    let w = |idx: i64, v: &[u8]| WriteInput { idx, channel: "messages".into(), type_: "msgpack".into(), value: v.to_vec() };
+    st.put_writes("t1", "", "c2", "task-a", &[w(0, b"\x00\x01"), w(1, b"two")], "path/a").unwrap();
+    let middle = st.get("ann", "s1", "plan", StateAt::Version(1)).unwrap().unwrap().written_at;
+
+    let file = dir.path().join("state.jsonl");
+    assert_eq!(db.store_kind("state").unwrap(), StoreKind::State);
+    let r = db.export_store("state", None, &file, &mut |_, _| {}).unwrap();
+    assert_eq!((r.kind, r.records), (StoreKind::State, 10));
+
+    let other = Database::open(dir.path().join("b")).unwrap();
+    let r = other.import_store(&file, None, &mut |_, _| {}).unwrap();
+    assert_eq!((r.kind, r.name.as_str(), r.records), (StoreKind::State, "state", 10));
+    let back = other.state().unwrap();
+    for (agent, session, key) in [("ann", "s1", "plan"), ("ann", "s1", "note"), ("bob", "s2", "k")] {
+        assert_eq!(back.history(agent, session, key, 100, 0).unwrap(), st.history(agent, session, key, 100, 0).unwrap(), "{key}");
+    }
+    assert_eq!(back.snapshot("ann", "s1", Some(middle)).unwrap(), st.snapshot("ann", "s1", Some(middle)).unwrap());
+    assert_eq!(back.session_ttl("bob", "s2").unwrap(), Some(Duration::from_secs(86_400)));
+    let all = CheckpointFilter::default();
+    assert_eq!(back.list_checkpoints(&all).unwrap(), st.list_checkpoints(&all).unwrap());
+    assert_eq!(back.get_checkpoint("t1", "", Some("c1")).unwrap().unwrap().checkpoint.to_vec(), payload);
+    assert_eq!(back.get_writes("t1", "", "c2").unwrap(), st.get_writes("t1", "", "c2").unwrap());
+    // A write after the import is later than every imported one, and numbered on from it.
+    let v = back.put("ann", "s1", "plan", &serde_json::json!({"step": 3}), None).unwrap();
+    assert_eq!(v, 3);
+    let h = back.history("ann", "s1", "plan", 1, 0).unwrap();
+    assert!(h[0].written_at > st.history("ann", "s1", "plan", 1, 0).unwrap()[0].written_at);
+
+    // Only into an empty agent state, and under no other name.
+    let e = other.import_store(&file, None, &mut |_, _| {}).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::CollectionExists, "{}", e.message());
+    let third = Database::open(dir.path().join("c")).unwrap();
+    assert_eq!(third.import_store(&file, Some("other"), &mut |_, _| {}).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    // A bad record: refused with its place, and what came before it is gone again.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"op\": \"put\", \"agent_id\": \"zed\", \"session_id\": \"s\", \"key\": \"k\", \"version\": 0}\n");
+    std::fs::write(&file, text).unwrap();
+    let e = third.import_store(&file, None, &mut |_, _| {}).unwrap_err();
+    assert!(e.message().contains("version, from 1") && e.message().contains("line 2"), "{}", e.message());
+    assert!(third.state().unwrap().is_empty().unwrap());
+    // JSONL only.
+    let e = db.export_store("state", Some(StoreKind::State), &dir.path().join("s.parquet"), &mut |_, _| {}).unwrap_err();
+    assert!(e.message().contains("JSONL only"), "{}", e.message());
+}
