@@ -90,6 +90,7 @@ pub use health::{MemoryHealth, MemoryStats};
 mod recall;
 mod store;
 mod table;
+mod text;
 mod types;
 
 pub use types::*;
@@ -112,6 +113,7 @@ use crate::kernels::{Kernels, Metric as KernelMetric};
 use crate::types::records::{self, Records, Vectors, MAX_ID_LEN};
 use crate::types::schema::{Metric, MAX_NAME_LEN};
 use crate::types::value::{Metadata, Value};
+use crate::types::text::TextTokenizer;
 
 /// The hidden collection of memory store `n` is `_agentdb_memory_<n>`.
 pub const MEMORY_COLLECTION_PREFIX: &str = "_agentdb_memory_";
@@ -400,7 +402,7 @@ impl Database {
 
 /// Reads every stored memory into the in-memory table.
 fn load_table(c: &Collection) -> Result<Table> {
-    let mut t = Table::new(c.dim(), c.metric());
+    let mut t = Table::new(c.dim(), c.metric(), c.text_tokenizer())?;
     let all = c.get(None, None, None, 0)?;
     let now = now_micros();
     for (i, id) in all.ids.into_iter().enumerate() {
