@@ -682,7 +682,7 @@ typedef struct agentdb_recall_options {
      */
     agentdb_search_mode search_mode;
     /**
-     * `AGENTDB_FUSION_RRF` (default) or `AGENTDB_FUSION_LINEAR`: how hybrid recall fuses.
+     * `AGENTDB_FUSION_LINEAR` (default) or `AGENTDB_FUSION_RRF`: how hybrid recall fuses.
      */
     agentdb_fusion fusion;
     /**
@@ -1278,13 +1278,14 @@ typedef struct agentdb_problem {
 #define AGENTDB_SEARCH_HYBRID 2
 
 /**
- * Reciprocal rank fusion (the default): w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/(k
- * + rank_text), k = rrf_k.
+ * Reciprocal rank fusion: w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/(k + rank_text),
+ * k = rrf_k.
  */
 #define AGENTDB_FUSION_RRF 0
 
 /**
- * Weighted scores: w_similarity·(min-max normalised similarity) + w_text·bm25 / max bm25.
+ * Weighted scores (the default): w_similarity·(min-max normalised similarity) + w_text·bm25 /
+ * max bm25.
  */
 #define AGENTDB_FUSION_LINEAR 1
 

@@ -87,7 +87,7 @@ def test_rrf_scores_match_the_formula(db: agentdb.Database) -> None:
         ],
         agent_id="ann",
     )
-    w = RecallWeights(adjust=0.0)
+    w = RecallWeights(adjust=0.0, fusion="rrf", text=1.0)
     hits = m.recall([1, 0], text="kiwi", weights=w, touch=False, now=T0)
     k = w.rrf_k
     r = lambda rank: (k + 1) / (k + rank)  # noqa: E731

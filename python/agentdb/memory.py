@@ -69,9 +69,9 @@ write, so a memory is found by its words the moment :meth:`Memory.remember` retu
 query is embedded *and* matched by its words, and the two rankings are fused::
 
     mode="hybrid" (default with an embedder and stored texts), "vector" or "text"
+    fusion="linear" (default, w_text = 0.3): fused = w_sim·sim_n + w_text·bm25 / max_bm25
     fusion="rrf":    fused = w_sim·(k+1)/(k + rank_vector) + w_text·(k+1)/(k + rank_text)
                      (k = rrf_k = 60; a side's term is 0 outside its ``candidates`` best)
-    fusion="linear": fused = w_sim·sim_n + w_text·bm25 / max_bm25
     relevance mode: score = min-max(fused) · adjustment     linear mode: score = fused + strength
 
 so recency and importance apply as above, with the fused relevance in the similarity's place;
@@ -80,7 +80,7 @@ word). Without an embedder a text query is a text-only recall. Names, numbers an
 that embeddings blur are found by the text side::
 
     mem.recall("invoice 4711", mode="text")
-    mem.recall("what did Bob order?", weights=RecallWeights(text=2.0, fusion="linear"))
+    mem.recall("what did Bob order?", weights=RecallWeights(text=1.0, fusion="rrf"))
 
 **Tokenizer**: the text index splits words with the store's tokenizer, kept with the store:
 ``"simple"`` (default: English, stemming and stop words), ``"icu"`` (dictionary word
@@ -166,10 +166,11 @@ class RecallWeights:
             ``[1 − adjust, 1]``) or ``"linear"`` (``w_sim·sim + w_rec·recency + w_imp·importance``).
         adjust: relevance mode's ``α`` in [0, 1]: the most recency and importance together take
             off a score (0: similarity alone).
-        text: ``w_text`` (≥ 0): the text (BM25) ranking's weight in text and hybrid recall
-            (``similarity`` is the vector ranking's).
-        fusion: ``"rrf"`` (reciprocal rank fusion, default) or ``"linear"`` (weighted normalised
-            scores): how hybrid recall fuses the two rankings.
+        text: ``w_text`` (≥ 0, default 0.3): the text (BM25) ranking's weight in text and hybrid
+            recall (``similarity`` is the vector ranking's).
+        fusion: ``"linear"`` (weighted normalised scores, default) or ``"rrf"`` (reciprocal rank
+            fusion): how hybrid recall fuses the two rankings (see ``bench/results/memory.md``
+            for why linear is the default).
         rrf_k: RRF's rank constant (> 0, default 60).
 
     ``RecallWeights.linear()`` is the old default score (linear mode, the same weights).

@@ -466,7 +466,7 @@ static void test_text_recall(void) {
     float v[] = {1, 0, 0, 1, 1, 1};
     float q[] = {1, 0};
     agentdb_recall_options o = agentdb_recall_options_default();
-    CHECK(o.search_mode == AGENTDB_SEARCH_AUTO && o.fusion == AGENTDB_FUSION_RRF && o.query_text == NULL);
+    CHECK(o.search_mode == AGENTDB_SEARCH_AUTO && o.fusion == AGENTDB_FUSION_LINEAR && o.query_text == NULL);
     CHECK(o.w_text > 0 && o.rrf_k > 0);
     OK(agentdb_db_open(g_db_path, &db));
     OK(agentdb_memory_open_or_create(db, "zh", 2, AGENTDB_METRIC_COSINE, &m));

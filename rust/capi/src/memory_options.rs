@@ -114,11 +114,12 @@ fn search_to_c(m: Option<SearchMode>) -> agentdb_search_mode {
 #[allow(non_camel_case_types)]
 pub type agentdb_fusion = i32;
 
-/// Reciprocal rank fusion (the default): w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/(k
-/// + rank_text), k = rrf_k.
+/// Reciprocal rank fusion: w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/(k + rank_text),
+/// k = rrf_k.
 pub const AGENTDB_FUSION_RRF: agentdb_fusion = 0;
 
-/// Weighted scores: w_similarity·(min-max normalised similarity) + w_text·bm25 / max bm25.
+/// Weighted scores (the default): w_similarity·(min-max normalised similarity) + w_text·bm25 /
+/// max bm25.
 pub const AGENTDB_FUSION_LINEAR: agentdb_fusion = 1;
 
 fn fusion_from_c(f: agentdb_fusion) -> Res<Fusion> {
@@ -265,7 +266,7 @@ pub struct agentdb_recall_options {
     pub query_text: *const c_char,
     /// `AGENTDB_SEARCH_AUTO` (default), `AGENTDB_SEARCH_VECTOR`, `_TEXT` or `_HYBRID`.
     pub search_mode: agentdb_search_mode,
-    /// `AGENTDB_FUSION_RRF` (default) or `AGENTDB_FUSION_LINEAR`: how hybrid recall fuses.
+    /// `AGENTDB_FUSION_LINEAR` (default) or `AGENTDB_FUSION_RRF`: how hybrid recall fuses.
     pub fusion: agentdb_fusion,
     /// The text ranking's weight (≥ 0; w_similarity is the vector ranking's).
     pub w_text: f64,

@@ -171,7 +171,7 @@ fn rrf_fusion_matches_the_formula() {
     let m = fusion_fixture(&db);
     let mut o = text_opts("kiwi", 3);
     // adjust = 0: the score is the fused relevance, min-max normalised over the candidates.
-    o.weights = RecallWeights { adjust: 0.0, ..RecallWeights::DEFAULT };
+    o.weights = RecallWeights { adjust: 0.0, fusion: Fusion::Rrf, text: 1.0, ..RecallWeights::DEFAULT };
     let hits = m.recall(Some(&[1.0, 0.0]), &o).unwrap();
     let k = 60.0;
     let r = |rank: f64| (k + 1.0) / (k + rank);
@@ -388,4 +388,29 @@ fn rag_text_retrieval_on_chinese_documents() {
         assert_eq!(hits.len(), 1, "{q}");
         assert!(hits[0].text.contains(&ZH_DOCS[want][..9]), "{q}: {:?}", hits[0].text);
     }
+}
+
+#[test]
+fn bm25_statistics_count_the_memories_passing_the_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let m = db.memory("m", Some(2), None).unwrap();
+    // "zebra" is in every one of ann's memories and in none of bob's.
+    let mut items = vec![text_mem("ann", "a1", "zebra lion"), text_mem("ann", "a2", "zebra tiger wolf")];
+    for i in 0..6 {
+        items.push(text_mem("bob", &format!("b{i}"), "panda koala"));
+    }
+    let vectors: Vec<f32> = (0..items.len()).flat_map(|_| [1.0, 0.0]).collect();
+    remember(&m, &items, &vectors);
+    let mut o = text_opts("zebra", 5);
+    let whole = m.recall(None, &o).unwrap();
+    let avg = (2.0 + 3.0 + 6.0 * 2.0) / 8.0;
+    assert!(close(whole[0].text_score.unwrap(), bm25(1.0, 2.0, avg, 8.0, 2.0)));
+    o.filter = MemoryFilter::agent("ann");
+    let ann = m.recall(None, &o).unwrap();
+    assert_eq!(ids(&ann), ["a1", "a2"]);
+    // Within ann's memories the word is everywhere: N = 2, df = 2, avg length 2.5.
+    assert!(close(ann[0].text_score.unwrap(), bm25(1.0, 2.0, 2.5, 2.0, 2.0)));
+    assert!(close(ann[1].text_score.unwrap(), bm25(1.0, 3.0, 2.5, 2.0, 2.0)));
+    assert!(ann[0].text_score.unwrap() < whole[0].text_score.unwrap());
 }

@@ -78,15 +78,17 @@
 //! relevance takes the similarity's place in the score, so recency and importance apply as
 //! above:
 //! ```text
+//! linear (default, w_text = 0.3): fused = w_sim·sim_n + w_text·bm25/max_bm25
+//!                                  (sim_n: min-max over the candidates)
 //! rrf:    fused = w_sim·(k+1)/(k + rank_v) + w_text·(k+1)/(k + rank_t)   (k = rrf_k = 60;
 //!                 a side's term is 0 for a memory outside its `candidates`)
-//! linear: fused = w_sim·sim_n + w_text·bm25/max_bm25    (sim_n: min-max over the candidates)
 //! text:   fused = w_text·bm25/max_bm25
 //! relevance mode: score = min-max(fused) · adjustment;   linear mode: score = fused + strength
 //! ```
 //! The candidates are the union of the `candidates` best of each side; each is scored on both
 //! signals exactly (a text-only candidate's similarity and a vector-only one's BM25 are
-//! computed). Hits report `similarity` and `text_score` (the raw BM25). The tokenizer is the
+//! computed). Hits report `similarity` and `text_score` (the raw BM25, whose corpus statistics
+//! count the memories passing the filter: within one agent, that agent's memories). The tokenizer is the
 //! store's [`TextTokenizer`] (`simple` by default; `icu` or `ngram` for Chinese, Japanese and
 //! Korean), kept with the store by [`Memory::set_text_tokenizer`].
 //!

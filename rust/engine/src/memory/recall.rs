@@ -64,46 +64,46 @@ impl Memory {
                 all.sort_by(best_first);
                 all.into_iter().map(|(score, sim, bm, rec, s)| (score, sim, bm, rec, t.row(s).id.clone())).collect()
             } else {
-            let query = if mode == Some(SearchMode::Vector) { query } else { None };
-            // (slot, raw similarity) of every memory that may be returned.
-            let mut cands: Vec<(usize, Option<f64>)> = match query {
-                None => t.matching(&compiled).into_iter().map(|s| (s, None)).collect(),
-                Some(q) => self.vector_candidates(&t, q, &compiled, n, opts.exact)?.into_iter().map(|(s, x)| (s, Some(x))).collect(),
-            };
-            // Relevance mode with a similarity term: the candidates are the `n` most similar
-            // (as the graph walk gives them; an exact scan keeps its best `n` too, so both paths
-            // rank the same set), and similarity is normalised over them.
-            let relevance = w.mode == RecallMode::Relevance && query.is_some() && w.similarity > 0.0;
-            let mut range = (0.0, 0.0);
-            if relevance && !cands.is_empty() {
-                if cands.len() > n {
-                    let most_similar = |a: &(usize, Option<f64>), b: &(usize, Option<f64>)| {
-                        b.1.partial_cmp(&a.1).unwrap_or(CmpOrdering::Equal).then_with(|| t.row(a.0).id.cmp(&t.row(b.0).id))
-                    };
-                    cands.select_nth_unstable_by(n - 1, most_similar);
-                    cands.truncate(n);
+                let query = if mode == Some(SearchMode::Vector) { query } else { None };
+                // (slot, raw similarity) of every memory that may be returned.
+                let mut cands: Vec<(usize, Option<f64>)> = match query {
+                    None => t.matching(&compiled).into_iter().map(|s| (s, None)).collect(),
+                    Some(q) => self.vector_candidates(&t, q, &compiled, n, opts.exact)?.into_iter().map(|(s, x)| (s, Some(x))).collect(),
+                };
+                // Relevance mode with a similarity term: the candidates are the `n` most similar
+                // (as the graph walk gives them; an exact scan keeps its best `n` too, so both paths
+                // rank the same set), and similarity is normalised over them.
+                let relevance = w.mode == RecallMode::Relevance && query.is_some() && w.similarity > 0.0;
+                let mut range = (0.0, 0.0);
+                if relevance && !cands.is_empty() {
+                    if cands.len() > n {
+                        let most_similar = |a: &(usize, Option<f64>), b: &(usize, Option<f64>)| {
+                            b.1.partial_cmp(&a.1).unwrap_or(CmpOrdering::Equal).then_with(|| t.row(a.0).id.cmp(&t.row(b.0).id))
+                        };
+                        cands.select_nth_unstable_by(n - 1, most_similar);
+                        cands.truncate(n);
+                    }
+                    let sims = cands.iter().filter_map(|c| c.1);
+                    range = sims.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s), hi.max(s)));
                 }
-                let sims = cands.iter().filter_map(|c| c.1);
-                range = sims.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s), hi.max(s)));
-            }
-            let mut all: Vec<(f64, Option<f64>, f64, usize)> = cands
-                .into_iter()
-                .map(|(s, sim)| {
-                    let r = t.row(s);
-                    let rec = w.recency(now.saturating_sub(r.last_accessed));
-                    let term = if relevance { sim.map(|x| RecallWeights::normalized(x, range.0, range.1)) } else { sim };
-                    (w.score(term, rec, r.importance), sim, rec, s)
-                })
-                .collect();
-            let best_first = |a: &(f64, Option<f64>, f64, usize), b: &(f64, Option<f64>, f64, usize)| {
-                b.0.partial_cmp(&a.0).unwrap_or(CmpOrdering::Equal).then_with(|| t.row(a.3).id.cmp(&t.row(b.3).id))
-            };
-            if all.len() > opts.k {
-                all.select_nth_unstable_by(opts.k - 1, best_first);
-                all.truncate(opts.k);
-            }
-            all.sort_by(best_first);
-            all.into_iter().map(|(score, sim, rec, s)| (score, sim, None, rec, t.row(s).id.clone())).collect()
+                let mut all: Vec<(f64, Option<f64>, f64, usize)> = cands
+                    .into_iter()
+                    .map(|(s, sim)| {
+                        let r = t.row(s);
+                        let rec = w.recency(now.saturating_sub(r.last_accessed));
+                        let term = if relevance { sim.map(|x| RecallWeights::normalized(x, range.0, range.1)) } else { sim };
+                        (w.score(term, rec, r.importance), sim, rec, s)
+                    })
+                    .collect();
+                let best_first = |a: &(f64, Option<f64>, f64, usize), b: &(f64, Option<f64>, f64, usize)| {
+                    b.0.partial_cmp(&a.0).unwrap_or(CmpOrdering::Equal).then_with(|| t.row(a.3).id.cmp(&t.row(b.3).id))
+                };
+                if all.len() > opts.k {
+                    all.select_nth_unstable_by(opts.k - 1, best_first);
+                    all.truncate(opts.k);
+                }
+                all.sort_by(best_first);
+                all.into_iter().map(|(score, sim, rec, s)| (score, sim, None, rec, t.row(s).id.clone())).collect()
             }
         };
         let hits: Vec<MemoryHit> = if opts.touch && !self.shared.read_only && !scored.is_empty() {
@@ -193,9 +193,11 @@ impl Memory {
     ) -> Result<Vec<Fused>> {
         let metric = self.metric();
         let by_id = |a: usize, b: usize| t.row(a).id.cmp(&t.row(b).id);
-        let terms = t.text.query(text);
+        let terms = t.text.query_terms(text);
         let accept = |s: usize| t.rows[s].as_ref().is_some_and(|r| compiled.matches(r));
-        let mut text_side = t.text.scores(&terms, &accept);
+        // BM25's statistics count the memories passing the filter (see `text.rs`).
+        let corpus = if compiled.f.is_empty() { t.text.corpus() } else { t.text.corpus_of(t.matching(compiled).into_iter()) };
+        let (mut text_side, bm25) = t.text.scores(&terms, &accept, corpus);
         let best = |a: &(usize, f64), b: &(usize, f64)| b.1.partial_cmp(&a.1).unwrap_or(CmpOrdering::Equal).then_with(|| by_id(a.0, b.0));
         if text_side.len() > n {
             text_side.select_nth_unstable_by(n - 1, best);
@@ -230,7 +232,7 @@ impl Memory {
             }
             for (&s, c) in cands.iter_mut() {
                 if c.3.is_none() {
-                    c.1 = t.text.score_of(s, &terms);
+                    c.1 = t.text.score_of(s, &bm25);
                 }
             }
         }

@@ -18,8 +18,12 @@
 //! BM25 as Lance computes it: `idf(t) = ln(1 + (N − n_t + 0.5) / (n_t + 0.5))`,
 //! `score = Σ_t idf(t) · tf·(k1 + 1) / (tf + k1·(1 − b + b·len/avg_len))`, `k1 = 1.2`, `b = 0.75`,
 //! over the distinct terms of the query (any of them may match: OR semantics). N, n_t and
-//! avg_len count the whole store, not the memories passing a filter, so a memory's score does
-//! not depend on the filter that let it through.
+//! avg_len count the memories passing the recall's filter (with a text), not the whole store: a
+//! store holds many agents' histories, and a word that fills one agent's memories (its user's
+//! name, the project it works on) tells nothing within that agent, however rare it is in the
+//! store. (Counted over the whole store, a speaker's name in every other turn of one
+//! conversation among 16 took the top of every text ranking in `bench/memory.py`.) Without a
+//! filter they are the store's.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -122,26 +126,25 @@ impl TextIndex {
         self.total_len -= doc.len as u64;
     }
 
-    /// The query's distinct known terms with their idf (unknown terms match nothing).
-    pub(super) fn query(&self, text: &str) -> Vec<(u32, f64)> {
+    /// The query's distinct known terms (unknown terms match nothing).
+    pub(super) fn query_terms(&self, text: &str) -> Vec<u32> {
         let mut ids: Vec<u32> = self.terms(text, true).iter().filter_map(|t| self.term_ids.get(t).copied()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let n = self.n_docs as f64;
-        ids.into_iter()
-            .filter_map(|id| {
-                let df = self.postings[id as usize].len() as f64;
-                (df > 0.0).then(|| (id, (1.0 + (n - df + 0.5) / (df + 0.5)).ln()))
-            })
-            .collect()
+        ids
     }
 
-    fn avg_len(&self) -> f64 {
-        if self.n_docs == 0 {
-            1.0
-        } else {
-            self.total_len as f64 / self.n_docs as f64
-        }
+    /// `(documents, total length)` of the slots given (those without a text do not count).
+    pub(super) fn corpus_of(&self, slots: impl Iterator<Item = usize>) -> (usize, u64) {
+        slots.fold((0, 0), |(n, len), s| match self.docs.get(s) {
+            Some(Some(d)) => (n + 1, len + d.len as u64),
+            _ => (n, len),
+        })
+    }
+
+    /// The whole store's `(documents, total length)`.
+    pub(super) fn corpus(&self) -> (usize, u64) {
+        (self.n_docs, self.total_len)
     }
 
     fn term_score(idf: f64, tf: u32, len: u32, avg: f64) -> f64 {
@@ -149,44 +152,59 @@ impl TextIndex {
         idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len as f64 / avg))
     }
 
-    /// The BM25 score of every memory containing a query term and accepted by `accept`:
-    /// `(slot, score)`, in no particular order.
-    pub(super) fn scores(&self, query: &[(u32, f64)], accept: &dyn Fn(usize) -> bool) -> Vec<(usize, f64)> {
-        let avg = self.avg_len();
-        let mut acc: HashMap<u32, f64> = HashMap::new();
-        // Rejected slots are remembered so the filter runs once per memory.
-        let mut rejected: std::collections::HashSet<u32> = std::collections::HashSet::new();
-        for &(id, idf) in query {
+    /// The BM25 score of every memory containing a query term and accepted by `accept`
+    /// (`(slot, score)`, in no particular order), with the corpus statistics `corpus`
+    /// (`(documents, total length)` of the memories `accept` lets through; see the module docs),
+    /// and the scorer of any other memory by the same statistics.
+    pub(super) fn scores(&self, terms: &[u32], accept: &dyn Fn(usize) -> bool, corpus: (usize, u64)) -> (Vec<(usize, f64)>, Bm25) {
+        let n = corpus.0 as f64;
+        let avg = if corpus.0 == 0 { 1.0 } else { corpus.1 as f64 / n };
+        // Accepted postings per term first: the document frequencies count accepted memories.
+        let mut accepted: HashMap<u32, bool> = HashMap::new();
+        let mut per_term: Vec<(u32, Vec<(u32, u32)>)> = Vec::with_capacity(terms.len());
+        for &id in terms {
+            let mut list = Vec::new();
             for (&slot, &tf) in &self.postings[id as usize] {
-                if rejected.contains(&slot) {
-                    continue;
+                let ok = *accepted.entry(slot).or_insert_with(|| accept(slot as usize));
+                if ok {
+                    list.push((slot, tf));
                 }
+            }
+            per_term.push((id, list));
+        }
+        let mut idf = Vec::with_capacity(per_term.len());
+        let mut acc: HashMap<u32, f64> = HashMap::new();
+        for (id, list) in per_term {
+            if list.is_empty() {
+                continue;
+            }
+            let df = list.len() as f64;
+            let w = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            idf.push((id, w));
+            for (slot, tf) in list {
                 let len = match self.docs.get(slot as usize) {
                     Some(Some(d)) => d.len,
                     _ => continue,
                 };
-                let s = Self::term_score(idf, tf, len, avg);
-                match acc.get_mut(&slot) {
-                    Some(v) => *v += s,
-                    None if accept(slot as usize) => {
-                        acc.insert(slot, s);
-                    }
-                    None => {
-                        rejected.insert(slot);
-                    }
-                }
+                *acc.entry(slot).or_insert(0.0) += Self::term_score(w, tf, len, avg);
             }
         }
-        acc.into_iter().map(|(s, v)| (s as usize, v)).collect()
+        (acc.into_iter().map(|(s, v)| (s as usize, v)).collect(), Bm25 { idf, avg })
     }
 
-    /// The BM25 score of one memory (0 when it has no query term).
-    pub(super) fn score_of(&self, slot: usize, query: &[(u32, f64)]) -> f64 {
+    /// The BM25 score of one memory by the statistics of a [`TextIndex::scores`] call (0 when
+    /// it has no query term).
+    pub(super) fn score_of(&self, slot: usize, bm25: &Bm25) -> f64 {
         let Some(Some(doc)) = self.docs.get(slot) else { return 0.0 };
-        let avg = self.avg_len();
-        query
+        bm25.idf
             .iter()
-            .filter_map(|&(id, idf)| self.postings[id as usize].get(&(slot as u32)).map(|&tf| Self::term_score(idf, tf, doc.len, avg)))
+            .filter_map(|&(id, idf)| self.postings[id as usize].get(&(slot as u32)).map(|&tf| Self::term_score(idf, tf, doc.len, bm25.avg)))
             .sum()
     }
+}
+
+/// The idf of the query terms and the average length one text recall scores with.
+pub(super) struct Bm25 {
+    idf: Vec<(u32, f64)>,
+    avg: f64,
 }
