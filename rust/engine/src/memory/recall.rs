@@ -196,8 +196,11 @@ impl Memory {
         let terms = t.text.query_terms(text);
         let accept = |s: usize| t.rows[s].as_ref().is_some_and(|r| compiled.matches(r));
         // BM25's statistics count the memories passing the filter (see `text.rs`).
-        let corpus = if compiled.f.is_empty() { t.text.corpus() } else { t.text.corpus_of(t.matching(compiled).into_iter()) };
-        let (mut text_side, bm25) = t.text.scores(&terms, &accept, corpus);
+        let (mut text_side, bm25) = if compiled.f.is_empty() {
+            t.text.scores(&terms, None, t.text.corpus())
+        } else {
+            t.text.scores(&terms, Some(&accept), t.text.corpus_of(t.matching(compiled).into_iter()))
+        };
         let best = |a: &(usize, f64), b: &(usize, f64)| b.1.partial_cmp(&a.1).unwrap_or(CmpOrdering::Equal).then_with(|| by_id(a.0, b.0));
         if text_side.len() > n {
             text_side.select_nth_unstable_by(n - 1, best);

@@ -152,44 +152,51 @@ impl TextIndex {
         idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len as f64 / avg))
     }
 
-    /// The BM25 score of every memory containing a query term and accepted by `accept`
-    /// (`(slot, score)`, in no particular order), with the corpus statistics `corpus`
-    /// (`(documents, total length)` of the memories `accept` lets through; see the module docs),
-    /// and the scorer of any other memory by the same statistics.
-    pub(super) fn scores(&self, terms: &[u32], accept: &dyn Fn(usize) -> bool, corpus: (usize, u64)) -> (Vec<(usize, f64)>, Bm25) {
+    /// The BM25 score of every memory containing a query term and accepted by `accept` (`None`:
+    /// every memory) as `(slot, score)` in no particular order, with the corpus statistics
+    /// `corpus` (`(documents, total length)` of the memories `accept` lets through; see the
+    /// module docs), and the scorer of any other memory by the same statistics.
+    pub(super) fn scores(&self, terms: &[u32], accept: Option<&dyn Fn(usize) -> bool>, corpus: (usize, u64)) -> (Vec<(usize, f64)>, Bm25) {
         let n = corpus.0 as f64;
         let avg = if corpus.0 == 0 { 1.0 } else { corpus.1 as f64 / n };
-        // Accepted postings per term first: the document frequencies count accepted memories.
-        let mut accepted: HashMap<u32, bool> = HashMap::new();
-        let mut per_term: Vec<(u32, Vec<(u32, u32)>)> = Vec::with_capacity(terms.len());
-        for &id in terms {
-            let mut list = Vec::new();
-            for (&slot, &tf) in &self.postings[id as usize] {
-                let ok = *accepted.entry(slot).or_insert_with(|| accept(slot as usize));
-                if ok {
-                    list.push((slot, tf));
-                }
-            }
-            per_term.push((id, list));
-        }
-        let mut idf = Vec::with_capacity(per_term.len());
-        let mut acc: HashMap<u32, f64> = HashMap::new();
-        for (id, list) in per_term {
-            if list.is_empty() {
+        // The document frequencies count the accepted memories: with a filter, each term's
+        // accepted postings are listed first (the filter is a row lookup and a few compares,
+        // cheaper than remembering its answer per slot).
+        let lists: Vec<(u32, Vec<(u32, u32)>)> = match accept {
+            None => Vec::new(),
+            Some(ok) => terms
+                .iter()
+                .map(|&id| (id, self.postings[id as usize].iter().filter(|(&s, _)| ok(s as usize)).map(|(&s, &tf)| (s, tf)).collect()))
+                .collect(),
+        };
+        let df = |i: usize, id: u32| if accept.is_some() { lists[i].1.len() } else { self.postings[id as usize].len() };
+        let mut idf = Vec::with_capacity(terms.len());
+        // A dense accumulator: a query term may match a large share of the store.
+        let mut acc = vec![0f64; self.docs.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        for (i, &id) in terms.iter().enumerate() {
+            let d = df(i, id) as f64;
+            if d == 0.0 {
                 continue;
             }
-            let df = list.len() as f64;
-            let w = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            let w = (1.0 + (n - d + 0.5) / (d + 0.5)).ln();
             idf.push((id, w));
-            for (slot, tf) in list {
-                let len = match self.docs.get(slot as usize) {
-                    Some(Some(d)) => d.len,
-                    _ => continue,
-                };
-                *acc.entry(slot).or_insert(0.0) += Self::term_score(w, tf, len, avg);
+            let mut add = |slot: u32, tf: u32| {
+                if let Some(Some(doc)) = self.docs.get(slot as usize) {
+                    let a = &mut acc[slot as usize];
+                    if *a == 0.0 {
+                        touched.push(slot);
+                    }
+                    // Every term score is > 0 (idf > 0, tf ≥ 1), so 0 means "not yet seen".
+                    *a += Self::term_score(w, tf, doc.len, avg);
+                }
+            };
+            match accept {
+                None => self.postings[id as usize].iter().for_each(|(&s, &tf)| add(s, tf)),
+                Some(_) => lists[i].1.iter().for_each(|&(s, tf)| add(s, tf)),
             }
         }
-        (acc.into_iter().map(|(s, v)| (s as usize, v)).collect(), Bm25 { idf, avg })
+        (touched.into_iter().map(|s| (s as usize, acc[s as usize])).collect(), Bm25 { idf, avg })
     }
 
     /// The BM25 score of one memory by the statistics of a [`TextIndex::scores`] call (0 when
