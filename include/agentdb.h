@@ -610,6 +610,16 @@ typedef struct agentdb_memory_filter {
 typedef int32_t agentdb_recall_mode;
 
 /**
+ * Which rankings recall uses (`agentdb_recall_options.search_mode`).
+ */
+typedef int32_t agentdb_search_mode;
+
+/**
+ * How hybrid recall fuses the two rankings (`agentdb_recall_options.fusion`).
+ */
+typedef int32_t agentdb_fusion;
+
+/**
  * How `agentdb_memory_recall` scores. Start from `agentdb_recall_options_default()`, which
  * fills every field with the engine's default (read them there: this header writes no default
  * number down).
@@ -668,6 +678,26 @@ typedef struct agentdb_recall_options {
      * (0: similarity alone).
      */
     double adjust;
+    /**
+     * The query text of text and hybrid recall (NULL: none): BM25 over the memory texts.
+     */
+    const char *query_text;
+    /**
+     * `AGENTDB_SEARCH_AUTO` (default), `AGENTDB_SEARCH_VECTOR`, `_TEXT` or `_HYBRID`.
+     */
+    agentdb_search_mode search_mode;
+    /**
+     * `AGENTDB_FUSION_LINEAR` (default) or `AGENTDB_FUSION_RRF`: how hybrid recall fuses.
+     */
+    agentdb_fusion fusion;
+    /**
+     * The text ranking's weight (≥ 0; w_similarity is the vector ranking's).
+     */
+    double w_text;
+    /**
+     * RRF's rank constant (> 0).
+     */
+    double rrf_k;
 } agentdb_recall_options;
 
 /**
@@ -763,6 +793,11 @@ typedef struct agentdb_memory_info {
      */
     const float *vector;
     size_t dim;
+    /**
+     * Text and hybrid recall: the BM25 score of the query text (0: no query word); NaN
+     * otherwise.
+     */
+    double text_score;
 } agentdb_memory_info;
 
 /**
@@ -1225,6 +1260,39 @@ typedef struct agentdb_problem {
  * The old additive score: w_similarity · similarity + w_recency · recency + w_importance · importance.
  */
 #define AGENTDB_RECALL_LINEAR 1
+
+/**
+ * The engine decides (the default): hybrid with a query vector, a query text and stored
+ * texts; text with only a query text; vector with only a query vector.
+ */
+#define AGENTDB_SEARCH_AUTO -1
+
+/**
+ * Vector similarity only.
+ */
+#define AGENTDB_SEARCH_VECTOR 0
+
+/**
+ * BM25 of `query_text` over the memory texts only.
+ */
+#define AGENTDB_SEARCH_TEXT 1
+
+/**
+ * Both rankings, fused as `fusion` says.
+ */
+#define AGENTDB_SEARCH_HYBRID 2
+
+/**
+ * Reciprocal rank fusion: w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/(k + rank_text),
+ * k = rrf_k.
+ */
+#define AGENTDB_FUSION_RRF 0
+
+/**
+ * Weighted scores (the default): w_similarity·(min-max normalised similarity) + w_text·bm25 /
+ * max bm25.
+ */
+#define AGENTDB_FUSION_LINEAR 1
 
 /**
  * Paragraphs separated by blank lines.
@@ -2112,6 +2180,31 @@ enum agentdb_status agentdb_memory_start_background(const struct agentdb_memory 
 enum agentdb_status agentdb_memory_stop_background(const struct agentdb_memory *memory);
 
 /**
+ * Sets the tokenizer of the store's text and hybrid recall: `"simple"` (English, the default),
+ * `"icu"` (dictionary word segmentation: Chinese, Japanese, Korean), `"ngram"` (character 2- and
+ * 3-grams), `"ngram:N"` or `"ngram:MIN-MAX"`; kept with the store, every text re-indexed.
+ * `AGENTDB_INVALID_ARGUMENT` for another name.
+ *
+ * # Safety
+ * `tokenizer` NULL or NUL-terminated.
+ */
+enum agentdb_status agentdb_memory_set_text_tokenizer(const struct agentdb_memory *memory,
+                                                      const char *tokenizer);
+
+/**
+ * Copies the name of the store's text tokenizer (`"simple"`, `"icu"`, `"ngram:MIN-MAX"`),
+ * NUL-terminated, into `buf` (`buf_len` bytes; 16 always suffice) and its length to `*out_len`
+ * (if not NULL). A buffer too small is `AGENTDB_INVALID_ARGUMENT`, `*out_len` still set.
+ *
+ * # Safety
+ * `buf` NULL or writable for `buf_len` bytes; `out_len` NULL or writable.
+ */
+enum agentdb_status agentdb_memory_text_tokenizer(const struct agentdb_memory *memory,
+                                                  char *buf,
+                                                  size_t buf_len,
+                                                  size_t *out_len);
+
+/**
  * Writes the access statistics that recalls changed since the last write (one commit).
  */
 enum agentdb_status agentdb_memory_flush(const struct agentdb_memory *memory);
@@ -2600,6 +2693,28 @@ enum agentdb_status agentdb_rag_delete(const struct agentdb_rag *rag,
                                        const char *const *doc_ids,
                                        size_t n,
                                        uint64_t *out_deleted);
+
+/**
+ * Sets the tokenizer of the RAG's text and hybrid search (as
+ * `agentdb_memory_set_text_tokenizer`); kept with the store, the chunks' text index rebuilt with
+ * it on the next search.
+ *
+ * # Safety
+ * `tokenizer` NULL or NUL-terminated.
+ */
+enum agentdb_status agentdb_rag_set_text_tokenizer(const struct agentdb_rag *rag,
+                                                   const char *tokenizer);
+
+/**
+ * Copies the name of the RAG's text tokenizer into `buf` (as `agentdb_memory_text_tokenizer`).
+ *
+ * # Safety
+ * `buf` NULL or writable for `buf_len` bytes; `out_len` NULL or writable.
+ */
+enum agentdb_status agentdb_rag_text_tokenizer(const struct agentdb_rag *rag,
+                                               char *buf,
+                                               size_t buf_len,
+                                               size_t *out_len);
 
 /**
  * The engine's defaults for `agentdb_rag_search` (`RetrieveOptions::default()`), `struct_size`

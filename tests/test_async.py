@@ -289,6 +289,8 @@ async def test_memory_twins(tmp_path: Path) -> None:
         assert isinstance(ma, aio.AsyncMemory) and ma.dim == DIM and ma.name == "a"
         ms = db.as_sync().memory("b", embedder=HashingEmbedder(DIM))
         texts = ["the cat sat", "dogs bark loudly", "the cat purrs", "rain in spain", "cats and dogs"]
+        await t.write(ma, ms, "set_text_tokenizer", "icu")
+        assert ma.text_tokenizer == "icu"
         for i, text in enumerate(texts[:3]):
             await t.write(ma, ms, "remember", text, agent_id="ag", id=f"m{i}", importance=0.1 * i, created_at=NOW)
         items = [{"text": x, "id": f"m{i + 3}", "created_at": NOW} for i, x in enumerate(texts[3:])]
@@ -373,6 +375,8 @@ async def test_rag_twins(tmp_path: Path) -> None:
         await t.write(ra, rs, "ingest_documents", docs, batch_size=4)
         await t.write(ra, rs, "ingest_file", tmp_path / "alone.txt", id="alone")
         await t.write(ra, rs, "ingest_directory", files, progress=False)
+        await t.write(ra, rs, "set_text_tokenizer", "ngram")
+        assert ra.text_tokenizer == "ngram:2-3"
         await t.write(ra, rs, "update_text_index")
         await t.write(ra, rs, "search", "capital of France", k=4)
         await t.write(ra, rs, "context", "feline", 120, k=3)

@@ -199,8 +199,10 @@ def test_bad_input_is_rejected_whole(mem: agentdb.Memory) -> None:
         mem.recall(k=1, weights=RecallWeights(half_life=0))
     with pytest.raises(InvalidArgumentError):
         mem.recall(k=1, weights=RecallWeights(similarity=-1))
+    # Without an embedder a text query is matched by its words only; a vector ranking needs one.
     with pytest.raises(InvalidArgumentError, match="no embedder"):
-        mem.recall("a text query")
+        mem.recall("a text query", mode="vector")
+    assert [h.id for h in mem.recall("text of b", mode="text", touch=False)][0] == "b"
 
 
 def test_decay(mem: agentdb.Memory) -> None:

@@ -70,7 +70,8 @@ def test_defaults_come_from_the_engine() -> None:
         d["mode"], d["similarity"], d["recency"], d["importance"], d["half_life"], d["adjust"],
     )
     assert d == {"mode": "relevance", "similarity": 1.0, "recency": 0.5, "importance": 0.5,
-                 "half_life": HALF_LIFE, "adjust": 0.1}
+                 "half_life": HALF_LIFE, "adjust": 0.1, "text": 0.3, "fusion": "linear", "rrf_k": 60.0}
+    assert (w.text, w.fusion, w.rrf_k) == (d["text"], d["fusion"], d["rrf_k"])
     old = RecallWeights.linear()
     assert old.mode == "linear" and (old.similarity, old.recency, old.importance) == (1.0, 0.5, 0.5)
     assert RecallWeights.linear(recency=0.0).recency == 0.0

@@ -64,6 +64,9 @@ __all__ = [
     "PROBLEM_KINDS",
     "QUANTIZATIONS",
     "RECALL_MODES",
+    "SEARCH_MODES",
+    "FUSIONS",
+    "DEFAULT_TEXT_TOKENIZER",
     "Rag",
     "STORE_KINDS",
     "SYNC_MODES",
@@ -141,6 +144,9 @@ DEFAULT_IVF_PQ_SUB_VECTORS: int
 # memory.rs: MemoryKind::ALL, RecallMode::ALL, NewMemory::new, RecallOptions::new, DEFAULT_RECALL_K
 MEMORY_KINDS: Tuple[str, ...]
 RECALL_MODES: Tuple[str, ...]
+SEARCH_MODES: Tuple[str, ...]
+FUSIONS: Tuple[str, ...]
+DEFAULT_TEXT_TOKENIZER: str
 DEFAULT_MEMORY_KIND: str
 DEFAULT_IMPORTANCE: float
 DEFAULT_RECALL_TOUCH: bool
@@ -352,7 +358,7 @@ _RawMemory = Tuple[
 #: (merged [(kept, removed)], pruned ids, evicted ids)
 _RawReport = Tuple[List[Tuple[str, str]], List[str], List[str]]
 #: (mode, similarity, recency, importance, half_life_secs, adjust)
-_RawWeights = Tuple[str, float, float, float, float, float]
+_RawWeights = Tuple[str, float, float, float, float, float, float, str, float]
 
 def recall_weights_default(linear: bool = False) -> Dict[str, Any]: ...
 def recall_score(
@@ -375,6 +381,9 @@ class Memory:
     def pending_writes(self) -> int: ...
     @property
     def background_running(self) -> bool: ...
+    @property
+    def text_tokenizer(self) -> str: ...
+    def set_text_tokenizer(self, tokenizer: str) -> None: ...
     def remember(
         self,
         vectors: Any,
@@ -402,7 +411,9 @@ class Memory:
         now: Any = None,
         candidates: Optional[int] = None,
         exact: Optional[bool] = None,
-    ) -> List[Tuple[_RawMemory, float, Optional[float], float]]: ...
+        text: Optional[str] = None,
+        mode: Optional[str] = None,
+    ) -> List[Tuple[_RawMemory, float, Optional[float], float, Optional[float]]]: ...
     def get(self, ids: Sequence[str]) -> List[_RawMemory]: ...
     def count(
         self,
@@ -536,6 +547,9 @@ class Rag:
     def count(self, filter: _Filter = None) -> int: ...
     def documents(self) -> List[Tuple[str, str, int, str]]: ...
     def update_text_index(self) -> None: ...
+    @property
+    def text_tokenizer(self) -> str: ...
+    def set_text_tokenizer(self, tokenizer: str) -> None: ...
 
 def is_metadata_key(key: str) -> bool: ...
 

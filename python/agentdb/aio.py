@@ -336,6 +336,7 @@ class AsyncMemory(_AsyncHandle):
         "last_background_run": None,
         "flush": None,
         "stats": None,
+        "set_text_tokenizer": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()
@@ -387,6 +388,7 @@ class AsyncRag(_AsyncHandle):
         "count": None,
         "update_text_index": None,
         "stats": None,
+        "set_text_tokenizer": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()

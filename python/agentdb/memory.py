@@ -64,6 +64,32 @@ index) are re-scored. Access-statistic updates are batched: applied at once in m
 storage in one upsert per batch (when 4096 are waiting, after 5 s, on :meth:`Memory.flush`, and
 when the database closes).
 
+**Hybrid recall**: memory texts are also in a BM25 (full-text) index, kept current by every
+write, so a memory is found by its words the moment :meth:`Memory.remember` returns. A text
+query is embedded *and* matched by its words, and the two rankings are fused::
+
+    mode="hybrid" (default with an embedder and stored texts), "vector" or "text"
+    fusion="linear" (default, w_text = 0.3): fused = w_sim·sim_n + w_text·bm25 / max_bm25
+    fusion="rrf":    fused = w_sim·(k+1)/(k + rank_vector) + w_text·(k+1)/(k + rank_text)
+                     (k = rrf_k = 60; a side's term is 0 outside its ``candidates`` best)
+    relevance mode: score = min-max(fused) · adjustment     linear mode: score = fused + strength
+
+so recency and importance apply as above, with the fused relevance in the similarity's place;
+the filters restrict both sides. ``hit.text_score`` is the memory's BM25 (0 without a query
+word). Without an embedder a text query is a text-only recall. Names, numbers and rare words
+that embeddings blur are found by the text side::
+
+    mem.recall("invoice 4711", mode="text")
+    mem.recall("what did Bob order?", weights=RecallWeights(text=1.0, fusion="rrf"))
+
+**Tokenizer**: the text index splits words with the store's tokenizer, kept with the store:
+``"simple"`` (default: English, stemming and stop words), ``"icu"`` (dictionary word
+segmentation: Chinese, Japanese, Korean and mixed text) or ``"ngram"`` (``"ngram:MIN-MAX"``,
+character n-grams, default 2–3)::
+
+    mem.set_text_tokenizer("icu")
+    mem.recall("熊猫吃什么", mode="text")
+
 **Storage**: the store named ``n`` is the hidden collection ``_agentdb_memory_n`` (not listed by
 ``list_collections``). User metadata keys are stored as they are, as typed columns, so ``where``
 filters use them directly; the names ``agent_id``, ``session_id``, ``kind``, ``importance``,
@@ -91,6 +117,8 @@ __all__ = [
     "MemoryHit",
     "RecallWeights",
     "RECALL_MODES",
+    "SEARCH_MODES",
+    "FUSIONS",
     "ConsolidationReport",
     "KINDS",
 ]
@@ -113,6 +141,14 @@ _LINEAR_WEIGHTS: Dict[str, Any] = _native.recall_weights_default(linear=True)
 #: ``"linear"`` (the old additive score).
 RECALL_MODES: Tuple[str, ...] = tuple(_native.RECALL_MODES)
 
+#: Which rankings recall uses (the engine's ``SearchMode::ALL``): ``"vector"``, ``"text"``,
+#: ``"hybrid"``.
+SEARCH_MODES: Tuple[str, ...] = tuple(_native.SEARCH_MODES)
+
+#: How hybrid recall fuses the rankings (the engine's ``Fusion::ALL``): ``"rrf"`` (default),
+#: ``"linear"``.
+FUSIONS: Tuple[str, ...] = tuple(_native.FUSIONS)
+
 
 @dataclass(frozen=True)
 class RecallWeights:
@@ -130,6 +166,12 @@ class RecallWeights:
             ``[1 − adjust, 1]``) or ``"linear"`` (``w_sim·sim + w_rec·recency + w_imp·importance``).
         adjust: relevance mode's ``α`` in [0, 1]: the most recency and importance together take
             off a score (0: similarity alone).
+        text: ``w_text`` (≥ 0, default 0.3): the text (BM25) ranking's weight in text and hybrid
+            recall (``similarity`` is the vector ranking's).
+        fusion: ``"linear"`` (weighted normalised scores, default) or ``"rrf"`` (reciprocal rank
+            fusion): how hybrid recall fuses the two rankings (see ``bench/results/memory.md``
+            for why linear is the default).
+        rrf_k: RRF's rank constant (> 0, default 60).
 
     ``RecallWeights.linear()`` is the old default score (linear mode, the same weights).
     """
@@ -140,12 +182,16 @@ class RecallWeights:
     half_life: Union[float, timedelta] = _DEFAULT_WEIGHTS["half_life"]
     mode: str = _DEFAULT_WEIGHTS["mode"]
     adjust: float = _DEFAULT_WEIGHTS["adjust"]
+    text: float = _DEFAULT_WEIGHTS["text"]
+    fusion: str = _DEFAULT_WEIGHTS["fusion"]
+    rrf_k: float = _DEFAULT_WEIGHTS["rrf_k"]
 
     @classmethod
     def linear(cls, **changes: Any) -> "RecallWeights":
         """The old default score: linear mode with the engine's linear defaults (``changes``
         override fields)."""
-        base = {k: _LINEAR_WEIGHTS[k] for k in ("similarity", "recency", "importance", "half_life", "mode", "adjust")}
+        keys = ("similarity", "recency", "importance", "half_life", "mode", "adjust", "text", "fusion", "rrf_k")
+        base = {k: _LINEAR_WEIGHTS[k] for k in keys}
         base.update(changes)
         return cls(**base)
 
@@ -153,10 +199,11 @@ class RecallWeights:
     def half_life_seconds(self) -> float:
         return as_seconds("half_life", self.half_life)
 
-    def _native(self) -> Tuple[str, float, float, float, float, float]:
-        for name in ("similarity", "recency", "importance", "adjust"):
+    def _native(self) -> Tuple[str, float, float, float, float, float, float, str, float]:
+        for name in ("similarity", "recency", "importance", "adjust", "text", "rrf_k"):
             require(name, getattr(self, name), (int, float, np.integer, np.floating), "a number")
         require("mode", self.mode, (str,), "'relevance' or 'linear'")
+        require("fusion", self.fusion, (str,), "'rrf' or 'linear'")
         return (
             self.mode,
             float(self.similarity),
@@ -164,6 +211,9 @@ class RecallWeights:
             float(self.importance),
             self.half_life_seconds,
             float(self.adjust),
+            float(self.text),
+            self.fusion,
+            float(self.rrf_k),
         )
 
     def score(self, similarity: Optional[float], age_seconds: float, importance: float) -> float:
@@ -202,13 +252,15 @@ class MemoryHit:
 
     ``record`` is the memory as it is after this recall (access statistics already updated when
     touching); ``recency`` is the one the score used (before the touch); ``similarity`` is
-    ``None`` for a recall without a query.
+    ``None`` for a recall without a query vector (or in text mode); ``text_score`` is the
+    memory's BM25 for the query text in text and hybrid recall (0: no query word), else ``None``.
     """
 
     record: MemoryRecord
     score: float
     similarity: Optional[float]
     recency: float
+    text_score: Optional[float] = None
 
     @property
     def id(self) -> str:
@@ -252,7 +304,7 @@ def _report(t: Tuple[Any, ...]) -> ConsolidationReport:
     return ConsolidationReport([tuple(p) for p in merged], list(pruned), list(evicted))
 
 
-def _weights(w: Optional[RecallWeights]) -> Optional[Tuple[str, float, float, float, float, float]]:
+def _weights(w: Optional[RecallWeights]) -> Optional[Tuple[str, float, float, float, float, float, float, str, float]]:
     if w is None:
         return None
     if not isinstance(w, RecallWeights):
@@ -317,6 +369,26 @@ class Memory:
     def pending_writes(self) -> int:
         """Memories whose access statistics are updated in memory but not yet written."""
         return self._native.pending_writes
+
+    @property
+    def text_tokenizer(self) -> str:
+        """The tokenizer of text recall: ``"simple"``, ``"icu"`` or ``"ngram:MIN-MAX"``."""
+        return self._native.text_tokenizer
+
+    def set_text_tokenizer(self, tokenizer: str) -> None:
+        """Sets the tokenizer of text and hybrid recall and re-indexes every memory's text with
+        it; kept with the store (a reopened store keeps it).
+
+        Args:
+            tokenizer: ``"simple"`` (English: stemming, stop words), ``"icu"`` (dictionary word
+                segmentation for Chinese, Japanese, Korean and mixed text), ``"ngram"`` (character
+                bigrams and trigrams), ``"ngram:N"`` or ``"ngram:MIN-MAX"`` (1 ≤ MIN ≤ MAX ≤ 16).
+
+        Raises:
+            InvalidArgumentError: an unknown tokenizer.
+        """
+        require("tokenizer", tokenizer, (str,), "a str")
+        self._native.set_text_tokenizer(tokenizer)
 
     def __repr__(self) -> str:
         return f"Memory(name={self.name!r}, dim={self.dim}, metric={self.metric!r})"
@@ -529,12 +601,16 @@ class Memory:
         now: Optional[datetime] = None,
         candidates: Optional[int] = None,
         exact: Optional[bool] = None,
+        mode: Optional[str] = None,
+        text: Optional[str] = None,
     ) -> List[MemoryHit]:
         """The ``k`` best memories, best first (see the module docs for the score).
 
         Args:
-            query: a text (embedded with the embedder's ``embed_query`` when it has one), a
-                vector, or ``None`` to rank by strength (recency and importance) alone.
+            query: a text (embedded with the embedder's ``embed_query`` when the store has an
+                embedder and the mode is not ``"text"``, and matched by its words unless the mode
+                is ``"vector"``), a vector, or ``None`` to rank by strength (recency and
+                importance) alone.
             k: how many (1 … 100000; ``None``: the engine's default, {DEFAULT_RECALL_K}).
             agent_id, session_id: only this agent's / session's memories.
             kinds: a kind or a list of kinds.
@@ -549,15 +625,34 @@ class Memory:
                 ones are re-scored (default ``max(10·k, 100)``).
             exact: score every matching memory however many there are (``None``: the engine's
                 default, ``{DEFAULT_RECALL_EXACT}``).
+            mode: ``"vector"``, ``"text"`` or ``"hybrid"`` (see :data:`SEARCH_MODES`; ``None``:
+                hybrid when there are a query vector, a query text and stored texts, text with
+                only a text, vector with only a vector).
+            text: the query text when ``query`` is a vector (for text and hybrid recall).
+
+        Raises:
+            InvalidArgumentError: a mode without what it needs (``"text"`` without a text,
+                ``"vector"`` or ``"hybrid"`` without a vector or an embedder), an unknown mode.
         """
+        if mode is not None:
+            require("mode", mode, (str,), "'vector', 'text' or 'hybrid'")
+        if text is not None:
+            require("text", text, (str,), "a str")
         if isinstance(query, str):
-            emb = self._need_embedder("a text query")
-            vec = emb.embed_query(query)
-            if vec.shape[0] != self.dim:
-                raise DimensionMismatchError(
-                    f"the embedder gives {vec.shape[0]}-d vectors, the memory store has dimension {self.dim}"
-                )
-            query = vec
+            if text is not None:
+                raise InvalidArgumentError("give the query text once: as query or as text")
+            text = query
+            query = None
+            if mode != "text" and (self._embedder is not None or mode in ("vector", "hybrid")):
+                emb = self._need_embedder("a text query")
+                vec = emb.embed_query(text)
+                if vec.shape[0] != self.dim:
+                    raise DimensionMismatchError(
+                        f"the embedder gives {vec.shape[0]}-d vectors, the memory store has dimension {self.dim}"
+                    )
+                query = vec
+            if mode == "vector":
+                text = None
         raw = self._native.recall(
             query,
             k,
@@ -572,8 +667,10 @@ class Memory:
             now=now,
             candidates=candidates,
             exact=exact,
+            text=text,
+            mode=mode,
         )
-        return [MemoryHit(_record(rec), score, sim, recency) for rec, score, sim, recency in raw]
+        return [MemoryHit(_record(rec), score, sim, recency, ts) for rec, score, sim, recency, ts in raw]
 
     def get(self, ids: Union[Sequence[str], str]) -> List[MemoryRecord]:
         """The memories with these ids (in that order; ids not found are left out), with their

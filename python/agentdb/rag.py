@@ -535,6 +535,27 @@ class Rag:
         """Builds or refreshes the full-text index now (ingest and search do it when needed)."""
         self._native.update_text_index()
 
+    @property
+    def text_tokenizer(self) -> str:
+        """The tokenizer of text and hybrid search: ``"simple"``, ``"icu"`` or ``"ngram:MIN-MAX"``."""
+        return self._native.text_tokenizer
+
+    def set_text_tokenizer(self, tokenizer: str) -> None:
+        """Sets the tokenizer of text and hybrid search, kept with the store (a reopened store keeps
+        it); the chunks' full-text index is rebuilt with it on the next search.
+
+        Args:
+            tokenizer: ``"simple"`` (English: stemming, stop words; the default), ``"icu"``
+                (dictionary word segmentation for Chinese, Japanese, Korean and mixed text),
+                ``"ngram"`` (character bigrams and trigrams), ``"ngram:N"`` or ``"ngram:MIN-MAX"``.
+
+        Raises:
+            InvalidArgumentError: an unknown tokenizer.
+        """
+        if not isinstance(tokenizer, str):
+            raise InvalidArgumentError(f"tokenizer must be a str, got {type(tokenizer).__name__}")
+        self._native.set_text_tokenizer(tokenizer)
+
 
 def _len_or_none(x: Any) -> Optional[int]:
     try:

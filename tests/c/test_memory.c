@@ -5,6 +5,7 @@
  */
 #include "harness.h"
 
+#include <math.h>
 #include <time.h>
 
 #define SEC 1000000LL
@@ -451,6 +452,92 @@ static void test_bad_input(void) {
     OK(agentdb_db_close(db));
 }
 
+/* Text and hybrid recall: memories found by their words (Chinese, with the ICU tokenizer kept
+ * across reopening), the text score reported, the modes and their bad uses. */
+static void test_text_recall(void) {
+    agentdb_db *db;
+    agentdb_memory *m;
+    agentdb_memories *r;
+    agentdb_memory_info info;
+    size_t n, len;
+    char name[16];
+    const char *ids[] = {"d0", "d1", "d2"};
+    const char *texts[] = {"北京是中华人民共和国的首都。", "熊猫主要生活在四川的山区，以竹子为食。", "深度学习使用多层神经网络。"};
+    float v[] = {1, 0, 0, 1, 1, 1};
+    float q[] = {1, 0};
+    agentdb_recall_options o = agentdb_recall_options_default();
+    CHECK(o.search_mode == AGENTDB_SEARCH_AUTO && o.fusion == AGENTDB_FUSION_LINEAR && o.query_text == NULL);
+    CHECK(o.w_text > 0 && o.rrf_k > 0);
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_memory_open_or_create(db, "zh", 2, AGENTDB_METRIC_COSINE, &m));
+    OK(agentdb_memory_text_tokenizer(m, name, sizeof name, &len));
+    CHECK(strcmp(name, "simple") == 0 && len == 6);
+    EXPECT(agentdb_memory_set_text_tokenizer(m, "jieba"), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_memory_set_text_tokenizer(m, NULL), AGENTDB_NULL_POINTER);
+    OK(agentdb_memory_set_text_tokenizer(m, "icu"));
+    OK(agentdb_memory_remember(m, "ann", NULL, AGENTDB_MEMORY_SEMANTIC, 3, ids, texts, v, 2, NULL, NULL, NULL, NULL));
+    o.touch = false;
+    o.query_text = "熊猫吃什么";
+    /* No vector: text recall by default. */
+    OK(agentdb_memory_recall(m, NULL, 0, 3, NULL, &o, &r));
+    OK(agentdb_memories_count(r, &n));
+    CHECK(n == 1);
+    OK(agentdb_memories_get(r, 0, &info));
+    CHECK(strcmp(info.id, "d1") == 0 && info.text_score > 0 && isnan(info.similarity));
+    OK(agentdb_memories_free(r));
+    /* Vector and text: hybrid, both signals reported; d1 (the text match) is among the hits. */
+    OK(agentdb_memory_recall(m, q, 2, 3, NULL, &o, &r));
+    OK(agentdb_memories_count(r, &n));
+    CHECK(n == 3);
+    {
+        size_t i;
+        int seen = 0;
+        for (i = 0; i < n; i++) {
+            OK(agentdb_memories_get(r, i, &info));
+            CHECK(!isnan(info.similarity) && !isnan(info.text_score));
+            if (strcmp(info.id, "d1") == 0) seen = info.text_score > 0;
+        }
+        CHECK(seen);
+    }
+    OK(agentdb_memories_free(r));
+    /* Vector only: no text score. */
+    o.search_mode = AGENTDB_SEARCH_VECTOR;
+    OK(agentdb_memory_recall(m, q, 2, 1, NULL, &o, &r));
+    OK(agentdb_memories_get(r, 0, &info));
+    CHECK(strcmp(info.id, "d0") == 0 && isnan(info.text_score));
+    OK(agentdb_memories_free(r));
+    o.search_mode = AGENTDB_SEARCH_HYBRID;
+    EXPECT(agentdb_memory_recall(m, NULL, 0, 1, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    o.search_mode = 7;
+    EXPECT(agentdb_memory_recall(m, q, 2, 1, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    o.search_mode = AGENTDB_SEARCH_TEXT;
+    o.fusion = 5;
+    EXPECT(agentdb_memory_recall(m, q, 2, 1, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    o.fusion = AGENTDB_FUSION_LINEAR;
+    o.rrf_k = 0;
+    EXPECT(agentdb_memory_recall(m, q, 2, 1, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    o.rrf_k = 60;
+    o.query_text = NULL;
+    EXPECT(agentdb_memory_recall(m, q, 2, 1, NULL, &o, &r), AGENTDB_INVALID_ARGUMENT);
+    /* A buffer too small for the name: an error, with the length needed. */
+    EXPECT(agentdb_memory_text_tokenizer(m, name, 3, &len), AGENTDB_INVALID_ARGUMENT);
+    CHECK(len == 3);
+    OK(agentdb_memory_close(m));
+    OK(agentdb_db_close(db));
+    /* Reopened: the tokenizer is the store's. */
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_memory_open(db, "zh", &m));
+    OK(agentdb_memory_text_tokenizer(m, name, sizeof name, NULL));
+    CHECK(strcmp(name, "icu") == 0);
+    o.query_text = "神经网络";
+    OK(agentdb_memory_recall(m, NULL, 0, 1, NULL, &o, &r));
+    OK(agentdb_memories_get(r, 0, &info));
+    CHECK(strcmp(info.id, "d2") == 0);
+    OK(agentdb_memories_free(r));
+    OK(agentdb_memory_close(m));
+    OK(agentdb_db_close(db));
+}
+
 int main(int argc, char **argv) {
     static const struct test tests[] = {
         {"recall_score", test_recall_score},
@@ -461,6 +548,7 @@ int main(int argc, char **argv) {
         {"background", test_background},
         {"extreme_times", test_extreme_times},
         {"bad_input", test_bad_input},
+        {"text_recall", test_text_recall},
     };
     return run_tests("memory", tests, sizeof tests / sizeof tests[0], argc, argv);
 }

@@ -325,6 +325,45 @@ static void test_option_defaults(void) {
     OK(agentdb_db_close(db));
 }
 
+/* Chinese documents with the ICU tokenizer, kept across reopening; bad tokenizer names. */
+static void test_chinese_text_search(void) {
+    agentdb_db *db = NULL;
+    agentdb_rag *rag = NULL;
+    agentdb_rag_hits *hits = NULL;
+    agentdb_rag_hit h;
+    agentdb_ingest_stats st;
+    char name[16];
+    size_t len = 0;
+    static const agentdb_rag_document ZH[] = {
+        {"capital", "北京是中华人民共和国的首都，也是全国的政治和文化中心。", NULL, AGENTDB_TEXT_PLAIN, NULL},
+        {"panda", "熊猫主要生活在四川的山区，以竹子为食。", NULL, AGENTDB_TEXT_PLAIN, NULL},
+        {"tea", "茶起源于中国，绿茶和红茶是最常见的种类。", NULL, AGENTDB_TEXT_PLAIN, NULL},
+    };
+    agentdb_rag_options o = agentdb_rag_search_options_default();
+    o.mode = AGENTDB_RAG_TEXT;
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_rag_open_or_create(db, "zh", DIM, AGENTDB_METRIC_COSINE, &rag));
+    EXPECT(agentdb_rag_set_text_tokenizer(rag, "ngram:0"), AGENTDB_INVALID_ARGUMENT);
+    OK(agentdb_rag_set_text_tokenizer(rag, "icu"));
+    OK(agentdb_rag_ingest(rag, ZH, 3, ingest_opts(64, false), embed, NULL, &st));
+    OK(agentdb_rag_close(rag));
+    OK(agentdb_db_close(db));
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_rag_open(db, "zh", &rag));
+    OK(agentdb_rag_text_tokenizer(rag, name, sizeof name, &len));
+    CHECK(strcmp(name, "icu") == 0 && len == 3);
+    OK(agentdb_rag_search(rag, "绿茶", NULL, 0, &o, NULL, NULL, &hits));
+    OK(agentdb_rag_hits_get(hits, 0, &h));
+    CHECK(strcmp(h.doc_id, "tea") == 0);
+    OK(agentdb_rag_hits_free(hits));
+    OK(agentdb_rag_search(rag, "熊猫吃什么", NULL, 0, &o, NULL, NULL, &hits));
+    OK(agentdb_rag_hits_get(hits, 0, &h));
+    CHECK(strcmp(h.doc_id, "panda") == 0);
+    OK(agentdb_rag_hits_free(hits));
+    OK(agentdb_rag_close(rag));
+    OK(agentdb_db_close(db));
+}
+
 static const struct test TESTS[] = {
     {"ingest_and_skip", test_ingest_and_skip},
     {"hybrid_search", test_hybrid_search},
@@ -332,6 +371,7 @@ static const struct test TESTS[] = {
     {"context", test_context},
     {"bad_input", test_bad_input},
     {"option_defaults", test_option_defaults},
+    {"chinese_text_search", test_chinese_text_search},
 };
 
 int main(int argc, char **argv) {

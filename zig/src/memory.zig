@@ -76,6 +76,24 @@ pub const Mode = enum(c.agentdb_recall_mode) {
     linear = c.AGENTDB_RECALL_LINEAR,
 };
 
+/// Which rankings recall uses (see `agentdb_recall_options.search_mode`; null: the engine
+/// decides, hybrid with a vector, a query text and stored texts).
+pub const SearchMode = enum(c.agentdb_search_mode) {
+    vector = c.AGENTDB_SEARCH_VECTOR,
+    /// BM25 of `query_text` over the memory texts only.
+    text = c.AGENTDB_SEARCH_TEXT,
+    /// Both rankings, fused as `Weights.fusion` says.
+    hybrid = c.AGENTDB_SEARCH_HYBRID,
+};
+
+/// How hybrid recall fuses the rankings (see `agentdb_recall_options.fusion`).
+pub const Fusion = enum(c.agentdb_fusion) {
+    /// Reciprocal rank fusion: `similarity·(k+1)/(k + rank_vector) + text·(k+1)/(k + rank_text)`.
+    rrf = c.AGENTDB_FUSION_RRF,
+    /// Weighted normalised scores: `similarity·sim_n + text·bm25 / max bm25`.
+    linear = c.AGENTDB_FUSION_LINEAR,
+};
+
 /// The recall score's weights (see `agentdb_recall_options` for both modes). A field left
 /// `null` takes the engine's default (from `agentdb_recall_options_default()`).
 pub const Weights = struct {
@@ -87,6 +105,11 @@ pub const Weights = struct {
     half_life_s: ?f64 = null,
     /// Relevance mode: the most recency and importance together take off a score, in [0, 1].
     adjust: ?f64 = null,
+    /// The text ranking's weight in text and hybrid recall (`similarity` is the vector one's).
+    text: ?f64 = null,
+    fusion: ?Fusion = null,
+    /// RRF's rank constant (> 0).
+    rrf_k: ?f64 = null,
 
     /// The old default score: linear mode, the engine's weights.
     pub const linear: Weights = .{ .mode = .linear };
@@ -108,6 +131,10 @@ pub const RecallOptions = struct {
     candidates: ?usize = null,
     /// Score every matching memory however many.
     exact: ?bool = null,
+    /// The query text of text and hybrid recall (BM25 over the memory texts).
+    query_text: ?[:0]const u8 = null,
+    /// Which rankings (null: the engine decides).
+    search: ?SearchMode = null,
 
     fn toC(self: RecallOptions) Error!c.agentdb_recall_options {
         var o = c.agentdb_recall_options_default();
@@ -119,6 +146,11 @@ pub const RecallOptions = struct {
         if (w.importance) |v| o.w_importance = v;
         if (w.half_life_s) |v| o.half_life_s = v;
         if (w.adjust) |v| o.adjust = v;
+        if (w.text) |v| o.w_text = v;
+        if (w.fusion) |v| o.fusion = @intFromEnum(v);
+        if (w.rrf_k) |v| o.rrf_k = v;
+        if (self.query_text) |t| o.query_text = t.ptr;
+        if (self.search) |m| o.search_mode = @intFromEnum(m);
         if (self.touch) |v| o.touch = v;
         if (self.exact) |v| o.exact = v;
         if (self.now_us) |t| {
@@ -214,6 +246,9 @@ pub const Record = struct {
     score: f64,
     similarity: f64,
     recency: f64,
+    /// Text and hybrid recall: the BM25 score of the query text (0: no query word); NaN
+    /// otherwise.
+    text_score: f64,
     /// `get`: the vector; recall: empty.
     vector: []const f32,
 };
@@ -252,6 +287,7 @@ pub const Records = struct {
                 .score = info.score,
                 .similarity = info.similarity,
                 .recency = info.recency,
+                .text_score = info.text_score,
                 .vector = if (info.vector == null) &.{} else try a.dupe(f32, info.vector[0..info.dim]),
             };
         }
@@ -495,5 +531,19 @@ pub const Memory = struct {
     /// Writes pending access statistics now.
     pub fn flush(self: Memory) Error!void {
         try check(c.agentdb_memory_flush(self.handle));
+    }
+
+    /// Sets the tokenizer of text and hybrid recall (`"simple"`, `"icu"`, `"ngram"`,
+    /// `"ngram:N"`, `"ngram:MIN-MAX"`), kept with the store; every text is re-indexed.
+    /// `error.InvalidArgument` for another name.
+    pub fn setTextTokenizer(self: Memory, tokenizer: [:0]const u8) Error!void {
+        try check(c.agentdb_memory_set_text_tokenizer(self.handle, tokenizer.ptr));
+    }
+
+    /// The tokenizer's name, written into `buf` (16 bytes always suffice); a slice of `buf`.
+    pub fn textTokenizer(self: Memory, buf: []u8) Error![]const u8 {
+        var len: usize = 0;
+        try check(c.agentdb_memory_text_tokenizer(self.handle, buf.ptr, buf.len, &len));
+        return buf[0..len];
     }
 };

@@ -238,6 +238,19 @@ pub const Rag = struct {
     }
 
     /// Deletes documents by id; returns the number of chunks deleted.
+    /// Sets the tokenizer of text and hybrid search (as `Memory.setTextTokenizer`); kept with
+    /// the store, the chunks' text index rebuilt with it on the next search.
+    pub fn setTextTokenizer(self: Rag, tokenizer: [:0]const u8) Error!void {
+        try check(c.agentdb_rag_set_text_tokenizer(self.handle, tokenizer.ptr));
+    }
+
+    /// The tokenizer's name, written into `buf` (16 bytes always suffice); a slice of `buf`.
+    pub fn textTokenizer(self: Rag, buf: []u8) Error![]const u8 {
+        var len: usize = 0;
+        try check(c.agentdb_rag_text_tokenizer(self.handle, buf.ptr, buf.len, &len));
+        return buf[0..len];
+    }
+
     pub fn delete(self: Rag, allocator: Allocator, doc_ids: []const [:0]const u8) AllocError!u64 {
         const ptrs = try agentdb.cStrings(allocator, doc_ids);
         defer allocator.free(ptrs);

@@ -237,3 +237,52 @@ test "memory: errors and persistence" {
         try testing.expectError(error.CollectionNotFound, Memory.drop(db, "mem"));
     }
 }
+
+test "memory: text and hybrid recall on Chinese texts, tokenizer kept across reopening" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var buf: [16]u8 = undefined;
+    {
+        var db = try agentdb.Database.open(tmp.path);
+        defer db.deinit();
+        var m = try Memory.openOrCreate(db, "zh", .{ .dim = 2, .metric = .cosine });
+        defer m.deinit();
+        try testing.expectEqualStrings("simple", try m.textTokenizer(&buf));
+        try testing.expectError(error.InvalidArgument, m.setTextTokenizer("jieba"));
+        try m.setTextTokenizer("icu");
+        var ids = try m.remember(gpa, .{ .agent_id = "ann" }, &.{
+            .{ .id = "d0", .text = "北京是中华人民共和国的首都。" },
+            .{ .id = "d1", .text = "熊猫主要生活在四川的山区，以竹子为食。" },
+            .{ .id = "d2", .text = "深度学习使用多层神经网络。" },
+        }, &.{ 1, 0, 0, 1, 1, 1 });
+        defer ids.deinit();
+        // Just remembered: found by its words at once (text only, no vector).
+        var hits = try m.recall(gpa, null, .{ .k = 3, .query_text = "熊猫吃什么", .touch = false });
+        defer hits.deinit();
+        try testing.expectEqual(@as(usize, 1), hits.items.len);
+        try testing.expectEqualStrings("d1", hits.items[0].id);
+        try testing.expect(hits.items[0].text_score > 0 and std.math.isNan(hits.items[0].similarity));
+        // Vector and text: hybrid, both signals; vector only: no text score.
+        var both = try m.recall(gpa, &.{ 1, 0 }, .{ .k = 3, .query_text = "神经网络", .touch = false, .weights = .{ .fusion = .linear, .text = 2 } });
+        defer both.deinit();
+        try testing.expectEqual(@as(usize, 3), both.items.len);
+        for (both.items) |h| try testing.expect(!std.math.isNan(h.similarity) and !std.math.isNan(h.text_score));
+        var vec = try m.recall(gpa, &.{ 1, 0 }, .{ .k = 1, .query_text = "神经网络", .search = .vector, .touch = false });
+        defer vec.deinit();
+        try testing.expectEqualStrings("d0", vec.items[0].id);
+        try testing.expect(std.math.isNan(vec.items[0].text_score));
+        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, .{ .k = 1, .query_text = "x", .search = .hybrid }));
+        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, .{ .k = 1, .search = .text }));
+        try testing.expectError(error.InvalidArgument, m.recall(gpa, null, .{ .k = 1, .query_text = "x", .weights = .{ .rrf_k = 0 } }));
+        var small: [2]u8 = undefined;
+        try testing.expectError(error.InvalidArgument, m.textTokenizer(&small));
+    }
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var m = try Memory.open(db, "zh");
+    defer m.deinit();
+    try testing.expectEqualStrings("icu", try m.textTokenizer(&buf));
+    var hits = try m.recall(gpa, null, .{ .k = 1, .query_text = "首都", .touch = false });
+    defer hits.deinit();
+    try testing.expectEqualStrings("d0", hits.items[0].id);
+}

@@ -9,6 +9,7 @@ const testing = std.testing;
 const gpa = testing.allocator;
 
 const DIM = 64;
+const TempDb = @import("temp_db.zig").TempDb;
 
 /// Words (ASCII letters/digits, lower-cased) hashed into DIM buckets with a sign, L2-normalised.
 fn embedOne(text: []const u8, out: []f32) void {
@@ -141,4 +142,31 @@ test "rag: ingest, skip unchanged, search, context" {
     try testing.expectError(error.InvalidFilter, rag.search(gpa, "x", null, .{ .mode = .text, .filter = .{ .json = "{\"lang\": {\"$bad\": 1}}" } }));
     try testing.expectError(error.DimensionMismatch, Rag.openOrCreate(db, "kb", .{ .dim = DIM + 1, .metric = .cosine }));
     try testing.expectError(error.CollectionNotFound, Rag.open(db, "nope"));
+}
+
+test "rag: Chinese documents with the ICU tokenizer, kept across reopening" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var buf: [16]u8 = undefined;
+    const zh = [_]agentdb.rag.Document{
+        .{ .id = "capital", .text = "北京是中华人民共和国的首都，也是全国的政治和文化中心。" },
+        .{ .id = "tea", .text = "茶起源于中国，绿茶和红茶是最常见的种类。" },
+    };
+    {
+        var db = try agentdb.Database.open(tmp.path);
+        defer db.deinit();
+        var rag = try Rag.openOrCreate(db, "zh", .{ .dim = DIM, .metric = .cosine });
+        defer rag.deinit();
+        try testing.expectError(error.InvalidArgument, rag.setTextTokenizer("ngram:9-2"));
+        try rag.setTextTokenizer("icu");
+        _ = try rag.ingest(gpa, &zh, .{}, &embed, null);
+    }
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var rag = try Rag.open(db, "zh");
+    defer rag.deinit();
+    try testing.expectEqualStrings("icu", try rag.textTokenizer(&buf));
+    var hits = try rag.search(gpa, "绿茶", null, .{ .mode = .text, .k = 1 });
+    defer hits.deinit();
+    try testing.expectEqualStrings("tea", hits.items[0].doc_id);
 }

@@ -28,6 +28,7 @@ pub(crate) struct MemoryItem {
     pub(crate) score: f64,
     pub(crate) similarity: f64,
     pub(crate) recency: f64,
+    pub(crate) text_score: f64,
 }
 
 impl MemoryItem {
@@ -47,11 +48,13 @@ impl MemoryItem {
             score,
             similarity,
             recency,
+            text_score: f64::NAN,
         }
     }
 
     pub(crate) fn hit(h: MemoryHit) -> MemoryItem {
-        MemoryItem::new(h.record, h.score, h.similarity.unwrap_or(f64::NAN), h.recency)
+        let text_score = h.text_score.unwrap_or(f64::NAN);
+        MemoryItem { text_score, ..MemoryItem::new(h.record, h.score, h.similarity.unwrap_or(f64::NAN), h.recency) }
     }
 }
 
@@ -87,6 +90,9 @@ pub struct agentdb_memory_info {
     /// `agentdb_memory_get`: the vector (`dim` floats). Recall: NULL and 0.
     pub vector: *const f32,
     pub dim: usize,
+    /// Text and hybrid recall: the BM25 score of the query text (0: no query word); NaN
+    /// otherwise.
+    pub text_score: f64,
 }
 
 /// Writes the number of memories in the object to `*out_count`.
@@ -132,6 +138,7 @@ pub unsafe extern "C" fn agentdb_memories_get(
             recency: m.recency,
             vector: if m.vector.is_empty() { std::ptr::null() } else { m.vector.as_ptr() },
             dim: m.vector.len(),
+            text_score: m.text_score,
         };
         Ok(())
     })

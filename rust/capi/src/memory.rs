@@ -487,6 +487,44 @@ pub extern "C" fn agentdb_memory_stop_background(memory: *const agentdb_memory) 
     })
 }
 
+/// Sets the tokenizer of the store's text and hybrid recall: `"simple"` (English, the default),
+/// `"icu"` (dictionary word segmentation: Chinese, Japanese, Korean), `"ngram"` (character 2- and
+/// 3-grams), `"ngram:N"` or `"ngram:MIN-MAX"`; kept with the store, every text re-indexed.
+/// `AGENTDB_INVALID_ARGUMENT` for another name.
+///
+/// # Safety
+/// `tokenizer` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_memory_set_text_tokenizer(memory: *const agentdb_memory, tokenizer: *const c_char) -> agentdb_status {
+    guard(|| {
+        let m = get_memory(memory)?;
+        // SAFETY: contract of this function.
+        let t = unsafe { crate::memory_options::tokenizer_arg(tokenizer) }?;
+        m.memory.set_text_tokenizer(t)?;
+        Ok(())
+    })
+}
+
+/// Copies the name of the store's text tokenizer (`"simple"`, `"icu"`, `"ngram:MIN-MAX"`),
+/// NUL-terminated, into `buf` (`buf_len` bytes; 16 always suffice) and its length to `*out_len`
+/// (if not NULL). A buffer too small is `AGENTDB_INVALID_ARGUMENT`, `*out_len` still set.
+///
+/// # Safety
+/// `buf` NULL or writable for `buf_len` bytes; `out_len` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_memory_text_tokenizer(
+    memory: *const agentdb_memory,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> agentdb_status {
+    guard(|| {
+        let m = get_memory(memory)?;
+        // SAFETY: contract of this function.
+        unsafe { crate::memory_options::write_tokenizer(m.memory.text_tokenizer(), buf, buf_len, out_len) }
+    })
+}
+
 /// Writes the access statistics that recalls changed since the last write (one commit).
 #[no_mangle]
 pub extern "C" fn agentdb_memory_flush(memory: *const agentdb_memory) -> agentdb_status {

@@ -4,9 +4,9 @@
 
 use std::ffi::c_char;
 
-use agentdb_engine::{ConsolidateOptions, MemoryFilter, MemoryKind, RecallMode, RecallOptions, RecallWeights};
+use agentdb_engine::{ConsolidateOptions, Fusion, MemoryFilter, MemoryKind, RecallMode, RecallOptions, RecallWeights, SearchMode, TextTokenizer};
 
-use crate::args::{field, filter_arg, flag, k_arg, opt_str_arg, read_opts};
+use crate::args::{field, filter_arg, flag, k_arg, opt_str_arg, out_arg, read_opts, str_arg};
 use crate::status::{Fail, Res};
 
 /// What a memory is about (an `int32_t`, one of the `AGENTDB_MEMORY_*` values).
@@ -71,6 +71,102 @@ pub(crate) fn mode_to_c(m: RecallMode) -> agentdb_recall_mode {
         RecallMode::Relevance => AGENTDB_RECALL_RELEVANCE,
         RecallMode::Linear => AGENTDB_RECALL_LINEAR,
     }
+}
+
+/// Which rankings recall uses (`agentdb_recall_options.search_mode`).
+#[allow(non_camel_case_types)]
+pub type agentdb_search_mode = i32;
+
+/// The engine decides (the default): hybrid with a query vector, a query text and stored
+/// texts; text with only a query text; vector with only a query vector.
+pub const AGENTDB_SEARCH_AUTO: agentdb_search_mode = -1;
+
+/// Vector similarity only.
+pub const AGENTDB_SEARCH_VECTOR: agentdb_search_mode = 0;
+
+/// BM25 of `query_text` over the memory texts only.
+pub const AGENTDB_SEARCH_TEXT: agentdb_search_mode = 1;
+
+/// Both rankings, fused as `fusion` says.
+pub const AGENTDB_SEARCH_HYBRID: agentdb_search_mode = 2;
+
+fn search_from_c(m: agentdb_search_mode) -> Res<Option<SearchMode>> {
+    if m == AGENTDB_SEARCH_AUTO {
+        return Ok(None);
+    }
+    usize::try_from(m).ok().and_then(|i| SearchMode::ALL.get(i).copied()).map(Some).ok_or_else(|| {
+        Fail::invalid(format!(
+            "unknown search mode {m}: expected AGENTDB_SEARCH_AUTO (-1), AGENTDB_SEARCH_VECTOR (0), AGENTDB_SEARCH_TEXT (1) or AGENTDB_SEARCH_HYBRID (2)"
+        ))
+    })
+}
+
+fn search_to_c(m: Option<SearchMode>) -> agentdb_search_mode {
+    match m {
+        None => AGENTDB_SEARCH_AUTO,
+        Some(SearchMode::Vector) => AGENTDB_SEARCH_VECTOR,
+        Some(SearchMode::Text) => AGENTDB_SEARCH_TEXT,
+        Some(SearchMode::Hybrid) => AGENTDB_SEARCH_HYBRID,
+    }
+}
+
+/// How hybrid recall fuses the two rankings (`agentdb_recall_options.fusion`).
+#[allow(non_camel_case_types)]
+pub type agentdb_fusion = i32;
+
+/// Reciprocal rank fusion: w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/(k + rank_text),
+/// k = rrf_k.
+pub const AGENTDB_FUSION_RRF: agentdb_fusion = 0;
+
+/// Weighted scores (the default): w_similarity·(min-max normalised similarity) + w_text·bm25 /
+/// max bm25.
+pub const AGENTDB_FUSION_LINEAR: agentdb_fusion = 1;
+
+fn fusion_from_c(f: agentdb_fusion) -> Res<Fusion> {
+    usize::try_from(f)
+        .ok()
+        .and_then(|i| Fusion::ALL.get(i).copied())
+        .ok_or_else(|| Fail::invalid(format!("unknown fusion {f}: expected AGENTDB_FUSION_RRF (0) or AGENTDB_FUSION_LINEAR (1)")))
+}
+
+fn fusion_to_c(f: Fusion) -> agentdb_fusion {
+    match f {
+        Fusion::Rrf => AGENTDB_FUSION_RRF,
+        Fusion::Linear => AGENTDB_FUSION_LINEAR,
+    }
+}
+
+/// A tokenizer name (`"simple"`, `"icu"`, `"ngram"`, `"ngram:MIN-MAX"`) from C.
+///
+/// # Safety
+/// `p` is NULL or NUL-terminated.
+pub(crate) unsafe fn tokenizer_arg(p: *const c_char) -> Res<TextTokenizer> {
+    // SAFETY: contract of this function.
+    let name = unsafe { str_arg(p, "tokenizer") }?;
+    Ok(TextTokenizer::parse(name)?)
+}
+
+/// Copies a tokenizer's name, NUL-terminated, into `buf` (`buf_len` bytes) and its length to
+/// `*out_len` (if not NULL). A buffer too small (or NULL with `buf_len` 0) is
+/// `AGENTDB_INVALID_ARGUMENT` with `*out_len` still set, so the caller can size one.
+///
+/// # Safety
+/// `buf` is NULL or writable for `buf_len` bytes; `out_len` NULL or writable.
+pub(crate) unsafe fn write_tokenizer(t: TextTokenizer, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> Res {
+    let name = t.name();
+    if !out_len.is_null() {
+        // SAFETY: contract of this function.
+        *unsafe { out_arg(out_len, "out_len") }? = name.len();
+    }
+    if buf.is_null() || buf_len <= name.len() {
+        return Err(Fail::invalid(format!("the tokenizer name {name:?} needs a buffer of {} bytes", name.len() + 1)));
+    }
+    // SAFETY: `buf` is writable for `buf_len` > name.len() bytes (contract of this function).
+    unsafe {
+        std::ptr::copy_nonoverlapping(name.as_ptr(), buf.cast::<u8>(), name.len());
+        buf.add(name.len()).write(0);
+    }
+    Ok(())
 }
 
 /// Which memories a call applies to. Start from `agentdb_memory_filter_default()` (every memory)
@@ -166,6 +262,16 @@ pub struct agentdb_recall_options {
     /// Relevance mode: the most recency and importance together take off a score, in [0, 1]
     /// (0: similarity alone).
     pub adjust: f64,
+    /// The query text of text and hybrid recall (NULL: none): BM25 over the memory texts.
+    pub query_text: *const c_char,
+    /// `AGENTDB_SEARCH_AUTO` (default), `AGENTDB_SEARCH_VECTOR`, `_TEXT` or `_HYBRID`.
+    pub search_mode: agentdb_search_mode,
+    /// `AGENTDB_FUSION_LINEAR` (default) or `AGENTDB_FUSION_RRF`: how hybrid recall fuses.
+    pub fusion: agentdb_fusion,
+    /// The text ranking's weight (≥ 0; w_similarity is the vector ranking's).
+    pub w_text: f64,
+    /// RRF's rank constant (> 0).
+    pub rrf_k: f64,
 }
 
 /// The default recall options: the engine's (`RecallOptions::new`, `RecallWeights::default()`),
@@ -189,6 +295,12 @@ pub extern "C" fn agentdb_recall_options_default() -> agentdb_recall_options {
         candidates: d.candidates.unwrap_or_default(),
         mode: mode_to_c(w.mode),
         adjust: w.adjust,
+        // The engine's default is no query text: nothing to point at.
+        query_text: std::ptr::null(),
+        search_mode: search_to_c(d.search),
+        fusion: fusion_to_c(w.fusion),
+        w_text: w.text,
+        rrf_k: w.rrf_k,
     }
 }
 
@@ -196,7 +308,8 @@ pub extern "C" fn agentdb_recall_options_default() -> agentdb_recall_options {
 /// and filter.
 ///
 /// # Safety
-/// `p` is NULL or points to a readable `agentdb_recall_options`.
+/// `p` is NULL or points to a readable `agentdb_recall_options` whose `query_text` is NULL or
+/// NUL-terminated.
 pub(crate) unsafe fn recall_from_c(p: *const agentdb_recall_options, k: usize, filter: MemoryFilter) -> Res<RecallOptions> {
     let mut opts = RecallOptions::new(k);
     opts.filter = filter;
@@ -213,7 +326,14 @@ pub(crate) unsafe fn recall_from_c(p: *const agentdb_recall_options, k: usize, f
             importance: field!(o, w_importance),
             half_life_secs: field!(o, half_life_s),
             adjust: field!(o, adjust),
+            text: field!(o, w_text),
+            fusion: fusion_from_c(field!(o, fusion))?,
+            rrf_k: field!(o, rrf_k),
         };
+        let text_ptr: *const c_char = field!(o, query_text);
+        // SAFETY: NULL or NUL-terminated (contract of this function).
+        opts.query_text = unsafe { opt_str_arg(text_ptr, "options->query_text") }?.map(str::to_owned);
+        opts.search = search_from_c(field!(o, search_mode))?;
         opts.now = flag!(o, has_now).then(|| field!(o, now_us));
         let c: usize = field!(o, candidates);
         opts.candidates = if c == 0 { None } else { Some(k_arg(c, "options->candidates")?) };
@@ -359,6 +479,13 @@ mod tests {
         for m in RecallMode::ALL {
             assert_eq!(mode_from_c(mode_to_c(m)).unwrap(), m);
         }
+        for m in SearchMode::ALL.map(Some).into_iter().chain([None]) {
+            assert_eq!(search_from_c(search_to_c(m)).unwrap(), m);
+        }
+        for f in Fusion::ALL {
+            assert_eq!(fusion_from_c(fusion_to_c(f)).unwrap(), f);
+        }
+        assert!(search_from_c(3).is_err() && fusion_from_c(2).is_err());
         assert!(kind_from_c(MemoryKind::ALL.len() as i32).is_err() && kind_from_c(AGENTDB_MEMORY_KIND_DEFAULT).is_err());
     }
 

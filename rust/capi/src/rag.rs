@@ -368,3 +368,38 @@ mod tests {
         assert!(fail.message.contains("struct_size is 3"), "{}", fail.message);
     }
 }
+
+/// Sets the tokenizer of the RAG's text and hybrid search (as
+/// `agentdb_memory_set_text_tokenizer`); kept with the store, the chunks' text index rebuilt with
+/// it on the next search.
+///
+/// # Safety
+/// `tokenizer` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_rag_set_text_tokenizer(rag: *const agentdb_rag, tokenizer: *const c_char) -> agentdb_status {
+    guard(|| {
+        let r = handle::get(rag, "rag")?;
+        // SAFETY: contract of this function.
+        let t = unsafe { crate::memory_options::tokenizer_arg(tokenizer) }?;
+        r.rag.set_text_tokenizer(t)?;
+        Ok(())
+    })
+}
+
+/// Copies the name of the RAG's text tokenizer into `buf` (as `agentdb_memory_text_tokenizer`).
+///
+/// # Safety
+/// `buf` NULL or writable for `buf_len` bytes; `out_len` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_rag_text_tokenizer(
+    rag: *const agentdb_rag,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> agentdb_status {
+    guard(|| {
+        let r = handle::get(rag, "rag")?;
+        // SAFETY: contract of this function.
+        unsafe { crate::memory_options::write_tokenizer(r.rag.text_tokenizer(), buf, buf_len, out_len) }
+    })
+}

@@ -67,6 +67,8 @@ pub use collection::stats::{CollectionStats, IndexStats};
 pub use storage::stats::TableStats;
 pub use db::WalStats;
 pub use memory::{MemoryHealth, MemoryStats};
+pub use memory::{Fusion, SearchMode};
+pub use types::text::{TextTokenizer, DEFAULT_NGRAM, MAX_NGRAM};
 pub use util::metrics::LastError;
 
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).

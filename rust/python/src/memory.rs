@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use agentdb_engine::{
     ConsolidateOptions, ConsolidationReport, ErrorKind, Memory, MemoryFilter, MemoryKind, MemoryRecord, MemoryUpdate,
-    NewMemory, RecallMode, RecallOptions, RecallWeights,
+    NewMemory, RecallMode, RecallOptions, RecallWeights, SearchMode, TextTokenizer,
 };
 use numpy::PyArray1;
 use pyo3::prelude::*;
@@ -72,15 +72,31 @@ fn kinds_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<MemoryKind>>
     Ok(Some(out))
 }
 
-/// `(mode, similarity, recency, importance, half_life_secs, adjust)`, as `RecallWeights._native()`
+/// `(mode, similarity, recency, importance, half_life_secs, adjust, text, fusion, rrf_k)`, as
+/// `RecallWeights._native()`
 /// builds it from the fields of `agentdb.RecallWeights` (whose defaults come from
 /// [`recall_weights_default`]); `None` for the defaults of the engine's options
 /// (`RecallOptions`, `ConsolidateOptions`).
-type WeightsArg = (String, f64, f64, f64, f64, f64);
+type WeightsArg = (String, f64, f64, f64, f64, f64, f64, String, f64);
 
 fn weights_arg(w: WeightsArg) -> PyResult<RecallWeights> {
-    let (mode, similarity, recency, importance, half_life_secs, adjust) = w;
-    Ok(RecallWeights { mode: mode.parse::<RecallMode>().or_raise()?, similarity, recency, importance, half_life_secs, adjust })
+    let (mode, similarity, recency, importance, half_life_secs, adjust, text, fusion, rrf_k) = w;
+    Ok(RecallWeights {
+        mode: mode.parse::<RecallMode>().or_raise()?,
+        similarity,
+        recency,
+        importance,
+        half_life_secs,
+        adjust,
+        text,
+        fusion: fusion.parse::<agentdb_engine::Fusion>().or_raise()?,
+        rrf_k,
+    })
+}
+
+/// A tokenizer name (`"simple"`, `"icu"`, `"ngram"`, `"ngram:2-3"`) to the engine's.
+pub(crate) fn tokenizer_arg(name: &str) -> PyResult<TextTokenizer> {
+    TextTokenizer::parse(name).or_raise()
 }
 
 /// The given weights, else `default` (the engine's for the call).
@@ -94,6 +110,9 @@ pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("MEMORY_KINDS", PyTuple::new(py, MemoryKind::ALL.iter().map(|k| k.as_str()))?)?;
     m.add("RECALL_MODES", PyTuple::new(py, RecallMode::ALL.iter().map(|k| k.as_str()))?)?;
+    m.add("SEARCH_MODES", PyTuple::new(py, SearchMode::ALL.iter().map(|k| k.as_str()))?)?;
+    m.add("FUSIONS", PyTuple::new(py, agentdb_engine::Fusion::ALL.iter().map(|k| k.as_str()))?)?;
+    m.add("DEFAULT_TEXT_TOKENIZER", TextTokenizer::default().name())?;
     // A memory given without kind or importance (`remember` fills them from `NewMemory::new`).
     let new = NewMemory::new(String::new());
     m.add("DEFAULT_MEMORY_KIND", new.kind.as_str())?;
@@ -114,11 +133,14 @@ fn weights_dict(py: Python<'_>, w: RecallWeights) -> PyResult<Bound<'_, PyDict>>
     d.set_item("importance", w.importance)?;
     d.set_item("half_life", w.half_life_secs)?;
     d.set_item("adjust", w.adjust)?;
+    d.set_item("text", w.text)?;
+    d.set_item("fusion", w.fusion.as_str())?;
+    d.set_item("rrf_k", w.rrf_k)?;
     Ok(d)
 }
 
 /// The engine's recall weights: `{"mode", "similarity", "recency", "importance", "half_life"
-/// (seconds), "adjust"}`; `linear=True`: the old linear default ([`RecallWeights::LINEAR`]).
+/// (seconds), "adjust", "text", "fusion", "rrf_k"}`; `linear=True`: the old linear default ([`RecallWeights::LINEAR`]).
 #[pyfunction]
 #[pyo3(signature = (linear=false))]
 pub fn recall_weights_default(py: Python<'_>, linear: bool) -> PyResult<Bound<'_, PyDict>> {
@@ -297,10 +319,11 @@ impl PyMemory {
         py.detach(|| m.remember(&items, v)).or_raise()
     }
 
-    /// `[(record, score, similarity or None, recency), …]`, best first. Options left `None`
-    /// take the engine's defaults (`RecallOptions::new(k)`).
+    /// `[(record, score, similarity or None, recency, text score or None), …]`, best first.
+    /// Options left `None` take the engine's defaults (`RecallOptions::new(k)`); `text` is the
+    /// query text of text and hybrid recall, `mode` `"vector"`, `"text"` or `"hybrid"`.
     #[pyo3(signature = (query, k=None, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None,
-                        weights=None, touch=None, now=None, candidates=None, exact=None))]
+                        weights=None, touch=None, now=None, candidates=None, exact=None, text=None, mode=None))]
     #[allow(clippy::too_many_arguments)]
     fn recall<'py>(
         &self,
@@ -318,7 +341,10 @@ impl PyMemory {
         now: Option<&Bound<'py, PyAny>>,
         candidates: Option<Int>,
         exact: Option<Flag>,
+        text: Option<Text>,
+        mode: Option<Text>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let search = opt_string(mode).map(|m| m.parse::<SearchMode>()).transpose().or_raise()?;
         let query = query.filter(|q| !q.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
         let k = k.map_or(Ok(agentdb_engine::DEFAULT_RECALL_K), |k| non_negative("k", *k))?;
@@ -333,13 +359,15 @@ impl PyMemory {
                 None => d.candidates,
             },
             exact: exact.map_or(d.exact, |e| *e),
+            query_text: opt_string(text),
+            search,
             ..d
         };
         let m = &self.inner;
         let hits = py.detach(|| m.recall(q, &opts)).or_raise()?;
         let out = PyList::empty(py);
         for h in hits {
-            out.append((record_tuple(py, h.record, false)?, h.score, h.similarity, h.recency))?;
+            out.append((record_tuple(py, h.record, false)?, h.score, h.similarity, h.recency, h.text_score))?;
         }
         Ok(out)
     }
@@ -442,6 +470,18 @@ impl PyMemory {
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
         let m = &self.inner;
         py.detach(|| m.flush()).or_raise()
+    }
+
+    /// The text tokenizer's name (`TextTokenizer::name`).
+    #[getter]
+    fn text_tokenizer(&self) -> String {
+        self.inner.text_tokenizer().name()
+    }
+
+    fn set_text_tokenizer(&self, py: Python<'_>, tokenizer: Text) -> PyResult<()> {
+        let t = tokenizer_arg(&tokenizer)?;
+        let m = &self.inner;
+        py.detach(|| m.set_text_tokenizer(t)).or_raise()
     }
 
     #[getter]

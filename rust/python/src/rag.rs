@@ -443,4 +443,16 @@ impl PyRag {
         let rag = &self.inner;
         py.detach(|| rag.update_text_index()).or_raise()
     }
+
+    /// The text tokenizer's name (`TextTokenizer::name`).
+    #[getter]
+    fn text_tokenizer(&self) -> String {
+        self.inner.text_tokenizer().name()
+    }
+
+    fn set_text_tokenizer(&self, py: Python<'_>, tokenizer: crate::args::Text) -> PyResult<()> {
+        let t = crate::memory::tokenizer_arg(&tokenizer)?;
+        let rag = &self.inner;
+        py.detach(|| rag.set_text_tokenizer(t)).or_raise()
+    }
 }

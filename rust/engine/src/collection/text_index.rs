@@ -1,7 +1,10 @@
 //! Full-text search (BM25) over a collection's `document` column, on Lance's inverted index.
 //!
-//! The index is Lance's own (`Index::FTS`, the "simple" tokenizer: split on whitespace and
-//! punctuation, lower-cased, ASCII-folded, English stemming and stop words). Lance does not add
+//! The index is Lance's own (`Index::FTS`) with the collection's [`TextTokenizer`] (default
+//! "simple": split on whitespace and punctuation, lower-cased, ASCII-folded, English stemming and
+//! stop words; "icu" and "ngram" for Chinese, Japanese and Korean). The tokenizer is kept in the
+//! table's schema metadata, so it survives reopening; changing it drops the index, and the next
+//! search rebuilds it with the new tokenizer. Lance does not add
 //! rows written after the index was built to it by itself; it scores them by scanning (with the
 //! index's corpus statistics), so a search is always complete, and [`Collection::update_text_index`]
 //! folds new rows in so that ranking uses exact statistics again. A text search brings the index
@@ -25,6 +28,26 @@ use crate::types::schema;
 use crate::types::value::Metadata;
 
 use crate::storage::lance::INDEX_MAINTENANCE;
+use crate::types::text::TextTokenizer;
+
+/// Lance's index parameters for a tokenizer: the same ones build the collection's FTS index and
+/// the analyzer memory stores tokenize with (see [`analyzer`]).
+pub(crate) fn fts_params(t: TextTokenizer) -> FtsIndexBuilder {
+    match t {
+        TextTokenizer::Simple => FtsIndexBuilder::default(),
+        // Lance's ICU setting removes the stop words of every language and stems English.
+        TextTokenizer::Icu => FtsIndexBuilder::default().base_tokenizer("icu".into()),
+        TextTokenizer::Ngram { min, max } => FtsIndexBuilder::default()
+            .base_tokenizer("ngram".into())
+            .ngram_min_length(min)
+            .ngram_max_length(max),
+    }
+}
+
+/// The analyzer Lance's FTS index applies for `t` (to documents and queries alike).
+pub(crate) fn analyzer(t: TextTokenizer) -> Result<Box<dyn lance_index::scalar::inverted::tokenizer::document_tokenizer::LanceTokenizer>> {
+    fts_params(t).build().map_err(|e| Error::internal(format!("building the {} tokenizer: {e}", t.name())))
+}
 
 /// The best-matching records of a text search, best first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -114,6 +137,42 @@ impl Collection {
         Ok(block_on(self.text_index_name())?.is_some())
     }
 
+    /// The tokenizer of this collection's full-text search.
+    pub fn text_tokenizer(&self) -> TextTokenizer {
+        self.layout().tokenizer
+    }
+
+    /// Sets the tokenizer of this collection's full-text search, kept with the collection (its
+    /// schema metadata: a reopened collection keeps it). When it changes, an existing text index
+    /// is dropped and the next text search rebuilds it with the new tokenizer.
+    pub fn set_text_tokenizer(&self, t: TextTokenizer) -> Result<()> {
+        self.ensure_open()?;
+        if self.layout().tokenizer == t {
+            return Ok(());
+        }
+        self.inner.store.ensure_writable()?;
+        // No flush commits (and rewrites the layout from the schema) meanwhile.
+        let _flush = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
+        block_on(async {
+            let table = &self.inner.table;
+            let native = table
+                .as_native()
+                .ok_or_else(|| Error::internal("a collection's table is not a native Lance table"))?;
+            let schema = table.schema().await?;
+            let mut meta: Vec<(String, String)> =
+                schema.metadata().iter().filter(|(k, _)| k.as_str() != schema::META_TOKENIZER).map(|(k, v)| (k.clone(), v.clone())).collect();
+            meta.push((schema::META_TOKENIZER.to_owned(), t.name()));
+            native.replace_schema_metadata(meta).await?;
+            if let Some(name) = self.text_index_name().await? {
+                let _guard = INDEX_MAINTENANCE.lock().unwrap_or_else(|p| p.into_inner());
+                table.drop_index(&name).await?;
+            }
+            Ok::<(), Error>(())
+        })?;
+        self.inner.layout.write().unwrap_or_else(|p| p.into_inner()).tokenizer = t;
+        Ok(())
+    }
+
     async fn text_index_name(&self) -> Result<Option<String>> {
         let indices = self.inner.table.list_indices().await?;
         Ok(indices
@@ -144,7 +203,7 @@ impl Collection {
                 let _guard = INDEX_MAINTENANCE.lock().unwrap_or_else(|p| p.into_inner());
                 if self.text_index_name().await?.is_none() {
                     table
-                        .create_index(&[schema::DOCUMENT], Index::FTS(FtsIndexBuilder::default()))
+                        .create_index(&[schema::DOCUMENT], Index::FTS(fts_params(self.layout().tokenizer)))
                         .execute()
                         .await?;
                 }

@@ -37,7 +37,7 @@ impl Database {
                 .create_empty_table(name, schema::new_collection_schema(dim, metric))
                 .execute(),
         )?;
-        let layout = Layout { dim, metric, meta: Vec::new() };
+        let layout = Layout { dim, metric, meta: Vec::new(), tokenizer: Default::default() };
         let c = Collection::new(name.to_owned(), table, layout, self.shared.store.clone());
         self.shared.register_consumer(Arc::new(c.clone()))?;
         registry.insert(name.to_owned(), c.clone());

@@ -67,6 +67,31 @@
 //! what decay, capacity eviction and de-duplication compare, with the same weights in both modes.
 //! Ties rank by id.
 //!
+//! # Hybrid recall
+//! Memory texts are also in an in-memory BM25 index (`text.rs`), changed by every write, so a
+//! memory is findable by its words the moment `remember` returns, whether its record is still in
+//! the collection's write buffer or already in Lance: both live in the one index and are scored
+//! with the same corpus statistics, so there is nothing to merge. [`RecallOptions::query_text`]
+//! and [`RecallOptions::search`] ([`SearchMode`]) choose the rankings: vector (the above), text
+//! (BM25 only) or hybrid (both, fused by RRF or a weighted linear sum, [`Fusion`], with weights
+//! `w_sim` and `w_text` of [`RecallWeights`]). The same filters restrict both sides. The fused
+//! relevance takes the similarity's place in the score, so recency and importance apply as
+//! above:
+//! ```text
+//! linear (default, w_text = 0.3): fused = w_sim·sim_n + w_text·bm25/max_bm25
+//!                                  (sim_n: min-max over the candidates)
+//! rrf:    fused = w_sim·(k+1)/(k + rank_v) + w_text·(k+1)/(k + rank_t)   (k = rrf_k = 60;
+//!                 a side's term is 0 for a memory outside its `candidates`)
+//! text:   fused = w_text·bm25/max_bm25
+//! relevance mode: score = min-max(fused) · adjustment;   linear mode: score = fused + strength
+//! ```
+//! The candidates are the union of the `candidates` best of each side; each is scored on both
+//! signals exactly (a text-only candidate's similarity and a vector-only one's BM25 are
+//! computed). Hits report `similarity` and `text_score` (the raw BM25, whose corpus statistics
+//! count the memories passing the filter: within one agent, that agent's memories). The tokenizer is the
+//! store's [`TextTokenizer`] (`simple` by default; `icu` or `ngram` for Chinese, Japanese and
+//! Korean), kept with the store by [`Memory::set_text_tokenizer`].
+//!
 //! # Recall
 //! Each agent's vectors are also kept here, in one contiguous block per agent, so a recall
 //! filtered to an agent is one SIMD scan of that block. When the memories passing the filters
@@ -90,6 +115,7 @@ pub use health::{MemoryHealth, MemoryStats};
 mod recall;
 mod store;
 mod table;
+mod text;
 mod types;
 
 pub use types::*;
@@ -112,6 +138,7 @@ use crate::kernels::{Kernels, Metric as KernelMetric};
 use crate::types::records::{self, Records, Vectors, MAX_ID_LEN};
 use crate::types::schema::{Metric, MAX_NAME_LEN};
 use crate::types::value::{Metadata, Value};
+use crate::types::text::TextTokenizer;
 
 /// The hidden collection of memory store `n` is `_agentdb_memory_<n>`.
 pub const MEMORY_COLLECTION_PREFIX: &str = "_agentdb_memory_";
@@ -400,7 +427,7 @@ impl Database {
 
 /// Reads every stored memory into the in-memory table.
 fn load_table(c: &Collection) -> Result<Table> {
-    let mut t = Table::new(c.dim(), c.metric());
+    let mut t = Table::new(c.dim(), c.metric(), c.text_tokenizer())?;
     let all = c.get(None, None, None, 0)?;
     let now = now_micros();
     for (i, id) in all.ids.into_iter().enumerate() {

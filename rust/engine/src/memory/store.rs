@@ -88,6 +88,23 @@ impl Memory {
             .collect())
     }
 
+    /// The tokenizer of the store's text (BM25) recall.
+    pub fn text_tokenizer(&self) -> TextTokenizer {
+        self.table().text.tokenizer()
+    }
+
+    /// Sets the tokenizer of the store's text recall (kept with the store: a reopened store
+    /// keeps it) and re-indexes every memory's text with it.
+    pub fn set_text_tokenizer(&self, tokenizer: TextTokenizer) -> Result<()> {
+        self.ensure_open()?;
+        let _w = self.write_lock();
+        if self.text_tokenizer() == tokenizer {
+            return Ok(());
+        }
+        self.shared.collection.set_text_tokenizer(tokenizer)?;
+        self.table_mut().set_tokenizer(tokenizer)
+    }
+
     /// The number of memories passing `filter`.
     pub fn count(&self, filter: &MemoryFilter) -> Result<u64> {
         self.ensure_open()?;

@@ -2,6 +2,7 @@
 //! in one contiguous block for SIMD scans; filters compiled against it.
 
 use super::*;
+use super::text::TextIndex;
 
 #[derive(Debug, Clone)]
 pub(super) struct Row {
@@ -135,11 +136,13 @@ pub(super) struct Table {
     /// Ids whose access statistics changed since they were last written.
     pub(super) pending: HashSet<String>,
     pub(super) pending_since: Option<Instant>,
+    /// BM25 over the texts, by slot (see `text.rs`).
+    pub(super) text: TextIndex,
 }
 
 impl Table {
-    pub(super) fn new(dim: usize, metric: Metric) -> Table {
-        Table {
+    pub(super) fn new(dim: usize, metric: Metric, tokenizer: TextTokenizer) -> Result<Table> {
+        Ok(Table {
             dim,
             metric,
             rows: Vec::new(),
@@ -149,7 +152,20 @@ impl Table {
             groups: HashMap::new(),
             pending: HashSet::new(),
             pending_since: None,
+            text: TextIndex::new(tokenizer)?,
+        })
+    }
+
+    /// Re-indexes every text with another tokenizer.
+    pub(super) fn set_tokenizer(&mut self, tokenizer: TextTokenizer) -> Result<()> {
+        let mut text = TextIndex::new(tokenizer)?;
+        for (s, r) in self.rows.iter().enumerate() {
+            if let Some(r) = r {
+                text.insert(s, r.text.as_deref());
+            }
         }
+        self.text = text;
+        Ok(())
     }
 
     pub(super) fn len(&self) -> usize {
@@ -194,13 +210,19 @@ impl Table {
         g.slots.push(s);
         self.pos[s] = g.slots.len() - 1;
         self.slot.insert(row.id.clone(), s);
+        self.text.insert(s, row.text.as_deref());
         self.rows[s] = Some(row);
     }
 
     /// Replaces the fields of a stored memory of the same agent, keeping its vector.
     pub(super) fn replace(&mut self, row: Row) {
         match self.slot.get(&row.id) {
-            Some(&s) if self.rows[s].as_ref().is_some_and(|r| r.agent_id == row.agent_id) => self.rows[s] = Some(row),
+            Some(&s) if self.rows[s].as_ref().is_some_and(|r| r.agent_id == row.agent_id) => {
+                if self.rows[s].as_ref().is_some_and(|r| r.text != row.text) {
+                    self.text.insert(s, row.text.as_deref());
+                }
+                self.rows[s] = Some(row)
+            }
             _ => debug_assert!(false, "replace of a memory that is not stored under that agent"),
         }
     }
@@ -229,6 +251,7 @@ impl Table {
 
     pub(super) fn remove_slot(&mut self, s: usize) {
         let Some(row) = self.rows[s].take() else { return };
+        self.text.remove(s);
         self.slot.remove(&row.id);
         self.pending.remove(&row.id);
         let dim = self.dim;
@@ -307,6 +330,29 @@ impl Table {
             }
         }
         out
+    }
+
+    /// The distance to `query` of the memories in `slots`, in that order.
+    pub(super) fn distances_of(&self, query: &[f32], slots: &[usize]) -> Vec<f32> {
+        let kern = Kernels::get();
+        let metric = match self.metric {
+            Metric::L2 => KernelMetric::L2,
+            Metric::Cosine | Metric::Dot => KernelMetric::Dot,
+        };
+        let mut q = Vec::with_capacity(self.dim);
+        self.push_vector(&mut q, query);
+        let dim = self.dim;
+        let mut d = [0f32];
+        slots
+            .iter()
+            .map(|&s| {
+                let r = self.row(s);
+                let g = &self.groups[&r.agent_id];
+                let p = self.pos[s];
+                kern.batch_f32(metric, &q, &g.vectors[p * dim..(p + 1) * dim], dim, &mut d);
+                if self.metric == Metric::Cosine { d[0].max(0.0) } else { d[0] }
+            })
+            .collect()
     }
 
     pub(super) fn row(&self, s: usize) -> &Row {

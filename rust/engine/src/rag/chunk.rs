@@ -164,12 +164,17 @@ pub fn approx_tokens(text: &str) -> usize {
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32,
-        0x3040..=0x30FF      // hiragana, katakana
+        0x1100..=0x11FF      // hangul jamo
+        | 0x3040..=0x30FF    // hiragana, katakana
+        | 0x3100..=0x312F    // bopomofo
+        | 0x3130..=0x318F    // hangul compatibility jamo
+        | 0x31F0..=0x31FF    // katakana phonetic extensions
         | 0x3400..=0x4DBF    // CJK extension A
         | 0x4E00..=0x9FFF    // CJK unified ideographs
         | 0xAC00..=0xD7AF    // hangul syllables
         | 0xF900..=0xFAFF    // CJK compatibility ideographs
-        | 0x20000..=0x2FFFF) // CJK extensions B–F
+        | 0x20000..=0x2FFFF  // CJK extensions B–F
+        | 0x30000..=0x3134F) // CJK extension G
 }
 
 /// One chunk of a document.
@@ -509,7 +514,9 @@ fn is_abbreviation(before: &str) -> bool {
     matches!((it.next(), it.next()), (Some(c), None) if c.is_uppercase())
 }
 
-/// Word boundaries of a span: maximal runs of non-whitespace.
+/// Word boundaries of a span: maximal runs of non-whitespace, also ended after a CJK clause
+/// mark (`，`, `、`, `；`, `：`), so a long Chinese or Japanese sentence, which has no spaces, is
+/// cut between clauses before it is cut between characters.
 fn words(text: &str, span: Span) -> Vec<Span> {
     let s = &text[span.start..span.end];
     let mut out = Vec::new();
@@ -522,6 +529,10 @@ fn words(text: &str, span: Span) -> Vec<Span> {
             }
             (false, None) => start = Some(i),
             _ => {}
+        }
+        if let (true, Some(st)) = (matches!(c, '，' | '、' | '；' | '：'), start) {
+            out.push(Span { start: span.start + st, end: span.start + i + c.len_utf8() });
+            start = None;
         }
     }
     if let Some(st) = start {
@@ -641,6 +652,40 @@ mod tests {
         assert_eq!(approx_tokens("the cat sat."), 4);
         assert_eq!(approx_tokens("tokenization"), 2);
         assert_eq!(approx_tokens("東京"), 2);
+    }
+
+    #[test]
+    fn cjk_characters_count_one_token_each() {
+        // Ideographs, kana and hangul one each; CJK punctuation one each, like ASCII punctuation.
+        assert_eq!(approx_tokens("北京是中国的首都。"), 9);
+        assert_eq!(approx_tokens("東京はひらがなとカタカナ"), 12);
+        assert_eq!(approx_tokens("서울은 수도"), 5);
+        // A Latin run next to CJK is counted as a word (7 letters: 2), not merged with them.
+        assert_eq!(approx_tokens("AgentDB支持中文"), 6);
+        assert_eq!(approx_tokens("𠀀𰀀"), 2); // extensions B and G
+    }
+
+    #[test]
+    fn chinese_text_is_cut_at_sentences_then_clauses() {
+        let sentence = "人工智能正在改变医疗、金融和教育等行业，深度学习是机器学习的一个分支。";
+        let n = sentence.chars().count();
+        assert_eq!(approx_tokens(sentence), n);
+        let text = sentence.repeat(6);
+        // Two sentences per chunk: every chunk ends at a full stop.
+        let o = ChunkOptions { size: 2 * n, overlap: 0, unit: SizeUnit::Tokens };
+        let cs = chunk(&text, TextFormat::Plain, &o, &ApproxTokens).unwrap();
+        assert_eq!(cs.len(), 3);
+        assert!(cs.iter().all(|c| c.tokens == 2 * n && c.text.ends_with('。')), "{cs:?}");
+        // Smaller than a sentence: cut after a clause mark, never inside a clause.
+        let o = ChunkOptions { size: 25, overlap: 0, unit: SizeUnit::Tokens };
+        let cs = chunk(sentence, TextFormat::Plain, &o, &ApproxTokens).unwrap();
+        let texts: Vec<&str> = cs.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["人工智能正在改变医疗、金融和教育等行业，", "深度学习是机器学习的一个分支。"]);
+        assert!(cs.iter().all(|c| c.tokens <= 25));
+        let cps: Vec<char> = sentence.chars().collect();
+        for c in &cs {
+            assert_eq!(cps[c.char_start..c.char_end].iter().collect::<String>(), c.text);
+        }
     }
 
     #[test]

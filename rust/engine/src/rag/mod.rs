@@ -192,6 +192,18 @@ impl Rag {
         self.chunks.update_text_index()
     }
 
+    /// The tokenizer of text and hybrid retrieval over the chunks.
+    pub fn text_tokenizer(&self) -> crate::types::text::TextTokenizer {
+        self.chunks.text_tokenizer()
+    }
+
+    /// Sets the tokenizer of text and hybrid retrieval (kept with the store; the chunks' text
+    /// index is rebuilt with it on the next search). "icu" or "ngram" for Chinese, Japanese and
+    /// Korean documents.
+    pub fn set_text_tokenizer(&self, tokenizer: crate::types::text::TextTokenizer) -> Result<()> {
+        self.chunks.set_text_tokenizer(tokenizer)
+    }
+
     /// Deletes documents (all their chunks); returns how many chunks were deleted.
     pub fn delete(&self, doc_ids: &[String]) -> Result<u64> {
         if doc_ids.is_empty() {

@@ -5,4 +5,5 @@ pub(crate) mod arrow_in;
 pub(crate) mod filter;
 pub(crate) mod records;
 pub(crate) mod schema;
+pub(crate) mod text;
 pub(crate) mod value;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::types::text::TextTokenizer;
 use crate::types::value::{MetaType, RESERVED_KEYS};
 
 pub const ID: &str = "id";
@@ -17,6 +18,8 @@ pub const UPDATED_AT: &str = "updated_at";
 
 const META_METRIC: &str = "agentdb.metric";
 const META_FORMAT: &str = "agentdb.format";
+/// The full-text tokenizer ([`TextTokenizer::name`]); absent: the default (`simple`).
+pub(crate) const META_TOKENIZER: &str = "agentdb.text_tokenizer";
 const FORMAT_VERSION: &str = "1";
 
 pub const MAX_NAME_LEN: usize = 128;
@@ -133,6 +136,8 @@ pub(crate) struct Layout {
     pub metric: Metric,
     /// Metadata columns in schema order.
     pub meta: Vec<(String, MetaType)>,
+    /// The full-text tokenizer (schema metadata [`META_TOKENIZER`]).
+    pub tokenizer: TextTokenizer,
 }
 
 impl Layout {
@@ -159,7 +164,11 @@ impl Layout {
                 .ok_or_else(|| not_ours(format!("column '{}' has unsupported type {}", f.name(), f.data_type())))?;
             meta.push((f.name().clone(), t));
         }
-        Ok(Layout { dim, metric, meta })
+        let tokenizer = match schema.metadata().get(META_TOKENIZER) {
+            Some(t) => TextTokenizer::parse(t).map_err(|e| not_ours(e.to_string()))?,
+            None => TextTokenizer::default(),
+        };
+        Ok(Layout { dim, metric, meta, tokenizer })
     }
 
     pub fn meta_type(&self, key: &str) -> Option<MetaType> {

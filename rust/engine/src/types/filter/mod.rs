@@ -330,6 +330,7 @@ pub(crate) mod fuzzing {
         Layout {
             dim: 2,
             metric: crate::types::schema::Metric::L2,
+            tokenizer: Default::default(),
             meta: vec![
                 ("s".into(), MetaType::Str),
                 ("i".into(), MetaType::Int),

@@ -6,6 +6,7 @@ fn layout() -> Layout {
     Layout {
         dim: 2,
         metric: Metric::L2,
+        tokenizer: Default::default(),
         meta: vec![
             ("lang".into(), MetaType::Str),
             ("year".into(), MetaType::Int),
