@@ -82,5 +82,6 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use admin::{list_backups, prune_backups, restore, verify_backup, BackupFile, BackupPoint, Problem, ProblemKind, PruneReport, VerifyReport, BACKUP_TAG_PREFIX};
 pub use graph::{
     Direction as GraphDirection, Entity, EntityHit, Fact, FactCorrection, FactObject, FactQuery, Graph, Neighbor, NewEntity, NewFact,
-    MAX_GRAPH_NAME_LEN, MAX_GRAPH_TEXT_LEN, MAX_HOPS,
+    DEFAULT_ENTITY_K as GRAPH_DEFAULT_ENTITY_K, DEFAULT_FACTS_LIMIT as GRAPH_DEFAULT_FACTS_LIMIT, MAX_GRAPH_NAME_LEN, MAX_GRAPH_TEXT_LEN,
+    MAX_HOPS as GRAPH_MAX_HOPS,
 };

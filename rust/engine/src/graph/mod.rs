@@ -52,6 +52,10 @@ pub const MAX_GRAPH_NAME_LEN: usize = 128;
 pub const MAX_GRAPH_TEXT_LEN: usize = 4096;
 /// The most hops a traversal may take.
 pub const MAX_HOPS: usize = 64;
+/// How many facts [`Graph::facts_for_text`] returns when its caller gives no limit.
+pub const DEFAULT_FACTS_LIMIT: usize = 20;
+/// How many entities [`Graph::search_entities`] returns when its caller gives no `k`.
+pub const DEFAULT_ENTITY_K: usize = 10;
 /// The largest embedding dimension of a graph.
 pub const MAX_GRAPH_DIM: usize = crate::types::schema::MAX_DIM;
 
