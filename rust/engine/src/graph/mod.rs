@@ -293,6 +293,15 @@ impl Inner {
     }
 
     fn apply(&self, w: &mut Writer, lsn: u64, ops: &[Op], replay: bool) {
+        if replay && lsn <= w.skip {
+            // Already in the table, so already loaded: a flush writes every record up to the
+            // one it reports in one append (drops first), in LSN order, so the table holding LSN
+            // `skip` holds every record before it. Applying it again would add its fact versions
+            // twice (a crash between the Lance commit and the log's trim leaves it in both).
+            w.applied = w.applied.max(lsn);
+            w.next_lsn = w.next_lsn.max(lsn + 1);
+            return;
+        }
         let mut graphs = self.graphs.write().unwrap_or_else(|p| p.into_inner());
         for (seq, op) in ops.iter().enumerate() {
             apply_op(&mut graphs, op);
@@ -303,7 +312,7 @@ impl Inner {
             }
             if let Op::Drop { graph } = op {
                 w.pending.push(Pending::Delete { graph: graph.clone(), upto: lsn });
-            } else if !(replay && lsn <= w.skip) {
+            } else {
                 w.pending.push(Pending::Append(Row { lsn, seq: seq as u32, op: op.clone() }));
             }
         }
