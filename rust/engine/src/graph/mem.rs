@@ -20,6 +20,8 @@ pub(crate) struct GraphData {
     /// Mention phrases (the word tokens of a name or alias) by their first token, for
     /// [`GraphData::mentioned`].
     pub phrases: HashMap<String, BTreeSet<(Vec<String>, String)>>,
+    /// Per entity, the words of its name, aliases and type (what text search matches).
+    pub words: HashMap<String, std::collections::HashSet<String>>,
 }
 
 fn is_cjk(c: char) -> bool {
@@ -77,6 +79,8 @@ impl GraphData {
                 self.phrases.entry(first.clone()).or_default().insert((t.clone(), e.id.clone()));
             }
         }
+        let words = labels(&e).chain(e.type_.iter()).flat_map(|x| tokens(x)).collect();
+        self.words.insert(e.id.clone(), words);
         self.entities.insert(e.id.clone(), e);
     }
 
@@ -135,43 +139,48 @@ impl GraphData {
         }
     }
 
+    /// The believed versions of the facts naming `entity` (per `dir`) that the query selects,
+    /// by reference, in fact-id order.
+    fn selected<'a: 'b, 'b>(&'a self, entity: &'b str, q: &'b FactQuery, dir: Direction, now: i64) -> impl Iterator<Item = &'a Fact> + 'b {
+        let (out, inc) = match self.by_entity.get(entity) {
+            Some((o, i)) => (Some(o), Some(i)),
+            None => (None, None),
+        };
+        let ids: Box<dyn Iterator<Item = &'a String> + 'a> = match (dir, out, inc) {
+            (_, None, _) | (_, _, None) => Box::new(std::iter::empty()),
+            (Direction::Out, Some(o), _) => Box::new(o.iter()),
+            (Direction::In, _, Some(i)) => Box::new(i.iter()),
+            (Direction::Both, Some(o), Some(i)) => Box::new(o.union(i)),
+        };
+        ids.filter_map(move |id| self.version_at(id, q.known_at)).filter(move |f| {
+            // A version recorded before a correction made the fact name this entity is not about it.
+            let names = f.subject == entity || matches!(&f.object, FactObject::Entity(o) if o == entity);
+            names && self.matches(f, q, now)
+        })
+    }
+
     /// The facts about an entity (as subject, or as object) that the query selects, believed at
     /// its `known_at`, ordered by valid_from then id.
     pub fn facts_of(&self, entity: &str, q: &FactQuery, dir: Direction, now: i64) -> Vec<Fact> {
-        let Some((out, inc)) = self.by_entity.get(entity) else { return Vec::new() };
-        let ids: Box<dyn Iterator<Item = &String>> = match dir {
-            Direction::Out => Box::new(out.iter()),
-            Direction::In => Box::new(inc.iter()),
-            Direction::Both => Box::new(out.union(inc)),
-        };
-        let mut facts: Vec<Fact> = ids
-            .filter_map(|id| self.version_at(id, q.known_at))
-            .filter(|f| {
-                // A version recorded before the fact named this entity is not about it.
-                let names = f.subject == entity || matches!(&f.object, FactObject::Entity(o) if o == entity);
-                names && self.matches(f, q, now)
-            })
-            .cloned()
-            .collect();
+        let mut facts: Vec<Fact> = self.selected(entity, q, dir, now).cloned().collect();
         facts.sort_by(|a, b| (a.valid_from, &a.id).cmp(&(b.valid_from, &b.id)));
         facts
     }
 
-    /// The entities one selected entity-to-entity fact away, with the fact, in a fixed order.
-    fn steps(&self, entity: &str, q: &FactQuery, dir: Direction, now: i64) -> Vec<(String, Fact)> {
-        let mut out: Vec<(String, Fact)> = Vec::new();
-        for f in self.facts_of(entity, q, dir, now) {
+    /// The entities one selected entity-to-entity fact away, with the fact, in a fixed order (by
+    /// entity, then fact id), borrowed: traversals clone only the facts of the path they return.
+    fn steps<'a>(&'a self, entity: &str, q: &FactQuery, dir: Direction, now: i64) -> Vec<(&'a str, &'a Fact)> {
+        let mut out: Vec<(&str, &Fact)> = Vec::new();
+        for f in self.selected(entity, q, dir, now) {
             let FactObject::Entity(o) = &f.object else { continue };
-            let forward = f.subject == entity && dir != Direction::In;
-            let backward = o == entity && dir != Direction::Out;
-            if forward {
-                out.push((o.clone(), f.clone()));
+            if f.subject == entity && dir != Direction::In {
+                out.push((o.as_str(), f));
             }
-            if backward && f.subject != *o {
-                out.push((f.subject.clone(), f.clone()));
+            if o == entity && dir != Direction::Out && f.subject != *o {
+                out.push((f.subject.as_str(), f));
             }
         }
-        out.sort_by(|a, b| (&a.0, &a.1.id).cmp(&(&b.0, &b.1.id)));
+        out.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
         out
     }
 
@@ -188,10 +197,10 @@ impl GraphData {
                 continue;
             }
             for (next, _) in self.steps(&e, q, dir, now) {
-                if !seen.contains_key(&next) {
-                    seen.insert(next.clone(), d + 1);
-                    out.push(Neighbor { entity: next.clone(), hops: d + 1 });
-                    queue.push_back(next);
+                if !seen.contains_key(next) {
+                    seen.insert(next.to_owned(), d + 1);
+                    out.push(Neighbor { entity: next.to_owned(), hops: d + 1 });
+                    queue.push_back(next.to_owned());
                 }
             }
         }
@@ -204,7 +213,7 @@ impl GraphData {
         if from == to {
             return Some(Vec::new());
         }
-        let mut prev: HashMap<String, (String, Fact)> = HashMap::new();
+        let mut prev: HashMap<String, (String, &Fact)> = HashMap::new();
         let mut depth: HashMap<String, usize> = HashMap::from([(from.to_owned(), 0)]);
         let mut queue = VecDeque::from([from.to_owned()]);
         while let Some(e) = queue.pop_front() {
@@ -213,22 +222,22 @@ impl GraphData {
                 continue;
             }
             for (next, fact) in self.steps(&e, q, dir, now) {
-                if depth.contains_key(&next) {
+                if depth.contains_key(next) {
                     continue;
                 }
-                depth.insert(next.clone(), d + 1);
-                prev.insert(next.clone(), (e.clone(), fact));
+                depth.insert(next.to_owned(), d + 1);
+                prev.insert(next.to_owned(), (e.clone(), fact));
                 if next == to {
                     let mut path = Vec::new();
                     let mut at = to.to_owned();
                     while let Some((p, f)) = prev.remove(&at) {
-                        path.push(f);
+                        path.push(f.clone());
                         at = p;
                     }
                     path.reverse();
                     return Some(path);
                 }
-                queue.push_back(next);
+                queue.push_back(next.to_owned());
             }
         }
         None

@@ -1001,6 +1001,8 @@ impl Graph {
             }
             let query_words: Vec<String> = text.map(mem::tokens).unwrap_or_default();
             let lowered = text.map(str::to_lowercase);
+            // The entities named exactly so (any case), from the name index.
+            let exact = lowered.as_ref().and_then(|l| g.names.get(l));
             let mut hits = Vec::new();
             for e in g.entities.values() {
                 if type_.is_some_and(|t| e.type_.as_deref() != Some(t)) {
@@ -1008,16 +1010,14 @@ impl Graph {
                 }
                 let text_score = match &lowered {
                     None => None,
-                    Some(l) => {
-                        if std::iter::once(&e.name).chain(&e.aliases).any(|x| x.to_lowercase() == *l) {
+                    Some(_) => {
+                        if exact.is_some_and(|ids| ids.contains(&e.id)) {
                             Some(1.0)
                         } else {
-                            let words: std::collections::HashSet<String> = std::iter::once(&e.name)
-                                .chain(&e.aliases)
-                                .chain(e.type_.iter())
-                                .flat_map(|x| mem::tokens(x))
-                                .collect();
-                            let found = query_words.iter().filter(|w| words.contains(*w)).count();
+                            let found = match g.words.get(&e.id) {
+                                Some(words) => query_words.iter().filter(|w| words.contains(*w)).count(),
+                                None => 0,
+                            };
                             if found == 0 || query_words.is_empty() {
                                 None
                             } else {
@@ -1039,11 +1039,12 @@ impl Graph {
                     (None, Some(v)) => v / 2.0,
                     _ => continue,
                 };
-                hits.push(EntityHit { entity: e.clone(), score });
+                hits.push((e, score));
             }
-            hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.entity.id.cmp(&b.entity.id)));
+            // Ranked by reference: only the k returned are copied.
+            hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id)));
             hits.truncate(k);
-            Ok(hits)
+            Ok(hits.into_iter().map(|(e, score)| EntityHit { entity: e.clone(), score }).collect())
         })
     }
 
