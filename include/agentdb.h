@@ -221,6 +221,36 @@
 #define AGENTDB_STORE_STATE 4
 
 /**
+ * Traversals follow facts both ways (the default).
+ */
+#define AGENTDB_GRAPH_BOTH 0
+
+/**
+ * Only from subject to object.
+ */
+#define AGENTDB_GRAPH_OUT 1
+
+/**
+ * Only from object to subject.
+ */
+#define AGENTDB_GRAPH_IN 2
+
+/**
+ * Keeps a fact's `valid_to` in `agentdb_graph_correct`.
+ */
+#define AGENTDB_GRAPH_KEEP 0
+
+/**
+ * Sets it to `valid_to_us`.
+ */
+#define AGENTDB_GRAPH_SET 1
+
+/**
+ * Clears it (the fact is valid from `valid_from` on).
+ */
+#define AGENTDB_GRAPH_REOPEN 2
+
+/**
  * What a call returns: `AGENTDB_OK` (0) on success, otherwise the kind of failure.
  * `agentdb_errmsg()` then gives a message for people.
  *
@@ -333,6 +363,28 @@ typedef struct agentdb_context agentdb_context;
  * An open database (from `agentdb_db_open`, freed by `agentdb_db_close`).
  */
 typedef struct agentdb_db agentdb_db;
+
+/**
+ * A knowledge graph (from `agentdb_graph_open`, freed by `agentdb_graph_close`).
+ */
+typedef struct agentdb_graph agentdb_graph;
+
+/**
+ * Entities of a knowledge graph (from `agentdb_graph_get_entity`, `agentdb_graph_find_entities`,
+ * `agentdb_graph_search_entities`), freed by `agentdb_graph_entities_free`.
+ */
+typedef struct agentdb_graph_entities agentdb_graph_entities;
+
+/**
+ * Facts of a knowledge graph (from `agentdb_graph_get_facts` and the other fact reads), freed by
+ * `agentdb_graph_facts_free`.
+ */
+typedef struct agentdb_graph_facts agentdb_graph_facts;
+
+/**
+ * Neighbours of an entity (from `agentdb_graph_get_neighbors`), freed by `agentdb_graph_neighbors_free`.
+ */
+typedef struct agentdb_graph_neighbors agentdb_graph_neighbors;
 
 /**
  * Memories from `agentdb_memory_recall` or `agentdb_memory_get`, freed by `agentdb_memories_free`.
@@ -1191,6 +1243,121 @@ typedef struct agentdb_problem {
     bool repairable;
     bool repaired;
 } agentdb_problem;
+
+/**
+ * Which facts a read selects. Start from `agentdb_graph_query_default()` (valid now, as
+ * currently believed, every predicate, both directions) and set what you need.
+ */
+typedef struct agentdb_graph_query {
+    /**
+     * `sizeof(agentdb_graph_query)`, set by `agentdb_graph_query_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * Valid at `as_of_us` (microseconds since the epoch) if `has_as_of`, else now.
+     */
+    bool has_as_of;
+    int64_t as_of_us;
+    /**
+     * Valid at some instant of [`during_from_us`, `during_to_us`) if `has_during` (the end is
+     * unbounded when `during_open_end`); excludes `has_as_of`.
+     */
+    bool has_during;
+    bool during_open_end;
+    int64_t during_from_us;
+    int64_t during_to_us;
+    /**
+     * As believed at transaction time `known_at_us` if `has_known_at`, else the latest versions.
+     */
+    bool has_known_at;
+    int64_t known_at_us;
+    /**
+     * Only these `n_predicates` predicates (NULL / 0: every predicate).
+     */
+    const char *const *predicates;
+    size_t n_predicates;
+    /**
+     * `AGENTDB_GRAPH_BOTH`, `AGENTDB_GRAPH_OUT` or `AGENTDB_GRAPH_IN`.
+     */
+    int32_t direction;
+} agentdb_graph_query;
+
+/**
+ * One version of a fact, as `agentdb_graph_facts_get` hands it out. The strings point into the
+ * `agentdb_graph_facts` object and live until its free. Times are microseconds since the epoch.
+ */
+typedef struct agentdb_graph_fact {
+    const char *id;
+    /**
+     * 1 for the fact as first recorded, one more per change.
+     */
+    uint32_t version;
+    const char *subject;
+    const char *predicate;
+    /**
+     * An entity id when `object_is_entity`, else the literal.
+     */
+    const char *object;
+    bool object_is_entity;
+    /**
+     * Valid from `valid_from_us` (inclusive) to `valid_to_us` (exclusive) when `has_valid_to`.
+     */
+    int64_t valid_from_us;
+    int64_t valid_to_us;
+    bool has_valid_to;
+    /**
+     * When this version was recorded, and (if `has_superseded_at`) when a later one replaced it.
+     */
+    int64_t recorded_at_us;
+    int64_t superseded_at_us;
+    bool has_superseded_at;
+    double confidence;
+    /**
+     * How many source memory ids (`agentdb_graph_facts_source`).
+     */
+    size_t n_sources;
+} agentdb_graph_fact;
+
+/**
+ * One entity, as `agentdb_graph_entities_get` hands it out (pointers live until the free).
+ */
+typedef struct agentdb_graph_entity {
+    const char *id;
+    const char *name;
+    /**
+     * NULL when it has no type.
+     */
+    const char *type_;
+    /**
+     * How many aliases (`agentdb_graph_entities_alias`).
+     */
+    size_t n_aliases;
+    /**
+     * A JSON object.
+     */
+    const char *metadata_json;
+    /**
+     * `dim` floats, or NULL (and 0) without an embedding.
+     */
+    const float *embedding;
+    size_t dim;
+    /**
+     * When this version of the entity was recorded (microseconds since the epoch).
+     */
+    int64_t recorded_at_us;
+    /**
+     * The search score (`agentdb_graph_search_entities`); 1 for the other calls.
+     */
+    double score;
+} agentdb_graph_entity;
+
+/**
+ * An entity reached by `agentdb_graph_get_neighbors`, `hops` facts away.
+ */
+typedef struct agentdb_graph_neighbor {
+    const char *entity_id;
+    size_t hops;
+} agentdb_graph_neighbor;
 
 /**
  * Cosine distance, `1 - cos(a, b)`.
@@ -3123,6 +3290,350 @@ enum agentdb_status agentdb_prune_backups(const char *dest,
 enum agentdb_status agentdb_verify_backup(const char *src,
                                           uint64_t at,
                                           struct agentdb_report **out_report);
+
+/**
+ * The default query (see `agentdb_graph_query`).
+ */
+struct agentdb_graph_query agentdb_graph_query_default(void);
+
+/**
+ * Opens knowledge graph `name` of `db`, creating it if it does not exist, and writes its handle
+ * to `*out_graph` (free it with `agentdb_graph_close`; NULL on failure). `dim` is the dimension
+ * of entity embeddings, fixed when the graph is created (0: no embeddings for a new graph, any
+ * for an existing one; an existing graph with another is `AGENTDB_DIMENSION_MISMATCH`).
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `out_graph` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_open(const struct agentdb_db *db,
+                                       const char *name,
+                                       size_t dim,
+                                       struct agentdb_graph **out_graph);
+
+/**
+ * Frees a graph handle (the graph stays in the database). NULL does nothing.
+ */
+enum agentdb_status agentdb_graph_close(struct agentdb_graph *graph);
+
+/**
+ * Deletes knowledge graph `name` and everything in it (`AGENTDB_COLLECTION_NOT_FOUND` if absent).
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated.
+ */
+enum agentdb_status agentdb_graph_drop(const struct agentdb_db *db, const char *name);
+
+/**
+ * Writes the names of the knowledge graphs of `db`, sorted, to `*out_names` (free with
+ * `agentdb_strings_free`).
+ *
+ * # Safety
+ * `out_names` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_list(const struct agentdb_db *db,
+                                       struct agentdb_strings **out_names);
+
+/**
+ * Adds an entity, or replaces the one with id `id` (NULL: a new id), and writes its id to
+ * `*out_id` as a one-string `agentdb_strings` (NULL `out_id`: not returned). `type_` and
+ * `metadata_json` (a JSON object) may be NULL; `aliases` holds `n_aliases` strings; `embedding`
+ * holds `dim` floats (NULL / 0: none).
+ *
+ * # Safety
+ * Strings NULL or NUL-terminated; `aliases` NULL or `n_aliases` strings; `embedding` NULL or
+ * `dim` floats; `out_id` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_add_entity(const struct agentdb_graph *graph,
+                                             const char *id,
+                                             const char *name,
+                                             const char *type_,
+                                             const char *const *aliases,
+                                             size_t n_aliases,
+                                             const float *embedding,
+                                             size_t dim,
+                                             const char *metadata_json,
+                                             struct agentdb_strings **out_id);
+
+/**
+ * Declares whether `predicate` is single-valued (a new fact on it closes the one it contradicts).
+ *
+ * # Safety
+ * `predicate` is NULL or NUL-terminated.
+ */
+enum agentdb_status agentdb_graph_declare_predicate(const struct agentdb_graph *graph,
+                                                    const char *predicate,
+                                                    bool single_valued);
+
+/**
+ * Adds a fact `subject predicate object` (the object an entity id when `object_is_entity`, else
+ * a literal), valid from `valid_from_us` (if `has_valid_from`, else from now) to `valid_to_us`
+ * (if `has_valid_to`), taken from the memories `sources` (`n_sources`), with `confidence` (a
+ * negative value: the default, 1). Writes its id to `*out_id` (as for `agentdb_graph_add_entity`).
+ *
+ * # Safety
+ * Strings NUL-terminated; `sources` NULL or `n_sources` strings; `out_id` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_add_fact(const struct agentdb_graph *graph,
+                                           const char *subject,
+                                           const char *predicate,
+                                           const char *object,
+                                           bool object_is_entity,
+                                           bool has_valid_from,
+                                           int64_t valid_from_us,
+                                           bool has_valid_to,
+                                           int64_t valid_to_us,
+                                           const char *const *sources,
+                                           size_t n_sources,
+                                           double confidence,
+                                           struct agentdb_strings **out_id);
+
+/**
+ * Ends fact `fact_id`'s validity at `at_us` (if `has_at`, else now), as a new version; writes
+ * that version to `*out_facts` (one fact; NULL: not returned).
+ *
+ * # Safety
+ * `fact_id` NUL-terminated; `out_facts` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_invalidate(const struct agentdb_graph *graph,
+                                             const char *fact_id,
+                                             bool has_at,
+                                             int64_t at_us,
+                                             struct agentdb_graph_facts **out_facts);
+
+/**
+ * Corrects fact `fact_id` (it was recorded wrong): a new version with the object (if `object`
+ * is not NULL), `valid_from` (if `has_valid_from`), `valid_to` (per `valid_to_mode`:
+ * `AGENTDB_GRAPH_KEEP`, `_SET` or `_REOPEN`), sources (if `sources` is not NULL) and confidence
+ * (if not negative) changed; the old version stays. Writes the new version to `*out_facts`.
+ *
+ * # Safety
+ * Strings NULL or NUL-terminated; `sources` NULL or `n_sources` strings; `out_facts` NULL or
+ * writable.
+ */
+enum agentdb_status agentdb_graph_correct(const struct agentdb_graph *graph,
+                                          const char *fact_id,
+                                          const char *object,
+                                          bool object_is_entity,
+                                          bool has_valid_from,
+                                          int64_t valid_from_us,
+                                          int32_t valid_to_mode,
+                                          int64_t valid_to_us,
+                                          const char *const *sources,
+                                          size_t n_sources,
+                                          double confidence,
+                                          struct agentdb_graph_facts **out_facts);
+
+/**
+ * The facts about entity `entity_id` that `query` selects (NULL: the default query), ordered by
+ * valid_from, to `*out_facts` (free with `agentdb_graph_facts_free`).
+ *
+ * # Safety
+ * `entity_id` NUL-terminated; `query` NULL or a query from `agentdb_graph_query_default()`;
+ * `out_facts` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_get_facts(const struct agentdb_graph *graph,
+                                            const char *entity_id,
+                                            const struct agentdb_graph_query *query,
+                                            struct agentdb_graph_facts **out_facts);
+
+/**
+ * Every version of fact `fact_id`, oldest first (none: no such fact), to `*out_facts`.
+ *
+ * # Safety
+ * `fact_id` NUL-terminated; `out_facts` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_fact_history(const struct agentdb_graph *graph,
+                                               const char *fact_id,
+                                               struct agentdb_graph_facts **out_facts);
+
+/**
+ * The entities within `hops` facts of `entity_id` (following facts between entities that
+ * `query` selects), nearest first, to `*out_neighbors` (free with `agentdb_graph_neighbors_free`).
+ *
+ * # Safety
+ * As for `agentdb_graph_get_facts`.
+ */
+enum agentdb_status agentdb_graph_get_neighbors(const struct agentdb_graph *graph,
+                                                const char *entity_id,
+                                                size_t hops,
+                                                const struct agentdb_graph_query *query,
+                                                struct agentdb_graph_neighbors **out_neighbors);
+
+/**
+ * A shortest chain of facts from `from_id` to `to_id` in at most `max_hops` (0: the most the
+ * engine allows), to `*out_facts`; `*out_found` says whether there is one (false: `*out_facts`
+ * is an empty list). From an entity to itself: found, no facts.
+ *
+ * # Safety
+ * As for `agentdb_graph_get_facts`; `out_found` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_shortest_path(const struct agentdb_graph *graph,
+                                                const char *from_id,
+                                                const char *to_id,
+                                                size_t max_hops,
+                                                const struct agentdb_graph_query *query,
+                                                bool *out_found,
+                                                struct agentdb_graph_facts **out_facts);
+
+/**
+ * The facts about the entities `text` mentions (names or aliases as whole words, ignoring
+ * case), valid at `as_of_us` (if `has_as_of`, else now), at most `limit` (0: the engine's
+ * default), each with its source memory ids, to `*out_facts`.
+ *
+ * # Safety
+ * `text` NUL-terminated; `out_facts` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_get_facts_for_text(const struct agentdb_graph *graph,
+                                                     const char *text,
+                                                     bool has_as_of,
+                                                     int64_t as_of_us,
+                                                     size_t limit,
+                                                     struct agentdb_graph_facts **out_facts);
+
+/**
+ * The entity `entity_id` (a list of one, or none) to `*out_entities`.
+ *
+ * # Safety
+ * `entity_id` NUL-terminated; `out_entities` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_get_entity(const struct agentdb_graph *graph,
+                                             const char *entity_id,
+                                             struct agentdb_graph_entities **out_entities);
+
+/**
+ * Entities by `text` (NULL: none), by `vector` (`dim` floats; NULL / 0: none) or both, best
+ * first, at most `k` (0: the engine's default), of type `type_` only (NULL: any), with their
+ * scores, to `*out_entities`. Exact names and aliases: `agentdb_graph_find_entities`.
+ *
+ * # Safety
+ * Strings NULL or NUL-terminated; `vector` NULL or `dim` floats; `out_entities` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_search_entities(const struct agentdb_graph *graph,
+                                                  const char *text,
+                                                  const float *vector,
+                                                  size_t dim,
+                                                  size_t k,
+                                                  const char *type_,
+                                                  struct agentdb_graph_entities **out_entities);
+
+/**
+ * The entities whose name or an alias is `name` (ignoring case), to `*out_entities` (score 1).
+ *
+ * # Safety
+ * `name` NUL-terminated; `out_entities` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_find_entities(const struct agentdb_graph *graph,
+                                                const char *name,
+                                                struct agentdb_graph_entities **out_entities);
+
+/**
+ * Writes how many entities and facts (each fact once) the graph holds.
+ *
+ * # Safety
+ * `out_entities` and `out_facts` NULL or writable.
+ */
+enum agentdb_status agentdb_graph_count(const struct agentdb_graph *graph,
+                                        size_t *out_entities,
+                                        size_t *out_facts);
+
+/**
+ * Writes what is buffered to Lance now (the database does this about every second).
+ */
+enum agentdb_status agentdb_graph_flush(const struct agentdb_graph *graph);
+
+/**
+ * Writes the number of facts to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_facts_count(const struct agentdb_graph_facts *facts,
+                                              size_t *out_count);
+
+/**
+ * Writes fact `i` to `*out`.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_facts_get(const struct agentdb_graph_facts *facts,
+                                            size_t i,
+                                            struct agentdb_graph_fact *out);
+
+/**
+ * Writes source memory id `j` of fact `i` to `*out` (it lives until the free).
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_facts_source(const struct agentdb_graph_facts *facts,
+                                               size_t i,
+                                               size_t j,
+                                               const char **out);
+
+/**
+ * Frees an `agentdb_graph_facts` (NULL: nothing).
+ */
+enum agentdb_status agentdb_graph_facts_free(struct agentdb_graph_facts *facts);
+
+/**
+ * Writes the number of entities to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_entities_count(const struct agentdb_graph_entities *entities,
+                                                 size_t *out_count);
+
+/**
+ * Writes entity `i` to `*out`.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_entities_get(const struct agentdb_graph_entities *entities,
+                                               size_t i,
+                                               struct agentdb_graph_entity *out);
+
+/**
+ * Writes alias `j` of entity `i` to `*out`.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_entities_alias(const struct agentdb_graph_entities *entities,
+                                                 size_t i,
+                                                 size_t j,
+                                                 const char **out);
+
+/**
+ * Frees an `agentdb_graph_entities` (NULL: nothing).
+ */
+enum agentdb_status agentdb_graph_entities_free(struct agentdb_graph_entities *entities);
+
+/**
+ * Writes the number of neighbours to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_neighbors_count(const struct agentdb_graph_neighbors *neighbors,
+                                                  size_t *out_count);
+
+/**
+ * Writes neighbour `i` to `*out`.
+ *
+ * # Safety
+ * `out` is NULL or writable.
+ */
+enum agentdb_status agentdb_graph_neighbors_get(const struct agentdb_graph_neighbors *neighbors,
+                                                size_t i,
+                                                struct agentdb_graph_neighbor *out);
+
+/**
+ * Frees an `agentdb_graph_neighbors` (NULL: nothing).
+ */
+enum agentdb_status agentdb_graph_neighbors_free(struct agentdb_graph_neighbors *neighbors);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -328,6 +328,8 @@ export interface MemoryHit {
   record: MemoryRecord
   score: number
   similarity?: number
+  /** The BM25 score, when the text ranking found this memory. */
+  textScore?: number
   recency: number
 }
 
@@ -475,6 +477,10 @@ export interface RecallOptionsArg {
   now?: number
   candidates?: number
   exact?: boolean
+  /** The query's text, for text and hybrid recall (BM25 over the memory texts). */
+  queryText?: string
+  /** "vector", "text" or "hybrid" (default: hybrid with a vector, a text and stored texts). */
+  search?: string
 }
 
 /** Recall weights; each left out takes the engine's default. */
@@ -486,6 +492,12 @@ export interface RecallWeightsArg {
   importance?: number
   halfLifeSecs?: number
   adjust?: number
+  /** The text (BM25) ranking's weight in text and hybrid recall. */
+  text?: number
+  /** How hybrid recall fuses the rankings: "linear" or "rrf". */
+  fusion?: string
+  /** RRF's rank constant. */
+  rrfK?: number
 }
 
 /** Records read by `get`. */

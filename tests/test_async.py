@@ -102,7 +102,7 @@ class Twins:
 
 # -- the method tables -------------------------------------------------------------------------
 
-_CLASSES = [aio.AsyncDatabase, aio.AsyncCollection, aio.AsyncMemory, aio.AsyncState, aio.AsyncRag]
+_CLASSES = [aio.AsyncDatabase, aio.AsyncCollection, aio.AsyncMemory, aio.AsyncState, aio.AsyncRag, aio.AsyncGraph]
 _DUNDERS = {"__len__", "__contains__", "__enter__", "__exit__", "__iter__", "__getitem__"}
 
 
@@ -212,6 +212,7 @@ async def test_database_and_collection_twins(tmp_path: Path) -> None:
     with pytest.raises(agentdb.ClosedError):
         await ca.count()
     t.seen["AsyncDatabase"] |= {"memory", "rag", "get_rag"}  # test_memory_twins, test_rag_twins
+    t.seen["AsyncDatabase"] |= {"graph", "list_graphs", "drop_graph"}  # test_graph_twins
     await _operations_twins(tmp_path, t)
     t.check_all(aio.AsyncDatabase)
     t.check_all(aio.AsyncCollection)
@@ -537,3 +538,72 @@ async def test_run_on_the_shared_pool() -> None:
     with pytest.raises(ZeroDivisionError):
         await aio.run(lambda: 1 / 0)
     assert await aio.run(lambda a, b=0: a + b, 1, b=2) == 3
+
+
+def _strip_graph_clock(x: Any) -> Any:
+    """A normalised graph result without what differs between two graphs written the same way:
+    generated fact ids and recording times. Lists of facts are compared as sorted: facts that tie
+    are ordered by their (generated) ids."""
+    if isinstance(x, dict):
+        return {k: _strip_graph_clock(v) for k, v in x.items() if k not in {"id", "recorded_at", "superseded_at"}}
+    if isinstance(x, list):
+        items = [_strip_graph_clock(v) for v in x]
+        return sorted(items, key=repr) if all(isinstance(v, dict) and "predicate" in v for v in items) else items
+    return x
+
+
+@pytest.mark.asyncio
+async def test_graph_twins(tmp_path: Path) -> None:
+    t = Twins()
+    t.seen["AsyncGraph"] = set()
+    async with aio.connect_async(tmp_path / "db") as db:
+        ga = await db.graph("a", dim=2)
+        assert isinstance(ga, aio.AsyncGraph) and ga.name == "a" and ga.dim == 2
+        gs = db.as_sync().graph("s", dim=2)
+        assert await db.list_graphs() == db.as_sync().list_graphs() == ["a", "s"]
+        t.seen["AsyncDatabase"] = {"graph", "list_graphs"}
+        ids: Dict[str, List[str]] = {"a": [], "s": []}
+
+        async def w(name: str, *args: Any, **kwargs: Any) -> Any:
+            got = await getattr(ga, name)(*args, **kwargs)
+            want = getattr(gs, name)(*args, **kwargs)
+            if name in ("add_fact", "add_facts"):
+                got_l, want_l = ([got], [want]) if isinstance(got, str) else (got, want)
+                assert len(got_l) == len(want_l)
+                ids["a"] += got_l
+                ids["s"] += want_l
+            else:
+                assert _strip_graph_clock(_norm(got)) == _strip_graph_clock(_norm(want)), name
+            t.seen["AsyncGraph"].add(name)
+            return got
+
+        await w("add_entity", "x", "Xavier", aliases=["X"], embedding=[1.0, 0.0])
+        await w("add_entities", [{"id": "y", "name": "Yolanda", "embedding": [0.0, 1.0]}, {"id": "z", "name": "Zed"}])
+        await w("declare_predicate", "lives_with")
+        await w("predicates")
+        t0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+        await w("add_fact", "x", "knows", entity="y", sources=["m1"], valid_from=t0)
+        await w("add_facts", [{"subject": "y", "predicate": "knows", "entity": "z", "valid_from": t0},
+                              {"subject": "z", "predicate": "age", "literal": "30", "valid_from": t0}])
+        await w("entity", "x")
+        await w("count")
+        await w("facts", "y")
+        await w("neighbors", "x", 2)
+        await w("shortest_path", "x", "z")
+        await w("find_entities", "x")
+        await w("search_entities", "xavier", vector=[1.0, 0.1])
+        await w("mentioned_entities", "did Xavier meet Zed?")
+        await w("facts_for_text", "did Xavier meet Zed?")
+        # Per-fact calls, each on its own graph's fact.
+        for name, args in (("fact", ()), ("fact_history", ()), ("invalidate", (t0 + dt.timedelta(days=1),)), ("correct", ())):
+            kwargs: Dict[str, Any] = {"confidence": 0.5} if name == "correct" else {}
+            got = await getattr(ga, name)(ids["a"][0], *args, **kwargs)
+            want = getattr(gs, name)(ids["s"][0], *args, **kwargs)
+            assert _strip_graph_clock(_norm(got)) == _strip_graph_clock(_norm(want)), name
+            t.seen["AsyncGraph"].add(name)
+        await w("flush")
+        with pytest.raises(agentdb.InvalidArgumentError):
+            await ga.neighbors("x", 0)
+        assert await db.drop_graph("a") is None
+        t.seen["AsyncDatabase"].add("drop_graph")
+    t.check_all(aio.AsyncGraph)

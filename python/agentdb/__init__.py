@@ -51,8 +51,10 @@ from .rag import Citation, Context, IngestResult, IngestSummary, Rag, RagHit
 from .memory import ConsolidationReport, Memory, MemoryHit, MemoryRecord, RecallWeights
 from . import embed
 from .state import Checkpoint, PendingWrite, State, StateVersion
+from .graph import Entity, EntityHit, Fact, Graph, Neighbor
 from . import aio
 from .aio import AsyncCollection, AsyncDatabase, AsyncMemory, AsyncRag, AsyncState, connect_async
+from .aio import AsyncGraph
 from . import admin
 from .admin import BackupPoint, Problem, PruneReport, VerifyReport, list_backups, prune_backups, restore
 
@@ -128,4 +130,10 @@ __all__ = [
     "restore",
     "list_backups",
     "prune_backups",
+    "Graph",
+    "Entity",
+    "Fact",
+    "EntityHit",
+    "Neighbor",
+    "AsyncGraph",
 ]

@@ -108,6 +108,13 @@ __all__ = [
     "store_kind",
     "verify",
     "verify_backup",
+    "GRAPH_DEFAULT_ENTITY_K",
+    "GRAPH_DEFAULT_FACTS_LIMIT",
+    "GRAPH_MAX_HOPS",
+    "Graph",
+    "drop_graph",
+    "list_graphs",
+    "open_graph",
 ]
 
 __version__: str
@@ -616,3 +623,79 @@ def list_backups(src: Union[str, PathLike[str]]) -> List[Dict[str, Any]]: ...
 def prune_backups(dest: Union[str, PathLike[str]], keep: int) -> Dict[str, Any]: ...
 def verify_backup(src: Union[str, PathLike[str]], at: Optional[int] = None) -> List[Tuple[str, str]]: ...
 def verify(db: Database, repair: bool = ...) -> Dict[str, Any]: ...
+
+# Knowledge graphs (rust/python/src/graph.rs; wrapped by agentdb/graph.py). An entity tuple is
+# (id, name, type, aliases, embedding, metadata, recorded_at); a fact tuple is (id, version,
+# subject, predicate, object, object_is_entity, valid_from, valid_to, recorded_at, superseded_at,
+# sources, confidence).
+GRAPH_DEFAULT_FACTS_LIMIT: int
+GRAPH_DEFAULT_ENTITY_K: int
+GRAPH_MAX_HOPS: int
+_EntityTuple = Tuple[str, str, Optional[str], List[str], Optional[npt.NDArray[np.float32]], Dict[str, Any], Any]
+_FactTuple = Tuple[str, int, str, str, str, bool, Any, Any, Any, Any, List[str], float]
+def open_graph(db: Database, name: str, dim: Optional[int] = None) -> Graph: ...
+def list_graphs(db: Database) -> List[str]: ...
+def drop_graph(db: Database, name: str) -> None: ...
+@final
+class Graph:
+    @property
+    def name(self) -> str: ...
+    @property
+    def dim(self) -> Optional[int]: ...
+    def add_entities(self, items: Sequence[Tuple[Any, ...]]) -> List[str]: ...
+    def entity(self, entity_id: str) -> Optional[_EntityTuple]: ...
+    def counts(self) -> Tuple[int, int]: ...
+    def declare_predicate(self, predicate: str, single_valued: bool) -> None: ...
+    def predicates(self) -> List[Tuple[str, bool]]: ...
+    def add_facts(self, items: Sequence[Tuple[Any, ...]]) -> List[str]: ...
+    def invalidate(self, fact_id: str, at: Any = None) -> _FactTuple: ...
+    def correct(
+        self,
+        fact_id: str,
+        object: Optional[str] = None,
+        object_is_entity: Optional[bool] = None,
+        valid_from: Any = None,
+        valid_to: Any = None,
+        reopen: Optional[bool] = None,
+        sources: Optional[Sequence[str]] = None,
+        confidence: Optional[float] = None,
+    ) -> _FactTuple: ...
+    def fact(self, fact_id: str, known_at: Any = None) -> Optional[_FactTuple]: ...
+    def fact_history(self, fact_id: str) -> List[_FactTuple]: ...
+    def facts(
+        self,
+        entity_id: str,
+        as_of: Any = None,
+        during: Any = None,
+        known_at: Any = None,
+        predicates: Optional[Sequence[str]] = None,
+        direction: Optional[str] = None,
+    ) -> List[_FactTuple]: ...
+    def neighbors(
+        self,
+        entity_id: str,
+        hops: int,
+        as_of: Any = None,
+        during: Any = None,
+        known_at: Any = None,
+        predicates: Optional[Sequence[str]] = None,
+        direction: Optional[str] = None,
+    ) -> List[Tuple[str, int]]: ...
+    def shortest_path(
+        self,
+        from_id: str,
+        to_id: str,
+        max_hops: Optional[int] = None,
+        as_of: Any = None,
+        during: Any = None,
+        known_at: Any = None,
+        predicates: Optional[Sequence[str]] = None,
+        direction: Optional[str] = None,
+    ) -> Optional[List[_FactTuple]]: ...
+    def find_entities(self, name: str) -> List[_EntityTuple]: ...
+    def search_entities(
+        self, text: Optional[str] = None, vector: Any = None, k: Optional[int] = None, type_: Optional[str] = None
+    ) -> List[Tuple[_EntityTuple, float]]: ...
+    def facts_for_text(self, text: str, as_of: Any = None, limit: Optional[int] = None) -> List[_FactTuple]: ...
+    def mentioned_entities(self, text: str) -> List[_EntityTuple]: ...
+    def flush(self) -> None: ...

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar, Dict, 
 from . import _native
 from .collection import Collection, Where
 from .database import Database, PathLike
+from .graph import Graph
 from .memory import Memory
 from .rag import Rag
 from .results import Record
@@ -62,6 +63,7 @@ from .state import State
 __all__ = [
     "AsyncCollection",
     "AsyncDatabase",
+    "AsyncGraph",
     "AsyncMemory",
     "AsyncRag",
     "AsyncState",
@@ -394,6 +396,35 @@ class AsyncRag(_AsyncHandle):
     __slots__ = ()
 
 
+class AsyncGraph(_AsyncHandle):
+    """Async :class:`agentdb.graph.Graph` (``AsyncDatabase.graph``)."""
+
+    _sync_class = Graph
+    _METHODS = {
+        "add_entity": None,
+        "add_entities": None,
+        "declare_predicate": None,
+        "predicates": None,
+        "add_fact": None,
+        "add_facts": None,
+        "invalidate": None,
+        "correct": None,
+        "entity": None,
+        "count": None,
+        "fact": None,
+        "fact_history": None,
+        "facts": None,
+        "neighbors": None,
+        "shortest_path": None,
+        "find_entities": None,
+        "search_entities": None,
+        "mentioned_entities": None,
+        "facts_for_text": None,
+        "flush": None,
+    }
+    __slots__ = ()
+
+
 class AsyncDatabase(_AsyncHandle):
     """Async :class:`agentdb.Database`, from :func:`connect_async`; ``async with`` closes it."""
 
@@ -409,6 +440,9 @@ class AsyncDatabase(_AsyncHandle):
         "drop_rag": None,
         "list_memories": None,
         "drop_memory": None,
+        "graph": "graph",
+        "list_graphs": None,
+        "drop_graph": None,
         "memory": "memory",
         "rag": "rag",
         "get_rag": "rag",
@@ -459,6 +493,7 @@ class AsyncDatabase(_AsyncHandle):
 _WRAPPERS: Dict[str, Callable[[Any, _Runner], Any]] = {
     "collection": AsyncCollection,
     "memory": AsyncMemory,
+    "graph": AsyncGraph,
     "rag": AsyncRag,
     "state": AsyncState,
 }

@@ -43,6 +43,7 @@ from .collection import Collection
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .admin import BackupPoint, VerifyReport
+    from .graph import Graph
     from .memory import Memory
     from .rag import Embedder, Rag, Tokenizer
     from .state import State
@@ -464,6 +465,35 @@ class Database:
         from .memory import open_memory
 
         return open_memory(self._native, name, embedder=embedder, dim=dim, metric=metric)
+
+    def graph(self, name: str = "graph", *, dim: Optional[int] = None) -> "Graph":
+        """Opens knowledge graph ``name``, creating it if needed: entities and bi-temporal facts
+        between them (what is true now, what was true then, what we believed when). See
+        :mod:`agentdb.graph`.
+
+        Args:
+            dim: the dimension of entity embeddings, fixed when the graph is created (``None``:
+                no embeddings for a new graph; any for an existing one).
+
+        Raises:
+            DimensionMismatchError: the graph exists with another dimension.
+            InvalidNameError: a bad name.
+        """
+        from .graph import Graph
+
+        return Graph(_native.open_graph(self._native, name, dim))
+
+    def list_graphs(self) -> List[str]:
+        """The names of the knowledge graphs, sorted."""
+        return _native.list_graphs(self._native)
+
+    def drop_graph(self, name: str) -> None:
+        """Deletes knowledge graph ``name`` and everything in it.
+
+        Raises:
+            CollectionNotFoundError: there is no such graph.
+        """
+        _native.drop_graph(self._native, name)
 
     def list_memories(self) -> List[str]:
         """The names of the memory stores, sorted."""

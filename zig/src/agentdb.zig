@@ -53,6 +53,9 @@ pub const ops = @import("ops.zig");
 pub const transfer = @import("transfer.zig");
 /// Backup, restore and verify (see `admin.zig`).
 pub const admin = @import("admin.zig");
+/// Temporal knowledge graphs: entities and bi-temporal facts, traversal, entity search (see
+/// `graph.zig`).
+pub const graph = @import("graph.zig");
 
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{

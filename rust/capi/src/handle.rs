@@ -13,6 +13,9 @@ use crate::admin::ProblemsObj;
 use crate::checkpoints::CheckpointsObj;
 use crate::collection::CollectionObj;
 use crate::database::DbObj;
+use crate::graph::GraphObj;
+use crate::graph_entities::{EntitiesObj, NeighborsObj};
+use crate::graph_facts::FactsObj;
 use crate::memories::MemoriesObj;
 use crate::memory::MemoryObj;
 use crate::pending_writes::WritesObj;
@@ -130,6 +133,32 @@ pub struct agentdb_problems {
     _opaque: [u8; 0],
 }
 
+/// A knowledge graph (from `agentdb_graph_open`, freed by `agentdb_graph_close`).
+#[allow(non_camel_case_types)]
+pub struct agentdb_graph {
+    _opaque: [u8; 0],
+}
+
+/// Facts of a knowledge graph (from `agentdb_graph_get_facts` and the other fact reads), freed by
+/// `agentdb_graph_facts_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_graph_facts {
+    _opaque: [u8; 0],
+}
+
+/// Entities of a knowledge graph (from `agentdb_graph_get_entity`, `agentdb_graph_find_entities`,
+/// `agentdb_graph_search_entities`), freed by `agentdb_graph_entities_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_graph_entities {
+    _opaque: [u8; 0],
+}
+
+/// Neighbours of an entity (from `agentdb_graph_get_neighbors`), freed by `agentdb_graph_neighbors_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_graph_neighbors {
+    _opaque: [u8; 0],
+}
+
 pub(crate) enum Object {
     Memory(Arc<MemoryObj>),
     Memories(Arc<MemoriesObj>),
@@ -147,6 +176,10 @@ pub(crate) enum Object {
     PendingWrites(Arc<WritesObj>),
     Report(Arc<ReportObj>),
     Problems(Arc<ProblemsObj>),
+    Graph(Arc<GraphObj>),
+    GraphFacts(Arc<FactsObj>),
+    GraphEntities(Arc<EntitiesObj>),
+    GraphNeighbors(Arc<NeighborsObj>),
 }
 
 /// Ties each opaque C type to the object it stands for.
@@ -192,6 +225,10 @@ handle!(agentdb_rag_hits, RagHitsObj, RagHits, "agentdb_rag_hits");
 handle!(agentdb_context, RagContextObj, RagContext, "agentdb_context");
 handle!(agentdb_report, ReportObj, Report, "agentdb_report");
 handle!(agentdb_problems, ProblemsObj, Problems, "agentdb_problems");
+handle!(agentdb_graph, GraphObj, Graph, "agentdb_graph");
+handle!(agentdb_graph_facts, FactsObj, GraphFacts, "agentdb_graph_facts");
+handle!(agentdb_graph_entities, EntitiesObj, GraphEntities, "agentdb_graph_entities");
+handle!(agentdb_graph_neighbors, NeighborsObj, GraphNeighbors, "agentdb_graph_neighbors");
 
 static REGISTRY: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Handle numbers are never reused (a 64-bit counter does not wrap in practice). They are

@@ -22,6 +22,7 @@ mod index;
 mod storage;
 mod collection;
 mod db;
+mod graph;
 mod state;
 mod memory;
 pub mod rag;
@@ -81,3 +82,8 @@ pub use serde_json;
 /// The engine's version (the workspace version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use admin::{list_backups, prune_backups, restore, verify_backup, BackupFile, BackupPoint, Problem, ProblemKind, PruneReport, VerifyReport, BACKUP_TAG_PREFIX};
+pub use graph::{
+    Direction as GraphDirection, Entity, EntityHit, Fact, FactCorrection, FactObject, FactQuery, Graph, Neighbor, NewEntity, NewFact,
+    DEFAULT_ENTITY_K as GRAPH_DEFAULT_ENTITY_K, DEFAULT_FACTS_LIMIT as GRAPH_DEFAULT_FACTS_LIMIT, MAX_GRAPH_NAME_LEN, MAX_GRAPH_TEXT_LEN,
+    MAX_HOPS as GRAPH_MAX_HOPS,
+};

@@ -26,6 +26,7 @@ impl Database {
         // The agent state is loaded on open, and its logged writes replayed before the
         // collections' (a record of a stream no module registered is refused).
         crate::state::attach(&db)?;
+        crate::graph::attach(&db)?;
         db.start(&options)?;
         let metrics = db.shared().store.metrics();
         metrics.open_micros.store(start.elapsed().as_micros() as u64, std::sync::atomic::Ordering::Relaxed);

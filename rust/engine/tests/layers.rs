@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["storage"],                  // write-ahead log, locks, runtime, Lance upkeep, the store context
     &["collection"],               // one collection: writes, reads, search, indexes, text index
     &["db"],                       // a database: its collections, flushes, services, close
+    &["graph"],                    // temporal knowledge graphs (below memory, whose recall reads them)
     &["state", "memory", "rag"],   // services built on a database, independent of each other
     &["admin"],                    // backup, restore, verify: over the database and its files
     &["open", "fuzz", "ops", "transfer"], // opening a database with its services; fuzzing entry points; stats, health, metrics; export and import

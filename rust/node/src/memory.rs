@@ -38,6 +38,12 @@ pub struct RecallWeightsArg {
     pub importance: Option<f64>,
     pub half_life_secs: Option<f64>,
     pub adjust: Option<f64>,
+    /// The text (BM25) ranking's weight in text and hybrid recall.
+    pub text: Option<f64>,
+    /// How hybrid recall fuses the rankings: "linear" or "rrf".
+    pub fusion: Option<String>,
+    /// RRF's rank constant.
+    pub rrf_k: Option<f64>,
 }
 
 /// Which memories: every condition given must hold.
@@ -73,6 +79,10 @@ pub struct RecallOptionsArg<'a> {
     pub now: Option<f64>,
     pub candidates: Option<f64>,
     pub exact: Option<bool>,
+    /// The query's text, for text and hybrid recall (BM25 over the memory texts).
+    pub query_text: Option<String>,
+    /// "vector", "text" or "hybrid" (default: hybrid with a vector, a text and stored texts).
+    pub search: Option<String>,
 }
 
 #[napi(object)]
@@ -120,6 +130,8 @@ pub struct MemoryHit {
     pub record: MemoryRecord,
     pub score: f64,
     pub similarity: Option<f64>,
+    /// The BM25 score, when the text ranking found this memory.
+    pub text_score: Option<f64>,
     pub recency: f64,
 }
 
@@ -168,6 +180,9 @@ fn weights(w: Option<RecallWeightsArg>, d: RecallWeights) -> Result<RecallWeight
         importance: w.importance.unwrap_or(d.importance),
         half_life_secs: w.half_life_secs.unwrap_or(d.half_life_secs),
         adjust: w.adjust.unwrap_or(d.adjust),
+        text: w.text.unwrap_or(d.text),
+        fusion: w.fusion.as_deref().map_or(Ok(d.fusion), |f| f.parse())?,
+        rrf_k: w.rrf_k.unwrap_or(d.rrf_k),
     })
 }
 
@@ -268,6 +283,8 @@ impl Memory {
                 now: time(o.now, "now")?.or(d.now),
                 candidates: opt_usize("candidates", o.candidates)?.or(d.candidates),
                 exact: o.exact.unwrap_or(d.exact),
+                query_text: o.query_text,
+                search: o.search.as_deref().map(|m| m.parse()).transpose()?,
                 ..d
             })
         })();
@@ -275,7 +292,13 @@ impl Memory {
             let hits = m.recall(query.as_deref(), &opts)?;
             Ok(hits
                 .into_iter()
-                .map(|h| MemoryHit { record: record_out(h.record, false), score: h.score, similarity: h.similarity, recency: h.recency })
+                .map(|h| MemoryHit {
+                    record: record_out(h.record, false),
+                    score: h.score,
+                    similarity: h.similarity,
+                    text_score: h.text_score,
+                    recency: h.recency,
+                })
                 .collect())
         })
     }

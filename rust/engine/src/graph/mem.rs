@@ -1,0 +1,273 @@
+//! The in-memory form of one knowledge graph, rebuilt on open from the stored operations: the
+//! entities (latest version), every version of every fact, and the indexes reads use (facts per
+//! entity, entities per lowercased name or alias, mention phrases per first word).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use super::{Direction, Entity, Fact, FactObject, FactQuery, Neighbor};
+
+#[derive(Debug, Default)]
+pub(crate) struct GraphData {
+    pub dim: Option<usize>,
+    pub single_valued: BTreeMap<String, bool>,
+    pub entities: BTreeMap<String, Entity>,
+    /// Every version of every fact, oldest first.
+    pub facts: BTreeMap<String, Vec<Fact>>,
+    /// The facts (any version) naming an entity as subject (`.0`) or object (`.1`).
+    pub by_entity: HashMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+    /// Entities by lowercased name and alias.
+    pub names: HashMap<String, BTreeSet<String>>,
+    /// Mention phrases (the word tokens of a name or alias) by their first token, for
+    /// [`GraphData::mentioned`].
+    pub phrases: HashMap<String, BTreeSet<(Vec<String>, String)>>,
+    /// Per entity, the words of its name, aliases and type (what text search matches).
+    pub words: HashMap<String, std::collections::HashSet<String>>,
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
+}
+
+/// The words of a text, lowercased: runs of letters and digits; each CJK character (Chinese,
+/// kana, Hangul) is a word of its own, since those scripts do not separate words with spaces —
+/// so a name matches inside a sentence there, and only as whole words elsewhere.
+pub(crate) fn tokens(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        if is_cjk(c) {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            out.push(c.to_lowercase().collect());
+        } else if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn labels(e: &Entity) -> impl Iterator<Item = &String> {
+    std::iter::once(&e.name).chain(e.aliases.iter())
+}
+
+/// Whether a fact version is valid at `at` (its validity is the half-open `[from, to)`).
+pub(crate) fn valid_at(f: &Fact, at: i64) -> bool {
+    f.valid_from <= at && f.valid_to.is_none_or(|t| at < t)
+}
+
+/// Whether a fact version's validity overlaps `[from, to)` (`to: None`: unbounded).
+pub(crate) fn overlaps(f: &Fact, from: i64, to: Option<i64>) -> bool {
+    to.is_none_or(|t| f.valid_from < t) && f.valid_to.is_none_or(|vt| vt > from) && f.valid_to != Some(f.valid_from)
+}
+
+impl GraphData {
+    pub fn put_entity(&mut self, e: Entity) {
+        if let Some(old) = self.entities.remove(&e.id) {
+            self.unindex(&old);
+        }
+        for l in labels(&e) {
+            self.names.entry(l.to_lowercase()).or_default().insert(e.id.clone());
+            let t = tokens(l);
+            if let Some(first) = t.first() {
+                self.phrases.entry(first.clone()).or_default().insert((t.clone(), e.id.clone()));
+            }
+        }
+        let words = labels(&e).chain(e.type_.iter()).flat_map(|x| tokens(x)).collect();
+        self.words.insert(e.id.clone(), words);
+        self.entities.insert(e.id.clone(), e);
+    }
+
+    fn unindex(&mut self, e: &Entity) {
+        for l in labels(e) {
+            let key = l.to_lowercase();
+            if let Some(s) = self.names.get_mut(&key) {
+                s.remove(&e.id);
+                if s.is_empty() {
+                    self.names.remove(&key);
+                }
+            }
+            let t = tokens(l);
+            if let Some(first) = t.first() {
+                if let Some(s) = self.phrases.get_mut(first) {
+                    s.remove(&(t.clone(), e.id.clone()));
+                    if s.is_empty() {
+                        self.phrases.remove(first);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn put_fact(&mut self, f: Fact) {
+        self.by_entity.entry(f.subject.clone()).or_default().0.insert(f.id.clone());
+        if let FactObject::Entity(o) = &f.object {
+            self.by_entity.entry(o.clone()).or_default().1.insert(f.id.clone());
+        }
+        let versions = self.facts.entry(f.id.clone()).or_default();
+        if let Some(prev) = versions.last_mut() {
+            prev.superseded_at = Some(f.recorded_at);
+        }
+        versions.push(f);
+    }
+
+    /// The version of a fact believed at transaction time `known_at` (`None`: the latest).
+    pub fn version_at<'a>(&'a self, id: &str, known_at: Option<i64>) -> Option<&'a Fact> {
+        let versions = self.facts.get(id)?;
+        match known_at {
+            None => versions.last(),
+            Some(t) => versions.iter().rev().find(|v| v.recorded_at <= t),
+        }
+    }
+
+    /// Whether a believed fact version passes the query's valid-time and predicate filters.
+    pub fn matches(&self, f: &Fact, q: &FactQuery, now: i64) -> bool {
+        if let Some(p) = &q.predicates {
+            if !p.iter().any(|p| *p == f.predicate) {
+                return false;
+            }
+        }
+        match (q.during, q.as_of) {
+            (Some((from, to)), _) => overlaps(f, from, to),
+            (None, at) => valid_at(f, at.unwrap_or(now)),
+        }
+    }
+
+    /// The believed versions of the facts naming `entity` (per `dir`) that the query selects,
+    /// by reference, in fact-id order.
+    fn selected<'a: 'b, 'b>(&'a self, entity: &'b str, q: &'b FactQuery, dir: Direction, now: i64) -> impl Iterator<Item = &'a Fact> + 'b {
+        let (out, inc) = match self.by_entity.get(entity) {
+            Some((o, i)) => (Some(o), Some(i)),
+            None => (None, None),
+        };
+        let ids: Box<dyn Iterator<Item = &'a String> + 'a> = match (dir, out, inc) {
+            (_, None, _) | (_, _, None) => Box::new(std::iter::empty()),
+            (Direction::Out, Some(o), _) => Box::new(o.iter()),
+            (Direction::In, _, Some(i)) => Box::new(i.iter()),
+            (Direction::Both, Some(o), Some(i)) => Box::new(o.union(i)),
+        };
+        ids.filter_map(move |id| self.version_at(id, q.known_at)).filter(move |f| {
+            // A version recorded before a correction made the fact name this entity is not about it.
+            let names = f.subject == entity || matches!(&f.object, FactObject::Entity(o) if o == entity);
+            names && self.matches(f, q, now)
+        })
+    }
+
+    /// The facts about an entity (as subject, or as object) that the query selects, believed at
+    /// its `known_at`, ordered by valid_from then id.
+    pub fn facts_of(&self, entity: &str, q: &FactQuery, dir: Direction, now: i64) -> Vec<Fact> {
+        let mut facts: Vec<Fact> = self.selected(entity, q, dir, now).cloned().collect();
+        facts.sort_by(|a, b| (a.valid_from, &a.id).cmp(&(b.valid_from, &b.id)));
+        facts
+    }
+
+    /// The entities one selected entity-to-entity fact away, with the fact, in a fixed order (by
+    /// entity, then fact id), borrowed: traversals clone only the facts of the path they return.
+    fn steps<'a>(&'a self, entity: &str, q: &FactQuery, dir: Direction, now: i64) -> Vec<(&'a str, &'a Fact)> {
+        let mut out: Vec<(&str, &Fact)> = Vec::new();
+        for f in self.selected(entity, q, dir, now) {
+            let FactObject::Entity(o) = &f.object else { continue };
+            if f.subject == entity && dir != Direction::In {
+                out.push((o.as_str(), f));
+            }
+            if o == entity && dir != Direction::Out && f.subject != *o {
+                out.push((f.subject.as_str(), f));
+            }
+        }
+        out.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        out
+    }
+
+    /// Breadth-first: every entity within `hops` steps of `start` (not `start` itself), with its
+    /// distance, nearest first then by id.
+    pub fn neighbors(&self, start: &str, hops: usize, q: &FactQuery, dir: Direction, now: i64) -> Vec<Neighbor> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        seen.insert(start.to_owned(), 0);
+        let mut queue = VecDeque::from([start.to_owned()]);
+        let mut out = Vec::new();
+        while let Some(e) = queue.pop_front() {
+            let d = seen[&e];
+            if d == hops {
+                continue;
+            }
+            for (next, _) in self.steps(&e, q, dir, now) {
+                if !seen.contains_key(next) {
+                    seen.insert(next.to_owned(), d + 1);
+                    out.push(Neighbor { entity: next.to_owned(), hops: d + 1 });
+                    queue.push_back(next.to_owned());
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.hops, &a.entity).cmp(&(b.hops, &b.entity)));
+        out
+    }
+
+    /// A shortest chain of facts from `from` to `to` within `max_hops` (breadth-first), or `None`.
+    pub fn shortest_path(&self, from: &str, to: &str, max_hops: usize, q: &FactQuery, dir: Direction, now: i64) -> Option<Vec<Fact>> {
+        if from == to {
+            return Some(Vec::new());
+        }
+        let mut prev: HashMap<String, (String, &Fact)> = HashMap::new();
+        let mut depth: HashMap<String, usize> = HashMap::from([(from.to_owned(), 0)]);
+        let mut queue = VecDeque::from([from.to_owned()]);
+        while let Some(e) = queue.pop_front() {
+            let d = depth[&e];
+            if d == max_hops {
+                continue;
+            }
+            for (next, fact) in self.steps(&e, q, dir, now) {
+                if depth.contains_key(next) {
+                    continue;
+                }
+                depth.insert(next.to_owned(), d + 1);
+                prev.insert(next.to_owned(), (e.clone(), fact));
+                if next == to {
+                    let mut path = Vec::new();
+                    let mut at = to.to_owned();
+                    while let Some((p, f)) = prev.remove(&at) {
+                        path.push(f.clone());
+                        at = p;
+                    }
+                    path.reverse();
+                    return Some(path);
+                }
+                queue.push_back(next.to_owned());
+            }
+        }
+        None
+    }
+
+    /// The entities a text mentions (a name or alias as whole words), in order of first mention,
+    /// each once. A longer phrase at a position wins over a shorter one starting there.
+    pub fn mentioned(&self, text: &str) -> Vec<String> {
+        let words = tokens(text);
+        let mut out: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let mut best: Vec<&(Vec<String>, String)> = Vec::new();
+            if let Some(cands) = self.phrases.get(&words[i]) {
+                for c in cands.iter().filter(|(phrase, _)| words[i..].starts_with(phrase)) {
+                    match best.first() {
+                        Some(b) if b.0.len() > c.0.len() => {}
+                        Some(b) if b.0.len() == c.0.len() => best.push(c),
+                        _ => best = vec![c],
+                    }
+                }
+            }
+            for (_, id) in &best {
+                if !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+            let step = best.first().map_or(1, |b| b.0.len());
+            i += step;
+        }
+        out
+    }
+}
