@@ -19,6 +19,7 @@ use crate::pending_writes::WritesObj;
 use crate::rag::RagObj;
 use crate::rag_context::RagContextObj;
 use crate::rag_hits::RagHitsObj;
+use crate::collection_text::ScoredHitsObj;
 use crate::records::RecordsObj;
 use crate::results::ResultsObj;
 use crate::state_entries::EntriesObj;
@@ -69,6 +70,13 @@ pub struct agentdb_rag {
 /// The hits of `agentdb_rag_search`, freed by `agentdb_rag_hits_free`.
 #[allow(non_camel_case_types)]
 pub struct agentdb_rag_hits {
+    _opaque: [u8; 0],
+}
+
+/// The hits of `agentdb_collection_text_search` and `agentdb_collection_hybrid_search`, freed by
+/// `agentdb_scored_hits_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_scored_hits {
     _opaque: [u8; 0],
 }
 
@@ -147,6 +155,7 @@ pub(crate) enum Object {
     PendingWrites(Arc<WritesObj>),
     Report(Arc<ReportObj>),
     Problems(Arc<ProblemsObj>),
+    ScoredHits(Arc<ScoredHitsObj>),
 }
 
 /// Ties each opaque C type to the object it stands for.
@@ -192,6 +201,7 @@ handle!(agentdb_rag_hits, RagHitsObj, RagHits, "agentdb_rag_hits");
 handle!(agentdb_context, RagContextObj, RagContext, "agentdb_context");
 handle!(agentdb_report, ReportObj, Report, "agentdb_report");
 handle!(agentdb_problems, ProblemsObj, Problems, "agentdb_problems");
+handle!(agentdb_scored_hits, ScoredHitsObj, ScoredHits, "agentdb_scored_hits");
 
 static REGISTRY: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Handle numbers are never reused (a 64-bit counter does not wrap in practice). They are

@@ -48,6 +48,7 @@ mod ops;
 mod log;
 mod transfer;
 mod admin;
+mod collection_text;
 
 pub use args::{AGENTDB_MAX_BATCH, AGENTDB_MAX_DIM, AGENTDB_MAX_ID_LEN, AGENTDB_MAX_JSON_LEN, AGENTDB_MAX_K};
 pub use handle::{
@@ -56,6 +57,8 @@ pub use handle::{
     agentdb_state_versions, agentdb_strings, agentdb_report,
 };
 pub use handle::agentdb_problems;
+pub use handle::agentdb_scored_hits;
+pub use collection_text::*;
 pub use admin::*;
 pub use status::{agentdb_errmsg, agentdb_status, agentdb_status_name};
 pub use {
