@@ -389,6 +389,10 @@ def test_bm25_and_hybrid_retrieval(store: AgentDBDocumentStore) -> None:
     assert [d.id for d in only_plain] == ["plain"]
     hybrid = AgentDBHybridRetriever(store, top_k=3).run(query="dog", query_embedding=bag_of_words("dogs bark"))["documents"]
     assert hybrid[0].id == "dog"
+    # A document stored without an embedding is never a dense hit, but BM25 still finds it.
+    wide = AgentDBHybridRetriever(store, top_k=10).run(query="dog", query_embedding=bag_of_words("dogs bark"))["documents"]
+    assert "plain" in {d.id for d in wide}
+    assert "plain" not in {d.id for d in store.embedding_retrieval(bag_of_words("dogs bark"), top_k=10)}
 
 
 # -- serialization and pipelines -------------------------------------------------------------
