@@ -169,6 +169,19 @@ static void test_text_bad_arguments(void) {
     EXPECT(agentdb_collection_hybrid_search(c, NULL, 2, "apple", 5, NULL, NULL, NULL, &h), AGENTDB_NULL_POINTER);
     EXPECT(agentdb_collection_hybrid_search(c, Q, 3, "apple", 5, NULL, NULL, NULL, &h), AGENTDB_DIMENSION_MISMATCH);
     EXPECT(agentdb_collection_hybrid_search(c, Q, 2, "apple", 0, NULL, NULL, NULL, &h), AGENTDB_INVALID_ARGUMENT);
+    /* Bounds, checked before the vector is read: a huge dim, a k above AGENTDB_MAX_K. */
+    EXPECT(agentdb_collection_hybrid_search(c, Q, (size_t)1 << 40, "apple", 5, NULL, NULL, NULL, &h),
+           AGENTDB_DIMENSION_MISMATCH);
+    EXPECT(agentdb_collection_hybrid_search(c, Q, 2, "apple", AGENTDB_MAX_K + 1, NULL, NULL, NULL, &h),
+           AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_text_search(c, "apple", AGENTDB_MAX_K + 1, NULL, NULL, &h), AGENTDB_INVALID_ARGUMENT);
+    o = agentdb_hybrid_options_default();
+    o.candidates = AGENTDB_MAX_K + 1; /* more candidates than any search returns: capped, not refused */
+    OK(agentdb_collection_hybrid_search(c, Q, 2, "apple", 5, NULL, NULL, &o, &h));
+    OK(agentdb_scored_hits_count(h, &n));
+    CHECK(n == 4);
+    OK(agentdb_scored_hits_free(h));
+    o = agentdb_hybrid_options_default();
     o.method = 7;
     EXPECT(agentdb_collection_hybrid_search(c, Q, 2, "apple", 5, NULL, NULL, &o, &h), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("fusion method");

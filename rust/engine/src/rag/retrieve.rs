@@ -34,6 +34,8 @@ impl Rag {
         }
         let n = candidates(options);
         let filter = options.filter.as_ref();
+        // Each side's ranks and the RRF formula are the collection layer's (collection/fusion.rs),
+        // shared with Collection::hybrid_search.
         let mut payload: HashMap<String, Candidate> = HashMap::new();
         let (mut vl, mut tl) = (Vec::new(), Vec::new());
         if use_vec {
