@@ -434,6 +434,12 @@ typedef struct agentdb_report agentdb_report;
 typedef struct agentdb_results agentdb_results;
 
 /**
+ * The hits of `agentdb_collection_text_search` and `agentdb_collection_hybrid_search`, freed by
+ * `agentdb_scored_hits_free`.
+ */
+typedef struct agentdb_scored_hits agentdb_scored_hits;
+
+/**
  * The keys and values of a session (from `agentdb_state_snapshot`), freed by
  * `agentdb_state_entries_free`.
  */
@@ -667,7 +673,8 @@ typedef int32_t agentdb_recall_mode;
 typedef int32_t agentdb_search_mode;
 
 /**
- * How hybrid recall fuses the two rankings (`agentdb_recall_options.fusion`).
+ * How a hybrid ranking fuses its vector and text rankings (`agentdb_recall_options.fusion`,
+ * `agentdb_hybrid_options.method`).
  */
 typedef int32_t agentdb_fusion;
 
@@ -1360,6 +1367,77 @@ typedef struct agentdb_graph_neighbor {
 } agentdb_graph_neighbor;
 
 /**
+ * Options of `agentdb_collection_hybrid_search`. Start from `agentdb_hybrid_options_default()`
+ * and set what you need; each field's zero value also means "the default", so a zeroed struct
+ * with `struct_size` set works. (A weight cannot be set to 0 here: to rank by one side only,
+ * call `agentdb_collection_search` or `agentdb_collection_text_search`.) Versioned by
+ * `struct_size` like every options struct.
+ */
+typedef struct agentdb_hybrid_options {
+    /**
+     * `sizeof(agentdb_hybrid_options)`, set by `agentdb_hybrid_options_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * `AGENTDB_FUSION_RRF` (the default) or `AGENTDB_FUSION_LINEAR`.
+     */
+    agentdb_fusion method;
+    /**
+     * Weight of the vector ranking (finite, > 0).
+     */
+    float vector_weight;
+    /**
+     * Weight of the BM25 ranking (finite, > 0).
+     */
+    float text_weight;
+    /**
+     * RRF's rank constant (ignored by linear fusion).
+     */
+    float rrf_k;
+    /**
+     * Records each side contributes before fusion, at least `k`; 0: the engine decides from
+     * `k` (max(4·k, 20)).
+     */
+    size_t candidates;
+} agentdb_hybrid_options;
+
+/**
+ * One hit of a text or hybrid search, as `agentdb_scored_hits_get` fills it. The strings point
+ * into the hits object and are valid until `agentdb_scored_hits_free`.
+ */
+typedef struct agentdb_scored_hit {
+    const char *id;
+    /**
+     * The record's document; NULL when it has none (a hybrid hit found by its vector only).
+     */
+    const char *document;
+    /**
+     * The record's metadata as a JSON object.
+     */
+    const char *metadata_json;
+    /**
+     * Larger is better: BM25 for a text search, the fused score for a hybrid one.
+     */
+    float score;
+    /**
+     * 1-based rank in the vector ranking; 0 when that side did not return the record.
+     */
+    size_t vector_rank;
+    /**
+     * The vector distance (NaN when `vector_rank` is 0).
+     */
+    float distance;
+    /**
+     * 1-based rank in the BM25 ranking; 0 when that side did not return the record.
+     */
+    size_t text_rank;
+    /**
+     * The BM25 score (NaN when `text_rank` is 0).
+     */
+    float bm25;
+} agentdb_scored_hit;
+
+/**
  * Cosine distance, `1 - cos(a, b)`.
  */
 #define AGENTDB_METRIC_COSINE 0
@@ -1450,14 +1528,14 @@ typedef struct agentdb_graph_neighbor {
 #define AGENTDB_SEARCH_HYBRID 2
 
 /**
- * Reciprocal rank fusion: w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/(k + rank_text),
- * k = rrf_k.
+ * Reciprocal rank fusion. Memory recall: w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/
+ * (k + rank_text), k = rrf_k; a collection's hybrid search: the same without the (k+1) scale.
  */
 #define AGENTDB_FUSION_RRF 0
 
 /**
- * Weighted scores (the default): w_similarity·(min-max normalised similarity) + w_text·bm25 /
- * max bm25.
+ * Weighted scores (memory recall's default): w_similarity·(min-max normalised similarity) +
+ * w_text·bm25 / max bm25 (a collection's hybrid search min-max normalises BM25 too).
  */
 #define AGENTDB_FUSION_LINEAR 1
 
@@ -3634,6 +3712,76 @@ enum agentdb_status agentdb_graph_neighbors_get(const struct agentdb_graph_neigh
  * Frees an `agentdb_graph_neighbors` (NULL: nothing).
  */
 enum agentdb_status agentdb_graph_neighbors_free(struct agentdb_graph_neighbors *neighbors);
+
+/**
+ * The engine's hybrid defaults (`HybridOptions::default()`), `struct_size` set. Cannot fail.
+ */
+struct agentdb_hybrid_options agentdb_hybrid_options_default(void);
+
+/**
+ * The `k` records whose document best matches `query` by BM25, best first, among those matching
+ * the filter (as in `agentdb_collection_get`). Writes a new `agentdb_scored_hits` to `*out_hits`
+ * (free it with `agentdb_scored_hits_free`; NULL on failure). Each hit's `score` and `bm25` are
+ * its BM25 score and `text_rank` its rank; `vector_rank` is 0. Records without a document never
+ * match; an empty collection gives no hits. The full-text index is built on the first call and
+ * brought up to date by each later one. An empty `query` is `AGENTDB_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `query` is NULL or NUL-terminated; `filter_sql` and `filter_json` are NULL or NUL-terminated;
+ * `out_hits` is NULL or writable.
+ */
+enum agentdb_status agentdb_collection_text_search(const struct agentdb_collection *collection,
+                                                   const char *query,
+                                                   size_t k,
+                                                   const char *filter_sql,
+                                                   const char *filter_json,
+                                                   struct agentdb_scored_hits **out_hits);
+
+/**
+ * The `k` best records by both the `dim` floats at `vector` (nearest-neighbour search) and
+ * `text` (BM25), fused as `options` say (NULL: the defaults, reciprocal-rank fusion), among those
+ * matching the filter, applied to both sides before ranking. Writes a new `agentdb_scored_hits`
+ * to `*out_hits` (NULL on failure): `score` is the fused score, and each side's rank and raw
+ * score are filled where that side returned the hit (rank 0 and NaN where not).
+ *
+ * # Safety
+ * `vector` is NULL or points to `dim` floats; `text`, `filter_sql` and `filter_json` are NULL or
+ * NUL-terminated; `options` is NULL or points to a readable `agentdb_hybrid_options`;
+ * `out_hits` is NULL or writable.
+ */
+enum agentdb_status agentdb_collection_hybrid_search(const struct agentdb_collection *collection,
+                                                     const float *vector,
+                                                     size_t dim,
+                                                     const char *text,
+                                                     size_t k,
+                                                     const char *filter_sql,
+                                                     const char *filter_json,
+                                                     const struct agentdb_hybrid_options *options,
+                                                     struct agentdb_scored_hits **out_hits);
+
+/**
+ * Writes the number of hits to `*out_count`.
+ *
+ * # Safety
+ * `out_count` is NULL or writable.
+ */
+enum agentdb_status agentdb_scored_hits_count(const struct agentdb_scored_hits *hits,
+                                              size_t *out_count);
+
+/**
+ * Fills `*out_hit` with hit `i` (0-based, best first).
+ *
+ * # Safety
+ * `out_hit` is NULL or writable.
+ */
+enum agentdb_status agentdb_scored_hits_get(const struct agentdb_scored_hits *hits,
+                                            size_t i,
+                                            struct agentdb_scored_hit *out_hit);
+
+/**
+ * Frees the hits of a text or hybrid search. NULL does nothing.
+ */
+enum agentdb_status agentdb_scored_hits_free(struct agentdb_scored_hits *hits);
 
 #ifdef __cplusplus
 }  // extern "C"

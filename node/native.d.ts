@@ -30,6 +30,16 @@ export declare class Collection {
    * query); one result per query, in order.
    */
   searchBatch(queries: Float32Array | Array<Float32Array>, opts?: SearchOptions | undefined | null): Promise<SearchHits[]>
+  /**
+   * The records whose document best matches `query` by BM25, best first (records without a
+   * document never match).
+   */
+  textSearch(query: string, opts?: TextSearchOptions | undefined | null): Promise<TextHits>
+  /**
+   * The best records by `vector` (nearest neighbours) and `text` (BM25), fused by the engine
+   * (`vector` is read in place: do not modify it until the Promise settles).
+   */
+  hybridSearch(vector: Float32Array, text: string, opts?: HybridSearchOptions | undefined | null): Promise<HybridHits>
   /** Builds an index (replacing any); options left out take the kind's defaults. */
   createIndex(opts?: IndexOptionsArg | undefined | null): Promise<void>
   /** Removes the index, if any. */
@@ -251,6 +261,39 @@ export interface GetStateOptions {
 export interface HistoryOptions {
   limit?: number
   offset?: number
+}
+
+/**
+ * A hybrid search's hits, best first: the fused score, and each side's 1-based rank and raw
+ * score (null where that side did not return the record).
+ */
+export interface HybridHits {
+  ids: Array<string>
+  scores: Float32Array
+  documents: Array<string | undefined | null>
+  metadata: Array<Record<string, unknown>>
+  vectorRanks: Array<number | null>
+  distances: Array<number | null>
+  textRanks: Array<number | null>
+  bm25Scores: Array<number | null>
+}
+
+/** Options of `hybridSearch`; each left out takes the engine's default. */
+export interface HybridSearchOptions {
+  /** How many hits (engine default when left out). */
+  k?: number
+  /** Applied to both sides before ranking (SQL text or a dict filter). */
+  filter?: string | Record<string, unknown> | null
+  /** "rrf" (reciprocal-rank fusion) or "linear" (weighted sum of min-max normalised scores). */
+  method?: string
+  /** Weight of the vector ranking (≥ 0). */
+  vectorWeight?: number
+  /** Weight of the BM25 ranking (≥ 0). */
+  textWeight?: number
+  /** RRF's rank constant (≥ 0). */
+  rrfK?: number
+  /** Records each side contributes before fusion. */
+  candidates?: number
 }
 
 /** The index's kind and parameters (the kind's own keys set). */
@@ -552,6 +595,22 @@ export interface StateVersion {
   writtenAt: number
   deleted: boolean
   expiresAt?: number
+}
+
+/** A text search's hits, best first: BM25 scores, larger is better. */
+export interface TextHits {
+  ids: Array<string>
+  scores: Float32Array
+  documents: Array<string | undefined | null>
+  metadata: Array<Record<string, unknown>>
+}
+
+/** Options of `textSearch`; each left out takes the engine's default. */
+export interface TextSearchOptions {
+  /** How many hits (engine default when left out). */
+  k?: number
+  /** Applied before ranking (SQL text or a dict filter). */
+  filter?: string | Record<string, unknown> | null
 }
 
 /** A pending write to store. */

@@ -175,6 +175,8 @@ async def test_database_and_collection_twins(tmp_path: Path) -> None:
         await t.read(ca, "get", where={"even": False}, limit=10, offset=5)
         await t.read(ca, "search", vecs[3], k=5)
         await t.read(ca, "search", vecs[:4], k=3, where={"even": True})
+        await t.read(ca, "text_search", "doc 7", k=5)
+        await t.read(ca, "hybrid_search", vecs[7], "doc 7", k=5, where={"even": False})
         await t.write(ca, cs, "create_index", "hnsw")
         assert ca.index is not None
         await t.read(ca, "search", vecs[9], k=5)

@@ -47,6 +47,7 @@ from .errors import (
     StorageError,
 )
 from .results import GetResult, Hit, Metadata, MetadataValue, Record, SearchResult
+from .results import HybridHit, HybridSearchResult, TextHit, TextSearchResult
 from .rag import Citation, Context, IngestResult, IngestSummary, Rag, RagHit
 from .memory import ConsolidationReport, Memory, MemoryHit, MemoryRecord, RecallWeights
 from . import embed
@@ -89,6 +90,10 @@ __all__ = [
     "Record",
     "Metadata",
     "MetadataValue",
+    "TextSearchResult",
+    "TextHit",
+    "HybridSearchResult",
+    "HybridHit",
     "Where",
     "VectorLike",
     "VectorsLike",

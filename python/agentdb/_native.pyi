@@ -25,6 +25,10 @@ __all__ = [
     "DEFAULT_CONTEXT_DOCUMENT_ORDER",
     "DEFAULT_CONTEXT_K",
     "DEFAULT_CONTEXT_MAX_TOKENS",
+    "DEFAULT_FUSION_METHOD",
+    "DEFAULT_FUSION_RRF_K",
+    "DEFAULT_FUSION_TEXT_WEIGHT",
+    "DEFAULT_FUSION_VECTOR_WEIGHT",
     "DEFAULT_HISTORY_LIMIT",
     "DEFAULT_HNSW_EF_CONSTRUCTION",
     "DEFAULT_HNSW_M",
@@ -148,6 +152,10 @@ DEFAULT_HNSW_EF_CONSTRUCTION: int
 DEFAULT_HNSW_QUANTIZATION: str
 DEFAULT_IVF_PQ_PARTITIONS: int
 DEFAULT_IVF_PQ_SUB_VECTORS: int
+DEFAULT_FUSION_METHOD: str
+DEFAULT_FUSION_RRF_K: float
+DEFAULT_FUSION_VECTOR_WEIGHT: float
+DEFAULT_FUSION_TEXT_WEIGHT: float
 # memory.rs: MemoryKind::ALL, RecallMode::ALL, NewMemory::new, RecallOptions::new, DEFAULT_RECALL_K
 MEMORY_KINDS: Tuple[str, ...]
 RECALL_MODES: Tuple[str, ...]
@@ -180,6 +188,19 @@ _Filter = Union[str, Mapping[str, Any], None]
 _Metadata = Dict[str, Any]
 #: (ids, distances float32 (n,), documents, metadata)
 _RawSearch = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List[_Metadata]]
+#: (ids, BM25 scores float32 (n,), documents, metadata)
+_RawTextSearch = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List[_Metadata]]
+#: (ids, fused scores float32 (n,), documents, metadata, vector ranks, distances, text ranks, BM25)
+_RawHybridSearch = Tuple[
+    List[str],
+    npt.NDArray[np.float32],
+    List[Optional[str]],
+    List[_Metadata],
+    List[Optional[int]],
+    List[Optional[float]],
+    List[Optional[int]],
+    List[Optional[float]],
+]
 #: (ids, vectors float32 (n, dim), documents, metadata)
 _RawGet = Tuple[List[str], npt.NDArray[np.float32], List[Optional[str]], List[_Metadata]]
 
@@ -269,6 +290,19 @@ class Collection:
         nprobes: Optional[int] = None,
         refine_factor: Optional[int] = None,
     ) -> List[_RawSearch]: ...
+    def text_search(self, query: str, k: Optional[int] = None, filter: _Filter = None) -> _RawTextSearch: ...
+    def hybrid_search(
+        self,
+        vector: Any,
+        text: str,
+        k: Optional[int] = None,
+        filter: _Filter = None,
+        method: Optional[str] = None,
+        vector_weight: Optional[float] = None,
+        text_weight: Optional[float] = None,
+        rrf_k: Optional[float] = None,
+        candidates: Optional[int] = None,
+    ) -> _RawHybridSearch: ...
     def create_index(
         self,
         kind: Optional[str] = None,

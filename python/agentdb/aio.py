@@ -294,6 +294,8 @@ class AsyncCollection(_AsyncHandle):
         "search": None,
         "optimize": None,
         "stats": None,
+        "text_search": None,
+        "hybrid_search": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()

@@ -68,9 +68,9 @@ import numpy as np
 
 from . import _native
 from . import errors as _errors
-from ._args import engine_defaults
+from ._args import engine_defaults, require
 from .ops import CollectionStats
-from .results import GetResult, SearchResult
+from .results import GetResult, HybridSearchResult, SearchResult, TextSearchResult
 
 __all__ = ["Collection", "IndexInfo", "INDEX_KINDS", "QUANTIZATIONS", "Where", "VectorLike", "VectorsLike"]
 
@@ -468,3 +468,69 @@ class Collection:
         raw = self._native.search_batch(query, k, where, **options)
         schema = self._native.metadata_schema()
         return [SearchResult(i, d, docs, m, schema) for i, d, docs, m in raw]
+
+    @engine_defaults
+    def text_search(self, query: str, k: Optional[int] = None, where: Where = None) -> TextSearchResult:
+        """Full-text search: the ``k`` records whose document best matches ``query`` by BM25,
+        best first.
+
+        Args:
+            query: the text to match (tokenised like the documents: words split on whitespace
+                and punctuation, lower-cased, stemmed, English stop words dropped).
+            k: how many hits (1 … 100000; ``None``: {DEFAULT_SEARCH_K}).
+            where: only consider records matching this filter (applied before ranking).
+
+        Records without a document never match. The index (Lance's inverted index on the
+        documents) is built on the first text search and kept up to date by each later one, so
+        records written just before are found. Raises :class:`~agentdb.errors.InvalidArgumentError`
+        for an empty query.
+        """
+        require("query", query, str, "a str")
+        ids, scores, documents, metadata = self._native.text_search(query, k, where)
+        return TextSearchResult(ids, scores, documents, metadata, self._native.metadata_schema())
+
+    @engine_defaults
+    def hybrid_search(
+        self,
+        vector: VectorLike,
+        text: str,
+        k: Optional[int] = None,
+        where: Where = None,
+        *,
+        method: Optional[str] = None,
+        vector_weight: Optional[float] = None,
+        text_weight: Optional[float] = None,
+        rrf_k: Optional[float] = None,
+        candidates: Optional[int] = None,
+    ) -> HybridSearchResult:
+        """Hybrid search: the nearest records to ``vector`` and the best BM25 matches of
+        ``text``, fused into one ranking, best first.
+
+        Args:
+            vector: the query's embedding (one vector of the collection's dimension).
+            text: the query's text, for BM25 (as in :meth:`text_search`).
+            k: how many hits (1 … 100000; ``None``: {DEFAULT_SEARCH_K}).
+            where: only consider records matching this filter, on both sides, before ranking.
+            method: ``"rrf"`` (reciprocal-rank fusion: ``Σ weight / (rrf_k + rank)``) or
+                ``"linear"`` (``vector_weight · v + text_weight · t`` with each side's scores
+                min-max normalised to 0 … 1 over its candidates). Default
+                {DEFAULT_FUSION_METHOD!r}.
+            vector_weight: weight of the vector ranking (≥ 0; default
+                {DEFAULT_FUSION_VECTOR_WEIGHT}).
+            text_weight: weight of the BM25 ranking (≥ 0; default {DEFAULT_FUSION_TEXT_WEIGHT}).
+            rrf_k: RRF's rank constant (≥ 0; default {DEFAULT_FUSION_RRF_K}).
+            candidates: records each side contributes before fusion (default ``max(4·k, 20)``).
+
+        Each hit carries the fused score and each side's rank and raw score (``None`` where that
+        side did not return it).
+        """
+        require("text", text, str, "a str")
+        if method is not None:
+            require("method", method, str, 'a str ("rrf" or "linear")')
+        raw = self._native.hybrid_search(
+            _as_array(vector), text, k, where, method, vector_weight, text_weight, rrf_k, candidates
+        )
+        ids, scores, documents, metadata, vranks, distances, tranks, bm25 = raw
+        return HybridSearchResult(
+            ids, scores, documents, metadata, vranks, distances, tranks, bm25, self._native.metadata_schema()
+        )

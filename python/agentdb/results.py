@@ -16,7 +16,18 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas
     import pyarrow
 
-__all__ = ["MetadataValue", "Metadata", "Hit", "Record", "SearchResult", "GetResult"]
+__all__ = [
+    "MetadataValue",
+    "Metadata",
+    "Hit",
+    "Record",
+    "SearchResult",
+    "GetResult",
+    "TextHit",
+    "TextSearchResult",
+    "HybridHit",
+    "HybridSearchResult",
+]
 
 #: A metadata value: ``str``, ``int``, ``float``, ``bool``, ``datetime`` (returned timezone-aware,
 #: in UTC) or ``list[str]``. A key whose value is ``None`` is simply absent.
@@ -208,4 +219,199 @@ class GetResult:
 
     def to_pandas(self) -> "pandas.DataFrame":
         """The records as a pandas DataFrame (the columns of :meth:`to_arrow`)."""
+        return self.to_arrow().to_pandas()
+
+
+class TextHit(NamedTuple):
+    """One full-text (BM25) search hit."""
+
+    id: str
+    score: float
+    document: Optional[str]
+    metadata: Metadata
+
+
+class TextSearchResult:
+    """The records that best match a text query by BM25, best first
+    (:meth:`Collection.text_search`).
+
+    Attributes:
+        ids: the record ids.
+        scores: ``np.ndarray`` of float32, descending. BM25 scores: larger is better; they are
+            comparable within one query only.
+        documents: the documents.
+        metadata: one dict per hit.
+
+    Iterating yields :class:`TextHit` tuples ``(id, score, document, metadata)``.
+    """
+
+    __slots__ = ("ids", "scores", "documents", "metadata", "_schema")
+
+    ids: List[str]
+    scores: np.ndarray
+    documents: List[Optional[str]]
+    metadata: List[Metadata]
+
+    def __init__(
+        self,
+        ids: List[str],
+        scores: np.ndarray,
+        documents: List[Optional[str]],
+        metadata: List[Metadata],
+        schema: Sequence[Tuple[str, str]] = (),
+    ) -> None:
+        self.ids = ids
+        self.scores = scores
+        self.documents = documents
+        self.metadata = metadata
+        self._schema = tuple(schema)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[TextHit]:
+        for i in range(len(self.ids)):
+            yield self[i]
+
+    def __getitem__(self, i: int) -> TextHit:
+        return TextHit(self.ids[i], float(self.scores[i]), self.documents[i], self.metadata[i])
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"({h.id!r}, {h.score:.4g})" for h in list(self)[:5])
+        more = ", …" if len(self) > 5 else ""
+        return f"TextSearchResult([{shown}{more}])"
+
+    def to_arrow(self) -> "pyarrow.Table":
+        """The hits as a pyarrow Table: ``id``, ``document``, one column per metadata key, and
+        ``_score`` (float32)."""
+        pa = _import_pyarrow()
+        columns: Dict[str, Any] = {
+            "id": pa.array(self.ids, type=pa.string()),
+            "document": pa.array(self.documents, type=pa.string()),
+        }
+        columns.update(_metadata_columns(pa, self.metadata, self._schema))
+        columns["_score"] = pa.array(np.asarray(self.scores, dtype=np.float32), type=pa.float32())
+        return pa.table(columns)
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """The hits as a pandas DataFrame (the columns of :meth:`to_arrow`)."""
+        return self.to_arrow().to_pandas()
+
+
+class HybridHit(NamedTuple):
+    """One hybrid search hit: the fused score, and each side's 1-based rank and raw score
+    (``None`` where that side did not return the record)."""
+
+    id: str
+    score: float
+    document: Optional[str]
+    metadata: Metadata
+    vector_rank: Optional[int]
+    distance: Optional[float]
+    text_rank: Optional[int]
+    bm25: Optional[float]
+
+
+class HybridSearchResult:
+    """The best records by vector similarity and BM25 fused, best first
+    (:meth:`Collection.hybrid_search`).
+
+    Attributes:
+        ids: the record ids.
+        scores: ``np.ndarray`` of float32, descending: the fused scores.
+        documents: the documents (``None`` where a record has none).
+        metadata: one dict per hit.
+        vector_ranks, distances: each hit's rank (1-based) and distance in the vector
+            ranking, ``None`` where the vector search did not return it.
+        text_ranks, bm25_scores: the same for the BM25 ranking.
+
+    Iterating yields :class:`HybridHit` tuples.
+    """
+
+    __slots__ = (
+        "ids",
+        "scores",
+        "documents",
+        "metadata",
+        "vector_ranks",
+        "distances",
+        "text_ranks",
+        "bm25_scores",
+        "_schema",
+    )
+
+    ids: List[str]
+    scores: np.ndarray
+    documents: List[Optional[str]]
+    metadata: List[Metadata]
+    vector_ranks: List[Optional[int]]
+    distances: List[Optional[float]]
+    text_ranks: List[Optional[int]]
+    bm25_scores: List[Optional[float]]
+
+    def __init__(
+        self,
+        ids: List[str],
+        scores: np.ndarray,
+        documents: List[Optional[str]],
+        metadata: List[Metadata],
+        vector_ranks: List[Optional[int]],
+        distances: List[Optional[float]],
+        text_ranks: List[Optional[int]],
+        bm25_scores: List[Optional[float]],
+        schema: Sequence[Tuple[str, str]] = (),
+    ) -> None:
+        self.ids = ids
+        self.scores = scores
+        self.documents = documents
+        self.metadata = metadata
+        self.vector_ranks = vector_ranks
+        self.distances = distances
+        self.text_ranks = text_ranks
+        self.bm25_scores = bm25_scores
+        self._schema = tuple(schema)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[HybridHit]:
+        for i in range(len(self.ids)):
+            yield self[i]
+
+    def __getitem__(self, i: int) -> HybridHit:
+        return HybridHit(
+            self.ids[i],
+            float(self.scores[i]),
+            self.documents[i],
+            self.metadata[i],
+            self.vector_ranks[i],
+            self.distances[i],
+            self.text_ranks[i],
+            self.bm25_scores[i],
+        )
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"({h.id!r}, {h.score:.4g})" for h in list(self)[:5])
+        more = ", …" if len(self) > 5 else ""
+        return f"HybridSearchResult([{shown}{more}])"
+
+    def to_arrow(self) -> "pyarrow.Table":
+        """The hits as a pyarrow Table: ``id``, ``document``, one column per metadata key, then
+        ``_score`` (float32), ``_vector_rank``, ``_distance``, ``_text_rank`` and ``_bm25``
+        (null where that side did not return the hit)."""
+        pa = _import_pyarrow()
+        columns: Dict[str, Any] = {
+            "id": pa.array(self.ids, type=pa.string()),
+            "document": pa.array(self.documents, type=pa.string()),
+        }
+        columns.update(_metadata_columns(pa, self.metadata, self._schema))
+        columns["_score"] = pa.array(np.asarray(self.scores, dtype=np.float32), type=pa.float32())
+        columns["_vector_rank"] = pa.array(self.vector_ranks, type=pa.int64())
+        columns["_distance"] = pa.array(self.distances, type=pa.float32())
+        columns["_text_rank"] = pa.array(self.text_ranks, type=pa.int64())
+        columns["_bm25"] = pa.array(self.bm25_scores, type=pa.float32())
+        return pa.table(columns)
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """The hits as a pandas DataFrame (the columns of :meth:`to_arrow`)."""
         return self.to_arrow().to_pandas()

@@ -380,11 +380,6 @@ def test_retriever_components(store: AgentDBDocumentStore) -> None:
         AgentDBEmbeddingRetriever(InMemoryDocumentStore())  # type: ignore[arg-type]
 
 
-_HAS_TEXT_SEARCH = hasattr(agentdb.Collection, "text_search")
-_NO_TEXT_SEARCH = "agentdb's Python Collection has no text_search yet (the engine's Collection::text_search is not bound)"
-
-
-@pytest.mark.skipif(not _HAS_TEXT_SEARCH, reason=_NO_TEXT_SEARCH)
 def test_bm25_and_hybrid_retrieval(store: AgentDBDocumentStore) -> None:
     store.write_documents(embedded(ANIMALS) + [Document(id="plain", content="a note on the dog days of summer")])
     bm25 = AgentDBBM25Retriever(store, top_k=2).run("dog")["documents"]
@@ -394,13 +389,10 @@ def test_bm25_and_hybrid_retrieval(store: AgentDBDocumentStore) -> None:
     assert [d.id for d in only_plain] == ["plain"]
     hybrid = AgentDBHybridRetriever(store, top_k=3).run(query="dog", query_embedding=bag_of_words("dogs bark"))["documents"]
     assert hybrid[0].id == "dog"
-
-
-@pytest.mark.skipif(_HAS_TEXT_SEARCH, reason="the native module has text search")
-def test_bm25_without_engine_text_search_is_a_clear_error(store: AgentDBDocumentStore) -> None:
-    store.write_documents([Document(content="dog")])
-    with pytest.raises(DocumentStoreError, match="text_search"):
-        store.bm25_retrieval("dog")
+    # A document stored without an embedding is never a dense hit, but BM25 still finds it.
+    wide = AgentDBHybridRetriever(store, top_k=10).run(query="dog", query_embedding=bag_of_words("dogs bark"))["documents"]
+    assert "plain" in {d.id for d in wide}
+    assert "plain" not in {d.id for d in store.embedding_retrieval(bag_of_words("dogs bark"), top_k=10)}
 
 
 # -- serialization and pipelines -------------------------------------------------------------

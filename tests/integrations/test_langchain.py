@@ -527,3 +527,41 @@ def test_persisted_documents_survive_reopen(db_path: Path) -> None:
         (w,) = store.get_by_ids(["w"])
         assert w.metadata == {"id": 6, "kind": None, "nested": {"a": 1}}
         assert [d.id for d in store.similarity_search("west", k=1)] == ["w"]
+
+
+# -- hybrid search ---------------------------------------------------------------------------
+
+WORDS = TableEmbeddings(
+    {
+        "fox den": [1.0, 0.0, 0.0],
+        "dog house": [0.0, 1.0, 0.0],
+        "fox and dog": [0.7, 0.7, 0.0],
+        "bird": [0.0, 0.0, 1.0],
+        "dog": [0.0, 1.0, 0.0],
+        "fox": [0.9, 0.1, 0.0],
+    }
+)
+
+
+async def test_hybrid_search_fuses_in_the_engine(db: agentdb.Database) -> None:
+    store = AgentDBVectorStore(WORDS, db=db, collection_name="words")
+    assert store.hybrid_search("dog") == []  # no collection yet
+    texts = ["fox den", "dog house", "fox and dog", "bird"]
+    store.add_texts(texts, ids=["f", "d", "fd", "b"], metadatas=[{"n": i} for i in range(4)])
+    got = store.hybrid_search_with_score("dog", k=4)
+    want = store.collection.hybrid_search(np.asarray(WORDS.embed_query("dog"), dtype=np.float32), "dog", 4)
+    assert [d.id for d, _ in got] == want.ids and want.ids[0] == "d"
+    assert [s for _, s in got] == pytest.approx([float(x) for x in want.scores])
+    assert got[0][0].page_content == "dog house" and got[0][0].metadata == {"n": 1}
+    # The filter applies to both sides; options are passed on.
+    only = store.hybrid_search("dog", k=4, filter={"n": {"$gte": 2}})
+    assert {d.id for d in only} == {"fd", "b"}
+    linear = store.hybrid_search("fox", k=2, method="linear", text_weight=3.0)
+    assert [d.id for d in linear] == store.collection.hybrid_search(
+        np.asarray(WORDS.embed_query("fox"), dtype=np.float32), "fox", 2, method="linear", text_weight=3.0
+    ).ids
+    assert [d.id for d in await store.ahybrid_search("dog", k=4)] == want.ids
+    with pytest.raises(TypeError):
+        store.hybrid_search("dog", ef=3)
+    with pytest.raises(InvalidArgumentError):
+        store.hybrid_search("dog", method="max")

@@ -216,6 +216,45 @@ def test_unsupported_filters_and_modes(both: tuple) -> None:
         ours.query(VectorStoreQuery(query_str="no embedding"))
 
 
+def test_text_search_sparse_and_hybrid_modes(db: agentdb.Database) -> None:
+    store = AgentDBVectorStore(db=db, collection_name="text")
+    texts = ["the quick brown fox", "a lazy dog sleeps", "the fox and the dog", "nothing here"]
+    vectors = [[1, 0, 0], [0, 1, 0], [0.7, 0.7, 0], [0, 0, 1]]
+    nodes = [
+        TextNode(id_=f"t{i}", text=t, metadata={"n": i}, embedding=[float(x) for x in v])
+        for i, (t, v) in enumerate(zip(texts, vectors))
+    ]
+    store.add(nodes)
+    collection = db.get_collection("text")
+    for mode in (VectorStoreQueryMode.TEXT_SEARCH, VectorStoreQueryMode.SPARSE):
+        got = store.query(VectorStoreQuery(query_str="fox", mode=mode, similarity_top_k=5))
+        want = collection.text_search("fox", 5)
+        assert set(got.ids) == {"t0", "t2"} and got.ids == want.ids
+        assert got.similarities == [float(x) for x in want.scores]
+        assert [n.get_content() for n in got.nodes] == [texts[int(i[1])] for i in got.ids]
+        top1 = store.query(VectorStoreQuery(query_str="fox", mode=mode, similarity_top_k=5, sparse_top_k=1))
+        assert top1.ids == want.ids[:1]
+    only_n2 = MetadataFilters(filters=[_f("n", "==", 2)])
+    assert store.query(VectorStoreQuery(query_str="fox", mode=VectorStoreQueryMode.TEXT_SEARCH, filters=only_n2)).ids == ["t2"]
+    # Hybrid: t2 is second by vector and has "dog"; t1 first by vector and has "dog".
+    q = VectorStoreQuery(query_str="dog", query_embedding=[0.0, 1.0, 0.0], mode=VectorStoreQueryMode.HYBRID, similarity_top_k=4)
+    got = store.query(q)
+    want = collection.hybrid_search([0.0, 1.0, 0.0], "dog", 4)
+    assert got.ids == want.ids and got.ids[0] == "t1"
+    assert got.similarities == [float(x) for x in want.scores]
+    # alpha weights the vector side: 0 leaves BM25 alone.
+    text_only = store.query(
+        VectorStoreQuery(query_str="dog", query_embedding=[0.0, 1.0, 0.0], mode=VectorStoreQueryMode.HYBRID, alpha=0.0, similarity_top_k=2)
+    )
+    assert text_only.ids[:2] == collection.text_search("dog", 2).ids
+    with pytest.raises(InvalidArgumentError):
+        store.query(VectorStoreQuery(query_str="dog", query_embedding=[0.0, 1.0, 0.0], mode=VectorStoreQueryMode.HYBRID, alpha=2.0))
+    with pytest.raises(InvalidArgumentError):
+        store.query(VectorStoreQuery(query_str="dog", mode=VectorStoreQueryMode.HYBRID))
+    with pytest.raises(InvalidArgumentError):
+        store.query(VectorStoreQuery(mode=VectorStoreQueryMode.TEXT_SEARCH))
+
+
 # -- queries ---------------------------------------------------------------------------------
 
 

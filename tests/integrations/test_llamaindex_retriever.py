@@ -178,11 +178,13 @@ async def test_async_off_the_loop(retriever: AgentDBRagRetriever) -> None:
     assert retriever.delete("d-owl") == 1
 
 
-def test_vector_store_points_text_modes_to_the_retriever(db: agentdb.Database) -> None:
+def test_vector_store_answers_text_modes_itself(db: agentdb.Database) -> None:
+    # The vector store ranks by BM25 and hybrid on its own collection now (see
+    # test_llamaindex.py::test_text_search_sparse_and_hybrid_modes); before any write there is
+    # nothing to find.
     store = AgentDBVectorStore(db=db, collection_name="plain")
     for mode in (VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.TEXT_SEARCH, VectorStoreQueryMode.SPARSE):
-        with pytest.raises(InvalidArgumentError, match="AgentDBRagRetriever"):
-            store.query(VectorStoreQuery(query_embedding=[1.0, 0.0], query_str="x", mode=mode))
+        assert store.query(VectorStoreQuery(query_embedding=[1.0, 0.0], query_str="x", mode=mode)).ids == []
     with pytest.raises(InvalidArgumentError, match="svm"):
         store.query(VectorStoreQuery(query_embedding=[1.0, 0.0], mode=VectorStoreQueryMode.SVM))
 

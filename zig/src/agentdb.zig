@@ -56,6 +56,8 @@ pub const admin = @import("admin.zig");
 /// Temporal knowledge graphs: entities and bi-temporal facts, traversal, entity search (see
 /// `graph.zig`).
 pub const graph = @import("graph.zig");
+/// Full-text (BM25) and hybrid search of a collection (see `text_search.zig`).
+pub const text_search = @import("text_search.zig");
 
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
@@ -660,6 +662,18 @@ pub const Collection = struct {
         try check(c.agentdb_collection_search_batch_with(self.handle, queries.values.ptr, n, queries.dim, opts.k, Filter.sqlPtr(opts.filter), Filter.jsonPtr(opts.filter), &o, &h));
         defer _ = c.agentdb_results_free(h);
         return SearchResults.copy(allocator, h);
+    }
+
+    /// The `opts.k` records whose document best matches `query` by BM25, best first (records
+    /// without a document never match). An empty query: `error.InvalidArgument`.
+    pub fn textSearch(self: Collection, allocator: Allocator, query: [:0]const u8, opts: text_search.TextSearchOptions) AllocError!text_search.ScoredHits {
+        return text_search.textSearch(self, allocator, query, opts);
+    }
+
+    /// The `opts.k` best records by `vector` (nearest neighbours) and `query_text` (BM25) fused
+    /// (reciprocal-rank fusion unless `opts.method` says otherwise), the filter applied to both.
+    pub fn hybridSearch(self: Collection, allocator: Allocator, vector: []const f32, query_text: [:0]const u8, opts: text_search.HybridOptions) AllocError!text_search.ScoredHits {
+        return text_search.hybridSearch(self, allocator, vector, query_text, opts);
     }
 
     /// Builds an HNSW index over the collection (replacing any index); search uses it from then

@@ -54,9 +54,11 @@ inside the engine; scores: cosine similarity, dot product, or ``1 / (1 + d²)`` 
 :meth:`AgentDBDocumentStore.bm25_retrieval` (the engine's full-text index on the collection's
 documents, Lance's BM25). Components: :class:`AgentDBEmbeddingRetriever`,
 :class:`AgentDBBM25Retriever` and :class:`AgentDBHybridRetriever` (both, fused with Haystack's own
-reciprocal-rank fusion, ``DocumentJoiner``). BM25 calls ``Collection.text_search(query, k,
-where)`` (the engine's ``Collection::text_search``), which the Python package does not bind yet:
-until it does, BM25 and hybrid retrieval raise ``DocumentStoreError``.
+reciprocal-rank fusion, ``DocumentJoiner``). BM25 calls :meth:`agentdb.Collection.text_search`
+(the engine's ``Collection::text_search``). The hybrid retriever fuses in Haystack rather than
+with :meth:`agentdb.Collection.hybrid_search`: the engine applies one filter to both sides, and
+the embedding side must leave out the documents stored without an embedding (placeholder
+vectors), which BM25 must still find.
 
 Async: every ``*_async`` method runs the engine call in AgentDB's worker pool
 (:func:`agentdb.aio.run`; the engine releases the GIL), never on the event loop.
@@ -876,14 +878,8 @@ class AgentDBDocumentStore:
         collection, where = self._where(filters)
         if collection is None or where is FALSE or top_k == 0 or not query.strip():
             return []
-        text_search = getattr(collection, "text_search", None)
-        if text_search is None:
-            raise DocumentStoreError(
-                "this build of agentdb has no Collection.text_search (the engine's full-text search "
-                "is not exposed to Python yet), so BM25 retrieval is unavailable"
-            )
         with _filter_errors():
-            hits = text_search(query, top_k, _engine_where(where))
+            hits = collection.text_search(query, top_k, _engine_where(where))
         scale = (lambda s: 1.0 / (1.0 + math.exp(-s / 8.0))) if scale_score else (lambda s: s)
         scores = {i: scale(float(s)) for i, s in zip(hits.ids, hits.scores)}
         return self._documents(collection, list(hits.ids), scores, return_embedding)

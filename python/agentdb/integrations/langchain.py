@@ -11,7 +11,10 @@
     store.similarity_search("vectors", k=1, filter={"source": "readme"})
     retriever = store.as_retriever(search_type="mmr", search_kwargs={"k": 4})
 
-Also here: :class:`AgentDBHybridRetriever` (vector + BM25 retrieval fused by the engine, over
+Hybrid search on the store itself: :meth:`AgentDBVectorStore.hybrid_search` (and
+``hybrid_search_with_score``, async twins) ranks by the query's embedding and by BM25 over the
+documents, fused in the engine (:meth:`agentdb.Collection.hybrid_search`). Also here:
+:class:`AgentDBHybridRetriever` (vector + BM25 retrieval fused by the engine, over
 an AgentDB RAG store; :mod:`agentdb.integrations.langchain_retriever`) and
 :class:`AgentDBChatMessageHistory` (a ``BaseChatMessageHistory`` on AgentDB state;
 :mod:`agentdb.integrations.langchain_chat`).
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 import numpy as np
 
@@ -302,6 +305,55 @@ class AgentDBVectorStore(VectorStore):
         """Async :meth:`similarity_search` (``aembed_query``, then a worker thread)."""
         return [doc for doc, _ in await self.asimilarity_search_with_score(query, k, filter, **kwargs)]
 
+    # -- hybrid (vector + BM25) ------------------------------------------------------------------
+
+    def hybrid_search_with_score(
+        self, query: str, k: int = 4, filter: Where = None, **kwargs: Any
+    ) -> List[Tuple[Document, float]]:
+        """The ``k`` best documents for ``query`` by its embedding's nearest neighbours and by
+        BM25 over the documents' text, fused by the engine
+        (:meth:`agentdb.Collection.hybrid_search`), best first, with the fused score (larger is
+        better).
+
+        Args:
+            query: the text: embedded for the vector side, matched as is by BM25.
+            k: how many documents (fewer when fewer match).
+            filter: only documents whose metadata match, on both sides (dict or SQL filter).
+            method: ``"rrf"`` (reciprocal-rank fusion, the default) or ``"linear"``.
+            vector_weight, text_weight, rrf_k, candidates: as for
+                :meth:`agentdb.Collection.hybrid_search`.
+        """
+        return self._hybrid(self._embedding.embed_query(query), query, k, filter, kwargs)
+
+    def hybrid_search(self, query: str, k: int = 4, filter: Where = None, **kwargs: Any) -> List[Document]:
+        """The documents of :meth:`hybrid_search_with_score`."""
+        return [doc for doc, _ in self.hybrid_search_with_score(query, k, filter, **kwargs)]
+
+    async def ahybrid_search_with_score(
+        self, query: str, k: int = 4, filter: Where = None, **kwargs: Any
+    ) -> List[Tuple[Document, float]]:
+        """Async :meth:`hybrid_search_with_score` (``aembed_query``, then a worker thread)."""
+        embedding = await self._embedding.aembed_query(query)
+        return await _aio.run(self._hybrid, embedding, query, k, filter, kwargs)
+
+    async def ahybrid_search(self, query: str, k: int = 4, filter: Where = None, **kwargs: Any) -> List[Document]:
+        """Async :meth:`hybrid_search`."""
+        return [doc for doc, _ in await self.ahybrid_search_with_score(query, k, filter, **kwargs)]
+
+    def _hybrid(
+        self, embedding: Sequence[float], query: str, k: int, filter: Where, kwargs: Dict[str, Any]
+    ) -> List[Tuple[Document, float]]:
+        options = {name: kwargs.pop(name) for name in _HYBRID_OPTIONS if name in kwargs}
+        _no_extra(kwargs, "hybrid_search")
+        collection = self._store.get()
+        if collection is None:
+            return []
+        hits = collection.hybrid_search(_as_vector(embedding), query, k, _metadata.translate_where(filter), **options)
+        return [
+            (_document(i, d, m), float(score))
+            for i, score, d, m in zip(hits.ids, hits.scores, hits.documents, hits.metadata)
+        ]
+
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         if self._relevance_score_fn is not None:
             return self._relevance_score_fn
@@ -412,6 +464,9 @@ class AgentDBVectorStore(VectorStore):
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+_HYBRID_OPTIONS = ("method", "vector_weight", "text_weight", "rrf_k", "candidates")
 
 
 def _no_extra(kwargs: dict, method: str) -> None:

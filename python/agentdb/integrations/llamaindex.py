@@ -31,9 +31,15 @@ engine has no case-insensitive operator yet.
 Similarities (higher is closer): cosine ``cos(q, v)``, dot ``q·v`` (both ``1 - distance``),
 l2 ``1 / (1 + ‖q - v‖²)``. Query modes: ``default`` and ``mmr`` (``mmr_threshold`` from the
 query or the ``mmr_threshold`` keyword; ``mmr_prefetch_k`` or ``mmr_prefetch_factor`` size the
-candidate set). ``hybrid``, ``text_search`` and ``sparse`` rank by BM25, which the engine keeps
-for RAG stores: they raise :class:`~agentdb.errors.InvalidArgumentError` here and are answered
-by :class:`AgentDBRagRetriever` (:mod:`agentdb.integrations.llamaindex_retriever`), a LlamaIndex
+candidate set). ``text_search`` and ``sparse`` rank the nodes' text by BM25 against
+``query_str`` (:meth:`agentdb.Collection.text_search`; ``sparse_top_k``, else
+``similarity_top_k``, nodes; similarities are BM25 scores). ``hybrid`` fuses the vector ranking of
+``query_embedding`` with the BM25 ranking of ``query_str`` inside the engine
+(:meth:`agentdb.Collection.hybrid_search`, reciprocal-rank fusion; ``hybrid_top_k``, else
+``similarity_top_k``, nodes; ``sparse_top_k`` candidates per side; ``alpha``, when given, weights
+the vector side by ``alpha`` and BM25 by ``1 - alpha``, as LlamaIndex's ``alpha`` does;
+similarities are the fused scores). For chunked documents with citations, see
+:class:`AgentDBRagRetriever` (:mod:`agentdb.integrations.llamaindex_retriever`), a LlamaIndex
 retriever over an :class:`agentdb.Rag`. Also here: :class:`AgentDBChatStore` (a ``BaseChatStore``)
 and :class:`AgentDBAsyncChatStore` (the ``AsyncDBChatStore`` behind LlamaIndex's ``Memory``), chat
 stores on AgentDB state (:mod:`agentdb.integrations.llamaindex_chat`). The async methods run the engine calls in a worker thread
@@ -234,17 +240,17 @@ class AgentDBVectorStore(BasePydanticVectorStore):
         ``node_ids=[]`` for every store that keeps the text, as this one does.
 
         Raises:
-            InvalidArgumentError: no query embedding, or a mode other than default and mmr.
+            InvalidArgumentError: no query embedding (default, mmr, hybrid) or no ``query_str``
+                (text_search, sparse, hybrid), an ``alpha`` outside 0 … 1, or a mode other than
+                default, mmr, hybrid, text_search and sparse.
             InvalidFilterError: a filter the engine cannot evaluate (see the module docs).
         """
         if query.mode in _TEXT_MODES:
-            raise _errors.InvalidArgumentError(
-                f"query mode {query.mode.value!r} needs BM25 over the collection, which AgentDB's Python API "
-                "offers on RAG stores only: use agentdb.integrations.llamaindex.AgentDBRagRetriever "
-                "(HYBRID, TEXT_SEARCH, SPARSE, DEFAULT, MMR over an agentdb.Rag)"
-            )
+            return self._query_text(query)
         if query.mode not in (VectorStoreQueryMode.DEFAULT, VectorStoreQueryMode.MMR):
-            raise _errors.InvalidArgumentError(f"query mode {query.mode.value!r} is not supported (default, mmr)")
+            raise _errors.InvalidArgumentError(
+                f"query mode {query.mode.value!r} is not supported (default, mmr, hybrid, text_search, sparse)"
+            )
         if query.query_embedding is None:
             raise _errors.InvalidArgumentError("the query has no query_embedding")
         collection = self._store.get()
@@ -260,6 +266,33 @@ class AgentDBVectorStore(BasePydanticVectorStore):
         return VectorStoreQueryResult(
             nodes=nodes, similarities=[similarity(float(x)) for x in hits.distances], ids=list(hits.ids)
         )
+
+    def _query_text(self, query: VectorStoreQuery) -> VectorStoreQueryResult:
+        """``text_search`` / ``sparse`` (BM25) and ``hybrid`` (vector + BM25 fused in the engine)."""
+        hybrid = query.mode == VectorStoreQueryMode.HYBRID
+        if not query.query_str or not query.query_str.strip():
+            raise _errors.InvalidArgumentError(f"query mode {query.mode.value!r} needs the query's text (query_str)")
+        if hybrid and query.query_embedding is None:
+            raise _errors.InvalidArgumentError("query mode 'hybrid' needs the query's embedding (query_embedding)")
+        if hybrid and query.alpha is not None and not 0.0 <= query.alpha <= 1.0:
+            raise _errors.InvalidArgumentError(f"alpha must be between 0 and 1, got {query.alpha}")
+        collection = self._store.get()
+        top = query.hybrid_top_k if hybrid else query.sparse_top_k
+        k = top or query.similarity_top_k
+        if collection is None or k <= 0:
+            return VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
+        where = _combine(to_where(query.filters, collection.metadata_schema), query)
+        if hybrid:
+            weights: Dict[str, Any] = {}
+            if query.alpha is not None:
+                weights = {"vector_weight": query.alpha, "text_weight": 1.0 - query.alpha}
+            found: Any = collection.hybrid_search(
+                query.query_embedding, query.query_str, k, where, candidates=query.sparse_top_k or None, **weights
+            )
+        else:
+            found = collection.text_search(query.query_str, k, where)
+        nodes = [_node(i, d, m) for i, d, m in zip(found.ids, found.documents, found.metadata)]
+        return VectorStoreQueryResult(nodes=nodes, similarities=[float(x) for x in found.scores], ids=list(found.ids))
 
     def _query_mmr(
         self, collection: Collection, query: VectorStoreQuery, where: Any, kwargs: Dict[str, Any]

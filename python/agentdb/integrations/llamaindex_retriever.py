@@ -19,7 +19,7 @@ a BM25 full-text index on their text and fuses both rankings by reciprocal rank
 BM25), ``DEFAULT`` (vector), ``TEXT_SEARCH`` and ``SPARSE`` (BM25 only, no embedding); ``MMR``
 is hybrid re-ranked by maximal marginal relevance (``mmr_threshold`` is the engine's λ, default
 0.5). (The :class:`~agentdb.integrations.llamaindex.AgentDBVectorStore`, on a plain collection,
-answers ``DEFAULT`` and ``MMR`` only: BM25 over a collection is not reachable from Python yet.)
+answers these modes too, without chunking or citations: BM25 and hybrid search of the collection.)
 
 Mapping: a LlamaIndex document is a RAG document (``doc_id`` → document id, text, metadata);
 each result is a chunk as a ``TextNode`` (``id_`` = chunk id ``"<doc id>#<position>"``, its

@@ -22,6 +22,7 @@ use crate::pending_writes::WritesObj;
 use crate::rag::RagObj;
 use crate::rag_context::RagContextObj;
 use crate::rag_hits::RagHitsObj;
+use crate::collection_text::ScoredHitsObj;
 use crate::records::RecordsObj;
 use crate::results::ResultsObj;
 use crate::state_entries::EntriesObj;
@@ -72,6 +73,13 @@ pub struct agentdb_rag {
 /// The hits of `agentdb_rag_search`, freed by `agentdb_rag_hits_free`.
 #[allow(non_camel_case_types)]
 pub struct agentdb_rag_hits {
+    _opaque: [u8; 0],
+}
+
+/// The hits of `agentdb_collection_text_search` and `agentdb_collection_hybrid_search`, freed by
+/// `agentdb_scored_hits_free`.
+#[allow(non_camel_case_types)]
+pub struct agentdb_scored_hits {
     _opaque: [u8; 0],
 }
 
@@ -180,6 +188,7 @@ pub(crate) enum Object {
     GraphFacts(Arc<FactsObj>),
     GraphEntities(Arc<EntitiesObj>),
     GraphNeighbors(Arc<NeighborsObj>),
+    ScoredHits(Arc<ScoredHitsObj>),
 }
 
 /// Ties each opaque C type to the object it stands for.
@@ -229,6 +238,7 @@ handle!(agentdb_graph, GraphObj, Graph, "agentdb_graph");
 handle!(agentdb_graph_facts, FactsObj, GraphFacts, "agentdb_graph_facts");
 handle!(agentdb_graph_entities, EntitiesObj, GraphEntities, "agentdb_graph_entities");
 handle!(agentdb_graph_neighbors, NeighborsObj, GraphNeighbors, "agentdb_graph_neighbors");
+handle!(agentdb_scored_hits, ScoredHitsObj, ScoredHits, "agentdb_scored_hits");
 
 static REGISTRY: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Handle numbers are never reused (a 64-bit counter does not wrap in practice). They are

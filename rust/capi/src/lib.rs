@@ -51,6 +51,7 @@ mod admin;
 mod graph;
 mod graph_facts;
 mod graph_entities;
+mod collection_text;
 
 pub use args::{AGENTDB_MAX_BATCH, AGENTDB_MAX_DIM, AGENTDB_MAX_ID_LEN, AGENTDB_MAX_JSON_LEN, AGENTDB_MAX_K};
 pub use handle::{
@@ -61,6 +62,8 @@ pub use handle::{
 pub use handle::agentdb_problems;
 pub use handle::{agentdb_graph, agentdb_graph_entities, agentdb_graph_facts, agentdb_graph_neighbors};
 pub use {graph::*, graph_entities::*, graph_facts::*};
+pub use handle::agentdb_scored_hits;
+pub use collection_text::*;
 pub use admin::*;
 pub use status::{agentdb_errmsg, agentdb_status, agentdb_status_name};
 pub use {

@@ -110,16 +110,17 @@ fn search_to_c(m: Option<SearchMode>) -> agentdb_search_mode {
     }
 }
 
-/// How hybrid recall fuses the two rankings (`agentdb_recall_options.fusion`).
+/// How a hybrid ranking fuses its vector and text rankings (`agentdb_recall_options.fusion`,
+/// `agentdb_hybrid_options.method`).
 #[allow(non_camel_case_types)]
 pub type agentdb_fusion = i32;
 
-/// Reciprocal rank fusion: w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/(k + rank_text),
-/// k = rrf_k.
+/// Reciprocal rank fusion. Memory recall: w_similarity·(k+1)/(k + rank_vector) + w_text·(k+1)/
+/// (k + rank_text), k = rrf_k; a collection's hybrid search: the same without the (k+1) scale.
 pub const AGENTDB_FUSION_RRF: agentdb_fusion = 0;
 
-/// Weighted scores (the default): w_similarity·(min-max normalised similarity) + w_text·bm25 /
-/// max bm25.
+/// Weighted scores (memory recall's default): w_similarity·(min-max normalised similarity) +
+/// w_text·bm25 / max bm25 (a collection's hybrid search min-max normalises BM25 too).
 pub const AGENTDB_FUSION_LINEAR: agentdb_fusion = 1;
 
 fn fusion_from_c(f: agentdb_fusion) -> Res<Fusion> {

@@ -51,6 +51,8 @@ pub use memory::{
 };
 pub use types::records::{Include, GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
 pub use collection::text_index::TextSearchResult;
+pub use collection::fusion::{default_candidates as default_hybrid_candidates, fuse, FusionMethod, FusionOptions, Fused, DEFAULT_RRF_K};
+pub use collection::hybrid::{HybridOptions, HybridSearchResult};
 pub use types::schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};
 pub use storage::wal::SyncMode;
 pub use state::{

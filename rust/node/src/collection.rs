@@ -8,6 +8,7 @@ use agentdb_engine::{
     Collection as EngineCollection, Filter, GetResult, Include, IndexKind, IndexOptions, IndexParams, Records, Result,
     SearchOptions as EngineSearchOptions, SearchResult,
 };
+use agentdb_engine::{FusionMethod, FusionOptions, HybridOptions, HybridSearchResult, TextSearchResult};
 use napi::bindgen_prelude::{Either, Float32Array, Unknown};
 use napi_derive::napi;
 
@@ -47,6 +48,103 @@ pub struct SearchHits {
     pub documents: Vec<Option<String>>,
     #[napi(ts_type = "Array<Record<string, unknown>>")]
     pub metadata: Vec<J>,
+}
+
+/// Options of `textSearch`; each left out takes the engine's default.
+#[napi(object)]
+pub struct TextSearchOptions<'a> {
+    /// How many hits (engine default when left out).
+    pub k: Option<f64>,
+    /// Applied before ranking (SQL text or a dict filter).
+    #[napi(ts_type = "string | Record<string, unknown> | null")]
+    pub filter: Option<Unknown<'a>>,
+}
+
+/// Options of `hybridSearch`; each left out takes the engine's default.
+#[napi(object)]
+pub struct HybridSearchOptions<'a> {
+    /// How many hits (engine default when left out).
+    pub k: Option<f64>,
+    /// Applied to both sides before ranking (SQL text or a dict filter).
+    #[napi(ts_type = "string | Record<string, unknown> | null")]
+    pub filter: Option<Unknown<'a>>,
+    /// "rrf" (reciprocal-rank fusion) or "linear" (weighted sum of min-max normalised scores).
+    pub method: Option<String>,
+    /// Weight of the vector ranking (≥ 0).
+    pub vector_weight: Option<f64>,
+    /// Weight of the BM25 ranking (≥ 0).
+    pub text_weight: Option<f64>,
+    /// RRF's rank constant (≥ 0).
+    pub rrf_k: Option<f64>,
+    /// Records each side contributes before fusion.
+    pub candidates: Option<f64>,
+}
+
+/// A text search's hits, best first: BM25 scores, larger is better.
+#[napi(object, object_from_js = false)]
+pub struct TextHits {
+    pub ids: Vec<String>,
+    pub scores: Float32Array,
+    pub documents: Vec<Option<String>>,
+    #[napi(ts_type = "Array<Record<string, unknown>>")]
+    pub metadata: Vec<J>,
+}
+
+/// A hybrid search's hits, best first: the fused score, and each side's 1-based rank and raw
+/// score (null where that side did not return the record).
+#[napi(object, object_from_js = false)]
+pub struct HybridHits {
+    pub ids: Vec<String>,
+    pub scores: Float32Array,
+    pub documents: Vec<Option<String>>,
+    #[napi(ts_type = "Array<Record<string, unknown>>")]
+    pub metadata: Vec<J>,
+    #[napi(ts_type = "Array<number | null>")]
+    pub vector_ranks: Vec<Option<u32>>,
+    #[napi(ts_type = "Array<number | null>")]
+    pub distances: Vec<Option<f64>>,
+    #[napi(ts_type = "Array<number | null>")]
+    pub text_ranks: Vec<Option<u32>>,
+    #[napi(ts_type = "Array<number | null>")]
+    pub bm25_scores: Vec<Option<f64>>,
+}
+
+fn hybrid_args(opts: Option<HybridSearchOptions<'_>>) -> Result<(usize, Option<Filter>, HybridOptions)> {
+    let d = HybridOptions::default();
+    let Some(o) = opts else { return Ok((agentdb_engine::DEFAULT_SEARCH_K, None, d)) };
+    let f32_or = |v: Option<f64>, default: f32| v.map_or(default, |x| x as f32);
+    let options = HybridOptions {
+        fusion: FusionOptions {
+            method: o.method.as_deref().map_or(Ok(d.fusion.method), |m| m.parse::<FusionMethod>())?,
+            vector_weight: f32_or(o.vector_weight, d.fusion.vector_weight),
+            text_weight: f32_or(o.text_weight, d.fusion.text_weight),
+            rrf_k: f32_or(o.rrf_k, d.fusion.rrf_k),
+        },
+        candidates: opt_usize("candidates", o.candidates)?.or(d.candidates),
+    };
+    Ok((opt_usize("k", o.k)?.unwrap_or(agentdb_engine::DEFAULT_SEARCH_K), filter_arg(o.filter)?, options))
+}
+
+fn text_hits(r: TextSearchResult) -> TextHits {
+    TextHits {
+        metadata: r.metadata.iter().map(metadata_out).collect(),
+        ids: r.ids,
+        scores: Float32Array::new(r.scores),
+        documents: r.documents,
+    }
+}
+
+fn hybrid_hits(r: HybridSearchResult) -> HybridHits {
+    HybridHits {
+        metadata: r.metadata.iter().map(metadata_out).collect(),
+        vector_ranks: r.vector_ranks.iter().map(|x| x.map(small)).collect(),
+        distances: r.distances.iter().map(|x| x.map(f64::from)).collect(),
+        text_ranks: r.text_ranks.iter().map(|x| x.map(small)).collect(),
+        bm25_scores: r.bm25_scores.iter().map(|x| x.map(f64::from)).collect(),
+        ids: r.ids,
+        scores: Float32Array::new(r.scores),
+        documents: r.documents,
+    }
 }
 
 /// Records read by `get`.
@@ -306,6 +404,28 @@ impl Collection {
         task::with(search_args(opts), move |s| {
             let q = queries.as_vectors(c.dim())?;
             Ok(c.search_batch_with(q, s.k, s.filter.as_ref(), &s.options)?.into_iter().map(hits).collect())
+        })
+    }
+
+    /// The records whose document best matches `query` by BM25, best first (records without a
+    /// document never match).
+    #[napi(strict, ts_return_type = "Promise<TextHits>")]
+    pub fn text_search(&self, query: String, opts: Option<TextSearchOptions<'_>>) -> Promise<TextHits> {
+        let c = self.inner.clone();
+        let args = (|| {
+            let Some(o) = opts else { return Ok((agentdb_engine::DEFAULT_SEARCH_K, None)) };
+            Ok((opt_usize("k", o.k)?.unwrap_or(agentdb_engine::DEFAULT_SEARCH_K), filter_arg(o.filter)?))
+        })();
+        task::with(args, move |(k, filter)| Ok(text_hits(c.text_search(&query, k, filter.as_ref())?)))
+    }
+
+    /// The best records by `vector` (nearest neighbours) and `text` (BM25), fused by the engine
+    /// (`vector` is read in place: do not modify it until the Promise settles).
+    #[napi(strict, ts_return_type = "Promise<HybridHits>")]
+    pub fn hybrid_search(&self, vector: Float32Array, text: String, opts: Option<HybridSearchOptions<'_>>) -> Promise<HybridHits> {
+        let c = self.inner.clone();
+        task::with(hybrid_args(opts), move |(k, filter, options)| {
+            Ok(hybrid_hits(c.hybrid_search(&vector, &text, k, filter.as_ref(), &options)?))
         })
     }
 

@@ -13,7 +13,7 @@ use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyCapsuleMethods, PyDict, PyList, PyTuple};
 
-use crate::args::{opt_i64, Flag, Int, Text};
+use crate::args::{opt_f64, opt_i64, Flag, Float, Int, Text};
 use crate::conversion::{
     extract_documents, extract_filter, extract_ids, extract_metadata, extract_query, extract_vectors,
     metadata_to_list, non_negative,
@@ -37,6 +37,11 @@ pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let ivf_pq = IvfPqParams::default();
     m.add("DEFAULT_IVF_PQ_PARTITIONS", ivf_pq.partitions)?;
     m.add("DEFAULT_IVF_PQ_SUB_VECTORS", ivf_pq.sub_vectors)?;
+    let fusion = agentdb_engine::FusionOptions::default();
+    m.add("DEFAULT_FUSION_METHOD", fusion.method.as_str())?;
+    m.add("DEFAULT_FUSION_RRF_K", f64::from(fusion.rrf_k))?;
+    m.add("DEFAULT_FUSION_VECTOR_WEIGHT", f64::from(fusion.vector_weight))?;
+    m.add("DEFAULT_FUSION_TEXT_WEIGHT", f64::from(fusion.text_weight))?;
     Ok(())
 }
 
@@ -113,6 +118,28 @@ fn search_options(
 /// `k` of a search; `None`: the engine's [`DEFAULT_SEARCH_K`](agentdb_engine::DEFAULT_SEARCH_K).
 fn search_k(k: Option<Int>) -> PyResult<usize> {
     k.map_or(Ok(agentdb_engine::DEFAULT_SEARCH_K), |k| non_negative("k", *k))
+}
+
+/// The engine's [`HybridOptions`](agentdb_engine::HybridOptions) from `hybrid_search`'s keyword
+/// arguments; `None` takes the engine's default.
+fn hybrid_options(
+    method: Option<Text>,
+    vector_weight: Option<Float>,
+    text_weight: Option<Float>,
+    rrf_k: Option<Float>,
+    candidates: Option<Int>,
+) -> PyResult<agentdb_engine::HybridOptions> {
+    let d = agentdb_engine::FusionOptions::default();
+    let f32_or = |v: Option<Float>, default: f32| opt_f64(v).map_or(default, |x| x as f32);
+    Ok(agentdb_engine::HybridOptions {
+        fusion: agentdb_engine::FusionOptions {
+            method: method.map_or(Ok(d.method), |m| m.parse::<agentdb_engine::FusionMethod>()).or_raise()?,
+            vector_weight: f32_or(vector_weight, d.vector_weight),
+            text_weight: f32_or(text_weight, d.text_weight),
+            rrf_k: f32_or(rrf_k, d.rrf_k),
+        },
+        candidates: opt_i64(candidates).map(|c| non_negative("candidates", c)).transpose()?,
+    })
 }
 
 /// `(ids, distances, documents, metadata)` of one search.
@@ -317,6 +344,62 @@ impl PyCollection {
         let c = &self.inner;
         let results = py.detach(|| c.search_batch_with(q, k, filter.as_ref(), &options)).or_raise()?;
         PyList::new(py, results.into_iter().map(|r| search_tuple(py, r)).collect::<PyResult<Vec<_>>>()?)
+    }
+
+    /// BM25 over the documents → `(ids, scores float32, documents, metadata)`, best first.
+    #[pyo3(signature = (query, k=None, filter=None))]
+    fn text_search<'py>(
+        &self,
+        py: Python<'py>,
+        query: Text,
+        k: Option<Int>,
+        filter: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let k = search_k(k)?;
+        let filter = extract_filter(filter)?;
+        let c = &self.inner;
+        let r = py.detach(|| c.text_search(&query, k, filter.as_ref())).or_raise()?;
+        let metadata = metadata_to_list(py, &r.metadata)?;
+        (r.ids, PyArray1::from_vec(py, r.scores), r.documents, metadata).into_pyobject(py)
+    }
+
+    /// Vector + BM25 fused → `(ids, scores float32, documents, metadata, vector_ranks, distances,
+    /// text_ranks, bm25_scores)`, best first; a side's rank and score are `None` where it did not
+    /// return the record.
+    #[pyo3(signature = (vector, text, k=None, filter=None, method=None, vector_weight=None, text_weight=None, rrf_k=None, candidates=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn hybrid_search<'py>(
+        &self,
+        py: Python<'py>,
+        vector: &Bound<'py, PyAny>,
+        text: Text,
+        k: Option<Int>,
+        filter: Option<&Bound<'py, PyAny>>,
+        method: Option<Text>,
+        vector_weight: Option<Float>,
+        text_weight: Option<Float>,
+        rrf_k: Option<Float>,
+        candidates: Option<Int>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let query = extract_query(vector)?;
+        let q = query.as_slice()?;
+        let k = search_k(k)?;
+        let filter = extract_filter(filter)?;
+        let options = hybrid_options(method, vector_weight, text_weight, rrf_k, candidates)?;
+        let c = &self.inner;
+        let r = py.detach(|| c.hybrid_search(q, &text, k, filter.as_ref(), &options)).or_raise()?;
+        let metadata = metadata_to_list(py, &r.metadata)?;
+        let items: Vec<Bound<'py, PyAny>> = vec![
+            r.ids.into_pyobject(py)?.into_any(),
+            PyArray1::from_vec(py, r.scores).into_any(),
+            r.documents.into_pyobject(py)?.into_any(),
+            metadata.into_any(),
+            r.vector_ranks.into_pyobject(py)?.into_any(),
+            r.distances.into_pyobject(py)?.into_any(),
+            r.text_ranks.into_pyobject(py)?.into_any(),
+            r.bm25_scores.into_pyobject(py)?.into_any(),
+        ];
+        PyTuple::new(py, items)
     }
 
     /// Builds an index of `kind` (`"hnsw"` or `"ivf_pq"`, always given: the engine has no default

@@ -18,6 +18,8 @@ pub(crate) mod stats;
 pub(crate) mod text_index;
 mod transfer;
 mod write;
+pub(crate) mod fusion;
+pub(crate) mod hybrid;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

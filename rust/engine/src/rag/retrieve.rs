@@ -14,14 +14,7 @@ impl Rag {
         if options.k == 0 || options.k > MAX_K {
             return Err(Error::invalid_argument(format!("k must be between 1 and {MAX_K}, got {}", options.k)));
         }
-        for (what, w) in [("vector_weight", options.vector_weight), ("text_weight", options.text_weight)] {
-            if !w.is_finite() || w < 0.0 {
-                return Err(Error::invalid_argument(format!("{what} must be a finite number ≥ 0, got {w}")));
-            }
-        }
-        if !options.rrf_k.is_finite() || options.rrf_k < 0.0 {
-            return Err(Error::invalid_argument(format!("rrf_k must be a finite number ≥ 0, got {}", options.rrf_k)));
-        }
+        options.fusion().validate()?;
         if let Some(l) = options.mmr_lambda {
             if !(0.0..=1.0).contains(&l) {
                 return Err(Error::invalid_argument(format!("mmr_lambda must be between 0 and 1, got {l}")));
@@ -41,42 +34,30 @@ impl Rag {
         }
         let n = candidates(options);
         let filter = options.filter.as_ref();
-        let mut pool: HashMap<String, (Candidate, RagHitRanks)> = HashMap::new();
-        // Ranks are taken after ordering each list by (score, chunk id): equal scores (the same
-        // text twice, in two documents) come back from the searches in any order, and their
-        // ranks must not change from one call to the next, or neither would the fused order.
+        // Each side's ranks and the RRF formula are the collection layer's (collection/fusion.rs),
+        // shared with Collection::hybrid_search.
+        let mut payload: HashMap<String, Candidate> = HashMap::new();
+        let (mut vl, mut tl) = (Vec::new(), Vec::new());
         if use_vec {
             let r = self.chunks.search(vector.unwrap_or_default(), n, filter)?;
-            let mut order: Vec<usize> = (0..r.ids.len()).collect();
-            order.sort_by(|&a, &b| r.distances[a].total_cmp(&r.distances[b]).then_with(|| r.ids[a].cmp(&r.ids[b])));
-            for (rank, i) in order.into_iter().enumerate() {
-                let id = r.ids[i].clone();
-                let e = pool.entry(id.clone()).or_insert_with(|| {
-                    (Candidate { id, text: r.documents[i].clone(), metadata: r.metadata[i].clone() }, RagHitRanks::default())
-                });
-                e.1.vector_rank = rank + 1;
-                e.1.distance = r.distances[i];
+            for (i, id) in r.ids.iter().enumerate() {
+                payload.entry(id.clone()).or_insert_with(|| Candidate { id: id.clone(), text: r.documents[i].clone(), metadata: r.metadata[i].clone() });
+                vl.push((id.clone(), r.distances[i]));
             }
         }
         if use_text {
             let r = self.chunks.text_search(text.unwrap_or_default(), n, filter)?;
-            let mut order: Vec<usize> = (0..r.ids.len()).collect();
-            order.sort_by(|&a, &b| r.scores[b].total_cmp(&r.scores[a]).then_with(|| r.ids[a].cmp(&r.ids[b])));
-            for (rank, i) in order.into_iter().enumerate() {
-                let id = r.ids[i].clone();
-                let e = pool.entry(id.clone()).or_insert_with(|| {
-                    (Candidate { id, text: r.documents[i].clone(), metadata: r.metadata[i].clone() }, RagHitRanks::default())
-                });
-                e.1.text_rank = rank + 1;
-                e.1.bm25 = r.scores[i];
+            for (i, id) in r.ids.iter().enumerate() {
+                payload.entry(id.clone()).or_insert_with(|| Candidate { id: id.clone(), text: r.documents[i].clone(), metadata: r.metadata[i].clone() });
+                tl.push((id.clone(), r.scores[i]));
             }
         }
-        let mut hits: Vec<RagHit> = pool
-            .into_values()
-            .map(|(c, ranks)| {
-                let rrf = |w: f32, rank: usize| if rank == 0 { 0.0 } else { w / (options.rrf_k + rank as f32) };
-                let score = rrf(options.vector_weight, ranks.vector_rank) + rrf(options.text_weight, ranks.text_rank);
-                to_hit(c, ranks, score)
+        let mut hits: Vec<RagHit> = crate::collection::fusion::fuse(&vl, &tl, &options.fusion())
+            .into_iter()
+            .filter_map(|f| {
+                let c = payload.remove(&f.id)?;
+                let ranks = RagHitRanks { vector_rank: f.vector_rank, distance: f.distance, text_rank: f.text_rank, bm25: f.bm25 };
+                Some(to_hit(c, ranks, f.score))
             })
             .collect();
         // Best first; ties by (document, position) so results are deterministic.
@@ -130,6 +111,18 @@ impl Rag {
 /// The candidates each retriever contributes.
 pub(super) fn candidates(options: &RetrieveOptions) -> usize {
     options.candidates.unwrap_or_else(|| default_candidates(options.k)).max(options.k).min(MAX_K)
+}
+
+impl RetrieveOptions {
+    /// The fusion these options ask for (RAG fuses by RRF).
+    pub(super) fn fusion(&self) -> crate::collection::fusion::FusionOptions {
+        crate::collection::fusion::FusionOptions {
+            method: crate::collection::fusion::FusionMethod::Rrf,
+            vector_weight: self.vector_weight,
+            text_weight: self.text_weight,
+            rrf_k: self.rrf_k,
+        }
+    }
 }
 
 /// One chunk as returned by a retriever, before fusion.

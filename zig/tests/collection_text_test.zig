@@ -1,0 +1,105 @@
+//! Full-text and hybrid search of a collection through the Zig layer (the C suite's
+//! tests/c/test_collection_text.c fixture): BM25 hits, RRF and linear fusion with each side's
+//! ranks, filters on both sides, and errors.
+const std = @import("std");
+const agentdb = @import("agentdb");
+const TempDb = @import("temp_db.zig").TempDb;
+
+const testing = std.testing;
+const gpa = testing.allocator;
+
+// Four records in 2-D, l2; distances to q = (0,0): a 0, d 0.25, b 1, c 9. "apple" is in a's and
+// b's documents (b's is shorter, so its BM25 is higher); d has no document.
+const ids = [_][:0]const u8{ "a", "b", "c", "d" };
+const vecs = [_]f32{ 0, 0, 1, 0, 3, 0, 0.5, 0 };
+const docs = [_]?[:0]const u8{ "red apple pie", "green apple", "red wine", null };
+const meta =
+    \\[{"lang": "en"}, {"lang": "fr"}, {"lang": "en"}, {"lang": "fr"}]
+;
+const q = [_]f32{ 0, 0 };
+
+fn fixture(db: agentdb.Database) !agentdb.Collection {
+    var col = try db.createCollection("fruit", .{ .dim = 2, .metric = .l2 });
+    errdefer col.deinit();
+    try col.add(gpa, .{ .ids = &ids, .vectors = &vecs, .dim = 2, .documents = &docs, .metadata_json = meta });
+    return col;
+}
+
+fn expectHit(h: agentdb.text_search.ScoredHit, id: []const u8, vector_rank: ?usize, text_rank: ?usize, score: f32) !void {
+    try testing.expectEqualStrings(id, h.id);
+    try testing.expectEqual(vector_rank, h.vector_rank);
+    try testing.expectEqual(text_rank, h.text_rank);
+    try testing.expectApproxEqAbs(score, h.score, 1e-6);
+    try testing.expectEqual(vector_rank == null, h.distance == null);
+    try testing.expectEqual(text_rank == null, h.bm25 == null);
+}
+
+test "text search ranks by BM25 and filters" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var col = try fixture(db);
+    defer col.deinit();
+
+    var hits = try col.textSearch(gpa, "apple", .{ .k = 10 });
+    defer hits.deinit();
+    try testing.expectEqual(@as(usize, 2), hits.items.len);
+    try testing.expectEqualStrings("b", hits.items[0].id);
+    try testing.expectEqualStrings("a", hits.items[1].id);
+    try testing.expect(hits.items[0].score > hits.items[1].score);
+    try testing.expectEqual(@as(?usize, 1), hits.items[0].text_rank);
+    try testing.expectEqual(@as(?usize, null), hits.items[0].vector_rank);
+    try testing.expectEqualStrings("green apple", hits.items[0].document.?);
+    try testing.expectEqualStrings("{\"lang\":\"fr\"}", hits.items[0].metadata_json);
+
+    var en = try col.textSearch(gpa, "apple", .{ .k = 10, .filter = .{ .sql = "lang = 'en'" } });
+    defer en.deinit();
+    try testing.expectEqual(@as(usize, 1), en.items.len);
+    try testing.expectEqualStrings("a", en.items[0].id);
+
+    try testing.expectError(error.InvalidArgument, col.textSearch(gpa, "  ", .{ .k = 3 }));
+    try testing.expectError(error.InvalidArgument, col.textSearch(gpa, "apple", .{ .k = 0 }));
+    try testing.expectError(error.InvalidFilter, col.textSearch(gpa, "apple", .{ .k = 3, .filter = .{ .sql = "lang = " } }));
+}
+
+test "hybrid search fuses both rankings" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var col = try fixture(db);
+    defer col.deinit();
+
+    // RRF: vector a, d, b, c; BM25 b, a.
+    var rrf = try col.hybridSearch(gpa, &q, "apple", .{ .k = 10 });
+    defer rrf.deinit();
+    try testing.expectEqual(@as(usize, 4), rrf.items.len);
+    try expectHit(rrf.items[0], "a", 1, 2, 1.0 / 61.0 + 1.0 / 62.0);
+    try expectHit(rrf.items[1], "b", 3, 1, 1.0 / 63.0 + 1.0 / 61.0);
+    try expectHit(rrf.items[2], "d", 2, null, 1.0 / 62.0);
+    try expectHit(rrf.items[3], "c", 4, null, 1.0 / 64.0);
+    try testing.expect(rrf.items[2].document == null);
+
+    var weighted = try col.hybridSearch(gpa, &q, "apple", .{ .k = 1, .text_weight = 4, .rrf_k = 1 });
+    defer weighted.deinit();
+    try expectHit(weighted.items[0], "b", 3, 1, 1.0 / 4.0 + 4.0 / 2.0);
+
+    var linear = try col.hybridSearch(gpa, &q, "apple", .{ .k = 4, .method = .linear });
+    defer linear.deinit();
+    try expectHit(linear.items[0], "b", 3, 1, 8.0 / 9.0 + 1.0);
+    try expectHit(linear.items[1], "a", 1, 2, 1.0);
+    try expectHit(linear.items[2], "d", 2, null, 8.75 / 9.0);
+
+    // The filter applies to both sides.
+    var fr = try col.hybridSearch(gpa, &q, "apple", .{ .k = 10, .filter = .{ .json = "{\"lang\": \"fr\"}" } });
+    defer fr.deinit();
+    try testing.expectEqual(@as(usize, 2), fr.items.len);
+    try expectHit(fr.items[0], "b", 2, 1, 1.0 / 62.0 + 1.0 / 61.0);
+    try expectHit(fr.items[1], "d", 1, null, 1.0 / 61.0);
+
+    try testing.expectError(error.InvalidArgument, col.hybridSearch(gpa, &q, "", .{ .k = 3 }));
+    try testing.expectError(error.InvalidArgument, col.hybridSearch(gpa, &q, "apple", .{ .k = 3, .vector_weight = 0 }));
+    try testing.expectError(error.InvalidArgument, col.hybridSearch(gpa, &q, "apple", .{ .k = 3, .candidates = 0 }));
+    try testing.expectError(error.DimensionMismatch, col.hybridSearch(gpa, &[_]f32{ 0, 0, 0 }, "apple", .{ .k = 3 }));
+}
