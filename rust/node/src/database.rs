@@ -55,7 +55,7 @@ pub fn connect(path: String, opts: Option<ConnectOptions>) -> Promise<Database> 
 /// buffered writes and releases the writer lock. Handles from it stop working once it is closed.
 #[napi]
 pub struct Database {
-    inner: EngineDb,
+    pub(crate) inner: EngineDb,
 }
 
 #[napi]
