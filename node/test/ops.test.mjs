@@ -9,7 +9,11 @@ import { adb, rejects, tempDir, vectors } from './helpers.mjs'
 
 const DIM = 4
 
-/** The largest file under `dir` whose path contains `part`. */
+/**
+ * The largest file under `dir` whose path contains `part`.
+ * @param {string} dir
+ * @param {string} part
+ */
 function largest(dir, part) {
   let best = null
   let size = -1
@@ -28,7 +32,10 @@ function largest(dir, part) {
   return /** @type {string} */ (best)
 }
 
-/** Flips every bit of the byte in the middle of `file`. */
+/**
+ * Flips every bit of the byte in the middle of `file`.
+ * @param {string} file
+ */
 function flipMiddle(file) {
   const raw = readFileSync(file)
   raw[raw.length >> 1] ^= 0xff

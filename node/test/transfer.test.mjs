@@ -9,12 +9,15 @@ import { adb, rejects, tempDir, vectors } from './helpers.mjs'
 
 const DIM = 8
 
-/** Every record of `c`, sorted by id, comparable with deepEqual (vectors as their bytes). */
+/**
+ * Every record of `c`, sorted by id, comparable with deepEqual (vectors as their bytes).
+ * @param {import('../index.js').Collection} c
+ */
 async function everything(c) {
   const g = await c.get()
   return g.ids
-    .map((id, i) => [id, Buffer.from(g.vectors.buffer, g.vectors.byteOffset + i * g.dim * 4, g.dim * 4).toString('hex'), g.documents[i], JSON.stringify(g.metadata[i]), g.createdAt[i]])
-    .sort((a, b) => String(a[0]).localeCompare(String(b[0])))
+    .map((/** @type {string} */ id, /** @type {number} */ i) => [id, Buffer.from(g.vectors.buffer, g.vectors.byteOffset + i * g.dim * 4, g.dim * 4).toString('hex'), g.documents[i], JSON.stringify(g.metadata[i]), g.createdAt[i]])
+    .sort((/** @type {any[]} */ a, /** @type {any[]} */ b) => String(a[0]).localeCompare(String(b[0])))
 }
 
 for (const ext of ['jsonl', 'parquet']) {
@@ -87,6 +90,10 @@ test('bad files, names and kinds give typed errors', async () => {
   const good = join(dir, 'good.jsonl')
   await db.exportStore('docs', good)
   const lines = readFileSync(good, 'utf8').split('\n')
+  // A throwing progress function does not stop the transfer (as in Python).
+  const thrown = join(dir, 'thrown.jsonl')
+  assert.equal((await db.exportStore('docs', thrown, null, () => { throw new Error('progress failed') })).records, 1)
+  assert.deepEqual(readFileSync(thrown, 'utf8').split('\n').slice(1), lines.slice(1))
 
   const notJson = join(dir, 'bad.jsonl')
   writeFileSync(notJson, [lines[0], '{not json', ''].join('\n'))

@@ -5,7 +5,8 @@
 //! Progress: an optional JS function `(done, total) => void`. The engine reports from the worker
 //! thread; each report is a call on the JS thread through a threadsafe function, and the worker
 //! waits for it to return, so every report reaches JS before the Promise settles. A throwing
-//! function does not stop the transfer (as in Python, where its exception is only printed).
+//! function does not stop the transfer and its exception is dropped (Python only prints it); a
+//! Promise it returns is not awaited.
 
 use std::path::Path;
 use std::sync::mpsc;
