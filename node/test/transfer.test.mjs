@@ -113,3 +113,29 @@ test('bad files, names and kinds give typed errors', async () => {
   assert.deepEqual(adb.storeKinds(), ['collection', 'memory', 'rag', 'state'])
   await db.close()
 })
+
+test('another database\'s collection imports as a LanceDB table', async () => {
+  // Every AgentDB collection is a LanceDB table; its own time columns are left out by naming
+  // the metadata columns.
+  const src = tempDir()
+  const a = await adb.connect(src)
+  await (await a.createCollection('docs', 2)).add(['x', 'y'], new Float32Array([1, 0, 0, 1]), ['d1', 'd2'], [{ k: 1 }, { k: 2 }])
+  await a.close()
+  const b = await adb.connect(tempDir())
+  await rejects(b.importLanceTable(src, 'docs', { textColumn: 'document' }), adb.InvalidMetadataError, /reserved/)
+  await rejects(b.importLanceTable(src, 'docs', { name: 'x', vectorColumn: 'emb' }), adb.InvalidArgumentError, /no column 'emb'/)
+  /** @type {number[]} */
+  const done = []
+  const r = await b.importLanceTable(src, 'docs', { textColumn: 'document', metadataColumns: ['k'], metric: 'l2' }, (d) => done.push(d))
+  assert.deepEqual(r, { kind: 'collection', name: 'docs', records: 2 })
+  assert.equal(done.at(-1), 2)
+  const c = await b.getCollection('docs')
+  assert.equal(c.metric, 'l2')
+  const got = await c.get({ ids: ['x', 'y'] })
+  assert.deepEqual(got.documents, ['d1', 'd2'])
+  assert.deepEqual(got.metadata, [{ k: 1 }, { k: 2 }])
+  assert.deepEqual(Array.from(got.vectors), [1, 0, 0, 1])
+  await rejects(b.importLanceTable(src, 'docs', { metric: 'manhattan' }), adb.InvalidArgumentError, /manhattan/)
+  assert.deepEqual(await b.listCollections(), ['docs'])
+  await b.close()
+})
