@@ -192,6 +192,11 @@ export declare class Rag {
 
 /** The agent state of a database (`db.state()`). */
 export declare class State {
+  /**
+   * The agent state's tables (the stores of kind "state" in `Database.stats()`), as the
+   * engine's JSON.
+   */
+  stats(): Promise<Array<Record<string, any>>>
   /** Writes `value` (any JSON-shaped value) under `key`; resolves to the new version number. */
   put(agentId: string, sessionId: string, key: string, value: unknown, ttlSeconds?: number | undefined | null): Promise<number>
   /** Writes every key of `values` in one commit; resolves to their versions. */

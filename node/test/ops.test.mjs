@@ -71,6 +71,12 @@ test('stats, health and metrics', async () => {
   assert.equal(rs.name, 'kb')
   assert.equal(rs.chunks.rows, 0)
 
+  const st = await db.state()
+  await st.put('a', 's', 'k', 1)
+  await db.flush()
+  const sts = await st.stats()
+  assert.ok(sts.length >= 1 && sts.every((/** @type {any} */ x) => x.kind === 'state'))
+  assert.deepEqual(sts.map((/** @type {any} */ x) => x.name).sort(), (await db.stats()).stores.filter((/** @type {any} */ x) => x.kind === 'state').map((/** @type {any} */ x) => x.name).sort())
   const h = await db.health()
   assert.equal(h.status, 'ok')
   assert.equal(h.writable, true)

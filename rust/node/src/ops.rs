@@ -16,6 +16,7 @@ use crate::collection::Collection;
 use crate::database::Database;
 use crate::memory::Memory;
 use crate::rag::Rag;
+use crate::state::State;
 use crate::task::{self, Promise};
 
 /// A JSON object of the engine's, as a JS object.
@@ -120,5 +121,16 @@ impl Rag {
     pub fn set_text_tokenizer(&self, tokenizer: String) -> Promise<()> {
         let r = self.inner.clone();
         task::with(TextTokenizer::parse(&tokenizer), move |t| r.set_text_tokenizer(t))
+    }
+}
+
+#[napi]
+impl State {
+    /// The agent state's tables (the stores of kind "state" in `Database.stats()`), as the
+    /// engine's JSON.
+    #[napi(strict, ts_return_type = "Promise<Array<Record<string, any>>>")]
+    pub fn stats(&self) -> Promise<Vec<Json>> {
+        let db = self.db.clone();
+        task::run(move || db.state_stats()?.iter().map(|s| object(s.to_json())).collect())
     }
 }
