@@ -5,6 +5,7 @@ import cjs from './index.js'
 export default cjs
 export const {
   connect, engineVersion, errorCodes, limits,
+  restore, listBackups, pruneBackups, verifyBackup, problemKinds, storeKinds,
   Database, Collection, Memory, State, Rag,
   AgentDBError, InvalidArgumentError, InvalidNameError, CollectionNotFoundError, CollectionExistsError,
   DimensionMismatchError, DuplicateIdError, InvalidVectorError, InvalidMetadataError, InvalidFilterError,

@@ -48,6 +48,8 @@ export declare class Collection {
   indexParams(): Promise<IndexInfo | null>
   /** Compacts the collection now. */
   optimize(): Promise<void>
+  /** The collection's table, buffer, mirror, caches and indexes: the engine's JSON. */
+  stats(): Promise<Record<string, any>>
 }
 
 /**
@@ -55,6 +57,16 @@ export declare class Collection {
  * buffered writes and releases the writer lock. Handles from it stop working once it is closed.
  */
 export declare class Database {
+  /**
+   * Backs the database up into directory `dest` as a new point (a consistent copy taken
+   * while writes go on).
+   */
+  backup(dest: string, opts?: BackupOptions | undefined | null): Promise<BackupPoint>
+  /**
+   * Checks every table's files, versions and indexes and the log; with `repair`, rebuilds
+   * what can be rebuilt. A problem is reported, not thrown.
+   */
+  verify(opts?: VerifyOptions | undefined | null): Promise<VerifyReport>
   /** The database directory, absolute. */
   get path(): string
   get readOnly(): boolean
@@ -88,6 +100,31 @@ export declare class Database {
   openRag(name: string): Promise<Rag>
   listRags(): Promise<string[]>
   dropRag(name: string): Promise<void>
+  /**
+   * Every table of the database (rows, fragments, versions, bytes), the open collections'
+   * buffers, mirrors and indexes, the log, open handles: the engine's `DbStats` JSON.
+   */
+  stats(): Promise<Record<string, any>>
+  /**
+   * Whether the database can serve (status "ok", "degraded" or "closed", its background
+   * threads, its last storage error): the engine's `Health` JSON. No disk access; works on a
+   * closed database too.
+   */
+  health(): Promise<Record<string, any>>
+  /** The metrics in the Prometheus text exposition format (every name starts `agentdb_`). */
+  metricsText(): Promise<string>
+  /** Whether metrics are recorded (on by default; `AGENTDB_METRICS=off` opens with them off). */
+  get metricsEnabled(): boolean
+  /** Turns metrics recording on or off for this database; the counters keep what they had. */
+  setMetricsEnabled(on: boolean): void
+  /** Writes store `name` to the file `path` (JSONL, or Parquet when it ends `.parquet`). */
+  exportStore(name: string, path: string, opts?: ExportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
+  /** Creates a store from a file `exportStore` wrote; the store must not exist yet. */
+  importStore(path: string, opts?: ImportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
+  /** Creates a collection from table `table` of the LanceDB database at `uri`. */
+  importLanceTable(uri: string, table: string, opts?: LanceImportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
+  /** The kind of store `name` is ("collection", "memory", "rag" or "state"). */
+  storeKind(name: string): Promise<string>
 }
 
 /** A memory store (`db.memory(name, { dim })`). */
@@ -119,10 +156,22 @@ export declare class Memory {
    */
   consolidate(opts?: ConsolidateOptionsArg | undefined | null): Promise<Consolidation>
   flush(): Promise<void>
+  /** The memory store's table, buffered memories and consolidation: the engine's JSON. */
+  stats(): Promise<Record<string, any>>
+  /** The text tokenizer's name ("simple", "icu", "ngram:2-3", …). */
+  get textTokenizer(): string
+  /** Sets the tokenizer text recall uses ("simple", "icu", "ngram" or "ngram:MIN-MAX"). */
+  setTextTokenizer(tokenizer: string): Promise<void>
 }
 
 /** A RAG store (`db.rag(name, dim)`). */
 export declare class Rag {
+  /** The RAG store's documents, chunks and tables: the engine's JSON. */
+  stats(): Promise<Record<string, any>>
+  /** The text tokenizer's name ("simple", "icu", "ngram:2-3", …). */
+  get textTokenizer(): string
+  /** Sets the tokenizer of the full-text index ("simple", "icu", "ngram" or "ngram:MIN-MAX"). */
+  setTextTokenizer(tokenizer: string): Promise<void>
   get name(): string
   get dim(): number
   get metric(): string
@@ -143,6 +192,11 @@ export declare class Rag {
 
 /** The agent state of a database (`db.state()`). */
 export declare class State {
+  /**
+   * The agent state's tables (the stores of kind "state" in `Database.stats()`), as the
+   * engine's JSON.
+   */
+  stats(): Promise<Array<Record<string, any>>>
   /** Writes `value` (any JSON-shaped value) under `key`; resolves to the new version number. */
   put(agentId: string, sessionId: string, key: string, value: unknown, ttlSeconds?: number | undefined | null): Promise<number>
   /** Writes every key of `values` in one commit; resolves to their versions. */
@@ -176,6 +230,35 @@ export declare class State {
   getWrites(threadId: string, namespace: string, checkpointId: string): Promise<PendingWrite[]>
   /** Deletes a thread's checkpoints and writes. */
   deleteThread(threadId: string): Promise<void>
+}
+
+/** A damaged file of a backup point: its stored path and what is wrong. */
+export interface BackupFileProblem {
+  file: string
+  detail: string
+}
+
+export interface BackupOptions {
+  /** Copy only the files earlier points of `dest` do not have (default false). */
+  incremental?: boolean
+}
+
+/** One point of a backup directory. */
+export interface BackupPoint {
+  /** 1, 2, 3… in the order taken: what `restore(…, { at })` names. */
+  seq: number
+  /** When the backup began (its consistency point), microseconds since the epoch. */
+  timeMicros: number
+  incremental: boolean
+  /** Each table's Lance version in the point. */
+  tables: Record<string, number>
+  /** Files the point names (shared with earlier points or copied by it). */
+  files: number
+  /** Bytes of every file of the point (what a restore writes). */
+  totalBytes: number
+  /** What this point copied (the rest it shares with earlier points). */
+  copiedFiles: number
+  copiedBytes: number
 }
 
 export interface Checkpoint {
@@ -243,6 +326,11 @@ export declare function engineVersion(): string
  */
 export declare function errorCodes(): Array<string>
 
+export interface ExportOptions {
+  /** "collection", "memory", "rag" or "state": needed only when two kinds share the name. */
+  kind?: string
+}
+
 /** Options of `get`. */
 export interface GetOptions {
   ids?: Array<string>
@@ -296,6 +384,11 @@ export interface HybridSearchOptions {
   candidates?: number
 }
 
+export interface ImportOptions {
+  /** The name to create the store under (default: the name in the file). */
+  name?: string
+}
+
 /** The index's kind and parameters (the kind's own keys set). */
 export interface IndexInfo {
   kind: string
@@ -335,6 +428,19 @@ export interface IngestReport {
   chunks: number
 }
 
+export interface LanceImportOptions {
+  /** The collection to create (default: the table's name). */
+  name?: string
+  /** Column names (defaults: the engine's, LanceDB's usual `id`, `vector`, `text`). */
+  idColumn?: string
+  vectorColumn?: string
+  textColumn?: string
+  /** The columns that become metadata (default: every other column). */
+  metadataColumns?: Array<string>
+  /** "cosine", "l2" or "dot" (engine default when left out). */
+  metric?: string
+}
+
 export declare function limits(): Limits
 
 /** The engine's limits, for callers that check sizes up front (the engine checks them anyway). */
@@ -346,6 +452,9 @@ export interface Limits {
   maxMetadataKeyLen: number
   maxValueDepth: number
 }
+
+/** The points of the backup directory `src`, oldest first. */
+export declare function listBackups(src: string): Promise<BackupPoint[]>
 
 export interface ListCheckpointsOptions {
   threadId?: string
@@ -443,6 +552,39 @@ export interface PendingWrite {
   type: string
   value: Buffer
   taskPath: string
+}
+
+/** One problem `verify` found. */
+export interface Problem {
+  /** One of `problemKinds()`'s keys ("damaged_file", "missing_file", …). */
+  kind: string
+  /** The table (collection, or the engine's own table) or "wal". */
+  store: string
+  /** The file, relative to the database directory. */
+  file: string
+  detail: string
+  /** Whether `verify({ repair: true })` can rebuild it. */
+  repairable: boolean
+  /** Whether this run repaired it. */
+  repaired: boolean
+}
+
+/** What each problem kind of `verify` means, by kind. */
+export declare function problemKinds(): Record<string, string>
+
+/**
+ * Keeps the newest `keep` points of the backup directory `dest`; removes the older ones and
+ * the files only they named.
+ */
+export declare function pruneBackups(dest: string, keep: number): Promise<PruneReport>
+
+/** What `pruneBackups` removed. */
+export interface PruneReport {
+  /** The sequence numbers of the points removed, oldest first. */
+  removedPoints: Array<number>
+  /** Copied files no remaining point names, deleted. */
+  removedFiles: number
+  freedBytes: number
 }
 
 export interface PutCheckpointOptions {
@@ -543,6 +685,17 @@ export interface RecallWeightsArg {
   rrfK?: number
 }
 
+/**
+ * Restores a point of the backup directory `src` (the latest unless `at`) into the new
+ * directory `path`.
+ */
+export declare function restore(src: string, path: string, opts?: RestoreOptions | undefined | null): Promise<BackupPoint>
+
+export interface RestoreOptions {
+  /** The point to restore (its `seq`); the latest when left out. */
+  at?: number
+}
+
 /** Records read by `get`. */
 export interface Rows {
   ids: Array<string>
@@ -597,6 +750,9 @@ export interface StateVersion {
   expiresAt?: number
 }
 
+/** The kinds of store `exportStore` takes. */
+export declare function storeKinds(): Array<string>
+
 /** A text search's hits, best first: BM25 scores, larger is better. */
 export interface TextHits {
   ids: Array<string>
@@ -611,6 +767,38 @@ export interface TextSearchOptions {
   k?: number
   /** Applied before ranking (SQL text or a dict filter). */
   filter?: string | Record<string, unknown> | null
+}
+
+/** What an export or import moved. */
+export interface TransferReport {
+  /** "collection", "memory", "rag" or "state". */
+  kind: string
+  /** The store's name (for an import: the name it was created under). */
+  name: string
+  records: number
+}
+
+/**
+ * The files of point `at` (the latest when left out) of the backup `src` that fail their
+ * recorded size or SHA-256; empty when the point is intact.
+ */
+export declare function verifyBackup(src: string, at?: number | undefined | null): Promise<BackupFileProblem[]>
+
+export interface VerifyOptions {
+  /** Rebuild what can be rebuilt (indexes, mirrors); default false. */
+  repair?: boolean
+}
+
+/** What `verify` checked and found. */
+export interface VerifyReport {
+  problems: Array<Problem>
+  tables: number
+  versions: number
+  files: number
+  rows: number
+  walSegments: number
+  walRecords: number
+  indexFiles: number
 }
 
 /** A pending write to store. */

@@ -267,7 +267,7 @@ fn small(v: usize) -> u32 {
 /// A collection of (id, vector, document, metadata) records.
 #[napi]
 pub struct Collection {
-    inner: EngineCollection,
+    pub(crate) inner: EngineCollection,
 }
 
 impl Collection {

@@ -55,7 +55,7 @@ pub fn connect(path: String, opts: Option<ConnectOptions>) -> Promise<Database> 
 /// buffered writes and releases the writer lock. Handles from it stop working once it is closed.
 #[napi]
 pub struct Database {
-    inner: EngineDb,
+    pub(crate) inner: EngineDb,
 }
 
 #[napi]
@@ -168,7 +168,7 @@ impl Database {
     #[napi(strict, ts_return_type = "Promise<State>")]
     pub fn state(&self) -> Promise<State> {
         let db = self.inner.clone();
-        task::run(move || Ok(State::new(db.state()?)))
+        task::run(move || Ok(State::new(db.state()?, db)))
     }
 
     /// Opens RAG store `name`, creating it (for `dim`-d embeddings) when it does not exist.

@@ -213,7 +213,7 @@ fn query_arg(q: Option<MemoryQuery<'_>>) -> Result<(Option<Vec<String>>, MemoryF
 /// A memory store (`db.memory(name, { dim })`).
 #[napi]
 pub struct Memory {
-    inner: EngineMemory,
+    pub(crate) inner: EngineMemory,
 }
 
 impl Memory {

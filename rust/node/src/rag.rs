@@ -241,7 +241,7 @@ fn embed(f: &Embedder, texts: &[String], dim: usize) -> Result<Vec<f32>> {
 /// A RAG store (`db.rag(name, dim)`).
 #[napi]
 pub struct Rag {
-    inner: EngineRag,
+    pub(crate) inner: EngineRag,
 }
 
 impl Rag {

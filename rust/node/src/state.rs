@@ -163,11 +163,13 @@ fn object_arg(v: Option<Unknown<'_>>, what: &str) -> Result<Option<Map<String, J
 #[napi]
 pub struct State {
     inner: EngineState,
+    /// The database the state belongs to (its stats are the database's state tables).
+    pub(crate) db: agentdb_engine::Database,
 }
 
 impl State {
-    pub fn new(inner: EngineState) -> Self {
-        State { inner }
+    pub fn new(inner: EngineState, db: agentdb_engine::Database) -> Self {
+        State { inner, db }
     }
 }
 
