@@ -16,7 +16,7 @@ const (
 	CollectionStore StoreKind = C.AGENTDB_STORE_COLLECTION
 	MemoryStore     StoreKind = C.AGENTDB_STORE_MEMORY
 	RagStore        StoreKind = C.AGENTDB_STORE_RAG
-	StateStore      StoreKind = C.AGENTDB_STORE_STATE // the agent state, name "state" (JSONL only)
+	StateStore      StoreKind = C.AGENTDB_STORE_STATE // the agent state, name "state" (JSONL, or Parquet for a .parquet path)
 )
 
 // ExportStore writes store name to the JSONL file path (replaced whole once complete), every

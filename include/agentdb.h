@@ -216,7 +216,8 @@
 #define AGENTDB_STORE_RAG 3
 
 /**
- * The database's agent state (exported under the name "state"; JSONL only).
+ * The database's agent state (exported under the name "state"; JSONL, or Parquet for a `.parquet`
+ * path: one row per operation).
  */
 #define AGENTDB_STORE_STATE 4
 

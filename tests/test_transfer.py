@@ -258,22 +258,66 @@ def test_a_chroma_directory_becomes_a_collection(tmp_path: Path, db: agentdb.Dat
     assert json.loads(p.stdout) == {"kind": "collection", "name": "notes", "records": 250}
 
 
-def test_the_agent_state_round_trips_exactly(tmp_path: Path) -> None:
+@FORMATS
+def test_the_agent_state_round_trips_exactly(tmp_path: Path, ext: str) -> None:
+    f = tmp_path / f"state.{ext}"
+    payload = bytes(range(256)) * 20
     with agentdb.connect(tmp_path / "a") as db:
         st = db.state
         st.put("ann", "s1", "plan", {"step": 1, "x": 0.1})
         st.put("ann", "s1", "plan", {"step": 2, "big": 12345678901234567890})
         st.put("ann", "s1", "gone", "soon")
         st.delete("ann", "s1", "gone")
+        st.put_checkpoint("t1", "c1", payload, metadata={"step": 1}, type="msgpack")
+        st.put_writes("t1", "", "c1", "task-a", [(0, "messages", "msgpack", b"\x00\x01"), (1, "messages", "json", b"two")])
         want = {k: [(v.version, v.value, v.written_at, v.deleted) for v in st.history("ann", "s1", k)] for k in ("plan", "gone")}
+        want_cp = st.get_checkpoint("t1", checkpoint_id="c1")
+        want_writes = st.get_writes("t1", "", "c1")
         assert db.store_kind("state") == "state"
-        r = db.export_store("state", tmp_path / "state.jsonl", progress=False)
-        assert r == {"kind": "state", "name": "state", "records": 4}
-        with pytest.raises(agentdb.InvalidArgumentError, match="JSONL only"):
-            db.export_store("state", tmp_path / "state.parquet", kind="state")
+        r = db.export_store("state", f, progress=False)
+        assert r == {"kind": "state", "name": "state", "records": 7}
+    assert export_header(f)["kind"] == "state"
     with agentdb.connect(tmp_path / "b") as db:
-        assert db.import_store(tmp_path / "state.jsonl", progress=False)["kind"] == "state"
+        assert db.import_store(f, progress=False)["kind"] == "state"
         got = {k: [(v.version, v.value, v.written_at, v.deleted) for v in db.state.history("ann", "s1", k)] for k in ("plan", "gone")}
         assert got == want
+        assert db.state.get_checkpoint("t1", checkpoint_id="c1") == want_cp
+        assert db.state.get_checkpoint("t1", checkpoint_id="c1").checkpoint == payload
+        assert db.state.get_writes("t1", "", "c1") == want_writes
         with pytest.raises(agentdb.CollectionExistsError, match="not empty"):
-            db.import_store(tmp_path / "state.jsonl")
+            db.import_store(f)
+
+
+def test_pyarrow_reads_the_agent_state_as_a_table(tmp_path: Path) -> None:
+    """The Parquet state export is one table: a row per operation, null where an op lacks a field."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with agentdb.connect(tmp_path / "a") as db:
+        db.state.put("ann", "s1", "plan", {"step": 1})
+        db.state.put_checkpoint("t1", "c1", b"\x00payload", type="msgpack")
+        db.state.put_writes("t1", "", "c1", "task-a", [(0, "messages", "json", b"w")])
+        db.export_store("state", tmp_path / "state.parquet", progress=False)
+    t = pq.read_table(tmp_path / "state.parquet")
+    assert t.column_names == ["op", "agent_id", "session_id", "key", "version", "value_json", "written_at_us", "expires_at_us",
+                              "ttl_us", "thread_id", "checkpoint_ns", "checkpoint_id", "parent_id", "type", "checkpoint",
+                              "metadata_json", "created_at_us", "task_id", "task_path", "idx", "channel", "value"]
+    assert t.schema.field("checkpoint").type == pa.binary() and t.schema.field("version").type == pa.uint64()
+    rows = {r["op"]: r for r in t.to_pylist()}
+    assert set(rows) == {"put", "checkpoint", "writes"}
+    assert rows["put"]["agent_id"] == "ann" and rows["put"]["version"] == 1 and json.loads(rows["put"]["value_json"]) == {"step": 1}
+    assert rows["put"]["thread_id"] is None and rows["put"]["checkpoint"] is None
+    assert rows["checkpoint"]["checkpoint"] == b"\x00payload" and rows["checkpoint"]["type"] == "msgpack"
+    assert (rows["writes"]["idx"], rows["writes"]["channel"], rows["writes"]["type"], rows["writes"]["value"]) == (0, "messages", "json", b"w")
+
+
+def test_a_foreign_parquet_file_is_not_a_state(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"op": ["put"]}), tmp_path / "x.parquet")
+    with agentdb.connect(tmp_path / "a") as db:
+        with pytest.raises(agentdb.InvalidArgumentError, match="not an AgentDB export"):
+            db.import_store(tmp_path / "x.parquet")
+        with pytest.raises(agentdb.CollectionNotFoundError):
+            db.store_kind("state")  # nothing of it was imported

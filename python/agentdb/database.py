@@ -182,7 +182,8 @@ class Database:
         else JSONL — (created or replaced whole: the file appears when it is complete), every
         record as of one Lance version. ``kind``: one of
         ``"collection"``, ``"memory"``, ``"rag"``, ``"state"`` (``None``: whichever kind has that
-        name). The agent state is exported under the name ``"state"``, as JSONL.
+        name). The agent state is exported under the name ``"state"`` (as Parquet too: one row per
+        operation, see :mod:`agentdb.transfer`).
         ``progress``: a bar on a terminal (``True``), none, or a ``(done, total)`` callable.
         See :mod:`agentdb.transfer` for the format."""
         from .transfer import export_store

@@ -13,6 +13,13 @@ A path ending in ``.parquet`` is written as Parquet: the same header (key-value 
 float32), ``document``, ``metadata`` (JSON text) and ``created_at_us``, so pyarrow, DuckDB or
 Polars read an export as a table. Import tells the formats apart by the file's content.
 
+The agent state (kind ``"state"``, name ``"state"``) is exported as the operations that wrote
+its rows — key versions, session TTLs, checkpoints, pending writes — one per JSONL line, or as
+Parquet one row per operation in a table whose columns are the union of their fields (``op``,
+``agent_id``, ``session_id``, ``key``, ``version``, ``value_json``, ``written_at_us``, ...,
+``checkpoint`` and ``value`` as binary), null where an operation has no such field. It imports
+only into a database whose agent state is empty.
+
 Export reads every record as of one Lance version while writers go on. Import creates the store
 (it must not exist: :class:`~agentdb.errors.CollectionExistsError`), writes it in batches and
 rebuilds a collection's index; if anything fails on the way the store is dropped again, so a

@@ -89,33 +89,55 @@ static void test_round_trip_parquet(void) {
 }
 
 /* The agent state: exported under the name "state" (JSONL), imported into an empty one. */
+/* The agent state as JSONL and as Parquet (one row per operation): the same histories and
+ * checkpoint payloads back from either. */
 static void test_state(void) {
-    char src[600], dst[600], file[600];
+    char src[600], dst[600], pq_db[600], file[600], pq_file[600];
     agentdb_db *a, *b;
     agentdb_report *r;
     agentdb_state_versions *h;
+    agentdb_checkpoints *cps;
+    agentdb_checkpoint cp;
+    uint8_t blob[3000];
     uint64_t version;
-    size_t n;
+    size_t n, i;
+    for (i = 0; i < sizeof blob; i++) blob[i] = (uint8_t)(i * 7);
     snprintf(src, sizeof src, "%s/state_a", g_dir);
     snprintf(dst, sizeof dst, "%s/state_b", g_dir);
+    snprintf(pq_db, sizeof pq_db, "%s/state_c", g_dir);
     snprintf(file, sizeof file, "%s/state.jsonl", g_dir);
+    snprintf(pq_file, sizeof pq_file, "%s/state.parquet", g_dir);
     OK(agentdb_db_open(src, &a));
     OK(agentdb_state_put(a, "ann", "s1", "plan", "{\"step\": 1}", 0, &version));
     OK(agentdb_state_put(a, "ann", "s1", "plan", "{\"step\": 2}", 0, &version));
     CHECK(version == 2);
+    OK(agentdb_checkpoint_put(a, "t1", "", "c1", blob, sizeof blob, NULL, "{\"step\": 1}", "msgpack"));
     OK(agentdb_db_export_store(a, "state", AGENTDB_STORE_STATE, file, NULL, NULL, &r));
-    CHECK(report_has(r, "\"kind\":\"state\",\"name\":\"state\",\"records\":2"));
+    CHECK(report_has(r, "\"kind\":\"state\",\"name\":\"state\",\"records\":3"));
+    OK(agentdb_db_export_store(a, "state", AGENTDB_STORE_STATE, pq_file, NULL, NULL, &r));
+    CHECK(report_has(r, "\"kind\":\"state\",\"name\":\"state\",\"records\":3"));
     OK(agentdb_db_close(a));
-    OK(agentdb_db_open(dst, &b));
-    OK(agentdb_db_import_store(b, file, NULL, NULL, NULL, &r));
-    CHECK(report_has(r, "\"kind\":\"state\""));
-    EXPECT(agentdb_db_import_store(b, file, NULL, NULL, NULL, &r), AGENTDB_COLLECTION_EXISTS);
-    OK(agentdb_state_history(b, "ann", "s1", "plan", 10, 0, &h));
-    OK(agentdb_state_versions_count(h, &n));
-    CHECK(n == 2);
-    OK(agentdb_state_versions_free(h));
-    EXPECT(agentdb_db_export_store(b, "state", 5, file, NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
-    OK(agentdb_db_close(b));
+    const char *dirs[] = {dst, pq_db};
+    const char *files[] = {file, pq_file};
+    for (i = 0; i < 2; i++) {
+        OK(agentdb_db_open(dirs[i], &b));
+        OK(agentdb_db_import_store(b, files[i], NULL, NULL, NULL, &r));
+        CHECK(report_has(r, "\"kind\":\"state\",\"name\":\"state\",\"records\":3"));
+        EXPECT(agentdb_db_import_store(b, files[i], NULL, NULL, NULL, &r), AGENTDB_COLLECTION_EXISTS);
+        OK(agentdb_state_history(b, "ann", "s1", "plan", 10, 0, &h));
+        OK(agentdb_state_versions_count(h, &n));
+        CHECK(n == 2);
+        OK(agentdb_state_versions_free(h));
+        OK(agentdb_checkpoint_get(b, "t1", "", "c1", &cps));
+        OK(agentdb_checkpoints_count(cps, &n));
+        CHECK(n == 1);
+        OK(agentdb_checkpoints_get(cps, 0, &cp));
+        CHECK(cp.data_len == sizeof blob && memcmp(cp.data, blob, sizeof blob) == 0);
+        CHECK(strcmp(cp.type_tag, "msgpack") == 0);
+        OK(agentdb_checkpoints_free(cps));
+        EXPECT(agentdb_db_export_store(b, "state", 5, files[i], NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+        OK(agentdb_db_close(b));
+    }
 }
 
 static void test_bad_input(void) {

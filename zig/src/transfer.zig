@@ -22,7 +22,8 @@ pub const Kind = enum(i32) {
     collection = c.AGENTDB_STORE_COLLECTION,
     memory = c.AGENTDB_STORE_MEMORY,
     rag = c.AGENTDB_STORE_RAG,
-    /// The database's agent state (name "state"; JSONL only).
+    /// The database's agent state (name "state"; JSONL, or Parquet for a `.parquet` path: one
+    /// row per operation).
     state = c.AGENTDB_STORE_STATE,
 };
 

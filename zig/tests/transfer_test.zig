@@ -74,10 +74,20 @@ test "transfer: a LanceDB table (an AgentDB collection's) becomes a collection" 
 }
 
 test "transfer: the agent state round-trips through a JSONL file" {
+    try stateRoundTrip("state.jsonl");
+}
+
+test "transfer: the agent state round-trips through a Parquet file" {
+    try stateRoundTrip("state.parquet");
+}
+
+/// The agent state (two versions of a key, a checkpoint with a binary payload) exported to `name`
+/// (its extension picks the encoding) and imported into an empty database.
+fn stateRoundTrip(name: []const u8) !void {
     var tmp = try TempDb.init();
     defer tmp.deinit();
     const base = std.fs.path.dirname(tmp.path).?;
-    const file = try std.fs.path.joinZ(gpa, &.{ base, "state.jsonl" });
+    const file = try std.fs.path.joinZ(gpa, &.{ base, name });
     defer gpa.free(file);
     const other_path = try std.fs.path.joinZ(gpa, &.{ base, "state-other" });
     defer gpa.free(other_path);
@@ -86,9 +96,11 @@ test "transfer: the agent state round-trips through a JSONL file" {
     const st = agentdb.state.State.of(db);
     _ = try st.put("ann", "s1", "plan", "{\"step\":1}", .{});
     _ = try st.put("ann", "s1", "plan", "{\"step\":2}", .{});
+    const payload = "\x00\x01\xff binary \x00";
+    try st.putCheckpoint(.{ .thread_id = "t1", .checkpoint_id = "c1", .data = payload, .type_tag = "msgpack" });
     const out = try transfer.exportStore(gpa, db, "state", .state, file);
     defer gpa.free(out);
-    try testing.expect(std.mem.indexOf(u8, out, "\"records\":2") != null);
+    try testing.expect(std.mem.indexOf(u8, out, "\"records\":3") != null);
 
     var other = try agentdb.Database.open(other_path);
     defer other.deinit();
@@ -99,4 +111,9 @@ test "transfer: the agent state round-trips through a JSONL file" {
     var hist = try agentdb.state.State.of(other).history(gpa, "ann", "s1", "plan", .{});
     defer hist.deinit();
     try testing.expectEqual(@as(usize, 2), hist.items.len);
+    var cp = try agentdb.state.State.of(other).getCheckpoint(gpa, "t1", "", "c1");
+    defer cp.deinit();
+    try testing.expectEqual(@as(usize, 1), cp.items.len);
+    try testing.expectEqualStrings(payload, cp.items[0].data);
+    try testing.expectEqualStrings("msgpack", cp.items[0].type_tag);
 }

@@ -20,7 +20,8 @@ pub const AGENTDB_STORE_ANY: i32 = 0;
 pub const AGENTDB_STORE_COLLECTION: i32 = 1;
 pub const AGENTDB_STORE_MEMORY: i32 = 2;
 pub const AGENTDB_STORE_RAG: i32 = 3;
-/// The database's agent state (exported under the name "state"; JSONL only).
+/// The database's agent state (exported under the name "state"; JSONL, or Parquet for a `.parquet`
+/// path: one row per operation).
 pub const AGENTDB_STORE_STATE: i32 = 4;
 
 /// Progress of an export or import: records `done` of `total`, and the `user` pointer given.

@@ -28,6 +28,10 @@
 //! Polars or pyarrow read an export as a table. Import tells the two apart by the file's first
 //! bytes (Parquet's `PAR1`), not by its name.
 //!
+//! The agent state (kind `state`) is exported as its operations (see `state::transfer`): one
+//! JSON object per JSONL line, or in Parquet one row per operation in a table whose columns are
+//! the union of the operations' fields, null where an operation has none (see [`state_parquet`]).
+//!
 //! Export reads every record as of one Lance version (writers go on meanwhile). Import creates
 //! the store (it must not exist), writes it in batches, and on any error drops what it created,
 //! so a failed import leaves nothing behind.
@@ -233,11 +237,8 @@ impl Database {
         let field = |k: &str| header.get(k).ok_or_else(|| bad_file(path, 1, format!("the header has no \"{k}\"")));
         let kind: StoreKind = field("kind")?.as_str().unwrap_or("").parse()?;
         if kind == StoreKind::State {
-            let Source::Jsonl(lines) = source else {
-                return Err(bad_file(path, 1, "an agent-state export is a JSONL file"));
-            };
             let total = header.get("records").and_then(|v| v.as_u64()).unwrap_or(0);
-            return self.import_state(path, rename, lines, total, progress);
+            return self.import_state(path, rename, source, total, progress);
         }
         let name = match rename {
             Some(n) => n.to_owned(),
@@ -456,17 +457,12 @@ impl Database {
 }
 
 impl Database {
-    /// Writes the agent state to the JSONL file `path`: the header, then one line per stored row
-    /// as the operation that wrote it (see `state::transfer`). Read as of one moment.
+    /// Writes the agent state to the file `path`: the header, then one record per stored row as
+    /// the operation that wrote it (see `state::transfer`) — JSONL lines, or for a `.parquet`
+    /// path the rows of one table (see [`state_parquet`]). Read as of one moment.
     fn export_state(&self, name: &str, path: &Path, progress: Progress<'_>) -> Result<TransferReport> {
         if name != STATE_STORE_NAME {
             return Err(Error::invalid_argument(format!("the agent state is exported under the name '{STATE_STORE_NAME}', not '{name}'")));
-        }
-        if is_parquet_path(path) {
-            return Err(Error::invalid_argument(format!(
-                "{}: the agent state is exported as JSONL only (its rows are of four shapes, not one table's)",
-                path.display()
-            )));
         }
         let ops = self.state()?.export_ops()?;
         let total = ops.len() as u64;
@@ -481,7 +477,11 @@ impl Database {
         });
         let tmp = path.with_extension("agentdb-export-part");
         let result = (|| -> Result<()> {
-            let mut out = BufWriter::new(std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?);
+            let file = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+            if is_parquet_path(path) {
+                return state_parquet::write(file, &tmp, &header, &ops, progress);
+            }
+            let mut out = BufWriter::new(file);
             writeln!(out, "{header}").map_err(|e| io_err(&tmp, e))?;
             for (i, op) in ops.iter().enumerate() {
                 writeln!(out, "{op}").map_err(|e| io_err(&tmp, e))?;
@@ -508,14 +508,7 @@ impl Database {
     /// Rebuilds the agent state from an agent-state export, into a database whose agent state
     /// is empty (else `CollectionExists`). In batches, each logged and durable; on any error what
     /// was imported is removed again.
-    fn import_state(
-        &self,
-        path: &Path,
-        rename: Option<&str>,
-        lines: std::io::Lines<BufReader<std::fs::File>>,
-        total: u64,
-        progress: Progress<'_>,
-    ) -> Result<TransferReport> {
+    fn import_state(&self, path: &Path, rename: Option<&str>, source: Source, total: u64, progress: Progress<'_>) -> Result<TransferReport> {
         if let Some(n) = rename.filter(|n| *n != STATE_STORE_NAME) {
             return Err(Error::invalid_argument(format!("a database has one agent state: it cannot be imported under the name '{n}'")));
         }
@@ -527,20 +520,31 @@ impl Database {
         let result = (|| -> Result<u64> {
             let mut done = 0u64;
             let mut batch = Vec::new();
-            for (i, line) in lines.enumerate() {
-                let line = line.map_err(|e| io_err(path, e))?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let v = parse_json(&line).map_err(|e| bad_file(path, i + 2, format!("not JSON ({})", e.message())))?;
+            // Every record, JSONL line or Parquet row, as the same JSON operation object.
+            let mut add = |at: String, v: serde_json::Value| -> Result<()> {
                 let (agent, thread) = crate::state::op_owner(&v);
                 agents.extend(agent.map(str::to_owned));
                 threads.extend(thread.map(str::to_owned));
-                batch.push((i + 2, v));
+                batch.push((at, v));
                 if batch.len() >= STATE_IMPORT_BATCH {
                     done += import_state_batch(&state, path, &mut batch)?;
                     progress(done, total.max(done));
                 }
+                Ok(())
+            };
+            match source {
+                Source::Jsonl(lines) => {
+                    for (i, line) in lines.enumerate() {
+                        let line = line.map_err(|e| io_err(path, e))?;
+                        if line.trim().is_empty() {
+                            continue;
+                        }
+                        let v = parse_json(&line).map_err(|e| bad_file(path, i + 2, format!("not JSON ({})", e.message())))?;
+                        add(format!("line {}", i + 2), v)?;
+                    }
+                }
+                Source::Parquet(reader) => state_parquet::for_each_op(reader, path, &mut |number, v| add(format!("row {number}"), v))?,
+                Source::Done => {}
             }
             done += import_state_batch(&state, path, &mut batch)?;
             progress(done, total.max(done));
@@ -558,16 +562,16 @@ impl Database {
     }
 }
 
-/// Imports one batch of state records (`(line number, record)`), emptying it.
-fn import_state_batch(state: &crate::state::State, path: &Path, batch: &mut Vec<(usize, serde_json::Value)>) -> Result<u64> {
+/// Imports one batch of state records (`(where in the file, record)`), emptying it.
+fn import_state_batch(state: &crate::state::State, path: &Path, batch: &mut Vec<(String, serde_json::Value)>) -> Result<u64> {
     if batch.is_empty() {
         return Ok(0);
     }
-    let first = batch[0].0;
+    let first = batch[0].0.clone();
     let ops: Vec<serde_json::Value> = batch.drain(..).map(|(_, v)| v).collect();
     let n = ops.len() as u64;
     // A bad record is found before anything of its batch is written; the message says where.
-    state.import_ops(&ops).map_err(|e| Error::new(e.kind(), format!("{} (the batch from line {first}): {}", path.display(), e.message())))?;
+    state.import_ops(&ops).map_err(|e| Error::new(e.kind(), format!("{} (the batch from {first}): {}", path.display(), e.message())))?;
     Ok(n)
 }
 
@@ -684,6 +688,7 @@ impl Batch {
 }
 
 mod parquet_file;
+mod state_parquet;
 pub use parquet_file::is_parquet_path;
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The agent state as a list of its own operations, for export and import (the engine's
-//! `transfer` module writes them to a file, one JSON object per line).
+//! `transfer` module writes them to a file: one JSON object per line, or as Parquet one row per
+//! operation, each row turned back into the same JSON object on import, so these checks are the
+//! only ones).
 //!
 //! Every stored row becomes the operation that writes it with its exact fields — each version of
 //! each key (tombstones included) with its version number, value text, write and expiry times;

@@ -127,6 +127,11 @@ pub(super) fn open(path: &Path) -> Result<Reader> {
 }
 
 impl Reader {
+    /// The rows as read, batch by batch (for the agent state's table, see `state_parquet`).
+    pub fn into_batches(self) -> ParquetRecordBatchReader {
+        self.batches
+    }
+
     /// Calls `each(row number from 1, row)` for every row, in file order. A column missing or of
     /// another type than an export's is an `InvalidArgument` naming it.
     pub fn for_each_row(self, path: &Path, dim: usize, each: &mut dyn FnMut(u64, Row<'_>) -> Result<()>) -> Result<()> {

@@ -221,11 +221,82 @@ fn a_lancedb_table_is_imported() {
 /// Lance too) and pending writes; time travel answers the same.
 #[test]
 fn the_agent_state_round_trips_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, file) = state_round_trip(dir.path(), "state.jsonl");
+    let third = Database::open(dir.path().join("c")).unwrap();
+    // A bad record: refused with its place, and what came before it is gone again.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"op\": \"put\", \"agent_id\": \"zed\", \"session_id\": \"s\", \"key\": \"k\", \"version\": 0}\n");
+    std::fs::write(&file, text).unwrap();
+    let e = third.import_store(&file, None, &mut |_, _| {}).unwrap_err();
+    assert!(e.message().contains("version, from 1") && e.message().contains("line 2"), "{}", e.message());
+    assert!(third.state().unwrap().is_empty().unwrap());
+    drop(db);
+}
+
+#[test]
+fn the_agent_state_round_trips_exactly_through_parquet() {
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (db, file) = state_round_trip(dir.path(), "state.parquet");
+    assert!(parquet_file::is_parquet_file(&file).unwrap());
+    // One table: a row per operation, payloads as binary, the union of the fields as columns.
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap()).unwrap().build().unwrap();
+    let batches: Vec<arrow_array::RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 10);
+    let b = &batches[0];
+    assert_eq!(b.schema().fields().len(), 22);
+    let ops = b.column_by_name("op").unwrap().as_string::<i32>();
+    let cp = b.column_by_name("checkpoint").unwrap().as_binary::<i32>();
+    let row = (0..b.num_rows()).find(|&i| ops.value(i) == "checkpoint" && cp.value(i).len() == 5000).expect("c1's row");
+    assert_eq!(cp.value(row), (0..=255u8).cycle().take(5000).collect::<Vec<u8>>().as_slice());
+    assert!(b.column_by_name("agent_id").unwrap().is_null(row));
+    let third = Database::open(dir.path().join("c")).unwrap();
+
+    // A bad row: refused with its place, and the batch before it is gone again.
+    let mut ops_json = db.state().unwrap().export_ops().unwrap();
+    ops_json.push(serde_json::json!({"op": "put", "agent_id": "zed", "session_id": "s", "key": "k", "version": 0, "written_at_us": 1}));
+    let bad = dir.path().join("bad.parquet");
+    let header = serde_json::json!({"format": EXPORT_FORMAT, "format_version": EXPORT_FORMAT_VERSION, "kind": "state", "name": "state", "records": 11});
+    state_parquet::write(std::fs::File::create(&bad).unwrap(), &bad, &header, &ops_json, &mut |_, _| {}).unwrap();
+    let e = third.import_store(&bad, None, &mut |_, _| {}).unwrap_err();
+    assert!(e.message().contains("version, from 1") && e.message().contains("row 1"), "{}", e.message());
+    assert!(third.state().unwrap().is_empty().unwrap());
+    // A damaged file (cut short) and a Parquet file that is not an export: refused, nothing kept.
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = dir.path().join("cut.parquet");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let e = third.import_store(&cut, None, &mut |_, _| {}).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{}", e.message());
+    let foreign = dir.path().join("foreign.parquet");
+    let plain = arrow_array::RecordBatch::try_from_iter([("op", std::sync::Arc::new(arrow_array::StringArray::from(vec!["put"])) as _)]).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&foreign).unwrap(), plain.schema(), None).unwrap();
+    w.write(&plain).unwrap();
+    w.close().unwrap();
+    let e = third.import_store(&foreign, None, &mut |_, _| {}).unwrap_err();
+    assert!(e.message().contains("not an AgentDB export"), "{}", e.message());
+    // A state header over a table without the operations' column.
+    let other_table = dir.path().join("coll.parquet");
+    let kv = parquet::file::metadata::KeyValue::new(parquet_file::HEADER_KEY.to_owned(), header.to_string());
+    let props = parquet::file::properties::WriterProperties::builder().set_key_value_metadata(Some(vec![kv])).build();
+    let plain = arrow_array::RecordBatch::try_from_iter([("id", std::sync::Arc::new(arrow_array::StringArray::from(vec!["a"])) as _)]).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&other_table).unwrap(), plain.schema(), Some(props)).unwrap();
+    w.write(&plain).unwrap();
+    w.close().unwrap();
+    let e = third.import_store(&other_table, None, &mut |_, _| {}).unwrap_err();
+    assert!(e.message().contains("no column \"op\""), "{}", e.message());
+    assert!(third.state().unwrap().is_empty().unwrap());
+}
+
+/// Fills an agent state with every kind of row, exports it to `dir/name`, imports it into a new
+/// database and compares everything exactly; returns the first database and the file.
+fn state_round_trip(dir: &Path, name: &str) -> (Database, std::path::PathBuf) {
     use crate::state::{CheckpointFilter, StateAt, WriteInput};
     use std::time::Duration;
 
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path().join("a")).unwrap();
+    let db = Database::open(dir.join("a")).unwrap();
     let st = db.state().unwrap();
     st.put("ann", "s1", "plan", &serde_json::json!({"step": 1, "x": 0.1}), None).unwrap();
     st.put("ann", "s1", "plan", &serde_json::json!({"step": 2}), None).unwrap();
@@ -241,12 +312,12 @@ fn the_agent_state_round_trips_exactly() {
     st.put_writes("t1", "", "c2", "task-a", &[w(0, b"\x00\x01"), w(1, b"two")], "path/a").unwrap();
     let middle = st.get("ann", "s1", "plan", StateAt::Version(1)).unwrap().unwrap().written_at;
 
-    let file = dir.path().join("state.jsonl");
+    let file = dir.join(name);
     assert_eq!(db.store_kind("state").unwrap(), StoreKind::State);
     let r = db.export_store("state", None, &file, &mut |_, _| {}).unwrap();
     assert_eq!((r.kind, r.records), (StoreKind::State, 10));
 
-    let other = Database::open(dir.path().join("b")).unwrap();
+    let other = Database::open(dir.join("b")).unwrap();
     let r = other.import_store(&file, None, &mut |_, _| {}).unwrap();
     assert_eq!((r.kind, r.name.as_str(), r.records), (StoreKind::State, "state", 10));
     let back = other.state().unwrap();
@@ -268,16 +339,8 @@ fn the_agent_state_round_trips_exactly() {
     // Only into an empty agent state, and under no other name.
     let e = other.import_store(&file, None, &mut |_, _| {}).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::CollectionExists, "{}", e.message());
-    let third = Database::open(dir.path().join("c")).unwrap();
+    let third = Database::open(dir.join("c")).unwrap();
     assert_eq!(third.import_store(&file, Some("other"), &mut |_, _| {}).unwrap_err().kind(), ErrorKind::InvalidArgument);
-    // A bad record: refused with its place, and what came before it is gone again.
-    let mut text = std::fs::read_to_string(&file).unwrap();
-    text.push_str("{\"op\": \"put\", \"agent_id\": \"zed\", \"session_id\": \"s\", \"key\": \"k\", \"version\": 0}\n");
-    std::fs::write(&file, text).unwrap();
-    let e = third.import_store(&file, None, &mut |_, _| {}).unwrap_err();
-    assert!(e.message().contains("version, from 1") && e.message().contains("line 2"), "{}", e.message());
-    assert!(third.state().unwrap().is_empty().unwrap());
-    // JSONL only.
-    let e = db.export_store("state", Some(StoreKind::State), &dir.path().join("s.parquet"), &mut |_, _| {}).unwrap_err();
-    assert!(e.message().contains("JSONL only"), "{}", e.message());
+    drop(st);
+    (db, file)
 }
