@@ -5,7 +5,7 @@ import cjs from './index.js'
 export default cjs
 export const {
   connect, engineVersion, errorCodes, limits,
-  restore, listBackups, pruneBackups, verifyBackup, problemKinds, storeKinds,
+  restore, listBackups, pruneBackups, verifyBackup, problemKinds, storeKinds, setLogCallback,
   Database, Collection, Memory, State, Rag,
   AgentDBError, InvalidArgumentError, InvalidNameError, CollectionNotFoundError, CollectionExistsError,
   DimensionMismatchError, DuplicateIdError, InvalidVectorError, InvalidMetadataError, InvalidFilterError,

@@ -739,6 +739,13 @@ export interface SearchOptions {
   refineFactor?: number
 }
 
+/**
+ * Sends the engine's log records of level `maxLevel` ("error", "warn", "info" (default),
+ * "debug", "trace") and more severe to `callback(level, target, message)`, called on the JS
+ * thread; `null` (or "off") stops logging. A later call replaces the callback.
+ */
+export declare function setLogCallback(callback: ((level: string, target: string, message: string) => void) | null, maxLevel?: string): void
+
 /** One version of a key. */
 export interface StateVersion {
   version: number

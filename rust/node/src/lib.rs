@@ -17,6 +17,7 @@ mod collection;
 mod conversion;
 mod database;
 mod errors;
+mod log;
 mod memory;
 mod ops;
 mod rag;
