@@ -11,6 +11,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 100))
 
 test('the log callback receives the engine records at its level, and null stops it', async () => {
   const dir = tempDir()
+  /** @type {{ level: string, target: string, message: string }[]} */
   const got = []
   adb.setLogCallback((level, target, message) => got.push({ level, target, message }), 'info')
   await (await adb.connect(dir)).close()
@@ -18,6 +19,7 @@ test('the log callback receives the engine records at its level, and null stops 
   assert.ok(got.some((r) => /opened/.test(r.message)), JSON.stringify(got))
   assert.ok(got.every((r) => r.target.startsWith('agentdb') && ['error', 'warn', 'info'].includes(r.level)), JSON.stringify(got))
 
+  /** @type {string[]} */
   const warnings = []
   adb.setLogCallback((level, target, message) => warnings.push(message), 'warn')
   await (await adb.connect(dir)).close()

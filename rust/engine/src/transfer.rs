@@ -217,7 +217,7 @@ impl Database {
     pub fn import_store(&self, path: &Path, rename: Option<&str>, progress: Progress<'_>) -> Result<TransferReport> {
         self.ensure_open()?;
         // The header (the first line, or the Parquet file's metadata), then the records.
-        let (header_text, mut source) = if parquet_file::is_parquet_file(path)? {
+        let (header_text, source) = if parquet_file::is_parquet_file(path)? {
             let reader = parquet_file::open(path)?;
             (reader.header_text.clone(), Source::Parquet(reader))
         } else {
@@ -260,7 +260,8 @@ impl Database {
                 self.create_collection_any(&table, dim, metric)?
             }
             StoreKind::Rag => self.create_collection_any(&crate::rag::collection_name(&name)?, dim, metric)?,
-            StoreKind::State => unreachable!("agent-state files are imported by import_state"),
+            // Handed to import_state above; a state header never reaches here.
+            StoreKind::State => return Err(Error::internal("an agent-state export reached the store import")),
         };
         let written = (|| -> Result<u64> {
             let mut done = 0u64;
@@ -274,7 +275,7 @@ impl Database {
                 }
                 Ok(())
             };
-            match &mut source {
+            match source {
                 Source::Jsonl(lines) => {
                     for (i, line) in lines.enumerate() {
                         let line = line.map_err(|e| io_err(path, e))?;
@@ -285,8 +286,7 @@ impl Database {
                         full(&mut batch, &mut done)?;
                     }
                 }
-                Source::Parquet(_) => {
-                    let Source::Parquet(reader) = std::mem::replace(&mut source, Source::Done) else { unreachable!() };
+                Source::Parquet(reader) => {
                     reader.for_each_row(path, dim, &mut |number, row| {
                         let metadata = parse_json(row.metadata)
                             .map_err(|e| Error::new(ErrorKind::InvalidMetadata, format!("\"metadata\" is not JSON ({})", e.message())))
@@ -298,7 +298,6 @@ impl Database {
                         full(&mut batch, &mut done)
                     })?;
                 }
-                Source::Done => {}
             }
             done += batch.write(&c)?;
             progress(done, total.max(done));
@@ -544,7 +543,6 @@ impl Database {
                     }
                 }
                 Source::Parquet(reader) => state_parquet::for_each_op(reader, path, &mut |number, v| add(format!("row {number}"), v))?,
-                Source::Done => {}
             }
             done += import_state_batch(&state, path, &mut batch)?;
             progress(done, total.max(done));
@@ -615,8 +613,6 @@ struct Batch {
 enum Source {
     Jsonl(std::io::Lines<BufReader<std::fs::File>>),
     Parquet(parquet_file::Reader),
-    /// A Parquet reader, once consumed.
-    Done,
 }
 
 /// A record's metadata from its JSON (absent or null: none).
