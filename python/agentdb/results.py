@@ -8,7 +8,7 @@ distances are numpy arrays) and iterate row by row as named tuples. ``to_arrow()
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Generic, Iterator, List, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -89,7 +89,36 @@ def _metadata_columns(pa: Any, metadata: Sequence[Metadata], schema: Sequence[Tu
     return columns
 
 
-class SearchResult:
+_Row = TypeVar("_Row")
+
+
+class _Rows(Generic[_Row]):
+    """What every result container shares: ``len``, iteration over its rows (``self[i]``) and
+    :meth:`to_pandas` over its :meth:`to_arrow`."""
+
+    __slots__ = ()
+
+    ids: List[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[_Row]:
+        for i in range(len(self.ids)):
+            yield self[i]
+
+    def __getitem__(self, i: int) -> _Row:
+        raise NotImplementedError
+
+    def to_arrow(self) -> "pyarrow.Table":
+        raise NotImplementedError
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """The rows as a pandas DataFrame (the columns of :meth:`to_arrow`)."""
+        return self.to_arrow().to_pandas()
+
+
+class SearchResult(_Rows[Hit]):
     """The nearest records to one query, closest first.
 
     Attributes:
@@ -123,13 +152,6 @@ class SearchResult:
         self.metadata = metadata
         self._schema = tuple(schema)
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __iter__(self) -> Iterator[Hit]:
-        for i in range(len(self.ids)):
-            yield self[i]
-
     def __getitem__(self, i: int) -> Hit:
         return Hit(self.ids[i], float(self.distances[i]), self.documents[i], self.metadata[i])
 
@@ -150,12 +172,8 @@ class SearchResult:
         columns["_distance"] = pa.array(np.asarray(self.distances, dtype=np.float32), type=pa.float32())
         return pa.table(columns)
 
-    def to_pandas(self) -> "pandas.DataFrame":
-        """The hits as a pandas DataFrame (the columns of :meth:`to_arrow`)."""
-        return self.to_arrow().to_pandas()
 
-
-class GetResult:
+class GetResult(_Rows[Record]):
     """Records read from a collection.
 
     Attributes:
@@ -188,13 +206,6 @@ class GetResult:
         self.metadata = metadata
         self._schema = tuple(schema)
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __iter__(self) -> Iterator[Record]:
-        for i in range(len(self.ids)):
-            yield self[i]
-
     def __getitem__(self, i: int) -> Record:
         return Record(self.ids[i], self.vectors[i], self.documents[i], self.metadata[i])
 
@@ -217,10 +228,6 @@ class GetResult:
         columns.update(_metadata_columns(pa, self.metadata, self._schema))
         return pa.table(columns)
 
-    def to_pandas(self) -> "pandas.DataFrame":
-        """The records as a pandas DataFrame (the columns of :meth:`to_arrow`)."""
-        return self.to_arrow().to_pandas()
-
 
 class TextHit(NamedTuple):
     """One full-text (BM25) search hit."""
@@ -231,7 +238,7 @@ class TextHit(NamedTuple):
     metadata: Metadata
 
 
-class TextSearchResult:
+class TextSearchResult(_Rows[TextHit]):
     """The records that best match a text query by BM25, best first
     (:meth:`Collection.text_search`).
 
@@ -266,13 +273,6 @@ class TextSearchResult:
         self.metadata = metadata
         self._schema = tuple(schema)
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __iter__(self) -> Iterator[TextHit]:
-        for i in range(len(self.ids)):
-            yield self[i]
-
     def __getitem__(self, i: int) -> TextHit:
         return TextHit(self.ids[i], float(self.scores[i]), self.documents[i], self.metadata[i])
 
@@ -293,10 +293,6 @@ class TextSearchResult:
         columns["_score"] = pa.array(np.asarray(self.scores, dtype=np.float32), type=pa.float32())
         return pa.table(columns)
 
-    def to_pandas(self) -> "pandas.DataFrame":
-        """The hits as a pandas DataFrame (the columns of :meth:`to_arrow`)."""
-        return self.to_arrow().to_pandas()
-
 
 class HybridHit(NamedTuple):
     """One hybrid search hit: the fused score, and each side's 1-based rank and raw score
@@ -312,7 +308,7 @@ class HybridHit(NamedTuple):
     bm25: Optional[float]
 
 
-class HybridSearchResult:
+class HybridSearchResult(_Rows[HybridHit]):
     """The best records by vector similarity and BM25 fused, best first
     (:meth:`Collection.hybrid_search`).
 
@@ -371,13 +367,6 @@ class HybridSearchResult:
         self.bm25_scores = bm25_scores
         self._schema = tuple(schema)
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __iter__(self) -> Iterator[HybridHit]:
-        for i in range(len(self.ids)):
-            yield self[i]
-
     def __getitem__(self, i: int) -> HybridHit:
         return HybridHit(
             self.ids[i],
@@ -412,6 +401,3 @@ class HybridSearchResult:
         columns["_bm25"] = pa.array(self.bm25_scores, type=pa.float32())
         return pa.table(columns)
 
-    def to_pandas(self) -> "pandas.DataFrame":
-        """The hits as a pandas DataFrame (the columns of :meth:`to_arrow`)."""
-        return self.to_arrow().to_pandas()
