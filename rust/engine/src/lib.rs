@@ -89,3 +89,6 @@ pub use graph::{
     DEFAULT_ENTITY_K as GRAPH_DEFAULT_ENTITY_K, DEFAULT_FACTS_LIMIT as GRAPH_DEFAULT_FACTS_LIMIT, MAX_GRAPH_NAME_LEN, MAX_GRAPH_TEXT_LEN,
     MAX_HOPS as GRAPH_MAX_HOPS,
 };
+// Databases on object stores (s3://): see `storage/remote.rs`.
+pub use db::{ObjectStoreOptions, DEFAULT_READ_CONSISTENCY};
+pub use storage::lease::{DEFAULT_LEASE_TTL, MIN_LEASE_TTL};
