@@ -168,7 +168,8 @@ class Database:
 
     @property
     def path(self) -> Path:
-        """The database directory (absolute, symlinks resolved)."""
+        """The database directory (absolute, symlinks resolved); for a database on an object
+        store, the local directory of its log and caches (see :attr:`uri`)."""
         return self._native.path
 
     @property

@@ -273,6 +273,7 @@ pub struct agentdb_object_store_options {
     /// `allow_http`, `timeout`, `client_max_retries`, ... What they leave out comes from the
     /// `AWS_*` environment. NULL arrays with `count` 0: none.
     pub keys: *const *const c_char,
+    /// The values, one per key.
     pub values: *const *const c_char,
     pub count: usize,
     /// The local directory of the writer's log and index caches; NULL: derived from the URI

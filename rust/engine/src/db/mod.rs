@@ -230,7 +230,7 @@ impl DbShared {
             let _ = w.sync();
         }
         let collections: Vec<Collection> = self.collections.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, c)| c).collect();
-        if !self.store.is_read_only() {
+        if !self.store.is_read_only() && self.store.lease().is_none_or(|l| l.check().is_ok()) {
             // Compaction and version cleanup past their thresholds, so that a store opened for
             // one request at a time does not pile up data files and versions. Nothing here can
             // lose data: a failed step leaves the table as it was, and is retried next time.
@@ -263,6 +263,10 @@ impl DbShared {
     /// Background maintenance of the collections flushed since the last round (see
     /// [`maintain_table`]).
     fn maintain_all(&self) {
+        // Compaction commits too: only under a lease still held.
+        if self.store.lease().is_some_and(|l| l.check().is_err()) {
+            return;
+        }
         let collections: Vec<Collection> =
             self.collections.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         for c in collections {

@@ -19,7 +19,7 @@ pub const DEFAULT_READ_CONSISTENCY: Duration = Duration::from_secs(1);
 
 /// Where and how to reach a database on an object store (see [`super::Database::open_uri`]).
 /// Ignored for a local path.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ObjectStoreOptions {
     /// The store's client settings, as Lance and the `object_store` crate name them: `endpoint`
     /// (`aws_endpoint`), `region`, `access_key_id`, `secret_access_key`, `session_token`,
@@ -39,6 +39,20 @@ pub struct ObjectStoreOptions {
     /// A read-only opener's staleness bound on the writer's commits (default
     /// [`DEFAULT_READ_CONSISTENCY`]); zero looks at every read.
     pub read_consistency_interval: Option<Duration>,
+}
+
+impl std::fmt::Debug for ObjectStoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The option names only: their values may be credentials.
+        let mut keys: Vec<&String> = self.storage_options.keys().collect();
+        keys.sort();
+        f.debug_struct("ObjectStoreOptions")
+            .field("storage_options", &keys)
+            .field("wal_dir", &self.wal_dir)
+            .field("lease_ttl", &self.lease_ttl)
+            .field("read_consistency_interval", &self.read_consistency_interval)
+            .finish()
+    }
 }
 
 /// A note kept in the local directory naming the URI whose log it holds: one directory's log

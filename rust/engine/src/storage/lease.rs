@@ -51,18 +51,18 @@ struct Holder {
     local_dir: String,
 }
 
-struct Held {
-    version: UpdateVersion,
-    /// Past this instant the holder may no longer write (see the module comment).
-    valid_until: Instant,
-}
 
 /// A writer's lease on a database on an object store (see the module comment).
 pub(crate) struct Lease {
     remote: Arc<Remote>,
     ttl: Duration,
     me: Holder,
-    held: Mutex<Held>,
+    /// The e-tag (and version) of the last write of the lease object: what a renewal must match.
+    /// Locked for the length of a renewal, so two renewals never race.
+    version: Mutex<UpdateVersion>,
+    /// Past this instant the holder may no longer write (see the module comment). Its own lock,
+    /// held only to read or set it: a write's check never waits for a renewal in flight.
+    valid_until: Mutex<Instant>,
     lost: AtomicBool,
     released: AtomicBool,
 }
@@ -98,7 +98,8 @@ impl Lease {
             remote,
             ttl,
             me,
-            held: Mutex::new(Held { version: UpdateVersion { e_tag: None, version: None }, valid_until: Instant::now() }),
+            version: Mutex::new(UpdateVersion { e_tag: None, version: None }),
+            valid_until: Mutex::new(Instant::now()),
             lost: AtomicBool::new(false),
             released: AtomicBool::new(false),
         };
@@ -149,8 +150,13 @@ impl Lease {
     }
 
     fn holding(self, version: UpdateVersion, sent: Instant) -> Lease {
-        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Held { version, valid_until: sent + self.usable() };
+        *self.version.lock().unwrap_or_else(|p| p.into_inner()) = version;
+        self.extend(sent);
         self
+    }
+
+    fn extend(&self, sent: Instant) {
+        *self.valid_until.lock().unwrap_or_else(|p| p.into_inner()) = sent + self.usable();
     }
 
     /// How long after sending a renewal the holder may write: the time to live less a quarter.
@@ -186,11 +192,12 @@ impl Lease {
         if self.lost.load(Ordering::Acquire) || self.released.load(Ordering::Acquire) {
             return self.check();
         }
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let mut version = self.version.lock().unwrap_or_else(|p| p.into_inner());
         let sent = Instant::now();
-        match self.remote.put(LEASE_OBJECT, self.body(false), PutMode::Update(held.version.clone()))? {
+        match self.remote.put(LEASE_OBJECT, self.body(false), PutMode::Update(version.clone()))? {
             Put::Done(v) => {
-                *held = Held { version: v, valid_until: sent + self.usable() };
+                *version = v;
+                self.extend(sent);
                 Ok(())
             }
             Put::Conflict => {
@@ -198,7 +205,8 @@ impl Lease {
                 if let Some(current) = self.remote.get(LEASE_OBJECT)? {
                     if let Ok((holder, _, false)) = parse(&current.bytes) {
                         if holder.id == self.me.id {
-                            *held = Held { version: current.version, valid_until: sent + self.usable() };
+                            *version = current.version;
+                            self.extend(sent);
                             return Ok(());
                         }
                     }
@@ -227,7 +235,7 @@ impl Lease {
         if self.released.load(Ordering::Acquire) {
             return Err(Error::new(ErrorKind::Closed, "the database is closed"));
         }
-        let valid_until = self.held.lock().unwrap_or_else(|p| p.into_inner()).valid_until;
+        let valid_until = *self.valid_until.lock().unwrap_or_else(|p| p.into_inner());
         if Instant::now() >= valid_until {
             return Err(Error::new(
                 ErrorKind::DatabaseLocked,
@@ -246,8 +254,8 @@ impl Lease {
         if self.lost.load(Ordering::Acquire) || self.released.swap(true, Ordering::AcqRel) {
             return;
         }
-        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = self.remote.put(LEASE_OBJECT, self.body(true), PutMode::Update(held.version.clone())) {
+        let version = self.version.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Err(e) = self.remote.put(LEASE_OBJECT, self.body(true), PutMode::Update(version)) {
             log::warn!("agentdb: could not release the writer lease of {} (it expires by itself): {}", self.remote.uri(), e.message());
         }
     }
@@ -274,6 +282,71 @@ fn parse(bytes: &[u8]) -> std::result::Result<(Holder, i64, bool), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn remote() -> Arc<Remote> {
+        Arc::new(Remote::over("s3://test/db", Arc::new(object_store::memory::InMemory::new())))
+    }
+
+    fn stored(remote: &Remote) -> (Holder, i64, bool) {
+        parse(&remote.get(LEASE_OBJECT).unwrap().unwrap().bytes).unwrap()
+    }
+
+    #[test]
+    fn one_holder_at_a_time_until_released() {
+        let r = remote();
+        let a = Lease::acquire(r.clone(), DEFAULT_LEASE_TTL, Path::new("/a")).unwrap();
+        a.check().unwrap();
+        let err = Lease::acquire(r.clone(), DEFAULT_LEASE_TTL, Path::new("/b")).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::DatabaseLocked);
+        assert!(err.message().contains("/a"), "{}", err.message());
+        a.renew().unwrap();
+        a.release();
+        assert!(stored(&r).2, "released");
+        assert_eq!(a.check().unwrap_err().kind(), ErrorKind::Closed);
+        let b = Lease::acquire(r.clone(), DEFAULT_LEASE_TTL, Path::new("/b")).unwrap();
+        assert_eq!(stored(&r).0.local_dir, "/b");
+        b.check().unwrap();
+    }
+
+    #[test]
+    fn the_same_directory_takes_over_at_once_and_the_old_holder_loses_it() {
+        // A holder killed on this machine: its successor holds the directory's local lock.
+        let r = remote();
+        let old = Lease::acquire(r.clone(), DEFAULT_LEASE_TTL, Path::new("/a")).unwrap();
+        let new = Lease::acquire(r.clone(), DEFAULT_LEASE_TTL, Path::new("/a")).unwrap();
+        new.check().unwrap();
+        // Had the old one lived on, its next renewal finds another e-tag: lost for good.
+        let err = old.renew().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::DatabaseLocked);
+        assert!(old.is_lost() && old.check().is_err());
+        new.renew().unwrap();
+        // Its release must not release the new holder's lease.
+        old.release();
+        assert!(!stored(&r).2);
+    }
+
+    #[test]
+    fn an_expired_lease_is_taken_over_and_a_lapsed_holder_refuses_writes() {
+        let r = remote();
+        let a = Lease::acquire(r.clone(), MIN_LEASE_TTL, Path::new("/a")).unwrap();
+        assert_eq!(Lease::acquire(r.clone(), MIN_LEASE_TTL, Path::new("/b")).err().unwrap().kind(), ErrorKind::DatabaseLocked);
+        // Not renewed: the holder stops a quarter of the time before the expiry it wrote...
+        std::thread::sleep(MIN_LEASE_TTL - MIN_LEASE_TTL / 4 + Duration::from_millis(50));
+        assert_eq!(a.check().unwrap_err().kind(), ErrorKind::DatabaseLocked);
+        // ... and once it has expired, another directory takes it.
+        std::thread::sleep(MIN_LEASE_TTL / 4 + Duration::from_millis(100));
+        let b = Lease::acquire(r.clone(), MIN_LEASE_TTL, Path::new("/b")).unwrap();
+        b.check().unwrap();
+        assert!(a.renew().is_err() && a.is_lost());
+    }
+
+    #[test]
+    fn a_foreign_object_and_a_short_ttl_are_refused() {
+        let r = remote();
+        r.put(LEASE_OBJECT, b"{}".to_vec(), PutMode::Overwrite).unwrap();
+        assert_eq!(Lease::acquire(r.clone(), DEFAULT_LEASE_TTL, Path::new("/a")).err().unwrap().kind(), ErrorKind::Storage);
+        assert_eq!(Lease::acquire(r, Duration::from_secs(1), Path::new("/a")).err().unwrap().kind(), ErrorKind::InvalidArgument);
+    }
 
     #[test]
     fn lease_bodies_parse_back() {

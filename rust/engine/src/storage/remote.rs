@@ -74,7 +74,6 @@ pub(crate) fn default_local_dir(uri: &str) -> Result<PathBuf> {
 /// The object store under a database's URI, for the engine's own objects (see the module comment).
 pub(crate) struct Remote {
     uri: String,
-    options: HashMap<String, String>,
     store: Arc<dyn ObjectStore>,
     /// The database's root inside the bucket.
     prefix: ObjectPath,
@@ -137,16 +136,18 @@ impl Remote {
             .build()
             .map_err(|e| Error::invalid_argument(format!("cannot reach {uri}: {e}")))?;
         let prefix = ObjectPath::parse(prefix).map_err(|e| Error::invalid_argument(format!("the URI {uri}: {e}")))?;
-        Ok(Remote { uri, options: options.clone(), store: Arc::new(store), prefix })
+        Ok(Remote { uri, store: Arc::new(store), prefix })
+    }
+
+    /// A remote over any store (tests: `object_store`'s in-memory one, which honours
+    /// conditional puts like S3).
+    #[cfg(test)]
+    pub(crate) fn over(uri: &str, store: Arc<dyn ObjectStore>) -> Remote {
+        Remote { uri: uri.to_owned(), store, prefix: ObjectPath::from("db") }
     }
 
     pub(crate) fn uri(&self) -> &str {
         &self.uri
-    }
-
-    /// The storage options Lance's client is built from too.
-    pub(crate) fn options(&self) -> &HashMap<String, String> {
-        &self.options
     }
 
     /// `<prefix>/_agentdb/<name>`.
