@@ -5,7 +5,7 @@ same database on local disk.
   collection, and ``--memories`` memories (default 5,000) of one agent in a memory store; written,
   flushed, and the writer closed, then opened again read-only for the timed calls.
 * calls, one request per call, default options first: ``col.search(q)`` (k=10), ``col.get([id])``,
-  ``mem.recall(vector=q)`` (k=10); then the first search after opening (it loads the vectors),
+  ``mem.recall(q)`` (k=10); then the first search after opening (it loads the vectors),
   and the open itself (writable and read-only, median of ``--opens``).
 * the reader on the store keeps the default read consistency interval (1 s): most calls find
   the version they know, and every second one call pays a listing of the table's versions. A
@@ -93,7 +93,7 @@ def measure(target: str, kw: Dict[str, Any], args: argparse.Namespace, rng: np.r
     out["search (default)"] = median_ms(lambda i: col.search(queries[i]), args.calls)
     out["get one id"] = median_ms(lambda i: col.get([f"r{(i * 7919) % args.n}"]), args.calls)
     mem = db.memory("m", dim=DIM)
-    out["recall (default)"] = median_ms(lambda i: mem.recall(vector=queries[i], agent_id="a"), args.calls)
+    out["recall (default)"] = median_ms(lambda i: mem.recall(queries[i], agent_id="a"), args.calls)
     out["first search after open"] = (first, first)
     db.close()
     if "storage_options" in kw:
