@@ -252,7 +252,8 @@ def test_a_failing_or_slow_store_gives_errors_and_loses_no_acknowledged_write(mo
         # Writes are acknowledged from the local log while the store fails; flushes fail, typed.
         acked = []
         for i in range(20):
-            c.add([f"down{i}"], vector(i)[None, :])
+            # upsert: an add would look the id up in the table, which is behind the failing store
+            c.upsert([f"down{i}"], vector(i)[None, :])
             acked.append(f"down{i}")
         with pytest.raises(agentdb.StorageError):
             db.flush()
@@ -260,7 +261,7 @@ def test_a_failing_or_slow_store_gives_errors_and_loses_no_acknowledged_write(mo
         proxy.mode, proxy.delay = "slow", 0.2
         db.flush()
         proxy.mode = "fail"
-        c.add(["last"], vector(99)[None, :])
+        c.upsert(["last"], vector(99)[None, :])
         acked.append("last")
         # Closed while the store is down: the last flush fails, the writes stay in the local log
         # and the lease is left to expire (not released: this directory still holds writes).
