@@ -75,6 +75,15 @@ def _connect(uri: str, storage_options: Optional[Mapping[str, str]], **kwargs: A
     return connect(uri, **kwargs)
 
 
+def _absolute(uri: str) -> str:
+    """A local path made absolute, so workers (whose working directory is not the caller's)
+    open the same database; a URI (``scheme://…``) unchanged."""
+    import os
+
+    uri = os.fspath(uri)
+    return uri if "://" in uri else os.path.abspath(uri)
+
+
 def shard_of(record_id: str, shards: int) -> int:
     """The shard that holds ``record_id`` among ``shards``: a stable hash (BLAKE2b of the UTF-8
     id, not Python's per-process ``hash``), so every process routes an id the same way."""
@@ -86,24 +95,23 @@ def _engine_error(e: BaseException) -> Optional[_errors.AgentDBError]:
     """The engine's typed error a Ray worker raised, out of the exceptions Ray wraps it in
     (``RayTaskError``, Ray Data's ``UserCodeException``), so callers catch what a local call
     raises."""
-    seen = 0
-    cur: Optional[BaseException] = e
-    while cur is not None and seen < 16:
+    todo: List[BaseException] = [e]
+    seen: set = set()
+    while todo and len(seen) < 32:
+        cur = todo.pop(0)
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
         if isinstance(cur, _errors.AgentDBError):
             return cur
+        nxt = [getattr(cur, "cause", None), cur.__cause__, cur.__context__]
         as_cause = getattr(cur, "as_instanceof_cause", None)
         if callable(as_cause):
             try:
-                inner = as_cause()
+                nxt.append(as_cause())
             except Exception:
-                inner = None
-            if isinstance(inner, _errors.AgentDBError):
-                return inner
-        cause = getattr(cur, "cause", None)
-        if isinstance(cause, _errors.AgentDBError):
-            return cause
-        cur = cur.__cause__ or cur.__context__
-        seen += 1
+                pass
+        todo.extend(x for x in nxt if isinstance(x, BaseException))
     return None
 
 
@@ -165,8 +173,24 @@ class _Stager:
             vectors = self._embedder([d or "" for d in docs])
         matrix = np.asarray(np.stack(list(vectors)) if isinstance(vectors, np.ndarray) and vectors.dtype == object else vectors, dtype=np.float32)
         metadata = _metadata_of(batch, len(ids), c["metadata"], c["metadata_columns"])
-        part = self._collection.stage(ids, matrix, documents=docs, metadata=metadata)
-        return {"part": np.array([part], dtype=object), "rows": np.array([len(ids)], dtype=np.int64)}
+        try:
+            part = self._collection.stage(ids, matrix, documents=docs, metadata=metadata)
+        except _errors.AgentDBError as e:
+            # Sent back as data: Ray's wrapping keeps an exception's text, not always its class.
+            return {"part": np.array([b""], dtype=object), "error": np.array([_error_text(e)], dtype=object)}
+        return {"part": np.array([part], dtype=object), "error": np.array([""], dtype=object)}
+
+
+def _error_text(e: BaseException) -> str:
+    return f"{type(e).__name__}\n{e}"
+
+
+def _raise_error_text(text: str) -> None:
+    name, _, message = text.partition("\n")
+    cls = getattr(_errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, _errors.AgentDBError):
+        raise cls(message)
+    raise _errors.InternalError(f"{name}: {message}")
 
 
 def ingest(
@@ -184,6 +208,7 @@ def ingest(
     metadata_columns: Sequence[str] = (),
     batch_size: int = 4096,
     concurrency: int = 2,
+    num_cpus: float = 1.0,
     storage_options: Optional[Mapping[str, str]] = None,
     database: Any = None,
 ) -> int:
@@ -202,6 +227,10 @@ def ingest(
     Nothing is visible before the commit; if a worker fails, nothing is committed (its files are
     left unreferenced for Lance's cleanup) and the error is raised here.
 
+    ``concurrency`` workers (a Ray Data actor pool) of ``num_cpus`` each: on a cluster whose
+    CPUs the workers take all of, upstream Dataset operations that need a CPU (``repartition``, a
+    read) wait for them; give a fraction then.
+
     Limits (those of staged writes): every id must be new (``DuplicateIdError`` otherwise,
     nothing committed), and metadata keys must already be columns of the collection
     (``InvalidMetadataError``; write one record with each key through ``add`` first).
@@ -209,6 +238,7 @@ def ingest(
     _ray()
     if concurrency < 1 or batch_size < 1:
         raise _errors.InvalidArgumentError("concurrency and batch_size must be at least 1")
+    uri = _absolute(uri)
     own = database is None
     db = _connect(uri, storage_options) if own else database
     try:
@@ -242,10 +272,18 @@ def ingest(
             },
             batch_size=batch_size,
             batch_format="numpy",
-            concurrency=concurrency,
+            compute=_ray().data.ActorPoolStrategy(size=concurrency),
+            num_cpus=num_cpus,
         )
         try:
-            parts = [row["part"] for row in staged.iter_rows()]
+            parts = []
+            for row in staged.iter_rows():
+                if row["error"]:
+                    # Nothing committed: the parts staged so far stay unreferenced files.
+                    _raise_error_text(row["error"])
+                parts.append(row["part"])
+        except _errors.AgentDBError:
+            raise
         except Exception as e:
             cause = _engine_error(e)
             if cause is None:
@@ -310,6 +348,7 @@ def batch_search(
     embedder: Optional[Callable[[List[str]], Any]] = None,
     batch_size: int = 1024,
     concurrency: int = 2,
+    num_cpus: float = 1.0,
     storage_options: Optional[Mapping[str, str]] = None,
 ) -> Any:
     """Searches every query of a Ray Dataset in ``collection`` with ``concurrency`` workers,
@@ -317,10 +356,12 @@ def batch_search(
     committed). Returns the Dataset (lazy, as Ray Datasets are) with two columns added: ``ids``
     (the k nearest ids per query, closest first) and ``distances``. Queries are vectors in
     ``vector_column``, or texts in ``text_column`` embedded by ``embedder`` on the workers.
+    ``concurrency`` workers of ``num_cpus`` each (see :func:`ingest`).
     """
     _ray()
     if concurrency < 1 or batch_size < 1:
         raise _errors.InvalidArgumentError("concurrency and batch_size must be at least 1")
+    uri = _absolute(uri)
     return dataset.map_batches(
         _Searcher,
         fn_constructor_kwargs={
@@ -336,7 +377,8 @@ def batch_search(
         },
         batch_size=batch_size,
         batch_format="numpy",
-        concurrency=concurrency,
+        compute=_ray().data.ActorPoolStrategy(size=concurrency),
+        num_cpus=num_cpus,
     )
 
 
@@ -439,7 +481,7 @@ class ShardedCollection:
         if replicas < 0:
             raise _errors.InvalidArgumentError("replicas must be 0 or more")
         self._ray = ray
-        self._uris = [str(s) for s in shards]
+        self._uris = [_absolute(str(s)) for s in shards]
         self._collection, self._dim, self._metric = collection, int(dim), metric
         self._timeout = timeout
         self._replicas = replicas
