@@ -100,6 +100,10 @@ def main() -> None:
         t = timed(lambda: aray.ingest(vec_ds, str(path), "c", dim=dim, metric="l2", batch_size=10_000, concurrency=w))
         results["ingest"].append((f"`agentdb.ray.ingest`, {w} worker(s)", t))
 
+    # -- the fixed cost of a distributed call: 100 rows (worker start, read-only open, commit)
+    small = ray.data.from_items([{"id": f"s{i}", "vector": vecs[i]} for i in range(100)]).materialize()
+    results["fixed"] = timed(lambda: aray.ingest(small, str(tmp / "fixed"), "c", dim=dim, metric="l2", concurrency=1))
+
     # -- ingest of texts (embedded)
     def plain_embed_add(path: Path) -> None:
         with agentdb.connect(path) as db:
@@ -167,6 +171,8 @@ def main() -> None:
     ]
     for name, t in results["ingest"]:
         out.append(f"| {name} | {t:.2f} | {n / t:,.0f} |")
+    out += ["", f"Fixed cost of one distributed call (`ingest` of 100 rows, 1 worker: actor start, read-only open, "
+            f"stage, one commit): {results['fixed']:.2f} s."]
     out += ["", "## Ingest of texts, embedded on the way (`HashingEmbedder`)", "", "| how | seconds | rows/s |", "|---|--:|--:|"]
     for name, t in results["ingest_text"]:
         out.append(f"| {name} | {t:.2f} | {n / t:,.0f} |")

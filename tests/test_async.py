@@ -182,6 +182,7 @@ async def test_database_and_collection_twins(tmp_path: Path) -> None:
         part_s = cs.stage(["s1", "s2"], vecs[:2], documents=docs[:2], metadata=meta[:2])
         assert isinstance(part_a, bytes)
         assert await ca.commit_staged([part_a]) == cs.commit_staged([part_s]) == 2
+        t.seen.setdefault("AsyncCollection", set()).update({"stage", "commit_staged"})
         await t.write(ca, cs, "create_index", "hnsw")
         assert ca.index is not None
         await t.read(ca, "search", vecs[9], k=5)

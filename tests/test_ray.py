@@ -230,3 +230,27 @@ def test_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.chdir(tmp_path)
     # The example starts Ray itself when no cluster is up; here one is.
     exec(compile(m.group(1), "README-ray", "exec"), {"__name__": "readme"})
+
+
+def test_staged_write_errors_are_typed(tmp_path: Path) -> None:
+    """The engine half of ingest, called directly: bad parts are typed errors and commit nothing."""
+    path = tmp_path / "db"
+    with agentdb.connect(path) as db:
+        c = db.create_collection("c", DIM)
+        db.flush()
+        with agentdb.connect(path, read_only=True) as ro:
+            part = ro.get_collection("c").stage(["a", "b"], np.ones((2, DIM), dtype=np.float32))
+            with pytest.raises(errors.ReadOnlyError):
+                ro.get_collection("c").commit_staged([part])
+        assert c.count() == 0
+        with pytest.raises(errors.InvalidArgumentTypeError):
+            c.commit_staged(part)  # one bytes object, not a list of parts
+        with pytest.raises(errors.InvalidArgumentTypeError):
+            c.commit_staged(["not bytes"])  # type: ignore[list-item]
+        with pytest.raises(errors.InvalidArgumentError, match="not a staged write"):
+            c.commit_staged([b"garbage"])
+        with pytest.raises(errors.DimensionMismatchError):
+            c.stage(["x"], np.ones((1, DIM + 1), dtype=np.float32))
+        assert c.commit_staged([part, c.stage(["c"], np.ones((1, DIM), dtype=np.float32))]) == 3
+        assert c.commit_staged([]) == 0
+        assert sorted(c.get().ids) == ["a", "b", "c"]
