@@ -4,6 +4,7 @@ killed shard with and without a replica)."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterator, List
@@ -25,12 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module", autouse=True)
 def cluster() -> Iterator[None]:
+    # The workers import agentdb from where the tests do: the source tree, or (under `make
+    # test-wheel`) the installed wheel.
+    installed = os.environ.get("AGENTDB_TEST_INSTALLED") == "1"
     ray.init(
         num_cpus=2,
         include_dashboard=False,
         object_store_memory=256 * 1024 * 1024,
-        # The workers import agentdb from this source tree, as the tests do.
-        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT / "python")}},
+        runtime_env=None if installed else {"env_vars": {"PYTHONPATH": str(ROOT / "python")}},
         log_to_driver=False,
     )
     ray.data.DataContext.get_current().enable_progress_bars = False
