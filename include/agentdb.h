@@ -1752,6 +1752,45 @@ enum agentdb_status agentdb_collection_metric(const struct agentdb_collection *c
                                               agentdb_metric *out_metric);
 
 /**
+ * Writes `n` records as Lance data files of the collection **without committing them**, and
+ * writes what `agentdb_collection_commit_staged` needs to commit them (the "part", a
+ * NUL-terminated UTF-8 text) as the one string of a new `agentdb_strings` to `*out_part` (read it
+ * with `agentdb_strings_get`, free it with `agentdb_strings_free`; NULL on failure). The part
+ * may be sent to another process: any number of processes stage parts, on databases opened
+ * read-only, and the writer commits them all at once. Nothing is visible before the commit.
+ * Arguments and checks as for `agentdb_collection_add`, except that an id already in the
+ * collection is found only by the commit, and a metadata key that is not yet a column fails with
+ * `AGENTDB_INVALID_METADATA`.
+ *
+ * # Safety
+ * As for `agentdb_collection_add`; `out_part` is NULL or writable.
+ */
+enum agentdb_status agentdb_collection_stage(const struct agentdb_collection *collection,
+                                             const char *const *ids,
+                                             size_t n,
+                                             const float *vectors,
+                                             size_t dim,
+                                             const char *const *documents,
+                                             const char *metadata_json,
+                                             struct agentdb_strings **out_part);
+
+/**
+ * Commits `n_parts` parts from `agentdb_collection_stage` (staged in any processes) as one Lance
+ * commit: readers see all their records or none. Writes how many records were added to
+ * `*out_added` (if not NULL). Fails with `AGENTDB_DUPLICATE_ID` if an id repeats across the parts
+ * or already exists, `AGENTDB_INVALID_ARGUMENT` on a text that is not a staged part of this
+ * collection, `AGENTDB_READ_ONLY` on a read-only database; then nothing is committed.
+ *
+ * # Safety
+ * `parts` is NULL (only with `n_parts` 0) or points to `n_parts` NUL-terminated strings;
+ * `out_added` is NULL or writable.
+ */
+enum agentdb_status agentdb_collection_commit_staged(const struct agentdb_collection *collection,
+                                                     const char *const *parts,
+                                                     size_t n_parts,
+                                                     uint64_t *out_added);
+
+/**
  * Adds `n` new records. Record `i` has id `ids[i]` (NUL-terminated UTF-8, 1 to
  * `AGENTDB_MAX_ID_LEN` bytes), vector `vectors[i*dim .. i*dim+dim]` (`dim` must be the
  * collection's dimension), document `documents[i]` (`documents` may be NULL, and any entry may be

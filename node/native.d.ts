@@ -14,6 +14,17 @@ export declare class Collection {
   add(ids: Array<string>, vectors: Float32Array | Array<Float32Array>, documents?: Array<string | undefined | null> | undefined | null, metadata?: Array<Record<string, unknown> | null> | null): Promise<void>
   /** Adds records, replacing those whose id exists. */
   upsert(ids: Array<string>, vectors: Float32Array | Array<Float32Array>, documents?: Array<string | undefined | null> | undefined | null, metadata?: Array<Record<string, unknown> | null> | null): Promise<void>
+  /**
+   * Writes records as Lance data files without committing them (the engine's
+   * `Collection::stage`; a read-only database is enough) and resolves to the part, a string
+   * for `commitStaged` in the writer, in this process or another. Nothing is visible before.
+   */
+  stage(ids: Array<string>, vectors: Float32Array | Array<Float32Array>, documents?: Array<string | undefined | null> | undefined | null, metadata?: Array<Record<string, unknown> | null> | null): Promise<string>
+  /**
+   * Commits parts from `stage` as one Lance commit (all their records visible at once, or
+   * none); resolves to how many records were added.
+   */
+  commitStaged(parts: Array<string>): Promise<number>
   /** Records by id and/or filter, `limit`/`offset` paging. */
   get(opts?: GetOptions | undefined | null): Promise<Rows>
   /** Deletes the records matching `ids` and/or `filter`; resolves to how many were deleted. */

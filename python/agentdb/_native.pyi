@@ -254,6 +254,14 @@ class Collection:
         metadata: Optional[Sequence[Optional[Mapping[str, Any]]]] = None,
     ) -> None: ...
     def add_arrow(self, data: Any, upsert: bool) -> None: ...
+    def stage(
+        self,
+        ids: Sequence[str],
+        vectors: Any,
+        documents: Optional[Sequence[Optional[str]]] = None,
+        metadata: Optional[Sequence[Optional[Mapping[str, Any]]]] = None,
+    ) -> bytes: ...
+    def commit_staged(self, parts: List[bytes]) -> int: ...
     def get(
         self,
         ids: Optional[Sequence[str]] = None,

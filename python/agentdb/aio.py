@@ -296,6 +296,8 @@ class AsyncCollection(_AsyncHandle):
         "stats": None,
         "text_search": None,
         "hybrid_search": None,
+        "stage": None,
+        "commit_staged": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()

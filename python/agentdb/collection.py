@@ -266,6 +266,49 @@ class Collection:
         else:
             self._native.add(ids, vectors, documents, metadata)
 
+    def stage(
+        self,
+        ids: Union[Sequence[str], str],
+        vectors: Union[VectorsLike, VectorLike],
+        documents: Optional[Union[Sequence[Optional[str]], str]] = None,
+        metadata: Optional[Union[Sequence[Optional[Mapping[str, Any]]], Mapping[str, Any]]] = None,
+    ) -> bytes:
+        """Writes records as Lance data files of this collection *without committing them*, and
+        returns the bytes :meth:`commit_staged` needs to commit them, in this process or another.
+
+        This is the worker half of a distributed ingest (:func:`agentdb.ray.ingest`): any number
+        of processes stage parts, each on a database opened ``read_only=True`` (staging commits
+        nothing, so it needs no writer lock), and the one writer commits them all at once.
+        Nothing is visible to any reader until then; a part never committed is only unreferenced
+        files (removed by Lance's cleanup of old versions).
+
+        Same arguments and validation as :meth:`add`, with two limits: an id already in the
+        collection is found only by :meth:`commit_staged`, and every metadata key must already
+        be a column of the collection (``InvalidMetadataError`` otherwise: write one record
+        carrying the key with :meth:`add` first).
+        """
+        ids, vectors, documents, metadata = _as_batch(ids, _as_array(vectors), documents, metadata)
+        return self._native.stage(ids, vectors, documents, metadata)
+
+    def commit_staged(self, parts: Sequence[bytes]) -> int:
+        """Commits parts from :meth:`stage` (staged by any processes) as **one** Lance commit, so
+        readers see all of their records or none; returns how many records were added. A
+        search right after sees them.
+
+        Raises:
+            DuplicateIdError: an id repeats across the parts or already exists; nothing is
+                committed.
+            InvalidArgumentError: bytes that are not a staged part of this collection.
+            ReadOnlyError: on a read-only database.
+        """
+        if isinstance(parts, (bytes, bytearray)):
+            raise _errors.InvalidArgumentTypeError("parts must be a sequence of bytes objects, not one bytes object")
+        items = list(parts)
+        for i, p in enumerate(items):
+            if not isinstance(p, (bytes, bytearray)):
+                raise _errors.InvalidArgumentTypeError(f"part {i} must be bytes, got {type(p).__name__}")
+        return self._native.commit_staged([bytes(p) for p in items])
+
     def delete(self, ids: Optional[Union[Sequence[str], str]] = None, where: Where = None) -> int:
         """Deletes the records with the given ids and/or matching ``where`` (both given: records
         that satisfy both). Returns how many records were deleted; ids that do not exist are not
