@@ -241,7 +241,7 @@ static void test_chroma(void) {
     CHECK_MSG("no Chroma collection 'nope'");
     EXPECT(agentdb_db_import_chroma(b, empty, "fixture", "y", NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
     CHECK_MSG("not a Chroma");
-    EXPECT(agentdb_db_import_chroma(b, NULL, "fixture", "y", NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_db_import_chroma(b, NULL, "fixture", "y", NULL, NULL, &r), AGENTDB_NULL_POINTER);
     OK(agentdb_collection_open(b, "fixture", &c));
     OK(agentdb_collection_get(c, want, 4, NULL, NULL, 0, 0, &rec));
     OK(agentdb_records_count(rec, &n));
