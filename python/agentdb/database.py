@@ -252,7 +252,7 @@ class Database:
     ) -> "TransferReport":
         """Creates collection ``name`` (default: the same name) from collection ``collection`` of
         the Chroma ``PersistentClient`` directory ``path``: ids, embeddings, documents and
-        metadata (lists too) and creation times, with the metric of its space (``l2``,
+        metadata (lists of strings too) and creation times, with the metric of its space (``l2``,
         ``cosine``, ``ip`` → ``dot``). The engine reads Chroma's files (SQLite and the HNSW
         segment) itself, read-only; chromadb need not be installed. Vectors are what Chroma's
         own ``get`` returns, bit for bit. All or nothing.
@@ -263,7 +263,8 @@ class Database:
             InvalidArgumentError: not a Chroma directory, one written by a newer Chroma, or an
                 empty collection.
             StorageError: a damaged Chroma file.
-            InvalidMetadataError: a metadata key AgentDB does not accept.
+            InvalidMetadataError: a metadata key AgentDB does not accept, or a list of numbers
+                or booleans (AgentDB's metadata lists hold strings).
         """
         from .transfer import import_chroma
 

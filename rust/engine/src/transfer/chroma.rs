@@ -130,8 +130,9 @@ fn cosine_round_trip(v: &mut [f32]) {
 
 impl Database {
     /// Creates collection `rename` (default: the same name) from collection `collection` of the
-    /// Chroma `PersistentClient` directory `dir`: ids, vectors, documents, metadata (lists too)
-    /// and creation times, with the metric of its space (`l2`, `cosine`, `ip` → `dot`). Read by
+    /// Chroma `PersistentClient` directory `dir`: ids, vectors, documents, metadata (lists of
+    /// strings too: AgentDB's lists hold strings, so a Chroma list of numbers or booleans is
+    /// refused as `InvalidMetadata`, naming the record and key) and creation times, with the metric of its space (`l2`, `cosine`, `ip` → `dot`). Read by
     /// the engine from Chroma's files (see the module comment); the directory is not changed.
     /// All or nothing: on any error the new collection is dropped again.
     ///
