@@ -49,8 +49,6 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Tuple, TypedDict, Union
 
-import numpy as np
-
 from . import _native
 
 __all__ = ["EXPORT_FORMAT", "STORE_KINDS", "TransferReport", "ProgressArg"]

@@ -497,8 +497,11 @@ fn read_batch(
     batch: &mut Batch,
 ) -> Result<Option<i64>> {
     let e = |e| sql_err(sqlite, e);
+    // `+segment_id`: not by the (segment_id, embedding_id) index, which would find every row of
+    // the segment and sort them for each batch (quadratic: 22 s of a 100k import), but a rowid
+    // range from `after`, skipping other segments' rows.
     let mut stmt = conn
-        .prepare_cached("SELECT id, embedding_id, created_at FROM embeddings WHERE segment_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
+        .prepare_cached("SELECT id, embedding_id, created_at FROM embeddings WHERE +segment_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
         .map_err(e)?;
     let records = stmt
         .query_map(rusqlite::params![source.metadata_segment, after, IMPORT_BATCH as i64], |r| {
