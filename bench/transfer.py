@@ -179,7 +179,7 @@ def main() -> None:
     lines = [
         "# Import from a Chroma directory",
         "",
-        f"Produced by `python bench/transfer.py{' --quick' if args.quick else ''}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        f"Produced by `python bench/transfer.py{' --quick' if args.quick else ''}{' --source DIR' if args.source else ''}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
         f"in {(time.time() - started) / 60:.1f} min. {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"AgentDB {agentdb.__version__}, chromadb {chromadb.__version__}. Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
         "(the machine is shared; figures are indicative).",
