@@ -60,3 +60,32 @@ func (db *DB) ImportStore(ctx context.Context, path, name string) (string, error
 	var r *C.agentdb_report
 	return takeReport(C.agentdb_db_import_store(db.h.p, p, n, nil, nil, &r), r)
 }
+
+// ImportChroma creates collection name ("" for the same name) from collection collection of the
+// Chroma PersistentClient directory dir, read by the engine from Chroma's own files (the
+// directory is not changed; chromadb is not needed): ids, vectors as Chroma's get returns them,
+// documents, metadata, creation times. All or nothing. Returns the report as JSON text;
+// ErrNotFound for no such Chroma collection.
+func (db *DB) ImportChroma(ctx context.Context, dir, collection, name string) (string, error) {
+	if err := ready(ctx); err != nil {
+		return "", err
+	}
+	p, err := cstr(dir, "dir")
+	if err != nil {
+		return "", err
+	}
+	defer free(p)
+	c, err := cstr(collection, "collection")
+	if err != nil {
+		return "", err
+	}
+	defer free(c)
+	n, err := optCstr(name, "name")
+	if err != nil {
+		return "", err
+	}
+	defer free(n)
+	defer pin()()
+	var r *C.agentdb_report
+	return takeReport(C.agentdb_db_import_chroma(db.h.p, p, c, n, nil, nil, &r), r)
+}

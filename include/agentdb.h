@@ -3292,6 +3292,28 @@ enum agentdb_status agentdb_db_import_lance_table(const struct agentdb_db *db,
                                                   struct agentdb_report **out_report);
 
 /**
+ * Creates collection `name` (NULL: the same name) from collection `collection` of the Chroma
+ * `PersistentClient` directory `path`, read by the engine from Chroma's own files (its SQLite
+ * database and HNSW segment; the directory is not changed, chromadb is not needed), and writes a
+ * report `{"kind", "name", "records"}` to `*out_report`: ids, vectors (as Chroma's `get`
+ * returns them), documents, metadata and creation times, with the metric of its space (`l2`,
+ * `cosine`, `ip` → dot). All or nothing. `AGENTDB_COLLECTION_NOT_FOUND`: no such Chroma
+ * collection; `AGENTDB_INVALID_ARGUMENT`: not a Chroma directory, a newer Chroma format, an
+ * empty collection; `AGENTDB_STORAGE`: a damaged file.
+ *
+ * # Safety
+ * `path` and `collection` are NUL-terminated; `name` is NULL or NUL-terminated; `out_report` is
+ * NULL or writable; `progress`, if not NULL, is a function of that type.
+ */
+enum agentdb_status agentdb_db_import_chroma(const struct agentdb_db *db,
+                                             const char *path,
+                                             const char *collection,
+                                             const char *name,
+                                             agentdb_progress_fn progress,
+                                             void *user,
+                                             struct agentdb_report **out_report);
+
+/**
  * Backs the database up into directory `dest` (NUL-terminated UTF-8; created if missing) as a new
  * restorable point, while other threads keep writing: every write acknowledged before the call is
  * in the point, and none is half in. With `incremental`, files that earlier points of `dest`

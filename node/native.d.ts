@@ -134,6 +134,11 @@ export declare class Database {
   importStore(path: string, opts?: ImportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
   /** Creates a collection from table `table` of the LanceDB database at `uri`. */
   importLanceTable(uri: string, table: string, opts?: LanceImportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
+  /**
+   * Creates collection `opts.name` (default: the same name) from collection `collection` of
+   * the Chroma `PersistentClient` directory `dir`, read by the engine from Chroma's own files.
+   */
+  importChroma(dir: string, collection: string, opts?: ImportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
   /** The kind of store `name` is ("collection", "memory", "rag" or "state"). */
   storeKind(name: string): Promise<string>
 }

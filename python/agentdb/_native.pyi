@@ -89,6 +89,7 @@ __all__ = [
     "export_store",
     "hamming",
     "import_lance_table",
+    "import_chroma",
     "import_store",
     "is_metadata_key",
     "kernel_backends",
@@ -655,6 +656,9 @@ def import_lance_table(
     metadata_columns: Optional[Sequence[str]] = None,
     metric: Optional[str] = None,
     progress: Optional[Callable[[int, int], None]] = None,
+) -> Dict[str, Any]: ...
+def import_chroma(
+    db: Database, path: Any, collection: str, name: Optional[str] = None, progress: Optional[Callable[[int, int], None]] = None
 ) -> Dict[str, Any]: ...
 
 # Backup, restore and verify (rust/python/src/admin.rs; wrapped by agentdb/admin.py).

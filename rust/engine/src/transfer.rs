@@ -683,6 +683,7 @@ impl Batch {
     }
 }
 
+mod chroma;
 mod parquet_file;
 mod state_parquet;
 pub use parquet_file::is_parquet_path;

@@ -74,6 +74,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transfer::import_store, m)?)?;
     m.add_function(wrap_pyfunction!(transfer::store_kind, m)?)?;
     m.add_function(wrap_pyfunction!(transfer::import_lance_table, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::import_chroma, m)?)?;
     transfer::add_defaults(m)?;
     admin::add_defaults(m)?;
     ops::install_logging();
