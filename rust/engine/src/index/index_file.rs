@@ -38,6 +38,11 @@ use crate::types::schema::Metric;
 const MAGIC: &[u8; 8] = b"AGDBHNS3";
 /// The previous version, still read: `MAGIC`'s layout minus the rabitq section.
 const MAGIC_V2: &[u8; 8] = b"AGDBHNS2";
+/// Whether a file starting with `magic` is of a version this build reads.
+pub(crate) fn is_readable_magic(magic: &[u8]) -> bool {
+    magic == MAGIC || magic == MAGIC_V2
+}
+
 /// The largest `m` an index may have (`create_index` accepts 2..=128), and the range of
 /// `ef_construction`: a parameters file outside them is damaged.
 pub(crate) const MAX_M: usize = 128;
