@@ -406,8 +406,8 @@ impl Kernels {
 
 impl Kernels {
     /// RaBitQ inner product of a 1-bit `code` against a 4-bit query given as four bit planes
-    /// (`planes.len() == 4 * code.len()`, plane `j` first holding bit `j` of every query value):
-    /// `(Σ_i b_i qu_i, number of set bits of code)`. See [`bits`](self) in the module docs.
+    /// (`planes.len() == 4 * code.len()`, plane `j` holding bit `j` of every query value):
+    /// `(Σ_i b_i qu_i, number of set bits of code)`; the layout is described in `kernels/bits.rs`.
     ///
     /// # Panics
     /// If `planes.len() != 4 * code.len()`.
