@@ -173,7 +173,7 @@ type IndexOptions struct {
 	Kind           string // "hnsw" (""), or "ivf_pq"
 	M              int    // HNSW links per node
 	EfConstruction int    // HNSW build candidate list
-	Quantization   string // HNSW: "none" ("") or "int8"
+	Quantization   string // HNSW: "none" (""), "int8" or "rabitq"
 	Partitions     int    // IVF_PQ partitions
 	SubVectors     int    // IVF_PQ sub-vectors
 }

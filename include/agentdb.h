@@ -611,7 +611,8 @@ typedef struct agentdb_index_options {
     size_t ef_construction;
     /**
      * HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
-     * and the candidates re-ranked with the float vectors.
+     * and the candidates re-ranked with the float vectors; or "rabitq": built on the float
+     * vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors.
      */
     const char *quantization;
     /**

@@ -421,7 +421,7 @@ export interface IndexOptionsArg {
   kind?: string
   m?: number
   efConstruction?: number
-  /** HNSW vector encoding (e.g. "none", "sq8"). */
+  /** HNSW vector encoding: "none", "int8" or "rabitq". */
   quantization?: string
   partitions?: number
   subVectors?: number

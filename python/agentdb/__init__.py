@@ -26,6 +26,7 @@ from __future__ import annotations
 from . import errors
 from ._native import MAX_VALUE_DEPTH, __version__
 from .collection import Collection, IndexInfo, VectorLike, VectorsLike, Where
+from .collection import reset_search_counters, search_counters
 from .database import METRICS, SYNC_MODES, Database, connect, open
 from .distance import KernelBackends, cdist, distance, hamming, kernel_backends
 from .errors import (
@@ -141,4 +142,6 @@ __all__ = [
     "EntityHit",
     "Neighbor",
     "AsyncGraph",
+    "search_counters",
+    "reset_search_counters",
 ]

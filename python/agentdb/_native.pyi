@@ -120,6 +120,9 @@ __all__ = [
     "drop_graph",
     "list_graphs",
     "open_graph",
+    "rabitq_ip",
+    "search_counters",
+    "reset_search_counters",
 ]
 
 __version__: str
@@ -337,6 +340,13 @@ def hamming(
 ) -> Union[int, npt.NDArray[np.uint32]]: ...
 #: (supported backend names, active backend name)
 def kernel_backends() -> Tuple[List[str], str]: ...
+#: (Σ b_i qu_i, set bits of code): the RaBitQ kernel on uint64 code words and 4 × as many plane words
+def rabitq_ip(
+    code: npt.NDArray[np.uint64], planes: npt.NDArray[np.uint64], backend: Optional[str] = None
+) -> Tuple[int, int]: ...
+# collection.rs: the process-wide HNSW search counters (name → count) and their reset
+def search_counters() -> Dict[str, int]: ...
+def reset_search_counters() -> None: ...
 
 # Agent state (rust/python/src/state.rs), wrapped by agentdb.state.State. Values are
 # JSON-serialisable objects; times are datetimes (naive = UTC; returned aware, in UTC); a TTL is

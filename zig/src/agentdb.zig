@@ -430,6 +430,8 @@ pub const Quantization = enum {
     none,
     /// int8 codes for the walk (a quarter of the memory traffic); float re-ranking.
     int8,
+    /// 1-bit RaBitQ codes for the walk (about D/8 + 8 bytes per vector); float re-ranking.
+    rabitq,
 };
 
 /// The parameters of a new HNSW index; null fields take the engine's defaults (the C layer

@@ -43,6 +43,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use types::filter::{Filter, MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_SQL_LEN, MAX_FILTER_STRING_LEN};
 pub use index::params::{HnswParams, IndexKind, IndexOptions, IndexParams, IvfPqParams, Quantization};
 pub use index::mirror::{SearchOptions, DEFAULT_K as DEFAULT_SEARCH_K};
+pub use index::hnsw::{reset_search_counters, search_counters, SearchCounters};
 pub use collection::payload::DEFAULT_PAYLOAD_CACHE_BYTES;
 pub use memory::{
     similarity as memory_similarity, ConsolidateOptions, DEFAULT_IMPORTANCE as MEMORY_DEFAULT_IMPORTANCE, DEFAULT_RECALL_K, default_recall_candidates, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,

@@ -187,7 +187,7 @@ pub struct IndexOptionsArg {
     pub kind: Option<String>,
     pub m: Option<f64>,
     pub ef_construction: Option<f64>,
-    /// HNSW vector encoding (e.g. "none", "sq8").
+    /// HNSW vector encoding: "none", "int8" or "rabitq".
     pub quantization: Option<String>,
     pub partitions: Option<f64>,
     pub sub_vectors: Option<f64>,

@@ -507,3 +507,29 @@ impl PyCollection {
         )
     }
 }
+
+/// The process-wide HNSW search counters (`agentdb_engine::search_counters`) as a dict of
+/// name → count.
+#[pyfunction]
+pub fn search_counters(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let c = agentdb_engine::search_counters();
+    let d = PyDict::new(py);
+    for (name, v) in [
+        ("searches", c.searches),
+        ("expansions", c.expansions),
+        ("distances", c.distances),
+        ("codes_scored", c.codes_scored),
+        ("reranks", c.reranks),
+        ("rerank_skipped", c.rerank_skipped),
+        ("bytes", c.bytes),
+    ] {
+        d.set_item(name, v)?;
+    }
+    Ok(d)
+}
+
+/// Sets the process-wide HNSW search counters to zero.
+#[pyfunction]
+pub fn reset_search_counters() {
+    agentdb_engine::reset_search_counters()
+}

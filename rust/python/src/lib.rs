@@ -58,6 +58,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distance::distance, m)?)?;
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
+    m.add_function(wrap_pyfunction!(distance::rabitq_ip, m)?)?;
+    m.add_function(wrap_pyfunction!(collection::search_counters, m)?)?;
+    m.add_function(wrap_pyfunction!(collection::reset_search_counters, m)?)?;
     m.add_class::<aio::PyWorkerPool>()?;
     m.add_function(wrap_pyfunction!(ops::db_stats, m)?)?;
     m.add_function(wrap_pyfunction!(ops::db_health, m)?)?;

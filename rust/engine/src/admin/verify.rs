@@ -396,7 +396,7 @@ impl Database {
             Ok(b) => b,
             Err(e) => return Ok(Some((ProblemKind::DamagedIndex, format!("it does not read: {e}")))),
         };
-        if bytes.len() < 16 + 8 || &bytes[..8] != b"AGDBHNS2" {
+        if bytes.len() < 16 + 8 || !index_file::is_readable_magic(&bytes[..8]) {
             return Ok(Some((ProblemKind::DamagedIndex, "not an index file of this format".into())));
         }
         let (body, sum) = bytes.split_at(bytes.len() - 8);

@@ -149,7 +149,7 @@ impl Mirror {
     /// mapped file under int8 (when the mirror has a file), RAM otherwise.
     fn place_rows(&mut self, index: Option<Quantization>) {
         match (&self.vectors_file, index) {
-            (Some(path), Some(Quantization::Int8)) => self.vectors.move_to_file(path),
+            (Some(path), Some(q)) if q.walks_codes() => self.vectors.move_to_file(path),
             _ => self.vectors.move_to_ram(),
         }
     }
@@ -561,6 +561,16 @@ mod tests {
 
     #[test]
     fn rows_in_the_file_under_int8_answer_like_rows_in_ram() {
+        rows_in_the_file_answer_like_rows_in_ram(Quantization::Int8);
+    }
+
+    #[test]
+    fn rows_in_the_file_under_rabitq_answer_like_rows_in_ram() {
+        rows_in_the_file_answer_like_rows_in_ram(Quantization::RaBitQ);
+    }
+
+    /// Upserts, deletes, a compaction, a save and load, all under a quantized index.
+    fn rows_in_the_file_answer_like_rows_in_ram(quantization: Quantization) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.vectors.f32");
         let mut mapped = Mirror::new(DIM, Metric::Cosine, Some(file.clone()));
@@ -568,7 +578,7 @@ mod tests {
         // Batches under the parallel-build threshold, so both graphs are built identically.
         upsert([&mut mapped, &mut ram], &ids(0..2000), &data(2000, 1));
         assert!(!mapped.vectors.is_file_backed() && !file.exists());
-        let params = HnswParams { m: 12, ef_construction: 80, quantization: Quantization::Int8 };
+        let params = HnswParams { m: 12, ef_construction: 80, quantization };
         mapped.build_index(params);
         ram.build_index(params);
         assert!(mapped.vectors.is_file_backed() && file.exists());
