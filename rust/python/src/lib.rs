@@ -29,6 +29,7 @@ mod ops;
 mod state;
 mod transfer;
 mod rag;
+mod cancel;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -59,6 +60,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
     m.add_class::<aio::PyWorkerPool>()?;
+    m.add_class::<cancel::PyCancelToken>()?;
     m.add_function(wrap_pyfunction!(ops::db_stats, m)?)?;
     m.add_function(wrap_pyfunction!(ops::db_health, m)?)?;
     m.add_function(wrap_pyfunction!(ops::metrics_text, m)?)?;

@@ -26,6 +26,7 @@
 //! are all the walk needs of the `f32` rows, so the mirror keeps them in a memory-mapped file
 //! under such an index (see [`crate::index::vector_store`]).
 
+use crate::util::cancel::CancelToken;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -290,10 +291,17 @@ impl Hnsw {
 
     /// Adds the rows of `points` the graph does not have yet, on up to `threads` threads.
     pub fn add_rows(&mut self, points: &Points<'_, f32>, threads: usize) {
+        self.add_rows_until(points, threads, None);
+    }
+
+    /// [`Hnsw::add_rows`] that stops early once `stop` is cancelled (checked before each node).
+    /// Returns whether every row was linked; a graph that was stopped has nodes left unlinked and
+    /// must be thrown away (the caller, an index build, does).
+    pub fn add_rows_until(&mut self, points: &Points<'_, f32>, threads: usize, stop: Option<&CancelToken>) -> bool {
         let start = self.len();
         let end = points.len();
         if start >= end {
-            return;
+            return true;
         }
         if self.params.quantization == Quantization::Int8 {
             let (scale, codes) = self.quant.get_or_insert_with(|| (Int8Scale::fit(&points.data[start * points.dim..]), Vec::new()));
@@ -307,12 +315,13 @@ impl Hnsw {
         }
         let this = &*self;
         match &this.quant {
-            Some((_, codes)) => this.insert_range(&Points { data: codes, dim: points.dim, metric: points.metric }, start, end, threads),
-            None => this.insert_range(points, start, end, threads),
+            Some((_, codes)) => this.insert_range(&Points { data: codes, dim: points.dim, metric: points.metric }, start, end, threads, stop),
+            None => this.insert_range(points, start, end, threads, stop),
         }
     }
 
-    fn insert_range<T: Elem>(&self, points: &Points<'_, T>, mut start: usize, end: usize, threads: usize) {
+    fn insert_range<T: Elem>(&self, points: &Points<'_, T>, mut start: usize, end: usize, threads: usize, stop: Option<&CancelToken>) -> bool {
+        let stopped = || stop.is_some_and(CancelToken::is_cancelled);
         if self.entry().is_none() {
             self.entry.store(start as u32, Ordering::Release);
             start += 1;
@@ -321,22 +330,26 @@ impl Hnsw {
         let threads = if end - start < PARALLEL_BUILD_ABOVE { 1 } else { threads.max(1) };
         if threads == 1 {
             for node in start..end {
+                if stopped() {
+                    return false;
+                }
                 self.insert(points, node as u32, &locks);
             }
-            return;
+            return true;
         }
         let next = AtomicUsize::new(start);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| loop {
                     let node = next.fetch_add(1, Ordering::Relaxed);
-                    if node >= end {
+                    if node >= end || stopped() {
                         break;
                     }
                     self.insert(points, node as u32, &locks);
                 });
             }
         });
+        !stopped()
     }
 
     /// Links node `node` (already allocated, vector in `points`) into the graph.
