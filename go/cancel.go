@@ -32,6 +32,12 @@ func watch(ctx context.Context) func(error) error {
 		return func(err error) error { return err }
 	}
 	C.agentdb_cancel_token_attach(tok)
+	// Done already: cancelled before the call, so its first safe point stops it for certain.
+	select {
+	case <-ctx.Done():
+		C.agentdb_cancel_token_cancel(tok)
+	default:
+	}
 	stop, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(exited)

@@ -300,6 +300,7 @@ impl Database {
                     })?;
                 }
             }
+            crate::util::cancel::check()?;
             done += batch.write(&c)?;
             progress(done, total.max(done));
             if let Some(p) = index {
