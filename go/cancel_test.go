@@ -13,28 +13,29 @@ import (
 	agentdb "github.com/agentdb/agentdb/go"
 )
 
-// doneLater is a context that is done from the start (Done is closed, so the watcher cancels
-// the engine's token at once) but whose Err is nil for its first `ready` checks: the Go layer
-// lets the call start, and the engine's own safe points must stop it.
+// doneLater is a context that is cancelled while the Go layer checks it before the call: its
+// first `ready` Err checks cancel it but still answer nil, so the Go layer lets the call start
+// with the context already done, and the engine's own safe points must stop it (deterministic:
+// no timing). Only those checks see the in-between state; after them it is an ordinary
+// cancelled context.
 type doneLater struct {
 	context.Context
-	ready int64
-	calls atomic.Int64
-	done  chan struct{}
+	cancel context.CancelFunc
+	ready  int64
+	calls  atomic.Int64
 }
 
 func newDoneLater(ready int64) *doneLater {
-	d := &doneLater{Context: context.Background(), ready: ready, done: make(chan struct{})}
-	close(d.done)
-	return d
+	ctx, cancel := context.WithCancel(context.Background())
+	return &doneLater{Context: ctx, cancel: cancel, ready: ready}
 }
 
-func (d *doneLater) Done() <-chan struct{} { return d.done }
 func (d *doneLater) Err() error {
-	if d.calls.Add(1) > d.ready {
-		return context.Canceled
+	if d.calls.Add(1) <= d.ready {
+		d.cancel()
+		return nil
 	}
-	return nil
+	return d.Context.Err()
 }
 
 func cancelled(t *testing.T, err error, cause error) {
