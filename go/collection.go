@@ -367,7 +367,8 @@ func (c *Collection) Optimize(ctx context.Context) error {
 		return err
 	}
 	defer pin()()
-	return status(C.agentdb_collection_optimize(c.h.p))
+	done := watch(ctx)
+	return done(status(C.agentdb_collection_optimize(c.h.p)))
 }
 
 // Stats is the collection's statistics as JSON text.

@@ -270,7 +270,26 @@ type RecallOptions struct {
 	Candidates  int
 	Mode        RecallMode
 	Adjust      float64
+	// Text and hybrid recall: QueryText is ranked by BM25 over the memory texts; SearchMode
+	// says which rankings are used (SearchAuto: hybrid when both a query vector and QueryText
+	// are given), Fusion and WText (the text ranking's weight; WSimilarity is the vector's) and
+	// RRFK how they are fused.
+	QueryText  string
+	SearchMode SearchMode
+	Fusion     Fusion
+	WText      float64
+	RRFK       float64
 }
+
+// SearchMode says which rankings a recall uses (agentdb_search_mode).
+type SearchMode int32
+
+const (
+	SearchAuto   SearchMode = C.AGENTDB_SEARCH_AUTO
+	SearchVector SearchMode = C.AGENTDB_SEARCH_VECTOR
+	SearchText   SearchMode = C.AGENTDB_SEARCH_TEXT
+	SearchHybrid SearchMode = C.AGENTDB_SEARCH_HYBRID
+)
 
 // DefaultRecallOptions is the engine's recall defaults.
 func DefaultRecallOptions() RecallOptions {
@@ -279,6 +298,7 @@ func DefaultRecallOptions() RecallOptions {
 		Touch: bool(c.touch), Exact: bool(c.exact), WSimilarity: float64(c.w_similarity), WRecency: float64(c.w_recency),
 		WImportance: float64(c.w_importance), HalfLife: seconds(float64(c.half_life_s)), Candidates: int(c.candidates),
 		Mode: RecallMode(c.mode), Adjust: float64(c.adjust),
+		SearchMode: SearchMode(c.search_mode), Fusion: Fusion(c.fusion), WText: float64(c.w_text), RRFK: float64(c.rrf_k),
 	}
 }
 
@@ -354,6 +374,14 @@ func (m *Memory) Recall(ctx context.Context, query []float32, k int, opts *Recal
 			o.has_now, o.now_us = true, C.int64_t(opts.Now.UnixMicro())
 		}
 		o.candidates, o.mode, o.adjust = C.size_t(opts.Candidates), C.agentdb_recall_mode(opts.Mode), C.double(opts.Adjust)
+		qt, err := optCstr(opts.QueryText, "query text")
+		if err != nil {
+			return nil, err
+		}
+		defer free(qt)
+		o.query_text = qt
+		o.search_mode, o.fusion = C.agentdb_search_mode(opts.SearchMode), C.agentdb_fusion(opts.Fusion)
+		o.w_text, o.rrf_k = C.double(opts.WText), C.double(opts.RRFK)
 		copts = &o
 	}
 	cf, done, err := filter.toC()

@@ -341,7 +341,18 @@ typedef enum agentdb_status {
      * A write on a database opened read-only.
      */
     AGENTDB_READ_ONLY = 18,
+    /**
+     * The call was cancelled through the `agentdb_cancel_token` attached to its thread and
+     * stopped at a safe point, undoing what it had started (no half backup, import or index).
+     */
+    AGENTDB_CANCELLED = 19,
 } agentdb_status;
+
+/**
+ * A token that cancels long calls on the threads it is attached to (from
+ * `agentdb_cancel_token_new`, freed by `agentdb_cancel_token_free`).
+ */
+typedef struct agentdb_cancel_token agentdb_cancel_token;
 
 /**
  * Checkpoints (from `agentdb_checkpoint_get` / `agentdb_checkpoint_list`), freed by
@@ -3845,6 +3856,54 @@ enum agentdb_status agentdb_scored_hits_get(const struct agentdb_scored_hits *hi
  * Frees the hits of a text or hybrid search. NULL does nothing.
  */
 enum agentdb_status agentdb_scored_hits_free(struct agentdb_scored_hits *hits);
+
+/**
+ * Makes a new token, not cancelled, in `*out_token`; free it with `agentdb_cancel_token_free`.
+ *
+ * # Safety
+ * `out_token` is NULL or writable.
+ */
+enum agentdb_status agentdb_cancel_token_new(struct agentdb_cancel_token **out_token);
+
+/**
+ * Cancels the token: every call on a thread it is attached to stops at its next safe point with
+ * `AGENTDB_CANCELLED`, and so does every later long call there until `agentdb_cancel_token_reset`.
+ * Callable from any thread, also while the long call runs (that is its purpose); idempotent.
+ */
+enum agentdb_status agentdb_cancel_token_cancel(const struct agentdb_cancel_token *token);
+
+/**
+ * Clears a cancelled token so it can serve another call.
+ */
+enum agentdb_status agentdb_cancel_token_reset(const struct agentdb_cancel_token *token);
+
+/**
+ * Writes 1 to `*out_cancelled` if the token was cancelled (and not reset since), else 0.
+ *
+ * # Safety
+ * `out_cancelled` is NULL or writable.
+ */
+enum agentdb_status agentdb_cancel_token_is_cancelled(const struct agentdb_cancel_token *token,
+                                                      int32_t *out_cancelled);
+
+/**
+ * Attaches the token to the calling thread, replacing any token attached there: the calls this
+ * thread makes from now on observe it, until `agentdb_cancel_token_detach`. The token stays
+ * attached (and alive) even if its handle is freed meanwhile.
+ */
+enum agentdb_status agentdb_cancel_token_attach(const struct agentdb_cancel_token *token);
+
+/**
+ * Detaches whatever token is attached to the calling thread (none attached: nothing to do).
+ */
+enum agentdb_status agentdb_cancel_token_detach(void);
+
+/**
+ * Frees a token. `agentdb_cancel_token_free(NULL)` does nothing and returns `AGENTDB_OK`;
+ * freeing twice returns `AGENTDB_INVALID_HANDLE`. A thread it is still attached to keeps
+ * observing it until detached.
+ */
+enum agentdb_status agentdb_cancel_token_free(struct agentdb_cancel_token *token);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,4 +1,12 @@
 /* Generated from rust/node by napi-derive (node/scripts/typegen.mjs): do not edit. */
+/** A token that cancels the long call it is armed for (`index.js` makes one per `signal`). */
+export declare class CancelToken {
+  constructor()
+  /** Asks the call to stop at its next safe point (any time, idempotent). */
+  cancel(): void
+  get cancelled(): boolean
+}
+
 /** A collection of (id, vector, document, metadata) records. */
 export declare class Collection {
   get name(): string

@@ -59,6 +59,9 @@ from .aio import AsyncCollection, AsyncDatabase, AsyncMemory, AsyncRag, AsyncSta
 from .aio import AsyncGraph
 from . import admin
 from .admin import BackupPoint, Problem, PruneReport, VerifyReport, list_backups, prune_backups, restore
+from . import cancel
+from .cancel import CancelToken
+from .errors import CancelledError
 
 __all__ = [
     "__version__",
@@ -144,4 +147,7 @@ __all__ = [
     "AsyncGraph",
     "search_counters",
     "reset_search_counters",
+    "cancel",
+    "CancelToken",
+    "CancelledError",
 ]

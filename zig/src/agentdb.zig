@@ -58,6 +58,8 @@ pub const admin = @import("admin.zig");
 pub const graph = @import("graph.zig");
 /// Full-text (BM25) and hybrid search of a collection (see `text_search.zig`).
 pub const text_search = @import("text_search.zig");
+/// Cancelling long calls from another thread (see `cancel.zig`).
+pub const cancel = @import("cancel.zig");
 
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
@@ -81,6 +83,8 @@ pub const Error = error{
     DatabaseLocked,
     /// A write on a database opened read-only.
     ReadOnly,
+    /// A long call was cancelled through its thread's `cancel.CancelToken`, its work undone.
+    Cancelled,
     /// A status code this version of the Zig layer does not know.
     Unknown,
 };
@@ -161,6 +165,7 @@ pub fn check(status: c.agentdb_status) Error!void {
         c.AGENTDB_PANIC => error.Panic,
         c.AGENTDB_DATABASE_LOCKED => error.DatabaseLocked,
         c.AGENTDB_READ_ONLY => error.ReadOnly,
+        c.AGENTDB_CANCELLED => error.Cancelled,
         else => error.Unknown,
     };
 }

@@ -74,6 +74,7 @@ pub use memory::{MemoryHealth, MemoryStats};
 pub use memory::{Fusion, SearchMode};
 pub use types::text::{TextTokenizer, DEFAULT_NGRAM, MAX_NGRAM};
 pub use util::metrics::LastError;
+pub use util::cancel::{self, CancelToken};
 
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).
 pub use arrow;

@@ -271,6 +271,7 @@ impl Database {
             let mut full = |batch: &mut Batch, done: &mut u64| -> Result<()> {
                 if batch.ids.len() >= IMPORT_BATCH {
                     *done += batch.write(&c)?;
+                    crate::util::cancel::check()?;
                     progress(*done, total.max(*done));
                 }
                 Ok(())
@@ -299,6 +300,7 @@ impl Database {
                     })?;
                 }
             }
+            crate::util::cancel::check()?;
             done += batch.write(&c)?;
             progress(done, total.max(done));
             if let Some(p) = index {
@@ -440,6 +442,7 @@ impl Database {
                 let now = crate::util::time::now_micros();
                 c.add_with_created(&owned.as_records(), &vec![now; owned.ids.len()])?;
                 done += owned.ids.len() as u64;
+                crate::util::cancel::check()?;
                 progress(done, total.max(done));
             }
             Ok(done)
@@ -485,6 +488,7 @@ impl Database {
             for (i, op) in ops.iter().enumerate() {
                 writeln!(out, "{op}").map_err(|e| io_err(&tmp, e))?;
                 if (i + 1) % IMPORT_BATCH == 0 {
+                    crate::util::cancel::check()?;
                     progress(i as u64 + 1, total);
                 }
             }
@@ -527,6 +531,7 @@ impl Database {
                 batch.push((at, v));
                 if batch.len() >= STATE_IMPORT_BATCH {
                     done += import_state_batch(&state, path, &mut batch)?;
+                    crate::util::cancel::check()?;
                     progress(done, total.max(done));
                 }
                 Ok(())
@@ -590,6 +595,7 @@ fn write_jsonl(file: std::fs::File, tmp: &Path, header: &serde_json::Value, c: &
             });
             writeln!(out, "{line}").map_err(|e| io_err(tmp, e))?;
         }
+        crate::util::cancel::check()?;
         done += part.ids.len() as u64;
         progress(done, total.max(done));
         Ok(())

@@ -13,6 +13,7 @@
 //! is not about JS types is the engine's.
 
 mod admin;
+mod cancel;
 mod collection;
 mod conversion;
 mod database;

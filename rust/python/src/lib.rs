@@ -29,6 +29,7 @@ mod ops;
 mod state;
 mod transfer;
 mod rag;
+mod cancel;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -62,6 +63,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(collection::search_counters, m)?)?;
     m.add_function(wrap_pyfunction!(collection::reset_search_counters, m)?)?;
     m.add_class::<aio::PyWorkerPool>()?;
+    m.add_class::<cancel::PyCancelToken>()?;
     m.add_function(wrap_pyfunction!(ops::db_stats, m)?)?;
     m.add_function(wrap_pyfunction!(ops::db_health, m)?)?;
     m.add_function(wrap_pyfunction!(ops::metrics_text, m)?)?;

@@ -164,6 +164,9 @@ impl Database {
         let names = block_on(conn.table_names().execute())?;
         let mut versions_now = std::collections::HashMap::new();
         for name in &names {
+            // Safe points between tables, versions and files: verify only reads, and each repair
+            // is whole on its own.
+            crate::util::cancel::check()?;
             let table = match block_on(conn.open_table(name).execute()) {
                 Ok(t) => t,
                 // Dropped since it was listed.
@@ -210,6 +213,7 @@ impl Database {
         };
         let mut seen: HashSet<String> = HashSet::new();
         for v in &versions {
+            crate::util::cancel::check()?;
             report.versions += 1;
             let old = match ds.checkout_version(v.version).await {
                 Ok(d) => d,
@@ -237,6 +241,7 @@ impl Database {
                 if !seen.insert(f.clone()) {
                     continue;
                 }
+                crate::util::cancel::check()?;
                 report.files += 1;
                 match std::fs::metadata(dir.join(&f)) {
                     Ok(m) => {

@@ -38,6 +38,7 @@
 //! Every search adds what it did to process-wide counters ([`search_counters`]): expansions,
 //! distances and codes scored, re-ranks and the bytes those read, for benchmarks to report.
 
+use crate::util::cancel::CancelToken;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -463,10 +464,17 @@ impl Hnsw {
 
     /// Adds the rows of `points` the graph does not have yet, on up to `threads` threads.
     pub fn add_rows(&mut self, points: &Points<'_, f32>, threads: usize) {
+        self.add_rows_until(points, threads, None);
+    }
+
+    /// [`Hnsw::add_rows`] that stops early once `stop` is cancelled (checked before each node).
+    /// Returns whether every row was linked; a graph that was stopped has nodes left unlinked and
+    /// must be thrown away (the caller, an index build, does).
+    pub fn add_rows_until(&mut self, points: &Points<'_, f32>, threads: usize, stop: Option<&CancelToken>) -> bool {
         let start = self.len();
         let end = points.len();
         if start >= end {
-            return;
+            return true;
         }
         match self.params.quantization {
             Quantization::None => {}
@@ -498,13 +506,14 @@ impl Hnsw {
         let this = &*self;
         match &this.quant {
             Some(Codes::Int8(_, codes)) => {
-                this.insert_range(&Points { data: codes, dim: points.dim, metric: points.metric }, start, end, threads)
+                this.insert_range(&Points { data: codes, dim: points.dim, metric: points.metric }, start, end, threads, stop)
             }
-            Some(Codes::RaBitQ(_)) | None => this.insert_range(points, start, end, threads),
+            Some(Codes::RaBitQ(_)) | None => this.insert_range(points, start, end, threads, stop),
         }
     }
 
-    fn insert_range<T: Elem>(&self, points: &Points<'_, T>, mut start: usize, end: usize, threads: usize) {
+    fn insert_range<T: Elem>(&self, points: &Points<'_, T>, mut start: usize, end: usize, threads: usize, stop: Option<&CancelToken>) -> bool {
+        let stopped = || stop.is_some_and(CancelToken::is_cancelled);
         if self.entry().is_none() {
             self.entry.store(start as u32, Ordering::Release);
             start += 1;
@@ -513,22 +522,26 @@ impl Hnsw {
         let threads = if end - start < PARALLEL_BUILD_ABOVE { 1 } else { threads.max(1) };
         if threads == 1 {
             for node in start..end {
+                if stopped() {
+                    return false;
+                }
                 self.insert(points, node as u32, &locks);
             }
-            return;
+            return true;
         }
         let next = AtomicUsize::new(start);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| loop {
                     let node = next.fetch_add(1, Ordering::Relaxed);
-                    if node >= end {
+                    if node >= end || stopped() {
                         break;
                     }
                     self.insert(points, node as u32, &locks);
                 });
             }
         });
+        !stopped()
     }
 
     /// Links node `node` (already allocated, vector in `points`) into the graph.

@@ -13,6 +13,7 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::PathBuf;
 
+use crate::util::cancel::CancelToken;
 use crate::index::hnsw::{Hnsw, Points};
 use crate::index::params::{HnswParams, Quantization};
 use crate::kernels::{self, Kernels};
@@ -281,12 +282,26 @@ impl Mirror {
 
     /// Builds an HNSW index over the live rows (replacing any index).
     pub fn build_index(&mut self, params: HnswParams) {
+        let built = self.build_index_until(params, None);
+        debug_assert!(built);
+    }
+
+    /// [`Mirror::build_index`] that stops once `stop` is cancelled, returning `false`. A stopped
+    /// mirror has been compacted and holds a partial graph: the caller must discard it (and load
+    /// the mirror again from storage, where the old index is still saved).
+    pub fn build_index_until(&mut self, params: HnswParams, stop: Option<&CancelToken>) -> bool {
         self.compact();
+        // Compaction renumbered the rows: the old graph does not fit them any more.
+        self.index = None;
         self.place_rows(Some(params.quantization));
-        self.index = Some(Hnsw::new(params));
-        self.index_new_rows();
+        let mut index = Hnsw::new(params);
+        if !index.add_rows_until(&self.points(), crate::util::cores::available(), stop) {
+            return false;
+        }
+        self.index = Some(index);
         self.dirty = true;
         self.prefer_huge_pages();
+        true
     }
 
     pub fn drop_index(&mut self) {
