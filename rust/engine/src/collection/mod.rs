@@ -18,7 +18,6 @@ pub(crate) mod stats;
 pub(crate) mod text_index;
 mod transfer;
 mod write;
-pub(crate) mod fusion;
 pub(crate) mod hybrid;
 
 use std::collections::HashMap;
