@@ -36,9 +36,9 @@ test('bi-temporal facts: a single-valued predicate, invalidate, correct, known-a
   assert.equal(await g.entity('nobody'), null)
   await g.declarePredicate('lives_in', true)
   assert.deepEqual(await g.predicates(), [{ predicate: 'lives_in', singleValued: true }])
-  const [f1] = await g.addFacts([{ subject: 'alice', predicate: 'lives_in', object: 'paris', validFrom: 100, sources: ['mem-1'] }])
+  const [f1] = await g.addFacts([{ subject: 'alice', predicate: 'lives_in', entity: 'paris', validFrom: 100, sources: ['mem-1'] }])
   const t1 = (await g.fact(f1))?.recordedAt ?? 0
-  const [f2] = await g.addFacts([{ subject: 'alice', predicate: 'lives_in', object: 'rome', validFrom: 200, sources: ['mem-2'], confidence: 0.9 }])
+  const [f2] = await g.addFacts([{ subject: 'alice', predicate: 'lives_in', entity: 'rome', validFrom: 200, sources: ['mem-2'], confidence: 0.9 }])
   // Before, during and after each validity.
   assert.deepEqual(await objects(g, 'alice', { asOf: 50 }), [])
   assert.deepEqual(await objects(g, 'alice', { asOf: 150 }), ['paris'])
@@ -88,8 +88,8 @@ test('neighbours, shortest path, entity search and facts for a text', async () =
     { id: 'd', name: 'Dora' },
   ])
   await g.addFacts([
-    { subject: 'a', predicate: 'knows', object: 'b', validFrom: 0, sources: ['m1'] },
-    { subject: 'b', predicate: 'works_at', object: 'c', validFrom: 0, sources: ['m2', 'm3'] },
+    { subject: 'a', predicate: 'knows', entity: 'b', validFrom: 0, sources: ['m1'] },
+    { subject: 'b', predicate: 'works_at', entity: 'c', validFrom: 0, sources: ['m2', 'm3'] },
     { subject: 'c', predicate: 'founded', literal: '1999', validFrom: 0 },
   ])
   const near = await g.neighbors('a', 2, { asOf: 10 })
@@ -158,8 +158,8 @@ test('bad input is a typed error', async () => {
   await rejects(g.addEntities([{ name: 'x', embedding: new Float32Array([1, 2, 3]) }]), adb.DimensionMismatchError)
   await rejects(g.addFacts([{ subject: 'nobody', predicate: 'p', literal: 'v' }]), adb.InvalidArgumentError)
   await g.addEntities([{ id: 'x', name: 'X' }])
-  await rejects(g.addFacts([{ subject: 'x', predicate: 'p' }]), adb.InvalidArgumentError, /object or a literal/)
-  await rejects(g.addFacts([{ subject: 'x', predicate: 'p', object: 'x', literal: 'v' }]), adb.InvalidArgumentError, /not both/)
+  await rejects(g.addFacts([{ subject: 'x', predicate: 'p' }]), adb.InvalidArgumentError, /entity or a literal/)
+  await rejects(g.addFacts([{ subject: 'x', predicate: 'p', entity: 'x', literal: 'v' }]), adb.InvalidArgumentError, /not both/)
   await rejects(g.addFacts([{ subject: 'x', predicate: 'p', literal: 'v', confidence: 2 }]), adb.InvalidArgumentError)
   await rejects(g.facts('x', { direction: 'up' }), adb.InvalidArgumentError, /direction/)
   await rejects(g.neighbors('x', -1), adb.InvalidArgumentError)

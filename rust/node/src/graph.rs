@@ -28,14 +28,13 @@ pub struct NewEntityArg<'a> {
     pub metadata: Option<Unknown<'a>>,
 }
 
-/// A fact to add: `subject predicate object`, the object an entity id or (with `literal`) a value.
+/// A fact to add: `subject predicate object`, the object an entity (`entity`: its id) or a
+/// value (`literal`), exactly one of them (as in Python's `add_facts`).
 #[napi(object)]
 pub struct NewFactArg {
     pub subject: String,
     pub predicate: String,
-    /// An entity id (or, when `literal` is set, leave this out).
-    pub object: Option<String>,
-    /// A literal value as text instead of an entity.
+    pub entity: Option<String>,
     pub literal: Option<String>,
     /// Valid from (ms since the epoch); left out: the moment it is recorded.
     pub valid_from: Option<f64>,
@@ -50,7 +49,8 @@ pub struct NewFactArg {
 /// What `correct` changes in a fact; fields left out stay as they are.
 #[napi(object)]
 pub struct FactChange {
-    pub object: Option<String>,
+    /// A new object: an entity id, or a literal.
+    pub entity: Option<String>,
     pub literal: Option<String>,
     pub valid_from: Option<f64>,
     pub valid_to: Option<f64>,
@@ -226,7 +226,7 @@ fn time(v: Option<f64>, what: &str) -> Result<Option<i64>> {
 /// The object of a fact: an entity id or a literal, exactly one of them.
 fn object(entity: Option<String>, literal: Option<String>, what: &str) -> Result<Option<FactObject>> {
     match (entity, literal) {
-        (Some(_), Some(_)) => Err(agentdb_engine::Error::invalid_argument(format!("{what}: give object or literal, not both"))),
+        (Some(_), Some(_)) => Err(agentdb_engine::Error::invalid_argument(format!("{what}: give entity or literal, not both"))),
         (Some(e), None) => Ok(Some(FactObject::Entity(e))),
         (None, Some(l)) => Ok(Some(FactObject::Literal(l))),
         (None, None) => Ok(None),
@@ -332,8 +332,8 @@ impl Graph {
             .map(|(i, f)| {
                 let what = format!("items[{i}]");
                 Ok(NewFact {
-                    object: object(f.object, f.literal, &what)?
-                        .ok_or_else(|| agentdb_engine::Error::invalid_argument(format!("{what}: give an object or a literal")))?,
+                    object: object(f.entity, f.literal, &what)?
+                        .ok_or_else(|| agentdb_engine::Error::invalid_argument(format!("{what}: give an entity or a literal")))?,
                     subject: f.subject,
                     predicate: f.predicate,
                     valid_from: time(f.valid_from, "validFrom")?,
@@ -365,7 +365,7 @@ impl Graph {
                 (false, v) => time(v, "validTo")?.map(Some),
             };
             Ok(FactCorrection {
-                object: object(change.object, change.literal, "change")?,
+                object: object(change.entity, change.literal, "change")?,
                 valid_from: time(change.valid_from, "validFrom")?,
                 valid_to,
                 sources: change.sources,

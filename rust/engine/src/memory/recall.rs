@@ -248,13 +248,13 @@ impl Memory {
             Some(_) => (w.fusion, w.similarity),
         };
         let params = FusionParams::memory(method, w_sim, w.text, w.rrf_k);
-        let cands: Vec<(usize, Option<f64>, f64, Signals)> = cands
+        let cands: Vec<(usize, Option<f64>, f64, Signals<f64>)> = cands
             .into_iter()
             .map(|(s, (sim, bm, rv, rt))| {
-                (s, sim, bm, Signals { vector_rank: rv.unwrap_or(0), vector: sim, text_rank: rt.unwrap_or(0), text: Some(bm) })
+                (s, sim, bm, Signals::<f64> { vector_rank: rv.unwrap_or(0), vector: sim, text_rank: rt.unwrap_or(0), text: Some(bm) })
             })
             .collect();
-        let signals: Vec<Signals> = cands.iter().map(|c| c.3).collect();
+        let signals: Vec<Signals<f64>> = cands.iter().map(|c| c.3).collect();
         let mut out: Vec<(f64, Option<f64>, f64, f64, usize)> = cands
             .into_iter()
             .zip(fuse_scores(&signals, &params))

@@ -128,32 +128,81 @@ pub enum TextNorm {
     ByMax,
 }
 
+/// The float type scores are fused in: `f32` for result lists (what their scores are reported
+/// in, so a list's fused score is exactly the f32 arithmetic of the formula, as the bindings'
+/// tests pin it), `f64` for memory recall (whose scores are f64 throughout).
+pub trait Score:
+    Copy + PartialOrd + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> + std::ops::Div<Output = Self>
+{
+    const ZERO: Self;
+    const ONE: Self;
+    /// A span at or below this is no span: its candidates all score alike (f32: exactly 0, as
+    /// list fusion always had it; f64: 1e-12, as memory recall's similarity band always had it).
+    const TINY: Self;
+    const INFINITY: Self;
+    fn of_rank(rank: usize) -> Self;
+    fn is_finite(self) -> bool;
+    fn min(self, other: Self) -> Self;
+    fn max(self, other: Self) -> Self;
+    fn clamp01(self) -> Self;
+}
+
+macro_rules! score_impl {
+    ($t:ty, $tiny:expr) => {
+        impl Score for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const TINY: Self = $tiny;
+            const INFINITY: Self = <$t>::INFINITY;
+            fn of_rank(rank: usize) -> Self {
+                rank as $t
+            }
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+            fn min(self, other: Self) -> Self {
+                <$t>::min(self, other)
+            }
+            fn max(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
+            fn clamp01(self) -> Self {
+                self.clamp(0.0, 1.0)
+            }
+        }
+    };
+}
+score_impl!(f32, 0.0);
+score_impl!(f64, 1e-12);
+
 /// Everything [`fuse_scores`] needs.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FusionParams {
+pub struct FusionParams<F> {
     pub method: FusionMethod,
-    pub vector_weight: f64,
-    pub text_weight: f64,
-    pub rrf_k: f64,
+    pub vector_weight: F,
+    pub text_weight: F,
+    pub rrf_k: F,
     pub rrf_scale: RrfScale,
     pub text_norm: TextNorm,
 }
 
-impl FusionParams {
+impl FusionParams<f32> {
     /// The fusion of two result lists ([`fuse`]: collection hybrid search and RAG).
-    pub fn lists(o: &FusionOptions) -> FusionParams {
+    pub fn lists(o: &FusionOptions) -> FusionParams<f32> {
         FusionParams {
             method: o.method,
-            vector_weight: o.vector_weight as f64,
-            text_weight: o.text_weight as f64,
-            rrf_k: o.rrf_k as f64,
+            vector_weight: o.vector_weight,
+            text_weight: o.text_weight,
+            rrf_k: o.rrf_k,
             rrf_scale: RrfScale::Plain,
             text_norm: TextNorm::MinMax,
         }
     }
+}
 
+impl FusionParams<f64> {
     /// The fusion of memory recall (its weights are `RecallWeights::similarity` and `text`).
-    pub fn memory(method: FusionMethod, vector_weight: f64, text_weight: f64, rrf_k: f64) -> FusionParams {
+    pub fn memory(method: FusionMethod, vector_weight: f64, text_weight: f64, rrf_k: f64) -> FusionParams<f64> {
         FusionParams { method, vector_weight, text_weight, rrf_k, rrf_scale: RrfScale::Unit, text_norm: TextNorm::ByMax }
     }
 }
@@ -164,15 +213,15 @@ impl FusionParams {
 /// A caller may know a score without a rank: memory recall computes both signals of every
 /// candidate.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Signals {
+pub struct Signals<F> {
     pub vector_rank: usize,
-    pub vector: Option<f64>,
+    pub vector: Option<F>,
     pub text_rank: usize,
-    pub text: Option<f64>,
+    pub text: Option<F>,
 }
 
 /// The fused score of each candidate, in the order given.
-pub fn fuse_scores(cands: &[Signals], p: &FusionParams) -> Vec<f64> {
+pub fn fuse_scores<F: Score>(cands: &[Signals<F>], p: &FusionParams<F>) -> Vec<F> {
     match p.method {
         FusionMethod::Rrf => cands
             .iter()
@@ -184,11 +233,11 @@ pub fn fuse_scores(cands: &[Signals], p: &FusionParams) -> Vec<f64> {
             cands
                 .iter()
                 .map(|c| {
-                    let v = c.vector.map_or(0.0, |x| min_max(x, vlo, vhi));
-                    let t = c.text.map_or(0.0, |x| match p.text_norm {
+                    let v = c.vector.map_or(F::ZERO, |x| min_max(x, vlo, vhi));
+                    let t = c.text.map_or(F::ZERO, |x| match p.text_norm {
                         TextNorm::MinMax => min_max(x, tlo, thi),
-                        TextNorm::ByMax if thi > 0.0 => x / thi,
-                        TextNorm::ByMax => 0.0,
+                        TextNorm::ByMax if thi > F::ZERO => x / thi,
+                        TextNorm::ByMax => F::ZERO,
                     });
                     p.vector_weight * v + p.text_weight * t
                 })
@@ -198,30 +247,30 @@ pub fn fuse_scores(cands: &[Signals], p: &FusionParams) -> Vec<f64> {
 }
 
 /// One ranking's RRF term, 0 for a record the ranking did not return (`rank` 0).
-pub fn rrf(weight: f64, rank: usize, k: f64, scale: RrfScale) -> f64 {
+pub fn rrf<F: Score>(weight: F, rank: usize, k: F, scale: RrfScale) -> F {
     if rank == 0 {
-        return 0.0;
+        return F::ZERO;
     }
     match scale {
-        RrfScale::Plain => weight / (k + rank as f64),
-        RrfScale::Unit => weight * ((k + 1.0) / (k + rank as f64)),
+        RrfScale::Plain => weight / (k + F::of_rank(rank)),
+        RrfScale::Unit => weight * ((k + F::ONE) / (k + F::of_rank(rank))),
     }
 }
 
 /// `(x − lo) / (hi − lo)` clamped to [0, 1]; 1 when the span is (nearly) 0 or not finite, so
 /// candidates that all score alike all get the full weight.
-pub fn min_max(x: f64, lo: f64, hi: f64) -> f64 {
+pub fn min_max<F: Score>(x: F, lo: F, hi: F) -> F {
     let span = hi - lo;
-    if span > 1e-12 && span.is_finite() {
-        ((x - lo) / span).clamp(0.0, 1.0)
+    if span > F::TINY && span.is_finite() {
+        ((x - lo) / span).clamp01()
     } else {
-        1.0
+        F::ONE
     }
 }
 
 /// The lowest and highest of `xs` (`(∞, −∞)` when empty).
-pub fn range(xs: impl Iterator<Item = f64>) -> (f64, f64) {
-    xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)))
+pub fn range<F: Score>(xs: impl Iterator<Item = F>) -> (F, F) {
+    xs.fold((F::INFINITY, F::ZERO - F::INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)))
 }
 
 /// One record after fusion. Ranks are 1-based, 0 when that side did not return the record (its
@@ -266,17 +315,17 @@ pub fn fuse(vector: &[(String, f32)], text: &[(String, f32)], options: &FusionOp
         }
     }
     let mut out: Vec<Fused> = pool.into_values().collect();
-    let signals: Vec<Signals> = out
+    let signals: Vec<Signals<f32>> = out
         .iter()
         .map(|f| Signals {
             vector_rank: f.vector_rank,
-            vector: (f.vector_rank > 0).then_some(-(f.distance as f64)),
+            vector: (f.vector_rank > 0).then_some(-f.distance),
             text_rank: f.text_rank,
-            text: (f.text_rank > 0).then_some(f.bm25 as f64),
+            text: (f.text_rank > 0).then_some(f.bm25),
         })
         .collect();
     for (f, s) in out.iter_mut().zip(fuse_scores(&signals, &FusionParams::lists(options))) {
-        f.score = s as f32;
+        f.score = s;
     }
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     out
@@ -286,9 +335,9 @@ pub fn fuse(vector: &[(String, f32)], text: &[(String, f32)], options: &FusionOp
 mod tests {
     use super::*;
 
-    /// Scores are computed in f64 and reported as f32.
-    fn f(x: f64) -> f32 {
-        x as f32
+    /// List scores are the formula's f32 arithmetic, exactly.
+    fn f(x: f32) -> f32 {
+        x
     }
 
     fn list(xs: &[(&str, f32)]) -> Vec<(String, f32)> {
@@ -388,13 +437,13 @@ mod tests {
         close(lin[2], 0.0 + 0.5);
         // Min-max (the lists' choice) against by-max on BM25 8, 4, 2: the middle one is 1/3
         // of the span 2..8, but half the best.
-        let lists = FusionParams { text_norm: TextNorm::MinMax, ..FusionParams::memory(FusionMethod::Linear, 0.0, 1.0, 60.0) };
+        let lists: FusionParams<f64> = FusionParams { text_norm: TextNorm::MinMax, ..FusionParams::memory(FusionMethod::Linear, 0.0, 1.0, 60.0) };
         let m = fuse_scores(&[c(0, None, 1, Some(8.0)), c(0, None, 2, Some(4.0)), c(0, None, 3, Some(2.0))], &lists);
         close(m[1], 1.0 / 3.0);
         let b = fuse_scores(&[c(0, None, 1, Some(8.0)), c(0, None, 2, Some(4.0)), c(0, None, 3, Some(2.0))], &FusionParams { text_norm: TextNorm::ByMax, ..lists });
         close(b[1], 0.5);
         // Nothing known: nothing fused, and a text side all zeros gives 0 by max.
-        assert!(fuse_scores(&[], &lists).is_empty());
+        assert!(fuse_scores::<f64>(&[], &lists).is_empty());
         assert_eq!(fuse_scores(&[c(0, None, 1, Some(0.0))], &FusionParams { text_norm: TextNorm::ByMax, ..lists }), vec![0.0]);
     }
 
@@ -404,6 +453,10 @@ mod tests {
         for m in FusionMethod::ALL {
             assert_eq!(m.as_str().parse::<FusionMethod>().unwrap(), m);
         }
-        assert!(min_max(3.0, 1.0, 1.0) == 1.0 && min_max(0.0, 1.0, 2.0) == 0.0 && min_max(1.5, 1.0, 2.0) == 0.5);
+        assert!(min_max(3.0f64, 1.0, 1.0) == 1.0 && min_max(0.0f64, 1.0, 2.0) == 0.0 && min_max(1.5f64, 1.0, 2.0) == 0.5);
+        // f32 (lists) counts any positive span; f64 (memory) needs more than 1e-12.
+        let (half, span) = (2f32.powi(-45), 2f32.powi(-44));
+        assert_eq!(min_max(half, 0.0, span), 0.5);
+        assert_eq!(min_max(half as f64, 0.0, span as f64), 1.0);
     }
 }
