@@ -226,7 +226,7 @@ fn time(v: Option<f64>, what: &str) -> Result<Option<i64>> {
 /// The object of a fact: an entity id or a literal, exactly one of them.
 fn object(entity: Option<String>, literal: Option<String>, what: &str) -> Result<Option<FactObject>> {
     match (entity, literal) {
-        (Some(_), Some(_)) => Err(agentdb_engine::Error::invalid_argument(format!("{what}: give entity or literal, not both"))),
+        (Some(_), Some(_)) => Err(agentdb_engine::Error::new(agentdb_engine::ErrorKind::InvalidArgument, format!("{what}: give entity or literal, not both"))),
         (Some(e), None) => Ok(Some(FactObject::Entity(e))),
         (None, Some(l)) => Ok(Some(FactObject::Literal(l))),
         (None, None) => Ok(None),
@@ -333,7 +333,7 @@ impl Graph {
                 let what = format!("items[{i}]");
                 Ok(NewFact {
                     object: object(f.entity, f.literal, &what)?
-                        .ok_or_else(|| agentdb_engine::Error::invalid_argument(format!("{what}: give an entity or a literal")))?,
+                        .ok_or_else(|| agentdb_engine::Error::new(agentdb_engine::ErrorKind::InvalidArgument, format!("{what}: give an entity or a literal")))?,
                     subject: f.subject,
                     predicate: f.predicate,
                     valid_from: time(f.valid_from, "validFrom")?,
@@ -360,7 +360,7 @@ impl Graph {
         let g = self.inner.clone();
         let args = (|| {
             let valid_to = match (change.reopen.unwrap_or(false), change.valid_to) {
-                (true, Some(_)) => return Err(agentdb_engine::Error::invalid_argument("give validTo or reopen, not both")),
+                (true, Some(_)) => return Err(agentdb_engine::Error::new(agentdb_engine::ErrorKind::InvalidArgument, "give validTo or reopen, not both")),
                 (true, None) => Some(None),
                 (false, v) => time(v, "validTo")?.map(Some),
             };
