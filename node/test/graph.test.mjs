@@ -51,7 +51,7 @@ test('bi-temporal facts: a single-valued predicate, invalidate, correct, known-a
   assert.equal(paris.version, 2)
   assert.deepEqual(paris.sources, ['mem-1'])
   assert.deepEqual(await objects(g, 'alice', { asOf: 250, knownAt: t1 }), ['paris'])
-  assert.equal((await g.fact(f1, t1))?.validTo, null)
+  assert.equal((await g.fact(f1, t1))?.validTo ?? null, null)
   assert.deepEqual((await g.factHistory(f1)).map((f) => f.version), [1, 2])
   // Invalidate, then correct the object and reopen.
   const ended = await g.invalidate(f2, 300)
@@ -60,7 +60,7 @@ test('bi-temporal facts: a single-valued predicate, invalidate, correct, known-a
   const fixed = await g.correct(f2, { literal: 'Roma', reopen: true, confidence: 0.5 })
   assert.equal(fixed.object, 'Roma')
   assert.equal(fixed.objectIsEntity, false)
-  assert.equal(fixed.validTo, null)
+  assert.equal(fixed.validTo ?? null, null)
   assert.equal(fixed.confidence, 0.5)
   assert.deepEqual(await objects(g, 'alice', { asOf: 350 }), ['Roma'])
   assert.deepEqual(await g.counts(), { entities: 3, facts: 2 })
