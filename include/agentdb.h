@@ -2389,6 +2389,28 @@ enum agentdb_status agentdb_memory_recall(const struct agentdb_memory *memory,
                                           struct agentdb_memories **out_memories);
 
 /**
+ * `agentdb_memory_recall` with a knowledge graph: the same hits to `*out_memories`, and to
+ * `*out_facts` the facts of `graph` about the entities the query text
+ * (`options->query_text`, required) names, valid at the recall's time (`options->now_us` when
+ * `has_now`, else now), at most `facts_limit` (0: the engine's default), each with its provenance
+ * (source memory ids, validity, confidence; read with `agentdb_graph_facts_*`, free with
+ * `agentdb_graph_facts_free`). Both outputs are NULL on failure; a failure touches nothing.
+ *
+ * # Safety
+ * As `agentdb_memory_recall`; `graph` a live graph handle; `out_facts` writable.
+ */
+enum agentdb_status agentdb_memory_recall_with_graph(const struct agentdb_memory *memory,
+                                                     const struct agentdb_graph *graph,
+                                                     const float *query,
+                                                     size_t dim,
+                                                     size_t k,
+                                                     const struct agentdb_memory_filter *filter,
+                                                     const struct agentdb_recall_options *options,
+                                                     size_t facts_limit,
+                                                     struct agentdb_memories **out_memories,
+                                                     struct agentdb_graph_facts **out_facts);
+
+/**
  * The memories with ids `ids[0..n]` (in that order; ids not found are left out), with their
  * vectors (`n` at most `AGENTDB_MAX_BATCH`). Writes a new `*out_memories` (free with
  * `agentdb_memories_free`).

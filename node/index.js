@@ -85,7 +85,7 @@ const declared = require('node:fs').readFileSync(path.join(__dirname, 'native.d.
 const promiseMethods = new Set()
 for (const m of declared.matchAll(/^\s*(?:export declare function )?(\w+)\([^\n]*\): Promise</gm)) promiseMethods.add(m[1])
 
-for (const cls of [native.Database, native.Collection, native.Memory, native.State, native.Rag]) {
+for (const cls of [native.Database, native.Collection, native.Memory, native.State, native.Rag, native.Graph]) {
   for (const name of Object.getOwnPropertyNames(cls.prototype)) {
     const d = Object.getOwnPropertyDescriptor(cls.prototype, name)
     if (name !== 'constructor' && typeof d.value === 'function') {

@@ -6,7 +6,7 @@ export default cjs
 export const {
   connect, engineVersion, errorCodes, limits,
   restore, listBackups, pruneBackups, verifyBackup, problemKinds, storeKinds, setLogCallback,
-  Database, Collection, Memory, State, Rag, CancelToken,
+  Database, Collection, Memory, State, Rag, Graph, CancelToken,
   AgentDBError, InvalidArgumentError, InvalidNameError, CollectionNotFoundError, CollectionExistsError,
   DimensionMismatchError, DuplicateIdError, InvalidVectorError, InvalidMetadataError, InvalidFilterError,
   ClosedError, StorageError, InternalError, DatabaseLockedError, ReadOnlyError, CancelledError, byCode, fromEngine,

@@ -602,6 +602,13 @@ async def test_graph_twins(tmp_path: Path) -> None:
         await w("search_entities", "xavier", vector=[1.0, 0.1])
         await w("mentioned_entities", "did Xavier meet Zed?")
         await w("facts_for_text", "did Xavier meet Zed?")
+        # Memory recall with an async graph: the graph's facts about what the query names.
+        am = await db.memory("gm", dim=2)
+        await am.remember_many([{"id": "m1", "text": "Xavier knows Yolanda", "vector": [1.0, 0.0]}], agent_id="ag")
+        r = await am.recall([1.0, 0.0], k=1, text="who does Xavier know?", graph=ga, touch=False)
+        assert [h.id for h in r] == ["m1"]
+        assert [(f.predicate, f.object, f.sources) for f in r.facts] == [("knows", "y", ["m1"])]
+        assert r.facts_from("m1") == r.facts
         # Per-fact calls, each on its own graph's fact.
         for name, args in (("fact", ()), ("fact_history", ()), ("invalidate", (t0 + dt.timedelta(days=1),)), ("correct", ())):
             kwargs: Dict[str, Any] = {"confidence": 0.5} if name == "correct" else {}

@@ -51,6 +51,7 @@ from .results import GetResult, Hit, Metadata, MetadataValue, Record, SearchResu
 from .results import HybridHit, HybridSearchResult, TextHit, TextSearchResult
 from .rag import Citation, Context, IngestResult, IngestSummary, Rag, RagHit
 from .memory import ConsolidationReport, Memory, MemoryHit, MemoryRecord, RecallWeights
+from .memory import RecallResult
 from . import embed
 from .state import Checkpoint, PendingWrite, State, StateVersion
 from .graph import Entity, EntityHit, Fact, Graph, Neighbor
@@ -150,4 +151,5 @@ __all__ = [
     "cancel",
     "CancelToken",
     "CancelledError",
+    "RecallResult",
 ]

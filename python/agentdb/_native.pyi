@@ -475,6 +475,26 @@ class Memory:
         text: Optional[str] = None,
         mode: Optional[str] = None,
     ) -> List[Tuple[_RawMemory, float, Optional[float], float, Optional[float]]]: ...
+    def recall_with_graph(
+        self,
+        graph: Graph,
+        query: Any,
+        k: Optional[int] = None,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kinds: Optional[List[str]] = None,
+        since: Any = None,
+        until: Any = None,
+        filter: _Filter = None,
+        weights: Optional[_RawWeights] = None,
+        touch: Optional[bool] = None,
+        now: Any = None,
+        candidates: Optional[int] = None,
+        exact: Optional[bool] = None,
+        text: Optional[str] = None,
+        mode: Optional[str] = None,
+        graph_facts: Optional[int] = None,
+    ) -> Tuple[List[Tuple[_RawMemory, float, Optional[float], float, Optional[float]]], List[_FactTuple]]: ...
     def get(self, ids: Sequence[str]) -> List[_RawMemory]: ...
     def count(
         self,

@@ -354,6 +354,12 @@ class AsyncMemory(_AsyncHandle):
         "set_text_tokenizer": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
+
+    def _call(self, name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        # recall(graph=…) takes the sync Graph; an AsyncGraph stands for the one it wraps.
+        if isinstance(kwargs.get("graph"), AsyncGraph):
+            kwargs = {**kwargs, "graph": kwargs["graph"].as_sync()}
+        return super()._call(name, args, kwargs)
     __slots__ = ()
 
 

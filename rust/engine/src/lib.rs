@@ -52,7 +52,7 @@ pub use memory::{
 };
 pub use types::records::{Include, GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
 pub use collection::text_index::TextSearchResult;
-pub use collection::fusion::{default_candidates as default_hybrid_candidates, fuse, FusionMethod, FusionOptions, Fused, DEFAULT_RRF_K};
+pub use types::fusion::{default_candidates as default_hybrid_candidates, fuse, FusionMethod, FusionOptions, Fused, DEFAULT_RRF_K};
 pub use collection::hybrid::{HybridOptions, HybridSearchResult};
 pub use types::schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};
 pub use storage::wal::SyncMode;
@@ -91,3 +91,4 @@ pub use graph::{
     DEFAULT_ENTITY_K as GRAPH_DEFAULT_ENTITY_K, DEFAULT_FACTS_LIMIT as GRAPH_DEFAULT_FACTS_LIMIT, MAX_GRAPH_NAME_LEN, MAX_GRAPH_TEXT_LEN,
     MAX_HOPS as GRAPH_MAX_HOPS,
 };
+pub use memory::GraphRecall;

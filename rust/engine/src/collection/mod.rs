@@ -19,7 +19,6 @@ pub(crate) mod text_index;
 mod transfer;
 mod staged;
 mod write;
-pub(crate) mod fusion;
 pub(crate) mod hybrid;
 
 use std::collections::HashMap;
