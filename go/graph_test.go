@@ -143,3 +143,38 @@ func TestGraphTraversalAndSearch(t *testing.T) {
 	_, err = db.OpenGraph(bg, "g", 3)
 	expect(t, err, agentdb.ErrDimensionMismatch, "")
 }
+
+// RecallWithGraph: the hits are Recall's, the facts are the graph's about the entities the query
+// text names, with their provenance; a missing query text is refused.
+func TestRecallWithGraph(t *testing.T) {
+	db := must(agentdb.Open(bg, t.TempDir(), nil))
+	defer db.Close()
+	m := must(db.OpenOrCreateMemory(bg, "mem", 2, agentdb.Cosine))
+	defer m.Close()
+	ids := must(m.Remember(bg, agentdb.MemoryBatch{AgentID: "ann"}, []agentdb.NewMemory{
+		{ID: "m1", Text: "Ali joined Acme in May", Vector: []float32{1, 0}},
+		{ID: "m2", Text: "the weather was grey", Vector: []float32{0, 1}},
+	}))
+	if len(ids) != 2 {
+		t.Fatal(ids)
+	}
+	g := must(db.OpenGraph(bg, "ann", 0))
+	must(g.AddEntity(bg, agentdb.NewEntity{ID: "ali", Name: "Ali"}))
+	must(g.AddEntity(bg, agentdb.NewEntity{ID: "acme", Name: "Acme"}))
+	must(g.AddFact(bg, agentdb.NewFact{Subject: "ali", Predicate: "works_at", Object: "acme", ObjectIsEntity: true,
+		ValidFrom: us(1), Sources: []string{"m1"}, Confidence: -1}))
+	opts := agentdb.DefaultRecallOptions()
+	opts.QueryText = "where does Ali work?"
+	plain := must(m.Recall(bg, []float32{1, 0}, 2, &opts))
+	got := must(m.RecallWithGraph(bg, g, []float32{1, 0}, 2, &opts, 0))
+	if len(got.Hits) != len(plain) || got.Hits[0].ID != plain[0].ID {
+		t.Fatalf("%+v vs %+v", got.Hits, plain)
+	}
+	if len(got.Facts) != 1 || got.Facts[0].Predicate != "works_at" || got.Facts[0].Sources[0] != "m1" {
+		t.Fatalf("%+v", got.Facts)
+	}
+	_, err := m.RecallWithGraph(bg, g, []float32{1, 0}, 2, nil, 0)
+	expect(t, err, agentdb.ErrInvalidArgument, "")
+	_, err = m.RecallWithGraph(bg, nil, []float32{1, 0}, 2, &opts, 0)
+	expect(t, err, agentdb.ErrInvalidArgument, "")
+}

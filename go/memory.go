@@ -356,11 +356,83 @@ func (m *Memory) Recall(ctx context.Context, query []float32, k int, opts *Recal
 	if err := ready(ctx); err != nil {
 		return nil, err
 	}
+	a, err := newRecallArgs(k, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer a.free()
+	defer pin()()
+	var out *C.agentdb_memories
+	if err := status(C.agentdb_memory_recall(m.h.p, vecPtr(query), C.size_t(len(query)), C.size_t(k), a.filter, a.opts, &out)); err != nil {
+		return nil, err
+	}
+	return takeMemories(out)
+}
+
+// GraphRecall is what RecallWithGraph returns: the hits of Recall and the graph's facts about the
+// entities the query text names, with their provenance.
+type GraphRecall struct {
+	Hits  []MemoryRecord
+	Facts []Fact
+}
+
+// RecallWithGraph is Recall (same arguments; opts.QueryText is required) plus the facts of g about
+// the entities the query text names, valid at the recall's time (opts.Now, else now), at most
+// factsLimit of them (0: the engine's default). A failure changes nothing.
+func (m *Memory) RecallWithGraph(ctx context.Context, g *Graph, query []float32, k int, opts *RecallOptions, factsLimit int) (*GraphRecall, error) {
+	if err := ready(ctx); err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return nil, argError(CodeInvalidArgument, "graph must not be nil")
+	}
+	if factsLimit < 0 {
+		return nil, argError(CodeInvalidArgument, "facts limit must not be negative")
+	}
+	a, err := newRecallArgs(k, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer a.free()
+	defer pin()()
+	var hits *C.agentdb_memories
+	var facts *C.agentdb_graph_facts
+	if err := status(C.agentdb_memory_recall_with_graph(m.h.p, g.h.p, vecPtr(query), C.size_t(len(query)), C.size_t(k), a.filter, a.opts,
+		C.size_t(factsLimit), &hits, &facts)); err != nil {
+		return nil, err
+	}
+	// Both results are owned here from now on: take (and so free) both even if the first fails.
+	h, herr := takeMemories(hits)
+	f, ferr := takeFacts(facts)
+	if herr != nil {
+		return nil, herr
+	}
+	if ferr != nil {
+		return nil, ferr
+	}
+	return &GraphRecall{Hits: h, Facts: f}, nil
+}
+
+// recallArgs is a recall's filter and options in C form, valid until free.
+type recallArgs struct {
+	filter *C.agentdb_memory_filter
+	opts   *C.agentdb_recall_options
+	frees  []func()
+}
+
+func (a *recallArgs) free() {
+	for i := len(a.frees) - 1; i >= 0; i-- {
+		a.frees[i]()
+	}
+}
+
+// newRecallArgs checks k and opts (nil: the engine's defaults) and converts them.
+func newRecallArgs(k int, opts *RecallOptions) (*recallArgs, error) {
 	if k < 0 {
 		return nil, argError(CodeInvalidArgument, "k must not be negative")
 	}
+	a := &recallArgs{}
 	var filter *MemoryFilter
-	var copts *C.agentdb_recall_options
 	if opts != nil {
 		filter = opts.Filter
 		if opts.Candidates < 0 {
@@ -376,25 +448,23 @@ func (m *Memory) Recall(ctx context.Context, query []float32, k int, opts *Recal
 		o.candidates, o.mode, o.adjust = C.size_t(opts.Candidates), C.agentdb_recall_mode(opts.Mode), C.double(opts.Adjust)
 		qt, err := optCstr(opts.QueryText, "query text")
 		if err != nil {
+			a.free()
 			return nil, err
 		}
-		defer free(qt)
+		a.frees = append(a.frees, func() { free(qt) })
 		o.query_text = qt
 		o.search_mode, o.fusion = C.agentdb_search_mode(opts.SearchMode), C.agentdb_fusion(opts.Fusion)
 		o.w_text, o.rrf_k = C.double(opts.WText), C.double(opts.RRFK)
-		copts = &o
+		a.opts = &o
 	}
 	cf, done, err := filter.toC()
 	if err != nil {
+		a.free()
 		return nil, err
 	}
-	defer done()
-	defer pin()()
-	var out *C.agentdb_memories
-	if err := status(C.agentdb_memory_recall(m.h.p, vecPtr(query), C.size_t(len(query)), C.size_t(k), cf, copts, &out)); err != nil {
-		return nil, err
-	}
-	return takeMemories(out)
+	a.frees = append(a.frees, done)
+	a.filter = cf
+	return a, nil
 }
 
 // Get reads memories by id, with their vectors (ids not found are left out).
