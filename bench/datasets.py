@@ -24,7 +24,7 @@ Each record also gets ``tag`` = a seeded uniform integer in [0, 100): ``tag == 0
 and ``tag != 0`` 99%, the VectorDBBench filter rates. Ground truth (exact top-100 by cosine, numpy)
 is computed for the unfiltered and both filtered cases.
 
-Embedding is slow on a loaded 2-core machine (about 20-40 texts/s), so it runs in chunks saved
+Embedding is slow on a loaded 2-core machine (7-13 texts/s measured at load average ~17), so it runs in chunks saved
 as they finish, and resumes where it stopped; ``--finalize`` computes ground truth on the base
 embedded so far (a random sample of the whole, since the order is shuffled), so a benchmark can run
 before the last chunk is done.

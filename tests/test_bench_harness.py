@@ -83,7 +83,7 @@ def test_peer_adapter_and_write(tmp_path, monkeypatch):
     p = ap.timed(b, 32, list(queries), truth, repeats=1)
     assert p.recall >= 0.9
     monkeypatch.setattr(ap, "RESULTS", tmp_path)
-    data = {"base": base, "queries": queries, "desc": "random"}
+    data = {"n": len(base), "dim": base.shape[1], "nq": len(queries), "desc": "random"}
     ap.write("ann-test", data, [b], [], None, "", " --quick", 1.0, "", "1.0")
     text = (tmp_path / "ann-test.md").read_text()
     assert "## Targets (issue 20)" in text and "| hnswlib |" in text
@@ -122,3 +122,14 @@ def test_dataset_parsers_and_ground_truth(tmp_path):
     assert mask[got].all()
     sims = np.where(mask, qn @ bn.T, -np.inf)
     assert (got == np.argsort(-sims, axis=1, kind="stable")[:, :20]).all()
+
+
+def test_render_from_json(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(ap, "RESULTS", tmp_path)
+    b = _bench("hnswlib M=8", "hnswlib", [P(16, 0.96, 1000)])
+    ap.write("ann-r", {"n": 10, "dim": 4, "nq": 1, "desc": "x"}, [b], [], P("-", 1.0, 50), "k", "", 1.0, "", "1.0",
+             engine="e")
+    first = (tmp_path / "ann-r.md").read_text()
+    ap.render(tmp_path / "ann-r.json")
+    assert (tmp_path / "ann-r.md").read_text() == first
