@@ -148,6 +148,24 @@ def build(b_system: str, family: str, params: list, fn: Callable[[], tuple], not
 
 
 FAILED: list[tuple[str, str]] = []
+# What `pip install` said for the list on this machine (2026-12-07; Python 3.11, x86-64 Linux).
+INSTALL_NOTES = [
+    ("glassppy", "`pip install glassppy`: \"No matching distribution found\" (1.0.5 of 2023 has no wheel for "
+                 "this Python/platform); the same zilliztech glass library is measured from `pyglass-portable` "
+                 "2.1.0 (module `glass`)"),
+    ("lorann", "`pip install lorann`: source-only (C++ compiled at install); the compile did not finish within "
+               "the session on this loaded machine (killed after 300 s, then 60+ min at nice 19), so it is not "
+               "measured; the adapter is in the harness and runs once it is installed"),
+]
+NOTES = [
+    "usearch: `expansion_add=200` is taken (the index reads it back) and `expansion_search` moves recall as "
+    "set, so its curve is not a settings mistake; `Index.search` costs the same per call as the compiled "
+    "`search_many` (measured), so neither is the Python wrapper.",
+    "NGT: ANNG graph, search breadth through `epsilon` (the sweep's ef column maps to epsilon 0-0.3); its QG "
+    "(quantized graph, `ngtpy.QuantizedIndex`, which needs a separate optimisation step) is not measured yet.",
+    "ScaNN, faiss IVF and LoRANN sweep the partitions searched, not ef.",
+    "RSS growth is noisy at this size (allocator reuse can make it shrink, e.g. NGT).",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -771,9 +789,10 @@ def write(out_stem: str, data: dict, benches: list[Bench], filtered: list[tuple]
                   f"First {FILTER_QUERIES} queries, one timed pass after a warm-up.", "",
                   "| system | filter | ef | recall@10 | QPS/CPU-s |", "|---|---|--:|--:|--:|"]
         lines += [f"| {s} | {lab} | {ef} | {rc:.3f} | {q:,.0f} |" for s, lab, ef, rc, q in filtered]
-    if FAILED:
-        lines += ["", "## Systems that failed to build or run here", "", "| system | error |", "|---|---|"]
-        lines += [f"| {s} | {e} |" for s, e in FAILED]
+    lines += ["", "## Systems that failed to install, build or run here", "", "| system | error |", "|---|---|"]
+    lines += [f"| {s} | {e} |" for s, e in INSTALL_NOTES]
+    lines += [f"| {s} | {e} |" for s, e in FAILED if s not in dict(INSTALL_NOTES)]
+    lines += ["", "Notes on peers:", *[f"- {x}" for x in NOTES]]
     lines += ["", "## Every point", "", "| index (build) | setting | recall@10 | QPS/CPU-s | wall QPS | cpu/wall | build s | RSS MB |",
               "|---|--:|--:|--:|--:|--:|--:|--:|"]
     for b in benches:
