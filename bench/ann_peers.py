@@ -811,11 +811,14 @@ def write(out_stem: str, data: dict, benches: list[Bench], filtered: list[tuple]
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 6))
-    for f in order:
+    colours = plt.cm.tab20(np.linspace(0, 1, 20))
+    markers = "os^vDP*Xhp<>"
+    for i, f in enumerate(order):
         pts = front([p for _, p in fam[f]])
         pts = [p for p in pts if p.recall >= 0.5]
         if pts:
-            ax.plot([p.recall for p in pts], [speed(p) for p in pts], marker="o", markersize=3, label=f,
+            ax.plot([p.recall for p in pts], [speed(p) for p in pts], marker=markers[i % len(markers)], markersize=3,
+                    label=f, color="black" if f == "AgentDB none" else colours[i % 20],
                     linewidth=2.5 if f.startswith("AgentDB") else 1.0)
     for r in (0.95, 0.99):
         ax.axvline(r, color="grey", linestyle=":", linewidth=1)
