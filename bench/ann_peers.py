@@ -164,6 +164,10 @@ NOTES = [
     "NGT: ANNG graph, search breadth through `epsilon` (the sweep's ef column maps to epsilon 0-0.3); its QG "
     "(quantized graph, `ngtpy.QuantizedIndex`, which needs a separate optimisation step) is not measured yet.",
     "ScaNN, faiss IVF and LoRANN sweep the partitions searched, not ef.",
+    "rabitqlib SymphonyQG on the 384-d e5 set tops out at recall 0.74 (ef=384) after a 6.5 s build while it "
+    "reaches 0.99 on GloVe: most likely our adapter's build choice (metric 'ip', the default 'pipnn' "
+    "initialisation, ef_construction=200) rather than the library; not investigated this session (try "
+    "metric 'l2' on the normalised vectors and init='nndescent').",
     "RSS growth is noisy at this size (allocator reuse can make it shrink, e.g. NGT).",
 ]
 
