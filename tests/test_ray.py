@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -183,11 +184,24 @@ def test_sharded_search_is_the_exact_top_k_of_the_union(tmp_path: Path) -> None:
         ref_db.close()
 
 
+def _kill(actor: object) -> None:
+    """Kill an actor and wait until it is dead: ray.kill only asks, and a call sent at once may
+    still be answered by the actor it was meant to miss."""
+    ray.kill(actor, no_restart=True)
+    for _ in range(120):
+        try:
+            ray.get(actor.ping.remote(), timeout=5)  # type: ignore[attr-defined]
+        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+            return
+        time.sleep(0.25)
+    raise AssertionError("the killed actor still answers")
+
+
 def test_a_dead_shard_is_a_typed_error_or_survived_with_a_replica(tmp_path: Path) -> None:
     ref_db, ref, sc = _unsharded_and_sharded(tmp_path / "a", shards=2, n=400)
     q = np.random.default_rng(5).standard_normal(DIM).astype(np.float32)
     try:
-        ray.kill(sc.primaries[1], no_restart=True)
+        _kill(sc.primaries[1])
         with pytest.raises(aray.ShardUnavailableError) as info:
             sc.search(q, k=5)
         assert info.value.shard == 1 and isinstance(info.value, errors.StorageError)
@@ -198,7 +212,7 @@ def test_a_dead_shard_is_a_typed_error_or_survived_with_a_replica(tmp_path: Path
     try:
         want = ref.search(q, k=5, exact=True).ids
         assert sc.search(q, k=5, exact=True).ids == want
-        ray.kill(sc.primaries[0], no_restart=True)
+        _kill(sc.primaries[0])
         # Every read of shard 0 now falls over to its replica, whichever reader it starts with.
         for _ in range(4):
             assert sc.search(q, k=5, exact=True).ids == want
@@ -206,7 +220,7 @@ def test_a_dead_shard_is_a_typed_error_or_survived_with_a_replica(tmp_path: Path
         # Writes need the primary.
         with pytest.raises(aray.ShardUnavailableError):
             sc.upsert([f"r{i}" for i in range(20)], np.zeros((20, DIM), dtype=np.float32))
-        ray.kill(sc.replicas[0][0], no_restart=True)
+        _kill(sc.replicas[0][0])
         with pytest.raises(aray.ShardUnavailableError, match="shard 0"):
             sc.search(q, k=5)
     finally:
