@@ -26,6 +26,9 @@ The default size writes ``bench/results/ann-glove.md``, ``ann-glove.png`` and
 ``ann-glove-filtered.md``; any other size writes the same names with ``-n<N>-q<Q>`` appended, so
 a quick check never overwrites the figures the README quotes. Not a test: it checks only that the
 default call returns the payload, and measures.
+Against the other fast graph and quantized libraries (glass, SVS, ScaNN, vsag, SymphonyQG, NGT,
+voyager, …), ids only, on GloVe and on the agent-sized 384-d set: ``bench/ann_peers.py`` (it
+reuses this file's GloVe loader and engine label).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ func backupPoint(p C.agentdb_backup_point) BackupPoint {
 
 // Backup writes a new restorable point into directory dest while writes go on (every write
 // acknowledged before the call is in it); incremental: files dest's earlier points hold are not
-// copied again. Not interruptible once started.
+// copied again. Cancelling ctx stops it between files and leaves no point (see cancel.go).
 func (db *DB) Backup(ctx context.Context, dest string, incremental bool) (BackupPoint, error) {
 	if err := ready(ctx); err != nil {
 		return BackupPoint{}, err
@@ -41,14 +41,16 @@ func (db *DB) Backup(ctx context.Context, dest string, incremental bool) (Backup
 	defer free(d)
 	defer pin()()
 	var p C.agentdb_backup_point
-	if err := status(C.agentdb_db_backup(db.h.p, d, cbool(incremental), &p)); err != nil {
+	done := watch(ctx)
+	if err := done(status(C.agentdb_db_backup(db.h.p, d, cbool(incremental), &p))); err != nil {
 		return BackupPoint{}, err
 	}
 	return backupPoint(p), nil
 }
 
 // Restore restores point at (0: the latest) of backup directory src into path (absent or
-// empty), checking every file against its recorded SHA-256.
+// empty), checking every file against its recorded SHA-256. Cancelled (ctx) or failed, it leaves
+// path as empty as it was.
 func Restore(ctx context.Context, src, path string, at uint64) (BackupPoint, error) {
 	if err := ready(ctx); err != nil {
 		return BackupPoint{}, err
@@ -65,7 +67,8 @@ func Restore(ctx context.Context, src, path string, at uint64) (BackupPoint, err
 	defer free(p)
 	defer pin()()
 	var out C.agentdb_backup_point
-	if err := status(C.agentdb_restore(s, p, C.uint64_t(at), &out)); err != nil {
+	done := watch(ctx)
+	if err := done(status(C.agentdb_restore(s, p, C.uint64_t(at), &out))); err != nil {
 		return BackupPoint{}, err
 	}
 	return backupPoint(out), nil
@@ -82,7 +85,10 @@ func backupReport(ctx context.Context, dir string, fn func(*C.char, **C.agentdb_
 	defer free(d)
 	defer pin()()
 	var r *C.agentdb_report
-	return takeReport(fn(d, &r), r)
+	done := watch(ctx)
+	st := fn(d, &r)
+	rep, err := takeReport(st, r)
+	return rep, done(err)
 }
 
 // ListBackups is the points of backup directory src as JSON text (an array, oldest first).
@@ -119,14 +125,15 @@ type VerifyReport struct {
 }
 
 // Verify checks the database's tables, write-ahead log and index files; repair rebuilds what can
-// be rebuilt. Not interruptible once started.
+// be rebuilt. Cancelling ctx stops it between tables, versions and files (see cancel.go).
 func (db *DB) Verify(ctx context.Context, repair bool) (VerifyReport, error) {
 	if err := ready(ctx); err != nil {
 		return VerifyReport{}, err
 	}
 	defer pin()()
 	var p *C.agentdb_problems
-	if err := status(C.agentdb_db_verify(db.h.p, cbool(repair), &p)); err != nil {
+	done := watch(ctx)
+	if err := done(status(C.agentdb_db_verify(db.h.p, cbool(repair), &p))); err != nil {
 		return VerifyReport{}, err
 	}
 	defer C.agentdb_problems_free(p)

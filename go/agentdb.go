@@ -430,7 +430,8 @@ func (db *DB) Optimize(ctx context.Context) error {
 		return err
 	}
 	defer pin()()
-	return status(C.agentdb_db_optimize(db.h.p))
+	done := watch(ctx)
+	return done(status(C.agentdb_db_optimize(db.h.p)))
 }
 
 // takeStrings copies and frees an agentdb_strings list.

@@ -1,6 +1,7 @@
 package agentdb_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -125,6 +126,30 @@ func BenchmarkSearchBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(queries)), "ns/query")
+}
+
+// BenchmarkCancelWatch: what in-call cancellation costs a long call (cancel.go: a C token
+// attached to the thread and a goroutine waiting on ctx.Done()), measured on a one-query
+// SearchBatch with IDsOnly: with context.Background (no watch: Done is nil) and with a
+// cancellable context (the watch); the difference is the watch's cost per call.
+func BenchmarkCancelWatch(b *testing.B) {
+	_, _, c, queries := benchCollection(b)
+	one := queries[:1]
+	opts := &agentdb.SearchOptions{IDsOnly: true}
+	cancellable, cancel := context.WithCancel(bg)
+	defer cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"background", bg}, {"cancellable", cancellable}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.SearchBatch(tc.ctx, one, benchK, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkWrite: durable upserts (sync always: each returns once its WAL record is on disk),

@@ -138,7 +138,26 @@ type Record struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
+// The three writes that take records: add, upsert, and stage (no commit).
+type writeMode int
+
+const (
+	modeAdd writeMode = iota
+	modeUpsert
+	modeStage
+)
+
 func (c *Collection) write(ctx context.Context, records []Record, upsert bool) error {
+	mode := modeAdd
+	if upsert {
+		mode = modeUpsert
+	}
+	return c.writeRecords(ctx, records, mode, nil)
+}
+
+// writeRecords converts records for C and makes the call of mode; modeStage writes the staged
+// part to *part.
+func (c *Collection) writeRecords(ctx context.Context, records []Record, mode writeMode, part **C.agentdb_strings) error {
 	if err := ready(ctx); err != nil {
 		return err
 	}
@@ -174,10 +193,49 @@ func (c *Collection) write(ctx context.Context, records []Record, upsert bool) e
 	}
 	defer free(meta)
 	defer pin()()
-	if upsert {
+	switch mode {
+	case modeUpsert:
 		return status(C.agentdb_collection_upsert(c.h.p, pids, C.size_t(n), vecPtr(flat), C.size_t(dim), pdocs, meta))
+	case modeStage:
+		return status(C.agentdb_collection_stage(c.h.p, pids, C.size_t(n), vecPtr(flat), C.size_t(dim), pdocs, meta, part))
 	}
 	return status(C.agentdb_collection_add(c.h.p, pids, C.size_t(n), vecPtr(flat), C.size_t(dim), pdocs, meta))
+}
+
+// Stage writes records as Lance data files of the collection without committing them
+// (agentdb_collection_stage) and returns the part for CommitStaged, which may run in another
+// process: any number of processes stage parts, on databases opened ReadOnly, and the writer
+// commits them all at once. Nothing is visible before the commit.
+func (c *Collection) Stage(ctx context.Context, records []Record) (string, error) {
+	var h *C.agentdb_strings
+	if err := c.writeRecords(ctx, records, modeStage, &h); err != nil {
+		return "", err
+	}
+	parts, err := takeStrings(h)
+	if err != nil {
+		return "", err
+	}
+	return parts[0], nil
+}
+
+// CommitStaged commits parts from Stage as one Lance commit (all their records visible at once,
+// or none) and returns how many records were added. ErrDuplicateID: an id repeats or exists;
+// ErrInvalidArgument: not a staged part of this collection; nothing is committed then.
+func (c *Collection) CommitStaged(ctx context.Context, parts []string) (uint64, error) {
+	if err := ready(ctx); err != nil {
+		return 0, err
+	}
+	cparts, pparts, err := newCStrings(parts, "parts", false)
+	if err != nil {
+		return 0, err
+	}
+	defer cparts.free()
+	var added C.uint64_t
+	defer pin()()
+	if err := status(C.agentdb_collection_commit_staged(c.h.p, pparts, C.size_t(len(parts)), &added)); err != nil {
+		return 0, err
+	}
+	return uint64(added), nil
 }
 
 // Add writes new records, validated whole: a bad row (wrong dimension, NaN, an id that exists:
@@ -309,7 +367,8 @@ func (c *Collection) Optimize(ctx context.Context) error {
 		return err
 	}
 	defer pin()()
-	return status(C.agentdb_collection_optimize(c.h.p))
+	done := watch(ctx)
+	return done(status(C.agentdb_collection_optimize(c.h.p)))
 }
 
 // Stats is the collection's statistics as JSON text.

@@ -143,7 +143,8 @@ func (c *Collection) Search(ctx context.Context, query []float32, k int, opts *S
 
 // SearchBatch searches for each query (all of one dimension) and returns one hit list per
 // query, in order. The queries go to the engine SearchBatchChunk at a time and ctx is checked
-// between chunks, so a cancelled context stops a long batch early (returning ctx.Err()).
+// between chunks and, by the engine, within one (see cancel.go): a cancelled context stops a
+// long batch early (errors.Is(err, ctx.Err()) holds).
 func (c *Collection) SearchBatch(ctx context.Context, queries [][]float32, k int, opts *SearchOptions) ([][]Hit, error) {
 	if err := ready(ctx); err != nil {
 		return nil, err
@@ -153,18 +154,20 @@ func (c *Collection) SearchBatch(ctx context.Context, queries [][]float32, k int
 		return nil, err
 	}
 	out := make([][]Hit, 0, len(queries))
+	defer pin()()
+	done := watch(ctx)
 	for start := 0; start < len(queries) || start == 0; start += SearchBatchChunk {
 		end := min(start+SearchBatchChunk, len(queries))
 		part, err := c.search(ctx, flat[start*dim:end*dim], end-start, dim, k, opts)
 		if err != nil {
-			return nil, err
+			return nil, done(err)
 		}
 		out = append(out, part...)
 		if end == len(queries) {
 			break
 		}
 	}
-	return out, nil
+	return out, done(nil)
 }
 
 // IndexOptions say which index CreateIndex builds; "" and 0 are the engine's defaults (nil
@@ -173,20 +176,22 @@ type IndexOptions struct {
 	Kind           string // "hnsw" (""), or "ivf_pq"
 	M              int    // HNSW links per node
 	EfConstruction int    // HNSW build candidate list
-	Quantization   string // HNSW: "none" ("") or "int8"
+	Quantization   string // HNSW: "none" (""), "int8" or "rabitq"
 	Partitions     int    // IVF_PQ partitions
 	SubVectors     int    // IVF_PQ sub-vectors
 }
 
 // CreateIndex builds an index, replacing any; a bad parameter leaves the old index as it was.
-// The build is not interruptible: ctx is checked before it starts.
+// Cancelling ctx during the build stops it (ErrCancelled, see cancel.go) with the old index
+// still serving.
 func (c *Collection) CreateIndex(ctx context.Context, opts *IndexOptions) error {
 	if err := ready(ctx); err != nil {
 		return err
 	}
 	if opts == nil {
 		defer pin()()
-		return status(C.agentdb_collection_create_index_with(c.h.p, nil))
+		done := watch(ctx)
+		return done(status(C.agentdb_collection_create_index_with(c.h.p, nil)))
 	}
 	o := C.agentdb_index_options_default()
 	kind, err := optCstr(opts.Kind, "kind")
@@ -206,7 +211,8 @@ func (c *Collection) CreateIndex(ctx context.Context, opts *IndexOptions) error 
 	o.m, o.ef_construction = C.size_t(opts.M), C.size_t(opts.EfConstruction)
 	o.partitions, o.sub_vectors = C.size_t(opts.Partitions), C.size_t(opts.SubVectors)
 	defer pin()()
-	return status(C.agentdb_collection_create_index_with(c.h.p, &o))
+	done := watch(ctx)
+	return done(status(C.agentdb_collection_create_index_with(c.h.p, &o)))
 }
 
 // DropIndex removes the index (searches scan exactly again).

@@ -493,3 +493,39 @@ func TestLeakNet(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestStageAndCommit(t *testing.T) {
+	db, c, dir := openFixture(t)
+	ok(t, db.Flush(bg))
+	ro := must(agentdb.Open(bg, dir, &agentdb.OpenOptions{ReadOnly: true}))
+	defer ro.Close()
+	rc := must(ro.OpenCollection(bg, "docs"))
+	defer rc.Close()
+	part := must(rc.Stage(bg, []agentdb.Record{
+		{ID: "e", Vector: []float32{5, 5, 5}, Document: "echo", Metadata: map[string]any{"lang": "de"}},
+		{ID: "f", Vector: []float32{6, 6, 6}},
+	}))
+	if n := must(c.Count(bg, agentdb.Filter{})); n != 4 {
+		t.Fatalf("visible before the commit: %d", n)
+	}
+	_, err := rc.CommitStaged(bg, []string{part})
+	expect(t, err, agentdb.ErrReadOnly, "read-only")
+	if n := must(c.CommitStaged(bg, []string{part})); n != 2 {
+		t.Fatal(n)
+	}
+	if n := must(c.Count(bg, agentdb.SQL("lang = 'de'"))); n != 1 {
+		t.Fatal(n)
+	}
+	if got := ids(must(c.Search(bg, []float32{6, 6, 6}, 1, nil))); got != "f" {
+		t.Fatal(got)
+	}
+	_, err = c.CommitStaged(bg, []string{part})
+	expect(t, err, agentdb.ErrDuplicateID, "already exists")
+	_, err = c.CommitStaged(bg, []string{"{}"})
+	expect(t, err, agentdb.ErrInvalidArgument, "not a staged write")
+	_, err = rc.Stage(bg, []agentdb.Record{{ID: "g", Vector: []float32{1, 1, 1}, Metadata: map[string]any{"brand_new": 1}}})
+	expect(t, err, agentdb.ErrInvalidMetadata, "brand_new")
+	if n := must(c.Count(bg, agentdb.Filter{})); n != 6 {
+		t.Fatal(n)
+	}
+}

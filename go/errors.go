@@ -31,6 +31,7 @@ const (
 	CodePanic             Code = C.AGENTDB_PANIC
 	CodeDatabaseLocked    Code = C.AGENTDB_DATABASE_LOCKED
 	CodeReadOnly          Code = C.AGENTDB_READ_ONLY
+	CodeCancelled         Code = C.AGENTDB_CANCELLED
 )
 
 // String is the status's C name, from the library (agentdb_status_name).
@@ -77,6 +78,7 @@ var (
 	ErrPanic             = &Error{Code: CodePanic}
 	ErrDatabaseLocked    = &Error{Code: CodeDatabaseLocked}
 	ErrReadOnly          = &Error{Code: CodeReadOnly}
+	ErrCancelled         = &Error{Code: CodeCancelled} // a long call stopped by its ctx (see cancel.go)
 )
 
 // status turns a C status into an error, reading agentdb_errmsg. The message is per OS thread,

@@ -270,7 +270,26 @@ type RecallOptions struct {
 	Candidates  int
 	Mode        RecallMode
 	Adjust      float64
+	// Text and hybrid recall: QueryText is ranked by BM25 over the memory texts; SearchMode
+	// says which rankings are used (SearchAuto: hybrid when both a query vector and QueryText
+	// are given), Fusion and WText (the text ranking's weight; WSimilarity is the vector's) and
+	// RRFK how they are fused.
+	QueryText  string
+	SearchMode SearchMode
+	Fusion     Fusion
+	WText      float64
+	RRFK       float64
 }
+
+// SearchMode says which rankings a recall uses (agentdb_search_mode).
+type SearchMode int32
+
+const (
+	SearchAuto   SearchMode = C.AGENTDB_SEARCH_AUTO
+	SearchVector SearchMode = C.AGENTDB_SEARCH_VECTOR
+	SearchText   SearchMode = C.AGENTDB_SEARCH_TEXT
+	SearchHybrid SearchMode = C.AGENTDB_SEARCH_HYBRID
+)
 
 // DefaultRecallOptions is the engine's recall defaults.
 func DefaultRecallOptions() RecallOptions {
@@ -279,6 +298,7 @@ func DefaultRecallOptions() RecallOptions {
 		Touch: bool(c.touch), Exact: bool(c.exact), WSimilarity: float64(c.w_similarity), WRecency: float64(c.w_recency),
 		WImportance: float64(c.w_importance), HalfLife: seconds(float64(c.half_life_s)), Candidates: int(c.candidates),
 		Mode: RecallMode(c.mode), Adjust: float64(c.adjust),
+		SearchMode: SearchMode(c.search_mode), Fusion: Fusion(c.fusion), WText: float64(c.w_text), RRFK: float64(c.rrf_k),
 	}
 }
 
@@ -336,11 +356,83 @@ func (m *Memory) Recall(ctx context.Context, query []float32, k int, opts *Recal
 	if err := ready(ctx); err != nil {
 		return nil, err
 	}
+	a, err := newRecallArgs(k, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer a.free()
+	defer pin()()
+	var out *C.agentdb_memories
+	if err := status(C.agentdb_memory_recall(m.h.p, vecPtr(query), C.size_t(len(query)), C.size_t(k), a.filter, a.opts, &out)); err != nil {
+		return nil, err
+	}
+	return takeMemories(out)
+}
+
+// GraphRecall is what RecallWithGraph returns: the hits of Recall and the graph's facts about the
+// entities the query text names, with their provenance.
+type GraphRecall struct {
+	Hits  []MemoryRecord
+	Facts []Fact
+}
+
+// RecallWithGraph is Recall (same arguments; opts.QueryText is required) plus the facts of g about
+// the entities the query text names, valid at the recall's time (opts.Now, else now), at most
+// factsLimit of them (0: the engine's default). A failure changes nothing.
+func (m *Memory) RecallWithGraph(ctx context.Context, g *Graph, query []float32, k int, opts *RecallOptions, factsLimit int) (*GraphRecall, error) {
+	if err := ready(ctx); err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return nil, argError(CodeInvalidArgument, "graph must not be nil")
+	}
+	if factsLimit < 0 {
+		return nil, argError(CodeInvalidArgument, "facts limit must not be negative")
+	}
+	a, err := newRecallArgs(k, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer a.free()
+	defer pin()()
+	var hits *C.agentdb_memories
+	var facts *C.agentdb_graph_facts
+	if err := status(C.agentdb_memory_recall_with_graph(m.h.p, g.h.p, vecPtr(query), C.size_t(len(query)), C.size_t(k), a.filter, a.opts,
+		C.size_t(factsLimit), &hits, &facts)); err != nil {
+		return nil, err
+	}
+	// Both results are owned here from now on: take (and so free) both even if the first fails.
+	h, herr := takeMemories(hits)
+	f, ferr := takeFacts(facts)
+	if herr != nil {
+		return nil, herr
+	}
+	if ferr != nil {
+		return nil, ferr
+	}
+	return &GraphRecall{Hits: h, Facts: f}, nil
+}
+
+// recallArgs is a recall's filter and options in C form, valid until free.
+type recallArgs struct {
+	filter *C.agentdb_memory_filter
+	opts   *C.agentdb_recall_options
+	frees  []func()
+}
+
+func (a *recallArgs) free() {
+	for i := len(a.frees) - 1; i >= 0; i-- {
+		a.frees[i]()
+	}
+}
+
+// newRecallArgs checks k and opts (nil: the engine's defaults) and converts them.
+func newRecallArgs(k int, opts *RecallOptions) (*recallArgs, error) {
 	if k < 0 {
 		return nil, argError(CodeInvalidArgument, "k must not be negative")
 	}
+	a := &recallArgs{}
 	var filter *MemoryFilter
-	var copts *C.agentdb_recall_options
 	if opts != nil {
 		filter = opts.Filter
 		if opts.Candidates < 0 {
@@ -354,19 +446,25 @@ func (m *Memory) Recall(ctx context.Context, query []float32, k int, opts *Recal
 			o.has_now, o.now_us = true, C.int64_t(opts.Now.UnixMicro())
 		}
 		o.candidates, o.mode, o.adjust = C.size_t(opts.Candidates), C.agentdb_recall_mode(opts.Mode), C.double(opts.Adjust)
-		copts = &o
+		qt, err := optCstr(opts.QueryText, "query text")
+		if err != nil {
+			a.free()
+			return nil, err
+		}
+		a.frees = append(a.frees, func() { free(qt) })
+		o.query_text = qt
+		o.search_mode, o.fusion = C.agentdb_search_mode(opts.SearchMode), C.agentdb_fusion(opts.Fusion)
+		o.w_text, o.rrf_k = C.double(opts.WText), C.double(opts.RRFK)
+		a.opts = &o
 	}
 	cf, done, err := filter.toC()
 	if err != nil {
+		a.free()
 		return nil, err
 	}
-	defer done()
-	defer pin()()
-	var out *C.agentdb_memories
-	if err := status(C.agentdb_memory_recall(m.h.p, vecPtr(query), C.size_t(len(query)), C.size_t(k), cf, copts, &out)); err != nil {
-		return nil, err
-	}
-	return takeMemories(out)
+	a.frees = append(a.frees, done)
+	a.filter = cf
+	return a, nil
 }
 
 // Get reads memories by id, with their vectors (ids not found are left out).

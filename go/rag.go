@@ -201,7 +201,8 @@ func (r *Rag) Ingest(ctx context.Context, docs []Document, opts *IngestOptions, 
 	defer h.Delete()
 	defer pin()()
 	var st C.agentdb_ingest_stats
-	err := status(C.adb_rag_ingest(r.h.p, pdocs, C.size_t(len(cdocs)), copts, C.uintptr_t(h), &st))
+	done := watch(ctx)
+	err := done(status(C.adb_rag_ingest(r.h.p, pdocs, C.size_t(len(cdocs)), copts, C.uintptr_t(h), &st)))
 	if call.err != nil {
 		if call.err == ctx.Err() {
 			return IngestStats{}, call.err

@@ -341,7 +341,18 @@ typedef enum agentdb_status {
      * A write on a database opened read-only.
      */
     AGENTDB_READ_ONLY = 18,
+    /**
+     * The call was cancelled through the `agentdb_cancel_token` attached to its thread and
+     * stopped at a safe point, undoing what it had started (no half backup, import or index).
+     */
+    AGENTDB_CANCELLED = 19,
 } agentdb_status;
+
+/**
+ * A token that cancels long calls on the threads it is attached to (from
+ * `agentdb_cancel_token_new`, freed by `agentdb_cancel_token_free`).
+ */
+typedef struct agentdb_cancel_token agentdb_cancel_token;
 
 /**
  * Checkpoints (from `agentdb_checkpoint_get` / `agentdb_checkpoint_list`), freed by
@@ -663,7 +674,8 @@ typedef struct agentdb_index_options {
     size_t ef_construction;
     /**
      * HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
-     * and the candidates re-ranked with the float vectors.
+     * and the candidates re-ranked with the float vectors; or "rabitq": built on the float
+     * vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors.
      */
     const char *quantization;
     /**
@@ -1840,6 +1852,45 @@ enum agentdb_status agentdb_collection_metric(const struct agentdb_collection *c
                                               agentdb_metric *out_metric);
 
 /**
+ * Writes `n` records as Lance data files of the collection **without committing them**, and
+ * writes what `agentdb_collection_commit_staged` needs to commit them (the "part", a
+ * NUL-terminated UTF-8 text) as the one string of a new `agentdb_strings` to `*out_part` (read it
+ * with `agentdb_strings_get`, free it with `agentdb_strings_free`; NULL on failure). The part
+ * may be sent to another process: any number of processes stage parts, on databases opened
+ * read-only, and the writer commits them all at once. Nothing is visible before the commit.
+ * Arguments and checks as for `agentdb_collection_add`, except that an id already in the
+ * collection is found only by the commit, and a metadata key that is not yet a column fails with
+ * `AGENTDB_INVALID_METADATA`.
+ *
+ * # Safety
+ * As for `agentdb_collection_add`; `out_part` is NULL or writable.
+ */
+enum agentdb_status agentdb_collection_stage(const struct agentdb_collection *collection,
+                                             const char *const *ids,
+                                             size_t n,
+                                             const float *vectors,
+                                             size_t dim,
+                                             const char *const *documents,
+                                             const char *metadata_json,
+                                             struct agentdb_strings **out_part);
+
+/**
+ * Commits `n_parts` parts from `agentdb_collection_stage` (staged in any processes) as one Lance
+ * commit: readers see all their records or none. Writes how many records were added to
+ * `*out_added` (if not NULL). Fails with `AGENTDB_DUPLICATE_ID` if an id repeats across the parts
+ * or already exists, `AGENTDB_INVALID_ARGUMENT` on a text that is not a staged part of this
+ * collection, `AGENTDB_READ_ONLY` on a read-only database; then nothing is committed.
+ *
+ * # Safety
+ * `parts` is NULL (only with `n_parts` 0) or points to `n_parts` NUL-terminated strings;
+ * `out_added` is NULL or writable.
+ */
+enum agentdb_status agentdb_collection_commit_staged(const struct agentdb_collection *collection,
+                                                     const char *const *parts,
+                                                     size_t n_parts,
+                                                     uint64_t *out_added);
+
+/**
  * Adds `n` new records. Record `i` has id `ids[i]` (NUL-terminated UTF-8, 1 to
  * `AGENTDB_MAX_ID_LEN` bytes), vector `vectors[i*dim .. i*dim+dim]` (`dim` must be the
  * collection's dimension), document `documents[i]` (`documents` may be NULL, and any entry may be
@@ -2424,6 +2475,28 @@ enum agentdb_status agentdb_memory_recall(const struct agentdb_memory *memory,
                                           const struct agentdb_memory_filter *filter,
                                           const struct agentdb_recall_options *options,
                                           struct agentdb_memories **out_memories);
+
+/**
+ * `agentdb_memory_recall` with a knowledge graph: the same hits to `*out_memories`, and to
+ * `*out_facts` the facts of `graph` about the entities the query text
+ * (`options->query_text`, required) names, valid at the recall's time (`options->now_us` when
+ * `has_now`, else now), at most `facts_limit` (0: the engine's default), each with its provenance
+ * (source memory ids, validity, confidence; read with `agentdb_graph_facts_*`, free with
+ * `agentdb_graph_facts_free`). Both outputs are NULL on failure; a failure touches nothing.
+ *
+ * # Safety
+ * As `agentdb_memory_recall`; `graph` a live graph handle; `out_facts` writable.
+ */
+enum agentdb_status agentdb_memory_recall_with_graph(const struct agentdb_memory *memory,
+                                                     const struct agentdb_graph *graph,
+                                                     const float *query,
+                                                     size_t dim,
+                                                     size_t k,
+                                                     const struct agentdb_memory_filter *filter,
+                                                     const struct agentdb_recall_options *options,
+                                                     size_t facts_limit,
+                                                     struct agentdb_memories **out_memories,
+                                                     struct agentdb_graph_facts **out_facts);
 
 /**
  * The memories with ids `ids[0..n]` (in that order; ids not found are left out), with their
@@ -3341,6 +3414,28 @@ enum agentdb_status agentdb_db_import_lance_table(const struct agentdb_db *db,
                                                   struct agentdb_report **out_report);
 
 /**
+ * Creates collection `name` (NULL: the same name) from collection `collection` of the Chroma
+ * `PersistentClient` directory `path`, read by the engine from Chroma's own files (its SQLite
+ * database and HNSW segment; the directory is not changed, chromadb is not needed), and writes a
+ * report `{"kind", "name", "records"}` to `*out_report`: ids, vectors (as Chroma's `get`
+ * returns them), documents, metadata and creation times, with the metric of its space (`l2`,
+ * `cosine`, `ip` → dot). All or nothing. `AGENTDB_COLLECTION_NOT_FOUND`: no such Chroma
+ * collection; `AGENTDB_INVALID_ARGUMENT`: not a Chroma directory, a newer Chroma format, an
+ * empty collection; `AGENTDB_STORAGE`: a damaged file.
+ *
+ * # Safety
+ * `path` and `collection` are NUL-terminated; `name` is NULL or NUL-terminated; `out_report` is
+ * NULL or writable; `progress`, if not NULL, is a function of that type.
+ */
+enum agentdb_status agentdb_db_import_chroma(const struct agentdb_db *db,
+                                             const char *path,
+                                             const char *collection,
+                                             const char *name,
+                                             agentdb_progress_fn progress,
+                                             void *user,
+                                             struct agentdb_report **out_report);
+
+/**
  * Backs the database up into directory `dest` (NUL-terminated UTF-8; created if missing) as a new
  * restorable point, while other threads keep writing: every write acknowledged before the call is
  * in the point, and none is half in. With `incremental`, files that earlier points of `dest`
@@ -3871,6 +3966,54 @@ enum agentdb_status agentdb_scored_hits_get(const struct agentdb_scored_hits *hi
  * Frees the hits of a text or hybrid search. NULL does nothing.
  */
 enum agentdb_status agentdb_scored_hits_free(struct agentdb_scored_hits *hits);
+
+/**
+ * Makes a new token, not cancelled, in `*out_token`; free it with `agentdb_cancel_token_free`.
+ *
+ * # Safety
+ * `out_token` is NULL or writable.
+ */
+enum agentdb_status agentdb_cancel_token_new(struct agentdb_cancel_token **out_token);
+
+/**
+ * Cancels the token: every call on a thread it is attached to stops at its next safe point with
+ * `AGENTDB_CANCELLED`, and so does every later long call there until `agentdb_cancel_token_reset`.
+ * Callable from any thread, also while the long call runs (that is its purpose); idempotent.
+ */
+enum agentdb_status agentdb_cancel_token_cancel(const struct agentdb_cancel_token *token);
+
+/**
+ * Clears a cancelled token so it can serve another call.
+ */
+enum agentdb_status agentdb_cancel_token_reset(const struct agentdb_cancel_token *token);
+
+/**
+ * Writes 1 to `*out_cancelled` if the token was cancelled (and not reset since), else 0.
+ *
+ * # Safety
+ * `out_cancelled` is NULL or writable.
+ */
+enum agentdb_status agentdb_cancel_token_is_cancelled(const struct agentdb_cancel_token *token,
+                                                      int32_t *out_cancelled);
+
+/**
+ * Attaches the token to the calling thread, replacing any token attached there: the calls this
+ * thread makes from now on observe it, until `agentdb_cancel_token_detach`. The token stays
+ * attached (and alive) even if its handle is freed meanwhile.
+ */
+enum agentdb_status agentdb_cancel_token_attach(const struct agentdb_cancel_token *token);
+
+/**
+ * Detaches whatever token is attached to the calling thread (none attached: nothing to do).
+ */
+enum agentdb_status agentdb_cancel_token_detach(void);
+
+/**
+ * Frees a token. `agentdb_cancel_token_free(NULL)` does nothing and returns `AGENTDB_OK`;
+ * freeing twice returns `AGENTDB_INVALID_HANDLE`. A thread it is still attached to keeps
+ * observing it until detached.
+ */
+enum agentdb_status agentdb_cancel_token_free(struct agentdb_cancel_token *token);
 
 #ifdef __cplusplus
 }  // extern "C"

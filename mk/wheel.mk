@@ -88,7 +88,8 @@ test-wheel: check-sdist wheel-install
 	# The suite runs from a copy: tests that put <repo>/python on sys.path or PYTHONPATH (for the
 	# source-tree run) find nothing there, so every import is the installed package.
 	@rm -rf $(WHEEL_TEST_DIR) && mkdir -p $(WHEEL_TEST_DIR)
-	cp -r $(ROOT)/tests $(ROOT)/examples $(ROOT)/pyproject.toml $(WHEEL_TEST_DIR)/
+	# README.md and bench/ too: tests run the README's examples and check the benchmark harness.
+	cp -r $(ROOT)/tests $(ROOT)/examples $(ROOT)/bench $(ROOT)/README.md $(ROOT)/pyproject.toml $(WHEEL_TEST_DIR)/
 	find $(WHEEL_TEST_DIR) -name __pycache__ -prune -exec rm -rf {} +
 	cd $(WHEEL_TEST_DIR)
 	start=$$SECONDS

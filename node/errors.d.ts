@@ -18,6 +18,8 @@ export declare class StorageError extends AgentDBError {}
 export declare class InternalError extends AgentDBError {}
 export declare class DatabaseLockedError extends AgentDBError {}
 export declare class ReadOnlyError extends AgentDBError {}
+/** A long call stopped by its AbortSignal (the `signal` option), its work undone. */
+export declare class CancelledError extends AgentDBError {}
 /** Engine code → class. */
 export declare const byCode: ReadonlyMap<string, Kind<string>>
 /** The error for an engine error of `code`. */

@@ -41,6 +41,8 @@ const classes = {
   InternalError: kind('InternalError', 'internal', AgentDBError),
   DatabaseLockedError: kind('DatabaseLockedError', 'database_locked', AgentDBError),
   ReadOnlyError: kind('ReadOnlyError', 'read_only', AgentDBError),
+  // A long call stopped by its AbortSignal (the `signal` option), its work undone.
+  CancelledError: kind('CancelledError', 'cancelled', AgentDBError),
 }
 
 /** Engine code → class. */

@@ -6,8 +6,8 @@ export default cjs
 export const {
   connect, engineVersion, errorCodes, limits,
   restore, listBackups, pruneBackups, verifyBackup, problemKinds, storeKinds, setLogCallback,
-  Database, Collection, Memory, State, Rag,
+  Database, Collection, Memory, State, Rag, Graph, CancelToken,
   AgentDBError, InvalidArgumentError, InvalidNameError, CollectionNotFoundError, CollectionExistsError,
   DimensionMismatchError, DuplicateIdError, InvalidVectorError, InvalidMetadataError, InvalidFilterError,
-  ClosedError, StorageError, InternalError, DatabaseLockedError, ReadOnlyError, byCode, fromEngine,
+  ClosedError, StorageError, InternalError, DatabaseLockedError, ReadOnlyError, CancelledError, byCode, fromEngine,
 } = cjs

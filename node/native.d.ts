@@ -1,4 +1,12 @@
 /* Generated from rust/node by napi-derive (node/scripts/typegen.mjs): do not edit. */
+/** A token that cancels the long call it is armed for (`index.js` makes one per `signal`). */
+export declare class CancelToken {
+  constructor()
+  /** Asks the call to stop at its next safe point (any time, idempotent). */
+  cancel(): void
+  get cancelled(): boolean
+}
+
 /** A collection of (id, vector, document, metadata) records. */
 export declare class Collection {
   get name(): string
@@ -14,6 +22,17 @@ export declare class Collection {
   add(ids: Array<string>, vectors: Float32Array | Array<Float32Array>, documents?: Array<string | undefined | null> | undefined | null, metadata?: Array<Record<string, unknown> | null> | null): Promise<void>
   /** Adds records, replacing those whose id exists. */
   upsert(ids: Array<string>, vectors: Float32Array | Array<Float32Array>, documents?: Array<string | undefined | null> | undefined | null, metadata?: Array<Record<string, unknown> | null> | null): Promise<void>
+  /**
+   * Writes records as Lance data files without committing them (the engine's
+   * `Collection::stage`; a read-only database is enough) and resolves to the part, a string
+   * for `commitStaged` in the writer, in this process or another. Nothing is visible before.
+   */
+  stage(ids: Array<string>, vectors: Float32Array | Array<Float32Array>, documents?: Array<string | undefined | null> | undefined | null, metadata?: Array<Record<string, unknown> | null> | null): Promise<string>
+  /**
+   * Commits parts from `stage` as one Lance commit (all their records visible at once, or
+   * none); resolves to how many records were added.
+   */
+  commitStaged(parts: Array<string>): Promise<number>
   /** Records by id and/or filter, `limit`/`offset` paging. */
   get(opts?: GetOptions | undefined | null): Promise<Rows>
   /** Deletes the records matching `ids` and/or `filter`; resolves to how many were deleted. */
@@ -92,6 +111,13 @@ export declare class Database {
   memory(name: string, opts?: MemoryOpenOptions | undefined | null): Promise<Memory>
   listMemories(): Promise<string[]>
   dropMemory(name: string): Promise<void>
+  /**
+   * Opens knowledge graph `name`, creating it when it does not exist; `dim` fixes the
+   * dimension of its entities' embeddings when it is created (left out: no embeddings).
+   */
+  graph(name: string, dim?: number | undefined | null): Promise<Graph>
+  listGraphs(): Promise<string[]>
+  dropGraph(name: string): Promise<void>
   /** The agent state of this database (versioned key/values, checkpoints). */
   state(): Promise<State>
   /** Opens RAG store `name`, creating it (for `dim`-d embeddings) when it does not exist. */
@@ -123,8 +149,67 @@ export declare class Database {
   importStore(path: string, opts?: ImportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
   /** Creates a collection from table `table` of the LanceDB database at `uri`. */
   importLanceTable(uri: string, table: string, opts?: LanceImportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
+  /**
+   * Creates collection `opts.name` (default: the same name) from collection `collection` of
+   * the Chroma `PersistentClient` directory `dir`, read by the engine from Chroma's own files.
+   */
+  importChroma(dir: string, collection: string, opts?: ImportOptions | undefined | null, progress?: (done: number, total: number) => void): Promise<TransferReport>
   /** The kind of store `name` is ("collection", "memory", "rag" or "state"). */
   storeKind(name: string): Promise<string>
+}
+
+/** A knowledge graph (from `db.graph(name)`). */
+export declare class Graph {
+  get name(): string
+  /** The dimension of the entities' embeddings (null: none). */
+  dim(): Promise<number | null>
+  /** Adds entities (an entity with an existing id replaces it); resolves to their ids. */
+  addEntities(items: Array<NewEntityArg>): Promise<string[]>
+  /** The entity `id`, or null. */
+  entity(id: string): Promise<Entity | null>
+  /** How many entities and facts (current versions). */
+  counts(): Promise<GraphCounts>
+  /**
+   * Declares whether `predicate` is single-valued (a new fact on it closes the validity of
+   * the one it contradicts).
+   */
+  declarePredicate(predicate: string, singleValued: boolean): Promise<void>
+  predicates(): Promise<Predicate[]>
+  /** Adds facts; resolves to their ids. */
+  addFacts(items: Array<NewFactArg>): Promise<string[]>
+  /**
+   * Ends the fact's validity at `at` (default: now), keeping the old version; resolves to the
+   * new version.
+   */
+  invalidate(factId: string, at?: number | undefined | null): Promise<Fact>
+  /** Records a corrected version of a fact (the old one stays in its history). */
+  correct(factId: string, change: FactChange): Promise<Fact>
+  /** The fact `id` (as believed at `knownAt`, default the latest version), or null. */
+  fact(factId: string, knownAt?: number | undefined | null): Promise<Fact | null>
+  /** Every version of a fact, oldest first. */
+  factHistory(factId: string): Promise<Fact[]>
+  /** The facts about `entity` that `query` selects (default: valid now, both directions). */
+  facts(entity: string, query?: FactQueryArg | undefined | null): Promise<Fact[]>
+  /** The entities within `hops` facts of `entity` (following the facts `query` selects). */
+  neighbors(entity: string, hops: number, query?: FactQueryArg | undefined | null): Promise<Neighbor[]>
+  /**
+   * The facts of a shortest path from `from` to `to` (null: none within `maxHops`, default
+   * the engine's maximum).
+   */
+  shortestPath(from: string, to: string, opts?: PathOptions | undefined | null): Promise<Fact[] | null>
+  /** The entities whose name or an alias is `name`, ignoring case. */
+  findEntities(name: string): Promise<Entity[]>
+  /** The best entities for a text (name, aliases, words) and/or an embedding, best first. */
+  searchEntities(search: EntitySearch): Promise<EntityHit[]>
+  /**
+   * The facts about the entities `text` mentions (names or aliases as whole words, ignoring
+   * case), valid at `asOf` (default now), each with its source memory ids.
+   */
+  factsForText(text: string, opts?: FactsForTextOptions | undefined | null): Promise<Fact[]>
+  /** The entities `text` mentions, in order of first mention. */
+  mentionedEntities(text: string): Promise<Entity[]>
+  /** Writes what is buffered to storage now (the database's flusher does it in the background). */
+  flush(): Promise<void>
 }
 
 /** A memory store (`db.memory(name, { dim })`). */
@@ -142,6 +227,13 @@ export declare class Memory {
    * first.
    */
   recall(query?: Float32Array | undefined | null, opts?: RecallOptionsArg | undefined | null): Promise<MemoryHit[]>
+  /**
+   * `recall` with a knowledge graph: the same hits, and `graph`'s facts about the entities
+   * the query text (`queryText`, required) names, valid at the recall's time (`now`, default
+   * now), at most `factsLimit` (default the engine's), each with its provenance (`sources`:
+   * the memories it was taken from; validity; confidence).
+   */
+  recallWithGraph(graph: Graph, query?: Float32Array | undefined | null, opts?: RecallOptionsArg | undefined | null, factsLimit?: number | undefined | null): Promise<GraphRecall>
   /** The memories of `ids` found (with their vectors), in the order given. */
   get(ids: Array<string>): Promise<MemoryRecord[]>
   /** How many memories match (`ids` is not used here). */
@@ -320,6 +412,30 @@ export interface DocumentArg {
 /** The engine's version (the workspace version). */
 export declare function engineVersion(): string
 
+export interface Entity {
+  id: string
+  name: string
+  type?: string
+  aliases: Array<string>
+  embedding?: Float32Array
+  metadata: Record<string, unknown>
+  /** When this version was recorded (ms since the epoch). */
+  recordedAt: number
+}
+
+export interface EntityHit {
+  entity: Entity
+  score: number
+}
+
+/** Options of `searchEntities`: by name/alias/text words, by embedding, or both. */
+export interface EntitySearch {
+  text?: string
+  vector?: Float32Array
+  k?: number
+  type?: string
+}
+
 /**
  * The engine's error codes, in the order of their numbers (`errors.js` has a class for each,
  * checked by the tests).
@@ -329,6 +445,62 @@ export declare function errorCodes(): Array<string>
 export interface ExportOptions {
   /** "collection", "memory", "rag" or "state": needed only when two kinds share the name. */
   kind?: string
+}
+
+/** One version of a fact. */
+export interface Fact {
+  id: string
+  /** 1 as first recorded, one more per change. */
+  version: number
+  subject: string
+  predicate: string
+  /** An entity id when `objectIsEntity`, else the literal. */
+  object: string
+  objectIsEntity: boolean
+  /** Valid time `[validFrom, validTo)` (ms since the epoch; `validTo` null: open). */
+  validFrom: number
+  validTo?: number
+  /** Transaction time: when this version was recorded, and when a later one replaced it. */
+  recordedAt: number
+  supersededAt?: number
+  /** The ids of the memories it was taken from. */
+  sources: Array<string>
+  confidence: number
+}
+
+/** What `correct` changes in a fact; fields left out stay as they are. */
+export interface FactChange {
+  /** A new object: an entity id, or a literal. */
+  entity?: string
+  literal?: string
+  validFrom?: number
+  validTo?: number
+  /** Reopen the fact's validity (no end). */
+  reopen?: boolean
+  sources?: Array<string>
+  confidence?: number
+}
+
+/**
+ * Which facts a read selects; left out: valid now, as currently believed, every predicate,
+ * both directions.
+ */
+export interface FactQueryArg {
+  /** Valid at this time (ms since the epoch). */
+  asOf?: number
+  /** Valid at some time of the interval (excludes `asOf`). */
+  during?: Interval
+  /** As believed at this time (transaction time). */
+  knownAt?: number
+  predicates?: Array<string>
+  /** "out", "in" or "both". */
+  direction?: string
+}
+
+/** Options of `factsForText`. */
+export interface FactsForTextOptions {
+  asOf?: number
+  limit?: number
 }
 
 /** Options of `get`. */
@@ -344,6 +516,17 @@ export interface GetStateOptions {
   version?: number
   /** Milliseconds since the epoch. */
   at?: number
+}
+
+export interface GraphCounts {
+  entities: number
+  facts: number
+}
+
+/** What `recallWithGraph` resolves to: the hits and the graph's facts about the query. */
+export interface GraphRecall {
+  hits: Array<MemoryHit>
+  facts: Array<Fact>
 }
 
 export interface HistoryOptions {
@@ -405,7 +588,7 @@ export interface IndexOptionsArg {
   kind?: string
   m?: number
   efConstruction?: number
-  /** HNSW vector encoding (e.g. "none", "sq8"). */
+  /** HNSW vector encoding: "none", "int8" or "rabitq". */
   quantization?: string
   partitions?: number
   subVectors?: number
@@ -426,6 +609,12 @@ export interface IngestReport {
   /** "added", "replaced" or "unchanged". */
   status: string
   chunks: number
+}
+
+/** `[from, to)`; `to` left out: unbounded. */
+export interface Interval {
+  from: number
+  to?: number
 }
 
 export interface LanceImportOptions {
@@ -529,6 +718,41 @@ export interface MetadataField {
   type: string
 }
 
+export interface Neighbor {
+  entity: string
+  hops: number
+}
+
+/** An entity to add. Left out: a new id, no type, no aliases, no embedding, empty metadata. */
+export interface NewEntityArg {
+  id?: string
+  name: string
+  type?: string
+  aliases?: Array<string>
+  /** Of the graph's dimension. */
+  embedding?: Float32Array
+  metadata?: Record<string, unknown> | null
+}
+
+/**
+ * A fact to add: `subject predicate object`, the object an entity (`entity`: its id) or a
+ * value (`literal`), exactly one of them (as in Python's `add_facts`).
+ */
+export interface NewFactArg {
+  subject: string
+  predicate: string
+  entity?: string
+  literal?: string
+  /** Valid from (ms since the epoch); left out: the moment it is recorded. */
+  validFrom?: number
+  /** Valid until (exclusive); left out: open. */
+  validTo?: number
+  /** Ids of the memories it was taken from. */
+  sources?: Array<string>
+  /** In [0, 1]; left out: 1. */
+  confidence?: number
+}
+
 /**
  * A memory to store. Left out: the engine's defaults (a generated id, kind "episodic",
  * importance 0.5, formed now).
@@ -545,6 +769,16 @@ export interface NewMemoryArg {
   createdAt?: number
 }
 
+/** Options of `shortestPath`: a fact query and at most `maxHops` hops. */
+export interface PathOptions {
+  maxHops?: number
+  asOf?: number
+  during?: Interval
+  knownAt?: number
+  predicates?: Array<string>
+  direction?: string
+}
+
 export interface PendingWrite {
   taskId: string
   idx: number
@@ -552,6 +786,11 @@ export interface PendingWrite {
   type: string
   value: Buffer
   taskPath: string
+}
+
+export interface Predicate {
+  predicate: string
+  singleValued: boolean
 }
 
 /** One problem `verify` found. */

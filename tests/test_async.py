@@ -177,6 +177,12 @@ async def test_database_and_collection_twins(tmp_path: Path) -> None:
         await t.read(ca, "search", vecs[:4], k=3, where={"even": True})
         await t.read(ca, "text_search", "doc 7", k=5)
         await t.read(ca, "hybrid_search", vecs[7], "doc 7", k=5, where={"even": False})
+        # staged write: each twin stages its own part (bytes name the collection), then commits
+        part_a = await ca.stage(["s1", "s2"], vecs[:2], documents=docs[:2], metadata=meta[:2])
+        part_s = cs.stage(["s1", "s2"], vecs[:2], documents=docs[:2], metadata=meta[:2])
+        assert isinstance(part_a, bytes)
+        assert await ca.commit_staged([part_a]) == cs.commit_staged([part_s]) == 2
+        t.seen.setdefault("AsyncCollection", set()).update({"stage", "commit_staged"})
         await t.write(ca, cs, "create_index", "hnsw")
         assert ca.index is not None
         await t.read(ca, "search", vecs[9], k=5)
@@ -597,6 +603,13 @@ async def test_graph_twins(tmp_path: Path) -> None:
         await w("search_entities", "xavier", vector=[1.0, 0.1])
         await w("mentioned_entities", "did Xavier meet Zed?")
         await w("facts_for_text", "did Xavier meet Zed?")
+        # Memory recall with an async graph: the graph's facts about what the query names.
+        am = await db.memory("gm", dim=2)
+        await am.remember_many([{"id": "m1", "text": "Xavier knows Yolanda", "vector": [1.0, 0.0]}], agent_id="ag")
+        r = await am.recall([1.0, 0.0], k=1, text="who does Xavier know?", graph=ga, touch=False)
+        assert [h.id for h in r] == ["m1"]
+        assert [(f.predicate, f.object, f.sources) for f in r.facts] == [("knows", "y", ["m1"])]
+        assert r.facts_from("m1") == r.facts
         # Per-fact calls, each on its own graph's fact.
         for name, args in (("fact", ()), ("fact_history", ()), ("invalidate", (t0 + dt.timedelta(days=1),)), ("correct", ())):
             kwargs: Dict[str, Any] = {"confidence": 0.5} if name == "correct" else {}

@@ -442,3 +442,39 @@ def test_gil_is_released_during_the_kernel() -> None:
     t.join()
     # With the GIL held by the kernel this thread could not run until it returned.
     assert spins > 1000
+
+
+# ---------------------------------------------------------------------------------------------
+# The RaBitQ kernel (a 1-bit code against a 4-bit query as four bit planes)
+# ---------------------------------------------------------------------------------------------
+
+
+def _planes(qu: np.ndarray, words: int) -> np.ndarray:
+    """The four bit planes of 4-bit values ``qu``: plane ``j`` holds bit ``j`` of every value."""
+    out = np.zeros(4 * words, dtype=np.uint64)
+    for j in range(4):
+        bits = np.zeros(words * 64, dtype=np.uint8)
+        bits[: len(qu)] = (qu >> j) & 1
+        out[j * words : (j + 1) * words] = np.packbits(bits, bitorder="little").view(np.uint64)
+    return out
+
+
+@PROPERTY
+@given(dim=DIMS, seed=st.integers(0, 2**32 - 1), backend=st.sampled_from(BACKENDS))
+def test_rabitq_kernel_matches_the_coordinate_sum(dim: int, seed: int, backend: str) -> None:
+    rng = np.random.default_rng(seed)
+    words = -(-dim // 64)
+    bits = np.zeros(words * 64, dtype=np.uint8)
+    bits[:dim] = rng.integers(0, 2, dim)
+    code = np.packbits(bits, bitorder="little").view(np.uint64)
+    qu = rng.integers(0, 16, dim).astype(np.uint8)
+    want = (int((bits[:dim].astype(np.int64) * qu).sum()), int(bits.sum()))
+    assert agentdb._native.rabitq_ip(code, _planes(qu, words), backend) == want
+
+
+def test_rabitq_kernel_refuses_wrong_plane_counts() -> None:
+    code = np.zeros(3, dtype=np.uint64)
+    with raises_exactly(InvalidArgumentError, "planes must hold"):
+        agentdb._native.rabitq_ip(code, np.zeros(11, dtype=np.uint64))
+    with raises_exactly(InvalidArgumentError):
+        agentdb._native.rabitq_ip(code, np.zeros(12, dtype=np.uint64), "no-such-backend")

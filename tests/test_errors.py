@@ -7,7 +7,7 @@ from agentdb import _native, errors
 
 
 def test_every_engine_kind_has_its_class() -> None:
-    assert sorted(_native.ERROR_CLASSES) == list(range(1, 15))
+    assert sorted(_native.ERROR_CLASSES) == list(range(1, 16))
     for code, name in _native.ERROR_CLASSES.items():
         cls = getattr(errors, name)
         assert issubclass(cls, errors.AgentDBError), name

@@ -371,3 +371,44 @@ def test_backup_restore_and_verify_keep_the_graph(tmp_path: Path) -> None:
         g = db.graph("g")
         assert g.fact_history(fid) == history
         assert objects(g, "alice", as_of=day(5)) == ["paris"]
+
+
+def test_memory_recall_with_the_graph(db: agentdb.Database) -> None:
+    """recall(graph=…): the hits of recall without it, and the graph's facts about the entities
+    the query names, valid at the recall's time, with their provenance; bad calls touch nothing."""
+    mem = db.memory("m", dim=2)
+    mem.remember_many(
+        [
+            {"id": "m1", "text": "Alice moved to Paris", "vector": [1.0, 0.0]},
+            {"id": "m2", "text": "Alice moved again, to Rome", "vector": [0.9, 0.1]},
+            {"id": "m3", "text": "tea with Bob", "vector": [0.0, 1.0]},
+        ],
+        agent_id="ann",
+    )
+    g = db.graph("people")
+    g.add_entities([{"id": "alice", "name": "Alice", "aliases": ["Ali"]}, {"id": "paris", "name": "Paris"}, {"id": "rome", "name": "Rome"}])
+    g.declare_predicate("lives_in", single_valued=True)
+    g.add_fact("alice", "lives_in", entity="paris", valid_from=day(10), sources=["m1"], confidence=0.8)
+    g.add_fact("alice", "lives_in", entity="rome", valid_from=day(20), sources=["m2"])
+    q = [1.0, 0.0]
+    kw = dict(k=3, text="where does ali live?", touch=False)
+    r = mem.recall(q, now=day(15), graph=g, **kw)  # type: ignore[arg-type]
+    assert isinstance(r, agentdb.RecallResult) and isinstance(r, list)
+    assert [h.id for h in r] == [h.id for h in mem.recall(q, now=day(15), **kw)]  # type: ignore[arg-type]
+    assert [(f.object, f.valid_from, f.valid_to, f.confidence, f.sources) for f in r.facts] == [("paris", day(10), day(20), 0.8, ["m1"])]
+    assert r.facts_from("m1") == r.facts and r.facts_from("m2") == []
+    later = mem.recall(q, now=day(25), graph=g, graph_facts=5, **kw)  # type: ignore[arg-type]
+    assert [(f.object, f.sources) for f in later.facts] == [("rome", ["m2"])]
+    assert mem.recall(q, now=day(5), graph=g, **kw).facts == []  # type: ignore[arg-type]
+    assert mem.recall(q, now=day(25), **kw).facts == []  # type: ignore[arg-type]
+    # Bad calls: typed errors, no access statistics changed.
+    before = mem.get("m1")[0].access_count
+    with pytest.raises(agentdb.InvalidArgumentError):
+        mem.recall(q, k=3, graph=g)  # no query text
+    with pytest.raises(agentdb.InvalidArgumentError):
+        mem.recall(q, k=3, text="ali", graph=g, graph_facts=0)
+    with pytest.raises(agentdb.InvalidArgumentError):
+        mem.recall(q, k=3, text="ali", graph="people")  # type: ignore[arg-type]
+    with pytest.raises(agentdb.InvalidArgumentError):
+        mem.recall(q, k=3, text="ali", graph_facts=3)
+    assert mem.get("m1")[0].access_count == before

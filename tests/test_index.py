@@ -484,3 +484,42 @@ def test_ivf_pq_finds_the_true_neighbours(db_path: Path) -> None:
         c2.drop_index()
         assert c2.index is None
         assert batch_ids(c2.search(queries, k=K)) == expected
+
+
+def test_rabitq_hnsw_recall_writes_reopen_and_counters(db_path: Path) -> None:
+    data = clustered(N, 15)
+    queries = clustered(NQ, 16)
+    expected = [truth("l2", data, q) for q in queries]
+    db = agentdb.connect(db_path)
+    c = db.create_collection("vecs", dim=DIM, metric="l2")
+    fill(c, data)
+    c.create_index("hnsw", quantization="rabitq")
+    assert c.index == agentdb.IndexInfo("hnsw", 16, 200, "rabitq")
+    agentdb.reset_search_counters()
+    found = c.search(queries, k=K, ef=128)
+    counters = agentdb.search_counters()
+    # 24 dimensions are 24 bits: a floor, not a target (RaBitQ pays off at hundreds).
+    assert recall(batch_ids(found), expected) >= 0.8
+    assert counters["searches"] == NQ
+    assert counters["codes_scored"] >= NQ * 128 and counters["reranks"] >= NQ * K
+    assert counters["distances"] == 0 and counters["bytes"] > 0
+    agentdb.reset_search_counters()
+    assert agentdb.search_counters()["searches"] == 0
+    # Distances are the exact float ones (re-ranked), not estimates.
+    for q, r in zip(queries, found):
+        want = np_distances("l2", q, data[[int(i[1:]) for i in r.ids]])
+        np.testing.assert_allclose(r.distances, want, rtol=1e-4, atol=1e-4)
+    # Upserts move vectors, deletes remove them, under the codes too.
+    c.upsert(["r0"], data[1:2])
+    c.delete(["r2"])
+    hit = c.search(data[1], k=3, ef=64)
+    assert set(hit.ids[:2]) == {"r0", "r1"} and "r2" not in hit.ids
+    db.close()
+    saved = index_file(db_path, "vecs").read_bytes()
+    with agentdb.connect(db_path) as db2:
+        c2 = db2.get_collection("vecs")
+        assert c2.index == agentdb.IndexInfo("hnsw", 16, 200, "rabitq")
+        assert list(c2.search(data[1], k=3, ef=64).ids) == list(hit.ids)
+        again = c2.search(queries, k=K, ef=128)
+        assert recall(batch_ids(again), expected) >= 0.8
+    assert index_file(db_path, "vecs").read_bytes() == saved

@@ -24,8 +24,9 @@ import agentdb
 
 ROOT = Path(__file__).resolve().parents[1]
 N, DIM, K = 1500, 12, 10
-# The header of an AGDBHNS2 file (see rust/engine/src/index_file.rs): magic 8, lance version 8,
-# dim 4, metric 1, m 4, ef_construction 4, quantization 1, scale 4, then rows and entry.
+# The header of an AGDBHNS3 file (as AGDBHNS2's; see rust/engine/src/index_file.rs): magic 8,
+# lance version 8, dim 4, metric 1, m 4, ef_construction 4, quantization 1, scale 4, then rows
+# and entry.
 ROWS_AT = 34
 FIRST_ROW_AT = 42
 

@@ -145,3 +145,26 @@ test('another database\'s collection imports as a LanceDB table', async () => {
   assert.deepEqual(await b.listCollections(), ['docs'])
   await b.close()
 })
+
+test('a Chroma directory imports without chromadb', async () => {
+  // tests/fixtures/chroma (made by tests/fixtures/make_chroma_fixture.py): 149 records, r0..r99's
+  // vectors in the HNSW segment files, r100..r149's only in Chroma's log, r3 deleted, r4 updated.
+  const fixture = join(dirname(new URL(import.meta.url).pathname), '..', '..', 'tests', 'fixtures', 'chroma')
+  const db = await adb.connect(tempDir())
+  /** @type {number[]} */
+  const done = []
+  assert.deepEqual(await db.importChroma(fixture, 'fixture', null, (d) => done.push(d)), { kind: 'collection', name: 'fixture', records: 149 })
+  assert.equal(done.at(-1), 149)
+  const c = await db.getCollection('fixture')
+  assert.equal(c.metric, 'l2')
+  const got = await c.get({ ids: ['r4', 'r50', 'r120'] })
+  assert.deepEqual(Array.from(got.vectors), [4, 4, 4, 50, 25, -50, 120, 60, -120])
+  assert.deepEqual(got.documents, ['doc 4', 'doc 50', 'doc 120'])
+  assert.deepEqual(got.metadata[0], { even: true, i: 4, tag: 'u' })
+  assert.equal((await c.get({ ids: ['r3'] })).ids.length, 0)
+  await rejects(db.importChroma(fixture, 'fixture'), adb.CollectionExistsError)
+  await rejects(db.importChroma(fixture, 'nope', { name: 'x' }), adb.CollectionNotFoundError)
+  await rejects(db.importChroma(tempDir(), 'fixture', { name: 'y' }), adb.InvalidArgumentError, /not a Chroma/)
+  assert.deepEqual(await db.listCollections(), ['fixture'])
+  await db.close()
+})

@@ -26,6 +26,7 @@ from __future__ import annotations
 from . import errors
 from ._native import MAX_VALUE_DEPTH, __version__
 from .collection import Collection, IndexInfo, VectorLike, VectorsLike, Where
+from .collection import reset_search_counters, search_counters
 from .database import METRICS, SYNC_MODES, Database, connect, open
 from .distance import KernelBackends, cdist, distance, hamming, kernel_backends
 from .errors import (
@@ -50,6 +51,7 @@ from .results import GetResult, Hit, Metadata, MetadataValue, Record, SearchResu
 from .results import HybridHit, HybridSearchResult, TextHit, TextSearchResult
 from .rag import Citation, Context, IngestResult, IngestSummary, Rag, RagHit
 from .memory import ConsolidationReport, Memory, MemoryHit, MemoryRecord, RecallWeights
+from .memory import RecallResult
 from . import embed
 from .state import Checkpoint, PendingWrite, State, StateVersion
 from .graph import Entity, EntityHit, Fact, Graph, Neighbor
@@ -58,6 +60,9 @@ from .aio import AsyncCollection, AsyncDatabase, AsyncMemory, AsyncRag, AsyncSta
 from .aio import AsyncGraph
 from . import admin
 from .admin import BackupPoint, Problem, PruneReport, VerifyReport, list_backups, prune_backups, restore
+from . import cancel
+from .cancel import CancelToken
+from .errors import CancelledError
 
 __all__ = [
     "__version__",
@@ -141,4 +146,10 @@ __all__ = [
     "EntityHit",
     "Neighbor",
     "AsyncGraph",
+    "search_counters",
+    "reset_search_counters",
+    "cancel",
+    "CancelToken",
+    "CancelledError",
+    "RecallResult",
 ]

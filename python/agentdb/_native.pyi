@@ -76,6 +76,7 @@ __all__ = [
     "SYNC_MODES",
     "State",
     "WorkerPool",
+    "CancelToken",
     "__version__",
     "backup",
     "chunk_text",
@@ -89,6 +90,7 @@ __all__ = [
     "export_store",
     "hamming",
     "import_lance_table",
+    "import_chroma",
     "import_store",
     "is_metadata_key",
     "kernel_backends",
@@ -119,6 +121,9 @@ __all__ = [
     "drop_graph",
     "list_graphs",
     "open_graph",
+    "rabitq_ip",
+    "search_counters",
+    "reset_search_counters",
 ]
 
 __version__: str
@@ -261,6 +266,14 @@ class Collection:
         metadata: Optional[Sequence[Optional[Mapping[str, Any]]]] = None,
     ) -> None: ...
     def add_arrow(self, data: Any, upsert: bool) -> None: ...
+    def stage(
+        self,
+        ids: Sequence[str],
+        vectors: Any,
+        documents: Optional[Sequence[Optional[str]]] = None,
+        metadata: Optional[Sequence[Optional[Mapping[str, Any]]]] = None,
+    ) -> bytes: ...
+    def commit_staged(self, parts: List[bytes]) -> int: ...
     def get(
         self,
         ids: Optional[Sequence[str]] = None,
@@ -335,6 +348,13 @@ def hamming(
 ) -> Union[int, npt.NDArray[np.uint32]]: ...
 #: (supported backend names, active backend name)
 def kernel_backends() -> Tuple[List[str], str]: ...
+#: (Σ b_i qu_i, set bits of code): the RaBitQ kernel on uint64 code words and 4 × as many plane words
+def rabitq_ip(
+    code: npt.NDArray[np.uint64], planes: npt.NDArray[np.uint64], backend: Optional[str] = None
+) -> Tuple[int, int]: ...
+# collection.rs: the process-wide HNSW search counters (name → count) and their reset
+def search_counters() -> Dict[str, int]: ...
+def reset_search_counters() -> None: ...
 
 # Agent state (rust/python/src/state.rs), wrapped by agentdb.state.State. Values are
 # JSON-serialisable objects; times are datetimes (naive = UTC; returned aware, in UTC); a TTL is
@@ -462,6 +482,26 @@ class Memory:
         text: Optional[str] = None,
         mode: Optional[str] = None,
     ) -> List[Tuple[_RawMemory, float, Optional[float], float, Optional[float]]]: ...
+    def recall_with_graph(
+        self,
+        graph: Graph,
+        query: Any,
+        k: Optional[int] = None,
+        agent_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        kinds: Optional[List[str]] = None,
+        since: Any = None,
+        until: Any = None,
+        filter: _Filter = None,
+        weights: Optional[_RawWeights] = None,
+        touch: Optional[bool] = None,
+        now: Any = None,
+        candidates: Optional[int] = None,
+        exact: Optional[bool] = None,
+        text: Optional[str] = None,
+        mode: Optional[str] = None,
+        graph_facts: Optional[int] = None,
+    ) -> Tuple[List[Tuple[_RawMemory, float, Optional[float], float, Optional[float]]], List[_FactTuple]]: ...
     def get(self, ids: Sequence[str]) -> List[_RawMemory]: ...
     def count(
         self,
@@ -620,6 +660,15 @@ class WorkerPool:
     def threads(self) -> int: ...
     @property
     def closed(self) -> bool: ...
+# cancel.rs: cancelling long calls (see agentdb.cancel)
+@final
+class CancelToken:
+    def __new__(cls) -> Self: ...
+    def cancel(self) -> None: ...
+    def reset(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+    def run(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 # ops.rs: stats, health, metrics and the log bridge (see agentdb.ops for the dicts' fields)
 def db_stats(db: Database) -> Dict[str, Any]: ...
 def db_health(db: Database) -> Dict[str, Any]: ...
@@ -654,6 +703,9 @@ def import_lance_table(
     metadata_columns: Optional[Sequence[str]] = None,
     metric: Optional[str] = None,
     progress: Optional[Callable[[int, int], None]] = None,
+) -> Dict[str, Any]: ...
+def import_chroma(
+    db: Database, path: Any, collection: str, name: Optional[str] = None, progress: Optional[Callable[[int, int], None]] = None
 ) -> Dict[str, Any]: ...
 
 # Backup, restore and verify (rust/python/src/admin.rs; wrapped by agentdb/admin.py).

@@ -25,11 +25,13 @@ method added without an async twin (or an explicit exclusion in ``_EXCLUDED``) f
 Properties (``name``, ``dim``, ``closed``, …) are forwarded as plain properties: they read state
 already in memory.
 
-**Cancellation and timeouts.** A call that was handed to a worker runs to completion, whatever
-happens to the task awaiting it: cancelling the task (or an ``asyncio.wait_for`` timeout) drops
-the result, never the work. So a cancelled write is *done* (once, in full: each engine write
-commits its batch atomically), never half done, and the database stays usable. Await
-:meth:`AsyncDatabase.close` to wait for calls still running.
+**Cancellation and timeouts.** Cancelling the task awaiting a call (or an ``asyncio.wait_for``
+timeout) cancels the call's :class:`agentdb.cancel.CancelToken`: a long call (an index build,
+``optimize``, backup, restore, verify, export or import, RAG ingest, a batch search) stops at its
+next safe point with its work undone (no half backup or import; the old index serves on). Any
+other call runs to completion and its result is dropped: a cancelled write is *done* (once, in
+full: each engine write commits its batch atomically), never half done, and the database stays
+usable. Await :meth:`AsyncDatabase.close` to wait for calls still running.
 
 **Embedders.** An embedder given to :meth:`AsyncDatabase.memory`, :meth:`AsyncDatabase.rag` or
 :meth:`AsyncDatabase.get_rag` whose ``__call__`` (or ``aembed_documents`` / ``aembed``) is a coroutine function is awaited on the
@@ -207,7 +209,14 @@ def _async_method(sync_class: type, name: str, wrap: Optional[str]) -> Callable[
     async def method(self: "_AsyncHandle", *args: Any, **kwargs: Any) -> Any:
         if "embedder" in kwargs:
             kwargs["embedder"] = _sync_embedder(kwargs["embedder"], asyncio.get_running_loop())
-        result = await self._runner.run(self._call, name, args, kwargs)
+        # A token per call: a long call (an index build, a backup, an ingest...) stops at its
+        # next safe point when the awaiting task is cancelled, instead of running on unseen.
+        token = _native.CancelToken()
+        try:
+            result = await self._runner.run(token.run, self._call, name, args, kwargs)
+        except asyncio.CancelledError:
+            token.cancel()
+            raise
         return result if wrap is None else _WRAPPERS[wrap](result, self._runner)
 
     method.__doc__ = f"Async :meth:`{sync_class.__module__}.{sync_class.__qualname__}.{name}`.\n\n" + (
@@ -296,6 +305,8 @@ class AsyncCollection(_AsyncHandle):
         "stats": None,
         "text_search": None,
         "hybrid_search": None,
+        "stage": None,
+        "commit_staged": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()
@@ -343,6 +354,12 @@ class AsyncMemory(_AsyncHandle):
         "set_text_tokenizer": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
+
+    def _call(self, name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        # recall(graph=…) takes the sync Graph; an AsyncGraph stands for the one it wraps.
+        if isinstance(kwargs.get("graph"), AsyncGraph):
+            kwargs = {**kwargs, "graph": kwargs["graph"].as_sync()}
+        return super()._call(name, args, kwargs)
     __slots__ = ()
 
 

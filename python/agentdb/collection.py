@@ -72,7 +72,17 @@ from ._args import engine_defaults, require
 from .ops import CollectionStats
 from .results import GetResult, HybridSearchResult, SearchResult, TextSearchResult
 
-__all__ = ["Collection", "IndexInfo", "INDEX_KINDS", "QUANTIZATIONS", "Where", "VectorLike", "VectorsLike"]
+__all__ = [
+    "Collection",
+    "IndexInfo",
+    "INDEX_KINDS",
+    "QUANTIZATIONS",
+    "Where",
+    "VectorLike",
+    "VectorsLike",
+    "search_counters",
+    "reset_search_counters",
+]
 
 #: The index kinds :meth:`Collection.create_index` builds (the engine's ``IndexKind::ALL``).
 INDEX_KINDS: Tuple[str, ...] = tuple(_native.INDEX_KINDS)
@@ -95,7 +105,8 @@ class IndexInfo:
         kind: ``"hnsw"`` (AgentDB's in-memory graph) or ``"ivf_pq"`` (Lance's on-disk index).
         m: HNSW: links per node on the upper layers of the graph (twice as many on layer 0).
         ef_construction: HNSW: the candidate list size the graph was built with.
-        quantization: HNSW: ``"none"`` (the graph walk compares float32 vectors) or ``"int8"``.
+        quantization: HNSW: ``"none"`` (the graph walk compares float32 vectors), ``"int8"`` or
+            ``"rabitq"``.
         partitions: IVF_PQ: the number of partitions (0: chosen from the data, about √n).
         sub_vectors: IVF_PQ: PQ sub-vectors per vector (0: Lance's default).
     """
@@ -111,6 +122,24 @@ class IndexInfo:
         """The kind and the parameters that apply to it, e.g.
         ``{"kind": "hnsw", "m": 16, "ef_construction": 200, "quantization": "none"}``."""
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def search_counters() -> Dict[str, int]:
+    """What HNSW searches did in this process since the last :func:`reset_search_counters`,
+    summed over every search of every collection (for benchmarks: divide by ``"searches"``).
+
+    Keys: ``searches`` (graph walks), ``expansions`` (nodes whose links were read),
+    ``distances`` (float32 / int8 distances in the walk), ``codes_scored`` (RaBitQ estimates in
+    the walk), ``reranks`` (exact float32 distances after a quantized walk), ``rerank_skipped``
+    (RaBitQ candidates whose error bound could not beat the k-th), ``bytes`` (links, vectors,
+    codes and re-ranked rows read, each read counted once whether cached or not).
+    Exact scans are not counted."""
+    return dict(_native.search_counters())
+
+
+def reset_search_counters() -> None:
+    """Sets the counters of :func:`search_counters` to zero."""
+    _native.reset_search_counters()
 
 
 def _is_single_vector(v: Any) -> bool:
@@ -266,6 +295,49 @@ class Collection:
         else:
             self._native.add(ids, vectors, documents, metadata)
 
+    def stage(
+        self,
+        ids: Union[Sequence[str], str],
+        vectors: Union[VectorsLike, VectorLike],
+        documents: Optional[Union[Sequence[Optional[str]], str]] = None,
+        metadata: Optional[Union[Sequence[Optional[Mapping[str, Any]]], Mapping[str, Any]]] = None,
+    ) -> bytes:
+        """Writes records as Lance data files of this collection *without committing them*, and
+        returns the bytes :meth:`commit_staged` needs to commit them, in this process or another.
+
+        This is the worker half of a distributed ingest (:func:`agentdb.ray.ingest`): any number
+        of processes stage parts, each on a database opened ``read_only=True`` (staging commits
+        nothing, so it needs no writer lock), and the one writer commits them all at once.
+        Nothing is visible to any reader until then; a part never committed is only unreferenced
+        files (removed by Lance's cleanup of old versions).
+
+        Same arguments and validation as :meth:`add`, with two limits: an id already in the
+        collection is found only by :meth:`commit_staged`, and every metadata key must already
+        be a column of the collection (``InvalidMetadataError`` otherwise: write one record
+        carrying the key with :meth:`add` first).
+        """
+        ids, vectors, documents, metadata = _as_batch(ids, _as_array(vectors), documents, metadata)
+        return self._native.stage(ids, vectors, documents, metadata)
+
+    def commit_staged(self, parts: Sequence[bytes]) -> int:
+        """Commits parts from :meth:`stage` (staged by any processes) as **one** Lance commit, so
+        readers see all of their records or none; returns how many records were added. A
+        search right after sees them.
+
+        Raises:
+            DuplicateIdError: an id repeats across the parts or already exists; nothing is
+                committed.
+            InvalidArgumentError: bytes that are not a staged part of this collection.
+            ReadOnlyError: on a read-only database.
+        """
+        if isinstance(parts, (bytes, bytearray)):
+            raise _errors.InvalidArgumentTypeError("parts must be a sequence of bytes objects, not one bytes object")
+        items = list(parts)
+        for i, p in enumerate(items):
+            if not isinstance(p, (bytes, bytearray)):
+                raise _errors.InvalidArgumentTypeError(f"part {i} must be bytes, got {type(p).__name__}")
+        return self._native.commit_staged([bytes(p) for p in items])
+
     def delete(self, ids: Optional[Union[Sequence[str], str]] = None, where: Where = None) -> int:
         """Deletes the records with the given ids and/or matching ``where`` (both given: records
         that satisfy both). Returns how many records were deleted; ids that do not exist are not
@@ -337,11 +409,16 @@ class Collection:
             ef_construction: HNSW: candidate list size while building (1 … 10000; ``None``: the
                 engine's default, {DEFAULT_HNSW_EF_CONSTRUCTION}). Larger builds slower and finds
                 better links.
-            quantization: HNSW: one of :data:`QUANTIZATIONS`, ``"none"`` or ``"int8"`` (``None``:
+            quantization: HNSW: one of :data:`QUANTIZATIONS`, ``"none"``, ``"int8"`` or
+                ``"rabitq"`` (``None``:
                 the engine's default, ``{DEFAULT_HNSW_QUANTIZATION!r}``). ``"int8"``: the graph is
                 built and walked on int8 codes of the vectors (a quarter of the memory traffic)
                 and the candidates are re-ranked with the float32 vectors, which move from memory
                 to a memory-mapped cache file the OS can evict (back to memory without the index).
+                ``"rabitq"``: the graph is built on the float32 vectors and walked on 1-bit RaBitQ
+                codes (about ``dim / 8 + 8`` bytes per vector, scored with popcount kernels), and
+                the candidates whose error bound can still beat the k-th are re-ranked with the
+                float32 vectors, which live in the memory-mapped cache file as under int8.
             partitions: IVF_PQ: number of partitions (default: about √n).
             sub_vectors: IVF_PQ: PQ sub-vectors per vector; must divide ``dim`` (default: Lance's).
 

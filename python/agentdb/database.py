@@ -319,17 +319,23 @@ class Database:
     ) -> "TransferReport":
         """Creates collection ``name`` (default: the same name) from collection ``collection`` of
         the Chroma ``PersistentClient`` directory ``path``: ids, embeddings, documents and
-        metadata, with the metric of its ``hnsw:space`` (``l2``, ``cosine``, ``ip`` → ``dot``).
-        Needs the ``chromadb`` package. All or nothing.
+        metadata (lists of strings too) and creation times, with the metric of its space (``l2``,
+        ``cosine``, ``ip`` → ``dot``). The engine reads Chroma's files (SQLite and the HNSW
+        segment) itself, read-only; chromadb need not be installed. Vectors are what Chroma's
+        own ``get`` returns, bit for bit. All or nothing.
 
         Raises:
             CollectionNotFoundError: no such Chroma collection.
             CollectionExistsError: the AgentDB collection exists.
-            InvalidArgumentError: chromadb is not installed, or the collection is empty.
+            InvalidArgumentError: not a Chroma directory, one written by a newer Chroma, or an
+                empty collection.
+            StorageError: a damaged Chroma file.
+            InvalidMetadataError: a metadata key AgentDB does not accept, or a list of numbers
+                or booleans (AgentDB's metadata lists hold strings).
         """
         from .transfer import import_chroma
 
-        return import_chroma(self, path, collection, name=name, progress=progress)
+        return import_chroma(self._native, path, collection, name=name, progress=progress)
 
     # -- operations (see agentdb.ops) ------------------------------------------------------
 

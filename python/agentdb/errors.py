@@ -27,6 +27,7 @@ is an :class:`InvalidArgumentError`, as is a value nested more than ``agentdb.MA
     ├── ClosedError                           the database (or the collection) was closed/dropped
     ├── DatabaseLockedError                   another writer has the database open
     ├── ReadOnlyError                         a write on a database opened read-only
+    ├── CancelledError                        a long call stopped by its CancelToken, undone
     ├── StorageError                          LanceDB or the file system failed
     └── InternalError                         a bug in AgentDB: please report it
 """
@@ -50,6 +51,7 @@ __all__ = [
     "InternalError",
     "DatabaseLockedError",
     "ReadOnlyError",
+    "CancelledError",
 ]
 
 
@@ -169,3 +171,15 @@ class ReadOnlyError(AgentDBError):
     """A write (or ``flush``) on a database opened with ``read_only=True``."""
 
     kind = "read_only"
+
+
+class CancelledError(AgentDBError):
+    """A long call (an index build, ``optimize``, backup, restore, verify, export or import, RAG
+    ingest, a batch search) was cancelled through the :class:`agentdb.cancel.CancelToken` attached
+    to its thread, and stopped at a safe point with what it had started undone: no half backup,
+    no half import, the old index still serving. The async API raises it when a task awaiting
+    such a call is cancelled (the awaiting task itself gets :class:`asyncio.CancelledError`).
+
+    Not :class:`asyncio.CancelledError`: this one is an ordinary error of the call."""
+
+    kind = "cancelled"

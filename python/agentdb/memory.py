@@ -110,6 +110,7 @@ from .embed import as_embedder
 from ._args import as_list, as_seconds, as_vector, engine_defaults, require
 from .errors import DimensionMismatchError, InvalidArgumentError
 from .ops import MemoryStats
+from .graph import Fact, Graph
 
 __all__ = [
     "Memory",
@@ -273,6 +274,25 @@ class MemoryHit:
     @property
     def importance(self) -> float:
         return self.record.importance
+
+
+class RecallResult(List[MemoryHit]):
+    """What :meth:`Memory.recall` returns: the hits, best first (it is a list of
+    :class:`MemoryHit`), and ``facts``: with ``graph=``, the graph's facts about the entities the
+    query text names, valid at the recall's time (else empty). Each :class:`~agentdb.graph.Fact`
+    carries its provenance: ``sources`` (the ids of the memories it was taken from),
+    ``valid_from``/``valid_to`` and ``confidence``.
+    """
+
+    facts: List[Fact]
+
+    def __init__(self, hits: Iterable[MemoryHit] = (), facts: Iterable[Fact] = ()) -> None:
+        super().__init__(hits)
+        self.facts = list(facts)
+
+    def facts_from(self, memory_id: str) -> List[Fact]:
+        """The facts taken from the memory ``memory_id``."""
+        return [f for f in self.facts if memory_id in f.sources]
 
 
 @dataclass(frozen=True)
@@ -603,7 +623,9 @@ class Memory:
         exact: Optional[bool] = None,
         mode: Optional[str] = None,
         text: Optional[str] = None,
-    ) -> List[MemoryHit]:
+        graph: Optional[Graph] = None,
+        graph_facts: Optional[int] = None,
+    ) -> RecallResult:
         """The ``k`` best memories, best first (see the module docs for the score).
 
         Args:
@@ -629,6 +651,15 @@ class Memory:
                 hybrid when there are a query vector, a query text and stored texts, text with
                 only a text, vector with only a vector).
             text: the query text when ``query`` is a vector (for text and hybrid recall).
+            graph: a :class:`~agentdb.graph.Graph` (``db.graph(name)``): also return, in the
+                result's ``facts``, its facts about the entities the query text names (by name or
+                alias, whole words, any case), valid at ``now`` — "graph recall". The graph is
+                passed rather than implied because which graph holds an agent's facts is the
+                application's choice. Needs a query text.
+            graph_facts: at most this many facts (``None``: ``agentdb.graph.DEFAULT_FACTS_LIMIT``).
+
+        Returns:
+            a :class:`RecallResult`: the list of hits, with ``facts`` (empty without ``graph``).
 
         Raises:
             InvalidArgumentError: a mode without what it needs (``"text"`` without a text,
@@ -653,9 +684,7 @@ class Memory:
                 query = vec
             if mode == "vector":
                 text = None
-        raw = self._native.recall(
-            query,
-            k,
+        args: Dict[str, Any] = dict(
             agent_id=agent_id,
             session_id=session_id,
             kinds=_kinds(kinds),
@@ -670,7 +699,16 @@ class Memory:
             text=text,
             mode=mode,
         )
-        return [MemoryHit(_record(rec), score, sim, recency, ts) for rec, score, sim, recency, ts in raw]
+        facts: List[Fact] = []
+        if graph is not None or graph_facts is not None:
+            if not isinstance(graph, Graph):
+                raise InvalidArgumentError(f"graph must be an agentdb Graph (db.graph(name)), got {type(graph).__name__}")
+            raw, raw_facts = self._native.recall_with_graph(graph._native, query, k, graph_facts=graph_facts, **args)
+            facts = [Fact._from(t) for t in raw_facts]
+        else:
+            raw = self._native.recall(query, k, **args)
+        hits = [MemoryHit(_record(rec), score, sim, recency, ts) for rec, score, sim, recency, ts in raw]
+        return RecallResult(hits, facts)
 
     def get(self, ids: Union[Sequence[str], str]) -> List[MemoryRecord]:
         """The memories with these ids (in that order; ids not found are left out), with their

@@ -34,6 +34,10 @@ A table of another LanceDB database (written by LanceDB, pylance or any Lance wr
 collection with :meth:`Database.import_lancedb <agentdb.Database.import_lancedb>`: ids, vectors
 and documents from the columns named, every other column as a metadata key.
 
+A collection of a Chroma ``PersistentClient`` directory becomes a collection with
+:meth:`Database.import_chroma <agentdb.Database.import_chroma>`, read by the engine from
+Chroma's own files (chromadb need not be installed).
+
 ``agentdb export PATH STORE FILE``, ``agentdb import PATH FILE`` and
 ``agentdb import PATH --lancedb URI --table T`` do the same from the shell.
 """
@@ -44,8 +48,6 @@ import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Tuple, TypedDict, Union
-
-import numpy as np
 
 from . import _native
 
@@ -121,72 +123,22 @@ def import_lancedb(
         close()
 
 
-#: Chroma's ``hnsw:space`` → AgentDB's metric (the distances match: Chroma's ``l2`` is squared
-#: Euclidean like AgentDB's, its ``ip`` is ``1 - a·b`` like ``dot``).
-CHROMA_METRICS = {"l2": "l2", "cosine": "cosine", "ip": "dot"}
-#: Records read from Chroma per page.
-CHROMA_PAGE = 1000
-
-
 def import_chroma(
-    db: Any,
+    db_native: Any,
     path: Union[str, os.PathLike],
     collection: str,
     *,
     name: Optional[str],
     progress: ProgressArg,
 ) -> TransferReport:
-    """See :meth:`agentdb.Database.import_chroma`. Chroma's storage is its own (SQLite plus its
-    HNSW segments), so it is read through its own client, page by page, and written through the
-    ordinary ``add``; the engine's all-or-nothing rule is kept by dropping the new collection on
-    any error."""
-    try:
-        import chromadb
-    except ImportError as e:
-        from .errors import InvalidArgumentError
-
-        raise InvalidArgumentError("importing from Chroma needs the chromadb package (pip install chromadb)") from e
-    from .errors import CollectionNotFoundError, InvalidArgumentError
-
-    client = chromadb.PersistentClient(path=os.fspath(path))
-    try:
-        source = client.get_collection(collection)
-    except Exception as e:  # chromadb raises its own NotFoundError / ValueError by version
-        raise CollectionNotFoundError(f"no Chroma collection {collection!r} in {os.fspath(path)!r}: {e}") from None
-    space = (source.configuration_json or {}).get("hnsw", {}) or {}
-    space_name = space.get("space") or (source.metadata or {}).get("hnsw:space", "l2")
-    metric = CHROMA_METRICS.get(space_name)
-    if metric is None:
-        raise InvalidArgumentError(f"Chroma space {space_name!r} has no AgentDB metric")
-    total = source.count()
-    first = source.get(limit=1, include=["embeddings"])
-    if not first["ids"]:
-        raise InvalidArgumentError(f"Chroma collection {collection!r} is empty: its dimension is unknown")
-    dim = len(first["embeddings"][0])
-    target = name or collection
-    coll = db.create_collection(target, dim=dim, metric=metric)
+    """See :meth:`agentdb.Database.import_chroma`. The engine reads Chroma's files itself (its
+    SQLite database and HNSW segment files; see ``rust/engine/src/transfer/chroma.rs``), so
+    chromadb need not be installed, and C, Zig, Node and Go reach the same import."""
     callback, close = progress_callback(progress, f"import {collection}")
-    done = 0
     try:
-        for offset in range(0, total, CHROMA_PAGE):
-            page = source.get(limit=CHROMA_PAGE, offset=offset, include=["embeddings", "documents", "metadatas"])
-            if not page["ids"]:
-                break
-            coll.add(
-                ids=list(page["ids"]),
-                vectors=np.asarray(page["embeddings"], dtype=np.float32),
-                documents=list(page["documents"]) if page.get("documents") is not None else None,
-                metadata=[dict(m) if m else {} for m in page["metadatas"]] if page.get("metadatas") is not None else None,
-            )
-            done += len(page["ids"])
-            if callback is not None:
-                callback(done, max(total, done))
-    except BaseException:
-        db.drop_collection(target)
-        raise
+        return _native.import_chroma(db_native, Path(path), collection, name, callback)  # type: ignore[return-value]
     finally:
         close()
-    return {"kind": "collection", "name": target, "records": done}
 
 
 def import_store(db_native: Any, path: Union[str, os.PathLike], name: Optional[str], progress: ProgressArg) -> TransferReport:

@@ -639,6 +639,67 @@ static void test_threads(void) {
     OK(agentdb_db_close(db));
 }
 
+/* Staged writes: a read-only handle stages parts (as a distributed worker does), the writer
+ * commits them at once; duplicates and foreign texts are refused and commit nothing. */
+static void test_stage_and_commit(void) {
+    agentdb_db *db = NULL, *ro = NULL;
+    agentdb_collection *c = NULL, *rc = NULL;
+    agentdb_strings *p1 = NULL, *p2 = NULL, *again = NULL;
+    agentdb_results *r = NULL;
+    const char *parts[2] = {NULL, NULL};
+    size_t len = 0;
+    uint64_t added = 0;
+    static const char *const MORE[] = {"e", "f"};
+    static const float MORE_VECS[] = {5, 5, 5, 6, 6, 6};
+    static const char *const MORE_DOCS[] = {"echo", NULL};
+    static const char *const MORE_META = "[{\"lang\": \"de\"}, null]";
+
+    CHECK(open_fixture(&db, &c));
+    OK(agentdb_db_flush(db));
+    {
+        agentdb_open_options o = agentdb_open_options_default();
+        o.read_only = true;
+        OK(agentdb_db_open_with(g_db_path, &o, &ro));
+    }
+    OK(agentdb_collection_open(ro, "docs", &rc));
+    OK(agentdb_collection_stage(rc, MORE, 1, MORE_VECS, 3, MORE_DOCS, "[{\"lang\": \"de\"}]", &p1));
+    OK(agentdb_collection_stage(rc, MORE + 1, 1, MORE_VECS + 3, 3, NULL, NULL, &p2));
+    OK(agentdb_strings_get(p1, 0, &parts[0], &len));
+    CHECK(len > 0 && parts[0][0] == '{');
+    OK(agentdb_strings_get(p2, 0, &parts[1], &len));
+    CHECK(count_of(c) == 4); /* nothing visible before the commit */
+    EXPECT(agentdb_collection_commit_staged(rc, parts, 2, &added), AGENTDB_READ_ONLY);
+    OK(agentdb_collection_commit_staged(c, parts, 2, &added));
+    CHECK(added == 2 && count_of(c) == 6);
+    {
+        static const float Q[] = {5, 5, 5};
+        OK(agentdb_collection_search(c, Q, 3, 1, NULL, NULL, &r));
+        CHECK(hit_is(r, 0, 0, "e", 0));
+        agentdb_results_free(r);
+    }
+    /* The same ids again: refused, nothing committed. */
+    OK(agentdb_collection_stage(rc, MORE, 2, MORE_VECS, 3, MORE_DOCS, MORE_META, &again));
+    OK(agentdb_strings_get(again, 0, &parts[0], &len));
+    EXPECT(agentdb_collection_commit_staged(c, parts, 1, &added), AGENTDB_DUPLICATE_ID);
+    parts[0] = "{\"not\": \"a part\"}";
+    EXPECT(agentdb_collection_commit_staged(c, parts, 1, &added), AGENTDB_INVALID_ARGUMENT);
+    CHECK_MSG("not a staged write");
+    EXPECT(agentdb_collection_commit_staged(c, NULL, 1, &added), AGENTDB_NULL_POINTER);
+    OK(agentdb_collection_commit_staged(c, NULL, 0, NULL));
+    CHECK(count_of(c) == 6);
+    /* A metadata key that is no column yet cannot be staged. */
+    agentdb_strings *bad = (agentdb_strings *)1;
+    EXPECT(agentdb_collection_stage(rc, MORE, 1, MORE_VECS, 3, NULL, "[{\"brand_new\": 1}]", &bad), AGENTDB_INVALID_METADATA);
+    CHECK(bad == NULL);
+    agentdb_strings_free(p1);
+    agentdb_strings_free(p2);
+    agentdb_strings_free(again);
+    agentdb_collection_close(rc);
+    agentdb_db_close(ro);
+    agentdb_collection_close(c);
+    agentdb_db_close(db);
+}
+
 static const struct test TESTS[] = {
     {"version", test_version},
     {"write_search_reopen", test_write_search_reopen},
@@ -654,6 +715,7 @@ static const struct test TESTS[] = {
     {"bad_arguments", test_bad_arguments},
     {"freed_and_closed_handles", test_freed_and_closed_handles},
     {"threads", test_threads},
+    {"stage_and_commit", test_stage_and_commit},
 };
 
 int main(int argc, char **argv) {

@@ -116,6 +116,22 @@ static void test_hnsw_int8(void) {
     close_all();
 }
 
+static void test_hnsw_rabitq(void) {
+    agentdb_index_options o = agentdb_index_options_default(), d = agentdb_index_options_default();
+    agentdb_search_options s = agentdb_search_options_default();
+    bool has = false;
+    int hits = 0;
+    CHECK(open_filled() == 0);
+    o.quantization = "rabitq";
+    OK(agentdb_collection_create_index_with(g_c, &o));
+    OK(agentdb_collection_index_describe(g_c, &has, &d));
+    CHECK(has && strcmp(d.kind, "hnsw") == 0 && strcmp(d.quantization, "rabitq") == 0);
+    s.ef = 128;
+    CHECK(overlap(g_c, &s, &hits) == 0);
+    CHECK(hits >= 160);
+    close_all();
+}
+
 /* agentdb_search_options as a program built against the first header declared it. */
 struct search_options_v1 {
     uint32_t struct_size;
@@ -172,6 +188,7 @@ static void test_ivf_pq(void) {
 
 static const struct test TESTS[] = {
     {"index kinds: hnsw int8 through create_index_with", test_hnsw_int8},
+    {"index kinds: hnsw rabitq through create_index_with", test_hnsw_rabitq},
     {"index kinds: ivf_pq, nprobes, refine_factor, v1 search options", test_ivf_pq},
 };
 

@@ -25,6 +25,12 @@ static agentdb_status fixture(agentdb_db *db, agentdb_memory **m) {
                                    "[{\"topic\": \"x\"}, null, null, null]", NULL);
 }
 
+static size_t facts_count(agentdb_graph_facts *f) {
+    size_t n = SIZE_MAX;
+    if (agentdb_graph_facts_count(f, &n) != AGENTDB_OK) return SIZE_MAX;
+    return n;
+}
+
 /* Linear-mode weights (the additive score most cases here check). */
 static agentdb_recall_options weights(double sim, double rec, double imp, double half_life) {
     agentdb_recall_options o = agentdb_recall_options_default();
@@ -538,8 +544,71 @@ static void test_text_recall(void) {
     OK(agentdb_db_close(db));
 }
 
+/* Recall with a graph: the hits of plain recall, and the graph's facts about the entities the
+ * query text names, valid at the recall's time, with their source memories. */
+static void test_recall_with_graph(void) {
+    agentdb_db *db;
+    agentdb_memory *m;
+    agentdb_graph *g;
+    agentdb_memories *r, *plain;
+    agentdb_graph_facts *f;
+    agentdb_graph_fact x;
+    agentdb_memory_info info, info2;
+    const char *src_a[] = {"a"}, *src_b[] = {"b"}, *source = NULL;
+    float q[] = {1, 0};
+    size_t n, n2;
+    agentdb_recall_options o = agentdb_recall_options_default();
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(fixture(db, &m));
+    OK(agentdb_graph_open(db, "people", 0, &g));
+    OK(agentdb_graph_add_entity(g, "alice", "Alice", NULL, NULL, 0, NULL, 0, NULL, NULL));
+    OK(agentdb_graph_declare_predicate(g, "drinks", true));
+    OK(agentdb_graph_add_fact(g, "alice", "drinks", "tea", false, true, 100, false, 0, src_a, 1, 0.5, NULL));
+    OK(agentdb_graph_add_fact(g, "alice", "drinks", "coffee", false, true, 200, false, 0, src_b, 1, -1, NULL));
+    o.query_text = "what does alice drink";
+    o.has_now = true;
+    o.now_us = 150;
+    o.touch = false;
+    OK(agentdb_memory_recall_with_graph(m, g, q, 2, 3, NULL, &o, 0, &r, &f));
+    OK(agentdb_memory_recall(m, q, 2, 3, NULL, &o, &plain));
+    OK(agentdb_memories_count(r, &n));
+    OK(agentdb_memories_count(plain, &n2));
+    CHECK(n == n2 && n > 0);
+    for (size_t i = 0; i < n; i++) {
+        OK(agentdb_memories_get(r, i, &info));
+        OK(agentdb_memories_get(plain, i, &info2));
+        CHECK(strcmp(info.id, info2.id) == 0);
+    }
+    OK(agentdb_memories_free(plain));
+    OK(agentdb_memories_free(r));
+    CHECK(facts_count(f) == 1);
+    OK(agentdb_graph_facts_get(f, 0, &x));
+    CHECK(strcmp(x.object, "tea") == 0 && x.valid_from_us == 100 && x.has_valid_to && x.valid_to_us == 200);
+    CHECK(x.confidence == 0.5 && x.n_sources == 1);
+    OK(agentdb_graph_facts_source(f, 0, 0, &source));
+    CHECK(strcmp(source, "a") == 0);
+    OK(agentdb_graph_facts_free(f));
+    o.now_us = 250;
+    OK(agentdb_memory_recall_with_graph(m, g, q, 2, 3, NULL, &o, 1, &r, &f));
+    OK(agentdb_graph_facts_get(f, 0, &x));
+    CHECK(facts_count(f) == 1 && strcmp(x.object, "coffee") == 0 && !x.has_valid_to);
+    OK(agentdb_graph_facts_free(f));
+    OK(agentdb_memories_free(r));
+    /* No query text, a bad handle: typed errors, both outputs NULL. */
+    o.query_text = NULL;
+    EXPECT(agentdb_memory_recall_with_graph(m, g, q, 2, 3, NULL, &o, 0, &r, &f), AGENTDB_INVALID_ARGUMENT);
+    CHECK(r == NULL && f == NULL);
+    o.query_text = "alice";
+    EXPECT(agentdb_memory_recall_with_graph(m, NULL, q, 2, 3, NULL, &o, 0, &r, &f), AGENTDB_NULL_POINTER);
+    EXPECT(agentdb_memory_recall_with_graph(m, g, q, 2, 3, NULL, &o, 0, &r, NULL), AGENTDB_NULL_POINTER);
+    OK(agentdb_graph_close(g));
+    OK(agentdb_memory_close(m));
+    OK(agentdb_db_close(db));
+}
+
 int main(int argc, char **argv) {
     static const struct test tests[] = {
+        {"recall_with_graph", test_recall_with_graph},
         {"recall_score", test_recall_score},
         {"recall_relevance_default", test_recall_relevance_default},
         {"statistics_persist", test_statistics_persist},

@@ -212,6 +212,61 @@ static void test_lance_table(void) {
     OK(agentdb_db_close(b));
 }
 
+/* A Chroma PersistentClient directory, read by the engine (no Python): tests/fixtures/chroma,
+ * made by tests/fixtures/make_chroma_fixture.py. 149 records; r0..r99's vectors are in Chroma's
+ * HNSW segment files, r100..r149's only in its log; r3 deleted, r4 updated. The fixture is found
+ * from this file's own path (the programs are built from absolute paths and run elsewhere). */
+static void test_chroma(void) {
+    char fixture[1200], dst[600], empty[600];
+    const char *here = __FILE__, *cut = strstr(here, "c/test_transfer.c");
+    agentdb_db *b;
+    agentdb_collection *c;
+    agentdb_report *r;
+    agentdb_records *rec;
+    const char *want[] = {"r4", "r50", "r120", "r3"};
+    const float expect_v[] = {4, 4, 4, 50, 25, -50, 120, 60, -120};
+    size_t n, i;
+    CHECK(cut != NULL);
+    snprintf(fixture, sizeof fixture, "%.*sfixtures/chroma", (int)(cut - here), here);
+    snprintf(dst, sizeof dst, "%s/chroma_dst", g_dir);
+    snprintf(empty, sizeof empty, "%s", g_dir);
+    OK(agentdb_db_open(dst, &b));
+    g_progress_calls = 0;
+    OK(agentdb_db_import_chroma(b, fixture, "fixture", NULL, on_progress, &g_progress_calls, &r));
+    CHECK(report_has(r, "\"records\":149"));
+    CHECK(g_progress_calls >= 1 && g_last_done == 149);
+    EXPECT(agentdb_db_import_chroma(b, fixture, "fixture", NULL, NULL, NULL, &r), AGENTDB_COLLECTION_EXISTS);
+    CHECK(r == NULL);
+    EXPECT(agentdb_db_import_chroma(b, fixture, "nope", "x", NULL, NULL, &r), AGENTDB_COLLECTION_NOT_FOUND);
+    CHECK_MSG("no Chroma collection 'nope'");
+    EXPECT(agentdb_db_import_chroma(b, empty, "fixture", "y", NULL, NULL, &r), AGENTDB_INVALID_ARGUMENT);
+    CHECK_MSG("not a Chroma");
+    EXPECT(agentdb_db_import_chroma(b, NULL, "fixture", "y", NULL, NULL, &r), AGENTDB_NULL_POINTER);
+    OK(agentdb_collection_open(b, "fixture", &c));
+    OK(agentdb_collection_get(c, want, 4, NULL, NULL, 0, 0, &rec));
+    OK(agentdb_records_count(rec, &n));
+    CHECK(n == 3); /* r3 was deleted in Chroma */
+    for (i = 0; i < n; i++) {
+        const char *id;
+        const float *vec;
+        size_t dim;
+        OK(agentdb_records_get_id(rec, i, &id, NULL));
+        CHECK(strcmp(id, want[i]) == 0);
+        OK(agentdb_records_get_vector(rec, i, &vec, &dim));
+        CHECK(dim == 3 && memcmp(vec, expect_v + 3 * i, 3 * sizeof(float)) == 0);
+    }
+    {
+        const char *doc, *meta;
+        OK(agentdb_records_get_document(rec, 2, &doc, NULL));
+        CHECK(doc && strcmp(doc, "doc 120") == 0);
+        OK(agentdb_records_get_metadata(rec, 0, &meta, NULL));
+        CHECK(strcmp(meta, "{\"even\":true,\"i\":4,\"tag\":\"u\"}") == 0);
+    }
+    OK(agentdb_records_free(rec));
+    OK(agentdb_collection_close(c));
+    OK(agentdb_db_close(b));
+}
+
 int main(int argc, char **argv) {
     static const struct test tests[] = {
         {"round_trip", test_round_trip},
@@ -219,6 +274,7 @@ int main(int argc, char **argv) {
         {"bad_input", test_bad_input},
         {"lance_table", test_lance_table},
         {"state", test_state},
+        {"chroma", test_chroma},
     };
     return run_tests("transfer", tests, sizeof tests / sizeof tests[0], argc, argv);
 }

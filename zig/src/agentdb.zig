@@ -58,6 +58,8 @@ pub const admin = @import("admin.zig");
 pub const graph = @import("graph.zig");
 /// Full-text (BM25) and hybrid search of a collection (see `text_search.zig`).
 pub const text_search = @import("text_search.zig");
+/// Cancelling long calls from another thread (see `cancel.zig`).
+pub const cancel = @import("cancel.zig");
 
 /// One error per `agentdb_status` code (see `include/agentdb.h`).
 pub const Error = error{
@@ -81,6 +83,8 @@ pub const Error = error{
     DatabaseLocked,
     /// A write on a database opened read-only.
     ReadOnly,
+    /// A long call was cancelled through its thread's `cancel.CancelToken`, its work undone.
+    Cancelled,
     /// A status code this version of the Zig layer does not know.
     Unknown,
 };
@@ -161,6 +165,7 @@ pub fn check(status: c.agentdb_status) Error!void {
         c.AGENTDB_PANIC => error.Panic,
         c.AGENTDB_DATABASE_LOCKED => error.DatabaseLocked,
         c.AGENTDB_READ_ONLY => error.ReadOnly,
+        c.AGENTDB_CANCELLED => error.Cancelled,
         else => error.Unknown,
     };
 }
@@ -477,6 +482,8 @@ pub const Quantization = enum {
     none,
     /// int8 codes for the walk (a quarter of the memory traffic); float re-ranking.
     int8,
+    /// 1-bit RaBitQ codes for the walk (about D/8 + 8 bytes per vector); float re-ranking.
+    rabitq,
 };
 
 /// The parameters of a new HNSW index; null fields take the engine's defaults (the C layer
@@ -625,7 +632,45 @@ pub const Collection = struct {
         return self.write(allocator, records, c.agentdb_collection_upsert);
     }
 
+    /// Writes records as Lance data files without committing them (see
+    /// `agentdb_collection_stage`; a read-only database is enough) and returns the part,
+    /// NUL-terminated (`allocator.free` it), for `commitStaged` in the writer process.
+    pub fn stage(self: Collection, allocator: Allocator, r: Records) AllocError![:0]u8 {
+        var h: ?*c.agentdb_strings = null;
+        const Stage = struct {
+            out: *?*c.agentdb_strings,
+            fn call(ctx: @This(), coll: ?*const c.agentdb_collection, i: [*c]const [*c]const u8, n: usize, v: [*c]const f32, width: usize, d: [*c]const [*c]const u8, m: [*c]const u8) c.agentdb_status {
+                return c.agentdb_collection_stage(coll, i, n, v, width, d, m, ctx.out);
+            }
+        };
+        try self.writeWith(allocator, r, Stage{ .out = &h });
+        var parts = try copyStrings(allocator, h);
+        defer parts.deinit();
+        std.debug.assert(parts.items.len == 1);
+        return allocator.dupeZ(u8, parts.items[0]);
+    }
+
+    /// Commits parts from `stage` (staged in any processes) as one Lance commit; returns the
+    /// records added (see `agentdb_collection_commit_staged`).
+    pub fn commitStaged(self: Collection, allocator: Allocator, parts: []const [:0]const u8) AllocError!u64 {
+        const ptrs = try cStrings(allocator, parts);
+        defer allocator.free(ptrs);
+        var added: u64 = 0;
+        try check(c.agentdb_collection_commit_staged(self.handle, if (ptrs.len == 0) null else ptrs.ptr, ptrs.len, &added));
+        return added;
+    }
+
     fn write(self: Collection, allocator: Allocator, r: Records, comptime f: anytype) AllocError!void {
+        const Plain = struct {
+            fn call(_: @This(), coll: ?*const c.agentdb_collection, i: [*c]const [*c]const u8, n: usize, v: [*c]const f32, width: usize, d: [*c]const [*c]const u8, m: [*c]const u8) c.agentdb_status {
+                return f(coll, i, n, v, width, d, m);
+            }
+        };
+        return self.writeWith(allocator, r, Plain{});
+    }
+
+    /// Checks `r`, converts it for C and calls `ctx.call` with the arguments of a C write.
+    fn writeWith(self: Collection, allocator: Allocator, r: Records, ctx: anytype) AllocError!void {
         // Every length first, before anything is allocated or read.
         try checkBatch(r.ids.len);
         if (r.ids.len > 0) {
@@ -642,7 +687,7 @@ pub const Collection = struct {
         const docs: ?[][*c]const u8 = if (r.documents) |d| try cOptStrings(allocator, d) else null;
         defer if (docs) |d| allocator.free(d);
         const meta: [*c]const u8 = if (r.metadata_json) |m| m.ptr else null;
-        try check(f(self.handle, ids.ptr, ids.len, r.vectors.ptr, r.dim, if (docs) |d| d.ptr else null, meta));
+        try check(ctx.call(self.handle, ids.ptr, ids.len, r.vectors.ptr, r.dim, if (docs) |d| d.ptr else null, meta));
     }
 
     /// Reads records, copied into memory owned by the caller (`deinit` frees it).

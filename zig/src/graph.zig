@@ -143,7 +143,7 @@ pub const Facts = struct {
     }
 
     /// Copies a C fact list and frees it (also on error).
-    fn take(allocator: Allocator, h: ?*c.agentdb_graph_facts) AllocError!Facts {
+    pub fn take(allocator: Allocator, h: ?*c.agentdb_graph_facts) AllocError!Facts {
         defer _ = c.agentdb_graph_facts_free(h);
         var arena = std.heap.ArenaAllocator.init(allocator);
         errdefer arena.deinit();

@@ -14,6 +14,7 @@
 //! ```
 const std = @import("std");
 const agentdb = @import("agentdb.zig");
+const graph = @import("graph.zig");
 
 const c = agentdb.c;
 const check = agentdb.check;
@@ -254,6 +255,18 @@ pub const Record = struct {
 };
 
 /// Memories owned by the caller (`deinit` frees them).
+/// What `Memory.recallWithGraph` returns: the hits and the graph's facts about the query.
+pub const GraphRecall = struct {
+    hits: Records,
+    facts: graph.Facts,
+
+    pub fn deinit(self: *GraphRecall) void {
+        self.hits.deinit();
+        self.facts.deinit();
+        self.* = undefined;
+    }
+};
+
 pub const Records = struct {
     arena: std.heap.ArenaAllocator,
     items: []const Record,
@@ -450,6 +463,39 @@ pub const Memory = struct {
         ));
         defer _ = c.agentdb_memories_free(h);
         return Records.copy(allocator, h);
+    }
+
+    /// `recall` with a knowledge graph: the same hits, and the facts of `g` about the entities
+    /// `opts.query_text` (required) names, valid at the recall's time (`opts.now_us`, else now),
+    /// at most `facts_limit` (null: the engine's default), each with its source memory ids,
+    /// validity and confidence. Free both with `GraphRecall.deinit`.
+    pub fn recallWithGraph(self: Memory, allocator: Allocator, g: graph.Graph, query: ?[]const f32, opts: RecallOptions, facts_limit: ?usize) AllocError!GraphRecall {
+        try agentdb.checkK(opts.k);
+        if (query) |q| try agentdb.checkDim(q.len);
+        if (facts_limit) |l| if (l == 0) return error.InvalidArgument;
+        const f = opts.filter.toC();
+        const o = try opts.toC();
+        var h: ?*c.agentdb_memories = null;
+        var fh: ?*c.agentdb_graph_facts = null;
+        try check(c.agentdb_memory_recall_with_graph(
+            self.handle,
+            g.handle,
+            if (query) |q| q.ptr else null,
+            if (query) |q| q.len else 0,
+            opts.k,
+            &f,
+            &o,
+            facts_limit orelse 0,
+            &h,
+            &fh,
+        ));
+        var facts = graph.Facts.take(allocator, fh) catch |e| {
+            _ = c.agentdb_memories_free(h);
+            return e;
+        };
+        errdefer facts.deinit();
+        defer _ = c.agentdb_memories_free(h);
+        return .{ .hits = try Records.copy(allocator, h), .facts = facts };
     }
 
     /// The memories with these ids (in that order; missing ones left out), with vectors.

@@ -82,3 +82,13 @@ pub fn importLanceTable(allocator: Allocator, db: agentdb.Database, uri: [:0]con
     );
     return take(allocator, status, r);
 }
+
+/// Creates collection `name` (null: the same name) from collection `collection` of the Chroma
+/// `PersistentClient` directory `path`, read by the engine from Chroma's own files (see
+/// `agentdb_db_import_chroma`); returns the report JSON. All or nothing: `error.CollectionNotFound`
+/// for no such Chroma collection, `error.InvalidArgument` for a directory that is not Chroma's,
+/// `error.Storage` for a damaged file.
+pub fn importChroma(allocator: Allocator, db: agentdb.Database, path: [:0]const u8, collection: [:0]const u8, name: ?[:0]const u8) AllocError![]u8 {
+    var r: ?*c.agentdb_report = null;
+    return take(allocator, c.agentdb_db_import_chroma(db.handle, path.ptr, collection.ptr, optPtr(name), null, null, &r), r);
+}

@@ -313,3 +313,36 @@ test "threads share handles" {
     for (ok) |o| try testing.expect(o);
     try testing.expectEqual(@as(u64, 4 + 4 * 8), try col.count(null));
 }
+
+test "staged writes: a read-only handle stages, the writer commits once" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var col = try fixture(db);
+    defer col.deinit();
+    try db.flush();
+    var ro = try agentdb.Database.openWith(tmp.path, .{ .read_only = true });
+    defer ro.deinit();
+    var rc = try ro.openCollection("docs");
+    defer rc.deinit();
+
+    const part = try rc.stage(gpa, .{ .ids = &.{ "e", "f" }, .vectors = &.{ 5, 5, 5, 6, 6, 6 }, .dim = 3, .metadata_json = "[{\"lang\": \"de\"}, null]" });
+    defer gpa.free(part);
+    try testing.expectEqual(@as(u64, 4), try col.count(null));
+    try testing.expectError(error.ReadOnly, rc.commitStaged(gpa, &.{part}));
+    try testing.expectEqual(@as(u64, 2), try col.commitStaged(gpa, &.{part}));
+    try testing.expectEqual(@as(u64, 6), try col.count(null));
+    try testing.expectEqual(@as(u64, 1), try col.count(.{ .sql = "lang = 'de'" }));
+    {
+        var r = try col.search(gpa, &.{ 6, 6, 6 }, .{ .k = 1 });
+        defer r.deinit();
+        try expectHit(r.hits()[0], "f", 0);
+    }
+    // The same part again: its ids exist now; nothing is committed.
+    try testing.expectError(error.DuplicateId, col.commitStaged(gpa, &.{part}));
+    try testing.expectError(error.InvalidArgument, col.commitStaged(gpa, &.{"{}"}));
+    try testing.expectEqual(@as(u64, 0), try col.commitStaged(gpa, &.{}));
+    try testing.expectError(error.InvalidMetadata, rc.stage(gpa, .{ .ids = &.{"g"}, .vectors = &.{ 1, 1, 1 }, .dim = 3, .metadata_json = "[{\"brand_new\": 1}]" }));
+    try testing.expectEqual(@as(u64, 6), try col.count(null));
+}

@@ -79,6 +79,17 @@ test "index kinds: hnsw int8 and ivf_pq, options, describe, drop" {
         try testing.expectEqual(@as(f32, 0), r.hits()[0].distance);
     }
 
+    // HNSW on RaBitQ codes: the same, candidates re-ranked exactly.
+    try col.createIndexWith(.{ .hnsw = .{ .quantization = .rabitq } });
+    try testing.expectEqualDeep(agentdb.IndexInfo{ .hnsw = .{ .m = 16, .ef_construction = 200, .quantization = .rabitq } }, (try col.indexConfig()).?);
+    try testing.expect(try recall(col, &data, .{ .k = 10, .ef = 128 }) >= 0.8);
+    {
+        var r = try col.search(gpa, data.row(7), .{ .k = 1 });
+        defer r.deinit();
+        try testing.expectEqualStrings("v7", r.hits()[0].id);
+        try testing.expectEqual(@as(f32, 0), r.hits()[0].distance);
+    }
+
     // IVF_PQ: a parameter of another kind, or a bad one, is refused; every partition probed and
     // a wide re-rank give the exact neighbours.
     try testing.expectError(error.InvalidArgument, col.createIndexWith(.{ .ivf_pq = .{ .sub_vectors = 5 } }));

@@ -286,3 +286,45 @@ test "memory: text and hybrid recall on Chinese texts, tokenizer kept across reo
     defer hits.deinit();
     try testing.expectEqualStrings("d0", hits.items[0].id);
 }
+
+test "memory: recall with a graph adds the facts of the entities the query names" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var m = try fixture(db);
+    defer m.deinit();
+    var g = try agentdb.graph.Graph.open(db, "people", null);
+    defer g.deinit();
+    const id = try g.addEntity(gpa, .{ .id = "alice", .name = "Alice", .aliases = &.{"Ali"} });
+    gpa.free(id);
+    try g.declarePredicate("drinks", true);
+    const f1 = try g.addFact(gpa, .{ .subject = "alice", .predicate = "drinks", .object = .{ .literal = "tea" }, .valid_from_us = 100, .sources = &.{"a"}, .confidence = 0.5 });
+    gpa.free(f1);
+    const f2 = try g.addFact(gpa, .{ .subject = "alice", .predicate = "drinks", .object = .{ .literal = "coffee" }, .valid_from_us = 200, .sources = &.{"b"} });
+    gpa.free(f2);
+    const opts = agentdb.memory.RecallOptions{ .k = 3, .query_text = "what does ali drink", .now_us = 150, .touch = false };
+    var got = try m.recallWithGraph(gpa, g, &.{ 1, 0 }, opts, null);
+    defer got.deinit();
+    var plain = try m.recall(gpa, &.{ 1, 0 }, opts);
+    defer plain.deinit();
+    try testing.expectEqual(plain.items.len, got.hits.items.len);
+    for (plain.items, got.hits.items) |p, h| try testing.expectEqualStrings(p.id, h.id);
+    try testing.expectEqual(@as(usize, 1), got.facts.items.len);
+    const f = got.facts.items[0];
+    try testing.expectEqualStrings("tea", f.object);
+    try testing.expectEqual(@as(i64, 100), f.valid_from_us);
+    try testing.expectEqual(@as(?i64, 200), f.valid_to_us);
+    try testing.expectEqual(@as(f64, 0.5), f.confidence);
+    try testing.expectEqualStrings("a", f.sources[0]);
+    var later = opts;
+    later.now_us = 250;
+    var now = try m.recallWithGraph(gpa, g, &.{ 1, 0 }, later, 5);
+    defer now.deinit();
+    try testing.expectEqual(@as(usize, 1), now.facts.items.len);
+    try testing.expectEqualStrings("coffee", now.facts.items[0].object);
+    var no_text = opts;
+    no_text.query_text = null;
+    try testing.expectError(error.InvalidArgument, m.recallWithGraph(gpa, g, &.{ 1, 0 }, no_text, null));
+    try testing.expectError(error.InvalidArgument, m.recallWithGraph(gpa, g, &.{ 1, 0 }, opts, 0));
+}

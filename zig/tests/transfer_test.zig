@@ -117,3 +117,30 @@ fn stateRoundTrip(name: []const u8) !void {
     try testing.expectEqualStrings(payload, cp.items[0].data);
     try testing.expectEqualStrings("msgpack", cp.items[0].type_tag);
 }
+
+test "transfer: a Chroma directory becomes a collection, read without Python" {
+    // tests/fixtures/chroma (made by tests/fixtures/make_chroma_fixture.py), from zig/ where
+    // `zig build test` runs: 149 records, r0..r99's vectors in Chroma's HNSW segment files,
+    // r100..r149's only in its log, r3 deleted, r4 updated.
+    const fixture = "../tests/fixtures/chroma";
+    try std.fs.cwd().access(fixture ++ "/chroma.sqlite3", .{});
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    const r = try transfer.importChroma(gpa, db, fixture, "fixture", null);
+    defer gpa.free(r);
+    try testing.expect(std.mem.indexOf(u8, r, "\"records\":149") != null);
+    try testing.expectError(error.CollectionExists, transfer.importChroma(gpa, db, fixture, "fixture", null));
+    try testing.expectError(error.CollectionNotFound, transfer.importChroma(gpa, db, fixture, "nope", "x"));
+    try testing.expectError(error.InvalidArgument, transfer.importChroma(gpa, db, tmp.path, "fixture", "y"));
+    var coll = try db.openCollection("fixture");
+    defer coll.deinit();
+    var got = try coll.get(gpa, .{ .ids = &.{ "r4", "r3", "r120" } });
+    defer got.deinit();
+    try testing.expectEqual(@as(usize, 2), got.len());
+    try testing.expectEqualSlices(f32, &.{ 4, 4, 4 }, got.vector(0));
+    try testing.expectEqualSlices(f32, &.{ 120, 60, -120 }, got.vector(1));
+    try testing.expectEqualStrings("doc 120", got.documents[1].?);
+    try testing.expectEqualStrings("{\"even\":true,\"i\":4,\"tag\":\"u\"}", got.metadata_json[0]);
+}

@@ -8,12 +8,12 @@ use agentdb_engine::{Collection, Database, Records, Vectors};
 
 use crate::args::{
     batch, batch_vectors, filter_arg, id_array, metadata_arg, opt_ids, opt_str_arg, opt_str_array, out_arg, page_arg,
-    str_arg, write_text,
+    str_arg, str_array, write_text,
 };
 use crate::database::{agentdb_metric, metric_from_c, metric_to_c};
 use crate::handle::{self, agentdb_collection, agentdb_db, agentdb_records, agentdb_strings};
 use crate::records::RecordsObj;
-use crate::status::{agentdb_status, guard, Res};
+use crate::status::{agentdb_status, guard, Fail, Res};
 use crate::strings::StringsObj;
 use crate::text::Text;
 
@@ -228,7 +228,32 @@ unsafe fn write(
     documents: *const *const c_char,
     metadata_json: *const c_char,
 ) -> agentdb_status {
-    guard(|| {
+    // SAFETY: same contract as this function.
+    guard(|| unsafe {
+        with_records(collection, ids, n, vectors, dim, documents, metadata_json, |c, records| match mode {
+            Mode::Add => c.add(records),
+            Mode::Upsert => c.upsert(records),
+        })
+    })
+}
+
+/// Reads the arguments of a write (as documented at `agentdb_collection_add`) into the engine's
+/// records and runs `f` on them.
+///
+/// # Safety
+/// As for `agentdb_collection_add`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn with_records<T>(
+    collection: *const agentdb_collection,
+    ids: *const *const c_char,
+    n: usize,
+    vectors: *const f32,
+    dim: usize,
+    documents: *const *const c_char,
+    metadata_json: *const c_char,
+    f: impl FnOnce(&Collection, &Records<'_>) -> agentdb_engine::Result<T>,
+) -> Res<T> {
+    {
         // The count first, against the arrays given: nothing is read or allocated before.
         batch(n, "records", &[("ids", ids.is_null()), ("vectors", vectors.is_null())])?;
         let c = handle::get(collection, "collection")?;
@@ -249,9 +274,73 @@ unsafe fn write(
             documents: documents.as_deref(),
             metadata: metadata.as_deref(),
         };
-        match mode {
-            Mode::Add => c.collection.add(&records)?,
-            Mode::Upsert => c.collection.upsert(&records)?,
+        Ok(f(&c.collection, &records)?)
+    }
+}
+
+/// Writes `n` records as Lance data files of the collection **without committing them**, and
+/// writes what `agentdb_collection_commit_staged` needs to commit them (the "part", a
+/// NUL-terminated UTF-8 text) as the one string of a new `agentdb_strings` to `*out_part` (read it
+/// with `agentdb_strings_get`, free it with `agentdb_strings_free`; NULL on failure). The part
+/// may be sent to another process: any number of processes stage parts, on databases opened
+/// read-only, and the writer commits them all at once. Nothing is visible before the commit.
+/// Arguments and checks as for `agentdb_collection_add`, except that an id already in the
+/// collection is found only by the commit, and a metadata key that is not yet a column fails with
+/// `AGENTDB_INVALID_METADATA`.
+///
+/// # Safety
+/// As for `agentdb_collection_add`; `out_part` is NULL or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn agentdb_collection_stage(
+    collection: *const agentdb_collection,
+    ids: *const *const c_char,
+    n: usize,
+    vectors: *const f32,
+    dim: usize,
+    documents: *const *const c_char,
+    metadata_json: *const c_char,
+    out_part: *mut *mut agentdb_strings,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: `out_part` is NULL or writable (contract of this function).
+        let out = unsafe { out_arg(out_part, "out_part") }?;
+        *out = std::ptr::null_mut();
+        // SAFETY: contract of agentdb_collection_add, which this function shares.
+        let bytes = unsafe { with_records(collection, ids, n, vectors, dim, documents, metadata_json, |c, r| c.stage(r)) }?;
+        // The engine's part is JSON text: valid UTF-8 without NUL bytes.
+        let text = String::from_utf8(bytes).map_err(|_| Fail::new(agentdb_status::AGENTDB_INTERNAL, "a staged part is not UTF-8"))?;
+        *out = handle::new_handle(StringsObj { items: vec![Text::new(&text)] });
+        Ok(())
+    })
+}
+
+/// Commits `n_parts` parts from `agentdb_collection_stage` (staged in any processes) as one Lance
+/// commit: readers see all their records or none. Writes how many records were added to
+/// `*out_added` (if not NULL). Fails with `AGENTDB_DUPLICATE_ID` if an id repeats across the parts
+/// or already exists, `AGENTDB_INVALID_ARGUMENT` on a text that is not a staged part of this
+/// collection, `AGENTDB_READ_ONLY` on a read-only database; then nothing is committed.
+///
+/// # Safety
+/// `parts` is NULL (only with `n_parts` 0) or points to `n_parts` NUL-terminated strings;
+/// `out_added` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_collection_commit_staged(
+    collection: *const agentdb_collection,
+    parts: *const *const c_char,
+    n_parts: usize,
+    out_added: *mut u64,
+) -> agentdb_status {
+    guard(|| {
+        batch(n_parts, "parts", &[("parts", parts.is_null())])?;
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: `parts` is NULL or n_parts strings (contract of this function).
+        let parts = unsafe { str_array(parts, n_parts, "parts") }?;
+        let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+        let added = c.collection.commit_staged(&refs)?;
+        if !out_added.is_null() {
+            // SAFETY: `out_added` is writable (contract of this function).
+            unsafe { *out_added = added };
         }
         Ok(())
     })

@@ -126,7 +126,8 @@ pub struct agentdb_index_options {
     /// HNSW: candidate list size while building, 1 to 10000 (0: the engine's default).
     pub ef_construction: usize,
     /// HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
-    /// and the candidates re-ranked with the float vectors.
+    /// and the candidates re-ranked with the float vectors; or "rabitq": built on the float
+    /// vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors.
     pub quantization: *const c_char,
     /// IVF_PQ: partitions (0: about the square root of the number of records).
     pub partitions: usize,
@@ -216,6 +217,7 @@ fn c_name(name: &str) -> *const c_char {
         "ivf_pq" => c"ivf_pq",
         "none" => c"none",
         "int8" => c"int8",
+        "rabitq" => c"rabitq",
         _ => c"",
     };
     s.as_ptr()

@@ -21,7 +21,7 @@ pub(crate) struct GraphObj {
     pub graph: agentdb_engine::Graph,
 }
 
-fn get_graph(g: *const agentdb_graph) -> Res<std::sync::Arc<GraphObj>> {
+pub(crate) fn get_graph(g: *const agentdb_graph) -> Res<std::sync::Arc<GraphObj>> {
     handle::get(g, "graph")
 }
 

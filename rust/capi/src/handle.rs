@@ -29,6 +29,7 @@ use crate::state_entries::EntriesObj;
 use crate::state_versions::VersionsObj;
 use crate::strings::StringsObj;
 use crate::report::ReportObj;
+use crate::cancel::CancelObj;
 use crate::args::out_arg;
 use crate::status::{agentdb_status, guard, Fail, Res};
 
@@ -167,6 +168,13 @@ pub struct agentdb_graph_neighbors {
     _opaque: [u8; 0],
 }
 
+/// A token that cancels long calls on the threads it is attached to (from
+/// `agentdb_cancel_token_new`, freed by `agentdb_cancel_token_free`).
+#[allow(non_camel_case_types)]
+pub struct agentdb_cancel_token {
+    _opaque: [u8; 0],
+}
+
 pub(crate) enum Object {
     Memory(Arc<MemoryObj>),
     Memories(Arc<MemoriesObj>),
@@ -189,6 +197,7 @@ pub(crate) enum Object {
     GraphEntities(Arc<EntitiesObj>),
     GraphNeighbors(Arc<NeighborsObj>),
     ScoredHits(Arc<ScoredHitsObj>),
+    Cancel(Arc<CancelObj>),
 }
 
 /// Ties each opaque C type to the object it stands for.
@@ -239,6 +248,7 @@ handle!(agentdb_graph_facts, FactsObj, GraphFacts, "agentdb_graph_facts");
 handle!(agentdb_graph_entities, EntitiesObj, GraphEntities, "agentdb_graph_entities");
 handle!(agentdb_graph_neighbors, NeighborsObj, GraphNeighbors, "agentdb_graph_neighbors");
 handle!(agentdb_scored_hits, ScoredHitsObj, ScoredHits, "agentdb_scored_hits");
+handle!(agentdb_cancel_token, CancelObj, Cancel, "agentdb_cancel_token");
 
 static REGISTRY: LazyLock<Mutex<HashMap<usize, Object>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Handle numbers are never reused (a 64-bit counter does not wrap in practice). They are

@@ -13,7 +13,7 @@ use crate::args::{
     str_arg, str_array, AGENTDB_MAX_ID_LEN,
 };
 use crate::database::{agentdb_metric, metric_from_c};
-use crate::handle::{self, agentdb_db, agentdb_memories, agentdb_memory, agentdb_strings};
+use crate::handle::{self, agentdb_db, agentdb_graph, agentdb_graph_facts, agentdb_memories, agentdb_memory, agentdb_strings};
 use crate::memories::{MemoriesObj, MemoryItem};
 use crate::memory_options::{
     agentdb_consolidate_options, agentdb_consolidation_report, agentdb_memory_filter, agentdb_memory_kind, agentdb_recall_options,
@@ -286,6 +286,56 @@ pub unsafe extern "C" fn agentdb_memory_recall(
         let opts = unsafe { recall_from_c(options, k, filter) }?;
         let hits = m.memory.recall(q, &opts)?;
         *out = handle::new_handle(MemoriesObj { items: hits.into_iter().map(MemoryItem::hit).collect() });
+        Ok(())
+    })
+}
+
+/// `agentdb_memory_recall` with a knowledge graph: the same hits to `*out_memories`, and to
+/// `*out_facts` the facts of `graph` about the entities the query text
+/// (`options->query_text`, required) names, valid at the recall's time (`options->now_us` when
+/// `has_now`, else now), at most `facts_limit` (0: the engine's default), each with its provenance
+/// (source memory ids, validity, confidence; read with `agentdb_graph_facts_*`, free with
+/// `agentdb_graph_facts_free`). Both outputs are NULL on failure; a failure touches nothing.
+///
+/// # Safety
+/// As `agentdb_memory_recall`; `graph` a live graph handle; `out_facts` writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn agentdb_memory_recall_with_graph(
+    memory: *const agentdb_memory,
+    graph: *const agentdb_graph,
+    query: *const f32,
+    dim: usize,
+    k: usize,
+    filter: *const agentdb_memory_filter,
+    options: *const agentdb_recall_options,
+    facts_limit: usize,
+    out_memories: *mut *mut agentdb_memories,
+    out_facts: *mut *mut agentdb_graph_facts,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: contract of this function.
+        let out = unsafe { out_arg(out_memories, "out_memories") }?;
+        *out = std::ptr::null_mut();
+        // SAFETY: contract of this function.
+        let out_f = unsafe { out_arg(out_facts, "out_facts") }?;
+        *out_f = std::ptr::null_mut();
+        k_arg(k, "k")?;
+        let m = get_memory(memory)?;
+        let g = crate::graph::get_graph(graph)?;
+        let q = if query.is_null() {
+            None
+        } else {
+            // SAFETY: contract of this function.
+            Some(unsafe { floats_arg(query, 1, dim, "query") }?)
+        };
+        // SAFETY: contract of this function.
+        let filter = unsafe { filter_from_c(filter) }?;
+        // SAFETY: contract of this function.
+        let opts = unsafe { recall_from_c(options, k, filter) }?;
+        let got = m.memory.recall_with_graph(q, &opts, &g.graph, (facts_limit > 0).then_some(facts_limit))?;
+        *out = handle::new_handle(MemoriesObj { items: got.hits.into_iter().map(MemoryItem::hit).collect() });
+        *out_f = handle::new_handle(crate::graph_facts::FactsObj::new(got.facts));
         Ok(())
     })
 }

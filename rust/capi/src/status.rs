@@ -61,6 +61,9 @@ pub enum agentdb_status {
     AGENTDB_DATABASE_LOCKED = 17,
     /// A write on a database opened read-only.
     AGENTDB_READ_ONLY = 18,
+    /// The call was cancelled through the `agentdb_cancel_token` attached to its thread and
+    /// stopped at a safe point, undoing what it had started (no half backup, import or index).
+    AGENTDB_CANCELLED = 19,
 }
 
 use agentdb_status::*;
@@ -68,7 +71,7 @@ use agentdb_status::*;
 impl agentdb_status {
     /// Every status, in code order (the code of `ALL[i]` is `i`).
     #[cfg(test)]
-    pub(crate) const ALL: [agentdb_status; 19] = [
+    pub(crate) const ALL: [agentdb_status; 20] = [
         AGENTDB_OK,
         AGENTDB_INVALID_ARGUMENT,
         AGENTDB_INVALID_NAME,
@@ -88,6 +91,7 @@ impl agentdb_status {
         AGENTDB_PANIC,
         AGENTDB_DATABASE_LOCKED,
         AGENTDB_READ_ONLY,
+        AGENTDB_CANCELLED,
     ];
 }
 
@@ -108,6 +112,7 @@ fn status_of(kind: ErrorKind) -> agentdb_status {
         ErrorKind::Internal => AGENTDB_INTERNAL,
         ErrorKind::DatabaseLocked => AGENTDB_DATABASE_LOCKED,
         ErrorKind::ReadOnly => AGENTDB_READ_ONLY,
+        ErrorKind::Cancelled => AGENTDB_CANCELLED,
     }
 }
 
@@ -223,7 +228,7 @@ pub extern "C" fn agentdb_status_name(status: i32) -> *const c_char {
 }
 
 /// The name of each status, indexed by its code.
-const STATUS_NAMES: [&std::ffi::CStr; 19] = [
+const STATUS_NAMES: [&std::ffi::CStr; 20] = [
     c"AGENTDB_OK",
     c"AGENTDB_INVALID_ARGUMENT",
     c"AGENTDB_INVALID_NAME",
@@ -243,6 +248,7 @@ const STATUS_NAMES: [&std::ffi::CStr; 19] = [
     c"AGENTDB_PANIC",
     c"AGENTDB_DATABASE_LOCKED",
     c"AGENTDB_READ_ONLY",
+    c"AGENTDB_CANCELLED",
 ];
 
 #[cfg(test)]

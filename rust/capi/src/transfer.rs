@@ -174,3 +174,41 @@ pub unsafe extern "C" fn agentdb_db_import_lance_table(
     // SAFETY: contract of this function (`out_report`).
     unsafe { new_report(out_report, make) }
 }
+
+/// Creates collection `name` (NULL: the same name) from collection `collection` of the Chroma
+/// `PersistentClient` directory `path`, read by the engine from Chroma's own files (its SQLite
+/// database and HNSW segment; the directory is not changed, chromadb is not needed), and writes a
+/// report `{"kind", "name", "records"}` to `*out_report`: ids, vectors (as Chroma's `get`
+/// returns them), documents, metadata and creation times, with the metric of its space (`l2`,
+/// `cosine`, `ip` → dot). All or nothing. `AGENTDB_COLLECTION_NOT_FOUND`: no such Chroma
+/// collection; `AGENTDB_INVALID_ARGUMENT`: not a Chroma directory, a newer Chroma format, an
+/// empty collection; `AGENTDB_STORAGE`: a damaged file.
+///
+/// # Safety
+/// `path` and `collection` are NUL-terminated; `name` is NULL or NUL-terminated; `out_report` is
+/// NULL or writable; `progress`, if not NULL, is a function of that type.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_db_import_chroma(
+    db: *const agentdb_db,
+    path: *const c_char,
+    collection: *const c_char,
+    name: *const c_char,
+    progress: agentdb_progress_fn,
+    user: *mut c_void,
+    out_report: *mut *mut agentdb_report,
+) -> agentdb_status {
+    let make = || {
+        let db = handle::get(db, "db")?;
+        // SAFETY: contract of this function.
+        let path = unsafe { str_arg(path, "path") }?;
+        // SAFETY: contract of this function.
+        let collection = unsafe { str_arg(collection, "collection") }?;
+        // SAFETY: contract of this function.
+        let name = unsafe { opt_str_arg(name, "name") }?;
+        let mut report = reporter(progress, user);
+        let r = db.db.import_chroma(Path::new(path), collection, name, &mut report)?;
+        Ok(r.to_json().to_string())
+    };
+    // SAFETY: contract of this function (`out_report`).
+    unsafe { new_report(out_report, make) }
+}

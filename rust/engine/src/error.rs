@@ -33,11 +33,14 @@ pub enum ErrorKind {
     DatabaseLocked = 13,
     /// A write on a database opened read-only.
     ReadOnly = 14,
+    /// The call was cancelled through its [`CancelToken`](crate::CancelToken) and stopped at a
+    /// safe point, undoing what it had started (see `util::cancel`).
+    Cancelled = 15,
 }
 
 impl ErrorKind {
     /// Every kind, in the order of their numeric codes.
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::InvalidArgument,
         ErrorKind::InvalidName,
         ErrorKind::CollectionNotFound,
@@ -52,6 +55,7 @@ impl ErrorKind {
         ErrorKind::Internal,
         ErrorKind::DatabaseLocked,
         ErrorKind::ReadOnly,
+        ErrorKind::Cancelled,
     ];
 
     /// The kind as an identifier (`invalid_argument`, `dimension_mismatch`, …): metric labels,
@@ -72,6 +76,7 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
             ErrorKind::DatabaseLocked => "database_locked",
             ErrorKind::ReadOnly => "read_only",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 
@@ -92,6 +97,7 @@ impl ErrorKind {
             ErrorKind::Internal => "internal error",
             ErrorKind::DatabaseLocked => "database locked",
             ErrorKind::ReadOnly => "read-only",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }

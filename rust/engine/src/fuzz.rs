@@ -110,6 +110,9 @@ mod tests {
             let mut hns = b"AGDBHNS2".to_vec();
             hns.extend((0..n).map(|_| next() as u8));
             inputs.push(hns);
+            let mut hns = b"AGDBHNS3".to_vec();
+            hns.extend((0..n).map(|_| next() as u8));
+            inputs.push(hns);
         }
         for bytes in &inputs {
             wal_decode(bytes);

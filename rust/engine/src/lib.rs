@@ -43,6 +43,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use types::filter::{Filter, MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_SQL_LEN, MAX_FILTER_STRING_LEN};
 pub use index::params::{HnswParams, IndexKind, IndexOptions, IndexParams, IvfPqParams, Quantization};
 pub use index::mirror::{SearchOptions, DEFAULT_K as DEFAULT_SEARCH_K};
+pub use index::hnsw::{reset_search_counters, search_counters, SearchCounters};
 pub use collection::payload::DEFAULT_PAYLOAD_CACHE_BYTES;
 pub use memory::{
     similarity as memory_similarity, ConsolidateOptions, DEFAULT_IMPORTANCE as MEMORY_DEFAULT_IMPORTANCE, DEFAULT_RECALL_K, default_recall_candidates, ConsolidationReport, Memory, MemoryFilter, MemoryHit, MemoryKind,
@@ -51,7 +52,7 @@ pub use memory::{
 };
 pub use types::records::{Include, GetResult, Records, SearchResult, Vectors, MAX_ID_LEN};
 pub use collection::text_index::TextSearchResult;
-pub use collection::fusion::{default_candidates as default_hybrid_candidates, fuse, FusionMethod, FusionOptions, Fused, DEFAULT_RRF_K};
+pub use types::fusion::{default_candidates as default_hybrid_candidates, fuse, FusionMethod, FusionOptions, Fused, DEFAULT_RRF_K};
 pub use collection::hybrid::{HybridOptions, HybridSearchResult};
 pub use types::schema::{validate_collection_name, Metric, MAX_DIM, MAX_NAME_LEN};
 pub use storage::wal::SyncMode;
@@ -73,6 +74,7 @@ pub use memory::{MemoryHealth, MemoryStats};
 pub use memory::{Fusion, SearchMode};
 pub use types::text::{TextTokenizer, DEFAULT_NGRAM, MAX_NGRAM};
 pub use util::metrics::LastError;
+pub use util::cancel::{self, CancelToken};
 
 /// Re-exported so the bindings use exactly the engine's Arrow (one version, one feature set).
 pub use arrow;
@@ -89,6 +91,7 @@ pub use graph::{
     DEFAULT_ENTITY_K as GRAPH_DEFAULT_ENTITY_K, DEFAULT_FACTS_LIMIT as GRAPH_DEFAULT_FACTS_LIMIT, MAX_GRAPH_NAME_LEN, MAX_GRAPH_TEXT_LEN,
     MAX_HOPS as GRAPH_MAX_HOPS,
 };
+pub use memory::GraphRecall;
 // Databases on object stores (s3://): see `storage/remote.rs`.
 pub use db::{ObjectStoreOptions, DEFAULT_READ_CONSISTENCY};
 pub use storage::lease::{DEFAULT_LEASE_TTL, MIN_LEASE_TTL};

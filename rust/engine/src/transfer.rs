@@ -8,7 +8,7 @@
 //! ```text
 //! {"format":"agentdb-export","format_version":1,"kind":"collection","name":"docs","dim":3,"metric":"l2",
 //!  "records":2,"index":{"kind":"hnsw","m":16,"ef_construction":200,"quantization":"none"},
-//!  "agentdb_version":"0.1.0","exported_at_us":1733500000000000}
+//!  "text_tokenizer":"simple","agentdb_version":"0.1.0","exported_at_us":1733500000000000}
 //! {"id":"a","vector":[1.0,0.0,0.0],"document":"first","metadata":{"lang":"en"},"created_at_us":1733400000000000}
 //! ```
 //!
@@ -18,7 +18,9 @@
 //! metadata as the engine's JSON (datetimes `{"$datetime": "…"}`). A memory or RAG store is its
 //! hidden collection's rows: memories keep their agent, session, kind, importance and access
 //! statistics, chunks their document ids and positions. Creation times are kept; update times
-//! become the import's.
+//! become the import's. `text_tokenizer` is the store's full-text tokenizer (a memory store's
+//! BM25 index, a collection's or RAG store's text search), set on the imported store; a file
+//! without it (written before it was carried) imports with the default.
 //!
 //! # The Parquet file
 //! An export path ending in `.parquet` is written as Parquet instead (see [`parquet_file`]): the
@@ -185,6 +187,7 @@ impl Database {
             "metric": c.metric().as_str(),
             "records": total,
             "index": index,
+            "text_tokenizer": c.text_tokenizer().name(),
             "agentdb_version": env!("CARGO_PKG_VERSION"),
             "exported_at_us": crate::util::time::now_micros(),
         });
@@ -251,6 +254,17 @@ impl Database {
             None | Some(serde_json::Value::Null) => None,
             Some(v) => Some(index_file::parse_params(path, &v.to_string())?),
         };
+        // The store's full-text tokenizer (files written before it was carried have none: the
+        // default). Checked before anything is created.
+        let tokenizer = match header.get("text_tokenizer") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(
+                v.as_str()
+                    .ok_or_else(|| bad_file(path, 1, "\"text_tokenizer\" is not a string"))?
+                    .parse::<crate::types::text::TextTokenizer>()
+                    .map_err(|e| bad_file(path, 1, e.message()))?,
+            ),
+        };
         let table = kind.table_name(&name);
         // Each kind's own name rules first (the hidden table's name alone is laxer).
         let c = match kind {
@@ -264,6 +278,11 @@ impl Database {
             StoreKind::State => return Err(Error::internal("an agent-state export reached the store import")),
         };
         let written = (|| -> Result<u64> {
+            // Set on the empty collection, before any record: a memory store opened afterwards
+            // indexes its texts with it, a collection or RAG store builds its text index with it.
+            if let Some(t) = tokenizer {
+                c.set_text_tokenizer(t)?;
+            }
             let mut done = 0u64;
             let mut batch = Batch::default();
             // The record's own kind of error (a wrong dimension, bad metadata), located.
@@ -271,6 +290,7 @@ impl Database {
             let mut full = |batch: &mut Batch, done: &mut u64| -> Result<()> {
                 if batch.ids.len() >= IMPORT_BATCH {
                     *done += batch.write(&c)?;
+                    crate::util::cancel::check()?;
                     progress(*done, total.max(*done));
                 }
                 Ok(())
@@ -299,6 +319,7 @@ impl Database {
                     })?;
                 }
             }
+            crate::util::cancel::check()?;
             done += batch.write(&c)?;
             progress(done, total.max(done));
             if let Some(p) = index {
@@ -440,6 +461,7 @@ impl Database {
                 let now = crate::util::time::now_micros();
                 c.add_with_created(&owned.as_records(), &vec![now; owned.ids.len()])?;
                 done += owned.ids.len() as u64;
+                crate::util::cancel::check()?;
                 progress(done, total.max(done));
             }
             Ok(done)
@@ -485,6 +507,7 @@ impl Database {
             for (i, op) in ops.iter().enumerate() {
                 writeln!(out, "{op}").map_err(|e| io_err(&tmp, e))?;
                 if (i + 1) % IMPORT_BATCH == 0 {
+                    crate::util::cancel::check()?;
                     progress(i as u64 + 1, total);
                 }
             }
@@ -527,6 +550,7 @@ impl Database {
                 batch.push((at, v));
                 if batch.len() >= STATE_IMPORT_BATCH {
                     done += import_state_batch(&state, path, &mut batch)?;
+                    crate::util::cancel::check()?;
                     progress(done, total.max(done));
                 }
                 Ok(())
@@ -590,6 +614,7 @@ fn write_jsonl(file: std::fs::File, tmp: &Path, header: &serde_json::Value, c: &
             });
             writeln!(out, "{line}").map_err(|e| io_err(tmp, e))?;
         }
+        crate::util::cancel::check()?;
         done += part.ids.len() as u64;
         progress(done, total.max(done));
         Ok(())
@@ -683,6 +708,7 @@ impl Batch {
     }
 }
 
+mod chroma;
 mod parquet_file;
 mod state_parquet;
 pub use parquet_file::is_parquet_path;

@@ -196,7 +196,7 @@ fn int8_hnsw_recall_persistence_and_old_format_files() {
     }
     let file = dir.path().join("_agentdb").join("q.hnsw");
     let saved = std::fs::read(&file).unwrap();
-    assert_eq!(&saved[..8], b"AGDBHNS2");
+    assert_eq!(&saved[..8], b"AGDBHNS3");
     {
         // Reopened from the file: identical answers, the file is not rewritten.
         let db = Database::open(dir.path()).unwrap();
@@ -221,7 +221,7 @@ fn int8_hnsw_recall_persistence_and_old_format_files() {
         let c = db.get_collection("q").unwrap();
         let (r, _) = recall_with(&c, &queries, dim, k, &approx);
         assert!(r >= 0.9, "rebuilt int8 recall {r}");
-        assert_eq!(&std::fs::read(&file).unwrap()[..8], b"AGDBHNS2");
+        assert_eq!(&std::fs::read(&file).unwrap()[..8], b"AGDBHNS3");
         db.close();
     }
     // A parameters file from before index kinds existed still means HNSW (f32).

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["error"],                    // the one error type
     &["util"],                     // clock, atomic writes, byte readers, checksums, cores
     &["kernels"],                  // SIMD distance kernels
-    &["types"],                    // values, schemas, records, filters, Arrow input
+    &["types"],                    // values, schemas, records, filters, Arrow input, the fusion of rankings
     &["index"],                    // index kinds and parameters, HNSW, the vector mirror, index files
     &["storage"],                  // write-ahead log, locks, runtime, Lance upkeep, the store context
     &["collection"],               // one collection: writes, reads, search, indexes, text index

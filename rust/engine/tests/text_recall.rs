@@ -414,3 +414,72 @@ fn bm25_statistics_count_the_memories_passing_the_filter() {
     assert!(close(ann[1].text_score.unwrap(), bm25(1.0, 3.0, 2.5, 2.0, 2.0)));
     assert!(ann[0].text_score.unwrap() < whole[0].text_score.unwrap());
 }
+
+/// Recall with a graph: the hits are those of plain recall, and the facts those the graph holds
+/// about the entities the query names, as of the recall's time, with their source memories.
+#[test]
+fn recall_with_a_graph_adds_the_facts_of_mentioned_entities() {
+    use agentdb_engine::{FactObject, NewEntity, NewFact};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let m = db.memory("m", Some(2), None).unwrap();
+    remember(
+        &m,
+        &[text_mem("ann", "m1", "Alice moved to Paris"), text_mem("ann", "m2", "Alice moved again, to Berlin"), text_mem("ann", "m3", "tea")],
+        &[1.0, 0.0, 0.9, 0.1, 0.0, 1.0],
+    );
+    let g = db.graph("people", None).unwrap();
+    let e = |id: &str, name: &str, aliases: &[&str]| NewEntity {
+        id: Some(id.into()),
+        name: name.into(),
+        aliases: aliases.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    g.add_entities(&[e("alice", "Alice", &["Ali"]), e("paris", "Paris", &[]), e("berlin", "Berlin", &[])]).unwrap();
+    g.declare_predicate("lives_in", true).unwrap();
+    let lives = |city: &str, from: i64, src: &str| NewFact {
+        subject: "alice".into(),
+        predicate: "lives_in".into(),
+        object: FactObject::Entity(city.into()),
+        valid_from: Some(from),
+        valid_to: None,
+        sources: vec![src.into()],
+        confidence: Some(0.8),
+    };
+    g.add_facts(&[lives("paris", 100, "m1")]).unwrap();
+    g.add_facts(&[lives("berlin", 200, "m2")]).unwrap();
+    let q = [1.0f32, 0.0];
+    let mut o = text_opts("where does ali live", 3);
+    o.now = Some(150);
+    let got = m.recall_with_graph(Some(&q), &o, &g, None).unwrap();
+    assert_eq!(got.hits, m.recall(Some(&q), &o).unwrap());
+    assert_eq!(got.facts.len(), 1);
+    let f = &got.facts[0];
+    assert_eq!((f.object.clone(), f.valid_from, f.valid_to, f.confidence), (FactObject::Entity("paris".into()), 100, Some(200), 0.8));
+    assert_eq!(f.sources, ["m1"]);
+    assert_eq!(got.facts_from("m1").count(), 1);
+    assert_eq!(got.facts_from("m2").count(), 0);
+    // Later, the single-valued predicate's newer fact is the one in force.
+    o.now = Some(250);
+    let got = m.recall_with_graph(Some(&q), &o, &g, None).unwrap();
+    assert_eq!(got.facts.iter().map(|f| (f.object.clone(), f.sources.clone())).collect::<Vec<_>>(), [(FactObject::Entity("berlin".into()), vec!["m2".to_string()])]);
+    // Before any fact, and a query naming nobody: hits without facts.
+    o.now = Some(50);
+    assert!(m.recall_with_graph(Some(&q), &o, &g, None).unwrap().facts.is_empty());
+    o.now = Some(250);
+    o.query_text = Some("tea".into());
+    let got = m.recall_with_graph(Some(&q), &o, &g, None).unwrap();
+    assert!(got.facts.is_empty() && !got.hits.is_empty());
+    // Two entities named, the limit honoured; entity names match by name or alias, any case.
+    o.query_text = Some("ALICE and paris".into());
+    assert_eq!(m.recall_with_graph(Some(&q), &o, &g, Some(1)).unwrap().facts.len(), 1);
+    // Bad calls fail before anything is touched.
+    let before = m.get(&["m1".to_string()]).unwrap()[0].access_count;
+    o.touch = true;
+    assert_eq!(kind_of(m.recall_with_graph(Some(&q), &o, &g, Some(0))), ErrorKind::InvalidArgument);
+    o.query_text = None;
+    assert_eq!(kind_of(m.recall_with_graph(Some(&q), &o, &g, None)), ErrorKind::InvalidArgument);
+    o.query_text = Some(" ".into());
+    assert_eq!(kind_of(m.recall_with_graph(Some(&q), &o, &g, None)), ErrorKind::InvalidArgument);
+    assert_eq!(m.get(&["m1".to_string()]).unwrap()[0].access_count, before);
+}

@@ -187,7 +187,7 @@ pub struct IndexOptionsArg {
     pub kind: Option<String>,
     pub m: Option<f64>,
     pub ef_construction: Option<f64>,
-    /// HNSW vector encoding (e.g. "none", "sq8").
+    /// HNSW vector encoding: "none", "int8" or "rabitq".
     pub quantization: Option<String>,
     pub partitions: Option<f64>,
     pub sub_vectors: Option<f64>,
@@ -283,6 +283,18 @@ impl Collection {
         metadata: Option<Unknown<'_>>,
         upsert: bool,
     ) -> Promise<()> {
+        self.write_with(ids, vectors, documents, metadata, move |c, records| if upsert { c.upsert(records) } else { c.add(records) })
+    }
+
+    /// Converts the arguments of a write and runs `f` on the engine's records off the JS thread.
+    fn write_with<T: napi::bindgen_prelude::ToNapiValue + napi::bindgen_prelude::TypeName + Send + 'static>(
+        &self,
+        ids: Vec<String>,
+        vectors: Either<Float32Array, Vec<Float32Array>>,
+        documents: Option<Vec<Option<String>>>,
+        metadata: Option<Unknown<'_>>,
+        f: impl FnOnce(&EngineCollection, &Records<'_>) -> agentdb_engine::Result<T> + Send + 'static,
+    ) -> Promise<T> {
         let c = self.inner.clone();
         let vectors = VectorsArg::new(vectors);
         task::with(metadata_arg(metadata), move |metadata| {
@@ -294,11 +306,7 @@ impl Collection {
                 ));
             }
             let records = Records { ids: &ids, vectors: v, documents: documents.as_deref(), metadata: metadata.as_deref() };
-            if upsert {
-                c.upsert(&records)
-            } else {
-                c.add(&records)
-            }
+            Ok(f(&c, &records)?)
         })
     }
 }
@@ -350,6 +358,35 @@ impl Collection {
         #[napi(ts_arg_type = "Array<Record<string, unknown> | null> | null")] metadata: Option<Unknown<'_>>,
     ) -> Promise<()> {
         self.write(ids, vectors, documents, metadata, true)
+    }
+
+    /// Writes records as Lance data files without committing them (the engine's
+    /// `Collection::stage`; a read-only database is enough) and resolves to the part, a string
+    /// for `commitStaged` in the writer, in this process or another. Nothing is visible before.
+    #[napi(strict, ts_return_type = "Promise<string>")]
+    pub fn stage(
+        &self,
+        ids: Vec<String>,
+        vectors: Either<Float32Array, Vec<Float32Array>>,
+        documents: Option<Vec<Option<String>>>,
+        #[napi(ts_arg_type = "Array<Record<string, unknown> | null> | null")] metadata: Option<Unknown<'_>>,
+    ) -> Promise<String> {
+        self.write_with(ids, vectors, documents, metadata, |c, records| {
+            let bytes = c.stage(records)?;
+            // The engine's part is JSON text.
+            String::from_utf8(bytes).map_err(|_| agentdb_engine::Error::new(agentdb_engine::ErrorKind::Internal, "a staged part is not UTF-8"))
+        })
+    }
+
+    /// Commits parts from `stage` as one Lance commit (all their records visible at once, or
+    /// none); resolves to how many records were added.
+    #[napi(strict, ts_return_type = "Promise<number>")]
+    pub fn commit_staged(&self, parts: Vec<String>) -> Promise<f64> {
+        let c = self.inner.clone();
+        task::with(Ok(parts), move |parts| {
+            let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+            Ok(c.commit_staged(&refs)? as f64)
+        })
     }
 
     /// Records by id and/or filter, `limit`/`offset` paging.

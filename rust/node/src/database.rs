@@ -204,6 +204,26 @@ impl Database {
         task::run(move || db.drop_memory(&name))
     }
 
+    /// Opens knowledge graph `name`, creating it when it does not exist; `dim` fixes the
+    /// dimension of its entities' embeddings when it is created (left out: no embeddings).
+    #[napi(strict, ts_return_type = "Promise<Graph>")]
+    pub fn graph(&self, name: String, dim: Option<f64>) -> Promise<crate::graph::Graph> {
+        let db = self.inner.clone();
+        task::with(opt_usize("dim", dim), move |dim| Ok(crate::graph::Graph::new(db.graph(&name, dim)?)))
+    }
+
+    #[napi(strict, ts_return_type = "Promise<string[]>")]
+    pub fn list_graphs(&self) -> Promise<Vec<String>> {
+        let db = self.inner.clone();
+        task::run(move || db.list_graphs())
+    }
+
+    #[napi(strict, ts_return_type = "Promise<void>")]
+    pub fn drop_graph(&self, name: String) -> Promise<()> {
+        let db = self.inner.clone();
+        task::run(move || db.drop_graph(&name))
+    }
+
     /// The agent state of this database (versioned key/values, checkpoints).
     #[napi(strict, ts_return_type = "Promise<State>")]
     pub fn state(&self) -> Promise<State> {

@@ -1,7 +1,7 @@
 //! `agentdb-embedded`'s native addon: the napi-rs binding of the AgentDB engine for Node.js.
 //!
 //! Files mirror the other bindings: `database.rs` (connect, collections, the parts of a
-//! database), `collection.rs`, `memory.rs`, `state.rs`, `rag.rs`, `ops.rs` (stats, health, metrics, text
+//! database), `collection.rs`, `memory.rs`, `graph.rs`, `state.rs`, `rag.rs`, `ops.rs` (stats, health, metrics, text
 //! tokenizers), `admin.rs` (backup, restore, verify), `transfer.rs` (export, import), `errors.rs` (engine kinds →
 //! the `AgentDBError` classes of `node/errors.js`), `conversion.rs` (JS values → engine values
 //! and back) and `task.rs` (how a call runs off the event loop).
@@ -13,10 +13,12 @@
 //! is not about JS types is the engine's.
 
 mod admin;
+mod cancel;
 mod collection;
 mod conversion;
 mod database;
 mod errors;
+mod graph;
 mod log;
 mod memory;
 mod ops;

@@ -135,6 +135,13 @@ pub struct MemoryHit {
     pub recency: f64,
 }
 
+/// What `recallWithGraph` resolves to: the hits and the graph's facts about the query.
+#[napi(object, object_from_js = false)]
+pub struct GraphRecall {
+    pub hits: Vec<MemoryHit>,
+    pub facts: Vec<crate::graph::Fact>,
+}
+
 #[napi(object, object_from_js = false)]
 pub struct Consolidation {
     /// `[kept, removed]` pairs: `removed` was merged into `kept`.
@@ -157,6 +164,26 @@ fn record_out(r: EngineRecord, with_vector: bool) -> MemoryRecord {
         last_accessed: micros_to_ms(r.last_accessed),
         access_count: r.access_count as f64,
     }
+}
+
+fn recall_options(opts: Option<RecallOptionsArg<'_>>) -> Result<RecallOptions> {
+    let Some(o) = opts else { return Ok(RecallOptions::new(agentdb_engine::DEFAULT_RECALL_K)) };
+    let d = RecallOptions::new(opt_usize("k", o.k)?.unwrap_or(agentdb_engine::DEFAULT_RECALL_K));
+    Ok(RecallOptions {
+        filter: memory_filter(o.agent_id, o.session_id, o.kinds, o.since, o.until, o.filter)?,
+        weights: weights(o.weights, d.weights)?,
+        touch: o.touch.unwrap_or(d.touch),
+        now: time(o.now, "now")?.or(d.now),
+        candidates: opt_usize("candidates", o.candidates)?.or(d.candidates),
+        exact: o.exact.unwrap_or(d.exact),
+        query_text: o.query_text,
+        search: o.search.as_deref().map(|m| m.parse()).transpose()?,
+        ..d
+    })
+}
+
+fn hit_out(h: agentdb_engine::MemoryHit) -> MemoryHit {
+    MemoryHit { record: record_out(h.record, false), score: h.score, similarity: h.similarity, text_score: h.text_score, recency: h.recency }
 }
 
 fn report_out(r: ConsolidationReport) -> Consolidation {
@@ -273,33 +300,26 @@ impl Memory {
     #[napi(strict, ts_return_type = "Promise<MemoryHit[]>")]
     pub fn recall(&self, query: Option<Float32Array>, opts: Option<RecallOptionsArg<'_>>) -> Promise<Vec<MemoryHit>> {
         let m = self.inner.clone();
-        let args = (|| {
-            let Some(o) = opts else { return Ok(RecallOptions::new(agentdb_engine::DEFAULT_RECALL_K)) };
-            let d = RecallOptions::new(opt_usize("k", o.k)?.unwrap_or(agentdb_engine::DEFAULT_RECALL_K));
-            Ok(RecallOptions {
-                filter: memory_filter(o.agent_id, o.session_id, o.kinds, o.since, o.until, o.filter)?,
-                weights: weights(o.weights, d.weights)?,
-                touch: o.touch.unwrap_or(d.touch),
-                now: time(o.now, "now")?.or(d.now),
-                candidates: opt_usize("candidates", o.candidates)?.or(d.candidates),
-                exact: o.exact.unwrap_or(d.exact),
-                query_text: o.query_text,
-                search: o.search.as_deref().map(|m| m.parse()).transpose()?,
-                ..d
-            })
-        })();
-        task::with(args, move |opts| {
-            let hits = m.recall(query.as_deref(), &opts)?;
-            Ok(hits
-                .into_iter()
-                .map(|h| MemoryHit {
-                    record: record_out(h.record, false),
-                    score: h.score,
-                    similarity: h.similarity,
-                    text_score: h.text_score,
-                    recency: h.recency,
-                })
-                .collect())
+        task::with(recall_options(opts), move |opts| Ok(m.recall(query.as_deref(), &opts)?.into_iter().map(hit_out).collect()))
+    }
+
+    /// `recall` with a knowledge graph: the same hits, and `graph`'s facts about the entities
+    /// the query text (`queryText`, required) names, valid at the recall's time (`now`, default
+    /// now), at most `factsLimit` (default the engine's), each with its provenance (`sources`:
+    /// the memories it was taken from; validity; confidence).
+    #[napi(strict, ts_return_type = "Promise<GraphRecall>")]
+    pub fn recall_with_graph(
+        &self,
+        graph: &crate::graph::Graph,
+        query: Option<Float32Array>,
+        opts: Option<RecallOptionsArg<'_>>,
+        facts_limit: Option<f64>,
+    ) -> Promise<GraphRecall> {
+        let (m, g) = (self.inner.clone(), graph.inner.clone());
+        let args = recall_options(opts).and_then(|o| Ok((o, opt_usize("factsLimit", facts_limit)?)));
+        task::with(args, move |(opts, limit)| {
+            let got = m.recall_with_graph(query.as_deref(), &opts, &g, limit)?;
+            Ok(GraphRecall { hits: got.hits.into_iter().map(hit_out).collect(), facts: crate::graph::facts_out(got.facts) })
         })
     }
 

@@ -155,6 +155,24 @@ impl Database {
         })
     }
 
+    /// Creates collection `opts.name` (default: the same name) from collection `collection` of
+    /// the Chroma `PersistentClient` directory `dir`, read by the engine from Chroma's own files.
+    #[napi(strict, ts_return_type = "Promise<TransferReport>")]
+    pub fn import_chroma(
+        &self,
+        dir: String,
+        collection: String,
+        opts: Option<ImportOptions>,
+        #[napi(ts_arg_type = "(done: number, total: number) => void")] progress: Option<Function<'_, FnArgs<(f64, f64)>, Unknown<'static>>>,
+    ) -> Promise<TransferReport> {
+        let db = self.inner.clone();
+        let name = opts.and_then(|o| o.name);
+        task::with(progress_arg(progress), move |f| {
+            let mut cb = |done, total| report(&f, done, total);
+            Ok(report_out(db.import_chroma(Path::new(&dir), &collection, name.as_deref(), &mut cb)?))
+        })
+    }
+
     /// The kind of store `name` is ("collection", "memory", "rag" or "state").
     #[napi(strict, ts_return_type = "Promise<string>")]
     pub fn store_kind(&self, name: String) -> Promise<String> {

@@ -11,7 +11,7 @@ use agentdb_engine::{
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyCapsuleMethods, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyBytesMethods, PyCapsule, PyCapsuleMethods, PyDict, PyList, PyTuple};
 
 use crate::args::{opt_f64, opt_i64, Flag, Float, Int, Text};
 use crate::conversion::{
@@ -70,6 +70,21 @@ impl PyCollection {
         metadata: Option<&Bound<'_, PyAny>>,
         upsert: bool,
     ) -> PyResult<()> {
+        let c = &self.inner;
+        self.with_records(py, ids, vectors, documents, metadata, |records| if upsert { c.upsert(records) } else { c.add(records) })
+    }
+
+    /// Converts the arguments of a write to the engine's records and runs `f` on them with the
+    /// GIL released.
+    fn with_records<T: Send>(
+        &self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        vectors: &Bound<'_, PyAny>,
+        documents: Option<&Bound<'_, PyAny>>,
+        metadata: Option<&Bound<'_, PyAny>>,
+        f: impl FnOnce(&Records<'_>) -> agentdb_engine::Result<T> + Send,
+    ) -> PyResult<T> {
         let ids = extract_ids(ids)?;
         let vectors = extract_vectors(vectors, "vectors")?;
         // Counts first, before documents and metadata are converted (the engine checks again).
@@ -85,8 +100,7 @@ impl PyCollection {
             documents: documents.as_deref(),
             metadata: metadata.as_deref(),
         };
-        let c = &self.inner;
-        py.detach(|| if upsert { c.upsert(&records) } else { c.add(&records) }).or_raise()
+        py.detach(|| f(&records)).or_raise()
     }
 }
 
@@ -193,6 +207,33 @@ impl PyCollection {
         metadata: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         self.write(py, ids, vectors, documents, metadata, true)
+    }
+
+    /// Writes the records as Lance data files without committing them (see the engine's
+    /// `Collection::stage`); the bytes go to `commit_staged` in the writer process.
+    #[pyo3(signature = (ids, vectors, documents=None, metadata=None))]
+    fn stage<'py>(
+        &self,
+        py: Python<'py>,
+        ids: &Bound<'py, PyAny>,
+        vectors: &Bound<'py, PyAny>,
+        documents: Option<&Bound<'py, PyAny>>,
+        metadata: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let c = &self.inner;
+        let bytes = self.with_records(py, ids, vectors, documents, metadata, |records| c.stage(records))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Commits staged parts (bytes from `stage`) as one Lance commit; returns the records added.
+    fn commit_staged(&self, py: Python<'_>, parts: Vec<Bound<'_, PyBytes>>) -> PyResult<u64> {
+        let owned: Vec<Vec<u8>> = parts.iter().map(|p| p.as_bytes().to_vec()).collect();
+        let c = &self.inner;
+        py.detach(|| {
+            let refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+            c.commit_staged(&refs)
+        })
+        .or_raise()
     }
 
     /// Adds (or upserts) the rows of any object with `__arrow_c_stream__` (a pyarrow Table or
@@ -465,4 +506,30 @@ impl PyCollection {
             self.inner.metric().as_str()
         )
     }
+}
+
+/// The process-wide HNSW search counters (`agentdb_engine::search_counters`) as a dict of
+/// name → count.
+#[pyfunction]
+pub fn search_counters(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let c = agentdb_engine::search_counters();
+    let d = PyDict::new(py);
+    for (name, v) in [
+        ("searches", c.searches),
+        ("expansions", c.expansions),
+        ("distances", c.distances),
+        ("codes_scored", c.codes_scored),
+        ("reranks", c.reranks),
+        ("rerank_skipped", c.rerank_skipped),
+        ("bytes", c.bytes),
+    ] {
+        d.set_item(name, v)?;
+    }
+    Ok(d)
+}
+
+/// Sets the process-wide HNSW search counters to zero.
+#[pyfunction]
+pub fn reset_search_counters() {
+    agentdb_engine::reset_search_counters()
 }

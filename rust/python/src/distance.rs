@@ -166,3 +166,24 @@ pub fn kernel_backends() -> (Vec<&'static str>, &'static str) {
         Kernels::get().backend().name(),
     )
 }
+
+/// `(Σ b_i qu_i, set bits of code)`: the RaBitQ kernel on a 1-bit `code` (uint64 words) and the
+/// four bit planes of a 4-bit query (`4 × len(code)` uint64 words), on `backend` (the test hook
+/// that checks each backend against a Python reference).
+#[pyfunction]
+#[pyo3(signature = (code, planes, backend=None))]
+pub fn rabitq_ip(
+    code: PyReadonlyArrayDyn<'_, u64>,
+    planes: PyReadonlyArrayDyn<'_, u64>,
+    backend: Option<&str>,
+) -> PyResult<(u32, u32)> {
+    let k = kernels(backend)?;
+    let (code, planes) = (c_slice(&code, "code")?, c_slice(&planes, "planes")?);
+    if planes.len() != 4 * code.len() {
+        return Err(new_err(
+            ErrorKind::InvalidArgument,
+            format!("planes must hold 4 × {} words (one plane per query bit), got {}", code.len(), planes.len()),
+        ));
+    }
+    Ok(k.rabitq_ip(code, planes))
+}

@@ -30,11 +30,12 @@ pub fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Internal => "InternalError",
         ErrorKind::DatabaseLocked => "DatabaseLockedError",
         ErrorKind::ReadOnly => "ReadOnlyError",
+        ErrorKind::Cancelled => "CancelledError",
     }
 }
 
 /// Every kind, in the order of their numeric codes (for the `ERROR_CLASSES` table of the module).
-pub const ALL_KINDS: [ErrorKind; 14] = ErrorKind::ALL;
+pub const ALL_KINDS: [ErrorKind; 15] = ErrorKind::ALL;
 
 static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 

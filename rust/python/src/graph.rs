@@ -25,6 +25,13 @@ pub struct PyGraph {
     inner: Graph,
 }
 
+impl PyGraph {
+    /// The engine's graph (for memory recall with a graph).
+    pub(crate) fn engine(&self) -> &Graph {
+        &self.inner
+    }
+}
+
 fn invalid(message: impl Into<String>) -> PyErr {
     new_err(ErrorKind::InvalidArgument, message)
 }
@@ -98,7 +105,7 @@ fn fact_tuple<'py>(py: Python<'py>, f: &Fact) -> PyResult<Bound<'py, PyTuple>> {
     )
 }
 
-fn facts_list<'py>(py: Python<'py>, facts: &[Fact]) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+pub(crate) fn facts_list<'py>(py: Python<'py>, facts: &[Fact]) -> PyResult<Vec<Bound<'py, PyTuple>>> {
     facts.iter().map(|f| fact_tuple(py, f)).collect()
 }
 

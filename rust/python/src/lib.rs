@@ -29,6 +29,7 @@ mod ops;
 mod state;
 mod transfer;
 mod rag;
+mod cancel;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -58,7 +59,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distance::distance, m)?)?;
     m.add_function(wrap_pyfunction!(distance::hamming, m)?)?;
     m.add_function(wrap_pyfunction!(distance::kernel_backends, m)?)?;
+    m.add_function(wrap_pyfunction!(distance::rabitq_ip, m)?)?;
+    m.add_function(wrap_pyfunction!(collection::search_counters, m)?)?;
+    m.add_function(wrap_pyfunction!(collection::reset_search_counters, m)?)?;
     m.add_class::<aio::PyWorkerPool>()?;
+    m.add_class::<cancel::PyCancelToken>()?;
     m.add_function(wrap_pyfunction!(ops::db_stats, m)?)?;
     m.add_function(wrap_pyfunction!(ops::db_health, m)?)?;
     m.add_function(wrap_pyfunction!(ops::metrics_text, m)?)?;
@@ -74,6 +79,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transfer::import_store, m)?)?;
     m.add_function(wrap_pyfunction!(transfer::store_kind, m)?)?;
     m.add_function(wrap_pyfunction!(transfer::import_lance_table, m)?)?;
+    m.add_function(wrap_pyfunction!(transfer::import_chroma, m)?)?;
     transfer::add_defaults(m)?;
     admin::add_defaults(m)?;
     ops::install_logging();

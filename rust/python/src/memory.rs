@@ -344,32 +344,48 @@ impl PyMemory {
         text: Option<Text>,
         mode: Option<Text>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let search = opt_string(mode).map(|m| m.parse::<SearchMode>()).transpose().or_raise()?;
         let query = query.filter(|q| !q.is_none()).map(extract_query).transpose()?;
         let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
-        let k = k.map_or(Ok(agentdb_engine::DEFAULT_RECALL_K), |k| non_negative("k", *k))?;
-        let d = RecallOptions::new(k);
-        let opts = RecallOptions {
-            filter: filter_arg(opt_string(agent_id), opt_string(session_id), kinds, since, until, filter)?,
-            weights: weights_or(weights, d.weights)?,
-            touch: touch.map_or(d.touch, |t| *t),
-            now: micros(now, "now")?.or(d.now),
-            candidates: match opt_i64(candidates) {
-                Some(c) => Some(non_negative("candidates", c)?),
-                None => d.candidates,
-            },
-            exact: exact.map_or(d.exact, |e| *e),
-            query_text: opt_string(text),
-            search,
-            ..d
-        };
+        let opts = recall_options(k, agent_id, session_id, kinds, since, until, filter, weights, touch, now, candidates, exact, text, mode)?;
         let m = &self.inner;
         let hits = py.detach(|| m.recall(q, &opts)).or_raise()?;
-        let out = PyList::empty(py);
-        for h in hits {
-            out.append((record_tuple(py, h.record, false)?, h.score, h.similarity, h.recency, h.text_score))?;
-        }
-        Ok(out)
+        hits_list(py, hits)
+    }
+
+    /// `(hits, facts)`: the hits of `recall` (same arguments) and the fact tuples of `graph`
+    /// (as `Graph.facts_for_text` gives them) about the entities the query text mentions, valid
+    /// at `now`, at most `graph_facts` (`None`: the engine's default).
+    #[pyo3(signature = (graph, query, k=None, agent_id=None, session_id=None, kinds=None, since=None, until=None, filter=None,
+                        weights=None, touch=None, now=None, candidates=None, exact=None, text=None, mode=None, graph_facts=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn recall_with_graph<'py>(
+        &self,
+        py: Python<'py>,
+        graph: PyRef<'py, crate::graph::PyGraph>,
+        query: Option<&Bound<'py, PyAny>>,
+        k: Option<Int>,
+        agent_id: Option<Text>,
+        session_id: Option<Text>,
+        kinds: Option<&Bound<'py, PyAny>>,
+        since: Option<&Bound<'py, PyAny>>,
+        until: Option<&Bound<'py, PyAny>>,
+        filter: Option<&Bound<'py, PyAny>>,
+        weights: Option<WeightsArg>,
+        touch: Option<Flag>,
+        now: Option<&Bound<'py, PyAny>>,
+        candidates: Option<Int>,
+        exact: Option<Flag>,
+        text: Option<Text>,
+        mode: Option<Text>,
+        graph_facts: Option<Int>,
+    ) -> PyResult<(Bound<'py, PyList>, Vec<Bound<'py, PyTuple>>)> {
+        let query = query.filter(|q| !q.is_none()).map(extract_query).transpose()?;
+        let q = query.as_ref().map(|q| q.as_slice()).transpose()?;
+        let opts = recall_options(k, agent_id, session_id, kinds, since, until, filter, weights, touch, now, candidates, exact, text, mode)?;
+        let limit = opt_i64(graph_facts).map(|l| non_negative("graph_facts", l)).transpose()?;
+        let (m, g) = (&self.inner, graph.engine());
+        let got = py.detach(|| m.recall_with_graph(q, &opts, g, limit)).or_raise()?;
+        Ok((hits_list(py, got.hits)?, crate::graph::facts_list(py, &got.facts)?))
     }
 
     /// Record tuples (with vectors) of the ids found, in the order given.
@@ -565,4 +581,50 @@ pub fn list_memories(py: Python<'_>, db: &crate::database::PyDatabase) -> PyResu
 pub fn drop_memory(py: Python<'_>, db: &crate::database::PyDatabase, name: Text) -> PyResult<()> {
     let db = db.engine();
     py.detach(|| db.drop_memory(&name)).or_raise()
+}
+
+/// The engine's recall options from `recall`'s arguments (`None`: `RecallOptions::new(k)`'s).
+#[allow(clippy::too_many_arguments)]
+fn recall_options(
+    k: Option<Int>,
+    agent_id: Option<Text>,
+    session_id: Option<Text>,
+    kinds: Option<&Bound<'_, PyAny>>,
+    since: Option<&Bound<'_, PyAny>>,
+    until: Option<&Bound<'_, PyAny>>,
+    filter: Option<&Bound<'_, PyAny>>,
+    weights: Option<WeightsArg>,
+    touch: Option<Flag>,
+    now: Option<&Bound<'_, PyAny>>,
+    candidates: Option<Int>,
+    exact: Option<Flag>,
+    text: Option<Text>,
+    mode: Option<Text>,
+) -> PyResult<RecallOptions> {
+    let search = opt_string(mode).map(|m| m.parse::<SearchMode>()).transpose().or_raise()?;
+    let k = k.map_or(Ok(agentdb_engine::DEFAULT_RECALL_K), |k| non_negative("k", *k))?;
+    let d = RecallOptions::new(k);
+    Ok(RecallOptions {
+        filter: filter_arg(opt_string(agent_id), opt_string(session_id), kinds, since, until, filter)?,
+        weights: weights_or(weights, d.weights)?,
+        touch: touch.map_or(d.touch, |t| *t),
+        now: micros(now, "now")?.or(d.now),
+        candidates: match opt_i64(candidates) {
+            Some(c) => Some(non_negative("candidates", c)?),
+            None => d.candidates,
+        },
+        exact: exact.map_or(d.exact, |e| *e),
+        query_text: opt_string(text),
+        search,
+        ..d
+    })
+}
+
+/// Hits as `recall` returns them.
+fn hits_list(py: Python<'_>, hits: Vec<agentdb_engine::MemoryHit>) -> PyResult<Bound<'_, PyList>> {
+    let out = PyList::empty(py);
+    for h in hits {
+        out.append((record_tuple(py, h.record, false)?, h.score, h.similarity, h.recency, h.text_score))?;
+    }
+    Ok(out)
 }

@@ -98,6 +98,24 @@ pub fn import_lance_table<'py>(
     from_json(py, &r.to_json())
 }
 
+/// `Database.import_chroma`: a collection of a Chroma `PersistentClient` directory as a new
+/// collection, read by the engine from Chroma's files.
+#[pyfunction]
+#[pyo3(signature = (db, path, collection, name=None, progress=None))]
+pub fn import_chroma<'py>(
+    py: Python<'py>,
+    db: PyRef<'py, PyDatabase>,
+    path: PathBuf,
+    collection: Text,
+    name: Option<Text>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let db = db.engine().clone();
+    let mut report = reporter(progress);
+    let r = py.detach(|| db.import_chroma(&path, &collection, name.as_ref().map(|n| n.0.as_str()), &mut report)).or_raise()?;
+    from_json(py, &r.to_json())
+}
+
 /// `Database.store_kind`.
 #[pyfunction]
 pub fn store_kind(py: Python<'_>, db: PyRef<'_, PyDatabase>, name: Text) -> PyResult<&'static str> {

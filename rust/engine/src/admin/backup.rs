@@ -278,6 +278,12 @@ impl Database {
             point.files.push(file);
         }
         for (rel, immutable) in sources {
+            // A safe point per file: the point's record is written last, so a cancelled backup
+            // leaves no point (its copied files are removed below).
+            if let Err(e) = crate::util::cancel::check() {
+                let _ = std::fs::remove_dir_all(dest.join(FILES_DIR).join(format!("{seq:06}")));
+                return Err(e);
+            }
             let src = root.join(&rel);
             let size = match src.metadata() {
                 Ok(m) => m.len(),
@@ -613,6 +619,8 @@ pub fn restore(src: impl AsRef<Path>, path: impl AsRef<Path>, at: Option<u64>) -
     let result = (|| {
         let mut dirs: HashSet<PathBuf> = HashSet::new();
         for f in &point.files {
+            // Cancelled: removed below like any other failure, nothing is left in `path`.
+            crate::util::cancel::check()?;
             let to = path.join(&f.path);
             let (size, sum) = copy_hashed(&src.join(&f.stored), &to).map_err(|e| {
                 Error::storage(format!("the backup {} point {} is damaged: {}: {}", src.display(), point.seq, f.stored, e.message()))
@@ -660,6 +668,7 @@ pub fn verify_backup(src: impl AsRef<Path>, at: Option<u64>) -> Result<Vec<(Stri
     let point = choose(src, at)?;
     let mut bad = Vec::new();
     for f in &point.files {
+        crate::util::cancel::check()?;
         match hash_file(&src.join(&f.stored)) {
             Ok((size, sum)) if size == f.size && sum == f.sha256 => {}
             Ok((size, sum)) => bad.push((f.stored.clone(), format!("{size} bytes with SHA-256 {sum}; recorded {} bytes with {}", f.size, f.sha256))),

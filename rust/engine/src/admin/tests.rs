@@ -330,3 +330,38 @@ fn prune_keeps_the_newest_points_restorable_and_frees_the_rest() {
     assert_eq!(prune_backups(&dest, 1).unwrap().removed_points, vec![3, 4]);
     db.close();
 }
+
+/// A cancelled backup, restore or verify stops with `Cancelled` and leaves nothing that looks
+/// complete: no backup point (and no copied files), an empty restore target; the next call works.
+#[test]
+fn cancelled_backup_restore_and_verify_leave_nothing_half_done() {
+    use crate::util::cancel::{with_token, CancelToken};
+    let dir = tempfile::tempdir().unwrap();
+    let (path, dest) = (dir.path().join("db"), dir.path().join("bk"));
+    let db = Database::open(&path).unwrap();
+    let c = db.create_collection("docs", 3, Metric::L2).unwrap();
+    add(&c, 0, 40);
+    db.flush().unwrap();
+    let token = CancelToken::new();
+    token.cancel();
+    let err = with_token(&token, || db.backup(&dest, false)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    assert!(list_backups(&dest).unwrap().is_empty());
+    assert!(!dest.join("files").join("000001").exists(), "a cancelled backup's files stay behind");
+    let err = with_token(&token, || db.verify(false)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+
+    // Not attached (another thread's token, or none): the calls run whole.
+    let point = db.backup(&dest, false).unwrap();
+    assert_eq!(point.seq, 1);
+    let out = dir.path().join("restored");
+    let err = with_token(&token, || restore(&dest, &out, None)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "a cancelled restore left files");
+    let err = with_token(&token, || verify_backup(&dest, None)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    token.reset();
+    with_token(&token, || restore(&dest, &out, None)).unwrap();
+    assert_eq!(ids_of(&Database::open(&out).unwrap(), "docs"), expected(40));
+    assert!(db.verify(false).unwrap().problems.is_empty());
+}

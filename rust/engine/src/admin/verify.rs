@@ -165,6 +165,9 @@ impl Database {
         let names = block_on(conn.table_names().execute())?;
         let mut versions_now = std::collections::HashMap::new();
         for name in &names {
+            // Safe points between tables, versions and files: verify only reads, and each repair
+            // is whole on its own.
+            crate::util::cancel::check()?;
             let table = match block_on(conn.open_table(name).execute()) {
                 Ok(t) => t,
                 // Dropped since it was listed.
@@ -211,6 +214,7 @@ impl Database {
         };
         let mut seen: HashSet<String> = HashSet::new();
         for v in &versions {
+            crate::util::cancel::check()?;
             report.versions += 1;
             let old = match ds.checkout_version(v.version).await {
                 Ok(d) => d,
@@ -238,6 +242,7 @@ impl Database {
                 if !seen.insert(f.clone()) {
                     continue;
                 }
+                crate::util::cancel::check()?;
                 report.files += 1;
                 match std::fs::metadata(dir.join(&f)) {
                     Ok(m) => {
@@ -397,7 +402,7 @@ impl Database {
             Ok(b) => b,
             Err(e) => return Ok(Some((ProblemKind::DamagedIndex, format!("it does not read: {e}")))),
         };
-        if bytes.len() < 16 + 8 || &bytes[..8] != b"AGDBHNS2" {
+        if bytes.len() < 16 + 8 || !index_file::is_readable_magic(&bytes[..8]) {
             return Ok(Some((ProblemKind::DamagedIndex, "not an index file of this format".into())));
         }
         let (body, sum) = bytes.split_at(bytes.len() - 8);

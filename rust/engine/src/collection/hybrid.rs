@@ -1,8 +1,8 @@
-//! Hybrid search: the vector ranking and the BM25 ranking of one query, fused (see `fusion.rs`).
+//! Hybrid search: the vector ranking and the BM25 ranking of one query, fused (see `types/fusion.rs`).
 
 use std::collections::HashMap;
 
-use crate::collection::fusion::{self, FusionOptions};
+use crate::types::fusion::{self, FusionOptions};
 use crate::collection::{Collection, MAX_K};
 use crate::error::{Error, Result};
 use crate::types::filter::Filter;
@@ -97,7 +97,7 @@ static EMPTY: Metadata = Metadata::new();
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collection::fusion::FusionMethod;
+    use crate::types::fusion::FusionMethod;
     use crate::types::records::{Records, Vectors};
     use crate::types::schema::Metric;
     use crate::types::value::Value;

@@ -2,6 +2,7 @@
 //! HNSW graph between sessions.
 
 use super::*;
+use crate::util::cancel;
 
 impl Collection {
     /// Builds a vector index over the collection's vectors, replacing any index; search uses it
@@ -44,6 +45,8 @@ impl Collection {
                 }
             }
         }
+        // Read on this thread: the build runs on helper threads, which have no token attached.
+        let cancel = cancel::current();
         block_on(async {
             let db = self.inner.store.path();
             match params {
@@ -56,7 +59,13 @@ impl Collection {
                     let buffered = !self.inner.overlay.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
                     let mut slot = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner());
                     let mirror = slot.as_mut().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
-                    mirror.build_index(p);
+                    if !mirror.build_index_until(p, cancel.as_ref()) {
+                        // Cancelled: the mirror is compacted and half indexed. Unloaded, it is
+                        // loaded again by the next call from storage, where the old index and
+                        // its parameters are still saved: the old index serves on.
+                        *slot = None;
+                        return Err(cancel::cancelled());
+                    }
                     let version = self.inner.table.version().await?;
                     index_file::save(&index_file::index_path(db, &self.inner.name), mirror, version)?;
                     mirror.dirty = buffered;
@@ -92,13 +101,19 @@ impl Collection {
                     if p.sub_vectors != 0 {
                         builder = builder.num_sub_vectors(p.sub_vectors as u32);
                     }
-                    self.inner
-                        .table
-                        .create_index(&[schema::VECTOR], Index::IvfPq(builder))
-                        .name(VECTOR_INDEX.to_string())
-                        .replace(true)
-                        .execute()
-                        .await?;
+                    let build = async {
+                        Ok(self
+                            .inner
+                            .table
+                            .create_index(&[schema::VECTOR], Index::IvfPq(builder))
+                            .name(VECTOR_INDEX.to_string())
+                            .replace(true)
+                            .execute()
+                            .await?)
+                    };
+                    // Lance commits the new index atomically at its end: dropped before, the old
+                    // index (or none) stays the table's.
+                    cancel::race(cancel.as_ref(), build).await?;
                     // The HNSW graph and the vectors in memory are not needed any more: Lance
                     // answers from disk.
                     index_file::remove_graph(db, &self.inner.name)?;

@@ -65,6 +65,9 @@ impl Collection {
         crate::storage::runtime::block_on(async {
             let _flush = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
             self.flush_held(false).await?;
+            // Before the compaction, not inside it: Lance's commit is the one step that must not
+            // be cut.
+            crate::util::cancel::check()?;
             crate::storage::lance::compact_table(&self.inner.table).await?;
             self.index_follows_version();
             Ok::<(), Error>(())

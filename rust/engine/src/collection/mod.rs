@@ -17,8 +17,8 @@ mod search;
 pub(crate) mod stats;
 pub(crate) mod text_index;
 mod transfer;
+mod staged;
 mod write;
-pub(crate) mod fusion;
 pub(crate) mod hybrid;
 
 use std::collections::HashMap;

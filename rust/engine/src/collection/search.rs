@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Queries of a batch search between two looks at the call's cancel token.
+const CANCEL_EVERY: usize = 32;
+
 impl Collection {
     /// The `k` records nearest to `query` (exact search), closest first, among those matching
     /// `filter`. Fewer than `k` when fewer match.
@@ -99,8 +102,14 @@ impl Collection {
                 let guard = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
                 let mirror = guard.as_ref().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
                 let mask = allowed.as_ref().map(|ids| mirror.mask_of(ids.iter().map(String::as_str)));
-                let hits: Vec<Vec<(String, f32)>> =
-                    (0..queries.len()).map(|i| mirror.search(queries.row(i), k, mask.as_deref(), threads, options)).collect();
+                let mut hits: Vec<Vec<(String, f32)>> = Vec::with_capacity(queries.len());
+                for i in 0..queries.len() {
+                    // A safe point every few queries (a search writes nothing).
+                    if i % CANCEL_EVERY == 0 {
+                        crate::util::cancel::check()?;
+                    }
+                    hits.push(mirror.search(queries.row(i), k, mask.as_deref(), threads, options));
+                }
                 // Read under the mirror's lock, which every write holds while it updates both:
                 // each hit's payload is the one of the vector it was found by.
                 let payloads = self.inner.payloads.read().unwrap_or_else(|p| p.into_inner());

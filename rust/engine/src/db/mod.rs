@@ -566,6 +566,7 @@ impl Database {
         for c in &collections {
             c.optimize()?;
         }
+        crate::util::cancel::check()?;
         // The agent state writes its tables only in a flush round: hold the round.
         let _round = self.shared.flushing.lock().unwrap_or_else(|p| p.into_inner());
         let names = block_on(self.shared.conn.table_names().execute())?;

@@ -114,3 +114,61 @@ fn a_reader_waits_for_the_cleanup() {
     assert_eq!(t.join().unwrap(), 1);
     assert!(lock_out_readers(dir.path()).is_some(), "a closed reader lets the writer's cleanup in");
 }
+
+/// An HNSW build cancelled from another thread while it runs returns `Cancelled` and leaves the
+/// old index (its parameters, and searches through it); the next build works. A cancelled batch
+/// search returns `Cancelled` too, and optimize checks before it compacts.
+#[test]
+fn a_cancelled_index_build_leaves_the_old_index() {
+    use crate::index::params::{HnswParams, IndexParams};
+    use crate::util::cancel::{with_token, CancelToken};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let dim = 16;
+    let c = db.create_collection("c", dim, Metric::L2).unwrap();
+    let n = 20_000;
+    let ids: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+    let mut x = 1u64;
+    let data: Vec<f32> = (0..n * dim)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect();
+    c.add(&crate::types::records::Records { ids: &ids, vectors: crate::types::records::Vectors::Flat { data: &data, dim }, documents: None, metadata: None })
+        .unwrap();
+    let old = HnswParams { m: 4, ef_construction: 8, ..HnswParams::default() };
+    c.create_index(old).unwrap();
+    assert_eq!(c.search(&data[..dim], 5, None).unwrap().ids[0], "r0");
+
+    let token = CancelToken::new();
+    let started = Instant::now();
+    let slow = HnswParams { m: 48, ef_construction: 2000, ..HnswParams::default() };
+    let err = std::thread::scope(|s| {
+        let canceller = s.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            token.cancel();
+        });
+        let r = with_token(&token, || c.create_index(slow));
+        canceller.join().unwrap();
+        r
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    // Stopped soon after the cancel, not at the end of a build of minutes.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert_eq!(c.index_params().unwrap(), Some(IndexParams::Hnsw(old)));
+    let after = c.search(&data[..dim], 5, None).unwrap();
+    assert_eq!((after.ids.len(), after.ids[0].as_str()), (5, "r0"));
+    assert_eq!(c.count(None).unwrap(), n as u64);
+
+    let queries = crate::types::records::Vectors::Flat { data: &data[..dim * 100], dim };
+    let err = with_token(&token, || c.search_batch(queries, 3, None)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    assert_eq!(with_token(&token, || c.optimize()).unwrap_err().kind(), ErrorKind::Cancelled);
+    token.reset();
+    assert_eq!(with_token(&token, || c.search_batch(queries, 3, None)).unwrap().len(), 100);
+    let next = HnswParams { m: 8, ef_construction: 16, ..HnswParams::default() };
+    with_token(&token, || c.create_index(next)).unwrap();
+    assert_eq!(c.index_params().unwrap(), Some(IndexParams::Hnsw(next)));
+}

@@ -22,6 +22,9 @@ pub(crate) struct GraphData {
     pub phrases: HashMap<String, BTreeSet<(Vec<String>, String)>>,
     /// Per entity, the words of its name, aliases and type (what text search matches).
     pub words: HashMap<String, std::collections::HashSet<String>>,
+    /// The inverse: the entities per word, so a text-only entity search scores only the
+    /// entities sharing a word with the query instead of scanning them all.
+    pub by_word: HashMap<String, BTreeSet<String>>,
 }
 
 fn is_cjk(c: char) -> bool {
@@ -79,12 +82,23 @@ impl GraphData {
                 self.phrases.entry(first.clone()).or_default().insert((t.clone(), e.id.clone()));
             }
         }
-        let words = labels(&e).chain(e.type_.iter()).flat_map(|x| tokens(x)).collect();
+        let words: std::collections::HashSet<String> = labels(&e).chain(e.type_.iter()).flat_map(|x| tokens(x)).collect();
+        for w in &words {
+            self.by_word.entry(w.clone()).or_default().insert(e.id.clone());
+        }
         self.words.insert(e.id.clone(), words);
         self.entities.insert(e.id.clone(), e);
     }
 
     fn unindex(&mut self, e: &Entity) {
+        for w in self.words.remove(&e.id).unwrap_or_default() {
+            if let Some(s) = self.by_word.get_mut(&w) {
+                s.remove(&e.id);
+                if s.is_empty() {
+                    self.by_word.remove(&w);
+                }
+            }
+        }
         for l in labels(e) {
             let key = l.to_lowercase();
             if let Some(s) = self.names.get_mut(&key) {
@@ -208,37 +222,62 @@ impl GraphData {
         out
     }
 
-    /// A shortest chain of facts from `from` to `to` within `max_hops` (breadth-first), or `None`.
+    /// A shortest chain of facts from `from` to `to` within `max_hops`, or `None`.
+    ///
+    /// Breadth-first from both ends (the search from `to` follows the facts the other way),
+    /// one whole level at a time, always the side with the smaller frontier: a random graph of
+    /// degree `d` is then searched to depth `h/2` from each end (about `2·d^(h/2)` entities)
+    /// instead of to depth `h` from one (`d^h`); on 10k entities of degree ~20 that took a
+    /// path query from hundreds of milliseconds to about one. When a level reaches entities the
+    /// other side has seen, the one whose two distances add up least (then the smallest id) joins
+    /// the halves: every entity seen so far has its exact distance from its side, and no shorter
+    /// chain can exist, or the two searches would have met at an earlier level.
     pub fn shortest_path(&self, from: &str, to: &str, max_hops: usize, q: &FactQuery, dir: Direction, now: i64) -> Option<Vec<Fact>> {
         if from == to {
             return Some(Vec::new());
         }
-        let mut prev: HashMap<String, (String, &Fact)> = HashMap::new();
-        let mut depth: HashMap<String, usize> = HashMap::from([(from.to_owned(), 0)]);
-        let mut queue = VecDeque::from([from.to_owned()]);
-        while let Some(e) = queue.pop_front() {
-            let d = depth[&e];
-            if d == max_hops {
-                continue;
-            }
-            for (next, fact) in self.steps(&e, q, dir, now) {
-                if depth.contains_key(next) {
-                    continue;
-                }
-                depth.insert(next.to_owned(), d + 1);
-                prev.insert(next.to_owned(), (e.clone(), fact));
-                if next == to {
-                    let mut path = Vec::new();
-                    let mut at = to.to_owned();
-                    while let Some((p, f)) = prev.remove(&at) {
-                        path.push(f.clone());
-                        at = p;
+        let back_dir = match dir {
+            Direction::Out => Direction::In,
+            Direction::In => Direction::Out,
+            Direction::Both => Direction::Both,
+        };
+        // Per side: entity → (distance, the entity and fact it was reached by).
+        type Seen<'a> = HashMap<&'a str, (usize, Option<(&'a str, &'a Fact)>)>;
+        let mut seen: [Seen<'_>; 2] = [HashMap::from([(from, (0, None))]), HashMap::from([(to, (0, None))])];
+        let mut frontier: [Vec<&str>; 2] = [vec![from], vec![to]];
+        let mut depth = [0usize, 0usize];
+        while !frontier[0].is_empty() && !frontier[1].is_empty() && depth[0] + depth[1] < max_hops {
+            let side = if frontier[1].len() < frontier[0].len() { 1 } else { 0 };
+            let d = if side == 0 { dir } else { back_dir };
+            let mut next_level: Vec<&str> = Vec::new();
+            for &e in &frontier[side] {
+                for (next, fact) in self.steps(e, q, d, now) {
+                    if !seen[side].contains_key(next) {
+                        seen[side].insert(next, (depth[side] + 1, Some((e, fact))));
+                        next_level.push(next);
                     }
-                    path.reverse();
-                    return Some(path);
                 }
-                queue.push_back(next.to_owned());
             }
+            depth[side] += 1;
+            let other = &seen[1 - side];
+            let meet = next_level.iter().filter_map(|n| other.get(n).map(|(od, _)| (*od, *n))).min();
+            if let Some((_, m)) = meet {
+                // from … m, then m … to.
+                let mut path = Vec::new();
+                let mut at = m;
+                while let Some((_, Some((p, f)))) = seen[0].get(at) {
+                    path.push((*f).clone());
+                    at = *p;
+                }
+                path.reverse();
+                let mut at = m;
+                while let Some((_, Some((p, f)))) = seen[1].get(at) {
+                    path.push((*f).clone());
+                    at = *p;
+                }
+                return Some(path);
+            }
+            frontier[side] = next_level;
         }
         None
     }

@@ -1004,7 +1004,21 @@ impl Graph {
             // The entities named exactly so (any case), from the name index.
             let exact = lowered.as_ref().and_then(|l| g.names.get(l));
             let mut hits = Vec::new();
-            for e in g.entities.values() {
+            // By text alone only entities sharing a word with it (or named by it) can score: those
+            // from the word index, in id order as the full scan visits them. With a vector every
+            // entity with an embedding can.
+            let candidates: Box<dyn Iterator<Item = &Entity>> = if vector.is_none() {
+                let mut ids: std::collections::BTreeSet<&String> = exact.map(|s| s.iter().collect()).unwrap_or_default();
+                for w in &query_words {
+                    if let Some(s) = g.by_word.get(w) {
+                        ids.extend(s.iter());
+                    }
+                }
+                Box::new(ids.into_iter().filter_map(|id| g.entities.get(id)))
+            } else {
+                Box::new(g.entities.values())
+            };
+            for e in candidates {
                 if type_.is_some_and(|t| e.type_.as_deref() != Some(t)) {
                     continue;
                 }

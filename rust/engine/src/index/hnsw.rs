@@ -25,14 +25,168 @@
 //! candidates the walk finds are then re-ranked with the exact `f32` distances. Those few reads
 //! are all the walk needs of the `f32` rows, so the mirror keeps them in a memory-mapped file
 //! under such an index (see [`crate::index::vector_store`]).
+//!
+//! # RaBitQ quantization
+//! With [`Quantization::RaBitQ`] the graph is built on the `f32` rows (the estimates are too
+//! coarse to choose links with), and walked on 1-bit codes of about `D / 8 + 8` bytes per node
+//! (see [`rabitq`]): one expansion reads the node's links, prefetches the records of the
+//! neighbours not yet visited, and scores them all in one popcount-kernel call. The `ef` nodes
+//! the walk finds are re-ranked in `f32` in the order of their lower bounds (estimate minus error
+//! bound), stopping at the first whose bound cannot beat the k-th exact distance found so far.
+//!
+//! # Counters
+//! Every search adds what it did to process-wide counters ([`search_counters`]): expansions,
+//! distances and codes scored, re-ranks and the bytes those read, for benchmarks to report.
 
+use crate::util::cancel::CancelToken;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::index::params::{HnswParams, Quantization};
 use crate::kernels::{self, Kernels};
+
+pub(crate) mod rabitq;
+use rabitq::RaBitQ;
+
+/// The seed of a new RaBitQ index's rotation (saved with the index, so a fixed one only makes
+/// builds reproducible).
+const RABITQ_SEED: u64 = 0x5EED_AB17_0000_0001;
+
+/// What HNSW searches did, summed over every search in this process since the last
+/// [`reset_search_counters`] (relaxed atomics, added once per search). Bytes count each link
+/// list, vector, code and re-ranked row a search reads once, cache hits or not: the memory
+/// traffic a search asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchCounters {
+    /// Searches that walked a graph.
+    pub searches: u64,
+    /// Nodes whose links were read.
+    pub expansions: u64,
+    /// Distances computed on vectors during the walk (`f32` or `i8`).
+    pub distances: u64,
+    /// RaBitQ estimates computed during the walk.
+    pub codes_scored: u64,
+    /// Exact `f32` distances computed after a quantized walk.
+    pub reranks: u64,
+    /// Candidates of a RaBitQ walk not re-ranked because their error bound could not beat the
+    /// k-th exact distance.
+    pub rerank_skipped: u64,
+    /// Bytes of links, vectors, codes and re-ranked rows read.
+    pub bytes: u64,
+}
+
+static COUNTERS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+
+impl SearchCounters {
+    fn as_array(&self) -> [u64; 7] {
+        [self.searches, self.expansions, self.distances, self.codes_scored, self.reranks, self.rerank_skipped, self.bytes]
+    }
+
+    fn publish(&self) {
+        for (c, v) in COUNTERS.iter().zip(self.as_array()) {
+            c.fetch_add(v, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The process-wide HNSW search counters (see [`SearchCounters`]).
+pub fn search_counters() -> SearchCounters {
+    let v: Vec<u64> = COUNTERS.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    SearchCounters {
+        searches: v[0],
+        expansions: v[1],
+        distances: v[2],
+        codes_scored: v[3],
+        reranks: v[4],
+        rerank_skipped: v[5],
+        bytes: v[6],
+    }
+}
+
+/// Sets the process-wide HNSW search counters to zero.
+pub fn reset_search_counters() {
+    COUNTERS.iter().for_each(|c| c.store(0, Ordering::Relaxed));
+}
+
+/// What the walk scores nodes with: exact distances on vectors (or `i8` codes), or RaBitQ
+/// estimates.
+trait Scorer {
+    /// Whether scores are RaBitQ estimates (for the counters).
+    const CODES: bool;
+    /// Starts loading what scoring `n` reads.
+    fn prefetch(&self, n: u32);
+    /// Bytes read to score one node.
+    fn bytes(&self) -> usize;
+    fn one(&self, n: u32) -> f32;
+    /// The scores of `ns` into `out` (`packed` is scratch space).
+    fn many(&self, ns: &[u32], packed: &mut Vec<u64>, out: &mut Vec<f32>);
+}
+
+struct Exact<'a, 'p, T> {
+    points: &'a Points<'p, T>,
+    q: &'a [T],
+    kern: Kernels,
+}
+
+impl<T: Elem> Scorer for Exact<'_, '_, T> {
+    const CODES: bool = false;
+    #[inline(always)]
+    fn prefetch(&self, n: u32) {
+        kernels::prefetch(self.points.row(n));
+    }
+    fn bytes(&self) -> usize {
+        self.points.dim * std::mem::size_of::<T>()
+    }
+    #[inline(always)]
+    fn one(&self, n: u32) -> f32 {
+        self.points.dist(self.kern, self.q, n)
+    }
+    #[inline(always)]
+    fn many(&self, ns: &[u32], _: &mut Vec<u64>, out: &mut Vec<f32>) {
+        out.clear();
+        out.extend(ns.iter().map(|&n| self.one(n)));
+    }
+}
+
+struct Coded<'a> {
+    rq: &'a RaBitQ,
+    q: &'a rabitq::Query,
+    kern: Kernels,
+}
+
+impl Scorer for Coded<'_> {
+    const CODES: bool = true;
+    #[inline(always)]
+    fn prefetch(&self, n: u32) {
+        kernels::prefetch(self.rq.record(n));
+    }
+    fn bytes(&self) -> usize {
+        self.rq.stride() * 8
+    }
+    fn one(&self, n: u32) -> f32 {
+        let mut p = [0u64];
+        self.kern.rabitq_ip_gather(&self.q.planes, &self.rq.records, self.rq.stride(), &[n], &mut p);
+        self.rq.estimate(self.q, n, p[0]).0
+    }
+    #[inline(always)]
+    fn many(&self, ns: &[u32], packed: &mut Vec<u64>, out: &mut Vec<f32>) {
+        packed.clear();
+        packed.resize(ns.len(), 0);
+        self.kern.rabitq_ip_gather(&self.q.planes, &self.rq.records, self.rq.stride(), ns, packed);
+        out.clear();
+        out.extend(ns.iter().zip(packed.iter()).map(|(&n, &p)| self.rq.estimate(self.q, n, p).0));
+    }
+}
+
+/// The codes a quantized graph is walked on.
+enum Codes {
+    /// `i8` codes of every node (row-major) and their scale ([`Quantization::Int8`]).
+    Int8(Int8Scale, Vec<i8>),
+    /// RaBitQ records ([`Quantization::RaBitQ`]).
+    RaBitQ(RaBitQ),
+}
 
 /// An element type the graph can be walked on.
 pub(crate) trait Elem: Copy + Send + Sync + 'static {
@@ -154,8 +308,8 @@ pub(crate) struct Hnsw {
     /// Guards raising the entry point while building in parallel.
     top_lock: Mutex<()>,
     rng: u64,
-    /// The `i8` codes of every node (row-major) and their scale, with [`Quantization::Int8`].
-    quant: Option<(Int8Scale, Vec<i8>)>,
+    /// The codes of every node, with a quantization.
+    quant: Option<Codes>,
 }
 
 /// Per-thread search state, reused across queries so a search allocates nothing.
@@ -166,6 +320,8 @@ struct Scratch {
     results: BinaryHeap<u64>,
     links: Vec<u32>,
     fresh: Vec<u32>,
+    packed: Vec<u64>,
+    dists: Vec<f32>,
 }
 
 thread_local! {
@@ -173,10 +329,14 @@ thread_local! {
 }
 
 impl Hnsw {
-    /// The graph's memory (links, levels, int8 codes), for stats.
+    /// The graph's memory (links, levels, codes), for stats.
     pub(crate) fn memory_bytes(&self) -> usize {
         let upper: usize = self.upper.iter().map(|b| b.len() * 4 + 2 * std::mem::size_of::<usize>()).sum();
-        let quant = self.quant.as_ref().map_or(0, |(_, codes)| codes.len());
+        let quant = match &self.quant {
+            None => 0,
+            Some(Codes::Int8(_, codes)) => codes.len(),
+            Some(Codes::RaBitQ(rq)) => rq.memory_bytes(),
+        };
         self.level0.len() * 4 + upper + self.levels.len() + quant
     }
 
@@ -208,13 +368,27 @@ impl Hnsw {
     /// Huge pages under the level-0 links and the codes, the arrays a search reads at random.
     pub fn prefer_huge_pages(&self) {
         kernels::prefer_huge_pages(&self.level0);
-        if let Some((_, codes)) = &self.quant {
-            kernels::prefer_huge_pages(codes);
+        match &self.quant {
+            Some(Codes::Int8(_, codes)) => kernels::prefer_huge_pages(codes),
+            Some(Codes::RaBitQ(rq)) => kernels::prefer_huge_pages(&rq.records),
+            None => {}
         }
     }
 
     pub fn int8_scale(&self) -> Option<f32> {
-        self.quant.as_ref().map(|(s, _)| s.0)
+        match &self.quant {
+            Some(Codes::Int8(s, _)) => Some(s.0),
+            _ => None,
+        }
+    }
+
+    /// The RaBitQ rotation's seed and the centroid, with [`Quantization::RaBitQ`] once a row was
+    /// added.
+    pub fn rabitq_parts(&self) -> Option<(u64, &[f32])> {
+        match &self.quant {
+            Some(Codes::RaBitQ(rq)) => Some((rq.seed, &rq.centroid)),
+            _ => None,
+        }
     }
 
     fn cap(&self, level: usize) -> usize {
@@ -290,15 +464,39 @@ impl Hnsw {
 
     /// Adds the rows of `points` the graph does not have yet, on up to `threads` threads.
     pub fn add_rows(&mut self, points: &Points<'_, f32>, threads: usize) {
+        self.add_rows_until(points, threads, None);
+    }
+
+    /// [`Hnsw::add_rows`] that stops early once `stop` is cancelled (checked before each node).
+    /// Returns whether every row was linked; a graph that was stopped has nodes left unlinked and
+    /// must be thrown away (the caller, an index build, does).
+    pub fn add_rows_until(&mut self, points: &Points<'_, f32>, threads: usize, stop: Option<&CancelToken>) -> bool {
         let start = self.len();
         let end = points.len();
         if start >= end {
-            return;
+            return true;
         }
-        if self.params.quantization == Quantization::Int8 {
-            let (scale, codes) = self.quant.get_or_insert_with(|| (Int8Scale::fit(&points.data[start * points.dim..]), Vec::new()));
-            for i in start..end {
-                scale.encode(points.row(i as u32), codes);
+        match self.params.quantization {
+            Quantization::None => {}
+            Quantization::Int8 => {
+                let q = self.quant.get_or_insert_with(|| Codes::Int8(Int8Scale::fit(&points.data[start * points.dim..]), Vec::new()));
+                if let Codes::Int8(scale, codes) = q {
+                    for i in start..end {
+                        scale.encode(points.row(i as u32), codes);
+                    }
+                }
+            }
+            Quantization::RaBitQ => {
+                let dim = points.dim;
+                let q = self.quant.get_or_insert_with(|| {
+                    Codes::RaBitQ(RaBitQ::new(dim, points.metric, RABITQ_SEED, RaBitQ::mean(&points.data[start * dim..], dim)))
+                });
+                if let Codes::RaBitQ(rq) = q {
+                    let kern = Kernels::get();
+                    for i in start..end {
+                        rq.encode(kern, points.row(i as u32));
+                    }
+                }
             }
         }
         for _ in start..end {
@@ -307,12 +505,15 @@ impl Hnsw {
         }
         let this = &*self;
         match &this.quant {
-            Some((_, codes)) => this.insert_range(&Points { data: codes, dim: points.dim, metric: points.metric }, start, end, threads),
-            None => this.insert_range(points, start, end, threads),
+            Some(Codes::Int8(_, codes)) => {
+                this.insert_range(&Points { data: codes, dim: points.dim, metric: points.metric }, start, end, threads, stop)
+            }
+            Some(Codes::RaBitQ(_)) | None => this.insert_range(points, start, end, threads, stop),
         }
     }
 
-    fn insert_range<T: Elem>(&self, points: &Points<'_, T>, mut start: usize, end: usize, threads: usize) {
+    fn insert_range<T: Elem>(&self, points: &Points<'_, T>, mut start: usize, end: usize, threads: usize, stop: Option<&CancelToken>) -> bool {
+        let stopped = || stop.is_some_and(CancelToken::is_cancelled);
         if self.entry().is_none() {
             self.entry.store(start as u32, Ordering::Release);
             start += 1;
@@ -321,22 +522,26 @@ impl Hnsw {
         let threads = if end - start < PARALLEL_BUILD_ABOVE { 1 } else { threads.max(1) };
         if threads == 1 {
             for node in start..end {
+                if stopped() {
+                    return false;
+                }
                 self.insert(points, node as u32, &locks);
             }
-            return;
+            return true;
         }
         let next = AtomicUsize::new(start);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| loop {
                     let node = next.fetch_add(1, Ordering::Relaxed);
-                    if node >= end {
+                    if node >= end || stopped() {
                         break;
                     }
                     self.insert(points, node as u32, &locks);
                 });
             }
         });
+        !stopped()
     }
 
     /// Links node `node` (already allocated, vector in `points`) into the graph.
@@ -356,15 +561,17 @@ impl Hnsw {
         };
         let top = self.levels(entry) - 1;
         let q = points.row(node);
+        let sc = Exact { points, q, kern };
         let mut links = Vec::new();
-        let mut ep = Scored(points.dist(kern, q, entry), entry);
+        let mut unused = SearchCounters::default();
+        let mut ep = Scored(sc.one(entry), entry);
         for l in (level + 1..=top).rev() {
-            ep = self.greedy(points, kern, q, ep, l, &mut links);
+            ep = self.greedy(&sc, ep, l, &mut links, &mut unused);
         }
         let mut eps = vec![ep];
         for l in (0..=level.min(top)).rev() {
             let found = SCRATCH.with(|s| {
-                self.search_layer(points, kern, q, &eps, self.params.ef_construction, l, &mut s.borrow_mut(), &|_| true)
+                self.search_layer(&sc, &eps, self.params.ef_construction, l, &mut s.borrow_mut(), &|_| true, &mut unused)
             });
             let chosen = self.select(points, kern, &found, self.cap(l));
             let ids: Vec<u32> = chosen.iter().map(|s| s.1).collect();
@@ -421,13 +628,19 @@ impl Hnsw {
         chosen
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn greedy<T: Elem>(&self, points: &Points<'_, T>, kern: Kernels, q: &[T], mut best: Scored, level: usize, links: &mut Vec<u32>) -> Scored {
+    fn greedy<S: Scorer>(&self, sc: &S, mut best: Scored, level: usize, links: &mut Vec<u32>, counters: &mut SearchCounters) -> Scored {
         loop {
             let mut improved = false;
             self.read_links(best.1, level, links);
+            counters.expansions += 1;
+            if S::CODES {
+                counters.codes_scored += links.len() as u64;
+            } else {
+                counters.distances += links.len() as u64;
+            }
+            counters.bytes += (4 * (1 + links.len()) + links.len() * sc.bytes()) as u64;
             for &n in links.iter() {
-                let d = points.dist(kern, q, n);
+                let d = sc.one(n);
                 if d < best.0 {
                     best = Scored(d, n);
                     improved = true;
@@ -442,18 +655,17 @@ impl Hnsw {
     /// Best-first search of one layer. Every reached node is expanded, but only those `accept`
     /// allows enter the result list (at most `ef`), closest first.
     #[allow(clippy::too_many_arguments)]
-    fn search_layer<T: Elem, F: Fn(u32) -> bool + ?Sized>(
+    fn search_layer<S: Scorer, F: Fn(u32) -> bool + ?Sized>(
         &self,
-        points: &Points<'_, T>,
-        kern: Kernels,
-        q: &[T],
+        sc: &S,
         entries: &[Scored],
         ef: usize,
         level: usize,
         s: &mut Scratch,
         accept: &F,
+        counters: &mut SearchCounters,
     ) -> Vec<Scored> {
-        let Scratch { visited, candidates, results, links, fresh } = s;
+        let Scratch { visited, candidates, results, links, fresh, packed, dists } = s;
         visited.reset(self.len());
         candidates.clear();
         results.clear();
@@ -468,26 +680,34 @@ impl Hnsw {
         while results.len() > ef {
             results.pop();
         }
-        let dim = points.dim;
+        let per_node = sc.bytes();
         while let Some(Reverse(c)) = candidates.pop() {
             if results.len() >= ef && results.peek().is_some_and(|&w| c > w) {
                 break;
             }
             self.read_links(key_node(c), level, links);
-            // Mark the new neighbours and start loading their vectors, so the loads overlap
-            // instead of each distance waiting for its own cache misses.
+            // Mark the new neighbours and start loading their vectors (codes), so the loads
+            // overlap instead of each distance waiting for its own cache misses.
             fresh.clear();
             for &n in links.iter() {
                 if visited.insert(n) {
                     fresh.push(n);
-                    kernels::prefetch(&points.data[n as usize * dim..(n as usize + 1) * dim]);
+                    sc.prefetch(n);
                 }
             }
             if let Some(&Reverse(next)) = candidates.peek() {
                 kernels::prefetch(self.block(key_node(next), level));
             }
-            for &n in fresh.iter() {
-                let d = points.dist(kern, q, n);
+            counters.expansions += 1;
+            if S::CODES {
+                counters.codes_scored += fresh.len() as u64;
+            } else {
+                counters.distances += fresh.len() as u64;
+            }
+            counters.bytes += (4 * (1 + links.len()) + fresh.len() * per_node) as u64;
+            // All the fresh neighbours in one call (one kernel pass for RaBitQ codes).
+            sc.many(fresh, packed, dists);
+            for (&n, &d) in fresh.iter().zip(dists.iter()) {
                 let kd = key(d, n);
                 if results.len() < ef || results.peek().is_some_and(|&w| kd < w) {
                     candidates.push(Reverse(kd));
@@ -509,36 +729,91 @@ impl Hnsw {
     /// `points` are the `f32` rows; a quantized index walks its codes and re-ranks with them.
     pub fn search<F: Fn(u32) -> bool>(&self, points: &Points<'_, f32>, q: &[f32], k: usize, ef: usize, accept: F) -> Vec<Scored> {
         let ef = ef.max(k);
-        match &self.quant {
+        let kern = Kernels::get();
+        let mut counters = SearchCounters { searches: 1, ..Default::default() };
+        let found = match &self.quant {
             None => {
-                let mut found = self.walk(points, q, ef, &accept);
+                let mut found = self.walk(&Exact { points, q, kern }, ef, &accept, &mut counters);
                 found.truncate(k);
                 found
             }
-            Some((scale, codes)) => {
+            Some(Codes::Int8(scale, codes)) => {
                 let mut qc = Vec::with_capacity(q.len());
                 scale.encode(q, &mut qc);
                 let coded = Points { data: codes.as_slice(), dim: points.dim, metric: points.metric };
-                let kern = Kernels::get();
-                let mut found: Vec<Scored> =
-                    self.walk(&coded, &qc, ef, &accept).into_iter().map(|s| Scored(points.dist(kern, q, s.1), s.1)).collect();
+                let walked = self.walk(&Exact { points: &coded, q: &qc, kern }, ef, &accept, &mut counters);
+                counters.reranks += walked.len() as u64;
+                counters.bytes += (walked.len() * points.dim * 4) as u64;
+                let mut found: Vec<Scored> = walked.into_iter().map(|s| Scored(points.dist(kern, q, s.1), s.1)).collect();
                 found.sort_unstable();
                 found.truncate(k);
                 found
             }
-        }
+            Some(Codes::RaBitQ(rq)) => {
+                let query = rq.query(kern, q);
+                let walked = self.walk(&Coded { rq, q: &query, kern }, ef, &accept, &mut counters);
+                self.rerank(points, q, k, rq, &query, &walked, &mut counters)
+            }
+        };
+        counters.publish();
+        found
     }
 
-    fn walk<T: Elem, F: Fn(u32) -> bool>(&self, points: &Points<'_, T>, q: &[T], ef: usize, accept: &F) -> Vec<Scored> {
-        let Some(entry) = self.entry() else { return Vec::new() };
+    /// The `k` nearest of a RaBitQ walk's candidates by exact distance, computing it only for
+    /// those whose lower bound (estimate minus error bound) is below the k-th exact distance so
+    /// far, taken in the order of their lower bounds.
+    #[allow(clippy::too_many_arguments)]
+    fn rerank(
+        &self,
+        points: &Points<'_, f32>,
+        q: &[f32],
+        k: usize,
+        rq: &RaBitQ,
+        query: &rabitq::Query,
+        walked: &[Scored],
+        counters: &mut SearchCounters,
+    ) -> Vec<Scored> {
         let kern = Kernels::get();
+        let ids: Vec<u32> = walked.iter().map(|s| s.1).collect();
+        let mut packed = vec![0u64; ids.len()];
+        kern.rabitq_ip_gather(&query.planes, &rq.records, rq.stride(), &ids, &mut packed);
+        let mut lower: Vec<Scored> = ids
+            .iter()
+            .zip(&packed)
+            .map(|(&n, &p)| {
+                let (est, bound) = rq.estimate(query, n, p);
+                Scored(est - bound, n)
+            })
+            .collect();
+        lower.sort_unstable();
+        let mut best: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
+        for (i, c) in lower.iter().enumerate() {
+            if best.len() >= k && best.peek().is_some_and(|w| c.0 > w.0) {
+                counters.rerank_skipped += (lower.len() - i) as u64;
+                break;
+            }
+            for next in lower.iter().skip(i + 1).take(2) {
+                kernels::prefetch(points.row(next.1));
+            }
+            best.push(Scored(points.dist(kern, q, c.1), c.1));
+            counters.reranks += 1;
+            counters.bytes += (points.dim * 4) as u64;
+            if best.len() > k {
+                best.pop();
+            }
+        }
+        best.into_sorted_vec()
+    }
+
+    fn walk<S: Scorer, F: Fn(u32) -> bool>(&self, sc: &S, ef: usize, accept: &F, counters: &mut SearchCounters) -> Vec<Scored> {
+        let Some(entry) = self.entry() else { return Vec::new() };
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
-            let mut ep = Scored(points.dist(kern, q, entry), entry);
+            let mut ep = Scored(sc.one(entry), entry);
             for l in (1..self.levels(entry)).rev() {
-                ep = self.greedy(points, kern, q, ep, l, &mut s.links);
+                ep = self.greedy(sc, ep, l, &mut s.links, counters);
             }
-            self.search_layer(points, kern, q, &[ep], ef, 0, s, accept)
+            self.search_layer(sc, &[ep], ef, 0, s, accept, counters)
         })
     }
 
@@ -550,10 +825,14 @@ impl Hnsw {
         entry: Option<u32>,
         nodes: Vec<Vec<Vec<u32>>>,
         scale: Option<f32>,
+        rabitq: Option<(u64, Vec<f32>)>,
         points: &Points<'_, f32>,
     ) -> Option<Hnsw> {
         let mut h = Hnsw::new(params);
-        if nodes.len() != points.len() || (params.quantization == Quantization::Int8) != scale.is_some() {
+        if nodes.len() != points.len()
+            || (params.quantization == Quantization::Int8) != scale.is_some()
+            || (params.quantization == Quantization::RaBitQ) != rabitq.is_some()
+        {
             return None;
         }
         // The parts come from a file: the arrays are reserved fallibly, so a count the allocator
@@ -597,7 +876,19 @@ impl Hnsw {
             for i in 0..points.len() {
                 scale.encode(points.row(i as u32), &mut codes);
             }
-            h.quant = Some((scale, codes));
+            h.quant = Some(Codes::Int8(scale, codes));
+        }
+        if let Some((seed, centroid)) = rabitq {
+            if centroid.len() != points.dim || !centroid.iter().all(|x| x.is_finite()) {
+                return None;
+            }
+            let mut rq = RaBitQ::new(points.dim, points.metric, seed, centroid);
+            rq.records.try_reserve_exact(points.len().checked_mul(rq.stride())?).ok()?;
+            let kern = Kernels::get();
+            for i in 0..points.len() {
+                rq.encode(kern, points.row(i as u32));
+            }
+            h.quant = Some(Codes::RaBitQ(rq));
         }
         Some(h)
     }

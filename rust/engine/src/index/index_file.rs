@@ -4,15 +4,18 @@
 //! rebuilds the index from Lance. The index parameters live apart, in `<name>.index.json`, so a
 //! damaged index file still says what to rebuild.
 //!
-//! Layout (little-endian): magic `AGDBHNS2`, lance version u64, dim u32, metric u8, m u32,
-//! ef_construction u32, quantization u8 (0 none, 1 int8), int8 scale f32 (0 without), rows u32,
-//! entry u32 (u32::MAX: none); per row: id (u32 length + bytes), alive u8, the row's vector
-//! (dim × f32, as the mirror stores it), level count u8, and per level the link count u32 and
-//! links u32…; then the checksum u64 of everything before it. The `i8` codes are not stored:
-//! they are re-derived from the vectors and the scale.
+//! Layout (little-endian): magic `AGDBHNS3`, lance version u64, dim u32, metric u8, m u32,
+//! ef_construction u32, quantization u8 (0 none, 1 int8, 2 rabitq), int8 scale f32 (0 without),
+//! rows u32, entry u32 (u32::MAX: none); with rabitq only, the rotation's seed u64 and the
+//! centroid (dim × f32); per row: id (u32 length + bytes), alive u8, the row's vector (dim × f32,
+//! as the mirror stores it), level count u8, and per level the link count u32 and links u32…;
+//! then the checksum u64 of everything before it. Codes are not stored: they are re-derived from
+//! the vectors and the scale (int8) or the seed's rotation and the centroid (rabitq).
 //!
-//! The magic is the format's version: a file of another version (`AGDBHNS1` had no quantization
-//! fields) fails the check and is rebuilt, never misread. Change it whenever the layout changes.
+//! The magic is the format's version. `AGDBHNS2` (the same layout without rabitq, which it
+//! could not hold) is still read; a file of another version (`AGDBHNS1` had no quantization
+//! fields) fails the check and is rebuilt, never misread. Change it whenever the layout changes,
+//! and keep reading the versions a release wrote.
 //!
 //! `<name>.index.json` also records indexes that are not AgentDB's own: `{"kind": "ivf_pq", …}`
 //! means the collection has Lance's IVF_PQ index (which Lance stores and maintains itself).
@@ -32,7 +35,14 @@ use crate::index::params::{HnswParams, IndexParams, IvfPqParams, Quantization};
 use crate::index::mirror::Mirror;
 use crate::types::schema::Metric;
 
-const MAGIC: &[u8; 8] = b"AGDBHNS2";
+const MAGIC: &[u8; 8] = b"AGDBHNS3";
+/// The previous version, still read: `MAGIC`'s layout minus the rabitq section.
+const MAGIC_V2: &[u8; 8] = b"AGDBHNS2";
+/// Whether a file starting with `magic` is of a version this build reads.
+pub(crate) fn is_readable_magic(magic: &[u8]) -> bool {
+    magic == MAGIC || magic == MAGIC_V2
+}
+
 /// The largest `m` an index may have (`create_index` accepts 2..=128), and the range of
 /// `ef_construction`: a parameters file outside them is damaged.
 pub(crate) const MAX_M: usize = 128;
@@ -147,6 +157,7 @@ fn quantization_code(q: Quantization) -> u8 {
     match q {
         Quantization::None => 0,
         Quantization::Int8 => 1,
+        Quantization::RaBitQ => 2,
     }
 }
 
@@ -173,6 +184,15 @@ pub(crate) fn save(path: &Path, mirror: &Mirror, lance_version: u64) -> Result<(
     b.extend_from_slice(&index.int8_scale().unwrap_or(0.0).to_le_bytes());
     b.extend_from_slice(&(ids.len() as u32).to_le_bytes());
     b.extend_from_slice(&index.entry().unwrap_or(u32::MAX).to_le_bytes());
+    if index.params.quantization == Quantization::RaBitQ {
+        // An index without rows has no centroid yet: the mean of no rows, zero.
+        let zero = vec![0f32; dim];
+        let (seed, centroid) = index.rabitq_parts().unwrap_or((0, &zero));
+        b.extend_from_slice(&seed.to_le_bytes());
+        for x in centroid {
+            b.extend_from_slice(&x.to_le_bytes());
+        }
+    }
     for (row, id) in ids.iter().enumerate() {
         b.extend_from_slice(&(id.len() as u32).to_le_bytes());
         b.extend_from_slice(id.as_bytes());
@@ -260,7 +280,8 @@ pub(crate) fn parse(bytes: &[u8], expect: &Expected, vectors_file: Option<PathBu
         return Err(cut);
     }
     let (body, sum) = bytes.split_at(bytes.len() - 8);
-    if body[..MAGIC.len()] != MAGIC[..] {
+    let v2 = body[..MAGIC.len()] == MAGIC_V2[..];
+    if body[..MAGIC.len()] != MAGIC[..] && !v2 {
         // Another version of the format (an older AgentDB's file): rebuilt, never misread.
         return Err(if body.starts_with(&MAGIC[..MAGIC.len() - 1]) { Stale } else { Damaged("it is not an index file") });
     }
@@ -290,6 +311,20 @@ pub(crate) fn parse(bytes: &[u8], expect: &Expected, vectors_file: Option<PathBu
         return Err(Damaged("its shape is impossible"));
     }
     let scale = (params.quantization == Quantization::Int8).then_some(scale);
+    let rabitq = if params.quantization == Quantization::RaBitQ {
+        if v2 {
+            return Err(Damaged("a version 2 file cannot hold a rabitq index"));
+        }
+        let seed = r.u64().ok_or(cut)?;
+        let raw = r.take(4 * dim).ok_or(cut)?;
+        let centroid: Vec<f32> = raw.chunks_exact(4).map(|x| f32::from_le_bytes([x[0], x[1], x[2], x[3]])).collect();
+        if !centroid.iter().all(|x| x.is_finite()) {
+            return Err(Damaged("the rabitq centroid holds NaN or infinity"));
+        }
+        Some((seed, centroid))
+    } else {
+        None
+    };
     let rows = rows as usize;
     // The smallest a row can be: an empty id, the alive flag, the vector, one level, no links.
     let min_row = 4 + 1 + 4 * dim + 1 + 4;
@@ -364,7 +399,7 @@ pub(crate) fn parse(bytes: &[u8], expect: &Expected, vectors_file: Option<PathBu
     if !expect.live_rows.contains(&live) {
         return Err(Damaged("its live rows do not match the table's row count"));
     }
-    let index = Hnsw::from_parts(params, entry, nodes, scale, &mirror.points()).ok_or(Damaged("its graph is inconsistent"))?;
+    let index = Hnsw::from_parts(params, entry, nodes, scale, rabitq, &mirror.points()).ok_or(Damaged("its graph is inconsistent"))?;
     mirror.attach_saved_index(index);
     Ok(mirror)
 }
@@ -386,7 +421,11 @@ pub(crate) fn expected_from_header(bytes: &[u8]) -> Expected {
         params: HnswParams {
             m: in_range(u32_at(21), 2, MAX_M),
             ef_construction: in_range(u32_at(25), 1, MAX_EF_CONSTRUCTION),
-            quantization: if bytes.get(29) == Some(&1) { Quantization::Int8 } else { Quantization::None },
+            quantization: match bytes.get(29) {
+                Some(1) => Quantization::Int8,
+                Some(2) => Quantization::RaBitQ,
+                _ => Quantization::None,
+            },
         },
         live_rows: 0..=usize::MAX,
     }
@@ -449,12 +488,45 @@ mod tests {
 
     #[test]
     fn a_saved_index_loads_back() {
-        for q in [Quantization::None, Quantization::Int8] {
+        for q in [Quantization::None, Quantization::Int8, Quantization::RaBitQ] {
             let file = saved(300, 20, q);
             let m = parse(&file, &expected(q, 280..=280), None).unwrap_or_else(|e| panic!("{e:?}"));
             assert_eq!(m.parts().0.len(), 300);
             assert_eq!(m.index.as_ref().unwrap().len(), 300);
         }
+    }
+
+    #[test]
+    fn a_version_2_file_still_opens() {
+        for q in [Quantization::None, Quantization::Int8] {
+            // Version 3 without rabitq is version 2's layout under a new magic.
+            let mut b = body(&saved(200, 10, q));
+            b[..8].copy_from_slice(MAGIC_V2);
+            let m = parse(&sealed(b), &expected(q, 190..=190), None).unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(m.index.as_ref().unwrap().len(), 200);
+        }
+        let mut b = body(&saved(20, 0, Quantization::RaBitQ));
+        b[..8].copy_from_slice(MAGIC_V2);
+        assert_eq!(damaged(&sealed(b), &expected(Quantization::RaBitQ, 0..=usize::MAX)), "a version 2 file cannot hold a rabitq index");
+    }
+
+    #[test]
+    fn a_rabitq_file_keeps_its_rotation_and_centroid() {
+        let file = saved(300, 0, Quantization::RaBitQ);
+        let m = parse(&file, &expected(Quantization::RaBitQ, 300..=300), None).unwrap();
+        let (seed, centroid) = m.index.as_ref().unwrap().rabitq_parts().unwrap();
+        assert_eq!(seed, u64::from_le_bytes(file[FIRST_ROW_AT..FIRST_ROW_AT + 8].try_into().unwrap()));
+        assert_eq!(centroid.len(), DIM);
+        // A damaged centroid is refused, a cut one too.
+        let mut b = body(&file);
+        b[FIRST_ROW_AT + 8..FIRST_ROW_AT + 12].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert_eq!(damaged(&sealed(b), &expected(Quantization::RaBitQ, 300..=300)), "the rabitq centroid holds NaN or infinity");
+        let b = body(&file)[..FIRST_ROW_AT + 20].to_vec();
+        assert_eq!(damaged(&sealed(b), &expected(Quantization::RaBitQ, 300..=300)), "it is cut short");
+        // Saved again, the same bytes (the codes re-derived the same way).
+        let dir = tempfile::tempdir().unwrap();
+        save(&dir.path().join("c.hnsw"), &m, 3).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("c.hnsw")).unwrap(), file);
     }
 
     #[test]

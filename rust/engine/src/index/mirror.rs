@@ -13,6 +13,7 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::PathBuf;
 
+use crate::util::cancel::CancelToken;
 use crate::index::hnsw::{Hnsw, Points};
 use crate::index::params::{HnswParams, Quantization};
 use crate::kernels::{self, Kernels};
@@ -149,7 +150,7 @@ impl Mirror {
     /// mapped file under int8 (when the mirror has a file), RAM otherwise.
     fn place_rows(&mut self, index: Option<Quantization>) {
         match (&self.vectors_file, index) {
-            (Some(path), Some(Quantization::Int8)) => self.vectors.move_to_file(path),
+            (Some(path), Some(q)) if q.walks_codes() => self.vectors.move_to_file(path),
             _ => self.vectors.move_to_ram(),
         }
     }
@@ -281,12 +282,26 @@ impl Mirror {
 
     /// Builds an HNSW index over the live rows (replacing any index).
     pub fn build_index(&mut self, params: HnswParams) {
+        let built = self.build_index_until(params, None);
+        debug_assert!(built);
+    }
+
+    /// [`Mirror::build_index`] that stops once `stop` is cancelled, returning `false`. A stopped
+    /// mirror has been compacted and holds a partial graph: the caller must discard it (and load
+    /// the mirror again from storage, where the old index is still saved).
+    pub fn build_index_until(&mut self, params: HnswParams, stop: Option<&CancelToken>) -> bool {
         self.compact();
+        // Compaction renumbered the rows: the old graph does not fit them any more.
+        self.index = None;
         self.place_rows(Some(params.quantization));
-        self.index = Some(Hnsw::new(params));
-        self.index_new_rows();
+        let mut index = Hnsw::new(params);
+        if !index.add_rows_until(&self.points(), crate::util::cores::available(), stop) {
+            return false;
+        }
+        self.index = Some(index);
         self.dirty = true;
         self.prefer_huge_pages();
+        true
     }
 
     pub fn drop_index(&mut self) {
@@ -561,6 +576,16 @@ mod tests {
 
     #[test]
     fn rows_in_the_file_under_int8_answer_like_rows_in_ram() {
+        rows_in_the_file_answer_like_rows_in_ram(Quantization::Int8);
+    }
+
+    #[test]
+    fn rows_in_the_file_under_rabitq_answer_like_rows_in_ram() {
+        rows_in_the_file_answer_like_rows_in_ram(Quantization::RaBitQ);
+    }
+
+    /// Upserts, deletes, a compaction, a save and load, all under a quantized index.
+    fn rows_in_the_file_answer_like_rows_in_ram(quantization: Quantization) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.vectors.f32");
         let mut mapped = Mirror::new(DIM, Metric::Cosine, Some(file.clone()));
@@ -568,7 +593,7 @@ mod tests {
         // Batches under the parallel-build threshold, so both graphs are built identically.
         upsert([&mut mapped, &mut ram], &ids(0..2000), &data(2000, 1));
         assert!(!mapped.vectors.is_file_backed() && !file.exists());
-        let params = HnswParams { m: 12, ef_construction: 80, quantization: Quantization::Int8 };
+        let params = HnswParams { m: 12, ef_construction: 80, quantization };
         mapped.build_index(params);
         ram.build_index(params);
         assert!(mapped.vectors.is_file_backed() && file.exists());

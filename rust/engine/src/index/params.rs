@@ -48,16 +48,28 @@ pub enum Quantization {
     None,
     /// `i8` codes for the graph walk, `f32` for the final ranking.
     Int8,
+    /// RaBitQ (Gao & Long, 2024): one bit per dimension of the randomly rotated residual from
+    /// the centroid, plus two scalars per vector; the walk scores neighbours with the unbiased
+    /// distance estimate (popcount kernels, the query quantized to 4 bits), and the candidates
+    /// whose error bound can still beat the k-th are re-ranked in `f32`.
+    RaBitQ,
 }
 
 impl Quantization {
-    pub const ALL: &'static [Quantization] = &[Quantization::None, Quantization::Int8];
+    pub const ALL: &'static [Quantization] = &[Quantization::None, Quantization::Int8, Quantization::RaBitQ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Quantization::None => "none",
             Quantization::Int8 => "int8",
+            Quantization::RaBitQ => "rabitq",
         }
+    }
+
+    /// Whether the graph walk reads codes rather than the `f32` rows, so the rows can live in a
+    /// memory-mapped file (read only to re-rank and for exact scans).
+    pub fn walks_codes(self) -> bool {
+        self != Quantization::None
     }
 }
 
@@ -81,7 +93,7 @@ pub struct HnswParams {
     pub m: usize,
     /// Candidate list size while building; larger builds slower and finds better links. Default 200.
     pub ef_construction: usize,
-    /// Vectors the graph walk compares: `f32` (default) or `i8` codes.
+    /// Vectors the graph walk compares: `f32` (default), `i8` codes or RaBitQ bit codes.
     pub quantization: Quantization,
 }
 

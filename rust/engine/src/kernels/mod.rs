@@ -1,5 +1,6 @@
 //! Hand-written SIMD distance kernels: dot, squared L2 and cosine for `f32`, `f16` and `i8`
-//! vectors, and Hamming distance for packed bits.
+//! vectors, Hamming distance for packed bits, and the RaBitQ kernel (a 1-bit code against a
+//! 4-bit query, see `bits.rs`).
 //!
 //! # Shapes
 //! Every metric comes in three shapes:
@@ -58,6 +59,7 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
 
+mod bits;
 mod checked;
 pub(crate) mod mapped;
 #[cfg(target_arch = "aarch64")]
@@ -199,6 +201,7 @@ pub(crate) struct Table {
     pub(crate) f16: Fns<u16>,
     pub(crate) i8: Fns<i8>,
     pub(crate) hamming: HammingFns,
+    pub(crate) bits: bits::BitsFns,
 }
 
 /// The table of `backend` if this CPU supports it.
@@ -398,6 +401,41 @@ impl Kernels {
     pub fn hamming_u64_many(self, queries: &[u64], rows: &[u64], dim: usize, out: &mut [u32]) {
         assert!(dim > 0, "kernels: dim must be > 0");
         self.hamming_u8_many(u64_bytes(queries), u64_bytes(rows), dim * 8, out)
+    }
+}
+
+impl Kernels {
+    /// RaBitQ inner product of a 1-bit `code` against a 4-bit query given as four bit planes
+    /// (`planes.len() == 4 * code.len()`, plane `j` holding bit `j` of every query value):
+    /// `(Σ_i b_i qu_i, number of set bits of code)`; the layout is described in `kernels/bits.rs`.
+    ///
+    /// # Panics
+    /// If `planes.len() != 4 * code.len()`.
+    #[inline]
+    pub fn rabitq_ip(self, code: &[u64], planes: &[u64]) -> (u32, u32) {
+        assert!(planes.len() == 4 * code.len(), "kernels: {} planes words for a code of {} words", planes.len(), code.len());
+        // SAFETY: detected backend; shape checked above.
+        let p = unsafe { (self.t.bits.pair)(code, planes) };
+        (p as u32, (p >> 32) as u32)
+    }
+
+    /// [`Kernels::rabitq_ip`] for the codes of the records named by `ids`: record `id` is
+    /// `records[id * stride ..][.. stride]` with its code in the first `planes.len() / 4` words.
+    /// `out[i] = S | ones << 32` for `ids[i]`.
+    ///
+    /// # Panics
+    /// If `planes` is empty or not a multiple of 4 words, `stride` is smaller than the code, an
+    /// id's record is past the end of `records`, or `out` and `ids` differ in length.
+    #[inline]
+    pub fn rabitq_ip_gather(self, planes: &[u64], records: &[u64], stride: usize, ids: &[u32], out: &mut [u64]) {
+        let words = planes.len() / 4;
+        assert!(words > 0 && planes.len() == 4 * words, "kernels: {} planes words is not 4 planes", planes.len());
+        assert!(stride >= words, "kernels: stride {stride} is shorter than the code ({words} words)");
+        assert!(out.len() == ids.len(), "kernels: out length {} is not the number of ids {}", out.len(), ids.len());
+        let max = ids.iter().copied().max().unwrap_or(0) as usize;
+        assert!(ids.is_empty() || max * stride + words <= records.len(), "kernels: record {max} is past the end");
+        // SAFETY: detected backend; shape and bounds checked above.
+        unsafe { (self.t.bits.gather)(planes, records, stride, ids, out) }
     }
 }
 

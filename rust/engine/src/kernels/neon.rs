@@ -24,6 +24,7 @@ pub(super) static NEON: Table = Table {
     f16: kern_fns!("neon", NeonF16),
     i8: kern_fns!("neon", NeonI8),
     hamming: hamming_fns!("neon", NeonPopcount),
+    bits: super::bits::SCALAR,
 };
 
 /// Copies `n < LANES` elements to a zeroed buffer of `LANES` and returns it.

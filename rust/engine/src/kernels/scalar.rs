@@ -32,6 +32,7 @@ pub(super) static TABLE: Table = Table {
         batch: hamming_batch,
         many: hamming_many,
     },
+    bits: super::bits::SCALAR,
 };
 
 const W: usize = 8;

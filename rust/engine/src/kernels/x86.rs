@@ -43,6 +43,7 @@ pub(super) static AVX2: Table = Table {
     f16: kern_fns!("avx2,fma,f16c,popcnt", Avx2F16),
     i8: kern_fns!("avx2,fma,f16c,popcnt", Avx2I8),
     hamming: hamming_fns!("avx2,fma,f16c,popcnt", Avx2Popcount),
+    bits: super::bits::POPCNT,
 };
 
 const AVX512_F32: Fns<f32> = kern_fns!("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt", Avx512F32);
@@ -57,6 +58,7 @@ pub(super) static AVX512: Table = Table {
         "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt",
         Avx512Popcount
     ),
+    bits: super::bits::POPCNT,
 };
 
 pub(super) static AVX512_VNNI: Table = Table {
@@ -71,6 +73,7 @@ pub(super) static AVX512_VNNI: Table = Table {
         "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vpopcntdq,avx2,fma,f16c,popcnt",
         Avx512VpopcntPopcount
     ),
+    bits: super::bits::VPOPCNT,
 };
 
 // ---------------------------------------------------------------------------------------------

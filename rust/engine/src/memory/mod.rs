@@ -113,6 +113,7 @@ mod consolidate;
 mod health;
 pub use health::{MemoryHealth, MemoryStats};
 mod recall;
+pub use recall::GraphRecall;
 mod store;
 mod table;
 mod text;

@@ -1,6 +1,8 @@
 //! Recall: the best memories for a query by the score of the module docs of `memory`.
 
 use super::*;
+use crate::graph::{Fact, Graph, DEFAULT_FACTS_LIMIT};
+use crate::types::fusion::{fuse_scores, FusionParams, Signals};
 
 impl Memory {
     /// The `opts.k` best memories for `query` (or, without a query, the strongest), best first,
@@ -239,23 +241,24 @@ impl Memory {
                 }
             }
         }
-        let max_bm = cands.values().map(|c| c.1).fold(0.0, f64::max);
-        let bm_n = |b: f64| if max_bm > 0.0 { b / max_bm } else { 0.0 };
-        let (lo, hi) = cands.values().filter_map(|c| c.0).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s), hi.max(s)));
-        let k = w.rrf_k;
-        let rrf = |rank: Option<usize>| rank.map_or(0.0, |r| (k + 1.0) / (k + r as f64));
-        let mut out: Vec<(f64, Option<f64>, f64, f64, usize)> = cands
+        // The fusion formula is the engine's one (`types/fusion.rs`), with memory's parameters;
+        // text mode is linear fusion with no vector side.
+        let (method, w_sim) = match q {
+            None => (Fusion::Linear, 0.0),
+            Some(_) => (w.fusion, w.similarity),
+        };
+        let params = FusionParams::memory(method, w_sim, w.text, w.rrf_k);
+        let cands: Vec<(usize, Option<f64>, f64, Signals<f64>)> = cands
             .into_iter()
             .map(|(s, (sim, bm, rv, rt))| {
-                let fused = match (q, w.fusion) {
-                    (None, _) => w.text * bm_n(bm),
-                    (Some(_), Fusion::Rrf) => w.similarity * rrf(rv) + w.text * rrf(rt),
-                    (Some(_), Fusion::Linear) => {
-                        w.similarity * sim.map_or(0.0, |x| RecallWeights::normalized(x, lo, hi)) + w.text * bm_n(bm)
-                    }
-                };
-                (fused, sim, bm, w.recency(now.saturating_sub(t.row(s).last_accessed)), s)
+                (s, sim, bm, Signals::<f64> { vector_rank: rv.unwrap_or(0), vector: sim, text_rank: rt.unwrap_or(0), text: Some(bm) })
             })
+            .collect();
+        let signals: Vec<Signals<f64>> = cands.iter().map(|c| c.3).collect();
+        let mut out: Vec<(f64, Option<f64>, f64, f64, usize)> = cands
+            .into_iter()
+            .zip(fuse_scores(&signals, &params))
+            .map(|((s, sim, bm, _), fused)| (fused, sim, bm, w.recency(now.saturating_sub(t.row(s).last_accessed)), s))
             .collect();
         let (flo, fhi) = out.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| (lo.min(c.0), hi.max(c.0)));
         Ok(out
@@ -269,5 +272,53 @@ impl Memory {
                 (score, sim, Some(bm), rec, s)
             })
             .collect())
+    }
+}
+
+/// What [`Memory::recall_with_graph`] returns: the memory hits and the graph's facts about what
+/// the query mentions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphRecall {
+    pub hits: Vec<MemoryHit>,
+    /// The facts of the entities the query text names, valid at the recall's time, each with its
+    /// provenance: `sources` (the ids of the memories it was taken from), `valid_from`/`valid_to`
+    /// and `confidence`. Per entity in order of first mention, by confidence then most recent
+    /// validity (see [`Graph::facts_for_text`]).
+    pub facts: Vec<Fact>,
+}
+
+impl GraphRecall {
+    /// The facts taken from memory `id` (one of the hits or not).
+    pub fn facts_from<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Fact> + 'a {
+        self.facts.iter().filter(move |f| f.sources.iter().any(|s| s == id))
+    }
+}
+
+impl Memory {
+    /// [`Memory::recall`] with a knowledge graph: the same hits, plus the facts about the
+    /// entities `opts.query_text` mentions (names and aliases as whole words, ignoring case; CJK
+    /// by character), valid at the recall's time (`opts.now`, default now), at most
+    /// `facts_limit` (`None`: [`DEFAULT_FACTS_LIMIT`]).
+    ///
+    /// The graph is a handle the caller passes, not one the store owns: which graph holds an
+    /// agent's facts (one per agent, one per application, the store's own name) is the
+    /// application's choice, and a memory store has no graph of its own on disk. Facts are
+    /// looked up before the recall, so a bad graph argument fails without touching any memory.
+    pub fn recall_with_graph(
+        &self,
+        query: Option<&[f32]>,
+        opts: &RecallOptions,
+        graph: &Graph,
+        facts_limit: Option<usize>,
+    ) -> Result<GraphRecall> {
+        let Some(text) = opts.query_text.as_deref() else {
+            return Err(Error::invalid_argument("recall with a graph needs a query text (its entities are looked up in the graph)"));
+        };
+        if text.trim().is_empty() {
+            return Err(Error::invalid_argument("the query text is empty"));
+        }
+        let facts = graph.facts_for_text(text, opts.now, facts_limit.unwrap_or(DEFAULT_FACTS_LIMIT))?;
+        let hits = self.recall(query, opts)?;
+        Ok(GraphRecall { hits, facts })
     }
 }

@@ -130,38 +130,10 @@ impl std::str::FromStr for SearchMode {
 /// that long tail like a real match. A weighted sum keeps the scores' magnitudes, so weak matches
 /// add little; with `w_text` 0.2–0.4 it reached 0.59–0.62 @10 (0.62 at 0.3). That is tuned on a
 /// synthetic set: check it on yours (LoCoMo is kept aside as the independent check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Fusion {
-    /// Reciprocal rank fusion: `w_sim · (k+1)/(k + rank_vector) + w_text · (k+1)/(k +
-    /// rank_text)`, a side's term 0 for a memory outside its candidates.
-    Rrf,
-    /// Weighted scores (the default): `w_sim · sim_n + w_text · bm25_n`, similarity min-max
-    /// normalised and BM25 divided by the best BM25 over the candidates.
-    #[default]
-    Linear,
-}
-
-impl Fusion {
-    pub const ALL: [Fusion; 2] = [Fusion::Rrf, Fusion::Linear];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fusion::Rrf => "rrf",
-            Fusion::Linear => "linear",
-        }
-    }
-}
-
-impl std::str::FromStr for Fusion {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Fusion::ALL
-            .iter()
-            .copied()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| Error::invalid_argument(format!("unknown fusion {s:?}: expected 'rrf' or 'linear'")))
-    }
-}
+///
+/// It is the engine's one fusion type ([`crate::types::fusion::FusionMethod`]), whose module
+/// holds the formulas of memory recall and collection hybrid search alike.
+pub use crate::types::fusion::FusionMethod as Fusion;
 
 /// The weights of the recall score and the recency half-life (see the module docs for both
 /// modes and worked examples). The bindings take their defaults from [`RecallWeights::DEFAULT`].
@@ -276,11 +248,7 @@ impl RecallWeights {
     /// Relevance mode's `sim_n = (sim − lo) / (hi − lo)`, where `lo` and `hi` are the lowest and
     /// highest similarity among the candidates (1 when they are equal).
     pub fn normalized(similarity: f64, lo: f64, hi: f64) -> f64 {
-        if hi - lo > 1e-12 {
-            ((similarity - lo) / (hi - lo)).clamp(0.0, 1.0)
-        } else {
-            1.0
-        }
+        crate::types::fusion::min_max(similarity, lo, hi)
     }
 }
 

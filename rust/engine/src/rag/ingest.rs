@@ -71,6 +71,8 @@ impl Rag {
         let mut changed: Vec<&str> = Vec::new();
         let (mut rec_ids, mut texts, mut metas) = (Vec::new(), Vec::new(), Vec::new());
         for d in docs {
+            // Safe points: nothing is written before the one commit below.
+            crate::util::cancel::check()?;
             let content_hash = sha256_hex(&[d.text.as_bytes()]);
             let source = d.source.clone().unwrap_or_else(|| d.id.clone());
             let format = d.format.as_str();
@@ -111,6 +113,8 @@ impl Rag {
         }
         // Skip the model call when every changed document is empty (it may reject no input).
         let vectors = if texts.is_empty() { Vec::new() } else { embed(&texts)? };
+        // Cancelled while the model ran: its vectors are not written.
+        crate::util::cancel::check()?;
         let dim = self.dim();
         if vectors.len() != texts.len() * dim {
             return Err(Error::new(

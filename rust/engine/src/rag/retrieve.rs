@@ -34,7 +34,7 @@ impl Rag {
         }
         let n = candidates(options);
         let filter = options.filter.as_ref();
-        // Each side's ranks and the RRF formula are the collection layer's (collection/fusion.rs),
+        // Each side's ranks and the RRF formula are the engine's one fusion module's (types/fusion.rs),
         // shared with Collection::hybrid_search.
         let mut payload: HashMap<String, Candidate> = HashMap::new();
         let (mut vl, mut tl) = (Vec::new(), Vec::new());
@@ -52,7 +52,7 @@ impl Rag {
                 tl.push((id.clone(), r.scores[i]));
             }
         }
-        let mut hits: Vec<RagHit> = crate::collection::fusion::fuse(&vl, &tl, &options.fusion())
+        let mut hits: Vec<RagHit> = crate::types::fusion::fuse(&vl, &tl, &options.fusion())
             .into_iter()
             .filter_map(|f| {
                 let c = payload.remove(&f.id)?;
@@ -115,9 +115,9 @@ pub(super) fn candidates(options: &RetrieveOptions) -> usize {
 
 impl RetrieveOptions {
     /// The fusion these options ask for (RAG fuses by RRF).
-    pub(super) fn fusion(&self) -> crate::collection::fusion::FusionOptions {
-        crate::collection::fusion::FusionOptions {
-            method: crate::collection::fusion::FusionMethod::Rrf,
+    pub(super) fn fusion(&self) -> crate::types::fusion::FusionOptions {
+        crate::types::fusion::FusionOptions {
+            method: crate::types::fusion::FusionMethod::Rrf,
             vector_weight: self.vector_weight,
             text_weight: self.text_weight,
             rrf_k: self.rrf_k,

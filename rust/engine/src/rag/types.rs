@@ -83,7 +83,7 @@ impl std::str::FromStr for RetrievalMode {
 /// The chunks each retriever contributes when [`RetrieveOptions::candidates`] is `None`:
 /// `max(4·k, 20)`, enough for fusion to lift a chunk one retriever ranks low.
 pub fn default_candidates(k: usize) -> usize {
-    crate::collection::fusion::default_candidates(k)
+    crate::types::fusion::default_candidates(k)
 }
 
 /// How a search runs.

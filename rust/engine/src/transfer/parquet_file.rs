@@ -86,6 +86,7 @@ pub(super) fn write(
             Arc::new(Int64Array::from(part.created_at.clone())),
         ];
         writer.write(&RecordBatch::try_new(schema.clone(), columns)?).map_err(|e| parquet_err(tmp, e))?;
+        crate::util::cancel::check()?;
         done += part.ids.len() as u64;
         progress(done, total.max(done));
         Ok(())

@@ -197,6 +197,7 @@ pub(super) fn write(file: File, tmp: &Path, header: &Json, ops: &[Json], progres
         // One row group per chunk, so the byte bound holds for what a reader loads at once too.
         writer.flush().map_err(|e| parquet_err(tmp, e))?;
         done += chunk.len() as u64;
+        crate::util::cancel::check()?;
         progress(done, total);
     }
     progress(total, total);

@@ -344,3 +344,64 @@ fn state_round_trip(dir: &Path, name: &str) -> (Database, std::path::PathBuf) {
     drop(st);
     (db, file)
 }
+
+/// A store's full-text tokenizer travels with its export (JSONL and Parquet): an imported
+/// memory store finds its Chinese memories by their words as the original does, and an imported
+/// collection keeps its tokenizer. A file without it imports with the default; a bad one is
+/// refused before anything is created.
+#[test]
+fn the_text_tokenizer_travels_with_an_export() {
+    use crate::memory::{NewMemory, RecallOptions};
+    use crate::types::text::TextTokenizer;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path().join("a")).unwrap();
+    let m = db.memory("zh", Some(2), None).unwrap();
+    m.set_text_tokenizer(TextTokenizer::Icu).unwrap();
+    let texts = ["我喜欢喝绿茶", "明天去北京出差", "神经网络需要大量数据"];
+    let items: Vec<NewMemory> =
+        texts.iter().enumerate().map(|(i, t)| NewMemory { id: Some(format!("d{i}")), text: Some(t.to_string()), ..NewMemory::new("ann") }).collect();
+    m.remember(&items, Vectors::Flat { data: &[1.0, 0.0, 1.0, 1.0, 0.0, 1.0], dim: 2 }).unwrap();
+    m.flush().unwrap();
+    let c = db.create_collection("docs", 3, Metric::L2).unwrap();
+    c.set_text_tokenizer(TextTokenizer::Ngram { min: 2, max: 3 }).unwrap();
+    records(&c, 4);
+    let top = |m: &crate::memory::Memory, q: &str| {
+        let mut o = RecallOptions::new(1);
+        o.query_text = Some(q.into());
+        o.touch = false;
+        m.recall(None, &o).unwrap().first().map(|h| h.record.id.clone())
+    };
+    assert_eq!(top(&m, "北京").as_deref(), Some("d1"));
+    let other = Database::open(dir.path().join("b")).unwrap();
+    for (i, ext) in ["jsonl", "parquet"].iter().enumerate() {
+        let file = dir.path().join(format!("zh.{ext}"));
+        db.export_store("zh", Some(StoreKind::Memory), &file, &mut |_, _| {}).unwrap();
+        let name = format!("zh{i}");
+        other.import_store(&file, Some(&name), &mut |_, _| {}).unwrap();
+        let back = other.memory(&name, None, None).unwrap();
+        assert_eq!(back.text_tokenizer(), TextTokenizer::Icu);
+        for (q, want) in [("北京", "d1"), ("绿茶", "d0"), ("神经网络", "d2")] {
+            assert_eq!(top(&back, q).as_deref(), Some(want), "{q} after a {ext} round trip");
+        }
+        let file = dir.path().join(format!("docs.{ext}"));
+        db.export_store("docs", None, &file, &mut |_, _| {}).unwrap();
+        let name = format!("docs{i}");
+        other.import_store(&file, Some(&name), &mut |_, _| {}).unwrap();
+        assert_eq!(other.get_collection(&name).unwrap().text_tokenizer(), TextTokenizer::Ngram { min: 2, max: 3 });
+    }
+    // An older file (no "text_tokenizer"), and a bad one.
+    let file = dir.path().join("zh.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (head, rest) = text.split_once('\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_str(head).unwrap();
+    header.as_object_mut().unwrap().remove("text_tokenizer");
+    std::fs::write(&file, format!("{header}\n{rest}")).unwrap();
+    other.import_store(&file, Some("old"), &mut |_, _| {}).unwrap();
+    assert_eq!(other.memory("old", None, None).unwrap().text_tokenizer(), TextTokenizer::Simple);
+    header["text_tokenizer"] = serde_json::json!("klingon");
+    std::fs::write(&file, format!("{header}\n{rest}")).unwrap();
+    let e = other.import_store(&file, Some("bad"), &mut |_, _| {}).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.message().contains("line 1"), "{}", e.message());
+    assert!(!other.list_memories().unwrap().contains(&"bad".to_string()));
+}

@@ -3,6 +3,7 @@
 
 pub(crate) mod arrow_in;
 pub(crate) mod filter;
+pub(crate) mod fusion;
 pub(crate) mod records;
 pub(crate) mod schema;
 pub(crate) mod text;

@@ -3,6 +3,7 @@
 
 pub(crate) mod bytes;
 pub(crate) mod checksum;
+pub mod cancel;
 pub(crate) mod cores;
 pub(crate) mod fs;
 pub(crate) mod time;

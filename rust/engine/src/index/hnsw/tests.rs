@@ -97,19 +97,24 @@ fn from_parts_round_trips_and_rejects_inconsistent_parts() {
         (0..h.len() as u32).map(|i| (0..h.levels(i)).map(|l| h.links(i, l)).collect()).collect()
     };
     let nodes = parts(&h);
-    let back = Hnsw::from_parts(params, h.entry(), nodes.clone(), h.int8_scale(), &points).unwrap();
+    let back = Hnsw::from_parts(params, h.entry(), nodes.clone(), h.int8_scale(), None, &points).unwrap();
     assert_eq!(parts(&back), nodes);
     assert_eq!(back.entry(), h.entry());
-    assert_eq!(back.quant.as_ref().unwrap().1, h.quant.as_ref().unwrap().1);
+    let codes = |h: &Hnsw| match &h.quant {
+        Some(Codes::Int8(_, c)) => c.clone(),
+        _ => panic!("no int8 codes"),
+    };
+    assert_eq!(codes(&back), codes(&h));
     let q = &pts[3 * dim..4 * dim];
     assert_eq!(back.search(&points, q, 10, 40, |_| true), h.search(&points, q, 10, 40, |_| true));
     let mut bad = nodes.clone();
     bad[1][0].push(n as u32);
-    assert!(Hnsw::from_parts(params, h.entry(), bad, h.int8_scale(), &points).is_none());
-    assert!(Hnsw::from_parts(params, h.entry(), nodes.clone(), None, &points).is_none());
+    assert!(Hnsw::from_parts(params, h.entry(), bad, h.int8_scale(), None, &points).is_none());
+    assert!(Hnsw::from_parts(params, h.entry(), nodes.clone(), None, None, &points).is_none());
+    assert!(Hnsw::from_parts(params, h.entry(), nodes.clone(), h.int8_scale(), Some((1, vec![0.0; dim])), &points).is_none());
     let low = (0..n as u32).find(|&i| h.levels(i) == 1).unwrap();
     if h.levels(h.entry().unwrap()) > 1 {
-        assert!(Hnsw::from_parts(params, Some(low), nodes, h.int8_scale(), &points).is_none());
+        assert!(Hnsw::from_parts(params, Some(low), nodes, h.int8_scale(), None, &points).is_none());
     }
 }
 
@@ -123,4 +128,161 @@ fn rejected_nodes_are_never_returned() {
     let got = h.search(&points, points.row(0), 20, 50, |i| i % 2 == 1);
     assert_eq!(got.len(), 20);
     assert!(got.iter().all(|s| s.1 % 2 == 1));
+}
+
+/// Recall@k of `h` against brute force under `metric`, searching with `ef`.
+fn recall_with(h: &Hnsw, points: &Points<'_>, queries: &[f32], k: usize, ef: usize) -> f64 {
+    let dim = points.dim;
+    let kern = Kernels::get();
+    let mut hits = 0;
+    for q in queries.chunks(dim) {
+        let mut exact: Vec<Scored> = (0..points.len() as u32).map(|i| Scored(points.dist(kern, q, i), i)).collect();
+        exact.sort_unstable();
+        let want: std::collections::HashSet<u32> = exact[..k].iter().map(|s| s.1).collect();
+        let got = h.search(points, q, k, ef, |_| true);
+        assert_eq!(got.len(), k);
+        assert!(got.windows(2).all(|w| w[0] <= w[1]));
+        // Returned distances are the exact ones.
+        for s in &got {
+            assert_eq!(s.0, points.dist(kern, q, s.1));
+        }
+        hits += got.iter().filter(|s| want.contains(&s.1)).count();
+    }
+    hits as f64 / (queries.len() / dim * k) as f64
+}
+
+/// Unit vectors (what cosine collections store).
+fn unit_rows(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    let mut v = data(n, dim, seed);
+    v.chunks_mut(dim).for_each(kernels::normalize);
+    v
+}
+
+#[test]
+fn rabitq_estimates_are_unbiased_and_within_their_bound() {
+    let kern = Kernels::get();
+    for (metric, dim) in [(kernels::Metric::L2, 128), (kernels::Metric::Dot, 128), (kernels::Metric::L2, 50), (kernels::Metric::Dot, 384)] {
+        let n = 2000;
+        let pts = if metric == kernels::Metric::Dot { unit_rows(n, dim, 31) } else { data(n, dim, 31) };
+        let points = Points { data: &pts, dim, metric };
+        let mut rq = RaBitQ::new(dim, metric, 77, RaBitQ::mean(&pts, dim));
+        for i in 0..n {
+            rq.encode(kern, points.row(i as u32));
+        }
+        let queries = if metric == kernels::Metric::Dot { unit_rows(20, dim, 32) } else { data(20, dim, 32) };
+        let (mut outside, mut total, mut err_sum, mut bound_sum) = (0usize, 0usize, 0f64, 0f64);
+        for q in queries.chunks(dim) {
+            let query = rq.query(kern, q);
+            for i in 0..n as u32 {
+                let (s, ones) = kern.rabitq_ip(&rq.record(i)[..dim.div_ceil(64)], &query.planes);
+                let (est, bound) = rq.estimate(&query, i, s as u64 | (ones as u64) << 32);
+                let exact = points.dist(kern, q, i);
+                outside += ((est - exact).abs() > bound) as usize;
+                err_sum += (est - exact) as f64;
+                bound_sum += bound as f64;
+                total += 1;
+            }
+        }
+        // ε₀ = 3 standard deviations bound all but a small share of the pairs.
+        assert!(outside * 100 <= total, "{metric:?} {dim}: {outside} of {total} outside the bound");
+        // Unbiased: the mean signed error is a small part of the mean bound.
+        let (bias, mean_bound) = (err_sum / total as f64, bound_sum / total as f64);
+        assert!(bias.abs() < 0.05 * mean_bound, "{metric:?} {dim}: bias {bias} vs bound {mean_bound}");
+    }
+}
+
+#[test]
+fn rabitq_rotation_is_orthogonal_and_seeded() {
+    let dim = 70;
+    let r = rabitq::rotation(dim, 5);
+    assert_eq!(r, rabitq::rotation(dim, 5));
+    assert_ne!(r, rabitq::rotation(dim, 6));
+    for i in 0..dim {
+        for j in 0..dim {
+            let d: f32 = (0..dim).map(|x| r[i * dim + x] * r[j * dim + x]).sum();
+            let want = if i == j { 1.0 } else { 0.0 };
+            assert!((d - want).abs() < 1e-4, "rows {i} {j}: {d}");
+        }
+    }
+}
+
+#[test]
+fn rabitq_walk_with_rerank_keeps_recall() {
+    for (metric, dim) in [(kernels::Metric::L2, 64), (kernels::Metric::Dot, 96)] {
+        let n = 4000;
+        let pts = if metric == kernels::Metric::Dot { unit_rows(n, dim, 41) } else { data(n, dim, 41) };
+        let points = Points { data: &pts, dim, metric };
+        let mut h = Hnsw::new(HnswParams { m: 12, ef_construction: 100, quantization: Quantization::RaBitQ });
+        h.add_rows(&points, 2);
+        assert!(h.rabitq_parts().is_some());
+        let queries = if metric == kernels::Metric::Dot { unit_rows(40, dim, 42) } else { data(40, dim, 42) };
+        // Uniform random data at 64–96 dimensions is hard for 1-bit codes (distances concentrate
+        // while the estimate's error is ~1/√D): a floor against regressions, not a target.
+        let r = recall_with(&h, &points, &queries, 10, 200);
+        eprintln!("rabitq recall {metric:?} {dim}: {r}");
+        assert!(r >= 0.85, "{metric:?}: recall {r}");
+        // A row is its own nearest neighbour at distance 0 (L2), found through the codes.
+        let got = h.search(&points, points.row(17), 3, 64, |_| true);
+        assert_eq!(got[0].1, 17);
+        // Filters hold under the codes too.
+        let got = h.search(&points, points.row(0), 20, 100, |i| i % 3 == 1);
+        assert_eq!(got.len(), 20);
+        assert!(got.iter().all(|s| s.1 % 3 == 1));
+    }
+}
+
+#[test]
+fn rabitq_parts_round_trip() {
+    let (n, dim) = (900, 40);
+    let pts = data(n, dim, 44);
+    let points = Points { data: &pts, dim, metric: kernels::Metric::L2 };
+    let params = HnswParams { m: 8, ef_construction: 50, quantization: Quantization::RaBitQ };
+    let mut h = Hnsw::new(params);
+    h.add_rows(&points, 1);
+    let nodes: Vec<Vec<Vec<u32>>> = (0..h.len() as u32).map(|i| (0..h.levels(i)).map(|l| h.links(i, l)).collect()).collect();
+    let (seed, centroid) = h.rabitq_parts().map(|(s, c)| (s, c.to_vec())).unwrap();
+    let back = Hnsw::from_parts(params, h.entry(), nodes.clone(), None, Some((seed, centroid.clone())), &points).unwrap();
+    let records = |h: &Hnsw| match &h.quant {
+        Some(Codes::RaBitQ(rq)) => rq.records.clone(),
+        _ => panic!("no rabitq codes"),
+    };
+    assert_eq!(records(&back), records(&h));
+    for q in data(5, dim, 45).chunks(dim) {
+        assert_eq!(back.search(&points, q, 10, 40, |_| true), h.search(&points, q, 10, 40, |_| true));
+    }
+    assert!(Hnsw::from_parts(params, h.entry(), nodes.clone(), None, None, &points).is_none());
+    assert!(Hnsw::from_parts(params, h.entry(), nodes.clone(), None, Some((seed, vec![0.0; dim - 1])), &points).is_none());
+    assert!(Hnsw::from_parts(params, h.entry(), nodes, None, Some((seed, vec![f32::NAN; dim])), &points).is_none());
+    // Memory: the records (words + 1 per node), rotation and centroid on top of the links.
+    let quant = n * (dim.div_ceil(64) + 1) * 8 + dim * dim * 4 + dim * 4;
+    let plain = {
+        let mut p = Hnsw::new(HnswParams { quantization: Quantization::None, ..params });
+        p.add_rows(&points, 1);
+        p.memory_bytes()
+    };
+    assert_eq!(h.memory_bytes(), plain + quant);
+}
+
+#[test]
+fn search_counters_count_what_a_walk_did() {
+    let (n, dim) = (2000, 32);
+    let pts = data(n, dim, 46);
+    let points = Points { data: &pts, dim, metric: kernels::Metric::L2 };
+    for quantization in [Quantization::None, Quantization::Int8, Quantization::RaBitQ] {
+        let mut h = Hnsw::new(HnswParams { m: 8, ef_construction: 60, quantization });
+        h.add_rows(&points, 1);
+        // Other tests search at the same time: their searches only add, so compare lower bounds.
+        let before = search_counters();
+        h.search(&points, points.row(3), 10, 50, |_| true);
+        let after = search_counters();
+        let d = |f: fn(&SearchCounters) -> u64| f(&after) - f(&before);
+        assert!(d(|c| c.searches) >= 1);
+        assert!(d(|c| c.expansions) >= 10);
+        assert!(d(|c| c.bytes) > 0);
+        match quantization {
+            Quantization::None => assert!(d(|c| c.distances) >= 50),
+            Quantization::Int8 => assert!(d(|c| c.distances) >= 50 && d(|c| c.reranks) >= 50),
+            Quantization::RaBitQ => assert!(d(|c| c.codes_scored) >= 50 && d(|c| c.reranks) >= 10),
+        }
+    }
 }
