@@ -320,13 +320,14 @@ unsafe fn store_options_arg(p: *const agentdb_object_store_options) -> Res<agent
     }
     read_opts!(p, agentdb_object_store_options, "store", "agentdb_object_store_options_default", |o| {
         let count: usize = field!(o, count);
+        let (keys, values, wal_dir) = (field!(o, keys), field!(o, values), field!(o, wal_dir));
         // SAFETY: `keys`/`values` hold `count` strings (contract of this function).
-        let keys = unsafe { str_array(field!(o, keys), count, "store->keys") }?;
+        let keys = unsafe { str_array(keys, count, "store->keys") }?;
         // SAFETY: as above.
-        let values = unsafe { str_array(field!(o, values), count, "store->values") }?;
+        let values = unsafe { str_array(values, count, "store->values") }?;
         store.storage_options = keys.into_iter().zip(values).collect();
         // SAFETY: `wal_dir` is NULL or NUL-terminated (contract of this function).
-        store.wal_dir = unsafe { opt_str_arg(field!(o, wal_dir), "store->wal_dir") }?.map(std::path::PathBuf::from);
+        store.wal_dir = unsafe { opt_str_arg(wal_dir, "store->wal_dir") }?.map(std::path::PathBuf::from);
         let ms = |v: u32| (v != 0).then(|| std::time::Duration::from_millis(v as u64));
         store.lease_ttl = ms(field!(o, lease_ttl_ms));
         store.read_consistency_interval =

@@ -23,7 +23,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::runtime::block_on;
+use crate::storage::runtime::block_on_anywhere;
 
 /// The URI schemes this build opens on an object store.
 pub(crate) const SCHEMES: &[&str] = &["s3"];
@@ -154,7 +154,7 @@ impl Remote {
     fn internal(&self, name: &str) -> ObjectPath {
         let mut p = self.prefix.clone();
         for part in [crate::storage::context::INTERNAL_DIR, name] {
-            p = p.child(part);
+            p = p.join(part);
         }
         p
     }
@@ -162,7 +162,7 @@ impl Remote {
     /// The engine's object `name`, `None` when there is none.
     pub(crate) fn get(&self, name: &str) -> Result<Option<Fetched>> {
         let path = self.internal(name);
-        block_on(async {
+        block_on_anywhere(async {
             match self.store.get(&path).await {
                 Ok(got) => {
                     let version = UpdateVersion { e_tag: got.meta.e_tag.clone(), version: got.meta.version.clone() };
@@ -180,7 +180,7 @@ impl Remote {
     pub(crate) fn put(&self, name: &str, bytes: Vec<u8>, mode: PutMode) -> Result<Put> {
         let path = self.internal(name);
         let opts = PutOptions { mode, ..Default::default() };
-        block_on(async {
+        block_on_anywhere(async {
             match self.store.put_opts(&path, PutPayload::from(bytes), opts).await {
                 Ok(r) => Ok(Put::Done(UpdateVersion { e_tag: r.e_tag, version: r.version })),
                 Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => Ok(Put::Conflict),
@@ -192,7 +192,7 @@ impl Remote {
     /// Removes the engine's object `name`; none is not an error.
     pub(crate) fn delete(&self, name: &str) -> Result<()> {
         let path = self.internal(name);
-        block_on(async {
+        block_on_anywhere(async {
             match self.store.delete(&path).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
                 Err(e) => Err(self.error("remove", name, e)),
