@@ -6,7 +6,8 @@ same database on local disk.
   flushed, and the writer closed, then opened again read-only for the timed calls.
 * calls, one request per call, default options first: ``col.search(q)`` (k=10), ``col.get([id])``,
   ``mem.recall(q)`` (k=10); then the first search after opening (it loads the vectors),
-  and the open itself (writable and read-only, median of ``--opens``).
+  the open itself (writable and read-only, median of ``--opens``), and a writer's ``add`` of one
+  record and ``add`` + ``flush`` (one Lance commit to the store).
 * the reader on the store keeps the default read consistency interval (1 s): most calls find
   the version they know, and every second one call pays a listing of the table's versions. A
   reader with ``read_consistency_interval=0`` pays it at every call (the last rows).
@@ -76,6 +77,24 @@ def fill(target: str, kw: Dict[str, Any], n: int, memories: int, rng: np.random.
     return time.perf_counter() - t
 
 
+def write_latency(target: str, kw: Dict[str, Any], calls: int) -> Dict[str, Tuple[float, float]]:
+    """A writer's per-call cost: `add` of one record (acknowledged in the local log) and the
+    commit of one record to the tables (`add` then `flush`)."""
+    rng = np.random.default_rng(2)
+    with agentdb.connect(target, **kw) as db:
+        col = db.get_collection("c")
+        base = 10_000_000
+        add = median_ms(lambda i: col.add([f"w{base + i}"], rng.standard_normal((1, DIM)).astype(np.float32)), calls)
+        db.flush()
+
+        def add_flush(i: int) -> None:
+            col.add([f"f{base + i}"], rng.standard_normal((1, DIM)).astype(np.float32))
+            db.flush()
+
+        commit = median_ms(add_flush, max(10, calls // 5), warm=3)
+    return {"add one record (writer)": add, "add one record + flush (a commit)": commit}
+
+
 def measure(target: str, kw: Dict[str, Any], args: argparse.Namespace, rng: np.random.Generator) -> Dict[str, Tuple[float, float]]:
     out: Dict[str, Tuple[float, float]] = {}
     queries = rng.standard_normal((args.calls + 20, DIM)).astype(np.float32)
@@ -127,6 +146,8 @@ def main() -> None:
             open_s3 = fill(uri, s3kw, args.n, args.memories, np.random.default_rng(1))
             res_local = measure(local, {}, args, rng)
             res_s3 = measure(uri, s3kw, args, np.random.default_rng(0))
+            res_local.update(write_latency(local, {}, args.calls))
+            res_s3.update(write_latency(uri, s3kw, args.calls))
     finally:
         moto.stop()
     rows = [("open writable (filled database)", (open_local * 1e3, open_local * 1e3), (open_s3 * 1e3, open_s3 * 1e3))]
@@ -137,7 +158,7 @@ def main() -> None:
         "",
         f"`python bench/object_store.py{' --quick' if args.quick else ''}`: {args.n:,} records of {DIM}-d vectors, "
         f"{args.memories:,} memories, {args.calls} calls per row (median and p95, ms), one request per call, "
-        "read-only handles. Local rows marked nan do not apply.",
+        "read-only handles except the writer rows. Local rows marked nan do not apply.",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}.",
         "",
