@@ -57,9 +57,11 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -94,9 +96,68 @@ const (
 )
 
 // OpenOptions of Open; nil takes the engine's defaults (agentdb_open_options_default).
+//
+// The object-store fields apply when path is a URI (s3://bucket/prefix; see agentdb_db_open_uri):
+// StorageOptions are the store's client settings (endpoint, region, access_key_id,
+// secret_access_key, allow_http, ...), WalDir the writer's local log directory ("" : under the
+// cache root), LeaseTTL the writer lease's time to live (0: 30 s), ReadConsistencyInterval a
+// reader's most lag behind the writer (0: 1 s), ReadLatest a reader that looks at every read.
 type OpenOptions struct {
 	Sync     Sync
 	ReadOnly bool
+
+	StorageOptions          map[string]string
+	WalDir                  string
+	LeaseTTL                time.Duration
+	ReadConsistencyInterval time.Duration
+	ReadLatest              bool
+}
+
+// millis is a duration in whole milliseconds for the C options (0 stays the default).
+func millis(d time.Duration, what string) (C.uint32_t, error) {
+	if d < 0 || d.Milliseconds() > math.MaxUint32 {
+		return 0, argError(CodeInvalidArgument, "%s must be between 0 and %d ms, got %v", what, uint32(math.MaxUint32), d)
+	}
+	return C.uint32_t(d.Milliseconds()), nil
+}
+
+// openURI is Open through agentdb_db_open_uri (a directory or an object-store URI).
+func openURI(cpath *C.char, opts *OpenOptions, p **C.agentdb_db) error {
+	o := C.agentdb_open_options_default()
+	o.sync = C.agentdb_sync(opts.Sync)
+	o.read_only = cbool(opts.ReadOnly)
+	s := C.agentdb_object_store_options_default()
+	keys := make([]string, 0, len(opts.StorageOptions))
+	values := make([]string, 0, len(opts.StorageOptions))
+	for k, v := range opts.StorageOptions {
+		keys = append(keys, k)
+		values = append(values, v)
+	}
+	ck, kp, err := newCStrings(keys, "StorageOptions key", false)
+	if err != nil {
+		return err
+	}
+	defer ck.free()
+	cv, vp, err := newCStrings(values, "StorageOptions value", false)
+	if err != nil {
+		return err
+	}
+	defer cv.free()
+	s.keys, s.values, s.count = kp, vp, C.size_t(len(keys))
+	wal, err := optCstr(opts.WalDir, "WalDir")
+	if err != nil {
+		return err
+	}
+	defer free(wal)
+	s.wal_dir = wal
+	if s.lease_ttl_ms, err = millis(opts.LeaseTTL, "LeaseTTL"); err != nil {
+		return err
+	}
+	if s.read_consistency_interval_ms, err = millis(opts.ReadConsistencyInterval, "ReadConsistencyInterval"); err != nil {
+		return err
+	}
+	s.read_latest = cbool(opts.ReadLatest)
+	return status(C.agentdb_db_open_uri(cpath, &o, &s, p))
 }
 
 // pin locks the goroutine to its OS thread for one method: agentdb_errmsg is per thread, so the
@@ -322,6 +383,8 @@ func Open(ctx context.Context, path string, opts *OpenOptions) (*DB, error) {
 	var p *C.agentdb_db
 	if opts == nil {
 		err = status(C.agentdb_db_open(cpath, &p))
+	} else if strings.Contains(path, "://") || opts.StorageOptions != nil || opts.WalDir != "" {
+		err = openURI(cpath, opts, &p)
 	} else {
 		o := C.agentdb_open_options_default()
 		o.sync = C.agentdb_sync(opts.Sync)
@@ -350,6 +413,15 @@ func (db *DB) Flush(ctx context.Context) error {
 	}
 	defer pin()()
 	return status(C.agentdb_db_flush(db.h.p))
+}
+
+// Refresh brings a read-only database to the writer's latest commit now (agentdb_db_refresh).
+func (db *DB) Refresh(ctx context.Context) error {
+	if err := ready(ctx); err != nil {
+		return err
+	}
+	defer pin()()
+	return status(C.agentdb_db_refresh(db.h.p))
 }
 
 // Optimize compacts every store (agentdb_db_optimize).

@@ -505,6 +505,58 @@ typedef struct agentdb_open_options {
 } agentdb_open_options;
 
 /**
+ * Where and how `agentdb_db_open_uri` reaches a database on an object store. Start from
+ * `agentdb_object_store_options_default()`:
+ *
+ * ```c
+ * const char *keys[] = {"endpoint", "region", "allow_http"};
+ * const char *values[] = {"http://127.0.0.1:9000", "us-east-1", "true"};
+ * agentdb_object_store_options s = agentdb_object_store_options_default();
+ * s.keys = keys; s.values = values; s.count = 3;
+ * agentdb_db_open_uri("s3://bucket/prefix", NULL, &s, &db);
+ * ```
+ *
+ * Versioned like `agentdb_open_options`: each field's zero value is the default.
+ */
+typedef struct agentdb_object_store_options {
+    /**
+     * `sizeof(agentdb_object_store_options)`, set by `agentdb_object_store_options_default()`.
+     */
+    uint32_t struct_size;
+    /**
+     * `count` storage option names and their values (NUL-terminated UTF-8), as Lance names
+     * them: `endpoint`, `region`, `access_key_id`, `secret_access_key`, `session_token`,
+     * `allow_http`, `timeout`, `client_max_retries`, ... What they leave out comes from the
+     * `AWS_*` environment. NULL arrays with `count` 0: none.
+     */
+    const char *const *keys;
+    /**
+     * The values, one per key.
+     */
+    const char *const *values;
+    size_t count;
+    /**
+     * The local directory of the writer's log and index caches; NULL: derived from the URI
+     * under the cache root (`$AGENTDB_CACHE_DIR`, else `$XDG_CACHE_HOME/agentdb`, else
+     * `~/.cache/agentdb`).
+     */
+    const char *wal_dir;
+    /**
+     * How long the writer's lease lasts without renewal, in milliseconds; 0: 30000 (at least 3000).
+     */
+    uint32_t lease_ttl_ms;
+    /**
+     * A read-only opener's most lag behind the writer's commits, in milliseconds; 0: 1000.
+     */
+    uint32_t read_consistency_interval_ms;
+    /**
+     * `true`: a read-only opener looks for new commits at every read (no lag, a store round trip
+     * per read); overrides `read_consistency_interval_ms`.
+     */
+    bool read_latest;
+} agentdb_object_store_options;
+
+/**
  * How a collection compares vectors (an `int32_t`, one of the `AGENTDB_METRIC_*` values).
  * Distances are "smaller is closer": cosine → `1 - cos(a, b)`, l2 → squared Euclidean distance,
  * dot → `1 - a·b`.
@@ -1665,6 +1717,42 @@ enum agentdb_status agentdb_db_optimize(const struct agentdb_db *db);
  * flushes as usual.
  */
 enum agentdb_status agentdb_db_close(struct agentdb_db *db);
+
+/**
+ * The default store options (no storage options: the `AWS_*` environment only), with
+ * `struct_size = sizeof(agentdb_object_store_options)`. Cannot fail.
+ */
+struct agentdb_object_store_options agentdb_object_store_options_default(void);
+
+/**
+ * Opens the database at `uri` (NUL-terminated UTF-8): a local path (as `agentdb_db_open_with`;
+ * `store` is then ignored) or `s3://bucket/prefix` on S3 or an S3-compatible server, with
+ * `options` (NULL: the defaults) and `store` (NULL: the defaults), and writes its handle to
+ * `*out_db`. Free it with `agentdb_db_close`. On failure `*out_db` is set to NULL.
+ *
+ * On an object store, one writer at a time across machines: a writable open takes the local
+ * lock of its `wal_dir`, then a lease object on the store; another writer anywhere makes it fail
+ * with `AGENTDB_DATABASE_LOCKED`. Writes are acknowledged once in the local log and reach the
+ * store within about a second (at once with `agentdb_db_flush`). A read-only open takes no lock
+ * and sees the writer's commits within `read_consistency_interval_ms` (at once after
+ * `agentdb_db_refresh`). An unreachable store is `AGENTDB_STORAGE`; a bad URI or option
+ * `AGENTDB_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `uri` is NULL or a NUL-terminated string; `options` is NULL or points to a readable
+ * `agentdb_open_options`; `store` is NULL or points to a readable `agentdb_object_store_options`
+ * (see `store_options_arg`'s contract); `out_db` is NULL or writable.
+ */
+enum agentdb_status agentdb_db_open_uri(const char *uri,
+                                        const struct agentdb_open_options *options,
+                                        const struct agentdb_object_store_options *store,
+                                        struct agentdb_db **out_db);
+
+/**
+ * Brings a read-only database to the writer's latest commit now (on an object store its reads
+ * otherwise lag by up to `read_consistency_interval_ms`). Does nothing on a writable database.
+ */
+enum agentdb_status agentdb_db_refresh(const struct agentdb_db *db);
 
 /**
  * Creates an empty collection `name` of `dim`-dimensional vectors compared by `metric`, and writes

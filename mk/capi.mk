@@ -98,6 +98,9 @@ test-c: check-header c-programs c-tools
 	./store_and_query_pc example-db $(ROOT)/examples/c/vectors.txt 3 0.9 0.1 0.1 0 > example-pc.out
 	cmp example.out example-pc.out
 	echo "ok   make install + pkg-config agentdb"
+	# tests/c/test_object_store.c needs an S3 server: moto on loopback, for this recipe's length.
+	eval "$$($(PY) $(ROOT)/tests/object_store_server.py start $(CAPI_OUT)/moto)"
+	trap '$(PY) $(ROOT)/tests/object_store_server.py stop $(CAPI_OUT)/moto' EXIT
 	for t in $(C_TESTS); do
 	  echo ">> $$t under valgrind"
 	  valgrind $(VALGRIND_FLAGS) --log-file=$$t.valgrind.log ./$$t > $$t.valgrind-run.out || {
@@ -119,7 +122,8 @@ test-c: check-header c-programs c-tools
 test-zig: build
 	@mkdir -p $(ROOT)/build
 	cd $(ROOT)/zig
-	$(ZIG) build test example -Dlib-dir=$(LIBDIR) --summary all 2>&1 | tee $(ROOT)/build/zig-test.log
+	# zig/tests/object_store_test.zig runs against moto on loopback, started for this command.
+	$(PY) $(ROOT)/tests/object_store_server.py run -- $(ZIG) build test example -Dlib-dir=$(LIBDIR) --summary all 2>&1 | tee $(ROOT)/build/zig-test.log
 	# One closing line in the same form as the other suites.
 	sed -n 's/.* \([0-9]*\)\/\([0-9]*\) tests passed.*/\1 \2/p' $(ROOT)/build/zig-test.log | tail -n1 |
 	  { read -r ok all; echo "Zig: $$ok passed, $$((all - ok)) failed"; }

@@ -54,7 +54,8 @@ check-node-types: $(NODE_TYPEDEF) node-deps
 test-node: build-node node-deps check-node-types
 	@cd $(NODE_DIR)
 	start=$$SECONDS
-	node --test --test-concurrency=1 test/
+	# test/object_store.test.mjs runs against moto on loopback, started for this command.
+	$(PY) $(ROOT)/tests/object_store_server.py run -- node --test --test-concurrency=1 test/
 	npx --no-install tsc -p tsconfig.json
 	echo ">> Node suite: $$((SECONDS - start)) s"
 

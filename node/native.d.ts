@@ -95,6 +95,10 @@ export declare class Database {
   get closed(): boolean
   /** Flushes buffered writes and closes the database and every handle from it. Idempotent. */
   close(): Promise<void>
+  /** Where the tables are: the object-store URI, or the database directory. */
+  get uri(): string
+  /** Brings a read-only database to the writer's latest commit now. */
+  refresh(): Promise<void>
   /** Writes buffered writes to Lance and trims the log. */
   flush(): Promise<void>
   /** Compacts the open collections and the engine's own tables now. */
@@ -365,7 +369,10 @@ export interface Checkpoint {
   createdAt: number
 }
 
-/** Opens (creating if needed) the database in directory `path`. */
+/**
+ * Opens (creating if needed) the database in directory `path`, or on an object store at a URI
+ * (`s3://bucket/prefix`, with `storageOptions`).
+ */
 export declare function connect(path: string, opts?: ConnectOptions | undefined | null): Promise<Database>
 
 /** How to open a database; each option left out takes the engine's default. */
@@ -376,6 +383,17 @@ export interface ConnectOptions {
   readOnly?: boolean
   /** The most memory one collection's search payload cache may take, in bytes (0: off). */
   payloadCacheBytes?: number
+  /**
+   * For an object-store URI (`s3://bucket/prefix`): the store's client settings
+   * (`endpoint`, `region`, `access_key_id`, `secret_access_key`, `allow_http`, ...).
+   */
+  storageOptions?: Record<string, string>
+  /** For a URI: the local directory of the writer's log (default: under the cache root). */
+  walDir?: string
+  /** For a URI: seconds the writer's lease lasts without renewal (default 30, at least 3). */
+  leaseTtl?: number
+  /** For a URI opened read-only: the most seconds its reads lag the writer (default 1; 0: none). */
+  readConsistencyInterval?: number
 }
 
 export interface ConsolidateOptionsArg {

@@ -217,9 +217,16 @@ class Database:
         sync: Optional[str] = None,
         read_only: bool = ...,
         payload_cache_bytes: Optional[int] = None,
+        storage_options: Optional[Dict[str, str]] = None,
+        wal_dir: Optional[Union[str, PathLike[str]]] = None,
+        lease_ttl: Optional[float] = None,
+        read_consistency_interval: Optional[float] = None,
     ) -> Self: ...
     @property
     def path(self) -> Path: ...
+    @property
+    def uri(self) -> str: ...
+    def refresh(self) -> None: ...
     @property
     def closed(self) -> bool: ...
     @property

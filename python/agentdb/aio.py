@@ -476,6 +476,7 @@ class AsyncDatabase(_AsyncHandle):
         "metrics_text": None,
         "backup": None,
         "verify": None,
+        "refresh": None,
     }
     # Written out below instead of generated: close (also ends the pool) and state (a property:
     # an AsyncState without I/O).
@@ -547,6 +548,10 @@ def connect_async(
     read_only: bool = False,
     payload_cache_bytes: Optional[int] = None,
     threads: Optional[int] = None,
+    storage_options: Optional[Mapping[str, str]] = None,
+    wal_dir: Optional[PathLike] = None,
+    lease_ttl: Optional[float] = None,
+    read_consistency_interval: Optional[float] = None,
 ) -> "_Connecting":
     """Opens (creating if needed) the database in directory ``path`` without blocking the event
     loop: the arguments and errors of :func:`agentdb.connect`, plus ``threads``, the most worker
@@ -556,7 +561,17 @@ def connect_async(
     async def open_() -> AsyncDatabase:
         runner = _Runner(threads)
         try:
-            db = await runner.run(Database, path, sync=sync, read_only=read_only, payload_cache_bytes=payload_cache_bytes)
+            db = await runner.run(
+                Database,
+                path,
+                sync=sync,
+                read_only=read_only,
+                payload_cache_bytes=payload_cache_bytes,
+                storage_options=storage_options,
+                wal_dir=wal_dir,
+                lease_ttl=lease_ttl,
+                read_consistency_interval=read_consistency_interval,
+            )
         except BaseException:
             await runner.aclose()
             raise

@@ -27,6 +27,30 @@ until :meth:`Database.close`, and a second writable open (another process, or a 
 this one) raises :class:`~agentdb.errors.DatabaseLockedError`. ``read_only=True`` takes no lock
 and sees what the writer has committed to Lance, not the writes still in its log: those appear
 after its next flush (within about a second), or at once after ``db.flush()``.
+
+Object storage
+--------------
+``connect("s3://bucket/prefix", storage_options={...})`` opens a database whose tables are on
+S3 or an S3-compatible server (LanceDB's ``aws`` support; ``gs://`` and ``az://`` are not built
+in). The write path is the same: writes are acknowledged once in a write-ahead log on local disk
+(``wal_dir``, by default under ``~/.cache/agentdb/s3/<bucket>/<prefix>``) and committed to the
+store as Lance commits by the background flusher, about every second, and on ``flush()`` and
+``close()``. The saved HNSW graphs are local caches, rebuilt from the tables when missing; index
+parameters are kept on the store.
+
+One writer at a time, across machines: a writable open takes the local lock of its ``wal_dir``,
+then a lease object on the store (``<uri>/_agentdb/LEASE``, written with conditional puts and
+renewed every ``lease_ttl / 3``). A second writer anywhere raises
+:class:`~agentdb.errors.DatabaseLockedError`. A writer that dies without closing is replaced at
+once by the next writer using the same ``wal_dir`` on the same machine (which replays its log),
+and by a writer elsewhere once its lease expires (``lease_ttl``, 30 s by default; the clocks of
+the two machines must agree to within a quarter of it). A writer that cannot renew its lease in
+time refuses writes with ``DatabaseLockedError`` instead of acknowledging them.
+
+``read_only=True`` on a URI takes no lock and no lease, from any number of processes and
+machines, and sees what the writer has flushed: at most ``read_consistency_interval`` (1 s by
+default) plus the writer's flush interval (about 1 s) behind, or up to date after
+``db.refresh()``. ``backup``/``verify`` work on local databases only.
 """
 
 from __future__ import annotations
@@ -34,7 +58,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Type, Union, cast
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Tuple, Type, Union, cast
 
 from . import _native
 from ._args import engine_defaults, fill_defaults
@@ -90,11 +114,17 @@ class Database:
         sync: Optional[str] = None,
         read_only: bool = False,
         payload_cache_bytes: Optional[int] = None,
+        storage_options: Optional[Mapping[str, str]] = None,
+        wal_dir: Optional[PathLike] = None,
+        lease_ttl: Optional[float] = None,
+        read_consistency_interval: Optional[float] = None,
     ) -> None:
-        """Opens the database in directory ``path``, creating the directory if needed.
+        """Opens the database in directory ``path``, creating the directory if needed, or on an
+        object store at a URI (``"s3://bucket/prefix"``; see "Object storage" in the module
+        documentation).
 
         Args:
-            path: the database directory.
+            path: the database directory, or an object-store URI.
             sync: ``"always"``, ``"batch"`` or ``"off"``: when a write counts as durable
                 (``None``: the engine's default, ``{DEFAULT_SYNC!r}``).
             read_only: open for reading only (no lock, the directory must exist; writes raise
@@ -104,18 +134,55 @@ class Database:
                 Searches return documents and metadata from this in-memory copy, kept in step
                 with every write; a collection whose documents and metadata are larger reads them
                 from storage per search (slower), and 0 turns the cache off.
+            storage_options: for a URI: the object store's client settings (``endpoint``,
+                ``region``, ``access_key_id``, ``secret_access_key``, ``session_token``,
+                ``allow_http``, ``timeout``, ``client_max_retries``, ...; what they leave out
+                comes from the ``AWS_*`` environment). Ignored for a directory.
+            wal_dir: for a URI: the local directory of the writer's log and index caches
+                (default: derived from the URI under ``$AGENTDB_CACHE_DIR``, else
+                ``$XDG_CACHE_HOME/agentdb``, else ``~/.cache/agentdb``).
+            lease_ttl: for a URI: seconds the writer's lease lasts without renewal (default 30,
+                at least 3): how long after a writer dies without closing another machine can
+                take over.
+            read_consistency_interval: for a URI opened ``read_only``: the most seconds its reads
+                lag the writer's commits (default 1; 0 looks at every read). :meth:`refresh`
+                catches up at once.
 
         Raises:
-            DatabaseLockedError: another writer has the database open.
-            InvalidArgumentError: an unknown ``sync`` mode.
-            StorageError: the directory cannot be created, or the log is damaged.
+            DatabaseLockedError: another writer has the database open (on an object store: holds
+                its lease, on this machine or another).
+            InvalidArgumentError: an unknown ``sync`` mode, a bad URI or option.
+            StorageError: the directory cannot be created, the log is damaged, or the object
+                store cannot be reached.
         """
-        self._native = _native.Database(path, sync, read_only, payload_cache_bytes)
+        self._native = _native.Database(
+            path,
+            sync,
+            read_only,
+            payload_cache_bytes,
+            dict(storage_options) if storage_options is not None else None,
+            os.fspath(wal_dir) if wal_dir is not None else None,
+            lease_ttl,
+            read_consistency_interval,
+        )
 
     @property
     def path(self) -> Path:
-        """The database directory (absolute, symlinks resolved)."""
+        """The database directory (absolute, symlinks resolved); for a database on an object
+        store, the local directory of its log and caches (see :attr:`uri`)."""
         return self._native.path
+
+    @property
+    def uri(self) -> str:
+        """Where the tables are: the object-store URI of a database on one, else the directory."""
+        return self._native.uri
+
+    def refresh(self) -> None:
+        """Brings a read-only database to the writer's latest commit now: the collections opened
+        through it read it at once, instead of within ``read_consistency_interval`` (on an
+        object store; on local disk a reader looks at every read anyway). Does nothing on a
+        writable database."""
+        self._native.refresh()
 
     @property
     def closed(self) -> bool:
@@ -563,10 +630,29 @@ def open(  # noqa: A001
 
 
 def connect(
-    path: PathLike, *, sync: Optional[str] = None, read_only: bool = False, payload_cache_bytes: Optional[int] = None
+    path: PathLike,
+    *,
+    sync: Optional[str] = None,
+    read_only: bool = False,
+    payload_cache_bytes: Optional[int] = None,
+    storage_options: Optional[Mapping[str, str]] = None,
+    wal_dir: Optional[PathLike] = None,
+    lease_ttl: Optional[float] = None,
+    read_consistency_interval: Optional[float] = None,
 ) -> Database:
-    """Same as :func:`open` (the name other vector databases use)."""
-    return Database(path, sync=sync, read_only=read_only, payload_cache_bytes=payload_cache_bytes)
+    """Same as :func:`open` (the name other vector databases use), and also opens a database on
+    an object store: ``connect("s3://bucket/prefix", storage_options={...})`` (see
+    :class:`Database` for the object-store arguments)."""
+    return Database(
+        path,
+        sync=sync,
+        read_only=read_only,
+        payload_cache_bytes=payload_cache_bytes,
+        storage_options=storage_options,
+        wal_dir=wal_dir,
+        lease_ttl=lease_ttl,
+        read_consistency_interval=read_consistency_interval,
+    )
 
 
 __doc__ = fill_defaults(__doc__)

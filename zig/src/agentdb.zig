@@ -292,6 +292,37 @@ pub const OpenOptions = struct {
     }
 };
 
+/// Where and how `Database.openUri` reaches a database on an object store (`s3://bucket/prefix`);
+/// null fields take the engine's defaults (`agentdb_object_store_options_default`).
+pub const ObjectStoreOptions = struct {
+    /// Storage option names and values, as Lance names them (`endpoint`, `region`,
+    /// `access_key_id`, `secret_access_key`, `allow_http`, ...); equal lengths.
+    keys: []const [*:0]const u8 = &.{},
+    values: []const [*:0]const u8 = &.{},
+    /// The local directory of the writer's log and index caches (default: under the cache root).
+    wal_dir: ?[:0]const u8 = null,
+    /// The writer's lease time to live, ms (default 30000, at least 3000).
+    lease_ttl_ms: ?u32 = null,
+    /// A reader's most lag behind the writer's commits, ms (default 1000); 0: every read looks.
+    read_consistency_interval_ms: ?u32 = null,
+
+    /// The C struct; it borrows `keys`, `values` and `wal_dir`.
+    pub fn toC(self: ObjectStoreOptions) Error!c.agentdb_object_store_options {
+        if (self.keys.len != self.values.len) return error.InvalidArgument;
+        var o = c.agentdb_object_store_options_default();
+        std.debug.assert(o.struct_size == @sizeOf(c.agentdb_object_store_options));
+        o.keys = @ptrCast(self.keys.ptr);
+        o.values = @ptrCast(self.values.ptr);
+        o.count = self.keys.len;
+        if (self.wal_dir) |d| o.wal_dir = d.ptr;
+        if (self.lease_ttl_ms) |t| o.lease_ttl_ms = t;
+        if (self.read_consistency_interval_ms) |i| {
+            if (i == 0) o.read_latest = true else o.read_consistency_interval_ms = i;
+        }
+        return o;
+    }
+};
+
 /// The shape of a new store (collection, memory store, RAG store): its vector dimension and how
 /// vectors are compared. Both are required: the engine has no default shape.
 pub const StoreOptions = struct {
@@ -317,6 +348,22 @@ pub const Database = struct {
         var h: ?*c.agentdb_db = null;
         try check(c.agentdb_db_open_with(path.ptr, &o, &h));
         return .{ .handle = h.? };
+    }
+
+    /// Opens the database at `uri`: a directory, or `s3://bucket/prefix` on S3 or an
+    /// S3-compatible server reached with `store`. A second writer anywhere gives
+    /// `error.DatabaseLocked` (an object-store lease); an unreachable store `error.Storage`.
+    pub fn openUri(uri: [:0]const u8, options: OpenOptions, store: ObjectStoreOptions) Error!Database {
+        const o = options.toC();
+        const s = try store.toC();
+        var h: ?*c.agentdb_db = null;
+        try check(c.agentdb_db_open_uri(uri.ptr, &o, &s, &h));
+        return .{ .handle = h.? };
+    }
+
+    /// Brings a read-only database to the writer's latest commit now (see `agentdb_db_refresh`).
+    pub fn refresh(self: Database) Error!void {
+        try check(c.agentdb_db_refresh(self.handle));
     }
 
     /// Writes buffered writes to Lance now and trims the write-ahead log (writes are already

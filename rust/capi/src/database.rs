@@ -249,3 +249,140 @@ mod tests {
         }
     }
 }
+
+/// Where and how `agentdb_db_open_uri` reaches a database on an object store. Start from
+/// `agentdb_object_store_options_default()`:
+///
+/// ```c
+/// const char *keys[] = {"endpoint", "region", "allow_http"};
+/// const char *values[] = {"http://127.0.0.1:9000", "us-east-1", "true"};
+/// agentdb_object_store_options s = agentdb_object_store_options_default();
+/// s.keys = keys; s.values = values; s.count = 3;
+/// agentdb_db_open_uri("s3://bucket/prefix", NULL, &s, &db);
+/// ```
+///
+/// Versioned like `agentdb_open_options`: each field's zero value is the default.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[allow(non_camel_case_types)]
+pub struct agentdb_object_store_options {
+    /// `sizeof(agentdb_object_store_options)`, set by `agentdb_object_store_options_default()`.
+    pub struct_size: u32,
+    /// `count` storage option names and their values (NUL-terminated UTF-8), as Lance names
+    /// them: `endpoint`, `region`, `access_key_id`, `secret_access_key`, `session_token`,
+    /// `allow_http`, `timeout`, `client_max_retries`, ... What they leave out comes from the
+    /// `AWS_*` environment. NULL arrays with `count` 0: none.
+    pub keys: *const *const c_char,
+    /// The values, one per key.
+    pub values: *const *const c_char,
+    pub count: usize,
+    /// The local directory of the writer's log and index caches; NULL: derived from the URI
+    /// under the cache root (`$AGENTDB_CACHE_DIR`, else `$XDG_CACHE_HOME/agentdb`, else
+    /// `~/.cache/agentdb`).
+    pub wal_dir: *const c_char,
+    /// How long the writer's lease lasts without renewal, in milliseconds; 0: 30000 (at least 3000).
+    pub lease_ttl_ms: u32,
+    /// A read-only opener's most lag behind the writer's commits, in milliseconds; 0: 1000.
+    pub read_consistency_interval_ms: u32,
+    /// `true`: a read-only opener looks for new commits at every read (no lag, a store round trip
+    /// per read); overrides `read_consistency_interval_ms`.
+    pub read_latest: bool,
+}
+
+const STORE_OPTIONS_SIZE: usize = std::mem::size_of::<agentdb_object_store_options>();
+
+/// The default store options (no storage options: the `AWS_*` environment only), with
+/// `struct_size = sizeof(agentdb_object_store_options)`. Cannot fail.
+#[no_mangle]
+pub extern "C" fn agentdb_object_store_options_default() -> agentdb_object_store_options {
+    agentdb_object_store_options {
+        struct_size: STORE_OPTIONS_SIZE as u32,
+        keys: std::ptr::null(),
+        values: std::ptr::null(),
+        count: 0,
+        wal_dir: std::ptr::null(),
+        lease_ttl_ms: 0,
+        read_consistency_interval_ms: 0,
+        read_latest: false,
+    }
+}
+
+/// The engine's store options from a C `agentdb_object_store_options` (NULL: the defaults).
+///
+/// # Safety
+/// `p` is NULL or points to a readable `agentdb_object_store_options` whose arrays hold `count` valid
+/// strings and whose `wal_dir` is NULL or NUL-terminated.
+unsafe fn store_options_arg(p: *const agentdb_object_store_options) -> Res<agentdb_engine::ObjectStoreOptions> {
+    use crate::args::{opt_str_arg, str_array};
+    let mut store = agentdb_engine::ObjectStoreOptions::default();
+    if p.is_null() {
+        return Ok(store);
+    }
+    read_opts!(p, agentdb_object_store_options, "store", "agentdb_object_store_options_default", |o| {
+        let count: usize = field!(o, count);
+        let (keys, values, wal_dir) = (field!(o, keys), field!(o, values), field!(o, wal_dir));
+        // SAFETY: `keys`/`values` hold `count` strings (contract of this function).
+        let keys = unsafe { str_array(keys, count, "store->keys") }?;
+        // SAFETY: as above.
+        let values = unsafe { str_array(values, count, "store->values") }?;
+        store.storage_options = keys.into_iter().zip(values).collect();
+        // SAFETY: `wal_dir` is NULL or NUL-terminated (contract of this function).
+        store.wal_dir = unsafe { opt_str_arg(wal_dir, "store->wal_dir") }?.map(std::path::PathBuf::from);
+        let ms = |v: u32| (v != 0).then(|| std::time::Duration::from_millis(v as u64));
+        store.lease_ttl = ms(field!(o, lease_ttl_ms));
+        store.read_consistency_interval =
+            if flag!(o, read_latest) { Some(std::time::Duration::ZERO) } else { ms(field!(o, read_consistency_interval_ms)) };
+        Ok(store)
+    })
+}
+
+/// Opens the database at `uri` (NUL-terminated UTF-8): a local path (as `agentdb_db_open_with`;
+/// `store` is then ignored) or `s3://bucket/prefix` on S3 or an S3-compatible server, with
+/// `options` (NULL: the defaults) and `store` (NULL: the defaults), and writes its handle to
+/// `*out_db`. Free it with `agentdb_db_close`. On failure `*out_db` is set to NULL.
+///
+/// On an object store, one writer at a time across machines: a writable open takes the local
+/// lock of its `wal_dir`, then a lease object on the store; another writer anywhere makes it fail
+/// with `AGENTDB_DATABASE_LOCKED`. Writes are acknowledged once in the local log and reach the
+/// store within about a second (at once with `agentdb_db_flush`). A read-only open takes no lock
+/// and sees the writer's commits within `read_consistency_interval_ms` (at once after
+/// `agentdb_db_refresh`). An unreachable store is `AGENTDB_STORAGE`; a bad URI or option
+/// `AGENTDB_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `uri` is NULL or a NUL-terminated string; `options` is NULL or points to a readable
+/// `agentdb_open_options`; `store` is NULL or points to a readable `agentdb_object_store_options`
+/// (see `store_options_arg`'s contract); `out_db` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_db_open_uri(
+    uri: *const c_char,
+    options: *const agentdb_open_options,
+    store: *const agentdb_object_store_options,
+    out_db: *mut *mut agentdb_db,
+) -> agentdb_status {
+    guard(|| {
+        // SAFETY: `out_db` is NULL or writable (contract of this function).
+        let out = unsafe { out_arg(out_db, "out_db") }?;
+        *out = std::ptr::null_mut();
+        // SAFETY: `uri` is NULL or NUL-terminated (contract of this function).
+        let uri = unsafe { str_arg(uri, "uri") }?;
+        // SAFETY: `options` is NULL or readable for its `struct_size` (contract of this function).
+        let options = unsafe { open_options_arg(options) }?;
+        // SAFETY: `store` is NULL or a valid `agentdb_object_store_options` (contract of this function).
+        let store = unsafe { store_options_arg(store) }?;
+        let db = Database::open_uri(uri, options, &store)?;
+        *out = handle::new_handle(DbObj { db });
+        Ok(())
+    })
+}
+
+/// Brings a read-only database to the writer's latest commit now (on an object store its reads
+/// otherwise lag by up to `read_consistency_interval_ms`). Does nothing on a writable database.
+#[no_mangle]
+pub extern "C" fn agentdb_db_refresh(db: *const agentdb_db) -> agentdb_status {
+    guard(|| {
+        let db = handle::get(db, "db")?;
+        db.db.refresh()?;
+        Ok(())
+    })
+}

@@ -92,3 +92,6 @@ pub use graph::{
     MAX_HOPS as GRAPH_MAX_HOPS,
 };
 pub use memory::GraphRecall;
+// Databases on object stores (s3://): see `storage/remote.rs`.
+pub use db::{ObjectStoreOptions, DEFAULT_READ_CONSISTENCY};
+pub use storage::lease::{DEFAULT_LEASE_TTL, MIN_LEASE_TTL};

@@ -212,7 +212,7 @@ impl Database {
         stores.sort_by(|a, b| kind_order(a.kind).cmp(&kind_order(b.kind)).then_with(|| a.name.cmp(&b.name)));
         let (total_disk_bytes, _) = crate::storage::stats::dir_usage(self.path());
         Ok(DbStats {
-            path: self.path().display().to_string(),
+            path: self.uri(),
             read_only: self.is_read_only(),
             rows: stores.iter().map(|s| s.table.rows).sum(),
             disk_bytes: stores.iter().map(|s| s.table.disk_bytes).sum(),

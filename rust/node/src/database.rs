@@ -1,7 +1,7 @@
 //! `connect()` and `Database`: the binding of [`agentdb_engine::Database`] and of the parts it
 //! opens (collections, memory stores, the agent state, RAG stores).
 
-use agentdb_engine::{Database as EngineDb, Metric, OpenOptions, Result, SyncMode};
+use agentdb_engine::{Database as EngineDb, Metric, ObjectStoreOptions, OpenOptions, Result, SyncMode};
 use napi_derive::napi;
 
 use crate::collection::Collection;
@@ -20,6 +20,15 @@ pub struct ConnectOptions {
     pub read_only: Option<bool>,
     /// The most memory one collection's search payload cache may take, in bytes (0: off).
     pub payload_cache_bytes: Option<f64>,
+    /// For an object-store URI (`s3://bucket/prefix`): the store's client settings
+    /// (`endpoint`, `region`, `access_key_id`, `secret_access_key`, `allow_http`, ...).
+    pub storage_options: Option<std::collections::HashMap<String, String>>,
+    /// For a URI: the local directory of the writer's log (default: under the cache root).
+    pub wal_dir: Option<String>,
+    /// For a URI: seconds the writer's lease lasts without renewal (default 30, at least 3).
+    pub lease_ttl: Option<f64>,
+    /// For a URI opened read-only: the most seconds its reads lag the writer (default 1; 0: none).
+    pub read_consistency_interval: Option<f64>,
 }
 
 /// Options of `Database.memory()`.
@@ -35,20 +44,38 @@ pub(crate) fn parse_metric(metric: Option<&str>) -> Result<Metric> {
     metric.map_or(Ok(Metric::default()), |m| m.parse::<Metric>())
 }
 
-fn open_options(opts: Option<ConnectOptions>) -> Result<OpenOptions> {
+fn open_options(opts: Option<ConnectOptions>) -> Result<(OpenOptions, ObjectStoreOptions)> {
     let d = OpenOptions::default();
-    let Some(o) = opts else { return Ok(d) };
-    Ok(OpenOptions {
-        sync: o.sync.as_deref().map_or(Ok(d.sync), |s| s.parse::<SyncMode>())?,
-        read_only: o.read_only.unwrap_or(d.read_only),
-        payload_cache_bytes: opt_usize("payloadCacheBytes", o.payload_cache_bytes)?.or(d.payload_cache_bytes),
-    })
+    let Some(o) = opts else { return Ok((d, ObjectStoreOptions::default())) };
+    let seconds = |name: &str, v: Option<f64>| {
+        v.map(|v| {
+            std::time::Duration::try_from_secs_f64(v).map_err(|_| {
+                agentdb_engine::Error::new(agentdb_engine::ErrorKind::InvalidArgument, format!("{name} must be a finite number of seconds >= 0, got {v}"))
+            })
+        })
+        .transpose()
+    };
+    let store = ObjectStoreOptions {
+        storage_options: o.storage_options.unwrap_or_default(),
+        wal_dir: o.wal_dir.map(std::path::PathBuf::from),
+        lease_ttl: seconds("leaseTtl", o.lease_ttl)?,
+        read_consistency_interval: seconds("readConsistencyInterval", o.read_consistency_interval)?,
+    };
+    Ok((
+        OpenOptions {
+            sync: o.sync.as_deref().map_or(Ok(d.sync), |s| s.parse::<SyncMode>())?,
+            read_only: o.read_only.unwrap_or(d.read_only),
+            payload_cache_bytes: opt_usize("payloadCacheBytes", o.payload_cache_bytes)?.or(d.payload_cache_bytes),
+        },
+        store,
+    ))
 }
 
-/// Opens (creating if needed) the database in directory `path`.
+/// Opens (creating if needed) the database in directory `path`, or on an object store at a URI
+/// (`s3://bucket/prefix`, with `storageOptions`).
 #[napi(strict, ts_return_type = "Promise<Database>")]
 pub fn connect(path: String, opts: Option<ConnectOptions>) -> Promise<Database> {
-    task::with(open_options(opts), move |options| Ok(Database { inner: EngineDb::open_with(&path, options)? }))
+    task::with(open_options(opts), move |(options, store)| Ok(Database { inner: EngineDb::open_uri(&path, options, &store)? }))
 }
 
 /// An open database directory. Close it with `close()` (or `await using`): that flushes
@@ -91,6 +118,19 @@ impl Database {
             db.close();
             Ok(())
         })
+    }
+
+    /// Where the tables are: the object-store URI, or the database directory.
+    #[napi(getter)]
+    pub fn uri(&self) -> String {
+        self.inner.uri()
+    }
+
+    /// Brings a read-only database to the writer's latest commit now.
+    #[napi(strict, ts_return_type = "Promise<void>")]
+    pub fn refresh(&self) -> Promise<()> {
+        let db = self.inner.clone();
+        task::run(move || db.refresh())
     }
 
     /// Writes buffered writes to Lance and trims the log.

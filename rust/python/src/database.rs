@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use agentdb_engine::{Database, Metric, OpenOptions, SyncMode};
+use agentdb_engine::{Database, Metric, OpenOptions, ObjectStoreOptions, SyncMode};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -39,6 +39,19 @@ pub fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// A duration in seconds from Python: finite and not negative, else the engine's
+/// InvalidArgument (`None` stays `None`: the engine's default).
+fn seconds(name: &str, value: Option<f64>) -> PyResult<Option<std::time::Duration>> {
+    value
+        .map(|v| {
+            std::time::Duration::try_from_secs_f64(v).map_err(|_| {
+                agentdb_engine::Error::new(agentdb_engine::ErrorKind::InvalidArgument, format!("{name} must be a finite number of seconds >= 0, got {v}"))
+            })
+        })
+        .transpose()
+        .or_raise()
+}
+
 /// `metric` parsed by the engine; `None`: the engine's default ([`Metric::default`]).
 pub(crate) fn parse_metric(metric: Option<Text>) -> PyResult<Metric> {
     metric.map_or(Ok(Metric::default()), |m| m.parse::<Metric>()).or_raise()
@@ -49,15 +62,25 @@ impl PyDatabase {
     /// Opens (creating if needed) the database in directory `path`; `sync` is "always",
     /// "batch" or "off"; `read_only` opens without the writer lock. Options left `None` take the
     /// engine's defaults (`OpenOptions::default()`).
+    ///
+    /// A `str` with a scheme (`s3://bucket/prefix`, `file://...`) is opened as a URI with
+    /// `storage_options`, `wal_dir`, `lease_ttl` and `read_consistency_interval` (seconds; see
+    /// the engine's `ObjectStoreOptions`); on a local path those four are ignored.
     #[new]
-    #[pyo3(signature = (path, sync=None, read_only=Flag(false), payload_cache_bytes=None))]
+    #[pyo3(signature = (path, sync=None, read_only=Flag(false), payload_cache_bytes=None, storage_options=None, wal_dir=None, lease_ttl=None, read_consistency_interval=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         path: &Bound<'_, PyAny>,
         sync: Option<Text>,
         read_only: Flag,
         payload_cache_bytes: Option<Int>,
+        storage_options: Option<std::collections::HashMap<String, String>>,
+        wal_dir: Option<PathBuf>,
+        lease_ttl: Option<f64>,
+        read_consistency_interval: Option<f64>,
     ) -> PyResult<Self> {
+        let uri: Option<String> = path.extract::<String>().ok().filter(|s| s.contains("://"));
         let path: PathBuf = path.extract().map_err(|_| {
             let t = path.get_type().name().map(|n| n.to_string()).unwrap_or_default();
             type_err(format!("path must be a str or an os.PathLike, got {t}"))
@@ -71,8 +94,30 @@ impl PyDatabase {
                 None => d.payload_cache_bytes,
             },
         };
-        let inner = py.detach(|| Database::open_with(&path, options)).or_raise()?;
+        let inner = match uri {
+            Some(uri) => {
+                let store = ObjectStoreOptions {
+                    storage_options: storage_options.unwrap_or_default(),
+                    wal_dir,
+                    lease_ttl: seconds("lease_ttl", lease_ttl)?,
+                    read_consistency_interval: seconds("read_consistency_interval", read_consistency_interval)?,
+                };
+                py.detach(|| Database::open_uri(&uri, options, &store)).or_raise()?
+            }
+            None => py.detach(|| Database::open_with(&path, options)).or_raise()?,
+        };
         Ok(PyDatabase { inner })
+    }
+
+    /// Where the tables are: the object-store URI, or the database directory.
+    #[getter]
+    fn uri(&self) -> String {
+        self.inner.uri()
+    }
+
+    /// Brings a read-only handle to the writer's latest commit now.
+    fn refresh(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.refresh()).or_raise()
     }
 
     /// Whether the database was opened read-only.

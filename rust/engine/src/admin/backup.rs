@@ -211,6 +211,7 @@ impl Database {
     /// earlier point of `dest` are not copied again. Returns the point.
     pub fn backup(&self, dest: impl AsRef<Path>, incremental: bool) -> Result<BackupPoint> {
         self.ensure_open()?;
+        self.shared().store.ensure_local("backup")?;
         let dest = dest.as_ref();
         if absolute(dest)?.starts_with(self.path()) {
             return Err(Error::invalid_argument(format!(

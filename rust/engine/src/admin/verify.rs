@@ -155,6 +155,7 @@ impl Database {
     /// it (a writable database only), what can be rebuilt is, and marked `repaired`.
     pub fn verify(&self, repair: bool) -> Result<VerifyReport> {
         self.ensure_open()?;
+        self.shared().store.ensure_local("verify")?;
         if repair {
             self.shared().store.ensure_writable()?;
         }

@@ -130,7 +130,7 @@ impl Collection {
         self.inner.store.ensure_writable()?;
         let _guard = self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         block_on(self.drop_lance_vector_index())?;
-        index_file::remove(self.inner.store.path(), &self.inner.name)?;
+        self.inner.store.remove_index_files(&self.inner.name)?;
         *self.inner.index_params.write().unwrap_or_else(|p| p.into_inner()) = Some(None);
         if let Some(m) = self.inner.mirror.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
             m.drop_index();
@@ -149,13 +149,13 @@ impl Collection {
         if let Some(p) = *self.inner.index_params.read().unwrap_or_else(|p| p.into_inner()) {
             return Ok(p);
         }
-        let p = index_file::load_params(&index_file::params_path(self.inner.store.path(), &self.inner.name))?;
+        let p = self.inner.store.load_index_params(&self.inner.name)?;
         *self.inner.index_params.write().unwrap_or_else(|p| p.into_inner()) = Some(p);
         Ok(p)
     }
 
     pub(super) fn set_index_params(&self, params: IndexParams) -> Result<()> {
-        index_file::save_params(&index_file::params_path(self.inner.store.path(), &self.inner.name), params)?;
+        self.inner.store.save_index_params(&self.inner.name, params)?;
         *self.inner.index_params.write().unwrap_or_else(|p| p.into_inner()) = Some(Some(params));
         Ok(())
     }

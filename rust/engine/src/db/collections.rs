@@ -30,7 +30,7 @@ impl Database {
             return Err(Error::new(ErrorKind::CollectionExists, format!("collection '{name}' already exists")));
         }
         // Index files left by an earlier collection of this name describe other data.
-        crate::index::index_file::remove(self.shared.store.path(), name)?;
+        self.shared.store.remove_index_files(name)?;
         let table = block_on(
             self.shared
                 .conn
@@ -152,7 +152,7 @@ impl Database {
         if let Some(c) = registry.remove(name) {
             c.discard_buffer();
         }
-        crate::index::index_file::remove(self.shared.store.path(), name)?;
+        self.shared.store.remove_index_files(name)?;
         // After the table is gone: a crash in between replays records of a collection that no
         // longer exists, which are discarded.
         self.shared.unregister_consumer(&crate::collection::buffer::stream_name(name))?;

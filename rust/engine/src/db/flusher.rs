@@ -58,3 +58,33 @@ pub(super) fn batch_syncer(db: Weak<DbShared>) {
     }
 }
 
+
+/// A database on an object store: renews the writer's lease every third of its time to live
+/// until the database closes (a failed renewal is retried at the next turn; the lease lapses,
+/// and writes are refused, if none succeeds in time). Holds the store context, not the database,
+/// so it never keeps the database open.
+pub(super) fn lease_renewer(store: std::sync::Arc<crate::storage::context::StoreContext>, lease: std::sync::Arc<crate::storage::lease::Lease>) {
+    let mut next = Instant::now() + lease.renew_interval();
+    loop {
+        {
+            let mut wake = store.wake_lock();
+            while !wake.stop && Instant::now() < next {
+                let left = next.saturating_duration_since(Instant::now());
+                wake = store.wait_wake(wake, left);
+            }
+            if wake.stop {
+                return;
+            }
+        }
+        let start = Instant::now();
+        let renewed = lease.renew();
+        if let Err(e) = &renewed {
+            log::warn!("agentdb: cannot renew the writer lease: {}", e.message());
+        }
+        if lease.is_lost() {
+            return; // for good: another writer holds it
+        }
+        // After a failure, try again sooner: the lease has about two more turns before it lapses.
+        next = start + if renewed.is_ok() { lease.renew_interval() } else { lease.renew_interval() / 4 };
+    }
+}

@@ -9,6 +9,7 @@
 mod collections;
 mod flusher;
 mod health;
+mod remote;
 mod services;
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ use crate::storage::wal::{LogConsumer, Record, SyncMode, Wal};
 pub use collections::is_hidden;
 pub(crate) use services::{Service, Services};
 pub use health::WalStats;
+pub use remote::{ObjectStoreOptions, DEFAULT_READ_CONSISTENCY};
 
 /// Buffered writes are flushed to Lance at least this often.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
@@ -151,6 +153,11 @@ impl DbShared {
 
     fn flush_in_round(&self) -> Result<()> {
         let Some(wal) = self.store.wal() else { return Ok(()) };
+        // On an object store, only the lease holder commits: a writer whose lease lapsed keeps
+        // its records in its log (they are not lost) until it renews or closes.
+        if let Some(lease) = self.store.lease() {
+            lease.check()?;
+        }
         let start = std::time::Instant::now();
         let consumers: Vec<Arc<dyn LogConsumer>> =
             self.consumers.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
@@ -223,7 +230,7 @@ impl DbShared {
             let _ = w.sync();
         }
         let collections: Vec<Collection> = self.collections.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, c)| c).collect();
-        if !self.store.is_read_only() {
+        if !self.store.is_read_only() && self.store.lease().is_none_or(|l| l.check().is_ok()) {
             // Compaction and version cleanup past their thresholds, so that a store opened for
             // one request at a time does not pile up data files and versions. Nothing here can
             // lose data: a failed step leaves the table as it was, and is retried next time.
@@ -231,7 +238,9 @@ impl DbShared {
                 let _ = c.maintain_storage(true);
             }
             let hidden = self.maintain_hidden_tables(&collections);
-            if flushed.is_ok() && self.store.sync_lance().is_ok() {
+            // On an object store, readers on other machines take no lock here: the grace
+            // alone protects them (background maintenance prunes with it).
+            if flushed.is_ok() && self.store.sync_lance().is_ok() && self.store.remote().is_none() {
                 // After the sync: what the cleanup keeps is on disk before what it replaced goes.
                 let _ = self.prune_unread(&collections, &hidden);
                 let _ = self.store.leave_synced_marker();
@@ -242,6 +251,11 @@ impl DbShared {
             let _ = c.save_index();
         }
         self.consumers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        // The lease goes before the local lock: a next writer from this directory finds it
+        // released; one that finds it held instead takes it over, since it holds the local lock.
+        if let (Some(lease), true) = (self.store.lease(), flushed.is_ok()) {
+            lease.release();
+        }
         *self.lock.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self.reader_lock.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
@@ -249,6 +263,10 @@ impl DbShared {
     /// Background maintenance of the collections flushed since the last round (see
     /// [`maintain_table`]).
     fn maintain_all(&self) {
+        // Compaction commits too: only under a lease still held.
+        if self.store.lease().is_some_and(|l| l.check().is_err()) {
+            return;
+        }
         let collections: Vec<Collection> =
             self.collections.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         for c in collections {
@@ -339,14 +357,60 @@ impl Database {
             connect = connect.read_consistency_interval(Duration::ZERO);
         }
         let conn = block_on(connect.execute())?;
+        let store = StoreContext::new(path, options.read_only, Self::payload_cache(options), wal, synced);
+        Ok(Self::assemble(store, conn, lock, reader_lock, records))
+    }
+
+    fn payload_cache(options: &OpenOptions) -> usize {
+        options.payload_cache_bytes.unwrap_or(crate::collection::payload::DEFAULT_PAYLOAD_CACHE_BYTES)
+    }
+
+    /// [`Database::open_storage`] for a database on an object store (see `remote.rs`): the
+    /// writer's local lock on its local directory, then its lease on the store, then its log.
+    pub(crate) fn open_remote_storage(uri: &str, options: &OpenOptions, store_options: &ObjectStoreOptions) -> Result<Database> {
+        let uri = uri.trim_end_matches('/');
+        let path = remote::local_dir(uri, store_options, options.read_only)?;
+        let (lock, wal, records, remote, lease) = if options.read_only {
+            let (remote, _) = remote::connect(uri, store_options, true, &path)?;
+            (None, None, Vec::new(), remote, None)
+        } else {
+            let internal = path.join(INTERNAL_DIR);
+            // The local lock first: a second writer on this machine fails here without touching
+            // the store, and holding it proves a lease held from this directory is a dead one's.
+            let lock = DbLock::acquire(&internal, &path)?;
+            let (remote, lease) = remote::connect(uri, store_options, false, &path)?;
+            let (wal, records) = Wal::open(&internal.join("wal"), options.sync)?;
+            let wal = Arc::new(wal);
+            if let Some(lease) = &lease {
+                wal.set_fence(lease.clone());
+            }
+            (Some(lock), Some(wal), records, remote, lease)
+        };
+        let mut connect = lancedb::connect(uri).storage_options(store_options.storage_options.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if options.read_only {
+            connect = connect.read_consistency_interval(store_options.read_consistency_interval.unwrap_or(remote::DEFAULT_READ_CONSISTENCY));
+        }
+        let conn = match block_on(connect.execute()) {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(l) = &lease {
+                    l.release();
+                }
+                return Err(Error::storage(format!("cannot open {uri}: {e}")));
+            }
+        };
+        let store = StoreContext::new(path, options.read_only, Self::payload_cache(options), wal, HashSet::new()).on_remote(remote, lease);
+        Ok(Self::assemble(store, conn, lock, None, records))
+    }
+
+    fn assemble(store: StoreContext, conn: lancedb::Connection, lock: Option<DbLock>, reader_lock: Option<std::fs::File>, records: Vec<Record>) -> Database {
         let mut pending: HashMap<String, Vec<Record>> = HashMap::new();
         for r in records {
             pending.entry(r.stream.clone()).or_default().push(r);
         }
         let replayed: u64 = pending.values().map(|r| r.len() as u64).sum();
-        let payload_cache_bytes = options.payload_cache_bytes.unwrap_or(crate::collection::payload::DEFAULT_PAYLOAD_CACHE_BYTES);
         let shared = Arc::new(DbShared {
-            store: Arc::new(StoreContext::new(path, options.read_only, payload_cache_bytes, wal, synced)),
+            store: Arc::new(store),
             conn,
             collections: Mutex::new(HashMap::new()),
             services: Mutex::new(Services::default()),
@@ -358,7 +422,7 @@ impl Database {
             flusher: Mutex::new(Vec::new()),
         });
         shared.store.metrics().replayed_records.store(replayed, Ordering::Relaxed);
-        Ok(Database { handle: Arc::new(OpenHandle(shared.clone())), shared })
+        Database { handle: Arc::new(OpenHandle(shared.clone())), shared }
     }
 
     /// The second half of an open, once the services that write through the log have registered:
@@ -373,6 +437,15 @@ impl Database {
             .name("agentdb-flush".into())
             .spawn(move || flusher::flusher(weak))
             .map_err(|e| Error::storage(format!("cannot start the flusher thread: {e}")))?];
+        if let Some(lease) = self.shared.store.lease().cloned() {
+            let store = self.shared.store.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("agentdb-lease".into())
+                    .spawn(move || flusher::lease_renewer(store, lease))
+                    .map_err(|e| Error::storage(format!("cannot start the lease thread: {e}")))?,
+            );
+        }
         if options.sync == SyncMode::Batch {
             let weak = Arc::downgrade(&self.shared);
             threads.push(
@@ -423,6 +496,35 @@ impl Database {
     /// The database directory (absolute).
     pub fn path(&self) -> &Path {
         self.shared.store.path()
+    }
+
+    /// Where the tables are: the object-store URI of a database on one, else the directory.
+    pub fn uri(&self) -> String {
+        self.shared.store.uri()
+    }
+
+    /// Whether the database is on an object store (opened with [`Database::open_uri`] on a URI).
+    pub fn is_remote(&self) -> bool {
+        self.shared.store.remote().is_some()
+    }
+
+    /// Brings a read-only handle's open collections to the writer's latest commit now, instead
+    /// of within the read consistency interval ([`ObjectStoreOptions::read_consistency_interval`]; on
+    /// local disk a reader looks at every read anyway). Searches then reload their in-memory
+    /// copies. Does nothing on a writable database, which is always current.
+    pub fn refresh(&self) -> Result<()> {
+        self.ensure_open()?;
+        if !self.is_read_only() {
+            return Ok(());
+        }
+        let collections: Vec<Collection> = self.registry().values().cloned().collect();
+        for c in collections {
+            if c.inner.dropped.load(Ordering::Acquire) {
+                continue;
+            }
+            block_on(c.inner.table.checkout_latest())?;
+        }
+        Ok(())
     }
 
     /// Whether the database was opened read-only.

@@ -106,6 +106,10 @@ pub(crate) fn committed_files(ds: &lance::Dataset) -> Vec<String> {
 /// names that have no entry, drops the entries of files no longer on disk. The caller keeps the
 /// table's writers out. Returns how many files it summed.
 pub(crate) fn seal(ds: &lance::Dataset) -> Result<usize> {
+    // On an object store the files are not on this machine: no ledger (verify is local-only).
+    if ds.uri().split_once("://").is_some_and(|(scheme, _)| scheme != "file") {
+        return Ok(0);
+    }
     let dir = Path::new(ds.uri().strip_prefix("file://").unwrap_or(ds.uri())).to_path_buf();
     // A damaged ledger is rebuilt from the files as they are now (verify, which reads it first,
     // has said so if it ran): refusing to maintain the table would help no one.

@@ -11,6 +11,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::index::index_file;
+use crate::index::params::IndexParams;
+use crate::storage::lease::Lease;
+use crate::storage::remote::Remote;
 use crate::storage::wal::{SyncMode, Wal};
 use crate::util::metrics::Metrics;
 
@@ -50,6 +54,10 @@ pub(crate) struct StoreContext {
     wake: (Mutex<Wake>, Condvar),
     /// The database's metrics registry: every layer above records into it through this context.
     metrics: Arc<Metrics>,
+    /// A database on an object store: the store (`path` is then its local directory, see
+    /// `remote.rs`) and, when writable, the writer's lease.
+    remote: Option<Arc<Remote>>,
+    lease: Option<Arc<Lease>>,
 }
 
 impl StoreContext {
@@ -63,6 +71,74 @@ impl StoreContext {
             synced_files: Mutex::new(synced),
             wake: (Mutex::new(Wake::default()), Condvar::new()),
             metrics: Arc::new(Metrics::new(crate::util::metrics::enabled_by_env())),
+            remote: None,
+            lease: None,
+        }
+    }
+
+    /// A database on the object store `remote` (with the writer's `lease`, when writable).
+    pub(crate) fn on_remote(mut self, remote: Arc<Remote>, lease: Option<Arc<Lease>>) -> Self {
+        self.remote = Some(remote);
+        self.lease = lease;
+        self
+    }
+
+    /// The object store of a database on one (`None` on local disk).
+    pub(crate) fn remote(&self) -> Option<&Arc<Remote>> {
+        self.remote.as_ref()
+    }
+
+    pub(crate) fn lease(&self) -> Option<&Arc<Lease>> {
+        self.lease.as_ref()
+    }
+
+    /// Where Lance finds the tables: the object-store URI, or the local directory.
+    pub(crate) fn uri(&self) -> String {
+        match &self.remote {
+            Some(r) => r.uri().to_owned(),
+            None => self.path.display().to_string(),
+        }
+    }
+
+    /// The parameters of `collection`'s index, `None` without one. On an object store they are
+    /// kept there (`_agentdb/<name>.index.json`), so every machine's opener builds the same index;
+    /// the saved graphs beside them on local disk are only caches.
+    pub(crate) fn load_index_params(&self, collection: &str) -> Result<Option<IndexParams>> {
+        let path = index_file::params_path(&self.path, collection);
+        match &self.remote {
+            Some(r) => match r.get(&params_object(collection))? {
+                Some(f) => index_file::parse_params(&path, &String::from_utf8_lossy(&f.bytes)).map(Some),
+                None => Ok(None),
+            },
+            None => index_file::load_params(&path),
+        }
+    }
+
+    /// Records `collection`'s index parameters (see [`StoreContext::load_index_params`]).
+    pub(crate) fn save_index_params(&self, collection: &str, params: IndexParams) -> Result<()> {
+        if let Some(r) = &self.remote {
+            r.put(&params_object(collection), index_file::params_json(params).into_bytes(), object_store::PutMode::Overwrite)?;
+        }
+        index_file::save_params(&index_file::params_path(&self.path, collection), params)
+    }
+
+    /// Removes `collection`'s index parameters and its saved index files.
+    pub(crate) fn remove_index_files(&self, collection: &str) -> Result<()> {
+        if let Some(r) = &self.remote {
+            r.delete(&params_object(collection))?;
+        }
+        index_file::remove(&self.path, collection)
+    }
+
+    /// Refuses an operation that reads or writes the database's files directly (backup, verify):
+    /// on an object store they are not on this machine.
+    pub(crate) fn ensure_local(&self, what: &str) -> Result<()> {
+        match &self.remote {
+            Some(r) => Err(Error::invalid_argument(format!(
+                "{what} works on a database on local disk; {} is on an object store (use the store's own versioning or replication)",
+                r.uri()
+            ))),
+            None => Ok(()),
         }
     }
 
@@ -97,7 +173,10 @@ impl StoreContext {
 
     pub(crate) fn ensure_writable(&self) -> Result<()> {
         if self.read_only {
-            return Err(Error::new(ErrorKind::ReadOnly, format!("the database {} is open read-only", self.path.display())));
+            return Err(Error::new(ErrorKind::ReadOnly, format!("the database {} is open read-only", self.uri())));
+        }
+        if let Some(lease) = &self.lease {
+            lease.check()?;
         }
         Ok(())
     }
@@ -127,7 +206,8 @@ impl StoreContext {
     /// sync). Needed before the log drops records that those files now hold.
     pub(crate) fn sync_lance(&self) -> Result<()> {
         let Some(wal) = &self.wal else { return Ok(()) };
-        if wal.mode() == SyncMode::Off {
+        // An object store's puts are durable when they return.
+        if wal.mode() == SyncMode::Off || self.remote.is_some() {
             return Ok(());
         }
         let mut seen = self.synced_files.lock().unwrap_or_else(|p| p.into_inner());
@@ -171,13 +251,18 @@ impl StoreContext {
 
     /// See [`LANCE_SYNCED`]: written when the sync mode makes Lance files durable at all.
     pub(crate) fn leave_synced_marker(&self) -> Result<()> {
-        if self.wal.as_ref().is_none_or(|w| w.mode() == SyncMode::Off) {
+        if self.wal.as_ref().is_none_or(|w| w.mode() == SyncMode::Off) || self.remote.is_some() {
             return Ok(());
         }
         let internal = self.path.join(INTERNAL_DIR);
         std::fs::File::create(internal.join(LANCE_SYNCED))?.sync_all()?;
         crate::util::fs::sync_dir(&internal)
     }
+}
+
+/// The object holding a collection's index parameters on an object store.
+fn params_object(collection: &str) -> String {
+    format!("{collection}.index.json")
 }
 
 /// On a writable open: if the last writer closed cleanly (see [`LANCE_SYNCED`]), the Lance files

@@ -87,19 +87,20 @@ pub(crate) async fn prune_superseded(table: &lancedb::Table, grace: Duration, ba
     let Some(dataset) = table.dataset() else { return Ok(()) };
     let before = {
         let ds = dataset.get().await?;
-        let versions = match local_dir(ds.uri()) {
+        let local = local_dir(ds.uri());
+        let versions = match &local {
             Some(dir) => listed_versions(&dir.join("_versions"))?,
-            // Not on local disk: Lance's own listing (it reads every manifest).
-            None => ds
-                .versions()
-                .await
-                .map_err(lancedb::Error::from)?
-                .iter()
-                .map(|v| (v.version, std::time::SystemTime::from(v.timestamp)))
-                .collect(),
+            // On an object store: one listing too (Lance's own `versions()` reads every manifest,
+            // a request each), with the objects' last-modified times.
+            None => remote_versions(&ds).await?,
         };
-        // No grace (no reader to protect) needs no allowance for the file system's clock either.
-        let slack = if grace.is_zero() { Duration::ZERO } else { MTIME_SLACK };
+        // No grace (no reader to protect) needs no allowance for the file system's clock either;
+        // an object store's times come from its own clock, allowed to differ by a little more.
+        let slack = match (&local, grace.is_zero()) {
+            (_, true) => Duration::ZERO,
+            (Some(_), false) => MTIME_SLACK,
+            (None, false) => REMOTE_CLOCK_SLACK,
+        };
         let cutoff = std::time::SystemTime::now().checked_sub(grace + slack).unwrap_or(std::time::UNIX_EPOCH);
         let Some(anchor) = prune_anchor(&versions, cutoff, batch) else { return Ok(()) };
         // Lance's cleanup removes the versions committed before a time: the anchor's own commit
@@ -115,6 +116,25 @@ pub(crate) async fn prune_superseded(table: &lancedb::Table, grace: Duration, ba
 /// Linux): a manifest's time may be that much before it was written. The cutoff moves back by
 /// more than that.
 pub(crate) const MTIME_SLACK: Duration = Duration::from_millis(50);
+
+/// How much an object store's clock (its objects' last-modified times) may be ahead of this
+/// machine's before a version still in its grace could be taken for one past it.
+const REMOTE_CLOCK_SLACK: Duration = Duration::from_secs(2);
+
+/// [`listed_versions`] of a dataset on an object store: one listing of its `_versions/`.
+async fn remote_versions(ds: &lance::Dataset) -> Result<Vec<(u64, std::time::SystemTime)>> {
+    use futures::TryStreamExt;
+    let store = ds.object_store(None).await.map_err(lancedb::Error::from)?;
+    let dir = ds.versions_dir();
+    let metas: Vec<_> = store.read_dir_all(&dir, None).try_collect().await.map_err(lancedb::Error::from)?;
+    Ok(metas
+        .into_iter()
+        .filter_map(|m| {
+            let version = manifest_version(m.location.filename()?)?;
+            Some((version, std::time::SystemTime::from(m.last_modified)))
+        })
+        .collect())
+}
 
 /// The directory of a dataset on local disk, from its URI (`None` for other object stores).
 fn local_dir(uri: &str) -> Option<PathBuf> {

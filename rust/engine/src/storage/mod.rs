@@ -9,3 +9,5 @@ pub(crate) mod context;
 pub(crate) mod lance;
 pub(crate) mod checksums;
 pub(crate) mod stats;
+pub(crate) mod remote;
+pub(crate) mod lease;

@@ -32,6 +32,18 @@ pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     out
 }
 
+/// [`block_on`] that may also be called from inside a future this runtime is running: from a
+/// synchronous helper that the engine's async code calls (the object-store requests of
+/// `remote.rs`, made while an index build holds its locks). It steps out of the runtime's
+/// context for the length of the call; the engine's other calls keep the plain, cheaper one.
+pub(crate) fn block_on_anywhere<F: Future>(f: F) -> F::Output {
+    if Handle::try_current().is_ok() {
+        tokio::task::block_in_place(|| block_on(f))
+    } else {
+        block_on(f)
+    }
+}
+
 /// Whether this thread's thread-locals have been destroyed, in part or in full (it is exiting, or
 /// it is the main thread inside `exit`), so that the runtime cannot be entered from it: tokio's
 /// context is gone, or [`ENTERED`] is, which this thread created after tokio's own thread-locals

@@ -252,6 +252,9 @@ pub struct Wal {
     done: Condvar,
     /// Serialises writers of `flushed.json`.
     marks_file: Mutex<()>,
+    /// A database on an object store: its writer lease, checked before each record is taken, so
+    /// no write is acknowledged once another writer may have taken over (see `lease.rs`).
+    fence: std::sync::OnceLock<Arc<crate::storage::lease::Lease>>,
 }
 
 /// The end of the log as a group commit found it.
@@ -362,12 +365,18 @@ impl Wal {
             io_micros: AtomicU64::new(0),
             done: Condvar::new(),
             marks_file: Mutex::new(()),
+            fence: std::sync::OnceLock::new(),
         };
         Ok((wal, records))
     }
 
     pub fn mode(&self) -> SyncMode {
         self.mode
+    }
+
+    /// Refuses every record from now on unless `lease` is held (see the `fence` field).
+    pub(crate) fn set_fence(&self, lease: Arc<crate::storage::lease::Lease>) {
+        let _ = self.fence.set(lease);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -385,6 +394,9 @@ impl Wal {
                 "a log record of {} bytes is larger than the {MAX_RECORD_BYTES} allowed",
                 payload.len()
             )));
+        }
+        if let Some(lease) = self.fence.get() {
+            lease.check()?;
         }
         let mut st = self.lock();
         if let Some(e) = &st.failed {
