@@ -679,7 +679,8 @@ def targets(benches: list[Bench], filtered: list[tuple], dim: int) -> list[str]:
     # Filtered: recall ≥ 0.95 at ≥ 0.5× unfiltered QPS, each AgentDB mode against its own
     # unfiltered curve (the same index).
     family_of = {b.system: b.family for b in benches}
-    for fam_name in dict.fromkeys(family_of[sysname] for sysname, *_ in filtered if sysname in family_of):
+    for fam_name in dict.fromkeys(family_of[sysname] for sysname, *_ in filtered
+                                  if sysname in family_of and sysname.startswith("AgentDB")):
         unf = fam_at(fam, fam_name, 0.95)
         for label in ("1%", "99%"):
             pts = [Point(ef, rc, q, 1.0) for sysname, lab, ef, rc, q in filtered
