@@ -1503,6 +1503,60 @@ typedef struct agentdb_scored_hit {
 } agentdb_scored_hit;
 
 /**
+ * What searches did in this process since the last `agentdb_search_counters_reset`, summed over
+ * every search of every collection. Exact scans are not counted (only graph walks), except in
+ * the two filter counters, which count every filtered search.
+ *
+ * Set `struct_size` to `sizeof(agentdb_search_counters)` before `agentdb_search_counters_get`.
+ * Versions: fields are only ever added at the end; the library fills the fields that both it
+ * and `struct_size` know and leaves any later ones as they are.
+ */
+typedef struct agentdb_search_counters {
+    /**
+     * `sizeof(agentdb_search_counters)`: the version of this struct the caller was built with.
+     */
+    uint32_t struct_size;
+    /**
+     * Searches that walked a graph.
+     */
+    uint64_t searches;
+    /**
+     * Nodes whose links were read.
+     */
+    uint64_t expansions;
+    /**
+     * float32 / int8 distances computed during the walk.
+     */
+    uint64_t distances;
+    /**
+     * RaBitQ estimates computed during the walk.
+     */
+    uint64_t codes_scored;
+    /**
+     * Exact float32 distances computed after a quantized walk.
+     */
+    uint64_t reranks;
+    /**
+     * RaBitQ candidates not re-ranked because their error bound could not beat the k-th.
+     */
+    uint64_t rerank_skipped;
+    /**
+     * Bytes of links, vectors, codes and re-ranked rows read (each read counted once, cached or
+     * not).
+     */
+    uint64_t bytes;
+    /**
+     * Filtered searches whose filter was evaluated in storage into a set of rows.
+     */
+    uint64_t filters_evaluated;
+    /**
+     * Filtered searches that reused the rows of the same filter evaluated earlier (no write
+     * in between).
+     */
+    uint64_t filters_reused;
+} agentdb_search_counters;
+
+/**
  * Cosine distance, `1 - cos(a, b)`.
  */
 #define AGENTDB_METRIC_COSINE 0
@@ -4014,6 +4068,21 @@ enum agentdb_status agentdb_cancel_token_detach(void);
  * observing it until detached.
  */
 enum agentdb_status agentdb_cancel_token_free(struct agentdb_cancel_token *token);
+
+/**
+ * Writes the process-wide search counters to `*out` (see `agentdb_search_counters`).
+ * `out->struct_size` below the first version's size is `AGENTDB_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `out` is NULL or points to a writable `agentdb_search_counters` of at least `out->struct_size`
+ * bytes whose `struct_size` is set.
+ */
+enum agentdb_status agentdb_search_counters_get(struct agentdb_search_counters *out);
+
+/**
+ * Sets the process-wide search counters to zero. Cannot fail.
+ */
+enum agentdb_status agentdb_search_counters_reset(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -942,6 +942,9 @@ export interface RecallWeightsArg {
   rrfK?: number
 }
 
+/** Sets the process-wide search counters to zero. */
+export declare function resetSearchCounters(): void
+
 /**
  * Restores a point of the backup directory `src` (the latest unless `at`) into the new
  * directory `path`.
@@ -964,6 +967,34 @@ export interface Rows {
   /** Milliseconds since the epoch, per record. */
   createdAt: Array<number>
   updatedAt: Array<number>
+}
+
+/** The process-wide search counters now. */
+export declare function searchCounters(): SearchCounters
+
+/**
+ * What searches did since the last `resetSearchCounters()`. Counts are JS numbers: exact up to
+ * 2^53, which no counter reaches in practice.
+ */
+export interface SearchCounters {
+  /** Searches that walked a graph (exact scans are not counted). */
+  searches: number
+  /** Nodes whose links were read. */
+  expansions: number
+  /** float32 / int8 distances computed during the walk. */
+  distances: number
+  /** RaBitQ estimates computed during the walk. */
+  codesScored: number
+  /** Exact float32 distances computed after a quantized walk. */
+  reranks: number
+  /** RaBitQ candidates not re-ranked because their error bound could not beat the k-th. */
+  rerankSkipped: number
+  /** Bytes of links, vectors, codes and re-ranked rows read (each read counted once). */
+  bytes: number
+  /** Filtered searches whose filter was evaluated in storage into a set of rows. */
+  filtersEvaluated: number
+  /** Filtered searches that reused the rows of the same filter (no write in between). */
+  filtersReused: number
 }
 
 /** One search's neighbours, nearest first. */

@@ -132,8 +132,10 @@ def search_counters() -> Dict[str, int]:
     ``distances`` (float32 / int8 distances in the walk), ``codes_scored`` (RaBitQ estimates in
     the walk), ``reranks`` (exact float32 distances after a quantized walk), ``rerank_skipped``
     (RaBitQ candidates whose error bound could not beat the k-th), ``bytes`` (links, vectors,
-    codes and re-ranked rows read, each read counted once whether cached or not).
-    Exact scans are not counted."""
+    codes and re-ranked rows read, each read counted once whether cached or not),
+    ``filters_evaluated`` (filtered searches that evaluated their filter in storage) and
+    ``filters_reused`` (filtered searches that reused the rows of the same filter, unchanged by
+    any write since). Exact scans are not counted, except in the two filter counters."""
     return dict(_native.search_counters())
 
 

@@ -58,6 +58,9 @@ pub const admin = @import("admin.zig");
 pub const graph = @import("graph.zig");
 /// Full-text (BM25) and hybrid search of a collection (see `text_search.zig`).
 pub const text_search = @import("text_search.zig");
+/// The process-wide search counters: graph walks, distances, bytes, filter reuse (see
+/// `search_counters.zig`).
+pub const search_counters = @import("search_counters.zig");
 /// Cancelling long calls from another thread (see `cancel.zig`).
 pub const cancel = @import("cancel.zig");
 

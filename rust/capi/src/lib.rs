@@ -53,6 +53,7 @@ mod graph_facts;
 mod graph_entities;
 mod collection_text;
 mod cancel;
+mod search_counters;
 
 pub use args::{AGENTDB_MAX_BATCH, AGENTDB_MAX_DIM, AGENTDB_MAX_ID_LEN, AGENTDB_MAX_JSON_LEN, AGENTDB_MAX_K};
 pub use handle::{
@@ -66,6 +67,7 @@ pub use {graph::*, graph_entities::*, graph_facts::*};
 pub use handle::agentdb_scored_hits;
 pub use collection_text::*;
 pub use cancel::*;
+pub use search_counters::*;
 pub use handle::agentdb_cancel_token;
 pub use admin::*;
 pub use status::{agentdb_errmsg, agentdb_status, agentdb_status_name};

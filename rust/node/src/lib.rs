@@ -23,6 +23,7 @@ mod log;
 mod memory;
 mod ops;
 mod rag;
+mod search_counters;
 mod state;
 mod task;
 mod transfer;

@@ -522,6 +522,8 @@ pub fn search_counters(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         ("reranks", c.reranks),
         ("rerank_skipped", c.rerank_skipped),
         ("bytes", c.bytes),
+        ("filters_evaluated", c.filters_evaluated),
+        ("filters_reused", c.filters_reused),
     ] {
         d.set_item(name, v)?;
     }

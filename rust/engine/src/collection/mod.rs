@@ -40,7 +40,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::types::filter::{self, Filter};
 use crate::index::params::IndexParams;
 use crate::index::index_file;
-use crate::index::mirror::{Mirror, SearchOptions};
+use crate::index::mirror::{Mirror, RowFilter, SearchOptions};
 use crate::collection::payload::{PayloadCache, Payloads};
 use crate::types::records::Include;
 use crate::types::records::{self, GetResult, Records, SearchResult, Vectors};

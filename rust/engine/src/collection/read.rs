@@ -49,19 +49,23 @@ impl Collection {
     pub(crate) async fn predicate_tree(&self, filter: Option<&Filter>, layout: &Layout) -> Result<Option<filter::Expr>> {
         let Some(filter) = filter else { return Ok(None) };
         let Some(tree) = filter::compile(filter, layout)? else { return Ok(None) };
-        // The tree is checked already; planning it in Lance catches what only Lance knows (its
-        // coercions between the column and value types).
-        let sql = tree.to_sql();
+        self.check_predicate(&tree.to_sql()).await?;
+        Ok(Some(tree))
+    }
+
+    /// Plans a compiled filter in Lance: the tree is checked already, and this catches what only
+    /// Lance knows (its coercions between the column and value types).
+    pub(crate) async fn check_predicate(&self, sql: &str) -> Result<()> {
         self.inner
             .table
             .query()
-            .only_if(&sql)
+            .only_if(sql)
             .select(Select::columns(&[schema::ID]))
             .limit(1)
             .explain_plan(false)
             .await
             .map_err(|e| Error::invalid_filter(format!("invalid filter {sql:?}: {}", lance_message(&e))))?;
-        Ok(Some(tree))
+        Ok(())
     }
 
     /// Reads records by id (in the order given; ids not found are left out), or all records that

@@ -28,7 +28,9 @@ impl Collection {
     ///
     /// Without an index (or with `exact`), every row is scanned: the results are the exact k
     /// nearest. With an HNSW index the graph is walked with a candidate list of `ef`; a filter
-    /// that lets through under 5% of the records is answered by the exact scan instead.
+    /// that lets through under 5% of the records is answered by the exact scan of its rows
+    /// instead. A filter is evaluated by Lance once into a set of rows, which later searches with
+    /// the same filter reuse until the next write.
     pub fn search_batch_with(
         &self,
         queries: Vectors<'_>,
@@ -81,17 +83,19 @@ impl Collection {
             return Err(Error::invalid_argument("threads must be at least 1"));
         }
         block_on(async {
-            let pred = self.predicate(filter, &layout).await?;
             if let Some(IndexParams::IvfPq(_)) = self.cached_index_params()? {
+                let pred = self.predicate(filter, &layout).await?;
                 let _view = self.lance_view().await?;
                 return self.search_lance(queries, k, pred.as_deref(), options, &layout).await;
             }
+            // Compiled before anything loads, so a bad filter fails first.
+            let sql = match filter {
+                Some(f) => filter::compile(f, &layout)?.map(|tree| tree.to_sql()),
+                None => None,
+            };
             self.load_mirror().await?;
-            let allowed = match &pred {
-                Some(p) => {
-                    let _view = self.lance_view().await?;
-                    Some(self.matching_ids(Some(p)).await?)
-                }
+            let rows = match &sql {
+                Some(sql) => Some(self.filter_rows(sql).await?),
                 None => None,
             };
             let include = options.include;
@@ -101,14 +105,14 @@ impl Collection {
             {
                 let guard = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
                 let mirror = guard.as_ref().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
-                let mask = allowed.as_ref().map(|ids| mirror.mask_of(ids.iter().map(String::as_str)));
+                let mask = rows.as_deref();
                 let mut hits: Vec<Vec<(String, f32)>> = Vec::with_capacity(queries.len());
                 for i in 0..queries.len() {
                     // A safe point every few queries (a search writes nothing).
                     if i % CANCEL_EVERY == 0 {
                         crate::util::cancel::check()?;
                     }
-                    hits.push(mirror.search(queries.row(i), k, mask.as_deref(), threads, options));
+                    hits.push(mirror.search(queries.row(i), k, mask, threads, options));
                 }
                 // Read under the mirror's lock, which every write holds while it updates both:
                 // each hit's payload is the one of the vector it was found by.
@@ -142,6 +146,36 @@ impl Collection {
                 }
             }
         })
+    }
+
+    /// The mirror rows that the filter `sql` lets through. Lance evaluates it (the semantics of
+    /// every other filtered read) once per state of the records: the rows are kept with the
+    /// mirror, which forgets them at the next write, so repeated searches with one filter ask
+    /// Lance nothing (nor flush the write buffer, as a Lance read must).
+    async fn filter_rows(&self, sql: &str) -> Result<Arc<RowFilter>> {
+        let generation = {
+            let guard = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
+            let mirror = guard.as_ref().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
+            if let Some(rows) = mirror.kept_filter(sql) {
+                crate::index::hnsw::count_filter(true);
+                return Ok(rows);
+            }
+            mirror.generation()
+        };
+        self.check_predicate(sql).await?;
+        let ids = {
+            let _view = self.lance_view().await?;
+            self.matching_ids(Some(sql)).await?
+        };
+        crate::index::hnsw::count_filter(false);
+        let guard = self.inner.mirror.read().unwrap_or_else(|p| p.into_inner());
+        let mirror = guard.as_ref().ok_or_else(|| Error::internal("the vector mirror is not loaded"))?;
+        // Lance was read after the mirror reached `generation`, and every write reaches Lance
+        // before the mirror: kept only if no write reached the mirror meanwhile, the rows are
+        // those of this state. Otherwise they serve this search only, as an uncached filter would.
+        let rows = Arc::new(mirror.row_filter(ids.iter().map(String::as_str)));
+        mirror.keep_filter(sql.to_string(), generation, rows.clone());
+        Ok(rows)
     }
 
     /// Loads the payload cache if it is not loaded (the mirror is), under the same locks as the

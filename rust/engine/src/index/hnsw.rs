@@ -75,13 +75,28 @@ pub struct SearchCounters {
     pub rerank_skipped: u64,
     /// Bytes of links, vectors, codes and re-ranked rows read.
     pub bytes: u64,
+    /// Filtered searches whose filter was evaluated in storage into a set of rows.
+    pub filters_evaluated: u64,
+    /// Filtered searches that reused the set of rows of an earlier, identical filter (no write
+    /// in between), so storage was not asked.
+    pub filters_reused: u64,
 }
 
-static COUNTERS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+static COUNTERS: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
 
 impl SearchCounters {
-    fn as_array(&self) -> [u64; 7] {
-        [self.searches, self.expansions, self.distances, self.codes_scored, self.reranks, self.rerank_skipped, self.bytes]
+    fn as_array(&self) -> [u64; 9] {
+        [
+            self.searches,
+            self.expansions,
+            self.distances,
+            self.codes_scored,
+            self.reranks,
+            self.rerank_skipped,
+            self.bytes,
+            self.filters_evaluated,
+            self.filters_reused,
+        ]
     }
 
     fn publish(&self) {
@@ -102,7 +117,14 @@ pub fn search_counters() -> SearchCounters {
         reranks: v[4],
         rerank_skipped: v[5],
         bytes: v[6],
+        filters_evaluated: v[7],
+        filters_reused: v[8],
     }
+}
+
+/// Counts one filtered search's filter: evaluated in storage, or its rows reused.
+pub(crate) fn count_filter(reused: bool) {
+    COUNTERS[if reused { 8 } else { 7 }].fetch_add(1, Ordering::Relaxed);
 }
 
 /// Sets the process-wide HNSW search counters to zero.

@@ -12,6 +12,8 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
 
 use crate::util::cancel::CancelToken;
 use crate::index::hnsw::{Hnsw, Points};
@@ -30,6 +32,18 @@ const PARALLEL_ABOVE: usize = 32_768;
 /// answered by the exact scan over its mask: walking the graph for so few rows would visit most of
 /// it anyway, and the scan's recall is 1.
 const EXACT_BELOW_SHARE: usize = 20;
+/// Row sets of filters kept per mirror (the most recently used).
+const FILTERS_KEPT: usize = 32;
+/// Bytes the kept row sets may take together; a larger set is used once and not kept.
+const FILTER_CACHE_BYTES: usize = 64 << 20;
+
+/// Mirror states are numbered from one process-wide counter, so a number is never reused, not
+/// even by a mirror loaded again after the previous one was dropped.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, AtomicOrdering::Relaxed)
+}
 
 /// The number of neighbours a binding asks for when its caller names none (Chroma's choice).
 pub const DEFAULT_K: usize = 10;
@@ -71,6 +85,73 @@ pub(crate) struct Mirror {
     pub(crate) index: Option<Hnsw>,
     /// Whether the index changed since it was last saved.
     pub(crate) dirty: bool,
+    /// This state's number: changed by every write (see [`Mirror::touched`]).
+    generation: u64,
+    /// The rows of filters evaluated against this state; emptied by every write.
+    filters: Mutex<FilterCache>,
+}
+
+/// The live rows a filter lets through, evaluated once (by Lance) and reused by later searches
+/// with the same filter until a write changes the records.
+pub(crate) struct RowFilter {
+    /// One bit per mirror row; only live rows are ever set.
+    bits: Vec<u64>,
+    /// The passing rows in ascending order, kept when they are few: the exact scan visits only
+    /// them instead of testing every row.
+    rows: Option<Vec<u32>>,
+    count: usize,
+}
+
+impl RowFilter {
+    #[inline(always)]
+    fn contains(&self, row: usize) -> bool {
+        self.bits[row / 64] >> (row % 64) & 1 == 1
+    }
+
+    /// Rows that pass.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    fn bytes(&self) -> usize {
+        self.bits.len() * 8 + self.rows.as_ref().map_or(0, |r| r.len() * 4)
+    }
+}
+
+/// Row sets by filter (its SQL, which the engine derives from the checked filter tree, so equal
+/// filters give equal text), the most recently used last.
+#[derive(Default)]
+struct FilterCache {
+    entries: Vec<(String, Arc<RowFilter>)>,
+    bytes: usize,
+}
+
+impl FilterCache {
+    fn get(&mut self, key: &str) -> Option<Arc<RowFilter>> {
+        let i = self.entries.iter().position(|(k, _)| k == key)?;
+        let e = self.entries.remove(i);
+        let f = e.1.clone();
+        self.entries.push(e);
+        Some(f)
+    }
+
+    fn put(&mut self, key: String, f: Arc<RowFilter>) {
+        let size = f.bytes() + key.len();
+        if size > FILTER_CACHE_BYTES || self.entries.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        while !self.entries.is_empty() && (self.entries.len() >= FILTERS_KEPT || self.bytes + size > FILTER_CACHE_BYTES) {
+            let (k, old) = self.entries.remove(0);
+            self.bytes -= old.bytes() + k.len();
+        }
+        self.bytes += size;
+        self.entries.push((key, f));
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+    }
 }
 
 /// A candidate neighbour; the heap keeps the worst on top. Ties break on the row so results are
@@ -137,6 +218,33 @@ impl Mirror {
             vectors_file,
             index: None,
             dirty: false,
+            generation: next_generation(),
+            filters: Mutex::new(FilterCache::default()),
+        }
+    }
+
+    /// Every change to the rows, or to what the records behind them hold, goes through here: the
+    /// state gets a new number and the filters evaluated against the old one are forgotten.
+    fn touched(&mut self) {
+        self.generation = next_generation();
+        self.filters.get_mut().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// This state's number, for [`Mirror::keep_filter`].
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The rows of `key`'s filter, when evaluated against this state and still kept.
+    pub fn kept_filter(&self, key: &str) -> Option<Arc<RowFilter>> {
+        self.filters.lock().unwrap_or_else(|p| p.into_inner()).get(key)
+    }
+
+    /// Keeps the rows of `key`'s filter, evaluated while the mirror was in state `generation`:
+    /// only if it still is (a write in between may have changed what the filter selects).
+    pub fn keep_filter(&self, key: String, generation: u64, rows: Arc<RowFilter>) {
+        if generation == self.generation {
+            self.filters.lock().unwrap_or_else(|p| p.into_inner()).put(key, rows);
         }
     }
 
@@ -212,6 +320,7 @@ impl Mirror {
                 }
             }
         }
+        self.touched();
         self.ids.push(id);
         self.alive.push(alive);
         self.vectors.extend_from_slice(vector);
@@ -220,6 +329,7 @@ impl Mirror {
 
     /// Installs the saved index over the rows pushed with [`Mirror::push_saved_row`].
     pub fn attach_saved_index(&mut self, index: Hnsw) {
+        self.touched();
         self.place_rows(Some(index.params.quantization));
         self.index = Some(index);
         self.dirty = false;
@@ -244,6 +354,9 @@ impl Mirror {
     /// Inserts or replaces the given records' vectors. With an index, a replaced record gets a
     /// new row (the graph's nodes never move) and its old row is tombstoned.
     pub fn upsert(&mut self, ids: &[String], vectors: Vectors<'_>) {
+        // Even when no vector changes: the records' metadata may have, and with it what a filter
+        // selects.
+        self.touched();
         let mut buf = Vec::with_capacity(self.dim);
         for (i, id) in ids.iter().enumerate() {
             buf.clear();
@@ -290,6 +403,7 @@ impl Mirror {
     /// mirror has been compacted and holds a partial graph: the caller must discard it (and load
     /// the mirror again from storage, where the old index is still saved).
     pub fn build_index_until(&mut self, params: HnswParams, stop: Option<&CancelToken>) -> bool {
+        self.touched();
         self.compact();
         // Compaction renumbered the rows: the old graph does not fit them any more.
         self.index = None;
@@ -305,6 +419,7 @@ impl Mirror {
     }
 
     pub fn drop_index(&mut self) {
+        self.touched();
         self.index = None;
         self.dirty = false;
         self.place_rows(None);
@@ -312,6 +427,7 @@ impl Mirror {
 
     /// Forgets the given ids (unknown ids are ignored).
     pub fn remove<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+        self.touched();
         for id in ids {
             if let Some(row) = self.rows.remove(id) {
                 self.alive[row] = false;
@@ -331,6 +447,7 @@ impl Mirror {
 
     /// Drops the slots of deleted rows.
     fn compact(&mut self) {
+        self.touched();
         let dim = self.dim;
         let mut next = 0;
         for row in 0..self.ids.len() {
@@ -349,15 +466,31 @@ impl Mirror {
         self.rows = self.ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
     }
 
-    /// The rows of the given ids, as a mask over all rows.
-    pub fn mask_of<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<bool> {
-        let mut mask = vec![false; self.ids.len()];
+    /// The live rows of the given ids (unknown ids are ignored).
+    pub fn row_filter<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> RowFilter {
+        let n = self.ids.len();
+        let mut bits = vec![0u64; n.div_ceil(64)];
+        let mut count = 0;
         for id in ids {
             if let Some(&row) = self.rows.get(id) {
-                mask[row] = true;
+                let word = &mut bits[row / 64];
+                count += (*word >> (row % 64) & 1 == 0) as usize;
+                *word |= 1 << (row % 64);
             }
         }
-        mask
+        // The list costs 4 bytes a passing row; worth it only where the scan would skip most rows.
+        let rows = (count * 4 < n).then(|| {
+            let mut rows = Vec::with_capacity(count);
+            for (w, &word) in bits.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    rows.push((w * 64) as u32 + word.trailing_zeros());
+                    word &= word - 1;
+                }
+            }
+            rows
+        });
+        RowFilter { bits, rows, count }
     }
 
     /// The ids and distances of the `k` rows nearest to `query`, closest first, among the live
@@ -366,7 +499,7 @@ impl Mirror {
         &self,
         query: &[f32],
         k: usize,
-        mask: Option<&[bool]>,
+        mask: Option<&RowFilter>,
         threads: usize,
         options: &SearchOptions,
     ) -> Vec<(String, f32)> {
@@ -374,19 +507,21 @@ impl Mirror {
         self.prepare(query, &mut q);
         let n = self.ids.len();
         if let (Some(index), false) = (&self.index, options.exact) {
-            let allowed = match mask {
-                Some(m) => m.iter().zip(&self.alive).filter(|(a, b)| **a && **b).count(),
-                None => self.rows.len(),
-            };
+            let allowed = mask.map_or(self.rows.len(), RowFilter::count);
             if allowed * EXACT_BELOW_SHARE >= self.rows.len() {
-                let accept = |row: u32| self.alive[row as usize] && mask.is_none_or(|m| m[row as usize]);
                 let ef = options.ef.unwrap_or(64).max(k);
-                return index
-                    .search(&self.points(), &q, k, ef, accept)
-                    .into_iter()
-                    .map(|s| (self.ids[s.1 as usize].clone(), self.finish(s.0)))
-                    .collect();
+                // Nodes the filter rejects are still walked through (the graph stays connected)
+                // but never enter the results, so the walk goes on until it has `ef` that pass.
+                let found = match mask {
+                    None => index.search(&self.points(), &q, k, ef, |row: u32| self.alive[row as usize]),
+                    // A row set holds live rows only.
+                    Some(m) => index.search(&self.points(), &q, k, ef, |row: u32| m.contains(row as usize)),
+                };
+                return found.into_iter().map(|s| (self.ids[s.1 as usize].clone(), self.finish(s.0))).collect();
             }
+        }
+        if let Some(rows) = mask.and_then(|m| m.rows.as_deref()) {
+            return self.scan_rows(&q, rows, k, threads);
         }
         let threads = if n < PARALLEL_ABOVE { 1 } else { threads.clamp(1, n / BLOCK_ROWS + 1) };
         let per = n.div_ceil(threads).max(1);
@@ -419,7 +554,45 @@ impl Mirror {
         }
     }
 
-    fn scan(&self, q: &[f32], range: std::ops::Range<usize>, k: usize, mask: Option<&[bool]>) -> BinaryHeap<Hit> {
+    /// The `k` nearest of a few listed rows (a selective filter's), comparing only those.
+    fn scan_rows(&self, q: &[f32], rows: &[u32], k: usize, threads: usize) -> Vec<(String, f32)> {
+        let kern = Kernels::get();
+        let metric = self.kernel_metric();
+        let dim = self.dim;
+        let vectors = self.vectors.as_slice();
+        let part = |rows: &[u32]| {
+            let mut heap: BinaryHeap<Hit> = BinaryHeap::with_capacity(k + 1);
+            for (i, &row) in rows.iter().enumerate() {
+                if let Some(&next) = rows.get(i + 4) {
+                    kernels::prefetch(&vectors[next as usize * dim..(next as usize + 1) * dim]);
+                }
+                let row = row as usize;
+                let hit = Hit { dist: kern.pair_f32(metric, q, &vectors[row * dim..(row + 1) * dim]), row };
+                if heap.len() < k {
+                    heap.push(hit);
+                } else if heap.peek().is_some_and(|w| hit < *w) {
+                    heap.pop();
+                    heap.push(hit);
+                }
+            }
+            heap
+        };
+        let threads = if rows.len() < PARALLEL_ABOVE { 1 } else { threads.clamp(1, rows.len() / BLOCK_ROWS + 1) };
+        let mut best: Vec<Hit> = if threads == 1 {
+            part(rows).into_vec()
+        } else {
+            let per = rows.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = rows.chunks(per).map(|c| s.spawn(move || part(c))).collect();
+                handles.into_iter().flat_map(|h| h.join().expect("a search thread panicked")).collect()
+            })
+        };
+        best.sort_unstable();
+        best.truncate(k);
+        best.into_iter().map(|h| (self.ids[h.row].clone(), self.finish(h.dist))).collect()
+    }
+
+    fn scan(&self, q: &[f32], range: std::ops::Range<usize>, k: usize, mask: Option<&RowFilter>) -> BinaryHeap<Hit> {
         let kern = Kernels::get();
         let metric = self.kernel_metric();
         let dim = self.dim;
@@ -439,7 +612,7 @@ impl Mirror {
         let mut start = range.start;
         while start < range.end {
             let end = (start + BLOCK_ROWS).min(range.end);
-            let allowed = |row: usize| self.alive[row] && mask.is_none_or(|m| m[row]);
+            let allowed = |row: usize| self.alive[row] && mask.is_none_or(|m| m.contains(row));
             let block_allowed = (start..end).filter(|&r| allowed(r)).count();
             if block_allowed * 4 >= end - start {
                 let out = &mut out[..end - start];
@@ -551,8 +724,8 @@ mod tests {
     /// a filtered one, and the id-based searches agent memory uses.
     fn assert_same_answers(a: &Mirror, b: &Mirror) {
         let queries = data(20, 99);
-        let mask = a.mask_of(a.rows.keys().filter(|id| id.ends_with('3')).map(String::as_str));
-        let mask_b = b.mask_of(a.rows.keys().filter(|id| id.ends_with('3')).map(String::as_str));
+        let mask = a.row_filter(a.rows.keys().filter(|id| id.ends_with('3')).map(String::as_str));
+        let mask_b = b.row_filter(a.rows.keys().filter(|id| id.ends_with('3')).map(String::as_str));
         for q in queries.chunks(DIM) {
             for exact in [false, true] {
                 let o = SearchOptions { exact, ef: Some(64), ..Default::default() };
@@ -639,6 +812,97 @@ mod tests {
         ram.drop_index();
         assert!(!loaded.vectors.is_file_backed() && !file.exists());
         assert_same_answers(&loaded, &ram);
+    }
+
+    /// The exact top `k` of the rows `pass` admits, by brute force.
+    fn brute(m: &Mirror, q: &[f32], k: usize, pass: &dyn Fn(&str) -> bool) -> Vec<(String, f32)> {
+        let mut ids: Vec<&str> = m.rows.keys().map(String::as_str).filter(|id| pass(id)).collect();
+        ids.sort_unstable();
+        let d = m.distances_of(q, &ids);
+        let mut all: Vec<(String, f32, usize)> =
+            ids.iter().zip(d).map(|(id, d)| (id.to_string(), d.unwrap(), m.rows[*id])).collect();
+        all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)));
+        all.into_iter().take(k).map(|(id, d, _)| (id, d)).collect()
+    }
+
+    #[test]
+    fn row_filters_answer_like_brute_force_and_are_forgotten_on_writes() {
+        let mut m = Mirror::new(DIM, Metric::L2, None);
+        m.upsert(&ids(0..3000), Vectors::Flat { data: &data(3000, 5), dim: DIM });
+        m.build_index(HnswParams { m: 12, ef_construction: 80, quantization: Quantization::None });
+        m.remove(ids(0..100).iter().map(String::as_str));
+        let queries = data(10, 6);
+        // 1% (exact scan of the listed rows), 10% (the masked block scan), 90% (the graph walk).
+        let cases: [(&str, &dyn Fn(&str) -> bool); 3] = [
+            ("1%", &|id: &str| id[1..].parse::<usize>().unwrap() % 100 == 7),
+            ("10%", &|id: &str| id[1..].parse::<usize>().unwrap() % 10 == 3),
+            ("90%", &|id: &str| id[1..].parse::<usize>().unwrap() % 10 != 3),
+        ];
+        for (name, pass) in cases {
+            let f = m.row_filter(m.ids.iter().map(String::as_str).filter(|id| pass(id)));
+            assert_eq!(f.count(), m.rows.keys().filter(|id| pass(id)).count(), "{name}");
+            assert_eq!(f.rows.is_some(), f.count() * 4 < m.ids.len(), "{name}");
+            for q in queries.chunks(DIM) {
+                let want = brute(&m, q, K, pass);
+                let want_ids: Vec<&String> = want.iter().map(|h| &h.0).collect();
+                let exact = SearchOptions { exact: true, ..Default::default() };
+                let got = m.search(q, K, Some(&f), 1, &exact);
+                assert_eq!(got.iter().map(|h| &h.0).collect::<Vec<_>>(), want_ids, "{name}");
+                assert!(got.iter().zip(&want).all(|(a, b)| (a.1 - b.1).abs() <= 1e-4 * b.1.abs().max(1.0)), "{name}");
+                let walk = m.search(q, K, Some(&f), 1, &SearchOptions { ef: Some(200), ..Default::default() });
+                assert!(walk.iter().all(|(id, _)| pass(id)), "{name}");
+                let hits = walk.iter().filter(|h| want_ids.contains(&&h.0)).count();
+                assert!(hits >= K - 1, "{name}: {hits} of {K}");
+            }
+        }
+
+        // Kept only for the state it was evaluated against; forgotten by every kind of write.
+        let keep = |m: &Mirror, key: &str| {
+            let f = Arc::new(m.row_filter(m.rows.keys().map(String::as_str)));
+            m.keep_filter(key.to_string(), m.generation(), f);
+            assert!(m.kept_filter(key).is_some());
+        };
+        let g = m.generation();
+        keep(&m, "a");
+        m.keep_filter("stale".into(), g - 1, Arc::new(m.row_filter(std::iter::empty())));
+        assert!(m.kept_filter("stale").is_none());
+        let same = m.vector_of("r500").unwrap();
+        // An upsert of the same vector still changes the state: the metadata may differ.
+        m.upsert(&ids(500..501), Vectors::Flat { data: &same, dim: DIM });
+        assert!(m.kept_filter("a").is_none() && m.generation() != g);
+        keep(&m, "a");
+        m.remove(["r501"]);
+        assert!(m.kept_filter("a").is_none());
+        keep(&m, "a");
+        m.drop_index();
+        assert!(m.kept_filter("a").is_none());
+        keep(&m, "a");
+        m.build_index(HnswParams { m: 12, ef_construction: 80, quantization: Quantization::None });
+        assert!(m.kept_filter("a").is_none());
+        // A fresh mirror never reuses a number.
+        assert!(Mirror::new(DIM, Metric::L2, None).generation() > m.generation());
+    }
+
+    #[test]
+    fn the_filter_cache_is_bounded() {
+        let mut c = FilterCache::default();
+        let small = || Arc::new(RowFilter { bits: vec![0; 8], rows: None, count: 0 });
+        for i in 0..FILTERS_KEPT + 5 {
+            c.put(format!("f{i}"), small());
+        }
+        assert_eq!(c.entries.len(), FILTERS_KEPT);
+        assert!(c.get("f0").is_none() && c.get(&format!("f{}", FILTERS_KEPT + 4)).is_some());
+        // The least recently used goes first: f5 (just used) stays, f6 goes.
+        assert!(c.get("f5").is_some());
+        c.put("one more".into(), small());
+        assert!(c.get("f5").is_some() && c.get("f6").is_none());
+        // Bytes bound it too: a set of nearly the whole budget pushes every other out.
+        let big = |words: usize| Arc::new(RowFilter { bits: vec![0; words], rows: None, count: 0 });
+        c.put("big".into(), big(FILTER_CACHE_BYTES / 8 - 1));
+        assert!(c.get("big").is_some() && c.bytes <= FILTER_CACHE_BYTES);
+        assert_eq!(c.entries.len(), 1);
+        c.put("too big".into(), big(FILTER_CACHE_BYTES / 8 + 1));
+        assert!(c.get("too big").is_none() && c.bytes <= FILTER_CACHE_BYTES);
     }
 
     #[test]
