@@ -25,6 +25,15 @@ pub(crate) struct GraphData {
     /// The inverse: the entities per word, so a text-only entity search scores only the
     /// entities sharing a word with the query instead of scanning them all.
     pub by_word: HashMap<String, BTreeSet<String>>,
+    /// The embeddings again, one `dim`-float row per entity that has one, contiguous: a vector
+    /// entity search is then one SIMD kernel call over the matrix (~1 ms for 100k 16-d rows)
+    /// instead of a walk over the entity map with a scalar cosine per entity (~27 ms). It costs
+    /// a second copy of the embeddings (`Entity::embedding` is what reads return).
+    pub emb: Vec<f32>,
+    /// The entity of each row of `emb`.
+    pub emb_ids: Vec<String>,
+    /// The row of each entity in `emb`.
+    pub emb_row: HashMap<String, usize>,
 }
 
 fn is_cjk(c: char) -> bool {
@@ -87,7 +96,41 @@ impl GraphData {
             self.by_word.entry(w.clone()).or_default().insert(e.id.clone());
         }
         self.words.insert(e.id.clone(), words);
+        self.put_embedding(&e);
         self.entities.insert(e.id.clone(), e);
+    }
+
+    /// Keeps `emb` in step with the entity's latest version: its row overwritten, added, or
+    /// removed (the last row moved into its place) when the new version has no embedding.
+    fn put_embedding(&mut self, e: &Entity) {
+        let row = self.emb_row.get(&e.id).copied();
+        let v = match (&e.embedding, self.dim) {
+            // Writes check the length against the graph's dimension; a row of another length
+            // would misalign every row after it, so it is never stored.
+            (Some(v), Some(d)) if v.len() == d => Some(v),
+            _ => None,
+        };
+        match (v, row) {
+            (Some(v), Some(r)) => self.emb[r * v.len()..(r + 1) * v.len()].copy_from_slice(v),
+            (Some(v), None) => {
+                self.emb_row.insert(e.id.clone(), self.emb_ids.len());
+                self.emb_ids.push(e.id.clone());
+                self.emb.extend_from_slice(v);
+            }
+            (None, Some(r)) => {
+                let d = self.dim.unwrap_or(0);
+                let last = self.emb_ids.len() - 1;
+                if r != last {
+                    self.emb.copy_within(last * d..(last + 1) * d, r * d);
+                    let moved = self.emb_ids[last].clone();
+                    self.emb_row.insert(moved, r);
+                }
+                self.emb_ids.swap_remove(r);
+                self.emb.truncate(last * d);
+                self.emb_row.remove(&e.id);
+            }
+            (None, None) => {}
+        }
     }
 
     fn unindex(&mut self, e: &Entity) {
@@ -120,15 +163,29 @@ impl GraphData {
     }
 
     pub fn put_fact(&mut self, f: Fact) {
-        self.by_entity.entry(f.subject.clone()).or_default().0.insert(f.id.clone());
+        // Looked up before inserting: `entry` takes an owned key, an allocation per fact even when
+        // the entity has facts already (most of them, on open).
+        fn adjacent<'a>(m: &'a mut HashMap<String, (BTreeSet<String>, BTreeSet<String>)>, e: &str) -> &'a mut (BTreeSet<String>, BTreeSet<String>) {
+            if !m.contains_key(e) {
+                m.insert(e.to_owned(), Default::default());
+            }
+            m.get_mut(e).expect("inserted above")
+        }
+        adjacent(&mut self.by_entity, &f.subject).0.insert(f.id.clone());
         if let FactObject::Entity(o) = &f.object {
-            self.by_entity.entry(o.clone()).or_default().1.insert(f.id.clone());
+            adjacent(&mut self.by_entity, o).1.insert(f.id.clone());
         }
-        let versions = self.facts.entry(f.id.clone()).or_default();
-        if let Some(prev) = versions.last_mut() {
-            prev.superseded_at = Some(f.recorded_at);
+        match self.facts.get_mut(&f.id) {
+            Some(versions) => {
+                if let Some(prev) = versions.last_mut() {
+                    prev.superseded_at = Some(f.recorded_at);
+                }
+                versions.push(f);
+            }
+            None => {
+                self.facts.insert(f.id.clone(), vec![f]);
+            }
         }
-        versions.push(f);
     }
 
     /// The version of a fact believed at transaction time `known_at` (`None`: the latest).
