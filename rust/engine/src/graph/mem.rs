@@ -3,6 +3,7 @@
 //! entity, entities per lowercased name or alias, mention phrases per first word).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use super::{Direction, Entity, Fact, FactObject, FactQuery, Neighbor};
 
@@ -11,10 +12,12 @@ pub(crate) struct GraphData {
     pub dim: Option<usize>,
     pub single_valued: BTreeMap<String, bool>,
     pub entities: BTreeMap<String, Entity>,
-    /// Every version of every fact, oldest first.
-    pub facts: BTreeMap<String, Vec<Fact>>,
+    /// Every version of every fact, oldest first. A fact id is one shared `Arc<str>` here and in
+    /// `by_entity` (one allocation per fact instead of three: on open, with 500k facts, the
+    /// allocations and their frees were most of the time).
+    pub facts: BTreeMap<Arc<str>, Vec<Fact>>,
     /// The facts (any version) naming an entity as subject (`.0`) or object (`.1`).
-    pub by_entity: HashMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+    pub by_entity: HashMap<String, (BTreeSet<Arc<str>>, BTreeSet<Arc<str>>)>,
     /// Entities by lowercased name and alias.
     pub names: HashMap<String, BTreeSet<String>>,
     /// Mention phrases (the word tokens of a name or alias) by their first token, for
@@ -65,6 +68,16 @@ pub(crate) fn tokens(s: &str) -> Vec<String> {
     out
 }
 
+/// The value at `k`, inserted empty first if absent. Unlike `entry`, it allocates an owned key
+/// only for a new one: opening a graph indexes every entity and fact again, mostly under keys
+/// that exist already.
+fn slot<'a, V: Default>(m: &'a mut HashMap<String, V>, k: &str) -> &'a mut V {
+    if !m.contains_key(k) {
+        m.insert(k.to_owned(), V::default());
+    }
+    m.get_mut(k).expect("inserted above")
+}
+
 fn labels(e: &Entity) -> impl Iterator<Item = &String> {
     std::iter::once(&e.name).chain(e.aliases.iter())
 }
@@ -88,12 +101,12 @@ impl GraphData {
             self.names.entry(l.to_lowercase()).or_default().insert(e.id.clone());
             let t = tokens(l);
             if let Some(first) = t.first() {
-                self.phrases.entry(first.clone()).or_default().insert((t.clone(), e.id.clone()));
+                slot(&mut self.phrases, first).insert((t.clone(), e.id.clone()));
             }
         }
         let words: std::collections::HashSet<String> = labels(&e).chain(e.type_.iter()).flat_map(|x| tokens(x)).collect();
         for w in &words {
-            self.by_word.entry(w.clone()).or_default().insert(e.id.clone());
+            slot(&mut self.by_word, w).insert(e.id.clone());
         }
         self.words.insert(e.id.clone(), words);
         self.put_embedding(&e);
@@ -163,19 +176,15 @@ impl GraphData {
     }
 
     pub fn put_fact(&mut self, f: Fact) {
-        // Looked up before inserting: `entry` takes an owned key, an allocation per fact even when
-        // the entity has facts already (most of them, on open).
-        fn adjacent<'a>(m: &'a mut HashMap<String, (BTreeSet<String>, BTreeSet<String>)>, e: &str) -> &'a mut (BTreeSet<String>, BTreeSet<String>) {
-            if !m.contains_key(e) {
-                m.insert(e.to_owned(), Default::default());
-            }
-            m.get_mut(e).expect("inserted above")
-        }
-        adjacent(&mut self.by_entity, &f.subject).0.insert(f.id.clone());
+        let key: Arc<str> = match self.facts.get_key_value(f.id.as_str()) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(f.id.as_str()),
+        };
+        slot(&mut self.by_entity, &f.subject).0.insert(key.clone());
         if let FactObject::Entity(o) = &f.object {
-            adjacent(&mut self.by_entity, o).1.insert(f.id.clone());
+            slot(&mut self.by_entity, o).1.insert(key.clone());
         }
-        match self.facts.get_mut(&f.id) {
+        match self.facts.get_mut(f.id.as_str()) {
             Some(versions) => {
                 if let Some(prev) = versions.last_mut() {
                     prev.superseded_at = Some(f.recorded_at);
@@ -183,7 +192,7 @@ impl GraphData {
                 versions.push(f);
             }
             None => {
-                self.facts.insert(f.id.clone(), vec![f]);
+                self.facts.insert(key, vec![f]);
             }
         }
     }
@@ -217,7 +226,7 @@ impl GraphData {
             Some((o, i)) => (Some(o), Some(i)),
             None => (None, None),
         };
-        let ids: Box<dyn Iterator<Item = &'a String> + 'a> = match (dir, out, inc) {
+        let ids: Box<dyn Iterator<Item = &'a Arc<str>> + 'a> = match (dir, out, inc) {
             (_, None, _) | (_, _, None) => Box::new(std::iter::empty()),
             (Direction::Out, Some(o), _) => Box::new(o.iter()),
             (Direction::In, _, Some(i)) => Box::new(i.iter()),

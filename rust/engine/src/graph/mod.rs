@@ -772,7 +772,15 @@ impl Graph {
                     // The believed facts of this subject and predicate, this batch's versions first.
                     let mut current: Vec<Fact> = made.values().filter(|f| f.subject == nf.subject).cloned().collect();
                     if let Some((out, _)) = g.by_entity.get(&nf.subject) {
-                        current.extend(out.iter().filter(|id| !made.contains_key(*id)).filter_map(|id| g.version_at(id, None)).cloned());
+                        current.extend(
+                            out.iter()
+                                .filter(|id| {
+                                    let id: &str = id;
+                                    !made.contains_key(id)
+                                })
+                                .filter_map(|id| g.version_at(id, None))
+                                .cloned(),
+                        );
                     }
                     current.sort_by(|a, b| a.id.cmp(&b.id));
                     for old in current {
