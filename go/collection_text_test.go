@@ -105,3 +105,57 @@ func TestHybridRecallAndTokenizers(t *testing.T) {
 		t.Fatal(name)
 	}
 }
+
+func TestChineseCollectionTokenizer(t *testing.T) {
+	dir := t.TempDir()
+	db := must(agentdb.Open(bg, dir, nil))
+	c := must(db.CreateCollection(bg, "zh", 2, agentdb.Cosine))
+	ok(t, c.Add(bg, []agentdb.Record{
+		{ID: "capital", Vector: []float32{1, 0}, Document: "北京是中华人民共和国的首都，也是全国的政治和文化中心。"},
+		{ID: "panda", Vector: []float32{0, 1}, Document: "熊猫主要生活在四川的山区，以竹子为食。"},
+		{ID: "tea", Vector: []float32{1, 1}, Document: "茶起源于中国，绿茶和红茶是最常见的种类。"},
+	}))
+	top := func(c *agentdb.Collection, q string) string {
+		t.Helper()
+		hits := must(c.TextSearch(bg, q, 1, agentdb.Filter{}))
+		if len(hits) == 0 {
+			return ""
+		}
+		return hits[0].ID
+	}
+	if name := must(c.TextTokenizer(bg)); name != "simple" {
+		t.Fatal(name)
+	}
+	if got := top(c, "绿茶"); got != "" { // the English tokenizer makes a clause one word
+		t.Fatal(got)
+	}
+	expect(t, c.SetTextTokenizer(bg, "jieba"), agentdb.ErrInvalidArgument, "jieba")
+	expect(t, c.SetTextTokenizer(bg, "ngram:9-2"), agentdb.ErrInvalidArgument, "")
+	ok(t, c.SetTextTokenizer(bg, "icu"))
+	for q, want := range map[string]string{"绿茶": "tea", "熊猫吃什么": "panda", "首都": "capital"} {
+		if got := top(c, q); got != want {
+			t.Fatalf("%s: %q, want %q", q, got, want)
+		}
+	}
+	c.Close()
+	db.Close()
+	ro := must(agentdb.Open(bg, dir, &agentdb.OpenOptions{ReadOnly: true}))
+	rc := must(ro.OpenCollection(bg, "zh"))
+	if name := must(rc.TextTokenizer(bg)); name != "icu" {
+		t.Fatal(name)
+	}
+	expect(t, rc.SetTextTokenizer(bg, "ngram"), agentdb.ErrReadOnly, "")
+	rc.Close()
+	ro.Close()
+	db = must(agentdb.Open(bg, dir, nil))
+	defer db.Close()
+	c = must(db.OpenCollection(bg, "zh"))
+	defer c.Close()
+	ok(t, c.SetTextTokenizer(bg, "ngram:2"))
+	if name := must(c.TextTokenizer(bg)); name != "ngram:2-2" {
+		t.Fatal(name)
+	}
+	if got := top(c, "绿茶"); got != "tea" {
+		t.Fatal(got)
+	}
+}

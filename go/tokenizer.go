@@ -11,10 +11,10 @@ import (
 	"unsafe"
 )
 
-// Text tokenizers of memory and RAG stores: "simple" (English, the default), "icu" (dictionary
-// word segmentation: Chinese, Japanese, Korean), "ngram" (character 2- and 3-grams), "ngram:N"
-// or "ngram:MIN-MAX". Kept with the store; setting one re-indexes every text. Another name is
-// ErrInvalidArgument.
+// Text tokenizers of collections, memory and RAG stores: "simple" (English, the default),
+// "icu" (dictionary word segmentation: Chinese, Japanese, Korean), "ngram" (character 2- and
+// 3-grams), "ngram:N" or "ngram:MIN-MAX". Kept with the store; setting one re-indexes every
+// text. Another name is ErrInvalidArgument.
 
 // tokenizerBuf is more than the 16 bytes the header says always suffice.
 const tokenizerBuf = 64
@@ -68,5 +68,19 @@ func (r *Rag) SetTextTokenizer(ctx context.Context, name string) error {
 func (r *Rag) TextTokenizer(ctx context.Context) (string, error) {
 	return getTokenizer(ctx, func(b *C.char, l C.size_t, n *C.size_t) C.enum_agentdb_status {
 		return C.agentdb_rag_text_tokenizer(r.h.p, b, l, n)
+	})
+}
+
+// SetTextTokenizer sets the tokenizer of the collection's TextSearch and HybridSearch, kept with
+// the collection (its full-text index is rebuilt on the next text search). ErrReadOnly on a
+// read-only database.
+func (c *Collection) SetTextTokenizer(ctx context.Context, name string) error {
+	return setTokenizer(ctx, name, func(n *C.char) C.enum_agentdb_status { return C.agentdb_collection_set_text_tokenizer(c.h.p, n) })
+}
+
+// TextTokenizer is the name of the collection's text tokenizer.
+func (c *Collection) TextTokenizer(ctx context.Context) (string, error) {
+	return getTokenizer(ctx, func(b *C.char, l C.size_t, n *C.size_t) C.enum_agentdb_status {
+		return C.agentdb_collection_text_tokenizer(c.h.p, b, l, n)
 	})
 }

@@ -3998,6 +3998,32 @@ enum agentdb_status agentdb_collection_hybrid_search(const struct agentdb_collec
                                                      struct agentdb_scored_hits **out_hits);
 
 /**
+ * Sets the tokenizer of the collection's text and hybrid search (the names of
+ * `agentdb_memory_set_text_tokenizer`: `"simple"`, `"icu"`, `"ngram"`, `"ngram:N"`,
+ * `"ngram:MIN-MAX"`); kept with the collection, its documents' full-text index rebuilt with it on
+ * the next text search. `AGENTDB_INVALID_ARGUMENT` for another name (nothing changes),
+ * `AGENTDB_READ_ONLY` on a read-only database.
+ *
+ * # Safety
+ * `tokenizer` NULL or NUL-terminated.
+ */
+enum agentdb_status agentdb_collection_set_text_tokenizer(const struct agentdb_collection *collection,
+                                                          const char *tokenizer);
+
+/**
+ * Copies the name of the collection's text tokenizer into `buf` (as
+ * `agentdb_memory_text_tokenizer`: NUL-terminated, 16 bytes always suffice, `*out_len` set even
+ * when the buffer is too small).
+ *
+ * # Safety
+ * `buf` NULL or writable for `buf_len` bytes; `out_len` NULL or writable.
+ */
+enum agentdb_status agentdb_collection_text_tokenizer(const struct agentdb_collection *collection,
+                                                      char *buf,
+                                                      size_t buf_len,
+                                                      size_t *out_len);
+
+/**
  * Writes the number of hits to `*out_count`.
  *
  * # Safety

@@ -177,6 +177,9 @@ async def test_database_and_collection_twins(tmp_path: Path) -> None:
         await t.read(ca, "search", vecs[:4], k=3, where={"even": True})
         await t.read(ca, "text_search", "doc 7", k=5)
         await t.read(ca, "hybrid_search", vecs[7], "doc 7", k=5, where={"even": False})
+        await t.write(ca, cs, "set_text_tokenizer", "ngram:2")
+        assert ca.text_tokenizer == cs.text_tokenizer == "ngram:2-2"
+        await t.read(ca, "text_search", "doc 7", k=5)
         # staged write: each twin stages its own part (bytes name the collection), then commits
         part_a = await ca.stage(["s1", "s2"], vecs[:2], documents=docs[:2], metadata=meta[:2])
         part_s = cs.stage(["s1", "s2"], vecs[:2], documents=docs[:2], metadata=meta[:2])

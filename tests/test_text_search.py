@@ -176,3 +176,49 @@ def test_text_search_finds_every_record_holding_a_unique_token(
         assert h.ids == sorted(want, key=lambda i: (-want[i], i))[:k]
     finally:
         db.close()
+
+
+ZH_DOCS = [
+    "北京是中华人民共和国的首都，也是全国的政治和文化中心。",
+    "上海是中国最大的经济中心城市，位于长江入海口。",
+    "熊猫主要生活在四川的山区，以竹子为食。",
+    "长城是古代中国为抵御北方游牧民族而修建的军事工程。",
+    "杭州西湖以美丽的风景闻名，每年吸引大量游客。",
+    "茶起源于中国，绿茶和红茶是最常见的种类。",
+]
+ZH_QUERIES = [("首都", 0), ("长江", 1), ("熊猫吃什么", 2), ("长城", 3), ("西湖的风景", 4), ("绿茶", 5)]
+
+
+def test_chinese_collection_with_a_persisted_tokenizer(tmp_path: Path) -> None:
+    db = agentdb.connect(tmp_path / "db")
+    c = db.create_collection("zh", DIM)
+    assert c.text_tokenizer == "simple"
+    c.add([f"z{i}" for i in range(len(ZH_DOCS))], np.eye(len(ZH_DOCS), DIM, dtype=np.float32) + 0.1, documents=ZH_DOCS)
+    found = lambda: sum(c.text_search(q, k=1).ids == [f"z{a}"] for q, a in ZH_QUERIES)  # noqa: E731
+    assert found() <= 1  # the English tokenizer makes a clause one word
+    c.set_text_tokenizer("icu")
+    assert c.text_tokenizer == "icu"
+    assert found() == len(ZH_QUERIES)
+    hyb = c.hybrid_search(np.ones(DIM, dtype=np.float32), "熊猫吃什么", k=1)
+    assert hyb.ids == ["z2"] and hyb.text_ranks[0] == 1
+    with pytest.raises(agentdb.InvalidArgumentError):
+        c.set_text_tokenizer("jieba")
+    with pytest.raises(agentdb.InvalidArgumentError):
+        c.set_text_tokenizer("ngram:0")
+    with pytest.raises(agentdb.InvalidArgumentError):
+        c.set_text_tokenizer(3)  # type: ignore[arg-type]
+    assert c.text_tokenizer == "icu"  # a refused name changed nothing
+    db.close()
+    db = agentdb.connect(tmp_path / "db", read_only=True)
+    c = db.get_collection("zh")
+    assert c.text_tokenizer == "icu"
+    assert found() == len(ZH_QUERIES)
+    with pytest.raises(agentdb.ReadOnlyError):
+        c.set_text_tokenizer("ngram")
+    db.close()
+    db = agentdb.connect(tmp_path / "db")
+    c = db.get_collection("zh")
+    c.set_text_tokenizer("ngram:2")
+    assert c.text_tokenizer == "ngram:2-2"
+    assert found() == len(ZH_QUERIES)
+    db.close()

@@ -1,5 +1,5 @@
 // The C suite's text and hybrid search scenarios (tests/c/test_collection_text.c): BM25 hits,
-// RRF and linear fusion with each side's ranks, filters on both sides, bad input.
+// RRF and linear fusion with each side's ranks, filters on both sides, bad input, the text tokenizer.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { adb, rejects, tempDir } from './helpers.mjs'
@@ -67,4 +67,40 @@ test('hybrid search fuses both rankings; the filter applies to both sides', asyn
   await rejects(c.hybridSearch(new Float32Array(3), 'apple'), adb.DimensionMismatchError)
   await db.close()
   await rejects(c.hybridSearch(q, 'apple'), adb.ClosedError)
+})
+
+test('a Chinese collection with the ICU tokenizer, kept across reopening; bad names', async () => {
+  const path = tempDir()
+  const db = await adb.connect(path)
+  const c = await db.createCollection('zh', 2)
+  await c.add(
+    ['capital', 'panda', 'tea'],
+    new Float32Array([1, 0, 0, 1, 1, 1]),
+    ['北京是中华人民共和国的首都，也是全国的政治和文化中心。', '熊猫主要生活在四川的山区，以竹子为食。', '茶起源于中国，绿茶和红茶是最常见的种类。'],
+  )
+  /** @param {import('../index.js').Collection} col @param {string} query */
+  const top = async (col, query) => (await col.textSearch(query, { k: 1 })).ids
+  assert.equal(c.textTokenizer, 'simple')
+  assert.deepEqual(await top(c, '绿茶'), []) // the English tokenizer makes a clause one word
+  await rejects(c.setTextTokenizer('jieba'), adb.InvalidArgumentError)
+  await rejects(c.setTextTokenizer('ngram:9-2'), adb.InvalidArgumentError)
+  await rejects(c.setTextTokenizer(/** @type {any} */ (5)), adb.InvalidArgumentError)
+  await c.setTextTokenizer('icu')
+  assert.equal(c.textTokenizer, 'icu')
+  assert.deepEqual(await top(c, '绿茶'), ['tea'])
+  assert.deepEqual(await top(c, '熊猫吃什么'), ['panda'])
+  assert.deepEqual(await top(c, '首都'), ['capital'])
+  await db.close()
+  const ro = await adb.connect(path, { readOnly: true })
+  const rc = await ro.getCollection('zh')
+  assert.equal(rc.textTokenizer, 'icu')
+  assert.deepEqual(await top(rc, '熊猫吃什么'), ['panda'])
+  await rejects(rc.setTextTokenizer('ngram'), adb.ReadOnlyError)
+  await ro.close()
+  const again = await adb.connect(path)
+  const c2 = await again.getCollection('zh')
+  await c2.setTextTokenizer('ngram:2')
+  assert.equal(c2.textTokenizer, 'ngram:2-2')
+  assert.deepEqual(await top(c2, '绿茶'), ['tea'])
+  await again.close()
 })

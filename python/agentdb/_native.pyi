@@ -323,6 +323,9 @@ class Collection:
         rrf_k: Optional[float] = None,
         candidates: Optional[int] = None,
     ) -> _RawHybridSearch: ...
+    @property
+    def text_tokenizer(self) -> str: ...
+    def set_text_tokenizer(self, tokenizer: str) -> None: ...
     def create_index(
         self,
         kind: Optional[str] = None,

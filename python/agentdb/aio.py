@@ -307,6 +307,7 @@ class AsyncCollection(_AsyncHandle):
         "hybrid_search": None,
         "stage": None,
         "commit_staged": None,
+        "set_text_tokenizer": None,
     }
     _EXCLUDED = {"__len__": "cannot be awaited: use await count()"}
     __slots__ = ()

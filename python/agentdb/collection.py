@@ -554,8 +554,9 @@ class Collection:
         best first.
 
         Args:
-            query: the text to match (tokenised like the documents: words split on whitespace
-                and punctuation, lower-cased, stemmed, English stop words dropped).
+            query: the text to match (tokenised like the documents, by the collection's
+                :attr:`text_tokenizer`: by default words split on whitespace and punctuation,
+                lower-cased, stemmed, English stop words dropped).
             k: how many hits (1 … 100000; ``None``: {DEFAULT_SEARCH_K}).
             where: only consider records matching this filter (applied before ranking).
 
@@ -613,3 +614,26 @@ class Collection:
         return HybridSearchResult(
             ids, scores, documents, metadata, vranks, distances, tranks, bm25, self._native.metadata_schema()
         )
+
+    @property
+    def text_tokenizer(self) -> str:
+        """The tokenizer of text and hybrid search: ``"simple"``, ``"icu"`` or ``"ngram:MIN-MAX"``."""
+        return self._native.text_tokenizer
+
+    def set_text_tokenizer(self, tokenizer: str) -> None:
+        """Sets the tokenizer of text and hybrid search, kept with the collection (a reopened
+        collection keeps it); the documents' full-text index is rebuilt with it on the next text
+        search.
+
+        Args:
+            tokenizer: ``"simple"`` (English: stemming, stop words; the default), ``"icu"``
+                (dictionary word segmentation for Chinese, Japanese, Korean and mixed text),
+                ``"ngram"`` (character bigrams and trigrams), ``"ngram:N"`` or ``"ngram:MIN-MAX"``
+                (1 ≤ MIN ≤ MAX ≤ 16).
+
+        Raises:
+            InvalidArgumentError: an unknown tokenizer.
+            ReadOnlyError: the database is open read-only.
+        """
+        require("tokenizer", tokenizer, str, "a str")
+        self._native.set_text_tokenizer(tokenizer)

@@ -1,7 +1,8 @@
 /*
  * Full-text and hybrid search of a collection through the C ABI: agentdb_collection_text_search,
  * agentdb_collection_hybrid_search with its options (agentdb_hybrid_options: RRF and linear
- * fusion), the hits (agentdb_scored_hits_count/_get/_free), filters on both sides, bad arguments.
+ * fusion), the hits (agentdb_scored_hits_count/_get/_free), filters on both sides, bad arguments,
+ * the collection's text tokenizer (agentdb_collection_set_text_tokenizer / _text_tokenizer).
  *
  * Usage: test_collection_text [name-substring]
  */
@@ -203,10 +204,77 @@ static void test_text_bad_arguments(void) {
     OK(agentdb_collection_close(c));
 }
 
+/* The top hit of a text search for `query`, compared with `id`. */
+static int top_text_hit_is(agentdb_collection *c, const char *query, const char *id) {
+    agentdb_scored_hits *h = NULL;
+    agentdb_scored_hit hit;
+    int same = 0;
+    if (agentdb_collection_text_search(c, query, 1, NULL, NULL, &h) != AGENTDB_OK) return 0;
+    if (agentdb_scored_hits_get(h, 0, &hit) == AGENTDB_OK) same = strcmp(hit.id, id) == 0;
+    agentdb_scored_hits_free(h);
+    return same;
+}
+
+/* A Chinese collection: the ICU tokenizer finds the known answers, is kept across reopening and
+ * refused on a read-only database; unknown names and a short buffer are typed errors. */
+static void test_chinese_tokenizer(void) {
+    agentdb_db *db = NULL, *ro = NULL;
+    agentdb_collection *c = NULL;
+    char name[16];
+    size_t len = 0;
+    static const char *const ZH_IDS[] = {"capital", "panda", "tea"};
+    static const char *const ZH_DOCS[] = {
+        "北京是中华人民共和国的首都，也是全国的政治和文化中心。",
+        "熊猫主要生活在四川的山区，以竹子为食。",
+        "茶起源于中国，绿茶和红茶是最常见的种类。",
+    };
+    static const float ZH_VECS[] = {1, 0, 0, 1, 1, 1};
+
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_collection_create(db, "zh", 2, AGENTDB_METRIC_COSINE, &c));
+    OK(agentdb_collection_add(c, ZH_IDS, 3, ZH_VECS, 2, ZH_DOCS, NULL));
+    OK(agentdb_collection_text_tokenizer(c, name, sizeof name, &len));
+    CHECK(strcmp(name, "simple") == 0 && len == 6);
+    CHECK(!top_text_hit_is(c, "绿茶", "tea")); /* the English tokenizer makes a clause one word */
+    EXPECT(agentdb_collection_set_text_tokenizer(c, "jieba"), AGENTDB_INVALID_ARGUMENT);
+    CHECK_MSG("jieba");
+    EXPECT(agentdb_collection_set_text_tokenizer(c, "ngram:9-2"), AGENTDB_INVALID_ARGUMENT);
+    EXPECT(agentdb_collection_set_text_tokenizer(c, NULL), AGENTDB_NULL_POINTER);
+    OK(agentdb_collection_set_text_tokenizer(c, "icu"));
+    CHECK(top_text_hit_is(c, "绿茶", "tea"));
+    CHECK(top_text_hit_is(c, "熊猫吃什么", "panda"));
+    CHECK(top_text_hit_is(c, "首都", "capital"));
+    EXPECT(agentdb_collection_text_tokenizer(c, name, 3, &len), AGENTDB_INVALID_ARGUMENT);
+    CHECK(len == 3); /* the length is set even when the buffer is too small */
+    OK(agentdb_collection_close(c));
+    OK(agentdb_db_close(db));
+    {
+        agentdb_open_options o = agentdb_open_options_default();
+        o.read_only = true;
+        OK(agentdb_db_open_with(g_db_path, &o, &ro));
+    }
+    OK(agentdb_collection_open(ro, "zh", &c));
+    OK(agentdb_collection_text_tokenizer(c, name, sizeof name, NULL));
+    CHECK(strcmp(name, "icu") == 0);
+    CHECK(top_text_hit_is(c, "熊猫吃什么", "panda"));
+    EXPECT(agentdb_collection_set_text_tokenizer(c, "ngram"), AGENTDB_READ_ONLY);
+    OK(agentdb_collection_close(c));
+    OK(agentdb_db_close(ro));
+    OK(agentdb_db_open(g_db_path, &db));
+    OK(agentdb_collection_open(db, "zh", &c));
+    OK(agentdb_collection_set_text_tokenizer(c, "ngram:2"));
+    OK(agentdb_collection_text_tokenizer(c, name, sizeof name, &len));
+    CHECK(strcmp(name, "ngram:2-2") == 0 && len == 9);
+    CHECK(top_text_hit_is(c, "绿茶", "tea"));
+    OK(agentdb_collection_close(c));
+    OK(agentdb_db_close(db));
+}
+
 static const struct test TESTS[] = {
     {"text_search", test_text_search},
     {"hybrid_search", test_hybrid_search},
     {"text_bad_arguments", test_text_bad_arguments},
+    {"chinese_tokenizer", test_chinese_tokenizer},
 };
 
 int main(int argc, char **argv) {

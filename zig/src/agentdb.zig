@@ -771,6 +771,18 @@ pub const Collection = struct {
         return text_search.hybridSearch(self, allocator, vector, query_text, opts);
     }
 
+    /// Sets the tokenizer of text and hybrid search ("simple", "icu", "ngram", "ngram:N",
+    /// "ngram:MIN-MAX"), kept with the collection; its full-text index is rebuilt with it on the
+    /// next text search. Another name: `error.InvalidArgument`; a read-only database: `error.ReadOnly`.
+    pub fn setTextTokenizer(self: Collection, tokenizer: [:0]const u8) Error!void {
+        return text_search.setTextTokenizer(self, tokenizer);
+    }
+
+    /// The tokenizer's name, written into `buf` (16 bytes always suffice); a slice of `buf`.
+    pub fn textTokenizer(self: Collection, buf: []u8) Error![]const u8 {
+        return text_search.textTokenizer(self, buf);
+    }
+
     /// Builds an HNSW index over the collection (replacing any index); search uses it from then
     /// on, writes keep it current, and it persists across reopening. `createIndex(.{})` uses the
     /// engine's parameters. Out-of-range parameters: `error.InvalidArgument` (0 is refused here,

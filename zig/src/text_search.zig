@@ -1,6 +1,7 @@
 //! Full-text (BM25) and hybrid search of a collection for Zig, over the C ABI's
 //! `agentdb_collection_text_search` and `agentdb_collection_hybrid_search`. Ranking and fusion
-//! are the engine's. Reached as `Collection.textSearch` / `Collection.hybridSearch`.
+//! are the engine's. Reached as `Collection.textSearch` / `Collection.hybridSearch`; the
+//! tokenizer both use as `Collection.setTextTokenizer` / `Collection.textTokenizer`.
 //!
 //! ```zig
 //! var hits = try col.hybridSearch(gpa, query_vec, "reset password", .{ .k = 5 });
@@ -99,6 +100,16 @@ pub fn hybridSearch(col: agentdb.Collection, allocator: Allocator, vector: []con
     try check(c.agentdb_collection_hybrid_search(col.handle, vector.ptr, vector.len, query_text.ptr, opts.k, agentdb.Filter.sqlPtr(opts.filter), agentdb.Filter.jsonPtr(opts.filter), &o, &h));
     defer _ = c.agentdb_scored_hits_free(h);
     return copy(allocator, h);
+}
+
+pub fn setTextTokenizer(col: agentdb.Collection, tokenizer: [:0]const u8) Error!void {
+    try check(c.agentdb_collection_set_text_tokenizer(col.handle, tokenizer.ptr));
+}
+
+pub fn textTokenizer(col: agentdb.Collection, buf: []u8) Error![]const u8 {
+    var len: usize = 0;
+    try check(c.agentdb_collection_text_tokenizer(col.handle, buf.ptr, buf.len, &len));
+    return buf[0..len];
 }
 
 fn copy(allocator: Allocator, h: ?*c.agentdb_scored_hits) AllocError!ScoredHits {

@@ -1,6 +1,6 @@
 //! Full-text and hybrid search of a collection through the Zig layer (the C suite's
 //! tests/c/test_collection_text.c fixture): BM25 hits, RRF and linear fusion with each side's
-//! ranks, filters on both sides, and errors.
+//! ranks, filters on both sides, errors, and the collection's text tokenizer.
 const std = @import("std");
 const agentdb = @import("agentdb");
 const TempDb = @import("temp_db.zig").TempDb;
@@ -102,4 +102,60 @@ test "hybrid search fuses both rankings" {
     try testing.expectError(error.InvalidArgument, col.hybridSearch(gpa, &q, "apple", .{ .k = 3, .vector_weight = 0 }));
     try testing.expectError(error.InvalidArgument, col.hybridSearch(gpa, &q, "apple", .{ .k = 3, .candidates = 0 }));
     try testing.expectError(error.DimensionMismatch, col.hybridSearch(gpa, &[_]f32{ 0, 0, 0 }, "apple", .{ .k = 3 }));
+}
+
+fn topTextHit(col: agentdb.Collection, query: [:0]const u8) !?[]const u8 {
+    var hits = try col.textSearch(gpa, query, .{ .k = 1 });
+    defer hits.deinit();
+    if (hits.items.len == 0) return null;
+    // The id lives in the hits' arena: compare against the known ids instead of returning it.
+    for ([_][]const u8{ "capital", "panda", "tea" }) |id| {
+        if (std.mem.eql(u8, id, hits.items[0].id)) return id;
+    }
+    return error.TestUnexpectedResult;
+}
+
+test "a Chinese collection with the ICU tokenizer, kept across reopening; bad names" {
+    var tmp = try TempDb.init();
+    defer tmp.deinit();
+    var buf: [16]u8 = undefined;
+    const zh_ids = [_][:0]const u8{ "capital", "panda", "tea" };
+    const zh_docs = [_]?[:0]const u8{
+        "北京是中华人民共和国的首都，也是全国的政治和文化中心。",
+        "熊猫主要生活在四川的山区，以竹子为食。",
+        "茶起源于中国，绿茶和红茶是最常见的种类。",
+    };
+    const zh_vecs = [_]f32{ 1, 0, 0, 1, 1, 1 };
+    {
+        var db = try agentdb.Database.open(tmp.path);
+        defer db.deinit();
+        var col = try db.createCollection("zh", .{ .dim = 2, .metric = .cosine });
+        defer col.deinit();
+        try col.add(gpa, .{ .ids = &zh_ids, .vectors = &zh_vecs, .dim = 2, .documents = &zh_docs });
+        try testing.expectEqualStrings("simple", try col.textTokenizer(&buf));
+        try testing.expectEqual(@as(?[]const u8, null), try topTextHit(col, "绿茶"));
+        try testing.expectError(error.InvalidArgument, col.setTextTokenizer("jieba"));
+        try testing.expectError(error.InvalidArgument, col.setTextTokenizer("ngram:9-2"));
+        try col.setTextTokenizer("icu");
+        try testing.expectEqualStrings("tea", (try topTextHit(col, "绿茶")).?);
+        try testing.expectEqualStrings("panda", (try topTextHit(col, "熊猫吃什么")).?);
+        try testing.expectEqualStrings("capital", (try topTextHit(col, "首都")).?);
+        var small: [3]u8 = undefined;
+        try testing.expectError(error.InvalidArgument, col.textTokenizer(&small));
+    }
+    {
+        var ro = try agentdb.Database.openWith(tmp.path, .{ .read_only = true });
+        defer ro.deinit();
+        var col = try ro.openCollection("zh");
+        defer col.deinit();
+        try testing.expectEqualStrings("icu", try col.textTokenizer(&buf));
+        try testing.expectError(error.ReadOnly, col.setTextTokenizer("ngram"));
+    }
+    var db = try agentdb.Database.open(tmp.path);
+    defer db.deinit();
+    var col = try db.openCollection("zh");
+    defer col.deinit();
+    try col.setTextTokenizer("ngram:2");
+    try testing.expectEqualStrings("ngram:2-2", try col.textTokenizer(&buf));
+    try testing.expectEqualStrings("tea", (try topTextHit(col, "绿茶")).?);
 }

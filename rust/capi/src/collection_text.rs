@@ -233,6 +233,48 @@ pub unsafe extern "C" fn agentdb_collection_hybrid_search(
     })
 }
 
+/// Sets the tokenizer of the collection's text and hybrid search (the names of
+/// `agentdb_memory_set_text_tokenizer`: `"simple"`, `"icu"`, `"ngram"`, `"ngram:N"`,
+/// `"ngram:MIN-MAX"`); kept with the collection, its documents' full-text index rebuilt with it on
+/// the next text search. `AGENTDB_INVALID_ARGUMENT` for another name (nothing changes),
+/// `AGENTDB_READ_ONLY` on a read-only database.
+///
+/// # Safety
+/// `tokenizer` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_collection_set_text_tokenizer(
+    collection: *const agentdb_collection,
+    tokenizer: *const c_char,
+) -> agentdb_status {
+    guard(|| {
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: contract of this function.
+        let t = unsafe { crate::memory_options::tokenizer_arg(tokenizer) }?;
+        c.collection.set_text_tokenizer(t)?;
+        Ok(())
+    })
+}
+
+/// Copies the name of the collection's text tokenizer into `buf` (as
+/// `agentdb_memory_text_tokenizer`: NUL-terminated, 16 bytes always suffice, `*out_len` set even
+/// when the buffer is too small).
+///
+/// # Safety
+/// `buf` NULL or writable for `buf_len` bytes; `out_len` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn agentdb_collection_text_tokenizer(
+    collection: *const agentdb_collection,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> agentdb_status {
+    guard(|| {
+        let c = handle::get(collection, "collection")?;
+        // SAFETY: contract of this function.
+        unsafe { crate::memory_options::write_tokenizer(c.collection.text_tokenizer(), buf, buf_len, out_len) }
+    })
+}
+
 /// Writes the number of hits to `*out_count`.
 ///
 /// # Safety

@@ -536,3 +536,23 @@ impl Collection {
     }
 }
 
+
+// The full-text tokenizer (the memory and RAG stores' are in ops.rs; a collection's lives with
+// its other calls).
+#[napi]
+impl Collection {
+    /// The text tokenizer's name ("simple", "icu", "ngram:2-3", …).
+    #[napi(getter)]
+    pub fn text_tokenizer(&self) -> String {
+        self.inner.text_tokenizer().name()
+    }
+
+    /// Sets the tokenizer of text and hybrid search ("simple", "icu", "ngram" or
+    /// "ngram:MIN-MAX"), kept with the collection; the full-text index is rebuilt with it on the
+    /// next text search.
+    #[napi(strict, ts_return_type = "Promise<void>")]
+    pub fn set_text_tokenizer(&self, tokenizer: String) -> Promise<()> {
+        let c = self.inner.clone();
+        task::with(agentdb_engine::TextTokenizer::parse(&tokenizer), move |t| c.set_text_tokenizer(t))
+    }
+}

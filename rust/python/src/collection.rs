@@ -443,6 +443,18 @@ impl PyCollection {
         PyTuple::new(py, items)
     }
 
+    /// The full-text tokenizer's name (`TextTokenizer::name`).
+    #[getter]
+    fn text_tokenizer(&self) -> String {
+        self.inner.text_tokenizer().name()
+    }
+
+    fn set_text_tokenizer(&self, py: Python<'_>, tokenizer: Text) -> PyResult<()> {
+        let t = crate::memory::tokenizer_arg(&tokenizer)?;
+        let c = &self.inner;
+        py.detach(|| c.set_text_tokenizer(t)).or_raise()
+    }
+
     /// Builds an index of `kind` (`"hnsw"` or `"ivf_pq"`, always given: the engine has no default
     /// kind), replacing any index; options that are `None` take the kind's defaults
     /// (`IndexParams::from_options`). The build runs with the GIL released.

@@ -304,7 +304,7 @@ impl Inner {
         }
         let mut graphs = self.graphs.write().unwrap_or_else(|p| p.into_inner());
         for (seq, op) in ops.iter().enumerate() {
-            apply_op(&mut graphs, op);
+            apply_op(&mut graphs, op.clone());
             match op {
                 Op::Entity { entity, .. } => w.last_time = w.last_time.max(entity.recorded_at),
                 Op::Fact { fact, .. } => w.last_time = w.last_time.max(fact.recorded_at),
@@ -346,28 +346,29 @@ impl Inner {
 }
 
 /// Applies one operation to the graphs in memory. Operations were checked when they were made, so
-/// this cannot fail; one naming a graph that is gone (dropped later in the log) is skipped.
-fn apply_op(graphs: &mut HashMap<String, GraphData>, op: &Op) {
+/// this cannot fail; one naming a graph that is gone (dropped later in the log) is skipped. It
+/// takes the operation by value: on open every stored row is moved in, not copied.
+fn apply_op(graphs: &mut HashMap<String, GraphData>, op: Op) {
     match op {
         Op::Create { graph, dim } => {
-            graphs.entry(graph.clone()).or_insert_with(|| GraphData { dim: *dim, ..Default::default() });
+            graphs.entry(graph).or_insert_with(|| GraphData { dim, ..Default::default() });
         }
         Op::Drop { graph } => {
-            graphs.remove(graph);
+            graphs.remove(&graph);
         }
         Op::Predicate { graph, name, single_valued } => {
-            if let Some(g) = graphs.get_mut(graph) {
-                g.single_valued.insert(name.clone(), *single_valued);
+            if let Some(g) = graphs.get_mut(&graph) {
+                g.single_valued.insert(name, single_valued);
             }
         }
         Op::Entity { graph, entity } => {
-            if let Some(g) = graphs.get_mut(graph) {
-                g.put_entity(entity.clone());
+            if let Some(g) = graphs.get_mut(&graph) {
+                g.put_entity(entity);
             }
         }
         Op::Fact { graph, fact } => {
-            if let Some(g) = graphs.get_mut(graph) {
-                g.put_fact(fact.clone());
+            if let Some(g) = graphs.get_mut(&graph) {
+                g.put_fact(fact);
             }
         }
     }
@@ -418,7 +419,7 @@ fn load(rows: Vec<Row>) -> (HashMap<String, GraphData>, i64) {
             Op::Fact { fact, .. } => last = last.max(fact.recorded_at),
             _ => {}
         }
-        apply_op(&mut graphs, &r.op);
+        apply_op(&mut graphs, r.op);
     }
     (graphs, last)
 }
@@ -771,7 +772,15 @@ impl Graph {
                     // The believed facts of this subject and predicate, this batch's versions first.
                     let mut current: Vec<Fact> = made.values().filter(|f| f.subject == nf.subject).cloned().collect();
                     if let Some((out, _)) = g.by_entity.get(&nf.subject) {
-                        current.extend(out.iter().filter(|id| !made.contains_key(*id)).filter_map(|id| g.version_at(id, None)).cloned());
+                        current.extend(
+                            out.iter()
+                                .filter(|id| {
+                                    let id: &str = id;
+                                    !made.contains_key(id)
+                                })
+                                .filter_map(|id| g.version_at(id, None))
+                                .cloned(),
+                        );
                     }
                     current.sort_by(|a, b| a.id.cmp(&b.id));
                     for old in current {
@@ -1005,20 +1014,28 @@ impl Graph {
             let exact = lowered.as_ref().and_then(|l| g.names.get(l));
             let mut hits = Vec::new();
             // By text alone only entities sharing a word with it (or named by it) can score: those
-            // from the word index, in id order as the full scan visits them. With a vector every
-            // entity with an embedding can.
-            let candidates: Box<dyn Iterator<Item = &Entity>> = if vector.is_none() {
-                let mut ids: std::collections::BTreeSet<&String> = exact.map(|s| s.iter().collect()).unwrap_or_default();
-                for w in &query_words {
-                    if let Some(s) = g.by_word.get(w) {
-                        ids.extend(s.iter());
+            // from the word index. With a vector, every entity with an embedding can: its
+            // similarity comes from one kernel call over the embedding matrix (1 - the cosine
+            // distance; a zero vector scores 0). The tests check it against a plain f64 scan.
+            let candidates: Vec<(&Entity, Option<f64>)> = match vector {
+                Some(q) => {
+                    let mut dist = vec![0f32; g.emb_ids.len()];
+                    if !dist.is_empty() {
+                        crate::kernels::cosine_f32_batch(q, &g.emb, q.len(), &mut dist);
                     }
+                    g.emb_ids.iter().zip(dist).filter_map(|(id, d)| g.entities.get(id).map(|e| (e, Some(1.0 - d as f64)))).collect()
                 }
-                Box::new(ids.into_iter().filter_map(|id| g.entities.get(id)))
-            } else {
-                Box::new(g.entities.values())
+                None => {
+                    let mut ids: std::collections::BTreeSet<&String> = exact.map(|s| s.iter().collect()).unwrap_or_default();
+                    for w in &query_words {
+                        if let Some(s) = g.by_word.get(w) {
+                            ids.extend(s.iter());
+                        }
+                    }
+                    ids.into_iter().filter_map(|id| g.entities.get(id).map(|e| (e, None))).collect()
+                }
             };
-            for e in candidates {
+            for (e, vector_score) in candidates {
                 if type_.is_some_and(|t| e.type_.as_deref() != Some(t)) {
                     continue;
                 }
@@ -1040,11 +1057,6 @@ impl Graph {
                         }
                     }
                 };
-                let vector_score = match (vector, &e.embedding) {
-                    (None, _) => None,
-                    (Some(_), None) => continue,
-                    (Some(q), Some(ev)) => Some(cosine(q, ev)),
-                };
                 let score = match (text_score, vector_score) {
                     (Some(t), Some(v)) => (t + v) / 2.0,
                     (Some(t), None) if vector.is_none() => t,
@@ -1055,9 +1067,15 @@ impl Graph {
                 };
                 hits.push((e, score));
             }
-            // Ranked by reference: only the k returned are copied.
-            hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id)));
-            hits.truncate(k);
+            // Best score first, then id: a total order, so selecting the k best and sorting only
+            // those gives exactly the full sort's first k. Ranked by reference: only the k
+            // returned are copied.
+            let order = |a: &(&Entity, f64), b: &(&Entity, f64)| b.1.total_cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id));
+            if hits.len() > k {
+                hits.select_nth_unstable_by(k - 1, order);
+                hits.truncate(k);
+            }
+            hits.sort_by(order);
             Ok(hits.into_iter().map(|(e, score)| EntityHit { entity: e.clone(), score }).collect())
         })
     }
@@ -1102,21 +1120,6 @@ impl Graph {
             return Err(Error::new(ErrorKind::ReadOnly, "the database is open read-only"));
         }
         self.inner.flush().map(|_| ())
-    }
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
-    for (x, y) in a.iter().zip(b) {
-        let (x, y) = (*x as f64, *y as f64);
-        dot += x * y;
-        na += x * x;
-        nb += y * y;
-    }
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na.sqrt() * nb.sqrt())
     }
 }
 
