@@ -24,6 +24,7 @@ Writes ``bench/results/object-store.md``. Not a test: it checks nothing, it meas
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import statistics
@@ -83,12 +84,14 @@ def write_latency(target: str, kw: Dict[str, Any], calls: int) -> Dict[str, Tupl
     rng = np.random.default_rng(2)
     with agentdb.connect(target, **kw) as db:
         col = db.get_collection("c")
-        base = 10_000_000
-        add = median_ms(lambda i: col.add([f"w{base + i}"], rng.standard_normal((1, DIM)).astype(np.float32)), calls)
+        # median_ms passes the same i to its warm-up calls as to its timed ones: fresh ids come
+        # from a counter instead.
+        fresh = itertools.count(10_000_000)
+        add = median_ms(lambda _: col.add([f"w{next(fresh)}"], rng.standard_normal((1, DIM)).astype(np.float32)), calls)
         db.flush()
 
-        def add_flush(i: int) -> None:
-            col.add([f"f{base + i}"], rng.standard_normal((1, DIM)).astype(np.float32))
+        def add_flush(_: int) -> None:
+            col.add([f"w{next(fresh)}"], rng.standard_normal((1, DIM)).astype(np.float32))
             db.flush()
 
         commit = median_ms(add_flush, max(10, calls // 5), warm=3)

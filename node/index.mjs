@@ -6,6 +6,7 @@ export default cjs
 export const {
   connect, engineVersion, errorCodes, limits,
   restore, listBackups, pruneBackups, verifyBackup, problemKinds, storeKinds, setLogCallback,
+  searchCounters, resetSearchCounters,
   Database, Collection, Memory, State, Rag, Graph, CancelToken,
   AgentDBError, InvalidArgumentError, InvalidNameError, CollectionNotFoundError, CollectionExistsError,
   DimensionMismatchError, DuplicateIdError, InvalidVectorError, InvalidMetadataError, InvalidFilterError,

@@ -67,6 +67,14 @@ export declare class Collection {
   indexParams(): Promise<IndexInfo | null>
   /** Compacts the collection now. */
   optimize(): Promise<void>
+  /** The text tokenizer's name ("simple", "icu", "ngram:2-3", …). */
+  get textTokenizer(): string
+  /**
+   * Sets the tokenizer of text and hybrid search ("simple", "icu", "ngram" or
+   * "ngram:MIN-MAX"), kept with the collection; the full-text index is rebuilt with it on the
+   * next text search.
+   */
+  setTextTokenizer(tokenizer: string): Promise<void>
   /** The collection's table, buffer, mirror, caches and indexes: the engine's JSON. */
   stats(): Promise<Record<string, any>>
 }
