@@ -491,9 +491,9 @@ def main() -> None:
             "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for label, at, at_turn, p50, p95 in lrows:
-            lat = "– | –" if p50 is None else f"{p50:.2f} | {p95:.2f}"
+            times = "– | –" if p50 is None else f"{p50:.2f} | {p95:.2f}"
             out.append(f"| {label} | {at[5]:.2f} | {at[10]:.2f} | {at[25]:.2f} | {at_turn[1]:.2f} | {at_turn[5]:.2f} | {at_turn[10]:.2f} | "
-                       f"{at_turn[25]:.2f} | {lat} |")
+                       f"{at_turn[25]:.2f} | {times} |")
         # The target on the stricter evidence (the session-level one is saturated).
         lv, lh = lrows[0][2], lrows[2][2]
         lg = next(r[2] for r in lrows if "hybrid + graph" in r[0])

@@ -1023,7 +1023,19 @@ impl Graph {
                     if !dist.is_empty() {
                         crate::kernels::cosine_f32_batch(q, &g.emb, q.len(), &mut dist);
                     }
-                    g.emb_ids.iter().zip(dist).filter_map(|(id, d)| g.entities.get(id).map(|e| (e, Some(1.0 - d as f64)))).collect()
+                    // By vector alone and of any type, the k best rows are chosen on the
+                    // distances (same order as the final one: distance, then id), so only those
+                    // k entities are looked up: a map lookup per entity costs far more than the
+                    // kernel call (~25 ms against ~1 ms at 100k).
+                    let mut rows: Vec<usize> = (0..dist.len()).collect();
+                    if text.is_none() && type_.is_none() && rows.len() > k {
+                        let by = |a: &usize, b: &usize| dist[*a].total_cmp(&dist[*b]).then_with(|| g.emb_ids[*a].cmp(&g.emb_ids[*b]));
+                        rows.select_nth_unstable_by(k - 1, by);
+                        rows.truncate(k);
+                    }
+                    rows.into_iter()
+                        .filter_map(|i| g.entities.get(&g.emb_ids[i]).map(|e| (e, Some(1.0 - dist[i] as f64))))
+                        .collect()
                 }
                 None => {
                     let mut ids: std::collections::BTreeSet<&String> = exact.map(|s| s.iter().collect()).unwrap_or_default();
