@@ -389,6 +389,16 @@ def vsag_benches(base, ms: list[int], threads: int) -> list[Bench]:
     return out
 
 
+def padded_search(index, pad: int):
+    """``make(ef)`` for a rabitqlib index built on vectors zero-padded by ``pad`` dimensions."""
+    def make(ef):
+        def one(q):
+            qq = np.pad(q, (0, pad))[None] if pad else q[None]
+            return index.search(qq, K, max(ef, K), 1)[0][0]
+        return one
+    return make
+
+
 def rabitq_benches(base, ms: list[int], threads: int) -> list[Bench]:
     import rabitqlib
 
@@ -402,13 +412,7 @@ def rabitq_benches(base, ms: list[int], threads: int) -> list[Bench]:
             # at recall 0.74 on the 384-d e5 set (stop 30).
             index = rabitqlib.SymqgIndex(data.shape[1], 2 * m, "l2")
             index.build(data, 200, threads)
-
-            def make(ef):
-                def one(q):
-                    qq = np.pad(q, (0, pad))[None] if pad else q[None]
-                    return index.search(qq, K, max(ef, K), 1)[0][0]
-                return one
-            return make, index
+            return padded_search(index, pad), index
         b = build(f"rabitqlib SymphonyQG degree={2 * m}", "rabitqlib SymphonyQG", EFS, go)
         if b:
             out.append(b)
@@ -437,13 +441,7 @@ def rabitq_hnsw_benches(base, ms: list[int], threads: int) -> list[Bench]:
                 _, assign = km.index.search(data, 1)
                 index = rabitqlib.HnswIndex(data.shape[1], len(data), m, 200, nbits, "ip")
                 index.build(data, km.centroids, assign[:, 0].astype(np.uint32), threads)
-
-                def make(ef):
-                    def one(q):
-                        qq = np.pad(q, (0, pad))[None] if pad else q[None]
-                        return index.search(qq, K, max(ef, K), 1)[0][0]
-                    return one
-                return make, index
+                return padded_search(index, pad), index
             b = build(f"rabitqlib RaBitQ-HNSW {nbits}-bit M={m}", f"rabitqlib RaBitQ-HNSW {nbits}-bit", EFS, go)
             if b:
                 out.append(b)
