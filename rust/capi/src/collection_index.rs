@@ -127,7 +127,8 @@ pub struct agentdb_index_options {
     pub ef_construction: usize,
     /// HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
     /// and the candidates re-ranked with the float vectors; or "rabitq": built on the float
-    /// vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors.
+    /// vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors; or
+    /// "rabitq2", "rabitq4", "rabitq8": the same with 2-, 4- or 8-bit (Extended RaBitQ) codes.
     pub quantization: *const c_char,
     /// IVF_PQ: partitions (0: about the square root of the number of records).
     pub partitions: usize,
