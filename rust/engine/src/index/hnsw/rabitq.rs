@@ -210,7 +210,7 @@ impl RaBitQ {
     }
 
     /// Code words per node (the code, without the scalars).
-    #[inline(always)]
+    #[cfg(test)]
     pub fn code_words(&self) -> usize {
         self.words
     }
