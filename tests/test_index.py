@@ -527,7 +527,7 @@ def test_rabitq_hnsw_recall_writes_reopen_and_counters(db_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["rabitq2", "rabitq4", "rabitq8"])
 def test_multi_bit_rabitq_recall_writes_reopen_and_rebuild(db_path: Path, mode: str) -> None:
-    assert mode in agentdb.QUANTIZATIONS
+    assert mode in agentdb.collection.QUANTIZATIONS
     data = clustered(N, 17)
     queries = clustered(NQ, 18)
     expected = [truth("l2", data, q) for q in queries]
