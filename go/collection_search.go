@@ -176,7 +176,7 @@ type IndexOptions struct {
 	Kind           string // "hnsw" (""), or "ivf_pq"
 	M              int    // HNSW links per node
 	EfConstruction int    // HNSW build candidate list
-	Quantization   string // HNSW: "none" (""), "int8" or "rabitq"
+	Quantization   string // HNSW: "none" (""), "int8", "rabitq", "rabitq2", "rabitq4" or "rabitq8"
 	Partitions     int    // IVF_PQ partitions
 	SubVectors     int    // IVF_PQ sub-vectors
 }

@@ -675,7 +675,8 @@ typedef struct agentdb_index_options {
     /**
      * HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
      * and the candidates re-ranked with the float vectors; or "rabitq": built on the float
-     * vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors.
+     * vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors; or
+     * "rabitq2", "rabitq4", "rabitq8": the same with 2-, 4- or 8-bit (Extended RaBitQ) codes.
      */
     const char *quantization;
     /**

@@ -614,7 +614,10 @@ export interface IndexOptionsArg {
   kind?: string
   m?: number
   efConstruction?: number
-  /** HNSW vector encoding: "none", "int8" or "rabitq". */
+  /**
+   * HNSW vector encoding: "none", "int8", "rabitq" (1 bit per dimension), "rabitq2",
+   * "rabitq4" or "rabitq8".
+   */
   quantization?: string
   partitions?: number
   subVectors?: number

@@ -523,3 +523,53 @@ def test_rabitq_hnsw_recall_writes_reopen_and_counters(db_path: Path) -> None:
         again = c2.search(queries, k=K, ef=128)
         assert recall(batch_ids(again), expected) >= 0.8
     assert index_file(db_path, "vecs").read_bytes() == saved
+
+
+@pytest.mark.parametrize("mode", ["rabitq2", "rabitq4", "rabitq8"])
+def test_multi_bit_rabitq_recall_writes_reopen_and_rebuild(db_path: Path, mode: str) -> None:
+    assert mode in agentdb.collection.QUANTIZATIONS
+    data = clustered(N, 17)
+    queries = clustered(NQ, 18)
+    expected = [truth("l2", data, q) for q in queries]
+    db = agentdb.connect(db_path)
+    c = db.create_collection("vecs", dim=DIM, metric="l2")
+    fill(c, data)
+    c.create_index("hnsw", quantization=mode)
+    assert c.index == agentdb.IndexInfo("hnsw", 16, 200, mode)
+    agentdb.reset_search_counters()
+    found = c.search(queries, k=K, ef=128)
+    counters = agentdb.search_counters()
+    # 1-bit codes reach 0.8 on these 24 dimensions; more bits per dimension get close to float32.
+    floor = {"rabitq2": 0.95, "rabitq4": 0.98, "rabitq8": 0.98}[mode]
+    assert recall(batch_ids(found), expected) >= floor
+    assert counters["codes_scored"] >= NQ * 128 and counters["reranks"] >= NQ * K
+    assert counters["distances"] == 0
+    # Distances are the exact float ones (re-ranked), not estimates.
+    for q, r in zip(queries, found):
+        want = np_distances("l2", q, data[[int(i[1:]) for i in r.ids]])
+        np.testing.assert_allclose(r.distances, want, rtol=1e-4, atol=1e-4)
+    # Upserts move vectors, deletes remove them, under the codes too.
+    c.upsert(["r0"], data[1:2])
+    c.delete(["r2"])
+    fresh = clustered(50, 19)
+    c.upsert([f"n{i}" for i in range(50)], fresh)
+    hit = c.search(data[1], k=3, ef=64)
+    assert set(hit.ids[:2]) == {"r0", "r1"} and "r2" not in hit.ids
+    assert c.search(fresh[7], k=1, ef=64).ids[0] == "n7"
+    c.delete([f"n{i}" for i in range(50)])
+    assert "n7" not in c.search(fresh[7], k=5, ef=64).ids
+    db.close()
+    saved = index_file(db_path, "vecs").read_bytes()
+    with agentdb.connect(db_path) as db2:
+        c2 = db2.get_collection("vecs")
+        assert c2.index == agentdb.IndexInfo("hnsw", 16, 200, mode)
+        assert list(c2.search(data[1], k=3, ef=64).ids) == list(hit.ids)
+        assert recall(batch_ids(c2.search(queries, k=K, ef=128)), expected) >= floor
+    assert index_file(db_path, "vecs").read_bytes() == saved
+    # A damaged index file is rebuilt from the data, in the same mode.
+    index_file(db_path, "vecs").write_bytes(saved[:100])
+    with agentdb.connect(db_path) as db3:
+        c3 = db3.get_collection("vecs")
+        assert c3.index == agentdb.IndexInfo("hnsw", 16, 200, mode)
+        assert list(c3.search(data[1], k=3, ef=64).ids)[:2] == list(hit.ids)[:2]
+        assert recall(batch_ids(c3.search(queries, k=K, ef=128)), expected) >= floor

@@ -105,8 +105,8 @@ class IndexInfo:
         kind: ``"hnsw"`` (AgentDB's in-memory graph) or ``"ivf_pq"`` (Lance's on-disk index).
         m: HNSW: links per node on the upper layers of the graph (twice as many on layer 0).
         ef_construction: HNSW: the candidate list size the graph was built with.
-        quantization: HNSW: ``"none"`` (the graph walk compares float32 vectors), ``"int8"`` or
-            ``"rabitq"``.
+        quantization: HNSW: ``"none"`` (the graph walk compares float32 vectors), ``"int8"``,
+            ``"rabitq"`` (1 bit per dimension), ``"rabitq2"``, ``"rabitq4"`` or ``"rabitq8"``.
         partitions: IVF_PQ: the number of partitions (0: chosen from the data, about √n).
         sub_vectors: IVF_PQ: PQ sub-vectors per vector (0: Lance's default).
     """
@@ -411,8 +411,8 @@ class Collection:
             ef_construction: HNSW: candidate list size while building (1 … 10000; ``None``: the
                 engine's default, {DEFAULT_HNSW_EF_CONSTRUCTION}). Larger builds slower and finds
                 better links.
-            quantization: HNSW: one of :data:`QUANTIZATIONS`, ``"none"``, ``"int8"`` or
-                ``"rabitq"`` (``None``:
+            quantization: HNSW: one of :data:`QUANTIZATIONS`, ``"none"``, ``"int8"``,
+                ``"rabitq"``, ``"rabitq2"``, ``"rabitq4"`` or ``"rabitq8"`` (``None``:
                 the engine's default, ``{DEFAULT_HNSW_QUANTIZATION!r}``). ``"int8"``: the graph is
                 built and walked on int8 codes of the vectors (a quarter of the memory traffic)
                 and the candidates are re-ranked with the float32 vectors, which move from memory
@@ -421,6 +421,11 @@ class Collection:
                 codes (about ``dim / 8 + 8`` bytes per vector, scored with popcount kernels), and
                 the candidates whose error bound can still beat the k-th are re-ranked with the
                 float32 vectors, which live in the memory-mapped cache file as under int8.
+                ``"rabitq2"``, ``"rabitq4"``, ``"rabitq8"``: the same with 2, 4 or 8 bits per
+                dimension (Extended RaBitQ, about ``dim / 4``, ``dim / 2`` or ``dim`` bytes plus
+                16 per vector, scored against the query quantized to 8 bits): tighter estimates,
+                so recall close to float32's where 1 bit per dimension is too coarse (hundreds
+                of dimensions of text embeddings).
             partitions: IVF_PQ: number of partitions (default: about √n).
             sub_vectors: IVF_PQ: PQ sub-vectors per vector; must divide ``dim`` (default: Lance's).
 

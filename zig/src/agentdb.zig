@@ -487,6 +487,12 @@ pub const Quantization = enum {
     int8,
     /// 1-bit RaBitQ codes for the walk (about D/8 + 8 bytes per vector); float re-ranking.
     rabitq,
+    /// 2-bit (Extended) RaBitQ codes (about D/4 + 16 bytes per vector); float re-ranking.
+    rabitq2,
+    /// 4-bit RaBitQ codes (about D/2 + 16 bytes per vector); float re-ranking.
+    rabitq4,
+    /// 8-bit RaBitQ codes (about D + 16 bytes per vector); float re-ranking.
+    rabitq8,
 };
 
 /// The parameters of a new HNSW index; null fields take the engine's defaults (the C layer

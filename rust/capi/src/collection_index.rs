@@ -127,7 +127,8 @@ pub struct agentdb_index_options {
     pub ef_construction: usize,
     /// HNSW: "none" (NULL: the default) or "int8": the graph is built and walked on int8 codes
     /// and the candidates re-ranked with the float vectors; or "rabitq": built on the float
-    /// vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors.
+    /// vectors, walked on 1-bit RaBitQ codes, candidates re-ranked with the float vectors; or
+    /// "rabitq2", "rabitq4", "rabitq8": the same with 2-, 4- or 8-bit (Extended RaBitQ) codes.
     pub quantization: *const c_char,
     /// IVF_PQ: partitions (0: about the square root of the number of records).
     pub partitions: usize,
@@ -218,6 +219,9 @@ fn c_name(name: &str) -> *const c_char {
         "none" => c"none",
         "int8" => c"int8",
         "rabitq" => c"rabitq",
+        "rabitq2" => c"rabitq2",
+        "rabitq4" => c"rabitq4",
+        "rabitq8" => c"rabitq8",
         _ => c"",
     };
     s.as_ptr()
@@ -269,4 +273,19 @@ pub unsafe extern "C" fn agentdb_collection_index_describe(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every quantization the engine has, and every index kind, has its static C name (a new
+    /// mode missing from `c_name` would be reported as "").
+    #[test]
+    fn every_mode_and_kind_has_a_c_name() {
+        let names = agentdb_engine::Quantization::ALL.iter().map(|q| q.as_str()).chain(agentdb_engine::IndexKind::ALL.iter().map(|k| k.as_str()));
+        for name in names {
+            // SAFETY: `c_name` returns a pointer to a static NUL-terminated string.
+            let got = unsafe { std::ffi::CStr::from_ptr(super::c_name(name)) };
+            assert_eq!(got.to_str().unwrap(), name);
+        }
+    }
 }

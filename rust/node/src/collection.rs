@@ -187,7 +187,8 @@ pub struct IndexOptionsArg {
     pub kind: Option<String>,
     pub m: Option<f64>,
     pub ef_construction: Option<f64>,
-    /// HNSW vector encoding: "none", "int8" or "rabitq".
+    /// HNSW vector encoding: "none", "int8", "rabitq" (1 bit per dimension), "rabitq2",
+    /// "rabitq4" or "rabitq8".
     pub quantization: Option<String>,
     pub partitions: Option<f64>,
     pub sub_vectors: Option<f64>,

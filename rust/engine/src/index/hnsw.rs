@@ -33,6 +33,10 @@
 //! neighbours not yet visited, and scores them all in one popcount-kernel call. The `ef` nodes
 //! the walk finds are re-ranked in `f32` in the order of their lower bounds (estimate minus error
 //! bound), stopping at the first whose bound cannot beat the k-th exact distance found so far.
+//! [`Quantization::RaBitQ2`], [`Quantization::RaBitQ4`] and [`Quantization::RaBitQ8`] do the
+//! same with 2-, 4- and 8-bit codes (Extended RaBitQ: `D / 4`, `D / 2` or `D` bytes plus 16 per
+//! node, scored with `vpdpbusd` / `vpmaddubsw` kernels against an 8-bit query), whose tighter
+//! estimates keep the walk on track where 1 bit per dimension is too coarse.
 //!
 //! # Counters
 //! Every search adds what it did to process-wide counters ([`search_counters`]): expansions,
@@ -142,8 +146,8 @@ trait Scorer {
     /// Bytes read to score one node.
     fn bytes(&self) -> usize;
     fn one(&self, n: u32) -> f32;
-    /// The scores of `ns` into `out` (`packed` is scratch space).
-    fn many(&self, ns: &[u32], packed: &mut Vec<u64>, out: &mut Vec<f32>);
+    /// The scores of `ns` into `out` (`sums` is scratch space).
+    fn many(&self, ns: &[u32], sums: &mut rabitq::Sums, out: &mut Vec<f32>);
 }
 
 struct Exact<'a, 'p, T> {
@@ -166,7 +170,7 @@ impl<T: Elem> Scorer for Exact<'_, '_, T> {
         self.points.dist(self.kern, self.q, n)
     }
     #[inline(always)]
-    fn many(&self, ns: &[u32], _: &mut Vec<u64>, out: &mut Vec<f32>) {
+    fn many(&self, ns: &[u32], _: &mut rabitq::Sums, out: &mut Vec<f32>) {
         out.clear();
         out.extend(ns.iter().map(|&n| self.one(n)));
     }
@@ -188,17 +192,12 @@ impl Scorer for Coded<'_> {
         self.rq.stride() * 8
     }
     fn one(&self, n: u32) -> f32 {
-        let mut p = [0u64];
-        self.kern.rabitq_ip_gather(&self.q.planes, &self.rq.records, self.rq.stride(), &[n], &mut p);
-        self.rq.estimate(self.q, n, p[0]).0
+        self.rq.score_one(self.kern, self.q, n).0
     }
     #[inline(always)]
-    fn many(&self, ns: &[u32], packed: &mut Vec<u64>, out: &mut Vec<f32>) {
-        packed.clear();
-        packed.resize(ns.len(), 0);
-        self.kern.rabitq_ip_gather(&self.q.planes, &self.rq.records, self.rq.stride(), ns, packed);
+    fn many(&self, ns: &[u32], sums: &mut rabitq::Sums, out: &mut Vec<f32>) {
         out.clear();
-        out.extend(ns.iter().zip(packed.iter()).map(|(&n, &p)| self.rq.estimate(self.q, n, p).0));
+        self.rq.score(self.kern, self.q, ns, sums, |_, est, _| out.push(est));
     }
 }
 
@@ -206,7 +205,7 @@ impl Scorer for Coded<'_> {
 enum Codes {
     /// `i8` codes of every node (row-major) and their scale ([`Quantization::Int8`]).
     Int8(Int8Scale, Vec<i8>),
-    /// RaBitQ records ([`Quantization::RaBitQ`]).
+    /// RaBitQ records ([`Quantization::RaBitQ`] and the multi-bit modes).
     RaBitQ(RaBitQ),
 }
 
@@ -342,7 +341,7 @@ struct Scratch {
     results: BinaryHeap<u64>,
     links: Vec<u32>,
     fresh: Vec<u32>,
-    packed: Vec<u64>,
+    packed: rabitq::Sums,
     dists: Vec<f32>,
 }
 
@@ -404,8 +403,7 @@ impl Hnsw {
         }
     }
 
-    /// The RaBitQ rotation's seed and the centroid, with [`Quantization::RaBitQ`] once a row was
-    /// added.
+    /// The RaBitQ rotation's seed and the centroid, with a RaBitQ mode once a row was added.
     pub fn rabitq_parts(&self) -> Option<(u64, &[f32])> {
         match &self.quant {
             Some(Codes::RaBitQ(rq)) => Some((rq.seed, &rq.centroid)),
@@ -508,10 +506,11 @@ impl Hnsw {
                     }
                 }
             }
-            Quantization::RaBitQ => {
+            Quantization::RaBitQ | Quantization::RaBitQ2 | Quantization::RaBitQ4 | Quantization::RaBitQ8 => {
                 let dim = points.dim;
+                let bits = self.params.quantization.rabitq_bits().unwrap_or(1);
                 let q = self.quant.get_or_insert_with(|| {
-                    Codes::RaBitQ(RaBitQ::new(dim, points.metric, RABITQ_SEED, RaBitQ::mean(&points.data[start * dim..], dim)))
+                    Codes::RaBitQ(RaBitQ::new(dim, bits, points.metric, RABITQ_SEED, RaBitQ::mean(&points.data[start * dim..], dim)))
                 });
                 if let Codes::RaBitQ(rq) = q {
                     let kern = Kernels::get();
@@ -797,16 +796,8 @@ impl Hnsw {
     ) -> Vec<Scored> {
         let kern = Kernels::get();
         let ids: Vec<u32> = walked.iter().map(|s| s.1).collect();
-        let mut packed = vec![0u64; ids.len()];
-        kern.rabitq_ip_gather(&query.planes, &rq.records, rq.stride(), &ids, &mut packed);
-        let mut lower: Vec<Scored> = ids
-            .iter()
-            .zip(&packed)
-            .map(|(&n, &p)| {
-                let (est, bound) = rq.estimate(query, n, p);
-                Scored(est - bound, n)
-            })
-            .collect();
+        let mut lower: Vec<Scored> = Vec::with_capacity(ids.len());
+        rq.score(kern, query, &ids, &mut rabitq::Sums::default(), |n, est, bound| lower.push(Scored(est - bound, n)));
         lower.sort_unstable();
         let mut best: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
         for (i, c) in lower.iter().enumerate() {
@@ -853,7 +844,7 @@ impl Hnsw {
         let mut h = Hnsw::new(params);
         if nodes.len() != points.len()
             || (params.quantization == Quantization::Int8) != scale.is_some()
-            || (params.quantization == Quantization::RaBitQ) != rabitq.is_some()
+            || params.quantization.rabitq_bits().is_some() != rabitq.is_some()
         {
             return None;
         }
@@ -904,7 +895,8 @@ impl Hnsw {
             if centroid.len() != points.dim || !centroid.iter().all(|x| x.is_finite()) {
                 return None;
             }
-            let mut rq = RaBitQ::new(points.dim, points.metric, seed, centroid);
+            let bits = params.quantization.rabitq_bits().unwrap_or(1);
+            let mut rq = RaBitQ::new(points.dim, bits, points.metric, seed, centroid);
             rq.records.try_reserve_exact(points.len().checked_mul(rq.stride())?).ok()?;
             let kern = Kernels::get();
             for i in 0..points.len() {

@@ -5,12 +5,15 @@
 //! damaged index file still says what to rebuild.
 //!
 //! Layout (little-endian): magic `AGDBHNS3`, lance version u64, dim u32, metric u8, m u32,
-//! ef_construction u32, quantization u8 (0 none, 1 int8, 2 rabitq), int8 scale f32 (0 without),
-//! rows u32, entry u32 (u32::MAX: none); with rabitq only, the rotation's seed u64 and the
-//! centroid (dim × f32); per row: id (u32 length + bytes), alive u8, the row's vector (dim × f32,
+//! ef_construction u32, quantization u8 (0 none, 1 int8, 2 rabitq, 3 rabitq2, 4 rabitq4,
+//! 5 rabitq8), int8 scale f32 (0 without), rows u32, entry u32 (u32::MAX: none); with a rabitq
+//! mode only, the rotation's seed u64 and the centroid (dim × f32); per row: id (u32 length + bytes), alive u8, the row's vector (dim × f32,
 //! as the mirror stores it), level count u8, and per level the link count u32 and links u32…;
 //! then the checksum u64 of everything before it. Codes are not stored: they are re-derived from
-//! the vectors and the scale (int8) or the seed's rotation and the centroid (rabitq).
+//! the vectors and the scale (int8) or the seed's rotation and the centroid (rabitq modes).
+//! The multi-bit rabitq modes (codes 3–5) came later under the same magic: their layout is the
+//! 1-bit mode's, and a build that does not know them finds the file stale (its parameters never
+//! name those modes) and rebuilds.
 //!
 //! The magic is the format's version. `AGDBHNS2` (the same layout without rabitq, which it
 //! could not hold) is still read; a file of another version (`AGDBHNS1` had no quantization
@@ -158,6 +161,9 @@ fn quantization_code(q: Quantization) -> u8 {
         Quantization::None => 0,
         Quantization::Int8 => 1,
         Quantization::RaBitQ => 2,
+        Quantization::RaBitQ2 => 3,
+        Quantization::RaBitQ4 => 4,
+        Quantization::RaBitQ8 => 5,
     }
 }
 
@@ -184,7 +190,7 @@ pub(crate) fn save(path: &Path, mirror: &Mirror, lance_version: u64) -> Result<(
     b.extend_from_slice(&index.int8_scale().unwrap_or(0.0).to_le_bytes());
     b.extend_from_slice(&(ids.len() as u32).to_le_bytes());
     b.extend_from_slice(&index.entry().unwrap_or(u32::MAX).to_le_bytes());
-    if index.params.quantization == Quantization::RaBitQ {
+    if index.params.quantization.rabitq_bits().is_some() {
         // An index without rows has no centroid yet: the mean of no rows, zero.
         let zero = vec![0f32; dim];
         let (seed, centroid) = index.rabitq_parts().unwrap_or((0, &zero));
@@ -311,7 +317,7 @@ pub(crate) fn parse(bytes: &[u8], expect: &Expected, vectors_file: Option<PathBu
         return Err(Damaged("its shape is impossible"));
     }
     let scale = (params.quantization == Quantization::Int8).then_some(scale);
-    let rabitq = if params.quantization == Quantization::RaBitQ {
+    let rabitq = if params.quantization.rabitq_bits().is_some() {
         if v2 {
             return Err(Damaged("a version 2 file cannot hold a rabitq index"));
         }
@@ -424,6 +430,9 @@ pub(crate) fn expected_from_header(bytes: &[u8]) -> Expected {
             quantization: match bytes.get(29) {
                 Some(1) => Quantization::Int8,
                 Some(2) => Quantization::RaBitQ,
+                Some(3) => Quantization::RaBitQ2,
+                Some(4) => Quantization::RaBitQ4,
+                Some(5) => Quantization::RaBitQ8,
                 _ => Quantization::None,
             },
         },
@@ -488,7 +497,7 @@ mod tests {
 
     #[test]
     fn a_saved_index_loads_back() {
-        for q in [Quantization::None, Quantization::Int8, Quantization::RaBitQ] {
+        for &q in Quantization::ALL {
             let file = saved(300, 20, q);
             let m = parse(&file, &expected(q, 280..=280), None).unwrap_or_else(|e| panic!("{e:?}"));
             assert_eq!(m.parts().0.len(), 300);
@@ -508,6 +517,27 @@ mod tests {
         let mut b = body(&saved(20, 0, Quantization::RaBitQ));
         b[..8].copy_from_slice(MAGIC_V2);
         assert_eq!(damaged(&sealed(b), &expected(Quantization::RaBitQ, 0..=usize::MAX)), "a version 2 file cannot hold a rabitq index");
+    }
+
+    #[test]
+    fn a_multi_bit_rabitq_file_reloads_the_same_codes_and_answers() {
+        for q in [Quantization::RaBitQ2, Quantization::RaBitQ4, Quantization::RaBitQ8] {
+            let file = saved(300, 20, q);
+            assert_eq!(file[29], quantization_code(q));
+            let m = parse(&file, &expected(q, 280..=280), None).unwrap_or_else(|e| panic!("{e:?}"));
+            let again = parse(&file, &expected(q, 280..=280), None).unwrap();
+            let (a, b) = (m.index.as_ref().unwrap(), again.index.as_ref().unwrap());
+            assert_eq!(a.rabitq_parts().map(|(s, c)| (s, c.to_vec())), b.rabitq_parts().map(|(s, c)| (s, c.to_vec())));
+            let points = m.points();
+            for row in [0u32, 7, 150] {
+                let query = points.data[row as usize * DIM..(row as usize + 1) * DIM].to_vec();
+                assert_eq!(a.search(&points, &query, 5, 40, |_| true), b.search(&again.points(), &query, 5, 40, |_| true));
+            }
+            // Another mode's parameters find the file stale (rebuilt), never misread.
+            let other = if q == Quantization::RaBitQ4 { Quantization::RaBitQ8 } else { Quantization::RaBitQ4 };
+            assert_eq!(parse(&file, &expected(other, 280..=280), None).err(), Some(Reject::Stale));
+            assert_eq!(parse(&file, &expected(Quantization::RaBitQ, 280..=280), None).err(), Some(Reject::Stale));
+        }
     }
 
     #[test]

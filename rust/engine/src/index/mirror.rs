@@ -757,6 +757,13 @@ mod tests {
         rows_in_the_file_answer_like_rows_in_ram(Quantization::RaBitQ);
     }
 
+    #[test]
+    fn rows_in_the_file_under_multi_bit_rabitq_answer_like_rows_in_ram() {
+        for q in [Quantization::RaBitQ2, Quantization::RaBitQ4, Quantization::RaBitQ8] {
+            rows_in_the_file_answer_like_rows_in_ram(q);
+        }
+    }
+
     /// Upserts, deletes, a compaction, a save and load, all under a quantized index.
     fn rows_in_the_file_answer_like_rows_in_ram(quantization: Quantization) {
         let dir = tempfile::tempdir().unwrap();

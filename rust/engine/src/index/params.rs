@@ -53,16 +53,47 @@ pub enum Quantization {
     /// distance estimate (popcount kernels, the query quantized to 4 bits), and the candidates
     /// whose error bound can still beat the k-th are re-ranked in `f32`.
     RaBitQ,
+    /// Extended RaBitQ (Gao et al., 2025) with 2 bits per dimension: the same rotation, centroid
+    /// and bound-ordered re-rank as [`Quantization::RaBitQ`], each vector's rotated residual
+    /// rounded to a 4-level grid rescaled per vector, scored against the query quantized to
+    /// 8 bits.
+    RaBitQ2,
+    /// Extended RaBitQ with 4 bits per dimension (see [`Quantization::RaBitQ2`]).
+    RaBitQ4,
+    /// Extended RaBitQ with 8 bits per dimension (see [`Quantization::RaBitQ2`]).
+    RaBitQ8,
 }
 
 impl Quantization {
-    pub const ALL: &'static [Quantization] = &[Quantization::None, Quantization::Int8, Quantization::RaBitQ];
+    pub const ALL: &'static [Quantization] = &[
+        Quantization::None,
+        Quantization::Int8,
+        Quantization::RaBitQ,
+        Quantization::RaBitQ2,
+        Quantization::RaBitQ4,
+        Quantization::RaBitQ8,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Quantization::None => "none",
             Quantization::Int8 => "int8",
             Quantization::RaBitQ => "rabitq",
+            Quantization::RaBitQ2 => "rabitq2",
+            Quantization::RaBitQ4 => "rabitq4",
+            Quantization::RaBitQ8 => "rabitq8",
+        }
+    }
+
+    /// Bits per dimension of a RaBitQ mode's codes (1 for [`Quantization::RaBitQ`]); `None` for
+    /// the other modes.
+    pub fn rabitq_bits(self) -> Option<u32> {
+        match self {
+            Quantization::RaBitQ => Some(1),
+            Quantization::RaBitQ2 => Some(2),
+            Quantization::RaBitQ4 => Some(4),
+            Quantization::RaBitQ8 => Some(8),
+            Quantization::None | Quantization::Int8 => None,
         }
     }
 
@@ -93,7 +124,8 @@ pub struct HnswParams {
     pub m: usize,
     /// Candidate list size while building; larger builds slower and finds better links. Default 200.
     pub ef_construction: usize,
-    /// Vectors the graph walk compares: `f32` (default), `i8` codes or RaBitQ bit codes.
+    /// Vectors the graph walk compares: `f32` (default), `i8` codes or RaBitQ codes (1, 2, 4 or
+    /// 8 bits per dimension).
     pub quantization: Quantization,
 }
 

@@ -1,6 +1,6 @@
 //! Hand-written SIMD distance kernels: dot, squared L2 and cosine for `f32`, `f16` and `i8`
-//! vectors, Hamming distance for packed bits, and the RaBitQ kernel (a 1-bit code against a
-//! 4-bit query, see `bits.rs`).
+//! vectors, Hamming distance for packed bits, and the RaBitQ kernels (a 1-bit code against a
+//! 4-bit query, see `bits.rs`; a 2-, 4- or 8-bit code against an 8-bit query, see `exbits.rs`).
 //!
 //! # Shapes
 //! Every metric comes in three shapes:
@@ -60,6 +60,7 @@ use std::sync::OnceLock;
 use crate::error::{Error, ErrorKind, Result};
 
 mod bits;
+mod exbits;
 mod checked;
 pub(crate) mod mapped;
 #[cfg(target_arch = "aarch64")]
@@ -202,6 +203,7 @@ pub(crate) struct Table {
     pub(crate) i8: Fns<i8>,
     pub(crate) hamming: HammingFns,
     pub(crate) bits: bits::BitsFns,
+    pub(crate) ex: exbits::ExBitsFns,
 }
 
 /// The table of `backend` if this CPU supports it.
@@ -436,6 +438,45 @@ impl Kernels {
         assert!(ids.is_empty() || max * stride + words <= records.len(), "kernels: record {max} is past the end");
         // SAFETY: detected backend; shape and bounds checked above.
         unsafe { (self.t.bits.gather)(planes, records, stride, ids, out) }
+    }
+
+    /// Multi-bit RaBitQ inner product `Σ_i c_i q_i` of a `bits`-bit code (`bits` ∈ {2, 4, 8})
+    /// against an `i8` query, both in the block layout of `kernels/exbits.rs`: the query is
+    /// `blocks · 256 / bits` values, the code `4 · blocks` words.
+    ///
+    /// # Panics
+    /// As [`Kernels::rabitq_ex_gather`], or if `code` is not `4 · blocks` words.
+    #[inline]
+    pub fn rabitq_ex_ip(self, bits: u32, code: &[u64], query: &[i8]) -> i32 {
+        if exbits::slot(bits).is_some() {
+            let w = exbits::block_dims(bits);
+            assert!(code.len() * w == 4 * query.len(), "kernels: a code of {} words for a query of {} values", code.len(), query.len());
+        }
+        let mut out = [0i32];
+        self.rabitq_ex_gather(bits, query, code, code.len(), &[0], &mut out);
+        out[0]
+    }
+
+    /// [`Kernels::rabitq_ex_ip`] for the codes of the records named by `ids`: record `id` is
+    /// `records[id * stride ..][.. stride]` with its code in the first `4 · blocks` words.
+    ///
+    /// # Panics
+    /// If `bits` is not 2, 4 or 8; `query` is empty, longer than 65,536 or not a whole number of
+    /// blocks (`256 / bits` values); `stride` is shorter than the code; an id's record is past
+    /// the end of `records`; or `out` and `ids` differ in length.
+    #[inline]
+    pub fn rabitq_ex_gather(self, bits: u32, query: &[i8], records: &[u64], stride: usize, ids: &[u32], out: &mut [i32]) {
+        let slot = exbits::slot(bits).unwrap_or_else(|| panic!("kernels: {bits}-bit RaBitQ codes are not supported (2, 4 or 8)"));
+        let w = exbits::block_dims(bits);
+        assert!(!query.is_empty() && query.len() % w == 0, "kernels: a query of {} values is not whole blocks of {w}", query.len());
+        assert!(query.len() <= 65_536, "kernels: a query of {} values is longer than 65536", query.len());
+        let words = 4 * query.len() / w;
+        assert!(stride >= words, "kernels: stride {stride} is shorter than the code ({words} words)");
+        assert!(out.len() == ids.len(), "kernels: out length {} is not the number of ids {}", out.len(), ids.len());
+        let max = ids.iter().copied().max().unwrap_or(0) as usize;
+        assert!(ids.is_empty() || max * stride + words <= records.len(), "kernels: record {max} is past the end");
+        // SAFETY: detected backend; shape and bounds checked above.
+        unsafe { (self.t.ex.gather[slot])(query, records, stride, ids, out) }
     }
 }
 

@@ -25,6 +25,7 @@ pub(super) static NEON: Table = Table {
     i8: kern_fns!("neon", NeonI8),
     hamming: hamming_fns!("neon", NeonPopcount),
     bits: super::bits::SCALAR,
+    ex: super::exbits::SCALAR,
 };
 
 /// Copies `n < LANES` elements to a zeroed buffer of `LANES` and returns it.

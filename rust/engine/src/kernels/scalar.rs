@@ -33,6 +33,7 @@ pub(super) static TABLE: Table = Table {
         many: hamming_many,
     },
     bits: super::bits::SCALAR,
+    ex: super::exbits::SCALAR,
 };
 
 const W: usize = 8;

@@ -553,3 +553,180 @@ fn rabitq_gather_refuses_an_id_past_the_records() {
     let mut out = [0u64];
     Kernels::get().rabitq_ip_gather(&planes, &records, 3, &[10], &mut out);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Multi-bit RaBitQ codes.
+
+/// The code of values `c` (`bits` each) in the block layout of `exbits.rs`: coordinate
+/// `i = b·W + 32·k + j` in bits `bits·k ..` of byte `32·b + j`.
+fn ex_code_of(c: &[u8], bits: u32) -> Vec<u64> {
+    let w = 256 / bits as usize;
+    let blocks = c.len().div_ceil(w);
+    let mut bytes = vec![0u8; blocks * 32];
+    for (i, &v) in c.iter().enumerate() {
+        let (b, k, j) = (i / w, i % w / 32, i % 32);
+        bytes[32 * b + j] |= v << (bits as usize * k);
+    }
+    bytes.chunks_exact(8).map(|x| u64::from_ne_bytes(x.try_into().unwrap())).collect()
+}
+
+#[test]
+fn rabitq_ex_ip_matches_the_coordinate_sum_on_every_backend() {
+    let ks = all_kernels();
+    let mut rng = Rng::new(23);
+    for bits in [2u32, 4, 8] {
+        let w = 256 / bits as usize;
+        for dim in (1usize..=260).chain([383, 384, 385, 511, 512, 513, 768, 1024, 1536, 2049]) {
+            let padded = dim.div_ceil(w) * w;
+            for trial in 0..4 {
+                let top = (1u32 << bits) - 1;
+                // Random values, then the extremes (every product at its largest magnitude).
+                let c: Vec<u8> = (0..dim).map(|_| if trial < 2 { rng.below(top as usize + 1) as u8 } else { top as u8 }).collect();
+                let mut q: Vec<i8> = (0..dim)
+                    .map(|_| match trial {
+                        0 | 1 => (rng.below(255) as i32 - 127) as i8,
+                        2 => 127,
+                        _ => -127,
+                    })
+                    .collect();
+                let want: i32 = c.iter().zip(&q).map(|(&a, &b)| a as i32 * b as i32).sum();
+                q.resize(padded, 0);
+                let code = ex_code_of(&c, bits);
+                for k in &ks {
+                    assert_eq!(k.rabitq_ex_ip(bits, &code, &q), want, "{:?} bits {bits} dim {dim}", k.backend());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn rabitq_ex_ip_is_exact_at_the_largest_dimension() {
+    // 255 · 127 · 65,536 is the largest |S|: it must not overflow any backend's accumulators.
+    let c = vec![255u8; 65_536];
+    let code = ex_code_of(&c, 8);
+    for k in all_kernels() {
+        assert_eq!(k.rabitq_ex_ip(8, &code, &vec![127i8; 65_536]) as i64, 255 * 127 * 65_536);
+        assert_eq!(k.rabitq_ex_ip(8, &code, &vec![-127i8; 65_536]) as i64, -255 * 127 * 65_536);
+    }
+}
+
+#[test]
+fn rabitq_ex_gather_matches_pairs_for_any_stride_and_ids() {
+    let ks = all_kernels();
+    let mut rng = Rng::new(24);
+    for bits in [2u32, 4, 8] {
+        let w = 256 / bits as usize;
+        for blocks in [1usize, 2, 3, 5, 6, 12] {
+            let words = 4 * blocks;
+            for extra in [0usize, 1, 2, 3] {
+                let stride = words + extra;
+                let n = 30;
+                let records: Vec<u64> = (0..n * stride).map(|_| rng.next()).collect();
+                let q: Vec<i8> = (0..blocks * w).map(|_| (rng.below(255) as i32 - 127) as i8).collect();
+                let ids: Vec<u32> = (0..25).map(|_| rng.below(n) as u32).chain([n as u32 - 1, 0]).collect();
+                let want: Vec<i32> = ids
+                    .iter()
+                    .map(|&id| {
+                        let at = id as usize * stride;
+                        scalar().rabitq_ex_ip(bits, &records[at..at + words], &q)
+                    })
+                    .collect();
+                for k in &ks {
+                    let mut out = vec![0i32; ids.len()];
+                    k.rabitq_ex_gather(bits, &q, &records, stride, &ids, &mut out);
+                    assert_eq!(out, want, "{:?} bits {bits} blocks {blocks} stride {stride}", k.backend());
+                    k.rabitq_ex_gather(bits, &q, &records, stride, &[], &mut []);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn rabitq_ex_refuses_bad_shapes() {
+    let k = Kernels::get();
+    let records = vec![0u64; 8 * 10];
+    let caught = |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
+    assert!(caught(&|| k.rabitq_ex_gather(3, &[0; 85], &records, 8, &[0], &mut [0])), "3 bits");
+    assert!(caught(&|| k.rabitq_ex_gather(4, &[0; 60], &records, 8, &[0], &mut [0])), "not whole blocks");
+    assert!(caught(&|| k.rabitq_ex_gather(4, &[], &records, 8, &[], &mut [])), "empty query");
+    assert!(caught(&|| k.rabitq_ex_gather(4, &[0; 128], &records, 7, &[0], &mut [0])), "short stride");
+    assert!(caught(&|| k.rabitq_ex_gather(4, &[0; 64], &records, 8, &[10], &mut [0])), "past the end");
+    assert!(caught(&|| k.rabitq_ex_gather(4, &[0; 64], &records, 8, &[0, 1], &mut [0])), "out length");
+    assert!(caught(&|| { k.rabitq_ex_ip(8, &records[..3], &[0; 32]); }), "code length");
+    // The largest accepted shapes work.
+    k.rabitq_ex_gather(4, &[0; 64], &records, 8, &[9], &mut [0]);
+}
+
+/// ns per code of the RaBitQ kernels at 384 dimensions on every backend, against `f32` and
+/// `i8` distances on the same ids: a measurement, run by hand
+/// (`cargo test --release -p agentdb-engine rabitq_ns_per_code -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn rabitq_ns_per_code() {
+    let dim = 384;
+    let n = 50_000;
+    let mut rng = Rng::new(25);
+    // Ids in batches of 32 (a layer-0 expansion's neighbours), hot (the same 1,000 rows, in
+    // cache) and cold (all 50,000).
+    let hot: Vec<u32> = (0..32 * 4096).map(|_| rng.below(1000) as u32).collect();
+    let cold: Vec<u32> = (0..32 * 4096).map(|_| rng.below(n) as u32).collect();
+    let time = |ids: &[u32], f: &mut dyn FnMut(&[u32])| {
+        for c in ids.chunks(32).take(64) {
+            f(c);
+        }
+        let t = std::time::Instant::now();
+        for c in ids.chunks(32) {
+            f(c);
+        }
+        t.elapsed().as_nanos() as f64 / ids.len() as f64
+    };
+    let f32_rows = rng.f32s(n * dim, 1.0);
+    let i8_rows = rng.i8s(n * dim);
+    let q = rng.f32s(dim, 1.0);
+    let qi = rng.i8s(dim);
+    for k in all_kernels() {
+        let mut line = format!("{:>10}:", k.backend().name());
+        let mut sink = 0f64;
+        for (name, ids) in [("hot", &hot), ("cold", &cold)] {
+            let ns = time(ids, &mut |c| {
+                for &id in c {
+                    sink += k.pair_f32(Metric::L2, &q, &f32_rows[id as usize * dim..][..dim]) as f64;
+                }
+            });
+            line += &format!(" f32 {name} {ns:.1}");
+            let ns = time(ids, &mut |c| {
+                for &id in c {
+                    sink += k.pair_i8(Metric::L2, &qi, &i8_rows[id as usize * dim..][..dim]) as f64;
+                }
+            });
+            line += &format!(" | i8 {ns:.1}");
+            let words = dim.div_ceil(64);
+            let stride = words + 1;
+            let records: Vec<u64> = (0..n * stride).map(|_| rng.next()).collect();
+            let planes: Vec<u64> = (0..4 * words).map(|_| rng.next()).collect();
+            let mut out = vec![0u64; 32];
+            let ns = time(ids, &mut |c| {
+                k.rabitq_ip_gather(&planes, &records, stride, c, &mut out[..c.len()]);
+                sink += out[0] as f64;
+            });
+            line += &format!(" | 1-bit {ns:.1}");
+            for bits in [2u32, 4, 8] {
+                let w = 256 / bits as usize;
+                let words = 4 * dim.div_ceil(w);
+                let stride = words + 2;
+                let records: Vec<u64> = (0..n * stride).map(|_| rng.next()).collect();
+                let qb: Vec<i8> = (0..dim.div_ceil(w) * w).map(|_| (rng.below(255) as i32 - 127) as i8).collect();
+                let mut out = vec![0i32; 32];
+                let ns = time(ids, &mut |c| {
+                    k.rabitq_ex_gather(bits, &qb, &records, stride, c, &mut out[..c.len()]);
+                    sink += out[0] as f64;
+                });
+                line += &format!(" | {bits}-bit {ns:.1}");
+            }
+            line += " ns/code;";
+        }
+        eprintln!("{line} ({sink:.0})");
+    }
+}

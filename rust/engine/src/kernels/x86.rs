@@ -44,6 +44,7 @@ pub(super) static AVX2: Table = Table {
     i8: kern_fns!("avx2,fma,f16c,popcnt", Avx2I8),
     hamming: hamming_fns!("avx2,fma,f16c,popcnt", Avx2Popcount),
     bits: super::bits::POPCNT,
+    ex: super::exbits::AVX2,
 };
 
 const AVX512_F32: Fns<f32> = kern_fns!("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt", Avx512F32);
@@ -59,6 +60,7 @@ pub(super) static AVX512: Table = Table {
         Avx512Popcount
     ),
     bits: super::bits::POPCNT,
+    ex: super::exbits::AVX2,
 };
 
 pub(super) static AVX512_VNNI: Table = Table {
@@ -74,6 +76,7 @@ pub(super) static AVX512_VNNI: Table = Table {
         Avx512VpopcntPopcount
     ),
     bits: super::bits::VPOPCNT,
+    ex: super::exbits::VNNI,
 };
 
 // ---------------------------------------------------------------------------------------------
