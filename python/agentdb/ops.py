@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, List, Optional, TypedDict
 
@@ -311,8 +312,11 @@ class MetricsServer:
 
     def wait(self) -> None:
         """Blocks until the server is closed (or the process interrupted)."""
+        # Polls with sleep, not Thread.join(timeout): a join that Ctrl-C interrupts can leave the
+        # thread's state lock held, and the join in close() then never returns (CPython's
+        # interrupted-join race; seen as an `agentdb metrics --port` that ignored SIGINT).
         while self._thread.is_alive():
-            self._thread.join(0.5)
+            time.sleep(0.5)
 
     def close(self) -> None:
         """Stops serving and frees the port."""
